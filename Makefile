@@ -1,0 +1,75 @@
+# Tenantry — the README's commands. Every target installs what it needs first
+# (idempotently: a tool already present at the right version is not reinstalled).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: help setup setup-build setup-test run build test test-rust test-e2e e2e check-wasm-deps fmt-check bench clean
+
+help:
+	@echo "make run    — install what is missing, build, migrate and serve http://127.0.0.1:3000 (SQLite)"
+	@echo "make test   — install what is missing and run every test (unit, integration on SQLite + PostgreSQL, browser)"
+	@echo "make bench  — release build on a temporary database; prints requests/s and latency"
+
+# ---------------------------------------------------------------- set-up
+setup: setup-build setup-test
+
+setup-build:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@command -v wasm-opt >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq binaryen; }
+
+setup-test: setup-build
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@[ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
+
+# ---------------------------------------------------------------- run
+run: setup-build
+	cargo leptos build --release
+	LEPTOS_SITE_ROOT=target/site ./target/release/tenantry serve
+
+build: setup-build
+	cargo leptos build
+
+# ---------------------------------------------------------------- test
+test: setup-test fmt-check check-wasm-deps test-rust test-e2e
+	@echo "All tests passed."
+
+fmt-check:
+	cargo fmt --all -- --check
+
+# Nothing server-side may reach the browser bundle.
+check-wasm-deps:
+	@for crate in sea-orm sqlx tokio argon2 lettre tower-sessions; do \
+	  if cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i $$crate >/dev/null 2>&1; then \
+	    echo "ERROR: $$crate is in the wasm bundle's dependency tree"; exit 1; fi; \
+	done; echo "wasm bundle dependency check: no server-only crates"
+
+test-rust:
+	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+	  echo "PostgreSQL reachable on 127.0.0.1:5432: the integration suite runs on SQLite and PostgreSQL."; \
+	else \
+	  echo "NOTE: PostgreSQL is not reachable on 127.0.0.1:5432 — PostgreSQL integration tests will be SKIPPED (SQLite still runs)."; \
+	fi
+	cargo test -p app --features ssr
+	TENANTRY_TEST_POSTGRES_URL=$(POSTGRES_TEST_URL) cargo test -p server
+
+test-e2e e2e: setup-test
+	cargo leptos build
+	bash end2end/run.sh target/debug/tenantry
+
+# ---------------------------------------------------------------- bench
+bench: setup-build
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	cargo leptos build --release
+	bash end2end/bench.sh target/release/tenantry
+
+clean:
+	cargo clean
+	rm -rf end2end/screenshots end2end/node_modules

@@ -1,0 +1,8 @@
+//! Server functions: thin. Each resolves the principal from the session,
+//! parses its arguments, calls one service and maps the result to a DTO.
+
+pub mod auth;
+pub mod dashboard;
+
+#[cfg(feature = "ssr")]
+pub mod context;

@@ -1,0 +1,93 @@
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The signed-in user as the shell shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub display_name: String,
+    pub email: String,
+}
+
+/// Signs in and redirects to `next` (a local path) or the dashboard.
+#[server(prefix = "/api/fn", endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use super::context::{app_state, auth_session, request_context, respond};
+    use crate::backend::services::auth::authenticate;
+
+    let state = app_state()?;
+    let principal = respond(authenticate(&state.db, &request_context(), &email, &password).await)?;
+    respond(auth_session().await?.sign_in(principal.user_id).await)?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Signs out: the server-side session is destroyed, then back to the login page.
+#[server(prefix = "/api/fn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use super::context::{app_state, auth_session, request_context, require_principal, respond};
+    use crate::backend::services::auth::record_logout;
+
+    let session = auth_session().await?;
+    if let Ok(principal) = require_principal().await {
+        respond(record_logout(&app_state()?.db, &request_context(), &principal).await)?;
+    }
+    respond(session.sign_out().await)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
+    use super::context::require_principal;
+    match require_principal().await {
+        Ok(principal) => Ok(Some(SignedInUser {
+            display_name: principal.display_name,
+            email: principal.email,
+        })),
+        Err(AppError::Unauthenticated) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// Only same-site absolute paths are followed after login; anything else
+/// (other hosts, protocol-relative `//evil`, the login page itself) goes to `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.starts_with("/login")
+                && !path.starts_with("/api/") =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/tenants?q=acme")), "/tenants?q=acme");
+    }
+
+    #[test]
+    fn foreign_or_missing_targets_fall_back_to_the_dashboard() {
+        for bad in [
+            None,
+            Some("https://evil.example"),
+            Some("//evil.example"),
+            Some("/\\evil"),
+            Some("/login"),
+            Some(""),
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Server-only code: entities, services (the only door to the data), session
+//! storage and password hashing. Nothing here knows about HTTP.
+
+pub mod audit;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod password;
+pub mod principal;
+pub mod services;
+pub mod session;
+pub mod session_store;
+pub mod state;

@@ -1,0 +1,86 @@
+//! Opening the database and running migrations, on SQLite or PostgreSQL.
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+
+/// Connects with a pool sized for the backend; for SQLite the file (and its
+/// folder) is created when missing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let url = prepare_sqlite_url(url)?;
+    let is_sqlite = url.starts_with("sqlite:");
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(if is_sqlite { 8 } else { 16 })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if is_sqlite {
+        // WAL lets readers proceed while one writer commits; it persists in the file.
+        db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
+    }
+    Ok(db)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// `sqlite://data/x.db` → ensure `data/` exists and add `mode=rwc` so the file is created.
+fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(url.to_owned());
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbErr::Custom(format!(
+                        "cannot create database folder {}: {e}",
+                        parent.display()
+                    ))
+                })?;
+            }
+        }
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prepare_sqlite_url;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(
+            prepare_sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite://:memory:?mode=rwc"
+        );
+        assert_eq!(
+            prepare_sqlite_url("sqlite://x.db?mode=ro").unwrap(),
+            "sqlite://x.db?mode=ro"
+        );
+    }
+
+    #[test]
+    fn postgres_urls_are_left_alone() {
+        assert_eq!(
+            prepare_sqlite_url("postgres://u@h/db").unwrap(),
+            "postgres://u@h/db"
+        );
+    }
+}

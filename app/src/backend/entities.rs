@@ -1,0 +1,8 @@
+//! sea-orm entities. They never leave the server: pages and APIs get DTOs.
+
+pub mod audit_event;
+pub mod role;
+pub mod role_binding;
+pub mod session;
+pub mod tenant;
+pub mod user;

@@ -1,0 +1,7 @@
+//! Use cases. Every function takes the acting principal (or actor) first,
+//! checks permission, applies domain rules and writes entities together with
+//! their audit record in one transaction.
+
+pub mod auth;
+pub mod dashboard;
+pub mod users;

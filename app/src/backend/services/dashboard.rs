@@ -1,0 +1,93 @@
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect,
+};
+
+use crate::api::dashboard::{AuditEventRow, DashboardData, StateCount};
+use crate::backend::entities::{audit_event, tenant};
+use crate::backend::error::ServiceResult;
+use crate::backend::principal::Principal;
+use crate::backend::services::users::count_users;
+use crate::domain::lifecycle::LifecycleState;
+use crate::domain::permission::Permission;
+
+const RECENT_AUDIT_EVENTS: u64 = 10;
+
+/// Real counts for the dashboard. Each panel is filled only when the
+/// principal may read it; the others come back as `None`.
+pub async fn summary(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ServiceResult<DashboardData> {
+    let tenants_by_state = if principal.can(Permission::TenantRead) {
+        let rows: Vec<(String, i64)> = tenant::Entity::find()
+            .select_only()
+            .column(tenant::Column::LifecycleState)
+            .column_as(tenant::Column::Id.count(), "count")
+            .group_by(tenant::Column::LifecycleState)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut counts: Vec<StateCount> = LifecycleState::ALL
+            .into_iter()
+            .map(|state| StateCount {
+                state,
+                count: rows
+                    .iter()
+                    .filter(|(name, _)| name == state.as_str())
+                    .map(|(_, n)| *n as u64)
+                    .sum(),
+            })
+            .collect();
+        counts.retain(|c| {
+            c.count > 0
+                || matches!(
+                    c.state,
+                    LifecycleState::Active | LifecycleState::Broken | LifecycleState::Suspended
+                )
+        });
+        Some(counts)
+    } else {
+        None
+    };
+    let users_total = if principal.can(Permission::UserManage) {
+        Some(count_users(db).await?)
+    } else {
+        None
+    };
+    let recent_audit = if principal.can(Permission::AuditRead) {
+        let rows = audit_event::Entity::find()
+            .order_by_desc(audit_event::Column::OccurredAt)
+            .limit(RECENT_AUDIT_EVENTS)
+            .all(db)
+            .await?;
+        Some(rows.into_iter().map(AuditEventRow::from).collect())
+    } else {
+        None
+    };
+    let tenants_total = match &tenants_by_state {
+        Some(_) => Some(tenant::Entity::find().count(db).await?),
+        None => None,
+    };
+    Ok(DashboardData {
+        tenants_total,
+        tenants_by_state,
+        users_total,
+        recent_audit,
+    })
+}
+
+impl From<audit_event::Model> for AuditEventRow {
+    fn from(row: audit_event::Model) -> Self {
+        AuditEventRow {
+            id: row.id,
+            occurred_at: row.occurred_at,
+            actor: row.actor_label,
+            action: row.action,
+            target: match row.target_id {
+                Some(id) => format!("{} {}", row.target_type, id),
+                None => row.target_type,
+            },
+            outcome: row.outcome,
+        }
+    }
+}

@@ -1,0 +1,229 @@
+use chrono::Utc;
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::entities::{role, role_binding, user};
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::password::hash_password;
+use crate::backend::principal::{Actor, Principal};
+use crate::domain::credentials::check_new_password;
+use crate::domain::email::Email;
+use crate::domain::permission::{BuiltinRole, Permission};
+use crate::domain::validation::FieldErrors;
+
+/// Input for a new account, parsed at the edge.
+pub struct NewUser {
+    pub email: Email,
+    pub display_name: String,
+    pub password: String,
+    pub role: BuiltinRole,
+}
+
+impl NewUser {
+    pub fn parse(
+        email: &str,
+        display_name: &str,
+        password: &str,
+        role: BuiltinRole,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let email = Email::parse(email)
+            .map_err(|e| errors.push("email", e.to_string()))
+            .ok();
+        let display_name = display_name.trim().to_owned();
+        if display_name.is_empty() {
+            errors.push("display_name", "Enter a name.");
+        } else if display_name.chars().count() > 120 {
+            errors.push("display_name", "Use at most 120 characters.");
+        }
+        if let Err(message) = check_new_password(password) {
+            errors.push("password", message);
+        }
+        match email {
+            Some(email) if errors.is_empty() => Ok(Self {
+                email,
+                display_name,
+                password: password.to_owned(),
+                role,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Creates the built-in roles that do not exist yet. Idempotent; runs at start-up.
+pub async fn ensure_builtin_roles(db: &DatabaseConnection) -> ServiceResult<()> {
+    for builtin in [BuiltinRole::PlatformAdmin] {
+        let exists = role::Entity::find()
+            .filter(role::Column::Key.eq(builtin.key()))
+            .one(db)
+            .await?
+            .is_some();
+        if exists {
+            continue;
+        }
+        let txn = db.begin().await?;
+        let id = Uuid::new_v4();
+        role::ActiveModel {
+            id: Set(id),
+            key: Set(builtin.key().to_owned()),
+            name: Set(builtin.name().to_owned()),
+            scope: Set("platform".to_owned()),
+            permissions: Set(builtin
+                .permissions()
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")),
+            is_builtin: Set(true),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(
+            &txn,
+            &RequestContext::default(),
+            AuditEntry::new(Actor::System("startup"), "role.create", "role")
+                .target(id)
+                .details(json!({ "key": builtin.key() })),
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// Creates a user bound to a built-in platform role. The acting principal
+/// needs `user.manage`; start-up and the CLI act as the system.
+pub async fn create_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    context: &RequestContext,
+    new_user: NewUser,
+) -> ServiceResult<Uuid> {
+    let role = role::Entity::find()
+        .filter(role::Column::Key.eq(new_user.role.key()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::internal(format!("built-in role {} missing", new_user.role.key()))
+        })?;
+    let hash = hash_password(new_user.password).await?;
+
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(id),
+        email: Set(new_user.email.as_str().to_owned()),
+        display_name: Set(new_user.display_name.clone()),
+        password_hash: Set(hash.0),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        ServiceError::on_unique_violation(
+            e,
+            "email",
+            "A user with this email address already exists.",
+        )
+    })?;
+    role_binding::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(id),
+        role_id: Set(role.id),
+        tenant_id: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(actor.clone(), "user.create", "user")
+            .target(id)
+            .details(json!({ "after": { "email": new_user.email.as_str(), "display_name": new_user.display_name, "role": new_user.role.key() } })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// `create_user` on behalf of a signed-in principal.
+pub async fn create_user_as(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    new_user: NewUser,
+) -> ServiceResult<Uuid> {
+    principal.require(Permission::UserManage)?;
+    create_user(db, &Actor::from(principal), context, new_user).await
+}
+
+pub async fn count_users<C: ConnectionTrait>(conn: &C) -> ServiceResult<u64> {
+    Ok(user::Entity::find().count(conn).await?)
+}
+
+/// The account created on first start.
+#[derive(Debug)]
+pub struct FirstAdmin {
+    pub email: String,
+    /// Set only when the password was generated (and must be printed once).
+    pub generated_password: Option<String>,
+}
+
+/// On an empty database, creates the first platform admin from the given
+/// credentials, or with a generated password. Does nothing once any user exists.
+pub async fn ensure_first_admin(
+    db: &DatabaseConnection,
+    email: Option<&str>,
+    password: Option<&str>,
+) -> ServiceResult<Option<FirstAdmin>> {
+    ensure_builtin_roles(db).await?;
+    if count_users(db).await? > 0 {
+        return Ok(None);
+    }
+    let email = email.unwrap_or("admin@tenantry.local");
+    let generated = password.is_none().then(generate_password);
+    let password = password
+        .map(str::to_owned)
+        .or_else(|| generated.clone())
+        .unwrap_or_default();
+    let new_user = NewUser::parse(
+        email,
+        "Platform Admin",
+        &password,
+        BuiltinRole::PlatformAdmin,
+    )
+    .map_err(ServiceError::Validation)?;
+    create_user(
+        db,
+        &Actor::System("first-start"),
+        &RequestContext::default(),
+        new_user,
+    )
+    .await?;
+    Ok(Some(FirstAdmin {
+        email: email.trim().to_lowercase(),
+        generated_password: generated,
+    }))
+}
+
+pub fn generate_password() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! Pure rules: no IO, no database, no web types. Compiles for wasm too.
+
+pub mod credentials;
+pub mod email;
+pub mod lifecycle;
+pub mod permission;
+pub mod validation;

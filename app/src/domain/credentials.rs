@@ -1,0 +1,103 @@
+//! What a login form and a new password must look like before any lookup happens.
+
+use super::email::Email;
+use super::validation::FieldErrors;
+
+/// Parsed login input. The password is kept only as long as the login takes.
+pub struct LoginCredentials {
+    pub email: Email,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginCredentials")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+impl LoginCredentials {
+    /// Empty fields are field errors; a malformed address is *not* reported
+    /// separately, so the form cannot be used to probe which accounts exist —
+    /// it simply fails like any wrong credential.
+    pub fn parse(email: &str, password: &str) -> Result<Option<Self>, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        if email.trim().is_empty() {
+            errors.push("email", "Enter your email address.");
+        }
+        if password.is_empty() {
+            errors.push("password", "Enter your password.");
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Email::parse(email).ok().map(|email| Self {
+            email,
+            password: password.to_owned(),
+        }))
+    }
+}
+
+pub const MIN_PASSWORD_LENGTH: usize = 12;
+
+/// A password good enough to set: long enough, not all one character.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_LENGTH {
+        return Err(format!("Use at least {MIN_PASSWORD_LENGTH} characters."));
+    }
+    if length > 1024 {
+        return Err("Use at most 1024 characters.".into());
+    }
+    let first = password.chars().next();
+    if password.chars().all(|c| Some(c) == first) {
+        return Err("Use more than one distinct character.".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_empty_fields_are_reported_at_once() {
+        let errors = LoginCredentials::parse(" ", "").unwrap_err();
+        assert_eq!(errors.for_field("email"), Some("Enter your email address."));
+        assert_eq!(errors.for_field("password"), Some("Enter your password."));
+    }
+
+    #[test]
+    fn a_malformed_address_is_not_a_field_error_but_no_credentials() {
+        assert!(
+            LoginCredentials::parse("not-an-email", "secret")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn well_formed_input_becomes_credentials() {
+        let credentials = LoginCredentials::parse("Ada@Example.com", "secret")
+            .unwrap()
+            .unwrap();
+        assert_eq!(credentials.email.as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let credentials = LoginCredentials::parse("ada@example.com", "hunter2hunter2")
+            .unwrap()
+            .unwrap();
+        assert!(!format!("{credentials:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn new_passwords_must_be_long_and_varied() {
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("aaaaaaaaaaaaaaaa").is_err());
+        assert!(check_new_password("correct horse battery").is_ok());
+    }
+}

@@ -1,0 +1,8 @@
+//! Pages (one module per screen) and reusable components.
+
+pub mod app;
+pub mod auth;
+pub mod components;
+pub mod dashboard;
+pub mod layout;
+pub mod not_built_yet;

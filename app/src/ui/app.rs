@@ -1,0 +1,54 @@
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use super::auth::login_page::LoginPage;
+use super::dashboard::dashboard_page::DashboardPage;
+use super::layout::{AppShell, NotFound};
+use super::not_built_yet::NotBuiltYet;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Every route renders completely on the server (Async), so pages work before
+    // hydration and without JavaScript.
+    let ssr = SsrMode::Async;
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tenantry.css"/>
+        <Title formatter=|title: String| if title.is_empty() { "Tenantry".to_owned() } else { format!("{title} · Tenantry") }/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/login") view=LoginPage ssr=ssr.clone()/>
+                <ParentRoute path=path!("") view=AppShell ssr=ssr.clone()>
+                    <Route path=path!("") view=DashboardPage ssr=ssr.clone()/>
+                    <Route path=path!("tenants") view=|| view! { <NotBuiltYet title="Tenants" what="The tenant registry — onboarding, search, lifecycle actions and configuration"/> } ssr=ssr.clone()/>
+                    <Route path=path!("releases") view=|| view! { <NotBuiltYet title="Releases" what="The release catalog with end-of-life timelines"/> } ssr=ssr.clone()/>
+                    <Route path=path!("rollouts") view=|| view! { <NotBuiltYet title="Rollouts" what="Staged rollouts and blue-green switches"/> } ssr=ssr.clone()/>
+                    <Route path=path!("approvals") view=|| view! { <NotBuiltYet title="Approvals" what="The approvals inbox for change requests"/> } ssr=ssr.clone()/>
+                    <Route path=path!("compliance") view=|| view! { <NotBuiltYet title="Compliance" what="Version compliance dashboards and reports"/> } ssr=ssr.clone()/>
+                    <Route path=path!("audit") view=|| view! { <NotBuiltYet title="Audit" what="The audit explorer with filters and CSV export (recent events are on the dashboard)"/> } ssr=ssr.clone()/>
+                    <Route path=path!("settings") view=|| view! { <NotBuiltYet title="Settings" what="Users, roles, API tokens and notification settings"/> } ssr=ssr.clone()/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,6 @@
+//! Reusable widgets shared by every screen.
+
+pub mod badge;
+pub mod chart;
+pub mod form;
+pub mod page;

@@ -1,0 +1,76 @@
+//! Form building blocks: labelled fields with their errors, and reading a
+//! server-function error that came back in the URL when JavaScript was off.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use server_fn::error::ServerFnUrlError;
+
+use crate::error::AppError;
+
+/// The error a server function at `path` put into the URL (`__path`/`__err`)
+/// after a plain HTML form post.
+pub fn url_error_for(path: &'static str) -> Memo<Option<AppError>> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        let query = query.read();
+        match (query.get("__path"), query.get("__err")) {
+            (Some(p), Some(err)) if p == path => {
+                Some(ServerFnUrlError::<AppError>::decode_err(&err))
+            }
+            _ => None,
+        }
+    })
+}
+
+#[component]
+pub fn TextField(
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autofocus: bool,
+    #[prop(optional)] help: Option<&'static str>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let input_id = format!("field-{name}");
+    let error_id = format!("err-{name}");
+    let help_id = format!("help-{name}");
+    let described_by = {
+        let (error_id, help_id) = (error_id.clone(), help_id.clone());
+        move || {
+            let mut ids = vec![];
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            if help.is_some() {
+                ids.push(help_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=input_id.clone()>
+                {label}
+                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
+            </label>
+            {move || error.get().map(|message| view! {
+                <p class="field-error" id=error_id.clone()>
+                    <span aria-hidden="true">"⚠ "</span>{message}
+                </p>
+            })}
+            <input
+                id=input_id.clone()
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                required=required
+                autofocus=move || autofocus || error.get().is_some()
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            {help.map(|h| view! { <p class="field-help" id=help_id.clone()>{h}</p> })}
+        </div>
+    }
+}

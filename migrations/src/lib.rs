@@ -1,0 +1,16 @@
+//! Schema history. One file per change, never edited once landed, and no entity
+//! imports: an old migration must keep compiling when the entities move on.
+//! Every migration runs on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_foundation::Migration)]
+    }
+}

@@ -1,0 +1,193 @@
+//! Configuration from environment variables. Every variable has a safe
+//! default; a bad value stops start-up with a message naming the variable.
+
+use std::net::SocketAddr;
+
+use app::domain::credentials::check_new_password;
+use app::domain::email::Email;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub listen_addr: SocketAddr,
+    pub site_root: String,
+    pub secure_cookies: bool,
+    pub session_ttl_hours: i64,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub log_json: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error in {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tenantry.db";
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(error(
+                "DATABASE_URL",
+                format!(
+                    "'{database_url}' is not supported; use sqlite://path/to/file.db or postgres://user@host:5432/database"
+                ),
+            ));
+        }
+
+        let listen_addr = match get("TENANTRY_LISTEN_ADDR") {
+            None => "127.0.0.1:3000".parse().expect("static address parses"),
+            Some(raw) => raw.parse().map_err(|_| {
+                error(
+                    "TENANTRY_LISTEN_ADDR",
+                    format!("'{raw}' is not an address like 127.0.0.1:3000"),
+                )
+            })?,
+        };
+
+        let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned());
+
+        let secure_cookies = match get("TENANTRY_SECURE_COOKIES") {
+            None => false,
+            Some(raw) => parse_bool(&raw).ok_or_else(|| {
+                error(
+                    "TENANTRY_SECURE_COOKIES",
+                    format!("'{raw}' is not true or false"),
+                )
+            })?,
+        };
+
+        let session_ttl_hours = match get("TENANTRY_SESSION_TTL_HOURS") {
+            None => 12,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|h| (1..=24 * 30).contains(h))
+                .ok_or_else(|| {
+                    error(
+                        "TENANTRY_SESSION_TTL_HOURS",
+                        format!("'{raw}' is not a whole number of hours between 1 and 720"),
+                    )
+                })?,
+        };
+
+        let admin_email = match get("TENANTRY_ADMIN_EMAIL") {
+            None => None,
+            Some(raw) => Some(
+                Email::parse(&raw)
+                    .map_err(|e| error("TENANTRY_ADMIN_EMAIL", e.to_string()))?
+                    .to_string(),
+            ),
+        };
+        let admin_password = match lookup("TENANTRY_ADMIN_PASSWORD").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(raw) => {
+                check_new_password(&raw).map_err(|m| error("TENANTRY_ADMIN_PASSWORD", m))?;
+                Some(raw)
+            }
+        };
+
+        let log_json = match get("TENANTRY_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(error(
+                    "TENANTRY_LOG_FORMAT",
+                    format!("'{other}' is not text or json"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            listen_addr,
+            site_root,
+            secure_cookies,
+            session_ttl_hours,
+            admin_email,
+            admin_password,
+            log_json,
+        })
+    }
+}
+
+fn error(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn an_empty_environment_gives_safe_defaults() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:3000");
+        assert!(!config.secure_cookies);
+        assert_eq!(config.session_ttl_hours, 12);
+        assert!(config.admin_email.is_none());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (variable, value) in [
+            ("TENANTRY_LISTEN_ADDR", "localhost"),
+            ("TENANTRY_SECURE_COOKIES", "maybe"),
+            ("TENANTRY_SESSION_TTL_HOURS", "0"),
+            ("TENANTRY_ADMIN_EMAIL", "not-an-email"),
+            ("TENANTRY_ADMIN_PASSWORD", "short"),
+            ("DATABASE_URL", "mysql://x"),
+            ("TENANTRY_LOG_FORMAT", "xml"),
+        ] {
+            let err = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(err.variable, variable);
+            assert!(err.to_string().contains(variable));
+        }
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted() {
+        let config =
+            config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")]).unwrap();
+        assert!(config.database_url.starts_with("postgres://"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The Tenantry server: configuration, the HTTP router (pages, server
+//! functions, health), and start-up. `main.rs` is only the CLI on top.
+
+pub mod config;
+pub mod router;
+pub mod startup;

@@ -1,0 +1,132 @@
+//! `tenantry` — serve the portal (default), migrate the database, or create an admin.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use app::backend::audit::RequestContext;
+use app::backend::principal::Actor;
+use app::backend::services::users::{
+    NewUser, create_user, ensure_builtin_roles, generate_password,
+};
+use app::domain::permission::BuiltinRole;
+use server::config::Config;
+use server::startup;
+
+#[derive(Parser)]
+#[command(
+    name = "tenantry",
+    version,
+    about = "Tenantry — the tenant control plane"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the portal (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a platform admin. The password comes from TENANTRY_ADMIN_PASSWORD, or is generated and printed once.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Platform Admin")]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("tenantry: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_json);
+    let result = match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => startup::serve(config).await,
+        Command::Migrate => startup::open_database(&config)
+            .await
+            .map(|_| println!("Database is up to date.")),
+        Command::CreateAdmin { email, name } => create_admin(&config, &email, &name).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("tenantry: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn create_admin(
+    config: &Config,
+    email: &str,
+    name: &str,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let db = startup::open_database(config).await?;
+    ensure_builtin_roles(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let generated = config.admin_password.is_none().then(generate_password);
+    let password = config
+        .admin_password
+        .clone()
+        .or_else(|| generated.clone())
+        .unwrap_or_default();
+    let new_user =
+        NewUser::parse(email, name, &password, BuiltinRole::PlatformAdmin).map_err(|errors| {
+            Error(
+                errors
+                    .0
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+    create_user(
+        &db,
+        &Actor::System("cli"),
+        &RequestContext::default(),
+        new_user,
+    )
+    .await
+    .map_err(|e| match e {
+        app::backend::error::ServiceError::Validation(errors) => Error(
+            errors
+                .0
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => Error(other.to_string()),
+    })?;
+    println!("Created platform admin {}", email.trim().to_lowercase());
+    if let Some(password) = generated {
+        println!("Password (shown once): {password}");
+    }
+    Ok(())
+}
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}

@@ -1,0 +1,179 @@
+//! Opening the database, preparing it, and serving until a shutdown signal.
+
+use std::sync::Arc;
+
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use tower_sessions::session_store::ExpiredDeletion;
+
+use app::backend::db;
+use app::backend::services::users::{FirstAdmin, ensure_first_admin};
+use app::backend::session_store::DbSessionStore;
+use app::backend::state::AppState;
+
+use crate::config::Config;
+use crate::router::{SessionSettings, build_router};
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(Arc::<str>::from("tenantry"))
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen_addr)
+        .build()
+}
+
+pub async fn open_database(config: &Config) -> anyhow_like::Result<DatabaseConnection> {
+    let db = db::connect(&config.database_url).await.map_err(|e| {
+        anyhow_like::Error(format!(
+            "cannot open the database at DATABASE_URL ({}): {e}",
+            redact(&config.database_url)
+        ))
+    })?;
+    db::migrate(&db)
+        .await
+        .map_err(|e| anyhow_like::Error(format!("database migration failed: {e}")))?;
+    Ok(db)
+}
+
+/// Hides a password inside a database URL before it is printed.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn serve(config: Config) -> anyhow_like::Result<()> {
+    let db = open_database(&config).await?;
+    let first_admin = ensure_first_admin(
+        &db,
+        config.admin_email.as_deref(),
+        config.admin_password.as_deref(),
+    )
+    .await
+    .map_err(|e| anyhow_like::Error(format!("cannot create the first admin: {e}")))?;
+    if let Some(admin) = first_admin {
+        print_first_admin(&admin, &config);
+    }
+
+    let store = DbSessionStore::new(db.clone());
+    let cleanup = tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(tokio::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(err) = store.delete_expired().await {
+                tracing::warn!(error = %err, "could not delete expired sessions");
+            }
+        }
+    });
+
+    let state = AppState {
+        leptos_options: leptos_options(&config),
+        db: db.clone(),
+    };
+    let router = build_router(
+        state,
+        SessionSettings {
+            secure_cookies: config.secure_cookies,
+            ttl_hours: config.session_ttl_hours,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen_addr)
+        .await
+        .map_err(|e| {
+            anyhow_like::Error(format!(
+                "cannot listen on TENANTRY_LISTEN_ADDR {}: {e}",
+                config.listen_addr
+            ))
+        })?;
+    tracing::info!(address = %config.listen_addr, database = %redact(&config.database_url), "Tenantry is serving");
+    println!("Tenantry is running at http://{}", config.listen_addr);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| anyhow_like::Error(format!("server error: {e}")))?;
+    cleanup.abort();
+    db.close().await.ok();
+    tracing::info!("Tenantry stopped");
+    Ok(())
+}
+
+fn print_first_admin(admin: &FirstAdmin, config: &Config) {
+    let password = match &admin.generated_password {
+        Some(password) => password.clone(),
+        None => "(the password from TENANTRY_ADMIN_PASSWORD)".to_owned(),
+    };
+    println!();
+    println!("  ┌─ First platform admin created ─────────────────────────────");
+    println!("  │ URL:      http://{}/login", config.listen_addr);
+    println!("  │ Email:    {}", admin.email);
+    println!("  │ Password: {password}");
+    if admin.generated_password.is_some() {
+        println!("  │ This generated password is shown only once. Keep it safe.");
+    }
+    println!("  └────────────────────────────────────────────────────────────");
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+/// A tiny error type for start-up: a message for the operator, nothing more.
+pub mod anyhow_like {
+    #[derive(Debug)]
+    pub struct Error(pub String);
+
+    impl std::fmt::Display for Error {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for Error {}
+
+    pub type Result<T> = std::result::Result<T, Error>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_never_printed() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(
+            redact("sqlite://data/tenantry.db"),
+            "sqlite://data/tenantry.db"
+        );
+    }
+}

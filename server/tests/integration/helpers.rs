@@ -1,0 +1,263 @@
+//! Test fixtures: fresh databases per test and the real router on a random port.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use uuid::Uuid;
+
+use app::backend::db;
+use app::backend::services::users::ensure_first_admin;
+use app::backend::state::AppState;
+use server::config::Config;
+use server::router::{SessionSettings, build_router};
+use server::startup::leptos_options;
+
+pub const ADMIN_EMAIL: &str = "admin@tenantry.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// Runs each listed `async fn(TestDb)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::TestDb::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = $crate::helpers::TestDb::postgres().await {
+                        super::$name(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+/// A migrated, empty database of its own, removed when dropped.
+pub struct TestDb {
+    pub db: DatabaseConnection,
+    /// Where the database lives, for tests that open a second connection.
+    #[allow(dead_code)]
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let path =
+            std::env::temp_dir().join(format!("tenantry-test-{}.db", Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}", path.display());
+        let db = db::connect(&url).await.expect("open sqlite");
+        db::migrate(&db).await.expect("migrate sqlite");
+        Self {
+            db,
+            url,
+            cleanup: Cleanup::SqliteFile(path),
+        }
+    }
+
+    /// `None` (and a loud note) when PostgreSQL is unreachable — unless
+    /// `TENANTRY_REQUIRE_POSTGRES=1`, as in CI, where that is a failure.
+    pub async fn postgres() -> Option<Self> {
+        let admin_url = std::env::var("TENANTRY_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let admin = match connect_quickly(&admin_url).await {
+            Ok(admin) => admin,
+            Err(err) => {
+                if std::env::var("TENANTRY_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                    panic!(
+                        "PostgreSQL is required (TENANTRY_REQUIRE_POSTGRES=1) but unreachable at {admin_url}: {err}"
+                    );
+                }
+                static NOTED: OnceLock<()> = OnceLock::new();
+                NOTED.get_or_init(|| {
+                    eprintln!(
+                        "SKIPPED: PostgreSQL tests — no server reachable at {admin_url} ({err})"
+                    )
+                });
+                return None;
+            }
+        };
+        let name = format!("tenantry_test_{}", Uuid::new_v4().simple());
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = replace_database(&admin_url, &name);
+        let db = db::connect(&url).await.expect("open test database");
+        db::migrate(&db).await.expect("migrate postgres");
+        Some(Self {
+            db,
+            url,
+            cleanup: Cleanup::PostgresDatabase { admin_url, name },
+        })
+    }
+}
+
+async fn connect_quickly(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .connect_timeout(Duration::from_secs(2))
+        .sqlx_logging(false);
+    Database::connect(options).await
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map(|(b, q)| (b, Some(q)))
+        .unwrap_or((url, None));
+    let base = &base[..base.rfind('/').expect("database url has a path")];
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; use a runtime of our own on a plain thread.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    runtime.block_on(async {
+                        let admin = connect_quickly(&admin_url).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await
+                            .ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The real router, served on a random loopback port.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub test_db: TestDb,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub async fn spawn_app(test_db: TestDb) -> TestApp {
+    ensure_first_admin(&test_db.db, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
+        .await
+        .expect("first admin");
+    let (address, server) = serve(&test_db).await;
+    TestApp {
+        address,
+        client: client(),
+        db: test_db.db.clone(),
+        test_db,
+        server,
+    }
+}
+
+/// Starts another server on the same database (a restart, or a second replica).
+pub async fn serve(test_db: &TestDb) -> (String, tokio::task::JoinHandle<()>) {
+    let config = Config::from_lookup(|_| None).expect("default config");
+    let state = AppState {
+        leptos_options: leptos_options(&config),
+        db: test_db.db.clone(),
+    };
+    let router = build_router(
+        state,
+        SessionSettings {
+            secure_cookies: false,
+            ttl_hours: 12,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serve");
+    });
+    (address, server)
+}
+
+/// Keeps cookies, never follows redirects (tests look at them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Calls the `login` server function the way the hydrated login form does.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        use server_fn::ServerFn;
+        self.client
+            .post(self.url(<app::api::auth::Login as ServerFn>::PATH))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("POST login")
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        use server_fn::ServerFn;
+        self.client
+            .post(self.url(<app::api::auth::Logout as ServerFn>::PATH))
+            .form(&[("", "")])
+            .send()
+            .await
+            .expect("POST logout")
+    }
+
+    /// Restarts the HTTP server on the same database (sessions must survive).
+    pub async fn restart(&mut self) {
+        self.server.abort();
+        let (address, server) = serve(&self.test_db).await;
+        self.address = address;
+        self.server = server;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

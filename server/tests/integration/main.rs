@@ -1,0 +1,9 @@
+//! One integration-test binary: services and the HTTP router, each test on a
+//! fresh SQLite file and again on a fresh PostgreSQL database.
+
+mod helpers;
+
+mod audit;
+mod auth_http;
+mod health;
+mod users;

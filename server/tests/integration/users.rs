@@ -1,0 +1,125 @@
+//! Accounts: the first admin, duplicates, and the migration history.
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::helpers::TestDb;
+use app::backend::audit::RequestContext;
+use app::backend::db;
+use app::backend::entities::role;
+use app::backend::error::ServiceError;
+use app::backend::principal::Actor;
+use app::backend::services::auth::authenticate;
+use app::backend::services::users::{NewUser, count_users, create_user, ensure_first_admin};
+use app::domain::permission::{BuiltinRole, Permission};
+
+async fn the_first_admin_is_created_once_with_a_generated_password(db: TestDb) {
+    let created = ensure_first_admin(&db.db, None, None)
+        .await
+        .unwrap()
+        .expect("created on an empty database");
+    let password = created.generated_password.expect("generated");
+    assert_eq!(password.len(), 20);
+    assert!(
+        ensure_first_admin(&db.db, None, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "never twice"
+    );
+    assert_eq!(count_users(&db.db).await.unwrap(), 1);
+
+    let principal = authenticate(
+        &db.db,
+        &RequestContext::default(),
+        &created.email,
+        &password,
+    )
+    .await
+    .unwrap();
+    assert!(
+        principal.can(Permission::UserManage),
+        "the first admin is a platform admin"
+    );
+}
+
+async fn the_first_admin_uses_configured_credentials(db: TestDb) {
+    let created = ensure_first_admin(
+        &db.db,
+        Some("Ops@Example.com"),
+        Some("configured password 1"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(created.email, "ops@example.com");
+    assert!(created.generated_password.is_none());
+    authenticate(
+        &db.db,
+        &RequestContext::default(),
+        "ops@example.com",
+        "configured password 1",
+    )
+    .await
+    .unwrap();
+}
+
+async fn a_duplicate_email_is_a_field_error(db: TestDb) {
+    ensure_first_admin(
+        &db.db,
+        Some("ops@example.com"),
+        Some("configured password 1"),
+    )
+    .await
+    .unwrap();
+    let duplicate = NewUser::parse(
+        "OPS@example.com",
+        "Other",
+        "another long password",
+        BuiltinRole::PlatformAdmin,
+    )
+    .unwrap();
+    match create_user(
+        &db.db,
+        &Actor::System("test"),
+        &RequestContext::default(),
+        duplicate,
+    )
+    .await
+    {
+        Err(ServiceError::Validation(errors)) => assert!(errors.for_field("email").is_some()),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+async fn an_unknown_account_cannot_sign_in_with_a_real_password(db: TestDb) {
+    ensure_first_admin(
+        &db.db,
+        Some("ops@example.com"),
+        Some("configured password 1"),
+    )
+    .await
+    .unwrap();
+    let unknown = authenticate(
+        &db.db,
+        &RequestContext::default(),
+        "ghost@example.com",
+        "configured password 1",
+    )
+    .await;
+    assert!(matches!(unknown, Err(ServiceError::InvalidCredentials)));
+}
+
+async fn migrations_can_run_again_without_change(db: TestDb) {
+    db::migrate(&db.db).await.unwrap();
+    ensure_first_admin(&db.db, None, None).await.unwrap();
+    db::migrate(&db.db).await.unwrap();
+    assert_eq!(role::Entity::find().count(&db.db).await.unwrap(), 1);
+}
+
+crate::on_both_databases!(
+    the_first_admin_is_created_once_with_a_generated_password,
+    the_first_admin_uses_configured_credentials,
+    a_duplicate_email_is_a_field_error,
+    an_unknown_account_cannot_sign_in_with_a_real_password,
+    migrations_can_run_again_without_change,
+);
