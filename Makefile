@@ -8,6 +8,8 @@ WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock |
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+# CI may point CARGO_TARGET_DIR at a cache outside the clone; without it, ./target.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: help setup setup-build setup-test run build test test-rust test-e2e e2e check-wasm-deps fmt-check bench clean
 
@@ -32,7 +34,7 @@ setup-test: setup-build
 # ---------------------------------------------------------------- run
 run: setup-build
 	cargo leptos build --release
-	LEPTOS_SITE_ROOT=target/site ./target/release/tenantry serve
+	LEPTOS_SITE_ROOT=target/site $(TARGET_DIR)/release/tenantry serve
 
 build: setup-build
 	cargo leptos build
@@ -62,13 +64,13 @@ test-rust:
 
 test-e2e e2e: setup-test
 	cargo leptos build
-	bash end2end/run.sh target/debug/tenantry
+	bash end2end/run.sh $(TARGET_DIR)/debug/tenantry
 
 # ---------------------------------------------------------------- bench
 bench: setup-build
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	cargo leptos build --release
-	bash end2end/bench.sh target/release/tenantry
+	bash end2end/bench.sh $(TARGET_DIR)/release/tenantry
 
 clean:
 	cargo clean
