@@ -48,8 +48,8 @@ fmt-check:
 
 # Nothing server-side may reach the browser bundle.
 check-wasm-deps:
-	@for crate in sea-orm sqlx tokio argon2 lettre tower-sessions; do \
-	  if cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i $$crate >/dev/null 2>&1; then \
+	@for crate in sea-orm sqlx argon2 lettre tower-sessions axum; do \
+	  if [ -n "$$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i $$crate 2>/dev/null)" ]; then \
 	    echo "ERROR: $$crate is in the wasm bundle's dependency tree"; exit 1; fi; \
 	done; echo "wasm bundle dependency check: no server-only crates"
 
