@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod tenants;
 
 #[cfg(feature = "ssr")]
 pub mod context;

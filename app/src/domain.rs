@@ -4,4 +4,5 @@ pub mod credentials;
 pub mod email;
 pub mod lifecycle;
 pub mod permission;
+pub mod tenant;
 pub mod validation;

@@ -6,3 +6,4 @@ pub mod components;
 pub mod dashboard;
 pub mod layout;
 pub mod not_built_yet;
+pub mod tenants;

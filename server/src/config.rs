@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use app::domain::credentials::check_new_password;
 use app::domain::email::Email;
+use app::domain::tenant::Region;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -16,6 +17,7 @@ pub struct Config {
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
     pub log_json: bool,
+    pub regions: Vec<Region>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -26,6 +28,7 @@ pub struct ConfigError {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tenantry.db";
+pub const DEFAULT_REGIONS: &str = "eu-central-1,eu-west-1,us-east-1,us-west-2,ap-southeast-1";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -116,7 +119,22 @@ impl Config {
             }
         };
 
+        let regions_raw = get("TENANTRY_REGIONS").unwrap_or_else(|| DEFAULT_REGIONS.to_owned());
+        let regions = regions_raw
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| Region::parse(r).map_err(|m| error("TENANTRY_REGIONS", format!("'{r}': {m}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        if regions.is_empty() {
+            return Err(error(
+                "TENANTRY_REGIONS",
+                "list at least one region, e.g. eu-central-1,us-east-1",
+            ));
+        }
+
         Ok(Self {
+            regions,
             database_url,
             listen_addr,
             site_root,
@@ -177,6 +195,7 @@ mod tests {
             ("TENANTRY_ADMIN_PASSWORD", "short"),
             ("DATABASE_URL", "mysql://x"),
             ("TENANTRY_LOG_FORMAT", "xml"),
+            ("TENANTRY_REGIONS", "eu central"),
         ] {
             let err = config(&[(variable, value)]).unwrap_err();
             assert_eq!(err.variable, variable);

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use tower_sessions::session_store::ExpiredDeletion;
 
 use app::backend::db;
+use app::backend::services::tenants::complete_pending_transitions;
 use app::backend::services::users::{FirstAdmin, ensure_first_admin};
 use app::backend::session_store::DbSessionStore;
 use app::backend::state::AppState;
@@ -74,9 +75,11 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         }
     });
 
+    let executor = tokio::spawn(run_builtin_executor(db.clone()));
     let state = AppState {
         leptos_options: leptos_options(&config),
         db: db.clone(),
+        regions: Arc::new(config.regions.clone()),
     };
     let router = build_router(
         state,
@@ -100,9 +103,27 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         .await
         .map_err(|e| anyhow_like::Error(format!("server error: {e}")))?;
     cleanup.abort();
+    executor.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
+}
+
+/// Completes lifecycle transitions waiting in an intermediate state. The
+/// pending work lives in the database, so a restart simply picks it up again.
+async fn run_builtin_executor(db: DatabaseConnection) {
+    let mut tick = tokio::time::interval(tokio::time::Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        match complete_pending_transitions(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                completed = n,
+                "built-in executor completed lifecycle transitions"
+            ),
+            Err(err) => tracing::warn!(error = %err, "built-in executor failed; will retry"),
+        }
+    }
 }
 
 fn print_first_admin(admin: &FirstAdmin, config: &Config) {

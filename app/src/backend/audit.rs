@@ -61,6 +61,11 @@ impl AuditEntry {
         self
     }
 
+    pub fn tenant(mut self, tenant_id: Uuid) -> Self {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+
     pub fn failed(mut self) -> Self {
         self.outcome = Outcome::Failure;
         self

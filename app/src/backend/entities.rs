@@ -1,6 +1,9 @@
 //! sea-orm entities. They never leave the server: pages and APIs get DTOs.
 
 pub mod audit_event;
+pub mod customer;
+pub mod field_change;
+pub mod plan;
 pub mod role;
 pub mod role_binding;
 pub mod session;

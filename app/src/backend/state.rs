@@ -1,13 +1,19 @@
 //! What every request handler and server function can reach.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
+
+use crate::domain::tenant::Region;
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
+    /// The regions this installation offers (TENANTRY_REGIONS).
+    pub regions: Arc<Vec<Region>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -190,6 +190,7 @@ pub async fn serve(test_db: &TestDb) -> (String, tokio::task::JoinHandle<()>) {
     let state = AppState {
         leptos_options: leptos_options(&config),
         db: test_db.db.clone(),
+        regions: std::sync::Arc::new(config.regions.clone()),
     };
     let router = build_router(
         state,

@@ -6,4 +6,5 @@ mod helpers;
 mod audit;
 mod auth_http;
 mod health;
+mod tenants;
 mod users;

@@ -11,6 +11,25 @@ pub struct Model {
     pub lifecycle_state: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub customer_id: Option<Uuid>,
+    pub environment: String,
+    pub deployment_kind: String,
+    pub isolation_mode: String,
+    pub plan_code: String,
+    pub region: String,
+    /// JSON array of region codes.
+    pub allowed_regions: String,
+    /// JSON object: role (technical, billing, incident) → email.
+    pub contacts: String,
+    /// JSON object: system (crm, billing) → id.
+    pub external_ids: String,
+    /// JSON array of labels.
+    pub labels: String,
+    /// Where a transition in progress will land; `None` when at rest.
+    pub requested_state: Option<String>,
+    /// Optimistic-concurrency stamp, incremented by every update.
+    pub version: i64,
+    pub archived_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,188 @@
+//! Tenant registry server functions and the DTOs they exchange with the UI.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::dashboard::AuditEventRow;
+use crate::domain::lifecycle::{LifecycleAction, LifecycleState};
+use crate::error::AppError;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantQuery {
+    pub q: Option<String>,
+    pub state: Option<String>,
+    pub plan: Option<String>,
+    pub region: Option<String>,
+    pub environment: Option<String>,
+    pub kind: Option<String>,
+    pub label: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantRow {
+    pub id: Uuid,
+    pub slug: String,
+    pub display_name: String,
+    pub customer: Option<String>,
+    pub environment: String,
+    pub deployment_kind: String,
+    pub plan_code: String,
+    pub region: String,
+    pub state: LifecycleState,
+    pub requested_state: Option<LifecycleState>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantPage {
+    pub rows: Vec<TenantRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    /// Whether any tenant exists at all (tells "nothing yet" from "no results").
+    pub any_tenants: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOption {
+    pub action: LifecycleAction,
+    /// `None` when allowed now; otherwise why not.
+    pub unavailable_because: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChangeRow {
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub actor: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantDetail {
+    pub row: TenantRow,
+    pub isolation_mode: String,
+    pub allowed_regions: Vec<String>,
+    pub contacts: Vec<(String, String)>,
+    pub external_ids: Vec<(String, String)>,
+    pub labels: Vec<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub actions: Vec<ActionOption>,
+    pub changes: Vec<FieldChangeRow>,
+    pub history: Vec<AuditEventRow>,
+}
+
+/// Everything the onboarding form collects, as typed text; parsed on the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTenantForm {
+    pub customer: String,
+    pub slug: String,
+    pub display_name: String,
+    pub environment: String,
+    pub deployment_kind: String,
+    pub isolation_mode: String,
+    pub plan_code: String,
+    pub region: String,
+    /// Comma-separated region codes.
+    pub allowed_regions: String,
+    pub contact_technical: String,
+    pub contact_billing: String,
+    pub contact_incident: String,
+    pub external_crm: String,
+    pub external_billing: String,
+    /// Comma-separated labels.
+    pub labels: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormOptions {
+    pub plans: Vec<(String, String)>,
+    pub regions: Vec<String>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_tenants")]
+pub async fn list_tenants(query: TenantQuery) -> Result<TenantPage, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    respond(tenants::list(&app_state()?.db, &principal, &query).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "get_tenant")]
+pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    respond(tenants::detail(&app_state()?.db, &principal, &slug).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "tenant_form_options")]
+pub async fn tenant_form_options() -> Result<FormOptions, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    let state = app_state()?;
+    respond(tenants::form_options(&state.db, &principal, &state.regions).await)
+}
+
+/// Creates a draft tenant and goes to its page.
+#[server(prefix = "/api/fn", endpoint = "create_tenant")]
+pub async fn create_tenant(form: NewTenantForm) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    let state = app_state()?;
+    let slug = respond(
+        tenants::create(
+            &state.db,
+            &principal,
+            &request_context(),
+            &state.regions,
+            &form,
+        )
+        .await,
+    )?;
+    leptos_axum::redirect(&format!("/tenants/{slug}"));
+    Ok(())
+}
+
+/// Runs one lifecycle action. `confirm` must repeat the slug for delete.
+#[server(prefix = "/api/fn", endpoint = "tenant_action")]
+pub async fn tenant_action(
+    slug: String,
+    action: String,
+    version: i64,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    let Some(action) = LifecycleAction::parse(&action) else {
+        return respond(Err(AppError::Validation(vec![
+            crate::domain::validation::FieldError::new("action", "Unknown action."),
+        ])));
+    };
+    let db = app_state()?.db;
+    respond(
+        tenants::transition(
+            &db,
+            &principal,
+            &request_context(),
+            &slug,
+            action,
+            Some(version),
+            confirm.as_deref(),
+        )
+        .await,
+    )?;
+    leptos_axum::redirect(&format!("/tenants/{slug}"));
+    Ok(())
+}

@@ -1,0 +1,739 @@
+//! Tenant registry use cases: onboarding, search, detail and lifecycle.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::dashboard::AuditEventRow;
+use crate::api::tenants::{
+    ActionOption, FieldChangeRow, FormOptions, NewTenantForm, TenantDetail, TenantPage,
+    TenantQuery, TenantRow,
+};
+use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::entities::{audit_event, customer, field_change, plan, tenant};
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::principal::{Actor, Principal};
+use crate::domain::email::Email;
+use crate::domain::lifecycle::{LifecycleAction, LifecycleState, allowed_actions, plan_transition};
+use crate::domain::permission::Permission;
+use crate::domain::tenant::{
+    DeploymentKind, DisplayName, Environment, IsolationMode, PlanCode, Region, TenantSlug,
+    check_residency,
+};
+use crate::domain::validation::FieldErrors;
+
+pub const PAGE_SIZES: [u64; 3] = [25, 50, 100];
+
+/// A tenant to onboard, parsed from the form.
+pub struct NewTenant {
+    pub customer: String,
+    pub slug: TenantSlug,
+    pub display_name: DisplayName,
+    pub environment: Environment,
+    pub deployment_kind: DeploymentKind,
+    pub isolation_mode: IsolationMode,
+    pub plan_code: PlanCode,
+    pub region: Region,
+    pub allowed_regions: Vec<Region>,
+    pub contacts: Vec<(&'static str, Email)>,
+    pub external_ids: Vec<(&'static str, String)>,
+    pub labels: Vec<String>,
+}
+
+impl NewTenant {
+    /// Every field problem at once, named by the form field it belongs to.
+    pub fn parse(form: &NewTenantForm, configured_regions: &[Region]) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let customer = form.customer.trim().to_owned();
+        let customer_ok = take(
+            &mut errors,
+            "customer",
+            if customer.is_empty() {
+                Err("Enter the customer's name.".to_owned())
+            } else if customer.chars().count() > 120 {
+                Err("Use at most 120 characters.".to_owned())
+            } else {
+                Ok(())
+            },
+        );
+        let slug = take(&mut errors, "slug", TenantSlug::parse(&form.slug));
+        let display_name = take(
+            &mut errors,
+            "display_name",
+            DisplayName::parse(&form.display_name),
+        );
+        let environment = take(
+            &mut errors,
+            "environment",
+            Environment::parse(&form.environment),
+        );
+        let deployment_kind = take(
+            &mut errors,
+            "deployment_kind",
+            DeploymentKind::parse(&form.deployment_kind),
+        );
+        let isolation_mode = take(
+            &mut errors,
+            "isolation_mode",
+            IsolationMode::parse(&form.isolation_mode),
+        );
+        let plan_code = take(&mut errors, "plan_code", PlanCode::parse(&form.plan_code));
+        let region = take(&mut errors, "region", Region::parse(&form.region));
+        let allowed: Result<Vec<Region>, String> = split_list(&form.allowed_regions)
+            .iter()
+            .map(|r| Region::parse(r))
+            .collect();
+        let allowed_regions = take(&mut errors, "allowed_regions", allowed);
+        if let (Some(region), Some(allowed)) = (&region, &allowed_regions) {
+            take(
+                &mut errors,
+                "region",
+                check_residency(region, allowed, configured_regions),
+            );
+        }
+        let mut contacts = vec![];
+        for (role, name, raw) in [
+            ("technical", "contact_technical", &form.contact_technical),
+            ("billing", "contact_billing", &form.contact_billing),
+            ("incident", "contact_incident", &form.contact_incident),
+        ] {
+            if !raw.trim().is_empty() {
+                if let Some(email) = take(
+                    &mut errors,
+                    name,
+                    Email::parse(raw).map_err(|e| e.to_string()),
+                ) {
+                    contacts.push((role, email));
+                }
+            }
+        }
+        let external_ids = [
+            ("crm", &form.external_crm),
+            ("billing", &form.external_billing),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .collect();
+        let labels: Vec<String> = split_list(&form.labels);
+        let labels_ok = take(
+            &mut errors,
+            "labels",
+            match labels
+                .iter()
+                .find(|l| l.chars().count() > 40 || l.contains('"'))
+            {
+                Some(bad) => Err(format!(
+                    "Label \"{bad}\" is too long or contains a quote; use at most 40 characters."
+                )),
+                None => Ok(()),
+            },
+        );
+        match (
+            customer_ok,
+            slug,
+            display_name,
+            environment,
+            deployment_kind,
+            isolation_mode,
+            plan_code,
+            region,
+            allowed_regions,
+            labels_ok,
+        ) {
+            (
+                Some(()),
+                Some(slug),
+                Some(display_name),
+                Some(environment),
+                Some(deployment_kind),
+                Some(isolation_mode),
+                Some(plan_code),
+                Some(region),
+                Some(allowed_regions),
+                Some(()),
+            ) if errors.is_empty() => Ok(Self {
+                customer,
+                slug,
+                display_name,
+                environment,
+                deployment_kind,
+                isolation_mode,
+                plan_code,
+                region,
+                allowed_regions,
+                contacts,
+                external_ids,
+                labels,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The parsed value, or `None` with the message recorded against `field`.
+fn take<T>(errors: &mut FieldErrors, field: &str, result: Result<T, String>) -> Option<T> {
+    result.map_err(|message| errors.push(field, message)).ok()
+}
+
+fn split_list(raw: &str) -> Vec<String> {
+    let mut items: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    items.dedup();
+    items
+}
+
+pub async fn form_options(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    regions: &[Region],
+) -> ServiceResult<FormOptions> {
+    principal.require(Permission::TenantRead)?;
+    let plans = plan::Entity::find()
+        .order_by_asc(plan::Column::Code)
+        .all(db)
+        .await?;
+    Ok(FormOptions {
+        plans: plans.into_iter().map(|p| (p.code, p.name)).collect(),
+        regions: regions.iter().map(|r| r.as_str().to_owned()).collect(),
+    })
+}
+
+/// Onboards a tenant in `draft`. Returns its slug.
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    configured_regions: &[Region],
+    form: &NewTenantForm,
+) -> ServiceResult<String> {
+    principal.require(Permission::TenantManage)?;
+    let new = NewTenant::parse(form, configured_regions)?;
+    if plan::Entity::find_by_id(new.plan_code.as_str())
+        .one(db)
+        .await?
+        .is_none()
+    {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "plan_code",
+            format!(
+                "Plan {} does not exist; choose one of the listed plans.",
+                new.plan_code
+            ),
+        );
+        return Err(errors.into());
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let customer_id = match customer::Entity::find()
+        .filter(customer::Column::Name.eq(&new.customer))
+        .one(&txn)
+        .await?
+    {
+        Some(existing) => existing.id,
+        None => {
+            let id = Uuid::new_v4();
+            customer::ActiveModel {
+                id: Set(id),
+                name: Set(new.customer.clone()),
+                external_ids: Set("{}".into()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            audit::record(
+                &txn,
+                context,
+                AuditEntry::new(Actor::from(principal), "customer.create", "customer")
+                    .target(id)
+                    .details(json!({ "after": { "name": new.customer } })),
+            )
+            .await?;
+            id
+        }
+    };
+    let id = Uuid::new_v4();
+    let contacts: serde_json::Map<String, serde_json::Value> = new
+        .contacts
+        .iter()
+        .map(|(role, email)| (role.to_string(), json!(email.as_str())))
+        .collect();
+    let external_ids: serde_json::Map<String, serde_json::Value> = new
+        .external_ids
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let record = tenant::ActiveModel {
+        id: Set(id),
+        slug: Set(new.slug.as_str().to_owned()),
+        display_name: Set(new.display_name.as_str().to_owned()),
+        lifecycle_state: Set(LifecycleState::Draft.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        customer_id: Set(Some(customer_id)),
+        environment: Set(new.environment.as_str().to_owned()),
+        deployment_kind: Set(new.deployment_kind.as_str().to_owned()),
+        isolation_mode: Set(new.isolation_mode.as_str().to_owned()),
+        plan_code: Set(new.plan_code.as_str().to_owned()),
+        region: Set(new.region.as_str().to_owned()),
+        allowed_regions: Set(json!(
+            new.allowed_regions
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+        )
+        .to_string()),
+        contacts: Set(serde_json::Value::Object(contacts).to_string()),
+        external_ids: Set(serde_json::Value::Object(external_ids).to_string()),
+        labels: Set(json!(new.labels).to_string()),
+        requested_state: Set(None),
+        version: Set(1),
+        archived_at: Set(None),
+    };
+    let inserted = record.insert(&txn).await.map_err(|e| {
+        ServiceError::on_unique_violation(e, "slug", "This slug is already taken; choose another.")
+    })?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "tenant.create", "tenant")
+            .target(id)
+            .tenant(id)
+            .details(json!({ "after": snapshot(&inserted) })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(inserted.slug)
+}
+
+/// What an audit record keeps of a tenant as before/after.
+fn snapshot(t: &tenant::Model) -> serde_json::Value {
+    json!({
+        "slug": t.slug, "display_name": t.display_name, "lifecycle_state": t.lifecycle_state,
+        "requested_state": t.requested_state, "environment": t.environment, "deployment_kind": t.deployment_kind,
+        "isolation_mode": t.isolation_mode, "plan_code": t.plan_code, "region": t.region,
+        "allowed_regions": t.allowed_regions, "labels": t.labels, "version": t.version,
+    })
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn contains(column: tenant::Column, needle: &str) -> sea_orm::sea_query::SimpleExpr {
+    Expr::expr(Func::lower(Expr::col((tenant::Entity, column))))
+        .like(LikeExpr::new(format!("%{}%", escape_like(needle))).escape('\\'))
+}
+
+fn filtered(query: &TenantQuery) -> Select<tenant::Entity> {
+    let mut select = tenant::Entity::find();
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_lowercase)
+    };
+    if let Some(q) = text(&query.q) {
+        let customers = Query::select()
+            .column(customer::Column::Id)
+            .from(customer::Entity)
+            .and_where(
+                Expr::expr(Func::lower(Expr::col((
+                    customer::Entity,
+                    customer::Column::Name,
+                ))))
+                .like(LikeExpr::new(format!("%{}%", escape_like(&q))).escape('\\')),
+            )
+            .to_owned();
+        select = select.filter(
+            Condition::any()
+                .add(contains(tenant::Column::Slug, &q))
+                .add(contains(tenant::Column::DisplayName, &q))
+                .add(contains(tenant::Column::ExternalIds, &q))
+                .add(tenant::Column::CustomerId.in_subquery(customers)),
+        );
+    }
+    if let Some(state) = text(&query.state) {
+        select = select.filter(tenant::Column::LifecycleState.eq(state));
+    }
+    if let Some(plan) = text(&query.plan) {
+        select = select.filter(tenant::Column::PlanCode.eq(plan));
+    }
+    if let Some(region) = text(&query.region) {
+        select = select.filter(tenant::Column::Region.eq(region));
+    }
+    if let Some(environment) = text(&query.environment) {
+        select = select.filter(tenant::Column::Environment.eq(environment));
+    }
+    if let Some(kind) = text(&query.kind) {
+        select = select.filter(tenant::Column::DeploymentKind.eq(kind));
+    }
+    if let Some(label) = text(&query.label) {
+        select = select.filter(tenant::Column::Labels.contains(format!("\"{label}\"")));
+    }
+    select
+}
+
+/// Search, filter, sort and paginate tenants.
+pub async fn list(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    query: &TenantQuery,
+) -> ServiceResult<TenantPage> {
+    principal.require(Permission::TenantRead)?;
+    let per_page = query
+        .per_page
+        .filter(|p| PAGE_SIZES.contains(p))
+        .unwrap_or(PAGE_SIZES[0]);
+    let total = filtered(query).count(db).await?;
+    let last_page = Ord::max(total.div_ceil(per_page), 1);
+    let page = query.page.unwrap_or(1).clamp(1, last_page);
+    let column = match query.sort.as_deref() {
+        Some("name") => tenant::Column::DisplayName,
+        Some("state") => tenant::Column::LifecycleState,
+        Some("plan") => tenant::Column::PlanCode,
+        Some("region") => tenant::Column::Region,
+        Some("environment") => tenant::Column::Environment,
+        Some("updated") => tenant::Column::UpdatedAt,
+        _ => tenant::Column::Slug,
+    };
+    let order = if query.dir.as_deref() == Some("desc") {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let models = filtered(query)
+        .order_by(column, order)
+        .order_by_asc(tenant::Column::Id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    let rows = rows_with_customers(db, models).await?;
+    let any_tenants = total > 0 || tenant::Entity::find().count(db).await? > 0;
+    Ok(TenantPage {
+        rows,
+        total,
+        page,
+        per_page,
+        any_tenants,
+    })
+}
+
+async fn rows_with_customers<C: ConnectionTrait>(
+    db: &C,
+    models: Vec<tenant::Model>,
+) -> ServiceResult<Vec<TenantRow>> {
+    let ids: Vec<Uuid> = models.iter().filter_map(|t| t.customer_id).collect();
+    let customers = if ids.is_empty() {
+        vec![]
+    } else {
+        customer::Entity::find()
+            .filter(customer::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+    };
+    Ok(models
+        .into_iter()
+        .map(|t| {
+            let customer = customers
+                .iter()
+                .find(|c| Some(c.id) == t.customer_id)
+                .map(|c| c.name.clone());
+            to_row(t, customer)
+        })
+        .collect())
+}
+
+fn to_row(t: tenant::Model, customer: Option<String>) -> TenantRow {
+    TenantRow {
+        id: t.id,
+        state: LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken),
+        requested_state: t.requested_state.as_deref().and_then(LifecycleState::parse),
+        slug: t.slug,
+        display_name: t.display_name,
+        customer,
+        environment: t.environment,
+        deployment_kind: t.deployment_kind,
+        plan_code: t.plan_code,
+        region: t.region,
+        updated_at: t.updated_at,
+    }
+}
+
+async fn find_by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> ServiceResult<tenant::Model> {
+    let slug = TenantSlug::parse(slug).map_err(|_| ServiceError::NotFound)?;
+    tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.as_str()))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn detail(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    slug: &str,
+) -> ServiceResult<TenantDetail> {
+    principal.require(Permission::TenantRead)?;
+    let t = find_by_slug(db, slug).await?;
+    let changes = field_change::Entity::find()
+        .filter(field_change::Column::TenantId.eq(t.id))
+        .order_by_desc(field_change::Column::ChangedAt)
+        .limit(100)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| FieldChangeRow {
+            field: c.field,
+            old_value: c.old_value,
+            new_value: c.new_value,
+            actor: c.actor_label,
+            changed_at: c.changed_at,
+        })
+        .collect();
+    let history = if principal.can(Permission::AuditRead) {
+        audit_event::Entity::find()
+            .filter(audit_event::Column::TenantId.eq(t.id))
+            .order_by_desc(audit_event::Column::OccurredAt)
+            .limit(50)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(AuditEventRow::from)
+            .collect()
+    } else {
+        vec![]
+    };
+    let state = LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken);
+    let may_act = principal.can(Permission::TenantLifecycle);
+    let actions = allowed_actions(state)
+        .into_iter()
+        .map(|(action, allowed)| ActionOption {
+            action,
+            unavailable_because: match allowed {
+                Ok(()) if may_act => None,
+                Ok(()) => Some("You do not have permission to change the lifecycle.".to_owned()),
+                Err(reason) => Some(reason),
+            },
+        })
+        .collect();
+    let pairs = |raw: &str| -> Vec<(String, String)> {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+            .collect()
+    };
+    let list = |raw: &str| -> Vec<String> { serde_json::from_str(raw).unwrap_or_default() };
+    let customer = match t.customer_id {
+        Some(id) => customer::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| c.name),
+        None => None,
+    };
+    Ok(TenantDetail {
+        isolation_mode: t.isolation_mode.clone(),
+        allowed_regions: list(&t.allowed_regions),
+        contacts: pairs(&t.contacts),
+        external_ids: pairs(&t.external_ids),
+        labels: list(&t.labels),
+        version: t.version,
+        created_at: t.created_at,
+        actions,
+        changes,
+        history,
+        row: to_row(t, customer),
+    })
+}
+
+/// Outcome of a lifecycle request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TransitionOutcome {
+    /// The tenant moved (or started moving, through `via`).
+    Started {
+        via: Option<LifecycleState>,
+        target: LifecycleState,
+    },
+    /// The action had already taken effect; nothing changed.
+    AlreadyDone,
+}
+
+/// Runs a lifecycle action. Long actions move into their intermediate state and
+/// record where they will land; the built-in executor completes them.
+pub async fn transition(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    slug: &str,
+    action: LifecycleAction,
+    expected_version: Option<i64>,
+    confirmation: Option<&str>,
+) -> ServiceResult<TransitionOutcome> {
+    principal.require(Permission::TenantLifecycle)?;
+    let txn = db.begin().await?;
+    let current = find_by_slug(&txn, slug).await?;
+    if let Some(expected) = expected_version {
+        if expected != current.version {
+            return Err(ServiceError::Conflict(
+                "This tenant was changed by someone else since you loaded the page. Reload to see the current state, then try again.".into(),
+            ));
+        }
+    }
+    let state = LifecycleState::parse(&current.lifecycle_state).unwrap_or(LifecycleState::Broken);
+    let plan =
+        plan_transition(state, action).map_err(|refusal| ServiceError::Policy(refusal.reason))?;
+    if plan.already_done {
+        return Ok(TransitionOutcome::AlreadyDone);
+    }
+    if action == LifecycleAction::Delete
+        && confirmation.map(str::trim) != Some(current.slug.as_str())
+    {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "confirm",
+            format!("Type {} exactly to confirm the deletion.", current.slug),
+        );
+        return Err(errors.into());
+    }
+    let before = snapshot(&current);
+    let now_state = plan.via.unwrap_or(plan.target);
+    let mut record = current.clone().into_active_model();
+    record.lifecycle_state = Set(now_state.as_str().to_owned());
+    record.requested_state = Set(plan.via.map(|_| plan.target.as_str().to_owned()));
+    record.version = Set(current.version + 1);
+    record.updated_at = Set(Utc::now());
+    if plan.target == LifecycleState::Archived && plan.via.is_none() {
+        record.archived_at = Set(Some(Utc::now()));
+    }
+    let updated = record.update(&txn).await?;
+    log_field_change(
+        &txn,
+        current.id,
+        "lifecycle_state",
+        Some(&current.lifecycle_state),
+        Some(now_state.as_str()),
+        &Actor::from(principal),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), action_audit_name(action), "tenant")
+            .target(current.id)
+            .tenant(current.id)
+            .details(json!({ "before": before, "after": snapshot(&updated) })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(TransitionOutcome::Started {
+        via: plan.via,
+        target: plan.target,
+    })
+}
+
+fn action_audit_name(action: LifecycleAction) -> &'static str {
+    match action {
+        LifecycleAction::Activate => "tenant.activate",
+        LifecycleAction::EnterMaintenance => "tenant.enter_maintenance",
+        LifecycleAction::ExitMaintenance => "tenant.exit_maintenance",
+        LifecycleAction::BackUp => "tenant.back_up",
+        LifecycleAction::Restore => "tenant.restore",
+        LifecycleAction::Upgrade => "tenant.upgrade",
+        LifecycleAction::ValidateHealth => "tenant.validate_health",
+        LifecycleAction::Suspend => "tenant.suspend",
+        LifecycleAction::Resume => "tenant.resume",
+        LifecycleAction::Archive => "tenant.archive",
+        LifecycleAction::Delete => "tenant.delete",
+    }
+}
+
+async fn log_field_change<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    actor: &Actor,
+) -> ServiceResult<()> {
+    field_change::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant_id),
+        field: Set(field.to_owned()),
+        old_value: Set(old.map(str::to_owned)),
+        new_value: Set(new.map(str::to_owned)),
+        actor_label: Set(actor.label()),
+        changed_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// The built-in executor: completes transitions waiting in an intermediate
+/// state. Each completion is its own audited transaction, so a crash between
+/// two leaves the rest for the next run. Returns how many it completed.
+pub async fn complete_pending_transitions(db: &DatabaseConnection) -> ServiceResult<usize> {
+    let pending = tenant::Entity::find()
+        .filter(tenant::Column::RequestedState.is_not_null())
+        .limit(100)
+        .all(db)
+        .await?;
+    let mut completed = 0;
+    for t in pending {
+        let txn = db.begin().await?;
+        // Re-read inside the transaction: another replica may have finished it.
+        let Some(current) = tenant::Entity::find_by_id(t.id).one(&txn).await? else {
+            continue;
+        };
+        let Some(target) = current.requested_state.clone() else {
+            continue;
+        };
+        let before = snapshot(&current);
+        let mut record = current.clone().into_active_model();
+        record.lifecycle_state = Set(target.clone());
+        record.requested_state = Set(None);
+        record.version = Set(current.version + 1);
+        record.updated_at = Set(Utc::now());
+        if target == LifecycleState::Archived.as_str() {
+            record.archived_at = Set(Some(Utc::now()));
+        }
+        let updated = record.update(&txn).await?;
+        let actor = Actor::System("executor");
+        log_field_change(
+            &txn,
+            current.id,
+            "lifecycle_state",
+            Some(&current.lifecycle_state),
+            Some(&target),
+            &actor,
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &RequestContext::default(),
+            AuditEntry::new(actor, "tenant.transition_complete", "tenant")
+                .target(current.id)
+                .tenant(current.id)
+                .details(json!({ "before": before, "after": snapshot(&updated) })),
+        )
+        .await?;
+        txn.commit().await?;
+        completed += 1;
+    }
+    Ok(completed)
+}

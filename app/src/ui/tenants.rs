@@ -1,0 +1,4 @@
+pub mod delete_tenant_page;
+pub mod new_tenant_page;
+pub mod tenant_page;
+pub mod tenants_page;

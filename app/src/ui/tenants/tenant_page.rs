@@ -1,0 +1,155 @@
+//! One tenant: identity, lifecycle actions (with reasons when unavailable),
+//! the field change log and its audit history.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use server_fn::ServerFn;
+
+use crate::api::tenants::{TenantAction, TenantDetail, get_tenant};
+use crate::domain::lifecycle::LifecycleAction;
+use crate::error::AppError;
+use crate::ui::components::badge::{OutcomeBadge, StateBadge};
+use crate::ui::components::form::url_error_for;
+use crate::ui::components::page::Alert;
+use crate::ui::layout::NotFound;
+
+#[component]
+pub fn TenantPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
+    let detail = Resource::new(move || slug.get(), get_tenant);
+    let act = ServerAction::<TenantAction>::new();
+    let url_error = url_error_for(<TenantAction as ServerFn>::PATH);
+    let error = Memo::new(move |_| {
+        act.value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| url_error.get())
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tenant…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => view! { <TenantView detail act error/> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TenantView(
+    detail: TenantDetail,
+    act: ServerAction<TenantAction>,
+    error: Memo<Option<AppError>>,
+) -> impl IntoView {
+    let t = detail.row.clone();
+    let slug = t.slug.clone();
+    let version = detail.version;
+    let actions = detail.actions.clone();
+    view! {
+        <leptos_meta::Title text=t.display_name.clone()/>
+        <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/tenants">"Tenants"</a>" / " {t.slug.clone()}</nav>
+        <header class="object-header">
+            <div>
+                <h1>{t.display_name.clone()}</h1>
+                <p class="object-meta">
+                    <code data-testid="tenant-slug">{t.slug.clone()}</code>
+                    <span data-testid="tenant-state"><StateBadge state=t.state/></span>
+                    {t.requested_state.map(|r| view! {
+                        <span class="muted" data-testid="tenant-requested">" → " {r.label()} " (in progress) · "<a href=format!("/tenants/{}", t.slug)>"Refresh"</a></span>
+                    })}
+                    <span class="chip">{t.environment.clone()}</span>
+                    <span class="chip">{t.region.clone()}</span>
+                    <span class="chip">{t.plan_code.clone()}</span>
+                </p>
+            </div>
+        </header>
+        {move || error.get().map(|e| view! { <Alert tone="danger"><span data-testid="action-error">{e.to_string()}</span></Alert> })}
+        <section class="card">
+            <h2>"Lifecycle actions"</h2>
+            <ul class="action-list">
+                {actions.into_iter().map(|option| {
+                    let slug = slug.clone();
+                    let reason_id = format!("why-{}", option.action.as_str());
+                    let label = option.action.label();
+                    match (option.action, option.unavailable_because) {
+                        (LifecycleAction::Delete, None) => view! {
+                            <li><a class="btn btn-danger" href=format!("/tenants/{slug}/delete")>{label}"…"</a></li>
+                        }.into_any(),
+                        (action, None) => view! {
+                            <li>
+                                <ActionForm action=act attr:class="inline-form">
+                                    <input type="hidden" name="slug" value=slug/>
+                                    <input type="hidden" name="action" value=action.as_str()/>
+                                    <input type="hidden" name="version" value=version.to_string()/>
+                                    <button type="submit" class="btn btn-secondary" data-action=action.as_str()>{label}</button>
+                                </ActionForm>
+                            </li>
+                        }.into_any(),
+                        (_, Some(reason)) => view! {
+                            <li>
+                                <button type="button" class="btn btn-secondary" disabled=true aria-describedby=reason_id.clone()>{label}</button>
+                                <span class="action-reason muted" id=reason_id>{reason}</span>
+                            </li>
+                        }.into_any(),
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+        <section class="card">
+            <h2>"Overview"</h2>
+            <dl class="facts">
+                <dt>"Customer"</dt><dd>{t.customer.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Deployment"</dt><dd>{t.deployment_kind.clone()}</dd>
+                <dt>"Isolation"</dt><dd>{detail.isolation_mode.clone()}</dd>
+                <dt>"Allowed regions"</dt><dd>{detail.allowed_regions.join(", ")}</dd>
+                <dt>"Contacts"</dt><dd>{if detail.contacts.is_empty() { "—".to_owned() } else { detail.contacts.iter().map(|(r, e)| format!("{r}: {e}")).collect::<Vec<_>>().join(" · ") }}</dd>
+                <dt>"External ids"</dt><dd>{if detail.external_ids.is_empty() { "—".to_owned() } else { detail.external_ids.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · ") }}</dd>
+                <dt>"Labels"</dt><dd>{if detail.labels.is_empty() { "—".to_owned() } else { detail.labels.join(", ") }}</dd>
+                <dt>"Created"</dt><dd>{detail.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
+                <dt>"Version"</dt><dd>{detail.version}</dd>
+            </dl>
+        </section>
+        <section class="card">
+            <h2>"Change log"</h2>
+            {if detail.changes.is_empty() {
+                view! { <p class="muted">"No field has changed since the tenant was created."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="change-log">
+                        <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Field"</th><th scope="col">"Old → new"</th><th scope="col">"By"</th></tr></thead>
+                        <tbody>
+                            {detail.changes.into_iter().map(|c| view! {
+                                <tr>
+                                    <td class="nowrap">{c.changed_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                    <td><code>{c.field}</code></td>
+                                    <td>{c.old_value.unwrap_or_else(|| "—".into())} " → " {c.new_value.unwrap_or_else(|| "—".into())}</td>
+                                    <td>{c.actor}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="card">
+            <h2>"History"</h2>
+            <table class="table" data-testid="tenant-history">
+                <thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Actor"</th><th scope="col">"Action"</th><th scope="col">"Outcome"</th></tr></thead>
+                <tbody>
+                    {detail.history.into_iter().map(|e| view! {
+                        <tr>
+                            <td class="nowrap">{e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                            <td>{e.actor}</td>
+                            <td><code>{e.action}</code></td>
+                            <td><OutcomeBadge outcome=e.outcome/></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,444 @@
+//! The tenant registry through its services: onboarding, search, lifecycle.
+
+use app::api::tenants::{NewTenantForm, TenantQuery};
+use app::backend::audit::RequestContext;
+use app::backend::error::ServiceError;
+use app::backend::principal::Principal;
+use app::backend::services::auth::authenticate;
+use app::backend::services::tenants::{self, TransitionOutcome, complete_pending_transitions};
+use app::backend::services::users::ensure_first_admin;
+use app::domain::lifecycle::{LifecycleAction, LifecycleState};
+use app::domain::tenant::Region;
+use sea_orm::DatabaseConnection;
+
+use crate::helpers::TestDb;
+
+fn regions() -> Vec<Region> {
+    ["eu-central-1", "eu-west-1", "us-east-1"]
+        .iter()
+        .map(|r| Region::parse(r).unwrap())
+        .collect()
+}
+
+fn form(slug: &str) -> NewTenantForm {
+    NewTenantForm {
+        customer: "Acme Corp".into(),
+        slug: slug.into(),
+        display_name: format!("Acme {slug}"),
+        environment: "production".into(),
+        deployment_kind: "standard".into(),
+        isolation_mode: "dedicated".into(),
+        plan_code: "professional".into(),
+        region: "eu-central-1".into(),
+        allowed_regions: "eu-central-1, eu-west-1".into(),
+        contact_technical: "ops@acme.example".into(),
+        external_crm: "CRM-0042".into(),
+        labels: "pilot, emea".into(),
+        ..Default::default()
+    }
+}
+
+async fn admin(db: &DatabaseConnection) -> Principal {
+    ensure_first_admin(
+        db,
+        Some("admin@tenantry.test"),
+        Some("correct horse battery staple"),
+    )
+    .await
+    .unwrap();
+    authenticate(
+        db,
+        &RequestContext::default(),
+        "admin@tenantry.test",
+        "correct horse battery staple",
+    )
+    .await
+    .unwrap()
+}
+
+async fn onboarding_creates_a_draft_tenant_with_its_customer(db: TestDb) {
+    let admin = admin(&db.db).await;
+    let slug = tenants::create(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &regions(),
+        &form("acme-prod"),
+    )
+    .await
+    .unwrap();
+    let detail = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+    assert_eq!(detail.row.state, LifecycleState::Draft);
+    assert_eq!(detail.row.customer.as_deref(), Some("Acme Corp"));
+    assert_eq!(detail.labels, ["pilot", "emea"]);
+    assert_eq!(
+        detail
+            .history
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["tenant.create"]
+    );
+    let activate = detail
+        .actions
+        .iter()
+        .find(|a| a.action == LifecycleAction::Activate)
+        .unwrap();
+    assert!(
+        activate.unavailable_because.is_none(),
+        "a draft can be activated"
+    );
+    let upgrade = detail
+        .actions
+        .iter()
+        .find(|a| a.action == LifecycleAction::Upgrade)
+        .unwrap();
+    assert!(
+        upgrade.unavailable_because.is_some(),
+        "and says why it cannot be upgraded"
+    );
+}
+
+async fn onboarding_reports_every_bad_field_and_residency(db: TestDb) {
+    let admin = admin(&db.db).await;
+    let mut bad = form("9-bad-slug");
+    bad.display_name = " ".into();
+    bad.region = "us-east-1".into();
+    bad.contact_billing = "not-an-email".into();
+    match tenants::create(&db.db, &admin, &RequestContext::default(), &regions(), &bad).await {
+        Err(ServiceError::Validation(errors)) => {
+            for field in ["slug", "display_name", "region", "contact_billing"] {
+                assert!(errors.for_field(field).is_some(), "{field}: {errors:?}");
+            }
+            assert!(
+                errors
+                    .for_field("region")
+                    .unwrap()
+                    .contains("allowed regions")
+            );
+        }
+        other => panic!("expected field errors, got {other:?}"),
+    }
+}
+
+async fn a_taken_slug_is_a_field_error(db: TestDb) {
+    let admin = admin(&db.db).await;
+    tenants::create(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &regions(),
+        &form("acme-prod"),
+    )
+    .await
+    .unwrap();
+    match tenants::create(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &regions(),
+        &form("acme-prod"),
+    )
+    .await
+    {
+        Err(ServiceError::Validation(errors)) => assert!(errors.for_field("slug").is_some()),
+        other => panic!("expected a slug error, got {other:?}"),
+    }
+}
+
+async fn search_filters_sorts_and_paginates(db: TestDb) {
+    let admin = admin(&db.db).await;
+    for i in 0..30 {
+        let mut f = form(&format!("tenant-{i:02}"));
+        if i % 3 == 0 {
+            f.environment = "staging".into();
+            f.customer = "Globex".into();
+        }
+        tenants::create(&db.db, &admin, &RequestContext::default(), &regions(), &f)
+            .await
+            .unwrap();
+    }
+    let page = tenants::list(&db.db, &admin, &TenantQuery::default())
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.rows.len(), page.page), (30, 25, 1));
+    assert_eq!(page.rows[0].slug, "tenant-00");
+
+    let second = tenants::list(
+        &db.db,
+        &admin,
+        &TenantQuery {
+            page: Some(2),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(second.rows.len(), 5);
+
+    let staging = TenantQuery {
+        environment: Some("staging".into()),
+        sort: Some("slug".into()),
+        dir: Some("desc".into()),
+        ..Default::default()
+    };
+    let page = tenants::list(&db.db, &admin, &staging).await.unwrap();
+    assert_eq!(page.total, 10);
+    assert_eq!(page.rows[0].slug, "tenant-27");
+
+    let by_customer = tenants::list(
+        &db.db,
+        &admin,
+        &TenantQuery {
+            q: Some("GLOBEX".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        by_customer.total, 10,
+        "free text matches the customer name, case-insensitively"
+    );
+    let by_external_id = tenants::list(
+        &db.db,
+        &admin,
+        &TenantQuery {
+            q: Some("crm-0042".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_external_id.total, 30);
+    let by_label = tenants::list(
+        &db.db,
+        &admin,
+        &TenantQuery {
+            label: Some("pilot".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_label.total, 30);
+    let wildcard = tenants::list(
+        &db.db,
+        &admin,
+        &TenantQuery {
+            q: Some("%".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        wildcard.total, 0,
+        "a % in the search box is a literal character"
+    );
+    assert!(wildcard.any_tenants);
+}
+
+async fn activation_passes_through_provisioning_and_the_executor_completes_it(db: TestDb) {
+    let admin = admin(&db.db).await;
+    let slug = tenants::create(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &regions(),
+        &form("acme-prod"),
+    )
+    .await
+    .unwrap();
+    let outcome = tenants::transition(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &slug,
+        LifecycleAction::Activate,
+        Some(1),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome,
+        TransitionOutcome::Started {
+            via: Some(LifecycleState::Provisioning),
+            target: LifecycleState::Active
+        }
+    );
+    let during = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+    assert_eq!(
+        (during.row.state, during.row.requested_state),
+        (LifecycleState::Provisioning, Some(LifecycleState::Active))
+    );
+
+    assert_eq!(complete_pending_transitions(&db.db).await.unwrap(), 1);
+    assert_eq!(
+        complete_pending_transitions(&db.db).await.unwrap(),
+        0,
+        "never completed twice"
+    );
+    let after = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+    assert_eq!(
+        (after.row.state, after.row.requested_state),
+        (LifecycleState::Active, None)
+    );
+    assert_eq!(after.version, 3);
+    let log: Vec<_> = after
+        .changes
+        .iter()
+        .map(|c| (c.old_value.clone().unwrap(), c.new_value.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("provisioning".to_owned(), "active".to_owned()),
+            ("draft".to_owned(), "provisioning".to_owned())
+        ]
+    );
+
+    // Repeating the action that took effect is a no-op.
+    let again = tenants::transition(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &slug,
+        LifecycleAction::Activate,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, TransitionOutcome::AlreadyDone);
+}
+
+async fn a_stale_version_is_a_conflict_telling_the_user_to_reload(db: TestDb) {
+    let admin = admin(&db.db).await;
+    let slug = tenants::create(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &regions(),
+        &form("acme-prod"),
+    )
+    .await
+    .unwrap();
+    match tenants::transition(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &slug,
+        LifecycleAction::Activate,
+        Some(0),
+        None,
+    )
+    .await
+    {
+        Err(ServiceError::Conflict(message)) => assert!(message.contains("Reload")),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+async fn an_illegal_move_is_refused_with_an_actionable_reason(db: TestDb) {
+    let admin = admin(&db.db).await;
+    let slug = tenants::create(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &regions(),
+        &form("acme-prod"),
+    )
+    .await
+    .unwrap();
+    match tenants::transition(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &slug,
+        LifecycleAction::Suspend,
+        None,
+        None,
+    )
+    .await
+    {
+        Err(ServiceError::Policy(reason)) => assert!(reason.starts_with("Cannot"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
+    let admin = admin(&db.db).await;
+    let ctx = RequestContext::default();
+    let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
+        .await
+        .unwrap();
+    tenants::transition(
+        &db.db,
+        &admin,
+        &ctx,
+        &slug,
+        LifecycleAction::Activate,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    complete_pending_transitions(&db.db).await.unwrap();
+    tenants::transition(
+        &db.db,
+        &admin,
+        &ctx,
+        &slug,
+        LifecycleAction::Archive,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    match tenants::transition(
+        &db.db,
+        &admin,
+        &ctx,
+        &slug,
+        LifecycleAction::Delete,
+        None,
+        Some("acme"),
+    )
+    .await
+    {
+        Err(ServiceError::Validation(errors)) => assert!(errors.for_field("confirm").is_some()),
+        other => panic!("expected a confirmation error, got {other:?}"),
+    }
+    tenants::transition(
+        &db.db,
+        &admin,
+        &ctx,
+        &slug,
+        LifecycleAction::Delete,
+        None,
+        Some(" acme-prod "),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        tenants::detail(&db.db, &admin, &slug)
+            .await
+            .unwrap()
+            .row
+            .state,
+        LifecycleState::Deleted
+    );
+}
+
+crate::on_both_databases!(
+    onboarding_creates_a_draft_tenant_with_its_customer,
+    onboarding_reports_every_bad_field_and_residency,
+    a_taken_slug_is_a_field_error,
+    search_filters_sorts_and_paginates,
+    activation_passes_through_provisioning_and_the_executor_completes_it,
+    a_stale_version_is_a_conflict_telling_the_user_to_reload,
+    an_illegal_move_is_refused_with_an_actionable_reason,
+    deleting_needs_the_slug_typed_exactly,
+);
