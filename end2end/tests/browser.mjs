@@ -21,3 +21,11 @@ export async function launch({ javaScriptEnabled = true } = {}) {
   const page = context.pages()[0] ?? await context.newPage();
   return { context, page };
 }
+
+export async function signIn(page) {
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+}

@@ -108,7 +108,8 @@ pub struct FormOptions {
     pub regions: Vec<String>,
 }
 
-#[server(prefix = "/api/fn", endpoint = "list_tenants")]
+// JSON input: an all-empty query must still arrive as a query (URL encoding would drop it).
+#[server(prefix = "/api/fn", endpoint = "list_tenants", input = server_fn::codec::Json)]
 pub async fn list_tenants(query: TenantQuery) -> Result<TenantPage, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenants;

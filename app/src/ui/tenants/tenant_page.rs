@@ -17,8 +17,12 @@ use crate::ui::layout::NotFound;
 pub fn TenantPage() -> impl IntoView {
     let params = use_params_map();
     let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
-    let detail = Resource::new(move || slug.get(), get_tenant);
     let act = ServerAction::<TenantAction>::new();
+    // Refetch after every action: its redirect targets this same URL.
+    let detail = Resource::new(
+        move || (slug.get(), act.version().get()),
+        |(slug, _)| get_tenant(slug),
+    );
     let url_error = url_error_for(<TenantAction as ServerFn>::PATH);
     let error = Memo::new(move |_| {
         act.value()

@@ -1,0 +1,67 @@
+// The tenant registry in the browser: onboarding with field errors, the list,
+// a lifecycle action that passes through its intermediate state.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, signIn, BASE_URL, SCREENSHOTS } from './browser.mjs';
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'hydrated' : 'no-js';
+  const slug = `acme-${mode}`;
+
+  test(`onboard a tenant, find it, activate it (${mode})`, async () => {
+    const { context, page } = await launch({ javaScriptEnabled });
+    try {
+      await signIn(page);
+      await page.goto(`${BASE_URL}/tenants/new`);
+      if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+
+      // Nothing filled in: every required field says what is wrong.
+      await page.getByRole('button', { name: 'Create draft tenant' }).click();
+      await page.getByText("Enter the customer's name.").first().waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}onboarding-errors-${mode}.png`, fullPage: true });
+
+      await page.getByLabel('Customer').fill('Acme Corp');
+      await page.getByLabel('Display name').fill(`Acme ${mode}`);
+      await page.getByLabel('Slug').fill(slug);
+      await page.getByLabel('Technical contact').fill('ops@acme.example');
+      await page.getByLabel('CRM id').fill(`CRM-${mode}`);
+      await page.getByLabel('Labels').fill('pilot, emea');
+      await page.getByLabel('Plan').selectOption('professional');
+      await page.locator('#field-region').selectOption('eu-central-1');
+      await page.getByLabel('Allowed regions').fill('eu-central-1, eu-west-1');
+      await page.getByRole('button', { name: 'Create draft tenant' }).click();
+
+      await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
+      assert.equal((await page.getByTestId('tenant-state').textContent()).trim().replace(/\s+/g, ' ').slice(-5), 'Draft');
+      // Actions that are not possible now say why.
+      await page.getByText('Cannot upgrade a draft tenant', { exact: false }).waitFor();
+
+      await page.locator('button[data-action="activate"]').click();
+      await page.getByTestId('tenant-requested').waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}tenant-provisioning-${mode}.png`, fullPage: true });
+
+      // The built-in executor finishes provisioning within a few seconds.
+      let state = '';
+      for (let i = 0; i < 20 && !state.includes('Active'); i++) {
+        await page.waitForTimeout(500);
+        await page.goto(`${BASE_URL}/tenants/${slug}`);
+        state = (await page.getByTestId('tenant-state').textContent()).trim();
+      }
+      assert.match(state, /Active/);
+      await page.getByTestId('change-log').getByText('provisioning').first().waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}tenant-detail-${mode}.png`, fullPage: true });
+
+      // The list finds it by customer, filters by state, and links to it.
+      await page.goto(`${BASE_URL}/tenants?q=${encodeURIComponent(`crm-${mode}`)}`);
+      const table = page.getByTestId('tenants-table');
+      await table.getByRole('link', { name: slug }).waitFor();
+      assert.match(await page.getByTestId('pager-range').textContent(), /1–1 of 1/);
+      await page.goto(`${BASE_URL}/tenants?state=draft&q=${slug}`);
+      await page.getByTestId('tenants-no-results').waitFor();
+      await page.goto(`${BASE_URL}/tenants`);
+      await page.screenshot({ path: `${SCREENSHOTS}tenants-list-${mode}.png`, fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+}
