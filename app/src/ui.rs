@@ -1,6 +1,7 @@
 //! Pages (one module per screen) and reusable components.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod components;
 pub mod dashboard;

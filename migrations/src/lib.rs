@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_foundation;
 mod m20261123_000002_tenant_registry;
+mod m20261123_000003_tenant_config;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_foundation::Migration),
             Box::new(m20261123_000002_tenant_registry::Migration),
+            Box::new(m20261123_000003_tenant_config::Migration),
         ]
     }
 }

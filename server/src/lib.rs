@@ -2,5 +2,6 @@
 //! functions, health), and start-up. `main.rs` is only the CLI on top.
 
 pub mod config;
+pub mod exports;
 pub mod router;
 pub mod startup;

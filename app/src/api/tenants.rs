@@ -65,6 +65,16 @@ pub struct FieldChangeRow {
     pub changed_at: DateTime<Utc>,
 }
 
+/// One configuration entry; `value` is `None` for secrets (write-only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigEntryRow {
+    pub key: String,
+    pub value: Option<String>,
+    pub is_secret: bool,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantDetail {
     pub row: TenantRow,
@@ -75,6 +85,7 @@ pub struct TenantDetail {
     pub labels: Vec<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    pub config: Vec<ConfigEntryRow>,
     pub actions: Vec<ActionOption>,
     pub changes: Vec<FieldChangeRow>,
     pub history: Vec<AuditEventRow>,
@@ -185,5 +196,44 @@ pub async fn tenant_action(
         .await,
     )?;
     leptos_axum::redirect(&format!("/tenants/{slug}"));
+    Ok(())
+}
+
+/// Sets one configuration entry (`secret` is the checkbox: present = on).
+#[server(prefix = "/api/fn", endpoint = "set_tenant_config")]
+pub async fn set_tenant_config(
+    slug: String,
+    key: String,
+    value: String,
+    secret: Option<String>,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::tenant_config;
+    let principal = respond(require_principal().await)?;
+    let db = app_state()?.db;
+    respond(
+        tenant_config::set(
+            &db,
+            &principal,
+            &request_context(),
+            &slug,
+            &key,
+            &value,
+            secret.is_some(),
+        )
+        .await,
+    )?;
+    leptos_axum::redirect(&format!("/tenants/{slug}#config"));
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "remove_tenant_config")]
+pub async fn remove_tenant_config(slug: String, key: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::tenant_config;
+    let principal = respond(require_principal().await)?;
+    let db = app_state()?.db;
+    respond(tenant_config::remove(&db, &principal, &request_context(), &slug, &key).await)?;
+    leptos_axum::redirect(&format!("/tenants/{slug}#config"));
     Ok(())
 }

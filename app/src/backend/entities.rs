@@ -8,4 +8,5 @@ pub mod role;
 pub mod role_binding;
 pub mod session;
 pub mod tenant;
+pub mod tenant_setting;
 pub mod user;

@@ -2,7 +2,9 @@
 //! checks permission, applies domain rules and writes entities together with
 //! their audit record in one transaction.
 
+pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
+pub mod tenant_config;
 pub mod tenants;
 pub mod users;

@@ -3,6 +3,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use super::audit::audit_page::AuditPage;
 use super::auth::login_page::LoginPage;
 use super::dashboard::dashboard_page::DashboardPage;
 use super::layout::{AppShell, NotFound};
@@ -52,7 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rollouts") view=|| view! { <NotBuiltYet title="Rollouts" what="Staged rollouts and blue-green switches"/> } ssr=ssr.clone()/>
                     <Route path=path!("approvals") view=|| view! { <NotBuiltYet title="Approvals" what="The approvals inbox for change requests"/> } ssr=ssr.clone()/>
                     <Route path=path!("compliance") view=|| view! { <NotBuiltYet title="Compliance" what="Version compliance dashboards and reports"/> } ssr=ssr.clone()/>
-                    <Route path=path!("audit") view=|| view! { <NotBuiltYet title="Audit" what="The audit explorer with filters and CSV export (recent events are on the dashboard)"/> } ssr=ssr.clone()/>
+                    <Route path=path!("audit") view=AuditPage ssr=ssr.clone()/>
                     <Route path=path!("settings") view=|| view! { <NotBuiltYet title="Settings" what="Users, roles, API tokens and notification settings"/> } ssr=ssr.clone()/>
                 </ParentRoute>
             </Routes>

@@ -258,7 +258,27 @@ async fn an_unknown_page_is_a_404_for_a_signed_in_user(db: TestDb) {
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
 
+async fn the_audit_csv_needs_a_session_and_downloads_as_csv(db: TestDb) {
+    let app = spawn_app(db).await;
+    let anonymous = app.get("/audit/export.csv").await;
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::SEE_OTHER,
+        "logged-out visitors are sent to the login page"
+    );
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let export = app.get("/audit/export.csv?action=auth.").await;
+    assert_eq!(export.status(), StatusCode::OK);
+    assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = export.text().await.unwrap();
+    assert!(body.starts_with("occurred_at,actor,action"));
+    assert!(body.contains("auth.login"));
+    let bad = app.get("/audit/export.csv?from=yesterday").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 crate::on_both_databases!(
+    the_audit_csv_needs_a_session_and_downloads_as_csv,
     a_logged_out_page_request_redirects_to_login_and_back,
     a_wrong_password_gets_one_generic_message,
     empty_fields_get_field_level_errors,

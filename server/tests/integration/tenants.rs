@@ -442,3 +442,268 @@ crate::on_both_databases!(
     an_illegal_move_is_refused_with_an_actionable_reason,
     deleting_needs_the_slug_typed_exactly,
 );
+
+mod audit_explorer {
+    use app::api::audit::AuditQuery;
+    use app::backend::audit::RequestContext;
+    use app::backend::error::ServiceError;
+    use app::backend::services::audit_log::{export_csv, search};
+    use app::backend::services::tenants;
+
+    use super::{admin, form, regions};
+    use crate::helpers::TestDb;
+
+    async fn audit_search_filters_and_pages_newest_first(db: TestDb) {
+        let admin = admin(&db.db).await;
+        for i in 0..7 {
+            tenants::create(
+                &db.db,
+                &admin,
+                &RequestContext::default(),
+                &regions(),
+                &form(&format!("tenant-{i}")),
+            )
+            .await
+            .unwrap();
+        }
+        let only_tenants = AuditQuery {
+            action: Some("tenant.".into()),
+            ..Default::default()
+        };
+        let first = search(&db.db, &admin, &only_tenants, 5).await.unwrap();
+        assert_eq!(first.rows.len(), 5);
+        assert!(first.rows.iter().all(|r| r.action == "tenant.create"));
+        let second = search(
+            &db.db,
+            &admin,
+            &AuditQuery {
+                before: first.older.clone(),
+                ..only_tenants.clone()
+            },
+            5,
+        )
+        .await
+        .unwrap();
+        assert_eq!(second.rows.len(), 2);
+        assert!(second.older.is_none());
+        let mut slugs: Vec<_> = first
+            .rows
+            .iter()
+            .chain(&second.rows)
+            .filter_map(|r| r.tenant.clone())
+            .collect();
+        slugs.sort();
+        slugs.dedup();
+        assert_eq!(
+            slugs.len(),
+            7,
+            "every event appears exactly once across pages"
+        );
+
+        let one_tenant = search(
+            &db.db,
+            &admin,
+            &AuditQuery {
+                tenant: Some("tenant-3".into()),
+                ..Default::default()
+            },
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(one_tenant.rows.len(), 1);
+        let unknown = search(
+            &db.db,
+            &admin,
+            &AuditQuery {
+                tenant: Some("nope-nope".into()),
+                ..Default::default()
+            },
+            50,
+        )
+        .await
+        .unwrap();
+        assert!(unknown.rows.is_empty());
+    }
+
+    async fn a_bad_date_is_a_field_error(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let bad = AuditQuery {
+            from: Some("23/11/2026".into()),
+            ..Default::default()
+        };
+        match search(&db.db, &admin, &bad, 50).await {
+            Err(ServiceError::Validation(errors)) => assert!(errors.for_field("from").is_some()),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    async fn the_csv_export_holds_every_matching_event(db: TestDb) {
+        let admin = admin(&db.db).await;
+        tenants::create(
+            &db.db,
+            &admin,
+            &RequestContext::default(),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await
+        .unwrap();
+        let csv = export_csv(
+            &db.db,
+            &admin,
+            &AuditQuery {
+                tenant: Some("acme-prod".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "occurred_at,actor,action,target,tenant,request_id,outcome,details"
+        );
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].contains("tenant.create") && lines[1].contains("acme-prod"));
+    }
+
+    crate::on_both_databases!(
+        audit_search_filters_and_pages_newest_first,
+        a_bad_date_is_a_field_error,
+        the_csv_export_holds_every_matching_event,
+    );
+}
+
+mod configuration {
+    use app::backend::audit::RequestContext;
+    use app::backend::entities::audit_event;
+    use app::backend::error::ServiceError;
+    use app::backend::services::{tenant_config, tenants};
+    use sea_orm::EntityTrait;
+
+    use super::{admin, form, regions};
+    use crate::helpers::TestDb;
+
+    const SECRET: &str = "s3cr3t-smtp-password";
+
+    async fn secrets_are_write_only_and_masked_everywhere(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let ctx = RequestContext::default();
+        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
+            .await
+            .unwrap();
+        tenant_config::set(
+            &db.db,
+            &admin,
+            &ctx,
+            &slug,
+            "smtp.host",
+            "mail.acme.example",
+            false,
+        )
+        .await
+        .unwrap();
+        tenant_config::set(&db.db, &admin, &ctx, &slug, "smtp.password", SECRET, true)
+            .await
+            .unwrap();
+        tenant_config::set(
+            &db.db,
+            &admin,
+            &ctx,
+            &slug,
+            "smtp.host",
+            "mail2.acme.example",
+            false,
+        )
+        .await
+        .unwrap();
+
+        let detail = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+        let shown: Vec<(String, Option<String>)> = detail
+            .config
+            .iter()
+            .map(|c| (c.key.clone(), c.value.clone()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "smtp.host".to_owned(),
+                    Some("mail2.acme.example".to_owned())
+                ),
+                ("smtp.password".to_owned(), None)
+            ]
+        );
+
+        let host_change = detail
+            .changes
+            .iter()
+            .find(|c| c.field == "config.smtp.host" && c.old_value.is_some())
+            .unwrap();
+        assert_eq!(
+            (
+                host_change.old_value.as_deref(),
+                host_change.new_value.as_deref()
+            ),
+            (Some("mail.acme.example"), Some("mail2.acme.example"))
+        );
+        assert!(
+            detail
+                .changes
+                .iter()
+                .all(|c| c.new_value.as_deref() != Some(SECRET)
+                    && c.old_value.as_deref() != Some(SECRET))
+        );
+
+        let audit = audit_event::Entity::find().all(&db.db).await.unwrap();
+        assert!(
+            audit.iter().all(|e| !e.details.contains(SECRET)),
+            "the secret never reaches the audit trail"
+        );
+        assert!(!format!("{detail:?}").contains(SECRET));
+    }
+
+    async fn a_secret_cannot_be_turned_into_a_plain_value(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let ctx = RequestContext::default();
+        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
+            .await
+            .unwrap();
+        tenant_config::set(&db.db, &admin, &ctx, &slug, "api.key", SECRET, true)
+            .await
+            .unwrap();
+        match tenant_config::set(&db.db, &admin, &ctx, &slug, "api.key", "visible", false).await {
+            Err(ServiceError::Validation(errors)) => assert!(errors.for_field("secret").is_some()),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        tenant_config::remove(&db.db, &admin, &ctx, &slug, "api.key")
+            .await
+            .unwrap();
+        assert!(
+            tenants::detail(&db.db, &admin, &slug)
+                .await
+                .unwrap()
+                .config
+                .is_empty()
+        );
+    }
+
+    async fn a_bad_key_is_a_field_error(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let ctx = RequestContext::default();
+        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
+            .await
+            .unwrap();
+        match tenant_config::set(&db.db, &admin, &ctx, &slug, "has space", "x", false).await {
+            Err(ServiceError::Validation(errors)) => assert!(errors.for_field("key").is_some()),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    crate::on_both_databases!(
+        secrets_are_write_only_and_masked_everywhere,
+        a_secret_cannot_be_turned_into_a_plain_value,
+        a_bad_key_is_a_field_error,
+    );
+}

@@ -474,7 +474,10 @@ fn to_row(t: tenant::Model, customer: Option<String>) -> TenantRow {
     }
 }
 
-async fn find_by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> ServiceResult<tenant::Model> {
+pub(crate) async fn find_by_slug<C: ConnectionTrait>(
+    db: &C,
+    slug: &str,
+) -> ServiceResult<tenant::Model> {
     let slug = TenantSlug::parse(slug).map_err(|_| ServiceError::NotFound)?;
     tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.as_str()))
@@ -554,6 +557,7 @@ pub async fn detail(
         labels: list(&t.labels),
         version: t.version,
         created_at: t.created_at,
+        config: super::tenant_config::entries(db, t.id).await?,
         actions,
         changes,
         history,
@@ -662,7 +666,7 @@ fn action_audit_name(action: LifecycleAction) -> &'static str {
     }
 }
 
-async fn log_field_change<C: ConnectionTrait>(
+pub(crate) async fn log_field_change<C: ConnectionTrait>(
     conn: &C,
     tenant_id: Uuid,
     field: &str,

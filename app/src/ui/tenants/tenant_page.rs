@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use server_fn::ServerFn;
 
-use crate::api::tenants::{TenantAction, TenantDetail, get_tenant};
+use crate::api::tenants::{
+    RemoveTenantConfig, SetTenantConfig, TenantAction, TenantDetail, get_tenant,
+};
 use crate::domain::lifecycle::LifecycleAction;
 use crate::error::AppError;
 use crate::ui::components::badge::{OutcomeBadge, StateBadge};
@@ -18,10 +20,19 @@ pub fn TenantPage() -> impl IntoView {
     let params = use_params_map();
     let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
     let act = ServerAction::<TenantAction>::new();
-    // Refetch after every action: its redirect targets this same URL.
+    let set_config = ServerAction::<SetTenantConfig>::new();
+    let remove_config = ServerAction::<RemoveTenantConfig>::new();
+    // Refetch after every action: their redirects target this same URL.
     let detail = Resource::new(
-        move || (slug.get(), act.version().get()),
-        |(slug, _)| get_tenant(slug),
+        move || {
+            (
+                slug.get(),
+                act.version().get(),
+                set_config.version().get(),
+                remove_config.version().get(),
+            )
+        },
+        |(slug, ..)| get_tenant(slug),
     );
     let url_error = url_error_for(<TenantAction as ServerFn>::PATH);
     let error = Memo::new(move |_| {
@@ -30,11 +41,19 @@ pub fn TenantPage() -> impl IntoView {
             .and_then(|r| r.err())
             .or_else(|| url_error.get())
     });
+    let config_url_error = url_error_for(<SetTenantConfig as ServerFn>::PATH);
+    let config_error = Memo::new(move |_| {
+        set_config
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| config_url_error.get())
+    });
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tenant…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <TenantView detail act error/> }.into_any(),
+                    Ok(detail) => view! { <TenantView detail act error set_config remove_config config_error/> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                 }
@@ -48,6 +67,9 @@ fn TenantView(
     detail: TenantDetail,
     act: ServerAction<TenantAction>,
     error: Memo<Option<AppError>>,
+    set_config: ServerAction<SetTenantConfig>,
+    remove_config: ServerAction<RemoveTenantConfig>,
+    config_error: Memo<Option<AppError>>,
 ) -> impl IntoView {
     let t = detail.row.clone();
     let slug = t.slug.clone();
@@ -117,6 +139,7 @@ fn TenantView(
                 <dt>"Version"</dt><dd>{detail.version}</dd>
             </dl>
         </section>
+        <ConfigCard slug=slug.clone() entries=detail.config.clone() set_config remove_config config_error/>
         <section class="card">
             <h2>"Change log"</h2>
             {if detail.changes.is_empty() {
@@ -154,6 +177,84 @@ fn TenantView(
                     }).collect_view()}
                 </tbody>
             </table>
+        </section>
+    }
+}
+
+#[component]
+fn ConfigCard(
+    slug: String,
+    entries: Vec<crate::api::tenants::ConfigEntryRow>,
+    set_config: ServerAction<SetTenantConfig>,
+    remove_config: ServerAction<RemoveTenantConfig>,
+    config_error: Memo<Option<AppError>>,
+) -> impl IntoView {
+    let field_error = move |field: &'static str| {
+        move || {
+            config_error
+                .get()
+                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
+        }
+    };
+    let other_error = move || {
+        config_error
+            .get()
+            .filter(|e| e.field_errors().is_empty())
+            .map(|e| e.to_string())
+    };
+    view! {
+        <section class="card" id="config">
+            <h2>"Configuration"</h2>
+            {if entries.is_empty() {
+                view! { <p class="muted">"No configuration entries yet. Add the first one below."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="config-table">
+                        <thead><tr><th scope="col">"Key"</th><th scope="col">"Value"</th><th scope="col">"Updated"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                        <tbody>
+                            {entries.into_iter().map(|entry| {
+                                let slug = slug.clone();
+                                view! {
+                                    <tr>
+                                        <td><code>{entry.key.clone()}</code></td>
+                                        <td>{match entry.value {
+                                            Some(value) => view! { <span>{value}</span> }.into_any(),
+                                            None => view! { <span class="muted" title="Secret: write-only">"•••••• (secret)"</span> }.into_any(),
+                                        }}</td>
+                                        <td class="nowrap muted">{entry.updated_at.format("%Y-%m-%d %H:%M").to_string()} " · " {entry.updated_by}</td>
+                                        <td>
+                                            <ActionForm action=remove_config attr:class="inline-form">
+                                                <input type="hidden" name="slug" value=slug/>
+                                                <input type="hidden" name="key" value=entry.key.clone()/>
+                                                <button type="submit" class="btn btn-sm" aria-label=format!("Remove {}", entry.key)>"Remove"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            {move || other_error().map(|m| view! { <Alert tone="danger">{m}</Alert> })}
+            <ActionForm action=set_config attr:class="form config-form" attr:novalidate=true>
+                <input type="hidden" name="slug" value=slug.clone()/>
+                <div class="field" class:field-invalid=move || field_error("key")().is_some()>
+                    <label for="field-key">"Key"<span class="required" aria-hidden="true">" *"</span></label>
+                    {move || field_error("key")().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
+                    <input id="field-key" name="key" placeholder="smtp.host"/>
+                </div>
+                <div class="field" class:field-invalid=move || field_error("value")().is_some()>
+                    <label for="field-value">"Value"</label>
+                    {move || field_error("value")().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
+                    <input id="field-value" name="value" autocomplete="off"/>
+                </div>
+                <div class="field field-inline">
+                    <label><input type="checkbox" name="secret" value="on"/>" Secret (write-only, always masked)"</label>
+                    {move || field_error("secret")().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
+                </div>
+                <button type="submit" class="btn btn-secondary">"Save entry"</button>
+            </ActionForm>
         </section>
     }
 }
