@@ -65,3 +65,47 @@ for (const javaScriptEnabled of [true, false]) {
     }
   });
 }
+
+test('configure a tenant with a secret, edit it, and find it all in the audit explorer', async () => {
+  const { context, page } = await launch();
+  try {
+    await signIn(page);
+    const slug = 'acme-config';
+    await page.goto(`${BASE_URL}/tenants/new`);
+    await page.waitForLoadState('networkidle');
+    await page.getByLabel('Customer').fill('Acme Corp');
+    await page.getByLabel('Display name').fill('Acme config');
+    await page.getByLabel('Slug').fill(slug);
+    await page.getByLabel('Allowed regions').fill('eu-central-1');
+    await page.getByRole('button', { name: 'Create draft tenant' }).click();
+    await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
+
+    await page.locator('#field-key').fill('smtp.password');
+    await page.locator('#field-value').fill('hunter2-secret');
+    await page.getByLabel('Secret (write-only, always masked)').check();
+    await page.getByRole('button', { name: 'Save entry' }).click();
+    await page.getByTestId('config-table').getByText('smtp.password').waitFor();
+    const html = await page.content();
+    assert.ok(!html.includes('hunter2-secret'), 'the secret never comes back to the browser');
+
+    await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    await page.getByLabel('Display name').fill('Acme configured');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
+    await page.getByRole('heading', { name: 'Acme configured', level: 1 }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}tenant-config.png`, fullPage: true });
+
+    await page.goto(`${BASE_URL}/audit?tenant=${slug}`);
+    const audit = page.getByTestId('audit-table');
+    await audit.getByText('tenant.config.set').waitFor();
+    await audit.getByText('tenant.update').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}audit-explorer.png`, fullPage: true });
+    const csv = await page.request.get(`${BASE_URL}/audit/export.csv?tenant=${slug}`);
+    assert.equal(csv.status(), 200);
+    const body = await csv.text();
+    assert.match(body, /tenant\.config\.set/);
+    assert.ok(!body.includes('hunter2-secret'));
+  } finally {
+    await context.close();
+  }
+});

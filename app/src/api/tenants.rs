@@ -237,3 +237,31 @@ pub async fn remove_tenant_config(slug: String, key: String) -> Result<(), AppEr
     leptos_axum::redirect(&format!("/tenants/{slug}#config"));
     Ok(())
 }
+
+/// The editable attributes of a tenant, as typed text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantEditForm {
+    pub display_name: String,
+    pub plan_code: String,
+    /// Comma-separated labels.
+    pub labels: String,
+    pub contact_technical: String,
+    pub contact_billing: String,
+    pub contact_incident: String,
+}
+
+/// Saves an edit made against `version`; a stale version is a conflict.
+#[server(prefix = "/api/fn", endpoint = "update_tenant")]
+pub async fn update_tenant(
+    slug: String,
+    version: i64,
+    edit: TenantEditForm,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    let db = app_state()?.db;
+    respond(tenants::update(&db, &principal, &request_context(), &slug, version, &edit).await)?;
+    leptos_axum::redirect(&format!("/tenants/{slug}"));
+    Ok(())
+}

@@ -9,6 +9,7 @@ use super::dashboard::dashboard_page::DashboardPage;
 use super::layout::{AppShell, NotFound};
 use super::not_built_yet::NotBuiltYet;
 use super::tenants::delete_tenant_page::DeleteTenantPage;
+use super::tenants::edit_tenant_page::EditTenantPage;
 use super::tenants::new_tenant_page::NewTenantPage;
 use super::tenants::tenant_page::TenantPage;
 use super::tenants::tenants_page::TenantsPage;
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/new") view=NewTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug") view=TenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/edit") view=EditTenantPage ssr=ssr.clone()/>
                     <Route path=path!("releases") view=|| view! { <NotBuiltYet title="Releases" what="The release catalog with end-of-life timelines"/> } ssr=ssr.clone()/>
                     <Route path=path!("rollouts") view=|| view! { <NotBuiltYet title="Rollouts" what="Staged rollouts and blue-green switches"/> } ssr=ssr.clone()/>
                     <Route path=path!("approvals") view=|| view! { <NotBuiltYet title="Approvals" what="The approvals inbox for change requests"/> } ssr=ssr.clone()/>

@@ -1,4 +1,5 @@
 pub mod delete_tenant_page;
+pub mod edit_tenant_page;
 pub mod new_tenant_page;
 pub mod tenant_page;
 pub mod tenants_page;

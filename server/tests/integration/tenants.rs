@@ -707,3 +707,92 @@ mod configuration {
         a_bad_key_is_a_field_error,
     );
 }
+
+mod editing {
+    use app::api::tenants::TenantEditForm;
+    use app::backend::audit::RequestContext;
+    use app::backend::error::ServiceError;
+    use app::backend::services::tenants;
+
+    use super::{admin, form, regions};
+    use crate::helpers::TestDb;
+
+    fn edit(name: &str) -> TenantEditForm {
+        TenantEditForm {
+            display_name: name.into(),
+            plan_code: "enterprise".into(),
+            labels: "pilot".into(),
+            contact_technical: "noc@acme.example".into(),
+            ..Default::default()
+        }
+    }
+
+    async fn an_edit_records_each_changed_field_and_bumps_the_version(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let ctx = RequestContext::default();
+        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
+            .await
+            .unwrap();
+        tenants::update(&db.db, &admin, &ctx, &slug, 1, &edit("Acme Production"))
+            .await
+            .unwrap();
+        let detail = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+        assert_eq!(
+            (
+                detail.row.display_name.as_str(),
+                detail.row.plan_code.as_str(),
+                detail.version
+            ),
+            ("Acme Production", "enterprise", 2)
+        );
+        let mut fields: Vec<&str> = detail.changes.iter().map(|c| c.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(fields, ["contacts", "display_name", "labels", "plan_code"]);
+        assert!(detail.history.iter().any(|e| e.action == "tenant.update"));
+    }
+
+    async fn a_stale_edit_is_refused_and_changes_nothing(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let ctx = RequestContext::default();
+        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
+            .await
+            .unwrap();
+        tenants::update(&db.db, &admin, &ctx, &slug, 1, &edit("First writer"))
+            .await
+            .unwrap();
+        match tenants::update(&db.db, &admin, &ctx, &slug, 1, &edit("Second writer")).await {
+            Err(ServiceError::Conflict(message)) => assert!(message.contains("Reload")),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert_eq!(
+            tenants::detail(&db.db, &admin, &slug)
+                .await
+                .unwrap()
+                .row
+                .display_name,
+            "First writer"
+        );
+    }
+
+    async fn an_unknown_plan_is_a_field_error(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let ctx = RequestContext::default();
+        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
+            .await
+            .unwrap();
+        let mut bad = edit("Acme");
+        bad.plan_code = "platinum".into();
+        match tenants::update(&db.db, &admin, &ctx, &slug, 1, &bad).await {
+            Err(ServiceError::Validation(errors)) => {
+                assert!(errors.for_field("plan_code").is_some())
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    crate::on_both_databases!(
+        an_edit_records_each_changed_field_and_bumps_the_version,
+        a_stale_edit_is_refused_and_changes_nothing,
+        an_unknown_plan_is_a_field_error,
+    );
+}

@@ -323,7 +323,7 @@ fn snapshot(t: &tenant::Model) -> serde_json::Value {
         "slug": t.slug, "display_name": t.display_name, "lifecycle_state": t.lifecycle_state,
         "requested_state": t.requested_state, "environment": t.environment, "deployment_kind": t.deployment_kind,
         "isolation_mode": t.isolation_mode, "plan_code": t.plan_code, "region": t.region,
-        "allowed_regions": t.allowed_regions, "labels": t.labels, "version": t.version,
+        "allowed_regions": t.allowed_regions, "labels": t.labels, "contacts": t.contacts, "version": t.version,
     })
 }
 
@@ -740,4 +740,135 @@ pub async fn complete_pending_transitions(db: &DatabaseConnection) -> ServiceRes
         completed += 1;
     }
     Ok(completed)
+}
+
+/// Edits display name, plan, labels and contacts. The edit was made against
+/// `expected_version`; if the tenant changed since, nothing is written and
+/// the caller is told to reload. Every changed field lands in the change log.
+pub async fn update(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    slug: &str,
+    expected_version: i64,
+    edit: &crate::api::tenants::TenantEditForm,
+) -> ServiceResult<()> {
+    principal.require(Permission::TenantManage)?;
+    let mut errors = FieldErrors::default();
+    let display_name = take(
+        &mut errors,
+        "display_name",
+        DisplayName::parse(&edit.display_name),
+    );
+    let plan_code = take(&mut errors, "plan_code", PlanCode::parse(&edit.plan_code));
+    let labels = split_list(&edit.labels);
+    if let Some(bad) = labels
+        .iter()
+        .find(|l| l.chars().count() > 40 || l.contains('"'))
+    {
+        errors.push(
+            "labels",
+            format!("Label \"{bad}\" is too long or contains a quote; use at most 40 characters."),
+        );
+    }
+    let mut contacts = serde_json::Map::new();
+    for (role, name, raw) in [
+        ("technical", "contact_technical", &edit.contact_technical),
+        ("billing", "contact_billing", &edit.contact_billing),
+        ("incident", "contact_incident", &edit.contact_incident),
+    ] {
+        if !raw.trim().is_empty() {
+            if let Some(email) = take(
+                &mut errors,
+                name,
+                Email::parse(raw).map_err(|e| e.to_string()),
+            ) {
+                contacts.insert(role.to_owned(), json!(email.as_str()));
+            }
+        }
+    }
+    let (Some(display_name), Some(plan_code)) = (display_name, plan_code) else {
+        return Err(errors.into());
+    };
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    if plan::Entity::find_by_id(plan_code.as_str())
+        .one(db)
+        .await?
+        .is_none()
+    {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "plan_code",
+            format!("Plan {plan_code} does not exist; choose one of the listed plans."),
+        );
+        return Err(errors.into());
+    }
+
+    let txn = db.begin().await?;
+    let current = find_by_slug(&txn, slug).await?;
+    if current.version != expected_version {
+        return Err(ServiceError::Conflict(
+            "This tenant was changed by someone else since you opened the form. Reload to see the current values, then make your edit again.".into(),
+        ));
+    }
+    let new_labels = json!(labels).to_string();
+    let new_contacts = serde_json::Value::Object(contacts).to_string();
+    let changes: Vec<(&str, String, String)> = [
+        (
+            "display_name",
+            current.display_name.clone(),
+            display_name.as_str().to_owned(),
+        ),
+        (
+            "plan_code",
+            current.plan_code.clone(),
+            plan_code.as_str().to_owned(),
+        ),
+        ("labels", current.labels.clone(), new_labels.clone()),
+        ("contacts", current.contacts.clone(), new_contacts.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let before = snapshot(&current);
+    let mut record = current.clone().into_active_model();
+    record.display_name = Set(display_name.as_str().to_owned());
+    record.plan_code = Set(plan_code.as_str().to_owned());
+    record.labels = Set(new_labels);
+    record.contacts = Set(new_contacts);
+    record.version = Set(current.version + 1);
+    record.updated_at = Set(Utc::now());
+    // The version in the WHERE clause makes a concurrent writer lose cleanly.
+    let result = tenant::Entity::update_many()
+        .set(record)
+        .filter(tenant::Column::Id.eq(current.id))
+        .filter(tenant::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(ServiceError::Conflict(
+            "This tenant was changed by someone else just now. Reload and try again.".into(),
+        ));
+    }
+    let actor = Actor::from(principal);
+    for (field, old, new) in &changes {
+        log_field_change(&txn, current.id, field, Some(old), Some(new), &actor).await?;
+    }
+    let updated = find_by_slug(&txn, slug).await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(actor, "tenant.update", "tenant")
+            .target(current.id)
+            .tenant(current.id)
+            .details(json!({ "before": before, "after": snapshot(&updated), "fields": changes.iter().map(|c| c.0).collect::<Vec<_>>() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -78,7 +78,7 @@ fn TenantView(
     view! {
         <leptos_meta::Title text=t.display_name.clone()/>
         <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/tenants">"Tenants"</a>" / " {t.slug.clone()}</nav>
-        <header class="object-header">
+        <header class="object-header page-header-row">
             <div>
                 <h1>{t.display_name.clone()}</h1>
                 <p class="object-meta">
@@ -92,6 +92,7 @@ fn TenantView(
                     <span class="chip">{t.plan_code.clone()}</span>
                 </p>
             </div>
+            <a class="btn btn-primary" href=format!("/tenants/{}/edit", t.slug)>"Edit"</a>
         </header>
         {move || error.get().map(|e| view! { <Alert tone="danger"><span data-testid="action-error">{e.to_string()}</span></Alert> })}
         <section class="card">
