@@ -4,3 +4,4 @@ pub mod badge;
 pub mod chart;
 pub mod form;
 pub mod page;
+pub mod url;

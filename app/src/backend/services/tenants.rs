@@ -97,22 +97,14 @@ impl NewTenant {
                 check_residency(region, allowed, configured_regions),
             );
         }
-        let mut contacts = vec![];
-        for (role, name, raw) in [
-            ("technical", "contact_technical", &form.contact_technical),
-            ("billing", "contact_billing", &form.contact_billing),
-            ("incident", "contact_incident", &form.contact_incident),
-        ] {
-            if !raw.trim().is_empty() {
-                if let Some(email) = take(
-                    &mut errors,
-                    name,
-                    Email::parse(raw).map_err(|e| e.to_string()),
-                ) {
-                    contacts.push((role, email));
-                }
-            }
-        }
+        let contacts = parse_contacts(
+            &mut errors,
+            [
+                &form.contact_technical,
+                &form.contact_billing,
+                &form.contact_incident,
+            ],
+        );
         let external_ids = [
             ("crm", &form.external_crm),
             ("billing", &form.external_billing),
@@ -175,6 +167,28 @@ impl NewTenant {
             _ => Err(errors),
         }
     }
+}
+
+/// Technical, billing and incident contacts (in that order); blank ones are
+/// left out, malformed ones recorded against their form field.
+fn parse_contacts(errors: &mut FieldErrors, raw: [&String; 3]) -> Vec<(&'static str, Email)> {
+    [
+        ("technical", "contact_technical"),
+        ("billing", "contact_billing"),
+        ("incident", "contact_incident"),
+    ]
+    .into_iter()
+    .zip(raw)
+    .filter(|(_, value)| !value.trim().is_empty())
+    .filter_map(|((role, field), value)| {
+        take(
+            errors,
+            field,
+            Email::parse(value).map_err(|e| e.to_string()),
+        )
+        .map(|email| (role, email))
+    })
+    .collect()
 }
 
 /// The parsed value, or `None` with the message recorded against `field`.
@@ -771,22 +785,17 @@ pub async fn update(
             format!("Label \"{bad}\" is too long or contains a quote; use at most 40 characters."),
         );
     }
-    let mut contacts = serde_json::Map::new();
-    for (role, name, raw) in [
-        ("technical", "contact_technical", &edit.contact_technical),
-        ("billing", "contact_billing", &edit.contact_billing),
-        ("incident", "contact_incident", &edit.contact_incident),
-    ] {
-        if !raw.trim().is_empty() {
-            if let Some(email) = take(
-                &mut errors,
-                name,
-                Email::parse(raw).map_err(|e| e.to_string()),
-            ) {
-                contacts.insert(role.to_owned(), json!(email.as_str()));
-            }
-        }
-    }
+    let contacts: serde_json::Map<String, serde_json::Value> = parse_contacts(
+        &mut errors,
+        [
+            &edit.contact_technical,
+            &edit.contact_billing,
+            &edit.contact_incident,
+        ],
+    )
+    .into_iter()
+    .map(|(role, email)| (role.to_owned(), json!(email.as_str())))
+    .collect();
     let (Some(display_name), Some(plan_code)) = (display_name, plan_code) else {
         return Err(errors.into());
     };

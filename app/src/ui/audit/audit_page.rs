@@ -8,6 +8,7 @@ use crate::api::audit::{AuditPage, AuditQuery, search_audit};
 use crate::error::AppError;
 use crate::ui::components::badge::OutcomeBadge;
 use crate::ui::components::page::{Alert, PageHeader};
+use crate::ui::components::url::encode_query_value;
 
 fn query_string(query: &AuditQuery, before: Option<&str>) -> String {
     let pairs = [
@@ -22,22 +23,10 @@ fn query_string(query: &AuditQuery, before: Option<&str>) -> String {
         .iter()
         .filter_map(|(k, v)| {
             v.filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", urlencode(v)))
+                .map(|v| format!("{k}={}", encode_query_value(v)))
         })
         .collect();
     encoded.join("&")
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[component]

@@ -8,6 +8,7 @@ use crate::domain::lifecycle::LifecycleState;
 use crate::domain::tenant::{DeploymentKind, Environment};
 use crate::ui::components::badge::StateBadge;
 use crate::ui::components::page::{Alert, PageHeader};
+use crate::ui::components::url::encode_query_value;
 
 const FILTER_KEYS: [(&str, &str); 6] = [
     ("state", "State"),
@@ -87,22 +88,9 @@ fn href_with(query: &TenantQuery, changes: &[(&str, Option<String>)]) -> String 
     }
     let encoded: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
         .collect();
     format!("/tenants?{}", encoded.join("&"))
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[component]
