@@ -18,6 +18,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     pub log_json: bool,
     pub regions: Vec<Region>,
+    /// Seed the demo data set when the database has no tenants yet.
+    pub seed_demo: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -133,7 +135,18 @@ impl Config {
             ));
         }
 
+        let seed_demo = match get("TENANTRY_SEED_DEMO") {
+            None => false,
+            Some(raw) => parse_bool(&raw).ok_or_else(|| {
+                error(
+                    "TENANTRY_SEED_DEMO",
+                    format!("'{raw}' is not true or false"),
+                )
+            })?,
+        };
+
         Ok(Self {
+            seed_demo,
             regions,
             database_url,
             listen_addr,

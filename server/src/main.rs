@@ -38,6 +38,15 @@ enum Command {
         #[arg(long, default_value = "Platform Admin")]
         name: String,
     },
+    /// Fill the database with tenants (through the services, audited as the first platform admin).
+    Seed {
+        /// A realistic demo set: ten customers, sixty tenants across states, regions and plans.
+        #[arg(long, conflicts_with = "tenants")]
+        demo: bool,
+        /// This many generated tenants (for scale tests).
+        #[arg(long)]
+        tenants: Option<usize>,
+    },
 }
 
 #[tokio::main]
@@ -56,6 +65,7 @@ async fn main() -> ExitCode {
             .await
             .map(|_| println!("Database is up to date.")),
         Command::CreateAdmin { email, name } => create_admin(&config, &email, &name).await,
+        Command::Seed { demo, tenants } => seed(&config, demo, tenants).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,6 +125,40 @@ async fn create_admin(
     if let Some(password) = generated {
         println!("Password (shown once): {password}");
     }
+    Ok(())
+}
+
+async fn seed(
+    config: &Config,
+    demo: bool,
+    tenants: Option<usize>,
+) -> startup::anyhow_like::Result<()> {
+    use app::backend::services::seed::{platform_admin, seed_demo, seed_tenants};
+    use startup::anyhow_like::Error;
+    let db = startup::open_database(config).await?;
+    let first = app::backend::services::users::ensure_first_admin(
+        &db,
+        config.admin_email.as_deref(),
+        config.admin_password.as_deref(),
+    )
+    .await
+    .map_err(|e| Error(e.to_string()))?;
+    if let Some(first) = first {
+        println!("Created the first platform admin {}", first.email);
+        if let Some(password) = first.generated_password {
+            println!("Password (shown once): {password}");
+        }
+    }
+    let admin = platform_admin(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let created = match (demo, tenants) {
+        (_, Some(count)) => seed_tenants(&db, &admin, &config.regions, 1000, count).await,
+        (true, None) => seed_demo(&db, &admin, &config.regions).await,
+        (false, None) => return Err(Error("say what to seed: --demo or --tenants N".into())),
+    }
+    .map_err(|e| Error(e.to_string()))?;
+    println!("Seeded {created} tenants.");
     Ok(())
 }
 

@@ -64,6 +64,10 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         print_first_admin(&admin, &config);
     }
 
+    if config.seed_demo {
+        seed_demo_if_empty(&db, &config).await?;
+    }
+
     let store = DbSessionStore::new(db.clone());
     let cleanup = tokio::spawn(async move {
         let mut every_hour = tokio::time::interval(tokio::time::Duration::from_secs(3600));
@@ -106,6 +110,27 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     executor.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
+    Ok(())
+}
+
+async fn seed_demo_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow_like::Result<()> {
+    use app::backend::entities::tenant;
+    use app::backend::services::seed::{platform_admin, seed_demo};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let existing = tenant::Entity::find()
+        .count(db)
+        .await
+        .map_err(|e| anyhow_like::Error(e.to_string()))?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let admin = platform_admin(db)
+        .await
+        .map_err(|e| anyhow_like::Error(e.to_string()))?;
+    let created = seed_demo(db, &admin, &config.regions)
+        .await
+        .map_err(|e| anyhow_like::Error(format!("demo seed failed: {e}")))?;
+    println!("Seeded the demo data set: {created} tenants (TENANTRY_SEED_DEMO).");
     Ok(())
 }
 

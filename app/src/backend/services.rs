@@ -5,6 +5,7 @@
 pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
+pub mod seed;
 pub mod tenant_config;
 pub mod tenants;
 pub mod users;

@@ -796,3 +796,44 @@ mod editing {
         an_unknown_plan_is_a_field_error,
     );
 }
+
+mod seeding {
+    use app::api::tenants::TenantQuery;
+    use app::backend::services::seed::{platform_admin, seed_demo};
+    use app::backend::services::tenants;
+
+    use super::{admin, regions};
+    use crate::helpers::TestDb;
+
+    async fn the_demo_set_spans_states_and_is_not_seeded_twice(db: TestDb) {
+        admin(&db.db).await;
+        let principal = platform_admin(&db.db).await.unwrap();
+        assert_eq!(seed_demo(&db.db, &principal, &regions()).await.unwrap(), 60);
+        assert_eq!(
+            seed_demo(&db.db, &principal, &regions()).await.unwrap(),
+            0,
+            "re-running adds nothing"
+        );
+        for (state, expected) in [
+            ("draft", 6),
+            ("maintenance", 6),
+            ("suspended", 6),
+            ("archived", 6),
+            ("active", 36),
+        ] {
+            let page = tenants::list(
+                &db.db,
+                &principal,
+                &TenantQuery {
+                    state: Some(state.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(page.total, expected, "{state}");
+        }
+    }
+
+    crate::on_both_databases!(the_demo_set_spans_states_and_is_not_seeded_twice);
+}

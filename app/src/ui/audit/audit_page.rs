@@ -88,6 +88,7 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
         .into_any();
     }
     let is_first_page = query.before.is_none();
+    let has_older = page.older.is_some();
     view! {
         <section class="card table-card">
             <div class="table-wrap">
@@ -119,7 +120,7 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label="Pagination">
+            <nav class="pager" aria-label="Pagination" hidden=is_first_page && !has_older>
                 <span class="pager-links">
                     {(!is_first_page).then(|| view! { <a class="btn btn-sm" href=format!("/audit?{}", query_string(&query, None))>"Newest"</a> })}
                     {page.older.map(|cursor| view! { <a class="btn btn-sm" href=format!("/audit?{}", query_string(&query, Some(&cursor)))>"Older"</a> })}
