@@ -1,6 +1,4 @@
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
 
 use crate::api::dashboard::{AuditEventRow, DashboardData, StateCount};
 use crate::backend::entities::{audit_event, tenant};
@@ -22,7 +20,7 @@ pub async fn summary(
         let rows: Vec<(String, i64)> = tenant::Entity::find()
             .select_only()
             .column(tenant::Column::LifecycleState)
-            .column_as(tenant::Column::Id.count(), "count")
+            .column_as(tenant::Column::LifecycleState.count(), "count") // index-only: counts the grouped column
             .group_by(tenant::Column::LifecycleState)
             .into_tuple()
             .all(db)
@@ -64,10 +62,9 @@ pub async fn summary(
     } else {
         None
     };
-    let tenants_total = match &tenants_by_state {
-        Some(_) => Some(tenant::Entity::find().count(db).await?),
-        None => None,
-    };
+    let tenants_total = tenants_by_state
+        .as_ref()
+        .map(|states| states.iter().map(|s| s.count).sum());
     Ok(DashboardData {
         tenants_total,
         tenants_by_state,
