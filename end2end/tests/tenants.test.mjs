@@ -109,3 +109,31 @@ test('configure a tenant with a secret, edit it, and find it all in the audit ex
     await context.close();
   }
 });
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'hydrated' : 'no-js';
+  test(`bulk suspend reports each tenant's outcome (${mode})`, async () => {
+    const { context, page } = await launch({ javaScriptEnabled });
+    try {
+      await signIn(page);
+      // acme-<mode> is active (from the onboarding test); acme-config is still a draft.
+      await page.goto(`${BASE_URL}/tenants?q=acme`);
+      await page.getByLabel(`Select acme-${mode}`).check();
+      await page.getByLabel('Select acme-config').check();
+      await page.getByRole('button', { name: 'Suspend…' }).click();
+      await page.waitForURL(/\/tenants\/bulk/);
+      await page.getByText('Suspend will apply to 1 of the 2 selected tenants', { exact: false }).waitFor();
+      await page.getByTestId('bulk-table').getByText('Cannot suspend a draft tenant', { exact: false }).waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}bulk-confirm-${mode}.png`, fullPage: true });
+      await page.getByRole('button', { name: 'Suspend 1 tenants' }).click();
+      await page.getByTestId('bulk-table').getByText('✓ Done').waitFor();
+      await page.screenshot({ path: `${SCREENSHOTS}bulk-result-${mode}.png`, fullPage: true });
+      await page.goto(`${BASE_URL}/tenants/acme-${mode}`);
+      assert.match(await page.getByTestId('tenant-state').textContent(), /Suspended/);
+      await page.locator('button[data-action="resume"]').click();
+      await page.getByTestId('tenant-state').filter({ hasText: 'Active' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+}

@@ -265,3 +265,82 @@ pub async fn update_tenant(
     leptos_axum::redirect(&format!("/tenants/{slug}"));
     Ok(())
 }
+
+/// What one tenant of a bulk selection will do (or did).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkOutcome {
+    /// The action can run now.
+    Eligible,
+    /// The tenant already is where the action leads.
+    AlreadyDone,
+    /// The action cannot run, and why.
+    Refused(String),
+    NotFound,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkItem {
+    pub slug: String,
+    pub display_name: Option<String>,
+    pub state: Option<LifecycleState>,
+    pub outcome: BulkOutcome,
+}
+
+/// The actions offered for a selection of tenants.
+pub const BULK_ACTIONS: [LifecycleAction; 3] = [
+    LifecycleAction::Suspend,
+    LifecycleAction::Resume,
+    LifecycleAction::EnterMaintenance,
+];
+
+#[server(prefix = "/api/fn", endpoint = "preview_bulk", input = server_fn::codec::Json)]
+pub async fn preview_bulk(action: String, slugs: Vec<String>) -> Result<Vec<BulkItem>, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    let action = respond(parse_bulk_action(&action))?;
+    respond(tenants::bulk_preview(&app_state()?.db, &principal, action, &slugs).await)
+}
+
+/// Runs `action` on every slug in the comma-separated list; each tenant is its
+/// own audited change, so one refusal does not stop the others.
+#[server(prefix = "/api/fn", endpoint = "run_bulk")]
+pub async fn run_bulk(action: String, slugs: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    let parsed = respond(parse_bulk_action(&action))?;
+    let list: Vec<String> = slugs
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    respond(
+        tenants::bulk_run(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            parsed,
+            &list,
+        )
+        .await,
+    )?;
+    let ids: Vec<String> = list.iter().map(|s| format!("ids={s}")).collect();
+    leptos_axum::redirect(&format!(
+        "/tenants/bulk?action={action}&{}&done=1",
+        ids.join("&")
+    ));
+    Ok(())
+}
+
+pub fn parse_bulk_action(raw: &str) -> Result<LifecycleAction, AppError> {
+    LifecycleAction::parse(raw)
+        .filter(|a| BULK_ACTIONS.contains(a))
+        .ok_or_else(|| {
+            AppError::Validation(vec![crate::domain::validation::FieldError::new(
+                "action",
+                "Choose suspend, resume or enter maintenance for a bulk change.",
+            )])
+        })
+}

@@ -8,6 +8,7 @@ use super::auth::login_page::LoginPage;
 use super::dashboard::dashboard_page::DashboardPage;
 use super::layout::{AppShell, NotFound};
 use super::not_built_yet::NotBuiltYet;
+use super::tenants::bulk_page::BulkPage;
 use super::tenants::delete_tenant_page::DeleteTenantPage;
 use super::tenants::edit_tenant_page::EditTenantPage;
 use super::tenants::new_tenant_page::NewTenantPage;
@@ -48,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage ssr=ssr.clone()/>
                     <Route path=path!("tenants") view=TenantsPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/new") view=NewTenantPage ssr=ssr.clone()/>
+                    <Route path=path!("tenants/bulk") view=BulkPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug") view=TenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/edit") view=EditTenantPage ssr=ssr.clone()/>

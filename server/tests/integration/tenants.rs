@@ -837,3 +837,68 @@ mod seeding {
 
     crate::on_both_databases!(the_demo_set_spans_states_and_is_not_seeded_twice);
 }
+
+mod bulk {
+    use app::api::tenants::BulkOutcome;
+    use app::backend::audit::RequestContext;
+    use app::backend::services::tenants::{self, complete_pending_transitions};
+    use app::domain::lifecycle::{LifecycleAction, LifecycleState};
+
+    use super::{admin, form, regions};
+    use crate::helpers::TestDb;
+
+    async fn a_bulk_suspend_changes_the_eligible_and_explains_the_rest(db: TestDb) {
+        let admin = admin(&db.db).await;
+        let ctx = RequestContext::default();
+        for slug in ["acme-a", "acme-b", "acme-draft"] {
+            tenants::create(&db.db, &admin, &ctx, &regions(), &form(slug))
+                .await
+                .unwrap();
+        }
+        for slug in ["acme-a", "acme-b"] {
+            tenants::transition(
+                &db.db,
+                &admin,
+                &ctx,
+                slug,
+                LifecycleAction::Activate,
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        complete_pending_transitions(&db.db).await.unwrap();
+        let selection: Vec<String> = ["acme-a", "acme-b", "acme-draft", "nope-nope"]
+            .map(String::from)
+            .to_vec();
+
+        let preview = tenants::bulk_preview(&db.db, &admin, LifecycleAction::Suspend, &selection)
+            .await
+            .unwrap();
+        let outcomes: Vec<&BulkOutcome> = preview.iter().map(|i| &i.outcome).collect();
+        assert_eq!(outcomes[0], &BulkOutcome::Eligible);
+        assert_eq!(outcomes[1], &BulkOutcome::Eligible);
+        assert!(matches!(outcomes[2], BulkOutcome::Refused(reason) if reason.contains("draft")));
+        assert_eq!(outcomes[3], &BulkOutcome::NotFound);
+
+        assert_eq!(
+            tenants::bulk_run(&db.db, &admin, &ctx, LifecycleAction::Suspend, &selection)
+                .await
+                .unwrap(),
+            2
+        );
+        let after = tenants::bulk_preview(&db.db, &admin, LifecycleAction::Suspend, &selection)
+            .await
+            .unwrap();
+        assert_eq!(after[0].outcome, BulkOutcome::AlreadyDone);
+        assert_eq!(after[0].state, Some(LifecycleState::Suspended));
+        assert_eq!(
+            after[2].state,
+            Some(LifecycleState::Draft),
+            "the refused tenant is untouched"
+        );
+    }
+
+    crate::on_both_databases!(a_bulk_suspend_changes_the_eligible_and_explains_the_rest);
+}

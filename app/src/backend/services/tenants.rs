@@ -881,3 +881,79 @@ pub async fn update(
     txn.commit().await?;
     Ok(())
 }
+
+/// Most tenants one bulk request may name.
+pub const BULK_LIMIT: usize = 500;
+
+/// Where each selected tenant stands with respect to `action`.
+pub async fn bulk_preview(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    action: LifecycleAction,
+    slugs: &[String],
+) -> ServiceResult<Vec<crate::api::tenants::BulkItem>> {
+    use crate::api::tenants::{BulkItem, BulkOutcome};
+    principal.require(Permission::TenantRead)?;
+    if slugs.len() > BULK_LIMIT {
+        return Err(ServiceError::Policy(format!(
+            "Select at most {BULK_LIMIT} tenants at a time."
+        )));
+    }
+    let mut items = Vec::with_capacity(slugs.len());
+    for slug in slugs {
+        let item = match find_by_slug(db, slug).await {
+            Ok(t) => {
+                let state =
+                    LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken);
+                let outcome = match plan_transition(state, action) {
+                    Ok(plan) if plan.already_done => BulkOutcome::AlreadyDone,
+                    Ok(_) => BulkOutcome::Eligible,
+                    Err(refusal) => BulkOutcome::Refused(refusal.reason),
+                };
+                BulkItem {
+                    slug: t.slug,
+                    display_name: Some(t.display_name),
+                    state: Some(state),
+                    outcome,
+                }
+            }
+            Err(ServiceError::NotFound) => BulkItem {
+                slug: slug.clone(),
+                display_name: None,
+                state: None,
+                outcome: BulkOutcome::NotFound,
+            },
+            Err(other) => return Err(other),
+        };
+        items.push(item);
+    }
+    Ok(items)
+}
+
+/// Runs `action` on each tenant in turn, each in its own audited transaction.
+/// Refusals are skipped (the preview shows why); other errors stop the run.
+pub async fn bulk_run(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    action: LifecycleAction,
+    slugs: &[String],
+) -> ServiceResult<usize> {
+    principal.require(Permission::TenantLifecycle)?;
+    if slugs.len() > BULK_LIMIT {
+        return Err(ServiceError::Policy(format!(
+            "Select at most {BULK_LIMIT} tenants at a time."
+        )));
+    }
+    let mut changed = 0;
+    for slug in slugs {
+        match transition(db, principal, context, slug, action, None, None).await {
+            Ok(TransitionOutcome::Started { .. }) => changed += 1,
+            Ok(TransitionOutcome::AlreadyDone)
+            | Err(ServiceError::Policy(_))
+            | Err(ServiceError::NotFound) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(changed)
+}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::tenants::{TenantPage, TenantQuery, list_tenants};
+use crate::api::tenants::{BULK_ACTIONS, TenantPage, TenantQuery, list_tenants};
 use crate::domain::lifecycle::LifecycleState;
 use crate::domain::tenant::{DeploymentKind, Environment};
 use crate::ui::components::badge::StateBadge;
@@ -237,12 +237,19 @@ fn TenantTable(page: TenantPage, query: TenantQuery) -> impl IntoView {
     let last = first + page.rows.len() as u64 - 1;
     let last_page = page.total.div_ceil(page.per_page).max(1);
     view! {
-        <section class="card table-card">
+        <form class="card table-card" method="get" action="/tenants/bulk" aria-label="Tenants with bulk actions">
+            <div class="bulk-bar">
+                <span class="muted">"With the selected tenants:"</span>
+                {BULK_ACTIONS.into_iter().map(|action| view! {
+                    <button type="submit" class="btn btn-sm" name="action" value=action.as_str()>{action.label()}"…"</button>
+                }).collect_view()}
+            </div>
             <div class="table-wrap">
                 <table class="table" data-testid="tenants-table">
                     <caption class="visually-hidden">"Tenants"</caption>
                     <thead>
                         <tr>
+                            <th scope="col"><span class="visually-hidden">"Select"</span></th>
                             {sort_header("slug", "Slug")}
                             {sort_header("name", "Name")}
                             <th scope="col">"Customer"</th>
@@ -256,6 +263,7 @@ fn TenantTable(page: TenantPage, query: TenantQuery) -> impl IntoView {
                     <tbody>
                         {page.rows.into_iter().map(|t| view! {
                             <tr>
+                                <td><input type="checkbox" name="ids" value=t.slug.clone() aria-label=format!("Select {}", t.slug)/></td>
                                 <td><a href=format!("/tenants/{}", t.slug)><code>{t.slug.clone()}</code></a></td>
                                 <td>{t.display_name}</td>
                                 <td>{t.customer.unwrap_or_default()}</td>
@@ -289,7 +297,7 @@ fn TenantTable(page: TenantPage, query: TenantQuery) -> impl IntoView {
                     }).collect_view()}
                 </span>
             </nav>
-        </section>
+        </form>
     }
     .into_any()
 }
