@@ -48,6 +48,8 @@ for (const javaScriptEnabled of [true, false]) {
         state = (await page.getByTestId('tenant-state').textContent()).trim();
       }
       assert.match(state, /Active/);
+      await page.screenshot({ path: `${SCREENSHOTS}tenant-overview-${mode}.png`, fullPage: true });
+      await page.getByRole('navigation', { name: 'Tenant sections' }).getByRole('link', { name: 'History' }).click();
       await page.getByTestId('change-log').getByText('provisioning').first().waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}tenant-detail-${mode}.png`, fullPage: true });
 
@@ -80,6 +82,8 @@ test('configure a tenant with a secret, edit it, and find it all in the audit ex
     await page.getByRole('button', { name: 'Create draft tenant' }).click();
     await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
 
+    await page.getByRole('navigation', { name: 'Tenant sections' }).getByRole('link', { name: 'Config' }).click();
+    await page.waitForURL(`${BASE_URL}/tenants/${slug}/config`);
     await page.locator('#field-key').fill('smtp.password');
     await page.locator('#field-value').fill('hunter2-secret');
     await page.getByLabel('Secret (write-only, always masked)').check();
@@ -89,6 +93,7 @@ test('configure a tenant with a secret, edit it, and find it all in the audit ex
     assert.ok(!html.includes('hunter2-secret'), 'the secret never comes back to the browser');
 
     await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    await page.waitForURL(`${BASE_URL}/tenants/${slug}/edit`);
     await page.getByLabel('Display name').fill('Acme configured');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
@@ -125,7 +130,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.getByText('Suspend will apply to 1 of the 2 selected tenants', { exact: false }).waitFor();
       await page.getByTestId('bulk-table').getByText('Cannot suspend a draft tenant', { exact: false }).waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}bulk-confirm-${mode}.png`, fullPage: true });
-      await page.getByRole('button', { name: 'Suspend 1 tenants' }).click();
+      await page.getByRole('button', { name: 'Suspend 1 tenant', exact: true }).click();
       await page.getByTestId('bulk-table').getByText('✓ Done').waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}bulk-result-${mode}.png`, fullPage: true });
       await page.goto(`${BASE_URL}/tenants/acme-${mode}`);

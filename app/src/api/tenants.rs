@@ -223,7 +223,7 @@ pub async fn set_tenant_config(
         )
         .await,
     )?;
-    leptos_axum::redirect(&format!("/tenants/{slug}#config"));
+    leptos_axum::redirect(&format!("/tenants/{slug}/config"));
     Ok(())
 }
 
@@ -234,7 +234,7 @@ pub async fn remove_tenant_config(slug: String, key: String) -> Result<(), AppEr
     let principal = respond(require_principal().await)?;
     let db = app_state()?.db;
     respond(tenant_config::remove(&db, &principal, &request_context(), &slug, &key).await)?;
-    leptos_axum::redirect(&format!("/tenants/{slug}#config"));
+    leptos_axum::redirect(&format!("/tenants/{slug}/config"));
     Ok(())
 }
 

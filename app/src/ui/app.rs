@@ -12,7 +12,7 @@ use super::tenants::bulk_page::BulkPage;
 use super::tenants::delete_tenant_page::DeleteTenantPage;
 use super::tenants::edit_tenant_page::EditTenantPage;
 use super::tenants::new_tenant_page::NewTenantPage;
-use super::tenants::tenant_page::TenantPage;
+use super::tenants::tenant_page::{TenantPage, TenantTab};
 use super::tenants::tenants_page::TenantsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,7 +50,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants") view=TenantsPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/new") view=NewTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/bulk") view=BulkPage ssr=ssr.clone()/>
-                    <Route path=path!("tenants/:slug") view=TenantPage ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug") view=|| view! { <TenantPage tab=TenantTab::Overview/> } ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/config") view=|| view! { <TenantPage tab=TenantTab::Config/> } ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/history") view=|| view! { <TenantPage tab=TenantTab::History/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/edit") view=EditTenantPage ssr=ssr.clone()/>
                     <Route path=path!("releases") view=|| view! { <NotBuiltYet title="Releases" what="The release catalog with end-of-life timelines"/> } ssr=ssr.clone()/>

@@ -118,7 +118,7 @@ fn BulkTable(
                 <ActionForm action=run attr:class="form-actions">
                     <input type="hidden" name="action" value=action.clone()/>
                     <input type="hidden" name="slugs" value=all.join(",")/>
-                    <button type="submit" class="btn btn-primary">{format!("{label} {} tenants", eligible.len())}</button>
+                    <button type="submit" class="btn btn-primary">{format!("{label} {} tenant{}", eligible.len(), if eligible.len() == 1 { "" } else { "s" })}</button>
                     <a class="btn btn-secondary" href="/tenants">"Cancel"</a>
                 </ActionForm>
             })}

@@ -15,8 +15,36 @@ use crate::ui::components::form::url_error_for;
 use crate::ui::components::page::Alert;
 use crate::ui::layout::NotFound;
 
+/// The tenant page's tabs, one URL each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TenantTab {
+    Overview,
+    Config,
+    History,
+}
+
+impl TenantTab {
+    const ALL: [TenantTab; 3] = [TenantTab::Overview, TenantTab::Config, TenantTab::History];
+
+    fn label(self) -> &'static str {
+        match self {
+            TenantTab::Overview => "Overview",
+            TenantTab::Config => "Config",
+            TenantTab::History => "History",
+        }
+    }
+
+    fn href(self, slug: &str) -> String {
+        match self {
+            TenantTab::Overview => format!("/tenants/{slug}"),
+            TenantTab::Config => format!("/tenants/{slug}/config"),
+            TenantTab::History => format!("/tenants/{slug}/history"),
+        }
+    }
+}
+
 #[component]
-pub fn TenantPage() -> impl IntoView {
+pub fn TenantPage(tab: TenantTab) -> impl IntoView {
     let params = use_params_map();
     let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
     let act = ServerAction::<TenantAction>::new();
@@ -53,7 +81,7 @@ pub fn TenantPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tenant…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <TenantView detail act error set_config remove_config config_error/> }.into_any(),
+                    Ok(detail) => view! { <TenantView detail tab act error set_config remove_config config_error/> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                 }
@@ -65,6 +93,7 @@ pub fn TenantPage() -> impl IntoView {
 #[component]
 fn TenantView(
     detail: TenantDetail,
+    tab: TenantTab,
     act: ServerAction<TenantAction>,
     error: Memo<Option<AppError>>,
     set_config: ServerAction<SetTenantConfig>,
@@ -94,7 +123,13 @@ fn TenantView(
             </div>
             <a class="btn btn-primary" href=format!("/tenants/{}/edit", t.slug)>"Edit"</a>
         </header>
+        <nav class="tabs" aria-label="Tenant sections">
+            {TenantTab::ALL.into_iter().map(|each| view! {
+                <a href=each.href(&slug) aria-current=(each == tab).then_some("page")>{each.label()}</a>
+            }).collect_view()}
+        </nav>
         {move || error.get().map(|e| view! { <Alert tone="danger"><span data-testid="action-error">{e.to_string()}</span></Alert> })}
+        {(tab == TenantTab::Overview).then(|| view! {
         <section class="card">
             <h2>"Lifecycle actions"</h2>
             <ul class="action-list">
@@ -140,7 +175,11 @@ fn TenantView(
                 <dt>"Version"</dt><dd>{detail.version}</dd>
             </dl>
         </section>
-        <ConfigCard slug=slug.clone() entries=detail.config.clone() set_config remove_config config_error/>
+        })}
+        {(tab == TenantTab::Config).then(|| view! {
+            <ConfigCard slug=slug.clone() entries=detail.config.clone() set_config remove_config config_error/>
+        })}
+        {(tab == TenantTab::History).then(|| view! {
         <section class="card">
             <h2>"Change log"</h2>
             {if detail.changes.is_empty() {
@@ -179,6 +218,7 @@ fn TenantView(
                 </tbody>
             </table>
         </section>
+        })}
     }
 }
 
