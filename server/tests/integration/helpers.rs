@@ -262,3 +262,19 @@ impl Drop for TestApp {
         self.server.abort();
     }
 }
+
+/// Asserts that `result` is a validation error naming `field`.
+pub fn expect_field_error<T: std::fmt::Debug>(
+    result: Result<T, app::backend::error::ServiceError>,
+    field: &str,
+) {
+    match result {
+        Err(app::backend::error::ServiceError::Validation(errors)) => {
+            assert!(
+                errors.for_field(field).is_some(),
+                "expected an error on {field}, got {errors:?}"
+            )
+        }
+        other => panic!("expected a field error on {field}, got {other:?}"),
+    }
+}

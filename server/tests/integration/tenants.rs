@@ -132,18 +132,17 @@ async fn a_taken_slug_is_a_field_error(db: TestDb) {
     )
     .await
     .unwrap();
-    match tenants::create(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
-        &regions(),
-        &form("acme-prod"),
-    )
-    .await
-    {
-        Err(ServiceError::Validation(errors)) => assert!(errors.for_field("slug").is_some()),
-        other => panic!("expected a slug error, got {other:?}"),
-    }
+    crate::helpers::expect_field_error(
+        tenants::create(
+            &db.db,
+            &admin,
+            &RequestContext::default(),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await,
+        "slug",
+    );
 }
 
 async fn search_filters_sorts_and_paginates(db: TestDb) {
@@ -397,20 +396,19 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
     )
     .await
     .unwrap();
-    match tenants::transition(
-        &db.db,
-        &admin,
-        &ctx,
-        &slug,
-        LifecycleAction::Delete,
-        None,
-        Some("acme"),
-    )
-    .await
-    {
-        Err(ServiceError::Validation(errors)) => assert!(errors.for_field("confirm").is_some()),
-        other => panic!("expected a confirmation error, got {other:?}"),
-    }
+    crate::helpers::expect_field_error(
+        tenants::transition(
+            &db.db,
+            &admin,
+            &ctx,
+            &slug,
+            LifecycleAction::Delete,
+            None,
+            Some("acme"),
+        )
+        .await,
+        "confirm",
+    );
     tenants::transition(
         &db.db,
         &admin,
@@ -446,7 +444,7 @@ crate::on_both_databases!(
 mod audit_explorer {
     use app::api::audit::AuditQuery;
     use app::backend::audit::RequestContext;
-    use app::backend::error::ServiceError;
+
     use app::backend::services::audit_log::{export_csv, search};
     use app::backend::services::tenants;
 
@@ -532,10 +530,7 @@ mod audit_explorer {
             from: Some("23/11/2026".into()),
             ..Default::default()
         };
-        match search(&db.db, &admin, &bad, 50).await {
-            Err(ServiceError::Validation(errors)) => assert!(errors.for_field("from").is_some()),
-            other => panic!("expected a field error, got {other:?}"),
-        }
+        crate::helpers::expect_field_error(search(&db.db, &admin, &bad, 50).await, "from");
     }
 
     async fn the_csv_export_holds_every_matching_event(db: TestDb) {
@@ -578,7 +573,7 @@ mod audit_explorer {
 mod configuration {
     use app::backend::audit::RequestContext;
     use app::backend::entities::audit_event;
-    use app::backend::error::ServiceError;
+
     use app::backend::services::{tenant_config, tenants};
     use sea_orm::EntityTrait;
 
@@ -673,10 +668,10 @@ mod configuration {
         tenant_config::set(&db.db, &admin, &ctx, &slug, "api.key", SECRET, true)
             .await
             .unwrap();
-        match tenant_config::set(&db.db, &admin, &ctx, &slug, "api.key", "visible", false).await {
-            Err(ServiceError::Validation(errors)) => assert!(errors.for_field("secret").is_some()),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
+        crate::helpers::expect_field_error(
+            tenant_config::set(&db.db, &admin, &ctx, &slug, "api.key", "visible", false).await,
+            "secret",
+        );
         tenant_config::remove(&db.db, &admin, &ctx, &slug, "api.key")
             .await
             .unwrap();
@@ -695,10 +690,10 @@ mod configuration {
         let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
             .await
             .unwrap();
-        match tenant_config::set(&db.db, &admin, &ctx, &slug, "has space", "x", false).await {
-            Err(ServiceError::Validation(errors)) => assert!(errors.for_field("key").is_some()),
-            other => panic!("expected a field error, got {other:?}"),
-        }
+        crate::helpers::expect_field_error(
+            tenant_config::set(&db.db, &admin, &ctx, &slug, "has space", "x", false).await,
+            "key",
+        );
     }
 
     crate::on_both_databases!(

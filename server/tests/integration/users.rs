@@ -78,17 +78,16 @@ async fn a_duplicate_email_is_a_field_error(db: TestDb) {
         BuiltinRole::PlatformAdmin,
     )
     .unwrap();
-    match create_user(
-        &db.db,
-        &Actor::System("test"),
-        &RequestContext::default(),
-        duplicate,
-    )
-    .await
-    {
-        Err(ServiceError::Validation(errors)) => assert!(errors.for_field("email").is_some()),
-        other => panic!("expected a field error, got {other:?}"),
-    }
+    crate::helpers::expect_field_error(
+        create_user(
+            &db.db,
+            &Actor::System("test"),
+            &RequestContext::default(),
+            duplicate,
+        )
+        .await,
+        "email",
+    );
 }
 
 async fn an_unknown_account_cannot_sign_in_with_a_real_password(db: TestDb) {
