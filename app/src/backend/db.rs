@@ -12,7 +12,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let is_sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(if is_sqlite { 8 } else { 16 })
+        // SQLite allows one writer. With several pooled connections, a transaction
+        // dropped on an error path keeps its write lock until its connection is next
+        // used, and other writers then fail with "database is locked". One connection
+        // serialises everything and can never contend with itself.
+        .max_connections(if is_sqlite { 1 } else { 16 })
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
