@@ -114,23 +114,12 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
 }
 
 async fn seed_demo_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow_like::Result<()> {
-    use app::backend::entities::tenant;
-    use app::backend::services::seed::{platform_admin, seed_demo};
-    use sea_orm::{EntityTrait, PaginatorTrait};
-    let existing = tenant::Entity::find()
-        .count(db)
-        .await
-        .map_err(|e| anyhow_like::Error(e.to_string()))?;
-    if existing > 0 {
-        return Ok(());
-    }
-    let admin = platform_admin(db)
-        .await
-        .map_err(|e| anyhow_like::Error(e.to_string()))?;
-    let created = seed_demo(db, &admin, &config.regions)
+    let seeded = app::backend::services::seed::seed_demo_if_empty(db, &config.regions)
         .await
         .map_err(|e| anyhow_like::Error(format!("demo seed failed: {e}")))?;
-    println!("Seeded the demo data set: {created} tenants (TENANTRY_SEED_DEMO).");
+    if let Some(created) = seeded {
+        println!("Seeded the demo data set: {created} tenants (TENANTRY_SEED_DEMO).");
+    }
     Ok(())
 }
 

@@ -651,3 +651,48 @@ mod tests {
         }
     }
 }
+
+/// Longest label a tenant may carry.
+pub const MAX_LABEL_CHARS: usize = 40;
+
+/// Labels from a comma-separated list: trimmed, lower-cased, empty ones and
+/// repeats dropped. A label is at most 40 characters and has no quote (labels
+/// are matched as quoted JSON strings when filtering).
+pub fn parse_labels(raw: &str) -> Result<Vec<String>, String> {
+    let mut labels: Vec<String> = Vec::new();
+    for label in raw
+        .split(',')
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+    {
+        if label.chars().count() > MAX_LABEL_CHARS || label.contains('"') {
+            return Err(format!(
+                "Label \"{label}\" is too long or contains a quote; use at most {MAX_LABEL_CHARS} characters."
+            ));
+        }
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    Ok(labels)
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::parse_labels;
+
+    #[test]
+    fn labels_are_trimmed_lower_cased_and_deduplicated() {
+        assert_eq!(
+            parse_labels(" Pilot, emea,,pilot ").unwrap(),
+            ["pilot", "emea"]
+        );
+        assert_eq!(parse_labels("").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn long_or_quoted_labels_are_refused() {
+        assert!(parse_labels(&"x".repeat(41)).is_err());
+        assert!(parse_labels("a\"b").is_err());
+    }
+}

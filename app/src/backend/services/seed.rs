@@ -138,3 +138,21 @@ pub async fn seed_demo(
 ) -> ServiceResult<usize> {
     seed_tenants(db, principal, regions, 0, 60).await
 }
+
+/// Seeds the demo set as the first platform admin, but only into a registry
+/// without tenants. Returns how many were created, or `None` if it held some.
+pub async fn seed_demo_if_empty(
+    db: &DatabaseConnection,
+    regions: &[Region],
+) -> ServiceResult<Option<usize>> {
+    use sea_orm::PaginatorTrait;
+    if crate::backend::entities::tenant::Entity::find()
+        .count(db)
+        .await?
+        > 0
+    {
+        return Ok(None);
+    }
+    let admin = platform_admin(db).await?;
+    Ok(Some(seed_demo(db, &admin, regions).await?))
+}

@@ -24,7 +24,7 @@ use crate::domain::lifecycle::{LifecycleAction, LifecycleState, allowed_actions,
 use crate::domain::permission::Permission;
 use crate::domain::tenant::{
     DeploymentKind, DisplayName, Environment, IsolationMode, PlanCode, Region, TenantSlug,
-    check_residency,
+    check_residency, parse_labels,
 };
 use crate::domain::validation::FieldErrors;
 
@@ -113,20 +113,7 @@ impl NewTenant {
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k, v.trim().to_owned()))
         .collect();
-        let labels: Vec<String> = split_list(&form.labels);
-        let labels_ok = take(
-            &mut errors,
-            "labels",
-            match labels
-                .iter()
-                .find(|l| l.chars().count() > 40 || l.contains('"'))
-            {
-                Some(bad) => Err(format!(
-                    "Label \"{bad}\" is too long or contains a quote; use at most 40 characters."
-                )),
-                None => Ok(()),
-            },
-        );
+        let labels = take(&mut errors, "labels", parse_labels(&form.labels));
         match (
             customer_ok,
             slug,
@@ -137,7 +124,7 @@ impl NewTenant {
             plan_code,
             region,
             allowed_regions,
-            labels_ok,
+            labels,
         ) {
             (
                 Some(()),
@@ -149,7 +136,7 @@ impl NewTenant {
                 Some(plan_code),
                 Some(region),
                 Some(allowed_regions),
-                Some(()),
+                Some(labels),
             ) if errors.is_empty() => Ok(Self {
                 customer,
                 slug,
@@ -775,16 +762,7 @@ pub async fn update(
         DisplayName::parse(&edit.display_name),
     );
     let plan_code = take(&mut errors, "plan_code", PlanCode::parse(&edit.plan_code));
-    let labels = split_list(&edit.labels);
-    if let Some(bad) = labels
-        .iter()
-        .find(|l| l.chars().count() > 40 || l.contains('"'))
-    {
-        errors.push(
-            "labels",
-            format!("Label \"{bad}\" is too long or contains a quote; use at most 40 characters."),
-        );
-    }
+    let labels = take(&mut errors, "labels", parse_labels(&edit.labels)).unwrap_or_default();
     let contacts: serde_json::Map<String, serde_json::Value> = parse_contacts(
         &mut errors,
         [
