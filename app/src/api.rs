@@ -1,6 +1,7 @@
 //! Server functions: thin. Each resolves the principal from the session,
 //! parses its arguments, calls one service and maps the result to a DTO.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;

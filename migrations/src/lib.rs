@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_foundation;
 mod m20261123_000002_tenant_registry;
 mod m20261123_000003_tenant_config;
+mod m20261124_000004_api_tokens;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_foundation::Migration),
             Box::new(m20261123_000002_tenant_registry::Migration),
             Box::new(m20261123_000003_tenant_config::Migration),
+            Box::new(m20261124_000004_api_tokens::Migration),
         ]
     }
 }

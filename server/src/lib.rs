@@ -1,7 +1,9 @@
 //! The Tenantry server: configuration, the HTTP router (pages, server
 //! functions, health), and start-up. `main.rs` is only the CLI on top.
 
+pub mod client;
 pub mod config;
 pub mod exports;
+pub mod rest;
 pub mod router;
 pub mod startup;

@@ -11,6 +11,7 @@ use app::backend::services::users::{
     NewUser, create_user, ensure_builtin_roles, generate_password,
 };
 use app::domain::permission::BuiltinRole;
+use server::client::{ApiClient, CreateArgs, ListFilters, render_list, render_tenant};
 use server::config::Config;
 use server::startup;
 
@@ -47,6 +48,56 @@ enum Command {
         #[arg(long)]
         tenants: Option<usize>,
     },
+    /// Work with tenants through the REST API (needs an API token).
+    Tenants {
+        /// The portal's address.
+        #[arg(
+            long,
+            env = "TENANTRY_URL",
+            default_value = "http://127.0.0.1:3000",
+            global = true
+        )]
+        url: String,
+        /// An API token (Settings → API tokens, or `tenantry api-token create`).
+        #[arg(long, env = "TENANTRY_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+        /// Print the API's JSON instead of a table.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Create an API token acting as an existing user (for bootstrapping the CLI and CI).
+    ApiToken {
+        #[command(subcommand)]
+        command: ApiTokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// List and search tenants.
+    List(ListFilters),
+    /// Show one tenant by id or slug.
+    Show { id: String },
+    /// Onboard a tenant.
+    Create(Box<CreateArgs>),
+    /// Run a lifecycle action, e.g. `suspend`.
+    Transition { id: String, action: String },
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Print a new token (shown once) for the user with this email.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Leave out for a token that does not expire.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
 }
 
 #[tokio::main]
@@ -66,6 +117,20 @@ async fn main() -> ExitCode {
             .map(|_| println!("Database is up to date.")),
         Command::CreateAdmin { email, name } => create_admin(&config, &email, &name).await,
         Command::Seed { demo, tenants } => seed(&config, demo, tenants).await,
+        Command::Tenants {
+            url,
+            token,
+            json,
+            command,
+        } => tenants_command(&url, token, json, command).await,
+        Command::ApiToken {
+            command:
+                ApiTokenCommand::Create {
+                    email,
+                    name,
+                    expires_in_days,
+                },
+        } => create_api_token(&config, &email, &name, expires_in_days).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,6 +224,85 @@ async fn seed(
     }
     .map_err(|e| Error(e.to_string()))?;
     println!("Seeded {created} tenants.");
+    Ok(())
+}
+
+async fn tenants_command(
+    url: &str,
+    token: Option<String>,
+    json: bool,
+    command: TenantCommand,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let token = token.ok_or_else(|| {
+        Error("an API token is needed: pass --token or set TENANTRY_TOKEN (create one in Settings → API tokens)".into())
+    })?;
+    let client = ApiClient::new(url, &token);
+    let output = match command {
+        TenantCommand::List(filters) => {
+            let list = client.list(&filters).await;
+            list.map(|l| {
+                if json {
+                    pretty_json(&l)
+                } else {
+                    render_list(&l)
+                }
+            })
+        }
+        TenantCommand::Show { id } => client.show(&id).await.map(|t| {
+            if json {
+                pretty_json(&t)
+            } else {
+                render_tenant(&t)
+            }
+        }),
+        TenantCommand::Create(args) => client.create(*args).await.map(|t| {
+            if json {
+                pretty_json(&t)
+            } else {
+                format!("Created tenant {}.\n{}", t.summary.slug, render_tenant(&t))
+            }
+        }),
+        TenantCommand::Transition { id, action } => {
+            client.transition(&id, &action).await.map(|r| {
+                if json {
+                    pretty_json(&r)
+                } else {
+                    format!("{:?}.\n{}", r.status, render_tenant(&r.tenant))
+                }
+            })
+        }
+    }
+    .map_err(|e| Error(e.to_string()))?;
+    println!("{output}");
+    Ok(())
+}
+
+fn pretty_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+async fn create_api_token(
+    config: &Config,
+    email: &str,
+    name: &str,
+    expires_in_days: Option<u32>,
+) -> startup::anyhow_like::Result<()> {
+    use app::backend::services::{api_tokens, auth::principal_by_email};
+    use startup::anyhow_like::Error;
+    let db = startup::open_database(config).await?;
+    let principal = principal_by_email(&db, email)
+        .await
+        .map_err(|e| Error(e.to_string()))?
+        .ok_or_else(|| Error(format!("no active user has the email {email}")))?;
+    let context = RequestContext {
+        request_id: Some("cli".into()),
+    };
+    let days = expires_in_days.map(|d| d.to_string()).unwrap_or_default();
+    let created = api_tokens::create(&db, &principal, &context, name, &days)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    println!("{}", created.token);
     Ok(())
 }
 

@@ -46,6 +46,7 @@ pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/audit/export.csv", get(crate::exports::audit_csv))
+        .nest("/api/v1", crate::rest::routes())
         .leptos_routes_with_context(&state, routes, || (), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -23,6 +23,7 @@ pub struct AuditQuery {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntryRow {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,

@@ -25,6 +25,7 @@ pub struct TenantQuery {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TenantRow {
     pub id: Uuid,
     pub slug: String,
@@ -57,6 +58,7 @@ pub struct ActionOption {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldChangeRow {
     pub field: String,
     pub old_value: Option<String>,
@@ -67,6 +69,7 @@ pub struct FieldChangeRow {
 
 /// One configuration entry; `value` is `None` for secrets (write-only).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigEntryRow {
     pub key: String,
     pub value: Option<String>,

@@ -1,5 +1,6 @@
 //! sea-orm entities. They never leave the server: pages and APIs get DTOs.
 
+pub mod api_token;
 pub mod audit_event;
 pub mod customer;
 pub mod field_change;

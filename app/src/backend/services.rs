@@ -2,6 +2,7 @@
 //! checks permission, applies domain rules and writes entities together with
 //! their audit record in one transaction.
 
+pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
 pub mod dashboard;

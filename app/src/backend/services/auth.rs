@@ -110,6 +110,22 @@ pub async fn load_principal(
     Ok(Some(principal_for(db, user).await?))
 }
 
+/// The active user with this email as a principal (for the CLI's bootstrap commands).
+pub async fn principal_by_email(
+    db: &DatabaseConnection,
+    email: &str,
+) -> ServiceResult<Option<Principal>> {
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await?;
+    match found {
+        Some(user) => Ok(Some(principal_for(db, user).await?)),
+        None => Ok(None),
+    }
+}
+
 async fn principal_for<C: sea_orm::ConnectionTrait>(
     conn: &C,
     user: user::Model,

@@ -28,7 +28,9 @@ use crate::domain::tenant::{
 };
 use crate::domain::validation::FieldErrors;
 
+/// Page sizes the list screen offers; the API accepts any size up to the largest.
 pub const PAGE_SIZES: [u64; 3] = [25, 50, 100];
+pub const MAX_PER_PAGE: u64 = 100;
 
 /// A tenant to onboard, parsed from the form.
 pub struct NewTenant {
@@ -397,7 +399,7 @@ pub async fn list(
     principal.require(Permission::TenantRead)?;
     let per_page = query
         .per_page
-        .filter(|p| PAGE_SIZES.contains(p))
+        .filter(|p| (1..=MAX_PER_PAGE).contains(p))
         .unwrap_or(PAGE_SIZES[0]);
     let total = filtered(query).count(db).await?;
     let last_page = Ord::max(total.div_ceil(per_page), 1);
@@ -485,6 +487,50 @@ pub(crate) async fn find_by_slug<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)
+}
+
+/// The slug of the tenant `reference` names, by id (a UUID) or by slug.
+pub async fn resolve_reference(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    reference: &str,
+) -> ServiceResult<String> {
+    principal.require(Permission::TenantRead)?;
+    match Uuid::parse_str(reference) {
+        Ok(id) => tenant::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|t| t.slug)
+            .ok_or(ServiceError::NotFound),
+        Err(_) => find_by_slug(db, reference).await.map(|t| t.slug),
+    }
+}
+
+/// The tenant another system knows as `value` (e.g. system `crm`).
+pub async fn find_by_external_id(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    system: &str,
+    value: &str,
+) -> ServiceResult<TenantRow> {
+    principal.require(Permission::TenantRead)?;
+    // External ids are stored as a compact JSON object; the exact member text
+    // narrows the scan, and the parsed check below rules out look-alikes.
+    let member = json!({ system: value }).to_string();
+    let needle = member.trim_start_matches('{').trim_end_matches('}');
+    let candidates = tenant::Entity::find()
+        .filter(tenant::Column::ExternalIds.contains(needle))
+        .limit(10)
+        .all(db)
+        .await?;
+    let found = candidates.into_iter().find(|t| {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&t.external_ids)
+            .ok()
+            .and_then(|ids| ids.get(system).and_then(|v| v.as_str()).map(|v| v == value))
+            .unwrap_or(false)
+    });
+    let t = found.ok_or(ServiceError::NotFound)?;
+    Ok(rows_with_customers(db, vec![t]).await?.remove(0))
 }
 
 pub async fn detail(

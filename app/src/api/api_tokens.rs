@@ -1,0 +1,67 @@
+//! API tokens (Settings): create, list and revoke. A new token is shown once.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiTokenRow {
+    pub id: Uuid,
+    pub name: String,
+    /// The token's first characters, to tell tokens apart.
+    pub prefix: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The one time the secret is visible.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedApiToken {
+    pub token: String,
+    pub row: ApiTokenRow,
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_api_tokens")]
+pub async fn list_api_tokens() -> Result<Vec<ApiTokenRow>, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::api_tokens;
+    let principal = respond(require_principal().await)?;
+    respond(api_tokens::list(&app_state()?.db, &principal).await)
+}
+
+/// `expires_in_days` is text from the form: blank means "never".
+#[server(prefix = "/api/fn", endpoint = "create_api_token")]
+pub async fn create_api_token(
+    name: String,
+    expires_in_days: String,
+) -> Result<CreatedApiToken, AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::api_tokens;
+    let principal = respond(require_principal().await)?;
+    respond(
+        api_tokens::create(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &name,
+            &expires_in_days,
+        )
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::api_tokens;
+    let principal = respond(require_principal().await)?;
+    respond(api_tokens::revoke(&app_state()?.db, &principal, &request_context(), id).await)
+}

@@ -1,0 +1,313 @@
+//! The CLI's tenant commands: a small client of the REST API, so they obey
+//! the same authentication, permissions and audit as every other caller.
+
+use reqwest::{Method, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::rest::tenants::{
+    Contacts, CreateTenantRequest, ExternalIds, TenantList, TenantResource, TransitionRequest,
+    TransitionResult,
+};
+use app::domain::lifecycle::LifecycleAction;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {url}: {cause}")]
+    Unreachable { url: String, cause: String },
+    /// The API's problem document, rendered for a terminal.
+    #[error("{0}")]
+    Refused(String),
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+}
+
+pub struct ApiClient {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+/// Filters of `tenants list`, passed through as query parameters.
+#[derive(Debug, Default, clap::Args)]
+pub struct ListFilters {
+    /// Free text over name, slug, customer and external ids.
+    #[arg(long)]
+    pub q: Option<String>,
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long)]
+    pub plan: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub environment: Option<String>,
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub label: Option<String>,
+    #[arg(long)]
+    pub sort: Option<String>,
+    #[arg(long)]
+    pub dir: Option<String>,
+    #[arg(long)]
+    pub page: Option<u64>,
+    #[arg(long)]
+    pub per_page: Option<u64>,
+}
+
+/// Fields of `tenants create`.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub slug: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub customer: String,
+    #[arg(long, default_value = "production")]
+    pub environment: String,
+    #[arg(long, default_value = "standard")]
+    pub kind: String,
+    #[arg(long, default_value = "shared")]
+    pub isolation: String,
+    #[arg(long)]
+    pub plan: String,
+    #[arg(long)]
+    pub region: String,
+    /// Comma-separated; defaults to the region alone.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_regions: Vec<String>,
+    #[arg(long)]
+    pub technical_contact: Option<String>,
+    #[arg(long)]
+    pub billing_contact: Option<String>,
+    #[arg(long)]
+    pub incident_contact: Option<String>,
+    #[arg(long)]
+    pub crm_id: Option<String>,
+    #[arg(long)]
+    pub billing_id: Option<String>,
+    /// Repeat or comma-separate.
+    #[arg(long = "label", value_delimiter = ',')]
+    pub labels: Vec<String>,
+}
+
+impl ApiClient {
+    pub fn new(base: &str, token: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
+        let response = builder.send().await.map_err(|e| ClientError::Unreachable {
+            url: self.base.clone(),
+            cause: e.to_string(),
+        })?;
+        decode(response).await
+    }
+
+    pub async fn list(&self, filters: &ListFilters) -> Result<TenantList, ClientError> {
+        let pairs: Vec<(&str, String)> = [
+            ("q", filters.q.clone()),
+            ("state", filters.state.clone()),
+            ("plan", filters.plan.clone()),
+            ("region", filters.region.clone()),
+            ("environment", filters.environment.clone()),
+            ("kind", filters.kind.clone()),
+            ("label", filters.label.clone()),
+            ("sort", filters.sort.clone()),
+            ("dir", filters.dir.clone()),
+            ("page", filters.page.map(|p| p.to_string())),
+            ("per_page", filters.per_page.map(|p| p.to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        self.send(self.request(Method::GET, "/tenants").query(&pairs))
+            .await
+    }
+
+    pub async fn show(&self, id: &str) -> Result<TenantResource, ClientError> {
+        self.send(self.request(Method::GET, &format!("/tenants/{}", segment(id))))
+            .await
+    }
+
+    pub async fn create(&self, args: CreateArgs) -> Result<TenantResource, ClientError> {
+        let allowed_regions = if args.allowed_regions.is_empty() {
+            vec![args.region.clone()]
+        } else {
+            args.allowed_regions
+        };
+        let body = CreateTenantRequest {
+            customer: args.customer,
+            slug: args.slug,
+            display_name: args.name,
+            environment: args.environment,
+            deployment_kind: args.kind,
+            isolation_mode: args.isolation,
+            plan_code: args.plan,
+            region: args.region,
+            allowed_regions,
+            contacts: Contacts {
+                technical: args.technical_contact,
+                billing: args.billing_contact,
+                incident: args.incident_contact,
+            },
+            external_ids: ExternalIds {
+                crm: args.crm_id,
+                billing: args.billing_id,
+            },
+            labels: args.labels,
+        };
+        self.send(self.request(Method::POST, "/tenants").json(&body))
+            .await
+    }
+
+    pub async fn transition(
+        &self,
+        id: &str,
+        action: &str,
+    ) -> Result<TransitionResult, ClientError> {
+        let action = LifecycleAction::parse(action).ok_or_else(|| {
+            ClientError::Refused(format!(
+                "unknown action `{action}`; use one of: activate, enter_maintenance, exit_maintenance, back_up, restore, upgrade, validate_health, suspend, resume, archive, delete"
+            ))
+        })?;
+        let body = TransitionRequest {
+            action,
+            version: None,
+        };
+        let path = format!("/tenants/{}/transitions", segment(id));
+        self.send(self.request(Method::POST, &path).json(&body))
+            .await
+    }
+}
+
+fn segment(raw: &str) -> String {
+    form_urlencoded::byte_serialize(raw.as_bytes()).collect()
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| ClientError::Unexpected(e.to_string()));
+    }
+    let problem: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let detail = problem["detail"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    let mut message = format!("{} ({status})", detail);
+    for error in problem["errors"].as_array().into_iter().flatten() {
+        message.push_str(&format!(
+            "\n  {}: {}",
+            error["field"].as_str().unwrap_or("?"),
+            error["message"].as_str().unwrap_or("?")
+        ));
+    }
+    Err(ClientError::Refused(message))
+}
+
+/// The list as an aligned text table.
+pub fn render_list(list: &TenantList) -> String {
+    let header = ["SLUG", "NAME", "STATE", "PLAN", "REGION", "ENVIRONMENT"];
+    let rows: Vec<[String; 6]> = list
+        .items
+        .iter()
+        .map(|t| {
+            [
+                t.slug.clone(),
+                t.display_name.clone(),
+                t.state.as_str().to_owned(),
+                t.plan_code.clone(),
+                t.region.clone(),
+                t.environment.clone(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = vec![line(header.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
+    let p = &list.pagination;
+    out.push(format!(
+        "page {} of {} · {} tenants",
+        p.page,
+        p.total_pages.max(1),
+        p.total
+    ));
+    out.join("\n")
+}
+
+/// One tenant as `key: value` lines.
+pub fn render_tenant(t: &TenantResource) -> String {
+    let s = &t.summary;
+    let mut lines = vec![
+        format!("id:              {}", s.id),
+        format!("slug:            {}", s.slug),
+        format!("name:            {}", s.display_name),
+        format!("customer:        {}", s.customer.as_deref().unwrap_or("-")),
+        format!(
+            "state:           {}{}",
+            s.state.as_str(),
+            s.requested_state
+                .map(|r| format!(" → {}", r.as_str()))
+                .unwrap_or_default()
+        ),
+        format!("plan:            {}", s.plan_code),
+        format!(
+            "region:          {} (allowed: {})",
+            s.region,
+            t.allowed_regions.join(", ")
+        ),
+        format!("environment:     {}", s.environment),
+        format!(
+            "deployment:      {} / {}",
+            s.deployment_kind, t.isolation_mode
+        ),
+        format!("labels:          {}", t.labels.join(", ")),
+        format!("version:         {}", t.version),
+    ];
+    let allowed: Vec<&str> = t
+        .actions
+        .iter()
+        .filter(|a| a.allowed)
+        .map(|a| a.action.as_str())
+        .collect();
+    lines.push(format!("actions now:     {}", allowed.join(", ")));
+    lines.join("\n")
+}

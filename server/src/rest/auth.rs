@@ -1,0 +1,61 @@
+//! Who is calling the REST API: a bearer API token or the browser session.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use app::backend::audit::RequestContext;
+use app::backend::error::ServiceError;
+use app::backend::principal::Principal;
+use app::backend::services::{api_tokens, auth::load_principal};
+use app::backend::session::AuthSession;
+use app::backend::state::AppState;
+
+use super::problem::ApiError;
+
+/// The authenticated caller and the request's audit context.
+pub struct Caller {
+    pub principal: Principal,
+    pub context: RequestContext,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let context = RequestContext {
+            request_id: parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        };
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
+        let principal = match bearer {
+            Some(Some(token)) => api_tokens::authenticate(&state.db, token.trim()).await?,
+            // Another scheme (Basic, say) is a client mistake worth naming.
+            Some(None) => return Err(ServiceError::Unauthenticated.into()),
+            None => {
+                let session = Session::from_request_parts(parts, state)
+                    .await
+                    .map_err(|_| ApiError::from(ServiceError::Unauthenticated))?;
+                let user_id = AuthSession(session)
+                    .user_id()
+                    .await
+                    .ok_or(ServiceError::Unauthenticated)?;
+                load_principal(&state.db, user_id)
+                    .await?
+                    .ok_or(ServiceError::Unauthenticated)?
+            }
+        };
+        Ok(Caller { principal, context })
+    }
+}

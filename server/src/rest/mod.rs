@@ -1,0 +1,90 @@
+//! The REST API under `/api/v1`, with its OpenAPI document generated from the
+//! handlers and types below (served at `/api/v1/openapi.json`).
+
+pub mod audit;
+pub mod auth;
+pub mod problem;
+pub mod tenants;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use app::backend::state::AppState;
+
+use problem::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tenantry API", version = "1", description = "Tenant registry and lifecycle. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
+    paths(
+        tenants::list, tenants::create, tenants::show, tenants::by_external_id, tenants::update,
+        tenants::decommission, tenants::transition, tenants::audit, tenants::config,
+        tenants::set_config, tenants::remove_config, audit::search,
+    ),
+    components(schemas(problem::Problem, problem::FieldProblem)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "tenants"), (name = "config"), (name = "audit")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not-found",
+        "No such endpoint",
+        "See /api/v1/openapi.json for the endpoints this API offers.",
+    )
+}
+
+pub fn routes() -> Router<AppState> {
+    use axum::routing::{delete, post};
+    Router::new()
+        .route("/openapi.json", get(openapi_document))
+        .route("/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/tenants/{id}",
+            get(tenants::show)
+                .put(tenants::update)
+                .delete(tenants::decommission),
+        )
+        .route(
+            "/tenants/by-external-id/{system}/{value}",
+            get(tenants::by_external_id),
+        )
+        .route("/tenants/{id}/transitions", post(tenants::transition))
+        .route("/tenants/{id}/audit", get(tenants::audit))
+        .route(
+            "/tenants/{id}/config",
+            get(tenants::config).put(tenants::set_config),
+        )
+        .route("/tenants/{id}/config/{key}", delete(tenants::remove_config))
+        .route("/audit", get(audit::search))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "See /api/v1/openapi.json for the methods each endpoint accepts.",
+            )
+        })
+}
