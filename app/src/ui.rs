@@ -7,4 +7,5 @@ pub mod components;
 pub mod dashboard;
 pub mod layout;
 pub mod not_built_yet;
+pub mod settings;
 pub mod tenants;

@@ -29,12 +29,21 @@ pub struct CreatedApiToken {
     pub row: ApiTokenRow,
 }
 
+/// The tokens, and the secret of the one just created (shown on this view only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokensView {
+    pub tokens: Vec<ApiTokenRow>,
+    pub new_token: Option<String>,
+}
+
 #[server(prefix = "/api/fn", endpoint = "list_api_tokens")]
-pub async fn list_api_tokens() -> Result<Vec<ApiTokenRow>, AppError> {
-    use super::context::{app_state, require_principal, respond};
+pub async fn list_api_tokens() -> Result<ApiTokensView, AppError> {
+    use super::context::{app_state, auth_session, require_principal, respond};
     use crate::backend::services::api_tokens;
     let principal = respond(require_principal().await)?;
-    respond(api_tokens::list(&app_state()?.db, &principal).await)
+    let tokens = respond(api_tokens::list(&app_state()?.db, &principal).await)?;
+    let new_token = auth_session().await?.take_new_api_token().await;
+    Ok(ApiTokensView { tokens, new_token })
 }
 
 /// `expires_in_days` is text from the form: blank means "never".
@@ -43,10 +52,10 @@ pub async fn create_api_token(
     name: String,
     expires_in_days: String,
 ) -> Result<CreatedApiToken, AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use super::context::{app_state, auth_session, request_context, require_principal, respond};
     use crate::backend::services::api_tokens;
     let principal = respond(require_principal().await)?;
-    respond(
+    let created = respond(
         api_tokens::create(
             &app_state()?.db,
             &principal,
@@ -55,7 +64,15 @@ pub async fn create_api_token(
             &expires_in_days,
         )
         .await,
-    )
+    )?;
+    respond(
+        auth_session()
+            .await?
+            .hold_new_api_token(&created.token)
+            .await,
+    )?;
+    leptos_axum::redirect("/settings/api-tokens");
+    Ok(created)
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_api_token")]
@@ -63,5 +80,7 @@ pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::api_tokens;
     let principal = respond(require_principal().await)?;
-    respond(api_tokens::revoke(&app_state()?.db, &principal, &request_context(), id).await)
+    respond(api_tokens::revoke(&app_state()?.db, &principal, &request_context(), id).await)?;
+    leptos_axum::redirect("/settings/api-tokens");
+    Ok(())
 }

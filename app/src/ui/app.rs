@@ -8,6 +8,7 @@ use super::auth::login_page::LoginPage;
 use super::dashboard::dashboard_page::DashboardPage;
 use super::layout::{AppShell, NotFound};
 use super::not_built_yet::NotBuiltYet;
+use super::settings::api_tokens_page::ApiTokensPage;
 use super::tenants::bulk_page::BulkPage;
 use super::tenants::delete_tenant_page::DeleteTenantPage;
 use super::tenants::edit_tenant_page::EditTenantPage;
@@ -60,7 +61,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("approvals") view=|| view! { <NotBuiltYet title="Approvals" what="The approvals inbox for change requests"/> } ssr=ssr.clone()/>
                     <Route path=path!("compliance") view=|| view! { <NotBuiltYet title="Compliance" what="Version compliance dashboards and reports"/> } ssr=ssr.clone()/>
                     <Route path=path!("audit") view=AuditPage ssr=ssr.clone()/>
-                    <Route path=path!("settings") view=|| view! { <NotBuiltYet title="Settings" what="Users, roles, API tokens and notification settings"/> } ssr=ssr.clone()/>
+                    <Route path=path!("settings") view=ApiTokensPage ssr=ssr.clone()/>
+                    <Route path=path!("settings/api-tokens") view=ApiTokensPage ssr=ssr.clone()/>
                 </ParentRoute>
             </Routes>
         </Router>

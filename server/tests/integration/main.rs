@@ -6,5 +6,6 @@ mod helpers;
 mod audit;
 mod auth_http;
 mod health;
+mod rest_api;
 mod tenants;
 mod users;

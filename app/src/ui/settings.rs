@@ -1,0 +1,1 @@
+pub mod api_tokens_page;
