@@ -1,51 +1,78 @@
 #!/usr/bin/env bash
-# `make bench`: a release server on a temporary SQLite database, loaded with wrk.
-# Prints requests/s and p50/p99 latency for /healthz and the signed-in dashboard.
-# Figures are printed, never asserted.
+# `make bench`: a release server loaded with wrk, on SQLite and (when it is
+# reachable) on PostgreSQL, each seeded with BENCH_TENANTS tenants through the
+# services. Prints requests/s and p50/p99 latency for the REST API and the
+# tenant list page. Figures are printed, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/tenantry}
 DURATION=${BENCH_DURATION:-10s}
-CONNECTIONS=${BENCH_CONNECTIONS:-32}
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
+# A handful of operators and scripts at once; raise it to see saturation.
+CONNECTIONS=${BENCH_CONNECTIONS:-4}
+TENANTS=${BENCH_TENANTS:-10000}
+PG_ADMIN_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 EMAIL=bench@tenantry.test
 PASSWORD=bench-password-123
-
-TENANTS=${BENCH_TENANTS:-10000}
-echo "Seeding $TENANTS tenants through the services (audited)…"
-SEED_START=$(date +%s)
-DATABASE_URL="sqlite://$WORK/bench.db" TENANTRY_ADMIN_EMAIL=$EMAIL TENANTRY_ADMIN_PASSWORD=$PASSWORD RUST_LOG=warn \
-  "$BIN" seed --tenants "$TENANTS" >/dev/null
-echo "Seeded in $(( $(date +%s) - SEED_START )) s"
-
-DATABASE_URL="sqlite://$WORK/bench.db" TENANTRY_LISTEN_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site \
-  TENANTRY_ADMIN_EMAIL=$EMAIL TENANTRY_ADMIN_PASSWORD=$PASSWORD RUST_LOG=warn \
-  "$BIN" serve >"$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-
-COOKIE=$(curl -fsS -D - -o /dev/null --data-urlencode "email=$EMAIL" --data-urlencode "password=$PASSWORD" "$BASE/api/fn/login" \
-  | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
-[ -n "$COOKIE" ] || { echo "bench: could not sign in"; exit 1; }
+WORK=$(mktemp -d)
+SERVER=""
+PG_DB=""
+cleanup() {
+  [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+  [ -n "$PG_DB" ] && psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 report() {
   local name=$1; shift
   local out; out=$(wrk --latency -t2 -c"$CONNECTIONS" -d"$DURATION" "$@")
-  local rps p50 p99
+  local rps p50 p99 errors
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  local errors; errors=$(echo "$out" | awk '/Non-2xx|Socket errors/' | tr '\n' ' ')
-  printf '%-22s %10s req/s   p50 %8s   p99 %8s   %s\n' "$name" "$rps" "$p50" "$p99" "$errors"
+  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/' | tr '\n' ' ')
+  printf '  %-32s %9s req/s   p50 %8s   p99 %8s   %s\n' "$name" "$rps" "$p50" "$p99" "$errors"
 }
 
-echo "Tenantry bench — release build, SQLite with $TENANTS tenants, wrk -t2 -c$CONNECTIONS -d$DURATION on $(nproc) cores"
-report "GET /healthz" "$BASE/healthz"
-report "GET / (dashboard)" -H "Cookie: $COOKIE" "$BASE/"
-report "tenant list, page 1" -H "Cookie: $COOKIE" "$BASE/tenants"
-report "tenant list, filtered" -H "Cookie: $COOKIE" "$BASE/tenants?state=active&environment=production"
-report "tenant list, search" -H "Cookie: $COOKIE" "$BASE/tenants?q=globex"
-report "tenant list, deep page" -H "Cookie: $COOKIE" "$BASE/tenants?page=150&per_page=50"
+suite() {
+  local label=$1 url=$2
+  local port base env
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  base="http://127.0.0.1:$port"
+  env=(DATABASE_URL="$url" TENANTRY_ADMIN_EMAIL=$EMAIL TENANTRY_ADMIN_PASSWORD=$PASSWORD RUST_LOG=warn)
+  echo "$label: seeding $TENANTS tenants through the services (audited)…"
+  local start; start=$(date +%s)
+  env "${env[@]}" "$BIN" seed --tenants "$TENANTS" >/dev/null
+  echo "  seeded in $(( $(date +%s) - start )) s"
+  local token; token=$(env "${env[@]}" "$BIN" api-token create --email $EMAIL --name bench 2>/dev/null)
+  env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$BIN" serve >"$WORK/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+  local cookie
+  cookie=$(curl -fsS -D - -o /dev/null --data-urlencode "email=$EMAIL" --data-urlencode "password=$PASSWORD" "$base/api/fn/login" \
+    | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
+  [ -n "$cookie" ] && [ -n "$token" ] || { echo "bench: could not sign in"; cat "$WORK/server.log"; exit 1; }
+  local auth="Authorization: Bearer $token"
+  local slug; slug=$(curl -fsS -H "$auth" "$base/api/v1/tenants?per_page=1&page=42" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["slug"])')
+  echo "$label — release build, $TENANTS tenants, wrk -t2 -c$CONNECTIONS -d$DURATION on $(nproc) cores"
+  report "GET /healthz" "$base/healthz"
+  report "API tenants, first page" -H "$auth" "$base/api/v1/tenants"
+  report "API tenants, filtered" -H "$auth" "$base/api/v1/tenants?state=active&environment=production&plan=enterprise"
+  report "API tenants, text search" -H "$auth" "$base/api/v1/tenants?q=globex"
+  report "API tenants, deep page" -H "$auth" "$base/api/v1/tenants?page=190&per_page=50"
+  report "API tenant by slug" -H "$auth" "$base/api/v1/tenants/$slug"
+  report "page /tenants" -H "Cookie: $cookie" "$base/tenants"
+  report "page /tenants, filtered" -H "Cookie: $cookie" "$base/tenants?state=active&environment=production"
+  report "page /tenants, search" -H "Cookie: $cookie" "$base/tenants?q=globex"
+  report "page / (dashboard)" -H "Cookie: $cookie" "$base/"
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+}
+
+suite "SQLite" "sqlite://$WORK/bench.db"
+if psql "$PG_ADMIN_URL" -qc 'select 1' >/dev/null 2>&1; then
+  PG_DB="tenantry_bench_$$"
+  psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$PG_DB\"" >/dev/null
+  suite "PostgreSQL" "${PG_ADMIN_URL%/*}/$PG_DB"
+else
+  echo "PostgreSQL: not reachable at $PG_ADMIN_URL — skipped."
+fi

@@ -29,3 +29,24 @@ export async function signIn(page) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
 }
+
+// Walks the onboarding wizard: record → contacts → placement → review → create.
+export async function onboard(page, { slug, name, customer = 'Acme Corp', contact = '', crm = '', labels = '',
+  plan = 'professional', region = 'eu-central-1', allowed = 'eu-central-1' }) {
+  await page.goto(`${BASE_URL}/tenants/new`);
+  await page.getByLabel('Customer').fill(customer);
+  await page.getByLabel('Display name').fill(name);
+  await page.getByLabel('Slug').fill(slug);
+  await page.getByLabel('Labels').fill(labels);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Technical contact').fill(contact);
+  await page.getByLabel('CRM id').fill(crm);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Plan').selectOption(plan);
+  await page.locator('#field-region').selectOption(region);
+  await page.getByLabel('Allowed regions').fill(allowed);
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.getByTestId('review-slug').filter({ hasText: slug }).waitFor();
+  await page.getByRole('button', { name: 'Create draft tenant' }).click();
+  await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
+}

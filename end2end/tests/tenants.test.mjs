@@ -2,7 +2,7 @@
 // a lifecycle action that passes through its intermediate state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, signIn, BASE_URL, SCREENSHOTS } from './browser.mjs';
+import { launch, signIn, onboard, BASE_URL, SCREENSHOTS } from './browser.mjs';
 
 for (const javaScriptEnabled of [true, false]) {
   const mode = javaScriptEnabled ? 'hydrated' : 'no-js';
@@ -15,20 +15,37 @@ for (const javaScriptEnabled of [true, false]) {
       await page.goto(`${BASE_URL}/tenants/new`);
       if (javaScriptEnabled) await page.waitForLoadState('networkidle');
 
-      // Nothing filled in: every required field says what is wrong.
-      await page.getByRole('button', { name: 'Create draft tenant' }).click();
+      // Step 1 with nothing filled in: every required field says what is wrong.
+      await page.getByRole('button', { name: 'Next' }).click();
       await page.getByText("Enter the customer's name.").first().waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}onboarding-errors-${mode}.png`, fullPage: true });
-
       await page.getByLabel('Customer').fill('Acme Corp');
       await page.getByLabel('Display name').fill(`Acme ${mode}`);
       await page.getByLabel('Slug').fill(slug);
-      await page.getByLabel('Technical contact').fill('ops@acme.example');
-      await page.getByLabel('CRM id').fill(`CRM-${mode}`);
       await page.getByLabel('Labels').fill('pilot, emea');
+      await page.getByRole('button', { name: 'Next' }).click();
+
+      // Step 2: a malformed contact is caught before moving on.
+      await page.getByLabel('Technical contact').fill('not-an-email');
+      await page.getByLabel('CRM id').fill(`CRM-${mode}`);
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.locator('#field-contact_technical[aria-invalid="true"]').waitFor();
+      await page.getByLabel('Technical contact').fill('ops@acme.example');
+      await page.getByRole('button', { name: 'Next' }).click();
+
+      // Step 3: a region outside the allowed regions is refused (data residency).
       await page.getByLabel('Plan').selectOption('professional');
-      await page.locator('#field-region').selectOption('eu-central-1');
+      await page.locator('#field-region').selectOption('us-east-1');
       await page.getByLabel('Allowed regions').fill('eu-central-1, eu-west-1');
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page.getByText('outside this tenant\'s allowed regions', { exact: false }).first().waitFor();
+      await page.locator('#field-region').selectOption('eu-central-1');
+      await page.getByRole('button', { name: 'Review' }).click();
+
+      // Review: everything entered, per step, with a way back to change it.
+      await page.getByTestId('review-slug').filter({ hasText: slug }).waitFor();
+      assert.equal((await page.getByTestId('review-contact_technical').textContent()).trim(), 'ops@acme.example');
+      await page.screenshot({ path: `${SCREENSHOTS}onboarding-review-${mode}.png`, fullPage: true });
       await page.getByRole('button', { name: 'Create draft tenant' }).click();
 
       await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
@@ -73,14 +90,7 @@ test('configure a tenant with a secret, edit it, and find it all in the audit ex
   try {
     await signIn(page);
     const slug = 'acme-config';
-    await page.goto(`${BASE_URL}/tenants/new`);
-    await page.waitForLoadState('networkidle');
-    await page.getByLabel('Customer').fill('Acme Corp');
-    await page.getByLabel('Display name').fill('Acme config');
-    await page.getByLabel('Slug').fill(slug);
-    await page.getByLabel('Allowed regions').fill('eu-central-1');
-    await page.getByRole('button', { name: 'Create draft tenant' }).click();
-    await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
+    await onboard(page, { slug, name: 'Acme config' });
 
     await page.getByRole('navigation', { name: 'Tenant sections' }).getByRole('link', { name: 'Config' }).click();
     await page.waitForURL(`${BASE_URL}/tenants/${slug}/config`);
@@ -137,6 +147,11 @@ for (const javaScriptEnabled of [true, false]) {
       assert.match(await page.getByTestId('tenant-state').textContent(), /Suspended/);
       await page.locator('button[data-action="resume"]').click();
       await page.getByTestId('tenant-state').filter({ hasText: 'Active' }).waitFor();
+      // Each step is in the tenant's history.
+      await page.goto(`${BASE_URL}/tenants/acme-${mode}/history`);
+      for (const action of ['tenant.create', 'tenant.activate', 'tenant.suspend', 'tenant.resume']) {
+        await page.getByTestId('tenant-history').getByText(action, { exact: true }).first().waitFor();
+      }
     } finally {
       await context.close();
     }

@@ -28,8 +28,8 @@ pub struct ApiClient {
     http: reqwest::Client,
 }
 
-/// Filters of `tenants list`, passed through as query parameters.
-#[derive(Debug, Default, clap::Args)]
+/// Filters of `tenants list`, passed through as query parameters (unset ones left out).
+#[derive(Debug, Default, clap::Args, serde::Serialize)]
 pub struct ListFilters {
     /// Free text over name, slug, customer and external ids.
     #[arg(long)]
@@ -117,23 +117,7 @@ impl ApiClient {
     }
 
     pub async fn list(&self, filters: &ListFilters) -> Result<TenantList, ClientError> {
-        let pairs: Vec<(&str, String)> = [
-            ("q", filters.q.clone()),
-            ("state", filters.state.clone()),
-            ("plan", filters.plan.clone()),
-            ("region", filters.region.clone()),
-            ("environment", filters.environment.clone()),
-            ("kind", filters.kind.clone()),
-            ("label", filters.label.clone()),
-            ("sort", filters.sort.clone()),
-            ("dir", filters.dir.clone()),
-            ("page", filters.page.map(|p| p.to_string())),
-            ("per_page", filters.per_page.map(|p| p.to_string())),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
-        self.send(self.request(Method::GET, "/tenants").query(&pairs))
+        self.send(self.request(Method::GET, "/tenants").query(filters))
             .await
     }
 

@@ -20,14 +20,14 @@ pub async fn audit_csv(
     let Some(user_id) = AuthSession(session).user_id().await else {
         return (StatusCode::UNAUTHORIZED, "Sign in to export the audit log.").into_response();
     };
-    let principal = match load_principal(&state.db, user_id).await {
+    let principal = match load_principal(&state.reads, user_id).await {
         Ok(Some(principal)) => principal,
         Ok(None) => {
             return (StatusCode::UNAUTHORIZED, "Sign in to export the audit log.").into_response();
         }
         Err(err) => return service_error(err),
     };
-    match export_csv(&state.db, &principal, &query).await {
+    match export_csv(&state.reads, &principal, &query).await {
         Ok(csv) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

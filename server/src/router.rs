@@ -31,15 +31,17 @@ pub struct SessionSettings {
 
 pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
     let routes = generate_route_list(App);
-    let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(SESSION_COOKIE)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(sessions.secure_cookies)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
-            sessions.ttl_hours,
-        )));
+    let session_layer = SessionManagerLayer::new(
+        DbSessionStore::new(state.db.clone()).with_reads(state.reads.clone()),
+    )
+    .with_name(SESSION_COOKIE)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(sessions.secure_cookies)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(time::Duration::hours(
+        sessions.ttl_hours,
+    )));
     let request_id_header = header::HeaderName::from_static(REQUEST_ID);
 
     Router::new()
@@ -108,7 +110,7 @@ async fn require_sign_in(
         return next.run(request).await;
     }
     let signed_in = match AuthSession(session).user_id().await {
-        Some(user_id) => matches!(load_principal(&state.db, user_id).await, Ok(Some(_))),
+        Some(user_id) => matches!(load_principal(&state.reads, user_id).await, Ok(Some(_))),
         None => false,
     };
     match (signed_in, path.as_str()) {

@@ -80,9 +80,15 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     });
 
     let executor = tokio::spawn(run_builtin_executor(db.clone()));
+    let reads = app::backend::db::connect_reads(&config.database_url, &db)
+        .await
+        .map_err(|e| {
+            anyhow_like::Error(format!("cannot open the read pool on DATABASE_URL: {e}"))
+        })?;
     let state = AppState {
         leptos_options: leptos_options(&config),
         db: db.clone(),
+        reads,
         regions: Arc::new(config.regions.clone()),
     };
     let router = build_router(

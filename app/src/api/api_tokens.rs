@@ -41,7 +41,7 @@ pub async fn list_api_tokens() -> Result<ApiTokensView, AppError> {
     use super::context::{app_state, auth_session, require_principal, respond};
     use crate::backend::services::api_tokens;
     let principal = respond(require_principal().await)?;
-    let tokens = respond(api_tokens::list(&app_state()?.db, &principal).await)?;
+    let tokens = respond(api_tokens::list(&app_state()?.reads, &principal).await)?;
     let new_token = auth_session().await?.take_new_api_token().await;
     Ok(ApiTokensView { tokens, new_token })
 }
@@ -52,7 +52,9 @@ pub async fn create_api_token(
     name: String,
     expires_in_days: String,
 ) -> Result<CreatedApiToken, AppError> {
-    use super::context::{app_state, auth_session, request_context, require_principal, respond};
+    use super::context::{
+        app_state, auth_session, is_html_form_post, request_context, require_principal, respond,
+    };
     use crate::backend::services::api_tokens;
     let principal = respond(require_principal().await)?;
     let created = respond(
@@ -65,13 +67,16 @@ pub async fn create_api_token(
         )
         .await,
     )?;
-    respond(
-        auth_session()
-            .await?
-            .hold_new_api_token(&created.token)
-            .await,
-    )?;
-    leptos_axum::redirect("/settings/api-tokens");
+    // Without JavaScript the browser is sent back to the page, which shows the
+    // secret once from the session; with it, the page shows the returned value.
+    if is_html_form_post() {
+        respond(
+            auth_session()
+                .await?
+                .hold_new_api_token(&created.token)
+                .await,
+        )?;
+    }
     Ok(created)
 }
 
@@ -80,7 +85,5 @@ pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::api_tokens;
     let principal = respond(require_principal().await)?;
-    respond(api_tokens::revoke(&app_state()?.db, &principal, &request_context(), id).await)?;
-    leptos_axum::redirect("/settings/api-tokens");
-    Ok(())
+    respond(api_tokens::revoke(&app_state()?.db, &principal, &request_context(), id).await)
 }

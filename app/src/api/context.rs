@@ -43,7 +43,7 @@ pub async fn require_principal() -> Result<Principal, AppError> {
     let state = app_state()?;
     let session = auth_session().await?;
     let user_id = session.user_id().await.ok_or(AppError::Unauthenticated)?;
-    load_principal(&state.db, user_id)
+    load_principal(&state.reads, user_id)
         .await?
         .ok_or(AppError::Unauthenticated)
 }
@@ -54,11 +54,7 @@ pub async fn require_principal() -> Result<Principal, AppError> {
 pub fn respond<T, E: Into<AppError>>(result: Result<T, E>) -> Result<T, AppError> {
     result.map_err(|err| {
         let err = err.into();
-        let is_form_post = use_context::<Parts>()
-            .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
-            .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
-            .unwrap_or(false);
-        if !is_form_post {
+        if !is_html_form_post() {
             if let (Some(options), Ok(status)) = (
                 use_context::<leptos_axum::ResponseOptions>(),
                 http::StatusCode::from_u16(err.status_code()),
@@ -68,4 +64,13 @@ pub fn respond<T, E: Into<AppError>>(result: Result<T, E>) -> Result<T, AppError
         }
         err
     })
+}
+
+/// Whether this server-function call is a plain HTML form post (JavaScript
+/// off), whose answer must be a redirect rather than data.
+pub fn is_html_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
+        .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
+        .unwrap_or(false)
 }

@@ -37,5 +37,5 @@ pub async fn dashboard_summary() -> Result<DashboardData, AppError> {
     use crate::backend::services::dashboard::summary;
 
     let principal = respond(require_principal().await)?;
-    respond(summary(&app_state()?.db, &principal).await)
+    respond(summary(&app_state()?.reads, &principal).await)
 }

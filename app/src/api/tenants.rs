@@ -9,18 +9,32 @@ use crate::api::dashboard::AuditEventRow;
 use crate::domain::lifecycle::{LifecycleAction, LifecycleState};
 use crate::error::AppError;
 
+/// Search, filters, sort and page of the tenant list (the list screen's URL
+/// and the REST API's query string). Unknown parameters are refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct TenantQuery {
+    /// Free text over name, slug, customer and external ids.
     pub q: Option<String>,
+    /// Lifecycle state, e.g. `active`.
     pub state: Option<String>,
+    /// Plan code, e.g. `enterprise`.
     pub plan: Option<String>,
     pub region: Option<String>,
+    /// `production`, `staging` or `development`.
     pub environment: Option<String>,
+    /// Deployment kind: `standard`, `edge` or `endpoints`.
     pub kind: Option<String>,
     pub label: Option<String>,
+    /// `slug` (default), `name`, `state`, `plan`, `region`, `environment` or `updated`.
     pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
     pub dir: Option<String>,
+    /// 1-based page number (default 1).
     pub page: Option<u64>,
+    /// Items per page, 1–100 (default 25).
     pub per_page: Option<u64>,
 }
 
@@ -116,6 +130,45 @@ pub struct NewTenantForm {
     pub labels: String,
 }
 
+/// The onboarding wizard's steps, each with the form fields it collects.
+pub const ONBOARDING_STEPS: [(&str, &[&str]); 4] = [
+    (
+        "Record",
+        &[
+            "customer",
+            "display_name",
+            "slug",
+            "environment",
+            "deployment_kind",
+            "isolation_mode",
+            "labels",
+        ],
+    ),
+    (
+        "Contacts & external ids",
+        &[
+            "contact_technical",
+            "contact_billing",
+            "contact_incident",
+            "external_crm",
+            "external_billing",
+        ],
+    ),
+    (
+        "Placement & plan",
+        &["plan_code", "region", "allowed_regions"],
+    ),
+    ("Review", &[]),
+];
+
+/// The 1-based wizard step that collects `field`.
+pub fn onboarding_step_of(field: &str) -> usize {
+    ONBOARDING_STEPS
+        .iter()
+        .position(|(_, fields)| fields.contains(&field))
+        .map_or(1, |index| index + 1)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormOptions {
     pub plans: Vec<(String, String)>,
@@ -128,7 +181,7 @@ pub async fn list_tenants(query: TenantQuery) -> Result<TenantPage, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenants;
     let principal = respond(require_principal().await)?;
-    respond(tenants::list(&app_state()?.db, &principal, &query).await)
+    respond(tenants::list(&app_state()?.reads, &principal, &query).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_tenant")]
@@ -136,7 +189,7 @@ pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenants;
     let principal = respond(require_principal().await)?;
-    respond(tenants::detail(&app_state()?.db, &principal, &slug).await)
+    respond(tenants::detail(&app_state()?.reads, &principal, &slug).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "tenant_form_options")]
@@ -145,7 +198,7 @@ pub async fn tenant_form_options() -> Result<FormOptions, AppError> {
     use crate::backend::services::tenants;
     let principal = respond(require_principal().await)?;
     let state = app_state()?;
-    respond(tenants::form_options(&state.db, &principal, &state.regions).await)
+    respond(tenants::form_options(&state.reads, &principal, &state.regions).await)
 }
 
 /// Creates a draft tenant and goes to its page.
@@ -167,6 +220,33 @@ pub async fn create_tenant(form: NewTenantForm) -> Result<(), AppError> {
     )?;
     leptos_axum::redirect(&format!("/tenants/{slug}"));
     Ok(())
+}
+
+/// Checks the wizard's steps 1..=`through_step` without creating anything:
+/// only errors of fields on those steps are reported.
+#[server(prefix = "/api/fn", endpoint = "check_onboarding", input = server_fn::codec::Json)]
+pub async fn check_onboarding(form: NewTenantForm, through_step: usize) -> Result<(), AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::error::ServiceError;
+    use crate::backend::services::tenants;
+    let principal = respond(require_principal().await)?;
+    let state = app_state()?;
+    match tenants::check_new(&state.reads, &principal, &state.regions, &form).await {
+        Err(ServiceError::Validation(errors)) => {
+            let on_these_steps: Vec<_> = errors
+                .0
+                .into_iter()
+                .filter(|e| onboarding_step_of(&e.field) <= through_step)
+                .collect();
+            if on_these_steps.is_empty() {
+                Ok(())
+            } else {
+                // Not `respond`: the wizard page renders these, it is no failed request.
+                Err(AppError::Validation(on_these_steps))
+            }
+        }
+        other => respond(other),
+    }
 }
 
 /// Runs one lifecycle action. `confirm` must repeat the slug for delete.
@@ -302,7 +382,7 @@ pub async fn preview_bulk(action: String, slugs: Vec<String>) -> Result<Vec<Bulk
     use crate::backend::services::tenants;
     let principal = respond(require_principal().await)?;
     let action = respond(parse_bulk_action(&action))?;
-    respond(tenants::bulk_preview(&app_state()?.db, &principal, action, &slugs).await)
+    respond(tenants::bulk_preview(&app_state()?.reads, &principal, action, &slugs).await)
 }
 
 /// Runs `action` on every slug in the comma-separated list; each tenant is its

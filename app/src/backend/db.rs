@@ -29,6 +29,31 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
+/// A pool for reads only. On SQLite (WAL) readers run in parallel with each
+/// other and with the one writer, so pages and API reads do not queue behind
+/// writes; nothing written goes through it, so it can never hold a write lock.
+/// On PostgreSQL, and for in-memory SQLite, it is the writer's pool.
+pub async fn connect_reads(
+    url: &str,
+    writer: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = prepare_sqlite_url(url)?;
+    if !url.starts_with("sqlite:") || url.contains(":memory:") {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(READ_CONNECTIONS)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    Database::connect(options).await
+}
+
+/// Readers for a 2-core machine with room for requests waiting on I/O.
+const READ_CONNECTIONS: u32 = 4;
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }

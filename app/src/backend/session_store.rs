@@ -12,11 +12,21 @@ use super::entities::session;
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    reads: DatabaseConnection,
 }
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            reads: db.clone(),
+            db,
+        }
+    }
+
+    /// Loads sessions through the read pool (every request loads one).
+    pub fn with_reads(mut self, reads: DatabaseConnection) -> Self {
+        self.reads = reads;
+        self
     }
 }
 
@@ -77,7 +87,7 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let Some(row) = session::Entity::find_by_id(id.to_string())
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
-            .one(&self.db)
+            .one(&self.reads)
             .await
             .map_err(backend)?
         else {

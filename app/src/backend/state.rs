@@ -11,7 +11,10 @@ use crate::domain::tenant::Region;
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// Every write, and reads inside a write's transaction.
     pub db: DatabaseConnection,
+    /// Reads outside transactions (see `db::connect_reads`).
+    pub reads: DatabaseConnection,
     /// The regions this installation offers (TENANTRY_REGIONS).
     pub regions: Arc<Vec<Region>>,
 }

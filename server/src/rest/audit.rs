@@ -93,6 +93,6 @@ pub async fn search(
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<AuditList>> {
     let (query, limit) = params.into_query(None)?;
-    let page = audit_log::search(&state.db, &caller.principal, &query, limit).await?;
+    let page = audit_log::search(&state.reads, &caller.principal, &query, limit).await?;
     Ok(Json(page.into()))
 }

@@ -40,7 +40,9 @@ impl FromRequestParts<AppState> for Caller {
                     .or_else(|| v.strip_prefix("bearer "))
             });
         let principal = match bearer {
-            Some(Some(token)) => api_tokens::authenticate(&state.db, token.trim()).await?,
+            Some(Some(token)) => {
+                api_tokens::authenticate(&state.reads, &state.db, token.trim()).await?
+            }
             // Another scheme (Basic, say) is a client mistake worth naming.
             Some(None) => return Err(ServiceError::Unauthenticated.into()),
             None => {
@@ -51,7 +53,7 @@ impl FromRequestParts<AppState> for Caller {
                     .user_id()
                     .await
                     .ok_or(ServiceError::Unauthenticated)?;
-                load_principal(&state.db, user_id)
+                load_principal(&state.reads, user_id)
                     .await?
                     .ok_or(ServiceError::Unauthenticated)?
             }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use app::api::tenants::{
     ConfigEntryRow, NewTenantForm, TenantDetail, TenantEditForm, TenantQuery, TenantRow,
@@ -25,33 +25,6 @@ use super::audit::{AuditList, AuditParams};
 use super::auth::Caller;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 
-/// Filters, sort and page of the tenant list. Unknown values are refused.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct TenantListParams {
-    /// Free text over name, slug, customer and external ids.
-    pub q: Option<String>,
-    /// Lifecycle state, e.g. `active`.
-    pub state: Option<String>,
-    /// Plan code, e.g. `enterprise`.
-    pub plan: Option<String>,
-    pub region: Option<String>,
-    /// `production`, `staging`, …
-    pub environment: Option<String>,
-    /// Deployment kind: `standard`, `edge` or `endpoints`.
-    pub kind: Option<String>,
-    pub label: Option<String>,
-    /// `slug` (default), `name`, `state`, `plan`, `region`, `environment` or `updated`.
-    pub sort: Option<String>,
-    /// `asc` (default) or `desc`.
-    pub dir: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u64>,
-    /// Items per page, 1–100 (default 25).
-    pub per_page: Option<u64>,
-}
-
 const SORT_KEYS: [&str; 7] = [
     "slug",
     "name",
@@ -62,51 +35,39 @@ const SORT_KEYS: [&str; 7] = [
     "updated",
 ];
 
-impl TenantListParams {
-    fn into_query(self) -> Result<TenantQuery, ApiError> {
-        let mut errors = FieldErrors::default();
-        if let Some(state) = self.state.as_deref().filter(|s| !s.is_empty()) {
-            if LifecycleState::parse(state).is_none() {
-                errors.push("state", format!("Unknown state `{state}`."));
-            }
+/// The list screen forgives odd URL values; the API names each one instead.
+fn check_query(query: &TenantQuery) -> Result<(), ApiError> {
+    let mut errors = FieldErrors::default();
+    if let Some(state) = query.state.as_deref().filter(|s| !s.is_empty()) {
+        if LifecycleState::parse(state).is_none() {
+            errors.push("state", format!("Unknown state `{state}`."));
         }
-        if let Some(sort) = self.sort.as_deref() {
-            if !SORT_KEYS.contains(&sort) {
-                errors.push("sort", format!("Sort by one of: {}.", SORT_KEYS.join(", ")));
-            }
+    }
+    if let Some(sort) = query.sort.as_deref() {
+        if !SORT_KEYS.contains(&sort) {
+            errors.push("sort", format!("Sort by one of: {}.", SORT_KEYS.join(", ")));
         }
-        if let Some(dir) = self.dir.as_deref() {
-            if dir != "asc" && dir != "desc" {
-                errors.push("dir", "Use `asc` or `desc`.");
-            }
+    }
+    if let Some(dir) = query.dir.as_deref() {
+        if dir != "asc" && dir != "desc" {
+            errors.push("dir", "Use `asc` or `desc`.");
         }
-        if self.page == Some(0) {
-            errors.push("page", "Pages start at 1.");
+    }
+    if query.page == Some(0) {
+        errors.push("page", "Pages start at 1.");
+    }
+    if let Some(per_page) = query.per_page {
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            errors.push(
+                "per_page",
+                format!("Use 1 to {MAX_PER_PAGE} items per page."),
+            );
         }
-        if let Some(per_page) = self.per_page {
-            if !(1..=MAX_PER_PAGE).contains(&per_page) {
-                errors.push(
-                    "per_page",
-                    format!("Use 1 to {MAX_PER_PAGE} items per page."),
-                );
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
-        }
-        Ok(TenantQuery {
-            q: self.q,
-            state: self.state,
-            plan: self.plan,
-            region: self.region,
-            environment: self.environment,
-            kind: self.kind,
-            label: self.label,
-            sort: self.sort,
-            dir: self.dir,
-            page: self.page,
-            per_page: self.per_page,
-        })
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(errors))
     }
 }
 
@@ -287,23 +248,23 @@ async fn resource(
     principal: &Principal,
     slug: &str,
 ) -> ApiResult<TenantResource> {
-    Ok(tenants::detail(&state.db, principal, slug).await?.into())
+    Ok(tenants::detail(&state.reads, principal, slug).await?.into())
 }
 
 async fn slug_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<String> {
-    Ok(tenants::resolve_reference(&state.db, &caller.principal, id).await?)
+    Ok(tenants::resolve_reference(&state.reads, &caller.principal, id).await?)
 }
 
 /// List and search tenants.
-#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(TenantListParams),
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(TenantQuery),
     responses((status = 200, body = TenantList), (status = 422, body = Problem), (status = 401, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(params): ApiQuery<TenantListParams>,
+    ApiQuery(query): ApiQuery<TenantQuery>,
 ) -> ApiResult<Json<TenantList>> {
-    let query = params.into_query()?;
-    let page = tenants::list(&state.db, &caller.principal, &query).await?;
+    check_query(&query)?;
+    let page = tenants::list(&state.reads, &caller.principal, &query).await?;
     Ok(Json(TenantList {
         pagination: Pagination {
             page: page.page,
@@ -380,7 +341,8 @@ pub async fn by_external_id(
     caller: Caller,
     ApiPath((system, value)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<TenantResource>> {
-    let row = tenants::find_by_external_id(&state.db, &caller.principal, &system, &value).await?;
+    let row =
+        tenants::find_by_external_id(&state.reads, &caller.principal, &system, &value).await?;
     Ok(Json(resource(&state, &caller.principal, &row.slug).await?))
 }
 
@@ -503,7 +465,7 @@ pub async fn audit(
 ) -> ApiResult<Json<AuditList>> {
     let slug = slug_of(&state, &caller, &id).await?;
     let (query, limit) = params.into_query(Some(slug))?;
-    let page = audit_log::search(&state.db, &caller.principal, &query, limit).await?;
+    let page = audit_log::search(&state.reads, &caller.principal, &query, limit).await?;
     Ok(Json(page.into()))
 }
 
@@ -517,7 +479,7 @@ pub async fn config(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ConfigList>> {
     let slug = slug_of(&state, &caller, &id).await?;
-    let detail = tenants::detail(&state.db, &caller.principal, &slug).await?;
+    let detail = tenants::detail(&state.reads, &caller.principal, &slug).await?;
     Ok(Json(ConfigList {
         items: detail.config,
     }))

@@ -190,6 +190,9 @@ pub async fn serve(test_db: &TestDb) -> (String, tokio::task::JoinHandle<()>) {
     let state = AppState {
         leptos_options: leptos_options(&config),
         db: test_db.db.clone(),
+        reads: app::backend::db::connect_reads(&test_db.url, &test_db.db)
+            .await
+            .expect("read pool"),
         regions: std::sync::Arc::new(config.regions.clone()),
     };
     let router = build_router(

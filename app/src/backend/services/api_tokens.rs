@@ -174,21 +174,26 @@ pub async fn revoke(
 }
 
 /// The principal a presented bearer token acts as, or `Unauthenticated` when
-/// the token is unknown, revoked, expired or its user is disabled.
-pub async fn authenticate(db: &DatabaseConnection, presented: &str) -> ServiceResult<Principal> {
+/// the token is unknown, revoked, expired or its user is disabled. Looks up
+/// through `reads`; the occasional last-use stamp goes through `db`.
+pub async fn authenticate(
+    reads: &DatabaseConnection,
+    db: &DatabaseConnection,
+    presented: &str,
+) -> ServiceResult<Principal> {
     if !presented.starts_with(TOKEN_PREFIX) {
         return Err(ServiceError::Unauthenticated);
     }
     let token = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash(presented)))
-        .one(db)
+        .one(reads)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
     let now = Utc::now();
     if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
         return Err(ServiceError::Unauthenticated);
     }
-    let principal = load_principal(db, token.user_id)
+    let principal = load_principal(reads, token.user_id)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
     let stale = token

@@ -212,6 +212,54 @@ pub async fn form_options(
 }
 
 /// Onboards a tenant in `draft`. Returns its slug.
+/// Parses the onboarding form and checks it against the database: every
+/// field problem at once, including a taken slug and an unknown plan.
+async fn validate_new(
+    db: &DatabaseConnection,
+    form: &NewTenantForm,
+    configured_regions: &[Region],
+) -> ServiceResult<NewTenant> {
+    let parsed = NewTenant::parse(form, configured_regions);
+    let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+    if let Ok(slug) = TenantSlug::parse(&form.slug) {
+        let taken = tenant::Entity::find()
+            .filter(tenant::Column::Slug.eq(slug.as_str()))
+            .count(db)
+            .await?
+            > 0;
+        if taken {
+            errors.push("slug", "This slug is already taken; choose another.");
+        }
+    }
+    if let Ok(plan_code) = PlanCode::parse(&form.plan_code) {
+        if plan::Entity::find_by_id(plan_code.as_str())
+            .one(db)
+            .await?
+            .is_none()
+        {
+            errors.push(
+                "plan_code",
+                format!("Plan {plan_code} does not exist; choose one of the listed plans."),
+            );
+        }
+    }
+    match parsed {
+        Ok(new) if errors.is_empty() => Ok(new),
+        _ => Err(errors.into()),
+    }
+}
+
+/// Checks an onboarding form without creating anything (the wizard's steps).
+pub async fn check_new(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    configured_regions: &[Region],
+    form: &NewTenantForm,
+) -> ServiceResult<()> {
+    principal.require(Permission::TenantManage)?;
+    validate_new(db, form, configured_regions).await.map(|_| ())
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     principal: &Principal,
@@ -220,22 +268,7 @@ pub async fn create(
     form: &NewTenantForm,
 ) -> ServiceResult<String> {
     principal.require(Permission::TenantManage)?;
-    let new = NewTenant::parse(form, configured_regions)?;
-    if plan::Entity::find_by_id(new.plan_code.as_str())
-        .one(db)
-        .await?
-        .is_none()
-    {
-        let mut errors = FieldErrors::default();
-        errors.push(
-            "plan_code",
-            format!(
-                "Plan {} does not exist; choose one of the listed plans.",
-                new.plan_code
-            ),
-        );
-        return Err(errors.into());
-    }
+    let new = validate_new(db, form, configured_regions).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
     let customer_id = match customer::Entity::find()

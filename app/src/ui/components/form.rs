@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use server_fn::ServerFn;
 use server_fn::error::ServerFnUrlError;
 
 use crate::error::AppError;
@@ -19,6 +20,23 @@ pub fn url_error_for(path: &'static str) -> Memo<Option<AppError>> {
             }
             _ => None,
         }
+    })
+}
+
+/// The error of the latest submit of `action`: held by the action once
+/// hydrated, or read back from the URL after a plain HTML form post.
+pub fn action_error<S>(action: ServerAction<S>) -> Memo<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let from_url = url_error_for(S::PATH);
+    Memo::new(move |_| {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| from_url.get())
     })
 }
 

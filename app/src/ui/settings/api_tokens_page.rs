@@ -2,13 +2,12 @@
 //! use, and revoke. Tokens authenticate the REST API and the CLI.
 
 use leptos::prelude::*;
-use server_fn::ServerFn;
 
 use crate::api::api_tokens::{
     ApiTokenRow, ApiTokensView, CreateApiToken, RevokeApiToken, list_api_tokens,
 };
 use crate::error::AppError;
-use crate::ui::components::form::{TextField, url_error_for};
+use crate::ui::components::form::{TextField, action_error};
 use crate::ui::components::page::{Alert, PageHeader};
 
 #[component]
@@ -19,14 +18,7 @@ pub fn ApiTokensPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_tokens(),
     );
-    let url_error = url_error_for(<CreateApiToken as ServerFn>::PATH);
-    let error = Memo::new(move |_| {
-        create
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .or_else(|| url_error.get())
-    });
+    let error = action_error(create);
     let field_error = move |field: &'static str| {
         Signal::derive(move || {
             error
@@ -42,7 +34,12 @@ pub fn ApiTokensPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(data) => view! { <TokenList data revoke/> }.into_any(),
+                    Ok(mut data) => {
+                        // Hydrated, the secret arrives as the action's value.
+                        let created = create.value().get_untracked().and_then(|r| r.ok());
+                        data.new_token = data.new_token.or(created.map(|c| c.token));
+                        view! { <TokenList data revoke/> }.into_any()
+                    }
                     Err(AppError::Forbidden) => view! {
                         <Alert tone="danger">"Only people who may manage settings can see API tokens."</Alert>
                     }.into_any(),
@@ -119,7 +116,7 @@ fn TokenRow(token: ApiTokenRow, revoke: ServerAction<RevokeApiToken>) -> impl In
     let name = token.name.clone();
     view! {
         <tr>
-            <td>{token.name.clone()}</td>
+            <td class="nowrap">{token.name.clone()}</td>
             <td><code>{token.prefix}"…"</code></td>
             <td class="nowrap">{token.created_at.format("%Y-%m-%d %H:%M").to_string()}" · "<span class="muted">{token.created_by}</span></td>
             <td class="nowrap">{when(token.expires_at, "Never")}</td>

@@ -4,12 +4,11 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use server_fn::ServerFn;
 
 use crate::api::tenants::{BulkItem, BulkOutcome, RunBulk, preview_bulk};
 use crate::domain::lifecycle::LifecycleAction;
 use crate::ui::components::badge::StateBadge;
-use crate::ui::components::form::url_error_for;
+use crate::ui::components::form::action_error;
 use crate::ui::components::page::{Alert, PageHeader};
 
 #[component]
@@ -28,13 +27,7 @@ pub fn BulkPage() -> impl IntoView {
         move || (selection.get(), run.version().get()),
         |((action, ids, _), _)| preview_bulk(action, ids),
     );
-    let url_error = url_error_for(<RunBulk as ServerFn>::PATH);
-    let error = Memo::new(move |_| {
-        run.value()
-            .get()
-            .and_then(|r| r.err())
-            .or_else(|| url_error.get())
-    });
+    let error = action_error(run);
     view! {
         <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/tenants">"Tenants"</a>" / Bulk change"</nav>
         <PageHeader title="Bulk change"/>

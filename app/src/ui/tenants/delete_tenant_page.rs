@@ -2,10 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use server_fn::ServerFn;
 
 use crate::api::tenants::{TenantAction, get_tenant};
-use crate::ui::components::form::url_error_for;
+use crate::ui::components::form::action_error;
 use crate::ui::components::page::{Alert, PageHeader};
 
 #[component]
@@ -14,13 +13,7 @@ pub fn DeleteTenantPage() -> impl IntoView {
     let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
     let detail = Resource::new(move || slug.get(), get_tenant);
     let act = ServerAction::<TenantAction>::new();
-    let url_error = url_error_for(<TenantAction as ServerFn>::PATH);
-    let error = Memo::new(move |_| {
-        act.value()
-            .get()
-            .and_then(|r| r.err())
-            .or_else(|| url_error.get())
-    });
+    let error = action_error(act);
     view! {
         <PageHeader title="Delete tenant"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use server_fn::ServerFn;
 
 use crate::api::tenants::{TenantDetail, UpdateTenant, get_tenant};
 use crate::error::AppError;
-use crate::ui::components::form::url_error_for;
+use crate::ui::components::form::action_error;
 use crate::ui::components::page::{Alert, PageHeader};
 
 #[component]
@@ -15,13 +14,7 @@ pub fn EditTenantPage() -> impl IntoView {
     let slug = Memo::new(move |_| params.read().get("slug").unwrap_or_default());
     let detail = Resource::new(move || slug.get(), get_tenant);
     let save = ServerAction::<UpdateTenant>::new();
-    let url_error = url_error_for(<UpdateTenant as ServerFn>::PATH);
-    let error = Memo::new(move |_| {
-        save.value()
-            .get()
-            .and_then(|r| r.err())
-            .or_else(|| url_error.get())
-    });
+    let error = action_error(save);
     view! {
         <PageHeader title="Edit tenant"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

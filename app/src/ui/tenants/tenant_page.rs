@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use server_fn::ServerFn;
 
 use crate::api::tenants::{
     RemoveTenantConfig, SetTenantConfig, TenantAction, TenantDetail, get_tenant,
@@ -11,7 +10,7 @@ use crate::api::tenants::{
 use crate::domain::lifecycle::LifecycleAction;
 use crate::error::AppError;
 use crate::ui::components::badge::{OutcomeBadge, StateBadge};
-use crate::ui::components::form::url_error_for;
+use crate::ui::components::form::action_error;
 use crate::ui::components::page::Alert;
 use crate::ui::layout::NotFound;
 
@@ -62,21 +61,8 @@ pub fn TenantPage(tab: TenantTab) -> impl IntoView {
         },
         |(slug, ..)| get_tenant(slug),
     );
-    let url_error = url_error_for(<TenantAction as ServerFn>::PATH);
-    let error = Memo::new(move |_| {
-        act.value()
-            .get()
-            .and_then(|r| r.err())
-            .or_else(|| url_error.get())
-    });
-    let config_url_error = url_error_for(<SetTenantConfig as ServerFn>::PATH);
-    let config_error = Memo::new(move |_| {
-        set_config
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .or_else(|| config_url_error.get())
-    });
+    let error = action_error(act);
+    let config_error = action_error(set_config);
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tenant…"</p> }>
             {move || Suspend::new(async move {

@@ -1,0 +1,47 @@
+// Settings → API tokens: the secret is shown once, works against the REST
+// API, and stops working when revoked — with and without JavaScript.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, signIn, BASE_URL, SCREENSHOTS } from './browser.mjs';
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'hydrated' : 'no-js';
+
+  test(`create, use and revoke an API token (${mode})`, async () => {
+    const { context, page } = await launch({ javaScriptEnabled });
+    try {
+      await signIn(page);
+      await page.goto(`${BASE_URL}/settings`);
+      if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.getByText('Name the token after what will use it', { exact: false }).first().waitFor();
+
+      const name = `ci-${mode}`;
+      await page.getByLabel('Name').fill(name);
+      await page.getByLabel('Expires in (days)').fill('30');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const secret = (await page.getByTestId('new-token-value').textContent()).trim();
+      assert.match(secret, /^tnt_[A-Za-z0-9_-]{43}$/);
+      await page.screenshot({ path: `${SCREENSHOTS}settings-api-tokens-${mode}.png`, fullPage: true });
+
+      const api = await fetch(`${BASE_URL}/api/v1/tenants?per_page=1`, { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(api.status, 200);
+      assert.ok((await api.json()).pagination);
+
+      // Shown once: a reload lists the token without its secret.
+      await page.goto(`${BASE_URL}/settings/api-tokens`);
+      assert.ok(!(await page.content()).includes(secret));
+      const row = page.getByTestId('tokens-table').getByRole('row').filter({ hasText: name });
+      await row.getByText('Active').waitFor();
+
+      await row.getByRole('button', { name: `Revoke ${name}` }).click();
+      await page.getByTestId('tokens-table').getByRole('row').filter({ hasText: name }).getByText('Revoked').waitFor();
+      const revoked = await fetch(`${BASE_URL}/api/v1/tenants`, { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(revoked.status, 401);
+      assert.equal(revoked.headers.get('content-type'), 'application/problem+json');
+    } finally {
+      await context.close();
+    }
+  });
+}
