@@ -8,6 +8,7 @@ mod m20261123_000001_create_foundation;
 mod m20261123_000002_tenant_registry;
 mod m20261123_000003_tenant_config;
 mod m20261124_000004_api_tokens;
+mod m20261124_000005_tenant_search;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_tenant_registry::Migration),
             Box::new(m20261123_000003_tenant_config::Migration),
             Box::new(m20261124_000004_api_tokens::Migration),
+            Box::new(m20261124_000005_tenant_search::Migration),
         ]
     }
 }

@@ -1,29 +1,39 @@
-//! Permissions and the built-in roles. The foundation needs only the platform
-//! admin; the full RBAC matrix (tenant scopes, custom roles) builds on this.
+//! Permissions, the built-in roles and the one rule that decides access:
+//! `Grants::allows(permission, scope)`. A role bound at platform scope applies
+//! to every tenant; a role bound to one tenant applies to that tenant only.
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     TenantRead,
     TenantLifecycle,
     TenantManage,
-    UserManage,
-    AuditRead,
+    UpdateApprove,
+    UpdateExecute,
     ReportRead,
     SettingsManage,
+    UserManage,
+    PolicyManage,
+    ReleaseManage,
+    AuditRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 11] = [
         Self::TenantRead,
         Self::TenantLifecycle,
         Self::TenantManage,
-        Self::UserManage,
-        Self::AuditRead,
+        Self::UpdateApprove,
+        Self::UpdateExecute,
         Self::ReportRead,
         Self::SettingsManage,
+        Self::UserManage,
+        Self::PolicyManage,
+        Self::ReleaseManage,
+        Self::AuditRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,10 +41,14 @@ impl Permission {
             Self::TenantRead => "tenant.read",
             Self::TenantLifecycle => "tenant.lifecycle",
             Self::TenantManage => "tenant.manage",
-            Self::UserManage => "user.manage",
-            Self::AuditRead => "audit.read",
+            Self::UpdateApprove => "update.approve",
+            Self::UpdateExecute => "update.execute",
             Self::ReportRead => "report.read",
             Self::SettingsManage => "settings.manage",
+            Self::UserManage => "user.manage",
+            Self::PolicyManage => "policy.manage",
+            Self::ReleaseManage => "release.manage",
+            Self::AuditRead => "audit.read",
         }
     }
 
@@ -43,41 +57,185 @@ impl Permission {
     }
 }
 
+/// Where a role binding applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleScope {
+    Platform,
+    Tenant,
+}
+
+impl RoleScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Platform => "platform",
+            Self::Tenant => "tenant",
+        }
+    }
+}
+
 /// Roles that exist on every installation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BuiltinRole {
     PlatformAdmin,
+    PlatformOperator,
+    PlatformViewer,
+    TenantAdmin,
+    TenantOperator,
+    TenantViewer,
 }
 
 impl BuiltinRole {
+    pub const ALL: [BuiltinRole; 6] = [
+        Self::PlatformAdmin,
+        Self::PlatformOperator,
+        Self::PlatformViewer,
+        Self::TenantAdmin,
+        Self::TenantOperator,
+        Self::TenantViewer,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             Self::PlatformAdmin => "platform_admin",
+            Self::PlatformOperator => "platform_operator",
+            Self::PlatformViewer => "platform_viewer",
+            Self::TenantAdmin => "tenant_admin",
+            Self::TenantOperator => "tenant_operator",
+            Self::TenantViewer => "tenant_viewer",
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Self::PlatformAdmin => "Platform admin",
+            Self::PlatformOperator => "Platform operator",
+            Self::PlatformViewer => "Platform viewer",
+            Self::TenantAdmin => "Tenant admin",
+            Self::TenantOperator => "Tenant operator",
+            Self::TenantViewer => "Tenant viewer",
+        }
+    }
+
+    pub fn scope(self) -> RoleScope {
+        match self {
+            Self::PlatformAdmin | Self::PlatformOperator | Self::PlatformViewer => {
+                RoleScope::Platform
+            }
+            Self::TenantAdmin | Self::TenantOperator | Self::TenantViewer => RoleScope::Tenant,
         }
     }
 
     pub fn permissions(self) -> &'static [Permission] {
+        use Permission as P;
         match self {
             Self::PlatformAdmin => &Permission::ALL,
+            // Vendor operations: run tenants and updates, not users, settings or policy.
+            Self::PlatformOperator => &[
+                P::TenantRead,
+                P::TenantLifecycle,
+                P::TenantManage,
+                P::UpdateApprove,
+                P::UpdateExecute,
+                P::ReportRead,
+                P::AuditRead,
+            ],
+            Self::PlatformViewer => &[P::TenantRead, P::ReportRead, P::AuditRead],
+            // The customer's admin: their configuration, approvals, users and
+            // tokens; the lifecycle (suspend, archive, …) stays with the vendor.
+            Self::TenantAdmin => &[
+                P::TenantRead,
+                P::TenantManage,
+                P::UpdateApprove,
+                P::ReportRead,
+                P::SettingsManage,
+                P::UserManage,
+                P::AuditRead,
+            ],
+            Self::TenantOperator => &[P::TenantRead, P::UpdateExecute, P::ReportRead],
+            Self::TenantViewer => &[P::TenantRead, P::ReportRead],
         }
     }
 }
 
-/// Who is acting and what they may do across the platform.
+/// What a permission is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Platform-wide things: settings, users of the vendor, releases, creating tenants.
+    Platform,
+    /// One tenant's resources.
+    Tenant(Uuid),
+}
+
+/// The tenants on which a permission holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantScope {
+    All,
+    Only(Vec<Uuid>),
+}
+
+impl TenantScope {
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Only(ids) if ids.is_empty())
+    }
+}
+
+/// Everything one principal may do: platform-wide permissions, and
+/// permissions on individual tenants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Grants {
     pub platform: Vec<Permission>,
+    pub tenants: Vec<(Uuid, Vec<Permission>)>,
 }
 
 impl Grants {
-    pub fn allows(&self, permission: Permission) -> bool {
+    /// The access rule. Platform permissions hold everywhere; a tenant
+    /// binding holds on its own tenant and nowhere else.
+    pub fn allows(&self, permission: Permission, scope: Scope) -> bool {
         self.platform.contains(&permission)
+            || match scope {
+                Scope::Platform => false,
+                Scope::Tenant(id) => self.tenants.iter().any(|(tenant, permissions)| {
+                    *tenant == id && permissions.contains(&permission)
+                }),
+            }
+    }
+
+    /// Whether the permission holds on at least one tenant (or platform-wide).
+    pub fn allows_somewhere(&self, permission: Permission) -> bool {
+        !self.tenant_scope(permission).is_empty()
+    }
+
+    /// The tenants on which `permission` holds: what lists and counts filter by.
+    pub fn tenant_scope(&self, permission: Permission) -> TenantScope {
+        if self.platform.contains(&permission) {
+            return TenantScope::All;
+        }
+        let mut ids: Vec<Uuid> = self
+            .tenants
+            .iter()
+            .filter(|(_, permissions)| permissions.contains(&permission))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        TenantScope::Only(ids)
+    }
+
+    /// Adds a role bound at `tenant` (`None`: platform-wide).
+    pub fn bind(&mut self, permissions: &[Permission], tenant: Option<Uuid>) {
+        match tenant {
+            None => self.platform.extend_from_slice(permissions),
+            Some(id) => match self.tenants.iter_mut().find(|(t, _)| *t == id) {
+                Some((_, existing)) => existing.extend_from_slice(permissions),
+                None => self.tenants.push((id, permissions.to_vec())),
+            },
+        }
+        self.platform.sort();
+        self.platform.dedup();
+        for (_, permissions) in &mut self.tenants {
+            permissions.sort();
+            permissions.dedup();
+        }
     }
 }
 
@@ -85,24 +243,128 @@ impl Grants {
 mod tests {
     use super::*;
 
+    fn tenant_a() -> Uuid {
+        Uuid::from_u128(0xA)
+    }
+
+    fn tenant_b() -> Uuid {
+        Uuid::from_u128(0xB)
+    }
+
+    /// The role, bound the way it is meant to be: platform roles platform-wide,
+    /// tenant roles on tenant A.
+    fn granted(role: BuiltinRole) -> Grants {
+        let mut grants = Grants::default();
+        let at = match role.scope() {
+            RoleScope::Platform => None,
+            RoleScope::Tenant => Some(tenant_a()),
+        };
+        grants.bind(role.permissions(), at);
+        grants
+    }
+
+    /// The matrix, written out: role → permissions it holds on its own scope.
+    const MATRIX: [(BuiltinRole, &str); 6] = [
+        (
+            BuiltinRole::PlatformAdmin,
+            "tenant.read tenant.lifecycle tenant.manage update.approve update.execute report.read settings.manage user.manage policy.manage release.manage audit.read",
+        ),
+        (
+            BuiltinRole::PlatformOperator,
+            "tenant.read tenant.lifecycle tenant.manage update.approve update.execute report.read audit.read",
+        ),
+        (
+            BuiltinRole::PlatformViewer,
+            "tenant.read report.read audit.read",
+        ),
+        (
+            BuiltinRole::TenantAdmin,
+            "tenant.read tenant.manage update.approve report.read settings.manage user.manage audit.read",
+        ),
+        (
+            BuiltinRole::TenantOperator,
+            "tenant.read update.execute report.read",
+        ),
+        (BuiltinRole::TenantViewer, "tenant.read report.read"),
+    ];
+
+    #[test]
+    fn every_role_permission_and_scope_is_decided_as_the_matrix_says() {
+        for (role, holds) in MATRIX {
+            let grants = granted(role);
+            for permission in Permission::ALL {
+                let on_own_scope = holds.split(' ').any(|p| p == permission.as_str());
+                let platform_role = role.scope() == RoleScope::Platform;
+                let cases = [
+                    (Scope::Platform, on_own_scope && platform_role),
+                    (Scope::Tenant(tenant_a()), on_own_scope),
+                    (Scope::Tenant(tenant_b()), on_own_scope && platform_role),
+                ];
+                for (scope, expected) in cases {
+                    assert_eq!(
+                        grants.allows(permission, scope),
+                        expected,
+                        "{} {} on {scope:?}",
+                        role.key(),
+                        permission.as_str()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_matrix_covers_every_builtin_role() {
+        for role in BuiltinRole::ALL {
+            assert!(MATRIX.iter().any(|(r, _)| *r == role), "{}", role.key());
+            let written: Vec<&str> = MATRIX
+                .iter()
+                .find(|(r, _)| *r == role)
+                .map(|(_, p)| p.split(' ').collect())
+                .unwrap_or_default();
+            let mut held: Vec<&str> = role.permissions().iter().map(|p| p.as_str()).collect();
+            let mut written_sorted = written.clone();
+            held.sort();
+            written_sorted.sort();
+            assert_eq!(held, written_sorted, "{}", role.key());
+        }
+    }
+
+    #[test]
+    fn tenant_scope_lists_exactly_the_bound_tenants() {
+        let mut grants = Grants::default();
+        grants.bind(BuiltinRole::TenantViewer.permissions(), Some(tenant_b()));
+        grants.bind(BuiltinRole::TenantAdmin.permissions(), Some(tenant_a()));
+        assert_eq!(
+            grants.tenant_scope(Permission::TenantRead),
+            TenantScope::Only(vec![tenant_a(), tenant_b()])
+        );
+        assert_eq!(
+            grants.tenant_scope(Permission::TenantManage),
+            TenantScope::Only(vec![tenant_a()])
+        );
+        assert!(grants.tenant_scope(Permission::TenantLifecycle).is_empty());
+        assert!(!grants.allows_somewhere(Permission::TenantLifecycle));
+        assert_eq!(
+            granted(BuiltinRole::PlatformViewer).tenant_scope(Permission::TenantRead),
+            TenantScope::All
+        );
+    }
+
+    #[test]
+    fn no_bindings_means_no_permissions() {
+        let grants = Grants::default();
+        for permission in Permission::ALL {
+            assert!(!grants.allows(permission, Scope::Platform));
+            assert!(!grants.allows(permission, Scope::Tenant(tenant_a())));
+            assert!(!grants.allows_somewhere(permission));
+        }
+    }
+
     #[test]
     fn permission_names_round_trip() {
         for permission in Permission::ALL {
             assert_eq!(Permission::parse(permission.as_str()), Some(permission));
         }
-    }
-
-    #[test]
-    fn platform_admin_holds_every_permission() {
-        let grants = Grants {
-            platform: BuiltinRole::PlatformAdmin.permissions().to_vec(),
-        };
-        assert!(Permission::ALL.iter().all(|p| grants.allows(*p)));
-    }
-
-    #[test]
-    fn no_bindings_means_no_permissions() {
-        let grants = Grants { platform: vec![] };
-        assert!(!grants.allows(Permission::AuditRead));
     }
 }

@@ -10,7 +10,7 @@ use app::backend::error::ServiceError;
 use app::backend::principal::Actor;
 use app::backend::services::auth::authenticate;
 use app::backend::services::users::{NewUser, count_users, create_user, ensure_first_admin};
-use app::domain::permission::{BuiltinRole, Permission};
+use app::domain::permission::{BuiltinRole, Permission, Scope};
 
 async fn the_first_admin_is_created_once_with_a_generated_password(db: TestDb) {
     let created = ensure_first_admin(&db.db, None, None)
@@ -37,7 +37,7 @@ async fn the_first_admin_is_created_once_with_a_generated_password(db: TestDb) {
     .await
     .unwrap();
     assert!(
-        principal.can(Permission::UserManage),
+        principal.can(Permission::UserManage, Scope::Platform),
         "the first admin is a platform admin"
     );
 }
@@ -112,7 +112,12 @@ async fn migrations_can_run_again_without_change(db: TestDb) {
     db::migrate(&db.db).await.unwrap();
     ensure_first_admin(&db.db, None, None).await.unwrap();
     db::migrate(&db.db).await.unwrap();
-    assert_eq!(role::Entity::find().count(&db.db).await.unwrap(), 1);
+    ensure_first_admin(&db.db, None, None).await.unwrap();
+    assert_eq!(
+        role::Entity::find().count(&db.db).await.unwrap(),
+        BuiltinRole::ALL.len() as u64,
+        "each built-in role exists once"
+    );
 }
 
 crate::on_both_databases!(

@@ -30,6 +30,8 @@ pub struct Model {
     /// Optimistic-concurrency stamp, incremented by every update.
     pub version: i64,
     pub archived_at: Option<DateTimeUtc>,
+    /// Lower-cased slug, name, customer and external ids: what free text matches.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,7 @@ use crate::api::audit::{AuditEntryRow, AuditPage, AuditQuery};
 use crate::backend::entities::{audit_event, tenant};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Principal;
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Permission, TenantScope};
 use crate::domain::validation::FieldErrors;
 
 /// Most rows a CSV export holds; narrow the filters for more.
@@ -38,9 +38,12 @@ fn cursor_for(row: &audit_event::Model) -> String {
     format!("{}_{}", row.occurred_at.timestamp_micros(), row.id)
 }
 
+/// The filter for `query` among the events `visible` lets the principal see
+/// (a tenant-scoped principal sees only events of its tenants).
 async fn condition(
     db: &DatabaseConnection,
     query: &AuditQuery,
+    visible: &TenantScope,
 ) -> ServiceResult<Option<Condition>> {
     let mut errors = FieldErrors::default();
     let from = parse_date(&mut errors, "from", &query.from);
@@ -60,6 +63,9 @@ async fn condition(
             .map(str::to_owned)
     };
     let mut condition = Condition::all();
+    if let TenantScope::Only(ids) = visible {
+        condition = condition.add(audit_event::Column::TenantId.is_in(ids.clone()));
+    }
     if let Some(actor) = text(&query.actor) {
         condition = condition.add(audit_event::Column::ActorLabel.contains(actor.to_lowercase()));
     }
@@ -133,8 +139,9 @@ pub async fn search(
     query: &AuditQuery,
     page_size: u64,
 ) -> ServiceResult<AuditPage> {
-    principal.require(Permission::AuditRead)?;
-    let Some(mut filter) = condition(db, query).await? else {
+    principal.require_somewhere(Permission::AuditRead)?;
+    let visible = principal.tenant_scope(Permission::AuditRead);
+    let Some(mut filter) = condition(db, query, &visible).await? else {
         return Ok(AuditPage {
             rows: vec![],
             older: None,
@@ -176,8 +183,9 @@ pub async fn export_csv(
     principal: &Principal,
     query: &AuditQuery,
 ) -> ServiceResult<String> {
-    principal.require(Permission::AuditRead)?;
-    let events = match condition(db, query).await? {
+    principal.require_somewhere(Permission::AuditRead)?;
+    let visible = principal.tenant_scope(Permission::AuditRead);
+    let events = match condition(db, query, &visible).await? {
         Some(filter) => {
             audit_event::Entity::find()
                 .filter(filter)

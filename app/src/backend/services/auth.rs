@@ -12,7 +12,7 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::password::verify_password;
 use crate::backend::principal::{Actor, Principal};
 use crate::domain::credentials::LoginCredentials;
-use crate::domain::permission::{Grants, Permission};
+use crate::domain::permission::{BuiltinRole, Grants, Permission};
 
 /// Checks credentials and returns the principal. Every outcome is audited;
 /// every failure looks the same to the caller.
@@ -132,7 +132,6 @@ async fn principal_for<C: sea_orm::ConnectionTrait>(
 ) -> ServiceResult<Principal> {
     let bindings = role_binding::Entity::find()
         .filter(role_binding::Column::UserId.eq(user.id))
-        .filter(role_binding::Column::TenantId.is_null())
         .all(conn)
         .await?;
     let role_ids: Vec<Uuid> = bindings.iter().map(|b| b.role_id).collect();
@@ -144,20 +143,30 @@ async fn principal_for<C: sea_orm::ConnectionTrait>(
             .all(conn)
             .await?
     };
-    let mut platform: Vec<Permission> = roles
-        .iter()
-        .flat_map(|r| {
-            r.permissions
+    let mut grants = Grants::default();
+    for binding in &bindings {
+        let Some(role) = roles.iter().find(|r| r.id == binding.role_id) else {
+            continue;
+        };
+        // Built-in roles take their permissions from the code, so an
+        // upgrade that adds a permission reaches existing installations.
+        let permissions: Vec<Permission> = match BuiltinRole::ALL
+            .iter()
+            .find(|b| role.is_builtin && b.key() == role.key)
+        {
+            Some(builtin) => builtin.permissions().to_vec(),
+            None => role
+                .permissions
                 .split_whitespace()
                 .filter_map(Permission::parse)
-        })
-        .collect();
-    platform.sort_by_key(|p| p.as_str());
-    platform.dedup();
+                .collect(),
+        };
+        grants.bind(&permissions, binding.tenant_id);
+    }
     Ok(Principal {
         user_id: user.id,
         email: user.email,
         display_name: user.display_name,
-        grants: Grants { platform },
+        grants,
     })
 }

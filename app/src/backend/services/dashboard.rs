@@ -1,4 +1,4 @@
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::api::dashboard::{AuditEventRow, DashboardData, StateCount};
 use crate::backend::entities::{audit_event, tenant};
@@ -6,7 +6,7 @@ use crate::backend::error::ServiceResult;
 use crate::backend::principal::Principal;
 use crate::backend::services::users::count_users;
 use crate::domain::lifecycle::LifecycleState;
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Permission, Scope, TenantScope};
 
 const RECENT_AUDIT_EVENTS: u64 = 10;
 
@@ -16,8 +16,12 @@ pub async fn summary(
     db: &DatabaseConnection,
     principal: &Principal,
 ) -> ServiceResult<DashboardData> {
-    let tenants_by_state = if principal.can(Permission::TenantRead) {
-        let rows: Vec<(String, i64)> = tenant::Entity::find()
+    let tenants_by_state = if principal.grants.allows_somewhere(Permission::TenantRead) {
+        let mut select = tenant::Entity::find();
+        if let TenantScope::Only(ids) = principal.tenant_scope(Permission::TenantRead) {
+            select = select.filter(tenant::Column::Id.is_in(ids));
+        }
+        let rows: Vec<(String, i64)> = select
             .select_only()
             .column(tenant::Column::LifecycleState)
             .column_as(tenant::Column::LifecycleState.count(), "count") // index-only: counts the grouped column
@@ -47,13 +51,18 @@ pub async fn summary(
     } else {
         None
     };
-    let users_total = if principal.can(Permission::UserManage) {
+    // Tenant admins' user counts come with the users screen; vendor-wide only here.
+    let users_total = if principal.can(Permission::UserManage, Scope::Platform) {
         Some(count_users(db).await?)
     } else {
         None
     };
-    let recent_audit = if principal.can(Permission::AuditRead) {
-        let rows = audit_event::Entity::find()
+    let recent_audit = if principal.grants.allows_somewhere(Permission::AuditRead) {
+        let mut select = audit_event::Entity::find();
+        if let TenantScope::Only(ids) = principal.tenant_scope(Permission::AuditRead) {
+            select = select.filter(audit_event::Column::TenantId.is_in(ids));
+        }
+        let rows = select
             .order_by_desc(audit_event::Column::OccurredAt)
             .limit(RECENT_AUDIT_EVENTS)
             .all(db)

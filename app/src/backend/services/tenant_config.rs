@@ -50,7 +50,7 @@ pub async fn set(
     value: &str,
     secret: bool,
 ) -> ServiceResult<()> {
-    principal.require(Permission::TenantManage)?;
+    principal.require_somewhere(Permission::TenantRead)?;
     let mut errors = FieldErrors::default();
     let key = ConfigKey::parse(key)
         .map_err(|m| errors.push("key", m))
@@ -63,6 +63,7 @@ pub async fn set(
     };
     let txn = db.begin().await?;
     let t: tenant::Model = find_by_slug(&txn, slug).await?;
+    principal.require_on_tenant(Permission::TenantManage, t.id)?;
     let existing = tenant_setting::Entity::find()
         .filter(tenant_setting::Column::TenantId.eq(t.id))
         .filter(tenant_setting::Column::Key.eq(key.as_str()))
@@ -139,10 +140,11 @@ pub async fn remove(
     slug: &str,
     key: &str,
 ) -> ServiceResult<()> {
-    principal.require(Permission::TenantManage)?;
+    principal.require_somewhere(Permission::TenantRead)?;
     let key = ConfigKey::parse(key).map_err(|_| ServiceError::NotFound)?;
     let txn = db.begin().await?;
     let t = find_by_slug(&txn, slug).await?;
+    principal.require_on_tenant(Permission::TenantManage, t.id)?;
     let existing = tenant_setting::Entity::find()
         .filter(tenant_setting::Column::TenantId.eq(t.id))
         .filter(tenant_setting::Column::Key.eq(key.as_str()))

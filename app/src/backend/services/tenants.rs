@@ -1,7 +1,7 @@
 //! Tenant registry use cases: onboarding, search, detail and lifecycle.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
@@ -21,7 +21,7 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::domain::email::Email;
 use crate::domain::lifecycle::{LifecycleAction, LifecycleState, allowed_actions, plan_transition};
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Permission, Scope, TenantScope};
 use crate::domain::tenant::{
     DeploymentKind, DisplayName, Environment, IsolationMode, PlanCode, Region, TenantSlug,
     check_residency, parse_labels,
@@ -200,7 +200,7 @@ pub async fn form_options(
     principal: &Principal,
     regions: &[Region],
 ) -> ServiceResult<FormOptions> {
-    principal.require(Permission::TenantRead)?;
+    principal.require_somewhere(Permission::TenantRead)?;
     let plans = plan::Entity::find()
         .order_by_asc(plan::Column::Code)
         .all(db)
@@ -310,6 +310,7 @@ pub async fn create(
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
+    let external_ids = serde_json::Value::Object(external_ids).to_string();
     let record = tenant::ActiveModel {
         id: Set(id),
         slug: Set(new.slug.as_str().to_owned()),
@@ -331,11 +332,17 @@ pub async fn create(
         )
         .to_string()),
         contacts: Set(serde_json::Value::Object(contacts).to_string()),
-        external_ids: Set(serde_json::Value::Object(external_ids).to_string()),
+        external_ids: Set(external_ids.clone()),
         labels: Set(json!(new.labels).to_string()),
         requested_state: Set(None),
         version: Set(1),
         archived_at: Set(None),
+        search_text: Set(search_text(
+            new.slug.as_str(),
+            new.display_name.as_str(),
+            &new.customer,
+            &external_ids,
+        )),
     };
     let inserted = record.insert(&txn).await.map_err(|e| {
         ServiceError::on_unique_violation(e, "slug", "This slug is already taken; choose another.")
@@ -363,19 +370,20 @@ fn snapshot(t: &tenant::Model) -> serde_json::Value {
     })
 }
 
+/// What free-text search matches (the migration backfills the same text).
+fn search_text(slug: &str, display_name: &str, customer: &str, external_ids: &str) -> String {
+    format!("{slug} {display_name} {customer} {external_ids}").to_lowercase()
+}
+
 fn escape_like(raw: &str) -> String {
     raw.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
 
-fn contains(column: tenant::Column, needle: &str) -> sea_orm::sea_query::SimpleExpr {
-    Expr::expr(Func::lower(Expr::col((tenant::Entity, column))))
-        .like(LikeExpr::new(format!("%{}%", escape_like(needle))).escape('\\'))
-}
-
-fn filtered(query: &TenantQuery) -> Select<tenant::Entity> {
-    let mut select = tenant::Entity::find();
+/// The tenants matching `query` among those in `visible`.
+fn filtered(query: &TenantQuery, visible: &TenantScope) -> Select<tenant::Entity> {
+    let mut select = in_scope(tenant::Entity::find(), visible);
     let text = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -383,23 +391,10 @@ fn filtered(query: &TenantQuery) -> Select<tenant::Entity> {
             .map(str::to_lowercase)
     };
     if let Some(q) = text(&query.q) {
-        let customers = Query::select()
-            .column(customer::Column::Id)
-            .from(customer::Entity)
-            .and_where(
-                Expr::expr(Func::lower(Expr::col((
-                    customer::Entity,
-                    customer::Column::Name,
-                ))))
-                .like(LikeExpr::new(format!("%{}%", escape_like(&q))).escape('\\')),
-            )
-            .to_owned();
+        // One scan of one pre-lowered column (see `search_text`).
         select = select.filter(
-            Condition::any()
-                .add(contains(tenant::Column::Slug, &q))
-                .add(contains(tenant::Column::DisplayName, &q))
-                .add(contains(tenant::Column::ExternalIds, &q))
-                .add(tenant::Column::CustomerId.in_subquery(customers)),
+            Expr::col((tenant::Entity, tenant::Column::SearchText))
+                .like(LikeExpr::new(format!("%{}%", escape_like(&q))).escape('\\')),
         );
     }
     if let Some(state) = text(&query.state) {
@@ -429,12 +424,13 @@ pub async fn list(
     principal: &Principal,
     query: &TenantQuery,
 ) -> ServiceResult<TenantPage> {
-    principal.require(Permission::TenantRead)?;
+    principal.require_somewhere(Permission::TenantRead)?;
+    let visible = principal.tenant_scope(Permission::TenantRead);
     let per_page = query
         .per_page
         .filter(|p| (1..=MAX_PER_PAGE).contains(p))
         .unwrap_or(PAGE_SIZES[0]);
-    let total = filtered(query).count(db).await?;
+    let total = filtered(query, &visible).count(db).await?;
     let last_page = Ord::max(total.div_ceil(per_page), 1);
     let page = query.page.unwrap_or(1).clamp(1, last_page);
     let column = match query.sort.as_deref() {
@@ -451,15 +447,18 @@ pub async fn list(
     } else {
         Order::Asc
     };
-    let models = filtered(query)
-        .order_by(column, order)
-        .order_by_asc(tenant::Column::Id)
+    let mut ordered = filtered(query, &visible).order_by(column, order);
+    // Slugs are unique; other columns break ties by id ((column, id) indexes).
+    if !matches!(column, tenant::Column::Slug) {
+        ordered = ordered.order_by_asc(tenant::Column::Id);
+    }
+    let models = ordered
         .offset((page - 1) * per_page)
         .limit(per_page)
         .all(db)
         .await?;
     let rows = rows_with_customers(db, models).await?;
-    let any_tenants = total > 0 || tenant::Entity::find().count(db).await? > 0;
+    let any_tenants = total > 0 || in_scope(tenant::Entity::find(), &visible).count(db).await? > 0;
     Ok(TenantPage {
         rows,
         total,
@@ -467,6 +466,14 @@ pub async fn list(
         per_page,
         any_tenants,
     })
+}
+
+/// Only the tenants in `visible` (tenant isolation for scoped users).
+fn in_scope(select: Select<tenant::Entity>, visible: &TenantScope) -> Select<tenant::Entity> {
+    match visible {
+        TenantScope::All => select,
+        TenantScope::Only(ids) => select.filter(tenant::Column::Id.is_in(ids.clone())),
+    }
 }
 
 async fn rows_with_customers<C: ConnectionTrait>(
@@ -528,15 +535,16 @@ pub async fn resolve_reference(
     principal: &Principal,
     reference: &str,
 ) -> ServiceResult<String> {
-    principal.require(Permission::TenantRead)?;
-    match Uuid::parse_str(reference) {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let found = match Uuid::parse_str(reference) {
         Ok(id) => tenant::Entity::find_by_id(id)
             .one(db)
             .await?
-            .map(|t| t.slug)
-            .ok_or(ServiceError::NotFound),
-        Err(_) => find_by_slug(db, reference).await.map(|t| t.slug),
-    }
+            .ok_or(ServiceError::NotFound)?,
+        Err(_) => find_by_slug(db, reference).await?,
+    };
+    principal.require_on_tenant(Permission::TenantRead, found.id)?;
+    Ok(found.slug)
 }
 
 /// The tenant another system knows as `value` (e.g. system `crm`).
@@ -546,7 +554,7 @@ pub async fn find_by_external_id(
     system: &str,
     value: &str,
 ) -> ServiceResult<TenantRow> {
-    principal.require(Permission::TenantRead)?;
+    principal.require_somewhere(Permission::TenantRead)?;
     // External ids are stored as a compact JSON object; the exact member text
     // narrows the scan, and the parsed check below rules out look-alikes.
     let member = json!({ system: value }).to_string();
@@ -557,10 +565,11 @@ pub async fn find_by_external_id(
         .all(db)
         .await?;
     let found = candidates.into_iter().find(|t| {
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&t.external_ids)
-            .ok()
-            .and_then(|ids| ids.get(system).and_then(|v| v.as_str()).map(|v| v == value))
-            .unwrap_or(false)
+        principal.can(Permission::TenantRead, Scope::Tenant(t.id))
+            && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&t.external_ids)
+                .ok()
+                .and_then(|ids| ids.get(system).and_then(|v| v.as_str()).map(|v| v == value))
+                .unwrap_or(false)
     });
     let t = found.ok_or(ServiceError::NotFound)?;
     Ok(rows_with_customers(db, vec![t]).await?.remove(0))
@@ -571,8 +580,9 @@ pub async fn detail(
     principal: &Principal,
     slug: &str,
 ) -> ServiceResult<TenantDetail> {
-    principal.require(Permission::TenantRead)?;
+    principal.require_somewhere(Permission::TenantRead)?;
     let t = find_by_slug(db, slug).await?;
+    principal.require_on_tenant(Permission::TenantRead, t.id)?;
     let changes = field_change::Entity::find()
         .filter(field_change::Column::TenantId.eq(t.id))
         .order_by_desc(field_change::Column::ChangedAt)
@@ -588,7 +598,7 @@ pub async fn detail(
             changed_at: c.changed_at,
         })
         .collect();
-    let history = if principal.can(Permission::AuditRead) {
+    let history = if principal.can(Permission::AuditRead, Scope::Tenant(t.id)) {
         audit_event::Entity::find()
             .filter(audit_event::Column::TenantId.eq(t.id))
             .order_by_desc(audit_event::Column::OccurredAt)
@@ -602,7 +612,7 @@ pub async fn detail(
         vec![]
     };
     let state = LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken);
-    let may_act = principal.can(Permission::TenantLifecycle);
+    let may_act = principal.can(Permission::TenantLifecycle, Scope::Tenant(t.id));
     let actions = allowed_actions(state)
         .into_iter()
         .map(|(action, allowed)| ActionOption {
@@ -668,9 +678,11 @@ pub async fn transition(
     expected_version: Option<i64>,
     confirmation: Option<&str>,
 ) -> ServiceResult<TransitionOutcome> {
-    principal.require(Permission::TenantLifecycle)?;
+    // Checked on the tenant itself: another tenant's is "not found".
+    principal.require_somewhere(Permission::TenantRead)?;
     let txn = db.begin().await?;
     let current = find_by_slug(&txn, slug).await?;
+    principal.require_on_tenant(Permission::TenantLifecycle, current.id)?;
     if let Some(expected) = expected_version {
         if expected != current.version {
             return Err(ServiceError::Conflict(
@@ -833,7 +845,7 @@ pub async fn update(
     expected_version: i64,
     edit: &crate::api::tenants::TenantEditForm,
 ) -> ServiceResult<()> {
-    principal.require(Permission::TenantManage)?;
+    principal.require_somewhere(Permission::TenantRead)?;
     let mut errors = FieldErrors::default();
     let display_name = take(
         &mut errors,
@@ -874,6 +886,7 @@ pub async fn update(
 
     let txn = db.begin().await?;
     let current = find_by_slug(&txn, slug).await?;
+    principal.require_on_tenant(Permission::TenantManage, current.id)?;
     if current.version != expected_version {
         return Err(ServiceError::Conflict(
             "This tenant was changed by someone else since you opened the form. Reload to see the current values, then make your edit again.".into(),
@@ -904,6 +917,20 @@ pub async fn update(
     let before = snapshot(&current);
     let mut record = current.clone().into_active_model();
     record.display_name = Set(display_name.as_str().to_owned());
+    let customer_name = match current.customer_id {
+        Some(id) => customer::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    record.search_text = Set(search_text(
+        &current.slug,
+        display_name.as_str(),
+        &customer_name,
+        &current.external_ids,
+    ));
     record.plan_code = Set(plan_code.as_str().to_owned());
     record.labels = Set(new_labels);
     record.contacts = Set(new_contacts);
@@ -950,7 +977,7 @@ pub async fn bulk_preview(
     slugs: &[String],
 ) -> ServiceResult<Vec<crate::api::tenants::BulkItem>> {
     use crate::api::tenants::{BulkItem, BulkOutcome};
-    principal.require(Permission::TenantRead)?;
+    principal.require_somewhere(Permission::TenantRead)?;
     if slugs.len() > BULK_LIMIT {
         return Err(ServiceError::Policy(format!(
             "Select at most {BULK_LIMIT} tenants at a time."
@@ -958,7 +985,11 @@ pub async fn bulk_preview(
     }
     let mut items = Vec::with_capacity(slugs.len());
     for slug in slugs {
-        let item = match find_by_slug(db, slug).await {
+        let visible = find_by_slug(db, slug).await.and_then(|t| {
+            principal.require_on_tenant(Permission::TenantRead, t.id)?;
+            Ok(t)
+        });
+        let item = match visible {
             Ok(t) => {
                 let state =
                     LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken);
@@ -996,7 +1027,7 @@ pub async fn bulk_run(
     action: LifecycleAction,
     slugs: &[String],
 ) -> ServiceResult<usize> {
-    principal.require(Permission::TenantLifecycle)?;
+    principal.require_somewhere(Permission::TenantLifecycle)?;
     if slugs.len() > BULK_LIMIT {
         return Err(ServiceError::Policy(format!(
             "Select at most {BULK_LIMIT} tenants at a time."
@@ -1008,7 +1039,8 @@ pub async fn bulk_run(
             Ok(TransitionOutcome::Started { .. }) => changed += 1,
             Ok(TransitionOutcome::AlreadyDone)
             | Err(ServiceError::Policy(_))
-            | Err(ServiceError::NotFound) => {}
+            | Err(ServiceError::NotFound)
+            | Err(ServiceError::Forbidden) => {}
             Err(other) => return Err(other),
         }
     }

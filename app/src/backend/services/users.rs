@@ -15,7 +15,7 @@ use crate::backend::password::hash_password;
 use crate::backend::principal::{Actor, Principal};
 use crate::domain::credentials::check_new_password;
 use crate::domain::email::Email;
-use crate::domain::permission::{BuiltinRole, Permission};
+use crate::domain::permission::{BuiltinRole, Permission, RoleScope};
 use crate::domain::validation::FieldErrors;
 
 /// Input for a new account, parsed at the edge.
@@ -24,6 +24,9 @@ pub struct NewUser {
     pub display_name: String,
     pub password: String,
     pub role: BuiltinRole,
+    /// Where the role applies: `None` platform-wide (platform roles), or the
+    /// one tenant of a tenant role.
+    pub tenant: Option<Uuid>,
 }
 
 impl NewUser {
@@ -52,15 +55,24 @@ impl NewUser {
                 display_name,
                 password: password.to_owned(),
                 role,
+                tenant: None,
             }),
             _ => Err(errors),
         }
     }
 }
 
+impl NewUser {
+    /// Binds the (tenant) role to one tenant.
+    pub fn at_tenant(mut self, tenant: Uuid) -> Self {
+        self.tenant = Some(tenant);
+        self
+    }
+}
+
 /// Creates the built-in roles that do not exist yet. Idempotent; runs at start-up.
 pub async fn ensure_builtin_roles(db: &DatabaseConnection) -> ServiceResult<()> {
-    for builtin in [BuiltinRole::PlatformAdmin] {
+    for builtin in BuiltinRole::ALL {
         let exists = role::Entity::find()
             .filter(role::Column::Key.eq(builtin.key()))
             .one(db)
@@ -75,7 +87,7 @@ pub async fn ensure_builtin_roles(db: &DatabaseConnection) -> ServiceResult<()> 
             id: Set(id),
             key: Set(builtin.key().to_owned()),
             name: Set(builtin.name().to_owned()),
-            scope: Set("platform".to_owned()),
+            scope: Set(builtin.scope().as_str().to_owned()),
             permissions: Set(builtin
                 .permissions()
                 .iter()
@@ -115,6 +127,18 @@ pub async fn create_user(
         .ok_or_else(|| {
             ServiceError::internal(format!("built-in role {} missing", new_user.role.key()))
         })?;
+    let scope_fits = match (new_user.role.scope(), new_user.tenant) {
+        (RoleScope::Platform, None) | (RoleScope::Tenant, Some(_)) => true,
+        (RoleScope::Platform, Some(_)) | (RoleScope::Tenant, None) => false,
+    };
+    if !scope_fits {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "role",
+            "Platform roles apply platform-wide; tenant roles need the tenant they apply to.",
+        );
+        return Err(errors.into());
+    }
     let hash = hash_password(new_user.password).await?;
 
     let txn = db.begin().await?;
@@ -143,7 +167,7 @@ pub async fn create_user(
         id: Set(Uuid::new_v4()),
         user_id: Set(id),
         role_id: Set(role.id),
-        tenant_id: Set(None),
+        tenant_id: Set(new_user.tenant),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -153,7 +177,7 @@ pub async fn create_user(
         context,
         AuditEntry::new(actor.clone(), "user.create", "user")
             .target(id)
-            .details(json!({ "after": { "email": new_user.email.as_str(), "display_name": new_user.display_name, "role": new_user.role.key() } })),
+            .details(json!({ "after": { "email": new_user.email.as_str(), "display_name": new_user.display_name, "role": new_user.role.key(), "tenant": new_user.tenant } })),
     )
     .await?;
     txn.commit().await?;
@@ -167,7 +191,10 @@ pub async fn create_user_as(
     context: &RequestContext,
     new_user: NewUser,
 ) -> ServiceResult<Uuid> {
-    principal.require(Permission::UserManage)?;
+    match new_user.tenant {
+        None => principal.require(Permission::UserManage)?,
+        Some(tenant) => principal.require_on_tenant(Permission::UserManage, tenant)?,
+    }
     create_user(db, &Actor::from(principal), context, new_user).await
 }
 
