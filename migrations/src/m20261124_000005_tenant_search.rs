@@ -1,6 +1,7 @@
 //! Tenant search and sort at scale: one lower-cased `search_text` column (name,
-//! slug, customer, external ids) instead of four LIKEs and a sub-query, and
-//! (column, id) indexes so every sort with its id tie-breaker is an index walk.
+//! slug, customer, external ids) instead of four LIKEs and a sub-query,
+//! (column, id) indexes so every sort with its id tie-breaker is an index walk,
+//! and covering indexes for the list's counts.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -12,6 +13,7 @@ enum Tenants {
     Table,
     Id,
     SearchText,
+    DeploymentKind,
     DisplayName,
     LifecycleState,
     PlanCode,
@@ -59,6 +61,31 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Covering indexes so the list's COUNT(*) reads index entries, not
+        // wide rows: free text scans the short search column; the common
+        // equality filters seek by state, then environment, plan, region, kind.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_tenants_search_text")
+                    .table(Tenants::Table)
+                    .col(Tenants::SearchText)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_tenants_filters")
+                    .table(Tenants::Table)
+                    .col(Tenants::LifecycleState)
+                    .col(Tenants::Environment)
+                    .col(Tenants::PlanCode)
+                    .col(Tenants::Region)
+                    .col(Tenants::DeploymentKind)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 }
