@@ -1,5 +1,6 @@
 //! Pure rules: no IO, no database, no web types. Compiles for wasm too.
 
+pub mod api_token;
 pub mod config;
 pub mod credentials;
 pub mod email;

@@ -125,6 +125,18 @@ impl BuiltinRole {
         }
     }
 
+    /// A platform role is bound platform-wide (`tenant` = `None`); a tenant
+    /// role to exactly one tenant.
+    pub fn check_binding(self, tenant: Option<Uuid>) -> Result<(), String> {
+        match (self.scope(), tenant) {
+            (RoleScope::Platform, None) | (RoleScope::Tenant, Some(_)) => Ok(()),
+            _ => Err(
+                "Platform roles apply platform-wide; tenant roles need the tenant they apply to."
+                    .to_owned(),
+            ),
+        }
+    }
+
     pub fn permissions(self) -> &'static [Permission] {
         use Permission as P;
         match self {
@@ -359,6 +371,22 @@ mod tests {
             assert!(!grants.allows(permission, Scope::Tenant(tenant_a())));
             assert!(!grants.allows_somewhere(permission));
         }
+    }
+
+    #[test]
+    fn a_role_binding_fits_its_scope() {
+        assert!(BuiltinRole::PlatformAdmin.check_binding(None).is_ok());
+        assert!(
+            BuiltinRole::PlatformAdmin
+                .check_binding(Some(tenant_a()))
+                .is_err()
+        );
+        assert!(
+            BuiltinRole::TenantViewer
+                .check_binding(Some(tenant_a()))
+                .is_ok()
+        );
+        assert!(BuiltinRole::TenantViewer.check_binding(None).is_err());
     }
 
     #[test]

@@ -96,10 +96,6 @@ impl ApiError {
         }
         self
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 impl From<ServiceError> for ApiError {

@@ -15,7 +15,7 @@ use app::api::tenants::{
     ConfigEntryRow, NewTenantForm, TenantDetail, TenantEditForm, TenantQuery, TenantRow,
 };
 use app::backend::principal::Principal;
-use app::backend::services::tenants::{self, MAX_PER_PAGE, TransitionOutcome};
+use app::backend::services::tenants::{self, MAX_PER_PAGE, SORT_KEYS, TransitionOutcome};
 use app::backend::services::{audit_log, tenant_config};
 use app::backend::state::AppState;
 use app::domain::lifecycle::{LifecycleAction, LifecycleState};
@@ -24,16 +24,6 @@ use app::domain::validation::FieldErrors;
 use super::audit::{AuditList, AuditParams};
 use super::auth::Caller;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
-
-const SORT_KEYS: [&str; 7] = [
-    "slug",
-    "name",
-    "state",
-    "plan",
-    "region",
-    "environment",
-    "updated",
-];
 
 /// The list screen forgives odd URL values; the API names each one instead.
 fn check_query(query: &TenantQuery) -> Result<(), ApiError> {
@@ -44,8 +34,9 @@ fn check_query(query: &TenantQuery) -> Result<(), ApiError> {
         }
     }
     if let Some(sort) = query.sort.as_deref() {
-        if !SORT_KEYS.contains(&sort) {
-            errors.push("sort", format!("Sort by one of: {}.", SORT_KEYS.join(", ")));
+        if !SORT_KEYS.iter().any(|(key, _)| *key == sort) {
+            let keys: Vec<&str> = SORT_KEYS.iter().map(|(key, _)| *key).collect();
+            errors.push("sort", format!("Sort by one of: {}.", keys.join(", ")));
         }
     }
     if let Some(dir) = query.dir.as_deref() {

@@ -18,15 +18,14 @@ use crate::backend::entities::api_token;
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::auth::load_principal;
+use crate::domain::api_token::TokenRequest;
 use crate::domain::permission::Permission;
-use crate::domain::validation::FieldErrors;
 
 /// Every token starts with this, so a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "tnt_";
 /// `last_used_at` is written at most this often per token, so busy clients
 /// do not turn every read into a write.
 const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
-const MAX_EXPIRY_DAYS: i64 = 3650;
 
 fn hash(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
@@ -55,37 +54,6 @@ fn to_row(t: api_token::Model) -> ApiTokenRow {
     }
 }
 
-fn parse_request(name: &str, expires_in_days: &str) -> Result<(String, Option<i64>), FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let name = name.trim();
-    if name.is_empty() {
-        errors.push(
-            "name",
-            "Name the token after what will use it, e.g. \"ci-deploy\".",
-        );
-    } else if name.chars().count() > 80 {
-        errors.push("name", "Use at most 80 characters.");
-    }
-    let days = match expires_in_days.trim() {
-        "" => None,
-        raw => match raw.parse::<i64>() {
-            Ok(days) if (1..=MAX_EXPIRY_DAYS).contains(&days) => Some(days),
-            _ => {
-                errors.push(
-                    "expires_in_days",
-                    format!("Enter a whole number of days from 1 to {MAX_EXPIRY_DAYS}, or leave it blank for no expiry."),
-                );
-                None
-            }
-        },
-    };
-    if errors.is_empty() {
-        Ok((name.to_owned(), days))
-    } else {
-        Err(errors)
-    }
-}
-
 pub async fn create(
     db: &DatabaseConnection,
     principal: &Principal,
@@ -94,7 +62,10 @@ pub async fn create(
     expires_in_days: &str,
 ) -> ServiceResult<CreatedApiToken> {
     principal.require(Permission::SettingsManage)?;
-    let (name, days) = parse_request(name, expires_in_days)?;
+    let TokenRequest {
+        name,
+        expires_in_days: days,
+    } = TokenRequest::parse(name, expires_in_days)?;
     let token = new_secret();
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -225,15 +196,5 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(hash(&a), hash(&b));
         assert_eq!(hash(&a), hash(&a.clone()));
-    }
-
-    #[test]
-    fn a_token_request_needs_a_name_and_a_sensible_expiry() {
-        assert_eq!(parse_request(" ci ", ""), Ok(("ci".to_owned(), None)));
-        assert_eq!(parse_request("ci", "30"), Ok(("ci".to_owned(), Some(30))));
-        let errors = parse_request("", "0").unwrap_err();
-        assert!(errors.for_field("name").is_some());
-        assert!(errors.for_field("expires_in_days").is_some());
-        assert!(parse_request("ci", "soon").is_err());
     }
 }

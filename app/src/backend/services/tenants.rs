@@ -28,6 +28,17 @@ use crate::domain::tenant::{
 };
 use crate::domain::validation::FieldErrors;
 
+/// The list's sort keys and their columns; the first is the default.
+pub const SORT_KEYS: [(&str, tenant::Column); 7] = [
+    ("slug", tenant::Column::Slug),
+    ("name", tenant::Column::DisplayName),
+    ("state", tenant::Column::LifecycleState),
+    ("plan", tenant::Column::PlanCode),
+    ("region", tenant::Column::Region),
+    ("environment", tenant::Column::Environment),
+    ("updated", tenant::Column::UpdatedAt),
+];
+
 /// Page sizes the list screen offers; the API accepts any size up to the largest.
 pub const PAGE_SIZES: [u64; 3] = [25, 50, 100];
 pub const MAX_PER_PAGE: u64 = 100;
@@ -433,15 +444,10 @@ pub async fn list(
     let total = filtered(query, &visible).count(db).await?;
     let last_page = Ord::max(total.div_ceil(per_page), 1);
     let page = query.page.unwrap_or(1).clamp(1, last_page);
-    let column = match query.sort.as_deref() {
-        Some("name") => tenant::Column::DisplayName,
-        Some("state") => tenant::Column::LifecycleState,
-        Some("plan") => tenant::Column::PlanCode,
-        Some("region") => tenant::Column::Region,
-        Some("environment") => tenant::Column::Environment,
-        Some("updated") => tenant::Column::UpdatedAt,
-        _ => tenant::Column::Slug,
-    };
+    let column = SORT_KEYS
+        .iter()
+        .find(|(key, _)| Some(*key) == query.sort.as_deref())
+        .map_or(SORT_KEYS[0].1, |(_, column)| *column);
     let order = if query.dir.as_deref() == Some("desc") {
         Order::Desc
     } else {

@@ -15,7 +15,7 @@ use crate::backend::password::hash_password;
 use crate::backend::principal::{Actor, Principal};
 use crate::domain::credentials::check_new_password;
 use crate::domain::email::Email;
-use crate::domain::permission::{BuiltinRole, Permission, RoleScope};
+use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::validation::FieldErrors;
 
 /// Input for a new account, parsed at the edge.
@@ -127,16 +127,9 @@ pub async fn create_user(
         .ok_or_else(|| {
             ServiceError::internal(format!("built-in role {} missing", new_user.role.key()))
         })?;
-    let scope_fits = match (new_user.role.scope(), new_user.tenant) {
-        (RoleScope::Platform, None) | (RoleScope::Tenant, Some(_)) => true,
-        (RoleScope::Platform, Some(_)) | (RoleScope::Tenant, None) => false,
-    };
-    if !scope_fits {
+    if let Err(message) = new_user.role.check_binding(new_user.tenant) {
         let mut errors = FieldErrors::default();
-        errors.push(
-            "role",
-            "Platform roles apply platform-wide; tenant roles need the tenant they apply to.",
-        );
+        errors.push("role", message);
         return Err(errors.into());
     }
     let hash = hash_password(new_user.password).await?;
