@@ -29,6 +29,8 @@ setup-build:
 
 setup-test: setup-build
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@# The loopback SMTP server of the email tests links OpenSSL.
+	@dpkg -s libssl-dev >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libssl-dev pkg-config; }
 	@[ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
 
 # ---------------------------------------------------------------- run

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod tenants;
+pub mod users;
 
 #[cfg(feature = "ssr")]
 pub mod context;

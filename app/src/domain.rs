@@ -7,4 +7,5 @@ pub mod email;
 pub mod lifecycle;
 pub mod permission;
 pub mod tenant;
+pub mod throttle;
 pub mod validation;

@@ -24,6 +24,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     Policy(String),
+    /// Too many attempts: try again after this many seconds.
+    #[error("Too many attempts. Wait {} and try again.", wait_text(*.0))]
+    RateLimited(u64),
     #[error(
         "Something went wrong on our side. Please try again; if it persists, contact the operator with the request id."
     )]
@@ -49,9 +52,18 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::Validation(_) | AppError::Policy(_) => 422,
+            AppError::RateLimited(_) => 429,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
         }
+    }
+}
+
+fn wait_text(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".to_owned(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }
 

@@ -9,3 +9,4 @@ pub mod layout;
 pub mod not_built_yet;
 pub mod settings;
 pub mod tenants;
+pub mod users;

@@ -11,7 +11,7 @@ for (const javaScriptEnabled of [true, false]) {
     const { context, page } = await launch({ javaScriptEnabled });
     try {
       await signIn(page);
-      await page.goto(`${BASE_URL}/settings`);
+      await page.goto(`${BASE_URL}/settings/api-tokens`);
       if (javaScriptEnabled) await page.waitForLoadState('networkidle');
 
       await page.getByRole('button', { name: 'Create token' }).click();

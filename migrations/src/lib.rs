@@ -9,6 +9,7 @@ mod m20261123_000002_tenant_registry;
 mod m20261123_000003_tenant_config;
 mod m20261124_000004_api_tokens;
 mod m20261124_000005_tenant_search;
+mod m20261125_000006_accounts;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_tenant_config::Migration),
             Box::new(m20261124_000004_api_tokens::Migration),
             Box::new(m20261124_000005_tenant_search::Migration),
+            Box::new(m20261125_000006_accounts::Migration),
         ]
     }
 }

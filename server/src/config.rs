@@ -3,9 +3,12 @@
 
 use std::net::SocketAddr;
 
+use app::backend::mail::{MailDelivery, SmtpSettings, SmtpTls};
+use app::backend::state::AccountSettings;
 use app::domain::credentials::check_new_password;
 use app::domain::email::Email;
 use app::domain::tenant::Region;
+use app::domain::throttle::ThrottlePolicy;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -20,6 +23,9 @@ pub struct Config {
     pub regions: Vec<Region>,
     /// Seed the demo data set when the database has no tenants yet.
     pub seed_demo: bool,
+    pub accounts: AccountSettings,
+    pub mail_from: String,
+    pub mail_delivery: MailDelivery,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -145,7 +151,114 @@ impl Config {
             })?,
         };
 
+        let number =
+            |variable: &'static str, default: i64, min: i64, max: i64, unit: &str| match get(
+                variable,
+            ) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        error(
+                            variable,
+                            format!(
+                                "'{raw}' is not a whole number of {unit} between {min} and {max}"
+                            ),
+                        )
+                    }),
+            };
+        let public_url = get("TENANTRY_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(error(
+                "TENANTRY_PUBLIC_URL",
+                format!("'{public_url}' must start with http:// or https://"),
+            ));
+        }
+        let lockout = chrono::Duration::seconds(number(
+            "TENANTRY_LOGIN_LOCKOUT_SECONDS",
+            900,
+            1,
+            86_400,
+            "seconds",
+        )?);
+        let max_failures = number("TENANTRY_LOGIN_MAX_FAILURES", 5, 1, 1000, "attempts")? as u32;
+        let accounts = AccountSettings {
+            public_url,
+            invitation_ttl: chrono::Duration::hours(number(
+                "TENANTRY_INVITATION_TTL_HOURS",
+                72,
+                1,
+                24 * 30,
+                "hours",
+            )?),
+            password_reset_ttl: chrono::Duration::minutes(number(
+                "TENANTRY_PASSWORD_RESET_TTL_MINUTES",
+                60,
+                5,
+                24 * 60,
+                "minutes",
+            )?),
+            session_absolute: chrono::Duration::hours(number(
+                "TENANTRY_SESSION_ABSOLUTE_HOURS",
+                24,
+                1,
+                24 * 90,
+                "hours",
+            )?),
+            account_throttle: ThrottlePolicy {
+                max_failures,
+                window: lockout,
+                block_for: lockout,
+            },
+            address_throttle: ThrottlePolicy {
+                max_failures: max_failures * 4,
+                window: lockout,
+                block_for: lockout,
+            },
+        };
+
+        let mail_from = get("TENANTRY_MAIL_FROM")
+            .unwrap_or_else(|| "Tenantry <no-reply@tenantry.local>".to_owned());
+        let mail_delivery = match get("TENANTRY_SMTP_HOST") {
+            None => MailDelivery::Outbox(
+                get("TENANTRY_OUTBOX_DIR")
+                    .unwrap_or_else(|| "data/outbox".to_owned())
+                    .into(),
+            ),
+            Some(host) => {
+                let tls = match get("TENANTRY_SMTP_TLS") {
+                    None => SmtpTls::StartTls,
+                    Some(raw) => SmtpTls::parse(&raw).ok_or_else(|| {
+                        error(
+                            "TENANTRY_SMTP_TLS",
+                            format!("'{raw}' is not starttls, tls or none"),
+                        )
+                    })?,
+                };
+                let default_port = match tls {
+                    SmtpTls::StartTls => 587,
+                    SmtpTls::Tls => 465,
+                    SmtpTls::None => 25,
+                };
+                MailDelivery::Smtp(SmtpSettings {
+                    host,
+                    port: number("TENANTRY_SMTP_PORT", default_port, 1, 65_535, "port")? as u16,
+                    tls,
+                    username: get("TENANTRY_SMTP_USERNAME"),
+                    password: lookup("TENANTRY_SMTP_PASSWORD").filter(|p| !p.is_empty()),
+                })
+            }
+        };
+
         Ok(Self {
+            accounts,
+            mail_from,
+            mail_delivery,
             seed_demo,
             regions,
             database_url,
@@ -196,6 +309,42 @@ mod tests {
         assert!(!config.secure_cookies);
         assert_eq!(config.session_ttl_hours, 12);
         assert!(config.admin_email.is_none());
+        assert!(matches!(config.mail_delivery, MailDelivery::Outbox(_)));
+        assert_eq!(config.accounts.public_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn smtp_is_used_when_a_host_is_configured() {
+        let config = config(&[
+            ("TENANTRY_SMTP_HOST", "mail.example.com"),
+            ("TENANTRY_SMTP_TLS", "tls"),
+            ("TENANTRY_SMTP_USERNAME", "tenantry"),
+            ("TENANTRY_SMTP_PASSWORD", "s3cret"),
+        ])
+        .unwrap();
+        match config.mail_delivery {
+            MailDelivery::Smtp(smtp) => {
+                assert_eq!(smtp.port, 465);
+                assert_eq!(smtp.tls, SmtpTls::Tls);
+                assert_eq!(smtp.username.as_deref(), Some("tenantry"));
+            }
+            other => panic!("expected SMTP, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_mail_and_sign_in_settings_name_their_variable() {
+        for (variable, value) in [
+            ("TENANTRY_SMTP_TLS", "ssl3"),
+            ("TENANTRY_LOGIN_MAX_FAILURES", "0"),
+            ("TENANTRY_PUBLIC_URL", "portal.example.com"),
+        ] {
+            let mut vars = vec![(variable, value)];
+            if variable == "TENANTRY_SMTP_TLS" {
+                vars.push(("TENANTRY_SMTP_HOST", "mail.example.com"));
+            }
+            assert_eq!(config(&vars).unwrap_err().variable, variable);
+        }
     }
 
     #[test]

@@ -8,7 +8,6 @@ use tower_sessions::Session;
 use app::api::audit::AuditQuery;
 use app::backend::error::ServiceError;
 use app::backend::services::audit_log::export_csv;
-use app::backend::services::auth::load_principal;
 use app::backend::session::AuthSession;
 use app::backend::state::AppState;
 
@@ -17,10 +16,10 @@ pub async fn audit_csv(
     session: Session,
     Query(query): Query<AuditQuery>,
 ) -> Response {
-    let Some(user_id) = AuthSession(session).user_id().await else {
-        return (StatusCode::UNAUTHORIZED, "Sign in to export the audit log.").into_response();
-    };
-    let principal = match load_principal(&state.reads, user_id).await {
+    let principal = match AuthSession(session)
+        .principal(&state.reads, &state.accounts)
+        .await
+    {
         Ok(Some(principal)) => principal,
         Ok(None) => {
             return (StatusCode::UNAUTHORIZED, "Sign in to export the audit log.").into_response();

@@ -295,11 +295,9 @@ async fn create_api_token(
         .await
         .map_err(|e| Error(e.to_string()))?
         .ok_or_else(|| Error(format!("no active user has the email {email}")))?;
-    let context = RequestContext {
-        request_id: Some("cli".into()),
-    };
+    let context = RequestContext::named("cli");
     let days = expires_in_days.map(|d| d.to_string()).unwrap_or_default();
-    let created = api_tokens::create(&db, &principal, &context, name, &days)
+    let created = api_tokens::create(&db, &principal, &context, name, &days, "")
         .await
         .map_err(|e| Error(e.to_string()))?;
     println!("{}", created.token);

@@ -14,7 +14,6 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-use app::backend::services::auth::load_principal;
 use app::backend::session::AuthSession;
 use app::backend::session_store::DbSessionStore;
 use app::backend::state::AppState;
@@ -57,6 +56,10 @@ pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
         .layer(session_layer)
         .layer(middleware::from_fn(refuse_cross_site_mutations))
+        .layer(middleware::from_fn_with_state(
+            sessions.secure_cookies,
+            add_security_headers,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id_header.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
             let request_id = request
@@ -88,6 +91,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// check the session themselves) and health probes.
 fn is_public(path: &str) -> bool {
     path == "/login"
+        || path == "/forgot-password"
+        || path.starts_with("/invitations/")
+        || path.starts_with("/reset-password/")
         || path == "/healthz"
         || path == "/readyz"
         || path == "/favicon.ico"
@@ -109,10 +115,12 @@ async fn require_sign_in(
     if !is_page_read || (is_public(&path) && path != "/login") {
         return next.run(request).await;
     }
-    let signed_in = match AuthSession(session).user_id().await {
-        Some(user_id) => matches!(load_principal(&state.reads, user_id).await, Ok(Some(_))),
-        None => false,
-    };
+    let signed_in = matches!(
+        AuthSession(session)
+            .principal(&state.reads, &state.accounts)
+            .await,
+        Ok(Some(_))
+    );
     match (signed_in, path.as_str()) {
         (true, "/login") => Redirect::to("/").into_response(),
         (false, "/login") | (true, _) => next.run(request).await,
@@ -126,6 +134,42 @@ async fn require_sign_in(
             Redirect::to(&format!("/login?next={next_param}")).into_response()
         }
     }
+}
+
+/// The browser-side protections every response carries. Scripts must come
+/// from this origin (inline ones too: Leptos hydrates through an inline
+/// module script), no framing anywhere, no MIME sniffing, no referrer to
+/// other sites; HSTS when the portal is served over HTTPS.
+async fn add_security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
+    const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+        style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+        object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    set(
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    if https {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
 }
 
 /// CSRF defence in depth on top of SameSite=Lax cookies: a state-changing

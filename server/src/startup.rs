@@ -7,10 +7,13 @@ use sea_orm::DatabaseConnection;
 use tower_sessions::session_store::ExpiredDeletion;
 
 use app::backend::db;
+use app::backend::mail::Mailer;
+use app::backend::services::email_outbox::{DeliveryReport, deliver_due};
 use app::backend::services::tenants::complete_pending_transitions;
 use app::backend::services::users::{FirstAdmin, ensure_first_admin};
 use app::backend::session_store::DbSessionStore;
 use app::backend::state::AppState;
+use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::router::{SessionSettings, build_router};
@@ -85,12 +88,27 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         .map_err(|e| {
             anyhow_like::Error(format!("cannot open the read pool on DATABASE_URL: {e}"))
         })?;
+    let mailer = Mailer::new(&config.mail_from, config.mail_delivery.clone()).map_err(|e| {
+        anyhow_like::Error(format!(
+            "mail set-up (TENANTRY_SMTP_*, TENANTRY_MAIL_FROM): {e}"
+        ))
+    })?;
+    if let Some(dir) = mailer.outbox_dir() {
+        println!(
+            "No SMTP server configured (TENANTRY_SMTP_HOST): emails go to {} and to /dev/outbox.",
+            dir.display()
+        );
+    }
     let state = AppState {
         leptos_options: leptos_options(&config),
         db: db.clone(),
         reads,
         regions: Arc::new(config.regions.clone()),
+        accounts: Arc::new(config.accounts.clone()),
+        mailer: Arc::new(mailer),
+        mail_queued: Arc::new(Notify::new()),
     };
+    let mail_worker = spawn_mail_worker(&state);
     let router = build_router(
         state,
         SessionSettings {
@@ -108,12 +126,16 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         })?;
     tracing::info!(address = %config.listen_addr, database = %redact(&config.database_url), "Tenantry is serving");
     println!("Tenantry is running at http://{}", config.listen_addr);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| anyhow_like::Error(format!("server error: {e}")))?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| anyhow_like::Error(format!("server error: {e}")))?;
     cleanup.abort();
     executor.abort();
+    mail_worker.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
@@ -144,6 +166,29 @@ async fn run_builtin_executor(db: DatabaseConnection) {
             Err(err) => tracing::warn!(error = %err, "built-in executor failed; will retry"),
         }
     }
+}
+
+/// Delivers queued email: at once when a service queues one (`mail_queued`),
+/// and every few seconds for retries and for work left by a crash.
+pub fn spawn_mail_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (db, mailer, queued) = (
+        state.db.clone(),
+        state.mailer.clone(),
+        state.mail_queued.clone(),
+    );
+    tokio::spawn(async move {
+        loop {
+            match deliver_due(&db, &mailer, chrono::Utc::now()).await {
+                Ok(report) if report != DeliveryReport::default() => {
+                    tracing::info!(?report, "email delivery round");
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "email delivery failed; will retry"),
+            }
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(5), queued.notified()).await;
+        }
+    })
 }
 
 fn print_first_admin(admin: &FirstAdmin, config: &Config) {

@@ -19,6 +19,9 @@ pub struct ApiTokenRow {
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The one role binding the token is limited to ("Tenant admin ·
+    /// acme-prod"); `None`: all of its creator's roles.
+    pub limited_to: Option<String>,
 }
 
 /// The one time the secret is visible.
@@ -34,6 +37,8 @@ pub struct CreatedApiToken {
 pub struct ApiTokensView {
     pub tokens: Vec<ApiTokenRow>,
     pub new_token: Option<String>,
+    /// The viewer's own role bindings (id, label), to limit a new token to one.
+    pub bindings: Vec<(Uuid, String)>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "list_api_tokens")]
@@ -41,16 +46,24 @@ pub async fn list_api_tokens() -> Result<ApiTokensView, AppError> {
     use super::context::{app_state, auth_session, require_principal, respond};
     use crate::backend::services::api_tokens;
     let principal = respond(require_principal().await)?;
-    let tokens = respond(api_tokens::list(&app_state()?.reads, &principal).await)?;
+    let reads = app_state()?.reads;
+    let tokens = respond(api_tokens::list(&reads, &principal).await)?;
+    let bindings = respond(api_tokens::bindings_for_new_token(&reads, &principal).await)?;
     let new_token = auth_session().await?.take_new_api_token().await;
-    Ok(ApiTokensView { tokens, new_token })
+    Ok(ApiTokensView {
+        tokens,
+        new_token,
+        bindings,
+    })
 }
 
-/// `expires_in_days` is text from the form: blank means "never".
+/// `expires_in_days` is text from the form: blank means "never"; `binding`
+/// is the id of one of the creator's role bindings, or blank for all.
 #[server(prefix = "/api/fn", endpoint = "create_api_token")]
 pub async fn create_api_token(
     name: String,
     expires_in_days: String,
+    #[server(default)] binding: String,
 ) -> Result<CreatedApiToken, AppError> {
     use super::context::{
         app_state, auth_session, is_html_form_post, request_context, require_principal, respond,
@@ -64,6 +77,7 @@ pub async fn create_api_token(
             &request_context(),
             &name,
             &expires_in_days,
+            &binding,
         )
         .await,
     )?;

@@ -17,8 +17,22 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::backend::services::auth::authenticate;
 
     let state = app_state()?;
-    let principal = respond(authenticate(&state.db, &request_context(), &email, &password).await)?;
-    respond(auth_session().await?.sign_in(principal.user_id).await)?;
+    let signed_in = respond(
+        authenticate(
+            &state.db,
+            &request_context(),
+            &state.accounts,
+            &email,
+            &password,
+        )
+        .await,
+    )?;
+    respond(
+        auth_session()
+            .await?
+            .sign_in(signed_in.principal.user_id, signed_in.session_version)
+            .await,
+    )?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }

@@ -7,7 +7,6 @@ use tower_sessions::Session;
 
 use crate::backend::audit::RequestContext;
 use crate::backend::principal::Principal;
-use crate::backend::services::auth::load_principal;
 use crate::backend::session::AuthSession;
 use crate::backend::state::AppState;
 use crate::error::AppError;
@@ -20,14 +19,24 @@ pub fn app_state() -> Result<AppState, AppError> {
 }
 
 pub fn request_context() -> RequestContext {
-    let request_id = use_context::<Parts>().and_then(|parts| {
+    let parts = use_context::<Parts>();
+    let request_id = parts.as_ref().and_then(|parts| {
         parts
             .headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
-    RequestContext { request_id }
+    let client_address = parts.as_ref().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+    });
+    RequestContext {
+        request_id,
+        client_address,
+    }
 }
 
 pub async fn auth_session() -> Result<AuthSession, AppError> {
@@ -42,8 +51,8 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
 pub async fn require_principal() -> Result<Principal, AppError> {
     let state = app_state()?;
     let session = auth_session().await?;
-    let user_id = session.user_id().await.ok_or(AppError::Unauthenticated)?;
-    load_principal(&state.reads, user_id)
+    session
+        .principal(&state.reads, &state.accounts)
         .await?
         .ok_or(AppError::Unauthenticated)
 }
@@ -60,6 +69,11 @@ pub fn respond<T, E: Into<AppError>>(result: Result<T, E>) -> Result<T, AppError
                 http::StatusCode::from_u16(err.status_code()),
             ) {
                 options.set_status(status);
+            }
+            if let (Some(options), AppError::RateLimited(seconds)) =
+                (use_context::<leptos_axum::ResponseOptions>(), &err)
+            {
+                options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*seconds));
             }
         }
         err

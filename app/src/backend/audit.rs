@@ -14,6 +14,17 @@ use super::principal::Actor;
 #[derive(Clone, Debug, Default)]
 pub struct RequestContext {
     pub request_id: Option<String>,
+    /// The client's address, as the listener saw it (sign-in throttling).
+    pub client_address: Option<String>,
+}
+
+impl RequestContext {
+    pub fn named(request_id: &str) -> Self {
+        Self {
+            request_id: Some(request_id.to_owned()),
+            client_address: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

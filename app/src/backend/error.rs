@@ -22,6 +22,8 @@ pub enum ServiceError {
     Validation(FieldErrors),
     #[error("policy: {0}")]
     Policy(String),
+    #[error("too many attempts; retry after {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -69,6 +71,9 @@ impl From<ServiceError> for AppError {
             ServiceError::Conflict(message) => AppError::Conflict(message),
             ServiceError::Validation(fields) => AppError::Validation(fields.0),
             ServiceError::Policy(reason) => AppError::Policy(reason),
+            ServiceError::RateLimited {
+                retry_after_seconds,
+            } => AppError::RateLimited(retry_after_seconds),
             ServiceError::Internal(cause) => {
                 // The cause is logged in full here and never sent to the client.
                 tracing::error!(%cause, "internal service error");

@@ -2,10 +2,13 @@
 //! checks permission, applies domain rules and writes entities together with
 //! their audit record in one transaction.
 
+pub mod accounts;
 pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
+pub mod email_outbox;
+pub mod login_throttle;
 pub mod seed;
 pub mod tenant_config;
 pub mod tenants;

@@ -1,28 +1,66 @@
 //! The typed view of the session: constant keys, one place that knows them.
 
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::error::ServiceError;
+use super::principal::Principal;
+use super::services::auth::load_session_principal;
+use super::state::AccountSettings;
 
-const USER_ID_KEY: &str = "tenantry.user_id";
+const SIGNED_IN_KEY: &str = "tenantry.signed_in";
 /// A freshly created API token, kept until the next page shows it once.
 const NEW_API_TOKEN_KEY: &str = "tenantry.new_api_token";
+
+/// Who signed in, under which session version of their account, and when
+/// (for the absolute timeout).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user_id: Uuid,
+    pub session_version: i32,
+    pub signed_in_at: DateTime<Utc>,
+}
 
 pub struct AuthSession(pub Session);
 
 impl AuthSession {
     /// Rotates the session id (no fixation) and remembers the user.
-    pub async fn sign_in(&self, user_id: Uuid) -> Result<(), ServiceError> {
+    pub async fn sign_in(&self, user_id: Uuid, session_version: i32) -> Result<(), ServiceError> {
         self.0.cycle_id().await.map_err(ServiceError::internal)?;
+        let user = SessionUser {
+            user_id,
+            session_version,
+            signed_in_at: Utc::now(),
+        };
         self.0
-            .insert(USER_ID_KEY, user_id)
+            .insert(SIGNED_IN_KEY, user)
             .await
             .map_err(ServiceError::internal)
     }
 
-    pub async fn user_id(&self) -> Option<Uuid> {
-        self.0.get::<Uuid>(USER_ID_KEY).await.ok().flatten()
+    pub async fn user(&self) -> Option<SessionUser> {
+        self.0
+            .get::<SessionUser>(SIGNED_IN_KEY)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The principal of a session that is still valid: the user exists, is
+    /// active, has not changed password since, and the absolute timeout has
+    /// not passed.
+    pub async fn principal(
+        &self,
+        db: &DatabaseConnection,
+        settings: &AccountSettings,
+    ) -> Result<Option<Principal>, ServiceError> {
+        match self.user().await {
+            Some(user) => load_session_principal(db, &user, settings, Utc::now()).await,
+            None => Ok(None),
+        }
     }
 
     /// Deletes the server-side session record and clears the cookie.

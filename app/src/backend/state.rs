@@ -3,10 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use chrono::Duration;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
+use super::mail::Mailer;
 use crate::domain::tenant::Region;
+use crate::domain::throttle::ThrottlePolicy;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +21,36 @@ pub struct AppState {
     pub reads: DatabaseConnection,
     /// The regions this installation offers (TENANTRY_REGIONS).
     pub regions: Arc<Vec<Region>>,
+    pub accounts: Arc<AccountSettings>,
+    pub mailer: Arc<Mailer>,
+    /// Wakes the email delivery worker when a message was queued.
+    pub mail_queued: Arc<Notify>,
+}
+
+/// Account and sign-in rules an operator may tune.
+#[derive(Clone, Debug)]
+pub struct AccountSettings {
+    /// The portal's address as users reach it; links in emails start with it.
+    pub public_url: String,
+    pub invitation_ttl: Duration,
+    pub password_reset_ttl: Duration,
+    /// A session ends this long after sign-in, however active it is.
+    pub session_absolute: Duration,
+    pub account_throttle: ThrottlePolicy,
+    pub address_throttle: ThrottlePolicy,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            invitation_ttl: Duration::hours(72),
+            password_reset_ttl: Duration::hours(1),
+            session_absolute: Duration::hours(24),
+            account_throttle: ThrottlePolicy::ACCOUNT,
+            address_throttle: ThrottlePolicy::ADDRESS,
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -55,12 +55,76 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     if password.chars().all(|c| Some(c) == first) {
         return Err("Use more than one distinct character.".into());
     }
+    if is_common_password(password) {
+        return Err(
+            "This password is one of the most common ones and easy to guess; choose another."
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// Passwords of 12 or more characters from the public lists of most-used
+/// passwords, and the patterns they follow (runs of digits or keyboard rows,
+/// "password" with a few digits).
+fn is_common_password(password: &str) -> bool {
+    const COMMON: [&str; 24] = [
+        "password1234",
+        "password12345",
+        "password123456",
+        "passwordpassword",
+        "qwertyuiopasdfgh",
+        "qwertyuiop123",
+        "1q2w3e4r5t6y",
+        "1qaz2wsx3edc",
+        "iloveyou1234",
+        "administrator",
+        "letmein12345",
+        "welcome12345",
+        "changeme1234",
+        "abcdefghijkl",
+        "abc123abc123",
+        "qazwsxedcrfv",
+        "trustno11234",
+        "football1234",
+        "baseball1234",
+        "superman1234",
+        "sunshine1234",
+        "princess1234",
+        "monkey123456",
+        "zaq12wsxcde3",
+    ];
+    const RUNS: [&str; 4] = [
+        "12345678901234567890",
+        "09876543210987654321",
+        "qwertyuiopasdfghjklzxcvbnm",
+        "abcdefghijklmnopqrstuvwxyz",
+    ];
+    let lowered = password.to_lowercase();
+    COMMON.contains(&lowered.as_str())
+        || RUNS.iter().any(|run| run.contains(lowered.as_str()))
+        || lowered
+            .strip_prefix("password")
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '!'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_most_common_passwords_are_refused_even_when_long_enough() {
+        for common in [
+            "Password1234",
+            "123456789012",
+            "qwertyuiopas",
+            "password2024!",
+            "1q2w3e4r5t6y",
+        ] {
+            assert!(check_new_password(common).is_err(), "{common}");
+        }
+        assert!(check_new_password("correct horse battery staple").is_ok());
+    }
 
     #[test]
     fn both_empty_fields_are_reported_at_once() {

@@ -105,6 +105,10 @@ impl BuiltinRole {
         }
     }
 
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.key() == key)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::PlatformAdmin => "Platform admin",
@@ -233,6 +237,27 @@ impl Grants {
         TenantScope::Only(ids)
     }
 
+    /// Whether an account with role bindings at these scopes (`None`:
+    /// platform-wide) shows up in this principal's user list: platform user
+    /// managers see everyone, tenant admins those bound to their tenants.
+    pub fn may_see_account(&self, bindings: &[Option<Uuid>]) -> bool {
+        self.platform.contains(&Permission::UserManage)
+            || bindings.iter().any(|binding| {
+                matches!(binding, Some(t) if self.allows(Permission::UserManage, Scope::Tenant(*t)))
+            })
+    }
+
+    /// Whether this principal may disable or enable such an account: only if
+    /// every binding of it lies within their reach, so a tenant admin can
+    /// never lock someone out of another tenant or out of the platform.
+    pub fn may_manage_account(&self, bindings: &[Option<Uuid>]) -> bool {
+        self.platform.contains(&Permission::UserManage)
+            || (!bindings.is_empty()
+                && bindings.iter().all(|binding| {
+                    matches!(binding, Some(t) if self.allows(Permission::UserManage, Scope::Tenant(*t)))
+                }))
+    }
+
     /// Adds a role bound at `tenant` (`None`: platform-wide).
     pub fn bind(&mut self, permissions: &[Permission], tenant: Option<Uuid>) {
         match tenant {
@@ -248,6 +273,56 @@ impl Grants {
             permissions.sort();
             permissions.dedup();
         }
+    }
+}
+
+#[cfg(test)]
+mod account_tests {
+    use super::*;
+
+    fn tenant_admin_of(tenant: Uuid) -> Grants {
+        let mut grants = Grants::default();
+        grants.bind(BuiltinRole::TenantAdmin.permissions(), Some(tenant));
+        grants
+    }
+
+    #[test]
+    fn a_tenant_admin_sees_accounts_bound_to_their_tenant_only() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let admin = tenant_admin_of(a);
+        assert!(admin.may_see_account(&[Some(a)]));
+        assert!(admin.may_see_account(&[Some(a), Some(b)]));
+        assert!(!admin.may_see_account(&[Some(b)]));
+        assert!(!admin.may_see_account(&[None]));
+        assert!(!admin.may_see_account(&[]));
+    }
+
+    #[test]
+    fn a_tenant_admin_manages_only_accounts_wholly_within_their_tenants() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let admin = tenant_admin_of(a);
+        assert!(admin.may_manage_account(&[Some(a)]));
+        assert!(
+            !admin.may_manage_account(&[Some(a), Some(b)]),
+            "shared with another tenant"
+        );
+        assert!(
+            !admin.may_manage_account(&[Some(a), None]),
+            "also a platform user"
+        );
+        assert!(!admin.may_manage_account(&[]));
+    }
+
+    #[test]
+    fn platform_user_managers_see_and_manage_everyone() {
+        let mut grants = Grants::default();
+        grants.bind(BuiltinRole::PlatformAdmin.permissions(), None);
+        assert!(grants.may_manage_account(&[None]));
+        assert!(grants.may_manage_account(&[Some(Uuid::from_u128(9))]));
+        let mut viewer = Grants::default();
+        viewer.bind(BuiltinRole::PlatformViewer.permissions(), None);
+        assert!(!viewer.may_see_account(&[None]));
+        assert!(!viewer.may_manage_account(&[Some(Uuid::from_u128(9))]));
     }
 }
 

@@ -4,17 +4,22 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use super::audit::audit_page::AuditPage;
+use super::auth::invitation_page::InvitationPage;
 use super::auth::login_page::LoginPage;
+use super::auth::password_reset_pages::{ForgotPasswordPage, ResetPasswordPage};
 use super::dashboard::dashboard_page::DashboardPage;
 use super::layout::{AppShell, NotFound};
 use super::not_built_yet::NotBuiltYet;
+use super::settings::account_page::AccountPage;
 use super::settings::api_tokens_page::ApiTokensPage;
+use super::settings::outbox_page::OutboxPage;
 use super::tenants::bulk_page::BulkPage;
 use super::tenants::delete_tenant_page::DeleteTenantPage;
 use super::tenants::edit_tenant_page::EditTenantPage;
 use super::tenants::new_tenant_page::NewTenantPage;
 use super::tenants::tenant_page::{TenantPage, TenantTab};
 use super::tenants::tenants_page::TenantsPage;
+use super::users::users_page::UsersPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -46,6 +51,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/login") view=LoginPage ssr=ssr.clone()/>
+                <Route path=path!("/invitations/:token") view=InvitationPage ssr=ssr.clone()/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=ssr.clone()/>
+                <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=ssr.clone()/>
                 <ParentRoute path=path!("") view=AppShell ssr=ssr.clone()>
                     <Route path=path!("") view=DashboardPage ssr=ssr.clone()/>
                     <Route path=path!("tenants") view=TenantsPage ssr=ssr.clone()/>
@@ -61,7 +69,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("approvals") view=|| view! { <NotBuiltYet title="Approvals" what="The approvals inbox for change requests"/> } ssr=ssr.clone()/>
                     <Route path=path!("compliance") view=|| view! { <NotBuiltYet title="Compliance" what="Version compliance dashboards and reports"/> } ssr=ssr.clone()/>
                     <Route path=path!("audit") view=AuditPage ssr=ssr.clone()/>
-                    <Route path=path!("settings") view=ApiTokensPage ssr=ssr.clone()/>
+                    <Route path=path!("users") view=UsersPage ssr=ssr.clone()/>
+                    <Route path=path!("dev/outbox") view=OutboxPage ssr=ssr.clone()/>
+                    <Route path=path!("settings") view=AccountPage ssr=ssr.clone()/>
+                    <Route path=path!("settings/account") view=AccountPage ssr=ssr.clone()/>
                     <Route path=path!("settings/api-tokens") view=ApiTokensPage ssr=ssr.clone()/>
                 </ParentRoute>
             </Routes>

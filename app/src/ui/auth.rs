@@ -1,1 +1,3 @@
+pub mod invitation_page;
 pub mod login_page;
+pub mod password_reset_pages;

@@ -6,13 +6,14 @@ use leptos_router::components::{A, Outlet};
 use crate::api::auth::{Logout, current_user};
 use crate::ui::components::page::PageHeader;
 
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 9] = [
     ("/", "Dashboard"),
     ("/tenants", "Tenants"),
     ("/releases", "Releases"),
     ("/rollouts", "Rollouts"),
     ("/approvals", "Approvals"),
     ("/compliance", "Compliance"),
+    ("/users", "Users"),
     ("/audit", "Audit"),
     ("/settings", "Settings"),
 ];

@@ -1,1 +1,19 @@
+pub mod account_page;
 pub mod api_tokens_page;
+pub mod outbox_page;
+
+use leptos::prelude::*;
+
+/// The tabs every settings page shows.
+#[component]
+pub fn SettingsTabs(current: &'static str) -> impl IntoView {
+    let tab = move |href: &'static str, label: &'static str| {
+        view! { <a href=href aria-current=(href == current).then_some("page")>{label}</a> }
+    };
+    view! {
+        <nav class="tabs" aria-label="Settings sections">
+            {tab("/settings/account", "Account")}
+            {tab("/settings/api-tokens", "API tokens")}
+        </nav>
+    }
+}

@@ -8,7 +8,7 @@ use tower_sessions::Session;
 use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::principal::Principal;
-use app::backend::services::{api_tokens, auth::load_principal};
+use app::backend::services::api_tokens;
 use app::backend::session::AuthSession;
 use app::backend::state::AppState;
 
@@ -30,6 +30,7 @@ impl FromRequestParts<AppState> for Caller {
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            client_address: client_address(parts),
         };
         let bearer = parts
             .headers
@@ -49,15 +50,20 @@ impl FromRequestParts<AppState> for Caller {
                 let session = Session::from_request_parts(parts, state)
                     .await
                     .map_err(|_| ApiError::from(ServiceError::Unauthenticated))?;
-                let user_id = AuthSession(session)
-                    .user_id()
-                    .await
-                    .ok_or(ServiceError::Unauthenticated)?;
-                load_principal(&state.reads, user_id)
+                AuthSession(session)
+                    .principal(&state.reads, &state.accounts)
                     .await?
                     .ok_or(ServiceError::Unauthenticated)?
             }
         };
         Ok(Caller { principal, context })
     }
+}
+
+/// The peer address the listener recorded (`ConnectInfo`), if any.
+pub fn client_address(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
 }

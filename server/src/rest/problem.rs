@@ -41,6 +41,7 @@ pub struct ApiError {
     title: &'static str,
     detail: String,
     errors: Vec<FieldProblem>,
+    retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -56,6 +57,7 @@ impl ApiError {
             title,
             detail: detail.into(),
             errors: vec![],
+            retry_after_seconds: None,
         }
     }
 
@@ -129,6 +131,18 @@ impl From<ServiceError> for ApiError {
                 "Refused by policy",
                 reason,
             ),
+            ServiceError::RateLimited {
+                retry_after_seconds,
+            } => {
+                let mut problem = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    format!("Too many attempts; retry after {retry_after_seconds} seconds."),
+                );
+                problem.retry_after_seconds = Some(retry_after_seconds);
+                problem
+            }
             ServiceError::Internal(cause) => {
                 // Logged in full here; the client gets no internals.
                 tracing::error!(%cause, "internal error in REST handler");
@@ -157,6 +171,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         response
     }
 }

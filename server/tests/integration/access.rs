@@ -214,7 +214,15 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
         tenants::create(&db.db, &ada, &context, &regions(), &form("tenant-c")).await,
         "forbidden",
     );
-    is(api_tokens::list(&db.db, &ada).await, "forbidden");
+    // Tenant admins manage their own API tokens, and see no one else's.
+    let admin = principal_by_email(&db.db, ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    api_tokens::create(&db.db, &admin, &context, "platform-ci", "", "")
+        .await
+        .unwrap();
+    assert!(api_tokens::list(&db.db, &ada).await.unwrap().is_empty());
 
     let audit = audit_log::search(&db.db, &ada, &AuditQuery::default(), 100)
         .await

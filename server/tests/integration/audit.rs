@@ -22,9 +22,7 @@ fn new_user(email: &str) -> NewUser {
 async fn a_change_and_its_audit_record_are_written_together(db: TestDb) {
     ensure_builtin_roles(&db.db).await.unwrap();
     let before = audit_event::Entity::find().count(&db.db).await.unwrap();
-    let context = RequestContext {
-        request_id: Some("req-1".into()),
-    };
+    let context = RequestContext::named("req-1");
     let id = create_user(
         &db.db,
         &Actor::System("test"),

@@ -7,11 +7,12 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use uuid::Uuid;
 
 use app::backend::db;
+use app::backend::mail::Mailer;
 use app::backend::services::users::ensure_first_admin;
 use app::backend::state::AppState;
 use server::config::Config;
 use server::router::{SessionSettings, build_router};
-use server::startup::leptos_options;
+use server::startup::{leptos_options, spawn_mail_worker};
 
 pub const ADMIN_EMAIL: &str = "admin@tenantry.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
@@ -171,10 +172,15 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(test_db: TestDb) -> TestApp {
+    spawn_app_with(test_db, &[]).await
+}
+
+/// `spawn_app` with configuration variables.
+pub async fn spawn_app_with(test_db: TestDb, vars: &[(&str, &str)]) -> TestApp {
     ensure_first_admin(&test_db.db, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
         .await
         .expect("first admin");
-    let (address, server) = serve(&test_db).await;
+    let (address, server) = serve_with(&test_db, vars).await;
     TestApp {
         address,
         client: client(),
@@ -186,7 +192,30 @@ pub async fn spawn_app(test_db: TestDb) -> TestApp {
 
 /// Starts another server on the same database (a restart, or a second replica).
 pub async fn serve(test_db: &TestDb) -> (String, tokio::task::JoinHandle<()>) {
-    let config = Config::from_lookup(|_| None).expect("default config");
+    serve_with(test_db, &[]).await
+}
+
+/// `serve` with configuration variables (e.g. an SMTP server, a short
+/// lockout). Links in emails point at this server; without SMTP, emails go
+/// to a temporary outbox folder of this server's own.
+pub async fn serve_with(
+    test_db: &TestDb,
+    vars: &[(&str, &str)],
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let outbox = std::env::temp_dir().join(format!("tenantry-outbox-{}", Uuid::new_v4().simple()));
+    let mut vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    vars.push(("TENANTRY_PUBLIC_URL".into(), address.clone()));
+    vars.push(("TENANTRY_OUTBOX_DIR".into(), outbox.display().to_string()));
+    let config =
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .expect("test config");
     let state = AppState {
         leptos_options: leptos_options(&config),
         db: test_db.db.clone(),
@@ -194,7 +223,13 @@ pub async fn serve(test_db: &TestDb) -> (String, tokio::task::JoinHandle<()>) {
             .await
             .expect("read pool"),
         regions: std::sync::Arc::new(config.regions.clone()),
+        accounts: std::sync::Arc::new(config.accounts.clone()),
+        mailer: std::sync::Arc::new(
+            Mailer::new(&config.mail_from, config.mail_delivery.clone()).expect("mailer"),
+        ),
+        mail_queued: std::sync::Arc::new(tokio::sync::Notify::new()),
     };
+    let mail_worker = spawn_mail_worker(&state);
     let router = build_router(
         state,
         SessionSettings {
@@ -202,12 +237,14 @@ pub async fn serve(test_db: &TestDb) -> (String, tokio::task::JoinHandle<()>) {
             ttl_hours: 12,
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
     let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.expect("serve");
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+        mail_worker.abort();
     });
     (address, server)
 }
@@ -234,6 +271,17 @@ impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         use server_fn::ServerFn;
         self.client
+            .post(self.url(<app::api::auth::Login as ServerFn>::PATH))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("POST login")
+    }
+
+    /// Signs in with a fresh client (another browser), returning the response.
+    pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
+        use server_fn::ServerFn;
+        client()
             .post(self.url(<app::api::auth::Login as ServerFn>::PATH))
             .form(&[("email", email), ("password", password)])
             .send()

@@ -2,8 +2,10 @@
 //! fresh SQLite file and again on a fresh PostgreSQL database.
 
 mod helpers;
+mod smtp_sink;
 
 mod access;
+mod accounts;
 mod audit;
 mod auth_http;
 mod health;

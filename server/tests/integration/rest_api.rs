@@ -15,7 +15,7 @@ async fn token(app: &TestApp) -> String {
         .await
         .unwrap()
         .unwrap();
-    api_tokens::create(&app.db, &admin, &RequestContext::default(), "tests", "")
+    api_tokens::create(&app.db, &admin, &RequestContext::default(), "tests", "", "")
         .await
         .unwrap()
         .token

@@ -7,6 +7,7 @@ use app::backend::principal::Principal;
 use app::backend::services::auth::authenticate;
 use app::backend::services::tenants::{self, TransitionOutcome, complete_pending_transitions};
 use app::backend::services::users::ensure_first_admin;
+use app::backend::state::AccountSettings;
 use app::domain::lifecycle::{LifecycleAction, LifecycleState};
 use app::domain::tenant::Region;
 use sea_orm::DatabaseConnection;
@@ -49,11 +50,13 @@ async fn admin(db: &DatabaseConnection) -> Principal {
     authenticate(
         db,
         &RequestContext::default(),
+        &AccountSettings::default(),
         "admin@tenantry.test",
         "correct horse battery staple",
     )
     .await
     .unwrap()
+    .principal
 }
 
 async fn onboarding_creates_a_draft_tenant_with_its_customer(db: TestDb) {

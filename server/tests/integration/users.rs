@@ -1,5 +1,6 @@
 //! Accounts: the first admin, duplicates, and the migration history.
 
+use app::backend::state::AccountSettings;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::helpers::TestDb;
@@ -31,11 +32,13 @@ async fn the_first_admin_is_created_once_with_a_generated_password(db: TestDb) {
     let principal = authenticate(
         &db.db,
         &RequestContext::default(),
+        &AccountSettings::default(),
         &created.email,
         &password,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .principal;
     assert!(
         principal.can(Permission::UserManage, Scope::Platform),
         "the first admin is a platform admin"
@@ -56,6 +59,7 @@ async fn the_first_admin_uses_configured_credentials(db: TestDb) {
     authenticate(
         &db.db,
         &RequestContext::default(),
+        &AccountSettings::default(),
         "ops@example.com",
         "configured password 1",
     )
@@ -101,6 +105,7 @@ async fn an_unknown_account_cannot_sign_in_with_a_real_password(db: TestDb) {
     let unknown = authenticate(
         &db.db,
         &RequestContext::default(),
+        &AccountSettings::default(),
         "ghost@example.com",
         "configured password 1",
     )

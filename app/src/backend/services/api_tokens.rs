@@ -2,14 +2,13 @@
 //! a SHA-256 hash is stored (a slow hash buys nothing for 256 random bits and
 //! would slow every API call); the token acts with its creator's permissions.
 
+use crate::backend::secret::{random_url_safe, sha256_hex};
 use chrono::{Duration, Utc};
-use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::api::api_tokens::{ApiTokenRow, CreatedApiToken};
@@ -17,9 +16,12 @@ use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::api_token;
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
-use crate::backend::services::auth::load_principal;
+use crate::backend::services::accounts::{binding_labels, bindings_of};
+use crate::backend::services::auth::load_token_principal;
 use crate::domain::api_token::TokenRequest;
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Permission, Scope};
+use crate::domain::validation::FieldErrors;
+use std::collections::HashMap;
 
 /// Every token starts with this, so a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "tnt_";
@@ -28,21 +30,16 @@ pub const TOKEN_PREFIX: &str = "tnt_";
 const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
 
 fn hash(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
+    sha256_hex(token)
 }
 
 fn new_secret() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{TOKEN_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("{TOKEN_PREFIX}{}", random_url_safe())
 }
 
-fn to_row(t: api_token::Model) -> ApiTokenRow {
+fn to_row(t: api_token::Model, labels: &HashMap<Uuid, String>) -> ApiTokenRow {
     ApiTokenRow {
+        limited_to: t.role_binding_id.and_then(|b| labels.get(&b).cloned()),
         id: t.id,
         name: t.name,
         prefix: t.token_prefix,
@@ -60,12 +57,28 @@ pub async fn create(
     context: &RequestContext,
     name: &str,
     expires_in_days: &str,
+    binding: &str,
 ) -> ServiceResult<CreatedApiToken> {
-    principal.require(Permission::SettingsManage)?;
+    principal.require_somewhere(Permission::SettingsManage)?;
     let TokenRequest {
         name,
         expires_in_days: days,
     } = TokenRequest::parse(name, expires_in_days)?;
+    let own_bindings = bindings_of(db, principal.user_id).await?;
+    let binding = match binding.trim() {
+        "" => None,
+        raw => match Uuid::parse_str(raw)
+            .ok()
+            .filter(|id| own_bindings.iter().any(|(own, _)| own == id))
+        {
+            Some(id) => Some(id),
+            None => {
+                let mut errors = FieldErrors::default();
+                errors.push("binding", "Choose one of your own roles, or all of them.");
+                return Err(errors.into());
+            }
+        },
+    };
     let token = new_secret();
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -80,6 +93,7 @@ pub async fn create(
         expires_at: Set(days.map(|d| now + Duration::days(d))),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        role_binding_id: Set(binding),
     }
     .insert(&txn)
     .await?;
@@ -88,28 +102,46 @@ pub async fn create(
         context,
         AuditEntry::new(Actor::from(principal), "api_token.create", "api_token")
             .target(created.id)
-            .details(json!({ "name": name, "expires_at": created.expires_at })),
+            .details(
+                json!({ "name": name, "expires_at": created.expires_at, "limited_to": binding }),
+            ),
     )
     .await?;
     txn.commit().await?;
+    let labels: HashMap<Uuid, String> = own_bindings.into_iter().collect();
     Ok(CreatedApiToken {
         token,
-        row: to_row(created),
+        row: to_row(created, &labels),
     })
 }
 
+/// Platform settings managers see every token; everyone else who may manage
+/// settings somewhere (tenant admins) sees their own.
 pub async fn list(
     db: &DatabaseConnection,
     principal: &Principal,
 ) -> ServiceResult<Vec<ApiTokenRow>> {
-    principal.require(Permission::SettingsManage)?;
-    Ok(api_token::Entity::find()
-        .order_by_desc(api_token::Column::CreatedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(to_row)
-        .collect())
+    principal.require_somewhere(Permission::SettingsManage)?;
+    let mut query = api_token::Entity::find().order_by_desc(api_token::Column::CreatedAt);
+    if !principal.can(Permission::SettingsManage, Scope::Platform) {
+        query = query.filter(api_token::Column::UserId.eq(principal.user_id));
+    }
+    let tokens = query.all(db).await?;
+    let labels = binding_labels(
+        db,
+        tokens.iter().filter_map(|t| t.role_binding_id).collect(),
+    )
+    .await?;
+    Ok(tokens.into_iter().map(|t| to_row(t, &labels)).collect())
+}
+
+/// The role bindings a new token of this principal may be limited to.
+pub async fn bindings_for_new_token(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ServiceResult<Vec<(Uuid, String)>> {
+    principal.require_somewhere(Permission::SettingsManage)?;
+    bindings_of(db, principal.user_id).await
 }
 
 /// Revoking twice is harmless; the first revocation time is kept.
@@ -119,11 +151,15 @@ pub async fn revoke(
     context: &RequestContext,
     id: Uuid,
 ) -> ServiceResult<()> {
-    principal.require(Permission::SettingsManage)?;
+    principal.require_somewhere(Permission::SettingsManage)?;
     let txn = db.begin().await?;
     let token = api_token::Entity::find_by_id(id)
         .one(&txn)
         .await?
+        .filter(|t| {
+            t.user_id == principal.user_id
+                || principal.can(Permission::SettingsManage, Scope::Platform)
+        })
         .ok_or(ServiceError::NotFound)?;
     if token.revoked_at.is_some() {
         return Ok(());
@@ -164,7 +200,7 @@ pub async fn authenticate(
     if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
         return Err(ServiceError::Unauthenticated);
     }
-    let principal = load_principal(reads, token.user_id)
+    let principal = load_token_principal(reads, token.user_id, token.role_binding_id)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
     let stale = token

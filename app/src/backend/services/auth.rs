@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     Set, TransactionTrait,
@@ -11,17 +11,64 @@ use crate::backend::entities::{role, role_binding, user};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::password::verify_password;
 use crate::backend::principal::{Actor, Principal};
+use crate::backend::services::login_throttle;
+use crate::backend::session::SessionUser;
+use crate::backend::state::AccountSettings;
 use crate::domain::credentials::LoginCredentials;
 use crate::domain::permission::{BuiltinRole, Grants, Permission};
 
+/// A successful sign-in: who, and the session version to remember.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub principal: Principal,
+    pub session_version: i32,
+}
+
 /// Checks credentials and returns the principal. Every outcome is audited;
-/// every failure looks the same to the caller.
+/// every failure looks the same to the caller. Failures count against the
+/// account and the client address; past the policy's limit the attempt is
+/// refused before the password is even checked.
 pub async fn authenticate(
+    db: &DatabaseConnection,
+    context: &RequestContext,
+    settings: &AccountSettings,
+    email: &str,
+    password: &str,
+) -> ServiceResult<SignedIn> {
+    let throttle_keys =
+        login_throttle::keys_for(email, context.client_address.as_deref(), settings);
+    if let Err(refusal) = login_throttle::check(db, &throttle_keys, Utc::now()).await {
+        audit::record(
+            db,
+            context,
+            AuditEntry::new(
+                Actor::Anonymous(email.trim().to_lowercase()),
+                "auth.login",
+                "user",
+            )
+            .failed()
+            .details(json!({ "reason": "throttled", "client_address": context.client_address })),
+        )
+        .await?;
+        return Err(refusal);
+    }
+    let result = check_credentials(db, context, email, password).await;
+    match &result {
+        Err(ServiceError::InvalidCredentials) => {
+            login_throttle::record_failure(db, &throttle_keys, Utc::now()).await?;
+        }
+        Ok(_) => login_throttle::clear_account(db, &throttle_keys).await?,
+        Err(_) => {}
+    }
+    result
+}
+
+async fn check_credentials(
     db: &DatabaseConnection,
     context: &RequestContext,
     email: &str,
     password: &str,
-) -> ServiceResult<Principal> {
+) -> ServiceResult<SignedIn> {
     let Some(credentials) = LoginCredentials::parse(email, password)? else {
         // Malformed address: still spend the hashing time, then fail generically.
         verify_password(password.to_owned(), None).await?;
@@ -50,15 +97,21 @@ pub async fn authenticate(
     let mut active = user.into_active_model();
     active.last_login_at = Set(Some(Utc::now()));
     let user = active.update(&txn).await?;
+    let session_version = user.session_version;
     let principal = principal_for(&txn, user).await?;
     audit::record(
         &txn,
         context,
-        AuditEntry::new(Actor::from(&principal), "auth.login", "user").target(user_id),
+        AuditEntry::new(Actor::from(&principal), "auth.login", "user")
+            .target(user_id)
+            .details(json!({ "client_address": context.client_address })),
     )
     .await?;
     txn.commit().await?;
-    Ok(principal)
+    Ok(SignedIn {
+        principal,
+        session_version,
+    })
 }
 
 async fn login_failed<T>(
@@ -76,7 +129,7 @@ async fn login_failed<T>(
             "user",
         )
         .failed()
-        .details(json!({ "reason": reason })),
+        .details(json!({ "reason": reason, "client_address": context.client_address })),
     )
     .await?;
     Err(ServiceError::InvalidCredentials)
@@ -110,6 +163,27 @@ pub async fn load_principal(
     Ok(Some(principal_for(db, user).await?))
 }
 
+/// The principal of a signed-in session, or `None` once the session is no
+/// longer valid: past the absolute timeout, the account disabled or gone, or
+/// its password changed (the session version moved) since sign-in.
+pub async fn load_session_principal(
+    db: &DatabaseConnection,
+    session: &SessionUser,
+    settings: &AccountSettings,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<Principal>> {
+    if now - session.signed_in_at > settings.session_absolute {
+        return Ok(None);
+    }
+    let Some(user) = user::Entity::find_by_id(session.user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if !user.is_active || user.session_version != session.session_version {
+        return Ok(None);
+    }
+    Ok(Some(principal_for(db, user).await?))
+}
+
 /// The active user with this email as a principal (for the CLI's bootstrap commands).
 pub async fn principal_by_email(
     db: &DatabaseConnection,
@@ -126,14 +200,50 @@ pub async fn principal_by_email(
     }
 }
 
-async fn principal_for<C: sea_orm::ConnectionTrait>(
+pub(crate) async fn principal_for<C: sea_orm::ConnectionTrait>(
     conn: &C,
     user: user::Model,
 ) -> ServiceResult<Principal> {
-    let bindings = role_binding::Entity::find()
-        .filter(role_binding::Column::UserId.eq(user.id))
-        .all(conn)
-        .await?;
+    principal_limited_to(conn, user, None).await
+}
+
+/// The principal behind an API token: its user, limited to the one role
+/// binding the token was scoped to (if any). `None` when the user is gone or
+/// disabled, or the binding no longer exists.
+pub async fn load_token_principal(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    binding: Option<Uuid>,
+) -> ServiceResult<Option<Principal>> {
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if !user.is_active {
+        return Ok(None);
+    }
+    if let Some(binding_id) = binding {
+        let exists = role_binding::Entity::find_by_id(binding_id)
+            .filter(role_binding::Column::UserId.eq(user_id))
+            .one(db)
+            .await?
+            .is_some();
+        if !exists {
+            return Ok(None);
+        }
+    }
+    Ok(Some(principal_limited_to(db, user, binding).await?))
+}
+
+async fn principal_limited_to<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    user: user::Model,
+    only_binding: Option<Uuid>,
+) -> ServiceResult<Principal> {
+    let mut query = role_binding::Entity::find().filter(role_binding::Column::UserId.eq(user.id));
+    if let Some(binding_id) = only_binding {
+        query = query.filter(role_binding::Column::Id.eq(binding_id));
+    }
+    let bindings = query.all(conn).await?;
     let role_ids: Vec<Uuid> = bindings.iter().map(|b| b.role_id).collect();
     let roles = if role_ids.is_empty() {
         vec![]

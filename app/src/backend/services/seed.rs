@@ -108,9 +108,7 @@ pub async fn seed_tenants(
     start: usize,
     count: usize,
 ) -> ServiceResult<usize> {
-    let context = RequestContext {
-        request_id: Some("seed".into()),
-    };
+    let context = RequestContext::named("seed");
     let mut created = 0;
     for i in start..start + count {
         let slug = match tenants::create(db, principal, &context, regions, &tenant_form(i, regions))

@@ -146,6 +146,7 @@ pub async fn create_user(
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(None),
+        session_version: Set(0),
     }
     .insert(&txn)
     .await

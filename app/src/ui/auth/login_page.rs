@@ -34,6 +34,7 @@ pub fn LoginPage() -> impl IntoView {
         Some(other) => Some(other.to_string()),
     };
     let signed_out = move || query.read().get("signed_out").is_some();
+    let password_reset = move || query.read().get("password_reset").is_some();
 
     view! {
         <Title text="Sign in"/>
@@ -49,6 +50,7 @@ pub fn LoginPage() -> impl IntoView {
                     <Alert tone="danger"><span data-testid="login-error">{message}</span></Alert>
                 })}
                 {move || signed_out().then(|| view! { <Alert tone="info">"You have been signed out."</Alert> })}
+                {move || password_reset().then(|| view! { <Alert tone="success"><span data-testid="password-reset-done">"Your password was changed. Sign in with the new one."</span></Alert> })}
                 <ActionForm action=login attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="next" value=next/>
                     <TextField name="email" label="Email" input_type="email" autocomplete="username" required=true autofocus=true error=field_error("email")/>
@@ -57,6 +59,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <p class="login-links"><a href="/forgot-password">"Forgot your password?"</a></p>
             </section>
         </main>
     }

@@ -9,6 +9,7 @@ use crate::api::api_tokens::{
 use crate::error::AppError;
 use crate::ui::components::form::{TextField, action_error};
 use crate::ui::components::page::{Alert, PageHeader};
+use crate::ui::settings::SettingsTabs;
 
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {
@@ -27,10 +28,8 @@ pub fn ApiTokensPage() -> impl IntoView {
         })
     };
     view! {
-        <PageHeader title="Settings" description="API tokens for the REST API and the tenantry CLI."/>
-        <nav class="tabs" aria-label="Settings sections">
-            <a href="/settings/api-tokens" aria-current="page">"API tokens"</a>
-        </nav>
+        <PageHeader title="Settings" description="Your account, and API tokens for the REST API and the tenantry CLI."/>
+        <SettingsTabs current="/settings/api-tokens"/>
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
@@ -55,6 +54,22 @@ pub fn ApiTokensPage() -> impl IntoView {
                 <TextField name="name" label="Name" required=true error=field_error("name")/>
                 <TextField name="expires_in_days" label="Expires in (days)" input_type="number"
                     help="Leave blank for a token that does not expire." error=field_error("expires_in_days")/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let bindings = view_data.await.map(|d| d.bindings).unwrap_or_default();
+                        view! {
+                            <div class="field" class:field-invalid=move || field_error("binding").get().is_some()>
+                                <label for="field-binding">"Acts as"</label>
+                                {move || field_error("binding").get().map(|m| view! { <p class="field-error" id="err-binding"><span aria-hidden="true">"⚠ "</span>{m}</p> })}
+                                <select id="field-binding" name="binding" aria-describedby="help-binding">
+                                    <option value="">"All my roles"</option>
+                                    {bindings.into_iter().map(|(id, label)| view! { <option value=id.to_string()>{label}</option> }).collect_view()}
+                                </select>
+                                <p class="field-help" id="help-binding">"Limit the token to one of your roles, e.g. a single tenant."</p>
+                            </div>
+                        }
+                    })}
+                </Suspense>
                 <button type="submit" class="btn btn-primary">"Create token"</button>
             </ActionForm>
         </section>
@@ -85,7 +100,7 @@ fn TokenList(data: ApiTokensView, revoke: ServerAction<RevokeApiToken>) -> impl 
                         <table class="table" data-testid="tokens-table">
                             <caption class="visually-hidden">"API tokens, newest first"</caption>
                             <thead><tr>
-                                <th scope="col">"Name"</th><th scope="col">"Token"</th><th scope="col">"Created"</th>
+                                <th scope="col">"Name"</th><th scope="col">"Token"</th><th scope="col">"Acts as"</th><th scope="col">"Created"</th>
                                 <th scope="col">"Expires"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th>
                                 <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                             </tr></thead>
@@ -118,6 +133,7 @@ fn TokenRow(token: ApiTokenRow, revoke: ServerAction<RevokeApiToken>) -> impl In
         <tr>
             <td class="nowrap">{token.name.clone()}</td>
             <td><code>{token.prefix}"…"</code></td>
+            <td>{token.limited_to.clone().unwrap_or_else(|| "All roles of its creator".into())}</td>
             <td class="nowrap">{token.created_at.format("%Y-%m-%d %H:%M").to_string()}" · "<span class="muted">{token.created_by}</span></td>
             <td class="nowrap">{when(token.expires_at, "Never")}</td>
             <td class="nowrap">{when(token.last_used_at, "Never used")}</td>

@@ -1,0 +1,334 @@
+//! Users and invitations (platform admins: everyone; tenant admins: the
+//! people of their tenants), and the public account pages: accepting an
+//! invitation, resetting a forgotten password, changing one's own.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+pub const USERS_PER_PAGE: u64 = 25;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+/// One role binding as people read it: "Tenant admin · acme-prod".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingRow {
+    pub role_name: String,
+    /// `None`: platform-wide.
+    pub tenant_slug: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// The bindings the viewer may see (a tenant admin sees only their tenants').
+    pub bindings: Vec<BindingRow>,
+    /// Whether the viewer may disable or enable this account.
+    pub can_manage: bool,
+    pub is_self: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Expired,
+    Revoked,
+}
+
+impl InvitationStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Accepted => "Accepted",
+            Self::Expired => "Expired",
+            Self::Revoked => "Revoked",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationRow {
+    pub id: Uuid,
+    pub email: String,
+    pub role_name: String,
+    pub tenant_slug: Option<String>,
+    pub invited_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub status: InvitationStatus,
+}
+
+/// A role the viewer may hand out in an invitation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleOption {
+    pub key: String,
+    pub name: String,
+    pub tenant_scoped: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersView {
+    pub users: Vec<UserRow>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub invitations: Vec<InvitationRow>,
+    pub roles: Vec<RoleOption>,
+    /// The tenants a tenant admin may invite to (empty for platform admins,
+    /// who type a slug).
+    pub tenant_choices: Vec<String>,
+    /// Whether emails go to the local outbox (no SMTP configured).
+    pub outbox_mode: bool,
+}
+
+/// What the invitation page shows before the invitee sets a password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub email: String,
+    pub role_name: String,
+    pub tenant_name: Option<String>,
+    pub invited_by: String,
+    pub expires_at: DateTime<Utc>,
+    pub status: InvitationStatus,
+    /// The invitee already has an account: they confirm with its password
+    /// and the role is added to it.
+    pub account_exists: bool,
+}
+
+/// What the reset page shows: whose password, or why the link is dead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetView {
+    pub email: String,
+    pub usable: bool,
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_users")]
+pub async fn list_users(query: UsersQuery) -> Result<UsersView, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::accounts;
+    let principal = respond(require_principal().await)?;
+    let state = app_state()?;
+    respond(
+        accounts::list_users(
+            &state.reads,
+            &principal,
+            &query,
+            state.mailer.outbox_dir().is_some(),
+        )
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "invite_user")]
+pub async fn invite_user(email: String, role: String, tenant: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::accounts;
+    let principal = respond(require_principal().await)?;
+    let state = app_state()?;
+    respond(
+        accounts::invite(
+            &state.db,
+            &principal,
+            &request_context(),
+            &state.accounts,
+            &email,
+            &role,
+            &tenant,
+        )
+        .await,
+    )?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::accounts;
+    let principal = respond(require_principal().await)?;
+    respond(accounts::revoke_invitation(&app_state()?.db, &principal, &request_context(), id).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_user_active")]
+pub async fn set_user_active(id: Uuid, active: bool) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::accounts;
+    let principal = respond(require_principal().await)?;
+    respond(
+        accounts::set_active(&app_state()?.db, &principal, &request_context(), id, active).await,
+    )
+}
+
+/// Public: the page behind an invitation link.
+#[server(prefix = "/api/fn", endpoint = "describe_invitation")]
+pub async fn describe_invitation(token: String) -> Result<InvitationView, AppError> {
+    use super::context::{app_state, respond};
+    use crate::backend::services::accounts;
+    respond(accounts::describe_invitation(&app_state()?.reads, &token).await)
+}
+
+/// Public: accepts an invitation, creates (or extends) the account and signs in.
+#[server(prefix = "/api/fn", endpoint = "accept_invitation")]
+pub async fn accept_invitation(
+    token: String,
+    display_name: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use super::context::{app_state, auth_session, request_context, respond};
+    use crate::backend::services::accounts;
+    let state = app_state()?;
+    let signed_in = respond(
+        accounts::accept_invitation(
+            &state.db,
+            &request_context(),
+            &token,
+            &display_name,
+            &password,
+            &password_confirm,
+        )
+        .await,
+    )?;
+    respond(
+        auth_session()
+            .await?
+            .sign_in(signed_in.principal.user_id, signed_in.session_version)
+            .await,
+    )?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Public: sends a reset link if the address belongs to an active account.
+/// The answer is the same either way, so accounts cannot be discovered.
+#[server(prefix = "/api/fn", endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, respond};
+    use crate::backend::services::accounts;
+    let state = app_state()?;
+    respond(
+        accounts::request_password_reset(&state.db, &request_context(), &state.accounts, &email)
+            .await,
+    )?;
+    state.mail_queued.notify_one();
+    leptos_axum::redirect("/forgot-password?sent=1");
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "describe_password_reset")]
+pub async fn describe_password_reset(token: String) -> Result<PasswordResetView, AppError> {
+    use super::context::{app_state, respond};
+    use crate::backend::services::accounts;
+    respond(accounts::describe_password_reset(&app_state()?.reads, &token).await)
+}
+
+/// Public: sets a new password from a reset link; every session of the
+/// account ends, and the person signs in afresh.
+#[server(prefix = "/api/fn", endpoint = "reset_password")]
+pub async fn reset_password(
+    token: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, respond};
+    use crate::backend::services::accounts;
+    respond(
+        accounts::complete_password_reset(
+            &app_state()?.db,
+            &request_context(),
+            &token,
+            &password,
+            &password_confirm,
+        )
+        .await,
+    )?;
+    leptos_axum::redirect("/login?password_reset=1");
+    Ok(())
+}
+
+/// Changes the signed-in user's password. Other sessions end; this one
+/// stays signed in under a new session id.
+#[server(prefix = "/api/fn", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use super::context::{app_state, auth_session, request_context, require_principal, respond};
+    use crate::backend::services::accounts;
+    let principal = respond(require_principal().await)?;
+    let version = respond(
+        accounts::change_password(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &current_password,
+            &password,
+            &password_confirm,
+        )
+        .await,
+    )?;
+    respond(
+        auth_session()
+            .await?
+            .sign_in(principal.user_id, version)
+            .await,
+    )?;
+    leptos_axum::redirect("/settings/account?changed=1");
+    Ok(())
+}
+
+/// One message in the development outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub file_name: String,
+    pub to: String,
+    pub subject: String,
+    pub date: String,
+    pub body: String,
+}
+
+/// Development only: the emails written to the outbox folder because no SMTP
+/// server is configured. Platform settings managers only; with SMTP
+/// configured this page does not exist.
+#[server(prefix = "/api/fn", endpoint = "list_outbox")]
+pub async fn list_outbox() -> Result<Vec<OutboxEntry>, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::error::ServiceError;
+    use crate::backend::mail::read_outbox;
+    use crate::domain::permission::Permission;
+    let principal = respond(require_principal().await)?;
+    respond(principal.require(Permission::SettingsManage))?;
+    let state = app_state()?;
+    let Some(dir) = state.mailer.outbox_dir() else {
+        return respond(Err(ServiceError::NotFound));
+    };
+    let messages = respond(read_outbox(dir, 100).await.map_err(ServiceError::internal))?;
+    Ok(messages
+        .into_iter()
+        .map(|m| OutboxEntry {
+            file_name: m.file_name,
+            to: m.to,
+            subject: m.subject,
+            date: m.date,
+            body: m.body,
+        })
+        .collect())
+}
