@@ -35,7 +35,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
       assert.equal(new URL(page.url()).pathname, '/');
       assert.equal((await page.getByTestId('current-user').textContent()).trim(), 'Platform Admin');
-      assert.equal((await page.getByTestId('tenants-total').textContent()).trim(), '0');
+      assert.match((await page.getByTestId('tenants-total').textContent()).trim(), /^\d+$/);
       assert.ok(Number((await page.getByTestId('users-total').textContent()).trim()) >= 1);
       const audit = page.getByTestId('recent-audit');
       await audit.getByText('auth.login').first().waitFor();

@@ -119,7 +119,7 @@ pub struct PasswordResetView {
     pub usable: bool,
 }
 
-#[server(prefix = "/api/fn", endpoint = "list_users")]
+#[server(prefix = "/api/fn", endpoint = "list_users", input = server_fn::codec::Json)]
 pub async fn list_users(query: UsersQuery) -> Result<UsersView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::accounts;

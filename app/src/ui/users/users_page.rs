@@ -248,7 +248,7 @@ fn InvitationsTable(
     outbox_mode: bool,
 ) -> impl IntoView {
     view! {
-        <section class="card table-card">
+        <section class="card">
             <h2>"Invitations"</h2>
             {outbox_mode.then(|| view! {
                 <p class="muted">"No SMTP server is configured: emails are kept in the " <a href="/dev/outbox">"development outbox"</a> "."</p>
