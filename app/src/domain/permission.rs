@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::validation::FieldErrors;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
@@ -54,6 +56,81 @@ impl Permission {
 
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == raw)
+    }
+
+    /// What holding the permission lets someone do, in the role editor.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::TenantRead => "See tenants, their configuration and history",
+            Self::TenantLifecycle => "Provision, suspend, resume, back up, restore, decommission",
+            Self::TenantManage => "Edit tenant records and configuration",
+            Self::UpdateApprove => "Approve or reject change requests",
+            Self::UpdateExecute => "Run approved changes and rollouts",
+            Self::ReportRead => "Read dashboards and compliance reports",
+            Self::SettingsManage => "Manage settings and API tokens",
+            Self::UserManage => "Invite, disable and enable people",
+            Self::PolicyManage => "Manage update and version policies",
+            Self::ReleaseManage => "Manage the release catalog",
+            Self::AuditRead => "Read the audit log",
+        }
+    }
+}
+
+/// A custom role as submitted: a name, where it is bound, and its permissions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomRoleRequest {
+    pub name: String,
+    pub scope: RoleScope,
+    pub permissions: Vec<Permission>,
+}
+
+impl CustomRoleRequest {
+    pub fn parse(name: &str, scope: &str, permissions: &[&str]) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = name.trim();
+        match name.chars().count() {
+            0 => errors.push("name", "Name the role, e.g. \"Release manager\"."),
+            1 => errors.push("name", "Use at least 2 characters."),
+            61.. => errors.push("name", "Use at most 60 characters."),
+            _ => {}
+        }
+        if BuiltinRole::ALL
+            .iter()
+            .any(|b| b.name().eq_ignore_ascii_case(name))
+        {
+            errors.push("name", "A built-in role already has this name.");
+        }
+        let scope = match scope {
+            "platform" => Some(RoleScope::Platform),
+            "tenant" => Some(RoleScope::Tenant),
+            _ => {
+                errors.push(
+                    "scope",
+                    "Choose where the role applies: platform-wide or one tenant.",
+                );
+                None
+            }
+        };
+        let mut parsed = vec![];
+        for raw in permissions {
+            match Permission::parse(raw) {
+                Some(p) => parsed.push(p),
+                None => errors.push("permissions", format!("'{raw}' is not a permission.")),
+            }
+        }
+        parsed.sort();
+        parsed.dedup();
+        if parsed.is_empty() && errors.for_field("permissions").is_none() {
+            errors.push("permissions", "Choose at least one permission.");
+        }
+        match scope {
+            Some(scope) if errors.is_empty() => Ok(Self {
+                name: name.to_owned(),
+                scope,
+                permissions: parsed,
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
@@ -247,6 +324,15 @@ impl Grants {
             })
     }
 
+    /// Whether this principal may bind a role with these permissions at
+    /// `tenant` (`None`: platform-wide): they must manage users there and
+    /// hold every permission they hand out, so nobody grants more than they have.
+    pub fn may_grant(&self, permissions: &[Permission], tenant: Option<Uuid>) -> bool {
+        let scope = tenant.map_or(Scope::Platform, Scope::Tenant);
+        self.allows(Permission::UserManage, scope)
+            && permissions.iter().all(|p| self.allows(*p, scope))
+    }
+
     /// Whether this principal may disable or enable such an account: only if
     /// every binding of it lies within their reach, so a tenant admin can
     /// never lock someone out of another tenant or out of the platform.
@@ -279,6 +365,57 @@ impl Grants {
 #[cfg(test)]
 mod account_tests {
     use super::*;
+
+    #[test]
+    fn nobody_grants_more_than_they_hold() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let admin = tenant_admin_of(a);
+        assert!(admin.may_grant(BuiltinRole::TenantViewer.permissions(), Some(a)));
+        assert!(admin.may_grant(BuiltinRole::TenantAdmin.permissions(), Some(a)));
+        assert!(
+            !admin.may_grant(&[Permission::TenantLifecycle], Some(a)),
+            "tenant admins do not hold the lifecycle permission"
+        );
+        assert!(
+            !admin.may_grant(&[Permission::TenantRead], Some(b)),
+            "another tenant"
+        );
+        assert!(
+            !admin.may_grant(&[Permission::TenantRead], None),
+            "platform-wide"
+        );
+        let mut platform = Grants::default();
+        platform.bind(BuiltinRole::PlatformAdmin.permissions(), None);
+        assert!(platform.may_grant(&Permission::ALL, None));
+        assert!(platform.may_grant(&Permission::ALL, Some(b)));
+    }
+
+    #[test]
+    fn a_custom_role_needs_a_fresh_name_a_scope_and_real_permissions() {
+        let role = CustomRoleRequest::parse(
+            " Release manager ",
+            "platform",
+            &["release.manage", "tenant.read", "release.manage"],
+        )
+        .unwrap();
+        assert_eq!(role.name, "Release manager");
+        assert_eq!(
+            role.permissions,
+            [Permission::TenantRead, Permission::ReleaseManage]
+        );
+        let errors = CustomRoleRequest::parse("Tenant admin", "galaxy", &[]).unwrap_err();
+        assert!(errors.for_field("name").is_some());
+        assert!(errors.for_field("scope").is_some());
+        assert_eq!(
+            errors.for_field("permissions"),
+            Some("Choose at least one permission.")
+        );
+        let errors = CustomRoleRequest::parse("Ops", "tenant", &["tenant.fly"]).unwrap_err();
+        assert_eq!(
+            errors.for_field("permissions"),
+            Some("'tenant.fly' is not a permission.")
+        );
+    }
 
     fn tenant_admin_of(tenant: Uuid) -> Grants {
         let mut grants = Grants::default();

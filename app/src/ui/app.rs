@@ -13,6 +13,7 @@ use super::not_built_yet::NotBuiltYet;
 use super::settings::account_page::AccountPage;
 use super::settings::api_tokens_page::ApiTokensPage;
 use super::settings::outbox_page::OutboxPage;
+use super::settings::roles_page::RolesPage;
 use super::tenants::bulk_page::BulkPage;
 use super::tenants::delete_tenant_page::DeleteTenantPage;
 use super::tenants::edit_tenant_page::EditTenantPage;
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dev/outbox") view=OutboxPage ssr=ssr.clone()/>
                     <Route path=path!("settings") view=AccountPage ssr=ssr.clone()/>
                     <Route path=path!("settings/account") view=AccountPage ssr=ssr.clone()/>
+                    <Route path=path!("settings/roles") view=RolesPage ssr=ssr.clone()/>
                     <Route path=path!("settings/api-tokens") view=ApiTokensPage ssr=ssr.clone()/>
                 </ParentRoute>
             </Routes>

@@ -1,6 +1,7 @@
 pub mod account_page;
 pub mod api_tokens_page;
 pub mod outbox_page;
+pub mod roles_page;
 
 use leptos::prelude::*;
 
@@ -13,6 +14,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Settings sections">
             {tab("/settings/account", "Account")}
+            {tab("/settings/roles", "Roles")}
             {tab("/settings/api-tokens", "API tokens")}
         </nav>
     }

@@ -732,3 +732,240 @@ crate::on_both_databases!(
     every_response_carries_the_security_headers,
     without_smtp_the_invitation_lands_in_the_outbox_page,
 );
+
+mod custom_roles {
+    use super::*;
+    use app::api::roles::{CreateRole, DeleteRole};
+    use app::backend::entities::role;
+    use app::domain::permission::{Permission, Scope};
+
+    async fn custom_role_key(app: &TestApp, name: &str) -> (Uuid, String) {
+        let found = role::Entity::find()
+            .filter(role::Column::Name.eq(name))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("role created");
+        (found.id, found.key)
+    }
+
+    async fn a_custom_role_is_created_from_the_form_granted_by_invitation_and_enforced(db: TestDb) {
+        let sink = SmtpSink::start();
+        let app = smtp_app(db, &sink).await;
+        let acme = onboard(&app, "acme-prod").await;
+        onboard(&app, "globex-prod").await;
+        assert_eq!(
+            app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+            StatusCode::OK
+        );
+
+        // Checkboxes arrive as permissions[<key>]=on; none checked is a field error.
+        let empty = call(
+            &app.client,
+            &app,
+            <CreateRole as ServerFn>::PATH,
+            &[("name", "Tenant auditor"), ("scope", "tenant")],
+        )
+        .await;
+        assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            empty
+                .text()
+                .await
+                .unwrap()
+                .contains("Choose at least one permission")
+        );
+        let created = call(
+            &app.client,
+            &app,
+            <CreateRole as ServerFn>::PATH,
+            &[
+                ("name", "Tenant auditor"),
+                ("scope", "tenant"),
+                ("permissions[tenant.read]", "on"),
+                ("permissions[audit.read]", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            created.status(),
+            StatusCode::OK,
+            "{}",
+            created.text().await.unwrap()
+        );
+        let (role_id, key) = custom_role_key(&app, "Tenant auditor").await;
+
+        let invited = call(
+            &app.client,
+            &app,
+            <InviteUser as ServerFn>::PATH,
+            &[
+                ("email", "aud@acme.example"),
+                ("role", &key),
+                ("tenant", "acme-prod"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            invited.status(),
+            StatusCode::OK,
+            "{}",
+            invited.text().await.unwrap()
+        );
+        let mail = sink.wait_for("aud@acme.example", "/invitations/").await;
+        assert!(
+            mail.contains("Tenant auditor of Tenant acme-prod"),
+            "{mail}"
+        );
+        let link = link_in(&mail, &format!("{}/invitations/", app.address));
+        call(
+            &client(),
+            &app,
+            <AcceptInvitation as ServerFn>::PATH,
+            &[
+                ("token", token_of(&link)),
+                ("display_name", "Aud"),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+
+        let auditor = principal_by_email(&app.db, "aud@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(auditor.can(Permission::AuditRead, Scope::Tenant(acme)));
+        assert!(auditor.can(Permission::TenantRead, Scope::Tenant(acme)));
+        assert!(!auditor.can(Permission::TenantManage, Scope::Tenant(acme)));
+        assert!(!auditor.can(Permission::AuditRead, Scope::Platform));
+
+        // A role in use cannot be deleted; an unused one can.
+        let in_use = call(
+            &app.client,
+            &app,
+            <DeleteRole as ServerFn>::PATH,
+            &[("id", &role_id.to_string())],
+        )
+        .await;
+        assert_eq!(in_use.status(), StatusCode::CONFLICT);
+        call(
+            &app.client,
+            &app,
+            <CreateRole as ServerFn>::PATH,
+            &[
+                ("name", "Spare"),
+                ("scope", "platform"),
+                ("permissions[report.read]", "on"),
+            ],
+        )
+        .await;
+        let (spare, _) = custom_role_key(&app, "Spare").await;
+        let deleted = call(
+            &app.client,
+            &app,
+            <DeleteRole as ServerFn>::PATH,
+            &[("id", &spare.to_string())],
+        )
+        .await;
+        assert_eq!(deleted.status(), StatusCode::OK);
+        let builtin = role::Entity::find()
+            .filter(role::Column::IsBuiltin.eq(true))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let refused = call(
+            &app.client,
+            &app,
+            <DeleteRole as ServerFn>::PATH,
+            &[("id", &builtin.id.to_string())],
+        )
+        .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    async fn a_tenant_admin_cannot_hand_out_permissions_they_do_not_hold(db: TestDb) {
+        let sink = SmtpSink::start();
+        let app = smtp_app(db, &sink).await;
+        onboard(&app, "acme-prod").await;
+        let link = invite_tenant_admin(&app, &sink, "dana@acme.example", "acme-prod").await;
+        let dana = client();
+        call(
+            &dana,
+            &app,
+            <AcceptInvitation as ServerFn>::PATH,
+            &[
+                ("token", token_of(&link)),
+                ("display_name", "Dana"),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        )
+        .await;
+        call(
+            &app.client,
+            &app,
+            <CreateRole as ServerFn>::PATH,
+            &[
+                ("name", "Lifecycle operator"),
+                ("scope", "tenant"),
+                ("permissions[tenant.lifecycle]", "on"),
+            ],
+        )
+        .await;
+        let (_, key) = custom_role_key(&app, "Lifecycle operator").await;
+
+        let dana_principal = principal_by_email(&app.db, "dana@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        let view = accounts::list_users(&app.db, &dana_principal, &UsersQuery::default(), false)
+            .await
+            .unwrap();
+        assert!(
+            view.roles.iter().all(|r| r.key != key),
+            "not offered to her"
+        );
+        let escalation = call(
+            &dana,
+            &app,
+            <InviteUser as ServerFn>::PATH,
+            &[
+                ("email", "eve@acme.example"),
+                ("role", &key),
+                ("tenant", "acme-prod"),
+            ],
+        )
+        .await;
+        assert_eq!(escalation.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            escalation
+                .text()
+                .await
+                .unwrap()
+                .contains("only hand out what you have")
+        );
+        let creating = call(
+            &dana,
+            &app,
+            <CreateRole as ServerFn>::PATH,
+            &[
+                ("name", "Mine"),
+                ("scope", "tenant"),
+                ("permissions[tenant.read]", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            creating.status(),
+            StatusCode::FORBIDDEN,
+            "custom roles are the platform's"
+        );
+    }
+
+    crate::on_both_databases!(
+        a_custom_role_is_created_from_the_form_granted_by_invitation_and_enforced,
+        a_tenant_admin_cannot_hand_out_permissions_they_do_not_hold,
+    );
+}

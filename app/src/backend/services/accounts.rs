@@ -24,12 +24,12 @@ use crate::backend::password::{hash_password, verify_password};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::secret::{random_url_safe, sha256_hex};
 use crate::backend::services::auth::{SignedIn, principal_for};
-use crate::backend::services::email_outbox;
 use crate::backend::services::tenants::find_by_slug;
+use crate::backend::services::{email_outbox, roles};
 use crate::backend::state::AccountSettings;
 use crate::domain::credentials::check_new_password;
 use crate::domain::email::Email;
-use crate::domain::permission::{BuiltinRole, Permission, RoleScope, Scope, TenantScope};
+use crate::domain::permission::{Permission, RoleScope, Scope, TenantScope};
 use crate::domain::validation::FieldErrors;
 
 /// Invitations older than this drop off the list (they stay in the audit log).
@@ -132,14 +132,26 @@ pub async fn list_users(
         .collect();
 
     let invitations = list_invitations(db, &scope).await?;
-    let platform = matches!(scope, TenantScope::All);
-    let roles = BuiltinRole::ALL
+    // The roles this viewer could hand out somewhere.
+    let grantable_somewhere =
+        |permissions: &[Permission], scope_kind: RoleScope| match (&scope, scope_kind) {
+            (TenantScope::All, _) => principal.grants.may_grant(permissions, None),
+            (TenantScope::Only(_), RoleScope::Platform) => false,
+            (TenantScope::Only(tenants), RoleScope::Tenant) => tenants
+                .iter()
+                .any(|t| principal.grants.may_grant(permissions, Some(*t))),
+        };
+    let roles = role::Entity::find()
+        .order_by_desc(role::Column::IsBuiltin)
+        .order_by_asc(role::Column::CreatedAt)
+        .all(db)
+        .await?
         .into_iter()
-        .filter(|r| platform || r.scope() == RoleScope::Tenant)
+        .filter(|r| grantable_somewhere(&roles::permissions_of(r), roles::scope_of(r)))
         .map(|r| RoleOption {
-            key: r.key().to_owned(),
-            name: r.name().to_owned(),
-            tenant_scoped: r.scope() == RoleScope::Tenant,
+            tenant_scoped: roles::scope_of(&r) == RoleScope::Tenant,
+            key: r.key,
+            name: r.name,
         })
         .collect();
     let tenant_choices = match &scope {
@@ -327,12 +339,12 @@ pub async fn invite(
     let email = Email::parse(email)
         .map_err(|e| errors.push("email", e.to_string()))
         .ok();
-    let role = BuiltinRole::parse(role_key);
+    let role = roles::find_by_key(db, role_key.trim()).await?;
     if role.is_none() {
         errors.push("role", "Choose a role.");
     }
     let tenant_ref = tenant_ref.trim();
-    let tenant = match role.map(BuiltinRole::scope) {
+    let tenant = match role.as_ref().map(roles::scope_of) {
         Some(RoleScope::Tenant) if tenant_ref.is_empty() => {
             errors.push("tenant", "Tenant roles need the tenant they apply to.");
             None
@@ -349,7 +361,7 @@ pub async fn invite(
         },
         _ => None,
     };
-    let (Some(email), Some(role)) = (email, role) else {
+    let (Some(email), Some(role_row)) = (email, role) else {
         return Err(errors.into());
     };
     if !errors.is_empty() {
@@ -360,7 +372,15 @@ pub async fn invite(
         None => principal.require(Permission::UserManage)?,
         Some(id) => principal.require_on_tenant(Permission::UserManage, id)?,
     }
-    let role_row = builtin_role_row(db, role).await?;
+    if !principal
+        .grants
+        .may_grant(&roles::permissions_of(&role_row), tenant_id)
+    {
+        return Err(ServiceError::Policy(format!(
+            "The role {} includes permissions you do not hold there; you can only hand out what you have.",
+            role_row.name
+        )));
+    }
 
     let token = random_url_safe();
     let now = Utc::now();
@@ -395,8 +415,8 @@ pub async fn invite(
     .insert(&txn)
     .await?;
     let place = match &tenant {
-        Some(t) => format!("{} of {} ({})", role.name(), t.display_name, t.slug),
-        None => role.name().to_owned(),
+        Some(t) => format!("{} of {} ({})", role_row.name, t.display_name, t.slug),
+        None => role_row.name.clone(),
     };
     let link = format!(
         "{}/invitations/{token}",
@@ -415,7 +435,7 @@ pub async fn invite(
         .target(id)
         .details(json!({
             "email": email.as_str(),
-            "role": role.key(),
+            "role": role_row.key,
             "tenant": tenant.as_ref().map(|t| t.slug.clone()),
             "expires_at": expires_at,
         }));
@@ -425,17 +445,6 @@ pub async fn invite(
     audit::record(&txn, context, entry).await?;
     txn.commit().await?;
     Ok(id)
-}
-
-async fn builtin_role_row<C: ConnectionTrait>(
-    conn: &C,
-    role: BuiltinRole,
-) -> ServiceResult<role::Model> {
-    role::Entity::find()
-        .filter(role::Column::Key.eq(role.key()))
-        .one(conn)
-        .await?
-        .ok_or_else(|| ServiceError::internal(format!("built-in role {} missing", role.key())))
 }
 
 pub async fn revoke_invitation(

@@ -15,7 +15,7 @@ use crate::backend::services::login_throttle;
 use crate::backend::session::SessionUser;
 use crate::backend::state::AccountSettings;
 use crate::domain::credentials::LoginCredentials;
-use crate::domain::permission::{BuiltinRole, Grants, Permission};
+use crate::domain::permission::Grants;
 
 /// A successful sign-in: who, and the session version to remember.
 #[derive(Debug)]
@@ -258,19 +258,7 @@ async fn principal_limited_to<C: sea_orm::ConnectionTrait>(
         let Some(role) = roles.iter().find(|r| r.id == binding.role_id) else {
             continue;
         };
-        // Built-in roles take their permissions from the code, so an
-        // upgrade that adds a permission reaches existing installations.
-        let permissions: Vec<Permission> = match BuiltinRole::ALL
-            .iter()
-            .find(|b| role.is_builtin && b.key() == role.key)
-        {
-            Some(builtin) => builtin.permissions().to_vec(),
-            None => role
-                .permissions
-                .split_whitespace()
-                .filter_map(Permission::parse)
-                .collect(),
-        };
+        let permissions = super::roles::permissions_of(role);
         grants.bind(&permissions, binding.tenant_id);
     }
     Ok(Principal {

@@ -1,0 +1,78 @@
+//! Roles: the built-in ones and custom named permission sets (Settings → Roles).
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleRow {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    /// "platform" or "tenant": where a binding of it applies.
+    pub scope: String,
+    pub permissions: Vec<String>,
+    pub builtin: bool,
+    /// How many role bindings use it.
+    pub assigned: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionInfo {
+    pub key: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolesView {
+    pub roles: Vec<RoleRow>,
+    pub permissions: Vec<PermissionInfo>,
+    /// Whether the viewer may create and delete custom roles.
+    pub can_edit: bool,
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_roles")]
+pub async fn list_roles() -> Result<RolesView, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::roles;
+    let principal = respond(require_principal().await)?;
+    respond(roles::list(&app_state()?.reads, &principal).await)
+}
+
+/// `permissions` arrives as `permissions[tenant.read]=on` from the checkboxes.
+#[server(prefix = "/api/fn", endpoint = "create_role")]
+pub async fn create_role(
+    name: String,
+    scope: String,
+    #[server(default)] permissions: HashMap<String, String>,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::roles;
+    let principal = respond(require_principal().await)?;
+    let mut chosen: Vec<&str> = permissions.keys().map(String::as_str).collect();
+    chosen.sort_unstable();
+    respond(
+        roles::create(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &name,
+            &scope,
+            &chosen,
+        )
+        .await,
+    )
+    .map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "delete_role")]
+pub async fn delete_role(id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::roles;
+    let principal = respond(require_principal().await)?;
+    respond(roles::delete(&app_state()?.db, &principal, &request_context(), id).await)
+}
