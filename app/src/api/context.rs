@@ -88,3 +88,9 @@ pub fn is_html_form_post() -> bool {
         .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
         .unwrap_or(false)
 }
+
+/// Whether this call came over HTTP to the server function itself (rather
+/// than from a page being rendered on the server).
+pub fn is_server_fn_request() -> bool {
+    use_context::<Parts>().is_some_and(|parts| parts.uri.path().starts_with("/api/fn/"))
+}

@@ -226,7 +226,7 @@ pub async fn create_tenant(form: NewTenantForm) -> Result<(), AppError> {
 /// only errors of fields on those steps are reported.
 #[server(prefix = "/api/fn", endpoint = "check_onboarding", input = server_fn::codec::Json)]
 pub async fn check_onboarding(form: NewTenantForm, through_step: usize) -> Result<(), AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use super::context::{app_state, is_server_fn_request, require_principal, respond};
     use crate::backend::error::ServiceError;
     use crate::backend::services::tenants;
     let principal = respond(require_principal().await)?;
@@ -240,8 +240,11 @@ pub async fn check_onboarding(form: NewTenantForm, through_step: usize) -> Resul
                 .collect();
             if on_these_steps.is_empty() {
                 Ok(())
+            } else if is_server_fn_request() {
+                // Called over HTTP: a 422 like every other invalid input.
+                respond(Err(AppError::Validation(on_these_steps)))
             } else {
-                // Not `respond`: the wizard page renders these, it is no failed request.
+                // Rendering the wizard page: it shows these; the page itself is no failed request.
                 Err(AppError::Validation(on_these_steps))
             }
         }

@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod auth_http;
 mod health;
+mod isolation;
 mod rest_api;
 mod tenants;
 mod users;

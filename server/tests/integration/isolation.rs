@@ -1,0 +1,809 @@
+//! The isolation proof. Every REST route (read from the OpenAPI document)
+//! and every server function (read from the server-function registry) is
+//! classified below by the permission it needs and where. Each is then
+//! called over HTTP by every built-in role — platform admin, operator and
+//! viewer, and admin, operator and viewer of tenant A — against tenant A and
+//! tenant B, and anonymously; the outcome must match the permission matrix
+//! (`Grants::allows`): allowed calls get past authorization, denied ones get
+//! 403, and another tenant's resources 404. A route or server function that
+//! nobody classified fails the test.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, client, spawn_app};
+use app::api::tenants::NewTenantForm;
+use app::backend::audit::RequestContext;
+use app::backend::principal::Actor;
+use app::backend::services::auth::principal_by_email;
+use app::backend::services::{tenant_config, tenants, users};
+use app::domain::permission::{BuiltinRole, Grants, Permission, Scope};
+use app::domain::tenant::Region;
+
+const PASSWORD: &str = "isolation passphrase 1";
+
+/// What a call needs.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    /// Anyone, signed in or not (login, invitation and reset pages).
+    Public,
+    /// Any signed-in user (their own account).
+    SignedIn,
+    /// The permission platform-wide.
+    Platform(Permission),
+    /// The permission on at least one tenant; results are filtered to those.
+    Somewhere(Permission),
+    /// The permission on the tenant the call names.
+    Tenant(Permission),
+}
+
+#[derive(Clone, Copy)]
+enum Body {
+    Empty,
+    Json(&'static str),
+    Form(&'static [(&'static str, &'static str)]),
+}
+
+struct Call {
+    method: &'static str,
+    /// A path template: `{tenant}` is the target tenant's slug, `{crm}` its CRM id.
+    path: &'static str,
+    access: Access,
+    body: Body,
+}
+
+const fn call(method: &'static str, path: &'static str, access: Access, body: Body) -> Call {
+    Call {
+        method,
+        path,
+        access,
+        body,
+    }
+}
+
+use Access::{Platform, Public, SignedIn, Somewhere, Tenant};
+use Permission as P;
+
+/// Every REST route; the path is the OpenAPI path with its parameters filled in.
+const REST: &[(&str, &str, Call)] = &[
+    (
+        "get",
+        "/api/v1/openapi.json",
+        call("GET", "/api/v1/openapi.json", Public, Body::Empty),
+    ),
+    (
+        "get",
+        "/api/v1/tenants",
+        call(
+            "GET",
+            "/api/v1/tenants",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants",
+        call(
+            "POST",
+            "/api/v1/tenants",
+            Platform(P::TenantManage),
+            Body::Json(
+                r#"{"customer":"","slug":"","display_name":"","environment":"","deployment_kind":"","isolation_mode":"","plan_code":"","region":""}"#,
+            ),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    // A stale version: allowed callers get 409 and nothing changes.
+    (
+        "put",
+        "/api/v1/tenants/{id}",
+        call(
+            "PUT",
+            "/api/v1/tenants/{tenant}",
+            Tenant(P::TenantManage),
+            Body::Json(r#"{"version":0,"display_name":"Renamed","plan_code":"starter"}"#),
+        ),
+    ),
+    // A draft cannot be deleted: allowed callers get the policy refusal.
+    (
+        "delete",
+        "/api/v1/tenants/{id}",
+        call(
+            "DELETE",
+            "/api/v1/tenants/{tenant}",
+            Tenant(P::TenantLifecycle),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/by-external-id/{system}/{value}",
+        call(
+            "GET",
+            "/api/v1/tenants/by-external-id/crm/{crm}",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants/{id}/transitions",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/transitions",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"action":"resume"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/audit",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/audit",
+            Tenant(P::AuditRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/config",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/config",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/tenants/{id}/config",
+        call(
+            "PUT",
+            "/api/v1/tenants/{tenant}/config",
+            Tenant(P::TenantManage),
+            Body::Json(r#"{"key":"probe.key","value":"probe"}"#),
+        ),
+    ),
+    (
+        "delete",
+        "/api/v1/tenants/{id}/config/{key}",
+        call(
+            "DELETE",
+            "/api/v1/tenants/{tenant}/config/probe.key",
+            Tenant(P::TenantManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/audit",
+        call("GET", "/api/v1/audit", Somewhere(P::AuditRead), Body::Empty),
+    ),
+];
+
+const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Every server function, by endpoint name.
+const SERVER_FNS: &[(&str, Call)] = &[
+    (
+        "login",
+        call(
+            "POST",
+            "/api/fn/login",
+            Public,
+            Body::Form(&[
+                ("email", "nobody@example.com"),
+                ("password", "not a real password"),
+            ]),
+        ),
+    ),
+    (
+        "current_user",
+        call("POST", "/api/fn/current_user", Public, Body::Empty),
+    ),
+    (
+        "describe_invitation",
+        call(
+            "POST",
+            "/api/fn/describe_invitation",
+            Public,
+            Body::Form(&[("token", "no-such-token")]),
+        ),
+    ),
+    (
+        "accept_invitation",
+        call(
+            "POST",
+            "/api/fn/accept_invitation",
+            Public,
+            Body::Form(&[
+                ("token", "no-such-token"),
+                ("display_name", "X"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ]),
+        ),
+    ),
+    (
+        "request_password_reset",
+        call(
+            "POST",
+            "/api/fn/request_password_reset",
+            Public,
+            Body::Form(&[("email", "nobody@example.com")]),
+        ),
+    ),
+    (
+        "describe_password_reset",
+        call(
+            "POST",
+            "/api/fn/describe_password_reset",
+            Public,
+            Body::Form(&[("token", "no-such-token")]),
+        ),
+    ),
+    (
+        "reset_password",
+        call(
+            "POST",
+            "/api/fn/reset_password",
+            Public,
+            Body::Form(&[
+                ("token", "no-such-token"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ]),
+        ),
+    ),
+    (
+        "change_password",
+        call(
+            "POST",
+            "/api/fn/change_password",
+            SignedIn,
+            Body::Form(&[
+                ("current_password", "certainly not it"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ]),
+        ),
+    ),
+    (
+        "dashboard_summary",
+        call(
+            "POST",
+            "/api/fn/dashboard_summary",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "list_tenants",
+        call(
+            "POST",
+            "/api/fn/list_tenants",
+            Somewhere(P::TenantRead),
+            Body::Json(r#"{"query":{}}"#),
+        ),
+    ),
+    (
+        "tenant_form_options",
+        call(
+            "POST",
+            "/api/fn/tenant_form_options",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "create_tenant",
+        call(
+            "POST",
+            "/api/fn/create_tenant",
+            Platform(P::TenantManage),
+            Body::Form(&[
+                ("form[customer]", ""),
+                ("form[slug]", ""),
+                ("form[display_name]", ""),
+                ("form[environment]", ""),
+                ("form[deployment_kind]", ""),
+                ("form[isolation_mode]", ""),
+                ("form[plan_code]", ""),
+                ("form[region]", ""),
+                ("form[allowed_regions]", ""),
+                ("form[contact_technical]", ""),
+                ("form[contact_billing]", ""),
+                ("form[contact_incident]", ""),
+                ("form[external_crm]", ""),
+                ("form[external_billing]", ""),
+                ("form[labels]", ""),
+            ]),
+        ),
+    ),
+    (
+        "check_onboarding",
+        call(
+            "POST",
+            "/api/fn/check_onboarding",
+            Platform(P::TenantManage),
+            Body::Json(
+                r#"{"form":{"customer":"","slug":"","display_name":"","environment":"","deployment_kind":"","isolation_mode":"","plan_code":"","region":"","allowed_regions":"","contact_technical":"","contact_billing":"","contact_incident":"","external_crm":"","external_billing":"","labels":""},"through_step":1}"#,
+            ),
+        ),
+    ),
+    (
+        "get_tenant",
+        call(
+            "POST",
+            "/api/fn/get_tenant",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "tenant_action",
+        call(
+            "POST",
+            "/api/fn/tenant_action",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}"), ("action", "resume"), ("version", "1")]),
+        ),
+    ),
+    (
+        "set_tenant_config",
+        call(
+            "POST",
+            "/api/fn/set_tenant_config",
+            Tenant(P::TenantManage),
+            Body::Form(&[
+                ("slug", "{tenant}"),
+                ("key", "probe.key"),
+                ("value", "probe"),
+            ]),
+        ),
+    ),
+    (
+        "remove_tenant_config",
+        call(
+            "POST",
+            "/api/fn/remove_tenant_config",
+            Tenant(P::TenantManage),
+            Body::Form(&[("slug", "{tenant}"), ("key", "probe.key")]),
+        ),
+    ),
+    (
+        "update_tenant",
+        call(
+            "POST",
+            "/api/fn/update_tenant",
+            Tenant(P::TenantManage),
+            Body::Form(&[
+                ("slug", "{tenant}"),
+                ("version", "0"),
+                ("edit[display_name]", "Renamed"),
+                ("edit[plan_code]", "starter"),
+                ("edit[labels]", ""),
+                ("edit[contact_technical]", ""),
+                ("edit[contact_billing]", ""),
+                ("edit[contact_incident]", ""),
+            ]),
+        ),
+    ),
+    (
+        // Per-item outcomes: another tenant's slug reads like an unknown one
+        // (see `access`), so the call itself needs the permission somewhere.
+        "preview_bulk",
+        call(
+            "POST",
+            "/api/fn/preview_bulk",
+            Somewhere(P::TenantRead),
+            Body::Json(r#"{"action":"suspend","slugs":["{tenant}"]}"#),
+        ),
+    ),
+    (
+        "run_bulk",
+        call(
+            "POST",
+            "/api/fn/run_bulk",
+            Somewhere(P::TenantLifecycle),
+            Body::Form(&[("action", "resume"), ("slugs", "{tenant}")]),
+        ),
+    ),
+    (
+        "search_audit",
+        call(
+            "POST",
+            "/api/fn/search_audit",
+            Somewhere(P::AuditRead),
+            Body::Json(r#"{"query":{}}"#),
+        ),
+    ),
+    (
+        "list_api_tokens",
+        call(
+            "POST",
+            "/api/fn/list_api_tokens",
+            Somewhere(P::SettingsManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "create_api_token",
+        call(
+            "POST",
+            "/api/fn/create_api_token",
+            Somewhere(P::SettingsManage),
+            Body::Form(&[("name", ""), ("expires_in_days", "")]),
+        ),
+    ),
+    (
+        "revoke_api_token",
+        call(
+            "POST",
+            "/api/fn/revoke_api_token",
+            Somewhere(P::SettingsManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "list_users",
+        call(
+            "POST",
+            "/api/fn/list_users",
+            Somewhere(P::UserManage),
+            Body::Json(r#"{"query":{}}"#),
+        ),
+    ),
+    (
+        "invite_user",
+        call(
+            "POST",
+            "/api/fn/invite_user",
+            Somewhere(P::UserManage),
+            Body::Form(&[("email", ""), ("role", ""), ("tenant", "")]),
+        ),
+    ),
+    (
+        "revoke_invitation",
+        call(
+            "POST",
+            "/api/fn/revoke_invitation",
+            Somewhere(P::UserManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "set_user_active",
+        call(
+            "POST",
+            "/api/fn/set_user_active",
+            Somewhere(P::UserManage),
+            Body::Form(&[("id", NOBODY), ("active", "false")]),
+        ),
+    ),
+    (
+        "list_roles",
+        call(
+            "POST",
+            "/api/fn/list_roles",
+            Somewhere(P::UserManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "create_role",
+        call(
+            "POST",
+            "/api/fn/create_role",
+            Platform(P::UserManage),
+            Body::Form(&[("name", ""), ("scope", "")]),
+        ),
+    ),
+    (
+        "delete_role",
+        call(
+            "POST",
+            "/api/fn/delete_role",
+            Platform(P::UserManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "list_outbox",
+        call(
+            "POST",
+            "/api/fn/list_outbox",
+            Platform(P::SettingsManage),
+            Body::Empty,
+        ),
+    ),
+    // Ends the caller's session, so it is called anonymously only (a no-op then).
+    (
+        "logout",
+        call("POST", "/api/fn/logout", Public, Body::Empty),
+    ),
+];
+
+struct Target {
+    slug: &'static str,
+    id: Uuid,
+    crm: &'static str,
+}
+
+/// What the matrix says about `access` for `grants` on `target`:
+/// `Ok(())` allowed, `Err(status)` the refusal expected.
+fn expected(access: Access, grants: Option<&Grants>, target: &Target) -> Result<(), StatusCode> {
+    let Some(grants) = grants else {
+        return match access {
+            Public => Ok(()),
+            _ => Err(StatusCode::UNAUTHORIZED),
+        };
+    };
+    let verdict = match access {
+        Public | SignedIn => true,
+        Platform(p) => grants.allows(p, Scope::Platform),
+        Somewhere(p) => grants.allows_somewhere(p),
+        Tenant(p) => {
+            let scope = Scope::Tenant(target.id);
+            if grants.allows(p, scope) {
+                true
+            } else if grants.allows(P::TenantRead, scope) {
+                return Err(StatusCode::FORBIDDEN);
+            } else {
+                return Err(StatusCode::NOT_FOUND);
+            }
+        }
+    };
+    if verdict {
+        Ok(())
+    } else {
+        Err(StatusCode::FORBIDDEN)
+    }
+}
+
+fn fill(template: &str, target: &Target) -> String {
+    template
+        .replace("{tenant}", target.slug)
+        .replace("{crm}", target.crm)
+}
+
+async fn send(client: &reqwest::Client, app: &TestApp, call: &Call, target: &Target) -> StatusCode {
+    let url = app.url(&fill(call.path, target));
+    let request = match call.method {
+        "GET" => client.get(url),
+        "POST" => client.post(url),
+        "PUT" => client.put(url),
+        "DELETE" => client.delete(url),
+        other => panic!("method {other}"),
+    };
+    let request = match call.body {
+        Body::Empty => request,
+        Body::Json(json) => request
+            .header("content-type", "application/json")
+            .body(fill(json, target)),
+        Body::Form(fields) => {
+            let filled: Vec<(&str, String)> =
+                fields.iter().map(|(k, v)| (*k, fill(v, target))).collect();
+            request.form(&filled)
+        }
+    };
+    request.send().await.expect("request").status()
+}
+
+fn check(
+    name: &str,
+    who: &str,
+    target: &Target,
+    access: Access,
+    want: Result<(), StatusCode>,
+    got: StatusCode,
+    failures: &mut Vec<String>,
+) {
+    let ok = match want {
+        // Public calls answer for themselves (a wrong password is a 401).
+        Ok(()) if matches!(access, Public) => {
+            !got.is_server_error() && got != StatusCode::FORBIDDEN
+        }
+        Ok(()) => {
+            !got.is_server_error()
+                && got != StatusCode::UNAUTHORIZED
+                && got != StatusCode::FORBIDDEN
+                && !(got == StatusCode::NOT_FOUND && name.contains("{tenant}"))
+        }
+        Err(status) => got == status,
+    };
+    if !ok {
+        failures.push(format!(
+            "{name} as {who} on {}: expected {want:?}, got {got}",
+            target.slug
+        ));
+    }
+}
+
+async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb) {
+    let app = spawn_app(db).await;
+    let admin = principal_by_email(&app.db, ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let context = RequestContext::default();
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    let mut ids = vec![];
+    for (slug, crm) in [("tenant-a", "crm-a"), ("tenant-b", "crm-b")] {
+        let form = NewTenantForm {
+            customer: format!("Customer {slug}"),
+            slug: slug.into(),
+            display_name: format!("Tenant {slug}"),
+            environment: "production".into(),
+            deployment_kind: "standard".into(),
+            isolation_mode: "shared".into(),
+            plan_code: "starter".into(),
+            region: "eu-central-1".into(),
+            allowed_regions: "eu-central-1".into(),
+            external_crm: crm.into(),
+            ..Default::default()
+        };
+        tenants::create(&app.db, &admin, &context, &regions, &form)
+            .await
+            .unwrap();
+        tenant_config::set(&app.db, &admin, &context, slug, "probe.key", "probe", false)
+            .await
+            .unwrap();
+        ids.push(tenants::detail(&app.db, &admin, slug).await.unwrap().row.id);
+    }
+    let targets = [
+        Target {
+            slug: "tenant-a",
+            id: ids[0],
+            crm: "crm-a",
+        },
+        Target {
+            slug: "tenant-b",
+            id: ids[1],
+            crm: "crm-b",
+        },
+    ];
+
+    // Every role signs in with a browser session of its own.
+    let mut callers: Vec<(String, Option<Grants>, reqwest::Client)> =
+        vec![("anonymous".into(), None, client())];
+    for role in BuiltinRole::ALL {
+        let tenant = (role.scope() == app::domain::permission::RoleScope::Tenant).then_some(ids[0]);
+        let email = format!("{}@isolation.test", role.key().replace('_', "-"));
+        let (email, password) = if role == BuiltinRole::PlatformAdmin {
+            (ADMIN_EMAIL.to_owned(), ADMIN_PASSWORD)
+        } else {
+            let mut new_user = users::NewUser::parse(&email, role.name(), PASSWORD, role).unwrap();
+            if let Some(t) = tenant {
+                new_user = new_user.at_tenant(t);
+            }
+            users::create_user(&app.db, &Actor::System("test"), &context, new_user)
+                .await
+                .unwrap();
+            (email, PASSWORD)
+        };
+        let browser = client();
+        let login = browser
+            .post(app.url("/api/fn/login"))
+            .form(&[("email", email.as_str()), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::OK, "{email} signs in");
+        let grants = principal_by_email(&app.db, &email)
+            .await
+            .unwrap()
+            .unwrap()
+            .grants;
+        callers.push((role.key().to_owned(), Some(grants), browser));
+    }
+
+    // Classification is complete: every documented route and registered
+    // server function is in the tables above, and nothing else is.
+    let document = server::rest::ApiDoc::openapi();
+    // The document does not describe itself.
+    let mut documented = BTreeSet::from(["get /api/v1/openapi.json".to_owned()]);
+    for (path, item) in &document.paths.paths {
+        for (method, operation) in [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("put", &item.put),
+            ("delete", &item.delete),
+            ("patch", &item.patch),
+        ] {
+            if operation.is_some() {
+                documented.insert(format!("{method} {path}"));
+            }
+        }
+    }
+    let classified: BTreeSet<String> = REST.iter().map(|(m, p, _)| format!("{m} {p}")).collect();
+    assert_eq!(
+        documented, classified,
+        "every REST route must be classified in REST"
+    );
+    let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/fn/").to_owned())
+        .collect();
+    let classified: BTreeSet<String> = SERVER_FNS
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    assert_eq!(
+        registered, classified,
+        "every server function must be classified in SERVER_FNS"
+    );
+
+    let mut failures = vec![];
+    let all_calls = REST
+        .iter()
+        .map(|(_, _, c)| c)
+        .chain(SERVER_FNS.iter().map(|(_, c)| c));
+    for call in all_calls {
+        let per_tenant = call.path.contains("{tenant}")
+            || matches!(call.body, Body::Form(f) if f.iter().any(|(_, v)| v.contains("{tenant}")))
+            || matches!(call.body, Body::Json(j) if j.contains("{tenant}"))
+            || call.path.contains("{crm}");
+        let ends_session = call.path.ends_with("/logout");
+        for (who, grants, browser) in &callers {
+            if ends_session && grants.is_some() {
+                continue;
+            }
+            for target in if per_tenant {
+                &targets[..]
+            } else {
+                &targets[..1]
+            } {
+                let want = expected(call.access, grants.as_ref(), target);
+                if call.path.contains("config/probe.key")
+                    || call.path.ends_with("remove_tenant_config")
+                {
+                    // Something to remove, whoever removed it before.
+                    tenant_config::set(
+                        &app.db,
+                        &admin,
+                        &context,
+                        target.slug,
+                        "probe.key",
+                        "probe",
+                        false,
+                    )
+                    .await
+                    .unwrap();
+                }
+                let got = send(browser, &app, call, target).await;
+                let name = format!(
+                    "{} {}",
+                    call.method,
+                    if per_tenant {
+                        call.path.to_owned() + " {tenant}"
+                    } else {
+                        call.path.to_owned()
+                    }
+                );
+                check(&name, who, target, call.access, want, got, &mut failures);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} calls broke the matrix:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+crate::on_both_databases!(every_route_and_server_function_obeys_the_permission_matrix);
