@@ -10,6 +10,7 @@ mod m20261123_000003_tenant_config;
 mod m20261124_000004_api_tokens;
 mod m20261124_000005_tenant_search;
 mod m20261125_000006_accounts;
+mod m20261125_000007_row_level_security;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_api_tokens::Migration),
             Box::new(m20261124_000005_tenant_search::Migration),
             Box::new(m20261125_000006_accounts::Migration),
+            Box::new(m20261125_000007_row_level_security::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use uuid::Uuid;
 
 /// Connects with a pool sized for the backend; for SQLite the file (and its
 /// folder) is created when missing.
@@ -112,4 +113,33 @@ mod tests {
             "postgres://u@h/db"
         );
     }
+}
+
+/// Begins a transaction for reads on behalf of someone who may see only
+/// some tenants. On PostgreSQL it runs as the `tenantry_app` role with
+/// `tenantry.tenant_ids` set for this transaction alone, so row-level
+/// security (migration 000007) confines every tenant-scoped table to those
+/// tenants even where a query forgot its filter. Both settings end with the
+/// transaction; nothing carries over to the next user of the pooled
+/// connection. Platform-wide scopes and SQLite get a plain transaction.
+pub async fn scoped_read(
+    db: &DatabaseConnection,
+    scope: &crate::domain::permission::TenantScope,
+) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{DbBackend, Statement, TransactionTrait};
+    let txn = db.begin().await?;
+    if let (DbBackend::Postgres, crate::domain::permission::TenantScope::Only(ids)) =
+        (db.get_database_backend(), scope)
+    {
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        txn.execute_unprepared("SET LOCAL ROLE tenantry_app")
+            .await?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('tenantry.tenant_ids', $1, true)",
+            [ids.join(",").into()],
+        ))
+        .await?;
+    }
+    Ok(txn)
 }

@@ -11,5 +11,6 @@ mod auth_http;
 mod health;
 mod isolation;
 mod rest_api;
+mod row_security;
 mod tenants;
 mod users;

@@ -437,6 +437,9 @@ pub async fn list(
 ) -> ServiceResult<TenantPage> {
     principal.require_somewhere(Permission::TenantRead)?;
     let visible = principal.tenant_scope(Permission::TenantRead);
+    // Row-level security on PostgreSQL backs the explicit filters below.
+    let txn = crate::backend::db::scoped_read(db, &visible).await?;
+    let db = &txn;
     let per_page = query
         .per_page
         .filter(|p| (1..=MAX_PER_PAGE).contains(p))
@@ -465,6 +468,7 @@ pub async fn list(
         .await?;
     let rows = rows_with_customers(db, models).await?;
     let any_tenants = total > 0 || in_scope(tenant::Entity::find(), &visible).count(db).await? > 0;
+    txn.commit().await?;
     Ok(TenantPage {
         rows,
         total,

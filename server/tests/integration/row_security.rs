@@ -1,0 +1,196 @@
+//! Defence in depth on PostgreSQL (migration 000007): inside a scoped read,
+//! a query that forgot its tenant filter still sees only the scoped
+//! tenants' rows, and the scope never outlives its transaction on a pooled
+//! connection. PostgreSQL only: SQLite has no row-level security.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::helpers::{ADMIN_EMAIL, TestDb};
+use app::api::tenants::NewTenantForm;
+use app::backend::audit::RequestContext;
+use app::backend::db::scoped_read;
+use app::backend::services::auth::principal_by_email;
+use app::backend::services::{tenant_config, tenants, users};
+use app::domain::permission::TenantScope;
+use app::domain::tenant::Region;
+
+fn sql(text: &str) -> Statement {
+    Statement::from_string(DbBackend::Postgres, text)
+}
+
+async fn strings<C: ConnectionTrait>(conn: &C, query: &str) -> Vec<String> {
+    conn.query_all_raw(sql(query))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// Tenants a and b, each with a config entry and audit records.
+async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
+    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some("row security passphrase"))
+        .await
+        .unwrap();
+    let admin = principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap();
+    let context = RequestContext::default();
+    let mut ids = vec![];
+    for slug in ["tenant-a", "tenant-b"] {
+        let form = NewTenantForm {
+            customer: format!("Customer {slug}"),
+            slug: slug.into(),
+            display_name: format!("Tenant {slug}"),
+            environment: "production".into(),
+            deployment_kind: "standard".into(),
+            isolation_mode: "shared".into(),
+            plan_code: "starter".into(),
+            region: "eu-central-1".into(),
+            allowed_regions: "eu-central-1".into(),
+            ..Default::default()
+        };
+        tenants::create(
+            db,
+            &admin,
+            &context,
+            &[Region::parse("eu-central-1").unwrap()],
+            &form,
+        )
+        .await
+        .unwrap();
+        tenant_config::set(
+            db,
+            &admin,
+            &context,
+            slug,
+            "smtp.host",
+            "mail.example",
+            false,
+        )
+        .await
+        .unwrap();
+        ids.push(tenants::detail(db, &admin, slug).await.unwrap().row.id);
+    }
+    (ids[0], ids[1])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_without_its_tenant_filter_sees_only_the_scoped_tenant() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let db = &test_db.db;
+    let (a, b) = two_tenants(db).await;
+
+    let txn = scoped_read(db, &TenantScope::Only(vec![a])).await.unwrap();
+    assert_eq!(
+        strings(&txn, "SELECT slug FROM tenants ORDER BY slug").await,
+        ["tenant-a"]
+    );
+    assert_eq!(
+        strings(&txn, "SELECT DISTINCT tenant_id::text FROM tenant_settings").await,
+        [a.to_string()]
+    );
+    assert_eq!(
+        strings(&txn, "SELECT DISTINCT tenant_id::text FROM field_changes").await,
+        [a.to_string()]
+    );
+    let audit = strings(
+        &txn,
+        "SELECT coalesce(tenant_id::text, 'platform') FROM audit_events",
+    )
+    .await;
+    assert!(
+        !audit.is_empty() && audit.iter().all(|t| *t == a.to_string()),
+        "{audit:?}"
+    );
+    // Writes are confined too: an unfiltered update touches the one tenant.
+    let updated = txn
+        .execute_raw(sql("UPDATE tenants SET display_name = 'Renamed'"))
+        .await
+        .unwrap();
+    assert_eq!(updated.rows_affected(), 1);
+    let moved = txn
+        .execute_raw(sql(&format!(
+            "UPDATE tenant_settings SET tenant_id = '{b}'"
+        )))
+        .await;
+    assert!(moved.is_err(), "a row cannot be moved into another tenant");
+    txn.rollback().await.unwrap();
+
+    // No scope set for the application role: no rows at all (fail closed).
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE tenantry_app")
+        .await
+        .unwrap();
+    assert!(strings(&txn, "SELECT slug FROM tenants").await.is_empty());
+    txn.rollback().await.unwrap();
+
+    // Platform-wide reads see everything.
+    let txn = scoped_read(db, &TenantScope::All).await.unwrap();
+    assert_eq!(
+        strings(&txn, "SELECT slug FROM tenants ORDER BY slug").await,
+        ["tenant-a", "tenant-b"]
+    );
+    txn.commit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let (a, _) = two_tenants(&test_db.db).await;
+    // One connection, so every transaction below reuses it.
+    let mut options = ConnectOptions::new(test_db.url.clone());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let pool = Database::connect(options).await.unwrap();
+    let session_user = strings(&pool, "SELECT current_user::text").await;
+
+    let txn = scoped_read(&pool, &TenantScope::Only(vec![a]))
+        .await
+        .unwrap();
+    assert_eq!(
+        strings(&txn, "SELECT current_user::text").await,
+        ["tenantry_app"]
+    );
+    txn.commit().await.unwrap();
+    let clean = "SELECT current_user::text || '|' || coalesce(current_setting('tenantry.tenant_ids', true), '')";
+    assert_eq!(
+        strings(&pool, clean).await,
+        [format!("{}|", session_user[0])]
+    );
+    assert_eq!(
+        strings(&pool, "SELECT count(*)::text FROM tenants").await,
+        ["2"]
+    );
+
+    // Nor after a scoped transaction that failed and was dropped.
+    {
+        let txn = scoped_read(&pool, &TenantScope::Only(vec![a]))
+            .await
+            .unwrap();
+        assert!(
+            txn.execute_unprepared("SELECT no_such_column FROM tenants")
+                .await
+                .is_err()
+        );
+    }
+    assert_eq!(
+        strings(&pool, clean).await,
+        [format!("{}|", session_user[0])]
+    );
+    assert_eq!(
+        strings(&pool, "SELECT count(*)::text FROM tenants").await,
+        ["2"]
+    );
+}
