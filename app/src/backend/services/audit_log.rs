@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::api::audit::{AuditEntryRow, AuditPage, AuditQuery};
+use crate::backend::db::scoped_read;
 use crate::backend::entities::{audit_event, tenant};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Principal;
@@ -40,8 +42,8 @@ fn cursor_for(row: &audit_event::Model) -> String {
 
 /// The filter for `query` among the events `visible` lets the principal see
 /// (a tenant-scoped principal sees only events of its tenants).
-async fn condition(
-    db: &DatabaseConnection,
+async fn condition<C: ConnectionTrait>(
+    db: &C,
     query: &AuditQuery,
     visible: &TenantScope,
 ) -> ServiceResult<Option<Condition>> {
@@ -98,8 +100,8 @@ async fn condition(
     Ok(Some(condition))
 }
 
-async fn rows(
-    db: &DatabaseConnection,
+async fn rows<C: ConnectionTrait>(
+    db: &C,
     events: Vec<audit_event::Model>,
 ) -> ServiceResult<Vec<AuditEntryRow>> {
     let tenant_ids: Vec<Uuid> = events.iter().filter_map(|e| e.tenant_id).collect();
@@ -141,6 +143,9 @@ pub async fn search(
 ) -> ServiceResult<AuditPage> {
     principal.require_somewhere(Permission::AuditRead)?;
     let visible = principal.tenant_scope(Permission::AuditRead);
+    // Row-level security on PostgreSQL backs the explicit tenant filter.
+    let txn = scoped_read(db, &visible).await?;
+    let db = &txn;
     let Some(mut filter) = condition(db, query, &visible).await? else {
         return Ok(AuditPage {
             rows: vec![],
@@ -171,10 +176,9 @@ pub async fn search(
     } else {
         None
     };
-    Ok(AuditPage {
-        rows: rows(db, events).await?,
-        older,
-    })
+    let rows = rows(db, events).await?;
+    txn.commit().await?;
+    Ok(AuditPage { rows, older })
 }
 
 /// Every matching event (up to `EXPORT_LIMIT`), newest first, as CSV.
@@ -185,6 +189,8 @@ pub async fn export_csv(
 ) -> ServiceResult<String> {
     principal.require_somewhere(Permission::AuditRead)?;
     let visible = principal.tenant_scope(Permission::AuditRead);
+    let txn = scoped_read(db, &visible).await?;
+    let db = &txn;
     let events = match condition(db, query, &visible).await? {
         Some(filter) => {
             audit_event::Entity::find()
@@ -211,7 +217,9 @@ pub async fn export_csv(
             "details",
         ])
         .map_err(ServiceError::internal)?;
-    for (row, details) in rows(db, events).await?.into_iter().zip(details) {
+    let rows = rows(db, events).await?;
+    txn.commit().await?;
+    for (row, details) in rows.into_iter().zip(details) {
         writer
             .write_record([
                 row.occurred_at.to_rfc3339(),
