@@ -7,6 +7,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod roles;
 pub mod tenants;
+pub mod two_factor;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -45,3 +45,22 @@ for (const javaScriptEnabled of [true, false]) {
     }
   });
 }
+
+test('two-factor set-up shows a QR code and key, and refuses a wrong code', async () => {
+  const { context, page } = await launch();
+  try {
+    await signIn(page);
+    await page.goto(`${BASE_URL}/settings/account`);
+    await page.waitForLoadState('networkidle');
+    await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+    await page.locator('.qr svg').waitFor();
+    const key = (await page.getByTestId('totp-secret').textContent()).trim();
+    assert.match(key, /^[A-Z2-7]{32}$/);
+    await page.getByLabel('Code from the app').fill('000000');
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('That code does not match', { exact: false }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}settings-two-factor.png`, fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

@@ -11,6 +11,7 @@ mod m20261124_000004_api_tokens;
 mod m20261124_000005_tenant_search;
 mod m20261125_000006_accounts;
 mod m20261125_000007_row_level_security;
+mod m20261125_000008_two_factor;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_tenant_search::Migration),
             Box::new(m20261125_000006_accounts::Migration),
             Box::new(m20261125_000007_row_level_security::Migration),
+            Box::new(m20261125_000008_two_factor::Migration),
         ]
     }
 }

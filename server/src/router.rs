@@ -92,6 +92,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/forgot-password"
+        || path == "/login/verify"
         || path.starts_with("/invitations/")
         || path.starts_with("/reset-password/")
         || path == "/healthz"

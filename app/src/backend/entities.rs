@@ -9,6 +9,7 @@ pub mod login_throttle;
 pub mod outbound_email;
 pub mod password_reset;
 pub mod plan;
+pub mod recovery_code;
 pub mod role;
 pub mod role_binding;
 pub mod session;

@@ -13,4 +13,5 @@ pub mod roles;
 pub mod seed;
 pub mod tenant_config;
 pub mod tenants;
+pub mod two_factor;
 pub mod users;

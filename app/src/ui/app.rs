@@ -7,6 +7,7 @@ use super::audit::audit_page::AuditPage;
 use super::auth::invitation_page::InvitationPage;
 use super::auth::login_page::LoginPage;
 use super::auth::password_reset_pages::{ForgotPasswordPage, ResetPasswordPage};
+use super::auth::verify_page::VerifyLoginPage;
 use super::dashboard::dashboard_page::DashboardPage;
 use super::layout::{AppShell, NotFound};
 use super::not_built_yet::NotBuiltYet;
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/login") view=LoginPage ssr=ssr.clone()/>
                 <Route path=path!("/invitations/:token") view=InvitationPage ssr=ssr.clone()/>
+                <Route path=path!("/login/verify") view=VerifyLoginPage ssr=ssr.clone()/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=ssr.clone()/>
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=ssr.clone()/>
                 <ParentRoute path=path!("") view=AppShell ssr=ssr.clone()>

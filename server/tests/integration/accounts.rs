@@ -969,3 +969,174 @@ mod custom_roles {
         a_tenant_admin_cannot_hand_out_permissions_they_do_not_hold,
     );
 }
+
+mod second_factor {
+    use super::*;
+    use app::api::two_factor::{ConfirmTwoFactor, DisableTwoFactor, StartTwoFactor, VerifyLogin};
+    use totp_rs::{Algorithm, Secret, TOTP};
+
+    fn code_at_step_offset(secret: &str, offset: i64) -> String {
+        let totp = TOTP::new(
+            Algorithm::SHA1,
+            6,
+            1,
+            30,
+            Secret::Encoded(secret.into()).to_bytes().unwrap(),
+            Some("Tenantry".into()),
+            ADMIN_EMAIL.into(),
+        )
+        .unwrap();
+        let now = chrono::Utc::now().timestamp();
+        totp.generate(((now / 30 + offset) * 30) as u64)
+    }
+
+    /// A new browser gives the password; returns it, not yet signed in.
+    async fn password_step(app: &TestApp) -> reqwest::Client {
+        let browser = client();
+        let login = call(
+            &browser,
+            app,
+            <app::api::auth::Login as ServerFn>::PATH,
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+        assert!(
+            login.status().is_success() || login.status().is_redirection(),
+            "{}",
+            login.status()
+        );
+        assert_eq!(
+            browser
+                .get(app.url("/api/v1/tenants"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::UNAUTHORIZED,
+            "the password alone does not sign in"
+        );
+        browser
+    }
+
+    async fn verify(browser: &reqwest::Client, app: &TestApp, code: &str) -> StatusCode {
+        call(
+            browser,
+            app,
+            <VerifyLogin as ServerFn>::PATH,
+            &[("code", code)],
+        )
+        .await
+        .status()
+    }
+
+    async fn with_a_second_factor_signing_in_takes_a_code_that_works_once(db: TestDb) {
+        let app = spawn_app(db).await;
+        assert_eq!(
+            app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let started: serde_json::Value =
+            call(&app.client, &app, <StartTwoFactor as ServerFn>::PATH, &[])
+                .await
+                .json()
+                .await
+                .unwrap();
+        let secret = started["secret"].as_str().unwrap().to_owned();
+        assert!(
+            started["otpauth_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("otpauth://totp/")
+        );
+        assert!(started["qr_svg"].as_str().unwrap().contains("<svg"));
+
+        let wrong = call(
+            &app.client,
+            &app,
+            <ConfirmTwoFactor as ServerFn>::PATH,
+            &[("code", "12345")],
+        )
+        .await;
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let confirmed = call(
+            &app.client,
+            &app,
+            <ConfirmTwoFactor as ServerFn>::PATH,
+            &[("code", &code_at_step_offset(&secret, 0))],
+        )
+        .await;
+        assert_eq!(confirmed.status(), StatusCode::OK);
+        let recovery: Vec<String> = confirmed.json().await.unwrap();
+        assert_eq!(recovery.len(), 10);
+
+        // Password, then a code: the one just used to confirm is spent.
+        let browser = password_step(&app).await;
+        assert_eq!(
+            verify(&browser, &app, &code_at_step_offset(&secret, 0)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no replay"
+        );
+        let next_code = code_at_step_offset(&secret, 1);
+        assert!(verify(&browser, &app, &next_code).await.is_success());
+        assert_eq!(
+            browser
+                .get(app.url("/api/v1/tenants"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        let another = password_step(&app).await;
+        assert_eq!(
+            verify(&another, &app, &next_code).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "each code once"
+        );
+
+        // A recovery code works once, however it is typed.
+        assert!(
+            verify(&another, &app, &recovery[0].to_uppercase())
+                .await
+                .is_success()
+        );
+        let third = password_step(&app).await;
+        assert_eq!(
+            verify(&third, &app, &recovery[0]).await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // Without a pending password step there is nothing to verify.
+        assert_eq!(
+            verify(&client(), &app, &recovery[1]).await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+
+        let off = call(
+            &app.client,
+            &app,
+            <DisableTwoFactor as ServerFn>::PATH,
+            &[("password", ADMIN_PASSWORD), ("code", &recovery[1])],
+        )
+        .await;
+        assert_eq!(off.status(), StatusCode::OK);
+        let plain = client();
+        call(
+            &plain,
+            &app,
+            <app::api::auth::Login as ServerFn>::PATH,
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+        assert_eq!(
+            plain
+                .get(app.url("/api/v1/tenants"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+
+    crate::on_both_databases!(with_a_second_factor_signing_in_takes_a_code_that_works_once);
+}

@@ -531,6 +531,41 @@ const SERVER_FNS: &[(&str, Call)] = &[
             Body::Empty,
         ),
     ),
+    (
+        "verify_login",
+        call(
+            "POST",
+            "/api/fn/verify_login",
+            Public,
+            Body::Form(&[("code", "123456")]),
+        ),
+    ),
+    (
+        "two_factor_status",
+        call("POST", "/api/fn/two_factor_status", SignedIn, Body::Empty),
+    ),
+    (
+        "start_two_factor",
+        call("POST", "/api/fn/start_two_factor", SignedIn, Body::Empty),
+    ),
+    (
+        "confirm_two_factor",
+        call(
+            "POST",
+            "/api/fn/confirm_two_factor",
+            SignedIn,
+            Body::Form(&[("code", "12345")]),
+        ),
+    ),
+    (
+        "disable_two_factor",
+        call(
+            "POST",
+            "/api/fn/disable_two_factor",
+            SignedIn,
+            Body::Form(&[("password", "certainly not it"), ("code", "12345")]),
+        ),
+    ),
     // Ends the caller's session, so it is called anonymously only (a no-op then).
     (
         "logout",

@@ -16,6 +16,11 @@ pub struct Model {
     /// Moves on password change, reset and disable; sessions signed in under
     /// an older version are no longer valid.
     pub session_version: i32,
+    /// Base32 TOTP secret once a second factor is set up.
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<DateTimeUtc>,
+    /// The last 30-second step whose code was accepted (a code works once).
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -616,6 +616,9 @@ pub async fn accept_invitation(
             updated_at: Set(now),
             last_login_at: Set(Some(now)),
             session_version: Set(0),
+            totp_secret: Set(None),
+            totp_enabled_at: Set(None),
+            totp_last_step: Set(None),
         }
         .insert(&txn)
         .await
@@ -678,6 +681,7 @@ pub async fn accept_invitation(
     Ok(SignedIn {
         principal,
         session_version,
+        second_factor_pending: false,
     })
 }
 

@@ -22,6 +22,9 @@ use crate::domain::permission::Grants;
 pub struct SignedIn {
     pub principal: Principal,
     pub session_version: i32,
+    /// The password was right, but the account has a second factor: the
+    /// session is not signed in until a code is given.
+    pub second_factor_pending: bool,
 }
 
 /// Checks credentials and returns the principal. Every outcome is audited;
@@ -57,7 +60,10 @@ pub async fn authenticate(
         Err(ServiceError::InvalidCredentials) => {
             login_throttle::record_failure(db, &throttle_keys, Utc::now()).await?;
         }
-        Ok(_) => login_throttle::clear_account(db, &throttle_keys).await?,
+        Ok(signed_in) if !signed_in.second_factor_pending => {
+            login_throttle::clear_account(db, &throttle_keys).await?
+        }
+        Ok(_) => {}
         Err(_) => {}
     }
     result
@@ -92,6 +98,28 @@ async fn check_credentials(
         }
     };
 
+    if user.totp_secret.is_some() {
+        let session_version = user.session_version;
+        let user_id = user.id;
+        let principal = principal_for(db, user).await?;
+        audit::record(
+            db,
+            context,
+            AuditEntry::new(
+                Actor::from(&principal),
+                "auth.second_factor_challenge",
+                "user",
+            )
+            .target(user_id)
+            .details(json!({ "client_address": context.client_address })),
+        )
+        .await?;
+        return Ok(SignedIn {
+            principal,
+            session_version,
+            second_factor_pending: true,
+        });
+    }
     let txn = db.begin().await?;
     let user_id = user.id;
     let mut active = user.into_active_model();
@@ -111,6 +139,7 @@ async fn check_credentials(
     Ok(SignedIn {
         principal,
         session_version,
+        second_factor_pending: false,
     })
 }
 

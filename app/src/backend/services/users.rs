@@ -147,6 +147,9 @@ pub async fn create_user(
         updated_at: Set(now),
         last_login_at: Set(None),
         session_version: Set(0),
+        totp_secret: Set(None),
+        totp_enabled_at: Set(None),
+        totp_last_step: Set(None),
     }
     .insert(&txn)
     .await

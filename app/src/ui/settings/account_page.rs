@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::two_factor::{
+    ConfirmTwoFactor, DisableTwoFactor, StartTwoFactor, two_factor_status,
+};
 use crate::api::users::ChangePassword;
 use crate::ui::components::form::{TextField, action_error};
 use crate::ui::components::page::{Alert, PageHeader};
@@ -36,6 +39,87 @@ pub fn AccountPage() -> impl IntoView {
                 <TextField name="password_confirm" label="Repeat the new password" input_type="password" autocomplete="new-password" required=true error=field_error("password_confirm")/>
                 <button type="submit" class="btn btn-primary">"Change password"</button>
             </ActionForm>
+        </section>
+        <TwoFactorSection/>
+    }
+}
+
+#[component]
+fn TwoFactorSection() -> impl IntoView {
+    let start = ServerAction::<StartTwoFactor>::new();
+    let confirm = ServerAction::<ConfirmTwoFactor>::new();
+    let disable = ServerAction::<DisableTwoFactor>::new();
+    let status = Resource::new(
+        move || {
+            (
+                start.version().get(),
+                confirm.version().get(),
+                disable.version().get(),
+            )
+        },
+        |_| two_factor_status(),
+    );
+    let confirm_error = action_error(confirm);
+    let disable_error = action_error(disable);
+    let field = move |error: Memo<Option<crate::error::AppError>>, name: &'static str| {
+        Signal::derive(move || {
+            error
+                .get()
+                .and_then(|e| e.field_errors().for_field(name).map(str::to_owned))
+        })
+    };
+    view! {
+        <section class="card" data-testid="two-factor">
+            <h2>"Two-factor authentication"</h2>
+            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let Ok(mut view_data) = status.await else {
+                        return view! { <Alert tone="danger">"Could not load the two-factor settings."</Alert> }.into_any();
+                    };
+                    // Hydrated, fresh results arrive as action values.
+                    if view_data.new_recovery_codes.is_none() {
+                        view_data.new_recovery_codes = confirm.value().get_untracked().and_then(|r| r.ok());
+                    }
+                    let codes = view_data.new_recovery_codes.clone().map(|codes| view! {
+                        <div class="alert alert-success" role="status" data-testid="recovery-codes">
+                            <p><strong>"Two-factor authentication is on. Save these recovery codes now — each works once, and they will not be shown again."</strong></p>
+                            <ul class="recovery-codes">{codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ul>
+                        </div>
+                    });
+                    match (view_data.enabled_at, view_data.enrollment) {
+                        (Some(since), _) => view! {
+                            {codes}
+                            <p><span class="badge tone-success"><span class="badge-glyph" aria-hidden="true">"✓"</span>"On"</span>
+                                {format!(" since {} · {} recovery codes left", since.format("%Y-%m-%d"), view_data.recovery_codes_left)}</p>
+                            {move || disable_error.get().filter(|e| e.field_errors().is_empty()).map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
+                            <ActionForm action=disable attr:class="form" attr:novalidate=true>
+                                <TextField name="password" label="Your password" input_type="password" autocomplete="current-password" required=true error=field(disable_error, "password")/>
+                                <TextField name="code" label="A current code or a recovery code" autocomplete="one-time-code" required=true error=field(disable_error, "code")/>
+                                <button type="submit" class="btn btn-danger">"Turn off two-factor authentication"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        (None, Some(enrollment)) => view! {
+                            <ol class="steps-list">
+                                <li>"Scan this code with an authenticator app (or type the key)."</li>
+                                <li>"Enter the 6-digit code the app shows."</li>
+                            </ol>
+                            <div class="qr" inner_html=enrollment.qr_svg></div>
+                            <p>"Key: " <code data-testid="totp-secret">{enrollment.secret}</code></p>
+                            {move || confirm_error.get().filter(|e| e.field_errors().is_empty()).map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
+                            <ActionForm action=confirm attr:class="form" attr:novalidate=true>
+                                <TextField name="code" label="Code from the app" autocomplete="one-time-code" required=true error=field(confirm_error, "code")/>
+                                <button type="submit" class="btn btn-primary">"Turn on"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        (None, None) => view! {
+                            <p class="muted">"Off. With it on, signing in also asks for a code from an authenticator app on your phone."</p>
+                            <ActionForm action=start attr:class="inline-form">
+                                <button type="submit" class="btn btn-secondary">"Set up two-factor authentication"</button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }
