@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod notifications;
 pub mod roles;
 pub mod tenants;
 pub mod two_factor;

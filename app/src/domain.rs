@@ -5,6 +5,7 @@ pub mod config;
 pub mod credentials;
 pub mod email;
 pub mod lifecycle;
+pub mod notification;
 pub mod permission;
 pub mod tenant;
 pub mod throttle;

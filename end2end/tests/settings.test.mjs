@@ -64,3 +64,27 @@ test('two-factor set-up shows a QR code and key, and refuses a wrong code', asyn
     await context.close();
   }
 });
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'hydrated' : 'no-js';
+  test(`notification preferences are saved (${mode})`, async () => {
+    const { context, page } = await launch({ javaScriptEnabled });
+    try {
+      await signIn(page);
+      await page.goto(`${BASE_URL}/settings/notifications`);
+      if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+      const box = page.getByLabel('Email: Changes finished (succeeded or failed)');
+      const wasChecked = await box.isChecked();
+      await box.setChecked(!wasChecked);
+      await page.getByRole('button', { name: 'Save preferences' }).click();
+      if (javaScriptEnabled) await page.getByTestId('preferences-saved').waitFor();
+      else await page.waitForLoadState('load');
+      await page.goto(`${BASE_URL}/settings/notifications`);
+      assert.equal(await page.getByLabel('Email: Changes finished (succeeded or failed)').isChecked(), !wasChecked);
+      assert.ok(await page.getByLabel('In the app: Security alerts about my account').isDisabled());
+      await page.screenshot({ path: `${SCREENSHOTS}settings-notifications-${mode}.png`, fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+}

@@ -12,6 +12,7 @@ mod m20261124_000005_tenant_search;
 mod m20261125_000006_accounts;
 mod m20261125_000007_row_level_security;
 mod m20261125_000008_two_factor;
+mod m20261125_000009_notification_preferences;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_accounts::Migration),
             Box::new(m20261125_000007_row_level_security::Migration),
             Box::new(m20261125_000008_two_factor::Migration),
+            Box::new(m20261125_000009_notification_preferences::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod customer;
 pub mod field_change;
 pub mod invitation;
 pub mod login_throttle;
+pub mod notification_preference;
 pub mod outbound_email;
 pub mod password_reset;
 pub mod plan;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod email_outbox;
 pub mod login_throttle;
+pub mod notification_prefs;
 pub mod roles;
 pub mod seed;
 pub mod tenant_config;

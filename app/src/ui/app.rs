@@ -13,6 +13,7 @@ use super::layout::{AppShell, NotFound};
 use super::not_built_yet::NotBuiltYet;
 use super::settings::account_page::AccountPage;
 use super::settings::api_tokens_page::ApiTokensPage;
+use super::settings::notifications_page::NotificationsPage;
 use super::settings::outbox_page::OutboxPage;
 use super::settings::roles_page::RolesPage;
 use super::tenants::bulk_page::BulkPage;
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view=AccountPage ssr=ssr.clone()/>
                     <Route path=path!("settings/account") view=AccountPage ssr=ssr.clone()/>
                     <Route path=path!("settings/roles") view=RolesPage ssr=ssr.clone()/>
+                    <Route path=path!("settings/notifications") view=NotificationsPage ssr=ssr.clone()/>
                     <Route path=path!("settings/api-tokens") view=ApiTokensPage ssr=ssr.clone()/>
                 </ParentRoute>
             </Routes>

@@ -1,5 +1,6 @@
 pub mod account_page;
 pub mod api_tokens_page;
+pub mod notifications_page;
 pub mod outbox_page;
 pub mod roles_page;
 
@@ -14,6 +15,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Settings sections">
             {tab("/settings/account", "Account")}
+            {tab("/settings/notifications", "Notifications")}
             {tab("/settings/roles", "Roles")}
             {tab("/settings/api-tokens", "API tokens")}
         </nav>

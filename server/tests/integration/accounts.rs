@@ -1140,3 +1140,69 @@ mod second_factor {
 
     crate::on_both_databases!(with_a_second_factor_signing_in_takes_a_code_that_works_once);
 }
+
+mod notifications {
+    use super::*;
+    use app::api::notifications::SaveNotificationPreferences;
+    use app::backend::services::notification_prefs::preferences_of;
+    use app::domain::notification::{Channel, NotificationKind};
+
+    async fn notification_preferences_are_saved_from_the_checkboxes_and_audited(db: TestDb) {
+        let app = spawn_app(db).await;
+        assert_eq!(
+            app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        let admin = principal_by_email(&app.db, ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        let before = preferences_of(&app.db, admin.user_id).await.unwrap();
+        assert!(
+            before.wants(NotificationKind::EolNotice, Channel::Email),
+            "default"
+        );
+
+        let saved = call(
+            &app.client,
+            &app,
+            <SaveNotificationPreferences as ServerFn>::PATH,
+            &[
+                ("email[change_finished]", "on"),
+                ("in_app[eol_notice]", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            saved.status(),
+            StatusCode::OK,
+            "{}",
+            saved.text().await.unwrap()
+        );
+        let after = preferences_of(&app.db, admin.user_id).await.unwrap();
+        assert!(!after.wants(NotificationKind::EolNotice, Channel::Email));
+        assert!(after.wants(NotificationKind::EolNotice, Channel::InApp));
+        assert!(after.wants(NotificationKind::ChangeFinished, Channel::Email));
+        assert!(
+            after.wants(NotificationKind::SecurityAlert, Channel::InApp),
+            "cannot be turned off"
+        );
+
+        let bogus = call(
+            &app.client,
+            &app,
+            <SaveNotificationPreferences as ServerFn>::PATH,
+            &[("email[weather]", "on")],
+        )
+        .await;
+        assert_eq!(bogus.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let audited = audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq("user.notification_preferences"))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(audited.len(), 1);
+    }
+
+    crate::on_both_databases!(notification_preferences_are_saved_from_the_checkboxes_and_audited);
+}

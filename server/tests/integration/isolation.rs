@@ -566,6 +566,24 @@ const SERVER_FNS: &[(&str, Call)] = &[
             Body::Form(&[("password", "certainly not it"), ("code", "12345")]),
         ),
     ),
+    (
+        "notification_preferences",
+        call(
+            "POST",
+            "/api/fn/notification_preferences",
+            SignedIn,
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_notification_preferences",
+        call(
+            "POST",
+            "/api/fn/save_notification_preferences",
+            SignedIn,
+            Body::Form(&[("email[eol_notice]", "on")]),
+        ),
+    ),
     // Ends the caller's session, so it is called anonymously only (a no-op then).
     (
         "logout",

@@ -25,7 +25,7 @@ pub fn AccountPage() -> impl IntoView {
     };
     let changed = move || query.read().get("changed").is_some();
     view! {
-        <PageHeader title="Settings" description="Your account, and API tokens for the REST API and the tenantry CLI."/>
+        <PageHeader title="Settings" description="Your account, notifications, roles, and API tokens for the REST API and the tenantry CLI."/>
         <SettingsTabs current="/settings/account"/>
         <section class="card">
             <h2>"Change your password"</h2>

@@ -28,7 +28,7 @@ pub fn ApiTokensPage() -> impl IntoView {
         })
     };
     view! {
-        <PageHeader title="Settings" description="Your account, and API tokens for the REST API and the tenantry CLI."/>
+        <PageHeader title="Settings" description="Your account, notifications, roles, and API tokens for the REST API and the tenantry CLI."/>
         <SettingsTabs current="/settings/api-tokens"/>
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {

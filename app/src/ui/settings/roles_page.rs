@@ -19,7 +19,7 @@ pub fn RolesPage() -> impl IntoView {
     );
     let delete_error = action_error(delete);
     view! {
-        <PageHeader title="Settings" description="Your account, roles, and API tokens for the REST API and the tenantry CLI."/>
+        <PageHeader title="Settings" description="Your account, notifications, roles, and API tokens for the REST API and the tenantry CLI."/>
         <SettingsTabs current="/settings/roles"/>
         {move || delete_error.get().map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading roles…"</p> }>

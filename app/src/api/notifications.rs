@@ -1,0 +1,51 @@
+//! Notification preferences (Settings → Notifications): per kind, by email
+//! and in the app.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreferenceRow {
+    pub kind: String,
+    pub label: String,
+    pub email: bool,
+    pub in_app: bool,
+    /// In-app delivery cannot be turned off for this kind.
+    pub in_app_locked: bool,
+}
+
+#[server(prefix = "/api/fn", endpoint = "notification_preferences")]
+pub async fn notification_preferences() -> Result<Vec<PreferenceRow>, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::notification_prefs;
+    let principal = respond(require_principal().await)?;
+    respond(notification_prefs::rows(&app_state()?.reads, &principal).await)
+}
+
+/// The checkboxes arrive as `email[<kind>]=on` and `in_app[<kind>]=on`;
+/// an unchecked box is simply absent.
+#[server(prefix = "/api/fn", endpoint = "save_notification_preferences")]
+pub async fn save_notification_preferences(
+    #[server(default)] email: HashMap<String, String>,
+    #[server(default)] in_app: HashMap<String, String>,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::notification_prefs;
+    let principal = respond(require_principal().await)?;
+    let email: Vec<&str> = email.keys().map(String::as_str).collect();
+    let in_app: Vec<&str> = in_app.keys().map(String::as_str).collect();
+    respond(
+        notification_prefs::save(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &email,
+            &in_app,
+        )
+        .await,
+    )
+}
