@@ -8,6 +8,9 @@ use crate::error::AppError;
 pub struct SignedInUser {
     pub display_name: String,
     pub email: String,
+    /// What the shell offers (the server checks every action regardless).
+    pub can_onboard: bool,
+    pub can_manage_users: bool,
 }
 
 /// Signs in and redirects to `next` (a local path) or the dashboard.
@@ -66,10 +69,15 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     use super::context::require_principal;
     match require_principal().await {
-        Ok(principal) => Ok(Some(SignedInUser {
-            display_name: principal.display_name,
-            email: principal.email,
-        })),
+        Ok(principal) => {
+            use crate::domain::permission::{Permission, Scope};
+            Ok(Some(SignedInUser {
+                can_onboard: principal.can(Permission::TenantManage, Scope::Platform),
+                can_manage_users: principal.grants.allows_somewhere(Permission::UserManage),
+                display_name: principal.display_name,
+                email: principal.email,
+            }))
+        }
         Err(AppError::Unauthenticated) => Ok(None),
         Err(other) => Err(other),
     }

@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-use crate::api::auth::{Logout, current_user};
+use crate::api::auth::{Logout, SignedInUser, current_user};
+use crate::error::AppError;
 use crate::ui::components::page::PageHeader;
 
 const NAV: [(&str, &str); 9] = [
@@ -18,25 +19,49 @@ const NAV: [(&str, &str); 9] = [
     ("/settings", "Settings"),
 ];
 
+/// The signed-in user, loaded once by the shell and shared with pages that
+/// offer actions only some people have.
+pub type CurrentUser = Resource<Result<Option<SignedInUser>, AppError>>;
+
+/// Whether the signed-in user may onboard tenants (hides the button otherwise).
+pub fn can_onboard() -> Signal<bool> {
+    let user = use_context::<CurrentUser>();
+    Signal::derive(move || {
+        user.and_then(|u| u.get())
+            .and_then(|r| r.ok().flatten())
+            .is_some_and(|u| u.can_onboard)
+    })
+}
+
 #[component]
 pub fn AppShell() -> impl IntoView {
+    let user: CurrentUser = Resource::new(|| (), |_| current_user());
+    provide_context(user);
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
-            <TopBar/>
+            <TopBar user/>
             <nav class="side-nav" aria-label="Primary">
-                <ul>
-                    {NAV
-                        .into_iter()
-                        .map(|(href, label)| {
-                            view! {
-                                <li>
-                                    <A href=href exact=true>{label}</A>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let can_manage_users = user.await.ok().flatten().is_some_and(|u| u.can_manage_users);
+                        view! {
+                            <ul>
+                                {NAV
+                                    .into_iter()
+                                    .filter(|(href, _)| *href != "/users" || can_manage_users)
+                                    .map(|(href, label)| {
+                                        view! {
+                                            <li>
+                                                <A href=href exact=true>{label}</A>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })}
+                </Suspense>
             </nav>
             <main id="main" class="main">
                 <Outlet/>
@@ -46,8 +71,7 @@ pub fn AppShell() -> impl IntoView {
 }
 
 #[component]
-fn TopBar() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+fn TopBar(user: CurrentUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="top-bar">

@@ -177,6 +177,22 @@ async fn an_invitation_sent_over_smtp_creates_a_tenant_admin_who_sees_only_their
         .map(|t| t["slug"].as_str().unwrap())
         .collect();
     assert_eq!(slugs, ["acme-prod"]);
+    // The shell offers only what they may do: no onboarding for a tenant admin.
+    let page = invitee
+        .get(app.url("/tenants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("acme-prod") && !page.contains("globex-prod"));
+    assert!(
+        !page.contains("Onboard tenant") && page.contains(">Users<"),
+        "{page}"
+    );
+    let admin_page = app.get("/tenants").await.text().await.unwrap();
+    assert!(admin_page.contains("Onboard tenant"));
     let other = invitee
         .get(app.url("/api/v1/tenants/globex-prod"))
         .send()

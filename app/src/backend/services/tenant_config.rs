@@ -19,8 +19,8 @@ use crate::domain::config::{ConfigKey, check_value, displayed_value};
 use crate::domain::permission::Permission;
 use crate::domain::validation::FieldErrors;
 
-pub async fn entries(
-    db: &DatabaseConnection,
+pub async fn entries<C: sea_orm::ConnectionTrait>(
+    db: &C,
     tenant_id: Uuid,
 ) -> ServiceResult<Vec<ConfigEntryRow>> {
     Ok(tenant_setting::Entity::find()

@@ -591,6 +591,10 @@ pub async fn detail(
     slug: &str,
 ) -> ServiceResult<TenantDetail> {
     principal.require_somewhere(Permission::TenantRead)?;
+    // Row-level security on PostgreSQL backs the checks below.
+    let txn = crate::backend::db::scoped_read(db, &principal.tenant_scope(Permission::TenantRead))
+        .await?;
+    let db = &txn;
     let t = find_by_slug(db, slug).await?;
     principal.require_on_tenant(Permission::TenantRead, t.id)?;
     let changes = field_change::Entity::find()
@@ -649,6 +653,8 @@ pub async fn detail(
             .map(|c| c.name),
         None => None,
     };
+    let config = super::tenant_config::entries(db, t.id).await?;
+    txn.commit().await?;
     Ok(TenantDetail {
         isolation_mode: t.isolation_mode.clone(),
         allowed_regions: list(&t.allowed_regions),
@@ -657,7 +663,7 @@ pub async fn detail(
         labels: list(&t.labels),
         version: t.version,
         created_at: t.created_at,
-        config: super::tenant_config::entries(db, t.id).await?,
+        config,
         actions,
         changes,
         history,

@@ -9,6 +9,7 @@ use crate::domain::tenant::{DeploymentKind, Environment};
 use crate::ui::components::badge::StateBadge;
 use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::components::url::encode_query_value;
+use crate::ui::layout::can_onboard;
 
 const FILTER_KEYS: [(&str, &str); 6] = [
     ("state", "State"),
@@ -43,7 +44,9 @@ pub fn TenantsPage() -> impl IntoView {
     view! {
         <div class="page-header-row">
             <PageHeader title="Tenants" description="Every customer tenant, its placement, plan and lifecycle state."/>
-            <a class="btn btn-primary" href="/tenants/new">"Onboard tenant"</a>
+            <Suspense fallback=|| ()>
+                {move || can_onboard().get().then(|| view! { <a class="btn btn-primary" href="/tenants/new">"Onboard tenant"</a> })}
+            </Suspense>
         </div>
         <FilterBar query/>
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tenants…"</p> }>
@@ -189,7 +192,7 @@ fn TenantTable(page: TenantPage, query: TenantQuery) -> impl IntoView {
             <section class="card empty-state" data-testid="tenants-empty">
                 <h2>"No tenants yet"</h2>
                 <p class="muted">"Onboard the first customer tenant to start managing its lifecycle here."</p>
-                <a class="btn btn-primary" href="/tenants/new">"Onboard tenant"</a>
+                {move || can_onboard().get().then(|| view! { <a class="btn btn-primary" href="/tenants/new">"Onboard tenant"</a> })}
             </section>
         }
         .into_any();
