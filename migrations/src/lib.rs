@@ -13,6 +13,7 @@ mod m20261125_000006_accounts;
 mod m20261125_000007_row_level_security;
 mod m20261125_000008_two_factor;
 mod m20261125_000009_notification_preferences;
+mod m20261125_000010_tenant_search_trigrams;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_row_level_security::Migration),
             Box::new(m20261125_000008_two_factor::Migration),
             Box::new(m20261125_000009_notification_preferences::Migration),
+            Box::new(m20261125_000010_tenant_search_trigrams::Migration),
         ]
     }
 }

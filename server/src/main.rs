@@ -223,6 +223,9 @@ async fn seed(
         (false, None) => return Err(Error("say what to seed: --demo or --tenants N".into())),
     }
     .map_err(|e| Error(e.to_string()))?;
+    app::backend::db::refresh_statistics(&db)
+        .await
+        .map_err(|e| Error(format!("refreshing statistics after the seed: {e}")))?;
     println!("Seeded {created} tenants.");
     Ok(())
 }

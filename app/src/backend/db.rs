@@ -143,3 +143,14 @@ pub async fn scoped_read(
     }
     Ok(txn)
 }
+
+/// Refreshes the planner's statistics (and, on PostgreSQL, the visibility
+/// map that lets counts use index-only scans) after a bulk load such as
+/// `tenantry seed --tenants N`; without it the first queries on thousands of
+/// fresh rows plan as if the tables were empty.
+pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => db.execute_unprepared("VACUUM ANALYZE").await.map(|_| ()),
+        _ => db.execute_unprepared("ANALYZE").await.map(|_| ()),
+    }
+}

@@ -461,11 +461,26 @@ pub async fn list(
     if !matches!(column, tenant::Column::Slug) {
         ordered = ordered.order_by_asc(tenant::Column::Id);
     }
-    let models = ordered
+    // Deep pages: walk the (column, id) index for the page's ids only, then
+    // fetch those rows — skipping thousands of narrow index entries instead
+    // of thousands of wide rows.
+    let ids: Vec<Uuid> = ordered
+        .select_only()
+        .column(tenant::Column::Id)
         .offset((page - 1) * per_page)
         .limit(per_page)
+        .into_tuple()
         .all(db)
         .await?;
+    let mut models = if ids.is_empty() {
+        vec![]
+    } else {
+        tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(ids.clone()))
+            .all(db)
+            .await?
+    };
+    models.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
     let rows = rows_with_customers(db, models).await?;
     let any_tenants = total > 0 || in_scope(tenant::Entity::find(), &visible).count(db).await? > 0;
     txn.commit().await?;
