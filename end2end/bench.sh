@@ -54,6 +54,9 @@ suite() {
   [ -n "$cookie" ] && [ -n "$token" ] || { echo "bench: could not sign in"; cat "$WORK/server.log"; exit 1; }
   local auth="Authorization: Bearer $token"
   local slug; slug=$(curl -fsS -H "$auth" "$base/api/v1/tenants?per_page=1&page=42" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["slug"])')
+  # Warm-up (not reported): pooled connections opened, caches filled.
+  wrk -t2 -c"$CONNECTIONS" -d2s -H "$auth" "$base/api/v1/tenants" >/dev/null
+  wrk -t2 -c"$CONNECTIONS" -d2s -H "Cookie: $cookie" "$base/tenants" >/dev/null
   echo "$label — release build, $TENANTS tenants, wrk -t2 -c$CONNECTIONS -d$DURATION on $(nproc) cores"
   report "GET /healthz" "$base/healthz"
   report "API tenants, first page" -H "$auth" "$base/api/v1/tenants"

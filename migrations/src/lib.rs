@@ -14,6 +14,7 @@ mod m20261125_000007_row_level_security;
 mod m20261125_000008_two_factor;
 mod m20261125_000009_notification_preferences;
 mod m20261125_000010_tenant_search_trigrams;
+mod m20261125_000011_tenant_list_indexes;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_two_factor::Migration),
             Box::new(m20261125_000009_notification_preferences::Migration),
             Box::new(m20261125_000010_tenant_search_trigrams::Migration),
+            Box::new(m20261125_000011_tenant_list_indexes::Migration),
         ]
     }
 }
