@@ -53,6 +53,7 @@ pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(undecodable_input_is_not_a_server_error))
         .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
         .layer(session_layer)
         .layer(middleware::from_fn(refuse_cross_site_mutations))
@@ -171,6 +172,29 @@ async fn add_security_headers(State(https): State<bool>, request: Request, next:
         );
     }
     response
+}
+
+/// Server functions turn arguments they cannot decode into a validation
+/// error (`AppError::from_server_fn_error`), but the framework sends every
+/// error it raises itself with status 500. Bad input is never a server
+/// error: such responses become 422 with the same body.
+async fn undecodable_input_is_not_a_server_error(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/fn/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if matches!(
+        serde_json::from_slice::<app::error::AppError>(&bytes),
+        Ok(app::error::AppError::Validation(_))
+    ) {
+        parts.status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// CSRF defence in depth on top of SameSite=Lax cookies: a state-changing

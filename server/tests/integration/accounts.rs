@@ -737,7 +737,41 @@ async fn without_smtp_the_invitation_lands_in_the_outbox_page(db: TestDb) {
     );
 }
 
+async fn server_functions_answer_undecodable_input_with_422_not_500(db: TestDb) {
+    let app = spawn_app(db).await;
+    assert_eq!(
+        app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    for (path, form) in [
+        (
+            <SetUserActive as ServerFn>::PATH,
+            vec![("id", "not-a-uuid"), ("active", "false")],
+        ),
+        (<SetUserActive as ServerFn>::PATH, vec![("active", "maybe")]),
+        (<InviteUser as ServerFn>::PATH, vec![]),
+    ] {
+        let response = call(&app.client, &app, path, &form).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {form:?}"
+        );
+        assert!(response.text().await.unwrap().contains("Validation"));
+    }
+    let json = app
+        .client
+        .post(app.url("/api/fn/list_users"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 crate::on_both_databases!(
+    server_functions_answer_undecodable_input_with_422_not_500,
     an_invitation_sent_over_smtp_creates_a_tenant_admin_who_sees_only_their_tenant,
     a_tenant_admin_lists_and_invites_only_within_their_tenant,
     a_password_reset_link_from_the_email_sets_a_new_password_and_ends_sessions,
