@@ -1,6 +1,7 @@
 //! Pure rules: no IO, no database, no web types. Compiles for wasm too.
 
 pub mod api_token;
+pub mod compliance;
 pub mod config;
 pub mod credentials;
 pub mod email;

@@ -1,0 +1,282 @@
+//! Version compliance (issue 5), as pure rules with the day passed in:
+//! which version policy applies (the most specific level wins), how a running
+//! version stands against the catalog and that policy, and on which days an
+//! end-of-life notice is due.
+
+use chrono::NaiveDate;
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+/// Where a version policy is defined; the most specific one present decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PolicyLevel {
+    Global,
+    Product,
+    Tenant,
+}
+
+pub const DEFAULT_GRACE_DAYS: i64 = 30;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionPolicy {
+    pub level: PolicyLevel,
+    pub minimum: Option<Version>,
+    pub maximum: Option<Version>,
+    /// Overrides the release's own end-of-life date when set.
+    pub eol_date: Option<NaiveDate>,
+    /// Days after end of life during which a tenant is "in grace".
+    pub grace_days: i64,
+}
+
+impl VersionPolicy {
+    pub fn new(level: PolicyLevel) -> Self {
+        Self {
+            level,
+            minimum: None,
+            maximum: None,
+            eol_date: None,
+            grace_days: DEFAULT_GRACE_DAYS,
+        }
+    }
+}
+
+/// The policy that decides: tenant over product over global; with none
+/// defined, a global default (no bounds, default grace).
+pub fn effective_policy(candidates: &[VersionPolicy]) -> VersionPolicy {
+    candidates
+        .iter()
+        .max_by_key(|p| p.level)
+        .cloned()
+        .unwrap_or_else(|| VersionPolicy::new(PolicyLevel::Global))
+}
+
+/// A release of one product, as the catalog knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogRelease {
+    pub version: Version,
+    pub end_of_life: Option<NaiveDate>,
+    /// Withdrawn releases never count as "latest".
+    pub withdrawn: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ComplianceStatus {
+    /// The latest release, within policy.
+    Compliant,
+    /// Supported, but a newer release exists.
+    Outdated { latest: Version },
+    /// Past end of life, inside the grace period.
+    InGrace { days_left: i64 },
+    /// Outside the policy's minimum or maximum.
+    NonCompliant { reason: String },
+    /// Past end of life and past the grace period.
+    Eol,
+}
+
+/// How `running` stands on `today` against the product's catalog and policy.
+pub fn assess(
+    running: &Version,
+    catalog: &[CatalogRelease],
+    policy: &VersionPolicy,
+    today: NaiveDate,
+) -> ComplianceStatus {
+    if let Some(minimum) = policy.minimum.as_ref().filter(|m| running < *m) {
+        return ComplianceStatus::NonCompliant {
+            reason: format!("{running} is below the minimum version {minimum}"),
+        };
+    }
+    if let Some(maximum) = policy.maximum.as_ref().filter(|m| running > *m) {
+        return ComplianceStatus::NonCompliant {
+            reason: format!("{running} is above the maximum version {maximum}"),
+        };
+    }
+    let release_eol = catalog
+        .iter()
+        .find(|r| r.version == *running)
+        .and_then(|r| r.end_of_life);
+    if let Some(eol) = policy.eol_date.or(release_eol).filter(|eol| *eol <= today) {
+        let grace_ends = eol + chrono::Duration::days(policy.grace_days);
+        return if today < grace_ends {
+            ComplianceStatus::InGrace {
+                days_left: (grace_ends - today).num_days(),
+            }
+        } else {
+            ComplianceStatus::Eol
+        };
+    }
+    let latest = catalog
+        .iter()
+        .filter(|r| !r.withdrawn && r.version.pre.is_empty())
+        .filter(|r| policy.maximum.as_ref().is_none_or(|m| r.version <= *m))
+        .map(|r| &r.version)
+        .max();
+    match latest {
+        Some(latest) if latest > running => ComplianceStatus::Outdated {
+            latest: latest.clone(),
+        },
+        _ => ComplianceStatus::Compliant,
+    }
+}
+
+/// End-of-life notices go out 90, 30 and 7 days before, and daily in the
+/// final week (and on the day itself).
+pub fn eol_notice_due(eol: NaiveDate, today: NaiveDate) -> bool {
+    let days_before = (eol - today).num_days();
+    matches!(days_before, 90 | 30) || (0..=7).contains(&days_before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Version {
+        Version::parse(text).unwrap()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn catalog() -> Vec<CatalogRelease> {
+        vec![
+            CatalogRelease {
+                version: v("5.0.0"),
+                end_of_life: Some(day("2026-06-30")),
+                withdrawn: false,
+            },
+            CatalogRelease {
+                version: v("5.1.0"),
+                end_of_life: Some(day("2027-06-30")),
+                withdrawn: false,
+            },
+            CatalogRelease {
+                version: v("5.2.0"),
+                end_of_life: None,
+                withdrawn: false,
+            },
+            CatalogRelease {
+                version: v("5.3.0-rc.1"),
+                end_of_life: None,
+                withdrawn: false,
+            },
+            CatalogRelease {
+                version: v("5.4.0"),
+                end_of_life: None,
+                withdrawn: true,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_latest_release_is_compliant_and_an_older_supported_one_outdated() {
+        let policy = VersionPolicy::new(PolicyLevel::Global);
+        let today = day("2026-11-24");
+        assert_eq!(
+            assess(&v("5.2.0"), &catalog(), &policy, today),
+            ComplianceStatus::Compliant
+        );
+        assert_eq!(
+            assess(&v("5.1.0"), &catalog(), &policy, today),
+            ComplianceStatus::Outdated { latest: v("5.2.0") },
+            "pre-releases and withdrawn releases are never the latest"
+        );
+    }
+
+    #[test]
+    fn end_of_life_gives_a_grace_period_then_eol() {
+        let policy = VersionPolicy::new(PolicyLevel::Global);
+        assert_eq!(
+            assess(&v("5.0.0"), &catalog(), &policy, day("2026-06-30")),
+            ComplianceStatus::InGrace { days_left: 30 }
+        );
+        assert_eq!(
+            assess(&v("5.0.0"), &catalog(), &policy, day("2026-07-29")),
+            ComplianceStatus::InGrace { days_left: 1 }
+        );
+        assert_eq!(
+            assess(&v("5.0.0"), &catalog(), &policy, day("2026-07-30")),
+            ComplianceStatus::Eol
+        );
+        let generous = VersionPolicy {
+            grace_days: 60,
+            ..policy
+        };
+        assert_eq!(
+            assess(&v("5.0.0"), &catalog(), &generous, day("2026-07-30")),
+            ComplianceStatus::InGrace { days_left: 30 }
+        );
+    }
+
+    #[test]
+    fn minimum_and_maximum_make_a_version_non_compliant() {
+        let policy = VersionPolicy {
+            minimum: Some(v("5.1.0")),
+            maximum: Some(v("5.1.9")),
+            ..VersionPolicy::new(PolicyLevel::Product)
+        };
+        let today = day("2026-11-24");
+        assert!(matches!(
+            assess(&v("5.0.0"), &catalog(), &policy, today),
+            ComplianceStatus::NonCompliant { .. }
+        ));
+        assert!(matches!(
+            assess(&v("5.2.0"), &catalog(), &policy, today),
+            ComplianceStatus::NonCompliant { .. }
+        ));
+        assert_eq!(
+            assess(&v("5.1.0"), &catalog(), &policy, today),
+            ComplianceStatus::Compliant,
+            "5.2.0 is beyond the maximum"
+        );
+    }
+
+    #[test]
+    fn a_policy_eol_date_overrides_the_release() {
+        let policy = VersionPolicy {
+            eol_date: Some(day("2026-11-01")),
+            ..VersionPolicy::new(PolicyLevel::Tenant)
+        };
+        assert_eq!(
+            assess(&v("5.2.0"), &catalog(), &policy, day("2026-11-24")),
+            ComplianceStatus::InGrace { days_left: 7 }
+        );
+    }
+
+    #[test]
+    fn the_most_specific_policy_decides() {
+        let global = VersionPolicy::new(PolicyLevel::Global);
+        let product = VersionPolicy {
+            minimum: Some(v("5.0.0")),
+            ..VersionPolicy::new(PolicyLevel::Product)
+        };
+        let tenant = VersionPolicy {
+            grace_days: 90,
+            ..VersionPolicy::new(PolicyLevel::Tenant)
+        };
+        assert_eq!(
+            effective_policy(&[global.clone(), tenant.clone(), product.clone()]).level,
+            PolicyLevel::Tenant
+        );
+        assert_eq!(
+            effective_policy(&[global, product]).level,
+            PolicyLevel::Product
+        );
+        assert_eq!(
+            effective_policy(&[]),
+            VersionPolicy::new(PolicyLevel::Global)
+        );
+    }
+
+    #[test]
+    fn eol_notices_follow_the_schedule() {
+        let eol = day("2027-03-31");
+        let due: Vec<i64> = (0..=120)
+            .filter(|before| eol_notice_due(eol, eol - chrono::Duration::days(*before)))
+            .collect();
+        assert_eq!(due, [0, 1, 2, 3, 4, 5, 6, 7, 30, 90]);
+        assert!(
+            !eol_notice_due(eol, eol + chrono::Duration::days(1)),
+            "not after the day"
+        );
+    }
+}
