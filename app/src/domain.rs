@@ -5,6 +5,7 @@ pub mod compliance;
 pub mod config;
 pub mod credentials;
 pub mod email;
+pub mod invitation;
 pub mod lifecycle;
 pub mod notification;
 pub mod permission;

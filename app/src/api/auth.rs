@@ -37,7 +37,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
                 .await_second_factor(signed_in.principal.user_id, signed_in.session_version)
                 .await,
         )?;
-        let next: String = form_urlencoded_next(&safe_next(next.as_deref()));
+        let next = crate::ui::components::url::encode_query_value(&safe_next(next.as_deref()));
         leptos_axum::redirect(&format!("/login/verify?next={next}"));
         return Ok(());
     }
@@ -81,11 +81,6 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
         Err(AppError::Unauthenticated) => Ok(None),
         Err(other) => Err(other),
     }
-}
-
-/// `next` as a query value.
-pub fn form_urlencoded_next(path: &str) -> String {
-    crate::ui::components::url::encode_query_value(path)
 }
 
 /// Only same-site absolute paths are followed after login; anything else

@@ -44,24 +44,7 @@ pub struct UserRow {
     pub is_self: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InvitationStatus {
-    Pending,
-    Accepted,
-    Expired,
-    Revoked,
-}
-
-impl InvitationStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Pending => "Pending",
-            Self::Accepted => "Accepted",
-            Self::Expired => "Expired",
-            Self::Revoked => "Revoked",
-        }
-    }
-}
+pub use crate::domain::invitation::InvitationStatus;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationRow {
@@ -295,7 +278,7 @@ pub async fn change_password(
     Ok(())
 }
 
-/// One message in the development outbox.
+/// One message in the development outbox, as read back from its file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEntry {
     pub file_name: String,
@@ -320,15 +303,5 @@ pub async fn list_outbox() -> Result<Vec<OutboxEntry>, AppError> {
     let Some(dir) = state.mailer.outbox_dir() else {
         return respond(Err(ServiceError::NotFound));
     };
-    let messages = respond(read_outbox(dir, 100).await.map_err(ServiceError::internal))?;
-    Ok(messages
-        .into_iter()
-        .map(|m| OutboxEntry {
-            file_name: m.file_name,
-            to: m.to,
-            subject: m.subject,
-            date: m.date,
-            body: m.body,
-        })
-        .collect())
+    respond(read_outbox(dir, 100).await.map_err(ServiceError::internal))
 }

@@ -11,6 +11,8 @@ use lettre::message::{Body, Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::api::users::OutboxEntry;
+
 /// How the SMTP connection is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SmtpTls {
@@ -180,18 +182,8 @@ async fn write_to_outbox(
         .map_err(|e| format!("cannot move {name} into the outbox: {e}"))
 }
 
-/// A message read back from the outbox folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboxMessage {
-    pub file_name: String,
-    pub to: String,
-    pub subject: String,
-    pub date: String,
-    pub body: String,
-}
-
 /// The newest `limit` messages in the outbox folder, newest first.
-pub async fn read_outbox(dir: &Path, limit: usize) -> Result<Vec<OutboxMessage>, String> {
+pub async fn read_outbox(dir: &Path, limit: usize) -> Result<Vec<OutboxEntry>, String> {
     let mut entries = match tokio::fs::read_dir(dir).await {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
@@ -217,7 +209,7 @@ pub async fn read_outbox(dir: &Path, limit: usize) -> Result<Vec<OutboxMessage>,
 }
 
 /// Headers and body of a plain-text message as this module writes it.
-fn parse_plain_message(file_name: String, raw: &str) -> OutboxMessage {
+fn parse_plain_message(file_name: String, raw: &str) -> OutboxEntry {
     let raw = raw.replace("\r\n", "\n");
     let (head, body) = raw.split_once("\n\n").unwrap_or((raw.as_str(), ""));
     let header = |name: &str| {
@@ -229,7 +221,7 @@ fn parse_plain_message(file_name: String, raw: &str) -> OutboxMessage {
             })
             .unwrap_or_default()
     };
-    OutboxMessage {
+    OutboxEntry {
         to: header("To"),
         subject: header("Subject"),
         date: header("Date"),

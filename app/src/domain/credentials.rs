@@ -42,6 +42,26 @@ impl LoginCredentials {
 
 pub const MIN_PASSWORD_LENGTH: usize = 12;
 
+/// A person's name as shown in the portal: trimmed, 1 to 120 characters.
+pub fn parse_display_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim();
+    match name.chars().count() {
+        0 => Err("Enter a name."),
+        121.. => Err("Use at most 120 characters."),
+        _ => Ok(name.to_owned()),
+    }
+}
+
+/// A new password typed twice: the policy, then that both agree. Problems
+/// are added to `errors` under `password` and `password_confirm`.
+pub fn check_new_password_pair(password: &str, confirm: &str, errors: &mut FieldErrors) {
+    if let Err(message) = check_new_password(password) {
+        errors.push("password", message);
+    } else if password != confirm {
+        errors.push("password_confirm", "The two passwords differ.");
+    }
+}
+
 /// A password good enough to set: long enough, not all one character.
 pub fn check_new_password(password: &str) -> Result<(), String> {
     let length = password.chars().count();
@@ -111,6 +131,25 @@ fn is_common_password(password: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_password_must_pass_the_policy_and_be_typed_the_same_twice() {
+        let mut errors = FieldErrors::default();
+        check_new_password_pair("short", "short", &mut errors);
+        assert!(errors.for_field("password").is_some());
+        let mut errors = FieldErrors::default();
+        check_new_password_pair("a long passphrase", "a long passphrase!", &mut errors);
+        assert_eq!(
+            errors.for_field("password_confirm"),
+            Some("The two passwords differ.")
+        );
+        let mut errors = FieldErrors::default();
+        check_new_password_pair("a long passphrase", "a long passphrase", &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(parse_display_name("  Ada "), Ok("Ada".to_owned()));
+        assert!(parse_display_name(" ").is_err());
+        assert!(parse_display_name(&"x".repeat(121)).is_err());
+    }
 
     #[test]
     fn the_most_common_passwords_are_refused_even_when_long_enough() {

@@ -6,9 +6,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app};
+use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, tenant_form};
 use app::api::audit::AuditQuery;
-use app::api::tenants::{NewTenantForm, TenantEditForm, TenantQuery};
+use app::api::tenants::{TenantEditForm, TenantQuery};
 use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::principal::{Actor, Principal};
@@ -25,21 +25,6 @@ fn regions() -> Vec<Region> {
     vec![Region::parse("eu-central-1").unwrap()]
 }
 
-fn form(slug: &str) -> NewTenantForm {
-    NewTenantForm {
-        customer: format!("Customer of {slug}"),
-        slug: slug.into(),
-        display_name: format!("Tenant {slug}"),
-        environment: "production".into(),
-        deployment_kind: "standard".into(),
-        isolation_mode: "shared".into(),
-        plan_code: "starter".into(),
-        region: "eu-central-1".into(),
-        allowed_regions: "eu-central-1".into(),
-        ..Default::default()
-    }
-}
-
 /// Tenants `a` and `b` onboarded (and given a config change each) by the first admin.
 async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
     users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD))
@@ -48,7 +33,7 @@ async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
     let admin = principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap();
     let context = RequestContext::default();
     for slug in ["tenant-a", "tenant-b"] {
-        tenants::create(db, &admin, &context, &regions(), &form(slug))
+        tenants::create(db, &admin, &context, &regions(), &tenant_form(slug))
             .await
             .unwrap();
         tenant_config::set(
@@ -211,7 +196,7 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
         "not found",
     );
     is(
-        tenants::create(&db.db, &ada, &context, &regions(), &form("tenant-c")).await,
+        tenants::create(&db.db, &ada, &context, &regions(), &tenant_form("tenant-c")).await,
         "forbidden",
     );
     // Tenant admins manage their own API tokens, and see no one else's.

@@ -8,10 +8,9 @@ use server_fn::ServerFn;
 use uuid::Uuid;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, client, spawn_app, spawn_app_with,
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, client, spawn_app, spawn_app_with, tenant_form,
 };
 use crate::smtp_sink::{SmtpSink, link_in};
-use app::api::tenants::NewTenantForm;
 use app::api::users::{
     AcceptInvitation, ChangePassword, InviteUser, RequestPasswordReset, ResetPassword,
     SetUserActive, UsersQuery,
@@ -59,18 +58,7 @@ async fn onboard(app: &TestApp, slug: &str) -> Uuid {
         &admin,
         &RequestContext::default(),
         &[Region::parse("eu-central-1").unwrap()],
-        &NewTenantForm {
-            customer: format!("Customer of {slug}"),
-            slug: slug.into(),
-            display_name: format!("Tenant {slug}"),
-            environment: "production".into(),
-            deployment_kind: "standard".into(),
-            isolation_mode: "shared".into(),
-            plan_code: "starter".into(),
-            region: "eu-central-1".into(),
-            allowed_regions: "eu-central-1".into(),
-            ..Default::default()
-        },
+        &tenant_form(slug),
     )
     .await
     .unwrap();
@@ -103,6 +91,27 @@ async fn invite_tenant_admin(app: &TestApp, sink: &SmtpSink, email: &str, slug: 
         "{mail}"
     );
     link_in(&mail, &format!("{}/invitations/", app.address))
+}
+
+/// Accepts the invitation behind `link` in `browser` with a good password.
+async fn accept(
+    browser: &reqwest::Client,
+    app: &TestApp,
+    link: &str,
+    name: &str,
+) -> reqwest::Response {
+    call(
+        browser,
+        app,
+        <AcceptInvitation as ServerFn>::PATH,
+        &[
+            ("token", token_of(link)),
+            ("display_name", name),
+            ("password", NEW_PASSWORD),
+            ("password_confirm", NEW_PASSWORD),
+        ],
+    )
+    .await
 }
 
 fn token_of(link: &str) -> &str {
@@ -144,18 +153,7 @@ async fn an_invitation_sent_over_smtp_creates_a_tenant_admin_who_sees_only_their
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(weak.text().await.unwrap().contains("password"));
 
-    let accepted = call(
-        &invitee,
-        &app,
-        <AcceptInvitation as ServerFn>::PATH,
-        &[
-            ("token", token_of(&link)),
-            ("display_name", "Dana Scully"),
-            ("password", NEW_PASSWORD),
-            ("password_confirm", NEW_PASSWORD),
-        ],
-    )
-    .await;
+    let accepted = accept(&invitee, &app, &link, "Dana Scully").await;
     assert!(
         accepted.status().is_success() || accepted.status().is_redirection(),
         "{}",
@@ -201,18 +199,7 @@ async fn an_invitation_sent_over_smtp_creates_a_tenant_admin_who_sees_only_their
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
 
     // The link works once.
-    let again = call(
-        &client(),
-        &app,
-        <AcceptInvitation as ServerFn>::PATH,
-        &[
-            ("token", token_of(&link)),
-            ("display_name", "Mallory"),
-            ("password", NEW_PASSWORD),
-            ("password_confirm", NEW_PASSWORD),
-        ],
-    )
-    .await;
+    let again = accept(&client(), &app, &link, "Mallory").await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.text().await.unwrap().contains("already accepted"));
 
@@ -228,33 +215,11 @@ async fn a_tenant_admin_lists_and_invites_only_within_their_tenant(db: TestDb) {
     onboard(&app, "globex-prod").await;
     let link = invite_tenant_admin(&app, &sink, "dana@acme.example", "acme-prod").await;
     let dana = client();
-    call(
-        &dana,
-        &app,
-        <AcceptInvitation as ServerFn>::PATH,
-        &[
-            ("token", token_of(&link)),
-            ("display_name", "Dana"),
-            ("password", NEW_PASSWORD),
-            ("password_confirm", NEW_PASSWORD),
-        ],
-    )
-    .await;
+    accept(&dana, &app, &link, "Dana").await;
 
     // Another tenant's admin, invited too.
     let link = invite_tenant_admin(&app, &sink, "gil@globex.example", "globex-prod").await;
-    call(
-        &client(),
-        &app,
-        <AcceptInvitation as ServerFn>::PATH,
-        &[
-            ("token", token_of(&link)),
-            ("display_name", "Gil"),
-            ("password", NEW_PASSWORD),
-            ("password_confirm", NEW_PASSWORD),
-        ],
-    )
-    .await;
+    accept(&client(), &app, &link, "Gil").await;
 
     let dana_principal = principal_by_email(&app.db, "dana@acme.example")
         .await
@@ -497,18 +462,7 @@ async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in(db: TestDb)
     onboard(&app, "acme-prod").await;
     let link = invite_tenant_admin(&app, &sink, "dana@acme.example", "acme-prod").await;
     let dana = client();
-    call(
-        &dana,
-        &app,
-        <AcceptInvitation as ServerFn>::PATH,
-        &[
-            ("token", token_of(&link)),
-            ("display_name", "Dana"),
-            ("password", NEW_PASSWORD),
-            ("password_confirm", NEW_PASSWORD),
-        ],
-    )
-    .await;
+    accept(&dana, &app, &link, "Dana").await;
     assert_eq!(
         dana.get(app.url("/api/v1/tenants"))
             .send()
@@ -868,18 +822,7 @@ mod custom_roles {
             "{mail}"
         );
         let link = link_in(&mail, &format!("{}/invitations/", app.address));
-        call(
-            &client(),
-            &app,
-            <AcceptInvitation as ServerFn>::PATH,
-            &[
-                ("token", token_of(&link)),
-                ("display_name", "Aud"),
-                ("password", NEW_PASSWORD),
-                ("password_confirm", NEW_PASSWORD),
-            ],
-        )
-        .await;
+        accept(&client(), &app, &link, "Aud").await;
 
         let auditor = principal_by_email(&app.db, "aud@acme.example")
             .await
@@ -941,18 +884,7 @@ mod custom_roles {
         onboard(&app, "acme-prod").await;
         let link = invite_tenant_admin(&app, &sink, "dana@acme.example", "acme-prod").await;
         let dana = client();
-        call(
-            &dana,
-            &app,
-            <AcceptInvitation as ServerFn>::PATH,
-            &[
-                ("token", token_of(&link)),
-                ("display_name", "Dana"),
-                ("password", NEW_PASSWORD),
-                ("password_confirm", NEW_PASSWORD),
-            ],
-        )
-        .await;
+        accept(&dana, &app, &link, "Dana").await;
         call(
             &app.client,
             &app,

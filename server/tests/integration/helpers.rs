@@ -314,6 +314,23 @@ impl Drop for TestApp {
     }
 }
 
+/// A valid onboarding form for `slug` (customer "Customer of <slug>",
+/// production, starter plan, eu-central-1).
+pub fn tenant_form(slug: &str) -> app::api::tenants::NewTenantForm {
+    app::api::tenants::NewTenantForm {
+        customer: format!("Customer of {slug}"),
+        slug: slug.into(),
+        display_name: format!("Tenant {slug}"),
+        environment: "production".into(),
+        deployment_kind: "standard".into(),
+        isolation_mode: "shared".into(),
+        plan_code: "starter".into(),
+        region: "eu-central-1".into(),
+        allowed_regions: "eu-central-1".into(),
+        ..Default::default()
+    }
+}
+
 /// Asserts that `result` is a validation error naming `field`.
 pub fn expect_field_error<T: std::fmt::Debug>(
     result: Result<T, app::backend::error::ServiceError>,

@@ -14,7 +14,9 @@ use reqwest::StatusCode;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, client, spawn_app};
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, client, spawn_app, tenant_form,
+};
 use app::api::tenants::NewTenantForm;
 use app::backend::audit::RequestContext;
 use app::backend::principal::Actor;
@@ -698,17 +700,8 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
     let mut ids = vec![];
     for (slug, crm) in [("tenant-a", "crm-a"), ("tenant-b", "crm-b")] {
         let form = NewTenantForm {
-            customer: format!("Customer {slug}"),
-            slug: slug.into(),
-            display_name: format!("Tenant {slug}"),
-            environment: "production".into(),
-            deployment_kind: "standard".into(),
-            isolation_mode: "shared".into(),
-            plan_code: "starter".into(),
-            region: "eu-central-1".into(),
-            allowed_regions: "eu-central-1".into(),
             external_crm: crm.into(),
-            ..Default::default()
+            ..tenant_form(slug)
         };
         tenants::create(&app.db, &admin, &context, &regions, &form)
             .await

@@ -11,8 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::helpers::{ADMIN_EMAIL, TestDb};
-use app::api::tenants::NewTenantForm;
+use crate::helpers::{ADMIN_EMAIL, TestDb, tenant_form};
 use app::backend::audit::RequestContext;
 use app::backend::db::scoped_read;
 use app::backend::services::auth::principal_by_email;
@@ -42,18 +41,7 @@ async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
     let context = RequestContext::default();
     let mut ids = vec![];
     for slug in ["tenant-a", "tenant-b"] {
-        let form = NewTenantForm {
-            customer: format!("Customer {slug}"),
-            slug: slug.into(),
-            display_name: format!("Tenant {slug}"),
-            environment: "production".into(),
-            deployment_kind: "standard".into(),
-            isolation_mode: "shared".into(),
-            plan_code: "starter".into(),
-            region: "eu-central-1".into(),
-            allowed_regions: "eu-central-1".into(),
-            ..Default::default()
-        };
+        let form = tenant_form(slug);
         tenants::create(
             db,
             &admin,

@@ -25,9 +25,10 @@ use crate::backend::principal::{Actor, Principal};
 use crate::backend::secret::{random_url_safe, sha256_hex};
 use crate::backend::services::auth::{SignedIn, principal_for};
 use crate::backend::services::tenants::find_by_slug;
+use crate::backend::services::users::insert_account;
 use crate::backend::services::{email_outbox, roles};
 use crate::backend::state::AccountSettings;
-use crate::domain::credentials::check_new_password;
+use crate::domain::credentials::{check_new_password_pair, parse_display_name};
 use crate::domain::email::Email;
 use crate::domain::permission::{Permission, RoleScope, Scope, TenantScope};
 use crate::domain::validation::FieldErrors;
@@ -212,15 +213,12 @@ async fn list_invitations(
 }
 
 fn status_of(invitation: &invitation::Model, now: DateTime<Utc>) -> InvitationStatus {
-    if invitation.accepted_at.is_some() {
-        InvitationStatus::Accepted
-    } else if invitation.revoked_at.is_some() {
-        InvitationStatus::Revoked
-    } else if invitation.expires_at <= now {
-        InvitationStatus::Expired
-    } else {
-        InvitationStatus::Pending
-    }
+    InvitationStatus::at(
+        invitation.accepted_at,
+        invitation.revoked_at,
+        invitation.expires_at,
+        now,
+    )
 }
 
 /// Role names and tenant slugs for a set of bindings, loaded in two queries.
@@ -584,17 +582,10 @@ pub async fn accept_invitation(
         }
         None => {
             let mut errors = FieldErrors::default();
-            let name = display_name.trim();
-            if name.is_empty() {
-                errors.push("display_name", "Enter your name.");
-            } else if name.chars().count() > 120 {
-                errors.push("display_name", "Use at most 120 characters.");
+            if let Err(message) = parse_display_name(display_name) {
+                errors.push("display_name", message);
             }
-            if let Err(message) = check_new_password(password) {
-                errors.push("password", message);
-            } else if password != password_confirm {
-                errors.push("password_confirm", "The two passwords differ.");
-            }
+            check_new_password_pair(password, password_confirm, &mut errors);
             if !errors.is_empty() {
                 return Err(errors.into());
             }
@@ -606,29 +597,17 @@ pub async fn accept_invitation(
     let txn = db.begin().await?;
     let user = match (existing, new_hash) {
         (Some(account), _) => account,
-        (None, Some(hash)) => user::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            email: Set(found.email.clone()),
-            display_name: Set(display_name.trim().to_owned()),
-            password_hash: Set(hash.0),
-            is_active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            last_login_at: Set(Some(now)),
-            session_version: Set(0),
-            totp_secret: Set(None),
-            totp_enabled_at: Set(None),
-            totp_last_step: Set(None),
+        (None, Some(hash)) => {
+            insert_account(&txn, &found.email, display_name.trim(), hash.0, Some(now))
+                .await
+                .map_err(|e| {
+                    ServiceError::on_unique_violation(
+                        e,
+                        "email",
+                        "An account with this address was just created; sign in instead.",
+                    )
+                })?
         }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            ServiceError::on_unique_violation(
-                e,
-                "email",
-                "An account with this address was just created; sign in instead.",
-            )
-        })?,
         (None, None) => return Err(ServiceError::internal("no password for a new account")),
     };
     // Single use: only one acceptance can flip the open invitation.
@@ -883,7 +862,7 @@ pub async fn complete_password_reset(
             "This reset link was already used or has expired. Ask for a new one.".into(),
         ));
     }
-    check_passwords(password, password_confirm, "password")?;
+    check_passwords(password, password_confirm)?;
     let hash = hash_password(password.to_owned()).await?;
     let txn = db.begin().await?;
     let claimed = password_reset::Entity::update_many()
@@ -940,7 +919,7 @@ pub async fn change_password(
             "This is not your current password.",
         ));
     }
-    check_passwords(password, password_confirm, "password")?;
+    check_passwords(password, password_confirm)?;
     if password == current_password {
         return Err(field_error(
             "password",
@@ -961,14 +940,10 @@ pub async fn change_password(
     Ok(version)
 }
 
-fn check_passwords(password: &str, confirm: &str, field: &str) -> ServiceResult<()> {
-    if let Err(message) = check_new_password(password) {
-        return Err(field_error(field, &message));
-    }
-    if password != confirm {
-        return Err(field_error("password_confirm", "The two passwords differ."));
-    }
-    Ok(())
+fn check_passwords(password: &str, confirm: &str) -> ServiceResult<()> {
+    let mut errors = FieldErrors::default();
+    check_new_password_pair(password, confirm, &mut errors);
+    errors.into_result(|| ()).map_err(ServiceError::from)
 }
 
 /// Stores a new hash and moves the session version on.

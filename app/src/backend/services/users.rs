@@ -13,7 +13,7 @@ use crate::backend::entities::{role, role_binding, user};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::password::hash_password;
 use crate::backend::principal::{Actor, Principal};
-use crate::domain::credentials::check_new_password;
+use crate::domain::credentials::{check_new_password, parse_display_name};
 use crate::domain::email::Email;
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::validation::FieldErrors;
@@ -40,12 +40,9 @@ impl NewUser {
         let email = Email::parse(email)
             .map_err(|e| errors.push("email", e.to_string()))
             .ok();
-        let display_name = display_name.trim().to_owned();
-        if display_name.is_empty() {
-            errors.push("display_name", "Enter a name.");
-        } else if display_name.chars().count() > 120 {
-            errors.push("display_name", "Use at most 120 characters.");
-        }
+        let display_name = parse_display_name(display_name)
+            .map_err(|m| errors.push("display_name", m))
+            .unwrap_or_default();
         if let Err(message) = check_new_password(password) {
             errors.push("password", message);
         }
@@ -135,23 +132,14 @@ pub async fn create_user(
     let hash = hash_password(new_user.password).await?;
 
     let txn = db.begin().await?;
-    let id = Uuid::new_v4();
     let now = Utc::now();
-    user::ActiveModel {
-        id: Set(id),
-        email: Set(new_user.email.as_str().to_owned()),
-        display_name: Set(new_user.display_name.clone()),
-        password_hash: Set(hash.0),
-        is_active: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        last_login_at: Set(None),
-        session_version: Set(0),
-        totp_secret: Set(None),
-        totp_enabled_at: Set(None),
-        totp_last_step: Set(None),
-    }
-    .insert(&txn)
+    let id = insert_account(
+        &txn,
+        new_user.email.as_str(),
+        &new_user.display_name,
+        hash.0,
+        None,
+    )
     .await
     .map_err(|e| {
         ServiceError::on_unique_violation(
@@ -159,7 +147,8 @@ pub async fn create_user(
             "email",
             "A user with this email address already exists.",
         )
-    })?;
+    })?
+    .id;
     role_binding::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(id),
@@ -179,6 +168,34 @@ pub async fn create_user(
     .await?;
     txn.commit().await?;
     Ok(id)
+}
+
+/// Inserts an active account with no second factor (the one place that
+/// spells out a new user row).
+pub(crate) async fn insert_account<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    display_name: &str,
+    password_hash: String,
+    signed_in_at: Option<chrono::DateTime<Utc>>,
+) -> Result<user::Model, sea_orm::DbErr> {
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(email.to_owned()),
+        display_name: Set(display_name.to_owned()),
+        password_hash: Set(password_hash),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(signed_in_at),
+        session_version: Set(0),
+        totp_secret: Set(None),
+        totp_enabled_at: Set(None),
+        totp_last_step: Set(None),
+    }
+    .insert(conn)
+    .await
 }
 
 /// `create_user` on behalf of a signed-in principal.

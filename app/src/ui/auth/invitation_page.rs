@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::users::{AcceptInvitation, InvitationStatus, InvitationView, describe_invitation};
 use crate::error::AppError;
-use crate::ui::components::form::{TextField, action_error};
+use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::Alert;
 
 #[component]
@@ -63,13 +63,7 @@ fn closed_message(status: InvitationStatus) -> &'static str {
 fn AcceptForm(token: String, invitation: InvitationView) -> impl IntoView {
     let accept = ServerAction::<AcceptInvitation>::new();
     let error = action_error(accept);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     let place = match &invitation.tenant_name {
         Some(tenant) => format!("{} of {tenant}", invitation.role_name),
         None => invitation.role_name.clone(),

@@ -5,7 +5,7 @@ use server_fn::ServerFn;
 
 use crate::api::auth::Login;
 use crate::error::AppError;
-use crate::ui::components::form::{TextField, url_error_for};
+use crate::ui::components::form::{TextField, field_message, url_error_for};
 use crate::ui::components::page::Alert;
 
 #[component]
@@ -22,13 +22,7 @@ pub fn LoginPage() -> impl IntoView {
             .and_then(|result| result.err())
             .or_else(|| url_error.get())
     });
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     let general_error = move || match error.get() {
         None | Some(AppError::Validation(_)) => None,
         Some(other) => Some(other.to_string()),

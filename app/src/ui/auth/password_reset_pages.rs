@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::users::{RequestPasswordReset, ResetPassword, describe_password_reset};
 use crate::error::AppError;
-use crate::ui::components::form::{TextField, action_error};
+use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::Alert;
 
 #[component]
@@ -29,13 +29,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let request = ServerAction::<RequestPasswordReset>::new();
     let query = use_query_map();
     let error = action_error(request);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     let sent = move || {
         query.read().get("sent").is_some() || request.value().get().is_some_and(|r| r.is_ok())
     };
@@ -68,13 +62,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let reset = Resource::new(token, describe_password_reset);
     let submit = ServerAction::<ResetPassword>::new();
     let error = action_error(submit);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     view! {
         <StandaloneCard title="Choose a new password">
             <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Checking the link…"</p> }>

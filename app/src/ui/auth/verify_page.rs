@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::two_factor::VerifyLogin;
-use crate::ui::components::form::{TextField, action_error};
+use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::Alert;
 
 #[component]
@@ -14,13 +14,7 @@ pub fn VerifyLoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let error = action_error(verify);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     view! {
         <Title text="Two-factor authentication"/>
         <main id="main" class="login-page">

@@ -40,6 +40,15 @@ where
     })
 }
 
+/// The message `error` has for `field`, if any: what a field shows under its label.
+pub fn field_message(error: Memo<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
+    })
+}
+
 #[component]
 pub fn TextField(
     name: &'static str,

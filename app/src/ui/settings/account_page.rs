@@ -7,7 +7,7 @@ use crate::api::two_factor::{
     ConfirmTwoFactor, DisableTwoFactor, StartTwoFactor, two_factor_status,
 };
 use crate::api::users::ChangePassword;
-use crate::ui::components::form::{TextField, action_error};
+use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::settings::SettingsTabs;
 
@@ -16,13 +16,7 @@ pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let query = use_query_map();
     let error = action_error(change);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     let changed = move || query.read().get("changed").is_some();
     view! {
         <PageHeader title="Settings" description="Your account, notifications, roles, and API tokens for the REST API and the tenantry CLI."/>
@@ -61,13 +55,6 @@ fn TwoFactorSection() -> impl IntoView {
     );
     let confirm_error = action_error(confirm);
     let disable_error = action_error(disable);
-    let field = move |error: Memo<Option<crate::error::AppError>>, name: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(name).map(str::to_owned))
-        })
-    };
     view! {
         <section class="card" data-testid="two-factor">
             <h2>"Two-factor authentication"</h2>
@@ -93,8 +80,8 @@ fn TwoFactorSection() -> impl IntoView {
                                 {format!(" since {} · {} recovery codes left", since.format("%Y-%m-%d"), view_data.recovery_codes_left)}</p>
                             {move || disable_error.get().filter(|e| e.field_errors().is_empty()).map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
                             <ActionForm action=disable attr:class="form" attr:novalidate=true>
-                                <TextField name="password" label="Your password" input_type="password" autocomplete="current-password" required=true error=field(disable_error, "password")/>
-                                <TextField name="code" label="A current code or a recovery code" autocomplete="one-time-code" required=true error=field(disable_error, "code")/>
+                                <TextField name="password" label="Your password" input_type="password" autocomplete="current-password" required=true error=field_message(disable_error, "password")/>
+                                <TextField name="code" label="A current code or a recovery code" autocomplete="one-time-code" required=true error=field_message(disable_error, "code")/>
                                 <button type="submit" class="btn btn-danger">"Turn off two-factor authentication"</button>
                             </ActionForm>
                         }.into_any(),
@@ -107,7 +94,7 @@ fn TwoFactorSection() -> impl IntoView {
                             <p>"Key: " <code data-testid="totp-secret">{enrollment.secret}</code></p>
                             {move || confirm_error.get().filter(|e| e.field_errors().is_empty()).map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
                             <ActionForm action=confirm attr:class="form" attr:novalidate=true>
-                                <TextField name="code" label="Code from the app" autocomplete="one-time-code" required=true error=field(confirm_error, "code")/>
+                                <TextField name="code" label="Code from the app" autocomplete="one-time-code" required=true error=field_message(confirm_error, "code")/>
                                 <button type="submit" class="btn btn-primary">"Turn on"</button>
                             </ActionForm>
                         }.into_any(),

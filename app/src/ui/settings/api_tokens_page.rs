@@ -7,7 +7,7 @@ use crate::api::api_tokens::{
     ApiTokenRow, ApiTokensView, CreateApiToken, RevokeApiToken, list_api_tokens,
 };
 use crate::error::AppError;
-use crate::ui::components::form::{TextField, action_error};
+use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::settings::SettingsTabs;
 
@@ -20,13 +20,7 @@ pub fn ApiTokensPage() -> impl IntoView {
         |_| list_api_tokens(),
     );
     let error = action_error(create);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     view! {
         <PageHeader title="Settings" description="Your account, notifications, roles, and API tokens for the REST API and the tenantry CLI."/>
         <SettingsTabs current="/settings/api-tokens"/>

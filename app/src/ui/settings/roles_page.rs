@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::roles::{CreateRole, DeleteRole, RoleRow, RolesView, list_roles};
 use crate::error::AppError;
-use crate::ui::components::form::{TextField, action_error};
+use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::settings::SettingsTabs;
 
@@ -88,13 +88,7 @@ fn RoleRowView(role: RoleRow, can_edit: bool, delete: ServerAction<DeleteRole>) 
 #[component]
 fn NewRoleForm(data: RolesView, create: ServerAction<CreateRole>) -> impl IntoView {
     let error = action_error(create);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     view! {
         <section class="card">
             <h2>"Create a custom role"</h2>

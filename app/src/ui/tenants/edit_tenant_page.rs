@@ -1,11 +1,12 @@
 //! Editing a tenant's attributes, guarded by its version stamp.
 
 use leptos::prelude::*;
+
 use leptos_router::hooks::use_params_map;
 
 use crate::api::tenants::{TenantDetail, UpdateTenant, get_tenant};
 use crate::error::AppError;
-use crate::ui::components::form::action_error;
+use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
 
 #[component]
@@ -48,13 +49,7 @@ fn EditForm(
         contact("billing"),
         contact("incident"),
     );
-    let err = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        }
-    };
+    let err = move |field: &'static str| field_message(error, field);
     let general = move || {
         error
             .get()
@@ -67,11 +62,11 @@ fn EditForm(
                       help: Option<&'static str>| {
         let id = format!("field-{name}");
         view! {
-            <div class="field" class:field-invalid=move || err(name)().is_some()>
+            <div class="field" class:field-invalid=move || err(name).get().is_some()>
                 <label for=id.clone()>{label}</label>
-                {move || err(name)().map(|m| view! { <p class="field-error" id=format!("err-{name}")><span aria-hidden="true">"⚠ "</span>{m}</p> })}
-                <input id=id name=format!("edit[{name}]") value=value aria-invalid=move || err(name)().is_some().then_some("true")
-                    aria-describedby=move || err(name)().map(|_| format!("err-{name}"))/>
+                {move || err(name).get().map(|m| view! { <p class="field-error" id=format!("err-{name}")><span aria-hidden="true">"⚠ "</span>{m}</p> })}
+                <input id=id name=format!("edit[{name}]") value=value aria-invalid=move || err(name).get().is_some().then_some("true")
+                    aria-describedby=move || err(name).get().map(|_| format!("err-{name}"))/>
                 {help.map(|h| view! { <p class="field-help">{h}</p> })}
             </div>
         }

@@ -2,6 +2,7 @@
 //! the field change log and its audit history.
 
 use leptos::prelude::*;
+
 use leptos_router::hooks::use_params_map;
 
 use crate::api::tenants::{
@@ -10,7 +11,7 @@ use crate::api::tenants::{
 use crate::domain::lifecycle::LifecycleAction;
 use crate::error::AppError;
 use crate::ui::components::badge::{OutcomeBadge, StateBadge};
-use crate::ui::components::form::action_error;
+use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::Alert;
 use crate::ui::layout::NotFound;
 
@@ -216,13 +217,7 @@ fn ConfigCard(
     remove_config: ServerAction<RemoveTenantConfig>,
     config_error: Memo<Option<AppError>>,
 ) -> impl IntoView {
-    let field_error = move |field: &'static str| {
-        move || {
-            config_error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        }
-    };
+    let field_error = move |field: &'static str| field_message(config_error, field);
     let other_error = move || {
         config_error
             .get()
@@ -266,19 +261,19 @@ fn ConfigCard(
             {move || other_error().map(|m| view! { <Alert tone="danger">{m}</Alert> })}
             <ActionForm action=set_config attr:class="form config-form" attr:novalidate=true>
                 <input type="hidden" name="slug" value=slug.clone()/>
-                <div class="field" class:field-invalid=move || field_error("key")().is_some()>
+                <div class="field" class:field-invalid=move || field_error("key").get().is_some()>
                     <label for="field-key">"Key"<span class="required" aria-hidden="true">" *"</span></label>
-                    {move || field_error("key")().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
+                    {move || field_error("key").get().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
                     <input id="field-key" name="key" placeholder="smtp.host"/>
                 </div>
-                <div class="field" class:field-invalid=move || field_error("value")().is_some()>
+                <div class="field" class:field-invalid=move || field_error("value").get().is_some()>
                     <label for="field-value">"Value"</label>
-                    {move || field_error("value")().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
+                    {move || field_error("value").get().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
                     <input id="field-value" name="value" autocomplete="off"/>
                 </div>
                 <div class="field field-inline">
                     <label><input type="checkbox" name="secret" value="on"/>" Secret (write-only, always masked)"</label>
-                    {move || field_error("secret")().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
+                    {move || field_error("secret").get().map(|m| view! { <p class="field-error">"⚠ "{m}</p> })}
                 </div>
                 <button type="submit" class="btn btn-secondary">"Save entry"</button>
             </ActionForm>

@@ -10,7 +10,7 @@ use crate::api::users::{
     UsersQuery, UsersView, list_users,
 };
 use crate::error::AppError;
-use crate::ui::components::form::{TextField, action_error};
+use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::components::url::encode_query_value;
 
@@ -187,13 +187,7 @@ fn UserRowView(user: UserRow, set_active: ServerAction<SetUserActive>) -> impl I
 #[component]
 fn InviteForm(data: UsersView, invite: ServerAction<InviteUser>) -> impl IntoView {
     let error = action_error(invite);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e| e.field_errors().for_field(field).map(str::to_owned))
-        })
-    };
+    let field_error = move |field: &'static str| field_message(error, field);
     let sent = move || invite.value().get().is_some_and(|r| r.is_ok());
     let single_tenant = (data.tenant_choices.len() == 1).then(|| data.tenant_choices[0].clone());
     let tenant_input = if data.tenant_choices.is_empty() {
