@@ -88,3 +88,47 @@ for (const javaScriptEnabled of [true, false]) {
     }
   });
 }
+
+test('a custom role is created from the roles page, with field errors first', async () => {
+  const { context, page } = await launch();
+  try {
+    await signIn(page);
+    await page.goto(`${BASE_URL}/settings/roles`);
+    await page.waitForLoadState('networkidle');
+    const name = `Auditor ${Date.now().toString(36)}`;
+    await page.getByLabel('Name').fill(name);
+    await page.getByRole('button', { name: 'Create role' }).click();
+    await page.getByTestId('permissions-error').waitFor();
+    await page.getByLabel(/audit\.read/).check();
+    await page.getByLabel(/tenant\.read —/).check();
+    await page.getByRole('button', { name: 'Create role' }).click();
+    const row = page.getByTestId('roles-table').getByRole('row').filter({ hasText: name });
+    await row.getByText('audit.read').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}settings-roles.png`, fullPage: true });
+    await row.getByRole('button', { name: `Delete the role ${name}` }).click();
+    await page.getByTestId('roles-table').getByRole('row').filter({ hasText: name }).waitFor({ state: 'detached' });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the public account pages render: forgot password and the second sign-in step', async () => {
+  const { context, page } = await launch();
+  try {
+    await page.goto(`${BASE_URL}/login`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByTestId('reset-sent').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}forgot-password.png`, fullPage: true });
+    await page.goto(`${BASE_URL}/reset-password/not-a-real-token`);
+    await page.getByTestId('reset-unusable').waitFor();
+    await page.goto(`${BASE_URL}/login/verify`);
+    await page.getByLabel('Authentication code').fill('123456');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByTestId('verify-error').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}login-verify.png`, fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

@@ -111,7 +111,7 @@ fn NewRoleForm(data: RolesView, create: ServerAction<CreateRole>) -> impl IntoVi
                     {data.permissions.into_iter().map(|p| {
                         let id = format!("perm-{}", p.key.replace('.', "-"));
                         view! {
-                            <div class="field-inline">
+                            <div class="checkbox-row">
                                 <input type="checkbox" id=id.clone() name=format!("permissions[{}]", p.key)/>
                                 <label for=id><code>{p.key.clone()}</code>" — "{p.description}</label>
                             </div>
