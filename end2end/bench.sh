@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: a release server loaded with wrk, on SQLite and (when it is
 # reachable) on PostgreSQL, each seeded with BENCH_TENANTS tenants through the
-# services. Prints requests/s and p50/p99 latency for the REST API and the
+# services, plus the release catalog and ENDPOINTS_PER_TENANT endpoints each
+# (in bulk). Prints the full compliance assessment time, requests/s and p50/p99 latency for the REST API and the
 # tenant list page. Figures are printed, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ DURATION=${BENCH_DURATION:-10s}
 # A handful of operators and scripts at once; raise it to see saturation.
 CONNECTIONS=${BENCH_CONNECTIONS:-4}
 TENANTS=${BENCH_TENANTS:-10000}
+ENDPOINTS_PER_TENANT=${BENCH_ENDPOINTS_PER_TENANT:-100}
 PG_ADMIN_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 EMAIL=bench@tenantry.test
 PASSWORD=bench-password-123
@@ -42,8 +44,11 @@ suite() {
   env=(DATABASE_URL="$url" TENANTRY_ADMIN_EMAIL=$EMAIL TENANTRY_ADMIN_PASSWORD=$PASSWORD RUST_LOG=warn)
   echo "$label: seeding $TENANTS tenants through the services (audited)…"
   local start; start=$(date +%s)
-  env "${env[@]}" "$BIN" seed --tenants "$TENANTS" >/dev/null
-  echo "  seeded in $(( $(date +%s) - start )) s"
+  env "${env[@]}" "$BIN" seed --tenants "$TENANTS" --endpoints-per-tenant "$ENDPOINTS_PER_TENANT" >/dev/null
+  echo "  seeded in $(( $(date +%s) - start )) s ($ENDPOINTS_PER_TENANT endpoints per tenant)"
+  for run in 1 2 3; do
+    echo "  full compliance assessment, run $run: $(env "${env[@]}" "$BIN" assess)"
+  done
   local token; token=$(env "${env[@]}" "$BIN" api-token create --email $EMAIL --name bench 2>/dev/null)
   env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$BIN" serve >"$WORK/server.log" 2>&1 &
   SERVER=$!
@@ -68,6 +73,11 @@ suite() {
   report "page /tenants, filtered" -H "Cookie: $cookie" "$base/tenants?state=active&environment=production"
   report "page /tenants, search" -H "Cookie: $cookie" "$base/tenants?q=globex"
   report "page / (dashboard)" -H "Cookie: $cookie" "$base/"
+  wrk -t2 -c"$CONNECTIONS" -d2s -H "Cookie: $cookie" "$base/compliance" >/dev/null
+  report "page /compliance" -H "Cookie: $cookie" "$base/compliance"
+  report "page /compliance, in grace" -H "Cookie: $cookie" "$base/compliance?status=in_grace"
+  report "API compliance" -H "$auth" "$base/api/v1/compliance"
+  report "API endpoints of a tenant" -H "$auth" "$base/api/v1/tenants/$slug/endpoints?platform=linux"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 }
 

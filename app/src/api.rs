@@ -4,8 +4,12 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
+pub mod compliance;
 pub mod dashboard;
+pub mod endpoints;
 pub mod notifications;
+pub mod policies;
 pub mod roles;
 pub mod tenants;
 pub mod two_factor;

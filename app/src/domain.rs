@@ -1,6 +1,8 @@
 //! Pure rules: no IO, no database, no web types. Compiles for wasm too.
 
+pub mod agent;
 pub mod api_token;
+pub mod catalog;
 pub mod compliance;
 pub mod config;
 pub mod credentials;

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod compliance;
 pub mod components;
 pub mod dashboard;
 pub mod layout;

@@ -15,6 +15,7 @@ mod m20261125_000008_two_factor;
 mod m20261125_000009_notification_preferences;
 mod m20261125_000010_tenant_search_trigrams;
 mod m20261125_000011_tenant_list_indexes;
+mod m20261126_000012_releases_compliance;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_notification_preferences::Migration),
             Box::new(m20261125_000010_tenant_search_trigrams::Migration),
             Box::new(m20261125_000011_tenant_list_indexes::Migration),
+            Box::new(m20261126_000012_releases_compliance::Migration),
         ]
     }
 }

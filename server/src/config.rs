@@ -17,6 +17,8 @@ pub struct Config {
     pub site_root: String,
     pub secure_cookies: bool,
     pub session_ttl_hours: i64,
+    /// How often the compliance job assesses every tenant and sends notices.
+    pub compliance_interval_seconds: u64,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
     pub log_json: bool,
@@ -84,6 +86,20 @@ impl Config {
                     format!("'{raw}' is not true or false"),
                 )
             })?,
+        };
+
+        let compliance_interval_seconds = match get("TENANTRY_COMPLIANCE_INTERVAL_SECONDS") {
+            None => 3600,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (10..=86_400).contains(s))
+                .ok_or_else(|| {
+                    error(
+                        "TENANTRY_COMPLIANCE_INTERVAL_SECONDS",
+                        format!("'{raw}' is not a whole number of seconds between 10 and 86400"),
+                    )
+                })?,
         };
 
         let session_ttl_hours = match get("TENANTRY_SESSION_TTL_HOURS") {
@@ -266,6 +282,7 @@ impl Config {
             site_root,
             secure_cookies,
             session_ttl_hours,
+            compliance_interval_seconds,
             admin_email,
             admin_password,
             log_json,

@@ -47,7 +47,12 @@ enum Command {
         /// This many generated tenants (for scale tests).
         #[arg(long)]
         tenants: Option<usize>,
+        /// Also give every tenant this many endpoints with installed versions.
+        #[arg(long, default_value_t = 0)]
+        endpoints_per_tenant: usize,
     },
+    /// Assess every tenant's compliance now and print how long it took.
+    Assess,
     /// Work with tenants through the REST API (needs an API token).
     Tenants {
         /// The portal's address.
@@ -116,7 +121,12 @@ async fn main() -> ExitCode {
             .await
             .map(|_| println!("Database is up to date.")),
         Command::CreateAdmin { email, name } => create_admin(&config, &email, &name).await,
-        Command::Seed { demo, tenants } => seed(&config, demo, tenants).await,
+        Command::Seed {
+            demo,
+            tenants,
+            endpoints_per_tenant,
+        } => seed(&config, demo, tenants, endpoints_per_tenant).await,
+        Command::Assess => assess(&config).await,
         Command::Tenants {
             url,
             token,
@@ -193,12 +203,36 @@ async fn create_admin(
     Ok(())
 }
 
+async fn assess(config: &Config) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let db = startup::open_database(config).await?;
+    let started = std::time::Instant::now();
+    let report = app::backend::services::compliance::assess(
+        &db,
+        app::backend::services::compliance::Reach::All,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| Error(e.to_string()))?;
+    println!(
+        "Assessed {} tenant products of {} tenants and {} endpoint version groups in {} ms.",
+        report.tenant_products,
+        report.tenants,
+        report.endpoint_groups,
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
 async fn seed(
     config: &Config,
     demo: bool,
     tenants: Option<usize>,
+    endpoints_per_tenant: usize,
 ) -> startup::anyhow_like::Result<()> {
-    use app::backend::services::seed::{platform_admin, seed_demo, seed_tenants};
+    use app::backend::services::seed::{
+        platform_admin, seed_catalog, seed_demo, seed_fleet, seed_tenants,
+    };
     use startup::anyhow_like::Error;
     let db = startup::open_database(config).await?;
     let first = app::backend::services::users::ensure_first_admin(
@@ -222,6 +256,24 @@ async fn seed(
         (true, None) => seed_demo(&db, &admin, &config.regions).await,
         (false, None) => return Err(Error("say what to seed: --demo or --tenants N".into())),
     }
+    .map_err(|e| Error(e.to_string()))?;
+    let products = seed_catalog(&db, &admin)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let started = std::time::Instant::now();
+    let (versions, endpoints) = seed_fleet(&db, &products, endpoints_per_tenant)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    println!(
+        "Recorded {versions} running versions and {endpoints} endpoints in {} s.",
+        started.elapsed().as_secs()
+    );
+    app::backend::services::compliance::assess(
+        &db,
+        app::backend::services::compliance::Reach::All,
+        chrono::Utc::now(),
+    )
+    .await
     .map_err(|e| Error(e.to_string()))?;
     app::backend::db::refresh_statistics(&db)
         .await

@@ -47,6 +47,7 @@ pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/audit/export.csv", get(crate::exports::audit_csv))
+        .route("/compliance/export.csv", get(crate::exports::compliance_csv))
         .nest("/api/v1", crate::rest::routes())
         .leptos_routes_with_context(&state, routes, || (), {
             let options = state.leptos_options.clone();

@@ -109,6 +109,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         mail_queued: Arc::new(Notify::new()),
     };
     let mail_worker = spawn_mail_worker(&state);
+    let compliance_job = spawn_compliance_job(&state, config.compliance_interval_seconds);
     let router = build_router(
         state,
         SessionSettings {
@@ -136,6 +137,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     cleanup.abort();
     executor.abort();
     mail_worker.abort();
+    compliance_job.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
@@ -187,6 +189,39 @@ pub fn spawn_mail_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
             }
             let _ =
                 tokio::time::timeout(std::time::Duration::from_secs(5), queued.notified()).await;
+        }
+    })
+}
+
+/// Assesses compliance at start-up and then every hour (the assessment is
+/// idempotent; notices are keyed by day, so re-runs never duplicate them).
+/// Wakes the mail worker when notices queued email.
+pub fn spawn_compliance_job(state: &AppState, every: u64) -> tokio::task::JoinHandle<()> {
+    let (db, queued, public_url) = (
+        state.db.clone(),
+        state.mail_queued.clone(),
+        state.accounts.public_url.clone(),
+    );
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+        loop {
+            tick.tick().await;
+            let started = std::time::Instant::now();
+            match app::backend::services::notices::run_compliance_job(&db, &public_url).await {
+                Ok((report, notices)) => {
+                    if notices.emails > 0 {
+                        queued.notify_one();
+                    }
+                    tracing::info!(
+                        tenant_products = report.tenant_products,
+                        endpoint_groups = report.endpoint_groups,
+                        notices = notices.notices,
+                        took_ms = started.elapsed().as_millis() as u64,
+                        "compliance assessed"
+                    );
+                }
+                Err(err) => tracing::warn!(error = %err, "compliance job failed; will retry"),
+            }
         }
     })
 }

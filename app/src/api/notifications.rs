@@ -49,3 +49,39 @@ pub async fn save_notification_preferences(
         .await,
     )
 }
+
+/// One in-app notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub read: bool,
+}
+
+#[server(prefix = "/api/fn", endpoint = "notification_inbox")]
+pub async fn notification_inbox() -> Result<Vec<InboxItem>, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::notices;
+    let principal = respond(require_principal().await)?;
+    respond(notices::inbox(&app_state()?.reads, &principal).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "unread_notifications")]
+pub async fn unread_notifications() -> Result<u64, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::notices;
+    let principal = respond(require_principal().await)?;
+    respond(notices::unread_count(&app_state()?.reads, &principal).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "mark_notifications_read")]
+pub async fn mark_notifications_read() -> Result<(), AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::notices;
+    let principal = respond(require_principal().await)?;
+    respond(notices::mark_all_read(&app_state()?.db, &principal).await)
+}

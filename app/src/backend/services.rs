@@ -3,16 +3,22 @@
 //! their audit record in one transaction.
 
 pub mod accounts;
+pub mod agents;
 pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
+pub mod catalog;
+pub mod compliance;
 pub mod dashboard;
 pub mod email_outbox;
 pub mod login_throttle;
+pub mod notices;
 pub mod notification_prefs;
+pub mod policies;
 pub mod roles;
 pub mod seed;
 pub mod tenant_config;
+pub mod tenant_versions;
 pub mod tenants;
 pub mod two_factor;
 pub mod users;

@@ -8,7 +8,7 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 
 /// Where a version policy is defined; the most specific one present decides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PolicyLevel {
     Global,
     Product,
@@ -123,6 +123,105 @@ pub fn assess(
 pub fn eol_notice_due(eol: NaiveDate, today: NaiveDate) -> bool {
     let days_before = (eol - today).num_days();
     matches!(days_before, 90 | 30) || (0..=7).contains(&days_before)
+}
+
+impl PolicyLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyLevel::Global => "global",
+            PolicyLevel::Product => "product",
+            PolicyLevel::Tenant => "tenant",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            PolicyLevel::Global,
+            PolicyLevel::Product,
+            PolicyLevel::Tenant,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == raw)
+    }
+}
+
+impl ComplianceStatus {
+    /// The stored and URL form: `compliant`, `outdated`, `in_grace`,
+    /// `non_compliant`, `eol`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ComplianceStatus::Compliant => "compliant",
+            ComplianceStatus::Outdated { .. } => "outdated",
+            ComplianceStatus::InGrace { .. } => "in_grace",
+            ComplianceStatus::NonCompliant { .. } => "non_compliant",
+            ComplianceStatus::Eol => "eol",
+        }
+    }
+
+    pub fn days_left(&self) -> Option<i64> {
+        match self {
+            ComplianceStatus::InGrace { days_left } => Some(*days_left),
+            _ => None,
+        }
+    }
+
+    /// A sentence for the report's "why" column.
+    pub fn detail(&self) -> String {
+        match self {
+            ComplianceStatus::Compliant => "Runs the latest release".into(),
+            ComplianceStatus::Outdated { latest } => format!("Supported; {latest} is available"),
+            ComplianceStatus::InGrace { days_left } => {
+                format!("Past end of life; {days_left} days of grace left")
+            }
+            ComplianceStatus::NonCompliant { reason } => reason.clone(),
+            ComplianceStatus::Eol => "Past end of life and its grace period".into(),
+        }
+    }
+}
+
+/// The status keys from best to worst; a tenant's overall status is its worst product's.
+pub const STATUS_KEYS: [&str; 5] = ["compliant", "outdated", "in_grace", "non_compliant", "eol"];
+
+pub fn status_label(key: &str) -> &'static str {
+    match key {
+        "compliant" => "Compliant",
+        "outdated" => "Outdated",
+        "in_grace" => "In grace",
+        "non_compliant" => "Non-compliant",
+        "eol" => "End of life",
+        _ => "Unknown",
+    }
+}
+
+/// Compliant and outdated (still supported) count as "in compliance" for the
+/// organisation's percentage; grace, non-compliant and EOL do not.
+pub fn counts_as_compliant(key: &str) -> bool {
+    matches!(key, "compliant" | "outdated")
+}
+
+pub fn worst_status<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    keys.into_iter()
+        .max_by_key(|k| STATUS_KEYS.iter().position(|s| s == k).unwrap_or(0))
+}
+
+/// Compliance days are UTC calendar days, whatever the viewer's time zone,
+/// so every replica and every report agrees on "today".
+pub fn compliance_day(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    now.date_naive()
+}
+
+/// Orders versions as text in SQL: zero-padded numbers; a release sorts after
+/// its own pre-releases (`~` > `-`).
+pub fn version_sort_key(version: &Version) -> String {
+    let suffix = if version.pre.is_empty() {
+        "~".to_owned()
+    } else {
+        format!("-{}", version.pre)
+    };
+    format!(
+        "{:010}.{:010}.{:010}{suffix}",
+        version.major, version.minor, version.patch
+    )
 }
 
 #[cfg(test)]
@@ -278,5 +377,66 @@ mod tests {
             !eol_notice_due(eol, eol + chrono::Duration::days(1)),
             "not after the day"
         );
+    }
+
+    #[test]
+    fn the_last_day_of_grace_and_a_leap_day() {
+        let leap_catalog = vec![CatalogRelease {
+            version: v("4.0.0"),
+            end_of_life: Some(day("2028-02-28")),
+            withdrawn: false,
+        }];
+        let policy = VersionPolicy {
+            grace_days: 2,
+            ..VersionPolicy::new(PolicyLevel::Global)
+        };
+        assert_eq!(
+            assess(&v("4.0.0"), &leap_catalog, &policy, day("2028-02-29")),
+            ComplianceStatus::InGrace { days_left: 1 },
+            "the leap day is the last day of grace"
+        );
+        assert_eq!(
+            assess(&v("4.0.0"), &leap_catalog, &policy, day("2028-03-01")),
+            ComplianceStatus::Eol
+        );
+        assert_eq!(
+            assess(&v("4.0.0"), &leap_catalog, &policy, day("2028-02-27")),
+            ComplianceStatus::Compliant,
+            "the day before end of life is still supported"
+        );
+    }
+
+    #[test]
+    fn the_compliance_day_is_the_utc_calendar_day() {
+        use chrono::TimeZone;
+        let late_in_new_york = chrono::FixedOffset::west_opt(5 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 12, 31, 21, 0, 0)
+            .unwrap();
+        assert_eq!(
+            compliance_day(late_in_new_york.with_timezone(&chrono::Utc)),
+            day("2027-01-01")
+        );
+    }
+
+    #[test]
+    fn sort_keys_order_like_semver() {
+        let mut versions = vec![v("10.0.0"), v("2.1.0"), v("2.1.0-rc.1"), v("2.0.9")];
+        versions.sort_by_key(version_sort_key);
+        assert_eq!(
+            versions,
+            [v("2.0.9"), v("2.1.0-rc.1"), v("2.1.0"), v("10.0.0")]
+        );
+    }
+
+    #[test]
+    fn a_tenant_is_as_compliant_as_its_worst_product() {
+        assert_eq!(
+            worst_status(["compliant", "in_grace", "outdated"]),
+            Some("in_grace")
+        );
+        assert_eq!(worst_status(["eol", "non_compliant"]), Some("eol"));
+        assert_eq!(worst_status([]), None);
+        assert!(counts_as_compliant("outdated") && !counts_as_compliant("in_grace"));
     }
 }

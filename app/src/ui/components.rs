@@ -4,4 +4,5 @@ pub mod badge;
 pub mod chart;
 pub mod form;
 pub mod page;
+pub mod pager;
 pub mod url;

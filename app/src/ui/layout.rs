@@ -4,16 +4,18 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
 use crate::api::auth::{Logout, SignedInUser, current_user};
+use crate::api::notifications::unread_notifications;
 use crate::error::AppError;
 use crate::ui::components::page::PageHeader;
 
-const NAV: [(&str, &str); 9] = [
+const NAV: [(&str, &str); 10] = [
     ("/", "Dashboard"),
     ("/tenants", "Tenants"),
     ("/releases", "Releases"),
     ("/rollouts", "Rollouts"),
     ("/approvals", "Approvals"),
     ("/compliance", "Compliance"),
+    ("/policies", "Policies"),
     ("/users", "Users"),
     ("/audit", "Audit"),
     ("/settings", "Settings"),
@@ -85,6 +87,7 @@ fn TopBar(user: CurrentUser) -> impl IntoView {
                     match user.await {
                         Ok(Some(user)) => view! {
                             <div class="user-menu">
+                                <InboxLink/>
                                 <span class="user-name" data-testid="current-user">{user.display_name}</span>
                                 <span class="user-email muted">{user.email}</span>
                                 <ActionForm action=logout attr:class="inline-form">
@@ -97,6 +100,26 @@ fn TopBar(user: CurrentUser) -> impl IntoView {
                 })}
             </Suspense>
         </header>
+    }
+}
+
+/// The bell: a link to the inbox with the number of unread notifications.
+#[component]
+fn InboxLink() -> impl IntoView {
+    let unread = Resource::new(|| (), |_| unread_notifications());
+    view! {
+        <Suspense fallback=|| view! { <a class="btn btn-secondary btn-sm" href="/notifications">"Notifications"</a> }>
+            {move || Suspend::new(async move {
+                let count = unread.await.unwrap_or(0);
+                let label = if count == 0 { "Notifications, none unread".to_owned() } else { format!("Notifications, {count} unread") };
+                view! {
+                    <a class="btn btn-secondary btn-sm" href="/notifications" aria-label=label data-testid="inbox-link">
+                        <span aria-hidden="true">"🔔"</span>
+                        {(count > 0).then(|| view! { " " <span class="badge tone-danger" data-testid="unread-count">{count}</span> })}
+                    </a>
+                }
+            })}
+        </Suspense>
     }
 }
 

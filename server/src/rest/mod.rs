@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod compliance;
 pub mod problem;
 pub mod tenants;
 
@@ -17,16 +18,23 @@ use problem::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenantry API", version = "1", description = "Tenant registry and lifecycle. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
+    info(title = "Tenantry API", version = "1", description = "Tenant registry and lifecycle, releases and version compliance. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
     paths(
         tenants::list, tenants::create, tenants::show, tenants::by_external_id, tenants::update,
         tenants::decommission, tenants::transition, tenants::audit, tenants::config,
         tenants::set_config, tenants::remove_config, audit::search,
+        compliance::products, compliance::create_product, compliance::releases,
+        compliance::save_release, compliance::organisation, compliance::tenant,
+        compliance::set_tenant_product, compliance::policies_list, compliance::save_policy,
+        compliance::delete_policy, compliance::extensions, compliance::request_extension,
+        compliance::decide_extension, compliance::endpoints, compliance::register,
+        compliance::report,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "tenants"), (name = "config"), (name = "audit")),
+    tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
+        (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents")),
 )]
 pub struct ApiDoc;
 
@@ -78,6 +86,37 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tenants/{id}/config/{key}", delete(tenants::remove_config))
         .route("/audit", get(audit::search))
+        .route(
+            "/products",
+            get(compliance::products).post(compliance::create_product),
+        )
+        .route(
+            "/releases",
+            get(compliance::releases).post(compliance::save_release),
+        )
+        .route("/compliance", get(compliance::organisation))
+        .route("/tenants/{id}/compliance", get(compliance::tenant))
+        .route(
+            "/tenants/{id}/products",
+            post(compliance::set_tenant_product),
+        )
+        .route("/tenants/{id}/endpoints", get(compliance::endpoints))
+        .route(
+            "/tenants/{id}/extension-requests",
+            post(compliance::request_extension),
+        )
+        .route(
+            "/policies",
+            get(compliance::policies_list).put(compliance::save_policy),
+        )
+        .route("/policies/{id}", delete(compliance::delete_policy))
+        .route("/extension-requests", get(compliance::extensions))
+        .route(
+            "/extension-requests/{id}/decision",
+            post(compliance::decide_extension),
+        )
+        .route("/agents/register", post(compliance::register))
+        .route("/agents/report", post(compliance::report))
         .fallback(unknown_route)
         .method_not_allowed_fallback(|| async {
             ApiError::new(

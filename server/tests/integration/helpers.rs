@@ -346,3 +346,22 @@ pub fn expect_field_error<T: std::fmt::Debug>(
         other => panic!("expected a field error on {field}, got {other:?}"),
     }
 }
+
+/// A live API token of the first admin.
+pub async fn admin_token(app: &TestApp) -> String {
+    let admin = app::backend::services::auth::principal_by_email(&app.db, ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    app::backend::services::api_tokens::create(
+        &app.db,
+        &admin,
+        &app::backend::audit::RequestContext::default(),
+        "tests",
+        "",
+        "",
+    )
+    .await
+    .unwrap()
+    .token
+}

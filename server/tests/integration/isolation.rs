@@ -195,6 +195,174 @@ const REST: &[(&str, &str, Call)] = &[
         "/api/v1/audit",
         call("GET", "/api/v1/audit", Somewhere(P::AuditRead), Body::Empty),
     ),
+    (
+        "get",
+        "/api/v1/products",
+        call(
+            "GET",
+            "/api/v1/products",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/products",
+        call(
+            "POST",
+            "/api/v1/products",
+            Platform(P::ReleaseManage),
+            Body::Json(r#"{"key":"","name":""}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/releases",
+        call(
+            "GET",
+            "/api/v1/releases",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/releases",
+        call(
+            "POST",
+            "/api/v1/releases",
+            Platform(P::ReleaseManage),
+            Body::Json(
+                r#"{"product_id":"00000000-0000-0000-0000-000000000000","version":"x","released_on":""}"#,
+            ),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/compliance",
+        call(
+            "GET",
+            "/api/v1/compliance",
+            Somewhere(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/compliance",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/compliance",
+            Tenant(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    // Licensing is the vendor's: allowed callers get 422 for an unknown product.
+    (
+        "post",
+        "/api/v1/tenants/{id}/products",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/products",
+            Tenant(P::ReleaseManage),
+            Body::Json(r#"{"product_id":"00000000-0000-0000-0000-000000000000"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/endpoints",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/endpoints",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants/{id}/extension-requests",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/extension-requests",
+            Tenant(P::UpdateApprove),
+            Body::Json(
+                r#"{"product_id":"00000000-0000-0000-0000-000000000000","days":5,"reason":"probe"}"#,
+            ),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/policies",
+        call(
+            "GET",
+            "/api/v1/policies",
+            Somewhere(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/policies",
+        call(
+            "PUT",
+            "/api/v1/policies",
+            Platform(P::PolicyManage),
+            Body::Json(r#"{"level":"nonsense"}"#),
+        ),
+    ),
+    (
+        "delete",
+        "/api/v1/policies/{id}",
+        call(
+            "DELETE",
+            "/api/v1/policies/00000000-0000-0000-0000-000000000000",
+            Platform(P::PolicyManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/extension-requests",
+        call(
+            "GET",
+            "/api/v1/extension-requests",
+            Somewhere(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/extension-requests/{id}/decision",
+        call(
+            "POST",
+            "/api/v1/extension-requests/00000000-0000-0000-0000-000000000000/decision",
+            Platform(P::PolicyManage),
+            Body::Json(r#"{"decision":"approve"}"#),
+        ),
+    ),
+    // Agents authenticate with their own tokens; a browser session is no use.
+    (
+        "post",
+        "/api/v1/agents/register",
+        call(
+            "POST",
+            "/api/v1/agents/register",
+            Public,
+            Body::Json(
+                r#"{"enrollment_token":"tenr_nope","hostname":"h","platform":"linux","agent_version":"1.0.0"}"#,
+            ),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/agents/report",
+        call(
+            "POST",
+            "/api/v1/agents/report",
+            Public,
+            Body::Json(r#"{"hostname":"h","platform":"linux","agent_version":"1.0.0"}"#),
+        ),
+    ),
 ];
 
 const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
@@ -586,6 +754,172 @@ const SERVER_FNS: &[(&str, Call)] = &[
             Body::Form(&[("email[eol_notice]", "on")]),
         ),
     ),
+    (
+        "release_catalog",
+        call(
+            "POST",
+            "/api/fn/release_catalog",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "create_product",
+        call(
+            "POST",
+            "/api/fn/create_product",
+            Platform(P::ReleaseManage),
+            Body::Form(&[("key", ""), ("name", "")]),
+        ),
+    ),
+    (
+        "save_release",
+        call(
+            "POST",
+            "/api/fn/save_release",
+            Platform(P::ReleaseManage),
+            Body::Form(&[
+                ("form[product_id]", NOBODY),
+                ("form[version]", "x"),
+                ("form[released_on]", ""),
+            ]),
+        ),
+    ),
+    (
+        "compliance_dashboard",
+        call(
+            "POST",
+            "/api/fn/compliance_dashboard",
+            Somewhere(P::ReportRead),
+            Body::Json(r#"{"query":{}}"#),
+        ),
+    ),
+    (
+        "run_assessment",
+        call(
+            "POST",
+            "/api/fn/run_assessment",
+            Platform(P::PolicyManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "tenant_versions",
+        call(
+            "POST",
+            "/api/fn/tenant_versions",
+            Tenant(P::TenantRead),
+            Body::Form(&[("tenant_id", "{tenant_id}")]),
+        ),
+    ),
+    (
+        "set_tenant_product",
+        call(
+            "POST",
+            "/api/fn/set_tenant_product",
+            Tenant(P::ReleaseManage),
+            Body::Form(&[("tenant_id", "{tenant_id}"), ("form[product_id]", NOBODY)]),
+        ),
+    ),
+    (
+        "request_grace_extension",
+        call(
+            "POST",
+            "/api/fn/request_grace_extension",
+            Tenant(P::UpdateApprove),
+            Body::Form(&[
+                ("tenant_id", "{tenant_id}"),
+                ("product_id", NOBODY),
+                ("days", "5"),
+                ("reason", "probe"),
+            ]),
+        ),
+    ),
+    (
+        "version_policies",
+        call(
+            "POST",
+            "/api/fn/version_policies",
+            Somewhere(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_policy",
+        call(
+            "POST",
+            "/api/fn/save_policy",
+            Platform(P::PolicyManage),
+            Body::Form(&[("level", "nonsense")]),
+        ),
+    ),
+    (
+        "delete_policy",
+        call(
+            "POST",
+            "/api/fn/delete_policy",
+            Platform(P::PolicyManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "decide_extension",
+        call(
+            "POST",
+            "/api/fn/decide_extension",
+            Platform(P::PolicyManage),
+            Body::Form(&[("id", NOBODY), ("decision", "approve")]),
+        ),
+    ),
+    (
+        "tenant_endpoints",
+        call(
+            "POST",
+            "/api/fn/tenant_endpoints",
+            Tenant(P::TenantRead),
+            Body::Json(r#"{"tenant_id":"{tenant_id}","query":{}}"#),
+        ),
+    ),
+    (
+        "create_enrollment_token",
+        call(
+            "POST",
+            "/api/fn/create_enrollment_token",
+            Tenant(P::TenantManage),
+            Body::Form(&[("tenant_id", "{tenant_id}"), ("label", "")]),
+        ),
+    ),
+    (
+        "revoke_enrollment_token",
+        call(
+            "POST",
+            "/api/fn/revoke_enrollment_token",
+            Tenant(P::TenantManage),
+            Body::Form(&[("tenant_id", "{tenant_id}"), ("id", NOBODY)]),
+        ),
+    ),
+    (
+        "notification_inbox",
+        call("POST", "/api/fn/notification_inbox", SignedIn, Body::Empty),
+    ),
+    (
+        "unread_notifications",
+        call(
+            "POST",
+            "/api/fn/unread_notifications",
+            SignedIn,
+            Body::Empty,
+        ),
+    ),
+    (
+        "mark_notifications_read",
+        call(
+            "POST",
+            "/api/fn/mark_notifications_read",
+            SignedIn,
+            Body::Empty,
+        ),
+    ),
     // Ends the caller's session, so it is called anonymously only (a no-op then).
     (
         "logout",
@@ -632,6 +966,7 @@ fn expected(access: Access, grants: Option<&Grants>, target: &Target) -> Result<
 
 fn fill(template: &str, target: &Target) -> String {
     template
+        .replace("{tenant_id}", &target.id.to_string())
         .replace("{tenant}", target.slug)
         .replace("{crm}", target.crm)
 }
@@ -800,8 +1135,8 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
         .chain(SERVER_FNS.iter().map(|(_, c)| c));
     for call in all_calls {
         let per_tenant = call.path.contains("{tenant}")
-            || matches!(call.body, Body::Form(f) if f.iter().any(|(_, v)| v.contains("{tenant}")))
-            || matches!(call.body, Body::Json(j) if j.contains("{tenant}"))
+            || matches!(call.body, Body::Form(f) if f.iter().any(|(_, v)| v.contains("{tenant")))
+            || matches!(call.body, Body::Json(j) if j.contains("{tenant"))
             || call.path.contains("{crm}");
         let ends_session = call.path.ends_with("/logout");
         for (who, grants, browser) in &callers {

@@ -152,5 +152,190 @@ pub async fn seed_demo_if_empty(
         return Ok(None);
     }
     let admin = platform_admin(db).await?;
-    Ok(Some(seed_demo(db, &admin, regions).await?))
+    let created = seed_demo(db, &admin, regions).await?;
+    let products = seed_catalog(db, &admin).await?;
+    seed_fleet(db, &products, 12).await?;
+    crate::backend::services::compliance::assess(
+        db,
+        crate::backend::services::compliance::Reach::All,
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(Some(created))
+}
+
+/// The demo catalog: two products with releases whose end-of-life dates fall
+/// in the past, in grace and ahead, so every compliance status shows up.
+/// Created through the catalog service (audited). Returns the product ids with
+/// their published versions, oldest first.
+pub async fn seed_catalog(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ServiceResult<Vec<(uuid::Uuid, Vec<&'static str>)>> {
+    use crate::api::catalog::ReleaseForm;
+    use crate::backend::entities::product;
+    use crate::backend::services::catalog;
+    let context = RequestContext::named("seed");
+    let today = chrono::Utc::now().date_naive();
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+    let catalog_spec: [(&str, &str, &[(&str, i64, Option<i64>)]); 2] = [
+        (
+            "edge-gateway",
+            "Edge Gateway",
+            &[
+                ("4.8.0", -700, Some(-60)),
+                ("5.0.0", -400, Some(-12)),
+                ("5.1.0", -200, Some(75)),
+                ("5.2.0", -30, None),
+            ],
+        ),
+        (
+            "pos-agent",
+            "POS Agent",
+            &[("2.3.1", -500, Some(25)), ("2.4.0", -90, None)],
+        ),
+    ];
+    let mut products = vec![];
+    for (key, name, releases) in catalog_spec {
+        let existing = product::Entity::find()
+            .filter(product::Column::Key.eq(key))
+            .one(db)
+            .await?;
+        let id = match existing {
+            Some(found) => found.id,
+            None => catalog::create_product(db, principal, &context, key, name, "").await?,
+        };
+        for (version, released, eol) in releases {
+            catalog::save_release(
+                db,
+                principal,
+                &context,
+                &ReleaseForm {
+                    product_id: id,
+                    version: (*version).into(),
+                    released_on: day(*released),
+                    end_of_support: eol.map(|e| day(e - 30)).unwrap_or_default(),
+                    end_of_life: eol.map(day).unwrap_or_default(),
+                    components: format!("api={version}\nworker={version}"),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        products.push((id, releases.iter().map(|r| r.0).collect()));
+    }
+    Ok(products)
+}
+
+/// What every live tenant runs, and `endpoints_per_tenant` endpoints each with
+/// their installed versions: written in bulk (this is scale data for the
+/// benchmarks; real versions arrive through the services and agents).
+/// Returns (tenant products, endpoints) written.
+pub async fn seed_fleet(
+    db: &DatabaseConnection,
+    products: &[(uuid::Uuid, Vec<&'static str>)],
+    endpoints_per_tenant: usize,
+) -> ServiceResult<(usize, usize)> {
+    use crate::backend::entities::{endpoint, endpoint_product, tenant, tenant_product};
+    use crate::backend::secret::sha256_hex;
+    use sea_orm::{QuerySelect, Set, TransactionTrait};
+    let tenant_ids: Vec<uuid::Uuid> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .filter(tenant::Column::ArchivedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let now = chrono::Utc::now();
+    // Skewed towards recent versions, as real fleets are.
+    let pick = |versions: &[&'static str], n: usize| -> &'static str {
+        let weights = [1usize, 2, 4, 8, 16];
+        let weights = &weights[weights.len().saturating_sub(versions.len())..];
+        let total: usize = weights.iter().sum();
+        let mut at = n % total;
+        for (v, w) in versions.iter().zip(weights) {
+            if at < *w {
+                return v;
+            }
+            at -= w;
+        }
+        versions[versions.len() - 1]
+    };
+    let txn = db.begin().await?;
+    let mut rows = vec![];
+    for (i, tenant_id) in tenant_ids.iter().enumerate() {
+        for (p, (product_id, versions)) in products.iter().enumerate() {
+            if p > 0 && i % 3 == 0 {
+                continue;
+            }
+            let version = pick(versions, i * 7 + p);
+            rows.push(tenant_product::ActiveModel {
+                tenant_id: Set(*tenant_id),
+                product_id: Set(*product_id),
+                allowed_range: Set(None),
+                feature_flags: Set("[]".into()),
+                running_version: Set(Some(version.to_owned())),
+                components: Set(
+                    serde_json::json!({ "api": version, "worker": version }).to_string()
+                ),
+                updated_at: Set(now),
+            });
+        }
+    }
+    tenant_product::Entity::delete_many().exec(&txn).await?;
+    let tenant_products = rows.len();
+    for chunk in rows.chunks(2000) {
+        tenant_product::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+
+    let mut endpoints = 0;
+    let platforms = ["linux", "windows", "mobile"];
+    for tenants in tenant_ids.chunks(20) {
+        let txn = db.begin().await?;
+        let mut hosts = vec![];
+        let mut installed = vec![];
+        for (t, tenant_id) in tenants.iter().enumerate() {
+            for e in 0..endpoints_per_tenant {
+                let id = uuid::Uuid::new_v4();
+                hosts.push(endpoint::ActiveModel {
+                    id: Set(id),
+                    tenant_id: Set(*tenant_id),
+                    hostname: Set(format!("host-{e:04}.{}", tenant_id.simple())),
+                    platform: Set(platforms[e % 3].to_owned()),
+                    agent_version: Set("1.4.0".into()),
+                    token_hash: Set(sha256_hex(&id.to_string())),
+                    registered_at: Set(now),
+                    // A tenth of the fleet has gone quiet.
+                    last_seen_at: Set(if e % 10 == 0 {
+                        now - chrono::Duration::hours(6)
+                    } else {
+                        now
+                    }),
+                });
+                let (product_id, versions) = &products[0];
+                installed.push(endpoint_product::ActiveModel {
+                    endpoint_id: Set(id),
+                    product_id: Set(*product_id),
+                    tenant_id: Set(*tenant_id),
+                    version: Set(pick(versions, e * 3 + t).to_owned()),
+                });
+            }
+        }
+        endpoints += hosts.len();
+        for chunk in hosts.chunks(3000) {
+            endpoint::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        for chunk in installed.chunks(5000) {
+            endpoint_product::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+    }
+    Ok((tenant_products, endpoints))
 }

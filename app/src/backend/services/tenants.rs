@@ -560,6 +560,15 @@ pub async fn resolve_reference(
     principal: &Principal,
     reference: &str,
 ) -> ServiceResult<String> {
+    Ok(resolve_tenant_id(db, principal, reference).await?.1)
+}
+
+/// A tenant's id and slug from either of them, if the principal may read it.
+pub async fn resolve_tenant_id(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    reference: &str,
+) -> ServiceResult<(Uuid, String)> {
     principal.require_somewhere(Permission::TenantRead)?;
     let found = match Uuid::parse_str(reference) {
         Ok(id) => tenant::Entity::find_by_id(id)
@@ -569,7 +578,7 @@ pub async fn resolve_reference(
         Err(_) => find_by_slug(db, reference).await?,
     };
     principal.require_on_tenant(Permission::TenantRead, found.id)?;
-    Ok(found.slug)
+    Ok((found.id, found.slug))
 }
 
 /// The tenant another system knows as `value` (e.g. system `crm`).

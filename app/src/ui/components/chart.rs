@@ -12,7 +12,7 @@ pub struct Bar {
 /// Horizontal bars with direct labels and counts, plus the data as a table.
 #[component]
 pub fn HorizontalBarChart(
-    labelled_by: &'static str,
+    #[prop(into)] labelled_by: String,
     description: String,
     bars: Vec<Bar>,
 ) -> impl IntoView {
@@ -55,5 +55,136 @@ pub fn HorizontalBarChart(
                 </tbody>
             </table>
         </details>
+    }
+}
+
+/// One point of a percentage line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    pub label: String,
+    pub value: f64,
+}
+
+/// A 0–100 % line over time (e.g. compliance trend), with its data as a table.
+#[component]
+pub fn PercentLineChart(
+    #[prop(into)] labelled_by: String,
+    description: String,
+    points: Vec<Point>,
+) -> impl IntoView {
+    let (left, top, width, height) = (44.0, 10.0, 640.0, 160.0);
+    let step = if points.len() > 1 {
+        width / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let xy = |i: usize, value: f64| {
+        (
+            left + i as f64 * step,
+            top + height - value.clamp(0.0, 100.0) / 100.0 * height,
+        )
+    };
+    let line: String = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (x, y) = xy(i, p.value);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = points.first().map(|p| p.label.clone()).unwrap_or_default();
+    let last = points.last().map(|p| p.label.clone()).unwrap_or_default();
+    let rows = points.clone();
+    view! {
+        <svg class="chart chart-line" viewBox="0 0 700 200" role="img" aria-labelledby=labelled_by>
+            <desc>{description}</desc>
+            {[0.0, 50.0, 100.0].into_iter().map(|tick| {
+                let (_, y) = xy(0, tick);
+                view! {
+                    <line class="chart-grid" x1=left x2=left + width y1=y y2=y></line>
+                    <text class="chart-label" x="0" y=y + 4.0>{format!("{tick:.0} %")}</text>
+                }
+            }).collect_view()}
+            <polyline class="chart-trend" points=line fill="none"></polyline>
+            {points.iter().enumerate().map(|(i, p)| {
+                let (x, y) = xy(i, p.value);
+                view! { <circle class="chart-dot" cx=x cy=y r="3"><title>{format!("{}: {:.1} %", p.label, p.value)}</title></circle> }
+            }).collect_view()}
+            <text class="chart-label" x=left y="196">{first}</text>
+            <text class="chart-label" x=left + width y="196" text-anchor="end">{last}</text>
+        </svg>
+        <details class="chart-data">
+            <summary>"Show data"</summary>
+            <table class="table table-compact">
+                <thead><tr><th scope="col">"Day"</th><th scope="col" class="num">"Value"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|p| view! { <tr><td>{p.label}</td><td class="num">{format!("{:.1} %", p.value)}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+}
+
+/// One release on an end-of-life timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lifespan {
+    pub label: String,
+    pub start: chrono::NaiveDate,
+    pub end_of_support: Option<chrono::NaiveDate>,
+    pub end_of_life: Option<chrono::NaiveDate>,
+}
+
+/// Releases as bars from release to end of life (open-ended ones fade out),
+/// end of support as a tick, and a line for today.
+#[component]
+pub fn EolTimeline(
+    labelled_by: String,
+    today: chrono::NaiveDate,
+    spans: Vec<Lifespan>,
+) -> impl IntoView {
+    let (label_width, width, row) = (90.0, 560.0, 26.0);
+    let from = spans
+        .iter()
+        .map(|s| s.start)
+        .min()
+        .unwrap_or(today)
+        .min(today);
+    let to = spans
+        .iter()
+        .filter_map(|s| s.end_of_life)
+        .max()
+        .unwrap_or(today)
+        .max(today + chrono::Duration::days(180));
+    let days = (to - from).num_days().max(1) as f64;
+    let x = move |d: chrono::NaiveDate| label_width + (d - from).num_days() as f64 / days * width;
+    let height = spans.len() as f64 * row + 30.0;
+    view! {
+        <svg class="chart chart-timeline" viewBox=format!("0 0 {} {height}", label_width + width + 20.0) role="img" aria-labelledby=labelled_by>
+            <desc>{format!("{} releases from {from} to {to}; today is {today}", spans.len())}</desc>
+            {spans.into_iter().enumerate().map(|(i, s)| {
+                let y = i as f64 * row;
+                let end = s.end_of_life.unwrap_or(to);
+                let tone = match s.end_of_life {
+                    Some(eol) if eol <= today => "tone-danger",
+                    Some(eol) if (eol - today).num_days() <= 90 => "tone-attention",
+                    Some(_) => "tone-success",
+                    None => "tone-info",
+                };
+                view! {
+                    <g class=tone>
+                        <text class="chart-label" x="0" y=y + 17.0>{s.label.clone()}</text>
+                        <rect class="chart-bar" x=x(s.start) y=y + 6.0 width=(x(end) - x(s.start)).max(2.0) height="14" rx="3">
+                            <title>{format!("{}: released {}, end of life {}", s.label, s.start, s.end_of_life.map_or("not set".to_owned(), |d| d.to_string()))}</title>
+                        </rect>
+                        {s.end_of_support.map(|eos| view! { <line class="chart-tick" x1=x(eos) x2=x(eos) y1=y + 3.0 y2=y + 23.0></line> })}
+                    </g>
+                }
+            }).collect_view()}
+            <line class="chart-today" x1=x(today) x2=x(today) y1="0" y2=height - 22.0></line>
+            <text class="chart-label" x=x(today) y=height - 6.0 text-anchor="middle">{format!("today {today}")}</text>
+            <text class="chart-label" x=label_width y=height - 6.0>{from.to_string()}</text>
+            <text class="chart-label" x=label_width + width y=height - 6.0 text-anchor="end">{to.to_string()}</text>
+        </svg>
     }
 }

@@ -14,22 +14,34 @@ use crate::ui::components::badge::{OutcomeBadge, StateBadge};
 use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::Alert;
 use crate::ui::layout::NotFound;
+use crate::ui::tenants::endpoints_tab::EndpointsTab;
+use crate::ui::tenants::versions_tab::VersionsTab;
 
 /// The tenant page's tabs, one URL each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TenantTab {
     Overview,
     Config,
+    Versions,
+    Endpoints,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 3] = [TenantTab::Overview, TenantTab::Config, TenantTab::History];
+    const ALL: [TenantTab; 5] = [
+        TenantTab::Overview,
+        TenantTab::Config,
+        TenantTab::Versions,
+        TenantTab::Endpoints,
+        TenantTab::History,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             TenantTab::Overview => "Overview",
             TenantTab::Config => "Config",
+            TenantTab::Versions => "Versions",
+            TenantTab::Endpoints => "Endpoints",
             TenantTab::History => "History",
         }
     }
@@ -38,6 +50,8 @@ impl TenantTab {
         match self {
             TenantTab::Overview => format!("/tenants/{slug}"),
             TenantTab::Config => format!("/tenants/{slug}/config"),
+            TenantTab::Versions => format!("/tenants/{slug}/versions"),
+            TenantTab::Endpoints => format!("/tenants/{slug}/endpoints"),
             TenantTab::History => format!("/tenants/{slug}/history"),
         }
     }
@@ -116,6 +130,8 @@ fn TenantView(
             }).collect_view()}
         </nav>
         {move || error.get().map(|e| view! { <Alert tone="danger"><span data-testid="action-error">{e.to_string()}</span></Alert> })}
+        {(tab == TenantTab::Versions).then(|| view! { <VersionsTab tenant_id=t.id/> })}
+        {(tab == TenantTab::Endpoints).then(|| view! { <EndpointsTab tenant_id=t.id slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
         <section class="card">
             <h2>"Lifecycle actions"</h2>

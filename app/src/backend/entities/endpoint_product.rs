@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "endpoint_products")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub endpoint_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub product_id: Uuid,
+    pub tenant_id: Uuid,
+    pub version: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

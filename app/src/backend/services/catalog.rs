@@ -1,0 +1,278 @@
+//! The release catalog: products and releases with their support dates.
+//! Changing a release can change every tenant's compliance, so each change
+//! is followed by a fresh assessment.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::catalog::{CatalogView, ProductRow, ReleaseForm, ReleaseRow};
+use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::entities::{product, release};
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::principal::{Actor, Principal};
+use crate::backend::services::compliance;
+use crate::domain::catalog::{ReleaseInput, ReleaseRequest, ReleaseStatus, parse_product};
+use crate::domain::compliance::{CatalogRelease, compliance_day, version_sort_key};
+use crate::domain::permission::{Permission, Scope};
+
+/// Everyone who can read a tenant may read the catalog (it is the vendor's
+/// public list of versions); editing needs `release.manage`.
+pub async fn view(db: &DatabaseConnection, principal: &Principal) -> ServiceResult<CatalogView> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let products = product::Entity::find()
+        .order_by_asc(product::Column::Name)
+        .all(db)
+        .await?;
+    let releases = release::Entity::find()
+        .order_by_asc(release::Column::ProductId)
+        .order_by_desc(release::Column::SortKey)
+        .all(db)
+        .await?;
+    let licensed = count_by(
+        db,
+        "SELECT product_id, COUNT(*) FROM tenant_products GROUP BY product_id",
+        false,
+    )
+    .await?;
+    let running = count_by(
+        db,
+        "SELECT product_id, running_version, COUNT(*) FROM tenant_products WHERE running_version IS NOT NULL GROUP BY product_id, running_version",
+        true,
+    )
+    .await?;
+    let key_of: HashMap<Uuid, &str> = products.iter().map(|p| (p.id, p.key.as_str())).collect();
+    let releases: Vec<ReleaseRow> = releases
+        .into_iter()
+        .map(|r| ReleaseRow {
+            product_key: key_of
+                .get(&r.product_id)
+                .copied()
+                .unwrap_or_default()
+                .to_owned(),
+            tenants_running: running
+                .get(&format!("{}/{}", r.product_id, r.version))
+                .copied()
+                .unwrap_or(0),
+            components: serde_json::from_str(&r.components).unwrap_or_default(),
+            id: r.id,
+            product_id: r.product_id,
+            version: r.version,
+            released_on: r.released_on,
+            end_of_support: r.end_of_support,
+            end_of_life: r.end_of_life,
+            status: r.status,
+            notes: r.notes,
+        })
+        .collect();
+    let products = products
+        .into_iter()
+        .map(|p| ProductRow {
+            latest: releases
+                .iter()
+                .filter(|r| r.product_id == p.id && r.status == ReleaseStatus::Published.as_str())
+                .filter_map(|r| semver::Version::parse(&r.version).ok())
+                .filter(|v| v.pre.is_empty())
+                .max()
+                .map(|v| v.to_string()),
+            tenants: licensed.get(&p.id.to_string()).copied().unwrap_or(0),
+            id: p.id,
+            key: p.key,
+            name: p.name,
+            description: p.description,
+        })
+        .collect();
+    Ok(CatalogView {
+        products,
+        releases,
+        can_edit: principal.can(Permission::ReleaseManage, Scope::Platform),
+        today: compliance_day(Utc::now()),
+    })
+}
+
+/// Counts from a `GROUP BY` keyed by its first (and, with `two_keys`, second) column.
+async fn count_by(
+    db: &DatabaseConnection,
+    sql: &str,
+    two_keys: bool,
+) -> ServiceResult<HashMap<String, u64>> {
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let mut counts = HashMap::new();
+    for row in rows {
+        let first: Uuid = row.try_get_by_index(0)?;
+        let (key, count_at) = if two_keys {
+            let second: String = row.try_get_by_index(1)?;
+            (format!("{first}/{second}"), 2)
+        } else {
+            (first.to_string(), 1)
+        };
+        let count: i64 = row.try_get_by_index(count_at)?;
+        counts.insert(key, count as u64);
+    }
+    Ok(counts)
+}
+
+pub async fn create_product(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    key: &str,
+    name: &str,
+    description: &str,
+) -> ServiceResult<Uuid> {
+    principal.require(Permission::ReleaseManage)?;
+    let (key, name) = parse_product(key, name)?;
+    let id = Uuid::new_v4();
+    let txn = db.begin().await?;
+    product::ActiveModel {
+        id: Set(id),
+        key: Set(key.clone()),
+        name: Set(name.clone()),
+        description: Set(description.trim().to_owned()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        ServiceError::on_unique_violation(e, "key", "A product with this key exists already.")
+    })?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "product.create", "product")
+            .target(id)
+            .details(json!({ "after": { "key": key, "name": name } })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Creates the release, or updates the product's release with the same version.
+pub async fn save_release(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &ReleaseForm,
+) -> ServiceResult<Uuid> {
+    principal.require(Permission::ReleaseManage)?;
+    let request = ReleaseRequest::parse(&ReleaseInput {
+        version: &form.version,
+        released_on: &form.released_on,
+        end_of_support: &form.end_of_support,
+        end_of_life: &form.end_of_life,
+        status: &form.status,
+        notes: &form.notes,
+        components: &form.components,
+    })?;
+    let txn = db.begin().await?;
+    if product::Entity::find_by_id(form.product_id)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        let mut errors = crate::domain::validation::FieldErrors::default();
+        errors.push("product_id", "Choose a product from the catalog.");
+        return Err(errors.into());
+    }
+    let version = request.version.to_string();
+    let existing = release::Entity::find()
+        .filter(release::Column::ProductId.eq(form.product_id))
+        .filter(release::Column::Version.eq(version.clone()))
+        .one(&txn)
+        .await?;
+    let components: BTreeMap<String, String> = request
+        .components
+        .iter()
+        .map(|(name, v)| (name.clone(), v.to_string()))
+        .collect();
+    let after = json!({
+        "version": version,
+        "released_on": request.released_on,
+        "end_of_support": request.end_of_support,
+        "end_of_life": request.end_of_life,
+        "status": request.status.as_str(),
+        "components": components,
+    });
+    let now = Utc::now();
+    let (id, action, before) = match existing {
+        Some(found) => {
+            let before = json!({
+                "released_on": found.released_on,
+                "end_of_support": found.end_of_support,
+                "end_of_life": found.end_of_life,
+                "status": found.status,
+            });
+            let id = found.id;
+            let mut model: release::ActiveModel = found.into();
+            model.released_on = Set(request.released_on);
+            model.end_of_support = Set(request.end_of_support);
+            model.end_of_life = Set(request.end_of_life);
+            model.status = Set(request.status.as_str().to_owned());
+            model.notes = Set(request.notes.clone());
+            model.components = Set(json!(components).to_string());
+            model.updated_at = Set(now);
+            model.update(&txn).await?;
+            (id, "release.update", Some(before))
+        }
+        None => {
+            let id = Uuid::new_v4();
+            release::ActiveModel {
+                id: Set(id),
+                product_id: Set(form.product_id),
+                version: Set(version.clone()),
+                sort_key: Set(version_sort_key(&request.version)),
+                released_on: Set(request.released_on),
+                end_of_support: Set(request.end_of_support),
+                end_of_life: Set(request.end_of_life),
+                status: Set(request.status.as_str().to_owned()),
+                notes: Set(request.notes.clone()),
+                components: Set(json!(components).to_string()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            (id, "release.publish", None)
+        }
+    };
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), action, "release")
+            .target(id)
+            .details(json!({ "before": before, "after": after, "product_id": form.product_id })),
+    )
+    .await?;
+    txn.commit().await?;
+    compliance::assess(db, compliance::Reach::All, Utc::now()).await?;
+    Ok(id)
+}
+
+/// Every product's releases, as the compliance rules want them.
+pub async fn catalog_releases<C: ConnectionTrait>(
+    conn: &C,
+) -> ServiceResult<HashMap<Uuid, Vec<CatalogRelease>>> {
+    let mut by_product: HashMap<Uuid, Vec<CatalogRelease>> = HashMap::new();
+    for r in release::Entity::find().all(conn).await? {
+        if let Ok(version) = semver::Version::parse(&r.version) {
+            by_product
+                .entry(r.product_id)
+                .or_default()
+                .push(CatalogRelease {
+                    version,
+                    end_of_life: r.end_of_life,
+                    withdrawn: r.status == ReleaseStatus::Withdrawn.as_str(),
+                });
+        }
+    }
+    Ok(by_product)
+}

@@ -1,0 +1,211 @@
+//! What each tenant licenses and runs: the source of truth for versions.
+//! Licensing is the vendor's (`release.manage`); tenants read their own.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::compliance::{TenantProductForm, TenantProductRow, TenantVersionsView};
+use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::entities::{compliance_status, product, release, tenant, tenant_product};
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::principal::{Actor, Principal};
+use crate::backend::services::{compliance, policies};
+use crate::domain::catalog::parse_allowed_range;
+use crate::domain::permission::{Permission, Scope};
+use crate::domain::validation::FieldErrors;
+
+pub async fn view(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tenant_id: Uuid,
+) -> ServiceResult<TenantVersionsView> {
+    principal.require_on_tenant(Permission::TenantRead, tenant_id)?;
+    tenant::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let products = product::Entity::find()
+        .order_by_asc(product::Column::Name)
+        .all(db)
+        .await?;
+    let names: HashMap<Uuid, &product::Model> = products.iter().map(|p| (p.id, p)).collect();
+    let statuses: HashMap<Uuid, compliance_status::Model> = compliance_status::Entity::find()
+        .filter(compliance_status::Column::TenantId.eq(tenant_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.product_id, s))
+        .collect();
+    let mut rows = vec![];
+    for licensed in tenant_product::Entity::find()
+        .filter(tenant_product::Column::TenantId.eq(tenant_id))
+        .all(db)
+        .await?
+    {
+        let Some(p) = names.get(&licensed.product_id) else {
+            continue;
+        };
+        let status = statuses.get(&licensed.product_id);
+        rows.push(TenantProductRow {
+            product_id: p.id,
+            product_key: p.key.clone(),
+            product_name: p.name.clone(),
+            allowed_range: licensed.allowed_range,
+            feature_flags: serde_json::from_str(&licensed.feature_flags).unwrap_or_default(),
+            running_version: licensed.running_version,
+            components: serde_json::from_str(&licensed.components).unwrap_or_default(),
+            status: status.map(|s| s.status.clone()),
+            detail: status.map(|s| s.detail.clone()),
+            days_left: status.and_then(|s| s.days_left),
+            policy_level: status.map(|s| s.policy_level.clone()),
+        });
+    }
+    rows.sort_by(|a, b| a.product_name.cmp(&b.product_name));
+    Ok(TenantVersionsView {
+        rows,
+        products: products
+            .iter()
+            .map(|p| (p.id, p.key.clone(), p.name.clone()))
+            .collect(),
+        extensions: policies::extensions_of(db, Some(tenant_id)).await?,
+        can_license: principal.can(Permission::ReleaseManage, Scope::Platform),
+        can_request_extension: principal.can(Permission::UpdateApprove, Scope::Tenant(tenant_id)),
+    })
+}
+
+/// Licenses `form.product_id` to the tenant or updates what it runs. The
+/// running version must be a release of the product inside the allowed range;
+/// its component pins are recorded with it.
+pub async fn set(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    tenant_id: Uuid,
+    form: &TenantProductForm,
+) -> ServiceResult<()> {
+    principal.require_on_tenant(Permission::TenantRead, tenant_id)?;
+    principal.require(Permission::ReleaseManage)?;
+    let mut errors = FieldErrors::default();
+    let range = match parse_allowed_range(&form.allowed_range) {
+        Ok(range) => range,
+        Err(found) => {
+            errors.0.extend(found.0);
+            None
+        }
+    };
+    let flags: Vec<String> = form
+        .feature_flags
+        .split(',')
+        .map(|f| f.trim().to_lowercase())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if flags.iter().any(|f| {
+        f.len() > 60
+            || !f
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    }) {
+        errors.push(
+            "feature_flags",
+            "Flags are letters, digits, dots, dashes and underscores, separated by commas.",
+        );
+    }
+    let txn = db.begin().await?;
+    tenant::Entity::find_by_id(tenant_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let found_product = product::Entity::find_by_id(form.product_id)
+        .one(&txn)
+        .await?;
+    if found_product.is_none() {
+        errors.push("product_id", "Choose a product from the catalog.");
+    }
+    let running = form.running_version.trim().trim_start_matches('v');
+    let mut components: BTreeMap<String, String> = BTreeMap::new();
+    let running = if running.is_empty() {
+        None
+    } else {
+        match semver::Version::parse(running) {
+            Err(_) => {
+                errors.push(
+                    "running_version",
+                    format!("'{running}' is not a semantic version."),
+                );
+                None
+            }
+            Ok(version) => {
+                let known = release::Entity::find()
+                    .filter(release::Column::ProductId.eq(form.product_id))
+                    .filter(release::Column::Version.eq(version.to_string()))
+                    .one(&txn)
+                    .await?;
+                match known {
+                    None => errors.push(
+                        "running_version",
+                        format!("{version} is not a release of this product; publish it in the catalog first."),
+                    ),
+                    Some(r) => {
+                        components = serde_json::from_str(&r.components).unwrap_or_default();
+                    }
+                }
+                if range.as_ref().is_some_and(|r| !r.matches(&version)) {
+                    errors.push(
+                        "running_version",
+                        format!(
+                            "{version} is outside the allowed range {}.",
+                            form.allowed_range.trim()
+                        ),
+                    );
+                }
+                Some(version.to_string())
+            }
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let existing = tenant_product::Entity::find_by_id((tenant_id, form.product_id))
+        .one(&txn)
+        .await?;
+    let before = existing.as_ref().map(|e| {
+        json!({ "running_version": e.running_version, "allowed_range": e.allowed_range, "feature_flags": e.feature_flags })
+    });
+    let model = tenant_product::ActiveModel {
+        tenant_id: Set(tenant_id),
+        product_id: Set(form.product_id),
+        allowed_range: Set(range.as_ref().map(|_| form.allowed_range.trim().to_owned())),
+        feature_flags: Set(json!(flags).to_string()),
+        running_version: Set(running.clone()),
+        components: Set(json!(components).to_string()),
+        updated_at: Set(Utc::now()),
+    };
+    if existing.is_some() {
+        model.update(&txn).await?;
+    } else {
+        model.insert(&txn).await?;
+    }
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "tenant.product.set", "tenant")
+            .target(tenant_id)
+            .tenant(tenant_id)
+            .details(json!({
+                "product": found_product.map(|p| p.key),
+                "before": before,
+                "after": { "running_version": running, "allowed_range": form.allowed_range.trim(), "feature_flags": flags },
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    compliance::assess(db, compliance::Reach::Tenant(tenant_id), Utc::now()).await?;
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! What an endpoint agent reports, checked before anything is stored: a bad
+//! report is refused whole and changes nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+use super::validation::FieldErrors;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Linux,
+    Windows,
+    Mobile,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 3] = [Platform::Linux, Platform::Windows, Platform::Mobile];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Linux => "linux",
+            Platform::Windows => "windows",
+            Platform::Mobile => "mobile",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == raw)
+    }
+}
+
+/// A report with its fields as sent.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RawReport {
+    pub hostname: String,
+    pub platform: String,
+    pub agent_version: String,
+    /// Product key → installed version.
+    #[serde(default)]
+    pub products: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentReport {
+    pub hostname: String,
+    pub platform: Platform,
+    pub agent_version: Version,
+    pub products: Vec<(String, Version)>,
+}
+
+pub const MAX_PRODUCTS_PER_REPORT: usize = 50;
+
+impl AgentReport {
+    pub fn parse(raw: &RawReport) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let hostname = raw.hostname.trim().to_lowercase();
+        let valid_host = !hostname.is_empty()
+            && hostname.len() <= 253
+            && hostname
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+        if !valid_host {
+            errors.push(
+                "hostname",
+                "Send the host name: letters, digits, dots and dashes, up to 253 characters.",
+            );
+        }
+        let platform = Platform::parse(raw.platform.trim());
+        if platform.is_none() {
+            errors.push(
+                "platform",
+                format!(
+                    "'{}' is not a platform; use linux, windows or mobile.",
+                    raw.platform
+                ),
+            );
+        }
+        let agent_version = Version::parse(raw.agent_version.trim()).ok();
+        if agent_version.is_none() {
+            errors.push(
+                "agent_version",
+                format!("'{}' is not a semantic version.", raw.agent_version),
+            );
+        }
+        if raw.products.len() > MAX_PRODUCTS_PER_REPORT {
+            errors.push(
+                "products",
+                format!("Report at most {MAX_PRODUCTS_PER_REPORT} products."),
+            );
+        }
+        let mut products = vec![];
+        for (key, version) in &raw.products {
+            match Version::parse(version.trim()) {
+                Ok(parsed) => products.push((key.clone(), parsed)),
+                Err(_) => errors.push(
+                    &format!("products.{key}"),
+                    format!("'{version}' is not a semantic version."),
+                ),
+            }
+        }
+        match (platform, agent_version) {
+            (Some(platform), Some(agent_version)) if errors.is_empty() => Ok(Self {
+                hostname,
+                platform,
+                agent_version,
+                products,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// An endpoint is online if it reported within this long.
+pub const ONLINE_WITHIN_MINUTES: i64 = 15;
+
+pub fn is_online(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - last_seen <= Duration::minutes(ONLINE_WITHIN_MINUTES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> RawReport {
+        RawReport {
+            hostname: "POS-0042.store.example".into(),
+            platform: "windows".into(),
+            agent_version: "1.4.0".into(),
+            products: [("edge-gateway".to_owned(), "5.2.0".to_owned())].into(),
+        }
+    }
+
+    #[test]
+    fn a_good_report_is_normalised() {
+        let parsed = AgentReport::parse(&report()).unwrap();
+        assert_eq!(parsed.hostname, "pos-0042.store.example");
+        assert_eq!(parsed.platform, Platform::Windows);
+        assert_eq!(
+            parsed.products,
+            [("edge-gateway".to_owned(), Version::new(5, 2, 0))]
+        );
+    }
+
+    #[test]
+    fn a_bad_report_names_each_problem() {
+        let bad = RawReport {
+            hostname: "pos 42".into(),
+            platform: "amiga".into(),
+            agent_version: "latest".into(),
+            products: [("edge-gateway".to_owned(), "5.x".to_owned())].into(),
+        };
+        let errors = AgentReport::parse(&bad).unwrap_err();
+        for field in [
+            "hostname",
+            "platform",
+            "agent_version",
+            "products.edge-gateway",
+        ] {
+            assert!(errors.for_field(field).is_some(), "{field}");
+        }
+    }
+
+    #[test]
+    fn endpoints_go_offline_after_fifteen_minutes() {
+        let now = Utc::now();
+        assert!(is_online(now - Duration::minutes(15), now));
+        assert!(!is_online(now - Duration::minutes(16), now));
+    }
+}

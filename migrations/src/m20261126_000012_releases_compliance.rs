@@ -1,0 +1,468 @@
+//! Issue 5: the release catalog, what each tenant licenses and runs, agents and
+//! their endpoints, version policies with grace extensions, and the stored
+//! results of compliance assessment (current status, daily snapshots, notices).
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Products {
+    Table,
+    Id,
+    Key,
+    Name,
+    Description,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Releases {
+    Table,
+    Id,
+    ProductId,
+    Version,
+    /// Zero-padded major.minor.patch plus pre-release, so SQL can order versions.
+    SortKey,
+    ReleasedOn,
+    EndOfSupport,
+    EndOfLife,
+    Status,
+    Notes,
+    Components,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum TenantProducts {
+    Table,
+    TenantId,
+    ProductId,
+    AllowedRange,
+    FeatureFlags,
+    RunningVersion,
+    Components,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum VersionPolicies {
+    Table,
+    Id,
+    Level,
+    ProductId,
+    TenantId,
+    MinimumVersion,
+    MaximumVersion,
+    EolDate,
+    GraceDays,
+    Actions,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum GraceExtensions {
+    Table,
+    Id,
+    TenantId,
+    ProductId,
+    Days,
+    Reason,
+    Status,
+    RequestedBy,
+    RequestedAt,
+    DecidedBy,
+    DecidedAt,
+    DecisionComment,
+}
+
+#[derive(DeriveIden)]
+enum ComplianceStatus {
+    Table,
+    TenantId,
+    ProductId,
+    RunningVersion,
+    Status,
+    DaysLeft,
+    Detail,
+    PolicyLevel,
+    AssessedAt,
+}
+
+/// Endpoint-level compliance: how many endpoints of a tenant run each version.
+#[derive(DeriveIden)]
+enum EndpointCompliance {
+    Table,
+    TenantId,
+    ProductId,
+    Version,
+    Endpoints,
+    Status,
+}
+
+#[derive(DeriveIden)]
+enum ComplianceSnapshots {
+    Table,
+    Day,
+    TenantId,
+    Status,
+}
+
+#[derive(DeriveIden)]
+enum EolNotices {
+    Table,
+    TenantId,
+    ProductId,
+    Day,
+    EolDate,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum EnrollmentTokens {
+    Table,
+    Id,
+    TenantId,
+    Label,
+    TokenHash,
+    CreatedBy,
+    CreatedAt,
+    ExpiresAt,
+    RevokedAt,
+    Registrations,
+}
+
+#[derive(DeriveIden)]
+enum Endpoints {
+    Table,
+    Id,
+    TenantId,
+    Hostname,
+    Platform,
+    AgentVersion,
+    TokenHash,
+    RegisteredAt,
+    LastSeenAt,
+}
+
+#[derive(DeriveIden)]
+enum EndpointProducts {
+    Table,
+    EndpointId,
+    ProductId,
+    TenantId,
+    Version,
+}
+
+#[derive(DeriveIden)]
+enum Notifications {
+    Table,
+    Id,
+    UserId,
+    TenantId,
+    Kind,
+    Title,
+    Body,
+    Link,
+    CreatedAt,
+    ReadAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Products::Table)
+                    .col(uuid(Products::Id).primary_key())
+                    .col(string_uniq(Products::Key))
+                    .col(string(Products::Name))
+                    .col(text(Products::Description))
+                    .col(timestamp_with_time_zone(Products::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Releases::Table)
+                    .col(uuid(Releases::Id).primary_key())
+                    .col(uuid(Releases::ProductId))
+                    .col(string(Releases::Version))
+                    .col(string(Releases::SortKey))
+                    .col(date(Releases::ReleasedOn))
+                    .col(date_null(Releases::EndOfSupport))
+                    .col(date_null(Releases::EndOfLife))
+                    .col(string(Releases::Status))
+                    .col(text(Releases::Notes))
+                    .col(text(Releases::Components))
+                    .col(timestamp_with_time_zone(Releases::CreatedAt))
+                    .col(timestamp_with_time_zone(Releases::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("releases_product_version")
+                    .table(Releases::Table)
+                    .col(Releases::ProductId)
+                    .col(Releases::Version)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(TenantProducts::Table)
+                    .col(uuid(TenantProducts::TenantId))
+                    .col(uuid(TenantProducts::ProductId))
+                    .col(string_null(TenantProducts::AllowedRange))
+                    .col(text(TenantProducts::FeatureFlags))
+                    .col(string_null(TenantProducts::RunningVersion))
+                    .col(text(TenantProducts::Components))
+                    .col(timestamp_with_time_zone(TenantProducts::UpdatedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(TenantProducts::TenantId)
+                            .col(TenantProducts::ProductId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("tenant_products_product_version")
+                    .table(TenantProducts::Table)
+                    .col(TenantProducts::ProductId)
+                    .col(TenantProducts::RunningVersion)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(VersionPolicies::Table)
+                    .col(uuid(VersionPolicies::Id).primary_key())
+                    .col(string(VersionPolicies::Level))
+                    .col(uuid_null(VersionPolicies::ProductId))
+                    .col(uuid_null(VersionPolicies::TenantId))
+                    .col(string_null(VersionPolicies::MinimumVersion))
+                    .col(string_null(VersionPolicies::MaximumVersion))
+                    .col(date_null(VersionPolicies::EolDate))
+                    .col(big_integer(VersionPolicies::GraceDays))
+                    .col(string(VersionPolicies::Actions))
+                    .col(timestamp_with_time_zone(VersionPolicies::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(GraceExtensions::Table)
+                    .col(uuid(GraceExtensions::Id).primary_key())
+                    .col(uuid(GraceExtensions::TenantId))
+                    .col(uuid(GraceExtensions::ProductId))
+                    .col(big_integer(GraceExtensions::Days))
+                    .col(text(GraceExtensions::Reason))
+                    .col(string(GraceExtensions::Status))
+                    .col(uuid(GraceExtensions::RequestedBy))
+                    .col(timestamp_with_time_zone(GraceExtensions::RequestedAt))
+                    .col(uuid_null(GraceExtensions::DecidedBy))
+                    .col(timestamp_with_time_zone_null(GraceExtensions::DecidedAt))
+                    .col(text_null(GraceExtensions::DecisionComment))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("grace_extensions_tenant_product")
+                    .table(GraceExtensions::Table)
+                    .col(GraceExtensions::TenantId)
+                    .col(GraceExtensions::ProductId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ComplianceStatus::Table)
+                    .col(uuid(ComplianceStatus::TenantId))
+                    .col(uuid(ComplianceStatus::ProductId))
+                    .col(string(ComplianceStatus::RunningVersion))
+                    .col(string(ComplianceStatus::Status))
+                    .col(big_integer_null(ComplianceStatus::DaysLeft))
+                    .col(text(ComplianceStatus::Detail))
+                    .col(string(ComplianceStatus::PolicyLevel))
+                    .col(timestamp_with_time_zone(ComplianceStatus::AssessedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(ComplianceStatus::TenantId)
+                            .col(ComplianceStatus::ProductId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("compliance_status_status")
+                    .table(ComplianceStatus::Table)
+                    .col(ComplianceStatus::Status)
+                    .col(ComplianceStatus::TenantId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(EndpointCompliance::Table)
+                    .col(uuid(EndpointCompliance::TenantId))
+                    .col(uuid(EndpointCompliance::ProductId))
+                    .col(string(EndpointCompliance::Version))
+                    .col(big_integer(EndpointCompliance::Endpoints))
+                    .col(string(EndpointCompliance::Status))
+                    .primary_key(
+                        Index::create()
+                            .col(EndpointCompliance::TenantId)
+                            .col(EndpointCompliance::ProductId)
+                            .col(EndpointCompliance::Version),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ComplianceSnapshots::Table)
+                    .col(date(ComplianceSnapshots::Day))
+                    .col(uuid(ComplianceSnapshots::TenantId))
+                    .col(string(ComplianceSnapshots::Status))
+                    .primary_key(
+                        Index::create()
+                            .col(ComplianceSnapshots::Day)
+                            .col(ComplianceSnapshots::TenantId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(EolNotices::Table)
+                    .col(uuid(EolNotices::TenantId))
+                    .col(uuid(EolNotices::ProductId))
+                    .col(date(EolNotices::Day))
+                    .col(date(EolNotices::EolDate))
+                    .col(timestamp_with_time_zone(EolNotices::CreatedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(EolNotices::TenantId)
+                            .col(EolNotices::ProductId)
+                            .col(EolNotices::Day),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(EnrollmentTokens::Table)
+                    .col(uuid(EnrollmentTokens::Id).primary_key())
+                    .col(uuid(EnrollmentTokens::TenantId))
+                    .col(string(EnrollmentTokens::Label))
+                    .col(string_uniq(EnrollmentTokens::TokenHash))
+                    .col(uuid(EnrollmentTokens::CreatedBy))
+                    .col(timestamp_with_time_zone(EnrollmentTokens::CreatedAt))
+                    .col(timestamp_with_time_zone(EnrollmentTokens::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(EnrollmentTokens::RevokedAt))
+                    .col(big_integer(EnrollmentTokens::Registrations))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Endpoints::Table)
+                    .col(uuid(Endpoints::Id).primary_key())
+                    .col(uuid(Endpoints::TenantId))
+                    .col(string(Endpoints::Hostname))
+                    .col(string(Endpoints::Platform))
+                    .col(string(Endpoints::AgentVersion))
+                    .col(string_uniq(Endpoints::TokenHash))
+                    .col(timestamp_with_time_zone(Endpoints::RegisteredAt))
+                    .col(timestamp_with_time_zone(Endpoints::LastSeenAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("endpoints_tenant_hostname")
+                    .table(Endpoints::Table)
+                    .col(Endpoints::TenantId)
+                    .col(Endpoints::Hostname)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(EndpointProducts::Table)
+                    .col(uuid(EndpointProducts::EndpointId))
+                    .col(uuid(EndpointProducts::ProductId))
+                    .col(uuid(EndpointProducts::TenantId))
+                    .col(string(EndpointProducts::Version))
+                    .primary_key(
+                        Index::create()
+                            .col(EndpointProducts::EndpointId)
+                            .col(EndpointProducts::ProductId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("endpoint_products_tenant_product_version")
+                    .table(EndpointProducts::Table)
+                    .col(EndpointProducts::TenantId)
+                    .col(EndpointProducts::ProductId)
+                    .col(EndpointProducts::Version)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Notifications::Table)
+                    .col(uuid(Notifications::Id).primary_key())
+                    .col(uuid(Notifications::UserId))
+                    .col(uuid_null(Notifications::TenantId))
+                    .col(string(Notifications::Kind))
+                    .col(string(Notifications::Title))
+                    .col(text(Notifications::Body))
+                    .col(string(Notifications::Link))
+                    .col(timestamp_with_time_zone(Notifications::CreatedAt))
+                    .col(timestamp_with_time_zone_null(Notifications::ReadAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("notifications_user_created")
+                    .table(Notifications::Table)
+                    .col(Notifications::UserId)
+                    .col(Notifications::CreatedAt)
+                    .to_owned(),
+            )
+            .await
+    }
+}
