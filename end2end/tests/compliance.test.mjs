@@ -17,18 +17,18 @@ test('a release past end of life puts its tenant in grace; an extension adds tim
     await page.goto(`${BASE_URL}/releases`);
     await page.waitForLoadState('networkidle');
     await page.getByLabel('Key').fill('edge-gateway');
-    await page.getByLabel('Name', { exact: true }).fill('Edge Gateway');
+    await page.locator('#field-name').fill('Edge Gateway');
     await page.getByRole('button', { name: 'Add product' }).click();
     await page.getByTestId('product-edge-gateway').waitFor();
 
     // A bad version is a field error, not a lost form.
-    await page.getByLabel('Version', { exact: true }).fill('5.0');
+    await page.locator('[id="field-form[version]"]').fill('5.0');
     await page.getByLabel('Released on').fill(isoDay(-300));
     await page.getByRole('button', { name: 'Save release' }).click();
     await page.getByText('is not a semantic version').first().waitFor();
 
     for (const [version, eol] of [['5.0.0', isoDay(-5)], ['5.1.0', '']]) {
-      await page.getByLabel('Version', { exact: true }).fill(version);
+      await page.locator('[id="field-form[version]"]').fill(version);
       await page.getByLabel('Released on').fill(isoDay(-300));
       await page.getByLabel('End of life').fill(eol);
       await page.getByLabel('Pinned components').fill(`api=${version}\nworker=${version}`);

@@ -42,7 +42,7 @@ for (const javaScriptEnabled of [true, false]) {
       await page.screenshot({ path: `${SCREENSHOTS}dashboard-${mode}.png`, fullPage: true });
 
       // A screen that is not built yet says so.
-      await page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: 'Releases' }).click();
+      await page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: 'Rollouts' }).click();
       await page.getByTestId('not-built-yet').waitFor();
 
       // Sign out: back at the login page, and the dashboard is closed again.

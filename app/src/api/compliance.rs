@@ -73,7 +73,7 @@ pub struct ComplianceSummary {
     /// The last 30 days, from the daily snapshots.
     pub trend: Vec<TrendPoint>,
     pub distribution: Vec<ProductDistribution>,
-    /// In grace, non-compliant and EOL, fewest days left first (up to 20).
+    /// In grace, non-compliant and EOL, worst and fewest days left first (up to 10).
     pub attention: Vec<ComplianceRow>,
     pub endpoints_total: u64,
     pub endpoints_compliant_pct: f64,

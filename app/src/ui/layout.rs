@@ -38,11 +38,12 @@ pub fn can_onboard() -> Signal<bool> {
 #[component]
 pub fn AppShell() -> impl IntoView {
     let user: CurrentUser = Resource::new(|| (), |_| current_user());
+    let unread = Resource::new(|| (), |_| unread_notifications());
     provide_context(user);
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
-            <TopBar user/>
+            <TopBar user unread/>
             <nav class="side-nav" aria-label="Primary">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -73,7 +74,7 @@ pub fn AppShell() -> impl IntoView {
 }
 
 #[component]
-fn TopBar(user: CurrentUser) -> impl IntoView {
+fn TopBar(user: CurrentUser, unread: Resource<Result<u64, AppError>>) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="top-bar">
@@ -85,16 +86,19 @@ fn TopBar(user: CurrentUser) -> impl IntoView {
             <Suspense fallback=|| view! { <span class="muted">"…"</span> }>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(Some(user)) => view! {
+                        Ok(Some(user)) => {
+                            let unread_count = unread.await.unwrap_or(0);
+                            view! {
                             <div class="user-menu">
-                                <InboxLink/>
+                                <InboxLink count=unread_count/>
                                 <span class="user-name" data-testid="current-user">{user.display_name}</span>
                                 <span class="user-email muted">{user.email}</span>
                                 <ActionForm action=logout attr:class="inline-form">
                                     <button type="submit" class="btn btn-secondary btn-sm">"Sign out"</button>
                                 </ActionForm>
                             </div>
-                        }.into_any(),
+                            }.into_any()
+                        }
                         _ => view! { <a class="btn btn-secondary btn-sm" href="/login">"Sign in"</a> }.into_any(),
                     }
                 })}
@@ -105,21 +109,17 @@ fn TopBar(user: CurrentUser) -> impl IntoView {
 
 /// The bell: a link to the inbox with the number of unread notifications.
 #[component]
-fn InboxLink() -> impl IntoView {
-    let unread = Resource::new(|| (), |_| unread_notifications());
+fn InboxLink(count: u64) -> impl IntoView {
+    let label = if count == 0 {
+        "Notifications, none unread".to_owned()
+    } else {
+        format!("Notifications, {count} unread")
+    };
     view! {
-        <Suspense fallback=|| view! { <a class="btn btn-secondary btn-sm" href="/notifications">"Notifications"</a> }>
-            {move || Suspend::new(async move {
-                let count = unread.await.unwrap_or(0);
-                let label = if count == 0 { "Notifications, none unread".to_owned() } else { format!("Notifications, {count} unread") };
-                view! {
-                    <a class="btn btn-secondary btn-sm" href="/notifications" aria-label=label data-testid="inbox-link">
-                        <span aria-hidden="true">"🔔"</span>
-                        {(count > 0).then(|| view! { " " <span class="badge tone-danger" data-testid="unread-count">{count}</span> })}
-                    </a>
-                }
-            })}
-        </Suspense>
+        <a class="btn btn-secondary btn-sm" href="/notifications" aria-label=label data-testid="inbox-link">
+            "Inbox"
+            {(count > 0).then(|| view! { " " <span class="badge tone-danger" data-testid="unread-count">{count}</span> })}
+        </a>
     }
 }
 

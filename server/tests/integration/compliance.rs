@@ -205,6 +205,41 @@ async fn a_version_outside_the_catalog_or_range_is_refused(db: TestDb) {
         "compliant",
         "nothing changed"
     );
+
+    // A policy that blocks end-of-life deployments refuses moving to 5.0.0,
+    // but a tenant that already runs it can still have its flags changed.
+    let blocking = PolicyForm {
+        level: "product".into(),
+        product_id: Some(w.product),
+        actions: vec!["block_eol_deployments".into()],
+        ..Default::default()
+    };
+    policies::save(&db.db, &w.admin, &ctx(), &blocking)
+        .await
+        .unwrap();
+    match tenant_versions::set(&db.db, &w.admin, &ctx(), w.b, &set("5.0.0")).await {
+        Err(ServiceError::Validation(errors)) => {
+            assert!(
+                errors
+                    .for_field("running_version")
+                    .unwrap()
+                    .contains("blocks deploying")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    tenant_versions::set(
+        &db.db,
+        &w.admin,
+        &ctx(),
+        w.a,
+        &TenantProductForm {
+            feature_flags: "beta".into(),
+            ..set("5.0.0")
+        },
+    )
+    .await
+    .unwrap();
 }
 
 async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {

@@ -26,9 +26,10 @@ use crate::backend::entities::{
 use crate::backend::error::ServiceResult;
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::catalog::catalog_releases;
+use crate::domain::catalog::EnforcementAction;
 use crate::domain::compliance::{
-    CatalogRelease, PolicyLevel, STATUS_KEYS, VersionPolicy, assess as assess_version,
-    compliance_day, counts_as_compliant, effective_policy, worst_status,
+    CatalogRelease, ComplianceStatus, PolicyLevel, STATUS_KEYS, VersionPolicy,
+    assess as assess_version, compliance_day, counts_as_compliant, effective_policy, worst_status,
 };
 use crate::domain::permission::{Permission, TenantScope};
 
@@ -63,6 +64,8 @@ struct PolicyBook {
     by_product: HashMap<Uuid, VersionPolicy>,
     by_tenant_product: HashMap<(Uuid, Uuid), VersionPolicy>,
     extra_grace: HashMap<(Uuid, Uuid), i64>,
+    /// Enforcement actions by (level, product, tenant).
+    actions: HashMap<(PolicyLevel, Option<Uuid>, Option<Uuid>), Vec<EnforcementAction>>,
 }
 
 impl PolicyBook {
@@ -72,6 +75,7 @@ impl PolicyBook {
             by_product: HashMap::new(),
             by_tenant_product: HashMap::new(),
             extra_grace: HashMap::new(),
+            actions: HashMap::new(),
         };
         let mut policies = version_policy::Entity::find();
         if let Reach::Tenant(id) = reach {
@@ -98,6 +102,13 @@ impl PolicyBook {
                 eol_date: row.eol_date,
                 grace_days: row.grace_days,
             };
+            book.actions.insert(
+                (level, row.product_id, row.tenant_id),
+                row.actions
+                    .split_whitespace()
+                    .filter_map(EnforcementAction::parse)
+                    .collect(),
+            );
             match (level, row.product_id, row.tenant_id) {
                 (PolicyLevel::Global, _, _) => book.global = Some(policy),
                 (PolicyLevel::Product, Some(product), _) => {
@@ -143,6 +154,32 @@ impl PolicyBook {
             .unwrap_or(0);
         policy
     }
+
+    /// The enforcement actions of the policy that decides for a tenant's product.
+    fn actions_for(&self, tenant_id: Uuid, product_id: Uuid) -> Vec<EnforcementAction> {
+        let key = match self.for_tenant(tenant_id, product_id).level {
+            PolicyLevel::Tenant => (PolicyLevel::Tenant, Some(product_id), Some(tenant_id)),
+            PolicyLevel::Product => (PolicyLevel::Product, Some(product_id), None),
+            PolicyLevel::Global => (PolicyLevel::Global, None, None),
+        };
+        self.actions.get(&key).cloned().unwrap_or_default()
+    }
+}
+
+/// How `version` of a product would stand on a tenant today, and what the
+/// deciding policy enforces: asked before a version is deployed.
+pub async fn preview<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    product_id: Uuid,
+    version: &semver::Version,
+) -> ServiceResult<(ComplianceStatus, Vec<EnforcementAction>)> {
+    let catalog = catalog_releases(conn).await?;
+    let book = PolicyBook::load(conn, Reach::Tenant(tenant_id)).await?;
+    let policy = book.for_tenant(tenant_id, product_id);
+    let releases = catalog.get(&product_id).cloned().unwrap_or_default();
+    let status = assess_version(version, &releases, &policy, compliance_day(Utc::now()));
+    Ok((status, book.actions_for(tenant_id, product_id)))
 }
 
 fn effective_eol(
@@ -457,7 +494,7 @@ pub async fn summary(
         principal,
         &ComplianceQuery {
             status: Some("attention".into()),
-            per_page: Some(20),
+            per_page: Some(10),
             ..Default::default()
         },
     )
@@ -530,7 +567,7 @@ pub async fn report(
 ) -> ServiceResult<ComplianceReport> {
     principal.require_somewhere(Permission::ReportRead)?;
     let scope = principal.tenant_scope(Permission::ReportRead);
-    let per_page = query.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
+    let per_page = query.per_page.unwrap_or(25).clamp(1, MAX_PER_PAGE);
     let page = std::cmp::max(query.page.unwrap_or(1), 1);
     let mut select = scope_filter(
         compliance_status::Entity::find(),

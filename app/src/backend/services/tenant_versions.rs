@@ -17,7 +17,8 @@ use crate::backend::entities::{compliance_status, product, release, tenant, tena
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::{compliance, policies};
-use crate::domain::catalog::parse_allowed_range;
+use crate::domain::catalog::{EnforcementAction, parse_allowed_range};
+use crate::domain::compliance::ComplianceStatus;
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::validation::FieldErrors;
 
@@ -175,6 +176,26 @@ pub async fn set(
     let existing = tenant_product::Entity::find_by_id((tenant_id, form.product_id))
         .one(&txn)
         .await?;
+    // A policy may forbid deploying an end-of-life version (keeping one that
+    // already runs is not a deployment).
+    let changes_version = existing.as_ref().map(|e| &e.running_version) != Some(&running);
+    if let Some(version) = running.as_deref().filter(|_| changes_version) {
+        let version = semver::Version::parse(version).map_err(ServiceError::internal)?;
+        let (status, actions) =
+            compliance::preview(&txn, tenant_id, form.product_id, &version).await?;
+        let past_eol = matches!(
+            status,
+            ComplianceStatus::Eol | ComplianceStatus::InGrace { .. }
+        );
+        if past_eol && actions.contains(&EnforcementAction::BlockEolDeployments) {
+            let mut errors = FieldErrors::default();
+            errors.push(
+                "running_version",
+                format!("{version} is past its end of life and the version policy blocks deploying it; choose a supported release."),
+            );
+            return Err(errors.into());
+        }
+    }
     let before = existing.as_ref().map(|e| {
         json!({ "running_version": e.running_version, "allowed_range": e.allowed_range, "feature_flags": e.feature_flags })
     });

@@ -25,7 +25,7 @@ pub fn CompliancePage() -> impl IntoView {
         ComplianceQuery {
             status: text("status"),
             product: text("product"),
-            tenant: None,
+            tenant: text("tenant").and_then(|t| t.parse().ok()),
             page: text("page").and_then(|p| p.parse().ok()),
             per_page: text("per_page").and_then(|p| p.parse().ok()),
         }
@@ -61,6 +61,7 @@ fn href_with(query: &ComplianceQuery, page: Option<u64>) -> String {
     let pairs: Vec<String> = [
         ("status", query.status.clone()),
         ("product", query.product.clone()),
+        ("tenant", query.tenant.map(|t| t.to_string())),
         ("page", page.map(|p| p.to_string())),
         ("per_page", query.per_page.map(|p| p.to_string())),
     ]
@@ -96,6 +97,7 @@ fn Dashboard(
                 <a class="btn btn-secondary btn-sm no-print" href=export data-testid="export-csv" rel="external" download>"Export CSV"</a>
             </div>
             <form class="filter-bar no-print" method="get" action="/compliance">
+                {query.tenant.map(|t| view! { <input type="hidden" name="tenant" value=t.to_string()/> })}
                 <label>"Status "
                     <select name="status">
                         <option value="">"Any"</option>

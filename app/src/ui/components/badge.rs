@@ -37,7 +37,7 @@ pub fn ComplianceBadge(
     let (class, glyph) = match status.as_str() {
         "compliant" => ("tone-success", "✓"),
         "outdated" => ("tone-info", "↑"),
-        "in_grace" => ("tone-attention", "⏳"),
+        "in_grace" => ("tone-attention", "◐"),
         "non_compliant" => ("tone-severe", "⚠"),
         "eol" => ("tone-danger", "✕"),
         _ => ("tone-neutral", "•"),

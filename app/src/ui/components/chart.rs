@@ -158,12 +158,14 @@ pub fn EolTimeline(
         .max(today + chrono::Duration::days(180));
     let days = (to - from).num_days().max(1) as f64;
     let x = move |d: chrono::NaiveDate| label_width + (d - from).num_days() as f64 / days * width;
-    let height = spans.len() as f64 * row + 30.0;
+    // Rows start below a strip that carries the "today" label.
+    let top = 18.0;
+    let height = top + spans.len() as f64 * row + 24.0;
     view! {
         <svg class="chart chart-timeline" viewBox=format!("0 0 {} {height}", label_width + width + 20.0) role="img" aria-labelledby=labelled_by>
             <desc>{format!("{} releases from {from} to {to}; today is {today}", spans.len())}</desc>
             {spans.into_iter().enumerate().map(|(i, s)| {
-                let y = i as f64 * row;
+                let y = top + i as f64 * row;
                 let end = s.end_of_life.unwrap_or(to);
                 let tone = match s.end_of_life {
                     Some(eol) if eol <= today => "tone-danger",
@@ -181,8 +183,8 @@ pub fn EolTimeline(
                     </g>
                 }
             }).collect_view()}
-            <line class="chart-today" x1=x(today) x2=x(today) y1="0" y2=height - 22.0></line>
-            <text class="chart-label" x=x(today) y=height - 6.0 text-anchor="middle">{format!("today {today}")}</text>
+            <line class="chart-today" x1=x(today) x2=x(today) y1=top - 4.0 y2=height - 20.0></line>
+            <text class="chart-label" x=x(today) y="12" text-anchor="middle">{format!("today {today}")}</text>
             <text class="chart-label" x=label_width y=height - 6.0>{from.to_string()}</text>
             <text class="chart-label" x=label_width + width y=height - 6.0 text-anchor="end">{to.to_string()}</text>
         </svg>

@@ -25,6 +25,7 @@ pub fn VersionsTab(tenant_id: Uuid) -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view_data) => view! {
+                        <p class="no-print"><a href=format!("/compliance?tenant={tenant_id}") data-testid="tenant-report">"Compliance report for this tenant (print or CSV)"</a></p>
                         <VersionTable data=view_data.clone()/>
                         <div class="distribution">
                             {view_data.can_request_extension.then(|| view! { <ExtensionForm tenant_id data=view_data.clone() request/> })}
