@@ -16,6 +16,7 @@ mod m20261125_000009_notification_preferences;
 mod m20261125_000010_tenant_search_trigrams;
 mod m20261125_000011_tenant_list_indexes;
 mod m20261126_000012_releases_compliance;
+mod m20261126_000013_compliance_row_security;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_tenant_search_trigrams::Migration),
             Box::new(m20261125_000011_tenant_list_indexes::Migration),
             Box::new(m20261126_000012_releases_compliance::Migration),
+            Box::new(m20261126_000013_compliance_row_security::Migration),
         ]
     }
 }

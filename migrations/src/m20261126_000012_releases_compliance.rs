@@ -85,6 +85,8 @@ enum ComplianceStatus {
     ProductId,
     RunningVersion,
     Status,
+    /// 0 (end of life) … 4 (compliant): the report's order, served by an index.
+    Severity,
     DaysLeft,
     Detail,
     PolicyLevel,
@@ -108,6 +110,16 @@ enum ComplianceSnapshots {
     Day,
     TenantId,
     Status,
+}
+
+/// The organisation's tenants per status per day, kept with every
+/// assessment, so the trend never scans a month of per-tenant snapshots.
+#[derive(DeriveIden)]
+enum ComplianceTrend {
+    Table,
+    Day,
+    Status,
+    Tenants,
 }
 
 #[derive(DeriveIden)]
@@ -297,6 +309,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(ComplianceStatus::ProductId))
                     .col(string(ComplianceStatus::RunningVersion))
                     .col(string(ComplianceStatus::Status))
+                    .col(integer(ComplianceStatus::Severity))
                     .col(big_integer_null(ComplianceStatus::DaysLeft))
                     .col(text(ComplianceStatus::Detail))
                     .col(string(ComplianceStatus::PolicyLevel))
@@ -312,10 +325,31 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("compliance_status_status")
+                    .name("compliance_status_report_order")
                     .table(ComplianceStatus::Table)
-                    .col(ComplianceStatus::Status)
+                    .col(ComplianceStatus::Severity)
+                    .col(ComplianceStatus::DaysLeft)
                     .col(ComplianceStatus::TenantId)
+                    .col(ComplianceStatus::ProductId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("compliance_status_product_version")
+                    .table(ComplianceStatus::Table)
+                    .col(ComplianceStatus::ProductId)
+                    .col(ComplianceStatus::RunningVersion)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("compliance_status_assessed_at")
+                    .table(ComplianceStatus::Table)
+                    .col(ComplianceStatus::AssessedAt)
                     .to_owned(),
             )
             .await?;
@@ -348,6 +382,21 @@ impl MigrationTrait for Migration {
                         Index::create()
                             .col(ComplianceSnapshots::Day)
                             .col(ComplianceSnapshots::TenantId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ComplianceTrend::Table)
+                    .col(date(ComplianceTrend::Day))
+                    .col(string(ComplianceTrend::Status))
+                    .col(big_integer(ComplianceTrend::Tenants))
+                    .primary_key(
+                        Index::create()
+                            .col(ComplianceTrend::Day)
+                            .col(ComplianceTrend::Status),
                     )
                     .to_owned(),
             )

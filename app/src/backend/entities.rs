@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod audit_event;
 pub mod compliance_snapshot;
 pub mod compliance_status;
+pub mod compliance_trend;
 pub mod customer;
 pub mod endpoint;
 pub mod endpoint_compliance;

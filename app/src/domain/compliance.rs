@@ -182,6 +182,13 @@ impl ComplianceStatus {
 /// The status keys from best to worst; a tenant's overall status is its worst product's.
 pub const STATUS_KEYS: [&str; 5] = ["compliant", "outdated", "in_grace", "non_compliant", "eol"];
 
+/// 0 for the worst status (end of life) up to 4 for compliant: the order of
+/// every report.
+pub fn severity(key: &str) -> i32 {
+    let worst_first = STATUS_KEYS.iter().rev().position(|s| *s == key);
+    worst_first.map_or(4, |p| p as i32)
+}
+
 pub fn status_label(key: &str) -> &'static str {
     match key {
         "compliant" => "Compliant",
@@ -438,5 +445,10 @@ mod tests {
         assert_eq!(worst_status(["eol", "non_compliant"]), Some("eol"));
         assert_eq!(worst_status([]), None);
         assert!(counts_as_compliant("outdated") && !counts_as_compliant("in_grace"));
+        let ranks: Vec<i32> = ["eol", "non_compliant", "in_grace", "outdated", "compliant"]
+            .into_iter()
+            .map(severity)
+            .collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4], "reports list the worst first");
     }
 }

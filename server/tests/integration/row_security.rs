@@ -182,3 +182,37 @@ async fn the_scope_never_leaks_to_the_next_user_of_a_pooled_connection() {
         ["2"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_and_endpoint_tables_are_confined_too() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let db = &test_db.db;
+    let (a, b) = two_tenants(db).await;
+    let product = Uuid::new_v4();
+    for tenant in [a, b] {
+        db.execute_unprepared(&format!(
+            "INSERT INTO compliance_status (tenant_id, product_id, running_version, status, severity, days_left, detail, policy_level, assessed_at)
+                 VALUES ('{tenant}', '{product}', '1.0.0', 'compliant', 4, NULL, '', 'global', now());
+             INSERT INTO endpoints (id, tenant_id, hostname, platform, agent_version, token_hash, registered_at, last_seen_at)
+                 VALUES ('{}', '{tenant}', 'host', 'linux', '1.0.0', '{tenant}', now(), now());",
+            Uuid::new_v4()
+        ))
+        .await
+        .unwrap();
+    }
+    let txn = scoped_read(db, &TenantScope::Only(vec![a])).await.unwrap();
+    for table in ["compliance_status", "endpoints"] {
+        assert_eq!(
+            strings(
+                &txn,
+                &format!("SELECT DISTINCT tenant_id::text FROM {table}")
+            )
+            .await,
+            [a.to_string()],
+            "{table}"
+        );
+    }
+    txn.rollback().await.unwrap();
+}

@@ -9,6 +9,8 @@ pub struct Model {
     pub product_id: Uuid,
     pub running_version: String,
     pub status: String,
+    /// 0 (end of life) … 4 (compliant).
+    pub severity: i32,
     pub days_left: Option<i64>,
     pub detail: String,
     pub policy_level: String,

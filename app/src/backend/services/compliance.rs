@@ -19,9 +19,10 @@ use crate::api::compliance::{
     ProductDistribution, StatusCount, TrendPoint, VersionShare,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::db::scoped_read;
 use crate::backend::entities::{
-    compliance_snapshot, compliance_status, endpoint_compliance, endpoint_product, grace_extension,
-    product, tenant, tenant_product, version_policy,
+    compliance_snapshot, compliance_status, compliance_trend, endpoint_compliance,
+    endpoint_product, grace_extension, product, tenant, tenant_product, version_policy,
 };
 use crate::backend::error::ServiceResult;
 use crate::backend::principal::{Actor, Principal};
@@ -29,7 +30,8 @@ use crate::backend::services::catalog::catalog_releases;
 use crate::domain::catalog::EnforcementAction;
 use crate::domain::compliance::{
     CatalogRelease, ComplianceStatus, PolicyLevel, STATUS_KEYS, VersionPolicy,
-    assess as assess_version, compliance_day, counts_as_compliant, effective_policy, worst_status,
+    assess as assess_version, compliance_day, counts_as_compliant, effective_policy, severity,
+    worst_status,
 };
 use crate::domain::permission::{Permission, TenantScope};
 
@@ -253,6 +255,7 @@ pub async fn assess(
             product_id: Set(product_id),
             running_version: Set(version.to_string()),
             status: Set(key.to_owned()),
+            severity: Set(severity(key)),
             days_left: Set(status.days_left()),
             detail: Set(status.detail()),
             policy_level: Set(policy.level.as_str().to_owned()),
@@ -331,8 +334,38 @@ pub async fn assess(
             .exec(&txn)
             .await?;
     }
+    refresh_trend(&txn, today).await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// Today's organisation-wide tenants per status, from today's snapshots.
+async fn refresh_trend<C: ConnectionTrait>(conn: &C, today: NaiveDate) -> ServiceResult<()> {
+    let counts: Vec<(String, i64)> = compliance_snapshot::Entity::find()
+        .select_only()
+        .column(compliance_snapshot::Column::Status)
+        .column_as(compliance_snapshot::Column::TenantId.count(), "tenants")
+        .filter(compliance_snapshot::Column::Day.eq(today))
+        .group_by(compliance_snapshot::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    compliance_trend::Entity::delete_many()
+        .filter(compliance_trend::Column::Day.eq(today))
+        .exec(conn)
+        .await?;
+    if !counts.is_empty() {
+        compliance_trend::Entity::insert_many(counts.into_iter().map(|(status, tenants)| {
+            compliance_trend::ActiveModel {
+                day: Set(today),
+                status: Set(status),
+                tenants: Set(tenants),
+            }
+        }))
+        .exec(conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// "Assess now" from the dashboard: platform policy managers only, audited.
@@ -377,34 +410,42 @@ pub async fn summary(
 ) -> ServiceResult<ComplianceSummary> {
     principal.require_somewhere(Permission::ReportRead)?;
     let scope = principal.tenant_scope(Permission::ReportRead);
+    // Row-level security on PostgreSQL backs the explicit tenant filters.
+    let txn = scoped_read(db, &scope).await?;
+    let db = &txn;
     let today = compliance_day(Utc::now());
 
-    let latest_day: Option<NaiveDate> = scope_filter(
-        compliance_snapshot::Entity::find(),
-        compliance_snapshot::Column::TenantId,
-        &scope,
-    )
-    .select_only()
-    .column_as(compliance_snapshot::Column::Day.max(), "day")
-    .into_tuple::<Option<NaiveDate>>()
-    .one(db)
-    .await?
-    .flatten();
-    let per_day: Vec<(NaiveDate, String, i64)> = scope_filter(
-        compliance_snapshot::Entity::find(),
-        compliance_snapshot::Column::TenantId,
-        &scope,
-    )
-    .select_only()
-    .column(compliance_snapshot::Column::Day)
-    .column(compliance_snapshot::Column::Status)
-    .column_as(compliance_snapshot::Column::TenantId.count(), "tenants")
-    .filter(compliance_snapshot::Column::Day.gt(today - Duration::days(TREND_DAYS)))
-    .group_by(compliance_snapshot::Column::Day)
-    .group_by(compliance_snapshot::Column::Status)
-    .into_tuple()
-    .all(db)
-    .await?;
+    let since = today - Duration::days(TREND_DAYS);
+    // Platform-wide readers get the kept daily counts; tenant users count
+    // their own tenants' snapshots (a handful of rows).
+    let per_day: Vec<(NaiveDate, String, i64)> = match &scope {
+        TenantScope::All => {
+            compliance_trend::Entity::find()
+                .select_only()
+                .column(compliance_trend::Column::Day)
+                .column(compliance_trend::Column::Status)
+                .column(compliance_trend::Column::Tenants)
+                .filter(compliance_trend::Column::Day.gt(since))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        TenantScope::Only(ids) => {
+            compliance_snapshot::Entity::find()
+                .select_only()
+                .column(compliance_snapshot::Column::Day)
+                .column(compliance_snapshot::Column::Status)
+                .column_as(compliance_snapshot::Column::TenantId.count(), "tenants")
+                .filter(compliance_snapshot::Column::TenantId.is_in(ids.clone()))
+                .filter(compliance_snapshot::Column::Day.gt(since))
+                .group_by(compliance_snapshot::Column::Day)
+                .group_by(compliance_snapshot::Column::Status)
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+    };
+    let latest_day = per_day.iter().map(|(day, _, _)| *day).max();
     let mut days: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
     for (day, status, tenants) in &per_day {
@@ -489,9 +530,9 @@ pub async fn summary(
         })
         .collect();
 
-    let attention = report(
+    let attention = report_rows(
         db,
-        principal,
+        &scope,
         &ComplianceQuery {
             status: Some("attention".into()),
             per_page: Some(10),
@@ -525,11 +566,12 @@ pub async fn summary(
         &scope,
     )
     .select_only()
-    .column_as(compliance_status::Column::AssessedAt.max(), "at")
-    .into_tuple::<Option<DateTime<Utc>>>()
+    .column(compliance_status::Column::AssessedAt)
+    .order_by_desc(compliance_status::Column::AssessedAt)
+    .limit(1)
+    .into_tuple::<DateTime<Utc>>()
     .one(db)
-    .await?
-    .flatten();
+    .await?;
 
     Ok(ComplianceSummary {
         assessed_tenants,
@@ -567,22 +609,32 @@ pub async fn report(
 ) -> ServiceResult<ComplianceReport> {
     principal.require_somewhere(Permission::ReportRead)?;
     let scope = principal.tenant_scope(Permission::ReportRead);
+    let txn = scoped_read(db, &scope).await?;
+    report_rows(&txn, &scope, query).await
+}
+
+async fn report_rows<C: ConnectionTrait>(
+    db: &C,
+    scope: &TenantScope,
+    query: &ComplianceQuery,
+) -> ServiceResult<ComplianceReport> {
     let per_page = query.per_page.unwrap_or(25).clamp(1, MAX_PER_PAGE);
     let page = std::cmp::max(query.page.unwrap_or(1), 1);
     let mut select = scope_filter(
         compliance_status::Entity::find(),
         compliance_status::Column::TenantId,
-        &scope,
+        scope,
     );
+    // Filters on the severity rank (one per status) so the report's index
+    // serves both the filter and the order.
     match query.status.as_deref().filter(|s| !s.is_empty()) {
         Some("attention") => {
-            select = select.filter(compliance_status::Column::Status.is_in([
-                "in_grace",
-                "non_compliant",
-                "eol",
-            ]))
+            select = select.filter(compliance_status::Column::Severity.lte(severity("in_grace")))
         }
-        Some(status) => select = select.filter(compliance_status::Column::Status.eq(status)),
+        Some(status) if STATUS_KEYS.contains(&status) => {
+            select = select.filter(compliance_status::Column::Severity.eq(severity(status)))
+        }
+        Some(_) => select = select.filter(compliance_status::Column::Severity.eq(-1)),
         None => {}
     }
     let products = product::Entity::find().all(db).await?;
@@ -599,11 +651,8 @@ pub async fn report(
     }
     let total = select.clone().count(db).await?;
     // Worst first: EOL, then non-compliant, then grace with the fewest days left.
-    let severity = Expr::cust(
-        "CASE status WHEN 'eol' THEN 0 WHEN 'non_compliant' THEN 1 WHEN 'in_grace' THEN 2 WHEN 'outdated' THEN 3 ELSE 4 END",
-    );
     let rows = select
-        .order_by_asc(severity)
+        .order_by_asc(compliance_status::Column::Severity)
         .order_by_asc(compliance_status::Column::DaysLeft)
         .order_by_asc(compliance_status::Column::TenantId)
         .order_by_asc(compliance_status::Column::ProductId)
