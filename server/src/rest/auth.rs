@@ -24,14 +24,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let context = RequestContext {
-            request_id: parts
-                .headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            client_address: client_address(parts),
-        };
+        let context = request_context(parts);
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -61,6 +54,18 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// The peer address the listener recorded (`ConnectInfo`), if any.
+/// The request id and client address every audit record of this request carries.
+pub fn request_context(parts: &Parts) -> RequestContext {
+    RequestContext {
+        request_id: parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        client_address: client_address(parts),
+    }
+}
+
 pub fn client_address(parts: &Parts) -> Option<String> {
     parts
         .extensions

@@ -17,13 +17,12 @@ use app::api::compliance::{
 };
 use app::api::endpoints::{EndpointList, EndpointQuery};
 use app::api::policies::{PolicyForm, PolicyRow};
-use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::services::{agents, catalog, compliance, policies, tenant_versions, tenants};
 use app::backend::state::AppState;
 use app::domain::agent::RawReport;
 
-use super::auth::{Caller, client_address};
+use super::auth::{Caller, request_context};
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 
 async fn tenant_id(state: &AppState, caller: &Caller, reference: &str) -> ApiResult<Uuid> {
@@ -372,17 +371,6 @@ pub struct Registered {
     pub agent_token: String,
 }
 
-fn agent_context(parts: &Parts) -> RequestContext {
-    RequestContext {
-        request_id: parts
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        client_address: client_address(parts),
-    }
-}
-
 /// An agent registers with an enrollment token and its first report.
 #[utoipa::path(post, path = "/api/v1/agents/register", tag = "agents", request_body = RegisterRequest, security(()),
     responses((status = 201, body = Registered), (status = 401, body = Problem), (status = 422, body = Problem)))]
@@ -399,7 +387,7 @@ pub async fn register(
     };
     let done = agents::register(
         &state.db,
-        &agent_context(&parts),
+        &request_context(&parts),
         &body.enrollment_token,
         &report,
     )
@@ -451,6 +439,6 @@ pub async fn report(
         agent_version: body.agent_version,
         products: body.products,
     };
-    let endpoint_id = agents::report(&state.db, &agent_context(&parts), &token, &report).await?;
+    let endpoint_id = agents::report(&state.db, &request_context(&parts), &token, &report).await?;
     Ok(Json(ReportAccepted { endpoint_id }))
 }
