@@ -1,15 +1,17 @@
-//! File downloads that are not pages: the audit and compliance CSV exports.
+//! File downloads that are not pages: the CSV exports of the audit log, the
+//! compliance report, the version distribution and a tenant's endpoints.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use app::api::audit::AuditQuery;
 use app::api::compliance::ComplianceQuery;
+use app::api::endpoints::EndpointQuery;
 use app::backend::error::ServiceError;
 use app::backend::services::audit_log::export_csv;
-use app::backend::services::compliance;
+use app::backend::services::{agents, compliance, tenants};
 use app::backend::session::AuthSession;
 use app::backend::state::AppState;
 
@@ -42,6 +44,45 @@ pub async fn compliance_csv(
     csv_download(
         compliance::export_csv(&state.reads, &principal, &query).await,
         "tenantry-compliance.csv",
+    )
+}
+
+/// Tenants per product and version (the distribution chart's data) as CSV.
+pub async fn distribution_csv(State(state): State<AppState>, session: Session) -> Response {
+    let principal = match signed_in(
+        &state,
+        session,
+        "Sign in to export the version distribution.",
+    )
+    .await
+    {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    csv_download(
+        compliance::distribution_csv(&state.reads, &principal).await,
+        "tenantry-version-distribution.csv",
+    )
+}
+
+/// One tenant's endpoints (the tab's filters, every page) as CSV.
+pub async fn endpoints_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    Query(query): Query<EndpointQuery>,
+) -> Response {
+    let principal = match signed_in(&state, session, "Sign in to export endpoints.").await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    let tenant_id = match tenants::resolve_tenant_id(&state.reads, &principal, &slug).await {
+        Ok((id, _)) => id,
+        Err(err) => return service_error(err),
+    };
+    csv_download(
+        agents::export_csv(&state.reads, &principal, tenant_id, &query).await,
+        &format!("tenantry-endpoints-{slug}.csv"),
     )
 }
 

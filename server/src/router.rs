@@ -48,6 +48,8 @@ pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
         .route("/readyz", get(readyz))
         .route("/audit/export.csv", get(crate::exports::audit_csv))
         .route("/compliance/export.csv", get(crate::exports::compliance_csv))
+        .route("/compliance/distribution.csv", get(crate::exports::distribution_csv))
+        .route("/tenants/{slug}/endpoints.csv", get(crate::exports::endpoints_csv))
         .nest("/api/v1", crate::rest::routes())
         .leptos_routes_with_context(&state, routes, || (), {
             let options = state.leptos_options.clone();

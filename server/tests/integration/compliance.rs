@@ -634,6 +634,82 @@ async fn agents_register_report_and_are_listed_over_http(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The CSV exports follow the page's filters and the caller's tenants.
+    assert_eq!(
+        app.login(ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let endpoints_csv = app
+        .get("/tenants/tenant-a/endpoints.csv?platform=windows")
+        .await;
+    assert_eq!(endpoints_csv.status(), StatusCode::OK);
+    let endpoints_csv = endpoints_csv.text().await.unwrap();
+    assert!(
+        endpoints_csv.starts_with("hostname,platform,agent_version,online,last_seen_at,products")
+    );
+    assert!(
+        endpoints_csv.contains("pos-1.store.example,windows,1.4.0,yes,"),
+        "{endpoints_csv}"
+    );
+    assert_eq!(
+        app.get("/tenants/tenant-a/endpoints.csv?platform=linux")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .lines()
+            .count(),
+        1,
+        "only the header when nothing matches"
+    );
+    let distribution = app
+        .get("/compliance/distribution.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        distribution.contains("edge-gateway,5.1.0,1,yes,50.0"),
+        "{distribution}"
+    );
+    assert!(
+        distribution.contains("edge-gateway,5.0.0,1,no,50.0"),
+        "{distribution}"
+    );
+
+    let bob_email = "bob@customer-b.example";
+    tenant_admin(&app.db, bob_email, w.b).await;
+    let bob = crate::helpers::client();
+    bob.post(app.url("/api/fn/login"))
+        .form(&[("email", bob_email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let other = bob
+        .get(app.url("/tenants/tenant-a/endpoints.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::NOT_FOUND,
+        "another tenant's endpoints do not exist for bob"
+    );
+    let own = bob
+        .get(app.url("/compliance/distribution.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        own.contains("edge-gateway,5.1.0,1,yes,100.0") && !own.contains("5.0.0"),
+        "{own}"
+    );
 }
 
 crate::on_both_databases!(

@@ -474,3 +474,57 @@ async fn replace_inventory(
     }
     Ok(())
 }
+
+/// One tenant's endpoints, with the list's filters, as CSV (every page).
+pub async fn export_csv(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    tenant_id: Uuid,
+    query: &EndpointQuery,
+) -> ServiceResult<String> {
+    let mut writer = csv::Writer::from_writer(vec![]);
+    writer
+        .write_record([
+            "hostname",
+            "platform",
+            "agent_version",
+            "online",
+            "last_seen_at",
+            "products",
+        ])
+        .map_err(ServiceError::internal)?;
+    let mut page = 1;
+    loop {
+        let chunk = list(
+            db,
+            principal,
+            tenant_id,
+            &EndpointQuery {
+                page: Some(page),
+                per_page: Some(MAX_PER_PAGE),
+                ..query.clone()
+            },
+        )
+        .await?;
+        for e in &chunk.items {
+            let products: Vec<String> =
+                e.products.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            writer
+                .write_record([
+                    e.hostname.as_str(),
+                    &e.platform,
+                    &e.agent_version,
+                    if e.online { "yes" } else { "no" },
+                    &e.last_seen_at.to_rfc3339(),
+                    &products.join(" "),
+                ])
+                .map_err(ServiceError::internal)?;
+        }
+        if page * MAX_PER_PAGE >= chunk.total {
+            break;
+        }
+        page += 1;
+    }
+    String::from_utf8(writer.into_inner().map_err(ServiceError::internal)?)
+        .map_err(ServiceError::internal)
+}

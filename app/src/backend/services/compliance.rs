@@ -778,3 +778,42 @@ pub async fn export_csv(
         .map_err(crate::backend::error::ServiceError::internal)?;
     String::from_utf8(bytes).map_err(crate::backend::error::ServiceError::internal)
 }
+
+/// Tenants per product and version (the distribution chart) as CSV, for the
+/// caller's tenants.
+pub async fn distribution_csv(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ServiceResult<String> {
+    let summary = summary(db, principal).await?;
+    let mut writer = csv::Writer::from_writer(vec![]);
+    writer
+        .write_record([
+            "product",
+            "version",
+            "tenants",
+            "is_latest",
+            "product_on_latest_pct",
+        ])
+        .map_err(crate::backend::error::ServiceError::internal)?;
+    for product in &summary.distribution {
+        for share in &product.versions {
+            let latest = product.latest.as_deref() == Some(share.version.as_str());
+            writer
+                .write_record([
+                    product.product_key.as_str(),
+                    &share.version,
+                    &share.tenants.to_string(),
+                    if latest { "yes" } else { "no" },
+                    &format!("{:.1}", product.on_latest_pct),
+                ])
+                .map_err(crate::backend::error::ServiceError::internal)?;
+        }
+    }
+    String::from_utf8(
+        writer
+            .into_inner()
+            .map_err(crate::backend::error::ServiceError::internal)?,
+    )
+    .map_err(crate::backend::error::ServiceError::internal)
+}

@@ -217,7 +217,10 @@ fn SummaryPanels(
             </section>
         </div>
         <section class="card">
-            <h2>"Version distribution and update adoption"</h2>
+            <div class="page-header-row">
+                <h2>"Version distribution and update adoption"</h2>
+                <a class="btn btn-secondary btn-sm no-print" href="/compliance/distribution.csv" rel="external" download data-testid="export-distribution">"Export CSV"</a>
+            </div>
             {if summary.distribution.is_empty() {
                 view! { <p class="muted">"No tenant runs a catalog version yet."</p> }.into_any()
             } else {

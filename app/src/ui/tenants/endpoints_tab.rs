@@ -71,11 +71,15 @@ fn EndpointTable(data: EndpointsView, query: EndpointQuery, slug: String) -> imp
         .collect();
         format!("{href_base}?{}", pairs.join("&"))
     };
+    let csv_href = href(1).replacen("/endpoints?", "/endpoints.csv?", 1);
     let list = data.list;
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     view! {
         <section class="card table-card">
-            <h2>{format!("{} endpoints · {} online", list.total, data.online)}</h2>
+            <div class="page-header-row">
+                <h2>{format!("{} endpoints · {} online", list.total, data.online)}</h2>
+                <a class="btn btn-secondary btn-sm no-print" href=csv_href rel="external" download data-testid="export-endpoints">"Export CSV"</a>
+            </div>
             <form class="filter-bar" method="get" action=base.clone()>
                 <label>"Platform "
                     <select name="platform">
