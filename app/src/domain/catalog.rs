@@ -221,7 +221,7 @@ impl EnforcementAction {
 
     pub fn label(self) -> &'static str {
         match self {
-            Self::Notify => "Notify",
+            Self::Notify => "Notify (end-of-life notices in-app and by email)",
             Self::ScheduleForcedUpgrade => "Schedule forced upgrade",
             Self::BlockEolDeployments => "Block new deployments of EOL versions",
             Self::RestrictAccess => "Restrict access",

@@ -388,6 +388,26 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
 async fn eol_notices_go_out_once_per_tenant_product_and_day(db: TestDb) {
     let w = world(&db.db, 30).await;
     let ada = tenant_admin(&db.db, "ada@customer-a.example", w.a).await;
+    // A policy that leaves out `notify` sends nothing; adding it starts the notices.
+    let global = |actions: Vec<String>| PolicyForm {
+        level: "global".into(),
+        actions,
+        ..Default::default()
+    };
+    policies::save(&db.db, &w.admin, &ctx(), &global(vec![]))
+        .await
+        .unwrap();
+    notices::run_compliance_job(&db.db, "http://portal.test")
+        .await
+        .unwrap();
+    assert_eq!(
+        eol_notice::Entity::find().count(&db.db).await.unwrap(),
+        0,
+        "notify is off"
+    );
+    policies::save(&db.db, &w.admin, &ctx(), &global(vec!["notify".into()]))
+        .await
+        .unwrap();
     for _ in 0..2 {
         notices::run_compliance_job(&db.db, "http://portal.test")
             .await

@@ -56,7 +56,7 @@ pub struct AssessmentReport {
     pub tenant_products: usize,
     pub endpoint_groups: usize,
     pub tenants: usize,
-    /// Every assessed product's effective end-of-life date, for notices.
+    /// The effective end-of-life dates of the products whose policy notifies.
     pub eol_dates: Vec<EolDate>,
 }
 
@@ -159,12 +159,30 @@ impl PolicyBook {
 
     /// The enforcement actions of the policy that decides for a tenant's product.
     fn actions_for(&self, tenant_id: Uuid, product_id: Uuid) -> Vec<EnforcementAction> {
+        self.deciding_actions(tenant_id, product_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The deciding policy's actions; `None` when no policy is defined at all.
+    fn deciding_actions(
+        &self,
+        tenant_id: Uuid,
+        product_id: Uuid,
+    ) -> Option<&Vec<EnforcementAction>> {
         let key = match self.for_tenant(tenant_id, product_id).level {
             PolicyLevel::Tenant => (PolicyLevel::Tenant, Some(product_id), Some(tenant_id)),
             PolicyLevel::Product => (PolicyLevel::Product, Some(product_id), None),
             PolicyLevel::Global => (PolicyLevel::Global, None, None),
         };
-        self.actions.get(&key).cloned().unwrap_or_default()
+        self.actions.get(&key)
+    }
+
+    /// End-of-life notices go out unless the deciding policy leaves out
+    /// `notify` (with no policy defined, the default is to notify).
+    fn notifies(&self, tenant_id: Uuid, product_id: Uuid) -> bool {
+        self.deciding_actions(tenant_id, product_id)
+            .is_none_or(|actions| actions.contains(&EnforcementAction::Notify))
     }
 }
 
@@ -239,7 +257,8 @@ pub async fn assess(
         let releases = catalog.get(&product_id).unwrap_or(&no_releases);
         let policy = book.for_tenant(tenant_id, product_id);
         let status = assess_version(&version, releases, &policy, today);
-        if let Some(eol) = effective_eol(&version, releases, &policy) {
+        let eol = effective_eol(&version, releases, &policy);
+        if let Some(eol) = eol.filter(|_| book.notifies(tenant_id, product_id)) {
             report.eol_dates.push(EolDate {
                 tenant_id,
                 product_id,
