@@ -249,11 +249,13 @@ pub async fn serve_with(
     (address, server)
 }
 
-/// Keeps cookies, never follows redirects (tests look at them).
+/// Keeps cookies, never follows redirects (tests look at them), gives up after a minute.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A request that never answers fails its test instead of stalling the suite.
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .expect("client")
 }
