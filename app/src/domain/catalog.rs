@@ -233,6 +233,17 @@ impl EnforcementAction {
     }
 }
 
+/// Whether a policy's actions forbid deploying a version that stands so:
+/// past end of life (in grace or beyond) under `block_eol_deployments`.
+pub fn deployment_blocked(
+    status: &super::compliance::ComplianceStatus,
+    actions: &[EnforcementAction],
+) -> bool {
+    use super::compliance::ComplianceStatus::{Eol, InGrace};
+    matches!(status, Eol | InGrace { .. })
+        && actions.contains(&EnforcementAction::BlockEolDeployments)
+}
+
 /// A version policy as submitted, for one level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyRequest {
@@ -341,6 +352,63 @@ pub fn parse_extension_request(days: &str, reason: &str) -> Result<(i64, String)
         errors.push("reason", "Say why in a sentence (at least 10 characters), e.g. \"validating 6.0 with our auditors\".");
     }
     errors.into_result(|| (days, reason))
+}
+
+/// Feature flags as typed: comma-separated, lower-cased, blanks dropped.
+pub fn parse_feature_flags(raw: &str) -> Result<Vec<String>, FieldErrors> {
+    let flags: Vec<String> = raw
+        .split(',')
+        .map(|f| f.trim().to_lowercase())
+        .filter(|f| !f.is_empty())
+        .collect();
+    let valid = |f: &String| {
+        f.len() <= 60
+            && f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let mut errors = FieldErrors::default();
+    if !flags.iter().all(valid) {
+        errors.push(
+            "feature_flags",
+            "Flags are letters, digits, dots, dashes and underscores, separated by commas.",
+        );
+    }
+    errors.into_result(|| flags)
+}
+
+/// A platform policy manager's answer to a grace extension request; a
+/// denial says why, because the tenant sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtensionDecision {
+    /// `approved` or `denied`, as stored.
+    pub status: &'static str,
+    pub comment: Option<String>,
+}
+
+impl ExtensionDecision {
+    pub fn parse(decision: &str, comment: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let comment = comment.trim();
+        let status = match decision {
+            "approve" => "approved",
+            "deny" if comment.is_empty() => {
+                errors.push(
+                    "comment",
+                    "Say why the request is denied; the tenant sees it.",
+                );
+                "denied"
+            }
+            "deny" => "denied",
+            _ => {
+                errors.push("decision", "Approve or deny.");
+                ""
+            }
+        };
+        errors.into_result(|| Self {
+            status,
+            comment: (!comment.is_empty()).then(|| comment.to_owned()),
+        })
+    }
 }
 
 /// A semver requirement for a tenant's allowed versions, e.g. `>=5.0, <6`.
@@ -472,6 +540,63 @@ mod tests {
         assert!(range.matches(&Version::new(5, 9, 1)) && !range.matches(&Version::new(6, 0, 0)));
         assert_eq!(parse_allowed_range("  ").unwrap(), None);
         assert!(parse_allowed_range("five-ish").is_err());
+    }
+
+    #[test]
+    fn only_a_blocking_policy_stops_an_end_of_life_deployment() {
+        use super::super::compliance::ComplianceStatus;
+        let block = [
+            EnforcementAction::Notify,
+            EnforcementAction::BlockEolDeployments,
+        ];
+        assert!(deployment_blocked(&ComplianceStatus::Eol, &block));
+        assert!(deployment_blocked(
+            &ComplianceStatus::InGrace { days_left: 3 },
+            &block
+        ));
+        assert!(!deployment_blocked(&ComplianceStatus::Compliant, &block));
+        assert!(!deployment_blocked(
+            &ComplianceStatus::Eol,
+            &[EnforcementAction::Notify]
+        ));
+    }
+
+    #[test]
+    fn feature_flags_are_a_clean_list() {
+        assert_eq!(
+            parse_feature_flags(" Beta, offline-mode,, ").unwrap(),
+            ["beta", "offline-mode"]
+        );
+        assert!(
+            parse_feature_flags("dark mode")
+                .unwrap_err()
+                .for_field("feature_flags")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_denial_needs_a_reason_and_an_approval_does_not() {
+        let approved = ExtensionDecision::parse("approve", "  ").unwrap();
+        assert_eq!((approved.status, approved.comment), ("approved", None));
+        assert!(
+            ExtensionDecision::parse("deny", "")
+                .unwrap_err()
+                .for_field("comment")
+                .is_some()
+        );
+        assert_eq!(
+            ExtensionDecision::parse("deny", "Upgrade first")
+                .unwrap()
+                .status,
+            "denied"
+        );
+        assert!(
+            ExtensionDecision::parse("maybe", "x")
+                .unwrap_err()
+                .for_field("decision")
+                .is_some()
+        );
     }
 
     #[test]

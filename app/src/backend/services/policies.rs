@@ -22,7 +22,7 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::compliance::{self, Reach};
 use crate::domain::catalog::{
-    EnforcementAction, PolicyInput, PolicyRequest, parse_extension_request,
+    EnforcementAction, ExtensionDecision, PolicyInput, PolicyRequest, parse_extension_request,
 };
 use crate::domain::compliance::PolicyLevel;
 use crate::domain::permission::{Permission, Scope, TenantScope};
@@ -370,24 +370,7 @@ pub async fn decide_extension(
     comment: &str,
 ) -> ServiceResult<()> {
     principal.require(Permission::PolicyManage)?;
-    let status = match decision {
-        "approve" => "approved",
-        "deny" => "denied",
-        _ => {
-            let mut errors = FieldErrors::default();
-            errors.push("decision", "Approve or deny.");
-            return Err(errors.into());
-        }
-    };
-    let comment = comment.trim();
-    if status == "denied" && comment.is_empty() {
-        let mut errors = FieldErrors::default();
-        errors.push(
-            "comment",
-            "Say why the request is denied; the tenant sees it.",
-        );
-        return Err(errors.into());
-    }
+    let decision = ExtensionDecision::parse(decision, comment)?;
     let txn = db.begin().await?;
     let found = grace_extension::Entity::find_by_id(id)
         .one(&txn)
@@ -401,10 +384,10 @@ pub async fn decide_extension(
     }
     let tenant_id = found.tenant_id;
     let mut model: grace_extension::ActiveModel = found.into();
-    model.status = Set(status.into());
+    model.status = Set(decision.status.into());
     model.decided_by = Set(Some(principal.user_id));
     model.decided_at = Set(Some(Utc::now()));
-    model.decision_comment = Set((!comment.is_empty()).then(|| comment.to_owned()));
+    model.decision_comment = Set(decision.comment.clone());
     model.update(&txn).await?;
     audit::record(
         &txn,
@@ -416,7 +399,7 @@ pub async fn decide_extension(
         )
         .target(id)
         .tenant(tenant_id)
-        .details(json!({ "after": { "status": status, "comment": comment } })),
+        .details(json!({ "after": { "status": decision.status, "comment": decision.comment } })),
     )
     .await?;
     txn.commit().await?;

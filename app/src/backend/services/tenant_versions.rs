@@ -17,8 +17,7 @@ use crate::backend::entities::{compliance_status, product, release, tenant, tena
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::{compliance, policies};
-use crate::domain::catalog::{EnforcementAction, parse_allowed_range};
-use crate::domain::compliance::ComplianceStatus;
+use crate::domain::catalog::{deployment_blocked, parse_allowed_range, parse_feature_flags};
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::validation::FieldErrors;
 
@@ -101,23 +100,13 @@ pub async fn set(
             None
         }
     };
-    let flags: Vec<String> = form
-        .feature_flags
-        .split(',')
-        .map(|f| f.trim().to_lowercase())
-        .filter(|f| !f.is_empty())
-        .collect();
-    if flags.iter().any(|f| {
-        f.len() > 60
-            || !f
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    }) {
-        errors.push(
-            "feature_flags",
-            "Flags are letters, digits, dots, dashes and underscores, separated by commas.",
-        );
-    }
+    let flags = match parse_feature_flags(&form.feature_flags) {
+        Ok(flags) => flags,
+        Err(found) => {
+            errors.0.extend(found.0);
+            vec![]
+        }
+    };
     let txn = db.begin().await?;
     tenant::Entity::find_by_id(tenant_id)
         .one(&txn)
@@ -183,11 +172,7 @@ pub async fn set(
         let version = semver::Version::parse(version).map_err(ServiceError::internal)?;
         let (status, actions) =
             compliance::preview(&txn, tenant_id, form.product_id, &version).await?;
-        let past_eol = matches!(
-            status,
-            ComplianceStatus::Eol | ComplianceStatus::InGrace { .. }
-        );
-        if past_eol && actions.contains(&EnforcementAction::BlockEolDeployments) {
+        if deployment_blocked(&status, &actions) {
             let mut errors = FieldErrors::default();
             errors.push(
                 "running_version",
