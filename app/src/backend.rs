@@ -5,6 +5,8 @@ pub mod audit;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod executor;
+pub mod jobs;
 pub mod mail;
 pub mod password;
 pub mod principal;

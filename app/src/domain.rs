@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod api_token;
 pub mod catalog;
+pub mod change;
 pub mod compliance;
 pub mod config;
 pub mod credentials;
@@ -11,6 +12,10 @@ pub mod invitation;
 pub mod lifecycle;
 pub mod notification;
 pub mod permission;
+pub mod rollout;
+// Needs the IANA zone database (chrono-tz), which stays out of the wasm bundle.
+#[cfg(feature = "ssr")]
+pub mod schedule;
 pub mod tenant;
 pub mod throttle;
 pub mod validation;

@@ -17,6 +17,8 @@ mod m20261125_000010_tenant_search_trigrams;
 mod m20261125_000011_tenant_list_indexes;
 mod m20261126_000012_releases_compliance;
 mod m20261126_000013_compliance_row_security;
+mod m20261127_000014_change_requests;
+mod m20261127_000015_change_row_security;
 
 pub struct Migrator;
 
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000011_tenant_list_indexes::Migration),
             Box::new(m20261126_000012_releases_compliance::Migration),
             Box::new(m20261126_000013_compliance_row_security::Migration),
+            Box::new(m20261127_000014_change_requests::Migration),
+            Box::new(m20261127_000015_change_row_security::Migration),
         ]
     }
 }

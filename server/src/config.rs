@@ -19,6 +19,9 @@ pub struct Config {
     pub session_ttl_hours: i64,
     /// How often the compliance job assesses every tenant and sends notices.
     pub compliance_interval_seconds: u64,
+    /// Which executor runs change requests, and the job worker's settings.
+    pub executor: ExecutorChoice,
+    pub worker: WorkerConfig,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
     pub log_json: bool,
@@ -271,7 +274,48 @@ impl Config {
             }
         };
 
+        let executor = match get("TENANTRY_EXECUTOR").as_deref() {
+            None | Some("simulator") => ExecutorChoice::Simulator {
+                step_ms: whole_number(&get, "TENANTRY_SIMULATOR_STEP_MS", 1500, 0..=600_000)?,
+                failure_rate: match get("TENANTRY_SIMULATOR_FAILURE_RATE") {
+                    None => 0.0,
+                    Some(raw) => raw
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|r| (0.0..=1.0).contains(r))
+                        .ok_or_else(|| {
+                            error(
+                                "TENANTRY_SIMULATOR_FAILURE_RATE",
+                                format!("'{raw}' is not a share between 0 and 1, e.g. 0.05"),
+                            )
+                        })?,
+                },
+            },
+            Some("command") => ExecutorChoice::Command {
+                template: get("TENANTRY_EXECUTOR_COMMAND").filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+                    error(
+                        "TENANTRY_EXECUTOR_COMMAND",
+                        "set the command to run per step, e.g. 'ansible-playbook -i {inventory}, upgrade.yml -e version={version} -e step={step}'",
+                    )
+                })?,
+                timeout_seconds: whole_number(&get, "TENANTRY_EXECUTOR_TIMEOUT_SECONDS", 600, 1..=86_400)?,
+            },
+            Some(other) => {
+                return Err(error(
+                    "TENANTRY_EXECUTOR",
+                    format!("'{other}' is not an executor; use simulator or command"),
+                ));
+            }
+        };
+        let worker = WorkerConfig {
+            lease_seconds: whole_number(&get, "TENANTRY_JOB_LEASE_SECONDS", 30, 2..=3600)?,
+            concurrency: whole_number(&get, "TENANTRY_WORKER_CONCURRENCY", 8, 1..=256)?,
+            backoff_ms: whole_number(&get, "TENANTRY_JOB_BACKOFF_MS", 2000, 10..=3_600_000)?,
+        };
+
         Ok(Self {
+            executor,
+            worker,
             accounts,
             mail_from,
             mail_delivery,
@@ -287,6 +331,53 @@ impl Config {
             admin_password,
             log_json,
         })
+    }
+}
+
+/// Which executor carries out change requests.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExecutorChoice {
+    Simulator {
+        step_ms: u64,
+        failure_rate: f64,
+    },
+    Command {
+        template: String,
+        timeout_seconds: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerConfig {
+    pub lease_seconds: u64,
+    pub concurrency: u64,
+    pub backoff_ms: u64,
+}
+
+/// A whole number from the environment within `range`, or `default`.
+fn whole_number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    match get(variable) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                error(
+                    variable,
+                    format!(
+                        "'{raw}' is not a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            }),
     }
 }
 

@@ -9,7 +9,6 @@ use tower_sessions::session_store::ExpiredDeletion;
 use app::backend::db;
 use app::backend::mail::Mailer;
 use app::backend::services::email_outbox::{DeliveryReport, deliver_due};
-use app::backend::services::tenants::complete_pending_transitions;
 use app::backend::services::users::{FirstAdmin, ensure_first_admin};
 use app::backend::session_store::DbSessionStore;
 use app::backend::state::AppState;
@@ -82,7 +81,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         }
     });
 
-    let executor = tokio::spawn(run_builtin_executor(db.clone()));
+    let worker = spawn_job_worker(&db, &config)?;
     let reads = app::backend::db::connect_reads(&config.database_url, &db)
         .await
         .map_err(|e| {
@@ -135,7 +134,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     .await
     .map_err(|e| anyhow_like::Error(format!("server error: {e}")))?;
     cleanup.abort();
-    executor.abort();
+    worker.abort();
     mail_worker.abort();
     compliance_job.abort();
     db.close().await.ok();
@@ -153,21 +152,53 @@ async fn seed_demo_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow_
     Ok(())
 }
 
-/// Completes lifecycle transitions waiting in an intermediate state. The
-/// pending work lives in the database, so a restart simply picks it up again.
-async fn run_builtin_executor(db: DatabaseConnection) {
-    let mut tick = tokio::time::interval(tokio::time::Duration::from_secs(2));
-    loop {
-        tick.tick().await;
-        match complete_pending_transitions(&db).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
-                completed = n,
-                "built-in executor completed lifecycle transitions"
-            ),
-            Err(err) => tracing::warn!(error = %err, "built-in executor failed; will retry"),
-        }
-    }
+/// The job worker of this replica: executes change requests through the
+/// configured executor, starts scheduled changes in their windows and
+/// advances rollouts. Work lives in the database, so a restart (or another
+/// replica) picks up whatever was left.
+pub fn spawn_job_worker(
+    db: &DatabaseConnection,
+    config: &Config,
+) -> anyhow_like::Result<tokio::task::JoinHandle<()>> {
+    use crate::config::ExecutorChoice;
+    use app::backend::executor::{CommandExecutor, Executor, Simulator};
+    use app::backend::jobs::{Backoff, WorkerSettings};
+    use app::backend::services::work::{ChangeRunner, spawn_worker};
+    let executor: Arc<dyn Executor> = match &config.executor {
+        ExecutorChoice::Simulator {
+            step_ms,
+            failure_rate,
+        } => Arc::new(Simulator::new(
+            db.clone(),
+            std::time::Duration::from_millis(*step_ms),
+            *failure_rate,
+        )),
+        ExecutorChoice::Command {
+            template,
+            timeout_seconds,
+        } => Arc::new(
+            CommandExecutor::new(template, std::time::Duration::from_secs(*timeout_seconds))
+                .map_err(|e| anyhow_like::Error(format!("TENANTRY_EXECUTOR_COMMAND: {e}")))?,
+        ),
+    };
+    let owner = format!(
+        "{}:{}:{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "tenantry".into()),
+        std::process::id(),
+        &uuid::Uuid::new_v4().to_string()[..8]
+    );
+    let mut settings = WorkerSettings::new(owner);
+    settings.lease = chrono::Duration::seconds(config.worker.lease_seconds as i64);
+    settings.concurrency = config.worker.concurrency as usize;
+    settings.backoff = Backoff {
+        base: chrono::Duration::milliseconds(config.worker.backoff_ms as i64),
+        cap: chrono::Duration::minutes(10),
+    };
+    let runner = Arc::new(ChangeRunner {
+        db: db.clone(),
+        executor,
+    });
+    Ok(spawn_worker(db.clone(), runner, settings))
 }
 
 /// Delivers queued email: at once when a service queues one (`mail_queued`),

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod compliance;
 pub mod problem;
 pub mod tenants;
@@ -18,7 +19,7 @@ use problem::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenantry API", version = "1", description = "Tenant registry and lifecycle, releases and version compliance. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
+    info(title = "Tenantry API", version = "1", description = "Tenant registry and lifecycle, releases and version compliance, change requests, approvals and rollouts. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
     paths(
         tenants::list, tenants::create, tenants::show, tenants::by_external_id, tenants::update,
         tenants::decommission, tenants::transition, tenants::audit, tenants::config,
@@ -29,12 +30,17 @@ use problem::ApiError;
         compliance::delete_policy, compliance::extensions, compliance::request_extension,
         compliance::decide_extension, compliance::endpoints, compliance::register,
         compliance::report,
+        changes::list, changes::create, changes::show, changes::decide, changes::cancel,
+        changes::delay, changes::approvals, changes::policy, changes::save_policy,
+        changes::rollout_list, changes::rollout_create, changes::rollout_show,
+        changes::rollout_action, changes::jobs,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
-        (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents")),
+        (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs")),
 )]
 pub struct ApiDoc;
 
@@ -117,6 +123,23 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/agents/register", post(compliance::register))
         .route("/agents/report", post(compliance::report))
+        .route("/change-requests", get(changes::list).post(changes::create))
+        .route("/change-requests/{id}", get(changes::show))
+        .route("/change-requests/{id}/decision", post(changes::decide))
+        .route("/change-requests/{id}/cancel", post(changes::cancel))
+        .route("/change-requests/{id}/delay", post(changes::delay))
+        .route("/approvals", get(changes::approvals))
+        .route(
+            "/tenants/{id}/update-policy",
+            get(changes::policy).put(changes::save_policy),
+        )
+        .route(
+            "/rollouts",
+            get(changes::rollout_list).post(changes::rollout_create),
+        )
+        .route("/rollouts/{id}", get(changes::rollout_show))
+        .route("/rollouts/{id}/{action}", post(changes::rollout_action))
+        .route("/jobs", get(changes::jobs))
         .fallback(unknown_route)
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -363,6 +363,136 @@ const REST: &[(&str, &str, Call)] = &[
             Body::Json(r#"{"hostname":"h","platform":"linux","agent_version":"1.0.0"}"#),
         ),
     ),
+    (
+        "get",
+        "/api/v1/change-requests",
+        call(
+            "GET",
+            "/api/v1/change-requests",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/change-requests",
+        call(
+            "POST",
+            "/api/v1/change-requests",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"tenant":"{tenant}","kind":"suspend"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/change-requests/{id}",
+        call(
+            "GET",
+            "/api/v1/change-requests/00000000-0000-0000-0000-000000000000",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/change-requests/{id}/decision",
+        call(
+            "POST",
+            "/api/v1/change-requests/00000000-0000-0000-0000-000000000000/decision",
+            Somewhere(P::UpdateApprove),
+            Body::Json(r#"{"decision":"approve"}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/change-requests/{id}/cancel",
+        call(
+            "POST",
+            "/api/v1/change-requests/00000000-0000-0000-0000-000000000000/cancel",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/change-requests/{id}/delay",
+        call(
+            "POST",
+            "/api/v1/change-requests/00000000-0000-0000-0000-000000000000/delay",
+            Somewhere(P::UpdateApprove),
+            Body::Json(r#"{"days":1}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/approvals",
+        call("GET", "/api/v1/approvals", SignedIn, Body::Empty),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/update-policy",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/update-policy",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/tenants/{id}/update-policy",
+        call(
+            "PUT",
+            "/api/v1/tenants/{tenant}/update-policy",
+            Tenant(P::TenantManage),
+            Body::Json(r#"{"approval_mode":"","timezone":"","max_delay_days":""}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/rollouts",
+        call(
+            "GET",
+            "/api/v1/rollouts",
+            Platform(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/rollouts",
+        call(
+            "POST",
+            "/api/v1/rollouts",
+            Platform(P::UpdateExecute),
+            Body::Json(r#"{"name":"","product":"","target_version":""}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/rollouts/{id}",
+        call(
+            "GET",
+            "/api/v1/rollouts/00000000-0000-0000-0000-000000000000",
+            Platform(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/rollouts/{id}/{action}",
+        call(
+            "POST",
+            "/api/v1/rollouts/00000000-0000-0000-0000-000000000000/pause",
+            Platform(P::UpdateExecute),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/jobs",
+        call("GET", "/api/v1/jobs", Platform(P::TenantRead), Body::Empty),
+    ),
 ];
 
 const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
@@ -924,6 +1054,205 @@ const SERVER_FNS: &[(&str, Call)] = &[
     (
         "logout",
         call("POST", "/api/fn/logout", Public, Body::Empty),
+    ),
+    (
+        "change_requests",
+        call(
+            "POST",
+            "/api/fn/change_requests",
+            Somewhere(P::TenantRead),
+            Body::Json(r#"{"query":{}}"#),
+        ),
+    ),
+    (
+        "change_request",
+        call(
+            "POST",
+            "/api/fn/change_request",
+            Somewhere(P::TenantRead),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "change_options",
+        call(
+            "POST",
+            "/api/fn/change_options",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "request_change",
+        call(
+            "POST",
+            "/api/fn/request_change",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("form[tenant]", "{tenant}"), ("form[kind]", "suspend")]),
+        ),
+    ),
+    (
+        "decide_change",
+        call(
+            "POST",
+            "/api/fn/decide_change",
+            Somewhere(P::UpdateApprove),
+            Body::Form(&[("id", NOBODY), ("decision", "approve"), ("comment", "")]),
+        ),
+    ),
+    (
+        "cancel_change",
+        call(
+            "POST",
+            "/api/fn/cancel_change",
+            Somewhere(P::TenantRead),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "delay_change",
+        call(
+            "POST",
+            "/api/fn/delay_change",
+            Somewhere(P::UpdateApprove),
+            Body::Form(&[("id", NOBODY), ("days", "1")]),
+        ),
+    ),
+    (
+        "pending_approval_count",
+        call(
+            "POST",
+            "/api/fn/pending_approval_count",
+            SignedIn,
+            Body::Empty,
+        ),
+    ),
+    (
+        "update_policy",
+        call(
+            "POST",
+            "/api/fn/update_policy",
+            Tenant(P::TenantRead),
+            Body::Form(&[("tenant", "{tenant}")]),
+        ),
+    ),
+    (
+        "save_update_policy",
+        call(
+            "POST",
+            "/api/fn/save_update_policy",
+            Tenant(P::TenantManage),
+            Body::Form(&[
+                ("tenant", "{tenant}"),
+                ("form[approval_mode]", ""),
+                ("form[timezone]", ""),
+                ("form[max_delay_days]", ""),
+            ]),
+        ),
+    ),
+    (
+        "add_maintenance_window",
+        call(
+            "POST",
+            "/api/fn/add_maintenance_window",
+            Tenant(P::TenantManage),
+            Body::Form(&[
+                ("tenant", "{tenant}"),
+                ("weekday", ""),
+                ("start", ""),
+                ("end", ""),
+            ]),
+        ),
+    ),
+    (
+        "remove_maintenance_window",
+        call(
+            "POST",
+            "/api/fn/remove_maintenance_window",
+            Tenant(P::TenantManage),
+            Body::Form(&[("tenant", "{tenant}"), ("id", NOBODY)]),
+        ),
+    ),
+    (
+        "add_blackout",
+        call(
+            "POST",
+            "/api/fn/add_blackout",
+            Tenant(P::TenantManage),
+            Body::Form(&[
+                ("tenant", "{tenant}"),
+                ("starts", ""),
+                ("ends", ""),
+                ("reason", ""),
+            ]),
+        ),
+    ),
+    (
+        "remove_blackout",
+        call(
+            "POST",
+            "/api/fn/remove_blackout",
+            SignedIn,
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "job_queue",
+        call(
+            "POST",
+            "/api/fn/job_queue",
+            Platform(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "manage_job",
+        call(
+            "POST",
+            "/api/fn/manage_job",
+            Platform(P::UpdateExecute),
+            Body::Form(&[("id", NOBODY), ("action", "retry")]),
+        ),
+    ),
+    (
+        "rollouts",
+        call(
+            "POST",
+            "/api/fn/rollouts",
+            Platform(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "rollout",
+        call(
+            "POST",
+            "/api/fn/rollout",
+            Platform(P::TenantRead),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "create_rollout",
+        call(
+            "POST",
+            "/api/fn/create_rollout",
+            Platform(P::UpdateExecute),
+            Body::Form(&[
+                ("form[name]", ""),
+                ("form[product]", ""),
+                ("form[target_version]", ""),
+            ]),
+        ),
+    ),
+    (
+        "rollout_action",
+        call(
+            "POST",
+            "/api/fn/rollout_action",
+            Platform(P::UpdateExecute),
+            Body::Form(&[("id", NOBODY), ("action", "pause")]),
+        ),
     ),
 ];
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_EMAIL, TestApp, TestDb, spawn_app};
 use app::backend::audit::RequestContext;
-use app::backend::services::{api_tokens, auth::principal_by_email, tenants};
+use app::backend::services::{api_tokens, auth::principal_by_email};
 
 /// A live API token of the first admin.
 async fn token(app: &TestApp) -> String {
@@ -374,7 +374,7 @@ async fn lifecycle_actions_run_through_the_api(db: TestDb) {
         (Some("started"), Some("active"))
     );
     assert_eq!(started["tenant"]["state"], "provisioning");
-    tenants::complete_pending_transitions(&app.db)
+    app::backend::services::work::finish_immediately(&app.db)
         .await
         .unwrap();
 
@@ -440,13 +440,13 @@ async fn lifecycle_actions_run_through_the_api(db: TestDb) {
             json!({ "action": "archive" }),
         )
         .await;
-    tenants::complete_pending_transitions(&app.db)
+    app::backend::services::work::finish_immediately(&app.db)
         .await
         .unwrap();
     assert!(archived["tenant"]["state"].is_string());
     let (status, deleted) = api.delete("/tenants/acme-prod").await;
     assert!(status.is_success(), "{deleted}");
-    tenants::complete_pending_transitions(&app.db)
+    app::backend::services::work::finish_immediately(&app.db)
         .await
         .unwrap();
     let (status, kept) = api.get("/tenants/acme-prod").await;
@@ -558,12 +558,18 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "DELETE /api/v1/policies/{id}",
             "DELETE /api/v1/tenants/{id}",
             "DELETE /api/v1/tenants/{id}/config/{key}",
+            "GET /api/v1/approvals",
             "GET /api/v1/audit",
+            "GET /api/v1/change-requests",
+            "GET /api/v1/change-requests/{id}",
             "GET /api/v1/compliance",
             "GET /api/v1/extension-requests",
+            "GET /api/v1/jobs",
             "GET /api/v1/policies",
             "GET /api/v1/products",
             "GET /api/v1/releases",
+            "GET /api/v1/rollouts",
+            "GET /api/v1/rollouts/{id}",
             "GET /api/v1/tenants",
             "GET /api/v1/tenants/by-external-id/{system}/{value}",
             "GET /api/v1/tenants/{id}",
@@ -571,11 +577,18 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "GET /api/v1/tenants/{id}/compliance",
             "GET /api/v1/tenants/{id}/config",
             "GET /api/v1/tenants/{id}/endpoints",
+            "GET /api/v1/tenants/{id}/update-policy",
             "POST /api/v1/agents/register",
             "POST /api/v1/agents/report",
+            "POST /api/v1/change-requests",
+            "POST /api/v1/change-requests/{id}/cancel",
+            "POST /api/v1/change-requests/{id}/decision",
+            "POST /api/v1/change-requests/{id}/delay",
             "POST /api/v1/extension-requests/{id}/decision",
             "POST /api/v1/products",
             "POST /api/v1/releases",
+            "POST /api/v1/rollouts",
+            "POST /api/v1/rollouts/{id}/{action}",
             "POST /api/v1/tenants",
             "POST /api/v1/tenants/{id}/extension-requests",
             "POST /api/v1/tenants/{id}/products",
@@ -583,6 +596,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "PUT /api/v1/policies",
             "PUT /api/v1/tenants/{id}",
             "PUT /api/v1/tenants/{id}/config",
+            "PUT /api/v1/tenants/{id}/update-policy",
         ]
     );
     assert!(document["components"]["schemas"]["Problem"].is_object());

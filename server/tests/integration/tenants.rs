@@ -5,8 +5,9 @@ use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::principal::Principal;
 use app::backend::services::auth::authenticate;
-use app::backend::services::tenants::{self, TransitionOutcome, complete_pending_transitions};
+use app::backend::services::tenants::{self, TransitionOutcome};
 use app::backend::services::users::ensure_first_admin;
+use app::backend::services::work::finish_immediately as complete_pending_transitions;
 use app::backend::state::AccountSettings;
 use app::domain::lifecycle::{LifecycleAction, LifecycleState};
 use app::domain::tenant::Region;
@@ -839,7 +840,8 @@ mod seeding {
 mod bulk {
     use app::api::tenants::BulkOutcome;
     use app::backend::audit::RequestContext;
-    use app::backend::services::tenants::{self, complete_pending_transitions};
+    use app::backend::services::tenants;
+    use app::backend::services::work::finish_immediately as complete_pending_transitions;
     use app::domain::lifecycle::{LifecycleAction, LifecycleState};
 
     use super::{admin, form, regions};

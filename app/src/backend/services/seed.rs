@@ -9,7 +9,8 @@ use crate::backend::entities::{role, role_binding};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Principal;
 use crate::backend::services::auth::load_principal;
-use crate::backend::services::tenants::{self, complete_pending_transitions};
+use crate::backend::services::tenants;
+use crate::backend::services::work;
 use crate::domain::lifecycle::LifecycleAction;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::tenant::Region;
@@ -121,7 +122,7 @@ pub async fn seed_tenants(
         };
         for action in path_for(i) {
             tenants::transition(db, principal, &context, &slug, *action, None, None).await?;
-            complete_pending_transitions(db).await?;
+            work::finish_immediately(db).await?;
         }
         created += 1;
     }

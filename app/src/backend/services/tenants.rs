@@ -19,6 +19,8 @@ use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{audit_event, customer, field_change, plan, tenant};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
+use crate::backend::services::changes;
+use crate::domain::change::ChangeKind;
 use crate::domain::email::Email;
 use crate::domain::lifecycle::{LifecycleAction, LifecycleState, allowed_actions, plan_transition};
 use crate::domain::permission::{Permission, Scope, TenantScope};
@@ -707,8 +709,9 @@ pub enum TransitionOutcome {
     AlreadyDone,
 }
 
-/// Runs a lifecycle action. Long actions move into their intermediate state and
-/// record where they will land; the built-in executor completes them.
+/// Runs a lifecycle action as a change request. Long actions move into their
+/// intermediate state and record where they will land; the change request's
+/// job (executor steps through the job engine) lands them there.
 pub async fn transition(
     db: &DatabaseConnection,
     principal: &Principal,
@@ -775,6 +778,15 @@ pub async fn transition(
             .details(json!({ "before": before, "after": snapshot(&updated) })),
     )
     .await?;
+    changes::record_lifecycle_change(
+        &txn,
+        principal,
+        context,
+        &updated,
+        ChangeKind::from_lifecycle(action),
+        plan.via.is_some(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(TransitionOutcome::Started {
         via: plan.via,
@@ -818,60 +830,6 @@ pub(crate) async fn log_field_change<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(())
-}
-
-/// The built-in executor: completes transitions waiting in an intermediate
-/// state. Each completion is its own audited transaction, so a crash between
-/// two leaves the rest for the next run. Returns how many it completed.
-pub async fn complete_pending_transitions(db: &DatabaseConnection) -> ServiceResult<usize> {
-    let pending = tenant::Entity::find()
-        .filter(tenant::Column::RequestedState.is_not_null())
-        .limit(100)
-        .all(db)
-        .await?;
-    let mut completed = 0;
-    for t in pending {
-        let txn = db.begin().await?;
-        // Re-read inside the transaction: another replica may have finished it.
-        let Some(current) = tenant::Entity::find_by_id(t.id).one(&txn).await? else {
-            continue;
-        };
-        let Some(target) = current.requested_state.clone() else {
-            continue;
-        };
-        let before = snapshot(&current);
-        let mut record = current.clone().into_active_model();
-        record.lifecycle_state = Set(target.clone());
-        record.requested_state = Set(None);
-        record.version = Set(current.version + 1);
-        record.updated_at = Set(Utc::now());
-        if target == LifecycleState::Archived.as_str() {
-            record.archived_at = Set(Some(Utc::now()));
-        }
-        let updated = record.update(&txn).await?;
-        let actor = Actor::System("executor");
-        log_field_change(
-            &txn,
-            current.id,
-            "lifecycle_state",
-            Some(&current.lifecycle_state),
-            Some(&target),
-            &actor,
-        )
-        .await?;
-        audit::record(
-            &txn,
-            &RequestContext::default(),
-            AuditEntry::new(actor, "tenant.transition_complete", "tenant")
-                .target(current.id)
-                .tenant(current.id)
-                .details(json!({ "before": before, "after": snapshot(&updated) })),
-        )
-        .await?;
-        txn.commit().await?;
-        completed += 1;
-    }
-    Ok(completed)
 }
 
 /// Edits display name, plan, labels and contacts. The edit was made against

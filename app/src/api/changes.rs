@@ -1,0 +1,435 @@
+//! Change requests, approvals, update policies and the job queue.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// A change request as the form or the API sends it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeForm {
+    /// The tenant's slug or id.
+    pub tenant: String,
+    /// `upgrade`, `patch`, `suspend`, `resume`, `enter_maintenance`, …
+    pub kind: String,
+    /// For upgrades and patches: the product (its key or id) …
+    #[serde(default)]
+    pub product: String,
+    /// … and the catalog release to move to.
+    #[serde(default)]
+    pub target_version: String,
+    /// Do not start before this UTC time (RFC 3339 or `YYYY-MM-DDTHH:MM`); empty: as soon as allowed.
+    #[serde(default)]
+    pub not_before: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub kind: String,
+    pub kind_label: String,
+    /// `live`, `maintenance` or `swap`.
+    pub change_model: String,
+    pub status: String,
+    pub status_label: String,
+    pub title: String,
+    pub product_key: Option<String>,
+    pub target_version: Option<String>,
+    pub requester: String,
+    pub requires_approval: bool,
+    /// When the scheduler will start it (scheduled changes), and why then.
+    pub next_start_at: Option<DateTime<Utc>>,
+    pub schedule_reason: String,
+    pub delayed_days: i32,
+    /// 0–100.
+    pub progress: i32,
+    pub rollout_id: Option<Uuid>,
+    pub outcome: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StepRow {
+    pub position: i32,
+    pub name: String,
+    /// `pending`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub output: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DecisionRow {
+    /// `approved` or `rejected`.
+    pub decision: String,
+    pub decider: String,
+    pub comment: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeDetail {
+    pub change: ChangeRow,
+    pub steps: Vec<StepRow>,
+    pub decisions: Vec<DecisionRow>,
+    /// Why the viewer may not decide it, when it awaits a decision.
+    pub decide_refusal: Option<String>,
+    pub can_decide: bool,
+    pub can_cancel: bool,
+    pub can_delay: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+pub struct ChangeQuery {
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Tenant slug.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub rollout: Option<Uuid>,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangePage {
+    pub rows: Vec<ChangeRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// What the "new change" form offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeFormOptions {
+    /// (value, label)
+    pub kinds: Vec<(String, String)>,
+    /// (key, name)
+    pub products: Vec<(String, String)>,
+    pub can_request: bool,
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_requests", input = server_fn::codec::Json)]
+pub async fn change_requests(query: ChangeQuery) -> Result<ChangePage, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(changes::list(&app_state()?.reads, &principal, &query).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_request")]
+pub async fn change_request(id: Uuid) -> Result<ChangeDetail, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(changes::detail(&app_state()?.db, &principal, id).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_options")]
+pub async fn change_options() -> Result<ChangeFormOptions, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(changes::options(&app_state()?.reads, &principal).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "request_change")]
+pub async fn request_change(form: ChangeForm) -> Result<Uuid, AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    let created =
+        respond(changes::create(&app_state()?.db, &principal, &request_context(), &form).await)?;
+    Ok(created.id)
+}
+
+#[server(prefix = "/api/fn", endpoint = "decide_change")]
+pub async fn decide_change(id: Uuid, decision: String, comment: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(
+        changes::decide(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            id,
+            &decision,
+            &comment,
+        )
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "cancel_change")]
+pub async fn cancel_change(id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(changes::cancel(&app_state()?.db, &principal, &request_context(), id).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "delay_change")]
+pub async fn delay_change(id: Uuid, days: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(changes::delay(&app_state()?.db, &principal, &request_context(), id, &days).await)
+}
+
+/// How many change requests await the viewer's decision (the top bar's badge).
+#[server(prefix = "/api/fn", endpoint = "pending_approval_count")]
+pub async fn pending_approval_count() -> Result<u64, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(changes::pending_for(&app_state()?.reads, &principal).await)
+}
+
+// ---- Update policy -------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WindowRow {
+    pub id: Uuid,
+    /// "Sat 02:00–06:00"
+    pub label: String,
+    pub weekday: String,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BlackoutRow {
+    pub id: Uuid,
+    /// None: organisation-wide.
+    pub tenant_id: Option<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub reason: String,
+    pub created_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpdatePolicyView {
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    /// `auto_approve`, `majors_only` or `all`.
+    pub approval_mode: String,
+    pub timezone: String,
+    pub max_delay_days: i32,
+    pub windows: Vec<WindowRow>,
+    /// The tenant's own and the organisation-wide blackouts that have not ended.
+    pub blackouts: Vec<BlackoutRow>,
+    /// When a change requested now could start, and why.
+    pub next_start_at: Option<DateTime<Utc>>,
+    pub next_start_reason: String,
+    pub can_edit: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpdatePolicyForm {
+    pub approval_mode: String,
+    pub timezone: String,
+    pub max_delay_days: String,
+}
+
+#[server(prefix = "/api/fn", endpoint = "update_policy")]
+pub async fn update_policy(tenant: String) -> Result<UpdatePolicyView, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::update_policy;
+    let principal = respond(require_principal().await)?;
+    respond(update_policy::view(&app_state()?.db, &principal, &tenant).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "save_update_policy")]
+pub async fn save_update_policy(tenant: String, form: UpdatePolicyForm) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::update_policy;
+    let principal = respond(require_principal().await)?;
+    respond(
+        update_policy::save(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &tenant,
+            &form,
+        )
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "add_maintenance_window")]
+pub async fn add_maintenance_window(
+    tenant: String,
+    weekday: String,
+    start: String,
+    end: String,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::update_policy;
+    let principal = respond(require_principal().await)?;
+    respond(
+        update_policy::add_window(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &tenant,
+            &weekday,
+            &start,
+            &end,
+        )
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "remove_maintenance_window")]
+pub async fn remove_maintenance_window(tenant: String, id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::update_policy;
+    let principal = respond(require_principal().await)?;
+    respond(
+        update_policy::remove_window(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &tenant,
+            id,
+        )
+        .await,
+    )
+}
+
+/// A blackout for one tenant (`tenant` = its slug) or, with `tenant` empty,
+/// for the whole organisation (platform policy managers only).
+#[server(prefix = "/api/fn", endpoint = "add_blackout")]
+pub async fn add_blackout(
+    tenant: String,
+    starts: String,
+    ends: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::update_policy;
+    let principal = respond(require_principal().await)?;
+    respond(
+        update_policy::add_blackout(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &tenant,
+            &starts,
+            &ends,
+            &reason,
+        )
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "remove_blackout")]
+pub async fn remove_blackout(id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::update_policy;
+    let principal = respond(require_principal().await)?;
+    respond(
+        update_policy::remove_blackout(&app_state()?.db, &principal, &request_context(), id).await,
+    )
+}
+
+// ---- Jobs ----------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct JobRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub key: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct JobCounts {
+    pub due: u64,
+    pub waiting: u64,
+    pub running: u64,
+    pub retrying: u64,
+    pub dead: u64,
+    pub succeeded: u64,
+    pub cancelled: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct JobsView {
+    pub counts: JobCounts,
+    pub rows: Vec<JobRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub can_manage: bool,
+}
+
+#[server(prefix = "/api/fn", endpoint = "job_queue")]
+pub async fn job_queue(status: Option<String>, page: Option<u64>) -> Result<JobsView, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::jobs_admin;
+    let principal = respond(require_principal().await)?;
+    respond(
+        jobs_admin::view(
+            &app_state()?.db,
+            &principal,
+            status.as_deref(),
+            page.unwrap_or(1),
+        )
+        .await,
+    )
+}
+
+/// `action` is `retry` or `cancel`.
+#[server(prefix = "/api/fn", endpoint = "manage_job")]
+pub async fn manage_job(id: Uuid, action: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::jobs_admin;
+    let principal = respond(require_principal().await)?;
+    respond(
+        jobs_admin::act(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            id,
+            &action,
+        )
+        .await,
+    )
+}

@@ -1,0 +1,172 @@
+//! Staged rollouts of a release over many tenants, wave by wave.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// A rollout as the form or the API sends it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RolloutForm {
+    pub name: String,
+    /// Product key or id.
+    pub product: String,
+    pub target_version: String,
+    /// Explicit targets: tenant slugs separated by commas or new lines. When
+    /// given, the filters below are ignored.
+    #[serde(default)]
+    pub tenants: String,
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub label: String,
+    /// Only tenants running exactly this version.
+    #[serde(default)]
+    pub current_version: String,
+    /// Only tenants with this compliance status (`in_grace`, `eol`, …).
+    #[serde(default)]
+    pub compliance_status: String,
+    /// Cumulative percentages, e.g. "1, 10, 50" (the rest follows).
+    #[serde(default)]
+    pub waves: String,
+    #[serde(default)]
+    pub success_threshold: String,
+    #[serde(default)]
+    pub error_threshold: String,
+    /// `pause` (default) or `stop` when the error threshold is crossed.
+    #[serde(default)]
+    pub on_error: String,
+    #[serde(default)]
+    pub concurrency: String,
+    /// UTC, `YYYY-MM-DDTHH:MM` or RFC 3339; empty: at once.
+    #[serde(default)]
+    pub start_at: String,
+    #[serde(default)]
+    pub requires_approval: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RolloutRow {
+    pub id: Uuid,
+    pub name: String,
+    pub product_key: String,
+    pub target_version: String,
+    /// `pending_approval`, `scheduled`, `running`, `paused`, `succeeded`, `stopped` or `aborted`.
+    pub status: String,
+    pub targets: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub running: u64,
+    /// 1-based wave being worked on.
+    pub current_wave: i32,
+    pub waves: i32,
+    pub halt_reason: Option<String>,
+    pub creator: String,
+    pub created_at: DateTime<Utc>,
+    pub start_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Succeeded share of finished targets, percent.
+    pub success_rate: Option<f64>,
+    /// Targets whose upgrade was rolled back, percent of finished targets.
+    pub rollback_rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WaveRow {
+    pub number: i32,
+    pub total: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub running: u32,
+    pub pending: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TargetRow {
+    pub tenant_slug: String,
+    pub wave: i32,
+    pub status: String,
+    pub from_version: Option<String>,
+    pub change_request_id: Option<Uuid>,
+    pub last_error: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RolloutDetail {
+    pub rollout: RolloutRow,
+    pub waves: Vec<WaveRow>,
+    /// One page of targets: failed first, then running, then the rest in plan order.
+    pub targets: Vec<TargetRow>,
+    pub targets_page: u64,
+    pub targets_per_page: u64,
+    pub selection: String,
+    pub wave_splits: String,
+    pub success_threshold: i32,
+    pub error_threshold: i32,
+    pub on_error: String,
+    pub concurrency: i32,
+    /// Actions the viewer may take now: `approve`, `pause`, `resume`, `abort`, `retry_failed`.
+    pub actions: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RolloutList {
+    pub rows: Vec<RolloutRow>,
+    pub can_create: bool,
+    /// (key, name)
+    pub products: Vec<(String, String)>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "rollouts")]
+pub async fn rollouts() -> Result<RolloutList, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::rollouts;
+    let principal = respond(require_principal().await)?;
+    respond(rollouts::list(&app_state()?.db, &principal).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "rollout")]
+pub async fn rollout(id: Uuid, page: Option<u64>) -> Result<RolloutDetail, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::rollouts;
+    let principal = respond(require_principal().await)?;
+    respond(rollouts::detail(&app_state()?.db, &principal, id, page.unwrap_or(1)).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_rollout")]
+pub async fn create_rollout(form: RolloutForm) -> Result<Uuid, AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::rollouts;
+    let principal = respond(require_principal().await)?;
+    respond(rollouts::create(&app_state()?.db, &principal, &request_context(), &form).await)
+}
+
+/// `approve`, `pause`, `resume`, `abort` or `retry_failed`.
+#[server(prefix = "/api/fn", endpoint = "rollout_action")]
+pub async fn rollout_action(id: Uuid, action: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::rollouts;
+    let principal = respond(require_principal().await)?;
+    respond(
+        rollouts::act(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            id,
+            &action,
+        )
+        .await,
+    )
+}

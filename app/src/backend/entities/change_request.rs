@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "change_requests")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub kind: String,
+    pub change_model: String,
+    pub status: String,
+    pub title: String,
+    pub product_id: Option<Uuid>,
+    pub target_version: Option<String>,
+    pub requested_by: Option<Uuid>,
+    pub requester_label: String,
+    pub requires_approval: bool,
+    pub not_before: Option<DateTimeUtc>,
+    pub next_start_at: Option<DateTimeUtc>,
+    pub schedule_reason: String,
+    pub delayed_days: i32,
+    pub progress: i32,
+    pub rollout_id: Option<Uuid>,
+    pub outcome: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,285 @@
+//! Executors do the actual work of a change request, one step at a time,
+//! behind one trait: the simulator (demos and tests) and the command executor
+//! (a configured command line such as an Ansible playbook). Every step carries
+//! an idempotency key; an executor that is handed the same key again is being
+//! asked to finish the same step, not to start a new one.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+/// One step to carry out.
+#[derive(Clone, Debug)]
+pub struct StepOrder {
+    pub key: String,
+    pub tenant_slug: String,
+    pub tenant_labels: Vec<String>,
+    pub kind: String,
+    pub step: String,
+    pub target_version: Option<String>,
+    pub attempt: i32,
+}
+
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Carries out the step; `Ok` holds its output for the step log, `Err` the
+    /// reason it failed (also logged).
+    async fn run_step(&self, order: &StepOrder) -> Result<String, String>;
+}
+
+/// Does every step at once and succeeds: for the demo seed, which walks
+/// tenants along their lifecycle without waiting.
+pub struct Immediate;
+
+#[async_trait::async_trait]
+impl Executor for Immediate {
+    fn name(&self) -> &'static str {
+        "immediate"
+    }
+
+    async fn run_step(&self, order: &StepOrder) -> Result<String, String> {
+        Ok(format!("{} done", order.step))
+    }
+}
+
+/// A tenant label that makes the simulator fail every step of that tenant
+/// (for demos of a rollout stopping on its error threshold).
+pub const SIMULATED_FAILURE_LABEL: &str = "simulate-failure";
+
+/// Pretends to do the work: waits `step_duration`, fails a share of steps,
+/// and keeps a ledger (`executor_runs`) of what it was asked, so tests can
+/// count executions at the executor.
+pub struct Simulator {
+    db: DatabaseConnection,
+    pub step_duration: Duration,
+    /// 0.0 ..= 1.0; drawn per step and attempt, so a retry may succeed.
+    pub failure_rate: f64,
+}
+
+impl Simulator {
+    pub fn new(db: DatabaseConnection, step_duration: Duration, failure_rate: f64) -> Self {
+        Self {
+            db,
+            step_duration,
+            failure_rate: failure_rate.clamp(0.0, 1.0),
+        }
+    }
+
+    /// Records a delivery of `key`: the first is an execution, later ones are
+    /// redeliveries of the same step (after a crash or lease loss).
+    async fn record(&self, key: &str) -> Result<(), String> {
+        let backend = self.db.get_database_backend();
+        self.db
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO executor_runs (idempotency_key, executions, deliveries, first_run_at) VALUES ($1, 1, 1, $2) \
+                 ON CONFLICT (idempotency_key) DO UPDATE SET deliveries = executor_runs.deliveries + 1",
+                [key.into(), Utc::now().into()],
+            ))
+            .await
+            .map_err(|e| format!("simulator ledger: {e}"))?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Executor for Simulator {
+    fn name(&self) -> &'static str {
+        "simulator"
+    }
+
+    async fn run_step(&self, order: &StepOrder) -> Result<String, String> {
+        self.record(&order.key).await?;
+        tokio::time::sleep(self.step_duration).await;
+        if order
+            .tenant_labels
+            .iter()
+            .any(|l| l == SIMULATED_FAILURE_LABEL)
+        {
+            return Err(format!(
+                "simulator: {} failed on {} (tenant labelled {SIMULATED_FAILURE_LABEL})",
+                order.step, order.tenant_slug
+            ));
+        }
+        if draw(&format!("{}#{}", order.key, order.attempt)) < self.failure_rate {
+            return Err(format!(
+                "simulator: {} failed on {} (simulated failure rate {:.0} %)",
+                order.step,
+                order.tenant_slug,
+                self.failure_rate * 100.0
+            ));
+        }
+        Ok(format!(
+            "simulator: {} on {} done in {} ms",
+            order.step,
+            order.tenant_slug,
+            self.step_duration.as_millis()
+        ))
+    }
+}
+
+/// A stable draw in [0, 1) from a string, so a given step and attempt always
+/// fails or succeeds the same way (reproducible demos and tests).
+fn draw(seed: &str) -> f64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Runs a configured command line per step, e.g.
+/// `ansible-playbook -i {tenant}, upgrade.yml -e version={version} -e step={step}`.
+/// The template is split on whitespace into arguments and placeholders are
+/// replaced inside each argument; no shell is involved, so values can never
+/// be read as shell syntax. Output (stdout then stderr) goes to the step log.
+pub struct CommandExecutor {
+    pub template: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// Most of a command's output kept in the step log.
+const OUTPUT_LIMIT: usize = 64 * 1024;
+
+impl CommandExecutor {
+    pub fn new(template: &str, timeout: Duration) -> Result<Self, String> {
+        let template: Vec<String> = template.split_whitespace().map(str::to_owned).collect();
+        if template.is_empty() {
+            return Err("the command template is empty".into());
+        }
+        Ok(Self { template, timeout })
+    }
+
+    fn arguments(&self, order: &StepOrder) -> Vec<String> {
+        self.template
+            .iter()
+            .map(|arg| {
+                arg.replace("{tenant}", &order.tenant_slug)
+                    .replace("{inventory}", &order.tenant_slug)
+                    .replace("{kind}", &order.kind)
+                    .replace("{step}", &order.step)
+                    .replace("{version}", order.target_version.as_deref().unwrap_or(""))
+                    .replace("{key}", &order.key)
+                    .replace("{attempt}", &order.attempt.to_string())
+            })
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl Executor for CommandExecutor {
+    fn name(&self) -> &'static str {
+        "command"
+    }
+
+    async fn run_step(&self, order: &StepOrder) -> Result<String, String> {
+        let args = self.arguments(order);
+        let mut command = tokio::process::Command::new(&args[0]);
+        command
+            .args(&args[1..])
+            .env("TENANTRY_IDEMPOTENCY_KEY", &order.key)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let run = command.output();
+        let output = match tokio::time::timeout(self.timeout, run).await {
+            Err(_) => {
+                return Err(format!(
+                    "{} timed out after {} s and was stopped",
+                    args[0],
+                    self.timeout.as_secs()
+                ));
+            }
+            Ok(Err(e)) => return Err(format!("cannot start {}: {e}", args[0])),
+            Ok(Ok(output)) => output,
+        };
+        let mut log = String::from_utf8_lossy(&output.stdout).into_owned();
+        log.push_str(&String::from_utf8_lossy(&output.stderr));
+        if log.len() > OUTPUT_LIMIT {
+            let mut cut = OUTPUT_LIMIT;
+            while !log.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            log.truncate(cut);
+            log.push_str("\n… (output truncated)");
+        }
+        if output.status.success() {
+            Ok(log)
+        } else {
+            Err(format!("{} exited with {}\n{log}", args[0], output.status))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> StepOrder {
+        StepOrder {
+            key: "change:1:step:2".into(),
+            tenant_slug: "acme".into(),
+            tenant_labels: vec![],
+            kind: "upgrade".into(),
+            step: "deploy".into(),
+            target_version: Some("2.1.0".into()),
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn command_placeholders_are_replaced_inside_each_argument() {
+        let executor = CommandExecutor::new(
+            "deploy -i {inventory}, -e version={version} {step}",
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            executor.arguments(&order()),
+            ["deploy", "-i", "acme,", "-e", "version=2.1.0", "deploy"]
+        );
+    }
+
+    #[test]
+    fn an_empty_template_is_refused() {
+        assert!(CommandExecutor::new("  ", Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn the_failure_draw_is_stable_and_spread() {
+        assert_eq!(draw("a"), draw("a"));
+        let below_half = (0..1000).filter(|i| draw(&i.to_string()) < 0.5).count();
+        assert!((400..600).contains(&below_half), "{below_half}");
+    }
+
+    #[tokio::test]
+    async fn a_command_runs_with_its_output_captured_and_a_failure_reported() {
+        let ok = CommandExecutor::new(
+            "echo upgrading {tenant} to {version}",
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.run_step(&order()).await.unwrap(),
+            "upgrading acme to 2.1.0\n"
+        );
+        let failing = CommandExecutor::new("false", Duration::from_secs(5)).unwrap();
+        assert!(
+            failing
+                .run_step(&order())
+                .await
+                .unwrap_err()
+                .contains("exited with")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_command_over_its_timeout_is_stopped() {
+        let slow = CommandExecutor::new("sleep 5", Duration::from_millis(200)).unwrap();
+        let started = std::time::Instant::now();
+        let err = slow.run_step(&order()).await.unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,490 @@
+//! The durable job engine: work to do is a row in `jobs`, never a task in
+//! memory, so a crash or restart loses nothing.
+//!
+//! - `enqueue` is keyed: the same idempotency key twice is one job.
+//! - `claim` hands due jobs to one worker under a lease (PostgreSQL:
+//!   `FOR UPDATE SKIP LOCKED`, so replicas never take the same row; SQLite has
+//!   one writer, so its single `UPDATE … RETURNING` is the claim). A job whose
+//!   lease ran out (its worker died) is due again and is reclaimed.
+//! - Every claim is fenced by (owner, attempt): a worker that lost its lease
+//!   cannot complete or fail the job any more.
+//! - Failures retry with exponential backoff and jitter until `max_attempts`,
+//!   then the job is dead and waits for a person (retry or cancel).
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, prelude::Expr,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::entities::job;
+use super::error::{ServiceError, ServiceResult};
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+/// Failed at least once and waiting for its next attempt.
+pub const RETRYING: &str = "retrying";
+pub const SUCCEEDED: &str = "succeeded";
+pub const DEAD: &str = "dead";
+pub const CANCELLED: &str = "cancelled";
+
+/// Work to enqueue.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    pub kind: &'static str,
+    pub payload: Value,
+    pub key: String,
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: i32,
+}
+
+/// A job this worker holds the lease on.
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: Value,
+    pub key: String,
+    /// 1 on the first try; also the fencing token of this claim.
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub owner: String,
+}
+
+/// Adds a job unless one with the same key exists. Returns whether it was new.
+/// Takes any connection, so callers enqueue in the transaction that made the
+/// work necessary (the job exists exactly when that change committed).
+pub async fn enqueue<C: ConnectionTrait>(conn: &C, spec: JobSpec) -> ServiceResult<bool> {
+    let now = Utc::now();
+    let sql = "INSERT INTO jobs (id, kind, payload, idempotency_key, status, attempts, max_attempts, run_at, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING";
+    let result = conn
+        .execute_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            [
+                Uuid::new_v4().into(),
+                spec.kind.into(),
+                spec.payload.to_string().into(),
+                spec.key.into(),
+                spec.max_attempts.into(),
+                spec.run_at.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Takes up to `limit` due jobs (queued or retrying with `run_at` passed, or
+/// running with an expired lease) for `owner` until `now + lease`.
+pub async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    lease: Duration,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<ClaimedJob>> {
+    let backend = db.get_database_backend();
+    let lock = match backend {
+        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE id IN (SELECT id FROM jobs \
+             WHERE (status IN ('queued', 'retrying') AND run_at <= $3) OR (status = 'running' AND lease_until < $3) \
+             ORDER BY run_at LIMIT $4 {lock}) \
+         RETURNING id, kind, payload, idempotency_key, attempts, max_attempts"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                owner.into(),
+                (now + lease).into(),
+                now.into(),
+                (limit as i64).into(),
+            ],
+        ))
+        .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let payload: String = row.try_get("", "payload")?;
+        claimed.push(ClaimedJob {
+            id: row.try_get("", "id")?,
+            kind: row.try_get("", "kind")?,
+            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+            key: row.try_get("", "idempotency_key")?,
+            attempt: row.try_get("", "attempts")?,
+            max_attempts: row.try_get("", "max_attempts")?,
+            owner: owner.to_owned(),
+        });
+    }
+    Ok(claimed)
+}
+
+/// Extends the lease of a job still held; false when it was lost.
+pub async fn renew(
+    db: &DatabaseConnection,
+    job: &ClaimedJob,
+    lease: Duration,
+) -> ServiceResult<bool> {
+    let result = job::Entity::update_many()
+        .col_expr(job::Column::LeaseUntil, Expr::value(Utc::now() + lease))
+        .filter(held(job))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+fn held(job: &ClaimedJob) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(job::Column::Id.eq(job.id))
+        .add(job::Column::Status.eq(RUNNING))
+        .add(job::Column::LeaseOwner.eq(job.owner.clone()))
+        .add(job::Column::Attempts.eq(job.attempt))
+}
+
+/// Marks a held job done. False (and nothing written) when the lease was lost
+/// or the job was cancelled meanwhile: the caller's transaction must then roll
+/// back its own effects.
+pub async fn complete<C: ConnectionTrait>(conn: &C, job: &ClaimedJob) -> ServiceResult<bool> {
+    let now = Utc::now();
+    let result = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(SUCCEEDED))
+        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            job::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::FinishedAt, Expr::value(now))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(held(job))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// What became of a failed attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fate {
+    RetryAt(DateTime<Utc>),
+    Dead,
+    /// The lease was lost (or the job cancelled): someone else owns it now.
+    NotHeld,
+}
+
+/// Records a failed attempt: retry after a backoff, or dead after the last one.
+pub async fn fail<C: ConnectionTrait>(
+    conn: &C,
+    job: &ClaimedJob,
+    error: &str,
+    backoff: &Backoff,
+) -> ServiceResult<Fate> {
+    let now = Utc::now();
+    let fate = if job.attempt >= job.max_attempts {
+        Fate::Dead
+    } else {
+        Fate::RetryAt(now + backoff.delay(job.attempt, rand::random::<f64>()))
+    };
+    let mut update = job::Entity::update_many()
+        .col_expr(job::Column::LastError, Expr::value(truncate(error)))
+        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            job::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::UpdatedAt, Expr::value(now));
+    update = match &fate {
+        Fate::RetryAt(at) => update
+            .col_expr(job::Column::Status, Expr::value(RETRYING))
+            .col_expr(job::Column::RunAt, Expr::value(*at)),
+        _ => update
+            .col_expr(job::Column::Status, Expr::value(DEAD))
+            .col_expr(job::Column::FinishedAt, Expr::value(now)),
+    };
+    let result = update.filter(held(job)).exec(conn).await?;
+    Ok(if result.rows_affected == 1 {
+        fate
+    } else {
+        Fate::NotHeld
+    })
+}
+
+fn truncate(error: &str) -> String {
+    error.chars().take(2000).collect()
+}
+
+/// Exponential backoff with jitter: `base · 2^(attempt-1)`, capped, then
+/// scaled into [50 %, 100 %] by the jitter draw so that jobs failing together
+/// do not retry together.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::seconds(2),
+            cap: Duration::minutes(10),
+        }
+    }
+}
+
+impl Backoff {
+    /// `draw` is uniform in [0, 1).
+    pub fn delay(&self, attempt: i32, draw: f64) -> Duration {
+        let exponent = attempt.clamp(1, 30) - 1;
+        let full = self
+            .base
+            .num_milliseconds()
+            .saturating_mul(1_i64 << exponent)
+            .min(self.cap.num_milliseconds());
+        let jittered = full as f64 * (0.5 + 0.5 * draw.clamp(0.0, 1.0));
+        Duration::milliseconds(jittered.round() as i64)
+    }
+}
+
+/// Puts a dead, retrying or cancelled job back in the queue now, with a fresh
+/// set of attempts. A running or finished job is refused.
+pub async fn retry<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<job::Model> {
+    let now = Utc::now();
+    let result = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(QUEUED))
+        .col_expr(job::Column::Attempts, Expr::value(0))
+        .col_expr(job::Column::RunAt, Expr::value(now))
+        .col_expr(
+            job::Column::FinishedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.is_in([DEAD, RETRYING, CANCELLED]))
+        .exec(conn)
+        .await?;
+    refused_unless(
+        conn,
+        id,
+        result.rows_affected,
+        "Only dead, retrying or cancelled jobs can be retried.",
+    )
+    .await
+}
+
+/// Cancels a job that has not finished. A running job's worker is fenced
+/// out: its result is discarded when it reports.
+pub async fn cancel<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<job::Model> {
+    let now = Utc::now();
+    let result = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(CANCELLED))
+        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            job::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::FinishedAt, Expr::value(now))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.is_in([QUEUED, RETRYING, RUNNING, DEAD]))
+        .exec(conn)
+        .await?;
+    refused_unless(
+        conn,
+        id,
+        result.rows_affected,
+        "This job has already finished.",
+    )
+    .await
+}
+
+async fn refused_unless<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    changed: u64,
+    refusal: &str,
+) -> ServiceResult<job::Model> {
+    let found = job::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if changed == 1 {
+        Ok(found)
+    } else {
+        Err(ServiceError::Conflict(refusal.to_owned()))
+    }
+}
+
+/// Queue figures for the Jobs page (and, later, Prometheus gauges).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStats {
+    /// Due now and waiting for a worker.
+    pub due: u64,
+    /// Queued for later (scheduled or backing off).
+    pub waiting: u64,
+    pub running: u64,
+    pub retrying: u64,
+    pub dead: u64,
+    pub succeeded: u64,
+    pub cancelled: u64,
+}
+
+pub async fn stats<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> ServiceResult<QueueStats> {
+    let by_status: Vec<(String, i64)> = job::Entity::find()
+        .select_only()
+        .column(job::Column::Status)
+        .column_as(job::Column::Id.count(), "n")
+        .group_by(job::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let due = job::Entity::find()
+        .filter(job::Column::Status.is_in([QUEUED, RETRYING]))
+        .filter(job::Column::RunAt.lte(now))
+        .count(conn)
+        .await?;
+    let mut stats = QueueStats {
+        due,
+        ..Default::default()
+    };
+    for (status, n) in by_status {
+        let n = n as u64;
+        match status.as_str() {
+            QUEUED => stats.waiting += n,
+            RETRYING => stats.retrying += n,
+            RUNNING => stats.running = n,
+            DEAD => stats.dead = n,
+            SUCCEEDED => stats.succeeded = n,
+            CANCELLED => stats.cancelled = n,
+            _ => {}
+        }
+    }
+    // `waiting` counts queued jobs not yet due; due retrying jobs are in both
+    // `due` and `retrying`, which is what an operator expects to read.
+    stats.waiting = stats.waiting.saturating_sub(
+        job::Entity::find()
+            .filter(job::Column::Status.eq(QUEUED))
+            .filter(job::Column::RunAt.lte(now))
+            .count(conn)
+            .await?,
+    );
+    Ok(stats)
+}
+
+/// Whether a queued or retrying job falls due within `horizon` from now.
+pub async fn next_due_within<C: ConnectionTrait>(
+    conn: &C,
+    horizon: Duration,
+) -> ServiceResult<bool> {
+    Ok(job::Entity::find()
+        .filter(job::Column::Status.is_in([QUEUED, RETRYING]))
+        .filter(job::Column::RunAt.lte(Utc::now() + horizon))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+/// One page of jobs, newest first, optionally of one status.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    status: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> ServiceResult<(Vec<job::Model>, u64)> {
+    let mut query = job::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(job::Column::Status.eq(status));
+    }
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_desc(job::Column::UpdatedAt)
+        .order_by_desc(job::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// The handlers a worker runs, by job kind.
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync {
+    /// Does the job's work. It must be idempotent: after a crash the same job
+    /// runs again (same key), and must finish what is left, not redo it.
+    async fn run(&self, job: &ClaimedJob) -> Result<(), String>;
+
+    /// The last attempt failed: record the failure in the domain (in the
+    /// same transaction that marks the job dead).
+    async fn on_dead(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        job: &ClaimedJob,
+        error: &str,
+    ) -> ServiceResult<()>;
+}
+
+/// How a worker runs.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    pub owner: String,
+    pub lease: Duration,
+    pub concurrency: usize,
+    pub poll: std::time::Duration,
+    pub backoff: Backoff,
+}
+
+impl WorkerSettings {
+    pub fn new(owner: impl Into<String>) -> Self {
+        Self {
+            owner: owner.into(),
+            lease: Duration::seconds(30),
+            concurrency: 8,
+            poll: std::time::Duration::from_millis(500),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Runs one claimed job to its end: keeps its lease alive while the handler
+/// works, then completes or fails it.
+pub async fn run_claimed<H: JobHandler + ?Sized>(
+    db: &DatabaseConnection,
+    handler: &H,
+    job: ClaimedJob,
+    settings: &WorkerSettings,
+) -> ServiceResult<()> {
+    let heartbeat = {
+        let (db, job, lease) = (db.clone(), job.clone(), settings.lease);
+        let every =
+            std::time::Duration::from_millis((lease.num_milliseconds() / 3).max(100) as u64);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if !matches!(renew(&db, &job, lease).await, Ok(true)) {
+                    break;
+                }
+            }
+        })
+    };
+    let outcome = handler.run(&job).await;
+    heartbeat.abort();
+    match outcome {
+        Ok(()) => {
+            complete(db, &job).await?;
+        }
+        Err(error) => {
+            let txn = db.begin().await?;
+            if fail(&txn, &job, &error, &settings.backoff).await? == Fate::Dead {
+                handler.on_dead(&txn, &job, &error).await?;
+            }
+            txn.commit().await?;
+        }
+    }
+    Ok(())
+}

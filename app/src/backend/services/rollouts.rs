@@ -1,0 +1,964 @@
+//! Staged rollouts: one release to many tenants in waves. Each target becomes
+//! a change request run by the job engine; the controller (`advance_all`,
+//! every scheduler round on every replica, one rollout at a time under a row
+//! lock) starts targets up to the concurrency limit, and advances, pauses or
+//! stops on the wave thresholds. A crash loses nothing: targets, waves and
+//! their change requests are rows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::rollouts::{
+    RolloutDetail, RolloutForm, RolloutList, RolloutRow, TargetRow, WaveRow,
+};
+use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::entities::{
+    change_request, compliance_status, product, release, rollout, rollout_target, tenant,
+    tenant_product,
+};
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::principal::{Actor, Principal};
+use crate::backend::services::changes::{self, NewChange};
+use crate::domain::change::{ChangeKind, ChangeStatus};
+use crate::domain::permission::Permission;
+use crate::domain::rollout::{
+    Thresholds, WaveDecision, WaveProgress, parse_concurrency, parse_thresholds, parse_wave_splits,
+    success_rate, wave_decision, wave_sizes,
+};
+use crate::domain::validation::FieldErrors;
+
+pub const PENDING_APPROVAL: &str = "pending_approval";
+pub const SCHEDULED: &str = "scheduled";
+pub const RUNNING: &str = "running";
+pub const PAUSED: &str = "paused";
+pub const SUCCEEDED: &str = "succeeded";
+pub const STOPPED: &str = "stopped";
+pub const ABORTED: &str = "aborted";
+
+const TARGETS_PER_PAGE: u64 = 50;
+
+/// Plans and stores a rollout: picks the targets, splits them into waves.
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &RolloutForm,
+) -> ServiceResult<Uuid> {
+    principal.require(Permission::UpdateExecute)?;
+    let mut errors = FieldErrors::default();
+    let name = form.name.trim();
+    if name.is_empty() {
+        errors.push(
+            "name",
+            "Name the rollout, e.g. \"Edge 2.5 to all EU tenants\".",
+        );
+    }
+    let splits = parse_wave_splits(&form.waves).unwrap_or_else(|message| {
+        errors.push("waves", message);
+        vec![100]
+    });
+    let thresholds = parse_thresholds(
+        default_if_empty(&form.success_threshold, "95"),
+        default_if_empty(&form.error_threshold, "10"),
+    )
+    .unwrap_or_else(|found| {
+        errors.0.extend(found.0);
+        Thresholds::default()
+    });
+    let concurrency =
+        parse_concurrency(default_if_empty(&form.concurrency, "10")).unwrap_or_else(|message| {
+            errors.push("concurrency", message);
+            1
+        });
+    let on_error = match form.on_error.trim() {
+        "" | "pause" => "pause",
+        "stop" => "stop",
+        _ => {
+            errors.push("on_error", "Choose pause or stop.");
+            "pause"
+        }
+    };
+    let start_at = parse_time(&form.start_at).unwrap_or_else(|message| {
+        errors.push("start_at", message);
+        None
+    });
+    let found_product = find_product(db, form.product.trim()).await?;
+    let version = form
+        .target_version
+        .trim()
+        .trim_start_matches('v')
+        .to_owned();
+    match &found_product {
+        None => errors.push("product", "Choose a product from the catalog."),
+        Some(p) => {
+            let published = release::Entity::find()
+                .filter(release::Column::ProductId.eq(p.id))
+                .filter(release::Column::Version.eq(version.as_str()))
+                .filter(release::Column::Status.eq("published"))
+                .one(db)
+                .await?;
+            if published.is_none() {
+                errors.push(
+                    "target_version",
+                    format!("'{version}' is not a published release of {}.", p.name),
+                );
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let product = found_product.expect("checked above");
+    let targets = select_targets(db, product.id, &version, form).await?;
+    if targets.is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "tenants",
+            "No tenant matches: every selected tenant already runs this version, does not license the product, or the filters exclude all.",
+        );
+        return Err(errors.into());
+    }
+    let sizes = wave_sizes(targets.len(), &splits);
+    let now = Utc::now();
+    let id = Uuid::new_v4();
+    let status = if form.requires_approval {
+        PENDING_APPROVAL
+    } else {
+        SCHEDULED
+    };
+    let selection = selection_text(form);
+    let txn = db.begin().await?;
+    rollout::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_owned()),
+        product_id: Set(product.id),
+        target_version: Set(version.clone()),
+        status: Set(status.into()),
+        selection: Set(selection.clone()),
+        wave_splits: Set(splits
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
+        success_threshold: Set(thresholds.success_percent as i32),
+        error_threshold: Set(thresholds.error_percent as i32),
+        on_error: Set(on_error.into()),
+        concurrency: Set(concurrency as i32),
+        start_at: Set(start_at),
+        requires_approval: Set(form.requires_approval),
+        current_wave: Set(1),
+        halt_reason: Set(None),
+        created_by: Set(Some(principal.user_id)),
+        creator_label: Set(principal.email.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let mut rows = Vec::with_capacity(targets.len());
+    let mut position = 0usize;
+    for (wave, size) in sizes.iter().enumerate() {
+        for (tenant_id, from_version) in &targets[position..position + size] {
+            rows.push(rollout_target::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                rollout_id: Set(id),
+                wave: Set(wave as i32 + 1),
+                position: Set(position as i32 + 1),
+                tenant_id: Set(*tenant_id),
+                from_version: Set(from_version.clone()),
+                status: Set("pending".into()),
+                change_request_id: Set(None),
+                last_error: Set(None),
+                started_at: Set(None),
+                finished_at: Set(None),
+            });
+            position += 1;
+        }
+    }
+    for chunk in rows.chunks(500) {
+        rollout_target::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "rollout.create", "rollout")
+            .target(id)
+            .details(json!({
+                "name": name, "product": product.key, "target_version": version, "targets": targets.len(),
+                "waves": sizes, "selection": selection, "status": status,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+fn default_if_empty<'a>(raw: &'a str, default: &'a str) -> &'a str {
+    if raw.trim().is_empty() { default } else { raw }
+}
+
+fn parse_time(raw: &str) -> Result<Option<DateTime<Utc>>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(at.with_timezone(&Utc)));
+    }
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .map(|at| Some(at.and_utc()))
+        .map_err(|_| format!("'{raw}' is not a time; use YYYY-MM-DDTHH:MM (UTC)."))
+}
+
+async fn find_product(
+    db: &DatabaseConnection,
+    reference: &str,
+) -> ServiceResult<Option<product::Model>> {
+    if reference.is_empty() {
+        return Ok(None);
+    }
+    let query = match Uuid::parse_str(reference) {
+        Ok(id) => product::Entity::find_by_id(id),
+        Err(_) => product::Entity::find().filter(product::Column::Key.eq(reference)),
+    };
+    Ok(query.one(db).await?)
+}
+
+fn selection_text(form: &RolloutForm) -> String {
+    if !form.tenants.trim().is_empty() {
+        return format!("tenants: {}", slugs(&form.tenants).join(", "));
+    }
+    let parts: Vec<String> = [
+        ("plan", &form.plan),
+        ("region", &form.region),
+        ("label", &form.label),
+        ("version", &form.current_version),
+        ("compliance", &form.compliance_status),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| format!("{k}={}", v.trim()))
+    .collect();
+    if parts.is_empty() {
+        "every active tenant licensing the product".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn slugs(raw: &str) -> Vec<String> {
+    raw.split([',', '\n', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Active tenants that license the product, do not run the target version
+/// yet and match the selection, in slug order (stable plans).
+async fn select_targets(
+    db: &DatabaseConnection,
+    product_id: Uuid,
+    version: &str,
+    form: &RolloutForm,
+) -> ServiceResult<Vec<(Uuid, Option<String>)>> {
+    let mut query = tenant_product::Entity::find()
+        .filter(tenant_product::Column::ProductId.eq(product_id))
+        .filter(
+            tenant_product::Column::RunningVersion
+                .ne(version)
+                .or(tenant_product::Column::RunningVersion.is_null()),
+        );
+    let explicit = slugs(&form.tenants);
+    let mut tenants = tenant::Entity::find().filter(tenant::Column::LifecycleState.eq("active"));
+    if !explicit.is_empty() {
+        tenants = tenants.filter(tenant::Column::Slug.is_in(explicit));
+    } else {
+        if !form.plan.trim().is_empty() {
+            tenants = tenants.filter(tenant::Column::PlanCode.eq(form.plan.trim()));
+        }
+        if !form.region.trim().is_empty() {
+            tenants = tenants.filter(tenant::Column::Region.eq(form.region.trim()));
+        }
+        if !form.label.trim().is_empty() {
+            tenants = tenants
+                .filter(tenant::Column::Labels.contains(format!("\"{}\"", form.label.trim())));
+        }
+        if !form.current_version.trim().is_empty() {
+            query = query
+                .filter(tenant_product::Column::RunningVersion.eq(form.current_version.trim()));
+        }
+    }
+    let eligible: HashMap<Uuid, String> = tenants
+        .select_only()
+        .column(tenant::Column::Id)
+        .column(tenant::Column::Slug)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut in_status: Option<std::collections::HashSet<Uuid>> = None;
+    if explicit_is_empty(form) && !form.compliance_status.trim().is_empty() {
+        in_status = Some(
+            compliance_status::Entity::find()
+                .filter(compliance_status::Column::ProductId.eq(product_id))
+                .filter(compliance_status::Column::Status.eq(form.compliance_status.trim()))
+                .select_only()
+                .column(compliance_status::Column::TenantId)
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect(),
+        );
+    }
+    let mut targets: Vec<(String, Uuid, Option<String>)> = query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|tp| {
+            in_status
+                .as_ref()
+                .is_none_or(|set| set.contains(&tp.tenant_id))
+        })
+        .filter_map(|tp| {
+            eligible
+                .get(&tp.tenant_id)
+                .map(|slug| (slug.clone(), tp.tenant_id, tp.running_version))
+        })
+        .collect();
+    targets.sort();
+    Ok(targets.into_iter().map(|(_, id, v)| (id, v)).collect())
+}
+
+fn explicit_is_empty(form: &RolloutForm) -> bool {
+    form.tenants.trim().is_empty()
+}
+
+/// Advances every rollout that is due (scheduler round).
+pub async fn advance_all(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResult<()> {
+    let ids: Vec<Uuid> = rollout::Entity::find()
+        .filter(
+            rollout::Column::Status
+                .eq(RUNNING)
+                .or(rollout::Column::Status.eq(SCHEDULED).and(
+                    rollout::Column::StartAt
+                        .is_null()
+                        .or(rollout::Column::StartAt.lte(now)),
+                )),
+        )
+        .select_only()
+        .column(rollout::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in ids {
+        let txn = db.begin().await?;
+        advance(&txn, id, now).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// One controller step for one rollout, under its row lock (PostgreSQL) or
+/// the single writer (SQLite), so two replicas never both start a target.
+async fn advance(txn: &DatabaseTransaction, id: Uuid, now: DateTime<Utc>) -> ServiceResult<()> {
+    let mut select = rollout::Entity::find_by_id(id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let Some(mut current) = select.one(txn).await? else {
+        return Ok(());
+    };
+    if current.status == SCHEDULED {
+        current.status = RUNNING.into();
+        current.started_at = Some(now);
+        rollout::Entity::update_many()
+            .col_expr(rollout::Column::Status, RUNNING.into())
+            .col_expr(rollout::Column::StartedAt, Some(now).into())
+            .filter(rollout::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+        system_audit(txn, "rollout.start", id, json!({})).await?;
+    } else if current.status != RUNNING {
+        return Ok(());
+    }
+    let waves = last_wave(txn, id).await?;
+    let thresholds = Thresholds {
+        success_percent: std::cmp::max(current.success_threshold, 0) as u32,
+        error_percent: std::cmp::max(current.error_threshold, 0) as u32,
+    };
+    loop {
+        let progress = wave_progress(txn, id, current.current_wave).await?;
+        match wave_decision(current.current_wave as u32, &progress, &thresholds) {
+            WaveDecision::Halt { reason } => {
+                let status = if current.on_error == "stop" {
+                    STOPPED
+                } else {
+                    PAUSED
+                };
+                let mut update = rollout::Entity::update_many()
+                    .col_expr(rollout::Column::Status, status.into())
+                    .col_expr(rollout::Column::HaltReason, Some(reason.clone()).into())
+                    .col_expr(rollout::Column::UpdatedAt, now.into());
+                if status == STOPPED {
+                    update = update.col_expr(rollout::Column::FinishedAt, Some(now).into());
+                }
+                update.filter(rollout::Column::Id.eq(id)).exec(txn).await?;
+                system_audit(
+                    txn,
+                    "rollout.halt",
+                    id,
+                    json!({ "reason": reason, "status": status }),
+                )
+                .await?;
+                return Ok(());
+            }
+            WaveDecision::Advance if current.current_wave < waves => {
+                current.current_wave += 1;
+                rollout::Entity::update_many()
+                    .col_expr(rollout::Column::CurrentWave, current.current_wave.into())
+                    .col_expr(rollout::Column::UpdatedAt, now.into())
+                    .filter(rollout::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+                system_audit(
+                    txn,
+                    "rollout.wave_start",
+                    id,
+                    json!({ "wave": current.current_wave }),
+                )
+                .await?;
+            }
+            WaveDecision::Advance => {
+                rollout::Entity::update_many()
+                    .col_expr(rollout::Column::Status, SUCCEEDED.into())
+                    .col_expr(rollout::Column::FinishedAt, Some(now).into())
+                    .col_expr(rollout::Column::UpdatedAt, now.into())
+                    .filter(rollout::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+                system_audit(txn, "rollout.succeeded", id, json!({})).await?;
+                return Ok(());
+            }
+            WaveDecision::Continue => {
+                return start_targets(txn, &current, now).await;
+            }
+        }
+    }
+}
+
+async fn last_wave(txn: &DatabaseTransaction, id: Uuid) -> ServiceResult<i32> {
+    let max: Option<i32> = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(id))
+        .select_only()
+        .column_as(rollout_target::Column::Wave.max(), "w")
+        .into_tuple()
+        .one(txn)
+        .await?
+        .flatten();
+    Ok(max.unwrap_or(1))
+}
+
+async fn wave_progress<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    wave: i32,
+) -> ServiceResult<WaveProgress> {
+    let counts: Vec<(String, i64)> = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(id))
+        .filter(rollout_target::Column::Wave.eq(wave))
+        .select_only()
+        .column(rollout_target::Column::Status)
+        .column_as(rollout_target::Column::Id.count(), "n")
+        .group_by(rollout_target::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut progress = WaveProgress::default();
+    for (status, n) in counts {
+        let n = n as u32;
+        progress.total += n;
+        match status.as_str() {
+            "succeeded" => progress.succeeded += n,
+            "failed" => progress.failed += n,
+            "running" => progress.running += n,
+            _ => {}
+        }
+    }
+    Ok(progress)
+}
+
+/// Starts pending targets of the current wave while fewer than `concurrency`
+/// targets of the rollout run. Each start is a change request with its job,
+/// written in this transaction.
+async fn start_targets(
+    txn: &DatabaseTransaction,
+    current: &rollout::Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let running = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(current.id))
+        .filter(rollout_target::Column::Status.eq("running"))
+        .count_rows(txn)
+        .await?;
+    let free = (std::cmp::max(current.concurrency, 1) as u64).saturating_sub(running);
+    if free == 0 {
+        return Ok(());
+    }
+    let next = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(current.id))
+        .filter(rollout_target::Column::Wave.eq(current.current_wave))
+        .filter(rollout_target::Column::Status.eq("pending"))
+        .order_by_asc(rollout_target::Column::Position)
+        .limit(free)
+        .all(txn)
+        .await?;
+    if next.is_empty() {
+        return Ok(());
+    }
+    let tenants: HashMap<Uuid, tenant::Model> = tenant::Entity::find()
+        .filter(tenant::Column::Id.is_in(next.iter().map(|t| t.tenant_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let actor = Actor::System("rollout");
+    for target in next {
+        let Some(found) = tenants.get(&target.tenant_id) else {
+            continue;
+        };
+        let change = changes::insert(
+            txn,
+            &actor,
+            NewChange {
+                tenant: found.clone(),
+                kind: ChangeKind::Upgrade,
+                product_id: Some(current.product_id),
+                target_version: Some(current.target_version.clone()),
+                title: format!(
+                    "Upgrade {} to {} (rollout {})",
+                    found.slug, current.target_version, current.name
+                ),
+                status: ChangeStatus::Running,
+                requires_approval: false,
+                not_before: None,
+                next_start: Some((
+                    now,
+                    format!("Wave {} of rollout {}", current.current_wave, current.name),
+                )),
+                rollout_id: Some(current.id),
+            },
+        )
+        .await?;
+        rollout_target::Entity::update_many()
+            .col_expr(rollout_target::Column::Status, "running".into())
+            .col_expr(
+                rollout_target::Column::ChangeRequestId,
+                Some(change.id).into(),
+            )
+            .col_expr(rollout_target::Column::StartedAt, Some(now).into())
+            .filter(rollout_target::Column::Id.eq(target.id))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+trait CountRows {
+    async fn count_rows<C: ConnectionTrait>(self, conn: &C) -> ServiceResult<u64>;
+}
+
+impl CountRows for sea_orm::Select<rollout_target::Entity> {
+    async fn count_rows<C: ConnectionTrait>(self, conn: &C) -> ServiceResult<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(self.count(conn).await?)
+    }
+}
+
+async fn system_audit(
+    txn: &DatabaseTransaction,
+    action: &'static str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> ServiceResult<()> {
+    audit::record(
+        txn,
+        &RequestContext::default(),
+        AuditEntry::new(Actor::System("rollout"), action, "rollout")
+            .target(id)
+            .details(details),
+    )
+    .await
+}
+
+/// Pause, resume, abort, retry failed targets, or approve before start.
+pub async fn act(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+    action: &str,
+) -> ServiceResult<()> {
+    principal.require(if action == "approve" {
+        Permission::UpdateApprove
+    } else {
+        Permission::UpdateExecute
+    })?;
+    let txn = db.begin().await?;
+    let found = rollout::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if action == "approve" {
+        if found.created_by == Some(principal.user_id) {
+            return Err(ServiceError::Policy(
+                "You created this rollout; someone else must approve it.".into(),
+            ));
+        }
+    }
+    let now = Utc::now();
+    let (status, clears_reason) = match (action, found.status.as_str()) {
+        ("approve", PENDING_APPROVAL) => (SCHEDULED, false),
+        ("pause", RUNNING | SCHEDULED) => (PAUSED, false),
+        ("resume", PAUSED) => (RUNNING, true),
+        ("abort", PENDING_APPROVAL | SCHEDULED | RUNNING | PAUSED) => (ABORTED, false),
+        ("retry_failed", PAUSED | STOPPED | RUNNING) => (RUNNING, true),
+        ("approve" | "pause" | "resume" | "abort" | "retry_failed", current) => {
+            return Err(ServiceError::Conflict(format!(
+                "Cannot {} a rollout that is {}.",
+                action.replace('_', " "),
+                current.replace('_', " ")
+            )));
+        }
+        _ => {
+            let mut errors = FieldErrors::default();
+            errors.push(
+                "action",
+                "Choose approve, pause, resume, abort or retry_failed.",
+            );
+            return Err(errors.into());
+        }
+    };
+    if action == "retry_failed" {
+        rollout_target::Entity::update_many()
+            .col_expr(rollout_target::Column::Status, "pending".into())
+            .col_expr(
+                rollout_target::Column::ChangeRequestId,
+                Option::<Uuid>::None.into(),
+            )
+            .filter(rollout_target::Column::RolloutId.eq(id))
+            .filter(rollout_target::Column::Status.eq("failed"))
+            .exec(&txn)
+            .await?;
+    }
+    if action == "abort" {
+        // Targets not started never will be; running ones finish their change.
+        rollout_target::Entity::update_many()
+            .col_expr(rollout_target::Column::Status, "skipped".into())
+            .filter(rollout_target::Column::RolloutId.eq(id))
+            .filter(rollout_target::Column::Status.eq("pending"))
+            .exec(&txn)
+            .await?;
+    }
+    let mut update = rollout::Entity::update_many()
+        .col_expr(rollout::Column::Status, status.into())
+        .col_expr(rollout::Column::UpdatedAt, now.into());
+    if clears_reason {
+        update = update.col_expr(rollout::Column::HaltReason, Option::<String>::None.into());
+    }
+    if status == ABORTED {
+        update = update.col_expr(rollout::Column::FinishedAt, Some(now).into());
+    }
+    if action == "retry_failed" {
+        update = update.col_expr(
+            rollout::Column::FinishedAt,
+            Option::<DateTime<Utc>>::None.into(),
+        );
+    }
+    update.filter(rollout::Column::Id.eq(id)).exec(&txn).await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), action_audit(action), "rollout")
+            .target(id)
+            .details(json!({ "before": found.status, "after": status })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn action_audit(action: &str) -> &'static str {
+    match action {
+        "approve" => "rollout.approve",
+        "pause" => "rollout.pause",
+        "resume" => "rollout.resume",
+        "abort" => "rollout.abort",
+        _ => "rollout.retry_failed",
+    }
+}
+
+/// Counts of targets per rollout and status, for rows.
+async fn target_counts<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> ServiceResult<HashMap<Uuid, HashMap<String, u64>>> {
+    let rows: Vec<(Uuid, String, i64)> = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.is_in(ids.to_vec()))
+        .select_only()
+        .column(rollout_target::Column::RolloutId)
+        .column(rollout_target::Column::Status)
+        .column_as(rollout_target::Column::Id.count(), "n")
+        .group_by(rollout_target::Column::RolloutId)
+        .group_by(rollout_target::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut counts: HashMap<Uuid, HashMap<String, u64>> = HashMap::new();
+    for (id, status, n) in rows {
+        counts.entry(id).or_default().insert(status, n as u64);
+    }
+    Ok(counts)
+}
+
+/// Rolled-back changes per rollout.
+async fn rollbacks<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> ServiceResult<HashMap<Uuid, u64>> {
+    let rows: Vec<(Option<Uuid>, i64)> = change_request::Entity::find()
+        .filter(change_request::Column::RolloutId.is_in(ids.to_vec()))
+        .filter(change_request::Column::Status.eq(ChangeStatus::RolledBack.as_str()))
+        .select_only()
+        .column(change_request::Column::RolloutId)
+        .column_as(change_request::Column::Id.count(), "n")
+        .group_by(change_request::Column::RolloutId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| id.map(|id| (id, n as u64)))
+        .collect())
+}
+
+fn to_row(
+    r: rollout::Model,
+    products: &HashMap<Uuid, String>,
+    counts: Option<&HashMap<String, u64>>,
+    rolled_back: u64,
+    waves: i32,
+) -> RolloutRow {
+    let get = |s: &str| counts.and_then(|c| c.get(s)).copied().unwrap_or(0);
+    let (succeeded, failed, running) = (get("succeeded"), get("failed"), get("running"));
+    let targets = counts.map(|c| c.values().sum()).unwrap_or(0);
+    let finished = (succeeded + failed) as u32;
+    RolloutRow {
+        id: r.id,
+        name: r.name,
+        product_key: products.get(&r.product_id).cloned().unwrap_or_default(),
+        target_version: r.target_version,
+        status: r.status,
+        targets,
+        succeeded,
+        failed,
+        running,
+        current_wave: r.current_wave,
+        waves,
+        halt_reason: r.halt_reason,
+        creator: r.creator_label,
+        created_at: r.created_at,
+        start_at: r.start_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        success_rate: success_rate(succeeded as u32, finished),
+        rollback_rate: success_rate(rolled_back as u32, finished),
+    }
+}
+
+async fn product_keys<C: ConnectionTrait>(conn: &C) -> ServiceResult<HashMap<Uuid, String>> {
+    Ok(product::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.key))
+        .collect())
+}
+
+async fn wave_counts<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> ServiceResult<HashMap<Uuid, i32>> {
+    let rows: Vec<(Uuid, Option<i32>)> = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.is_in(ids.to_vec()))
+        .select_only()
+        .column(rollout_target::Column::RolloutId)
+        .column_as(rollout_target::Column::Wave.max(), "w")
+        .group_by(rollout_target::Column::RolloutId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, w)| (id, w.unwrap_or(1)))
+        .collect())
+}
+
+/// Every rollout, newest first. Rollouts span tenants: platform readers only.
+pub async fn list(db: &DatabaseConnection, principal: &Principal) -> ServiceResult<RolloutList> {
+    principal.require(Permission::TenantRead)?;
+    let models = rollout::Entity::find()
+        .order_by_desc(rollout::Column::CreatedAt)
+        .limit(200)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = models.iter().map(|r| r.id).collect();
+    let counts = target_counts(db, &ids).await?;
+    let rolled = rollbacks(db, &ids).await?;
+    let waves = wave_counts(db, &ids).await?;
+    let products = product_keys(db).await?;
+    let rows = models
+        .into_iter()
+        .map(|r| {
+            let id = r.id;
+            to_row(
+                r,
+                &products,
+                counts.get(&id),
+                rolled.get(&id).copied().unwrap_or(0),
+                waves.get(&id).copied().unwrap_or(1),
+            )
+        })
+        .collect();
+    let product_options = product::Entity::find()
+        .order_by_asc(product::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.key, p.name))
+        .collect();
+    Ok(RolloutList {
+        rows,
+        can_create: principal.require(Permission::UpdateExecute).is_ok(),
+        products: product_options,
+    })
+}
+
+pub async fn detail(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: Uuid,
+    page: u64,
+) -> ServiceResult<RolloutDetail> {
+    principal.require(Permission::TenantRead)?;
+    let found = rollout::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let ids = [id];
+    let counts = target_counts(db, &ids).await?;
+    let rolled = rollbacks(db, &ids).await?;
+    let total_waves = wave_counts(db, &ids).await?.get(&id).copied().unwrap_or(1);
+    let mut waves = Vec::new();
+    for number in 1..=total_waves {
+        let p = wave_progress(db, id, number).await?;
+        waves.push(WaveRow {
+            number,
+            total: p.total,
+            succeeded: p.succeeded,
+            failed: p.failed,
+            running: p.running,
+            pending: p.pending(),
+        });
+    }
+    let page = std::cmp::max(page, 1);
+    // Failed and running first: what an operator watches.
+    let order = sea_orm::prelude::Expr::cust(
+        "CASE status WHEN 'failed' THEN 0 WHEN 'running' THEN 1 ELSE 2 END",
+    );
+    let targets = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(id))
+        .order_by(order, sea_orm::Order::Asc)
+        .order_by_asc(rollout_target::Column::Position)
+        .offset((page - 1) * TARGETS_PER_PAGE)
+        .limit(TARGETS_PER_PAGE)
+        .all(db)
+        .await?;
+    let slugs: HashMap<Uuid, String> = tenant::Entity::find()
+        .filter(tenant::Column::Id.is_in(targets.iter().map(|t| t.tenant_id)))
+        .select_only()
+        .column(tenant::Column::Id)
+        .column(tenant::Column::Slug)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let targets = targets
+        .into_iter()
+        .map(|t| TargetRow {
+            tenant_slug: slugs.get(&t.tenant_id).cloned().unwrap_or_default(),
+            wave: t.wave,
+            status: t.status,
+            from_version: t.from_version,
+            change_request_id: t.change_request_id,
+            last_error: t.last_error,
+            finished_at: t.finished_at,
+        })
+        .collect();
+    let can_execute = principal.require(Permission::UpdateExecute).is_ok();
+    let can_approve = principal.require(Permission::UpdateApprove).is_ok()
+        && found.created_by != Some(principal.user_id);
+    let actions = match found.status.as_str() {
+        PENDING_APPROVAL => [("approve", can_approve), ("abort", can_execute)].to_vec(),
+        SCHEDULED | RUNNING => [("pause", can_execute), ("abort", can_execute)].to_vec(),
+        PAUSED => [
+            ("resume", can_execute),
+            ("retry_failed", can_execute),
+            ("abort", can_execute),
+        ]
+        .to_vec(),
+        STOPPED => [("retry_failed", can_execute)].to_vec(),
+        _ => vec![],
+    }
+    .into_iter()
+    .filter(|(_, allowed)| *allowed)
+    .map(|(a, _)| a.to_owned())
+    .collect();
+    let products = product_keys(db).await?;
+    Ok(RolloutDetail {
+        selection: found.selection.clone(),
+        wave_splits: found.wave_splits.clone(),
+        success_threshold: found.success_threshold,
+        error_threshold: found.error_threshold,
+        on_error: found.on_error.clone(),
+        concurrency: found.concurrency,
+        rollout: to_row(
+            found,
+            &products,
+            counts.get(&id),
+            rolled.get(&id).copied().unwrap_or(0),
+            total_waves,
+        ),
+        waves,
+        targets,
+        targets_page: page,
+        targets_per_page: TARGETS_PER_PAGE,
+        actions,
+    })
+}

@@ -1,0 +1,407 @@
+//! Each tenant's update policy: who must approve updates, when changes may
+//! start (recurring maintenance windows in the tenant's time zone), when they
+//! may not (blackouts, the tenant's own and organisation-wide), and how long a
+//! tenant may postpone a scheduled change on its own.
+
+use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc, Weekday};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::changes::{BlackoutRow, UpdatePolicyForm, UpdatePolicyView, WindowRow};
+use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::entities::{blackout, maintenance_window, update_policy};
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::principal::{Actor, Principal};
+use crate::backend::services::tenants;
+use crate::domain::change::ApprovalMode;
+use crate::domain::permission::{Permission, Scope};
+use crate::domain::schedule::{
+    Blackout, MaintenanceWindow, UpdateSchedule, next_allowed_start, parse_timezone,
+};
+use crate::domain::validation::FieldErrors;
+
+pub const DEFAULT_MAX_DELAY_DAYS: i32 = 14;
+
+/// The tenant's policy, or the default one (approve majors, UTC, 14 days).
+pub async fn load<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> ServiceResult<update_policy::Model> {
+    Ok(update_policy::Entity::find_by_id(tenant_id)
+        .one(conn)
+        .await?
+        .unwrap_or(update_policy::Model {
+            tenant_id,
+            approval_mode: ApprovalMode::MajorsOnly.as_str().into(),
+            timezone: "UTC".into(),
+            max_delay_days: DEFAULT_MAX_DELAY_DAYS,
+            updated_at: Utc::now(),
+        }))
+}
+
+/// Windows and the blackouts that have not ended, for the scheduler.
+pub async fn schedule_for<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> ServiceResult<UpdateSchedule> {
+    let policy = load(conn, tenant_id).await?;
+    let timezone = parse_timezone(&policy.timezone).unwrap_or(chrono_tz::UTC);
+    let windows = maintenance_window::Entity::find()
+        .filter(maintenance_window::Column::TenantId.eq(tenant_id))
+        .all(conn)
+        .await?
+        .iter()
+        .map(to_window)
+        .collect();
+    let blackouts = blackout::Entity::find()
+        .filter(
+            blackout::Column::TenantId
+                .eq(tenant_id)
+                .or(blackout::Column::TenantId.is_null()),
+        )
+        .filter(blackout::Column::EndsAt.gt(Utc::now() - Duration::days(1)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| Blackout {
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            reason: b.reason,
+            organisation_wide: b.tenant_id.is_none(),
+        })
+        .collect();
+    Ok(UpdateSchedule {
+        timezone,
+        windows,
+        blackouts,
+    })
+}
+
+fn to_window(w: &maintenance_window::Model) -> MaintenanceWindow {
+    MaintenanceWindow {
+        weekday: Weekday::try_from(w.weekday.clamp(0, 6) as u8).unwrap_or(Weekday::Mon),
+        start: NaiveTime::from_num_seconds_from_midnight_opt(
+            std::cmp::max(w.start_minute, 0) as u32 * 60,
+            0,
+        )
+        .unwrap_or(NaiveTime::MIN),
+        duration_minutes: std::cmp::max(w.duration_minutes, 1) as u32,
+    }
+}
+
+/// When a change may start at the earliest, and why then. With no allowed
+/// time in reach (every window inside a blackout for a year), a year from now
+/// with the reason, so the change waits visibly instead of running.
+pub fn next_start(schedule: &UpdateSchedule, earliest: DateTime<Utc>) -> (DateTime<Utc>, String) {
+    match next_allowed_start(schedule, earliest) {
+        Some(next) => (next.at, next.reason),
+        None => (
+            earliest + Duration::days(365),
+            "No maintenance window outside blackouts within a year; change the windows or blackouts.".into(),
+        ),
+    }
+}
+
+pub async fn view(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    reference: &str,
+) -> ServiceResult<UpdatePolicyView> {
+    let (tenant_id, slug) = tenants::resolve_tenant_id(db, principal, reference).await?;
+    let policy = load(db, tenant_id).await?;
+    let windows = maintenance_window::Entity::find()
+        .filter(maintenance_window::Column::TenantId.eq(tenant_id))
+        .order_by_asc(maintenance_window::Column::Weekday)
+        .order_by_asc(maintenance_window::Column::StartMinute)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| {
+            let window = to_window(&w);
+            WindowRow {
+                id: w.id,
+                label: window.describe(),
+                weekday: window.weekday.to_string(),
+                start: window.start.format("%H:%M").to_string(),
+                end: window.end_label(),
+            }
+        })
+        .collect();
+    let blackouts = blackout::Entity::find()
+        .filter(
+            blackout::Column::TenantId
+                .eq(tenant_id)
+                .or(blackout::Column::TenantId.is_null()),
+        )
+        .filter(blackout::Column::EndsAt.gt(Utc::now()))
+        .order_by_asc(blackout::Column::StartsAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_blackout_row)
+        .collect();
+    let schedule = schedule_for(db, tenant_id).await?;
+    let (at, why) = next_start(&schedule, Utc::now());
+    Ok(UpdatePolicyView {
+        tenant_id,
+        tenant_slug: slug,
+        approval_mode: policy.approval_mode,
+        timezone: policy.timezone,
+        max_delay_days: policy.max_delay_days,
+        windows,
+        blackouts,
+        next_start_at: Some(at),
+        next_start_reason: why,
+        can_edit: principal.can(Permission::TenantManage, Scope::Tenant(tenant_id)),
+    })
+}
+
+fn to_blackout_row(b: blackout::Model) -> BlackoutRow {
+    BlackoutRow {
+        id: b.id,
+        tenant_id: b.tenant_id,
+        starts_at: b.starts_at,
+        ends_at: b.ends_at,
+        reason: b.reason,
+        created_by: b.created_by,
+    }
+}
+
+/// Organisation-wide blackouts that have not ended (for the Changes page).
+pub async fn organisation_blackouts(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ServiceResult<Vec<BlackoutRow>> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    Ok(blackout::Entity::find()
+        .filter(blackout::Column::TenantId.is_null())
+        .filter(blackout::Column::EndsAt.gt(Utc::now()))
+        .order_by_asc(blackout::Column::StartsAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_blackout_row)
+        .collect())
+}
+
+async fn editable_tenant(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    reference: &str,
+) -> ServiceResult<Uuid> {
+    let (tenant_id, _) = tenants::resolve_tenant_id(db, principal, reference).await?;
+    principal.require_on_tenant(Permission::TenantManage, tenant_id)?;
+    Ok(tenant_id)
+}
+
+pub async fn save(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    reference: &str,
+    form: &UpdatePolicyForm,
+) -> ServiceResult<()> {
+    let tenant_id = editable_tenant(db, principal, reference).await?;
+    let mut errors = FieldErrors::default();
+    let mode = ApprovalMode::parse(form.approval_mode.trim());
+    if mode.is_none() {
+        errors.push(
+            "approval_mode",
+            "Choose auto-approve, approve majors only or approve all.",
+        );
+    }
+    if let Err(message) = parse_timezone(form.timezone.trim()) {
+        errors.push("timezone", message);
+    }
+    let max_delay = match form.max_delay_days.trim().parse::<i32>() {
+        Ok(days) if (0..=90).contains(&days) => days,
+        _ => {
+            errors.push("max_delay_days", "Enter a number of days from 0 to 90.");
+            0
+        }
+    };
+    let Some(mode) = mode.filter(|_| errors.is_empty()) else {
+        return Err(errors.into());
+    };
+    let txn = db.begin().await?;
+    let before = load(&txn, tenant_id).await?;
+    let existing = update_policy::Entity::find_by_id(tenant_id)
+        .one(&txn)
+        .await?;
+    let record = update_policy::ActiveModel {
+        tenant_id: Set(tenant_id),
+        approval_mode: Set(mode.as_str().into()),
+        timezone: Set(form.timezone.trim().into()),
+        max_delay_days: Set(max_delay),
+        updated_at: Set(Utc::now()),
+    };
+    if existing.is_some() {
+        record.update(&txn).await?;
+    } else {
+        record.insert(&txn).await?;
+    }
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "update_policy.save", "tenant")
+            .target(tenant_id)
+            .tenant(tenant_id)
+            .details(json!({
+                "before": { "approval_mode": before.approval_mode, "timezone": before.timezone, "max_delay_days": before.max_delay_days },
+                "after": { "approval_mode": mode.as_str(), "timezone": form.timezone.trim(), "max_delay_days": max_delay },
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn add_window(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    reference: &str,
+    weekday: &str,
+    start: &str,
+    end: &str,
+) -> ServiceResult<()> {
+    let tenant_id = editable_tenant(db, principal, reference).await?;
+    let window = MaintenanceWindow::parse(weekday, start, end)?;
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    maintenance_window::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        weekday: Set(window.weekday.num_days_from_monday() as i32),
+        start_minute: Set((window.start.num_seconds_from_midnight() / 60) as i32),
+        duration_minutes: Set(window.duration_minutes as i32),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "maintenance_window.add", "tenant")
+            .target(tenant_id)
+            .tenant(tenant_id)
+            .details(json!({ "window": window.describe(), "id": id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_window(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    reference: &str,
+    id: Uuid,
+) -> ServiceResult<()> {
+    let tenant_id = editable_tenant(db, principal, reference).await?;
+    let txn = db.begin().await?;
+    let found = maintenance_window::Entity::find_by_id(id)
+        .filter(maintenance_window::Column::TenantId.eq(tenant_id))
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let described = to_window(&found).describe();
+    maintenance_window::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(
+            Actor::from(principal),
+            "maintenance_window.remove",
+            "tenant",
+        )
+        .target(tenant_id)
+        .tenant(tenant_id)
+        .details(json!({ "window": described, "id": id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A tenant's blackout (its managers) or, with no tenant, an
+/// organisation-wide one (platform policy managers).
+pub async fn add_blackout(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    reference: &str,
+    starts: &str,
+    ends: &str,
+    reason: &str,
+) -> ServiceResult<()> {
+    let reference = reference.trim();
+    let (tenant_id, timezone) = if reference.is_empty() {
+        principal.require(Permission::PolicyManage)?;
+        (None, chrono_tz::UTC)
+    } else {
+        let id = editable_tenant(db, principal, reference).await?;
+        let policy = load(db, id).await?;
+        (
+            Some(id),
+            parse_timezone(&policy.timezone).unwrap_or(chrono_tz::UTC),
+        )
+    };
+    let (starts_at, ends_at, reason) = Blackout::parse(starts, ends, reason, timezone)?;
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    blackout::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        reason: Set(reason.clone()),
+        created_by: Set(principal.email.clone()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    let mut entry = AuditEntry::new(Actor::from(principal), "blackout.add", "blackout")
+        .target(id)
+        .details(json!({ "starts_at": starts_at, "ends_at": ends_at, "reason": reason }));
+    if let Some(tenant_id) = tenant_id {
+        entry = entry.tenant(tenant_id);
+    }
+    audit::record(&txn, context, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_blackout(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+) -> ServiceResult<()> {
+    let txn = db.begin().await?;
+    let found = blackout::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    match found.tenant_id {
+        None => principal.require(Permission::PolicyManage)?,
+        Some(tenant_id) => principal.require_on_tenant(Permission::TenantManage, tenant_id)?,
+    }
+    blackout::Entity::delete_by_id(id).exec(&txn).await?;
+    let mut entry = AuditEntry::new(Actor::from(principal), "blackout.remove", "blackout")
+        .target(id)
+        .details(json!({ "starts_at": found.starts_at, "ends_at": found.ends_at, "reason": found.reason }));
+    if let Some(tenant_id) = found.tenant_id {
+        entry = entry.tenant(tenant_id);
+    }
+    audit::record(&txn, context, entry).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! `/api/v1` for change requests, approvals, update policies, rollouts and
+//! the job queue. Handlers are thin: each calls one service.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use app::api::changes::{
+    ChangeDetail, ChangeForm, ChangePage, ChangeQuery, JobsView, UpdatePolicyForm, UpdatePolicyView,
+};
+use app::api::rollouts::{RolloutDetail, RolloutForm, RolloutRow};
+use app::backend::services::{changes, jobs_admin, rollouts, update_policy};
+use app::backend::state::AppState;
+
+use super::auth::Caller;
+use super::problem::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+}
+
+/// Change requests the caller may read, newest first (25 per page).
+#[utoipa::path(get, path = "/api/v1/change-requests", tag = "changes", params(ChangeQuery),
+    responses((status = 200, body = ChangePage), (status = 401, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ChangeQuery>,
+) -> ApiResult<Json<ChangePage>> {
+    Ok(Json(
+        changes::list(&state.reads, &caller.principal, &query).await?,
+    ))
+}
+
+/// Requests a change. It awaits approval when the tenant's update policy asks
+/// for it; otherwise it is scheduled into the tenant's next maintenance window.
+#[utoipa::path(post, path = "/api/v1/change-requests", tag = "changes", request_body = ChangeForm,
+    responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ChangeForm>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let created = changes::create(&state.db, &caller.principal, &caller.context, &body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: created.id })))
+}
+
+/// One change request with its step log and decisions.
+#[utoipa::path(get, path = "/api/v1/change-requests/{id}", tag = "changes",
+    responses((status = 200, body = ChangeDetail), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ChangeDetail>> {
+    Ok(Json(
+        changes::detail(&state.db, &caller.principal, id).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Required when rejecting.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Approves or rejects a change awaiting approval. The requester cannot decide their own.
+#[utoipa::path(post, path = "/api/v1/change-requests/{id}/decision", tag = "approvals", request_body = DecisionRequest,
+    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<DecisionRequest>,
+) -> ApiResult<StatusCode> {
+    changes::decide(
+        &state.db,
+        &caller.principal,
+        &caller.context,
+        id,
+        &body.decision,
+        &body.comment,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Cancels a change that has not started.
+#[utoipa::path(post, path = "/api/v1/change-requests/{id}/cancel", tag = "changes",
+    responses((status = 204), (status = 409, body = Problem), (status = 403, body = Problem)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    changes::cancel(&state.db, &caller.principal, &caller.context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelayRequest {
+    pub days: u32,
+}
+
+/// Postpones a scheduled change by N days (beyond the policy's limit: platform approvers only).
+#[utoipa::path(post, path = "/api/v1/change-requests/{id}/delay", tag = "changes", request_body = DelayRequest,
+    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn delay(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<DelayRequest>,
+) -> ApiResult<StatusCode> {
+    changes::delay(
+        &state.db,
+        &caller.principal,
+        &caller.context,
+        id,
+        &body.days.to_string(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change requests awaiting the caller's decision.
+#[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals",
+    responses((status = 200, body = ChangePage), (status = 401, body = Problem)))]
+pub async fn approvals(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<ChangePage>> {
+    Ok(Json(
+        changes::approvals(&state.reads, &caller.principal).await?,
+    ))
+}
+
+/// The tenant's update policy: approval mode, time zone, windows, blackouts and the next allowed start.
+#[utoipa::path(get, path = "/api/v1/tenants/{id}/update-policy", tag = "changes",
+    responses((status = 200, body = UpdatePolicyView), (status = 404, body = Problem)))]
+pub async fn policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<UpdatePolicyView>> {
+    Ok(Json(
+        update_policy::view(&state.db, &caller.principal, &id).await?,
+    ))
+}
+
+/// Sets the approval mode, time zone and delay limit (`tenant.manage` on the tenant).
+#[utoipa::path(put, path = "/api/v1/tenants/{id}/update-policy", tag = "changes", request_body = UpdatePolicyForm,
+    responses((status = 200, body = UpdatePolicyView), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn save_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdatePolicyForm>,
+) -> ApiResult<Json<UpdatePolicyView>> {
+    update_policy::save(&state.db, &caller.principal, &caller.context, &id, &body).await?;
+    Ok(Json(
+        update_policy::view(&state.db, &caller.principal, &id).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RolloutItems {
+    pub items: Vec<RolloutRow>,
+}
+
+/// Every rollout, newest first, with success and rollback rates.
+#[utoipa::path(get, path = "/api/v1/rollouts", tag = "rollouts",
+    responses((status = 200, body = RolloutItems), (status = 403, body = Problem)))]
+pub async fn rollout_list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<RolloutItems>> {
+    let list = rollouts::list(&state.db, &caller.principal).await?;
+    Ok(Json(RolloutItems { items: list.rows }))
+}
+
+/// Plans a rollout: picks the targets and splits them into waves.
+#[utoipa::path(post, path = "/api/v1/rollouts", tag = "rollouts", request_body = RolloutForm,
+    responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn rollout_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RolloutForm>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = rollouts::create(&state.db, &caller.principal, &caller.context, &body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// One rollout: waves with progress, and the first page of targets.
+#[utoipa::path(get, path = "/api/v1/rollouts/{id}", tag = "rollouts",
+    responses((status = 200, body = RolloutDetail), (status = 404, body = Problem)))]
+pub async fn rollout_show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<RolloutDetail>> {
+    Ok(Json(
+        rollouts::detail(&state.db, &caller.principal, id, 1).await?,
+    ))
+}
+
+/// `pause`, `resume`, `abort`, `approve` or `retry-failed`.
+#[utoipa::path(post, path = "/api/v1/rollouts/{id}/{action}", tag = "rollouts",
+    params(("action" = String, Path, description = "pause, resume, abort, approve or retry-failed")),
+    responses((status = 200, body = RolloutDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
+pub async fn rollout_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, action)): ApiPath<(Uuid, String)>,
+) -> ApiResult<Json<RolloutDetail>> {
+    let action = action.replace('-', "_");
+    rollouts::act(&state.db, &caller.principal, &caller.context, id, &action).await?;
+    Ok(Json(
+        rollouts::detail(&state.db, &caller.principal, id, 1).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct JobQuery {
+    pub status: Option<String>,
+    pub page: Option<u64>,
+}
+
+/// Queue figures and one page of jobs (platform readers).
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery),
+    responses((status = 200, body = JobsView), (status = 403, body = Problem)))]
+pub async fn jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<JobQuery>,
+) -> ApiResult<Json<JobsView>> {
+    Ok(Json(
+        jobs_admin::view(
+            &state.db,
+            &caller.principal,
+            query.status.as_deref(),
+            query.page.unwrap_or(1),
+        )
+        .await?,
+    ))
+}

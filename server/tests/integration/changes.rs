@@ -1,0 +1,711 @@
+//! Change requests, the job engine and rollouts, end to end: approvals by
+//! someone other than the requester, scheduling into maintenance windows,
+//! execution step by step through an executor, rollouts that advance wave by
+//! wave and halt on their error threshold, and a rollout that survives a
+//! `kill -9` of the server with every target executed exactly once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{ADMIN_EMAIL, TestDb, tenant_form};
+use app::api::changes::{ChangeForm, UpdatePolicyForm};
+use app::api::rollouts::RolloutForm;
+use app::backend::audit::RequestContext;
+use app::backend::entities::{
+    audit_event, change_request, change_step, executor_run, job, rollout, rollout_target,
+    tenant_product,
+};
+use app::backend::error::ServiceError;
+use app::backend::executor::Simulator;
+use app::backend::jobs::{self, Backoff, Fate, JobSpec, WorkerSettings};
+use app::backend::principal::{Actor, Principal};
+use app::backend::services::auth::principal_by_email;
+use app::backend::services::work::{ChangeRunner, run_until_idle};
+use app::backend::services::{changes, rollouts, seed, tenants, update_policy, users};
+use app::domain::permission::BuiltinRole;
+use app::domain::tenant::Region;
+
+const PASSWORD: &str = "a long enough password";
+
+fn ctx() -> RequestContext {
+    RequestContext::default()
+}
+
+async fn admin(db: &DatabaseConnection) -> Principal {
+    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD))
+        .await
+        .unwrap();
+    principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap()
+}
+
+async fn person(
+    db: &DatabaseConnection,
+    email: &str,
+    role: BuiltinRole,
+    tenant: Option<Uuid>,
+) -> Principal {
+    let mut new_user = users::NewUser::parse(email, "Someone", PASSWORD, role).unwrap();
+    if let Some(tenant) = tenant {
+        new_user = new_user.at_tenant(tenant);
+    }
+    users::create_user(db, &Actor::System("test"), &ctx(), new_user)
+        .await
+        .unwrap();
+    principal_by_email(db, email).await.unwrap().unwrap()
+}
+
+/// `count` active tenants (`t-000` …) licensing the demo catalog, every one
+/// running edge-gateway 5.1.0. Tenants whose number is in `failing` carry the
+/// simulator's failure label.
+async fn fleet(
+    db: &DatabaseConnection,
+    admin: &Principal,
+    count: usize,
+    failing: &[usize],
+) -> Vec<Uuid> {
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    for i in 0..count {
+        let slug = format!("t-{i:03}");
+        let labels = if failing.contains(&i) {
+            "simulate-failure"
+        } else {
+            "pilot"
+        };
+        let form = app::api::tenants::NewTenantForm {
+            labels: labels.into(),
+            ..tenant_form(&slug)
+        };
+        tenants::create(db, admin, &ctx(), &regions, &form)
+            .await
+            .unwrap();
+    }
+    // Fixture: the lifecycle to "active" is tested elsewhere; here only the
+    // starting point matters.
+    db.execute_unprepared("UPDATE tenants SET lifecycle_state = 'active'")
+        .await
+        .unwrap();
+    let products = seed::seed_catalog(db, admin).await.unwrap();
+    seed::seed_fleet(db, &products, 0).await.unwrap();
+    tenant_product::Entity::update_many()
+        .col_expr(tenant_product::Column::RunningVersion, Some("5.1.0").into())
+        .filter(tenant_product::Column::ProductId.eq(products[0].0))
+        .exec(db)
+        .await
+        .unwrap();
+    let mut ids = vec![];
+    for i in 0..count {
+        ids.push(
+            tenants::detail(db, admin, &format!("t-{i:03}"))
+                .await
+                .unwrap()
+                .row
+                .id,
+        );
+    }
+    ids
+}
+
+fn runner(db: &DatabaseConnection) -> ChangeRunner {
+    ChangeRunner {
+        db: db.clone(),
+        executor: Arc::new(Simulator::new(db.clone(), StdDuration::ZERO, 0.0)),
+    }
+}
+
+fn settings(owner: &str) -> WorkerSettings {
+    let mut settings = WorkerSettings::new(owner);
+    settings.backoff = Backoff {
+        base: Duration::milliseconds(1),
+        cap: Duration::milliseconds(5),
+    };
+    settings
+}
+
+fn upgrade(tenant: &str) -> ChangeForm {
+    ChangeForm {
+        tenant: tenant.into(),
+        kind: "upgrade".into(),
+        product: "edge-gateway".into(),
+        target_version: "5.2.0".into(),
+        ..Default::default()
+    }
+}
+
+async fn running_version(db: &DatabaseConnection, tenant: Uuid) -> Option<String> {
+    tenant_product::Entity::find()
+        .filter(tenant_product::Column::TenantId.eq(tenant))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|tp| {
+            tp.running_version
+                .as_deref()
+                .is_some_and(|v| v.starts_with('5'))
+        })
+        .and_then(|tp| tp.running_version)
+}
+
+async fn jobs_are_claimed_once_retried_with_backoff_and_dead_after_their_last_attempt(db: TestDb) {
+    let db = &db.db;
+    let spec = JobSpec {
+        kind: "test.work",
+        payload: json!({ "n": 1 }),
+        key: "work-1".into(),
+        run_at: Utc::now(),
+        max_attempts: 2,
+    };
+    assert!(jobs::enqueue(db, spec.clone()).await.unwrap());
+    assert!(
+        !jobs::enqueue(db, spec).await.unwrap(),
+        "the same key is one job"
+    );
+
+    let lease = Duration::seconds(30);
+    let now = Utc::now();
+    let first = jobs::claim(db, "worker-a", lease, 10, now).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].attempt, 1);
+    assert!(
+        jobs::claim(db, "worker-b", lease, 10, now)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased jobs are not handed out twice"
+    );
+
+    let backoff = Backoff {
+        base: Duration::seconds(10),
+        cap: Duration::minutes(1),
+    };
+    let fate = jobs::fail(db, &first[0], "boom", &backoff).await.unwrap();
+    let Fate::RetryAt(at) = fate else {
+        panic!("expected a retry, got {fate:?}")
+    };
+    assert!(
+        at >= now + Duration::seconds(5) && at <= now + Duration::seconds(11),
+        "{at}"
+    );
+    assert!(
+        jobs::claim(db, "worker-b", lease, 10, Utc::now())
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before its backoff"
+    );
+
+    let second = jobs::claim(db, "worker-b", lease, 10, at + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(second[0].attempt, 2);
+    assert_eq!(
+        jobs::fail(db, &second[0], "boom again", &backoff)
+            .await
+            .unwrap(),
+        Fate::Dead
+    );
+    let stats = jobs::stats(db, Utc::now()).await.unwrap();
+    assert_eq!((stats.dead, stats.due, stats.running), (1, 0, 0));
+
+    let retried = jobs::retry(db, second[0].id).await.unwrap();
+    assert_eq!((retried.status.as_str(), retried.attempts), ("queued", 0));
+    jobs::cancel(db, retried.id).await.unwrap();
+    assert!(matches!(
+        jobs::cancel(db, retried.id).await,
+        Err(ServiceError::Conflict(_))
+    ));
+}
+
+async fn an_expired_lease_is_reclaimed_and_its_old_owner_is_fenced_out(db: TestDb) {
+    let db = &db.db;
+    jobs::enqueue(
+        db,
+        JobSpec {
+            kind: "test.work",
+            payload: json!({}),
+            key: "work-2".into(),
+            run_at: Utc::now(),
+            max_attempts: 5,
+        },
+    )
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let lost = jobs::claim(db, "crashed", Duration::seconds(2), 1, now)
+        .await
+        .unwrap()
+        .remove(0);
+    let taken = jobs::claim(
+        db,
+        "survivor",
+        Duration::seconds(30),
+        1,
+        now + Duration::seconds(3),
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    assert_eq!((taken.id, taken.attempt), (lost.id, 2));
+    assert!(
+        !jobs::complete(db, &lost).await.unwrap(),
+        "the old owner can no longer complete it"
+    );
+    assert_eq!(
+        jobs::fail(db, &lost, "late", &Backoff::default())
+            .await
+            .unwrap(),
+        Fate::NotHeld
+    );
+    assert!(jobs::complete(db, &taken).await.unwrap());
+    let stored = job::Entity::find_by_id(taken.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "succeeded");
+}
+
+async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_step_by_step(
+    db: TestDb,
+) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    let ids = fleet(db, &admin, 1, &[]).await;
+    let tenant_admin = person(
+        db,
+        "boss@t-000.example",
+        BuiltinRole::TenantAdmin,
+        Some(ids[0]),
+    )
+    .await;
+    update_policy::save(
+        db,
+        &tenant_admin,
+        &ctx(),
+        "t-000",
+        &UpdatePolicyForm {
+            approval_mode: "all".into(),
+            timezone: "Europe/Berlin".into(),
+            max_delay_days: "7".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let created = changes::create(db, &admin, &ctx(), &upgrade("t-000"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (created.status.as_str(), created.change_model.as_str()),
+        ("pending_approval", "maintenance")
+    );
+    assert_eq!(
+        changes::pending_for(db, &tenant_admin).await.unwrap(),
+        1,
+        "the tenant admin's badge counts it"
+    );
+    assert_eq!(
+        changes::pending_for(db, &admin).await.unwrap(),
+        0,
+        "never one's own request"
+    );
+    let own = changes::decide(db, &admin, &ctx(), created.id, "approve", "").await;
+    assert!(
+        matches!(own, Err(ServiceError::Policy(ref m)) if m.contains("someone else")),
+        "{own:?}"
+    );
+    let bare_reject = changes::decide(db, &tenant_admin, &ctx(), created.id, "reject", " ").await;
+    assert!(
+        matches!(bare_reject, Err(ServiceError::Validation(_))),
+        "a rejection needs a reason"
+    );
+
+    changes::decide(db, &tenant_admin, &ctx(), created.id, "approve", "go ahead")
+        .await
+        .unwrap();
+    let scheduled = changes::detail(db, &admin, created.id).await.unwrap();
+    assert_eq!(scheduled.change.status, "scheduled");
+    assert!(
+        scheduled
+            .change
+            .schedule_reason
+            .contains("No maintenance windows"),
+        "{}",
+        scheduled.change.schedule_reason
+    );
+    assert_eq!(scheduled.decisions[0].decider, "boss@t-000.example");
+    assert!(matches!(
+        changes::decide(db, &tenant_admin, &ctx(), created.id, "approve", "").await,
+        Err(ServiceError::Conflict(_))
+    ));
+
+    run_until_idle(db, &runner(db), &settings("test"))
+        .await
+        .unwrap();
+    let done = changes::detail(db, &admin, created.id).await.unwrap();
+    assert_eq!(
+        (done.change.status.as_str(), done.change.progress),
+        ("succeeded", 100)
+    );
+    let steps: Vec<(&str, &str)> = done
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.status.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("Enter maintenance mode", "succeeded"),
+            ("Deploy 5.2.0", "succeeded"),
+            ("Validate health baseline", "succeeded"),
+            ("Exit maintenance mode", "succeeded"),
+        ]
+    );
+    assert_eq!(running_version(db, ids[0]).await.as_deref(), Some("5.2.0"));
+    assert_eq!(
+        executor_run::Entity::find().count(db).await.unwrap(),
+        4,
+        "one execution per step"
+    );
+    let actions: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::TargetType.eq("change_request"))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for expected in [
+        "change.create",
+        "change.approve",
+        "change.start",
+        "change.succeeded",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+}
+
+async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    let ids = fleet(db, &admin, 1, &[]).await;
+    update_policy::save(
+        db,
+        &admin,
+        &ctx(),
+        "t-000",
+        &UpdatePolicyForm {
+            approval_mode: "auto_approve".into(),
+            timezone: "UTC".into(),
+            max_delay_days: "3".into(),
+        },
+    )
+    .await
+    .unwrap();
+    // A window that opened an hour ago … but a blackout covers today.
+    let start = Utc::now() - Duration::hours(1);
+    let weekday = start.format("%a").to_string();
+    let from = start.format("%H:%M").to_string();
+    let to = (start + Duration::hours(3)).format("%H:%M").to_string();
+    update_policy::add_window(db, &admin, &ctx(), "t-000", &weekday, &from, &to)
+        .await
+        .unwrap();
+    let today = Utc::now().date_naive();
+    update_policy::add_blackout(
+        db,
+        &admin,
+        &ctx(),
+        "",
+        &today.to_string(),
+        &today.to_string(),
+        "Release freeze",
+    )
+    .await
+    .unwrap();
+
+    let created = changes::create(db, &admin, &ctx(), &upgrade("t-000"))
+        .await
+        .unwrap();
+    assert_eq!(created.status, "scheduled", "auto-approved");
+    let next = created.next_start_at.unwrap();
+    assert!(
+        next > Utc::now() + Duration::days(1),
+        "not today (blackout) and not before next week's window: {next}"
+    );
+    run_until_idle(db, &runner(db), &settings("test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        running_version(db, ids[0]).await.as_deref(),
+        Some("5.1.0"),
+        "nothing ran outside the window"
+    );
+
+    let tenant_admin = person(
+        db,
+        "boss@t-000.example",
+        BuiltinRole::TenantAdmin,
+        Some(ids[0]),
+    )
+    .await;
+    let too_long = changes::delay(db, &tenant_admin, &ctx(), created.id, "5").await;
+    assert!(
+        matches!(too_long, Err(ServiceError::Policy(ref m)) if m.contains("3 days")),
+        "{too_long:?}"
+    );
+    changes::delay(db, &tenant_admin, &ctx(), created.id, "2")
+        .await
+        .unwrap();
+    let delayed = changes::detail(db, &admin, created.id)
+        .await
+        .unwrap()
+        .change;
+    assert_eq!(delayed.delayed_days, 2);
+    assert!(
+        delayed.next_start_at.unwrap() >= next,
+        "a delay never moves a change earlier"
+    );
+}
+
+async fn a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold(db: TestDb) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    // t-004 fails; it lands in the second wave (3 + 2 + 1 targets).
+    let ids = fleet(db, &admin, 6, &[4]).await;
+    let form = RolloutForm {
+        name: "Edge 5.2 to pilots".into(),
+        product: "edge-gateway".into(),
+        target_version: "5.2.0".into(),
+        label: "".into(),
+        waves: "34, 67".into(),
+        success_threshold: "100".into(),
+        error_threshold: "0".into(),
+        concurrency: "2".into(),
+        ..Default::default()
+    };
+    let id = rollouts::create(db, &admin, &ctx(), &form).await.unwrap();
+    let planned = rollouts::detail(db, &admin, id, 1).await.unwrap();
+    assert_eq!(
+        planned.waves.iter().map(|w| w.total).collect::<Vec<_>>(),
+        [3, 2, 1]
+    );
+
+    run_until_idle(db, &runner(db), &settings("test"))
+        .await
+        .unwrap();
+    let halted = rollouts::detail(db, &admin, id, 1).await.unwrap();
+    assert_eq!(halted.rollout.status, "paused");
+    let reason = halted.rollout.halt_reason.clone().unwrap();
+    assert!(
+        reason.starts_with("Wave 2: 1 of 2 targets failed"),
+        "{reason}"
+    );
+    assert_eq!(halted.waves[0].succeeded, 3);
+    assert_eq!(halted.waves[2].pending, 1, "the third wave never started");
+    assert_eq!(running_version(db, ids[5]).await.as_deref(), Some("5.1.0"));
+    assert_eq!(
+        running_version(db, ids[4]).await.as_deref(),
+        Some("5.1.0"),
+        "the failed upgrade was rolled back"
+    );
+    assert!(halted.rollout.rollback_rate.unwrap() > 0.0);
+    assert!(halted.actions.contains(&"resume".to_string()));
+
+    // The operator fixes the tenant and retries the failed target.
+    db.execute_unprepared("UPDATE tenants SET labels = '[\"pilot\"]'")
+        .await
+        .unwrap();
+    rollouts::act(db, &admin, &ctx(), id, "retry_failed")
+        .await
+        .unwrap();
+    run_until_idle(db, &runner(db), &settings("test"))
+        .await
+        .unwrap();
+    let done = rollouts::detail(db, &admin, id, 1).await.unwrap();
+    assert_eq!(
+        (done.rollout.status.as_str(), done.rollout.succeeded),
+        ("succeeded", 6)
+    );
+    for tenant in ids {
+        assert_eq!(running_version(db, tenant).await.as_deref(), Some("5.2.0"));
+    }
+    let refused = rollouts::act(db, &admin, &ctx(), id, "pause").await;
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict(_))),
+        "{refused:?}"
+    );
+}
+
+async fn a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once(db: TestDb) {
+    let admin = admin(&db.db).await;
+    let targets = 220;
+    fleet(&db.db, &admin, targets, &[]).await;
+    let id = rollouts::create(
+        &db.db,
+        &admin,
+        &ctx(),
+        &RolloutForm {
+            name: "Crash drill".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.2.0".into(),
+            waves: "10, 50".into(),
+            error_threshold: "100".into(),
+            success_threshold: "0".into(),
+            concurrency: "16".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let start = || spawn_server(&db.url);
+    let mut server = start();
+    // Kill it mid-way: some targets done, others in flight.
+    wait_for(
+        &db.db,
+        id,
+        |done, _| done >= 40,
+        StdDuration::from_secs(120),
+    )
+    .await;
+    server.kill().expect("kill -9");
+    server.wait().unwrap();
+    let (done_at_kill, status_at_kill) = progress(&db.db, id).await;
+    assert!(
+        done_at_kill < targets as u64,
+        "killed before the end ({done_at_kill}, {status_at_kill})"
+    );
+
+    let mut restarted = start();
+    wait_for(
+        &db.db,
+        id,
+        |_, status| status == "succeeded",
+        StdDuration::from_secs(180),
+    )
+    .await;
+    restarted.kill().ok();
+    restarted.wait().ok();
+
+    let finished = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(id))
+        .filter(rollout_target::Column::Status.eq("succeeded"))
+        .count(&db.db)
+        .await
+        .unwrap();
+    assert_eq!(finished, targets as u64);
+    assert_eq!(
+        change_request::Entity::find()
+            .filter(change_request::Column::RolloutId.eq(id))
+            .count(&db.db)
+            .await
+            .unwrap(),
+        targets as u64,
+        "one change request per target"
+    );
+    // Count at the executor: its ledger has one entry per step it executed.
+    // Each target's deploy step must appear exactly once.
+    let deploy_keys: HashMap<String, Uuid> = change_step::Entity::find()
+        .filter(change_step::Column::Name.eq("Deploy 5.2.0"))
+        .all(&db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.idempotency_key, s.tenant_id))
+        .collect();
+    let mut executions_per_tenant: HashMap<Uuid, i32> = HashMap::new();
+    let mut redeliveries = 0;
+    for run in executor_run::Entity::find().all(&db.db).await.unwrap() {
+        redeliveries += run.deliveries - run.executions;
+        if let Some(tenant) = deploy_keys.get(&run.idempotency_key) {
+            *executions_per_tenant.entry(*tenant).or_default() += run.executions;
+        }
+    }
+    assert_eq!(executions_per_tenant.len(), targets);
+    assert!(
+        executions_per_tenant.values().all(|n| *n == 1),
+        "{executions_per_tenant:?}"
+    );
+    eprintln!(
+        "crash drill: {done_at_kill} of {targets} targets done at kill -9; {redeliveries} step(s) redelivered under their own key after the restart"
+    );
+}
+
+fn spawn_server(database_url: &str) -> std::process::Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"))
+        .env("DATABASE_URL", database_url)
+        .env("TENANTRY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("TENANTRY_SIMULATOR_STEP_MS", "15")
+        .env("TENANTRY_JOB_LEASE_SECONDS", "2")
+        .env("TENANTRY_WORKER_CONCURRENCY", "8")
+        .env("TENANTRY_SEED_DEMO", "false")
+        .env(
+            "TENANTRY_OUTBOX_DIR",
+            std::env::temp_dir().join(format!("tenantry-crash-{}", Uuid::new_v4().simple())),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start tenantry")
+}
+
+async fn progress(db: &DatabaseConnection, id: Uuid) -> (u64, String) {
+    let done = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(id))
+        .filter(rollout_target::Column::Status.eq("succeeded"))
+        .count(db)
+        .await
+        .unwrap();
+    let status = rollout::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    (done, status)
+}
+
+async fn wait_for(
+    db: &DatabaseConnection,
+    id: Uuid,
+    until: impl Fn(u64, &str) -> bool,
+    limit: StdDuration,
+) {
+    let started = std::time::Instant::now();
+    loop {
+        let (done, status) = progress(db, id).await;
+        if until(done, &status) {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "gave up waiting: {done} done, rollout {status}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+}
+
+crate::on_both_databases!(
+    jobs_are_claimed_once_retried_with_backoff_and_dead_after_their_last_attempt,
+    an_expired_lease_is_reclaimed_and_its_old_owner_is_fenced_out,
+    an_update_needing_approval_is_decided_by_someone_else_and_then_runs_step_by_step,
+    a_scheduled_change_waits_for_its_window_and_a_blackout,
+    a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold,
+    a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once,
+);
