@@ -4,6 +4,7 @@
 use reqwest::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::rest::tenants::{
     Contacts, CreateTenantRequest, ExternalIds, TenantList, TenantResource, TransitionRequest,
@@ -175,6 +176,69 @@ impl ApiClient {
         self.send(self.request(Method::POST, &path).json(&body))
             .await
     }
+}
+
+impl ApiClient {
+    /// Plans a rollout; returns its id.
+    pub async fn create_rollout(
+        &self,
+        form: &app::api::rollouts::RolloutForm,
+    ) -> Result<Uuid, ClientError> {
+        let created: Value = self
+            .send(self.request(Method::POST, "/rollouts").json(form))
+            .await?;
+        created["id"]
+            .as_str()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .ok_or_else(|| ClientError::Unexpected("the API answered without an id".into()))
+    }
+
+    pub async fn rollout(
+        &self,
+        id: &str,
+    ) -> Result<app::api::rollouts::RolloutDetail, ClientError> {
+        self.send(self.request(Method::GET, &format!("/rollouts/{}", segment(id))))
+            .await
+    }
+
+    /// `pause`, `resume`, `abort`, `approve` or `retry-failed`.
+    pub async fn rollout_action(
+        &self,
+        id: &str,
+        action: &str,
+    ) -> Result<app::api::rollouts::RolloutDetail, ClientError> {
+        let path = format!("/rollouts/{}/{}", segment(id), segment(action));
+        self.send(self.request(Method::POST, &path)).await
+    }
+}
+
+/// A rollout's status, waves and halt reason as text.
+pub fn render_rollout(detail: &app::api::rollouts::RolloutDetail) -> String {
+    let r = &detail.rollout;
+    let mut out = format!(
+        "{} ({})\n  {} -> {}   status: {}   wave {}/{}\n  targets: {} succeeded, {} failed, {} running of {}\n",
+        r.name,
+        r.id,
+        r.product_key,
+        r.target_version,
+        r.status,
+        r.current_wave,
+        r.waves,
+        r.succeeded,
+        r.failed,
+        r.running,
+        r.targets
+    );
+    if let Some(reason) = &r.halt_reason {
+        out.push_str(&format!("  halted: {reason}\n"));
+    }
+    for w in &detail.waves {
+        out.push_str(&format!(
+            "  wave {}: {:>4} targets  {:>4} ok  {:>4} failed  {:>4} running  {:>4} pending\n",
+            w.number, w.total, w.succeeded, w.failed, w.running, w.pending
+        ));
+    }
+    out
 }
 
 fn segment(raw: &str) -> String {

@@ -72,6 +72,22 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Staged rollouts through the REST API (needs an API token).
+    Rollout {
+        #[arg(
+            long,
+            env = "TENANTRY_URL",
+            default_value = "http://127.0.0.1:3000",
+            global = true
+        )]
+        url: String,
+        #[arg(long, env = "TENANTRY_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: RolloutCommand,
+    },
     /// Create an API token acting as an existing user (for bootstrapping the CLI and CI).
     ApiToken {
         #[command(subcommand)]
@@ -89,6 +105,54 @@ enum TenantCommand {
     Create(Box<CreateArgs>),
     /// Run a lifecycle action, e.g. `suspend`.
     Transition { id: String, action: String },
+}
+
+#[derive(Subcommand)]
+enum RolloutCommand {
+    /// Plan a rollout of a release to matching tenants, in waves.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Product key, e.g. edge-gateway.
+        #[arg(long)]
+        product: String,
+        #[arg(long)]
+        version: String,
+        /// Cumulative wave percentages, e.g. "1,10,50" (the rest follows).
+        #[arg(long, default_value = "")]
+        waves: String,
+        /// Explicit tenant slugs, comma-separated (otherwise the filters below).
+        #[arg(long, default_value = "")]
+        tenants: String,
+        #[arg(long, default_value = "")]
+        plan: String,
+        #[arg(long, default_value = "")]
+        region: String,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[arg(long, default_value = "")]
+        success_threshold: String,
+        #[arg(long, default_value = "")]
+        error_threshold: String,
+        #[arg(long, default_value = "")]
+        concurrency: String,
+        /// Ask for another person's approval before it starts.
+        #[arg(long)]
+        requires_approval: bool,
+    },
+    /// Show a rollout's waves and progress.
+    Status {
+        id: String,
+    },
+    Pause {
+        id: String,
+    },
+    Resume {
+        id: String,
+    },
+    Abort {
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +197,12 @@ async fn main() -> ExitCode {
             json,
             command,
         } => tenants_command(&url, token, json, command).await,
+        Command::Rollout {
+            url,
+            token,
+            json,
+            command,
+        } => rollout_command(&url, token, json, command).await,
         Command::ApiToken {
             command:
                 ApiTokenCommand::Create {
@@ -279,6 +349,67 @@ async fn seed(
         .await
         .map_err(|e| Error(format!("refreshing statistics after the seed: {e}")))?;
     println!("Seeded {created} tenants.");
+    Ok(())
+}
+
+async fn rollout_command(
+    url: &str,
+    token: Option<String>,
+    json: bool,
+    command: RolloutCommand,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let token = token.ok_or_else(|| {
+        Error("an API token is needed: pass --token or set TENANTRY_TOKEN (create one in Settings → API tokens)".into())
+    })?;
+    let client = ApiClient::new(url, &token);
+    let detail = match command {
+        RolloutCommand::Create {
+            name,
+            product,
+            version,
+            waves,
+            tenants,
+            plan,
+            region,
+            label,
+            success_threshold,
+            error_threshold,
+            concurrency,
+            requires_approval,
+        } => {
+            let form = app::api::rollouts::RolloutForm {
+                name,
+                product,
+                target_version: version,
+                waves,
+                tenants,
+                plan,
+                region,
+                label,
+                success_threshold,
+                error_threshold,
+                concurrency,
+                requires_approval,
+                ..Default::default()
+            };
+            let id = client
+                .create_rollout(&form)
+                .await
+                .map_err(|e| Error(e.to_string()))?;
+            client.rollout(&id.to_string()).await
+        }
+        RolloutCommand::Status { id } => client.rollout(&id).await,
+        RolloutCommand::Pause { id } => client.rollout_action(&id, "pause").await,
+        RolloutCommand::Resume { id } => client.rollout_action(&id, "resume").await,
+        RolloutCommand::Abort { id } => client.rollout_action(&id, "abort").await,
+    }
+    .map_err(|e| Error(e.to_string()))?;
+    if json {
+        println!("{}", pretty_json(&detail));
+    } else {
+        print!("{}", server::client::render_rollout(&detail));
+    }
     Ok(())
 }
 
