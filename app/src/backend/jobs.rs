@@ -152,12 +152,12 @@ fn held(job: &ClaimedJob) -> sea_orm::Condition {
 
 /// Marks a held job done. False (and nothing written) when the lease was lost
 /// or the job was cancelled meanwhile: the caller's transaction must then roll
-/// back its own effects.
+/// back its own effects. The lease owner stays on the row: it says which
+/// worker ran the job.
 pub async fn complete<C: ConnectionTrait>(conn: &C, job: &ClaimedJob) -> ServiceResult<bool> {
     let now = Utc::now();
     let result = job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(SUCCEEDED))
-        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(
             job::Column::LeaseUntil,
             Expr::value(Option::<DateTime<Utc>>::None),

@@ -642,6 +642,65 @@ async fn a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once(db:
     );
 }
 
+/// Two replicas on one PostgreSQL share a rollout: both take work, and no
+/// target is executed twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_a_rollout_without_running_a_step_twice() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let admin = admin(&db.db).await;
+    let targets = 120;
+    fleet(&db.db, &admin, targets, &[]).await;
+    let id = rollouts::create(
+        &db.db,
+        &admin,
+        &ctx(),
+        &RolloutForm {
+            name: "Two replicas".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.2.0".into(),
+            waves: "25".into(),
+            concurrency: "24".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut replicas = [spawn_server(&db.url), spawn_server(&db.url)];
+    wait_for(
+        &db.db,
+        id,
+        |_, status| status == "succeeded",
+        StdDuration::from_secs(180),
+    )
+    .await;
+    for replica in &mut replicas {
+        replica.kill().ok();
+        replica.wait().ok();
+    }
+    let workers: std::collections::BTreeSet<String> = job::Entity::find()
+        .filter(job::Column::Kind.eq(changes::EXECUTE_JOB))
+        .all(&db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|j| j.lease_owner)
+        .map(|owner| owner.rsplitn(2, ':').last().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(workers.len(), 2, "both replicas ran changes: {workers:?}");
+    let runs = executor_run::Entity::find().all(&db.db).await.unwrap();
+    assert_eq!(
+        runs.len(),
+        targets * 4,
+        "four steps per target, each executed once"
+    );
+    assert!(
+        runs.iter().all(|r| r.deliveries == 1),
+        "no step was delivered twice"
+    );
+}
+
 fn spawn_server(database_url: &str) -> std::process::Child {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -1209,9 +1209,7 @@ fn status_audit(status: ChangeStatus) -> &'static str {
     }
 }
 
-/// The last attempt failed. An upgrade returns the tenant to where it was
-/// (rolled back, old version still running); other long work leaves the
-/// tenant broken for a person to look at.
+/// The last attempt failed: the change is abandoned.
 pub async fn fail_for_good(
     txn: &DatabaseTransaction,
     job: &ClaimedJob,
@@ -1225,6 +1223,18 @@ pub async fn fail_for_good(
     else {
         return Ok(());
     };
+    abandon(
+        txn,
+        id,
+        &format!("Failed after {} attempts: {error}", job.attempt),
+    )
+    .await
+}
+
+/// Ends a running change that will not finish (its last attempt failed, or
+/// an operator cancelled its job): an upgrade is rolled back, other long work
+/// leaves the tenant broken for a person to look at.
+pub async fn abandon(txn: &DatabaseTransaction, id: Uuid, reason: &str) -> ServiceResult<()> {
     let Some(change) = change_request::Entity::find_by_id(id).one(txn).await? else {
         return Ok(());
     };
@@ -1254,13 +1264,7 @@ pub async fn fail_for_good(
     if let Some(state) = landing {
         set_tenant_state(txn, &current, state, None).await?;
     }
-    finish(
-        txn,
-        &change,
-        status,
-        &format!("Failed after {} attempts: {error}", job.attempt),
-    )
-    .await
+    finish(txn, &change, status, reason).await
 }
 
 /// The approvals inbox: changes awaiting a decision the principal may take

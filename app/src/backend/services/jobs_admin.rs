@@ -11,6 +11,7 @@ use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::jobs;
 use crate::backend::principal::{Actor, Principal};
+use crate::backend::services::changes;
 use crate::domain::permission::Permission;
 use crate::domain::validation::FieldErrors;
 
@@ -72,7 +73,28 @@ pub async fn act(
     let txn = db.begin().await?;
     let (job, audit_action) = match action {
         "retry" => (jobs::retry(&txn, id).await?, "job.retry"),
-        "cancel" => (jobs::cancel(&txn, id).await?, "job.cancel"),
+        "cancel" => {
+            let cancelled = jobs::cancel(&txn, id).await?;
+            // The change the job was running will not finish now.
+            if let Some(change) = cancelled
+                .payload
+                .parse::<serde_json::Value>()
+                .ok()
+                .and_then(|p| {
+                    p["change_request_id"]
+                        .as_str()
+                        .and_then(|v| Uuid::parse_str(v).ok())
+                })
+            {
+                changes::abandon(
+                    &txn,
+                    change,
+                    &format!("Stopped: its job was cancelled by {}", principal.email),
+                )
+                .await?;
+            }
+            (cancelled, "job.cancel")
+        }
         _ => {
             let mut errors = FieldErrors::default();
             errors.push("action", "Choose retry or cancel.");

@@ -309,7 +309,16 @@ pub async fn remove_window(
         .filter(maintenance_window::Column::TenantId.eq(tenant_id))
         .one(&txn)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or_else(|| {
+            // The tenant exists and may be edited: an unknown window is a
+            // stale form, not a missing tenant.
+            let mut errors = FieldErrors::default();
+            errors.push(
+                "id",
+                "This maintenance window no longer exists; reload the page.",
+            );
+            ServiceError::Validation(errors)
+        })?;
     let described = to_window(&found).describe();
     maintenance_window::Entity::delete_by_id(id)
         .exec(&txn)
