@@ -168,6 +168,16 @@ enum ExecutorRuns {
     FirstRunAt,
 }
 
+/// Step results an HTTP orchestrator sent back by signed callback.
+#[derive(DeriveIden)]
+enum ExecutorResults {
+    Table,
+    IdempotencyKey,
+    Status,
+    Output,
+    ReceivedAt,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -409,6 +419,17 @@ impl MigrationTrait for Migration {
                     .col(integer(ExecutorRuns::Executions))
                     .col(integer(ExecutorRuns::Deliveries))
                     .col(timestamp_with_time_zone(ExecutorRuns::FirstRunAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ExecutorResults::Table)
+                    .col(string(ExecutorResults::IdempotencyKey).primary_key())
+                    .col(string(ExecutorResults::Status))
+                    .col(text(ExecutorResults::Output))
+                    .col(timestamp_with_time_zone(ExecutorResults::ReceivedAt))
                     .to_owned(),
             )
             .await?;

@@ -300,10 +300,29 @@ impl Config {
                 })?,
                 timeout_seconds: whole_number(&get, "TENANTRY_EXECUTOR_TIMEOUT_SECONDS", 600, 1..=86_400)?,
             },
+            Some("http") => ExecutorChoice::Http {
+                url: get("TENANTRY_ORCHESTRATOR_URL")
+                    .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                    .ok_or_else(|| {
+                        error(
+                            "TENANTRY_ORCHESTRATOR_URL",
+                            "set the orchestrator's job URL, e.g. https://awx.example.com/hooks/tenantry",
+                        )
+                    })?,
+                secret: get("TENANTRY_ORCHESTRATOR_SECRET")
+                    .filter(|s| s.len() >= 16)
+                    .ok_or_else(|| {
+                        error(
+                            "TENANTRY_ORCHESTRATOR_SECRET",
+                            "set the shared signing secret (at least 16 characters)",
+                        )
+                    })?,
+                timeout_seconds: whole_number(&get, "TENANTRY_EXECUTOR_TIMEOUT_SECONDS", 600, 1..=86_400)?,
+            },
             Some(other) => {
                 return Err(error(
                     "TENANTRY_EXECUTOR",
-                    format!("'{other}' is not an executor; use simulator or command"),
+                    format!("'{other}' is not an executor; use simulator, command or http"),
                 ));
             }
         };
@@ -345,6 +364,21 @@ pub enum ExecutorChoice {
         template: String,
         timeout_seconds: u64,
     },
+    Http {
+        url: String,
+        secret: String,
+        timeout_seconds: u64,
+    },
+}
+
+impl ExecutorChoice {
+    /// The secret orchestrator callbacks are signed with, if any.
+    pub fn orchestrator_secret(&self) -> Option<std::sync::Arc<str>> {
+        match self {
+            Self::Http { secret, .. } => Some(secret.as_str().into()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -106,6 +106,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         accounts: Arc::new(config.accounts.clone()),
         mailer: Arc::new(mailer),
         mail_queued: Arc::new(Notify::new()),
+        orchestrator_secret: config.executor.orchestrator_secret(),
     };
     let mail_worker = spawn_mail_worker(&state);
     let compliance_job = spawn_compliance_job(&state, config.compliance_interval_seconds);
@@ -172,6 +173,18 @@ pub fn spawn_job_worker(
             db.clone(),
             std::time::Duration::from_millis(*step_ms),
             *failure_rate,
+        )),
+        ExecutorChoice::Http {
+            url,
+            secret,
+            timeout_seconds,
+        } => Arc::new(app::backend::orchestrator::HttpOrchestrator::new(
+            db.clone(),
+            url,
+            secret,
+            &config.accounts.public_url,
+            std::time::Duration::from_secs(*timeout_seconds),
+            std::time::Duration::from_secs(2),
         )),
         ExecutorChoice::Command {
             template,

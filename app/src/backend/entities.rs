@@ -15,6 +15,7 @@ pub mod endpoint_compliance;
 pub mod endpoint_product;
 pub mod enrollment_token;
 pub mod eol_notice;
+pub mod executor_result;
 pub mod executor_run;
 pub mod field_change;
 pub mod grace_extension;

@@ -25,6 +25,9 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Wakes the email delivery worker when a message was queued.
     pub mail_queued: Arc<Notify>,
+    /// The HTTP orchestrator's shared secret, when that executor is configured:
+    /// callbacks must be signed with it.
+    pub orchestrator_secret: Option<Arc<str>>,
 }
 
 /// Account and sign-in rules an operator may tune.

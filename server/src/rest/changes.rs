@@ -252,3 +252,47 @@ pub async fn jobs(
         .await?,
     ))
 }
+
+/// Where an HTTP orchestrator reports a step's result (`StepReport` JSON),
+/// signed with the shared secret in `X-Tenantry-Signature: sha256=<hex>`.
+/// A missing or wrong signature is refused and changes nothing.
+#[utoipa::path(post, path = "/api/v1/executor/callback", tag = "jobs", request_body = app::backend::orchestrator::StepReport,
+    security(()),
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn executor_callback(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    use super::problem::ApiError;
+    use app::backend::orchestrator::{CallbackRefusal, SIGNATURE_HEADER, record_callback};
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    match record_callback(
+        &state.db,
+        state.orchestrator_secret.as_deref(),
+        &body,
+        signature,
+    )
+    .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(CallbackRefusal::NotConfigured) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "No orchestrator configured",
+            "This installation does not use the HTTP orchestrator executor (TENANTRY_EXECUTOR=http).",
+        )),
+        Err(CallbackRefusal::BadSignature) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad-signature",
+            "Signature missing or wrong",
+            "Sign the exact request body with HMAC-SHA256 and the shared secret, as X-Tenantry-Signature: sha256=<hex>.",
+        )),
+        Err(CallbackRefusal::Invalid(detail)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-report",
+            "Invalid step report",
+            &detail,
+        )),
+    }
+}

@@ -228,6 +228,7 @@ pub async fn serve_with(
             Mailer::new(&config.mail_from, config.mail_delivery.clone()).expect("mailer"),
         ),
         mail_queued: std::sync::Arc::new(tokio::sync::Notify::new()),
+        orchestrator_secret: config.executor.orchestrator_secret(),
     };
     let mail_worker = spawn_mail_worker(&state);
     let router = build_router(

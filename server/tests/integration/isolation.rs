@@ -493,6 +493,16 @@ const REST: &[(&str, &str, Call)] = &[
         "/api/v1/jobs",
         call("GET", "/api/v1/jobs", Platform(P::TenantRead), Body::Empty),
     ),
+    (
+        "post",
+        "/api/v1/executor/callback",
+        call(
+            "POST",
+            "/api/v1/executor/callback",
+            Public,
+            Body::Json(r#"{"key":"x","status":"succeeded"}"#),
+        ),
+    ),
 ];
 
 const NOBODY: &str = "00000000-0000-0000-0000-000000000000";

@@ -12,6 +12,7 @@ mod changes;
 mod compliance;
 mod health;
 mod isolation;
+mod orchestrator;
 mod rest_api;
 mod row_security;
 mod tenants;

@@ -584,6 +584,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "POST /api/v1/change-requests/{id}/cancel",
             "POST /api/v1/change-requests/{id}/decision",
             "POST /api/v1/change-requests/{id}/delay",
+            "POST /api/v1/executor/callback",
             "POST /api/v1/extension-requests/{id}/decision",
             "POST /api/v1/products",
             "POST /api/v1/releases",
