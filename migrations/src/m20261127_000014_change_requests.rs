@@ -122,6 +122,8 @@ enum Rollouts {
     Table,
     Id,
     Name,
+    /// `tenants` (each target a change request) or `endpoints` (agents install).
+    Scope,
     ProductId,
     TargetVersion,
     Status,
@@ -151,8 +153,12 @@ enum RolloutTargets {
     Wave,
     Position,
     TenantId,
+    /// Set for endpoint rollouts.
+    EndpointId,
     FromVersion,
     Status,
+    Attempts,
+    Message,
     ChangeRequestId,
     LastError,
     StartedAt,
@@ -348,6 +354,7 @@ impl MigrationTrait for Migration {
                     .table(Rollouts::Table)
                     .col(uuid(Rollouts::Id).primary_key())
                     .col(string(Rollouts::Name))
+                    .col(string(Rollouts::Scope))
                     .col(uuid(Rollouts::ProductId))
                     .col(string(Rollouts::TargetVersion))
                     .col(string(Rollouts::Status))
@@ -379,8 +386,11 @@ impl MigrationTrait for Migration {
                     .col(integer(RolloutTargets::Wave))
                     .col(integer(RolloutTargets::Position))
                     .col(uuid(RolloutTargets::TenantId))
+                    .col(uuid_null(RolloutTargets::EndpointId))
                     .col(string_null(RolloutTargets::FromVersion))
                     .col(string(RolloutTargets::Status))
+                    .col(integer(RolloutTargets::Attempts))
+                    .col(text_null(RolloutTargets::Message))
                     .col(uuid_null(RolloutTargets::ChangeRequestId))
                     .col(text_null(RolloutTargets::LastError))
                     .col(timestamp_with_time_zone_null(RolloutTargets::StartedAt))
@@ -407,7 +417,16 @@ impl MigrationTrait for Migration {
                     .table(RolloutTargets::Table)
                     .col(RolloutTargets::RolloutId)
                     .col(RolloutTargets::TenantId)
-                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("rollout_targets_endpoint")
+                    .table(RolloutTargets::Table)
+                    .col(RolloutTargets::EndpointId)
+                    .col(RolloutTargets::Status)
                     .to_owned(),
             )
             .await?;

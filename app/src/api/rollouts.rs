@@ -12,6 +12,10 @@ use crate::error::AppError;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RolloutForm {
     pub name: String,
+    /// `tenants` (default: each tenant upgraded by a change request) or
+    /// `endpoints` (each endpoint's agent fetches its assignment and installs).
+    #[serde(default)]
+    pub scope: String,
     /// Product key or id.
     pub product: String,
     pub target_version: String,
@@ -55,6 +59,8 @@ pub struct RolloutForm {
 pub struct RolloutRow {
     pub id: Uuid,
     pub name: String,
+    /// `tenants` or `endpoints`.
+    pub scope: String,
     pub product_key: String,
     pub target_version: String,
     /// `pending_approval`, `scheduled`, `running`, `paused`, `succeeded`, `stopped` or `aborted`.
@@ -93,6 +99,11 @@ pub struct WaveRow {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TargetRow {
     pub tenant_slug: String,
+    /// The endpoint's host name, in endpoint rollouts.
+    pub endpoint: Option<String>,
+    pub attempts: i32,
+    /// The agent's last progress message.
+    pub message: Option<String>,
     pub wave: i32,
     pub status: String,
     pub from_version: Option<String>,

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_tokens;
+pub mod assignments;
 pub mod audit_log;
 pub mod auth;
 pub mod catalog;

@@ -296,3 +296,57 @@ pub async fn executor_callback(
         )),
     }
 }
+
+fn agent_token(headers: &axum::http::HeaderMap) -> ApiResult<String> {
+    Ok(headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(app::backend::error::ServiceError::Unauthenticated)?
+        .to_owned())
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AssignmentList {
+    pub items: Vec<app::backend::services::assignments::Assignment>,
+}
+
+/// The updates assigned to the calling agent's endpoint (bearer: the agent token).
+#[utoipa::path(get, path = "/api/v1/agents/assignments", tag = "agents", security(()),
+    responses((status = 200, body = AssignmentList), (status = 401, body = Problem)))]
+pub async fn assignments(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<AssignmentList>> {
+    let token = agent_token(&headers)?;
+    let items = app::backend::services::assignments::fetch(&state.db, &token).await?;
+    Ok(Json(AssignmentList { items }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProgressAccepted {
+    /// `succeeded`, `failed` (no attempts left), `retrying` (it will be offered again), `downloading` or `installing`.
+    pub outcome: String,
+}
+
+/// Progress or the result of one assignment (bearer: the agent token).
+#[utoipa::path(post, path = "/api/v1/agents/assignments/{id}", tag = "agents", security(()),
+    request_body = app::backend::services::assignments::Progress,
+    responses((status = 200, body = ProgressAccepted), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn assignment_progress(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<app::backend::services::assignments::Progress>,
+) -> ApiResult<Json<ProgressAccepted>> {
+    let token = agent_token(&parts.headers)?;
+    let outcome = app::backend::services::assignments::report(
+        &state.db,
+        &super::auth::request_context(&parts),
+        &token,
+        id,
+        &body,
+    )
+    .await?;
+    Ok(Json(ProgressAccepted { outcome }))
+}

@@ -33,7 +33,7 @@ use problem::ApiError;
         changes::list, changes::create, changes::show, changes::decide, changes::cancel,
         changes::delay, changes::approvals, changes::policy, changes::save_policy,
         changes::rollout_list, changes::rollout_create, changes::rollout_show,
-        changes::rollout_action, changes::jobs, changes::executor_callback,
+        changes::rollout_action, changes::jobs, changes::executor_callback, changes::assignments, changes::assignment_progress,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&BearerAuth),
@@ -141,6 +141,11 @@ pub fn routes() -> Router<AppState> {
         .route("/rollouts/{id}/{action}", post(changes::rollout_action))
         .route("/jobs", get(changes::jobs))
         .route("/executor/callback", post(changes::executor_callback))
+        .route("/agents/assignments", get(changes::assignments))
+        .route(
+            "/agents/assignments/{id}",
+            post(changes::assignment_progress),
+        )
         .fallback(unknown_route)
         .method_not_allowed_fallback(|| async {
             ApiError::new(

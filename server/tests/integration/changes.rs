@@ -15,13 +15,13 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{ADMIN_EMAIL, TestDb, tenant_form};
+use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, tenant_form};
 use app::api::changes::{ChangeForm, UpdatePolicyForm};
 use app::api::rollouts::RolloutForm;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{
-    audit_event, change_request, change_step, executor_run, job, rollout, rollout_target,
-    tenant_product,
+    audit_event, change_request, change_step, endpoint_product, executor_run, job, rollout,
+    rollout_target, tenant_product,
 };
 use app::backend::error::ServiceError;
 use app::backend::executor::Simulator;
@@ -29,7 +29,8 @@ use app::backend::jobs::{self, Backoff, Fate, JobSpec, WorkerSettings};
 use app::backend::principal::{Actor, Principal};
 use app::backend::services::auth::principal_by_email;
 use app::backend::services::work::{ChangeRunner, run_until_idle};
-use app::backend::services::{changes, rollouts, seed, tenants, update_policy, users};
+use app::backend::services::{agents, changes, rollouts, seed, tenants, update_policy, users};
+use app::domain::agent::RawReport;
 use app::domain::permission::BuiltinRole;
 use app::domain::tenant::Region;
 
@@ -642,6 +643,181 @@ async fn a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once(db:
     );
 }
 
+async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_completes(db: TestDb) {
+    let app = spawn_app(db).await;
+    let admin = admin(&app.db).await;
+    let ids = fleet(&app.db, &admin, 2, &[]).await;
+    // Three endpoints on 5.1.0 across two tenants.
+    let mut agents = vec![];
+    for (tenant, host) in [(ids[0], "pos-1"), (ids[0], "pos-2"), (ids[1], "kiosk-1")] {
+        let enrollment = agents::create_enrollment_token(&app.db, &admin, &ctx(), tenant, "Stores")
+            .await
+            .unwrap();
+        let raw = RawReport {
+            hostname: format!("{host}.example"),
+            platform: "linux".into(),
+            agent_version: "1.4.0".into(),
+            products: [("edge-gateway".to_string(), "5.1.0".to_string())].into(),
+        };
+        agents.push(
+            agents::register(&app.db, &ctx(), &enrollment, &raw)
+                .await
+                .unwrap()
+                .agent_token,
+        );
+    }
+    let id = rollouts::create(
+        &app.db,
+        &admin,
+        &ctx(),
+        &RolloutForm {
+            name: "Stores to 5.2".into(),
+            scope: "endpoints".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.2.0".into(),
+            waves: "34".into(),
+            concurrency: "10".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let planned = rollouts::detail(&app.db, &admin, id, 1).await.unwrap();
+    assert_eq!(planned.rollout.scope, "endpoints");
+    assert_eq!(
+        planned.waves.iter().map(|w| w.total).collect::<Vec<_>>(),
+        [2, 1]
+    );
+
+    let fetch = |token: String| {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/agents/assignments");
+        async move {
+            let answer: serde_json::Value = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["items"].as_array().unwrap().clone()
+        }
+    };
+    let progress = |token: String, assignment: String, body: serde_json::Value| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/agents/assignments/{assignment}"));
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status(),
+                response.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    changes_work(&app.db).await;
+    // Wave 1: the two endpoints of t-000 (ordered by tenant, then host name).
+    let first = fetch(agents[0].clone()).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(
+        (first[0]["version"].as_str(), first[0]["attempt"].as_i64()),
+        (Some("5.2.0"), Some(1))
+    );
+    assert!(
+        fetch(agents[2].clone()).await.is_empty(),
+        "the second wave waits"
+    );
+    let assignment = first[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = progress(
+        agents[0].clone(),
+        assignment.clone(),
+        json!({ "status": "failed", "message": "disk full" }),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body["outcome"].as_str()),
+        (200, Some("retrying")),
+        "{body}"
+    );
+    assert_eq!(
+        fetch(agents[0].clone()).await[0]["attempt"].as_i64(),
+        Some(2),
+        "offered again"
+    );
+    let stranger = progress(
+        agents[2].clone(),
+        assignment.clone(),
+        json!({ "status": "succeeded" }),
+    )
+    .await;
+    assert_eq!(
+        stranger.0.as_u16(),
+        404,
+        "an agent reports only its own assignments"
+    );
+    let unknown_token = progress(
+        "tagt_forged".into(),
+        assignment.clone(),
+        json!({ "status": "succeeded" }),
+    )
+    .await;
+    assert_eq!(unknown_token.0.as_u16(), 401);
+    progress(
+        agents[0].clone(),
+        assignment,
+        json!({ "status": "succeeded", "message": "installed" }),
+    )
+    .await;
+    let second = fetch(agents[1].clone()).await;
+    progress(
+        agents[1].clone(),
+        second[0]["id"].as_str().unwrap().to_owned(),
+        json!({ "status": "succeeded" }),
+    )
+    .await;
+
+    changes_work(&app.db).await;
+    let third = fetch(agents[2].clone()).await;
+    assert_eq!(third.len(), 1, "wave 2 started once wave 1 succeeded");
+    progress(
+        agents[2].clone(),
+        third[0]["id"].as_str().unwrap().to_owned(),
+        json!({ "status": "succeeded" }),
+    )
+    .await;
+    changes_work(&app.db).await;
+    let done = rollouts::detail(&app.db, &admin, id, 1).await.unwrap();
+    assert_eq!(
+        (done.rollout.status.as_str(), done.rollout.succeeded),
+        ("succeeded", 3)
+    );
+    let versions: Vec<String> = endpoint_product::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.version)
+        .collect();
+    assert_eq!(
+        versions,
+        ["5.2.0", "5.2.0", "5.2.0"],
+        "the inventory shows the new version"
+    );
+}
+
+async fn changes_work(db: &DatabaseConnection) {
+    run_until_idle(db, &runner(db), &settings("test"))
+        .await
+        .unwrap();
+}
+
 /// Two replicas on one PostgreSQL share a rollout: both take work, and no
 /// target is executed twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -767,4 +943,5 @@ crate::on_both_databases!(
     a_scheduled_change_waits_for_its_window_and_a_blackout,
     a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold,
     a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once,
+    agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_completes,
 );

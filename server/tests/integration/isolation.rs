@@ -503,6 +503,21 @@ const REST: &[(&str, &str, Call)] = &[
             Body::Json(r#"{"key":"x","status":"succeeded"}"#),
         ),
     ),
+    (
+        "get",
+        "/api/v1/agents/assignments",
+        call("GET", "/api/v1/agents/assignments", Public, Body::Empty),
+    ),
+    (
+        "post",
+        "/api/v1/agents/assignments/{id}",
+        call(
+            "POST",
+            "/api/v1/agents/assignments/00000000-0000-0000-0000-000000000000",
+            Public,
+            Body::Json(r#"{"status":"installing"}"#),
+        ),
+    ),
 ];
 
 const NOBODY: &str = "00000000-0000-0000-0000-000000000000";

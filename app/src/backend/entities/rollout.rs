@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
+    pub scope: String,
     pub product_id: Uuid,
     pub target_version: String,
     pub status: String,

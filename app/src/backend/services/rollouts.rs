@@ -21,7 +21,7 @@ use crate::api::rollouts::{
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{
-    change_request, compliance_status, product, release, rollout, rollout_target, tenant,
+    change_request, compliance_status, endpoint, product, release, rollout, rollout_target, tenant,
     tenant_product,
 };
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -42,6 +42,9 @@ pub const PAUSED: &str = "paused";
 pub const SUCCEEDED: &str = "succeeded";
 pub const STOPPED: &str = "stopped";
 pub const ABORTED: &str = "aborted";
+
+pub const TENANTS: &str = "tenants";
+pub const ENDPOINTS: &str = "endpoints";
 
 const TARGETS_PER_PAGE: u64 = 50;
 
@@ -86,6 +89,14 @@ pub async fn create(
             "pause"
         }
     };
+    let scope = match form.scope.trim() {
+        "" | "tenants" => TENANTS,
+        "endpoints" => ENDPOINTS,
+        _ => {
+            errors.push("scope", "Choose tenants or endpoints.");
+            TENANTS
+        }
+    };
     let start_at = parse_time(&form.start_at).unwrap_or_else(|message| {
         errors.push("start_at", message);
         None
@@ -117,6 +128,19 @@ pub async fn create(
         return Err(errors.into());
     }
     let product = found_product.expect("checked above");
+    if scope == ENDPOINTS {
+        return plan_endpoints(
+            db,
+            principal,
+            context,
+            form,
+            &product,
+            &version,
+            &splits,
+            (thresholds, concurrency, on_error, start_at),
+        )
+        .await;
+    }
     let targets = select_targets(db, product.id, &version, form).await?;
     if targets.is_empty() {
         let mut errors = FieldErrors::default();
@@ -139,6 +163,7 @@ pub async fn create(
     rollout::ActiveModel {
         id: Set(id),
         name: Set(name.to_owned()),
+        scope: Set(TENANTS.into()),
         product_id: Set(product.id),
         target_version: Set(version.clone()),
         status: Set(status.into()),
@@ -175,8 +200,11 @@ pub async fn create(
                 wave: Set(wave as i32 + 1),
                 position: Set(position as i32 + 1),
                 tenant_id: Set(*tenant_id),
+                endpoint_id: Set(None),
                 from_version: Set(from_version.clone()),
                 status: Set("pending".into()),
+                attempts: Set(0),
+                message: Set(None),
                 change_request_id: Set(None),
                 last_error: Set(None),
                 started_at: Set(None),
@@ -519,6 +547,28 @@ async fn start_targets(
     if free == 0 {
         return Ok(());
     }
+    if current.scope == ENDPOINTS {
+        // Endpoints install themselves: an assigned target is "running" until
+        // its agent reports the result (GET/POST /api/v1/agents/assignments).
+        let next: Vec<Uuid> = rollout_target::Entity::find()
+            .filter(rollout_target::Column::RolloutId.eq(current.id))
+            .filter(rollout_target::Column::Wave.eq(current.current_wave))
+            .filter(rollout_target::Column::Status.eq("pending"))
+            .order_by_asc(rollout_target::Column::Position)
+            .limit(free)
+            .select_only()
+            .column(rollout_target::Column::Id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        rollout_target::Entity::update_many()
+            .col_expr(rollout_target::Column::Status, "running".into())
+            .col_expr(rollout_target::Column::StartedAt, Some(now).into())
+            .filter(rollout_target::Column::Id.is_in(next))
+            .exec(txn)
+            .await?;
+        return Ok(());
+    }
     let next = rollout_target::Entity::find()
         .filter(rollout_target::Column::RolloutId.eq(current.id))
         .filter(rollout_target::Column::Wave.eq(current.current_wave))
@@ -771,6 +821,7 @@ fn to_row(
     RolloutRow {
         id: r.id,
         name: r.name,
+        scope: r.scope,
         product_key: products.get(&r.product_id).cloned().unwrap_or_default(),
         target_version: r.target_version,
         status: r.status,
@@ -909,10 +960,23 @@ pub async fn detail(
         .await?
         .into_iter()
         .collect();
+    let hosts: HashMap<Uuid, String> = endpoint::Entity::find()
+        .filter(endpoint::Column::Id.is_in(targets.iter().filter_map(|t| t.endpoint_id)))
+        .select_only()
+        .column(endpoint::Column::Id)
+        .column(endpoint::Column::Hostname)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let targets = targets
         .into_iter()
         .map(|t| TargetRow {
             tenant_slug: slugs.get(&t.tenant_id).cloned().unwrap_or_default(),
+            endpoint: t.endpoint_id.and_then(|id| hosts.get(&id).cloned()),
+            attempts: t.attempts,
+            message: t.message,
             wave: t.wave,
             status: t.status,
             from_version: t.from_version,
@@ -961,4 +1025,154 @@ pub async fn detail(
         targets_per_page: TARGETS_PER_PAGE,
         actions,
     })
+}
+
+/// Plans an endpoint rollout set-based: one `INSERT … SELECT` numbers the
+/// matching endpoints (by tenant, then host name) and places each in its
+/// wave, so 100,000 endpoints plan in one statement.
+#[allow(clippy::too_many_arguments)]
+async fn plan_endpoints(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &RolloutForm,
+    product: &product::Model,
+    version: &str,
+    splits: &[u32],
+    (thresholds, concurrency, on_error, start_at): (Thresholds, u32, &str, Option<DateTime<Utc>>),
+) -> ServiceResult<Uuid> {
+    use sea_orm::{Statement, Value};
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![product.id.into(), version.to_owned().into()];
+    let mut conditions = vec![
+        "ep.product_id = $1".to_owned(),
+        "ep.version <> $2".to_owned(),
+        "t.lifecycle_state = 'active'".to_owned(),
+    ];
+    let bind = |values: &mut Vec<Value>, value: Value| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    let explicit = slugs(&form.tenants);
+    if !explicit.is_empty() {
+        let marks: Vec<String> = explicit
+            .iter()
+            .map(|s| bind(&mut values, s.clone().into()))
+            .collect();
+        conditions.push(format!("t.slug IN ({})", marks.join(", ")));
+    } else {
+        for (column, raw) in [
+            ("t.plan_code", &form.plan),
+            ("t.region", &form.region),
+            ("ep.version", &form.current_version),
+        ] {
+            if !raw.trim().is_empty() {
+                let mark = bind(&mut values, raw.trim().to_owned().into());
+                conditions.push(format!("{column} = {mark}"));
+            }
+        }
+        if !form.label.trim().is_empty() {
+            let mark = bind(&mut values, format!("%\"{}\"%", form.label.trim()).into());
+            conditions.push(format!("t.labels LIKE {mark}"));
+        }
+        if !form.compliance_status.trim().is_empty() {
+            let mark = bind(&mut values, form.compliance_status.trim().to_owned().into());
+            conditions.push(format!(
+                "t.id IN (SELECT tenant_id FROM compliance_status WHERE product_id = $1 AND status = {mark})"
+            ));
+        }
+    }
+    let from = format!(
+        "FROM endpoint_products ep JOIN endpoints e ON e.id = ep.endpoint_id JOIN tenants t ON t.id = e.tenant_id WHERE {}",
+        conditions.join(" AND ")
+    );
+    let count: i64 = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT COUNT(*) AS n {from}"),
+            values.clone(),
+        ))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    if count == 0 {
+        let mut errors = FieldErrors::default();
+        errors.push("tenants", "No endpoint matches: every matching endpoint already runs this version, or the filters exclude all.");
+        return Err(errors.into());
+    }
+    let sizes = wave_sizes(count as usize, splits);
+    let mut bounds = vec![];
+    let mut total = 0;
+    for (i, size) in sizes.iter().enumerate() {
+        total += size;
+        bounds.push(format!("WHEN n <= {total} THEN {}", i + 1));
+    }
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let new_id = match backend {
+        DbBackend::Postgres => "gen_random_uuid()",
+        _ => "randomblob(16)",
+    };
+    let rollout_mark = bind(&mut values, id.into());
+    let insert = format!(
+        "INSERT INTO rollout_targets (id, rollout_id, wave, position, tenant_id, endpoint_id, from_version, status, attempts) \
+         SELECT {new_id}, {rollout_mark}, CASE {} ELSE {} END, n, tenant_id, endpoint_id, version, 'pending', 0 FROM \
+         (SELECT e.tenant_id AS tenant_id, e.id AS endpoint_id, ep.version AS version, \
+                 ROW_NUMBER() OVER (ORDER BY t.slug, e.hostname, e.id) AS n {from}) ranked",
+        bounds.join(" "),
+        sizes.len()
+    );
+    let selection = format!("endpoints of {}", selection_text(form));
+    let txn = db.begin().await?;
+    rollout::ActiveModel {
+        id: Set(id),
+        name: Set(form.name.trim().to_owned()),
+        scope: Set(ENDPOINTS.into()),
+        product_id: Set(product.id),
+        target_version: Set(version.to_owned()),
+        status: Set(if form.requires_approval {
+            PENDING_APPROVAL
+        } else {
+            SCHEDULED
+        }
+        .into()),
+        selection: Set(selection.clone()),
+        wave_splits: Set(splits
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
+        success_threshold: Set(thresholds.success_percent as i32),
+        error_threshold: Set(thresholds.error_percent as i32),
+        on_error: Set(on_error.into()),
+        concurrency: Set(concurrency as i32),
+        start_at: Set(start_at),
+        requires_approval: Set(form.requires_approval),
+        current_wave: Set(1),
+        halt_reason: Set(None),
+        created_by: Set(Some(principal.user_id)),
+        creator_label: Set(principal.email.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    txn.execute_raw(Statement::from_sql_and_values(backend, insert, values))
+        .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "rollout.create", "rollout")
+            .target(id)
+            .details(json!({
+                "name": form.name.trim(), "product": product.key, "target_version": version, "scope": ENDPOINTS,
+                "targets": count, "waves": sizes, "selection": selection,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
 }
