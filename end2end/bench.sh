@@ -50,7 +50,8 @@ suite() {
     echo "  full compliance assessment, run $run: $(env "${env[@]}" "$BIN" assess)"
   done
   local token; token=$(env "${env[@]}" "$BIN" api-token create --email $EMAIL --name bench 2>/dev/null)
-  env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$BIN" serve >"$WORK/server.log" 2>&1 &
+  env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
+    TENANTRY_SIMULATOR_STEP_MS=0 TENANTRY_WORKER_CONCURRENCY=32 "$BIN" serve >"$WORK/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   local cookie
@@ -78,7 +79,39 @@ suite() {
   report "page /compliance, in grace" -H "Cookie: $cookie" "$base/compliance?status=in_grace"
   report "API compliance" -H "$auth" "$base/api/v1/compliance"
   report "API endpoints of a tenant" -H "$auth" "$base/api/v1/tenants/$slug/endpoints?platform=linux"
+  rollouts "$base" "$auth"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+}
+
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# Rollouts (issue 7): a release nobody runs yet, so every matching target is in scope.
+rollouts() {
+  local base=$1 auth=$2
+  local product; product=$(curl -fsS -H "$auth" "$base/api/v1/products" | json_field '[p["id"] for p in d["items"] if p["key"]=="edge-gateway"][0]')
+  curl -fsS -o /dev/null -H "$auth" -H 'content-type: application/json' \
+    -d "{\"product_id\":\"$product\",\"version\":\"5.3.0\",\"released_on\":\"$(date +%F)\",\"components\":\"api=5.3.0\"}" "$base/api/v1/releases"
+  # Planning an endpoint rollout (one region's active tenants, ~100 endpoints each); it waits for approval, so nothing runs.
+  local planned; planned=$(curl -fsS -w ' %{time_total}' -H "$auth" -H 'content-type: application/json' \
+    -d '{"name":"bench endpoints","scope":"endpoints","product":"edge-gateway","target_version":"5.3.0","region":"eu-central-1","waves":"1,10,50","requires_approval":true}' "$base/api/v1/rollouts")
+  local plan_id=${planned%% *}; plan_id=$(echo "$plan_id" | json_field 'd["id"]')
+  local plan_s=${planned##* }
+  local endpoints; endpoints=$(curl -fsS -H "$auth" "$base/api/v1/rollouts/$plan_id" | json_field 'd["rollout"]["targets"]')
+  echo "  rollout planning: $endpoints endpoint targets in waves 1/10/50/rest, planned in $(python3 -c "print(round($plan_s*1000))") ms (one request)"
+  curl -fsS -o /dev/null -X POST -H "$auth" "$base/api/v1/rollouts/$plan_id/abort"
+  # A simulated rollout over every active tenant (simulator at 0 ms per step, 32 jobs at once).
+  local created; created=$(curl -fsS -H "$auth" -H 'content-type: application/json' \
+    -d '{"name":"bench tenants","product":"edge-gateway","target_version":"5.3.0","waves":"1,10,50","concurrency":"64","success_threshold":"0","error_threshold":"100"}' "$base/api/v1/rollouts" | json_field 'd["id"]')
+  local start_ms; start_ms=$(date +%s%3N)
+  local status="" targets=0
+  while true; do
+    read -r status targets < <(curl -fsS -H "$auth" "$base/api/v1/rollouts/$created" | json_field 'd["rollout"]["status"] + " " + str(d["rollout"]["targets"])')
+    case "$status" in succeeded|stopped|paused|aborted) break ;; esac
+    sleep 1
+  done
+  local took_ms=$(( $(date +%s%3N) - start_ms ))
+  local rss; rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$SERVER/status")
+  echo "  simulated rollout: $targets tenant targets (4 executor steps each) $status in $(( took_ms / 1000 )) s = $(python3 -c "print(round($targets/($took_ms/1000), 1))") targets/s; server peak RSS $rss MiB"
 }
 
 suite "SQLite" "sqlite://$WORK/bench.db"

@@ -101,6 +101,7 @@ pub fn spawn_worker(
                 tracing::warn!(error = %err, "scheduler round failed; will retry");
             }
             let free = settings.concurrency.saturating_sub(running.len());
+            let mut claimed_any = false;
             if free > 0 {
                 match jobs::claim(
                     &db,
@@ -112,6 +113,7 @@ pub fn spawn_worker(
                 .await
                 {
                     Ok(claimed) => {
+                        claimed_any = !claimed.is_empty();
                         for job in claimed {
                             let (db, handler, settings) =
                                 (db.clone(), handler.clone(), settings.clone());
@@ -128,7 +130,17 @@ pub fn spawn_worker(
                     Err(err) => tracing::warn!(error = %err, "claiming jobs failed; will retry"),
                 }
             }
-            tokio::time::sleep(settings.poll).await;
+            // Busy: look again soon, and at once when a job finishes (its
+            // rollout may have the next target ready). Idle: poll.
+            let wait = if claimed_any {
+                std::time::Duration::from_millis(10)
+            } else {
+                settings.poll
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
         }
     })
 }
