@@ -38,6 +38,11 @@ pub struct RolloutForm {
     /// Cumulative percentages, e.g. "1, 10, 50" (the rest follows).
     #[serde(default)]
     pub waves: String,
+    /// Instead of percentages, one wave per line: tenant slugs
+    /// (`acme-prod, globex`), a filter (`region=eu-central-1 label=canary`;
+    /// keys plan, region, label, version, compliance) or `rest`.
+    #[serde(default)]
+    pub wave_plan: String,
     #[serde(default)]
     pub success_threshold: String,
     #[serde(default)]

@@ -244,6 +244,116 @@ pub fn success_rate(succeeded: u32, finished: u32) -> Option<f64> {
     (finished > 0).then(|| f64::from(succeeded) * 100.0 / f64::from(finished))
 }
 
+/// One line of an explicit wave plan: named tenants, a filter, or the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WaveRule {
+    /// `acme-prod, globex-eu`
+    Tenants(Vec<String>),
+    /// `region=eu-central-1 label=canary`: every term must match.
+    Filter(Vec<(FilterKey, String)>),
+    /// `rest`: every candidate no earlier line took.
+    Rest,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterKey {
+    Plan,
+    Region,
+    Label,
+    Version,
+    Compliance,
+}
+
+/// What a wave rule can look at in a target tenant.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Candidate {
+    pub slug: String,
+    pub plan: String,
+    pub region: String,
+    pub labels: Vec<String>,
+    pub version: Option<String>,
+    pub compliance: Option<String>,
+}
+
+/// Reads an explicit wave plan, one wave per line: tenant slugs separated by
+/// commas, or `key=value` terms (plan, region, label, version, compliance)
+/// that must all match, or `rest`. Errors name the line.
+pub fn parse_wave_rules(raw: &str) -> Result<Vec<WaveRule>, String> {
+    let mut rules = vec![];
+    for (number, line) in raw.lines().map(str::trim).enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let line_number = number + 1;
+        if line.eq_ignore_ascii_case("rest") {
+            rules.push(WaveRule::Rest);
+            continue;
+        }
+        if line.contains('=') {
+            let mut terms = vec![];
+            for term in line.split([' ', ',']).filter(|t| !t.is_empty()) {
+                let Some((key, value)) = term.split_once('=') else {
+                    return Err(format!("Line {line_number}: '{term}' is not key=value."));
+                };
+                let key = match key.trim().to_lowercase().as_str() {
+                    "plan" => FilterKey::Plan,
+                    "region" => FilterKey::Region,
+                    "label" => FilterKey::Label,
+                    "version" => FilterKey::Version,
+                    "compliance" => FilterKey::Compliance,
+                    other => {
+                        return Err(format!(
+                            "Line {line_number}: '{other}' is not a filter; use plan, region, label, version or compliance."
+                        ));
+                    }
+                };
+                if value.trim().is_empty() {
+                    return Err(format!("Line {line_number}: give {term} a value."));
+                }
+                terms.push((key, value.trim().to_owned()));
+            }
+            rules.push(WaveRule::Filter(terms));
+        } else {
+            let slugs: Vec<String> = line
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            rules.push(WaveRule::Tenants(slugs));
+        }
+    }
+    if rules.iter().rev().skip(1).any(|r| *r == WaveRule::Rest) {
+        return Err("'rest' can only be the last wave.".into());
+    }
+    Ok(rules)
+}
+
+impl WaveRule {
+    fn matches(&self, candidate: &Candidate) -> bool {
+        match self {
+            WaveRule::Rest => true,
+            WaveRule::Tenants(slugs) => slugs.iter().any(|s| *s == candidate.slug),
+            WaveRule::Filter(terms) => terms.iter().all(|(key, value)| match key {
+                FilterKey::Plan => candidate.plan == *value,
+                FilterKey::Region => candidate.region == *value,
+                FilterKey::Label => candidate.labels.iter().any(|l| l == value),
+                FilterKey::Version => candidate.version.as_deref() == Some(value.as_str()),
+                FilterKey::Compliance => candidate.compliance.as_deref() == Some(value.as_str()),
+            }),
+        }
+    }
+}
+
+/// The wave (0-based) of each candidate: the first line that matches it;
+/// `None` when no line does (it is not part of the rollout).
+pub fn assign_waves(rules: &[WaveRule], candidates: &[Candidate]) -> Vec<Option<usize>> {
+    candidates
+        .iter()
+        .map(|c| rules.iter().position(|rule| rule.matches(c)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,5 +676,66 @@ mod tests {
         assert_eq!(success_rate(3, 4), Some(75.0));
         assert_eq!(success_rate(0, 5), Some(0.0));
         assert_eq!(success_rate(7, 7), Some(100.0));
+    }
+
+    fn candidate(slug: &str, region: &str, labels: &[&str]) -> Candidate {
+        Candidate {
+            slug: slug.into(),
+            plan: "starter".into(),
+            region: region.into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            version: Some("5.1.0".into()),
+            compliance: Some("outdated".into()),
+        }
+    }
+
+    #[test]
+    fn an_explicit_wave_plan_takes_named_tenants_then_filters_then_the_rest() {
+        let rules = parse_wave_rules("acme-prod, globex\nregion=eu-central-1 label=canary\n\nrest")
+            .unwrap();
+        assert_eq!(rules.len(), 3);
+        let waves = assign_waves(
+            &rules,
+            &[
+                candidate("acme-prod", "us-east-1", &[]),
+                candidate("initech", "eu-central-1", &["canary"]),
+                candidate("umbrella", "eu-central-1", &[]),
+                candidate("globex", "eu-central-1", &["canary"]),
+            ],
+        );
+        assert_eq!(
+            waves,
+            [Some(0), Some(1), Some(2), Some(0)],
+            "the first matching line wins"
+        );
+    }
+
+    #[test]
+    fn without_rest_unmatched_tenants_stay_out_of_the_rollout() {
+        let rules = parse_wave_rules("compliance=eol\nversion=5.1.0 plan=starter").unwrap();
+        let mut eol = candidate("a", "x", &[]);
+        eol.compliance = Some("eol".into());
+        let mut other = candidate("b", "x", &[]);
+        other.version = Some("4.0.0".into());
+        assert_eq!(
+            assign_waves(&rules, &[eol, other, candidate("c", "x", &[])]),
+            [Some(0), None, Some(1)]
+        );
+    }
+
+    #[test]
+    fn a_bad_wave_plan_names_its_line() {
+        assert_eq!(
+            parse_wave_rules("a\ncolour=red").unwrap_err(),
+            "Line 2: 'colour' is not a filter; use plan, region, label, version or compliance."
+        );
+        assert_eq!(
+            parse_wave_rules("region=").unwrap_err(),
+            "Line 1: give region= a value."
+        );
+        assert_eq!(
+            parse_wave_rules("rest\na").unwrap_err(),
+            "'rest' can only be the last wave."
+        );
     }
 }

@@ -818,6 +818,52 @@ async fn changes_work(db: &DatabaseConnection) {
         .unwrap();
 }
 
+async fn a_rollout_can_name_its_waves_by_tenant_and_filter(db: TestDb) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    fleet(db, &admin, 5, &[]).await;
+    let form = |plan: &str| RolloutForm {
+        name: "Named waves".into(),
+        product: "edge-gateway".into(),
+        target_version: "5.2.0".into(),
+        wave_plan: plan.into(),
+        ..Default::default()
+    };
+    let id = rollouts::create(
+        db,
+        &admin,
+        &ctx(),
+        &form("t-003\nt-000, t-001\nlabel=pilot plan=starter"),
+    )
+    .await
+    .unwrap();
+    let detail = rollouts::detail(db, &admin, id, 1).await.unwrap();
+    assert_eq!(
+        detail.waves.iter().map(|w| w.total).collect::<Vec<_>>(),
+        [1, 2, 2]
+    );
+    let first: Vec<(&str, i32)> = detail
+        .targets
+        .iter()
+        .map(|t| (t.tenant_slug.as_str(), t.wave))
+        .collect();
+    assert!(
+        first.contains(&("t-003", 1)) && first.contains(&("t-004", 3)),
+        "{first:?}"
+    );
+
+    let refused = rollouts::create(db, &admin, &ctx(), &form("colour=red")).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Validation(ref e)) if e.for_field("wave_plan").is_some()),
+        "{refused:?}"
+    );
+    let nobody = rollouts::create(db, &admin, &ctx(), &form("label=nobody-has-this")).await;
+    assert!(
+        matches!(nobody, Err(ServiceError::Validation(ref e)) if e.for_field("wave_plan").is_some()),
+        "{nobody:?}"
+    );
+}
+
 /// Two replicas on one PostgreSQL share a rollout: both take work, and no
 /// target is executed twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -944,4 +990,5 @@ crate::on_both_databases!(
     a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold,
     a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once,
     agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_completes,
+    a_rollout_can_name_its_waves_by_tenant_and_filter,
 );

@@ -30,8 +30,8 @@ use crate::backend::services::changes::{self, NewChange};
 use crate::domain::change::{ChangeKind, ChangeStatus};
 use crate::domain::permission::Permission;
 use crate::domain::rollout::{
-    Thresholds, WaveDecision, WaveProgress, parse_concurrency, parse_thresholds, parse_wave_splits,
-    success_rate, wave_decision, wave_sizes,
+    Candidate, Thresholds, WaveDecision, WaveProgress, assign_waves, parse_concurrency,
+    parse_thresholds, parse_wave_rules, parse_wave_splits, success_rate, wave_decision, wave_sizes,
 };
 use crate::domain::validation::FieldErrors;
 
@@ -89,6 +89,9 @@ pub async fn create(
             "pause"
         }
     };
+    if let Err(message) = parse_wave_rules(&form.wave_plan) {
+        errors.push("wave_plan", message);
+    }
     let scope = match form.scope.trim() {
         "" | "tenants" => TENANTS,
         "endpoints" => ENDPOINTS,
@@ -129,6 +132,14 @@ pub async fn create(
     }
     let product = found_product.expect("checked above");
     if scope == ENDPOINTS {
+        if !form.wave_plan.trim().is_empty() {
+            let mut errors = FieldErrors::default();
+            errors.push(
+                "wave_plan",
+                "Endpoint rollouts take percentage waves; leave the wave plan empty.",
+            );
+            return Err(errors.into());
+        }
         return plan_endpoints(
             db,
             principal,
@@ -150,7 +161,47 @@ pub async fn create(
         );
         return Err(errors.into());
     }
-    let sizes = wave_sizes(targets.len(), &splits);
+    let planned = if form.wave_plan.trim().is_empty() {
+        let sizes = wave_sizes(targets.len(), &splits);
+        let mut waves = vec![];
+        for (wave, size) in sizes.iter().enumerate() {
+            waves.extend(std::iter::repeat_n(wave, *size));
+        }
+        waves
+            .into_iter()
+            .zip(targets)
+            .map(|(wave, (tenant, from))| (wave, tenant, from))
+            .collect::<Vec<_>>()
+    } else {
+        plan_by_rules(db, product.id, &form.wave_plan, targets).await?
+    };
+    if planned.is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "wave_plan",
+            "No line of the wave plan matches any target; add a 'rest' line or widen a filter.",
+        );
+        return Err(errors.into());
+    }
+    let mut sizes: Vec<usize> = vec![];
+    for (wave, _, _) in &planned {
+        if sizes.len() <= *wave {
+            sizes.resize(wave + 1, 0);
+        }
+        sizes[*wave] += 1;
+    }
+    // Lines that matched nobody leave no empty wave behind.
+    let renumber: Vec<usize> = sizes
+        .iter()
+        .scan(0, |next, size| {
+            let number = *next;
+            if *size > 0 {
+                *next += 1;
+            }
+            Some(number)
+        })
+        .collect();
+    sizes.retain(|size| *size > 0);
     let now = Utc::now();
     let id = Uuid::new_v4();
     let status = if form.requires_approval {
@@ -190,28 +241,24 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let mut rows = Vec::with_capacity(targets.len());
-    let mut position = 0usize;
-    for (wave, size) in sizes.iter().enumerate() {
-        for (tenant_id, from_version) in &targets[position..position + size] {
-            rows.push(rollout_target::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                rollout_id: Set(id),
-                wave: Set(wave as i32 + 1),
-                position: Set(position as i32 + 1),
-                tenant_id: Set(*tenant_id),
-                endpoint_id: Set(None),
-                from_version: Set(from_version.clone()),
-                status: Set("pending".into()),
-                attempts: Set(0),
-                message: Set(None),
-                change_request_id: Set(None),
-                last_error: Set(None),
-                started_at: Set(None),
-                finished_at: Set(None),
-            });
-            position += 1;
-        }
+    let mut rows = Vec::with_capacity(planned.len());
+    for (position, (wave, tenant_id, from_version)) in planned.iter().enumerate() {
+        rows.push(rollout_target::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            rollout_id: Set(id),
+            wave: Set(renumber[*wave] as i32 + 1),
+            position: Set(position as i32 + 1),
+            tenant_id: Set(*tenant_id),
+            endpoint_id: Set(None),
+            from_version: Set(from_version.clone()),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            message: Set(None),
+            change_request_id: Set(None),
+            last_error: Set(None),
+            started_at: Set(None),
+            finished_at: Set(None),
+        });
     }
     for chunk in rows.chunks(500) {
         rollout_target::Entity::insert_many(chunk.to_vec())
@@ -224,7 +271,7 @@ pub async fn create(
         AuditEntry::new(Actor::from(principal), "rollout.create", "rollout")
             .target(id)
             .details(json!({
-                "name": name, "product": product.key, "target_version": version, "targets": targets.len(),
+                "name": name, "product": product.key, "target_version": version, "targets": planned.len(),
                 "waves": sizes, "selection": selection, "status": status,
             })),
     )
@@ -370,6 +417,72 @@ async fn select_targets(
         .collect();
     targets.sort();
     Ok(targets.into_iter().map(|(_, id, v)| (id, v)).collect())
+}
+
+/// Places targets by an explicit wave plan (one line per wave): the first
+/// line that matches a tenant decides its wave; tenants no line matches stay
+/// out. Within a wave, plan order (slug) is kept.
+async fn plan_by_rules(
+    db: &DatabaseConnection,
+    product_id: Uuid,
+    raw: &str,
+    targets: Vec<(Uuid, Option<String>)>,
+) -> ServiceResult<Vec<(usize, Uuid, Option<String>)>> {
+    let rules = parse_wave_rules(raw).map_err(|message| {
+        let mut errors = FieldErrors::default();
+        errors.push("wave_plan", message);
+        ServiceError::Validation(errors)
+    })?;
+    let ids: Vec<Uuid> = targets.iter().map(|(id, _)| *id).collect();
+    let mut facts: HashMap<Uuid, Candidate> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for t in tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            facts.insert(
+                t.id,
+                Candidate {
+                    slug: t.slug,
+                    plan: t.plan_code,
+                    region: t.region,
+                    labels: serde_json::from_str(&t.labels).unwrap_or_default(),
+                    version: None,
+                    compliance: None,
+                },
+            );
+        }
+        for (tenant_id, status) in compliance_status::Entity::find()
+            .filter(compliance_status::Column::ProductId.eq(product_id))
+            .filter(compliance_status::Column::TenantId.is_in(chunk.to_vec()))
+            .select_only()
+            .column(compliance_status::Column::TenantId)
+            .column(compliance_status::Column::Status)
+            .into_tuple::<(Uuid, String)>()
+            .all(db)
+            .await?
+        {
+            if let Some(c) = facts.get_mut(&tenant_id) {
+                c.compliance = Some(status);
+            }
+        }
+    }
+    let candidates: Vec<Candidate> = targets
+        .iter()
+        .map(|(id, version)| {
+            let mut c = facts.get(id).cloned().unwrap_or_default();
+            c.version = version.clone();
+            c
+        })
+        .collect();
+    let mut planned: Vec<(usize, Uuid, Option<String>)> = assign_waves(&rules, &candidates)
+        .into_iter()
+        .zip(targets)
+        .filter_map(|(wave, (id, version))| wave.map(|w| (w, id, version)))
+        .collect();
+    planned.sort_by_key(|(wave, _, _)| *wave);
+    Ok(planned)
 }
 
 fn explicit_is_empty(form: &RolloutForm) -> bool {
