@@ -732,6 +732,44 @@ async fn agents_register_report_and_are_listed_over_http(db: TestDb) {
     );
 }
 
+async fn a_policy_that_forces_upgrades_schedules_one_for_each_tenant_past_end_of_life(db: TestDb) {
+    use app::backend::entities::change_request;
+    // 5.0.0 ended 40 days ago: grace (30 days) is over for tenant-a.
+    let w = world(&db.db, -40).await;
+    let forcing = PolicyForm {
+        level: "product".into(),
+        product_id: Some(w.product),
+        actions: vec!["notify".into(), "schedule_forced_upgrade".into()],
+        ..Default::default()
+    };
+    policies::save(&db.db, &w.admin, &ctx(), &forcing)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        notices::run_compliance_job(&db.db, "http://portal.test")
+            .await
+            .unwrap();
+    }
+    let forced = change_request::Entity::find().all(&db.db).await.unwrap();
+    assert_eq!(
+        forced.len(),
+        1,
+        "one forced upgrade, however often the job runs"
+    );
+    let change = &forced[0];
+    assert_eq!(
+        (
+            change.tenant_id,
+            change.kind.as_str(),
+            change.target_version.as_deref(),
+            change.status.as_str()
+        ),
+        (w.a, "upgrade", Some("5.1.0"), "scheduled")
+    );
+    assert_eq!(change.requester_label, "system:compliance");
+    assert!(!change.requires_approval, "the version policy approved it");
+}
+
 crate::on_both_databases!(
     a_release_past_end_of_life_puts_its_tenants_in_grace,
     a_version_outside_the_catalog_or_range_is_refused,
@@ -739,4 +777,5 @@ crate::on_both_databases!(
     eol_notices_go_out_once_per_tenant_product_and_day,
     tenant_users_see_only_their_own_compliance,
     agents_register_report_and_are_listed_over_http,
+    a_policy_that_forces_upgrades_schedules_one_for_each_tenant_past_end_of_life,
 );

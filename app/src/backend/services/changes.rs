@@ -1304,3 +1304,89 @@ pub async fn approvals(
         per_page: 200,
     })
 }
+
+/// Enforcement (issue 5): a tenant past end of life or out of policy whose
+/// deciding policy says `schedule_forced_upgrade` gets an upgrade to the
+/// product's latest published release, approved by that policy and
+/// scheduled into its maintenance window. One open forced upgrade per
+/// tenant and product: re-runs of the hourly job add nothing.
+pub async fn schedule_forced_upgrades(
+    db: &DatabaseConnection,
+    due: &[(Uuid, Uuid)],
+) -> ServiceResult<usize> {
+    let open = [
+        ChangeStatus::PendingApproval,
+        ChangeStatus::Approved,
+        ChangeStatus::Scheduled,
+        ChangeStatus::Running,
+    ]
+    .map(ChangeStatus::as_str);
+    let mut created = 0;
+    for (tenant_id, product_id) in due {
+        let txn = db.begin().await?;
+        let already = change_request::Entity::find()
+            .filter(change_request::Column::TenantId.eq(*tenant_id))
+            .filter(change_request::Column::ProductId.eq(*product_id))
+            .filter(change_request::Column::Status.is_in(open))
+            .count(&txn)
+            .await?;
+        let latest = crate::backend::services::catalog::catalog_releases(&txn)
+            .await?
+            .get(product_id)
+            .and_then(|releases| {
+                releases
+                    .iter()
+                    .filter(|r| !r.withdrawn)
+                    .map(|r| r.version.clone())
+                    .max()
+            });
+        let (Some(latest), Some(target)) = (
+            latest,
+            tenant::Entity::find_by_id(*tenant_id).one(&txn).await?,
+        ) else {
+            continue;
+        };
+        let running = tenant_product::Entity::find_by_id((*tenant_id, *product_id))
+            .one(&txn)
+            .await?
+            .and_then(|tp| tp.running_version);
+        if already > 0 || running.as_deref() == Some(latest.to_string().as_str()) {
+            continue;
+        }
+        let schedule = update_policy::schedule_for(&txn, *tenant_id).await?;
+        let next = update_policy::next_start(&schedule, Utc::now());
+        let actor = Actor::System("compliance");
+        let change = insert(
+            &txn,
+            &actor,
+            NewChange {
+                tenant: target.clone(),
+                kind: ChangeKind::Upgrade,
+                product_id: Some(*product_id),
+                target_version: Some(latest.to_string()),
+                title: format!(
+                    "Forced upgrade of {} to {latest} (version policy)",
+                    target.slug
+                ),
+                status: ChangeStatus::Scheduled,
+                requires_approval: false,
+                not_before: None,
+                next_start: Some(next),
+                rollout_id: None,
+            },
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &RequestContext::default(),
+            AuditEntry::new(actor, "change.create", "change_request")
+                .target(change.id)
+                .tenant(*tenant_id)
+                .details(json!({ "kind": "upgrade", "target_version": latest.to_string(), "running_version": running, "reason": "schedule_forced_upgrade" })),
+        )
+        .await?;
+        txn.commit().await?;
+        created += 1;
+    }
+    Ok(created)
+}

@@ -58,6 +58,9 @@ pub struct AssessmentReport {
     pub tenants: usize,
     /// The effective end-of-life dates of the products whose policy notifies.
     pub eol_dates: Vec<EolDate>,
+    /// (tenant, product) past end of life or out of policy whose deciding
+    /// policy schedules a forced upgrade.
+    pub forced_upgrades: Vec<(Uuid, Uuid)>,
 }
 
 /// The policies in force, indexed for lookup by tenant and product.
@@ -267,6 +270,13 @@ pub async fn assess(
             });
         }
         let key = status.key();
+        if matches!(key, "eol" | "non_compliant")
+            && book
+                .deciding_actions(tenant_id, product_id)
+                .is_some_and(|a| a.contains(&EnforcementAction::ScheduleForcedUpgrade))
+        {
+            report.forced_upgrades.push((tenant_id, product_id));
+        }
         let worst = worst_by_tenant.entry(tenant_id).or_insert(key);
         *worst = worst_status([*worst, key]).unwrap_or(key);
         statuses.push(compliance_status::ActiveModel {

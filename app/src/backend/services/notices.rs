@@ -176,6 +176,8 @@ pub async fn run_compliance_job(
     let now = Utc::now();
     let report = compliance::assess(db, Reach::All, now).await?;
     let notices = send_eol_notices(db, &report.eol_dates, compliance_day(now), public_url).await?;
+    crate::backend::services::changes::schedule_forced_upgrades(db, &report.forced_upgrades)
+        .await?;
     Ok((report, notices))
 }
 
