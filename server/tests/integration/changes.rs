@@ -371,6 +371,15 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
         ]
     );
     assert_eq!(running_version(db, ids[0]).await.as_deref(), Some("5.2.0"));
+    let assessed = app::backend::entities::compliance_status::Entity::find()
+        .filter(app::backend::entities::compliance_status::Column::TenantId.eq(ids[0]))
+        .all(db)
+        .await
+        .unwrap();
+    assert!(
+        assessed.iter().any(|c| c.running_version == "5.2.0"),
+        "compliance re-assessed after the upgrade: {assessed:?}"
+    );
     assert_eq!(
         executor_run::Entity::find().count(db).await.unwrap(),
         4,

@@ -1090,6 +1090,15 @@ pub async fn execute(
         .map_err(internal)?;
     }
     txn.commit().await.map_err(|e| e.to_string())?;
+    if still_running && change.target_version.is_some() {
+        // The tenant runs another version now: its compliance changed. A
+        // failure here is not the change's; the hourly assessment catches up.
+        let reach = crate::backend::services::compliance::Reach::Tenant(change.tenant_id);
+        if let Err(err) = crate::backend::services::compliance::assess(db, reach, Utc::now()).await
+        {
+            tracing::warn!(error = %err, tenant = %change.tenant_id, "re-assessing compliance after an upgrade failed");
+        }
+    }
     Ok(())
 }
 
