@@ -8,6 +8,7 @@ pub mod error;
 pub mod executor;
 pub mod jobs;
 pub mod mail;
+pub mod orchestrator;
 pub mod password;
 pub mod principal;
 pub mod secret;
