@@ -3,11 +3,11 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod compliance;
 pub mod components;
 pub mod dashboard;
 pub mod layout;
-pub mod not_built_yet;
 pub mod settings;
 pub mod tenants;
 pub mod users;

@@ -11,6 +11,9 @@ pub struct SignedInUser {
     /// What the shell offers (the server checks every action regardless).
     pub can_onboard: bool,
     pub can_manage_users: bool,
+    /// Reads platform-wide screens (rollouts, jobs): tenant.read on the platform.
+    #[serde(default)]
+    pub sees_platform: bool,
 }
 
 /// Signs in and redirects to `next` (a local path) or the dashboard.
@@ -74,6 +77,7 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
             Ok(Some(SignedInUser {
                 can_onboard: principal.can(Permission::TenantManage, Scope::Platform),
                 can_manage_users: principal.grants.allows_somewhere(Permission::UserManage),
+                sees_platform: principal.can(Permission::TenantRead, Scope::Platform),
                 display_name: principal.display_name,
                 email: principal.email,
             }))

@@ -44,8 +44,9 @@ impl Executor for Immediate {
     }
 }
 
-/// A tenant label that makes the simulator fail every step of that tenant
-/// (for demos of a rollout stopping on its error threshold).
+/// A tenant label that makes the simulator fail every step of that tenant's
+/// upgrades and patches (for demos of a rollout stopping on its error
+/// threshold); the tenant can still be provisioned and operated.
 pub const SIMULATED_FAILURE_LABEL: &str = "simulate-failure";
 
 /// Pretends to do the work: waits `step_duration`, fails a share of steps,
@@ -93,10 +94,12 @@ impl Executor for Simulator {
     async fn run_step(&self, order: &StepOrder) -> Result<String, String> {
         self.record(&order.key).await?;
         tokio::time::sleep(self.step_duration).await;
-        if order
-            .tenant_labels
-            .iter()
-            .any(|l| l == SIMULATED_FAILURE_LABEL)
+        let is_update = matches!(order.kind.as_str(), "upgrade" | "patch");
+        if is_update
+            && order
+                .tenant_labels
+                .iter()
+                .any(|l| l == SIMULATED_FAILURE_LABEL)
         {
             return Err(format!(
                 "simulator: {} failed on {} (tenant labelled {SIMULATED_FAILURE_LABEL})",

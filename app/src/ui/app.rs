@@ -8,13 +8,18 @@ use super::auth::invitation_page::InvitationPage;
 use super::auth::login_page::LoginPage;
 use super::auth::password_reset_pages::{ForgotPasswordPage, ResetPasswordPage};
 use super::auth::verify_page::VerifyLoginPage;
+use super::changes::approvals_page::ApprovalsPage;
+use super::changes::change_page::ChangePage;
+use super::changes::changes_page::ChangesPage;
+use super::changes::jobs_page::JobsPage;
+use super::changes::rollout_page::RolloutPage;
+use super::changes::rollouts_page::RolloutsPage;
 use super::compliance::catalog_page::CatalogPage;
 use super::compliance::compliance_page::CompliancePage;
 use super::compliance::inbox_page::InboxPage;
 use super::compliance::policies_page::PoliciesPage;
 use super::dashboard::dashboard_page::DashboardPage;
 use super::layout::{AppShell, NotFound};
-use super::not_built_yet::NotBuiltYet;
 use super::settings::account_page::AccountPage;
 use super::settings::api_tokens_page::ApiTokensPage;
 use super::settings::notifications_page::NotificationsPage;
@@ -71,14 +76,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/:slug/config") view=|| view! { <TenantPage tab=TenantTab::Config/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/versions") view=|| view! { <TenantPage tab=TenantTab::Versions/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/endpoints") view=|| view! { <TenantPage tab=TenantTab::Endpoints/> } ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/update-policy") view=|| view! { <TenantPage tab=TenantTab::UpdatePolicy/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/history") view=|| view! { <TenantPage tab=TenantTab::History/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/edit") view=EditTenantPage ssr=ssr.clone()/>
                     <Route path=path!("releases") view=CatalogPage ssr=ssr.clone()/>
                     <Route path=path!("policies") view=PoliciesPage ssr=ssr.clone()/>
                     <Route path=path!("notifications") view=InboxPage ssr=ssr.clone()/>
-                    <Route path=path!("rollouts") view=|| view! { <NotBuiltYet title="Rollouts" what="Staged rollouts and blue-green switches"/> } ssr=ssr.clone()/>
-                    <Route path=path!("approvals") view=|| view! { <NotBuiltYet title="Approvals" what="The approvals inbox for change requests"/> } ssr=ssr.clone()/>
+                    <Route path=path!("changes") view=ChangesPage ssr=ssr.clone()/>
+                    <Route path=path!("changes/:id") view=ChangePage ssr=ssr.clone()/>
+                    <Route path=path!("approvals") view=ApprovalsPage ssr=ssr.clone()/>
+                    <Route path=path!("rollouts") view=RolloutsPage ssr=ssr.clone()/>
+                    <Route path=path!("rollouts/:id") view=RolloutPage ssr=ssr.clone()/>
+                    <Route path=path!("jobs") view=JobsPage ssr=ssr.clone()/>
                     <Route path=path!("compliance") view=CompliancePage ssr=ssr.clone()/>
                     <Route path=path!("audit") view=AuditPage ssr=ssr.clone()/>
                     <Route path=path!("users") view=UsersPage ssr=ssr.clone()/>

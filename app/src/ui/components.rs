@@ -5,4 +5,7 @@ pub mod chart;
 pub mod form;
 pub mod page;
 pub mod pager;
+pub mod progress;
+pub mod refresh;
+pub mod time;
 pub mod url;

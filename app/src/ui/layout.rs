@@ -4,22 +4,48 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
 use crate::api::auth::{Logout, SignedInUser, current_user};
+use crate::api::changes::pending_approval_count;
 use crate::api::notifications::unread_notifications;
 use crate::error::AppError;
 use crate::ui::components::page::PageHeader;
 
-const NAV: [(&str, &str); 10] = [
-    ("/", "Dashboard"),
-    ("/tenants", "Tenants"),
-    ("/releases", "Releases"),
-    ("/rollouts", "Rollouts"),
-    ("/approvals", "Approvals"),
-    ("/compliance", "Compliance"),
-    ("/policies", "Policies"),
-    ("/users", "Users"),
-    ("/audit", "Audit"),
-    ("/settings", "Settings"),
+/// Who sees a navigation entry (the server checks every page regardless).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NavFor {
+    Everyone,
+    /// People who manage users somewhere.
+    UserManagers,
+    /// Platform operators: screens that span every tenant (rollouts, jobs).
+    Platform,
+}
+
+const NAV: [(&str, &str, NavFor); 12] = [
+    ("/", "Dashboard", NavFor::Everyone),
+    ("/tenants", "Tenants", NavFor::Everyone),
+    ("/changes", "Changes", NavFor::Everyone),
+    ("/approvals", "Approvals", NavFor::Everyone),
+    ("/releases", "Releases", NavFor::Everyone),
+    ("/rollouts", "Rollouts", NavFor::Platform),
+    ("/compliance", "Compliance", NavFor::Everyone),
+    ("/policies", "Policies", NavFor::Everyone),
+    ("/users", "Users", NavFor::UserManagers),
+    ("/audit", "Audit", NavFor::Everyone),
+    ("/jobs", "Jobs", NavFor::Platform),
+    ("/settings", "Settings", NavFor::Everyone),
 ];
+
+/// How many change requests await the viewer's decision: loaded by the shell
+/// (next to the current user, see BUILD-NOTES session 4) and refetched by the
+/// screens that decide, so the top bar's badge follows.
+#[derive(Clone, Copy)]
+pub struct ApprovalCount(pub Resource<Result<u64, AppError>>);
+
+/// Refetches the top bar's approvals count, if the shell is there.
+pub fn refresh_approval_count() {
+    if let Some(ApprovalCount(count)) = use_context::<ApprovalCount>() {
+        count.refetch();
+    }
+}
 
 /// The signed-in user, loaded once by the shell and shared with pages that
 /// offer actions only some people have.
@@ -39,21 +65,28 @@ pub fn can_onboard() -> Signal<bool> {
 pub fn AppShell() -> impl IntoView {
     let user: CurrentUser = Resource::new(|| (), |_| current_user());
     let unread = Resource::new(|| (), |_| unread_notifications());
+    let approvals = Resource::new(|| (), |_| pending_approval_count());
     provide_context(user);
+    provide_context(ApprovalCount(approvals));
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
-            <TopBar user unread/>
+            <TopBar user unread approvals/>
             <nav class="side-nav" aria-label="Primary">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let can_manage_users = user.await.ok().flatten().is_some_and(|u| u.can_manage_users);
+                        let user = user.await.ok().flatten();
+                                        let shows = |who: NavFor| match who {
+                                            NavFor::Everyone => true,
+                                            NavFor::UserManagers => user.as_ref().is_some_and(|u| u.can_manage_users),
+                                            NavFor::Platform => user.as_ref().is_some_and(|u| u.sees_platform),
+                                        };
                         view! {
                             <ul>
                                 {NAV
                                     .into_iter()
-                                    .filter(|(href, _)| *href != "/users" || can_manage_users)
-                                    .map(|(href, label)| {
+                                    .filter(|(_, _, who)| shows(*who))
+                                    .map(|(href, label, _)| {
                                         view! {
                                             <li>
                                                 <A href=href exact=true>{label}</A>
@@ -74,7 +107,11 @@ pub fn AppShell() -> impl IntoView {
 }
 
 #[component]
-fn TopBar(user: CurrentUser, unread: Resource<Result<u64, AppError>>) -> impl IntoView {
+fn TopBar(
+    user: CurrentUser,
+    unread: Resource<Result<u64, AppError>>,
+    approvals: Resource<Result<u64, AppError>>,
+) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="top-bar">
@@ -83,13 +120,16 @@ fn TopBar(user: CurrentUser, unread: Resource<Result<u64, AppError>>) -> impl In
                 "Tenantry"
             </a>
             <div class="top-bar-spacer"></div>
-            <Suspense fallback=|| view! { <span class="muted">"…"</span> }>
+            // A Transition: refetching a count keeps the menu on screen.
+            <Transition fallback=|| view! { <span class="muted">"…"</span> }>
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(user)) => {
                             let unread_count = unread.await.unwrap_or(0);
+                            let approvals_count = approvals.await.unwrap_or(0);
                             view! {
                             <div class="user-menu">
+                                <ApprovalsLink count=approvals_count/>
                                 <InboxLink count=unread_count/>
                                 <span class="user-name" data-testid="current-user">{user.display_name}</span>
                                 <span class="user-email muted">{user.email}</span>
@@ -102,7 +142,7 @@ fn TopBar(user: CurrentUser, unread: Resource<Result<u64, AppError>>) -> impl In
                         _ => view! { <a class="btn btn-secondary btn-sm" href="/login">"Sign in"</a> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </header>
     }
 }
@@ -119,6 +159,23 @@ fn InboxLink(count: u64) -> impl IntoView {
         <a class="btn btn-secondary btn-sm" href="/notifications" aria-label=label data-testid="inbox-link">
             "Inbox"
             {(count > 0).then(|| view! { " " <span class="badge tone-danger" data-testid="unread-count">{count}</span> })}
+        </a>
+    }
+}
+
+/// "Approvals N": a link to the approvals inbox with how many changes await
+/// the viewer's decision.
+#[component]
+fn ApprovalsLink(count: u64) -> impl IntoView {
+    let label = if count == 0 {
+        "Approvals, none waiting".to_owned()
+    } else {
+        format!("Approvals, {count} waiting for your decision")
+    };
+    view! {
+        <a class="btn btn-secondary btn-sm" href="/approvals" aria-label=label data-testid="approvals-link">
+            "Approvals"
+            {(count > 0).then(|| view! { " " <span class="badge tone-attention" data-testid="approvals-count">{count}</span> })}
         </a>
     }
 }

@@ -5,4 +5,5 @@ pub mod endpoints_tab;
 pub mod new_tenant_page;
 pub mod tenant_page;
 pub mod tenants_page;
+pub mod update_policy_tab;
 pub mod versions_tab;

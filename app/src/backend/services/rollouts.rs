@@ -536,6 +536,13 @@ async fn advance(txn: &DatabaseTransaction, id: Uuid, now: DateTime<Utc>) -> Ser
         system_audit(txn, "rollout.start", id, json!({})).await?;
     } else if current.status != RUNNING {
         return Ok(());
+    } else if current.started_at.is_none() {
+        // Paused (or approved) before it ever started: it starts now.
+        rollout::Entity::update_many()
+            .col_expr(rollout::Column::StartedAt, Some(now).into())
+            .filter(rollout::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
     }
     let waves = last_wave(txn, id).await?;
     let thresholds = Thresholds {

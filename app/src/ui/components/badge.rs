@@ -65,3 +65,70 @@ pub fn compliance_tone(status: &str) -> &'static str {
         _ => "tone-neutral",
     }
 }
+
+/// The kinds of work whose statuses the change screens show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkKind {
+    Change,
+    Rollout,
+    /// A rollout's target or a change's step.
+    Target,
+    Job,
+}
+
+/// Tone class, glyph and label of a work status (UI.md §4: success → success,
+/// waiting for a person → attention, failed → danger, running → info).
+pub fn work_status_look(kind: WorkKind, status: &str) -> (&'static str, &'static str, String) {
+    use crate::domain::change::ChangeStatus;
+    if kind == WorkKind::Change
+        && let Some(parsed) = ChangeStatus::parse(status)
+    {
+        let glyph = match parsed {
+            ChangeStatus::Draft => "◌",
+            ChangeStatus::PendingApproval => "◷",
+            ChangeStatus::Approved | ChangeStatus::Succeeded => "✓",
+            ChangeStatus::Scheduled => "◔",
+            ChangeStatus::Running => "↻",
+            ChangeStatus::Failed => "✕",
+            ChangeStatus::RolledBack => "↶",
+            ChangeStatus::Cancelled => "⊘",
+        };
+        return (parsed.tone().css_class(), glyph, parsed.label().to_owned());
+    }
+    let (tone, glyph) = match status {
+        "pending_approval" => ("tone-attention", "◷"),
+        "scheduled" | "queued" => ("tone-neutral", "◔"),
+        "pending" => ("tone-neutral", "•"),
+        "running" => ("tone-info", "↻"),
+        "retrying" => ("tone-attention", "↺"),
+        "paused" => ("tone-attention", "‖"),
+        "succeeded" => ("tone-success", "✓"),
+        "failed" | "dead" => ("tone-danger", "✕"),
+        "stopped" => ("tone-danger", "■"),
+        "aborted" | "cancelled" | "skipped" => ("tone-neutral", "⊘"),
+        _ => ("tone-neutral", "•"),
+    };
+    (tone, glyph, humanize(status))
+}
+
+/// `pending_approval` → "Pending approval".
+pub fn humanize(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The status of a change, rollout, target, step or job as a badge.
+#[component]
+pub fn WorkBadge(kind: WorkKind, #[prop(into)] status: String) -> impl IntoView {
+    let (tone, glyph, label) = work_status_look(kind, &status);
+    view! {
+        <span class=format!("badge {tone}") data-status=status>
+            <span class="badge-glyph" aria-hidden="true">{glyph}</span>
+            {label}
+        </span>
+    }
+}

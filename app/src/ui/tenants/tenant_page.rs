@@ -15,6 +15,7 @@ use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::Alert;
 use crate::ui::layout::NotFound;
 use crate::ui::tenants::endpoints_tab::EndpointsTab;
+use crate::ui::tenants::update_policy_tab::UpdatePolicyTab;
 use crate::ui::tenants::versions_tab::VersionsTab;
 
 /// The tenant page's tabs, one URL each.
@@ -24,15 +25,17 @@ pub enum TenantTab {
     Config,
     Versions,
     Endpoints,
+    UpdatePolicy,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 5] = [
+    const ALL: [TenantTab; 6] = [
         TenantTab::Overview,
         TenantTab::Config,
         TenantTab::Versions,
         TenantTab::Endpoints,
+        TenantTab::UpdatePolicy,
         TenantTab::History,
     ];
 
@@ -42,6 +45,7 @@ impl TenantTab {
             TenantTab::Config => "Config",
             TenantTab::Versions => "Versions",
             TenantTab::Endpoints => "Endpoints",
+            TenantTab::UpdatePolicy => "Update policy",
             TenantTab::History => "History",
         }
     }
@@ -52,6 +56,7 @@ impl TenantTab {
             TenantTab::Config => format!("/tenants/{slug}/config"),
             TenantTab::Versions => format!("/tenants/{slug}/versions"),
             TenantTab::Endpoints => format!("/tenants/{slug}/endpoints"),
+            TenantTab::UpdatePolicy => format!("/tenants/{slug}/update-policy"),
             TenantTab::History => format!("/tenants/{slug}/history"),
         }
     }
@@ -132,6 +137,7 @@ fn TenantView(
         {move || error.get().map(|e| view! { <Alert tone="danger"><span data-testid="action-error">{e.to_string()}</span></Alert> })}
         {(tab == TenantTab::Versions).then(|| view! { <VersionsTab tenant_id=t.id/> })}
         {(tab == TenantTab::Endpoints).then(|| view! { <EndpointsTab tenant_id=t.id slug=slug.clone()/> })}
+        {(tab == TenantTab::UpdatePolicy).then(|| view! { <UpdatePolicyTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
         <section class="card">
             <h2>"Lifecycle actions"</h2>

@@ -1,0 +1,284 @@
+// Change requests and rollouts in the browser: a platform admin takes a
+// release to three tenants in three waves, watches it, pauses and resumes it
+// until it completes; then asks for an upgrade on a tenant whose update policy
+// wants every update approved, and that tenant's admin approves it from the
+// approvals inbox.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, signIn, onboard, BASE_URL, SCREENSHOTS } from './browser.mjs';
+
+const isoDay = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+const stamp = Date.now().toString(36);
+// Named to sort after the other tests' products, whose forms take the first one.
+const product = `rollout-agent-${stamp}`;
+const productName = `Rollout Agent ${stamp}`;
+const targets = ['a', 'b', 'c'].map((x) => `ro-${x}-${stamp}`);
+const approvalTenant = `ap-${stamp}`;
+const tenantAdmin = `approver-${stamp}@tenant.example`;
+
+// The status word of a badge (`data-status` on the element under `testId`).
+const statusOf = async (page, testId) => page.getByTestId(testId).locator('[data-status]').getAttribute('data-status');
+
+async function waitForStatus(page, testId, wanted, timeout = 60000) {
+  await page.getByTestId(testId).locator(`[data-status="${wanted}"]`).waitFor({ timeout });
+}
+
+// Onboard, activate and license a tenant with version 1.0.0 of the product.
+async function readyTenant(page, slug) {
+  await onboard(page, { slug, name: `Tenant ${slug}` });
+  await page.waitForLoadState('networkidle');
+  await page.locator('button[data-action="activate"]').click();
+  let state = '';
+  for (let i = 0; i < 40 && !state.includes('Active'); i++) {
+    await page.waitForTimeout(300);
+    await page.goto(`${BASE_URL}/tenants/${slug}`);
+    state = (await page.getByTestId('tenant-state').textContent()).trim();
+  }
+  assert.match(state, /Active/, `${slug} is active`);
+  await page.goto(`${BASE_URL}/tenants/${slug}/versions`);
+  await page.waitForLoadState('networkidle');
+  await page.locator('[id="field-form[product_id]"]').selectOption({ label: productName });
+  await page.getByLabel('Running version').fill('1.0.0');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByTestId('versions-table').getByText('1.0.0', { exact: true }).waitFor();
+}
+
+test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves an upgrade', async () => {
+  const admin = await launch();
+  let changeUrl;
+  let rolloutUrl;
+  let invitation;
+  try {
+    const { page } = admin;
+    await signIn(page);
+
+    // A product with two releases.
+    await page.goto(`${BASE_URL}/releases`);
+    await page.waitForLoadState('networkidle');
+    await page.getByLabel('Key').fill(product);
+    await page.locator('#field-name').fill(productName);
+    await page.getByRole('button', { name: 'Add product' }).click();
+    await page.getByTestId(`product-${product}`).waitFor();
+    for (const version of ['1.0.0', '1.1.0']) {
+      await page.locator('[id="field-form[product_id]"]').selectOption({ label: productName });
+      await page.locator('[id="field-form[version]"]').fill(version);
+      await page.getByLabel('Released on').fill(isoDay(-30));
+      await page.getByRole('button', { name: 'Save release' }).click();
+      await page.getByTestId(`product-${product}`).getByTestId('release-table').getByText(version, { exact: true }).waitFor();
+    }
+
+    for (const slug of [...targets, approvalTenant]) await readyTenant(page, slug);
+
+    // A refused plan keeps its fields and says what is wrong, field by field.
+    await page.goto(`${BASE_URL}/rollouts`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('[id="field-form[name]"]').fill(`Agent 1.1 ${stamp}`);
+    await page.locator('[id="field-form[product]"]').selectOption(product);
+    await page.locator('[id="field-form[target_version]"]').fill('1.1.0');
+    await page.locator('[id="field-form[tenants]"]').fill(targets.join('\n'));
+    await page.locator('[id="field-form[waves]"]').fill('34, 34');
+    await page.getByRole('button', { name: 'Create rollout' }).click();
+    await page.getByText('Waves are cumulative').first().waitFor();
+    assert.equal(await page.locator('[id="field-form[waves]"]').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('[id="field-form[name]"]').inputValue(), `Agent 1.1 ${stamp}`);
+
+    // Three tenants in three waves, one at a time.
+    // Cumulative shares round up: 33 % of 3 is 1 tenant, 66 % is 2, the rest 3.
+    await page.locator('[id="field-form[waves]"]').fill('33, 66');
+    await page.locator('[id="field-form[concurrency]"]').fill('1');
+    await page.getByRole('button', { name: 'Create rollout' }).click();
+    await page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/);
+    rolloutUrl = page.url();
+    await page.getByTestId('waves').locator('li').nth(2).waitFor();
+    assert.equal(await page.getByTestId('waves').locator('li').count(), 3);
+    assert.equal(await page.getByTestId('targets-table').locator('tbody tr').count(), 3);
+    await page.waitForLoadState('networkidle');
+
+    // Pause while the first wave works: the later waves do not start.
+    await page.locator('button[data-action="pause"]').click();
+    await waitForStatus(page, 'rollout-status', 'paused');
+    await page.screenshot({ path: `${SCREENSHOTS}rollout-paused.png`, fullPage: true });
+    await page.waitForTimeout(4000);
+    await page.reload();
+    assert.equal(await statusOf(page, 'rollout-status'), 'paused');
+    assert.equal(await page.getByTestId('waves').locator('li').nth(2).getAttribute('data-state'), 'pending');
+    const third = page.getByTestId('targets-table').locator('tr', { hasText: targets[2] });
+    assert.equal(await third.locator('[data-status]').getAttribute('data-status'), 'pending');
+
+    // Resume and watch the waves fill up to the end.
+    await page.waitForLoadState('networkidle');
+    await page.locator('button[data-action="resume"]').click();
+    await waitForStatus(page, 'rollout-status', 'running');
+    await page.getByTestId('rollout-wave').filter({ hasText: /Wave [23] of 3/ }).waitFor({ timeout: 60000 });
+    await page.screenshot({ path: `${SCREENSHOTS}rollout-running.png`, fullPage: true });
+    await waitForStatus(page, 'rollout-status', 'succeeded', 90000);
+    for (const slug of targets) {
+      const row = page.getByTestId('targets-table').locator('tr', { hasText: slug });
+      assert.equal(await row.locator('[data-status]').getAttribute('data-status'), 'succeeded', slug);
+    }
+    for (let wave = 0; wave < 3; wave++) {
+      const item = page.getByTestId('waves').locator('li').nth(wave);
+      assert.equal(await item.getAttribute('data-state'), 'done');
+      assert.equal(await item.getByRole('progressbar').getAttribute('aria-valuenow'), '1');
+    }
+    assert.equal((await page.getByTestId('success-rate').textContent()).trim(), '100 %');
+    await page.screenshot({ path: `${SCREENSHOTS}rollout-succeeded.png`, fullPage: true });
+
+    // The rollout's changes are on the Changes page; the tenants run 1.1.0.
+    await page.goto(`${BASE_URL}/changes?tenant=${targets[0]}&kind=upgrade`);
+    const change = page.getByTestId('changes-table').locator('tbody tr').first();
+    await change.locator('[data-status="succeeded"]').waitFor();
+    await page.goto(`${BASE_URL}/tenants/${targets[0]}/versions`);
+    await page.getByTestId('versions-table').getByText('1.1.0', { exact: true }).waitFor();
+
+    // The other tenant wants every update approved.
+    await page.goto(`${BASE_URL}/tenants/${approvalTenant}/update-policy`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('[id="field-form[approval_mode]"]').selectOption('all');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('Update policy saved.').waitFor();
+    await page.getByTestId('next-start').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}tenant-update-policy.png`, fullPage: true });
+
+    // The platform admin asks for the upgrade, and may not decide it.
+    await page.goto(`${BASE_URL}/changes?tenant=${approvalTenant}`);
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.locator('[id="field-form[tenant]"]').inputValue(), approvalTenant);
+    await page.locator('[id="field-form[product]"]').selectOption(product);
+    await page.locator('[id="field-form[target_version]"]').fill('1.1.0');
+    await page.getByLabel('Note').fill('Security fix');
+    await page.getByRole('button', { name: 'Request change' }).click();
+    await page.waitForURL(/\/changes\/[0-9a-f-]{36}$/);
+    changeUrl = page.url();
+    await waitForStatus(page, 'change-status', 'pending_approval');
+    assert.match(await page.getByTestId('decide-refusal').textContent(), /someone else must decide/);
+    await page.screenshot({ path: `${SCREENSHOTS}change-pending.png`, fullPage: true });
+
+    // Invite the tenant's admin.
+    await page.goto(`${BASE_URL}/users`);
+    await page.waitForLoadState('networkidle');
+    await page.getByLabel('Email').fill(tenantAdmin);
+    await page.getByLabel('Role').selectOption('tenant_admin');
+    await page.getByLabel('Tenant (slug)').fill(approvalTenant);
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await page.getByTestId('invite-sent').waitFor();
+    for (let attempt = 0; attempt < 50 && !invitation; attempt++) {
+      await page.goto(`${BASE_URL}/dev/outbox`);
+      const message = page.getByTestId('outbox-message').filter({ hasText: tenantAdmin });
+      if (await message.count()) invitation = await message.first().getByTestId('outbox-link').getAttribute('href');
+      else await page.waitForTimeout(200);
+    }
+    assert.ok(invitation, 'invitation link');
+  } finally {
+    await admin.context.close();
+  }
+
+  const approver = await launch();
+  try {
+    const { page } = approver;
+    await page.goto(invitation);
+    await page.waitForLoadState('networkidle');
+    await page.getByLabel('Your name').fill('Ada Approver');
+    await page.getByLabel('Choose a password').fill('approve all the things');
+    await page.getByLabel('Repeat the password').fill('approve all the things');
+    await page.getByRole('button', { name: 'Accept and sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+
+    // The top bar counts what awaits this admin's decision.
+    assert.equal((await page.getByTestId('approvals-count').textContent()).trim(), '1');
+    await page.getByTestId('approvals-link').click();
+    await page.getByRole('heading', { name: 'Approvals', level: 1 }).waitFor();
+    const item = page.getByTestId('approvals').locator(`li[data-tenant="${approvalTenant}"]`);
+    await item.waitFor();
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: `${SCREENSHOTS}approvals.png`, fullPage: true });
+
+    // Rejecting needs a reason; approving does not.
+    await item.getByRole('button', { name: 'Reject' }).click();
+    await item.getByText('Say why you reject it').waitFor();
+    await item.getByRole('button', { name: 'Approve' }).click();
+    await page.getByTestId('decision-recorded').waitFor();
+    await page.getByTestId('approvals-empty').getByText('Nothing awaits your approval').waitFor();
+    await page.getByTestId('approvals-count').waitFor({ state: 'detached' });
+
+    // The change is scheduled, runs in the tenant's window (none: at once) and lands.
+    await page.goto(changeUrl);
+    await page.getByTestId('decisions').getByText(tenantAdmin).waitFor();
+    await waitForStatus(page, 'change-status', 'succeeded', 60000);
+    assert.equal(await page.getByTestId('step-log').locator('li[data-status="succeeded"]').count(), await page.getByTestId('step-log').locator('li').count());
+    await page.screenshot({ path: `${SCREENSHOTS}change-succeeded.png`, fullPage: true });
+  } finally {
+    await approver.context.close();
+  }
+
+  // The same pages render on the server alone, before any JavaScript.
+  const plain = await launch({ javaScriptEnabled: false });
+  try {
+    const { page } = plain;
+    await signIn(page);
+    await page.goto(rolloutUrl);
+    assert.equal(await statusOf(page, 'rollout-status'), 'succeeded');
+    assert.equal(await page.getByTestId('waves').getByRole('progressbar').count(), 3);
+    await page.goto(`${BASE_URL}/jobs`);
+    await page.getByTestId('job-counters').waitFor();
+    assert.ok(await page.getByTestId('jobs-table').locator('tbody tr').count() > 0);
+    await page.screenshot({ path: `${SCREENSHOTS}jobs.png`, fullPage: true });
+    await page.goto(`${BASE_URL}/changes?status=succeeded`);
+    await page.getByTestId('changes-table').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}changes.png`, fullPage: true });
+  } finally {
+    await plain.context.close();
+  }
+});
+
+test('a wave over its error threshold stops the rollout with the reason on screen', async () => {
+  const admin = await launch();
+  try {
+    const { page } = admin;
+    await signIn(page);
+    // The simulator fails every step of a tenant labelled simulate-failure.
+    const bad = `rf-bad-${stamp}`;
+    const good = `rf-ok-${stamp}`;
+    await onboard(page, { slug: bad, name: `Tenant ${bad}`, labels: 'simulate-failure' });
+    await onboard(page, { slug: good, name: `Tenant ${good}` });
+    for (const slug of [bad, good]) {
+      await page.goto(`${BASE_URL}/tenants/${slug}`);
+      await page.waitForLoadState('networkidle');
+      await page.locator('button[data-action="activate"]').click();
+      let state = '';
+      for (let i = 0; i < 40 && !state.includes('Active'); i++) {
+        await page.waitForTimeout(300);
+        await page.goto(`${BASE_URL}/tenants/${slug}`);
+        state = (await page.getByTestId('tenant-state').textContent()).trim();
+      }
+      await page.goto(`${BASE_URL}/tenants/${slug}/versions`);
+      await page.waitForLoadState('networkidle');
+      await page.locator('[id="field-form[product_id]"]').selectOption({ label: productName });
+      await page.getByLabel('Running version').fill('1.0.0');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByTestId('versions-table').getByText('1.0.0', { exact: true }).waitFor();
+    }
+
+    // Wave 1 is the failing tenant (plan order is by slug); no failure is tolerated.
+    await page.goto(`${BASE_URL}/rollouts`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('[id="field-form[name]"]').fill(`Canary ${stamp}`);
+    await page.locator('[id="field-form[product]"]').selectOption(product);
+    await page.locator('[id="field-form[target_version]"]').fill('1.1.0');
+    await page.locator('[id="field-form[tenants]"]').fill(`${bad}\n${good}`);
+    await page.locator('[id="field-form[waves]"]').fill('50');
+    await page.locator('[id="field-form[error_threshold]"]').fill('0');
+    await page.getByRole('button', { name: 'Create rollout' }).click();
+    await page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/);
+
+    // Three attempts with backoff, then the wave halts everything.
+    await waitForStatus(page, 'rollout-status', 'paused', 90000);
+    const reason = await page.getByTestId('halt-reason').textContent();
+    assert.match(reason, /Wave 1: 1 of 1 targets failed \(100 %\), over the 0 % error threshold/);
+    const goodRow = page.getByTestId('targets-table').locator('tr', { hasText: good });
+    assert.equal(await goodRow.locator('[data-status]').getAttribute('data-status'), 'pending', 'wave 2 never started');
+    await page.screenshot({ path: `${SCREENSHOTS}rollout-halted.png`, fullPage: true });
+  } finally {
+    await admin.context.close();
+  }
+});
