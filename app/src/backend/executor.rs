@@ -278,6 +278,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_real_script_gets_its_arguments_and_idempotency_key_and_its_output_is_logged() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tenantry-script-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("upgrade.sh");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\necho \"upgrading $1 to $2 ($TENANTRY_IDEMPOTENCY_KEY)\"\necho 'warning: slow mirror' >&2\n[ \"$3\" = deploy ] || exit 3\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let template = format!("{} {{tenant}} {{version}} {{step}}", script.display());
+        let executor = CommandExecutor::new(&template, Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            executor.run_step(&order()).await.unwrap(),
+            "upgrading acme to 2.1.0 (change:1:step:2)\nwarning: slow mirror\n"
+        );
+        let other_step = StepOrder {
+            step: "verify".into(),
+            ..order()
+        };
+        let failed = executor.run_step(&other_step).await.unwrap_err();
+        assert!(
+            failed.contains("exit status: 3") && failed.contains("slow mirror"),
+            "{failed}"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
     async fn a_command_over_its_timeout_is_stopped() {
         let slow = CommandExecutor::new("sleep 5", Duration::from_millis(200)).unwrap();
         let started = std::time::Instant::now();

@@ -873,6 +873,70 @@ async fn a_rollout_can_name_its_waves_by_tenant_and_filter(db: TestDb) {
     );
 }
 
+async fn the_cli_plans_shows_and_aborts_a_rollout_and_reports_refusals(db: TestDb) {
+    let app = spawn_app(db).await;
+    let admin = admin(&app.db).await;
+    fleet(&app.db, &admin, 2, &[]).await;
+    let token = crate::helpers::admin_token(&app).await;
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"))
+            .args(args)
+            .env("TENANTRY_URL", &app.address)
+            .env("TENANTRY_TOKEN", &token)
+            .env("DATABASE_URL", "sqlite::memory:")
+            .output()
+            .expect("run tenantry");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    };
+    let (ok, out) = cli(&[
+        "rollout",
+        "create",
+        "--name",
+        "CLI wave",
+        "--product",
+        "edge-gateway",
+        "--version",
+        "5.2.0",
+        "--waves",
+        "50",
+        "--requires-approval",
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("edge-gateway -> 5.2.0") && out.contains("status: pending_approval"),
+        "{out}"
+    );
+    let id = out.split(['(', ')']).nth(1).unwrap().to_owned();
+    let (ok, out) = cli(&["rollout", "pause", &id]);
+    assert!(
+        !ok && out.contains("Cannot pause a rollout that is pending approval"),
+        "{out}"
+    );
+    let (ok, out) = cli(&["rollout", "abort", &id]);
+    assert!(ok && out.contains("status: aborted"), "{out}");
+    let (ok, out) = cli(&["rollout", "status", &id, "--json"]);
+    assert!(ok && out.contains("\"status\": \"aborted\""), "{out}");
+    let (ok, out) = cli(&[
+        "rollout",
+        "create",
+        "--name",
+        "",
+        "--product",
+        "nope",
+        "--version",
+        "x",
+    ]);
+    assert!(
+        !ok && out.contains("name:") && out.contains("product:"),
+        "{out}"
+    );
+}
+
 /// Two replicas on one PostgreSQL share a rollout: both take work, and no
 /// target is executed twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1000,4 +1064,5 @@ crate::on_both_databases!(
     a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once,
     agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_completes,
     a_rollout_can_name_its_waves_by_tenant_and_filter,
+    the_cli_plans_shows_and_aborts_a_rollout_and_reports_refusals,
 );

@@ -249,7 +249,7 @@ pub async fn create(
     if kind.is_none() {
         errors.push("kind", "Choose what to change, e.g. upgrade or suspend.");
     }
-    let not_before = match parse_not_before(&form.not_before) {
+    let not_before = match parse_utc_time(&form.not_before) {
         Ok(at) => at,
         Err(message) => {
             errors.push("not_before", message);
@@ -388,7 +388,8 @@ pub async fn create(
     Ok(created)
 }
 
-async fn find_product<C: ConnectionTrait>(
+/// A catalog product by its key or id.
+pub(crate) async fn find_product<C: ConnectionTrait>(
     conn: &C,
     reference: &str,
 ) -> ServiceResult<Option<product::Model>> {
@@ -403,7 +404,7 @@ async fn find_product<C: ConnectionTrait>(
 }
 
 /// `YYYY-MM-DDTHH:MM` (UTC, as an HTML datetime-local sends it) or RFC 3339.
-fn parse_not_before(raw: &str) -> Result<Option<DateTime<Utc>>, String> {
+pub(crate) fn parse_utc_time(raw: &str) -> Result<Option<DateTime<Utc>>, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -100,11 +100,11 @@ pub async fn create(
             TENANTS
         }
     };
-    let start_at = parse_time(&form.start_at).unwrap_or_else(|message| {
+    let start_at = changes::parse_utc_time(&form.start_at).unwrap_or_else(|message| {
         errors.push("start_at", message);
         None
     });
-    let found_product = find_product(db, form.product.trim()).await?;
+    let found_product = changes::find_product(db, form.product.trim()).await?;
     let version = form
         .target_version
         .trim()
@@ -131,6 +131,15 @@ pub async fn create(
         return Err(errors.into());
     }
     let product = found_product.expect("checked above");
+    let settings = RolloutSettings {
+        name: name.to_owned(),
+        splits: splits.clone(),
+        thresholds,
+        concurrency,
+        on_error,
+        start_at,
+        requires_approval: form.requires_approval,
+    };
     if scope == ENDPOINTS {
         if !form.wave_plan.trim().is_empty() {
             let mut errors = FieldErrors::default();
@@ -140,17 +149,7 @@ pub async fn create(
             );
             return Err(errors.into());
         }
-        return plan_endpoints(
-            db,
-            principal,
-            context,
-            form,
-            &product,
-            &version,
-            &splits,
-            (thresholds, concurrency, on_error, start_at),
-        )
-        .await;
+        return plan_endpoints(db, principal, context, form, &product, &version, &settings).await;
     }
     let targets = select_targets(db, product.id, &version, form).await?;
     if targets.is_empty() {
@@ -202,7 +201,6 @@ pub async fn create(
         })
         .collect();
     sizes.retain(|size| *size > 0);
-    let now = Utc::now();
     let id = Uuid::new_v4();
     let status = if form.requires_approval {
         PENDING_APPROVAL
@@ -211,34 +209,9 @@ pub async fn create(
     };
     let selection = selection_text(form);
     let txn = db.begin().await?;
-    rollout::ActiveModel {
-        id: Set(id),
-        name: Set(name.to_owned()),
-        scope: Set(TENANTS.into()),
-        product_id: Set(product.id),
-        target_version: Set(version.clone()),
-        status: Set(status.into()),
-        selection: Set(selection.clone()),
-        wave_splits: Set(splits
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(",")),
-        success_threshold: Set(thresholds.success_percent as i32),
-        error_threshold: Set(thresholds.error_percent as i32),
-        on_error: Set(on_error.into()),
-        concurrency: Set(concurrency as i32),
-        start_at: Set(start_at),
-        requires_approval: Set(form.requires_approval),
-        current_wave: Set(1),
-        halt_reason: Set(None),
-        created_by: Set(Some(principal.user_id)),
-        creator_label: Set(principal.email.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        started_at: Set(None),
-        finished_at: Set(None),
-    }
+    new_rollout(
+        id, TENANTS, product.id, &version, &selection, &settings, principal,
+    )
     .insert(&txn)
     .await?;
     let mut rows = Vec::with_capacity(planned.len());
@@ -280,35 +253,66 @@ pub async fn create(
     Ok(id)
 }
 
+/// What a rollout form decided, once validated.
+struct RolloutSettings {
+    name: String,
+    splits: Vec<u32>,
+    thresholds: Thresholds,
+    concurrency: u32,
+    on_error: &'static str,
+    start_at: Option<DateTime<Utc>>,
+    requires_approval: bool,
+}
+
+/// A new rollout row: waiting for approval, or scheduled to start.
+fn new_rollout(
+    id: Uuid,
+    scope: &str,
+    product_id: Uuid,
+    version: &str,
+    selection: &str,
+    settings: &RolloutSettings,
+    principal: &Principal,
+) -> rollout::ActiveModel {
+    let now = Utc::now();
+    rollout::ActiveModel {
+        id: Set(id),
+        name: Set(settings.name.clone()),
+        scope: Set(scope.to_owned()),
+        product_id: Set(product_id),
+        target_version: Set(version.to_owned()),
+        status: Set(if settings.requires_approval {
+            PENDING_APPROVAL
+        } else {
+            SCHEDULED
+        }
+        .into()),
+        selection: Set(selection.to_owned()),
+        wave_splits: Set(settings
+            .splits
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
+        success_threshold: Set(settings.thresholds.success_percent as i32),
+        error_threshold: Set(settings.thresholds.error_percent as i32),
+        on_error: Set(settings.on_error.into()),
+        concurrency: Set(settings.concurrency as i32),
+        start_at: Set(settings.start_at),
+        requires_approval: Set(settings.requires_approval),
+        current_wave: Set(1),
+        halt_reason: Set(None),
+        created_by: Set(Some(principal.user_id)),
+        creator_label: Set(principal.email.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+    }
+}
+
 fn default_if_empty<'a>(raw: &'a str, default: &'a str) -> &'a str {
     if raw.trim().is_empty() { default } else { raw }
-}
-
-fn parse_time(raw: &str) -> Result<Option<DateTime<Utc>>, String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(Some(at.with_timezone(&Utc)));
-    }
-    NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-        .map(|at| Some(at.and_utc()))
-        .map_err(|_| format!("'{raw}' is not a time; use YYYY-MM-DDTHH:MM (UTC)."))
-}
-
-async fn find_product(
-    db: &DatabaseConnection,
-    reference: &str,
-) -> ServiceResult<Option<product::Model>> {
-    if reference.is_empty() {
-        return Ok(None);
-    }
-    let query = match Uuid::parse_str(reference) {
-        Ok(id) => product::Entity::find_by_id(id),
-        Err(_) => product::Entity::find().filter(product::Column::Key.eq(reference)),
-    };
-    Ok(query.one(db).await?)
 }
 
 fn selection_text(form: &RolloutForm) -> String {
@@ -1150,7 +1154,6 @@ pub async fn detail(
 /// Plans an endpoint rollout set-based: one `INSERT … SELECT` numbers the
 /// matching endpoints (by tenant, then host name) and places each in its
 /// wave, so 100,000 endpoints plan in one statement.
-#[allow(clippy::too_many_arguments)]
 async fn plan_endpoints(
     db: &DatabaseConnection,
     principal: &Principal,
@@ -1158,9 +1161,9 @@ async fn plan_endpoints(
     form: &RolloutForm,
     product: &product::Model,
     version: &str,
-    splits: &[u32],
-    (thresholds, concurrency, on_error, start_at): (Thresholds, u32, &str, Option<DateTime<Utc>>),
+    settings: &RolloutSettings,
 ) -> ServiceResult<Uuid> {
+    let splits = &settings.splits;
     use sea_orm::{Statement, Value};
     let backend = db.get_database_backend();
     let mut values: Vec<Value> = vec![product.id.into(), version.to_owned().into()];
@@ -1229,7 +1232,6 @@ async fn plan_endpoints(
         bounds.push(format!("WHEN n <= {total} THEN {}", i + 1));
     }
     let id = Uuid::new_v4();
-    let now = Utc::now();
     let new_id = match backend {
         DbBackend::Postgres => "gen_random_uuid()",
         _ => "randomblob(16)",
@@ -1245,39 +1247,9 @@ async fn plan_endpoints(
     );
     let selection = format!("endpoints of {}", selection_text(form));
     let txn = db.begin().await?;
-    rollout::ActiveModel {
-        id: Set(id),
-        name: Set(form.name.trim().to_owned()),
-        scope: Set(ENDPOINTS.into()),
-        product_id: Set(product.id),
-        target_version: Set(version.to_owned()),
-        status: Set(if form.requires_approval {
-            PENDING_APPROVAL
-        } else {
-            SCHEDULED
-        }
-        .into()),
-        selection: Set(selection.clone()),
-        wave_splits: Set(splits
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(",")),
-        success_threshold: Set(thresholds.success_percent as i32),
-        error_threshold: Set(thresholds.error_percent as i32),
-        on_error: Set(on_error.into()),
-        concurrency: Set(concurrency as i32),
-        start_at: Set(start_at),
-        requires_approval: Set(form.requires_approval),
-        current_wave: Set(1),
-        halt_reason: Set(None),
-        created_by: Set(Some(principal.user_id)),
-        creator_label: Set(principal.email.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        started_at: Set(None),
-        finished_at: Set(None),
-    }
+    new_rollout(
+        id, ENDPOINTS, product.id, version, &selection, settings, principal,
+    )
     .insert(&txn)
     .await?;
     txn.execute_raw(Statement::from_sql_and_values(backend, insert, values))
