@@ -323,6 +323,21 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
         matches!(own, Err(ServiceError::Policy(ref m)) if m.contains("someone else")),
         "{own:?}"
     );
+    let delete = changes::create(
+        db,
+        &admin,
+        &ctx(),
+        &ChangeForm {
+            tenant: "t-000".into(),
+            kind: "delete".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        matches!(delete, Err(ServiceError::Validation(ref e)) if e.for_field("kind").is_some()),
+        "deleting needs the tenant page's typed confirmation: {delete:?}"
+    );
     let bare_reject = changes::decide(db, &tenant_admin, &ctx(), created.id, "reject", " ").await;
     assert!(
         matches!(bare_reject, Err(ServiceError::Validation(_))),

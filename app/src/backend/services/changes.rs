@@ -264,6 +264,14 @@ pub async fn create(
     let Some(kind) = kind else {
         return Err(errors.into());
     };
+    if kind == ChangeKind::Delete {
+        // Deleting asks for the typed slug, which only the tenant page does.
+        errors.push(
+            "kind",
+            "Delete a tenant from its page, which asks you to type its slug to confirm.",
+        );
+        return Err(errors.into());
+    }
     principal.require_on_tenant(request_permission(kind), tenant_id)?;
     let txn = db.begin().await?;
     let target = tenant::Entity::find_by_id(tenant_id)
@@ -840,6 +848,7 @@ pub async fn options(
     principal.require_somewhere(Permission::TenantRead)?;
     let kinds = ChangeKind::ALL
         .into_iter()
+        .filter(|k| *k != ChangeKind::Delete)
         .filter(|k| principal.grants.allows_somewhere(request_permission(*k)))
         .map(|k| (k.as_str().to_owned(), k.label().to_owned()))
         .collect::<Vec<_>>();

@@ -182,6 +182,9 @@ fn UserRowView(user: UserRow, set_active: ServerAction<SetUserActive>) -> impl I
             <td>{action}</td>
         </tr>
     }
+    // Erases the row's type: inside the table's it overflows the compiler's
+    // query depth in the release wasm build.
+    .into_any()
 }
 
 #[component]
