@@ -91,9 +91,10 @@ rollouts() {
   local product; product=$(curl -fsS -H "$auth" "$base/api/v1/products" | json_field '[p["id"] for p in d["items"] if p["key"]=="edge-gateway"][0]')
   curl -fsS -o /dev/null -H "$auth" -H 'content-type: application/json' \
     -d "{\"product_id\":\"$product\",\"version\":\"5.3.0\",\"released_on\":\"$(date +%F)\",\"components\":\"api=5.3.0\"}" "$base/api/v1/releases"
-  # Planning an endpoint rollout (one region's active tenants, ~100 endpoints each); it waits for approval, so nothing runs.
+  # Planning an endpoint rollout (the active tenants of BENCH_PLAN_REGION, default eu-central-1; empty: all),
+  # ~ENDPOINTS_PER_TENANT endpoints each; it waits for approval, so nothing runs.
   local planned; planned=$(curl -fsS -w ' %{time_total}' -H "$auth" -H 'content-type: application/json' \
-    -d '{"name":"bench endpoints","scope":"endpoints","product":"edge-gateway","target_version":"5.3.0","region":"eu-central-1","waves":"1,10,50","requires_approval":true}' "$base/api/v1/rollouts")
+    -d "{\"name\":\"bench endpoints\",\"scope\":\"endpoints\",\"product\":\"edge-gateway\",\"target_version\":\"5.3.0\",\"region\":\"${BENCH_PLAN_REGION-eu-central-1}\",\"waves\":\"1,10,50\",\"requires_approval\":true}" "$base/api/v1/rollouts")
   local plan_id=${planned%% *}; plan_id=$(echo "$plan_id" | json_field 'd["id"]')
   local plan_s=${planned##* }
   local endpoints; endpoints=$(curl -fsS -H "$auth" "$base/api/v1/rollouts/$plan_id" | json_field 'd["rollout"]["targets"]')
