@@ -415,6 +415,43 @@ pub fn check_decider(requester: Option<Uuid>, decider: Uuid) -> Result<(), Strin
     }
 }
 
+/// The permission that lets someone request (or cancel) a change of `kind`:
+/// updates are run by update operators, the rest of the lifecycle by the vendor.
+pub fn request_permission(kind: ChangeKind) -> crate::domain::permission::Permission {
+    use crate::domain::permission::Permission;
+    if kind.is_update() {
+        Permission::UpdateExecute
+    } else {
+        Permission::TenantLifecycle
+    }
+}
+
+/// The steps an executor carries out for a change, by its model: a
+/// maintenance change locks the tenant around the work, a swap prepares the
+/// idle slot and switches traffic, a live change works in place.
+pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -> Vec<String> {
+    let action = match (kind, version) {
+        (ChangeKind::Upgrade | ChangeKind::Patch, Some(v)) => format!("Deploy {v}"),
+        _ => kind.label().to_owned(),
+    };
+    match model {
+        ChangeModel::Live => vec![action, "Verify health".into()],
+        ChangeModel::Maintenance => vec![
+            "Enter maintenance mode".into(),
+            action,
+            "Validate health baseline".into(),
+            "Exit maintenance mode".into(),
+        ],
+        ChangeModel::Swap => vec![
+            "Prepare the idle slot".into(),
+            action,
+            "Validate health baseline".into(),
+            "Switch traffic".into(),
+            "Keep the previous slot on standby".into(),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -753,6 +790,41 @@ mod tests {
             check_decider(None, bob),
             Ok(()),
             "automation's changes can be decided by anyone"
+        );
+    }
+
+    #[test]
+    fn each_change_model_plans_its_own_steps_around_the_work() {
+        assert_eq!(
+            plan_steps(ChangeKind::Upgrade, ChangeModel::Maintenance, Some("5.2.0")),
+            [
+                "Enter maintenance mode",
+                "Deploy 5.2.0",
+                "Validate health baseline",
+                "Exit maintenance mode"
+            ]
+        );
+        assert_eq!(
+            plan_steps(ChangeKind::Suspend, ChangeModel::Live, None),
+            ["Suspend", "Verify health"]
+        );
+        let swap = plan_steps(ChangeKind::Restore, ChangeModel::Swap, None);
+        assert_eq!(
+            (swap.len(), swap[1].as_str(), swap[3].as_str()),
+            (5, "Restore", "Switch traffic")
+        );
+    }
+
+    #[test]
+    fn updates_need_the_update_permission_and_the_rest_the_lifecycle_one() {
+        use crate::domain::permission::Permission;
+        assert_eq!(
+            request_permission(ChangeKind::Patch),
+            Permission::UpdateExecute
+        );
+        assert_eq!(
+            request_permission(ChangeKind::Backup),
+            Permission::TenantLifecycle
         );
     }
 }

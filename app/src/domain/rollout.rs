@@ -354,6 +354,47 @@ pub fn assign_waves(rules: &[WaveRule], candidates: &[Candidate]) -> Vec<Option<
         .collect()
 }
 
+/// What an operator may ask of a rollout.
+pub const ROLLOUT_ACTIONS: [&str; 5] = ["approve", "pause", "resume", "abort", "retry_failed"];
+
+/// Where an operator action takes a rollout in `status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RolloutMove {
+    pub to: &'static str,
+    /// Resuming or retrying clears the reason it halted.
+    pub clears_halt: bool,
+}
+
+/// The rollout state machine for operator actions. `Err` is the sentence
+/// to show; `None` inside it means the action is unknown.
+pub fn rollout_move(action: &str, status: &str) -> Result<RolloutMove, Option<String>> {
+    let to = |to, clears_halt| Ok(RolloutMove { to, clears_halt });
+    match (action, status) {
+        ("approve", "pending_approval") => to("scheduled", false),
+        ("pause", "running" | "scheduled") => to("paused", false),
+        ("resume", "paused") => to("running", true),
+        ("abort", "pending_approval" | "scheduled" | "running" | "paused") => to("aborted", false),
+        ("retry_failed", "paused" | "stopped" | "running") => to("running", true),
+        (action, current) if ROLLOUT_ACTIONS.contains(&action) => Err(Some(format!(
+            "Cannot {} a rollout that is {}.",
+            action.replace('_', " "),
+            current.replace('_', " ")
+        ))),
+        _ => Err(None),
+    }
+}
+
+/// The actions offered on a rollout in `status`, in button order. Retrying
+/// failed targets of a running rollout is legal but not offered: the
+/// rollout is still working on them.
+pub fn offered_actions(status: &str) -> Vec<&'static str> {
+    ROLLOUT_ACTIONS
+        .into_iter()
+        .filter(|action| !(*action == "retry_failed" && status == "running"))
+        .filter(|action| rollout_move(action, status).is_ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -737,5 +778,47 @@ mod tests {
             parse_wave_rules("rest\na").unwrap_err(),
             "'rest' can only be the last wave."
         );
+    }
+
+    #[test]
+    fn rollout_actions_move_it_as_a_table() {
+        for (action, from, to) in [
+            ("approve", "pending_approval", "scheduled"),
+            ("pause", "running", "paused"),
+            ("pause", "scheduled", "paused"),
+            ("resume", "paused", "running"),
+            ("abort", "paused", "aborted"),
+            ("retry_failed", "stopped", "running"),
+        ] {
+            assert_eq!(
+                rollout_move(action, from).map(|m| m.to),
+                Ok(to),
+                "{action} from {from}"
+            );
+        }
+        assert_eq!(
+            rollout_move("pause", "pending_approval"),
+            Err(Some(
+                "Cannot pause a rollout that is pending approval.".into()
+            ))
+        );
+        assert_eq!(
+            rollout_move("abort", "succeeded").map(|m| m.to),
+            Err(Some("Cannot abort a rollout that is succeeded.".into()))
+        );
+        assert_eq!(rollout_move("explode", "running"), Err(None));
+        assert!(rollout_move("resume", "paused").unwrap().clears_halt);
+    }
+
+    #[test]
+    fn each_status_offers_only_the_actions_that_apply() {
+        assert_eq!(offered_actions("pending_approval"), ["approve", "abort"]);
+        assert_eq!(offered_actions("running"), ["pause", "abort"]);
+        assert_eq!(
+            offered_actions("paused"),
+            ["resume", "abort", "retry_failed"]
+        );
+        assert_eq!(offered_actions("stopped"), ["retry_failed"]);
+        assert!(offered_actions("succeeded").is_empty());
     }
 }

@@ -297,7 +297,8 @@ pub async fn executor_callback(
     }
 }
 
-fn agent_token(headers: &axum::http::HeaderMap) -> ApiResult<String> {
+/// The agent token an agent sends as its bearer.
+pub(super) fn agent_token(headers: &axum::http::HeaderMap) -> ApiResult<String> {
     Ok(headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -426,13 +426,7 @@ pub async fn report(
     parts: Parts,
     ApiJson(body): ApiJson<ReportRequest>,
 ) -> ApiResult<Json<ReportAccepted>> {
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ServiceError::Unauthenticated)?
-        .to_owned();
+    let token = super::changes::agent_token(&parts.headers)?;
     let report = RawReport {
         hostname: body.hostname,
         platform: body.platform,

@@ -29,8 +29,8 @@ use crate::backend::jobs::{self, ClaimedJob, JobSpec};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::{tenants, update_policy};
 use crate::domain::change::{
-    ApprovalMode, ChangeKind, ChangeModel, ChangeStatus, approval_required, change_model,
-    check_decider,
+    ApprovalMode, ChangeKind, ChangeStatus, approval_required, change_model, check_decider,
+    plan_steps, request_permission,
 };
 use crate::domain::lifecycle::{LifecycleState, plan_transition};
 use crate::domain::permission::{Permission, Scope, TenantScope};
@@ -43,40 +43,6 @@ pub const EXECUTE_JOB: &str = "change.execute";
 /// Attempts per change before it is given up as failed.
 pub const MAX_ATTEMPTS: i32 = 3;
 const PER_PAGE: u64 = 25;
-
-/// The permission that lets someone request (or cancel) a change of `kind`:
-/// updates are run by update operators, the rest of the lifecycle by the vendor.
-fn request_permission(kind: ChangeKind) -> Permission {
-    if kind.is_update() {
-        Permission::UpdateExecute
-    } else {
-        Permission::TenantLifecycle
-    }
-}
-
-/// The steps an executor carries out for a change, by its model.
-pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -> Vec<String> {
-    let action = match (kind, version) {
-        (ChangeKind::Upgrade | ChangeKind::Patch, Some(v)) => format!("Deploy {v}"),
-        _ => kind.label().to_owned(),
-    };
-    match model {
-        ChangeModel::Live => vec![action, "Verify health".into()],
-        ChangeModel::Maintenance => vec![
-            "Enter maintenance mode".into(),
-            action,
-            "Validate health baseline".into(),
-            "Exit maintenance mode".into(),
-        ],
-        ChangeModel::Swap => vec![
-            "Prepare the idle slot".into(),
-            action,
-            "Validate health baseline".into(),
-            "Switch traffic".into(),
-            "Keep the previous slot on standby".into(),
-        ],
-    }
-}
 
 /// Everything needed to insert a change request.
 pub(crate) struct NewChange {

@@ -30,8 +30,9 @@ use crate::backend::services::changes::{self, NewChange};
 use crate::domain::change::{ChangeKind, ChangeStatus};
 use crate::domain::permission::Permission;
 use crate::domain::rollout::{
-    Candidate, Thresholds, WaveDecision, WaveProgress, assign_waves, parse_concurrency,
-    parse_thresholds, parse_wave_rules, parse_wave_splits, success_rate, wave_decision, wave_sizes,
+    Candidate, RolloutMove, Thresholds, WaveDecision, WaveProgress, assign_waves, offered_actions,
+    parse_concurrency, parse_thresholds, parse_wave_rules, parse_wave_splits, rollout_move,
+    success_rate, wave_decision, wave_sizes,
 };
 use crate::domain::validation::FieldErrors;
 
@@ -806,28 +807,20 @@ pub async fn act(
         }
     }
     let now = Utc::now();
-    let (status, clears_reason) = match (action, found.status.as_str()) {
-        ("approve", PENDING_APPROVAL) => (SCHEDULED, false),
-        ("pause", RUNNING | SCHEDULED) => (PAUSED, false),
-        ("resume", PAUSED) => (RUNNING, true),
-        ("abort", PENDING_APPROVAL | SCHEDULED | RUNNING | PAUSED) => (ABORTED, false),
-        ("retry_failed", PAUSED | STOPPED | RUNNING) => (RUNNING, true),
-        ("approve" | "pause" | "resume" | "abort" | "retry_failed", current) => {
-            return Err(ServiceError::Conflict(format!(
-                "Cannot {} a rollout that is {}.",
-                action.replace('_', " "),
-                current.replace('_', " ")
-            )));
-        }
-        _ => {
+    let RolloutMove {
+        to: status,
+        clears_halt: clears_reason,
+    } = rollout_move(action, &found.status).map_err(|refusal| match refusal {
+        Some(sentence) => ServiceError::Conflict(sentence),
+        None => {
             let mut errors = FieldErrors::default();
             errors.push(
                 "action",
                 "Choose approve, pause, resume, abort or retry_failed.",
             );
-            return Err(errors.into());
+            ServiceError::Validation(errors)
         }
-    };
+    })?;
     if action == "retry_failed" {
         rollout_target::Entity::update_many()
             .col_expr(rollout_target::Column::Status, "pending".into())
@@ -1112,22 +1105,17 @@ pub async fn detail(
     let can_execute = principal.require(Permission::UpdateExecute).is_ok();
     let can_approve = principal.require(Permission::UpdateApprove).is_ok()
         && found.created_by != Some(principal.user_id);
-    let actions = match found.status.as_str() {
-        PENDING_APPROVAL => [("approve", can_approve), ("abort", can_execute)].to_vec(),
-        SCHEDULED | RUNNING => [("pause", can_execute), ("abort", can_execute)].to_vec(),
-        PAUSED => [
-            ("resume", can_execute),
-            ("retry_failed", can_execute),
-            ("abort", can_execute),
-        ]
-        .to_vec(),
-        STOPPED => [("retry_failed", can_execute)].to_vec(),
-        _ => vec![],
-    }
-    .into_iter()
-    .filter(|(_, allowed)| *allowed)
-    .map(|(a, _)| a.to_owned())
-    .collect();
+    let actions = offered_actions(&found.status)
+        .into_iter()
+        .filter(|action| {
+            if *action == "approve" {
+                can_approve
+            } else {
+                can_execute
+            }
+        })
+        .map(str::to_owned)
+        .collect();
     let products = product_keys(db).await?;
     Ok(RolloutDetail {
         selection: found.selection.clone(),
