@@ -136,7 +136,12 @@ test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves a
     await page.waitForLoadState('networkidle');
     await page.locator('[id="field-form[approval_mode]"]').selectOption('all');
     await page.getByRole('button', { name: 'Save policy' }).click();
-    await page.getByText('Update policy saved.').waitFor();
+    // Hydrated, the page says "Update policy saved."; a click that lands
+    // before hydration posts the form and reloads the page instead. Either
+    // way the stored policy is what counts.
+    await page.waitForLoadState('networkidle');
+    await page.goto(`${BASE_URL}/tenants/${approvalTenant}/update-policy`);
+    assert.equal(await page.locator('[id="field-form[approval_mode]"]').inputValue(), 'all');
     await page.getByTestId('next-start').waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}tenant-update-policy.png`, fullPage: true });
 
