@@ -32,6 +32,8 @@ setup-test: setup-build
 	@# The loopback SMTP server of the email tests links OpenSSL.
 	@dpkg -s libssl-dev >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libssl-dev pkg-config; }
 	@[ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
+	@# The blue-green tests and demo put Debian's HAProxy in front of two backends.
+	@[ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; }
 
 # ---------------------------------------------------------------- run
 run: setup-build
@@ -62,7 +64,7 @@ test-rust:
 	  echo "NOTE: PostgreSQL is not reachable on 127.0.0.1:5432 — PostgreSQL integration tests will be SKIPPED (SQLite still runs)."; \
 	fi
 	cargo test -p app --features ssr
-	TENANTRY_TEST_POSTGRES_URL=$(POSTGRES_TEST_URL) cargo test -p server
+	TENANTRY_REQUIRE_HAPROXY=1 TENANTRY_TEST_POSTGRES_URL=$(POSTGRES_TEST_URL) cargo test -p server
 
 test-e2e e2e: setup-test
 	cargo leptos build

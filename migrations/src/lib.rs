@@ -19,6 +19,7 @@ mod m20261126_000012_releases_compliance;
 mod m20261126_000013_compliance_row_security;
 mod m20261127_000014_change_requests;
 mod m20261127_000015_change_row_security;
+mod m20261128_000016_edge_deployments;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_compliance_row_security::Migration),
             Box::new(m20261127_000014_change_requests::Migration),
             Box::new(m20261127_000015_change_row_security::Migration),
+            Box::new(m20261128_000016_edge_deployments::Migration),
         ]
     }
 }

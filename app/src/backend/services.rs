@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod changes;
 pub mod compliance;
 pub mod dashboard;
+pub mod deployments;
 pub mod email_outbox;
 pub mod jobs_admin;
 pub mod login_throttle;

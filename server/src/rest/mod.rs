@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod changes;
 pub mod compliance;
+pub mod deployments;
 pub mod problem;
 pub mod tenants;
 
@@ -19,7 +20,7 @@ use problem::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenantry API", version = "1", description = "Tenant registry and lifecycle, releases and version compliance, change requests, approvals and rollouts. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
+    info(title = "Tenantry API", version = "1", description = "Tenant registry and lifecycle, releases and version compliance, change requests, approvals, rollouts and blue-green deployments. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
     paths(
         tenants::list, tenants::create, tenants::show, tenants::by_external_id, tenants::update,
         tenants::decommission, tenants::transition, tenants::audit, tenants::config,
@@ -34,13 +35,16 @@ use problem::ApiError;
         changes::delay, changes::approvals, changes::policy, changes::save_policy,
         changes::rollout_list, changes::rollout_create, changes::rollout_show,
         changes::rollout_action, changes::jobs, changes::executor_callback, changes::assignments, changes::assignment_progress,
+        deployments::list, deployments::create, deployments::show, deployments::switch,
+        deployments::action, deployments::settings, deployments::simulation,
+        deployments::health_runs, deployments::baselines, deployments::save_baseline,
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
         (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
-        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs")),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments")),
 )]
 pub struct ApiDoc;
 
@@ -145,6 +149,30 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/agents/assignments/{id}",
             post(changes::assignment_progress),
+        )
+        .route(
+            "/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route("/deployments/{id}", get(deployments::show))
+        .route("/deployments/{id}/switch", post(deployments::switch))
+        .route(
+            "/deployments/{id}/settings",
+            axum::routing::put(deployments::settings),
+        )
+        .route(
+            "/deployments/{id}/simulation",
+            axum::routing::put(deployments::simulation),
+        )
+        .route(
+            "/deployments/{id}/health-runs",
+            get(deployments::health_runs),
+        )
+        .route("/deployments/{id}/{action}", post(deployments::action))
+        .route("/health-baselines", get(deployments::baselines))
+        .route(
+            "/health-baselines/{product}",
+            axum::routing::put(deployments::save_baseline),
         )
         .fallback(unknown_route)
         .method_not_allowed_fallback(|| async {

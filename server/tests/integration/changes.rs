@@ -15,7 +15,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, tenant_form};
+use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, spawn_server, tenant_form};
 use app::api::changes::{ChangeForm, UpdatePolicyForm};
 use app::api::rollouts::RolloutForm;
 use app::backend::audit::RequestContext;
@@ -594,7 +594,7 @@ async fn a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once(db:
     .await
     .unwrap();
 
-    let start = || spawn_server(&db.url);
+    let start = || spawn_server(&db.url, &[("TENANTRY_SIMULATOR_STEP_MS", "15")]);
     let mut server = start();
     // Kill it mid-way: some targets done, others in flight.
     wait_for(
@@ -977,7 +977,10 @@ async fn two_replicas_share_a_rollout_without_running_a_step_twice() {
     )
     .await
     .unwrap();
-    let mut replicas = [spawn_server(&db.url), spawn_server(&db.url)];
+    let mut replicas = [
+        spawn_server(&db.url, &[("TENANTRY_SIMULATOR_STEP_MS", "15")]),
+        spawn_server(&db.url, &[("TENANTRY_SIMULATOR_STEP_MS", "15")]),
+    ];
     wait_for(
         &db.db,
         id,
@@ -1009,29 +1012,6 @@ async fn two_replicas_share_a_rollout_without_running_a_step_twice() {
         runs.iter().all(|r| r.deliveries == 1),
         "no step was delivered twice"
     );
-}
-
-fn spawn_server(database_url: &str) -> std::process::Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"))
-        .env("DATABASE_URL", database_url)
-        .env("TENANTRY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("TENANTRY_SIMULATOR_STEP_MS", "15")
-        .env("TENANTRY_JOB_LEASE_SECONDS", "2")
-        .env("TENANTRY_WORKER_CONCURRENCY", "8")
-        .env("TENANTRY_SEED_DEMO", "false")
-        .env(
-            "TENANTRY_OUTBOX_DIR",
-            std::env::temp_dir().join(format!("tenantry-crash-{}", Uuid::new_v4().simple())),
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start tenantry")
 }
 
 async fn progress(db: &DatabaseConnection, id: Uuid) -> (u64, String) {

@@ -368,3 +368,30 @@ pub async fn admin_token(app: &TestApp) -> String {
     .unwrap()
     .token
 }
+
+/// Starts the real `tenantry` binary on `database_url` (a free port, no demo
+/// seed, short job leases so a killed replica's work is reclaimed quickly).
+pub fn spawn_server(database_url: &str, vars: &[(&str, &str)]) -> std::process::Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env("TENANTRY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("TENANTRY_JOB_LEASE_SECONDS", "2")
+        .env("TENANTRY_WORKER_CONCURRENCY", "8")
+        .env("TENANTRY_SEED_DEMO", "false")
+        .env(
+            "TENANTRY_OUTBOX_DIR",
+            std::env::temp_dir().join(format!("tenantry-crash-{}", uuid::Uuid::new_v4().simple())),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    command.spawn().expect("start tenantry")
+}

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use crate::backend::error::ServiceResult;
 use crate::backend::executor::{Executor, Immediate};
 use crate::backend::jobs::{self, ClaimedJob, JobHandler, WorkerSettings};
-use crate::backend::services::{changes, rollouts};
+use crate::backend::services::{changes, deployments, rollouts};
 
 /// Runs change-request jobs with one executor.
 pub struct ChangeRunner {
@@ -24,6 +24,9 @@ impl JobHandler for ChangeRunner {
     async fn run(&self, job: &ClaimedJob) -> Result<(), String> {
         match job.kind.as_str() {
             changes::EXECUTE_JOB => changes::execute(&self.db, self.executor.as_ref(), job).await,
+            deployments::SWITCH_JOB => {
+                deployments::run_switch(&self.db, self.executor.as_ref(), job).await
+            }
             other => Err(format!("no handler for job kind '{other}'")),
         }
     }
@@ -36,6 +39,7 @@ impl JobHandler for ChangeRunner {
     ) -> ServiceResult<()> {
         match job.kind.as_str() {
             changes::EXECUTE_JOB => changes::fail_for_good(txn, job, error).await,
+            deployments::SWITCH_JOB => deployments::fail_for_good(txn, job, error).await,
             _ => Ok(()),
         }
     }

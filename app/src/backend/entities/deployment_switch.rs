@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "deployment_switches")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub deployment_id: Uuid,
+    pub tenant_id: Uuid,
+    pub from_slot: String,
+    pub to_slot: String,
+    pub from_version: Option<String>,
+    pub to_version: String,
+    pub status: String,
+    pub steps: String,
+    pub step_index: i32,
+    pub step_started_at: Option<DateTimeUtc>,
+    pub bake_seconds: i32,
+    pub interval_seconds: i32,
+    pub thresholds: String,
+    pub consecutive_failures: i32,
+    pub generation: i32,
+    pub reason: Option<String>,
+    pub requested_by: Option<Uuid>,
+    pub requester_label: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,38 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "edge_deployments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub product_id: Uuid,
+    pub live_slot: String,
+    pub blue_version: Option<String>,
+    pub green_version: Option<String>,
+    pub blue_state: String,
+    pub green_state: String,
+    pub blue_health: String,
+    pub green_health: String,
+    pub blue_weight: i32,
+    pub green_weight: i32,
+    pub router_kind: String,
+    pub router_address: String,
+    pub router_backend: String,
+    pub blue_server: String,
+    pub green_server: String,
+    pub blue_url: String,
+    pub green_url: String,
+    pub steps: String,
+    pub bake_seconds: i32,
+    pub interval_seconds: i32,
+    pub thresholds: String,
+    pub simulation: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,357 @@
+//! Traffic routers behind one trait: they set the blue/green weights and
+//! report each slot's cumulative counters. Two drivers:
+//! - [`Haproxy`] talks to HAProxy's runtime API on its admin socket
+//!   (`set server <backend>/<server> weight`, `show stat`);
+//! - [`SimulatedRouter`] makes synthetic traffic with injectable error rate
+//!   and latency per slot, for demos.
+//!
+//! Health probes of a slot live here too: HTTP for real slots, synthetic for
+//! simulated ones (`sim://` URLs).
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use uuid::Uuid;
+
+use crate::api::deployments::Simulation;
+use crate::domain::bluegreen::{CounterReading, Slot};
+use crate::domain::health::{HealthCheck, ProbeAnswer};
+
+pub const SIMULATOR: &str = "simulator";
+pub const HAPROXY: &str = "haproxy";
+
+/// Where one deployment's traffic is routed.
+#[derive(Clone, Debug)]
+pub struct RouterTarget {
+    pub deployment_id: Uuid,
+    /// HAProxy: the admin socket's path.
+    pub address: String,
+    pub backend: String,
+    pub blue_server: String,
+    pub green_server: String,
+    /// The simulator's faults (ignored by real routers).
+    pub simulation: Simulation,
+}
+
+impl RouterTarget {
+    fn server(&self, slot: Slot) -> &str {
+        match slot {
+            Slot::Blue => &self.blue_server,
+            Slot::Green => &self.green_server,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Readings {
+    pub blue: CounterReading,
+    pub green: CounterReading,
+}
+
+impl Readings {
+    pub fn of(&self, slot: Slot) -> CounterReading {
+        match slot {
+            Slot::Blue => self.blue,
+            Slot::Green => self.green,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait TrafficRouter: Send + Sync {
+    /// Sends `blue` and `green` percent of new requests to each slot, in one
+    /// command where the router allows it.
+    async fn set_weights(&self, target: &RouterTarget, blue: i32, green: i32)
+    -> Result<(), String>;
+    /// Each slot's cumulative requests and errors, and its latency now.
+    async fn read(&self, target: &RouterTarget) -> Result<Readings, String>;
+}
+
+/// The driver for a deployment's `router_kind`.
+pub fn router_for(kind: &str) -> &'static dyn TrafficRouter {
+    static HAPROXY_DRIVER: Haproxy = Haproxy;
+    match kind {
+        HAPROXY => &HAPROXY_DRIVER,
+        _ => &*SIMULATED,
+    }
+}
+
+// ------------------------------------------------------------------ HAProxy
+
+/// HAProxy's runtime API over its admin socket (`stats socket … level admin`).
+pub struct Haproxy;
+
+const SOCKET_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl Haproxy {
+    /// Sends one command line (commands may be joined with `;`) and returns
+    /// HAProxy's whole answer (it closes the connection after answering).
+    pub async fn command(socket: &str, line: &str) -> Result<String, String> {
+        let exchange = async {
+            let mut stream = tokio::net::UnixStream::connect(socket)
+                .await
+                .map_err(|e| format!("cannot reach HAProxy's admin socket {socket}: {e}"))?;
+            stream
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .map_err(|e| format!("HAProxy socket write: {e}"))?;
+            let mut answer = String::new();
+            stream
+                .read_to_string(&mut answer)
+                .await
+                .map_err(|e| format!("HAProxy socket read: {e}"))?;
+            Ok(answer)
+        };
+        tokio::time::timeout(SOCKET_TIMEOUT, exchange)
+            .await
+            .map_err(|_| format!("HAProxy's admin socket {socket} did not answer in time"))?
+    }
+}
+
+#[async_trait::async_trait]
+impl TrafficRouter for Haproxy {
+    async fn set_weights(
+        &self,
+        target: &RouterTarget,
+        blue: i32,
+        green: i32,
+    ) -> Result<(), String> {
+        let line = format!(
+            "set server {backend}/{blue_server} weight {blue}; set server {backend}/{green_server} weight {green}",
+            backend = target.backend,
+            blue_server = target.blue_server,
+            green_server = target.green_server,
+        );
+        let answer = Haproxy::command(&target.address, &line).await?;
+        // Success is an empty answer per command; anything else is HAProxy's error.
+        let problems: Vec<&str> = answer
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "HAProxy refused the weights: {}",
+                problems.join(" ")
+            ))
+        }
+    }
+
+    async fn read(&self, target: &RouterTarget) -> Result<Readings, String> {
+        let csv = Haproxy::command(&target.address, "show stat").await?;
+        Ok(Readings {
+            blue: stat_row(&csv, &target.backend, target.server(Slot::Blue))?,
+            green: stat_row(&csv, &target.backend, target.server(Slot::Green))?,
+        })
+    }
+}
+
+/// One server's counters from `show stat`'s CSV: requests (`req_tot`),
+/// errors (5xx answers plus failed responses) and the mean response time
+/// over its last 1,024 requests (`rtime`; HAProxy keeps no percentiles).
+pub fn stat_row(csv: &str, backend: &str, server: &str) -> Result<CounterReading, String> {
+    let mut lines = csv.lines();
+    let header = lines
+        .next()
+        .and_then(|h| h.strip_prefix("# "))
+        .ok_or("HAProxy's show stat answer has no header")?;
+    let columns: Vec<&str> = header.split(',').collect();
+    let index = |name: &str| columns.iter().position(|c| *c == name);
+    let row = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|fields| fields.first() == Some(&backend) && fields.get(1) == Some(&server))
+        .ok_or_else(|| format!("HAProxy has no server {backend}/{server}"))?;
+    let number = |name: &str| -> u64 {
+        index(name)
+            .and_then(|i| row.get(i))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let requests = match number("req_tot") {
+        0 => number("stot"),
+        n => n,
+    };
+    Ok(CounterReading {
+        requests,
+        errors: number("hrsp_5xx") + number("eresp"),
+        latency_ms: number("rtime") as f64,
+    })
+}
+
+// ------------------------------------------------------------------ simulator
+
+/// Synthetic traffic per deployment: each read counts the requests that
+/// would have arrived since the last one, split by the weights, with the
+/// deployment's injected error rate and latency per slot.
+pub struct SimulatedRouter {
+    state: Mutex<HashMap<Uuid, SimulatedTraffic>>,
+}
+
+struct SimulatedTraffic {
+    blue_weight: i32,
+    green_weight: i32,
+    last: Instant,
+    readings: Readings,
+}
+
+static SIMULATED: LazyLock<SimulatedRouter> = LazyLock::new(|| SimulatedRouter {
+    state: Mutex::new(HashMap::new()),
+});
+
+impl SimulatedRouter {
+    fn advance(&self, target: &RouterTarget, weights: Option<(i32, i32)>) -> Readings {
+        let mut state = self.state.lock().expect("simulator state");
+        let now = Instant::now();
+        let traffic = state
+            .entry(target.deployment_id)
+            .or_insert_with(|| SimulatedTraffic {
+                blue_weight: 100,
+                green_weight: 0,
+                last: now,
+                readings: Readings::default(),
+            });
+        let seconds = now.duration_since(traffic.last).as_secs_f64();
+        let total = (traffic.blue_weight + traffic.green_weight).max(1) as f64;
+        for (slot, weight, faults) in [
+            (Slot::Blue, traffic.blue_weight, &target.simulation.blue),
+            (Slot::Green, traffic.green_weight, &target.simulation.green),
+        ] {
+            let expected = target.simulation.requests_per_second * seconds * weight as f64 / total;
+            let requests = (expected + rand::random::<f64>()).floor() as u64;
+            let errors = (0..requests)
+                .filter(|_| rand::random::<f64>() * 100.0 < faults.error_rate)
+                .count() as u64;
+            let reading = match slot {
+                Slot::Blue => &mut traffic.readings.blue,
+                Slot::Green => &mut traffic.readings.green,
+            };
+            reading.requests += requests;
+            reading.errors += errors;
+            reading.latency_ms = faults.latency_ms * (0.9 + 0.2 * rand::random::<f64>());
+        }
+        traffic.last = now;
+        if let Some((blue, green)) = weights {
+            traffic.blue_weight = blue;
+            traffic.green_weight = green;
+        }
+        traffic.readings
+    }
+}
+
+#[async_trait::async_trait]
+impl TrafficRouter for SimulatedRouter {
+    async fn set_weights(
+        &self,
+        target: &RouterTarget,
+        blue: i32,
+        green: i32,
+    ) -> Result<(), String> {
+        self.advance(target, Some((blue, green)));
+        Ok(())
+    }
+
+    async fn read(&self, target: &RouterTarget) -> Result<Readings, String> {
+        Ok(self.advance(target, None))
+    }
+}
+
+// ------------------------------------------------------------------ probes
+
+/// Probes one check against a slot's base URL. `sim://` slots answer from the
+/// simulation: a failing request with the slot's error rate, its latency.
+pub async fn probe(
+    http: &reqwest::Client,
+    base_url: &str,
+    check: &HealthCheck,
+    simulated: Option<(&crate::api::deployments::SlotSimulation, &str)>,
+) -> ProbeAnswer {
+    if base_url.starts_with("sim://") {
+        let (faults, version) = simulated.map(|(f, v)| (f.clone(), v)).unwrap_or_default();
+        let failing = rand::random::<f64>() * 100.0 < faults.error_rate;
+        return ProbeAnswer::Answered {
+            status: if failing { 503 } else { check.expect_status },
+            body: format!("version {version} {}", check.body_contains),
+            latency_ms: faults.latency_ms.round() as u32,
+        };
+    }
+    let url = format!("{}{}", base_url.trim_end_matches('/'), check.path);
+    let started = Instant::now();
+    let timeout = Duration::from_millis(u64::from(check.max_latency_ms).max(100) * 2);
+    match http.get(&url).timeout(timeout).send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            ProbeAnswer::Answered {
+                status,
+                body,
+                latency_ms: started.elapsed().as_millis() as u32,
+            }
+        }
+        Err(err) if err.is_timeout() => ProbeAnswer::NoAnswer(format!(
+            "no answer from {url} within {} ms",
+            timeout.as_millis()
+        )),
+        Err(err) => ProbeAnswer::NoAnswer(format!("{url}: {err}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOW_STAT: &str = "# pxname,svname,qcur,stot,req_tot,hrsp_2xx,hrsp_5xx,eresp,rtime\n\
+        fe,FRONTEND,0,10,10,10,0,,\n\
+        app,blue,0,900,950,930,20,1,4\n\
+        app,green,0,100,100,90,10,0,7\n\
+        app,BACKEND,0,1000,1050,1020,30,1,5\n";
+
+    #[test]
+    fn show_stat_rows_give_requests_errors_and_latency_per_server() {
+        assert_eq!(
+            stat_row(SHOW_STAT, "app", "blue").unwrap(),
+            CounterReading {
+                requests: 950,
+                errors: 21,
+                latency_ms: 4.0
+            }
+        );
+        assert_eq!(stat_row(SHOW_STAT, "app", "green").unwrap().errors, 10);
+        assert!(
+            stat_row(SHOW_STAT, "app", "purple")
+                .unwrap_err()
+                .contains("no server app/purple")
+        );
+        assert!(stat_row("", "app", "blue").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_simulator_splits_synthetic_traffic_by_weight() {
+        let target = RouterTarget {
+            deployment_id: Uuid::new_v4(),
+            address: String::new(),
+            backend: "app".into(),
+            blue_server: "blue".into(),
+            green_server: "green".into(),
+            simulation: Simulation {
+                requests_per_second: 100_000.0,
+                ..Simulation::default()
+            },
+        };
+        let router = router_for(SIMULATOR);
+        router.set_weights(&target, 50, 50).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let readings = router.read(&target).await.unwrap();
+        let (blue, green) = (readings.blue.requests, readings.green.requests);
+        assert!(blue > 1000 && green > 1000, "{readings:?}");
+        let share = green as f64 / (blue + green) as f64;
+        assert!((0.45..0.55).contains(&share), "green share {share}");
+        router.set_weights(&target, 100, 0).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let later = router.read(&target).await.unwrap();
+        assert_eq!(later.green.requests, green, "no traffic at weight 0");
+    }
+}

@@ -1,0 +1,169 @@
+//! `/api/v1/deployments`: blue-green edge deployments, their switches and
+//! actions, health baselines and health-check runs. Thin: one service each.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use app::api::deployments::{
+    BaselineView, DeploymentDetail, DeploymentForm, Fleet, HealthRunRow, Simulation, SwitchForm,
+    SwitchSettingsForm,
+};
+use app::backend::services::deployments;
+use app::backend::state::AppState;
+use app::domain::health::HealthCheck;
+
+use super::auth::Caller;
+use super::changes::Created;
+use super::problem::{ApiJson, ApiPath, ApiResult, Problem};
+
+/// Every edge deployment the caller may read, with switches in progress.
+#[utoipa::path(get, path = "/api/v1/deployments", tag = "deployments",
+    responses((status = 200, body = Fleet), (status = 401, body = Problem)))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Fleet>> {
+    Ok(Json(
+        deployments::fleet(&state.db, &caller.principal).await?,
+    ))
+}
+
+/// Puts a tenant's product on blue-green; blue runs `version` and is live.
+#[utoipa::path(post, path = "/api/v1/deployments", tag = "deployments", request_body = DeploymentForm,
+    responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<DeploymentForm>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = deployments::create(&state.db, &caller.principal, &caller.context, &body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// One deployment: slots, the latest switch with its samples and timeline,
+/// health runs, settings and history.
+#[utoipa::path(get, path = "/api/v1/deployments/{id}", tag = "deployments",
+    responses((status = 200, body = DeploymentDetail), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<DeploymentDetail>> {
+    Ok(Json(
+        deployments::detail(&state.db, &caller.principal, id).await?,
+    ))
+}
+
+/// Starts a switch: the idle slot gets `version`, is validated, then takes
+/// traffic step by step.
+#[utoipa::path(post, path = "/api/v1/deployments/{id}/switch", tag = "deployments", request_body = SwitchForm,
+    responses((status = 201, body = Created), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn switch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<SwitchForm>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id =
+        deployments::start_switch(&state.db, &caller.principal, &caller.context, id, &body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// `promote`, `pause`, `resume`, `abort` or `rollback` on the latest switch.
+/// Rollback and abort return once all traffic is back on the old slot.
+#[utoipa::path(post, path = "/api/v1/deployments/{id}/{action}", tag = "deployments",
+    params(("action" = String, Path, description = "promote, pause, resume, abort or rollback")),
+    responses((status = 200, body = DeploymentDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
+pub async fn action(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, action)): ApiPath<(Uuid, String)>,
+) -> ApiResult<Json<DeploymentDetail>> {
+    deployments::act(&state.db, &caller.principal, &caller.context, id, &action).await?;
+    Ok(Json(
+        deployments::detail(&state.db, &caller.principal, id).await?,
+    ))
+}
+
+/// Steps, bake time, monitoring interval and rollback thresholds.
+#[utoipa::path(put, path = "/api/v1/deployments/{id}/settings", tag = "deployments", request_body = SwitchSettingsForm,
+    responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
+pub async fn settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<SwitchSettingsForm>,
+) -> ApiResult<Json<DeploymentDetail>> {
+    deployments::save_settings(&state.db, &caller.principal, &caller.context, id, &body).await?;
+    Ok(Json(
+        deployments::detail(&state.db, &caller.principal, id).await?,
+    ))
+}
+
+/// The simulator's synthetic traffic and injected faults (simulated routers only).
+#[utoipa::path(put, path = "/api/v1/deployments/{id}/simulation", tag = "deployments", request_body = Simulation,
+    responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
+pub async fn simulation(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<Simulation>,
+) -> ApiResult<Json<DeploymentDetail>> {
+    deployments::save_simulation(&state.db, &caller.principal, &caller.context, id, &body).await?;
+    Ok(Json(
+        deployments::detail(&state.db, &caller.principal, id).await?,
+    ))
+}
+
+/// The deployment's health-check runs, newest first.
+#[utoipa::path(get, path = "/api/v1/deployments/{id}/health-runs", tag = "deployments",
+    responses((status = 200, body = [HealthRunRow]), (status = 404, body = Problem)))]
+pub async fn health_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<HealthRunRow>>> {
+    Ok(Json(
+        deployments::health_runs(&state.db, &caller.principal, id).await?,
+    ))
+}
+
+/// Every product's health baseline (the default where none is defined).
+#[utoipa::path(get, path = "/api/v1/health-baselines", tag = "deployments",
+    responses((status = 200, body = [BaselineView])))]
+pub async fn baselines(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<BaselineView>>> {
+    Ok(Json(
+        deployments::baselines(&state.db, &caller.principal).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BaselineBody {
+    pub checks: Vec<HealthCheck>,
+}
+
+/// Replaces a product's health baseline (`release.manage`).
+#[utoipa::path(put, path = "/api/v1/health-baselines/{product}", tag = "deployments", request_body = BaselineBody,
+    params(("product" = String, Path, description = "product key or id")),
+    responses((status = 200, body = BaselineView), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn save_baseline(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(product): ApiPath<String>,
+    ApiJson(body): ApiJson<BaselineBody>,
+) -> ApiResult<Json<BaselineView>> {
+    Ok(Json(
+        deployments::save_baseline(
+            &state.db,
+            &caller.principal,
+            &caller.context,
+            &product,
+            &body.checks,
+        )
+        .await?,
+    ))
+}
