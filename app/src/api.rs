@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod changes;
 pub mod compliance;
 pub mod dashboard;
+pub mod deployments;
 pub mod endpoints;
 pub mod notifications;
 pub mod policies;

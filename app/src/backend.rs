@@ -16,3 +16,4 @@ pub mod services;
 pub mod session;
 pub mod session_store;
 pub mod state;
+pub mod traffic;

@@ -2,12 +2,14 @@
 
 pub mod agent;
 pub mod api_token;
+pub mod bluegreen;
 pub mod catalog;
 pub mod change;
 pub mod compliance;
 pub mod config;
 pub mod credentials;
 pub mod email;
+pub mod health;
 pub mod invitation;
 pub mod lifecycle;
 pub mod notification;
