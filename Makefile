@@ -11,12 +11,13 @@ POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 # CI may point CARGO_TARGET_DIR at a cache outside the clone; without it, ./target.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help setup setup-build setup-test run build test test-rust test-e2e e2e check-wasm-deps fmt-check bench clean
+.PHONY: help setup setup-build setup-test run demo-bluegreen build test test-rust test-e2e e2e check-wasm-deps fmt-check bench clean
 
 help:
 	@echo "make run    — install what is missing, build, migrate and serve http://127.0.0.1:3000 (SQLite)"
 	@echo "make test   — install what is missing and run every test (unit, integration on SQLite + PostgreSQL, browser)"
 	@echo "make bench  — release build on a temporary database; prints requests/s and latency"
+	@echo "make demo-bluegreen — the portal with HAProxy in front of two local backends, for a live blue-green switch"
 
 # ---------------------------------------------------------------- set-up
 setup: setup-build setup-test
@@ -39,6 +40,13 @@ setup-test: setup-build
 run: setup-build
 	cargo leptos build --release
 	LEPTOS_SITE_ROOT=target/site $(TARGET_DIR)/release/tenantry serve
+
+# HAProxy (Debian's) in front of two local backends, steady traffic, and the
+# portal with a deployment wired to them: start a switch on its page.
+demo-bluegreen: setup-build
+	@[ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; }
+	cargo leptos build --release
+	LEPTOS_SITE_ROOT=target/site $(TARGET_DIR)/release/tenantry demo-bluegreen
 
 build: setup-build
 	cargo leptos build

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod compliance;
 pub mod components;
 pub mod dashboard;
+pub mod deployments;
 pub mod layout;
 pub mod settings;
 pub mod tenants;

@@ -32,9 +32,10 @@ export async function signIn(page) {
 
 // Walks the onboarding wizard: record → contacts → placement → review → create.
 export async function onboard(page, { slug, name, customer = 'Acme Corp', contact = '', crm = '', labels = '',
-  plan = 'professional', region = 'eu-central-1', allowed = 'eu-central-1' }) {
+  plan = 'professional', region = 'eu-central-1', allowed = 'eu-central-1', kind = '' }) {
   await page.goto(`${BASE_URL}/tenants/new`);
   await page.getByLabel('Customer').fill(customer);
+  if (kind) await page.getByLabel('Deployment kind').selectOption(kind);
   await page.getByLabel('Display name').fill(name);
   await page.getByLabel('Slug').fill(slug);
   await page.getByLabel('Labels').fill(labels);

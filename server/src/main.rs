@@ -32,6 +32,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Serve the portal with a blue-green demo: Debian's HAProxy in front of two local backends (blue v1, green v2), steady traffic, and a deployment wired to them.
+    DemoBluegreen,
     /// Create a platform admin. The password comes from TENANTRY_ADMIN_PASSWORD, or is generated and printed once.
     CreateAdmin {
         #[arg(long)]
@@ -181,6 +183,7 @@ async fn main() -> ExitCode {
     init_tracing(config.log_json);
     let result = match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => startup::serve(config).await,
+        Command::DemoBluegreen => server::demo::demo_bluegreen(config).await,
         Command::Migrate => startup::open_database(&config)
             .await
             .map(|_| println!("Database is up to date.")),

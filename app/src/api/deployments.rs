@@ -74,6 +74,16 @@ pub struct SlotSimulation {
     pub latency_ms: f64,
 }
 
+/// The simulation as the demo form sends it (text, so each field gets its error).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulationForm {
+    pub requests_per_second: String,
+    pub blue_error_rate: String,
+    pub blue_latency_ms: String,
+    pub green_error_rate: String,
+    pub green_latency_ms: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Simulation {
@@ -301,19 +311,15 @@ pub async fn save_switch_settings(id: Uuid, form: SwitchSettingsForm) -> Result<
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "save_simulation", input = server_fn::codec::Json)]
-pub async fn save_simulation(id: Uuid, simulation: Simulation) -> Result<(), AppError> {
+#[server(prefix = "/api/fn", endpoint = "save_simulation")]
+pub async fn save_simulation(id: Uuid, form: SimulationForm) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
     let principal = respond(require_principal().await)?;
+    let state = app_state()?;
+    let simulation = respond(deployments::parse_simulation(&form))?;
     respond(
-        deployments::save_simulation(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            id,
-            &simulation,
-        )
-        .await,
+        deployments::save_simulation(&state.db, &principal, &request_context(), id, &simulation)
+            .await,
     )
 }

@@ -262,7 +262,8 @@ impl TrafficRouter for SimulatedRouter {
 // ------------------------------------------------------------------ probes
 
 /// Probes one check against a slot's base URL. `sim://` slots answer from the
-/// simulation: a failing request with the slot's error rate, its latency.
+/// simulation: a slot failing half its requests or more is down (503), any
+/// other answers with its injected latency.
 pub async fn probe(
     http: &reqwest::Client,
     base_url: &str,
@@ -271,9 +272,9 @@ pub async fn probe(
 ) -> ProbeAnswer {
     if base_url.starts_with("sim://") {
         let (faults, version) = simulated.map(|(f, v)| (f.clone(), v)).unwrap_or_default();
-        let failing = rand::random::<f64>() * 100.0 < faults.error_rate;
+        let down = faults.error_rate >= 50.0;
         return ProbeAnswer::Answered {
-            status: if failing { 503 } else { check.expect_status },
+            status: if down { 503 } else { check.expect_status },
             body: format!("version {version} {}", check.body_contains),
             latency_ms: faults.latency_ms.round() as u32,
         };

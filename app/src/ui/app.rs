@@ -19,6 +19,8 @@ use super::compliance::compliance_page::CompliancePage;
 use super::compliance::inbox_page::InboxPage;
 use super::compliance::policies_page::PoliciesPage;
 use super::dashboard::dashboard_page::DashboardPage;
+use super::deployments::deployment_page::DeploymentPage;
+use super::deployments::fleet_page::FleetPage;
 use super::layout::{AppShell, NotFound};
 use super::settings::account_page::AccountPage;
 use super::settings::api_tokens_page::ApiTokensPage;
@@ -89,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rollouts") view=RolloutsPage ssr=ssr.clone()/>
                     <Route path=path!("rollouts/:id") view=RolloutPage ssr=ssr.clone()/>
                     <Route path=path!("jobs") view=JobsPage ssr=ssr.clone()/>
+                    <Route path=path!("deployments") view=FleetPage ssr=ssr.clone()/>
+                    <Route path=path!("deployments/:id") view=DeploymentPage ssr=ssr.clone()/>
                     <Route path=path!("compliance") view=CompliancePage ssr=ssr.clone()/>
                     <Route path=path!("audit") view=AuditPage ssr=ssr.clone()/>
                     <Route path=path!("users") view=UsersPage ssr=ssr.clone()/>

@@ -19,13 +19,14 @@ enum NavFor {
     Platform,
 }
 
-const NAV: [(&str, &str, NavFor); 12] = [
+const NAV: [(&str, &str, NavFor); 13] = [
     ("/", "Dashboard", NavFor::Everyone),
     ("/tenants", "Tenants", NavFor::Everyone),
     ("/changes", "Changes", NavFor::Everyone),
     ("/approvals", "Approvals", NavFor::Everyone),
     ("/releases", "Releases", NavFor::Everyone),
     ("/rollouts", "Rollouts", NavFor::Platform),
+    ("/deployments", "Deployments", NavFor::Everyone),
     ("/compliance", "Compliance", NavFor::Everyone),
     ("/policies", "Policies", NavFor::Everyone),
     ("/users", "Users", NavFor::UserManagers),

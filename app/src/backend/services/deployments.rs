@@ -26,7 +26,8 @@ use uuid::Uuid;
 
 use crate::api::deployments::{
     BaselineView, DeploymentDetail, DeploymentForm, DeploymentRow, EventRow, Fleet, HealthRunRow,
-    SampleRow, Simulation, SlotView, SwitchForm, SwitchSettingsForm, SwitchSummary,
+    SampleRow, Simulation, SimulationForm, SlotSimulation, SlotView, SwitchForm,
+    SwitchSettingsForm, SwitchSummary,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{
@@ -802,6 +803,58 @@ pub async fn save_settings(
     Ok(())
 }
 
+/// Reads the demo form's numbers (range checks are `save_simulation`'s).
+pub fn parse_simulation(form: &SimulationForm) -> ServiceResult<Simulation> {
+    let mut errors = FieldErrors::default();
+    let message = "Give a number.";
+    let simulation = Simulation {
+        requests_per_second: parse_number(
+            &mut errors,
+            "requests_per_second",
+            &form.requests_per_second,
+            message,
+        )
+        .unwrap_or(0.0),
+        blue: SlotSimulation {
+            error_rate: parse_number(
+                &mut errors,
+                "blue.error_rate",
+                &form.blue_error_rate,
+                message,
+            )
+            .unwrap_or(0.0),
+            latency_ms: parse_number(
+                &mut errors,
+                "blue.latency_ms",
+                &form.blue_latency_ms,
+                message,
+            )
+            .unwrap_or(0.0),
+        },
+        green: SlotSimulation {
+            error_rate: parse_number(
+                &mut errors,
+                "green.error_rate",
+                &form.green_error_rate,
+                message,
+            )
+            .unwrap_or(0.0),
+            latency_ms: parse_number(
+                &mut errors,
+                "green.latency_ms",
+                &form.green_latency_ms,
+                message,
+            )
+            .unwrap_or(0.0),
+        },
+    };
+    if errors.is_empty() {
+        Ok(simulation)
+    } else {
+        Err(ServiceError::Validation(errors))
+    }
+}
+
 /// The simulator's injected faults (demos: make green fail on purpose).
 pub async fn save_simulation(
     db: &DatabaseConnection,
@@ -1463,10 +1516,30 @@ async fn validate(
         }
         last_failure = failures_text(&results);
     }
+    // The live slot is checked too, so both slots show their health.
+    let from = slot_of(&s.from_slot);
+    let (live_healthy, _) = run_baseline(db, d, Some(s.id), from).await?;
     let txn = db.begin().await?;
     let Some((s, d)) = still(&txn, s).await? else {
         return Ok(());
     };
+    let live_state = match from {
+        Slot::Blue => d.blue_state.clone(),
+        Slot::Green => d.green_state.clone(),
+    };
+    set_slot(
+        &txn,
+        &d,
+        from,
+        None,
+        &live_state,
+        if live_healthy { "healthy" } else { "unhealthy" },
+    )
+    .await?;
+    let d = edge_deployment::Entity::find_by_id(d.id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if passed {
         deployment_switch::Entity::update_many()
             .col_expr(

@@ -1,7 +1,7 @@
 //! Demo and scale data, created through the same services as real use (so
 //! every tenant has its audit history and passes the same rules).
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::api::tenants::NewTenantForm;
 use crate::backend::audit::RequestContext;
@@ -156,6 +156,7 @@ pub async fn seed_demo_if_empty(
     let created = seed_demo(db, &admin, regions).await?;
     let products = seed_catalog(db, &admin).await?;
     seed_fleet(db, &products, 12).await?;
+    seed_edge_deployments(db, &admin).await?;
     crate::backend::services::compliance::assess(
         db,
         crate::backend::services::compliance::Reach::All,
@@ -163,6 +164,54 @@ pub async fn seed_demo_if_empty(
     )
     .await?;
     Ok(Some(created))
+}
+
+/// Puts the first active edge tenants' edge gateway on blue-green with the
+/// traffic simulator, live on the version each runs. Returns how many.
+pub async fn seed_edge_deployments(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ServiceResult<usize> {
+    use crate::api::deployments::DeploymentForm;
+    use crate::backend::entities::{product, tenant, tenant_product};
+    let Some(gateway) = product::Entity::find()
+        .filter(product::Column::Key.eq("edge-gateway"))
+        .one(db)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let edge_tenants = tenant::Entity::find()
+        .filter(tenant::Column::DeploymentKind.eq("edge"))
+        .filter(tenant::Column::LifecycleState.eq("active"))
+        .order_by_asc(tenant::Column::Slug)
+        .limit(4)
+        .all(db)
+        .await?;
+    let context = RequestContext::named("seed");
+    let mut created = 0;
+    for t in edge_tenants {
+        let running = tenant_product::Entity::find()
+            .filter(tenant_product::Column::TenantId.eq(t.id))
+            .filter(tenant_product::Column::ProductId.eq(gateway.id))
+            .one(db)
+            .await?
+            .and_then(|tp| tp.running_version)
+            .unwrap_or_else(|| "5.1.0".into());
+        let form = DeploymentForm {
+            tenant: t.slug.clone(),
+            product: gateway.key.clone(),
+            version: running,
+            ..DeploymentForm::default()
+        };
+        match crate::backend::services::deployments::create(db, principal, &context, &form).await {
+            Ok(_) => created += 1,
+            // Already there (re-running the seed).
+            Err(ServiceError::Validation(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(created)
 }
 
 /// The demo catalog: two products with releases whose end-of-life dates fall

@@ -106,6 +106,12 @@ pub fn work_status_look(kind: WorkKind, status: &str) -> (&'static str, &'static
         "failed" | "dead" => ("tone-danger", "✕"),
         "stopped" => ("tone-danger", "■"),
         "aborted" | "cancelled" | "skipped" => ("tone-neutral", "⊘"),
+        // Blue-green switches, slots and health.
+        "preparing" | "validating" | "shifting" | "taking_traffic" => ("tone-info", "↻"),
+        "completed" | "live" | "healthy" => ("tone-success", "✓"),
+        "rolled_back" => ("tone-attention", "↶"),
+        "unhealthy" => ("tone-danger", "✕"),
+        "standby" | "idle" | "unknown" => ("tone-neutral", "○"),
         _ => ("tone-neutral", "•"),
     };
     (tone, glyph, humanize(status))

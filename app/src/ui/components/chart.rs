@@ -190,3 +190,98 @@ pub fn EolTimeline(
         </svg>
     }
 }
+
+/// One line of a [`SeriesChart`]: (seconds since the first sample, value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    /// Tone class of the line (`slot-blue`, `slot-green`).
+    pub class: &'static str,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Lines over time sharing one axis (e.g. blue's and green's error rate
+/// during a switch), with a legend and the data as a table.
+#[component]
+pub fn SeriesChart(
+    #[prop(into)] labelled_by: String,
+    description: String,
+    /// Unit of the values: "%" or "ms".
+    unit: &'static str,
+    /// The axis reaches at least this high (so small noise is not blown up).
+    floor: f64,
+    series: Vec<Series>,
+) -> impl IntoView {
+    let (left, top, width, height) = (52.0, 10.0, 620.0, 150.0);
+    let x_max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(1.0_f64, f64::max);
+    let y_max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(floor, f64::max)
+        * 1.1;
+    let xy = move |x: f64, y: f64| {
+        (
+            left + x / x_max * width,
+            top + height - y.clamp(0.0, y_max) / y_max * height,
+        )
+    };
+    let format_value = move |v: f64| {
+        if unit == "%" {
+            format!("{v:.1} %")
+        } else {
+            format!("{v:.0} {unit}")
+        }
+    };
+    let table = series.clone();
+    view! {
+        <svg class="chart chart-series" viewBox="0 0 700 200" role="img" aria-labelledby=labelled_by>
+            <desc>{description}</desc>
+            {[0.0, 0.5, 1.0].into_iter().map(|f| {
+                let (_, y) = xy(0.0, y_max / 1.1 * f);
+                view! {
+                    <line class="chart-grid" x1=left x2=left + width y1=y y2=y></line>
+                    <text class="chart-label" x="0" y=y + 4.0>{format_value(y_max / 1.1 * f)}</text>
+                }
+            }).collect_view()}
+            {series.iter().map(|s| {
+                let line = s.points.iter().map(|(x, y)| {
+                    let (px, py) = xy(*x, *y);
+                    format!("{px:.1},{py:.1}")
+                }).collect::<Vec<_>>().join(" ");
+                let dots = s.points.iter().map(|(x, y)| {
+                    let (px, py) = xy(*x, *y);
+                    view! { <circle class=format!("chart-series-dot {}", s.class) cx=px cy=py r="2.5"><title>{format!("{}: {} at {x:.0} s", s.name, format_value(*y))}</title></circle> }
+                }).collect_view();
+                view! {
+                    <polyline class=format!("chart-series-line {}", s.class) points=line fill="none"></polyline>
+                    {dots}
+                }
+            }).collect_view()}
+            <text class="chart-label" x=left y="196">"0 s"</text>
+            <text class="chart-label" x=left + width y="196" text-anchor="end">{format!("{x_max:.0} s")}</text>
+            {series.iter().enumerate().map(|(i, s)| view! {
+                <g class=s.class>
+                    <rect class="chart-legend-swatch" x=left + width - 200.0 + i as f64 * 100.0 y="3" width="12" height="4"></rect>
+                    <text class="chart-label" x=left + width - 184.0 + i as f64 * 100.0 y="9">{s.name.clone()}</text>
+                </g>
+            }).collect_view()}
+        </svg>
+        <details class="chart-data">
+            <summary>"Show data"</summary>
+            <table class="table table-compact">
+                <thead><tr><th scope="col">"Series"</th><th scope="col" class="num">"Second"</th><th scope="col" class="num">"Value"</th></tr></thead>
+                <tbody>
+                    {table.into_iter().flat_map(|s| {
+                        let name = s.name.clone();
+                        s.points.into_iter().map(move |(x, y)| view! {
+                            <tr><td>{name.clone()}</td><td class="num">{format!("{x:.0}")}</td><td class="num">{format_value(y)}</td></tr>
+                        })
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+}
