@@ -316,10 +316,14 @@ pub async fn save_simulation(id: Uuid, form: SimulationForm) -> Result<(), AppEr
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
     let principal = respond(require_principal().await)?;
-    let state = app_state()?;
-    let simulation = respond(deployments::parse_simulation(&form))?;
     respond(
-        deployments::save_simulation(&state.db, &principal, &request_context(), id, &simulation)
-            .await,
+        deployments::save_simulation_form(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            id,
+            &form,
+        )
+        .await,
     )
 }

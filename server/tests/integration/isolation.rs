@@ -490,6 +490,110 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/deployments",
+        call(
+            "GET",
+            "/api/v1/deployments",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/deployments",
+        call(
+            "POST",
+            "/api/v1/deployments",
+            Tenant(P::TenantManage),
+            Body::Json(r#"{"tenant":"{tenant}","product":"","version":""}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/deployments/{id}",
+        call(
+            "GET",
+            "/api/v1/deployments/00000000-0000-0000-0000-000000000000",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/deployments/{id}/switch",
+        call(
+            "POST",
+            "/api/v1/deployments/00000000-0000-0000-0000-000000000000/switch",
+            Somewhere(P::UpdateExecute),
+            Body::Json(r#"{"version":"1.0.0"}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/deployments/{id}/{action}",
+        call(
+            "POST",
+            "/api/v1/deployments/00000000-0000-0000-0000-000000000000/rollback",
+            Somewhere(P::UpdateExecute),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/deployments/{id}/settings",
+        call(
+            "PUT",
+            "/api/v1/deployments/00000000-0000-0000-0000-000000000000/settings",
+            Somewhere(P::TenantManage),
+            Body::Json(
+                r#"{"steps":"","bake_seconds":"","interval_seconds":"","max_error_rate":"","max_latency_ms":"","max_error_rate_over_live":"","max_latency_ratio_to_live":"","min_requests":"","max_consecutive_failures":""}"#,
+            ),
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/deployments/{id}/simulation",
+        call(
+            "PUT",
+            "/api/v1/deployments/00000000-0000-0000-0000-000000000000/simulation",
+            Somewhere(P::TenantManage),
+            Body::Json(
+                r#"{"requests_per_second":1,"blue":{"error_rate":0,"latency_ms":1},"green":{"error_rate":0,"latency_ms":1}}"#,
+            ),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/deployments/{id}/health-runs",
+        call(
+            "GET",
+            "/api/v1/deployments/00000000-0000-0000-0000-000000000000/health-runs",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/health-baselines",
+        call(
+            "GET",
+            "/api/v1/health-baselines",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/health-baselines/{product}",
+        call(
+            "PUT",
+            "/api/v1/health-baselines/no-such-product",
+            Platform(P::ReleaseManage),
+            Body::Json(r#"{"checks":[]}"#),
+        ),
+    ),
+    (
+        "get",
         "/api/v1/jobs",
         call("GET", "/api/v1/jobs", Platform(P::TenantRead), Body::Empty),
     ),
@@ -1237,6 +1341,91 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/manage_job",
             Platform(P::UpdateExecute),
             Body::Form(&[("id", NOBODY), ("action", "retry")]),
+        ),
+    ),
+    (
+        "deployments",
+        call(
+            "POST",
+            "/api/fn/deployments",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "deployment",
+        call(
+            "POST",
+            "/api/fn/deployment",
+            Somewhere(P::TenantRead),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "create_deployment",
+        call(
+            "POST",
+            "/api/fn/create_deployment",
+            Tenant(P::TenantManage),
+            Body::Form(&[
+                ("form[tenant]", "{tenant}"),
+                ("form[product]", ""),
+                ("form[version]", ""),
+            ]),
+        ),
+    ),
+    (
+        "start_switch",
+        call(
+            "POST",
+            "/api/fn/start_switch",
+            Somewhere(P::UpdateExecute),
+            Body::Form(&[("id", NOBODY), ("form[version]", "1.0.0")]),
+        ),
+    ),
+    (
+        "switch_action",
+        call(
+            "POST",
+            "/api/fn/switch_action",
+            Somewhere(P::UpdateExecute),
+            Body::Form(&[("id", NOBODY), ("action", "pause")]),
+        ),
+    ),
+    (
+        "save_switch_settings",
+        call(
+            "POST",
+            "/api/fn/save_switch_settings",
+            Somewhere(P::TenantManage),
+            Body::Form(&[
+                ("id", NOBODY),
+                ("form[steps]", ""),
+                ("form[bake_seconds]", ""),
+                ("form[interval_seconds]", ""),
+                ("form[max_error_rate]", ""),
+                ("form[max_latency_ms]", ""),
+                ("form[max_error_rate_over_live]", ""),
+                ("form[max_latency_ratio_to_live]", ""),
+                ("form[min_requests]", ""),
+                ("form[max_consecutive_failures]", ""),
+            ]),
+        ),
+    ),
+    (
+        "save_simulation",
+        call(
+            "POST",
+            "/api/fn/save_simulation",
+            Somewhere(P::TenantManage),
+            Body::Form(&[
+                ("id", NOBODY),
+                ("form[requests_per_second]", ""),
+                ("form[blue_error_rate]", ""),
+                ("form[blue_latency_ms]", ""),
+                ("form[green_error_rate]", ""),
+                ("form[green_latency_ms]", ""),
+            ]),
         ),
     ),
     (

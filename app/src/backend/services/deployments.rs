@@ -83,6 +83,7 @@ async fn find_visible<C: ConnectionTrait>(
     principal: &Principal,
     id: Uuid,
 ) -> ServiceResult<edge_deployment::Model> {
+    principal.require_somewhere(Permission::TenantRead)?;
     let found = edge_deployment::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -534,19 +535,12 @@ pub async fn create(
     context: &RequestContext,
     form: &DeploymentForm,
 ) -> ServiceResult<Uuid> {
-    principal.require_somewhere(Permission::TenantManage)?;
+    // A tenant the principal may not read is not found (its existence does
+    // not leak); one it may read but not manage is forbidden.
+    let (tenant_id, _) = resolve_tenant_id(db, principal, form.tenant.trim()).await?;
+    principal.require_on_tenant(Permission::TenantManage, tenant_id)?;
+    let tenant = Some(tenant_id);
     let mut errors = FieldErrors::default();
-    let tenant = match resolve_tenant_id(db, principal, form.tenant.trim()).await {
-        Ok((id, _)) => Some(id),
-        Err(ServiceError::NotFound) => {
-            errors.push("tenant", "No tenant with this slug.");
-            None
-        }
-        Err(other) => return Err(other),
-    };
-    if let Some(id) = tenant {
-        principal.require_on_tenant(Permission::TenantManage, id)?;
-    }
     let product = find_product(db, form.product.trim()).await?;
     if product.is_none() {
         errors.push("product", "Choose a product from the catalog.");
@@ -694,6 +688,7 @@ pub async fn save_settings(
     id: Uuid,
     form: &SwitchSettingsForm,
 ) -> ServiceResult<()> {
+    principal.require_somewhere(Permission::TenantManage)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::TenantManage, d.tenant_id)?;
     let mut errors = FieldErrors::default();
@@ -803,8 +798,20 @@ pub async fn save_settings(
     Ok(())
 }
 
-/// Reads the demo form's numbers (range checks are `save_simulation`'s).
-pub fn parse_simulation(form: &SimulationForm) -> ServiceResult<Simulation> {
+/// The demo form: its numbers read (range checks are `save_simulation`'s).
+pub async fn save_simulation_form(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+    form: &SimulationForm,
+) -> ServiceResult<()> {
+    principal.require_somewhere(Permission::TenantManage)?;
+    let simulation = parse_simulation(form)?;
+    save_simulation(db, principal, context, id, &simulation).await
+}
+
+fn parse_simulation(form: &SimulationForm) -> ServiceResult<Simulation> {
     let mut errors = FieldErrors::default();
     let message = "Give a number.";
     let simulation = Simulation {
@@ -863,6 +870,7 @@ pub async fn save_simulation(
     id: Uuid,
     simulation: &Simulation,
 ) -> ServiceResult<()> {
+    principal.require_somewhere(Permission::TenantManage)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::TenantManage, d.tenant_id)?;
     let mut errors = FieldErrors::default();
@@ -924,6 +932,7 @@ pub async fn start_switch(
     id: Uuid,
     form: &SwitchForm,
 ) -> ServiceResult<Uuid> {
+    principal.require_somewhere(Permission::UpdateExecute)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
     let version = form.version.trim();
@@ -1153,6 +1162,7 @@ pub async fn act(
     id: Uuid,
     action: &str,
 ) -> ServiceResult<()> {
+    principal.require_somewhere(Permission::UpdateExecute)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
     let latest = deployment_switch::Entity::find()

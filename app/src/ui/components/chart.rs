@@ -258,7 +258,7 @@ pub fn SeriesChart(
                 view! {
                     <polyline class=format!("chart-series-line {}", s.class) points=line fill="none"></polyline>
                     {dots}
-                }
+                }.into_any()
             }).collect_view()}
             <text class="chart-label" x=left y="196">"0 s"</text>
             <text class="chart-label" x=left + width y="196" text-anchor="end">{format!("{x_max:.0} s")}</text>
@@ -267,7 +267,7 @@ pub fn SeriesChart(
                     <rect class="chart-legend-swatch" x=left + width - 200.0 + i as f64 * 100.0 y="3" width="12" height="4"></rect>
                     <text class="chart-label" x=left + width - 184.0 + i as f64 * 100.0 y="9">{s.name.clone()}</text>
                 </g>
-            }).collect_view()}
+            }.into_any()).collect_view()}
         </svg>
         <details class="chart-data">
             <summary>"Show data"</summary>
@@ -284,4 +284,5 @@ pub fn SeriesChart(
             </table>
         </details>
     }
+    .into_any()
 }
