@@ -566,9 +566,9 @@ async fn an_instant_rollback_from_100_percent_returns_all_traffic_to_blue_in_und
         .map(|(at, _)| *at)
         .max()
         .unwrap();
-    let all_blue_after = (last_green - asked).num_milliseconds().max(0);
+    let all_blue_after = (last_green - asked).num_milliseconds();
     println!(
-        "instant rollback: the call returned in {} ms; the last green answer came {all_blue_after} ms after it was asked",
+        "instant rollback: the call returned in {} ms; the last green answer arrived {all_blue_after:+} ms from the moment it was asked; all blue after that",
         call.as_millis()
     );
     assert!(all_blue_after < 1000, "{all_blue_after} ms");
@@ -678,7 +678,15 @@ async fn a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db: TestDb)
 mod sqlite {
     // HAProxy, two backends and a load generator per test: these run on
     // SQLite only (the switch's locking is shared with the PostgreSQL-tested
-    // rollouts); the kill -9 drill below runs on both.
+    // rollouts); the kill -9 drill and the simulated switch run on both.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must() {
+        super::a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(
+            crate::helpers::TestDb::sqlite().await,
+        )
+        .await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_healthy_switch_follows_each_step_and_fails_no_request() {
         super::a_healthy_switch_follows_each_step_and_fails_no_request(
@@ -714,9 +722,307 @@ mod sqlite {
 
 mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must() {
+        if let Some(db) = crate::helpers::TestDb::postgres().await {
+            super::a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_switch_killed_at_50_percent_resumes_there_and_never_flaps() {
         if let Some(db) = crate::helpers::TestDb::postgres().await {
             super::a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db).await;
         }
+    }
+}
+
+// ------------------------------------------------------------------ simulator: actions, refusals, isolation
+
+async fn person(
+    db: &DatabaseConnection,
+    email: &str,
+    role: app::domain::permission::BuiltinRole,
+    tenant: Uuid,
+) -> Principal {
+    let new_user = users::NewUser::parse(email, "Someone", "a long enough password", role)
+        .unwrap()
+        .at_tenant(tenant);
+    users::create_user(
+        db,
+        &app::backend::principal::Actor::System("test"),
+        &RequestContext::default(),
+        new_user,
+    )
+    .await
+    .unwrap();
+    principal_by_email(db, email).await.unwrap().unwrap()
+}
+
+async fn weights_of(db: &DatabaseConnection, admin: &Principal, id: Uuid) -> (i32, i32) {
+    let d = deployments::detail(db, admin, id).await.unwrap().deployment;
+    (d.blue.weight, d.green.weight)
+}
+
+async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "gave up waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db: TestDb) {
+    use app::backend::services::work::spawn_worker;
+    use app::domain::permission::BuiltinRole;
+    let db = db.db.clone();
+    users::ensure_first_admin(&db, Some(ADMIN_EMAIL), Some("a long enough password"))
+        .await
+        .unwrap();
+    let admin = principal_by_email(&db, ADMIN_EMAIL).await.unwrap().unwrap();
+    let ctx = RequestContext::default();
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    for slug in ["edge-a", "edge-b"] {
+        tenants::create(&db, &admin, &ctx, &regions, &tenant_form(slug))
+            .await
+            .unwrap();
+    }
+    seed::seed_catalog(&db, &admin).await.unwrap();
+
+    // Bad input: every field says what is wrong, nothing is created.
+    let refused = deployments::create(
+        &db,
+        &admin,
+        &ctx,
+        &DeploymentForm {
+            tenant: "edge-a".into(),
+            product: "no-such-product".into(),
+            version: "5.1.0".into(),
+            router: "haproxy".into(),
+            router_socket: "relative.sock".into(),
+            ..DeploymentForm::default()
+        },
+    )
+    .await;
+    crate::helpers::expect_field_error(refused, "router_socket");
+    let id = deployments::create(
+        &db,
+        &admin,
+        &ctx,
+        &DeploymentForm {
+            tenant: "edge-a".into(),
+            product: "edge-gateway".into(),
+            version: "5.1.0".into(),
+            ..DeploymentForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    let again = deployments::create(
+        &db,
+        &admin,
+        &ctx,
+        &DeploymentForm {
+            tenant: "edge-a".into(),
+            product: "edge-gateway".into(),
+            version: "5.1.0".into(),
+            ..DeploymentForm::default()
+        },
+    )
+    .await;
+    crate::helpers::expect_field_error(again, "product");
+    let bad_settings = deployments::save_settings(
+        &db,
+        &admin,
+        &ctx,
+        id,
+        &SwitchSettingsForm {
+            steps: "50, 10".into(),
+            bake_seconds: "soon".into(),
+            interval_seconds: "0".into(),
+            max_error_rate: "120".into(),
+            max_latency_ms: "500".into(),
+            max_error_rate_over_live: "2".into(),
+            max_latency_ratio_to_live: "2".into(),
+            min_requests: "20".into(),
+            max_consecutive_failures: "3".into(),
+        },
+    )
+    .await;
+    let Err(app::backend::error::ServiceError::Validation(errors)) = bad_settings else {
+        panic!("{bad_settings:?}")
+    };
+    for field in [
+        "steps",
+        "bake_seconds",
+        "interval_seconds",
+        "max_error_rate",
+    ] {
+        assert!(errors.for_field(field).is_some(), "{field}: {errors:?}");
+    }
+    deployments::save_settings(
+        &db,
+        &admin,
+        &ctx,
+        id,
+        &SwitchSettingsForm {
+            steps: "10, 50, 100".into(),
+            bake_seconds: "1".into(),
+            interval_seconds: "1".into(),
+            max_error_rate: "5".into(),
+            max_latency_ms: "500".into(),
+            max_error_rate_over_live: "2".into(),
+            max_latency_ratio_to_live: "2".into(),
+            min_requests: "20".into(),
+            max_consecutive_failures: "3".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut simulation = app::api::deployments::Simulation::default();
+    simulation.requests_per_second = 2000.0;
+    deployments::save_simulation(&db, &admin, &ctx, id, &simulation)
+        .await
+        .unwrap();
+    let unknown = deployments::start_switch(
+        &db,
+        &admin,
+        &ctx,
+        id,
+        &SwitchForm {
+            version: "9.9.9".into(),
+        },
+    )
+    .await;
+    crate::helpers::expect_field_error(unknown, "version");
+    let already_live = deployments::start_switch(
+        &db,
+        &admin,
+        &ctx,
+        id,
+        &SwitchForm {
+            version: "5.1.0".into(),
+        },
+    )
+    .await;
+    crate::helpers::expect_field_error(already_live, "version");
+
+    // Another tenant's admin sees none of it and cannot act on it.
+    let b = tenants::detail(&db, &admin, "edge-b").await.unwrap().row.id;
+    let outsider = person(&db, "admin@edge-b.example", BuiltinRole::TenantAdmin, b).await;
+    assert!(
+        deployments::fleet(&db, &outsider)
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    assert!(matches!(
+        deployments::detail(&db, &outsider, id).await,
+        Err(app::backend::error::ServiceError::NotFound)
+    ));
+    assert!(
+        deployments::act(&db, &outsider, &ctx, id, "rollback")
+            .await
+            .is_err()
+    );
+
+    let worker = spawn_worker(
+        db.clone(),
+        Arc::new(ChangeRunner {
+            db: db.clone(),
+            executor: Arc::new(Immediate),
+        }),
+        WorkerSettings {
+            poll: Duration::from_millis(50),
+            ..WorkerSettings::new("bluegreen-test")
+        },
+    );
+    let switch = deployments::start_switch(
+        &db,
+        &admin,
+        &ctx,
+        id,
+        &SwitchForm {
+            version: "5.2.0".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let second = deployments::start_switch(
+        &db,
+        &admin,
+        &ctx,
+        id,
+        &SwitchForm {
+            version: "5.0.0".into(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(second, Err(app::backend::error::ServiceError::Conflict(_))),
+        "one switch at a time: {second:?}"
+    );
+    wait_until("green takes 10 %", async || {
+        weights_of(&db, &admin, id).await == (90, 10)
+    })
+    .await;
+    deployments::act(&db, &admin, &ctx, id, "pause")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        weights_of(&db, &admin, id).await,
+        (90, 10),
+        "paused holds its step"
+    );
+    assert_eq!(switch_row(&db, switch).await.status, "paused");
+    let refused = deployments::act(&db, &admin, &ctx, id, "pause").await;
+    assert!(
+        matches!(refused, Err(app::backend::error::ServiceError::Conflict(ref m)) if m == "A switch that is paused cannot pause.")
+    );
+
+    deployments::act(&db, &admin, &ctx, id, "resume")
+        .await
+        .unwrap();
+    deployments::act(&db, &admin, &ctx, id, "promote")
+        .await
+        .unwrap();
+    assert_eq!(
+        weights_of(&db, &admin, id).await,
+        (0, 100),
+        "promote moves all traffic at once"
+    );
+    wait_until("the switch completes", async || {
+        switch_row(&db, switch).await.status == "completed"
+    })
+    .await;
+    worker.abort();
+    let detail = deployments::detail(&db, &admin, id).await.unwrap();
+    assert_eq!(detail.deployment.live_slot, "green");
+    assert_eq!(detail.deployment.live_version.as_deref(), Some("5.2.0"));
+    assert_eq!(detail.actions, vec!["rollback"]);
+    let actions: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::TargetId.eq(id.to_string()))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for expected in [
+        "deployment.create",
+        "deployment.switch",
+        "deployment.pause",
+        "deployment.resume",
+        "deployment.promote",
+        "deployment.complete",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} in {actions:?}"
+        );
     }
 }

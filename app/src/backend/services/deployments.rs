@@ -1219,7 +1219,11 @@ pub async fn act(
             update = update
                 .col_expr(deployment_switch::Column::Status, next.as_str().into())
                 .col_expr(deployment_switch::Column::StepIndex, last.into())
-                .col_expr(deployment_switch::Column::StepStartedAt, Some(now).into());
+                // The workflow starts the last step's bake (and says so).
+                .col_expr(
+                    deployment_switch::Column::StepStartedAt,
+                    Option::<DateTime<Utc>>::None.into(),
+                );
             if status == SwitchStatus::Paused {
                 update = update.col_expr(
                     deployment_switch::Column::Generation,
@@ -1692,9 +1696,10 @@ async fn shift(
             )
         } else {
             format!(
-                "Resumed at step {} ({percent} % to {}) after the workflow restarted (attempt {}); judging afresh before advancing.",
+                "Resumed at step {} ({percent} % to {}): weights re-applied, judging afresh before advancing (workflow run {}, attempt {}).",
                 index + 1,
                 to.label().to_lowercase(),
+                s.generation,
                 job.attempt
             )
         };
