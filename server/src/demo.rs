@@ -116,8 +116,8 @@ pub async fn demo_bluegreen(config: Config) -> anyhow_like::Result<()> {
 
     // The portal first (it migrates, creates the first admin and seeds the
     // demo data), then the deployment wired to this HAProxy.
+    let db = startup::open_database(&config).await?; // migrates first, once
     let portal = tokio::spawn(startup::serve(config.clone()));
-    let db = startup::open_database(&config).await?;
     let mut admin = None;
     for _ in 0..600 {
         if portal.is_finished() {
@@ -132,13 +132,13 @@ pub async fn demo_bluegreen(config: Config) -> anyhow_like::Result<()> {
     let admin = admin.ok_or_else(|| problem("the portal did not start; see its messages above"))?;
     let deployment = wire_deployment(&db, &admin, &config, &socket).await?;
 
-    // Steady demo traffic through HAProxy (about 50 requests a second).
+    // Steady demo traffic through HAProxy (about 100 requests a second).
     tokio::spawn(async move {
         let client = reqwest::Client::new();
         let url = format!("http://127.0.0.1:{FRONTEND_PORT}/");
         loop {
             let _ = client.get(&url).send().await;
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     });
     println!("Blue-green demo:");
@@ -146,7 +146,7 @@ pub async fn demo_bluegreen(config: Config) -> anyhow_like::Result<()> {
     println!(
         "  blue (v1)    http://127.0.0.1:{BLUE_PORT}/   green (v2) http://127.0.0.1:{GREEN_PORT}/"
     );
-    println!("  traffic      about 50 requests/s through HAProxy");
+    println!("  traffic      about 100 requests/s through HAProxy");
     println!(
         "  deployment   http://{}/deployments/{deployment}: start a switch to 5.2.0 there",
         config.listen_addr

@@ -369,13 +369,16 @@ pub fn switch_move(action: &str, status: SwitchStatus) -> Result<SwitchStatus, S
     Ok(to)
 }
 
-/// The actions to offer on a switch in `status`.
-pub fn offered_actions(status: SwitchStatus, step_index: i32) -> Vec<&'static str> {
+/// The actions to offer on a switch in `status` at `step_index` of `steps`.
+pub fn offered_actions(status: SwitchStatus, step_index: i32, steps: usize) -> Vec<&'static str> {
     SWITCH_ACTIONS
         .into_iter()
         .filter(|action| switch_move(action, status).is_ok())
-        // Promoting before traffic moves would skip validation.
-        .filter(|action| *action != "promote" || step_index >= 0)
+        // Promoting before traffic moves would skip validation; at the last
+        // step there is nothing left to promote to.
+        .filter(|action| {
+            *action != "promote" || (step_index >= 0 && (step_index as usize) + 1 < steps)
+        })
         .collect()
 }
 
@@ -607,18 +610,23 @@ mod tests {
     }
 
     #[test]
-    fn promote_is_offered_only_once_traffic_moves() {
+    fn promote_is_offered_only_between_the_first_and_the_last_step() {
         use SwitchStatus::*;
         assert_eq!(
-            offered_actions(Validating, -1),
+            offered_actions(Validating, -1, 3),
             vec!["pause", "abort", "rollback"]
         );
         assert_eq!(
-            offered_actions(Shifting, 0),
+            offered_actions(Shifting, 0, 3),
             vec!["promote", "pause", "abort", "rollback"]
         );
-        assert_eq!(offered_actions(Completed, 2), vec!["rollback"]);
-        assert!(offered_actions(RolledBack, 2).is_empty());
+        assert_eq!(
+            offered_actions(Shifting, 2, 3),
+            vec!["pause", "abort", "rollback"],
+            "nothing to promote to at the last step"
+        );
+        assert_eq!(offered_actions(Completed, 2, 3), vec!["rollback"]);
+        assert!(offered_actions(RolledBack, 2, 3).is_empty());
         for status in SwitchStatus::ACTIVE {
             assert_eq!(SwitchStatus::parse(status.as_str()), Some(status));
         }

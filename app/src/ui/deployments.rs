@@ -18,6 +18,13 @@ pub fn switch_step_text(s: &SwitchSummary) -> String {
     }
 }
 
+pub fn router_label(kind: &str) -> &'static str {
+    match kind {
+        "haproxy" => "HAProxy",
+        _ => "Simulator",
+    }
+}
+
 /// The traffic split as one bar: blue's share, then green's.
 #[component]
 pub fn SplitBar(blue: i32, green: i32, #[prop(optional)] compact: bool) -> impl IntoView {

@@ -281,7 +281,10 @@ pub async fn detail(
     let can_configure = principal.can(Permission::TenantManage, Scope::Tenant(d.tenant_id));
     let actions = match (&latest, can_operate) {
         (Some(s), true) => SwitchStatus::parse(&s.status)
-            .map(|status| bluegreen::offered_actions(status, s.step_index))
+            .map(|status| {
+                let steps = parse_steps(&s.steps).map_or(1, |steps| steps.len());
+                bluegreen::offered_actions(status, s.step_index, steps)
+            })
             .unwrap_or_default()
             .into_iter()
             .map(String::from)
@@ -1575,7 +1578,7 @@ async fn validate(
             d.id,
             Some(s.id),
             d.tenant_id,
-            "health",
+            "step",
             format!(
                 "Validated: {} passed the health baseline.",
                 to.label().to_lowercase()

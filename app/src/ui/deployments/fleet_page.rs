@@ -14,7 +14,7 @@ use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::components::pager::Pager;
 use crate::ui::components::refresh::refresh_while;
 use crate::ui::components::url::href_with_query;
-use crate::ui::deployments::{SplitBar, switch_step_text};
+use crate::ui::deployments::{SplitBar, router_label, switch_step_text};
 
 const PER_PAGE: u64 = 25;
 
@@ -213,7 +213,7 @@ fn FleetRow(row: DeploymentRow) -> impl IntoView {
                     }.into_any(),
                 )}
             </td>
-            <td>{crate::ui::components::badge::humanize(&row.router)}</td>
+            <td>{router_label(&row.router)}</td>
         </tr>
     }
     .into_any()
