@@ -350,9 +350,15 @@ mod tests {
         assert!(blue > 1000 && green > 1000, "{readings:?}");
         let share = green as f64 / (blue + green) as f64;
         assert!((0.45..0.55).contains(&share), "green share {share}");
+        // Traffic up to the change was split at the old weights; none after.
         router.set_weights(&target, 100, 0).await.unwrap();
+        let at_change = router.read(&target).await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
         let later = router.read(&target).await.unwrap();
-        assert_eq!(later.green.requests, green, "no traffic at weight 0");
+        assert_eq!(
+            later.green.requests, at_change.green.requests,
+            "no traffic at weight 0"
+        );
+        assert!(later.blue.requests > at_change.blue.requests);
     }
 }

@@ -254,6 +254,31 @@ fn green_share(
 
 // ------------------------------------------------------------------ the portal side
 
+/// Switch settings with a 1 s interval and the default thresholds.
+fn settings(steps: &str, bake: u32) -> SwitchSettingsForm {
+    SwitchSettingsForm {
+        steps: steps.into(),
+        bake_seconds: bake.to_string(),
+        interval_seconds: "1".into(),
+        max_error_rate: "5".into(),
+        max_latency_ms: "500".into(),
+        max_error_rate_over_live: "2".into(),
+        max_latency_ratio_to_live: "3".into(),
+        min_requests: "20".into(),
+        max_consecutive_failures: "3".into(),
+    }
+}
+
+/// The edge gateway of `tenant`, live on 5.1.0, behind the simulator.
+fn simulated_gateway(tenant: &str) -> DeploymentForm {
+    DeploymentForm {
+        tenant: tenant.into(),
+        product: "edge-gateway".into(),
+        version: "5.1.0".into(),
+        ..DeploymentForm::default()
+    }
+}
+
 struct Setup {
     admin: Principal,
     deployment: Uuid,
@@ -311,25 +336,9 @@ async fn edge_tenant(
     )
     .await
     .unwrap();
-    deployments::save_settings(
-        db,
-        &admin,
-        &ctx,
-        deployment,
-        &SwitchSettingsForm {
-            steps: steps.into(),
-            bake_seconds: bake.to_string(),
-            interval_seconds: "1".into(),
-            max_error_rate: "5".into(),
-            max_latency_ms: "500".into(),
-            max_error_rate_over_live: "2".into(),
-            max_latency_ratio_to_live: "3".into(),
-            min_requests: "20".into(),
-            max_consecutive_failures: "3".into(),
-        },
-    )
-    .await
-    .unwrap();
+    deployments::save_settings(db, &admin, &ctx, deployment, &settings(steps, bake))
+        .await
+        .unwrap();
     Setup { admin, deployment }
 }
 
@@ -807,31 +816,10 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     )
     .await;
     crate::helpers::expect_field_error(refused, "router_socket");
-    let id = deployments::create(
-        &db,
-        &admin,
-        &ctx,
-        &DeploymentForm {
-            tenant: "edge-a".into(),
-            product: "edge-gateway".into(),
-            version: "5.1.0".into(),
-            ..DeploymentForm::default()
-        },
-    )
-    .await
-    .unwrap();
-    let again = deployments::create(
-        &db,
-        &admin,
-        &ctx,
-        &DeploymentForm {
-            tenant: "edge-a".into(),
-            product: "edge-gateway".into(),
-            version: "5.1.0".into(),
-            ..DeploymentForm::default()
-        },
-    )
-    .await;
+    let id = deployments::create(&db, &admin, &ctx, &simulated_gateway("edge-a"))
+        .await
+        .unwrap();
+    let again = deployments::create(&db, &admin, &ctx, &simulated_gateway("edge-a")).await;
     crate::helpers::expect_field_error(again, "product");
     let bad_settings = deployments::save_settings(
         &db,
@@ -843,11 +831,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
             bake_seconds: "soon".into(),
             interval_seconds: "0".into(),
             max_error_rate: "120".into(),
-            max_latency_ms: "500".into(),
-            max_error_rate_over_live: "2".into(),
-            max_latency_ratio_to_live: "2".into(),
-            min_requests: "20".into(),
-            max_consecutive_failures: "3".into(),
+            ..settings("10, 50, 100", 1)
         },
     )
     .await;
@@ -862,25 +846,9 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     ] {
         assert!(errors.for_field(field).is_some(), "{field}: {errors:?}");
     }
-    deployments::save_settings(
-        &db,
-        &admin,
-        &ctx,
-        id,
-        &SwitchSettingsForm {
-            steps: "10, 50, 100".into(),
-            bake_seconds: "1".into(),
-            interval_seconds: "1".into(),
-            max_error_rate: "5".into(),
-            max_latency_ms: "500".into(),
-            max_error_rate_over_live: "2".into(),
-            max_latency_ratio_to_live: "2".into(),
-            min_requests: "20".into(),
-            max_consecutive_failures: "3".into(),
-        },
-    )
-    .await
-    .unwrap();
+    deployments::save_settings(&db, &admin, &ctx, id, &settings("10, 50, 100", 1))
+        .await
+        .unwrap();
     let mut simulation = app::api::deployments::Simulation::default();
     simulation.requests_per_second = 2000.0;
     deployments::save_simulation(&db, &admin, &ctx, id, &simulation)

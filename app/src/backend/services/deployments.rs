@@ -999,7 +999,7 @@ pub async fn start_switch(
     }
     .insert(&txn)
     .await?;
-    set_slot(&txn, &d, to, Some(version), PREPARING, "unknown").await?;
+    set_slot(&txn, d.id, to, Some(version), PREPARING, Some("unknown")).await?;
     enqueue_run(&txn, switch_id, 1).await?;
     event(
         &txn,
@@ -1077,33 +1077,38 @@ async fn lock_switch(
     select.one(txn).await?.ok_or(ServiceError::NotFound)
 }
 
+/// Sets one slot's state, and its version and health when given (`None`
+/// keeps them), by id: callers need no fresh copy of the row.
 async fn set_slot<C: ConnectionTrait>(
     conn: &C,
-    d: &edge_deployment::Model,
+    deployment_id: Uuid,
     slot: Slot,
     version: Option<&str>,
     state: &str,
-    health: &str,
+    health: Option<&str>,
 ) -> ServiceResult<()> {
-    let mut active: edge_deployment::ActiveModel = d.clone().into();
-    match slot {
-        Slot::Blue => {
-            if let Some(v) = version {
-                active.blue_version = Set(Some(v.into()));
-            }
-            active.blue_state = Set(state.into());
-            active.blue_health = Set(health.into());
-        }
-        Slot::Green => {
-            if let Some(v) = version {
-                active.green_version = Set(Some(v.into()));
-            }
-            active.green_state = Set(state.into());
-            active.green_health = Set(health.into());
-        }
+    use edge_deployment::Column;
+    let (version_column, state_column, health_column) = match slot {
+        Slot::Blue => (Column::BlueVersion, Column::BlueState, Column::BlueHealth),
+        Slot::Green => (
+            Column::GreenVersion,
+            Column::GreenState,
+            Column::GreenHealth,
+        ),
+    };
+    let mut update = edge_deployment::Entity::update_many()
+        .col_expr(state_column, state.into())
+        .col_expr(Column::UpdatedAt, Utc::now().into());
+    if let Some(version) = version {
+        update = update.col_expr(version_column, Some(version.to_owned()).into());
     }
-    active.updated_at = Set(Utc::now());
-    active.update(conn).await?;
+    if let Some(health) = health {
+        update = update.col_expr(health_column, health.into());
+    }
+    update
+        .filter(Column::Id.eq(deployment_id))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -1249,24 +1254,8 @@ pub async fn act(
                     .exec(&txn)
                     .await?;
             }
-            let d = edge_deployment::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
-            let from_health = match from {
-                Slot::Blue => d.blue_health.clone(),
-                Slot::Green => d.green_health.clone(),
-            };
-            set_slot(&txn, &d, from, None, LIVE, &from_health).await?;
-            let d = edge_deployment::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
-            let to_health = match to {
-                Slot::Blue => d.blue_health.clone(),
-                Slot::Green => d.green_health.clone(),
-            };
-            set_slot(&txn, &d, to, None, IDLE, &to_health).await?;
+            set_slot(&txn, id, from, None, LIVE, None).await?;
+            set_slot(&txn, id, to, None, IDLE, None).await?;
             let reason = format!(
                 "{} by {}: all traffic back on {} ({}).",
                 if action == "abort" {
@@ -1399,6 +1388,25 @@ fn system_entry(action: &'static str, d: &edge_deployment::Model) -> AuditEntry 
 
 const SYSTEM: &str = "system:bluegreen";
 
+/// A timeline entry of the workflow itself.
+async fn system_event<C: ConnectionTrait>(
+    conn: &C,
+    s: &deployment_switch::Model,
+    kind: &str,
+    message: String,
+) -> ServiceResult<()> {
+    event(
+        conn,
+        s.deployment_id,
+        Some(s.id),
+        s.tenant_id,
+        kind,
+        message,
+        SYSTEM,
+    )
+    .await
+}
+
 async fn prepare(
     db: &DatabaseConnection,
     executor: &dyn Executor,
@@ -1436,12 +1444,10 @@ async fn prepare(
                 .filter(deployment_switch::Column::Id.eq(s.id))
                 .exec(&txn)
                 .await?;
-            set_slot(&txn, &d, to, None, VALIDATING, "unknown").await?;
-            event(
+            set_slot(&txn, d.id, to, None, VALIDATING, Some("unknown")).await?;
+            system_event(
                 &txn,
-                d.id,
-                Some(s.id),
-                d.tenant_id,
+                &s,
                 "step",
                 format!(
                     "Prepared: {} deployed to {} ({}).",
@@ -1449,7 +1455,6 @@ async fn prepare(
                     to.label().to_lowercase(),
                     output.trim()
                 ),
-                SYSTEM,
             )
             .await?;
         }
@@ -1544,19 +1549,8 @@ async fn validate(
         Slot::Blue => d.blue_state.clone(),
         Slot::Green => d.green_state.clone(),
     };
-    set_slot(
-        &txn,
-        &d,
-        from,
-        None,
-        &live_state,
-        if live_healthy { "healthy" } else { "unhealthy" },
-    )
-    .await?;
-    let d = edge_deployment::Entity::find_by_id(d.id)
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let live_health = if live_healthy { "healthy" } else { "unhealthy" };
+    set_slot(&txn, d.id, from, None, &live_state, Some(live_health)).await?;
     if passed {
         deployment_switch::Entity::update_many()
             .col_expr(
@@ -1572,18 +1566,15 @@ async fn validate(
             .filter(deployment_switch::Column::Id.eq(s.id))
             .exec(&txn)
             .await?;
-        set_slot(&txn, &d, to, None, TAKING_TRAFFIC, "healthy").await?;
-        event(
+        set_slot(&txn, d.id, to, None, TAKING_TRAFFIC, Some("healthy")).await?;
+        system_event(
             &txn,
-            d.id,
-            Some(s.id),
-            d.tenant_id,
+            &s,
             "step",
             format!(
                 "Validated: {} passed the health baseline.",
                 to.label().to_lowercase()
             ),
-            SYSTEM,
         )
         .await?;
     } else {
@@ -1612,11 +1603,7 @@ async fn end(
     if traffic_moved {
         route(txn, d, from, 100).await?;
     }
-    let d = edge_deployment::Entity::find_by_id(d.id)
-        .one(txn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    set_slot(txn, &d, to, None, FAILED, "unhealthy").await?;
+    set_slot(txn, d.id, to, None, FAILED, Some("unhealthy")).await?;
     let now = Utc::now();
     deployment_switch::Entity::update_many()
         .col_expr(deployment_switch::Column::Status, status.as_str().into())
@@ -1629,16 +1616,7 @@ async fn end(
         .filter(deployment_switch::Column::Id.eq(s.id))
         .exec(txn)
         .await?;
-    event(
-        txn,
-        d.id,
-        Some(s.id),
-        d.tenant_id,
-        "decision",
-        reason.to_string(),
-        SYSTEM,
-    )
-    .await?;
+    system_event(txn, &s, "decision", reason.to_string()).await?;
     audit::record(
         txn,
         &RequestContext::default(),
@@ -1706,7 +1684,7 @@ async fn shift(
                 job.attempt
             )
         };
-        event(&txn, d.id, Some(s.id), d.tenant_id, "step", message, SYSTEM).await?;
+        system_event(&txn, &s, "step", message).await?;
         if first {
             audit::record(
                 &txn,
@@ -1780,18 +1758,15 @@ async fn shift(
         .exec(&txn)
         .await?;
     if !passed {
-        event(
+        system_event(
             &txn,
-            d.id,
-            Some(s.id),
-            d.tenant_id,
+            &s,
             "health",
             format!(
                 "Health check failed on {} ({failures} in a row): {}",
                 to.label().to_lowercase(),
                 failures_text(&results)
             ),
-            SYSTEM,
         )
         .await?;
     }
@@ -1810,21 +1785,13 @@ async fn shift(
         Verdict::TooLittleTraffic => {
             if !monitor.noted_waiting {
                 monitor.noted_waiting = true;
-                event(
-                    &txn,
-                    d.id,
-                    Some(s.id),
-                    d.tenant_id,
-                    "note",
-                    format!(
+                system_event(&txn, &s, "note", format!(
                         "Too little traffic to judge {} ({} requests in {} s, at least {} needed): the step waits for traffic.",
                         to.label().to_lowercase(),
                         candidate.requests,
                         s.interval_seconds,
                         thresholds.min_requests
-                    ),
-                    SYSTEM,
-                )
+                    ))
                 .await?;
             }
         }
@@ -1868,20 +1835,8 @@ async fn complete(
         .filter(edge_deployment::Column::Id.eq(d.id))
         .exec(txn)
         .await?;
-    let current = edge_deployment::Entity::find_by_id(d.id)
-        .one(txn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    set_slot(txn, &current, to, None, LIVE, "healthy").await?;
-    let current = edge_deployment::Entity::find_by_id(d.id)
-        .one(txn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let from_health = match from {
-        Slot::Blue => current.blue_health.clone(),
-        Slot::Green => current.green_health.clone(),
-    };
-    set_slot(txn, &current, from, None, STANDBY, &from_health).await?;
+    set_slot(txn, d.id, to, None, LIVE, Some("healthy")).await?;
+    set_slot(txn, d.id, from, None, STANDBY, None).await?;
     deployment_switch::Entity::update_many()
         .col_expr(
             deployment_switch::Column::Status,
@@ -1892,11 +1847,9 @@ async fn complete(
         .filter(deployment_switch::Column::Id.eq(s.id))
         .exec(txn)
         .await?;
-    event(
+    system_event(
         txn,
-        d.id,
-        Some(s.id),
-        d.tenant_id,
+        &s,
         "decision",
         format!(
             "Completed: {} live on {}; {} on standby with {} kept for an instant rollback.",
@@ -1905,7 +1858,6 @@ async fn complete(
             from.label().to_lowercase(),
             s.from_version.clone().unwrap_or_default()
         ),
-        SYSTEM,
     )
     .await?;
     audit::record(
