@@ -66,6 +66,16 @@ test('a blue-green switch completes step by step, rolls back by hand, and rolls 
     await page.waitForLoadState('networkidle');
     assert.equal(await page.getByTestId('weight-blue').textContent(), '100 %');
 
+    // The product's health baseline: a bad line is refused with its reason.
+    const baseline = page.getByTestId('baseline-form');
+    await baseline.getByLabel('Checks, one per line').fill('Responds | / | OK | | 1000');
+    await baseline.getByRole('button', { name: 'Save baseline' }).click();
+    await page.getByText("Line 1: 'OK' is not an HTTP status.").first().waitFor();
+    await baseline.getByLabel('Checks, one per line').fill('Responds | /healthz | 200 | | 1000');
+    await baseline.getByRole('button', { name: 'Save baseline' }).click();
+    await page.getByText('Baseline saved.').waitFor();
+    await page.getByText('GET /healthz → 200').waitFor();
+
     // Short steps for the test, and more synthetic traffic to judge.
     const settings = page.getByTestId('settings-form');
     await settings.getByLabel('Traffic steps (%)').fill('10, 50, 100');

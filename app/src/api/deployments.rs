@@ -216,6 +216,8 @@ pub struct DeploymentDetail {
     pub interval_seconds: i32,
     pub thresholds: Thresholds,
     pub baseline: Vec<HealthCheck>,
+    /// The viewer may change the product's baseline (`release.manage`).
+    pub can_edit_baseline: bool,
     /// Present for simulator deployments.
     pub simulation: Option<Simulation>,
     /// Releases of the product the idle slot can switch to.
@@ -326,4 +328,23 @@ pub async fn save_simulation(id: Uuid, form: SimulationForm) -> Result<(), AppEr
         )
         .await,
     )
+}
+
+/// A product's health baseline as lines: `name | path | status | body text | max ms`.
+#[server(prefix = "/api/fn", endpoint = "save_health_baseline")]
+pub async fn save_health_baseline(product: String, checks: String) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::deployments;
+    let principal = respond(require_principal().await)?;
+    respond(
+        deployments::save_baseline_lines(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            &product,
+            &checks,
+        )
+        .await,
+    )
+    .map(|_| ())
 }

@@ -71,6 +71,63 @@ pub fn check_problems(checks: &[HealthCheck]) -> Vec<(String, &'static str)> {
     problems
 }
 
+/// The checks as text, one per line: `name | path | status | body text | max ms`.
+pub fn format_check_lines(checks: &[HealthCheck]) -> String {
+    checks
+        .iter()
+        .map(|c| {
+            format!(
+                "{} | {} | {} | {} | {}",
+                c.name, c.path, c.expect_status, c.body_contains, c.max_latency_ms
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads [`format_check_lines`]' text back; blank lines are skipped. The
+/// error names the line and what is wrong with it.
+pub fn parse_check_lines(raw: &str) -> Result<Vec<HealthCheck>, String> {
+    let mut checks = Vec::new();
+    for (number, line) in raw.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
+        if line.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [name, path, status, body, max_ms] = parts[..] else {
+            return Err(format!(
+                "Line {number}: give five parts separated by |: name | path | status | body text (may be empty) | max ms."
+            ));
+        };
+        let expect_status = status
+            .parse()
+            .map_err(|_| format!("Line {number}: '{status}' is not an HTTP status."))?;
+        let max_latency_ms = max_ms
+            .trim_end_matches("ms")
+            .trim()
+            .parse()
+            .map_err(|_| format!("Line {number}: '{max_ms}' is not a latency in ms."))?;
+        checks.push(HealthCheck {
+            name: name.into(),
+            path: path.into(),
+            expect_status,
+            body_contains: body.into(),
+            max_latency_ms,
+        });
+    }
+    if let Some((field, problem)) = check_problems(&checks).into_iter().next() {
+        let line = field
+            .strip_prefix("checks[")
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|i| i.parse::<usize>().ok());
+        return Err(match line {
+            Some(i) => format!("Check {}: {problem}", i + 1),
+            None => problem.to_owned(),
+        });
+    }
+    Ok(checks)
+}
+
 /// What a probe saw: the answer, or why there was none.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProbeAnswer {
@@ -181,6 +238,42 @@ mod tests {
         let mut any = check();
         any.body_contains.clear();
         assert!(judge(&any, &answered(200, "", 1)).passed);
+    }
+
+    #[test]
+    fn checks_read_back_from_their_lines() {
+        let checks = vec![check(), default_checks().remove(0)];
+        let text = format_check_lines(&checks);
+        assert_eq!(
+            text,
+            "Version | /version | 200 | v2 | 100\nResponds | / | 200 |  | 1000"
+        );
+        assert_eq!(parse_check_lines(&format!("\n{text}\n\n")), Ok(checks));
+        assert_eq!(
+            parse_check_lines("Ready | /ready | 204 | | 250 ms").unwrap()[0].max_latency_ms,
+            250
+        );
+    }
+
+    #[test]
+    fn bad_check_lines_say_which_line_and_what() {
+        assert!(
+            parse_check_lines("Ready | /ready | 200")
+                .unwrap_err()
+                .starts_with("Line 1: give five parts")
+        );
+        assert_eq!(
+            parse_check_lines("A | / | 200 | | 10\nB | / | OK | | 10").unwrap_err(),
+            "Line 2: 'OK' is not an HTTP status."
+        );
+        assert_eq!(
+            parse_check_lines("A | healthz | 200 | | 10").unwrap_err(),
+            "Check 1: Give a path that starts with /, e.g. /healthz."
+        );
+        assert_eq!(
+            parse_check_lines("  \n").unwrap_err(),
+            "Add at least one check."
+        );
     }
 
     #[test]

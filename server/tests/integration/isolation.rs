@@ -1429,6 +1429,15 @@ const SERVER_FNS: &[(&str, Call)] = &[
         ),
     ),
     (
+        "save_health_baseline",
+        call(
+            "POST",
+            "/api/fn/save_health_baseline",
+            Platform(P::ReleaseManage),
+            Body::Form(&[("product", "no-such-product"), ("checks", "")]),
+        ),
+    ),
+    (
         "rollouts",
         call(
             "POST",

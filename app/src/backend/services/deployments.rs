@@ -357,6 +357,7 @@ pub async fn detail(
         interval_seconds: d.interval_seconds,
         thresholds: serde_json::from_str(&d.thresholds).unwrap_or_default(),
         baseline: baseline_checks(db, d.product_id).await?,
+        can_edit_baseline: principal.can(Permission::ReleaseManage, Scope::Platform),
         simulation,
         versions,
         can_operate,
@@ -455,6 +456,23 @@ pub async fn baselines(
             }
         })
         .collect())
+}
+
+/// Replaces a product's health baseline from its lines (the control panel's form).
+pub async fn save_baseline_lines(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    product_reference: &str,
+    lines: &str,
+) -> ServiceResult<BaselineView> {
+    principal.require(Permission::ReleaseManage)?;
+    let checks = health::parse_check_lines(lines).map_err(|problem| {
+        let mut errors = FieldErrors::default();
+        errors.push("checks", problem);
+        ServiceError::Validation(errors)
+    })?;
+    save_baseline(db, principal, context, product_reference, &checks).await
 }
 
 /// Replaces a product's health baseline.

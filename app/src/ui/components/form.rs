@@ -233,13 +233,16 @@ pub fn TextAreaField(
     #[prop(optional)] required: bool,
     #[prop(optional)] help: Option<&'static str>,
     #[prop(optional)] placeholder: Option<&'static str>,
+    /// The text the field starts with.
+    #[prop(optional, into)]
+    value: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let ids = FieldIds::of(name);
     let control = ids.control(name, required, error, help.is_some());
     view! {
         <FieldFrame ids=ids.clone() label required help error>
-            <textarea {..control} rows=rows placeholder=placeholder></textarea>
+            <textarea {..control} rows=rows placeholder=placeholder>{value.unwrap_or_default()}</textarea>
         </FieldFrame>
     }
 }

@@ -10,15 +10,15 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::deployments::{
-    DeploymentDetail, EventRow, HealthRunRow, SampleRow, SaveSimulation, SaveSwitchSettings,
-    SlotView, StartSwitch, SwitchAction, SwitchSummary, deployment,
+    DeploymentDetail, EventRow, HealthRunRow, SampleRow, SaveHealthBaseline, SaveSimulation,
+    SaveSwitchSettings, SlotView, StartSwitch, SwitchAction, SwitchSummary, deployment,
 };
 use crate::error::AppError;
 use crate::ui::components::badge::{WorkBadge, WorkKind, humanize};
 use crate::ui::components::chart::{Series, SeriesChart};
 use crate::ui::components::form::{
-    FieldGroup, FormErrors, SelectField, TextField, action_error, field_message, form_field,
-    success_count,
+    FieldGroup, FormErrors, SelectField, TextAreaField, TextField, action_error, field_message,
+    form_field, success_count,
 };
 use crate::ui::components::page::Alert;
 use crate::ui::components::refresh::refresh_while;
@@ -45,6 +45,7 @@ pub fn DeploymentPage() -> impl IntoView {
     let start = ServerAction::<StartSwitch>::new();
     let settings = ServerAction::<SaveSwitchSettings>::new();
     let simulation = ServerAction::<SaveSimulation>::new();
+    let baseline = ServerAction::<SaveHealthBaseline>::new();
     let detail = Resource::new(
         move || {
             (
@@ -53,6 +54,7 @@ pub fn DeploymentPage() -> impl IntoView {
                 start.version().get(),
                 settings.version().get(),
                 simulation.version().get(),
+                baseline.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -72,6 +74,7 @@ pub fn DeploymentPage() -> impl IntoView {
         start,
         settings,
         simulation,
+        baseline,
     };
     view! {
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the deployment…"</p> }>
@@ -93,6 +96,7 @@ struct Forms {
     start: ServerAction<StartSwitch>,
     settings: ServerAction<SaveSwitchSettings>,
     simulation: ServerAction<SaveSimulation>,
+    baseline: ServerAction<SaveHealthBaseline>,
 }
 
 #[component]
@@ -140,6 +144,7 @@ fn DeploymentView(
         <Charts samples=detail.samples.clone()/>
         <Timeline events=detail.events.clone()/>
         <HealthRuns runs=detail.health_runs.clone() baseline=detail.baseline.clone()/>
+        {detail.can_edit_baseline.then(|| view! { <BaselineForm product=d.product_key.clone() product_name=d.product_name.clone() checks=detail.baseline.clone() action=forms.baseline/> })}
         <Settings detail=detail.clone() action=forms.settings/>
         {detail.simulation.clone().filter(|_| detail.can_configure).map(|sim| view! { <SimulationForm id simulation=sim action=forms.simulation/> })}
         <History switches=detail.history.clone()/>
@@ -441,6 +446,37 @@ fn HealthRuns(
                     </div>
                 }.into_any()
             }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn BaselineForm(
+    product: String,
+    product_name: String,
+    checks: Vec<crate::domain::health::HealthCheck>,
+    action: ServerAction<SaveHealthBaseline>,
+) -> impl IntoView {
+    let error = action_error(action);
+    let saved = success_count(action);
+    view! {
+        <section class="card no-print" aria-labelledby="baseline-heading">
+            <h2 id="baseline-heading">{format!("Health baseline of {product_name}")}</h2>
+            <p class="muted">"Every deployment of this product validates its new slot against these checks, and probes it every monitoring interval."</p>
+            {move || (saved.get() > 0 && error.get().is_none()).then(|| view! { <Alert tone="success">"Baseline saved."</Alert> })}
+            <FormErrors error field_name=form_field/>
+            <ActionForm action attr:class="form" attr:novalidate=true attr:data-testid="baseline-form">
+                <input type="hidden" name="product" value=product/>
+                <TextAreaField name="checks" label="Checks, one per line" rows=4
+                    value=crate::domain::health::format_check_lines(&checks)
+                    placeholder="Health | /healthz | 200 | ok | 500"
+                    help="name | path | expected status | text the body must contain (may be empty) | latency limit in ms"
+                    error=field_message(error, "checks")/>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-secondary" disabled=move || action.pending().get()>"Save baseline"</button>
+                </div>
+            </ActionForm>
         </section>
     }
     .into_any()
