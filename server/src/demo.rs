@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use app::api::deployments::{DeploymentForm, SwitchSettingsForm};
 use app::api::tenants::NewTenantForm;
-use app::backend::audit::RequestContext;
+use app::backend::audit::{self, AuditEntry, RequestContext};
 use app::backend::entities::{edge_deployment, tenant};
+use app::backend::principal::Actor;
 use app::backend::services::{deployments, seed, tenants};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::config::Config;
 use crate::startup::{self, anyhow_like};
@@ -201,12 +202,29 @@ async fn wire_deployment(
         .map_err(problem)?
         .ok_or_else(|| problem("demo tenant missing"))?
         .id;
-    // A fresh HAProxy starts all on blue: the deployment starts over too.
-    edge_deployment::Entity::delete_many()
+    // A fresh HAProxy starts all on blue: the demo's deployment starts over
+    // too (audited like every other change).
+    let txn = db.begin().await.map_err(problem)?;
+    let removed = edge_deployment::Entity::delete_many()
         .filter(edge_deployment::Column::TenantId.eq(tenant_id))
-        .exec(db)
+        .exec(&txn)
         .await
         .map_err(problem)?;
+    if removed.rows_affected > 0 {
+        audit::record(
+            &txn,
+            &context,
+            AuditEntry::new(
+                Actor::System("demo-bluegreen"),
+                "deployment.demo_reset",
+                "edge_deployment",
+            )
+            .tenant(tenant_id),
+        )
+        .await
+        .map_err(problem)?;
+    }
+    txn.commit().await.map_err(problem)?;
     let id = deployments::create(
         db,
         admin,

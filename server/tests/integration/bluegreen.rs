@@ -983,6 +983,9 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     for expected in [
         "deployment.create",
         "deployment.switch",
+        "deployment.prepared",
+        "deployment.validated",
+        "deployment.step",
         "deployment.pause",
         "deployment.resume",
         "deployment.promote",

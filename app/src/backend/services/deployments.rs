@@ -1475,6 +1475,14 @@ async fn prepare(
                 ),
             )
             .await?;
+            audit::record(
+                &txn,
+                &RequestContext::default(),
+                system_entry("deployment.prepared", &d).details(
+                    json!({ "switch": s.id, "version": s.to_version, "slot": to.as_str() }),
+                ),
+            )
+            .await?;
         }
         Err(error) => {
             let reason = format!(
@@ -1593,6 +1601,13 @@ async fn validate(
                 "Validated: {} passed the health baseline.",
                 to.label().to_lowercase()
             ),
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &RequestContext::default(),
+            system_entry("deployment.validated", &d)
+                .details(json!({ "switch": s.id, "slot": to.as_str() })),
         )
         .await?;
     } else {
