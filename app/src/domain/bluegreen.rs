@@ -79,12 +79,40 @@ pub fn parse_steps(raw: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-pub fn describe_steps(steps: &[u8]) -> String {
+/// Steps as the settings store and show them: `10, 50, 100`.
+pub fn format_steps(steps: &[u8]) -> String {
     steps
         .iter()
-        .map(|s| format!("{s} %"))
+        .map(u8::to_string)
         .collect::<Vec<_>>()
-        .join(" → ")
+        .join(", ")
+}
+
+/// The longest bake time and monitoring interval a switch takes (a day, an hour).
+pub const MAX_BAKE_SECONDS: i32 = 86_400;
+pub const MAX_INTERVAL_SECONDS: i32 = 3_600;
+
+/// Problems with a bake time per step and a monitoring interval, by field.
+pub fn timing_problems(
+    bake_seconds: i32,
+    interval_seconds: i32,
+) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    if !(0..=MAX_BAKE_SECONDS).contains(&bake_seconds) {
+        problems.push(("bake_seconds", "Give a bake time from 0 to 86400 seconds."));
+    }
+    if !(1..=MAX_INTERVAL_SECONDS).contains(&interval_seconds) {
+        problems.push((
+            "interval_seconds",
+            "Give an interval from 1 to 3600 seconds.",
+        ));
+    }
+    problems
+}
+
+/// A step has baked once its bake time passed since it took traffic.
+pub fn step_baked(seconds_since_start: i64, bake_seconds: i32) -> bool {
+    seconds_since_start >= i64::from(bake_seconds)
 }
 
 /// When the analysis rolls a switch back. Rates are percentages.
@@ -424,7 +452,20 @@ mod tests {
         assert!(parse_steps("10, 10, 100").is_err());
         assert!(parse_steps("0, 100").unwrap_err().contains("from 1 to 100"));
         assert!(parse_steps("ten, 100").is_err());
-        assert_eq!(describe_steps(&[10, 50, 100]), "10 % → 50 % → 100 %");
+        assert_eq!(format_steps(&[10, 50, 100]), "10, 50, 100");
+        assert_eq!(parse_steps(&format_steps(&[5, 100])), Ok(vec![5, 100]));
+    }
+
+    #[test]
+    fn timing_has_bounds_and_a_step_bakes_for_its_whole_bake_time() {
+        assert!(timing_problems(0, 1).is_empty());
+        assert!(timing_problems(MAX_BAKE_SECONDS, MAX_INTERVAL_SECONDS).is_empty());
+        let fields: Vec<_> = timing_problems(-1, 0).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["bake_seconds", "interval_seconds"]);
+        assert_eq!(timing_problems(86_401, 3_601).len(), 2);
+        assert!(!step_baked(59, 60));
+        assert!(step_baked(60, 60));
+        assert!(step_baked(0, 0));
     }
 
     #[test]

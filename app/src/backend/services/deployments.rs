@@ -721,22 +721,17 @@ pub async fn save_settings(
         "bake_seconds",
         &form.bake_seconds,
         "Give the bake time per step in whole seconds.",
-    )
-    .filter(|v| (0..=86_400).contains(v));
-    if bake.is_none() && !errors.for_field("bake_seconds").is_some() {
-        errors.push("bake_seconds", "Give a bake time from 0 to 86400 seconds.");
-    }
+    );
     let interval: Option<i32> = parse_number(
         &mut errors,
         "interval_seconds",
         &form.interval_seconds,
         "Give the monitoring interval in whole seconds.",
     );
-    if interval.is_some_and(|v| !(1..=3600).contains(&v)) {
-        errors.push(
-            "interval_seconds",
-            "Give an interval from 1 to 3600 seconds.",
-        );
+    // Each bound is judged only once its number could be read.
+    let timing = bluegreen::timing_problems(bake.unwrap_or(0), interval.unwrap_or(1));
+    for (field, message) in timing {
+        errors.push(field, message);
     }
     let number_message = "Give a number.";
     let thresholds = Thresholds {
@@ -794,9 +789,7 @@ pub async fn save_settings(
     let steps = parse_steps(&form.steps).unwrap_or_default();
     let txn = db.begin().await?;
     let mut active: edge_deployment::ActiveModel = d.clone().into();
-    active.steps = Set(bluegreen::describe_steps(&steps)
-        .replace(" %", "")
-        .replace(" → ", ", "));
+    active.steps = Set(bluegreen::format_steps(&steps));
     active.bake_seconds = Set(bake.unwrap_or(DEFAULT_BAKE_SECONDS));
     active.interval_seconds = Set(interval.unwrap_or(DEFAULT_INTERVAL_SECONDS));
     active.thresholds = Set(serde_json::to_string(&thresholds).map_err(ServiceError::internal)?);
@@ -1832,7 +1825,7 @@ async fn shift(
     }
     let baked = s
         .step_started_at
-        .is_some_and(|at| now - at >= chrono::Duration::seconds(i64::from(s.bake_seconds)));
+        .is_some_and(|at| bluegreen::step_baked((now - at).num_seconds(), s.bake_seconds));
     if monitor.judged_healthy && baked {
         match after_step(index as usize, steps.len()) {
             NextStep::Step(next) => {

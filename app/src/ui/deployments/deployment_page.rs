@@ -13,6 +13,7 @@ use crate::api::deployments::{
     DeploymentDetail, EventRow, HealthRunRow, SampleRow, SaveHealthBaseline, SaveSimulation,
     SaveSwitchSettings, SlotView, StartSwitch, SwitchAction, SwitchSummary, deployment,
 };
+use crate::domain::bluegreen::SwitchStatus;
 use crate::error::AppError;
 use crate::ui::components::badge::{WorkBadge, WorkKind, humanize};
 use crate::ui::components::chart::{Series, SeriesChart};
@@ -27,7 +28,7 @@ use crate::ui::deployments::{SplitBar, router_label, switch_step_text};
 use crate::ui::layout::NotFound;
 
 fn is_active(status: &str) -> bool {
-    matches!(status, "preparing" | "validating" | "shifting" | "paused")
+    SwitchStatus::parse(status).is_some_and(SwitchStatus::is_active)
 }
 
 #[component]
