@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod notification;
 pub mod permission;
 pub mod rollout;
+pub mod saved_filter;
 // Needs the IANA zone database (chrono-tz), which stays out of the wasm bundle.
 #[cfg(feature = "ssr")]
 pub mod schedule;

@@ -24,7 +24,7 @@ async function waitForStatus(page, testId, wanted, timeout = 60000) {
 }
 
 // Onboard, activate and license a tenant with version 1.0.0 of the product.
-async function readyTenant(page, slug) {
+async function readyTenant(page, slug, name = productName) {
   await onboard(page, { slug, name: `Tenant ${slug}` });
   await page.waitForLoadState('networkidle');
   await page.locator('button[data-action="activate"]').click();
@@ -37,10 +37,55 @@ async function readyTenant(page, slug) {
   assert.match(state, /Active/, `${slug} is active`);
   await page.goto(`${BASE_URL}/tenants/${slug}/versions`);
   await page.waitForLoadState('networkidle');
-  await page.locator('[id="field-form[product_id]"]').selectOption({ label: productName });
+  await page.locator('[id="field-form[product_id]"]').selectOption({ label: name });
   await page.getByLabel('Running version').fill('1.0.0');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByTestId('versions-table').getByText('1.0.0', { exact: true }).waitFor();
+}
+
+// A product with releases 1.0.0 and 1.1.0, from the releases page.
+async function productWithTwoReleases(page, key, name) {
+  await page.goto(`${BASE_URL}/releases`);
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Key').fill(key);
+  await page.locator('#field-name').fill(name);
+  await page.getByRole('button', { name: 'Add product' }).click();
+  await page.getByTestId(`product-${key}`).waitFor();
+  for (const version of ['1.0.0', '1.1.0']) {
+    await page.locator('[id="field-form[product_id]"]').selectOption({ label: name });
+    await page.locator('[id="field-form[version]"]').fill(version);
+    await page.getByLabel('Released on').fill(isoDay(-30));
+    await page.getByRole('button', { name: 'Save release' }).click();
+    await page.getByTestId(`product-${key}`).getByTestId('release-table').getByText(version, { exact: true }).waitFor();
+  }
+}
+
+// Invites `email` as the admin of tenant `slug` and returns the invitation link.
+async function inviteTenantAdmin(page, email, slug) {
+  await page.goto(`${BASE_URL}/users`);
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Role').selectOption('tenant_admin');
+  await page.getByLabel('Tenant (slug)').fill(slug);
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await page.getByTestId('invite-sent').waitFor();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await page.goto(`${BASE_URL}/dev/outbox`);
+    const message = page.getByTestId('outbox-message').filter({ hasText: email });
+    if (await message.count()) return message.first().getByTestId('outbox-link').getAttribute('href');
+    await page.waitForTimeout(200);
+  }
+  assert.fail(`no invitation for ${email}`);
+}
+
+async function acceptInvitation(page, link, name) {
+  await page.goto(link);
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Choose a password').fill('approve all the things');
+  await page.getByLabel('Repeat the password').fill('approve all the things');
+  await page.getByRole('button', { name: 'Accept and sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
 }
 
 test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves an upgrade', async () => {
@@ -52,20 +97,7 @@ test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves a
     const { page } = admin;
     await signIn(page);
 
-    // A product with two releases.
-    await page.goto(`${BASE_URL}/releases`);
-    await page.waitForLoadState('networkidle');
-    await page.getByLabel('Key').fill(product);
-    await page.locator('#field-name').fill(productName);
-    await page.getByRole('button', { name: 'Add product' }).click();
-    await page.getByTestId(`product-${product}`).waitFor();
-    for (const version of ['1.0.0', '1.1.0']) {
-      await page.locator('[id="field-form[product_id]"]').selectOption({ label: productName });
-      await page.locator('[id="field-form[version]"]').fill(version);
-      await page.getByLabel('Released on').fill(isoDay(-30));
-      await page.getByRole('button', { name: 'Save release' }).click();
-      await page.getByTestId(`product-${product}`).getByTestId('release-table').getByText(version, { exact: true }).waitFor();
-    }
+    await productWithTwoReleases(page, product, productName);
 
     for (const slug of [...targets, approvalTenant]) await readyTenant(page, slug);
 
@@ -136,10 +168,8 @@ test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves a
     await page.waitForLoadState('networkidle');
     await page.locator('[id="field-form[approval_mode]"]').selectOption('all');
     await page.getByRole('button', { name: 'Save policy' }).click();
-    // Hydrated, the page says "Update policy saved."; a click that lands
-    // before hydration posts the form and reloads the page instead. Either
-    // way the stored policy is what counts.
-    await page.waitForLoadState('networkidle');
+    // Hydrated or not (a click before hydration posts the form), the tab confirms it.
+    await page.getByTestId('policy-saved').waitFor();
     await page.goto(`${BASE_URL}/tenants/${approvalTenant}/update-policy`);
     assert.equal(await page.locator('[id="field-form[approval_mode]"]').inputValue(), 'all');
     await page.getByTestId('next-start').waitFor();
@@ -160,20 +190,7 @@ test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves a
     await page.screenshot({ path: `${SCREENSHOTS}change-pending.png`, fullPage: true });
 
     // Invite the tenant's admin.
-    await page.goto(`${BASE_URL}/users`);
-    await page.waitForLoadState('networkidle');
-    await page.getByLabel('Email').fill(tenantAdmin);
-    await page.getByLabel('Role').selectOption('tenant_admin');
-    await page.getByLabel('Tenant (slug)').fill(approvalTenant);
-    await page.getByRole('button', { name: 'Send invitation' }).click();
-    await page.getByTestId('invite-sent').waitFor();
-    for (let attempt = 0; attempt < 50 && !invitation; attempt++) {
-      await page.goto(`${BASE_URL}/dev/outbox`);
-      const message = page.getByTestId('outbox-message').filter({ hasText: tenantAdmin });
-      if (await message.count()) invitation = await message.first().getByTestId('outbox-link').getAttribute('href');
-      else await page.waitForTimeout(200);
-    }
-    assert.ok(invitation, 'invitation link');
+    invitation = await inviteTenantAdmin(page, tenantAdmin, approvalTenant);
   } finally {
     await admin.context.close();
   }
@@ -181,13 +198,7 @@ test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves a
   const approver = await launch();
   try {
     const { page } = approver;
-    await page.goto(invitation);
-    await page.waitForLoadState('networkidle');
-    await page.getByLabel('Your name').fill('Ada Approver');
-    await page.getByLabel('Choose a password').fill('approve all the things');
-    await page.getByLabel('Repeat the password').fill('approve all the things');
-    await page.getByRole('button', { name: 'Accept and sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await acceptInvitation(page, invitation, 'Ada Approver');
 
     // The top bar counts what awaits this admin's decision.
     assert.equal((await page.getByTestId('approvals-count').textContent()).trim(), '1');
@@ -228,6 +239,11 @@ test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves a
     await page.getByTestId('job-counters').waitFor();
     assert.ok(await page.getByTestId('jobs-table').locator('tbody tr').count() > 0);
     await page.screenshot({ path: `${SCREENSHOTS}jobs.png`, fullPage: true });
+    // Without JavaScript a saved update policy is confirmed too.
+    await page.goto(`${BASE_URL}/tenants/${approvalTenant}/update-policy`);
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByTestId('policy-saved').waitFor();
+    assert.equal(await page.locator('[id="field-form[approval_mode]"]').inputValue(), 'all');
     await page.goto(`${BASE_URL}/changes?status=succeeded`);
     await page.getByTestId('changes-table').waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}changes.png`, fullPage: true });
@@ -285,5 +301,94 @@ test('a wave over its error threshold stops the rollout with the reason on scree
     await page.screenshot({ path: `${SCREENSHOTS}rollout-halted.png`, fullPage: true });
   } finally {
     await admin.context.close();
+  }
+});
+
+test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendor, who approves it', async () => {
+  const key = `delay-agent-${stamp}`;
+  const name = `Delay Agent ${stamp}`;
+  const slug = `dl-${stamp}`;
+  const boss = `delayer-${stamp}@tenant.example`;
+  // A window three days from now, so the change waits in the schedule.
+  const weekday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 3) % 7];
+  let changeUrl;
+  let invitation;
+  const admin = await launch();
+  try {
+    const { page } = admin;
+    await signIn(page);
+    await productWithTwoReleases(page, key, name);
+    await readyTenant(page, slug, name);
+
+    await page.goto(`${BASE_URL}/tenants/${slug}/update-policy`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('[id="field-form[approval_mode]"]').selectOption('auto_approve');
+    await page.locator('[id="field-form[max_delay_days]"]').fill('2');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByTestId('policy-saved').waitFor();
+    await page.goto(`${BASE_URL}/tenants/${slug}/update-policy`);
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.locator('[id="field-form[max_delay_days]"]').inputValue(), '2');
+    await page.getByTestId('window-form').getByLabel('Weekday').selectOption(weekday);
+    await page.getByRole('button', { name: 'Add window' }).click();
+    await page.getByTestId('windows').locator('li').first().waitFor();
+
+    // Saved as a draft: nothing is scheduled until it is submitted.
+    await page.goto(`${BASE_URL}/changes?tenant=${slug}`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('[id="field-form[product]"]').selectOption(key);
+    await page.locator('[id="field-form[target_version]"]').fill('1.1.0');
+    await page.locator('button[data-action="save-draft"]').click();
+    await page.waitForURL(/\/changes\/[0-9a-f-]{36}$/);
+    changeUrl = page.url();
+    await waitForStatus(page, 'change-status', 'draft');
+    await page.waitForLoadState('networkidle');
+    await page.locator('button[data-action="submit"]').click();
+    await waitForStatus(page, 'change-status', 'scheduled');
+    invitation = await inviteTenantAdmin(page, boss, slug);
+  } finally {
+    await admin.context.close();
+  }
+
+  const tenant = await launch();
+  try {
+    const { page } = tenant;
+    await acceptInvitation(page, invitation, 'Dora Delayer');
+    await page.goto(changeUrl);
+    await page.waitForLoadState('networkidle');
+    // Beyond the policy's 2 days the tenant must say why; the vendor decides.
+    await page.getByLabel('Delay by (days)').fill('5');
+    await page.locator('button[data-action="delay"]').click();
+    await page.locator('#err-delay-reason').getByText('beyond the policy\'s 2 days').waitFor();
+    await page.locator('#field-delay-reason').fill('Our year-end freeze runs until the 30th');
+    await page.locator('button[data-action="delay"]').click();
+    await page.getByTestId('delay-outcome').getByText('the vendor\'s approvers decide').waitFor();
+    await page.getByTestId('delay-requests').locator('li[data-status="pending"]').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}delay-requested.png`, fullPage: true });
+  } finally {
+    await tenant.context.close();
+  }
+
+  const vendor = await launch();
+  try {
+    const { page } = vendor;
+    await signIn(page);
+    await page.getByTestId('approvals-link').click();
+    await page.getByRole('heading', { name: 'Approvals', level: 1 }).waitFor();
+    const request = page.getByTestId('delay-requests').locator('li', { hasText: slug });
+    await request.getByText('Our year-end freeze').waitFor();
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: `${SCREENSHOTS}approvals-delay.png`, fullPage: true });
+    // Denying needs a comment; approving does not.
+    await request.getByRole('button', { name: 'Deny' }).click();
+    await page.getByTestId('delay-decide-error').getByText('Say why').waitFor();
+    await request.getByRole('button', { name: 'Approve delay' }).click();
+    await request.waitFor({ state: 'detached' });
+    await page.goto(changeUrl);
+    await page.getByTestId('delay-requests').locator('li[data-status="approved"]').waitFor();
+    await page.getByText('5 days in total').waitFor();
+    await waitForStatus(page, 'change-status', 'scheduled');
+  } finally {
+    await vendor.context.close();
   }
 });

@@ -20,6 +20,7 @@ mod m20261126_000013_compliance_row_security;
 mod m20261127_000014_change_requests;
 mod m20261127_000015_change_row_security;
 mod m20261128_000016_edge_deployments;
+mod m20261201_000017_delays_and_saved_filters;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_change_requests::Migration),
             Box::new(m20261127_000015_change_row_security::Migration),
             Box::new(m20261128_000016_edge_deployments::Migration),
+            Box::new(m20261201_000017_delays_and_saved_filters::Migration),
         ]
     }
 }

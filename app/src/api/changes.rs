@@ -26,6 +26,100 @@ pub struct ChangeForm {
     pub not_before: String,
     #[serde(default)]
     pub note: String,
+    /// Save it as a draft to submit later, instead of submitting it now.
+    #[serde(default)]
+    pub draft: bool,
+    /// Instead of one tenant: a saved filter (its id or name); one change is
+    /// requested for each tenant it matches now.
+    #[serde(default)]
+    pub target_filter: String,
+}
+
+/// What a request for a saved filter did, tenant by tenant.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FilterRequestOutcome {
+    pub filter_id: Uuid,
+    pub filter_name: String,
+    /// The changes requested, one per matching tenant.
+    pub created: Vec<Uuid>,
+    /// Matching tenants that got no change, each with the reason.
+    pub skipped: Vec<SkippedTenant>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SkippedTenant {
+    pub slug: String,
+    pub reason: String,
+}
+
+/// What the request form did: one change (its id), or one per tenant of a saved filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestOutcome {
+    One(Uuid),
+    ForFilter(FilterRequestOutcome),
+}
+
+/// A saved tenant filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SavedFilterRow {
+    pub id: Uuid,
+    pub name: String,
+    /// The filters in words, e.g. "State: active · Region: eu-central-1".
+    pub description: String,
+    /// The tenant list with these filters.
+    pub href: String,
+    /// How many tenants it matches now (among those the viewer may read).
+    pub matching: u64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A saved filter as the tenant list's "Save filter" form or the API sends it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SavedFilterForm {
+    pub name: String,
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "saved_filters")]
+pub async fn saved_filters() -> Result<Vec<SavedFilterRow>, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::saved_filters;
+    let principal = respond(require_principal().await)?;
+    respond(saved_filters::list(&app_state()?.reads, &principal).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "save_filter")]
+pub async fn save_filter(form: SavedFilterForm) -> Result<Uuid, AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::saved_filters;
+    let principal = respond(require_principal().await)?;
+    respond(saved_filters::save(&app_state()?.db, &principal, &request_context(), &form).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "delete_filter")]
+pub async fn delete_filter(id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::saved_filters;
+    let principal = respond(require_principal().await)?;
+    respond(saved_filters::delete(&app_state()?.db, &principal, &request_context(), id).await)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +147,9 @@ pub struct ChangeRow {
     /// 0–100.
     pub progress: i32,
     pub rollout_id: Option<Uuid>,
+    /// The saved filter it was requested for, if any (id, name).
+    pub target_filter_id: Option<Uuid>,
+    pub target_filter_name: Option<String>,
     pub outcome: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -93,6 +190,10 @@ pub struct ChangeDetail {
     pub can_decide: bool,
     pub can_cancel: bool,
     pub can_delay: bool,
+    /// A draft the viewer may submit.
+    pub can_submit: bool,
+    /// Requests to delay it beyond the policy's limit, newest first.
+    pub delay_requests: Vec<DelayRequestRow>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +208,9 @@ pub struct ChangeQuery {
     pub kind: Option<String>,
     #[serde(default)]
     pub rollout: Option<Uuid>,
+    /// The saved filter the changes were requested for.
+    #[serde(default)]
+    pub filter: Option<Uuid>,
     #[serde(default)]
     pub page: Option<u64>,
 }
@@ -127,6 +231,8 @@ pub struct ChangeFormOptions {
     pub kinds: Vec<(String, String)>,
     /// (key, name)
     pub products: Vec<(String, String)>,
+    /// Saved tenant filters a change may target: (id, "name (N tenants)").
+    pub filters: Vec<(String, String)>,
     pub can_request: bool,
 }
 
@@ -155,13 +261,26 @@ pub async fn change_options() -> Result<ChangeFormOptions, AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "request_change")]
-pub async fn request_change(form: ChangeForm) -> Result<Uuid, AppError> {
+pub async fn request_change(form: ChangeForm) -> Result<RequestOutcome, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::changes;
     let principal = respond(require_principal().await)?;
-    let created =
-        respond(changes::create(&app_state()?.db, &principal, &request_context(), &form).await)?;
-    Ok(created.id)
+    let db = &app_state()?.db;
+    if !form.target_filter.trim().is_empty() {
+        let outcome = changes::create_for_filter(db, &principal, &request_context(), &form).await;
+        return respond(outcome).map(RequestOutcome::ForFilter);
+    }
+    let created = respond(changes::create(db, &principal, &request_context(), &form).await)?;
+    Ok(RequestOutcome::One(created.id))
+}
+
+#[server(prefix = "/api/fn", endpoint = "submit_change")]
+pub async fn submit_change(id: Uuid) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::changes;
+    let principal = respond(require_principal().await)?;
+    respond(changes::submit(&app_state()?.db, &principal, &request_context(), id).await)?;
+    Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "decide_change")]
@@ -190,12 +309,95 @@ pub async fn cancel_change(id: Uuid) -> Result<(), AppError> {
     respond(changes::cancel(&app_state()?.db, &principal, &request_context(), id).await)
 }
 
+/// What a delay did: moved the change at once, or (beyond the policy's
+/// limit) asked the vendor's approvers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DelayOutcome {
+    /// `delayed` or `requested`.
+    pub status: String,
+    /// Delayed: when the change may now start.
+    pub next_start_at: Option<DateTime<Utc>>,
+    /// Requested: the delay request awaiting a platform approver.
+    pub request_id: Option<Uuid>,
+    /// One sentence for the person who asked.
+    pub message: String,
+}
+
 #[server(prefix = "/api/fn", endpoint = "delay_change")]
-pub async fn delay_change(id: Uuid, days: String) -> Result<(), AppError> {
+pub async fn delay_change(
+    id: Uuid,
+    days: String,
+    #[server(default)] reason: String,
+) -> Result<DelayOutcome, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::changes;
+    use crate::backend::services::delays;
     let principal = respond(require_principal().await)?;
-    respond(changes::delay(&app_state()?.db, &principal, &request_context(), id, &days).await)
+    respond(
+        delays::delay(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            id,
+            &days,
+            &reason,
+        )
+        .await,
+    )
+}
+
+/// A request to delay a change beyond its tenant's policy limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DelayRequestRow {
+    pub id: Uuid,
+    pub change_id: Uuid,
+    pub change_title: String,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub days: i32,
+    pub reason: String,
+    /// `pending`, `approved` or `denied`.
+    pub status: String,
+    pub requester: String,
+    pub requested_at: DateTime<Utc>,
+    pub decider: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub comment: Option<String>,
+    /// Whether the viewer may decide it now.
+    pub can_decide: bool,
+}
+
+/// Delay requests awaiting a platform approver (the approvals inbox).
+#[server(prefix = "/api/fn", endpoint = "pending_delay_requests")]
+pub async fn pending_delay_requests() -> Result<Vec<DelayRequestRow>, AppError> {
+    use super::context::{app_state, require_principal, respond};
+    use crate::backend::services::delays;
+    let principal = respond(require_principal().await)?;
+    respond(delays::pending(&app_state()?.reads, &principal).await)
+}
+
+/// Approve (the change moves by the requested days) or deny with a comment.
+#[server(prefix = "/api/fn", endpoint = "decide_delay_request")]
+pub async fn decide_delay_request(
+    id: Uuid,
+    decision: String,
+    #[server(default)] comment: String,
+) -> Result<(), AppError> {
+    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::backend::services::delays;
+    let principal = respond(require_principal().await)?;
+    respond(
+        delays::decide(
+            &app_state()?.db,
+            &principal,
+            &request_context(),
+            id,
+            &decision,
+            &comment,
+        )
+        .await,
+    )
 }
 
 /// How many change requests await the viewer's decision (the top bar's badge).
@@ -203,8 +405,12 @@ pub async fn delay_change(id: Uuid, days: String) -> Result<(), AppError> {
 pub async fn pending_approval_count() -> Result<u64, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::changes;
+    use crate::backend::services::delays;
     let principal = respond(require_principal().await)?;
-    respond(changes::pending_for(&app_state()?.reads, &principal).await)
+    let reads = &app_state()?.reads;
+    let changes = respond(changes::pending_for(reads, &principal).await)?;
+    let delays = respond(delays::pending_count(reads, &principal).await)?;
+    Ok(changes + delays)
 }
 
 // ---- Update policy -------------------------------------------------------
@@ -280,7 +486,15 @@ pub async fn save_update_policy(tenant: String, form: UpdatePolicyForm) -> Resul
             &form,
         )
         .await,
-    )
+    )?;
+    // Without JavaScript the browser follows this back to the tab, which
+    // then confirms the save.
+    let back = crate::ui::components::url::href_with_query(
+        &format!("/tenants/{}/update-policy", tenant.trim()),
+        &[("saved", Some("1".to_owned()))],
+    );
+    leptos_axum::redirect(&back);
+    Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "add_maintenance_window")]

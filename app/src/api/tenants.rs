@@ -106,6 +106,9 @@ pub struct TenantDetail {
     pub actions: Vec<ActionOption>,
     pub changes: Vec<FieldChangeRow>,
     pub history: Vec<AuditEventRow>,
+    /// Why the tenant's own people have restricted access now (a version
+    /// policy's `restrict_access`), if they do.
+    pub access_restriction: Option<String>,
 }
 
 /// Everything the onboarding form collects, as typed text; parsed on the server.

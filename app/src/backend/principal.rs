@@ -12,6 +12,20 @@ pub struct Principal {
     pub email: String,
     pub display_name: String,
     pub grants: Grants,
+    /// Tenants on which this principal's own binding is restricted by a
+    /// version policy (see `KEPT_WHEN_RESTRICTED`).
+    pub restrictions: Vec<AccessRestriction>,
+}
+
+/// A tenant binding cut back because the tenant runs a version past end of
+/// life and grace under a `restrict_access` policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRestriction {
+    pub tenant_id: Uuid,
+    /// What the restriction took away from this principal there.
+    pub withheld: Vec<Permission>,
+    /// Why, in one sentence naming the product and version.
+    pub reason: String,
 }
 
 impl Principal {
@@ -44,10 +58,32 @@ impl Principal {
         let scope = Scope::Tenant(tenant_id);
         if self.grants.allows(permission, scope) {
             Ok(())
+        } else if let Some(restriction) = self
+            .restriction_on(tenant_id)
+            .filter(|r| r.withheld.contains(&permission))
+        {
+            Err(ServiceError::Policy(restriction.reason.clone()))
         } else if self.grants.allows(Permission::TenantRead, scope) {
             Err(ServiceError::Forbidden)
         } else {
             Err(ServiceError::NotFound)
+        }
+    }
+
+    /// The restriction on this principal's access to `tenant_id`, if any.
+    pub fn restriction_on(&self, tenant_id: Uuid) -> Option<&AccessRestriction> {
+        self.restrictions.iter().find(|r| r.tenant_id == tenant_id)
+    }
+
+    /// Refuses `what` (e.g. "delay updates") while the tenant is restricted
+    /// for this principal, with the restriction's reason.
+    pub fn refuse_if_restricted(&self, tenant_id: Uuid, what: &str) -> Result<(), ServiceError> {
+        match self.restriction_on(tenant_id) {
+            Some(restriction) => Err(ServiceError::Policy(format!(
+                "{} Until then you cannot {what}.",
+                restriction.reason
+            ))),
+            None => Ok(()),
         }
     }
 

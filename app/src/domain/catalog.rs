@@ -244,6 +244,15 @@ pub fn deployment_blocked(
         && actions.contains(&EnforcementAction::BlockEolDeployments)
 }
 
+/// Whether a tenant's access is restricted for running a version that stands
+/// so: only once the grace period is over (`eol`) or the version is outside
+/// the policy's range (`non_compliant`), and only under `restrict_access`.
+/// `status_key` is the stored status (`ComplianceStatus::key`).
+pub fn restricts_access(status_key: &str, actions: &[EnforcementAction]) -> bool {
+    matches!(status_key, "eol" | "non_compliant")
+        && actions.contains(&EnforcementAction::RestrictAccess)
+}
+
 /// A version policy as submitted, for one level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyRequest {
@@ -429,6 +438,18 @@ pub fn parse_allowed_range(raw: &str) -> Result<Option<VersionReq>, FieldErrors>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn access_is_restricted_only_after_grace_and_only_when_the_policy_says_so() {
+        let restrict = [EnforcementAction::Notify, EnforcementAction::RestrictAccess];
+        assert!(restricts_access("eol", &restrict));
+        assert!(restricts_access("non_compliant", &restrict));
+        for fine in ["compliant", "outdated", "in_grace"] {
+            assert!(!restricts_access(fine, &restrict), "{fine}");
+        }
+        assert!(!restricts_access("eol", &[EnforcementAction::Notify]));
+        assert!(!restricts_access("eol", &[]));
+    }
+
     use super::*;
 
     fn release(version: &str, eol: &str) -> ReleaseInput<'static> {

@@ -217,6 +217,20 @@ pub fn compliance_day(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
     now.date_naive()
 }
 
+/// The days with no snapshot between the last one taken (`last`) and `today`,
+/// oldest first and at most the latest `keep` of them: what the daily job
+/// back-fills after the service was down. Nothing before the first snapshot.
+pub fn missed_days(last: Option<NaiveDate>, today: NaiveDate, keep: i64) -> Vec<NaiveDate> {
+    let Some(last) = last.filter(|last| *last < today) else {
+        return vec![];
+    };
+    let first = std::cmp::max(
+        last + chrono::Duration::days(1),
+        today - chrono::Duration::days(keep),
+    );
+    first.iter_days().take_while(|day| *day < today).collect()
+}
+
 /// Orders versions as text in SQL: zero-padded numbers; a release sorts after
 /// its own pre-releases (`~` > `-`).
 pub fn version_sort_key(version: &Version) -> String {
@@ -233,6 +247,31 @@ pub fn version_sort_key(version: &Version) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn missed_days_are_the_gap_since_the_last_snapshot_up_to_the_kept_window() {
+        let d = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let today = d("2028-03-02");
+        assert!(
+            missed_days(None, today, 30).is_empty(),
+            "no history to extend"
+        );
+        assert!(
+            missed_days(Some(d("2028-03-01")), today, 30).is_empty(),
+            "yesterday was taken"
+        );
+        assert!(missed_days(Some(today), today, 30).is_empty());
+        assert_eq!(
+            missed_days(Some(d("2028-02-27")), today, 30),
+            vec![d("2028-02-28"), d("2028-02-29"), d("2028-03-01")],
+            "across a leap day"
+        );
+        let long_gap = missed_days(Some(d("2027-01-01")), today, 30);
+        assert_eq!(long_gap.len(), 30);
+        assert_eq!(long_gap.first(), Some(&d("2028-02-01")));
+        assert_eq!(long_gap.last(), Some(&d("2028-03-01")));
+    }
+
     use super::*;
 
     fn v(text: &str) -> Version {

@@ -250,6 +250,18 @@ impl BuiltinRole {
     }
 }
 
+/// What a tenant's own people keep while its access is restricted (a version
+/// past end of life and grace under a `restrict_access` policy): they still
+/// read, and they may approve the upgrade or ask for more grace — the ways
+/// back into compliance. Configuration, users, tokens and running changes
+/// wait until the tenant is compliant again.
+pub const KEPT_WHEN_RESTRICTED: [Permission; 4] = [
+    Permission::TenantRead,
+    Permission::ReportRead,
+    Permission::AuditRead,
+    Permission::UpdateApprove,
+];
+
 /// What a permission is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -291,6 +303,22 @@ impl Grants {
                     *tenant == id && permissions.contains(&permission)
                 }),
             }
+    }
+
+    /// Restricts this principal's binding on `tenant` (see `KEPT_WHEN_RESTRICTED`)
+    /// and returns what it took away. Platform permissions are never restricted.
+    pub fn restrict_on(&mut self, tenant: Uuid) -> Vec<Permission> {
+        let mut withheld = vec![];
+        for (_, permissions) in self.tenants.iter_mut().filter(|(id, _)| *id == tenant) {
+            permissions.retain(|p| {
+                let kept = KEPT_WHEN_RESTRICTED.contains(p);
+                if !kept && !withheld.contains(p) {
+                    withheld.push(*p);
+                }
+                kept
+            });
+        }
+        withheld
     }
 
     /// Whether the permission holds on at least one tenant (or platform-wide).
@@ -465,6 +493,41 @@ mod account_tests {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_restricted_tenant_keeps_reading_and_the_ways_back_into_compliance() {
+        let acme = Uuid::from_u128(1);
+        let other = Uuid::from_u128(2);
+        let mut grants = Grants::default();
+        grants.bind(BuiltinRole::TenantAdmin.permissions(), Some(acme));
+        grants.bind(BuiltinRole::TenantAdmin.permissions(), Some(other));
+        let withheld = grants.restrict_on(acme);
+        assert_eq!(
+            withheld,
+            vec![
+                Permission::TenantManage,
+                Permission::SettingsManage,
+                Permission::UserManage
+            ]
+        );
+        for kept in KEPT_WHEN_RESTRICTED {
+            assert_eq!(
+                grants.allows(kept, Scope::Tenant(acme)),
+                BuiltinRole::TenantAdmin.permissions().contains(&kept)
+            );
+        }
+        assert!(!grants.allows(Permission::UserManage, Scope::Tenant(acme)));
+        assert!(grants.allows(Permission::UserManage, Scope::Tenant(other)));
+    }
+
+    #[test]
+    fn platform_permissions_are_never_restricted() {
+        let acme = Uuid::from_u128(1);
+        let mut grants = Grants::default();
+        grants.bind(BuiltinRole::PlatformAdmin.permissions(), None);
+        assert!(grants.restrict_on(acme).is_empty());
+        assert!(grants.allows(Permission::TenantManage, Scope::Tenant(acme)));
+    }
+
     use super::*;
 
     fn tenant_a() -> Uuid {

@@ -607,6 +607,22 @@ pub fn delay_decision(
 
 pub const MAX_DELAY_DAYS: u32 = 90;
 
+/// The reason a tenant gives for a delay. Beyond the policy's limit the
+/// vendor's approvers decide on it, so there it must say something: 5 to 500
+/// characters. Within the limit it is optional.
+pub fn parse_delay_reason(raw: &str, decision: DelayDecision) -> Result<Option<String>, String> {
+    let reason = raw.trim();
+    match decision {
+        DelayDecision::NeedsPlatformApproval { limit_days } if reason.chars().count() < 5 => {
+            Err(format!(
+                "This delay goes beyond the policy's {limit_days} days, so the vendor's approvers decide on it: say why the change must wait (at least 5 characters)."
+            ))
+        }
+        _ if reason.chars().count() > 500 => Err("Keep the reason to 500 characters.".into()),
+        _ => Ok((!reason.is_empty()).then(|| reason.to_owned())),
+    }
+}
+
 pub fn parse_delay_days(raw: &str) -> Result<u32, String> {
     raw.trim()
         .parse::<u32>()
@@ -1271,6 +1287,24 @@ mod tests {
             delay_decision(u32::MAX, 1, 14),
             DelayDecision::NeedsPlatformApproval { limit_days: 14 }
         );
+    }
+
+    #[test]
+    fn a_delay_beyond_the_limit_needs_a_reason_for_the_approvers() {
+        let beyond = DelayDecision::NeedsPlatformApproval { limit_days: 14 };
+        assert_eq!(parse_delay_reason("", DelayDecision::Allowed), Ok(None));
+        assert_eq!(
+            parse_delay_reason("  freeze ", DelayDecision::Allowed),
+            Ok(Some("freeze".into()))
+        );
+        let refused = parse_delay_reason("  ok  ", beyond).unwrap_err();
+        assert!(refused.contains("14 days"), "{refused}");
+        assert_eq!(
+            parse_delay_reason("Year-end freeze at the customer", beyond),
+            Ok(Some("Year-end freeze at the customer".into()))
+        );
+        assert!(parse_delay_reason(&"x".repeat(501), DelayDecision::Allowed).is_err());
+        assert!(parse_delay_reason(&"x".repeat(500), beyond).is_ok());
     }
 
     #[test]

@@ -9,10 +9,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use app::api::changes::{
-    ChangeDetail, ChangeForm, ChangePage, ChangeQuery, JobsView, UpdatePolicyForm, UpdatePolicyView,
+    ChangeDetail, ChangeForm, ChangePage, ChangeQuery, DelayOutcome, DelayRequestRow,
+    FilterRequestOutcome, JobsView, SavedFilterForm, SavedFilterRow, UpdatePolicyForm,
+    UpdatePolicyView,
 };
 use app::api::rollouts::{RolloutDetail, RolloutForm, RolloutRow};
-use app::backend::services::{changes, jobs_admin, rollouts, update_policy};
+use app::backend::services::{changes, delays, jobs_admin, rollouts, saved_filters, update_policy};
 use app::backend::state::AppState;
 
 use super::auth::Caller;
@@ -47,6 +49,61 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let created = changes::create(&state.db, &caller.principal, &caller.context, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id: created.id })))
+}
+
+/// Saved tenant filters with how many tenants each matches now (platform readers).
+#[utoipa::path(get, path = "/api/v1/saved-filters", tag = "changes",
+    responses((status = 200, body = Vec<SavedFilterRow>), (status = 401, body = Problem)))]
+pub async fn saved_filter_list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<SavedFilterRow>>> {
+    Ok(Json(
+        saved_filters::list(&state.reads, &caller.principal).await?,
+    ))
+}
+
+/// Saves the tenant-list filters under a name (platform `tenant.manage`).
+#[utoipa::path(post, path = "/api/v1/saved-filters", tag = "changes", request_body = SavedFilterForm,
+    responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn saved_filter_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SavedFilterForm>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = saved_filters::save(&state.db, &caller.principal, &caller.context, &body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[utoipa::path(delete, path = "/api/v1/saved-filters/{id}", tag = "changes",
+    responses((status = 204), (status = 404, body = Problem), (status = 403, body = Problem)))]
+pub async fn saved_filter_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    saved_filters::delete(&state.db, &caller.principal, &caller.context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Requests the change for every tenant the saved filter matches now: one
+/// change per tenant, each following its own update policy; tenants the
+/// change does not fit are listed with the reason.
+#[utoipa::path(post, path = "/api/v1/saved-filters/{id}/change-requests", tag = "changes", request_body = ChangeForm,
+    responses((status = 201, body = FilterRequestOutcome), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn saved_filter_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ChangeForm>,
+) -> ApiResult<(StatusCode, Json<FilterRequestOutcome>)> {
+    let form = ChangeForm {
+        target_filter: id.to_string(),
+        ..body
+    };
+    let outcome =
+        changes::create_for_filter(&state.db, &caller.principal, &caller.context, &form).await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
 }
 
 /// One change request with its step log and decisions.
@@ -105,27 +162,92 @@ pub async fn cancel(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Submits a draft: it goes to its approvers or into the tenant's schedule.
+#[utoipa::path(post, path = "/api/v1/change-requests/{id}/submit", tag = "changes",
+    responses((status = 200, body = ChangeDetail), (status = 409, body = Problem), (status = 404, body = Problem)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ChangeDetail>> {
+    changes::submit(&state.db, &caller.principal, &caller.context, id).await?;
+    Ok(Json(
+        changes::detail(&state.db, &caller.principal, id).await?,
+    ))
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DelayRequest {
     pub days: u32,
+    /// Why; needed when the delay goes beyond the tenant's policy limit.
+    #[serde(default)]
+    pub reason: String,
 }
 
-/// Postpones a scheduled change by N days (beyond the policy's limit: platform approvers only).
+/// Postpones a scheduled change by N days. Beyond the tenant's policy limit a
+/// tenant approver's delay becomes a request for the vendor's approvers
+/// (`status: requested`) and the change keeps its schedule until then.
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/delay", tag = "changes", request_body = DelayRequest,
-    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = DelayOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn delay(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<DelayRequest>,
+) -> ApiResult<Json<DelayOutcome>> {
+    Ok(Json(
+        delays::delay(
+            &state.db,
+            &caller.principal,
+            &caller.context,
+            id,
+            &body.days.to_string(),
+            &body.reason,
+        )
+        .await?,
+    ))
+}
+
+/// Delay requests waiting for a platform approver (empty for anyone else).
+#[utoipa::path(get, path = "/api/v1/delay-requests", tag = "approvals",
+    responses((status = 200, body = Vec<DelayRequestRow>), (status = 401, body = Problem)))]
+pub async fn delay_requests(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<DelayRequestRow>>> {
+    Ok(Json(
+        delays::pending(&state.reads, &caller.principal).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelayDecisionBody {
+    /// `approve` or `deny`.
+    pub decision: String,
+    /// Needed to deny; the tenant sees it.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A platform approver approves (the change moves by the requested days) or
+/// denies a delay request.
+#[utoipa::path(post, path = "/api/v1/delay-requests/{id}/decision", tag = "approvals", request_body = DelayDecisionBody,
+    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn decide_delay_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<DelayDecisionBody>,
 ) -> ApiResult<StatusCode> {
-    changes::delay(
+    delays::decide(
         &state.db,
         &caller.principal,
         &caller.context,
         id,
-        &body.days.to_string(),
+        &body.decision,
+        &body.comment,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

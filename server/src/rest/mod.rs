@@ -32,7 +32,7 @@ use problem::ApiError;
         compliance::decide_extension, compliance::endpoints, compliance::register,
         compliance::report,
         changes::list, changes::create, changes::show, changes::decide, changes::cancel,
-        changes::delay, changes::approvals, changes::policy, changes::save_policy,
+        changes::delay, changes::submit, changes::saved_filter_list, changes::saved_filter_create, changes::saved_filter_delete, changes::saved_filter_request, changes::delay_requests, changes::decide_delay_request, changes::approvals, changes::policy, changes::save_policy,
         changes::rollout_list, changes::rollout_create, changes::rollout_show,
         changes::rollout_action, changes::jobs, changes::executor_callback, changes::assignments, changes::assignment_progress,
         deployments::list, deployments::create, deployments::show, deployments::switch,
@@ -132,7 +132,25 @@ pub fn routes() -> Router<AppState> {
         .route("/change-requests/{id}/decision", post(changes::decide))
         .route("/change-requests/{id}/cancel", post(changes::cancel))
         .route("/change-requests/{id}/delay", post(changes::delay))
+        .route("/change-requests/{id}/submit", post(changes::submit))
         .route("/approvals", get(changes::approvals))
+        .route("/delay-requests", get(changes::delay_requests))
+        .route(
+            "/saved-filters",
+            get(changes::saved_filter_list).post(changes::saved_filter_create),
+        )
+        .route(
+            "/saved-filters/{id}",
+            axum::routing::delete(changes::saved_filter_delete),
+        )
+        .route(
+            "/saved-filters/{id}/change-requests",
+            post(changes::saved_filter_request),
+        )
+        .route(
+            "/delay-requests/{id}/decision",
+            post(changes::decide_delay_request),
+        )
         .route(
             "/tenants/{id}/update-policy",
             get(changes::policy).put(changes::save_policy),

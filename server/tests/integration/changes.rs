@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, spawn_server, tenant_form};
-use app::api::changes::{ChangeForm, UpdatePolicyForm};
+use app::api::changes::{ChangeForm, ChangeQuery, SavedFilterForm, UpdatePolicyForm};
 use app::api::rollouts::RolloutForm;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{
@@ -29,7 +29,9 @@ use app::backend::jobs::{self, Backoff, Fate, JobSpec, WorkerSettings};
 use app::backend::principal::{Actor, Principal};
 use app::backend::services::auth::principal_by_email;
 use app::backend::services::work::{ChangeRunner, run_until_idle};
-use app::backend::services::{agents, changes, rollouts, seed, tenants, update_policy, users};
+use app::backend::services::{
+    agents, changes, delays, rollouts, saved_filters, seed, tenants, update_policy, users,
+};
 use app::domain::agent::RawReport;
 use app::domain::permission::BuiltinRole;
 use app::domain::tenant::Region;
@@ -484,22 +486,120 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
         Some(ids[0]),
     )
     .await;
-    let too_long = changes::delay(db, &tenant_admin, &ctx(), created.id, "5").await;
-    assert!(
-        matches!(too_long, Err(ServiceError::Policy(ref m)) if m.contains("3 days")),
-        "{too_long:?}"
-    );
-    changes::delay(db, &tenant_admin, &ctx(), created.id, "2")
+    // Within the policy's 3 days the tenant's approver delays alone.
+    let delayed = delays::delay(db, &tenant_admin, &ctx(), created.id, "2", "")
         .await
         .unwrap();
-    let delayed = changes::detail(db, &admin, created.id)
+    assert_eq!(delayed.status, "delayed");
+    let after_own_delay = changes::detail(db, &admin, created.id)
         .await
         .unwrap()
         .change;
-    assert_eq!(delayed.delayed_days, 2);
+    assert_eq!(after_own_delay.delayed_days, 2);
+    let next = after_own_delay.next_start_at.unwrap();
     assert!(
-        delayed.next_start_at.unwrap() >= next,
+        next >= created.next_start_at.unwrap(),
         "a delay never moves a change earlier"
+    );
+
+    // Beyond it (2 + 5 > 3) the delay becomes a request for the vendor, with a reason.
+    let no_reason = delays::delay(db, &tenant_admin, &ctx(), created.id, "5", "").await;
+    assert!(
+        matches!(no_reason, Err(ServiceError::Validation(ref f))
+            if f.for_field("reason").is_some_and(|m| m.contains("3 days"))),
+        "{no_reason:?}"
+    );
+    let asked = delays::delay(
+        db,
+        &tenant_admin,
+        &ctx(),
+        created.id,
+        "5",
+        "Customer year-end freeze",
+    )
+    .await
+    .unwrap();
+    assert_eq!(asked.status, "requested");
+    let request_id = asked.request_id.unwrap();
+    let waiting = changes::detail(db, &admin, created.id).await.unwrap();
+    assert_eq!(
+        (waiting.change.delayed_days, waiting.change.next_start_at),
+        (2, Some(next)),
+        "the change keeps its schedule until the vendor decides"
+    );
+    assert_eq!(waiting.delay_requests.len(), 1);
+    assert!(waiting.delay_requests[0].can_decide);
+    let again = delays::delay(db, &tenant_admin, &ctx(), created.id, "4", "Still frozen").await;
+    assert!(matches!(again, Err(ServiceError::Conflict(_))), "{again:?}");
+
+    // Only the vendor's approvers decide; the tenant sees the request waiting.
+    assert!(delays::pending(db, &tenant_admin).await.unwrap().is_empty());
+    assert_eq!(delays::pending_count(db, &tenant_admin).await.unwrap(), 0);
+    let by_tenant = delays::decide(db, &tenant_admin, &ctx(), request_id, "approve", "").await;
+    assert!(
+        matches!(by_tenant, Err(ServiceError::Forbidden)),
+        "{by_tenant:?}"
+    );
+    assert_eq!(delays::pending(db, &admin).await.unwrap()[0].id, request_id);
+    assert_eq!(delays::pending_count(db, &admin).await.unwrap(), 1);
+    delays::decide(db, &admin, &ctx(), request_id, "approve", "")
+        .await
+        .unwrap();
+    let approved = changes::detail(db, &admin, created.id).await.unwrap();
+    assert_eq!(approved.change.delayed_days, 7);
+    assert!(approved.change.next_start_at.unwrap() >= next + Duration::days(5));
+    assert_eq!(approved.delay_requests[0].status, "approved");
+    let decided_twice = delays::decide(db, &admin, &ctx(), request_id, "deny", "No").await;
+    assert!(matches!(decided_twice, Err(ServiceError::Conflict(_))));
+
+    // A denial needs a comment and leaves the change where it was.
+    let asked = delays::delay(db, &tenant_admin, &ctx(), created.id, "3", "One more week")
+        .await
+        .unwrap();
+    let bare = delays::decide(db, &admin, &ctx(), asked.request_id.unwrap(), "deny", " ").await;
+    assert!(
+        matches!(bare, Err(ServiceError::Validation(ref f)) if f.for_field("comment").is_some()),
+        "{bare:?}"
+    );
+    delays::decide(
+        db,
+        &admin,
+        &ctx(),
+        asked.request_id.unwrap(),
+        "deny",
+        "The freeze ends on the 30th",
+    )
+    .await
+    .unwrap();
+    let denied = changes::detail(db, &tenant_admin, created.id)
+        .await
+        .unwrap();
+    assert_eq!(denied.change.delayed_days, 7);
+    assert_eq!(
+        denied.delay_requests[0].comment.as_deref(),
+        Some("The freeze ends on the 30th")
+    );
+    let audited: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::TargetType.eq("delay_request"))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|a| *a == "change.delay_request")
+            .count(),
+        2
+    );
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|a| *a == "change.delay_decide")
+            .count(),
+        2
     );
 }
 
@@ -561,6 +661,20 @@ async fn a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold(db: 
     assert_eq!(
         (done.rollout.status.as_str(), done.rollout.succeeded),
         ("succeeded", 6)
+    );
+    let attempts: HashMap<Uuid, i32> = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.tenant_id, t.attempts))
+        .collect();
+    assert_eq!(attempts[&ids[0]], 1, "each target counts its attempts");
+    assert!(
+        attempts[&ids[4]] >= 2,
+        "the retried target counts its failed run too: {}",
+        attempts[&ids[4]]
     );
     for tenant in ids {
         assert_eq!(running_version(db, tenant).await.as_deref(), Some("5.2.0"));
@@ -1050,7 +1164,215 @@ async fn wait_for(
     }
 }
 
+async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: TestDb) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    let ids = fleet(db, &admin, 1, &[]).await;
+    let tenant_admin = person(
+        db,
+        "boss@t-000.example",
+        BuiltinRole::TenantAdmin,
+        Some(ids[0]),
+    )
+    .await;
+    let draft = changes::create(
+        db,
+        &admin,
+        &ctx(),
+        &ChangeForm {
+            draft: true,
+            ..upgrade("t-000")
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (draft.status.as_str(), draft.next_start_at),
+        ("draft", None)
+    );
+    assert_eq!(
+        changes::pending_for(db, &tenant_admin).await.unwrap(),
+        0,
+        "nobody is asked to approve a draft"
+    );
+    run_until_idle(db, &runner(db), &settings("test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        running_version(db, ids[0]).await.as_deref(),
+        Some("5.1.0"),
+        "a draft never runs"
+    );
+    let shown = changes::detail(db, &admin, draft.id).await.unwrap();
+    assert!(shown.can_submit && shown.can_cancel);
+    let by_tenant = changes::submit(db, &tenant_admin, &ctx(), draft.id).await;
+    assert!(
+        matches!(by_tenant, Err(ServiceError::Forbidden)),
+        "tenant admins approve updates but do not run them: {by_tenant:?}"
+    );
+
+    // The tenant now asks for approval of every update: the submitted draft waits for it.
+    update_policy::save(
+        db,
+        &tenant_admin,
+        &ctx(),
+        "t-000",
+        &UpdatePolicyForm {
+            approval_mode: "all".into(),
+            timezone: "UTC".into(),
+            max_delay_days: "7".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let submitted = changes::submit(db, &admin, &ctx(), draft.id).await.unwrap();
+    assert_eq!(submitted.status, "pending_approval");
+    assert!(submitted.requires_approval);
+    assert_eq!(changes::pending_for(db, &tenant_admin).await.unwrap(), 1);
+    let twice = changes::submit(db, &admin, &ctx(), draft.id).await;
+    assert!(matches!(twice, Err(ServiceError::Conflict(_))), "{twice:?}");
+    let audited = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("change.submit"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}
+
+async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db: TestDb) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    // t-000 … t-002 are pilots, t-003 is not; t-002 is already suspended.
+    let ids = fleet(db, &admin, 4, &[3]).await;
+    db.execute_unprepared(&format!(
+        "UPDATE tenants SET lifecycle_state = 'suspended' WHERE slug = 't-002'"
+    ))
+    .await
+    .unwrap();
+    let pilots = SavedFilterForm {
+        name: "Pilots".into(),
+        label: Some("pilot".into()),
+        state: Some("".into()),
+        ..Default::default()
+    };
+    let tenant_admin = person(
+        db,
+        "boss@t-000.example",
+        BuiltinRole::TenantAdmin,
+        Some(ids[0]),
+    )
+    .await;
+    let by_tenant = saved_filters::save(db, &tenant_admin, &ctx(), &pilots).await;
+    assert!(
+        matches!(by_tenant, Err(ServiceError::Forbidden)),
+        "{by_tenant:?}"
+    );
+    let filter_id = saved_filters::save(db, &admin, &ctx(), &pilots)
+        .await
+        .unwrap();
+    let twice = saved_filters::save(db, &admin, &ctx(), &pilots).await;
+    assert!(
+        matches!(twice, Err(ServiceError::Validation(ref f)) if f.for_field("name").is_some()),
+        "{twice:?}"
+    );
+    let everything = SavedFilterForm {
+        name: "Everything".into(),
+        ..Default::default()
+    };
+    let refused = saved_filters::save(db, &admin, &ctx(), &everything).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Validation(ref f)) if f.for_field("filters").is_some()),
+        "{refused:?}"
+    );
+    let listed = saved_filters::list(db, &admin).await.unwrap();
+    assert_eq!(
+        (
+            listed.len(),
+            listed[0].matching,
+            listed[0].description.as_str()
+        ),
+        (1, 3, "Label: pilot")
+    );
+    assert!(
+        saved_filters::list(db, &tenant_admin)
+            .await
+            .unwrap()
+            .is_empty(),
+        "filters span the fleet: the vendor's"
+    );
+
+    let suspend = ChangeForm {
+        kind: "suspend".into(),
+        target_filter: "Pilots".into(),
+        ..Default::default()
+    };
+    let direct = changes::create(db, &admin, &ctx(), &suspend).await;
+    assert!(
+        matches!(direct, Err(ServiceError::Validation(ref f)) if f.for_field("target_filter").is_some()),
+        "{direct:?}"
+    );
+    let outcome = changes::create_for_filter(db, &admin, &ctx(), &suspend)
+        .await
+        .unwrap();
+    assert_eq!(outcome.created.len(), 2, "{outcome:?}");
+    assert_eq!(outcome.skipped.len(), 1);
+    assert_eq!(outcome.skipped[0].slug, "t-002");
+    assert!(
+        outcome.skipped[0].reason.contains("already"),
+        "{}",
+        outcome.skipped[0].reason
+    );
+    let listed = changes::list(
+        db,
+        &admin,
+        &ChangeQuery {
+            filter: Some(filter_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut slugs: Vec<&str> = listed.rows.iter().map(|r| r.tenant_slug.as_str()).collect();
+    slugs.sort();
+    assert_eq!(slugs, ["t-000", "t-001"]);
+    assert!(
+        listed
+            .rows
+            .iter()
+            .all(|r| r.target_filter_name.as_deref() == Some("Pilots") && r.kind == "suspend")
+    );
+    let by_tenant = changes::create_for_filter(db, &tenant_admin, &ctx(), &suspend).await;
+    assert!(
+        matches!(by_tenant, Err(ServiceError::Forbidden)),
+        "{by_tenant:?}"
+    );
+
+    // Nothing left to suspend: refused as a whole, with the first reason.
+    db.execute_unprepared("UPDATE tenants SET lifecycle_state = 'suspended'")
+        .await
+        .unwrap();
+    let none_fit = changes::create_for_filter(db, &admin, &ctx(), &suspend).await;
+    assert!(
+        matches!(none_fit, Err(ServiceError::Validation(ref f))
+            if f.for_field("target_filter").is_some_and(|m| m.contains("t-000"))),
+        "{none_fit:?}"
+    );
+    saved_filters::delete(db, &admin, &ctx(), filter_id)
+        .await
+        .unwrap();
+    let gone = changes::create_for_filter(db, &admin, &ctx(), &suspend).await;
+    assert!(matches!(gone, Err(ServiceError::Validation(_))), "{gone:?}");
+    let audited = audit_event::Entity::find()
+        .filter(audit_event::Column::TargetType.eq("saved_filter"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 3, "created, used once, deleted");
+}
+
 crate::on_both_databases!(
+    a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches,
+    a_draft_waits_until_it_is_submitted_and_then_follows_the_policy,
     jobs_are_claimed_once_retried_with_backoff_and_dead_after_their_last_attempt,
     an_expired_lease_is_reclaimed_and_its_old_owner_is_fenced_out,
     an_update_needing_approval_is_decided_by_someone_else_and_then_runs_step_by_step,

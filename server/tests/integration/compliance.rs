@@ -770,7 +770,173 @@ async fn a_policy_that_forces_upgrades_schedules_one_for_each_tenant_past_end_of
     assert!(!change.requires_approval, "the version policy approved it");
 }
 
+async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_complies(db: TestDb) {
+    use app::backend::services::tenant_config;
+    // 5.0.0 ended 40 days ago: grace (30 days) is over for tenant-a; tenant-b runs 5.1.0.
+    let w = world(&db.db, -40).await;
+    let boss_a = tenant_admin(&db.db, "boss@tenant-a.example", w.a).await;
+    assert!(boss_a.restrictions.is_empty(), "no policy restricts yet");
+    tenant_admin(&db.db, "boss@tenant-b.example", w.b).await;
+    let restricting = PolicyForm {
+        level: "product".into(),
+        product_id: Some(w.product),
+        actions: vec!["notify".into(), "restrict_access".into()],
+        ..Default::default()
+    };
+    policies::save(&db.db, &w.admin, &ctx(), &restricting)
+        .await
+        .unwrap();
+
+    let reload = |email: &'static str| {
+        let db = db.db.clone();
+        async move { principal_by_email(&db, email).await.unwrap().unwrap() }
+    };
+    let boss_a = reload("boss@tenant-a.example").await;
+    let restriction = boss_a.restriction_on(w.a).expect("tenant-a is restricted");
+    assert!(
+        restriction.reason.contains("Edge Gateway 5.0.0"),
+        "{}",
+        restriction.reason
+    );
+    // Configuration waits, with the reason …
+    let refused = tenant_config::set(
+        &db.db,
+        &boss_a,
+        &ctx(),
+        "tenant-a",
+        "max_users",
+        "50",
+        false,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Policy(ref m)) if m.contains("restricted")),
+        "{refused:?}"
+    );
+    // … while reading and the ways back into compliance stay open.
+    assert_eq!(status_of(&db.db, &boss_a, w.a).await.0, "eol");
+    let extension = policies::request_extension(
+        &db.db,
+        &boss_a,
+        &ctx(),
+        w.a,
+        w.product,
+        "30",
+        "The upgrade is planned for next week",
+    )
+    .await
+    .unwrap();
+    // Another tenant, and the vendor, are not restricted.
+    let boss_b = reload("boss@tenant-b.example").await;
+    assert!(boss_b.restrictions.is_empty());
+    tenant_config::set(
+        &db.db,
+        &boss_b,
+        &ctx(),
+        "tenant-b",
+        "max_users",
+        "50",
+        false,
+    )
+    .await
+    .unwrap();
+    tenant_config::set(
+        &db.db,
+        &w.admin,
+        &ctx(),
+        "tenant-a",
+        "max_users",
+        "40",
+        false,
+    )
+    .await
+    .unwrap();
+    let seen_by_vendor = tenants::detail(&db.db, &w.admin, "tenant-a").await.unwrap();
+    assert!(
+        seen_by_vendor
+            .access_restriction
+            .is_some_and(|r| r.contains("5.0.0")),
+        "the tenant page says why"
+    );
+    assert_eq!(
+        tenants::detail(&db.db, &w.admin, "tenant-b")
+            .await
+            .unwrap()
+            .access_restriction,
+        None
+    );
+
+    // 30 more days of grace put tenant-a back in grace: the restriction lifts.
+    policies::decide_extension(&db.db, &w.admin, &ctx(), extension, "approve", "")
+        .await
+        .unwrap();
+    let boss_a = reload("boss@tenant-a.example").await;
+    assert!(boss_a.restrictions.is_empty(), "{:?}", boss_a.restrictions);
+    tenant_config::set(
+        &db.db,
+        &boss_a,
+        &ctx(),
+        "tenant-a",
+        "max_users",
+        "50",
+        false,
+    )
+    .await
+    .unwrap();
+}
+
+async fn a_restarted_service_back_fills_the_days_it_missed(db: TestDb) {
+    use app::backend::entities::{compliance_snapshot, compliance_trend};
+    use app::backend::services::compliance::Reach;
+    // 5.0.0 reached end of life 3 days ago.
+    let w = world(&db.db, -3).await;
+    let now = Utc::now();
+    let today = now.date_naive();
+    // The last run before the outage, 5 days ago; then the service is back.
+    compliance::assess(&db.db, Reach::All, now - Duration::days(5))
+        .await
+        .unwrap();
+    let report = compliance::assess(&db.db, Reach::All, now).await.unwrap();
+    assert_eq!(report.backfilled_days, 4);
+
+    let status_on = |offset: i64| {
+        let db = db.db.clone();
+        async move {
+            compliance_snapshot::Entity::find_by_id((today + Duration::days(offset), w.a))
+                .one(&db)
+                .await
+                .unwrap()
+                .map(|s| s.status)
+        }
+    };
+    assert_eq!(status_on(-4).await.as_deref(), Some("outdated"));
+    assert_eq!(
+        status_on(-3).await.as_deref(),
+        Some("in_grace"),
+        "from its end-of-life day"
+    );
+    assert_eq!(status_on(-1).await.as_deref(), Some("in_grace"));
+    let mut days: Vec<chrono::NaiveDate> = compliance_trend::Entity::find()
+        .filter(compliance_trend::Column::Day.gte(today - Duration::days(5)))
+        .all(&db.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.day)
+        .collect();
+    days.sort();
+    days.dedup();
+    assert_eq!(days.len(), 6, "no gap in the trend: {days:?}");
+    let summary = compliance::summary(&db.db, &w.admin).await.unwrap();
+    assert!(summary.trend.len() >= 6);
+
+    let again = compliance::assess(&db.db, Reach::All, now).await.unwrap();
+    assert_eq!(again.backfilled_days, 0, "each missed day is filled once");
+}
+
 crate::on_both_databases!(
+    a_restarted_service_back_fills_the_days_it_missed,
+    a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_complies,
     a_release_past_end_of_life_puts_its_tenants_in_grace,
     a_version_outside_the_catalog_or_range_is_refused,
     the_most_specific_policy_decides_and_extensions_add_grace,

@@ -429,6 +429,76 @@ const REST: &[(&str, &str, Call)] = &[
         call("GET", "/api/v1/approvals", SignedIn, Body::Empty),
     ),
     (
+        "post",
+        "/api/v1/change-requests/{id}/submit",
+        call(
+            "POST",
+            "/api/v1/change-requests/00000000-0000-0000-0000-000000000000/submit",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/saved-filters",
+        call(
+            "GET",
+            "/api/v1/saved-filters",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/saved-filters",
+        call(
+            "POST",
+            "/api/v1/saved-filters",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"name":""}"#),
+        ),
+    ),
+    (
+        "delete",
+        "/api/v1/saved-filters/{id}",
+        call(
+            "DELETE",
+            "/api/v1/saved-filters/00000000-0000-0000-0000-000000000000",
+            Platform(P::TenantManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/saved-filters/{id}/change-requests",
+        call(
+            "POST",
+            "/api/v1/saved-filters/00000000-0000-0000-0000-000000000000/change-requests",
+            Platform(P::TenantRead),
+            Body::Json(r#"{"tenant":"","kind":"backup"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/delay-requests",
+        call(
+            "GET",
+            "/api/v1/delay-requests",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/delay-requests/{id}/decision",
+        call(
+            "POST",
+            "/api/v1/delay-requests/00000000-0000-0000-0000-000000000000/decision",
+            Platform(P::UpdateApprove),
+            Body::Json(r#"{"decision":"approve"}"#),
+        ),
+    ),
+    (
         "get",
         "/api/v1/tenants/{id}/update-policy",
         call(
@@ -1245,6 +1315,60 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/delay_change",
             Somewhere(P::UpdateApprove),
             Body::Form(&[("id", NOBODY), ("days", "1")]),
+        ),
+    ),
+    (
+        "saved_filters",
+        call(
+            "POST",
+            "/api/fn/saved_filters",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_filter",
+        call(
+            "POST",
+            "/api/fn/save_filter",
+            Platform(P::TenantManage),
+            Body::Form(&[("form[name]", "")]),
+        ),
+    ),
+    (
+        "delete_filter",
+        call(
+            "POST",
+            "/api/fn/delete_filter",
+            Platform(P::TenantManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "submit_change",
+        call(
+            "POST",
+            "/api/fn/submit_change",
+            Somewhere(P::TenantRead),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "pending_delay_requests",
+        call(
+            "POST",
+            "/api/fn/pending_delay_requests",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "decide_delay_request",
+        call(
+            "POST",
+            "/api/fn/decide_delay_request",
+            Platform(P::UpdateApprove),
+            Body::Form(&[("id", NOBODY), ("decision", "approve")]),
         ),
     ),
     (

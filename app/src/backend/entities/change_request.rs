@@ -25,6 +25,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+    /// The saved filter this change was requested for (one change per
+    /// matching tenant), if any; its name as it was then.
+    pub target_filter_id: Option<Uuid>,
+    pub target_filter_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,7 +10,7 @@ use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{role, role_binding, user};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::password::verify_password;
-use crate::backend::principal::{Actor, Principal};
+use crate::backend::principal::{AccessRestriction, Actor, Principal};
 use crate::backend::services::login_throttle;
 use crate::backend::session::SessionUser;
 use crate::backend::state::AccountSettings;
@@ -290,10 +290,23 @@ async fn principal_limited_to<C: sea_orm::ConnectionTrait>(
         let permissions = super::roles::permissions_of(role);
         grants.bind(&permissions, binding.tenant_id);
     }
+    let bound_tenants: Vec<Uuid> = grants.tenants.iter().map(|(id, _)| *id).collect();
+    let mut restrictions = vec![];
+    for (tenant_id, reason) in super::compliance::access_restrictions(conn, &bound_tenants).await? {
+        let withheld = grants.restrict_on(tenant_id);
+        if !withheld.is_empty() {
+            restrictions.push(AccessRestriction {
+                tenant_id,
+                withheld,
+                reason,
+            });
+        }
+    }
     Ok(Principal {
         user_id: user.id,
         email: user.email,
         display_name: user.display_name,
         grants,
+        restrictions,
     })
 }

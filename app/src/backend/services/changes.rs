@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::api::changes::{
     ChangeDetail, ChangeForm, ChangeFormOptions, ChangePage, ChangeQuery, ChangeRow, DecisionRow,
-    StepRow,
+    FilterRequestOutcome, SkippedTenant, StepRow,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{
@@ -27,14 +27,14 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::executor::{Executor, StepOrder};
 use crate::backend::jobs::{self, ClaimedJob, JobSpec};
 use crate::backend::principal::{Actor, Principal};
-use crate::backend::services::{tenants, update_policy};
+use crate::backend::services::{saved_filters, tenants, update_policy};
 use crate::domain::change::{
     ApprovalMode, ChangeKind, ChangeStatus, approval_required, change_model, check_decider,
     plan_steps, request_permission,
 };
 use crate::domain::lifecycle::{LifecycleState, plan_transition};
 use crate::domain::permission::{Permission, Scope, TenantScope};
-use crate::domain::schedule::parse_delay_days;
+use crate::domain::saved_filter::MAX_FILTER_TARGETS;
 use crate::domain::tenant::DeploymentKind;
 use crate::domain::validation::FieldErrors;
 
@@ -56,6 +56,8 @@ pub(crate) struct NewChange {
     pub not_before: Option<DateTime<Utc>>,
     pub next_start: Option<(DateTime<Utc>, String)>,
     pub rollout_id: Option<Uuid>,
+    /// The saved filter (id, name) it was requested for.
+    pub target_filter: Option<(Uuid, String)>,
 }
 
 /// Inserts a change request with its planned steps (and, when it is to run
@@ -96,6 +98,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
+        target_filter_id: Set(change.target_filter.as_ref().map(|(id, _)| *id)),
+        target_filter_name: Set(change.target_filter.map(|(_, name)| name)),
     }
     .insert(conn)
     .await?;
@@ -171,6 +175,7 @@ pub(crate) async fn record_lifecycle_change(
             not_before: None,
             next_start: Some((Utc::now(), "Started at once from the tenant page".into())),
             rollout_id: None,
+            target_filter: None,
         },
     )
     .await?;
@@ -208,6 +213,120 @@ pub async fn create(
     principal: &Principal,
     context: &RequestContext,
     form: &ChangeForm,
+) -> ServiceResult<change_request::Model> {
+    if !form.target_filter.trim().is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "target_filter",
+            "A change for a saved filter makes one change per tenant: request it through the filter.",
+        );
+        return Err(errors.into());
+    }
+    create_one(db, principal, context, form, None).await
+}
+
+/// Requests the change for every tenant a saved filter matches now, each as
+/// its own change (its own approval and window); a tenant the change does
+/// not fit (not licensed, already there, wrong state) is skipped with the
+/// reason. Refused when the filter matches nothing or too many tenants.
+pub async fn create_for_filter(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &ChangeForm,
+) -> ServiceResult<FilterRequestOutcome> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let filter = saved_filters::resolve(db, principal, form.target_filter.trim()).await?;
+    let fields = saved_filters::fields_of(&filter);
+    let slugs = tenants::matching_slugs(db, principal, &fields, MAX_FILTER_TARGETS).await?;
+    let mut errors = FieldErrors::default();
+    if slugs.is_empty() {
+        errors.push(
+            "target_filter",
+            format!(
+                "The filter \"{}\" matches no tenant you can see.",
+                filter.name
+            ),
+        );
+    } else if slugs.len() > MAX_FILTER_TARGETS {
+        errors.push(
+            "target_filter",
+            format!(
+                "The filter \"{}\" matches more than {MAX_FILTER_TARGETS} tenants; use a staged rollout for that many.",
+                filter.name
+            ),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let mut outcome = FilterRequestOutcome {
+        filter_id: filter.id,
+        filter_name: filter.name.clone(),
+        ..Default::default()
+    };
+    for slug in slugs {
+        let one = ChangeForm {
+            tenant: slug.clone(),
+            target_filter: String::new(),
+            ..form.clone()
+        };
+        let target = Some((filter.id, filter.name.clone()));
+        match create_one(db, principal, context, &one, target).await {
+            Ok(created) => outcome.created.push(created.id),
+            Err(ServiceError::Validation(fields)) => outcome.skipped.push(SkippedTenant {
+                slug,
+                reason: fields
+                    .0
+                    .into_iter()
+                    .map(|f| f.message)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            }),
+            Err(ServiceError::Forbidden) => outcome.skipped.push(SkippedTenant {
+                slug,
+                reason: "You may not request this change for this tenant.".into(),
+            }),
+            Err(ServiceError::Policy(reason)) => {
+                outcome.skipped.push(SkippedTenant { slug, reason })
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    // The first tenant's refusals stand for all when none got the change.
+    if outcome.created.is_empty() {
+        let mut errors = FieldErrors::default();
+        let first = &outcome.skipped[0];
+        errors.push(
+            "target_filter",
+            format!(
+                "No tenant of \"{}\" can take this change; {}: {}",
+                filter.name, first.slug, first.reason
+            ),
+        );
+        return Err(errors.into());
+    }
+    audit::record(
+        db,
+        context,
+        AuditEntry::new(Actor::from(principal), "change.create_for_filter", "saved_filter")
+            .target(filter.id)
+            .details(json!({
+                "filter": filter.name, "kind": form.kind.trim(), "target_version": form.target_version.trim(),
+                "created": outcome.created.len(),
+                "skipped": outcome.skipped.iter().map(|s| json!({ "slug": s.slug, "reason": s.reason })).collect::<Vec<_>>(),
+            })),
+    )
+    .await?;
+    Ok(outcome)
+}
+
+async fn create_one(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &ChangeForm,
+    target_filter: Option<(Uuid, String)>,
 ) -> ServiceResult<change_request::Model> {
     principal.require_somewhere(Permission::TenantRead)?;
     let mut errors = FieldErrors::default();
@@ -306,24 +425,21 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let policy = update_policy::load(&txn, tenant_id).await?;
-    let mode = ApprovalMode::parse(&policy.approval_mode).unwrap_or(ApprovalMode::MajorsOnly);
-    let parse = |v: &Option<String>| v.as_deref().and_then(|v| semver::Version::parse(v).ok());
-    let needs_approval = approval_required(
-        mode,
+    let route = route(
+        &txn,
+        tenant_id,
         kind,
-        parse(&running).as_ref(),
-        parse(&target_version).as_ref(),
-    );
-    let now = Utc::now();
-    let (status, next_start) = if needs_approval {
-        (ChangeStatus::PendingApproval, None)
+        running.as_deref(),
+        target_version.as_deref(),
+        not_before,
+    )
+    .await?;
+    let (status, next_start) = if form.draft {
+        (ChangeStatus::Draft, None)
     } else {
-        let schedule = update_policy::schedule_for(&txn, tenant_id).await?;
-        let next =
-            update_policy::next_start(&schedule, std::cmp::max(not_before.unwrap_or(now), now));
-        (ChangeStatus::Scheduled, Some(next))
+        (route.status, route.next_start)
     };
+    let (needs_approval, mode) = (route.needs_approval, route.mode);
     let title = match (&target_version, kind) {
         (Some(v), _) => format!("{} {} to {v}", kind.label(), target.slug),
         (None, _) => format!("{} {}", kind.label(), target.slug),
@@ -343,6 +459,7 @@ pub async fn create(
             not_before,
             next_start,
             rollout_id: None,
+            target_filter,
         },
     )
     .await?;
@@ -360,6 +477,113 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Where a submitted change goes: to its approvers when the tenant's update
+/// policy asks for it, otherwise into the tenant's next allowed start.
+struct Route {
+    status: ChangeStatus,
+    next_start: Option<(DateTime<Utc>, String)>,
+    needs_approval: bool,
+    mode: ApprovalMode,
+}
+
+async fn route(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    kind: ChangeKind,
+    running: Option<&str>,
+    target_version: Option<&str>,
+    not_before: Option<DateTime<Utc>>,
+) -> ServiceResult<Route> {
+    let policy = update_policy::load(txn, tenant_id).await?;
+    let mode = ApprovalMode::parse(&policy.approval_mode).unwrap_or(ApprovalMode::MajorsOnly);
+    let parse = |v: Option<&str>| v.and_then(|v| semver::Version::parse(v).ok());
+    let needs_approval = approval_required(
+        mode,
+        kind,
+        parse(running).as_ref(),
+        parse(target_version).as_ref(),
+    );
+    let now = Utc::now();
+    let (status, next_start) = if needs_approval {
+        (ChangeStatus::PendingApproval, None)
+    } else {
+        let schedule = update_policy::schedule_for(txn, tenant_id).await?;
+        let next =
+            update_policy::next_start(&schedule, std::cmp::max(not_before.unwrap_or(now), now));
+        (ChangeStatus::Scheduled, Some(next))
+    };
+    Ok(Route {
+        status,
+        next_start,
+        needs_approval,
+        mode,
+    })
+}
+
+/// Submits a draft: it goes to its approvers or into the schedule as if it
+/// had just been requested, judged against today's policy and versions.
+pub async fn submit(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+) -> ServiceResult<change_request::Model> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let txn = db.begin().await?;
+    let found = find_visible(&txn, principal, id).await?;
+    let kind = ChangeKind::parse(&found.kind)
+        .ok_or_else(|| ServiceError::internal(format!("unknown change kind {}", found.kind)))?;
+    principal.require_on_tenant(request_permission(kind), found.tenant_id)?;
+    if found.status != ChangeStatus::Draft.as_str() {
+        return Err(ServiceError::Conflict(
+            "Only drafts can be submitted.".into(),
+        ));
+    }
+    let running = match found.product_id {
+        Some(product_id) => tenant_product::Entity::find_by_id((found.tenant_id, product_id))
+            .one(&txn)
+            .await?
+            .and_then(|tp| tp.running_version),
+        None => None,
+    };
+    if running.is_some() && running == found.target_version {
+        return Err(ServiceError::Conflict(format!(
+            "The tenant already runs {}; cancel this draft.",
+            found.target_version.unwrap_or_default()
+        )));
+    }
+    let route = route(
+        &txn,
+        found.tenant_id,
+        kind,
+        running.as_deref(),
+        found.target_version.as_deref(),
+        found.not_before,
+    )
+    .await?;
+    let tenant_id = found.tenant_id;
+    let mut record: change_request::ActiveModel = found.into();
+    record.status = Set(route.status.as_str().to_owned());
+    record.requires_approval = Set(route.needs_approval);
+    if let Some((at, why)) = route.next_start {
+        record.next_start_at = Set(Some(at));
+        record.schedule_reason = Set(why);
+    }
+    record.updated_at = Set(Utc::now());
+    let submitted = record.update(&txn).await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "change.submit", "change_request")
+            .target(id)
+            .tenant(tenant_id)
+            .details(json!({ "status": route.status.as_str(), "approval_mode": route.mode.as_str(), "running_version": running })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(submitted)
 }
 
 /// A catalog product by its key or id.
@@ -524,74 +748,8 @@ pub async fn cancel(
     Ok(())
 }
 
-/// Postpones a scheduled change by N days. A tenant's approvers may delay up
-/// to the policy's limit in total; beyond it a platform approver must do it.
-pub async fn delay(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    days: &str,
-) -> ServiceResult<()> {
-    principal.require_somewhere(Permission::UpdateApprove)?;
-    let days = parse_delay_days(days).map_err(|message| {
-        let mut errors = FieldErrors::default();
-        errors.push("days", message);
-        ServiceError::Validation(errors)
-    })?;
-    let txn = db.begin().await?;
-    let found = find_visible(&txn, principal, id).await?;
-    principal.require_on_tenant(Permission::UpdateApprove, found.tenant_id)?;
-    if found.status != ChangeStatus::Scheduled.as_str() {
-        return Err(ServiceError::Conflict(
-            "Only scheduled changes can be delayed.".into(),
-        ));
-    }
-    let policy = update_policy::load(&txn, found.tenant_id).await?;
-    let decision = crate::domain::schedule::delay_decision(
-        std::cmp::max(found.delayed_days, 0) as u32,
-        days,
-        std::cmp::max(policy.max_delay_days, 0) as u32,
-    );
-    if let crate::domain::schedule::DelayDecision::NeedsPlatformApproval { limit_days } = decision {
-        if !principal.can(Permission::UpdateApprove, Scope::Platform) {
-            return Err(ServiceError::Policy(format!(
-                "This tenant's policy allows delaying a change by {limit_days} days in total; ask the vendor's approvers for a longer delay."
-            )));
-        }
-    }
-    let now = Utc::now();
-    let from = std::cmp::max(found.next_start_at.unwrap_or(now), now);
-    let earliest = from + Duration::days(days as i64);
-    let schedule = update_policy::schedule_for(&txn, found.tenant_id).await?;
-    let (at, why) = update_policy::next_start(&schedule, earliest);
-    let tenant_id = found.tenant_id;
-    let delayed = found.delayed_days + days as i32;
-    let mut record: change_request::ActiveModel = found.into();
-    record.not_before = Set(Some(earliest));
-    record.next_start_at = Set(Some(at));
-    record.schedule_reason = Set(format!(
-        "Delayed by {days} days by {}. {why}",
-        principal.email
-    ));
-    record.delayed_days = Set(delayed);
-    record.updated_at = Set(now);
-    record.update(&txn).await?;
-    audit::record(
-        &txn,
-        context,
-        AuditEntry::new(Actor::from(principal), "change.delay", "change_request")
-            .target(id)
-            .tenant(tenant_id)
-            .details(json!({ "days": days, "total_delay_days": delayed, "next_start_at": at })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// A change the principal may read; others' are "not found".
-async fn find_visible<C: ConnectionTrait>(
+pub(crate) async fn find_visible<C: ConnectionTrait>(
     conn: &C,
     principal: &Principal,
     id: Uuid,
@@ -631,6 +789,9 @@ pub async fn list(
     }
     if let Some(rollout) = query.rollout {
         select = select.filter(change_request::Column::RolloutId.eq(rollout));
+    }
+    if let Some(filter) = query.filter {
+        select = select.filter(change_request::Column::TargetFilterId.eq(filter));
     }
     if let Some(slug) = query.tenant.as_deref().filter(|s| !s.is_empty()) {
         let id = tenant::Entity::find()
@@ -738,6 +899,8 @@ fn to_row(
         delayed_days: m.delayed_days,
         progress: m.progress,
         rollout_id: m.rollout_id,
+        target_filter_id: m.target_filter_id,
+        target_filter_name: m.target_filter_name,
         outcome: m.outcome,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -795,6 +958,8 @@ pub async fn detail(
     let can_cancel = status.can_move_to(ChangeStatus::Cancelled)
         && (principal.can(request_permission(kind), Scope::Tenant(tenant_id)) || approver);
     let can_delay = status == ChangeStatus::Scheduled && approver;
+    let can_submit = status == ChangeStatus::Draft
+        && principal.can(request_permission(kind), Scope::Tenant(tenant_id));
     let mut rows = to_rows(db, vec![found]).await?;
     Ok(ChangeDetail {
         change: rows.remove(0),
@@ -804,6 +969,8 @@ pub async fn detail(
         can_decide,
         can_cancel,
         can_delay,
+        can_submit,
+        delay_requests: crate::backend::services::delays::of_change(db, principal, id).await?,
     })
 }
 
@@ -825,10 +992,19 @@ pub async fn options(
         .into_iter()
         .map(|p| (p.key, p.name))
         .collect();
+    let filters = saved_filters::list(db, principal)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let label = format!("{} ({} tenants)", f.name, f.matching);
+            (f.id.to_string(), label)
+        })
+        .collect();
     Ok(ChangeFormOptions {
         can_request: !kinds.is_empty(),
         kinds,
         products,
+        filters,
     })
 }
 
@@ -1160,8 +1336,23 @@ async fn finish(
         } else {
             "failed"
         };
+        // A tenant target's attempts add up its changes' (one per retry of
+        // the target): the most any step of this one took.
+        let attempts: Option<i32> = change_step::Entity::find()
+            .select_only()
+            .column_as(change_step::Column::Attempts.max(), "attempts")
+            .filter(change_step::Column::ChangeRequestId.eq(change.id))
+            .into_tuple()
+            .one(txn)
+            .await?
+            .flatten();
         rollout_target::Entity::update_many()
             .col_expr(rollout_target::Column::Status, target_status.into())
+            .col_expr(
+                rollout_target::Column::Attempts,
+                sea_orm::sea_query::Expr::col(rollout_target::Column::Attempts)
+                    .add(std::cmp::max(attempts.unwrap_or(1), 1)),
+            )
             .col_expr(
                 rollout_target::Column::LastError,
                 (status != ChangeStatus::Succeeded)
@@ -1358,6 +1549,7 @@ pub async fn schedule_forced_upgrades(
                 not_before: None,
                 next_start: Some(next),
                 rollout_id: None,
+                target_filter: None,
             },
         )
         .await?;

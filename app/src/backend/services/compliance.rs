@@ -30,8 +30,8 @@ use crate::backend::services::catalog::catalog_releases;
 use crate::domain::catalog::EnforcementAction;
 use crate::domain::compliance::{
     CatalogRelease, ComplianceStatus, PolicyLevel, STATUS_KEYS, VersionPolicy,
-    assess as assess_version, compliance_day, counts_as_compliant, effective_policy, severity,
-    worst_status,
+    assess as assess_version, compliance_day, counts_as_compliant, effective_policy, missed_days,
+    severity, worst_status,
 };
 use crate::domain::permission::{Permission, TenantScope};
 
@@ -61,6 +61,8 @@ pub struct AssessmentReport {
     /// (tenant, product) past end of life or out of policy whose deciding
     /// policy schedules a forced upgrade.
     pub forced_upgrades: Vec<(Uuid, Uuid)>,
+    /// Days without a snapshot (the service was down) filled in by this run.
+    pub backfilled_days: usize,
 }
 
 /// The policies in force, indexed for lookup by tenant and product.
@@ -205,6 +207,56 @@ pub async fn preview<C: ConnectionTrait>(
     Ok((status, book.actions_for(tenant_id, product_id)))
 }
 
+/// The tenants among `tenant_ids` whose own people have restricted access
+/// now (see `domain::catalog::restricts_access`), each with the reason: the
+/// first product that causes it. Reads the stored assessment.
+pub async fn access_restrictions<C: ConnectionTrait>(
+    conn: &C,
+    tenant_ids: &[Uuid],
+) -> ServiceResult<Vec<(Uuid, String)>> {
+    if tenant_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let out_of_policy = compliance_status::Entity::find()
+        .filter(compliance_status::Column::TenantId.is_in(tenant_ids.iter().copied()))
+        .filter(compliance_status::Column::Status.is_in(["eol", "non_compliant"]))
+        .order_by_asc(compliance_status::Column::Severity)
+        .all(conn)
+        .await?;
+    let mut restricted: Vec<(Uuid, String)> = vec![];
+    for tenant_id in tenant_ids {
+        let rows: Vec<&compliance_status::Model> = out_of_policy
+            .iter()
+            .filter(|r| r.tenant_id == *tenant_id)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let book = PolicyBook::load(conn, Reach::Tenant(*tenant_id)).await?;
+        let Some(row) = rows.into_iter().find(|r| {
+            crate::domain::catalog::restricts_access(
+                &r.status,
+                &book.actions_for(r.tenant_id, r.product_id),
+            )
+        }) else {
+            continue;
+        };
+        let product_name = product::Entity::find_by_id(row.product_id)
+            .one(conn)
+            .await?
+            .map_or_else(|| "A product".to_owned(), |p| p.name);
+        restricted.push((
+            *tenant_id,
+            format!(
+                "Access to this tenant is restricted: {product_name} {} is out of policy ({}). Approve its upgrade or ask for a grace extension to lift the restriction.",
+                row.running_version,
+                row.detail.to_lowercase()
+            ),
+        ));
+    }
+    Ok(restricted)
+}
+
 fn effective_eol(
     running: &semver::Version,
     catalog: &[CatalogRelease],
@@ -250,13 +302,14 @@ pub async fn assess(
     let mut report = AssessmentReport::default();
     let mut statuses = Vec::with_capacity(running.len());
     let mut worst_by_tenant: HashMap<Uuid, &'static str> = HashMap::new();
-    for (tenant_id, product_id, version_text) in running {
-        let Some(version) = version_text
-            .as_deref()
-            .and_then(|v| semver::Version::parse(v).ok())
-        else {
-            continue;
-        };
+    let running: Vec<(Uuid, Uuid, semver::Version)> = running
+        .into_iter()
+        .filter_map(|(tenant_id, product_id, version_text)| {
+            let version = semver::Version::parse(version_text.as_deref()?).ok()?;
+            Some((tenant_id, product_id, version))
+        })
+        .collect();
+    for (tenant_id, product_id, version) in running.iter().cloned() {
         let releases = catalog.get(&product_id).unwrap_or(&no_releases);
         let policy = book.for_tenant(tenant_id, product_id);
         let status = assess_version(&version, releases, &policy, today);
@@ -334,6 +387,40 @@ pub async fn assess(
         })
         .collect();
 
+    // After downtime, the days nobody assessed: the pure rules as of each
+    // such day over today's versions (nothing could change them meanwhile).
+    let mut backfill: Vec<compliance_snapshot::ActiveModel> = vec![];
+    let mut missed = vec![];
+    if reach == Reach::All {
+        let last: Option<NaiveDate> = compliance_trend::Entity::find()
+            .select_only()
+            .column_as(compliance_trend::Column::Day.max(), "day")
+            .filter(compliance_trend::Column::Day.lt(today))
+            .into_tuple()
+            .one(db)
+            .await?
+            .flatten();
+        missed = missed_days(last, today, TREND_DAYS);
+        for day in &missed {
+            let mut worst_that_day: HashMap<Uuid, &'static str> = HashMap::new();
+            for (tenant_id, product_id, version) in &running {
+                let releases = catalog.get(product_id).unwrap_or(&no_releases);
+                let policy = book.for_tenant(*tenant_id, *product_id);
+                let key = assess_version(version, releases, &policy, *day).key();
+                let worst = worst_that_day.entry(*tenant_id).or_insert(key);
+                *worst = worst_status([*worst, key]).unwrap_or(key);
+            }
+            backfill.extend(worst_that_day.into_iter().map(|(tenant_id, status)| {
+                compliance_snapshot::ActiveModel {
+                    day: Set(*day),
+                    tenant_id: Set(tenant_id),
+                    status: Set(status.to_owned()),
+                }
+            }));
+        }
+        report.backfilled_days = missed.len();
+    }
+
     let txn = db.begin().await?;
     let mut clear_status = compliance_status::Entity::delete_many();
     let mut clear_endpoints = endpoint_compliance::Entity::delete_many();
@@ -362,6 +449,20 @@ pub async fn assess(
         compliance_snapshot::Entity::insert_many(chunk.to_vec())
             .exec(&txn)
             .await?;
+    }
+    if !missed.is_empty() {
+        compliance_snapshot::Entity::delete_many()
+            .filter(compliance_snapshot::Column::Day.is_in(missed.clone()))
+            .exec(&txn)
+            .await?;
+        for chunk in backfill.chunks(3000) {
+            compliance_snapshot::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
+        for day in &missed {
+            refresh_trend(&txn, *day).await?;
+        }
     }
     refresh_trend(&txn, today).await?;
     txn.commit().await?;

@@ -737,6 +737,7 @@ async fn start_targets(
                     format!("Wave {} of rollout {}", current.current_wave, current.name),
                 )),
                 rollout_id: Some(current.id),
+                target_filter: None,
             },
         )
         .await?;

@@ -431,6 +431,36 @@ fn filtered(query: &TenantQuery, visible: &TenantScope) -> Select<tenant::Entity
     select
 }
 
+/// The slugs of the tenants `fields` match among those the principal may
+/// read, in slug order, at most `limit` + 1 (so a caller can tell "too many").
+pub(crate) async fn matching_slugs<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    fields: &crate::domain::saved_filter::FilterFields,
+    limit: usize,
+) -> ServiceResult<Vec<String>> {
+    let query = TenantQuery {
+        q: fields.q.clone(),
+        state: fields.state.clone(),
+        plan: fields.plan.clone(),
+        region: fields.region.clone(),
+        environment: fields.environment.clone(),
+        kind: fields.kind.clone(),
+        label: fields.label.clone(),
+        ..Default::default()
+    };
+    Ok(
+        filtered(&query, &principal.tenant_scope(Permission::TenantRead))
+            .select_only()
+            .column(tenant::Column::Slug)
+            .order_by_asc(tenant::Column::Slug)
+            .limit(limit as u64 + 1)
+            .into_tuple()
+            .all(db)
+            .await?,
+    )
+}
+
 /// Search, filter, sort and paginate tenants.
 pub async fn list(
     db: &DatabaseConnection,
@@ -680,8 +710,13 @@ pub async fn detail(
         None => None,
     };
     let config = super::tenant_config::entries(db, t.id).await?;
+    let access_restriction = super::compliance::access_restrictions(db, &[t.id])
+        .await?
+        .pop()
+        .map(|(_, reason)| reason);
     txn.commit().await?;
     Ok(TenantDetail {
+        access_restriction,
         isolation_mode: t.isolation_mode.clone(),
         allowed_regions: list(&t.allowed_regions),
         contacts: pairs(&t.contacts),

@@ -5,10 +5,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use crate::api::changes::{ChangePage, ChangeQuery, ChangeRow, DecideChange, change_requests};
+use crate::api::changes::{
+    ChangePage, ChangeQuery, ChangeRow, DecideChange, DecideDelayRequest, change_requests,
+    pending_delay_requests,
+};
 use crate::domain::change::ChangeStatus;
 use crate::error::AppError;
 use crate::ui::changes::decide_form::DecideForm;
+use crate::ui::changes::delay_requests::DelayRequestList;
 use crate::ui::components::form::action_error;
 use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::components::pager::Pager;
@@ -43,8 +47,15 @@ pub fn ApprovalsPage() -> impl IntoView {
             last_decided.set(Some(input.id));
         }
     });
+    let decide_delay = ServerAction::<DecideDelayRequest>::new();
+    let delays = Resource::new(
+        move || decide_delay.version().get(),
+        |_| pending_delay_requests(),
+    );
     Effect::new(move |_| {
-        if decide.value().get().is_some_and(|r| r.is_ok()) {
+        let decided = decide.value().get().is_some_and(|r| r.is_ok());
+        let delay_decided = decide_delay.value().get().is_some_and(|r| r.is_ok());
+        if decided || delay_decided {
             refresh_approval_count();
         }
     });
@@ -67,6 +78,21 @@ pub fn ApprovalsPage() -> impl IntoView {
                 match list.await {
                     Ok(page) => view! { <ApprovalList page my_email decide error last_decided/> }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()} " " <a href="/approvals">"Retry"</a></Alert> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match delays.await {
+                    Ok(rows) if rows.is_empty() => ().into_any(),
+                    Ok(rows) => view! {
+                        <section class="card" aria-labelledby="delays-heading">
+                            <h2 id="delays-heading">{format!("{} delay request{} waiting", rows.len(), if rows.len() == 1 { "" } else { "s" })}</h2>
+                            <p class="muted">"Tenants asking to postpone a scheduled change beyond their policy's limit. Approving moves the change into the tenant's first window after the delay."</p>
+                            <DelayRequestList rows action=decide_delay show_change=true/>
+                        </section>
+                    }.into_any(),
+                    Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                 }
             })}
         </Suspense>

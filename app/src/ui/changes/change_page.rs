@@ -8,11 +8,13 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::api::changes::{
-    CancelChange, ChangeDetail, DecideChange, DecisionRow, DelayChange, StepRow, change_request,
+    CancelChange, ChangeDetail, DecideChange, DecideDelayRequest, DecisionRow, DelayChange,
+    StepRow, SubmitChange, change_request,
 };
 use crate::domain::change::{ChangeModel, ChangeStatus};
 use crate::error::AppError;
 use crate::ui::changes::decide_form::DecideForm;
+use crate::ui::changes::delay_requests::DelayRequestList;
 use crate::ui::components::badge::{WorkBadge, WorkKind, humanize};
 use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::Alert;
@@ -49,6 +51,8 @@ pub fn ChangePage() -> impl IntoView {
     let decide = ServerAction::<DecideChange>::new();
     let cancel = ServerAction::<CancelChange>::new();
     let delay = ServerAction::<DelayChange>::new();
+    let decide_delay = ServerAction::<DecideDelayRequest>::new();
+    let submit = ServerAction::<SubmitChange>::new();
     let detail = Resource::new(
         move || {
             (
@@ -56,6 +60,8 @@ pub fn ChangePage() -> impl IntoView {
                 decide.version().get(),
                 cancel.version().get(),
                 delay.version().get(),
+                decide_delay.version().get(),
+                submit.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -67,7 +73,9 @@ pub fn ChangePage() -> impl IntoView {
     );
     refresh_while(detail, |loaded| loaded.as_ref().is_ok_and(is_live));
     Effect::new(move |_| {
-        if decide.value().get().is_some_and(|r| r.is_ok()) {
+        let decided = decide.value().get().is_some_and(|r| r.is_ok());
+        let delay_decided = decide_delay.value().get().is_some_and(|r| r.is_ok());
+        if decided || delay_decided {
             refresh_approval_count();
         }
     });
@@ -75,7 +83,7 @@ pub fn ChangePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the change…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <ChangeView detail decide cancel delay/> }.into_any(),
+                    Ok(detail) => view! { <ChangeView detail decide cancel delay decide_delay submit/> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                 }
@@ -91,6 +99,8 @@ fn ChangeView(
     decide: ServerAction<DecideChange>,
     cancel: ServerAction<CancelChange>,
     delay: ServerAction<DelayChange>,
+    decide_delay: ServerAction<DecideDelayRequest>,
+    submit: ServerAction<SubmitChange>,
 ) -> impl IntoView {
     let moving = is_moving(&detail.change.status);
     let terminal =
@@ -103,12 +113,15 @@ fn ChangeView(
         can_decide,
         can_cancel,
         can_delay,
+        can_submit,
+        delay_requests,
     } = detail;
     let id = change.id;
     let model = ChangeModel::parse(&change.change_model);
     let self_href = format!("/changes/{id}");
     let decide_error = action_error(decide);
     let cancel_error = action_error(cancel);
+    let submit_error = action_error(submit);
     view! {
         <leptos_meta::Title text=change.title.clone()/>
         <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/changes">"Changes"</a>" / " {change.title.clone()}</nav>
@@ -128,7 +141,11 @@ fn ChangeView(
             </p>
         })}
         {move || cancel_error.get().map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
-        {(can_decide || decide_refusal.is_some() || can_cancel || can_delay).then(|| view! {
+        {move || submit_error.get().map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
+        {(change.status == "draft").then(|| view! {
+            <Alert tone="info">"A draft: nobody is asked to approve it and nothing is scheduled until it is submitted."</Alert>
+        })}
+        {(can_decide || decide_refusal.is_some() || can_cancel || can_delay || can_submit).then(|| view! {
             <section class="card no-print" aria-labelledby="actions-heading">
                 <h2 id="actions-heading">"Actions"</h2>
                 {if can_decide {
@@ -139,6 +156,12 @@ fn ChangeView(
                     }).into_any()
                 }}
                 <div class="action-row">
+                    {can_submit.then(|| view! {
+                        <ActionForm action=submit attr:class="inline-form">
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <button type="submit" class="btn btn-primary" data-action="submit">"Submit change"</button>
+                        </ActionForm>
+                    })}
                     {can_delay.then(|| view! { <DelayForm action=delay id/> })}
                     {can_cancel.then(|| view! {
                         <ActionForm action=cancel attr:class="inline-form">
@@ -162,11 +185,22 @@ fn ChangeView(
                 </dd>
                 {(change.delayed_days > 0).then(|| view! { <dt>"Delayed"</dt><dd>{format!("{} days in total", change.delayed_days)}</dd> })}
                 {change.rollout_id.map(|r| view! { <dt>"Rollout"</dt><dd><a href=format!("/rollouts/{r}")>"Part of a rollout"</a></dd> })}
+                {change.target_filter_id.map(|f| view! {
+                    <dt>"Requested for"</dt>
+                    <dd data-testid="change-filter">"The saved filter " <a href=format!("/changes?filter={f}")>{change.target_filter_name.clone().unwrap_or_default()}</a></dd>
+                })}
                 <dt>"Outcome"</dt><dd data-testid="change-outcome">{change.outcome.clone().unwrap_or_else(|| "—".into())}
                     {change.finished_at.map(|at| view! { " · " {utc(&at)} })}
                 </dd>
             </dl>
         </section>
+        {(!delay_requests.is_empty()).then(|| view! {
+            <section class="card" aria-labelledby="delay-requests-heading">
+                <h2 id="delay-requests-heading">"Delay requests"</h2>
+                <p class="muted">"Delays beyond the tenant's policy limit, decided by the vendor's approvers."</p>
+                <DelayRequestList rows=delay_requests action=decide_delay show_change=false/>
+            </section>
+        })}
         <StepLog steps/>
         <Decisions decisions/>
     }
@@ -177,24 +211,34 @@ fn ChangeView(
 fn DelayForm(action: ServerAction<DelayChange>, id: Uuid) -> impl IntoView {
     let error = action_error(action);
     let days_error = field_message(error, "days");
+    let reason_error = field_message(error, "reason");
     let other_error = move || {
         error
             .get()
             .filter(|e| e.field_errors().is_empty())
             .map(|e| e.to_string())
     };
+    let outcome = move || action.value().get().and_then(|r| r.ok());
     view! {
         <ActionForm action attr:class="inline-fields" attr:novalidate=true>
             <input type="hidden" name="id" value=id.to_string()/>
             <div class="field" class:field-invalid=move || days_error.get().is_some()>
                 <label for="field-days">"Delay by (days)"</label>
                 {move || days_error.get().map(|m| view! { <p class="field-error" id="err-days"><span aria-hidden="true">"⚠ "</span>{m}</p> })}
-                <input id="field-days" name="days" type="number" min="1" max="365" value="1" class="input-narrow"
+                <input id="field-days" name="days" type="number" min="1" max="90" value="1" class="input-narrow"
                     aria-invalid=move || days_error.get().is_some().then_some("true")
                     aria-describedby=move || days_error.get().is_some().then_some("err-days")/>
             </div>
+            <div class="field" class:field-invalid=move || reason_error.get().is_some()>
+                <label for="field-delay-reason">"Reason" <span class="muted">" (needed beyond the policy's limit)"</span></label>
+                {move || reason_error.get().map(|m| view! { <p class="field-error" id="err-delay-reason"><span aria-hidden="true">"⚠ "</span>{m}</p> })}
+                <input id="field-delay-reason" name="reason" type="text" maxlength="500"
+                    aria-invalid=move || reason_error.get().is_some().then_some("true")
+                    aria-describedby=move || reason_error.get().is_some().then_some("err-delay-reason")/>
+            </div>
             <button type="submit" class="btn btn-secondary" data-action="delay">"Delay"</button>
             {move || other_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            {move || outcome().map(|o| view! { <p class="action-reason" role="status" data-testid="delay-outcome">{o.message}</p> })}
         </ActionForm>
     }
 }

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::changes::{
-    ChangeFormOptions, ChangePage, ChangeQuery, ChangeRow, RequestChange, change_options,
-    change_requests,
+    ChangeFormOptions, ChangePage, ChangeQuery, ChangeRow, FilterRequestOutcome, RequestChange,
+    RequestOutcome, change_options, change_requests,
 };
 use crate::domain::change::{ChangeKind, ChangeStatus};
 use crate::domain::validation::FieldError;
@@ -34,6 +34,7 @@ pub fn ChangesPage() -> impl IntoView {
             tenant: text("tenant"),
             kind: text("kind"),
             rollout: text("rollout").and_then(|r| r.parse().ok()),
+            filter: text("filter").and_then(|f| f.parse().ok()),
             page: text("page").and_then(|p| p.parse().ok()),
         }
     });
@@ -46,7 +47,7 @@ pub fn ChangesPage() -> impl IntoView {
     // Once hydrated, a new change opens its own page.
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(id)) = request.value().get() {
+        if let Some(Ok(RequestOutcome::One(id))) = request.value().get() {
             navigate(&format!("/changes/{id}"), Default::default());
         }
     });
@@ -61,6 +62,10 @@ pub fn ChangesPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+        {move || match request.value().get() {
+            Some(Ok(RequestOutcome::ForFilter(outcome))) => Some(view! { <FilterOutcome outcome/> }),
+            _ => None,
+        }}
         <section class="card table-card" aria-labelledby="changes-heading">
             <h2 id="changes-heading">"Change requests"</h2>
             {move || view! { <ChangeFilters query=query.get()/> }}
@@ -95,6 +100,7 @@ fn changes_href(query: &ChangeQuery, page: Option<u64>) -> String {
             ("kind", query.kind.clone()),
             ("tenant", query.tenant.clone()),
             ("rollout", query.rollout.map(|r| r.to_string())),
+            ("filter", query.filter.map(|f| f.to_string())),
             ("page", page.map(|p| p.to_string())),
         ],
     )
@@ -105,6 +111,32 @@ fn has_filters(query: &ChangeQuery) -> bool {
         || query.kind.is_some()
         || query.tenant.is_some()
         || query.rollout.is_some()
+        || query.filter.is_some()
+}
+
+/// What a request for a saved filter did: how many changes, which tenants were skipped and why.
+#[component]
+fn FilterOutcome(outcome: FilterRequestOutcome) -> impl IntoView {
+    let FilterRequestOutcome {
+        filter_id,
+        filter_name,
+        created,
+        skipped,
+    } = outcome;
+    view! {
+        <Alert tone="success">
+            <p class="alert-title" data-testid="filter-outcome">
+                {format!("Requested {} change{} for the saved filter \"{filter_name}\".", created.len(), if created.len() == 1 { "" } else { "s" })}
+                " " <a href=format!("/changes?filter={filter_id}")>"See them"</a>
+            </p>
+            {(!skipped.is_empty()).then(|| view! {
+                <p>{format!("{} tenant{} skipped:", skipped.len(), if skipped.len() == 1 { "" } else { "s" })}</p>
+                <ul data-testid="filter-skipped">
+                    {skipped.into_iter().map(|s| view! { <li><code>{s.slug}</code> " — " {s.reason}</li> }).collect_view()}
+                </ul>
+            })}
+        </Alert>
+    }
 }
 
 /// Status, kind and tenant as a GET form: the filters live in the URL.
@@ -121,6 +153,7 @@ fn ChangeFilters(query: ChangeQuery) -> impl IntoView {
     view! {
         <form class="filter-bar no-print" method="get" action="/changes" role="search" aria-label="Filter change requests">
             {query.rollout.map(|r| view! { <input type="hidden" name="rollout" value=r.to_string()/> })}
+            {query.filter.map(|f| view! { <input type="hidden" name="filter" value=f.to_string()/> })}
             <div class="field">
                 <label for="filter-tenant">"Tenant"</label>
                 <input id="filter-tenant" name="tenant" type="search" placeholder="Tenant slug" value=query.tenant.clone().unwrap_or_default()/>
@@ -246,7 +279,10 @@ fn RequestChangeForm(
             <p class="muted">"Upgrades and patches follow the tenant's update policy: they wait for an approval if it asks for one, then start in the next maintenance window outside blackouts. Times are UTC."</p>
             <FormErrors error field_name=form_field/>
             <ActionForm action attr:class="form form-grid" attr:novalidate=true attr:data-testid="request-change-form">
-                <TextField name="form[tenant]" label="Tenant" required=true placeholder="tenant-slug" value=tenant error=field_error("tenant")/>
+                <TextField name="form[tenant]" label="Tenant" placeholder="tenant-slug" value=tenant help="One tenant, or choose a saved filter instead" error=field_error("tenant")/>
+                {(!options.filters.is_empty()).then(|| view! {
+                    <SelectField name="form[target_filter]" label="Or a saved filter" options=options.filters.clone() empty="No: the tenant above" help="One change per tenant the filter matches now" error=field_error("target_filter")/>
+                })}
                 <SelectField name="form[kind]" label="Kind" required=true options=options.kinds.clone() selected=initial bind=kind error=field_error("kind")/>
                 <div class="field-group" hidden=move || !is_update(&kind.get())>
                     <SelectField name="form[product]" label="Product" options=options.products.clone() empty="Choose a product" help="For upgrades and patches" error=field_error("product")/>
@@ -254,9 +290,14 @@ fn RequestChangeForm(
                 </div>
                 <TextField name="form[not_before]" label="Not before (UTC)" input_type="datetime-local" help="Empty: as soon as the schedule allows" error=field_error("not_before")/>
                 <TextAreaField name="form[note]" label="Note" rows=2 help="Why, for the approvers and the audit log" error=field_error("note")/>
-                <button type="submit" class="btn btn-primary" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { "Requesting…" } else { "Request change" }}
-                </button>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Requesting…" } else { "Request change" }}
+                    </button>
+                    <button type="submit" name="form[draft]" value="true" class="btn btn-secondary" data-action="save-draft" disabled=move || action.pending().get()>
+                        "Save as draft"
+                    </button>
+                </div>
             </ActionForm>
         </section>
     }

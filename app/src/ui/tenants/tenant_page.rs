@@ -134,6 +134,10 @@ fn TenantView(
                 <a href=each.href(&slug) aria-current=(each == tab).then_some("page")>{each.label()}</a>
             }).collect_view()}
         </nav>
+        {detail.access_restriction.clone().map(|reason| view! {
+            <Alert tone="attention"><span data-testid="access-restriction">{reason}
+                " The tenant's own people can read, approve updates and request grace; configuration, users, API tokens and delays wait."</span></Alert>
+        })}
         {move || error.get().map(|e| view! { <Alert tone="danger"><span data-testid="action-error">{e.to_string()}</span></Alert> })}
         {(tab == TenantTab::Versions).then(|| view! { <VersionsTab tenant_id=t.id/> })}
         {(tab == TenantTab::Endpoints).then(|| view! { <EndpointsTab tenant_id=t.id slug=slug.clone()/> })}

@@ -3,10 +3,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::changes::{DeleteFilter, SaveFilter, saved_filters};
 use crate::api::tenants::{BULK_ACTIONS, TenantPage, TenantQuery, list_tenants};
 use crate::domain::lifecycle::LifecycleState;
 use crate::domain::tenant::{DeploymentKind, Environment};
 use crate::ui::components::badge::StateBadge;
+use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::components::url::encode_query_value;
 use crate::ui::layout::can_onboard;
@@ -49,6 +51,7 @@ pub fn TenantsPage() -> impl IntoView {
             </Suspense>
         </div>
         <FilterBar query/>
+        <SavedFilters query/>
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading tenants…"</p> }>
             {move || Suspend::new(async move {
                 match tenants.await {
@@ -182,6 +185,100 @@ fn FilterBar(query: Memo<TenantQuery>) -> impl IntoView {
                 </div>
             })}
         }
+    }
+}
+
+/// The saved filters (each a link to its tenants, with a delete button) and,
+/// when filters are active, the form that saves them under a name: what a
+/// change request can then target.
+#[component]
+fn SavedFilters(query: Memo<TenantQuery>) -> impl IntoView {
+    let save = ServerAction::<SaveFilter>::new();
+    let delete = ServerAction::<DeleteFilter>::new();
+    let filters = Resource::new(
+        move || (save.version().get(), delete.version().get()),
+        |_| saved_filters(),
+    );
+    let error = action_error(save);
+    let name_error = field_message(error, "name");
+    let other_error = move || {
+        error.get().filter(|_| name_error.get().is_none()).map(|e| {
+            e.field_errors()
+                .for_field("filters")
+                .map(str::to_owned)
+                .unwrap_or_else(|| e.to_string())
+        })
+    };
+    let active = move || {
+        let q = query.get();
+        [
+            &q.q,
+            &q.state,
+            &q.plan,
+            &q.region,
+            &q.environment,
+            &q.kind,
+            &q.label,
+        ]
+        .into_iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let rows = filters.await.unwrap_or_default();
+                let can_save = can_onboard().get() && active();
+                (can_save || !rows.is_empty()).then(|| view! {
+                    <section class="card saved-filters no-print" aria-labelledby="saved-filters-heading" data-testid="saved-filters">
+                        <h2 id="saved-filters-heading">"Saved filters"</h2>
+                        {if rows.is_empty() {
+                            view! { <p class="muted">"Save the filters above under a name; changes can then be requested for every tenant they match."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="saved-filter-list">
+                                    {rows.into_iter().map(|f| {
+                                        let delete_label = format!("Delete saved filter {}", f.name);
+                                        view! {
+                                        <li data-filter=f.name.clone()>
+                                            <a href=f.href.clone()><strong>{f.name.clone()}</strong></a>
+                                            " " <span class="muted">{f.description.clone()} " · " {format!("{} tenants", f.matching)}</span>
+                                            {can_onboard().get().then(|| view! {
+                                                <ActionForm action=delete attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=f.id.to_string()/>
+                                                    <button type="submit" class="btn btn-sm btn-secondary" aria-label=delete_label>"Delete"</button>
+                                                </ActionForm>
+                                            })}
+                                        </li>
+                                    }}).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        {can_save.then(|| {
+                            let q = query.get_untracked();
+                            let hidden = [
+                                ("form[q]", q.q), ("form[state]", q.state), ("form[plan]", q.plan),
+                                ("form[region]", q.region), ("form[environment]", q.environment),
+                                ("form[kind]", q.kind), ("form[label]", q.label),
+                            ];
+                            view! {
+                                <ActionForm action=save attr:class="inline-fields" attr:novalidate=true attr:data-testid="save-filter-form">
+                                    {hidden.into_iter().filter_map(|(name, value)| value.map(|v| view! { <input type="hidden" name=name value=v/> })).collect_view()}
+                                    <div class="field" class:field-invalid=move || name_error.get().is_some()>
+                                        <label for="field-filter-name">"Save these filters as"</label>
+                                        {move || name_error.get().map(|m| view! { <p class="field-error" id="err-filter-name"><span aria-hidden="true">"⚠ "</span>{m}</p> })}
+                                        <input id="field-filter-name" name="form[name]" placeholder="EU pilots" maxlength="60"
+                                            aria-invalid=move || name_error.get().is_some().then_some("true")
+                                            aria-describedby=move || name_error.get().is_some().then_some("err-filter-name")/>
+                                    </div>
+                                    <button type="submit" class="btn btn-secondary" data-action="save-filter">"Save filter"</button>
+                                    {move || other_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                                </ActionForm>
+                            }
+                        })}
+                    </section>
+                })
+            })}
+        </Suspense>
     }
 }
 

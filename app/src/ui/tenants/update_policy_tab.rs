@@ -112,6 +112,7 @@ fn PolicyCard(policy: UpdatePolicyView, save: ServerAction<SaveUpdatePolicy>) ->
     }
     let error = action_error(save);
     let field_error = move |field: &'static str| field_message(error, field);
+    let query = leptos_router::hooks::use_query_map();
     let modes: Vec<(String, String)> = ApprovalMode::ALL
         .into_iter()
         .map(|m| (m.as_str().to_owned(), m.label().to_owned()))
@@ -119,7 +120,13 @@ fn PolicyCard(policy: UpdatePolicyView, save: ServerAction<SaveUpdatePolicy>) ->
     view! {
         <section class="card" aria-labelledby="policy-heading">
             <h2 id="policy-heading">"Update policy"</h2>
-            {move || save.value().get().is_some_and(|r| r.is_ok()).then(|| view! { <Alert tone="success">"Update policy saved."</Alert> })}
+            {move || {
+                // Hydrated, the action says so; without JavaScript the redirect's `saved=1`.
+                let by_action = save.value().get().is_some_and(|r| r.is_ok());
+                let by_redirect = save.value().get().is_none()
+                    && query.read().get("saved").as_deref() == Some("1");
+                (by_action || by_redirect).then(|| view! { <Alert tone="success"><span data-testid="policy-saved">"Update policy saved."</span></Alert> })
+            }}
             <FormErrors error field_name=form_field/>
             <ActionForm action=save attr:class="form form-grid" attr:novalidate=true attr:data-testid="update-policy-form">
                 <input type="hidden" name="tenant" value=policy.tenant_slug.clone()/>
