@@ -214,7 +214,7 @@ test('a rollout runs wave by wave, pauses and resumes; a tenant admin approves a
     await item.getByText('Say why you reject it').waitFor();
     await item.getByRole('button', { name: 'Approve' }).click();
     await page.getByTestId('decision-recorded').waitFor();
-    await page.getByTestId('approvals-empty').getByText('Nothing awaits your approval').waitFor();
+    await page.getByTestId('approvals-empty').getByText('No change request awaits your approval').waitFor();
     await page.getByTestId('approvals-count').waitFor({ state: 'detached' });
 
     // The change is scheduled, runs in the tenant's window (none: at once) and lands.
@@ -345,6 +345,23 @@ test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendo
     await page.waitForLoadState('networkidle');
     await page.locator('button[data-action="submit"]').click();
     await waitForStatus(page, 'change-status', 'scheduled');
+
+    // A saved filter (this tenant, by search) and a change for every tenant it matches.
+    const filterName = `Delay tenants ${stamp}`;
+    await page.goto(`${BASE_URL}/tenants?q=${slug}`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('#field-filter-name').fill(filterName);
+    await page.locator('button[data-action="save-filter"]').click();
+    await page.getByTestId('saved-filters').locator(`li[data-filter="${filterName}"]`).getByText('1 tenant').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}saved-filters.png`, fullPage: true });
+    await page.goto(`${BASE_URL}/changes`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('[id="field-form[kind]"]').selectOption('backup');
+    await page.locator('[id="field-form[target_filter]"]').selectOption({ label: `${filterName} (1 tenant)` });
+    await page.getByRole('button', { name: 'Request change' }).click();
+    await page.getByTestId('filter-outcome').getByText(`Requested 1 change for the saved filter "${filterName}"`).waitFor();
+    await page.getByTestId('filter-outcome').getByRole('link', { name: 'See them' }).click();
+    await page.getByTestId('changes-table').locator('tbody tr', { hasText: slug }).waitFor();
     invitation = await inviteTenantAdmin(page, boss, slug);
   } finally {
     await admin.context.close();

@@ -996,7 +996,8 @@ pub async fn options(
         .await?
         .into_iter()
         .map(|f| {
-            let label = format!("{} ({} tenants)", f.name, f.matching);
+            let plural = if f.matching == 1 { "" } else { "s" };
+            let label = format!("{} ({} tenant{plural})", f.name, f.matching);
             (f.id.to_string(), label)
         })
         .collect();

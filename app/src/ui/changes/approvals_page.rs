@@ -111,7 +111,7 @@ fn ApprovalList(
     if page.rows.is_empty() {
         return view! {
             <section class="card empty-state" data-testid="approvals-empty">
-                <p><strong>"Nothing awaits your approval"</strong></p>
+                <p><strong>"No change request awaits your approval"</strong></p>
                 <p class="muted">"Upgrades and patches of tenants whose update policy asks for an approval arrive here."</p>
             </section>
         }

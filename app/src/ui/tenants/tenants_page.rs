@@ -241,7 +241,7 @@ fn SavedFilters(query: Memo<TenantQuery>) -> impl IntoView {
                                         view! {
                                         <li data-filter=f.name.clone()>
                                             <a href=f.href.clone()><strong>{f.name.clone()}</strong></a>
-                                            " " <span class="muted">{f.description.clone()} " · " {format!("{} tenants", f.matching)}</span>
+                                            " " <span class="muted">{f.description.clone()} " · " {format!("{} tenant{}", f.matching, if f.matching == 1 { "" } else { "s" })}</span>
                                             {can_onboard().get().then(|| view! {
                                                 <ActionForm action=delete attr:class="inline-form">
                                                     <input type="hidden" name="id" value=f.id.to_string()/>
