@@ -305,8 +305,9 @@ test('a wave over its error threshold stops the rollout with the reason on scree
 });
 
 test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendor, who approves it', async () => {
-  const key = `delay-agent-${stamp}`;
-  const name = `Delay Agent ${stamp}`;
+  // Named, like the other products here, to sort after the compliance test's.
+  const key = `rollout-delay-${stamp}`;
+  const name = `Rollout Delay ${stamp}`;
   const slug = `dl-${stamp}`;
   const boss = `delayer-${stamp}@tenant.example`;
   // A window three days from now, so the change waits in the schedule.

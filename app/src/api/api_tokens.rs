@@ -45,8 +45,9 @@ pub struct ApiTokensView {
 pub async fn list_api_tokens() -> Result<ApiTokensView, AppError> {
     use super::context::{app_state, auth_session, require_principal, respond};
     use crate::backend::services::api_tokens;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let reads = app_state()?.reads;
+    let reads = state.reads;
     let tokens = respond(api_tokens::list(&reads, &principal).await)?;
     let bindings = respond(api_tokens::bindings_for_new_token(&reads, &principal).await)?;
     let new_token = auth_session().await?.take_new_api_token().await;
@@ -69,10 +70,11 @@ pub async fn create_api_token(
         app_state, auth_session, is_html_form_post, request_context, require_principal, respond,
     };
     use crate::backend::services::api_tokens;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let created = respond(
         api_tokens::create(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             &name,
@@ -98,6 +100,7 @@ pub async fn create_api_token(
 pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::api_tokens;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(api_tokens::revoke(&app_state()?.db, &principal, &request_context(), id).await)
+    respond(api_tokens::revoke(&state.db, &principal, &request_context(), id).await)
 }

@@ -48,6 +48,7 @@ pub const AUDIT_PAGE_SIZE: u64 = 50;
 pub async fn search_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::audit_log;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(audit_log::search(&app_state()?.reads, &principal, &query, AUDIT_PAGE_SIZE).await)
+    respond(audit_log::search(&state.reads, &principal, &query, AUDIT_PAGE_SIZE).await)
 }

@@ -54,8 +54,9 @@ pub struct CatalogView {
 pub async fn release_catalog() -> Result<CatalogView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::catalog;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(catalog::view(&app_state()?.reads, &principal).await)
+    respond(catalog::view(&state.reads, &principal).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_product")]
@@ -66,8 +67,9 @@ pub async fn create_product(
 ) -> Result<Uuid, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::catalog;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(
         catalog::create_product(
             &state.db,
@@ -106,7 +108,8 @@ pub struct ReleaseForm {
 pub async fn save_release(form: ReleaseForm) -> Result<Uuid, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::catalog;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(catalog::save_release(&state.db, &principal, &request_context(), &form).await)
 }

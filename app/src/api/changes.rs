@@ -102,24 +102,27 @@ pub struct SavedFilterForm {
 pub async fn saved_filters() -> Result<Vec<SavedFilterRow>, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::saved_filters;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(saved_filters::list(&app_state()?.reads, &principal).await)
+    respond(saved_filters::list(&state.reads, &principal).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_filter")]
 pub async fn save_filter(form: SavedFilterForm) -> Result<Uuid, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::saved_filters;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(saved_filters::save(&app_state()?.db, &principal, &request_context(), &form).await)
+    respond(saved_filters::save(&state.db, &principal, &request_context(), &form).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_filter")]
 pub async fn delete_filter(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::saved_filters;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(saved_filters::delete(&app_state()?.db, &principal, &request_context(), id).await)
+    respond(saved_filters::delete(&state.db, &principal, &request_context(), id).await)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,32 +243,36 @@ pub struct ChangeFormOptions {
 pub async fn change_requests(query: ChangeQuery) -> Result<ChangePage, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::changes;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(changes::list(&app_state()?.reads, &principal, &query).await)
+    respond(changes::list(&state.reads, &principal, &query).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_request")]
 pub async fn change_request(id: Uuid) -> Result<ChangeDetail, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::changes;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(changes::detail(&app_state()?.db, &principal, id).await)
+    respond(changes::detail(&state.db, &principal, id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_options")]
 pub async fn change_options() -> Result<ChangeFormOptions, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::changes;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(changes::options(&app_state()?.reads, &principal).await)
+    respond(changes::options(&state.reads, &principal).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "request_change")]
 pub async fn request_change(form: ChangeForm) -> Result<RequestOutcome, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::changes;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let db = &app_state()?.db;
+    let db = &state.db;
     if !form.target_filter.trim().is_empty() {
         let outcome = changes::create_for_filter(db, &principal, &request_context(), &form).await;
         return respond(outcome).map(RequestOutcome::ForFilter);
@@ -278,8 +285,9 @@ pub async fn request_change(form: ChangeForm) -> Result<RequestOutcome, AppError
 pub async fn submit_change(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::changes;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(changes::submit(&app_state()?.db, &principal, &request_context(), id).await)?;
+    respond(changes::submit(&state.db, &principal, &request_context(), id).await)?;
     Ok(())
 }
 
@@ -287,10 +295,11 @@ pub async fn submit_change(id: Uuid) -> Result<(), AppError> {
 pub async fn decide_change(id: Uuid, decision: String, comment: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::changes;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
         changes::decide(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             id,
@@ -305,8 +314,9 @@ pub async fn decide_change(id: Uuid, decision: String, comment: String) -> Resul
 pub async fn cancel_change(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::changes;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(changes::cancel(&app_state()?.db, &principal, &request_context(), id).await)
+    respond(changes::cancel(&state.db, &principal, &request_context(), id).await)
 }
 
 /// What a delay did: moved the change at once, or (beyond the policy's
@@ -332,10 +342,11 @@ pub async fn delay_change(
 ) -> Result<DelayOutcome, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::delays;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
         delays::delay(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             id,
@@ -373,8 +384,9 @@ pub struct DelayRequestRow {
 pub async fn pending_delay_requests() -> Result<Vec<DelayRequestRow>, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::delays;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(delays::pending(&app_state()?.reads, &principal).await)
+    respond(delays::pending(&state.reads, &principal).await)
 }
 
 /// Approve (the change moves by the requested days) or deny with a comment.
@@ -386,10 +398,11 @@ pub async fn decide_delay_request(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::delays;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
         delays::decide(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             id,
@@ -406,8 +419,9 @@ pub async fn pending_approval_count() -> Result<u64, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::changes;
     use crate::backend::services::delays;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let reads = &app_state()?.reads;
+    let reads = &state.reads;
     let changes = respond(changes::pending_for(reads, &principal).await)?;
     let delays = respond(delays::pending_count(reads, &principal).await)?;
     Ok(changes + delays)
@@ -468,25 +482,18 @@ pub struct UpdatePolicyForm {
 pub async fn update_policy(tenant: String) -> Result<UpdatePolicyView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::update_policy;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(update_policy::view(&app_state()?.db, &principal, &tenant).await)
+    respond(update_policy::view(&state.db, &principal, &tenant).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_update_policy")]
 pub async fn save_update_policy(tenant: String, form: UpdatePolicyForm) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::update_policy;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        update_policy::save(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            &tenant,
-            &form,
-        )
-        .await,
-    )?;
+    respond(update_policy::save(&state.db, &principal, &request_context(), &tenant, &form).await)?;
     // Without JavaScript the browser follows this back to the tab, which
     // then confirms the save.
     let back = crate::ui::components::url::href_with_query(
@@ -506,10 +513,11 @@ pub async fn add_maintenance_window(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::update_policy;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
         update_policy::add_window(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             &tenant,
@@ -525,16 +533,10 @@ pub async fn add_maintenance_window(
 pub async fn remove_maintenance_window(tenant: String, id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::update_policy;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
-        update_policy::remove_window(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            &tenant,
-            id,
-        )
-        .await,
+        update_policy::remove_window(&state.db, &principal, &request_context(), &tenant, id).await,
     )
 }
 
@@ -549,10 +551,11 @@ pub async fn add_blackout(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::update_policy;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
         update_policy::add_blackout(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             &tenant,
@@ -568,10 +571,9 @@ pub async fn add_blackout(
 pub async fn remove_blackout(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::update_policy;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        update_policy::remove_blackout(&app_state()?.db, &principal, &request_context(), id).await,
-    )
+    respond(update_policy::remove_blackout(&state.db, &principal, &request_context(), id).await)
 }
 
 // ---- Jobs ----------------------------------------------------------------
@@ -618,16 +620,9 @@ pub struct JobsView {
 pub async fn job_queue(status: Option<String>, page: Option<u64>) -> Result<JobsView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::jobs_admin;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        jobs_admin::view(
-            &app_state()?.db,
-            &principal,
-            status.as_deref(),
-            page.unwrap_or(1),
-        )
-        .await,
-    )
+    respond(jobs_admin::view(&state.db, &principal, status.as_deref(), page.unwrap_or(1)).await)
 }
 
 /// `action` is `retry` or `cancel`.
@@ -635,15 +630,7 @@ pub async fn job_queue(status: Option<String>, page: Option<u64>) -> Result<Jobs
 pub async fn manage_job(id: Uuid, action: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::jobs_admin;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        jobs_admin::act(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            id,
-            &action,
-        )
-        .await,
-    )
+    respond(jobs_admin::act(&state.db, &principal, &request_context(), id, &action).await)
 }

@@ -114,8 +114,9 @@ pub struct ComplianceOverview {
 pub async fn compliance_dashboard(query: ComplianceQuery) -> Result<ComplianceOverview, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::compliance;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(compliance::dashboard(&app_state()?.reads, &principal, &query).await)
+    respond(compliance::dashboard(&state.reads, &principal, &query).await)
 }
 
 /// Re-runs the assessment for every tenant now (it also runs hourly).
@@ -123,8 +124,9 @@ pub async fn compliance_dashboard(query: ComplianceQuery) -> Result<ComplianceOv
 pub async fn run_assessment() -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::compliance;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(compliance::assess_now(&state.db, &principal, &request_context()).await)
 }
 
@@ -176,8 +178,9 @@ pub struct TenantVersionsView {
 pub async fn tenant_versions(tenant_id: Uuid) -> Result<TenantVersionsView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenant_versions;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(tenant_versions::view(&app_state()?.reads, &principal, tenant_id).await)
+    respond(tenant_versions::view(&state.reads, &principal, tenant_id).await)
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,8 +203,9 @@ pub struct TenantProductForm {
 pub async fn set_tenant_product(tenant_id: Uuid, form: TenantProductForm) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::tenant_versions;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(tenant_versions::set(&state.db, &principal, &request_context(), tenant_id, &form).await)
 }
 
@@ -214,8 +218,9 @@ pub async fn request_grace_extension(
 ) -> Result<Uuid, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::policies;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(
         policies::request_extension(
             &state.db,

@@ -11,9 +11,11 @@ use crate::backend::session::AuthSession;
 use crate::backend::state::AppState;
 use crate::error::AppError;
 
+#[track_caller]
 pub fn app_state() -> Result<AppState, AppError> {
+    let caller = std::panic::Location::caller();
     use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the server-function context");
+        tracing::error!(%caller, "AppState missing from the server-function context");
         AppError::Internal
     })
 }

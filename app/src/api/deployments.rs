@@ -253,35 +253,36 @@ pub struct BaselineView {
 pub async fn deployments() -> Result<Fleet, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(deployments::fleet(&app_state()?.db, &principal).await)
+    respond(deployments::fleet(&state.db, &principal).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "deployment")]
 pub async fn deployment(id: Uuid) -> Result<DeploymentDetail, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(deployments::detail(&app_state()?.db, &principal, id).await)
+    respond(deployments::detail(&state.db, &principal, id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_deployment")]
 pub async fn create_deployment(form: DeploymentForm) -> Result<Uuid, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(deployments::create(&app_state()?.db, &principal, &request_context(), &form).await)
+    respond(deployments::create(&state.db, &principal, &request_context(), &form).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "start_switch")]
 pub async fn start_switch(id: Uuid, form: SwitchForm) -> Result<Uuid, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        deployments::start_switch(&app_state()?.db, &principal, &request_context(), id, &form)
-            .await,
-    )
+    respond(deployments::start_switch(&state.db, &principal, &request_context(), id, &form).await)
 }
 
 /// `promote`, `pause`, `resume`, `abort` or `rollback`.
@@ -289,44 +290,29 @@ pub async fn start_switch(id: Uuid, form: SwitchForm) -> Result<Uuid, AppError> 
 pub async fn switch_action(id: Uuid, action: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        deployments::act(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            id,
-            &action,
-        )
-        .await,
-    )
+    respond(deployments::act(&state.db, &principal, &request_context(), id, &action).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_switch_settings")]
 pub async fn save_switch_settings(id: Uuid, form: SwitchSettingsForm) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        deployments::save_settings(&app_state()?.db, &principal, &request_context(), id, &form)
-            .await,
-    )
+    respond(deployments::save_settings(&state.db, &principal, &request_context(), id, &form).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_simulation")]
 pub async fn save_simulation(id: Uuid, form: SimulationForm) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
-        deployments::save_simulation_form(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            id,
-            &form,
-        )
-        .await,
+        deployments::save_simulation_form(&state.db, &principal, &request_context(), id, &form)
+            .await,
     )
 }
 
@@ -335,10 +321,11 @@ pub async fn save_simulation(id: Uuid, form: SimulationForm) -> Result<(), AppEr
 pub async fn save_health_baseline(product: String, checks: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::deployments;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(
         deployments::save_baseline_lines(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             &product,

@@ -72,8 +72,9 @@ pub async fn tenant_endpoints(
 ) -> Result<EndpointsView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::agents;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(agents::view(&app_state()?.reads, &principal, tenant_id, &query).await)
+    respond(agents::view(&state.reads, &principal, tenant_id, &query).await)
 }
 
 /// Returns the token itself, shown once.
@@ -81,8 +82,9 @@ pub async fn tenant_endpoints(
 pub async fn create_enrollment_token(tenant_id: Uuid, label: String) -> Result<String, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::agents;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(
         agents::create_enrollment_token(
             &state.db,
@@ -99,8 +101,9 @@ pub async fn create_enrollment_token(tenant_id: Uuid, label: String) -> Result<S
 pub async fn revoke_enrollment_token(tenant_id: Uuid, id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::agents;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(
         agents::revoke_enrollment_token(&state.db, &principal, &request_context(), tenant_id, id)
             .await,

@@ -43,8 +43,9 @@ pub struct PoliciesView {
 pub async fn version_policies() -> Result<PoliciesView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::policies;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(policies::view(&app_state()?.reads, &principal).await)
+    respond(policies::view(&state.reads, &principal).await)
 }
 
 /// A policy as the form or API sends it; one policy per level, product and tenant.
@@ -84,8 +85,9 @@ pub async fn save_policy(
 ) -> Result<Uuid, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::policies;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     let mut chosen: Vec<String> = actions.into_keys().collect();
     chosen.sort();
     let form = PolicyForm {
@@ -105,8 +107,9 @@ pub async fn save_policy(
 pub async fn delete_policy(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::policies;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(policies::delete(&state.db, &principal, &request_context(), id).await)
 }
 
@@ -119,8 +122,9 @@ pub async fn decide_extension(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::policies;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(
         policies::decide_extension(
             &state.db,

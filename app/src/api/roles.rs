@@ -39,8 +39,9 @@ pub struct RolesView {
 pub async fn list_roles() -> Result<RolesView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::roles;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(roles::list(&app_state()?.reads, &principal).await)
+    respond(roles::list(&state.reads, &principal).await)
 }
 
 /// `permissions` arrives as `permissions[tenant.read]=on` from the checkboxes.
@@ -52,12 +53,13 @@ pub async fn create_role(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::roles;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let mut chosen: Vec<&str> = permissions.keys().map(String::as_str).collect();
     chosen.sort_unstable();
     respond(
         roles::create(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             &name,
@@ -73,6 +75,7 @@ pub async fn create_role(
 pub async fn delete_role(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::roles;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(roles::delete(&app_state()?.db, &principal, &request_context(), id).await)
+    respond(roles::delete(&state.db, &principal, &request_context(), id).await)
 }

@@ -183,24 +183,27 @@ pub struct FormOptions {
 pub async fn list_tenants(query: TenantQuery) -> Result<TenantPage, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenants;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(tenants::list(&app_state()?.reads, &principal, &query).await)
+    respond(tenants::list(&state.reads, &principal, &query).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_tenant")]
 pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenants;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(tenants::detail(&app_state()?.reads, &principal, &slug).await)
+    respond(tenants::detail(&state.reads, &principal, &slug).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "tenant_form_options")]
 pub async fn tenant_form_options() -> Result<FormOptions, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenants;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(tenants::form_options(&state.reads, &principal, &state.regions).await)
 }
 
@@ -209,8 +212,9 @@ pub async fn tenant_form_options() -> Result<FormOptions, AppError> {
 pub async fn create_tenant(form: NewTenantForm) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::tenants;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     let slug = respond(
         tenants::create(
             &state.db,
@@ -232,8 +236,9 @@ pub async fn check_onboarding(form: NewTenantForm, through_step: usize) -> Resul
     use super::context::{app_state, is_server_fn_request, require_principal, respond};
     use crate::backend::error::ServiceError;
     use crate::backend::services::tenants;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     match tenants::check_new(&state.reads, &principal, &state.regions, &form).await {
         Err(ServiceError::Validation(errors)) => {
             let on_these_steps: Vec<_> = errors
@@ -265,13 +270,14 @@ pub async fn tenant_action(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::tenants;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let Some(action) = LifecycleAction::parse(&action) else {
         return respond(Err(AppError::Validation(vec![
             crate::domain::validation::FieldError::new("action", "Unknown action."),
         ])));
     };
-    let db = app_state()?.db;
+    let db = state.db;
     respond(
         tenants::transition(
             &db,
@@ -298,8 +304,9 @@ pub async fn set_tenant_config(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::tenant_config;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let db = app_state()?.db;
+    let db = state.db;
     respond(
         tenant_config::set(
             &db,
@@ -320,8 +327,9 @@ pub async fn set_tenant_config(
 pub async fn remove_tenant_config(slug: String, key: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::tenant_config;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let db = app_state()?.db;
+    let db = state.db;
     respond(tenant_config::remove(&db, &principal, &request_context(), &slug, &key).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}/config"));
     Ok(())
@@ -348,8 +356,9 @@ pub async fn update_tenant(
 ) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::tenants;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let db = app_state()?.db;
+    let db = state.db;
     respond(tenants::update(&db, &principal, &request_context(), &slug, version, &edit).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}"));
     Ok(())
@@ -386,9 +395,10 @@ pub const BULK_ACTIONS: [LifecycleAction; 3] = [
 pub async fn preview_bulk(action: String, slugs: Vec<String>) -> Result<Vec<BulkItem>, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::tenants;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let action = respond(parse_bulk_action(&action))?;
-    respond(tenants::bulk_preview(&app_state()?.reads, &principal, action, &slugs).await)
+    respond(tenants::bulk_preview(&state.reads, &principal, action, &slugs).await)
 }
 
 /// Runs `action` on every slug in the comma-separated list; each tenant is its
@@ -397,6 +407,7 @@ pub async fn preview_bulk(action: String, slugs: Vec<String>) -> Result<Vec<Bulk
 pub async fn run_bulk(action: String, slugs: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::tenants;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let parsed = respond(parse_bulk_action(&action))?;
     let list: Vec<String> = slugs
@@ -405,16 +416,7 @@ pub async fn run_bulk(action: String, slugs: String) -> Result<(), AppError> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    respond(
-        tenants::bulk_run(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            parsed,
-            &list,
-        )
-        .await,
-    )?;
+    respond(tenants::bulk_run(&state.db, &principal, &request_context(), parsed, &list).await)?;
     let ids: Vec<String> = list.iter().map(|s| format!("ids={s}")).collect();
     leptos_axum::redirect(&format!(
         "/tenants/bulk?action={action}&{}&done=1",

@@ -30,10 +30,11 @@ pub struct TwoFactorView {
 pub async fn two_factor_status() -> Result<TwoFactorView, AppError> {
     use super::context::{app_state, auth_session, require_principal, respond};
     use crate::backend::services::two_factor;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let session = auth_session().await?;
     let (enabled_at, recovery_codes_left) =
-        respond(two_factor::status(&app_state()?.reads, &principal).await)?;
+        respond(two_factor::status(&state.reads, &principal).await)?;
     let enrollment = match session.pending_enrollment().await {
         Some(secret) if enabled_at.is_none() => Some(respond(two_factor::enrollment_for(
             &principal.email,
@@ -67,6 +68,7 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
     use super::context::{app_state, auth_session, request_context, require_principal, respond};
     use crate::backend::error::ServiceError;
     use crate::backend::services::two_factor;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let session = auth_session().await?;
     let Some(secret) = session.pending_enrollment().await else {
@@ -75,14 +77,7 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
         )));
     };
     let codes = respond(
-        two_factor::confirm(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            &secret,
-            &code,
-        )
-        .await,
+        two_factor::confirm(&state.db, &principal, &request_context(), &secret, &code).await,
     )?;
     respond(session.finish_enrollment(&codes).await)?;
     Ok(codes)
@@ -92,17 +87,9 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
 pub async fn disable_two_factor(password: String, code: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::two_factor;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        two_factor::disable(
-            &app_state()?.db,
-            &principal,
-            &request_context(),
-            &password,
-            &code,
-        )
-        .await,
-    )
+    respond(two_factor::disable(&state.db, &principal, &request_context(), &password, &code).await)
 }
 
 /// The second sign-in step: a code from the authenticator, or a recovery code.

@@ -106,8 +106,9 @@ pub struct PasswordResetView {
 pub async fn list_users(query: UsersQuery) -> Result<UsersView, AppError> {
     use super::context::{app_state, require_principal, respond};
     use crate::backend::services::accounts;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(
         accounts::list_users(
             &state.reads,
@@ -123,8 +124,9 @@ pub async fn list_users(query: UsersQuery) -> Result<UsersView, AppError> {
 pub async fn invite_user(email: String, role: String, tenant: String) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::accounts;
-    let principal = respond(require_principal().await)?;
     let state = app_state()?;
+    let principal = respond(require_principal().await)?;
+    let state = state;
     respond(
         accounts::invite(
             &state.db,
@@ -145,18 +147,18 @@ pub async fn invite_user(email: String, role: String, tenant: String) -> Result<
 pub async fn revoke_invitation(id: Uuid) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::accounts;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(accounts::revoke_invitation(&app_state()?.db, &principal, &request_context(), id).await)
+    respond(accounts::revoke_invitation(&state.db, &principal, &request_context(), id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "set_user_active")]
 pub async fn set_user_active(id: Uuid, active: bool) -> Result<(), AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::accounts;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    respond(
-        accounts::set_active(&app_state()?.db, &principal, &request_context(), id, active).await,
-    )
+    respond(accounts::set_active(&state.db, &principal, &request_context(), id, active).await)
 }
 
 /// Public: the page behind an invitation link.
@@ -256,10 +258,11 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use super::context::{app_state, auth_session, request_context, require_principal, respond};
     use crate::backend::services::accounts;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     let version = respond(
         accounts::change_password(
-            &app_state()?.db,
+            &state.db,
             &principal,
             &request_context(),
             &current_password,
@@ -297,9 +300,10 @@ pub async fn list_outbox() -> Result<Vec<OutboxEntry>, AppError> {
     use crate::backend::error::ServiceError;
     use crate::backend::mail::read_outbox;
     use crate::domain::permission::Permission;
+    let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(principal.require(Permission::SettingsManage))?;
-    let state = app_state()?;
+    let state = state;
     let Some(dir) = state.mailer.outbox_dir() else {
         return respond(Err(ServiceError::NotFound));
     };
