@@ -1,6 +1,7 @@
 // Releases and compliance in the browser: publish releases with an end-of-life
 // date, record what a tenant runs, watch it turn "in grace" on the dashboard,
-// export the report as CSV, and approve a grace extension.
+// export the report as CSV, approve a grace extension, and restrict the
+// tenant's access with a stricter override.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, signIn, onboard, BASE_URL, SCREENSHOTS } from './browser.mjs';
@@ -76,6 +77,21 @@ test('a release past end of life puts its tenant in grace; an extension adds tim
     await page.goto(`${BASE_URL}/tenants/globex-edge/versions`);
     assert.match(await page.getByTestId('versions-table').textContent(), /39 d left/);
     await page.screenshot({ path: `${SCREENSHOTS}tenant-versions.png`, fullPage: true });
+
+    // A tenant override that needs 5.1.0 and restricts access: 5.0.0 is now
+    // out of policy, and the tenant page says its people are restricted.
+    await page.goto(`${BASE_URL}/policies`);
+    await page.waitForLoadState('networkidle');
+    await page.locator('#field-level').selectOption('tenant');
+    await page.locator('#field-product_id').selectOption({ label: 'Edge Gateway' });
+    await page.getByLabel('Tenant (slug, for an override)').fill('globex-edge');
+    await page.getByLabel('Minimum version').fill('5.1.0');
+    await page.locator('#action-restrict_access').check();
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByTestId('policy-table').getByText('globex-edge').waitFor();
+    await page.goto(`${BASE_URL}/tenants/globex-edge`);
+    await page.getByTestId('access-restriction').getByText('Edge Gateway 5.0.0 is out of policy').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}tenant-restricted.png`, fullPage: true });
   } finally {
     await context.close();
   }

@@ -245,10 +245,16 @@ pub async fn access_restrictions<C: ConnectionTrait>(
             .one(conn)
             .await?
             .map_or_else(|| "A product".to_owned(), |p| p.name);
+        // More grace only helps a version past its end of life.
+        let way_out = if row.status == "eol" {
+            "Approve its upgrade or ask for a grace extension to lift the restriction."
+        } else {
+            "Approve its upgrade to lift the restriction."
+        };
         restricted.push((
             *tenant_id,
             format!(
-                "Access to this tenant is restricted: {product_name} {} is out of policy ({}). Approve its upgrade or ask for a grace extension to lift the restriction.",
+                "Access to this tenant is restricted: {product_name} {} is out of policy ({}). {way_out}",
                 row.running_version,
                 row.detail.to_lowercase()
             ),
