@@ -842,19 +842,7 @@ async fn to_rows<C: ConnectionTrait>(
     conn: &C,
     models: Vec<change_request::Model>,
 ) -> ServiceResult<Vec<ChangeRow>> {
-    let tenant_ids: Vec<Uuid> = models.iter().map(|m| m.tenant_id).collect();
-    let tenants: HashMap<Uuid, (String, String)> = tenant::Entity::find()
-        .filter(tenant::Column::Id.is_in(tenant_ids))
-        .select_only()
-        .column(tenant::Column::Id)
-        .column(tenant::Column::Slug)
-        .column(tenant::Column::DisplayName)
-        .into_tuple::<(Uuid, String, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|(id, slug, name)| (id, (slug, name)))
-        .collect();
+    let tenants = tenants::names_of(conn, models.iter().map(|m| m.tenant_id)).await?;
     let products: HashMap<Uuid, String> = product::Entity::find()
         .all(conn)
         .await?

@@ -796,19 +796,8 @@ async fn report_rows<C: ConnectionTrait>(
         .limit(per_page)
         .all(db)
         .await?;
-    let tenant_ids: Vec<Uuid> = rows.iter().map(|r| r.tenant_id).collect();
-    let tenants: HashMap<Uuid, (String, String)> = tenant::Entity::find()
-        .select_only()
-        .column(tenant::Column::Id)
-        .column(tenant::Column::Slug)
-        .column(tenant::Column::DisplayName)
-        .filter(tenant::Column::Id.is_in(tenant_ids))
-        .into_tuple::<(Uuid, String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, slug, name)| (id, (slug, name)))
-        .collect();
+    let tenants =
+        crate::backend::services::tenants::names_of(db, rows.iter().map(|r| r.tenant_id)).await?;
     let product_keys: HashMap<Uuid, String> = products.into_iter().map(|p| (p.id, p.key)).collect();
     Ok(ComplianceReport {
         rows: rows

@@ -16,11 +16,11 @@ use uuid::Uuid;
 
 use crate::api::changes::{DelayOutcome, DelayRequestRow};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
-use crate::backend::entities::{change_request, delay_request, tenant};
+use crate::backend::entities::{change_request, delay_request};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes::find_visible;
-use crate::backend::services::update_policy;
+use crate::backend::services::{tenants, update_policy};
 use crate::domain::catalog::ExtensionDecision;
 use crate::domain::change::{ChangeStatus, check_decider};
 use crate::domain::permission::{Permission, Scope, TenantScope};
@@ -331,39 +331,25 @@ async fn to_rows<C: ConnectionTrait>(
     models: Vec<delay_request::Model>,
 ) -> ServiceResult<Vec<DelayRequestRow>> {
     let change_ids: Vec<Uuid> = models.iter().map(|m| m.change_request_id).collect();
-    let changes: HashMap<Uuid, (String, Uuid)> = change_request::Entity::find()
+    let titles: HashMap<Uuid, String> = change_request::Entity::find()
         .filter(change_request::Column::Id.is_in(change_ids))
         .select_only()
         .column(change_request::Column::Id)
         .column(change_request::Column::Title)
-        .column(change_request::Column::TenantId)
-        .into_tuple::<(Uuid, String, Uuid)>()
+        .into_tuple::<(Uuid, String)>()
         .all(conn)
         .await?
         .into_iter()
-        .map(|(id, title, tenant_id)| (id, (title, tenant_id)))
         .collect();
-    let tenant_ids: Vec<Uuid> = models.iter().map(|m| m.tenant_id).collect();
-    let tenants: HashMap<Uuid, (String, String)> = tenant::Entity::find()
-        .filter(tenant::Column::Id.is_in(tenant_ids))
-        .select_only()
-        .column(tenant::Column::Id)
-        .column(tenant::Column::Slug)
-        .column(tenant::Column::DisplayName)
-        .into_tuple::<(Uuid, String, String)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|(id, slug, name)| (id, (slug, name)))
-        .collect();
+    let tenants = tenants::names_of(conn, models.iter().map(|m| m.tenant_id)).await?;
     let platform_approver = principal.can(Permission::UpdateApprove, Scope::Platform);
     Ok(models
         .into_iter()
         .map(|m| {
             let (slug, name) = tenants.get(&m.tenant_id).cloned().unwrap_or_default();
-            let title = changes
+            let title = titles
                 .get(&m.change_request_id)
-                .map(|(title, _)| title.clone())
+                .cloned()
                 .unwrap_or_default();
             DelayRequestRow {
                 id: m.id,

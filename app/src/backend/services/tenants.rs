@@ -431,6 +431,25 @@ fn filtered(query: &TenantQuery, visible: &TenantScope) -> Select<tenant::Entity
     select
 }
 
+/// Slug and display name of each of these tenants, for rows that name them.
+pub(crate) async fn names_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> ServiceResult<std::collections::HashMap<Uuid, (String, String)>> {
+    Ok(tenant::Entity::find()
+        .filter(tenant::Column::Id.is_in(ids))
+        .select_only()
+        .column(tenant::Column::Id)
+        .column(tenant::Column::Slug)
+        .column(tenant::Column::DisplayName)
+        .into_tuple::<(Uuid, String, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(id, slug, name)| (id, (slug, name)))
+        .collect())
+}
+
 /// The slugs of the tenants `fields` match among those the principal may
 /// read, in slug order, at most `limit` + 1 (so a caller can tell "too many").
 pub(crate) async fn matching_slugs<C: ConnectionTrait>(

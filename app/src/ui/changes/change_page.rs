@@ -200,7 +200,7 @@ fn ChangeView(
                 <p class="muted">"Delays beyond the tenant's policy limit, decided by the vendor's approvers."</p>
                 <DelayRequestList rows=delay_requests action=decide_delay show_change=false/>
             </section>
-        })}
+        }.into_any())}
         <StepLog steps/>
         <Decisions decisions/>
     }
@@ -240,7 +240,7 @@ fn DelayForm(action: ServerAction<DelayChange>, id: Uuid) -> impl IntoView {
             {move || other_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             {move || outcome().map(|o| view! { <p class="action-reason" role="status" data-testid="delay-outcome">{o.message}</p> })}
         </ActionForm>
-    }
+    }    .into_any()
 }
 
 /// The executor's steps in order, each with its status, attempts and output.

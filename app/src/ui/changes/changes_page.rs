@@ -136,7 +136,7 @@ fn FilterOutcome(outcome: FilterRequestOutcome) -> impl IntoView {
                 </ul>
             })}
         </Alert>
-    }
+    }    .into_any()
 }
 
 /// Status, kind and tenant as a GET form: the filters live in the URL.

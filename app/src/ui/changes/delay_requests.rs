@@ -32,6 +32,7 @@ pub fn DelayRequestList(
             {rows.into_iter().map(|row| view! { <DelayRequestItem row action show_change/> }).collect_view()}
         </ul>
     }
+    .into_any()
 }
 
 #[component]
@@ -69,6 +70,7 @@ fn DelayRequestItem(
             {row.can_decide.then(|| view! { <DelayDecideForm action id=id.to_string()/> })}
         </li>
     }
+    .into_any()
 }
 
 #[component]
@@ -87,4 +89,5 @@ fn DelayDecideForm(action: ServerAction<DecideDelayRequest>, id: String) -> impl
             </div>
         </ActionForm>
     }
+    .into_any()
 }

@@ -249,7 +249,7 @@ fn SavedFilters(query: Memo<TenantQuery>) -> impl IntoView {
                                                 </ActionForm>
                                             })}
                                         </li>
-                                    }}).collect_view()}
+                                    }.into_any()}).collect_view()}
                                 </ul>
                             }.into_any()
                         }}
@@ -276,10 +276,11 @@ fn SavedFilters(query: Memo<TenantQuery>) -> impl IntoView {
                             }
                         })}
                     </section>
-                })
+                }.into_any())
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
