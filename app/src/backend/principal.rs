@@ -43,6 +43,13 @@ impl Principal {
     pub fn require_somewhere(&self, permission: Permission) -> Result<(), ServiceError> {
         if self.grants.allows_somewhere(permission) {
             Ok(())
+        } else if let Some(restriction) = self
+            .restrictions
+            .iter()
+            .find(|r| r.withheld.contains(&permission))
+        {
+            // Held, but withheld by a restriction: say why rather than "forbidden".
+            Err(ServiceError::Policy(restriction.reason.clone()))
         } else {
             Err(ServiceError::Forbidden)
         }

@@ -813,6 +813,22 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
         matches!(refused, Err(ServiceError::Policy(ref m)) if m.contains("restricted")),
         "{refused:?}"
     );
+    // Inviting people waits too, with the reason rather than a bare "forbidden".
+    let settings = app::backend::state::AccountSettings::default();
+    let invite = app::backend::services::accounts::invite(
+        &db.db,
+        &boss_a,
+        &ctx(),
+        &settings,
+        "new@tenant-a.example",
+        "tenant_viewer",
+        "tenant-a",
+    )
+    .await;
+    assert!(
+        matches!(invite, Err(ServiceError::Policy(ref m)) if m.contains("Edge Gateway 5.0.0")),
+        "{invite:?}"
+    );
     // … while reading and the ways back into compliance stay open.
     assert_eq!(status_of(&db.db, &boss_a, w.a).await.0, "eol");
     let extension = policies::request_extension(
