@@ -344,6 +344,7 @@ test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendo
     changeUrl = page.url();
     await waitForStatus(page, 'change-status', 'draft');
     await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: `${SCREENSHOTS}change-draft.png`, fullPage: true });
     await page.locator('button[data-action="submit"]').click();
     await waitForStatus(page, 'change-status', 'scheduled');
 
@@ -361,6 +362,7 @@ test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendo
     await page.locator('[id="field-form[target_filter]"]').selectOption({ label: `${filterName} (1 tenant)` });
     await page.getByRole('button', { name: 'Request change' }).click();
     await page.getByTestId('filter-outcome').getByText(`Requested 1 change for the saved filter "${filterName}"`).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}change-for-filter.png`, fullPage: true });
     await page.getByTestId('filter-outcome').getByRole('link', { name: 'See them' }).click();
     await page.getByTestId('changes-table').locator('tbody tr', { hasText: slug }).waitFor();
     invitation = await inviteTenantAdmin(page, boss, slug);

@@ -19,7 +19,7 @@ use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::tenants;
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::saved_filter::{FilterFields, MAX_FILTER_TARGETS, parse_saved_filter};
-use crate::ui::components::url::encode_query_value;
+use crate::ui::components::url::href_with_query;
 
 /// Every saved filter with how many tenants it matches now; empty for
 /// tenant-scoped people (the filters span the vendor's whole fleet).
@@ -150,21 +150,16 @@ pub(crate) fn fields_of(filter: &saved_filter::Model) -> FilterFields {
 }
 
 fn tenant_list_href(fields: &FilterFields) -> String {
-    let pairs: Vec<String> = [
-        ("q", &fields.q),
-        ("state", &fields.state),
-        ("plan", &fields.plan),
-        ("region", &fields.region),
-        ("environment", &fields.environment),
-        ("kind", &fields.kind),
-        ("label", &fields.label),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| {
-        value
-            .as_ref()
-            .map(|v| format!("{key}={}", encode_query_value(v)))
-    })
-    .collect();
-    format!("/tenants?{}", pairs.join("&"))
+    href_with_query(
+        "/tenants",
+        &[
+            ("q", fields.q.clone()),
+            ("state", fields.state.clone()),
+            ("plan", fields.plan.clone()),
+            ("region", fields.region.clone()),
+            ("environment", fields.environment.clone()),
+            ("kind", fields.kind.clone()),
+            ("label", fields.label.clone()),
+        ],
+    )
 }
