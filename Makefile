@@ -46,7 +46,8 @@ run: setup-build
 demo-bluegreen: setup-build
 	@[ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; }
 	cargo leptos build --release
-	LEPTOS_SITE_ROOT=target/site $(TARGET_DIR)/release/tenantry demo-bluegreen
+	LEPTOS_SITE_ROOT=target/site TENANTRY_HAPROXY_SOCKET_DIR=$(CURDIR)/data/demo-bluegreen \
+	  TENANTRY_OUTBOUND_ALLOW=127.0.0.1/32 $(TARGET_DIR)/release/tenantry demo-bluegreen
 
 build: setup-build
 	cargo leptos build

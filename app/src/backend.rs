@@ -2,6 +2,7 @@
 //! storage and password hashing. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod csv_export;
 pub mod db;
 pub mod entities;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod executor;
 pub mod jobs;
 pub mod mail;
 pub mod orchestrator;
+pub mod outbound;
 pub mod password;
 pub mod principal;
 pub mod secret;

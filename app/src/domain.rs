@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod api_token;
+pub mod authority;
 pub mod bluegreen;
 pub mod catalog;
 pub mod change;
@@ -12,6 +13,7 @@ pub mod email;
 pub mod health;
 pub mod invitation;
 pub mod lifecycle;
+pub mod network;
 pub mod notification;
 pub mod permission;
 pub mod rollout;
@@ -21,4 +23,5 @@ pub mod saved_filter;
 pub mod schedule;
 pub mod tenant;
 pub mod throttle;
+pub mod untrusted;
 pub mod validation;

@@ -21,6 +21,7 @@ mod m20261127_000014_change_requests;
 mod m20261127_000015_change_row_security;
 mod m20261128_000016_edge_deployments;
 mod m20261201_000017_delays_and_saved_filters;
+mod m20261202_000018_vendor_requested_changes;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_change_row_security::Migration),
             Box::new(m20261128_000016_edge_deployments::Migration),
             Box::new(m20261201_000017_delays_and_saved_filters::Migration),
+            Box::new(m20261202_000018_vendor_requested_changes::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use app::backend::mail::{MailDelivery, SmtpSettings, SmtpTls};
+use app::backend::outbound::{DEFAULT_HAPROXY_SOCKET_DIR, NetworkSettings, parse_allow_list};
 use app::backend::state::AccountSettings;
 use app::domain::credentials::check_new_password;
 use app::domain::email::Email;
@@ -31,6 +32,14 @@ pub struct Config {
     pub accounts: AccountSettings,
     pub mail_from: String,
     pub mail_delivery: MailDelivery,
+    /// Where outbound calls may reach inside the vendor's network, and the
+    /// folder of HAProxy admin sockets.
+    pub network: NetworkSettings,
+    /// Request-body limits in bytes: everything, and agents' reports.
+    pub max_body_bytes: usize,
+    pub agent_max_body_bytes: usize,
+    /// Proxies whose forwarded-for headers name the real client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -82,13 +91,13 @@ impl Config {
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned());
 
         let secure_cookies = match get("TENANTRY_SECURE_COOKIES") {
-            None => false,
-            Some(raw) => parse_bool(&raw).ok_or_else(|| {
+            None => None,
+            Some(raw) => Some(parse_bool(&raw).ok_or_else(|| {
                 error(
                     "TENANTRY_SECURE_COOKIES",
                     format!("'{raw}' is not true or false"),
                 )
-            })?,
+            })?),
         };
 
         let compliance_interval_seconds = match get("TENANTRY_COMPLIANCE_INTERVAL_SECONDS") {
@@ -198,6 +207,8 @@ impl Config {
                 format!("'{public_url}' must start with http:// or https://"),
             ));
         }
+        // Served over https: Secure cookies and HSTS unless explicitly turned off.
+        let secure_cookies = secure_cookies.unwrap_or(public_url.starts_with("https://"));
         let lockout = chrono::Duration::seconds(number(
             "TENANTRY_LOGIN_LOCKOUT_SECONDS",
             900,
@@ -239,6 +250,13 @@ impl Config {
                 window: lockout,
                 block_for: lockout,
             },
+            max_blackout_days: number(
+                "TENANTRY_MAX_BLACKOUT_DAYS",
+                app::domain::authority::DEFAULT_MAX_BLACKOUT_DAYS,
+                1,
+                366,
+                "days",
+            )?,
         };
 
         let mail_from = get("TENANTRY_MAIL_FROM")
@@ -332,7 +350,36 @@ impl Config {
             backoff_ms: whole_number(&get, "TENANTRY_JOB_BACKOFF_MS", 2000, 10..=3_600_000)?,
         };
 
+        let haproxy_socket_dir = get("TENANTRY_HAPROXY_SOCKET_DIR")
+            .unwrap_or_else(|| DEFAULT_HAPROXY_SOCKET_DIR.to_owned());
+        if !haproxy_socket_dir.starts_with('/') || haproxy_socket_dir.contains("..") {
+            return Err(error(
+                "TENANTRY_HAPROXY_SOCKET_DIR",
+                format!("'{haproxy_socket_dir}' must be an absolute path without '..'"),
+            ));
+        }
+        let outbound_allow = parse_allow_list(&get("TENANTRY_OUTBOUND_ALLOW").unwrap_or_default())
+            .map_err(|m| error("TENANTRY_OUTBOUND_ALLOW", m))?;
+        let trusted_proxies =
+            parse_allow_list(&get("TENANTRY_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|m| error("TENANTRY_TRUSTED_PROXIES", m))?;
+        let max_body_bytes =
+            whole_number(&get, "TENANTRY_MAX_BODY_BYTES", 1024 * 1024, 1024..=1 << 30)? as usize;
+        let agent_max_body_bytes = whole_number(
+            &get,
+            "TENANTRY_AGENT_MAX_BODY_BYTES",
+            16 * 1024 * 1024,
+            1024..=1 << 30,
+        )? as usize;
+
         Ok(Self {
+            network: NetworkSettings {
+                outbound_allow,
+                haproxy_socket_dir: haproxy_socket_dir.trim_end_matches('/').to_owned(),
+            },
+            max_body_bytes,
+            agent_max_body_bytes,
+            trusted_proxies,
             executor,
             worker,
             accounts,

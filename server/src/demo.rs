@@ -91,6 +91,9 @@ pub async fn demo_bluegreen(config: Config) -> anyhow_like::Result<()> {
             "HAProxy is not installed: `make demo-bluegreen` installs Debian's haproxy package.",
         ));
     }
+    // The demo's socket and backends are the vendor's own: `make
+    // demo-bluegreen` allows them (TENANTRY_HAPROXY_SOCKET_DIR, TENANTRY_OUTBOUND_ALLOW).
+    app::backend::outbound::configure(config.network.clone());
     let dir = std::path::absolute("data/demo-bluegreen").map_err(problem)?;
     std::fs::create_dir_all(&dir).map_err(problem)?;
     let socket = dir.join("admin.sock").display().to_string();

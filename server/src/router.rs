@@ -1,9 +1,12 @@
 //! The one router used by `tenantry serve` and by the HTTP tests: Leptos pages
 //! and server functions, health endpoints, sessions, request ids and the guards.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,21 +17,48 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
+use app::backend::audit::ClientAddress;
 use app::backend::session::AuthSession;
 use app::backend::session_store::DbSessionStore;
 use app::backend::state::AppState;
+use app::domain::untrusted::is_acceptable_request_id;
 use app::{App, shell};
 
 pub const SESSION_COOKIE: &str = "tenantry_session";
 const REQUEST_ID: &str = "x-request-id";
 
+/// What the HTTP layer enforces around every route.
 #[derive(Clone, Debug)]
-pub struct SessionSettings {
+pub struct HttpSettings {
+    /// `Secure` cookies and HSTS (on when the public URL is https).
     pub secure_cookies: bool,
     pub ttl_hours: i64,
+    /// Largest request body, in bytes (agents' reports: `agent_max_body_bytes`).
+    pub max_body_bytes: usize,
+    pub agent_max_body_bytes: usize,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` name the real client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
-pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            ttl_hours: 12,
+            max_body_bytes: 1024 * 1024,
+            agent_max_body_bytes: 16 * 1024 * 1024,
+            trusted_proxies: vec![],
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    default: usize,
+    agents: usize,
+}
+
+pub fn build_router(state: AppState, sessions: HttpSettings) -> Router {
     let routes = generate_route_list(App);
     let session_layer = SessionManagerLayer::new(
         DbSessionStore::new(state.db.clone()).with_reads(state.reads.clone()),
@@ -64,6 +94,20 @@ pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
             sessions.secure_cookies,
             add_security_headers,
         ))
+        // Bodies are limited by `limit_request_bodies` (per route family), not
+        // by axum's fixed default.
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            BodyLimits {
+                default: sessions.max_body_bytes,
+                agents: sessions.agent_max_body_bytes,
+            },
+            limit_request_bodies,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(sessions.trusted_proxies.clone()),
+            resolve_client_address,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id_header.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
             let request_id = request
@@ -71,9 +115,10 @@ pub fn build_router(state: AppState, sessions: SessionSettings) -> Router {
                 .get(REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
+            tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()), request_id = %request_id)
         }))
         .layer(SetRequestIdLayer::new(request_id_header, MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unacceptable_request_ids))
         .with_state(state)
 }
 
@@ -89,6 +134,147 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
+}
+
+/// A caller's `X-Request-Id` lands in logs, audit records and CSV exports:
+/// one that is long or not plain is dropped, and the server makes its own.
+async fn drop_unacceptable_request_ids(mut request: Request, next: Next) -> Response {
+    let acceptable = request
+        .headers()
+        .get(REQUEST_ID)
+        .map(|v| v.to_str().is_ok_and(is_acceptable_request_id));
+    if acceptable == Some(false) {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+/// The path as it may be logged: the secret segment of invitation and
+/// password-reset links is replaced (query strings are never logged).
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/invitations/", "/reset-password/"] {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            let after = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+            return format!("{prefix}[redacted]{after}");
+        }
+    }
+    path.to_owned()
+}
+
+/// Refuses a body larger than the route's limit: at once (413) when its
+/// declared length says so, and as soon as it grows past the limit when it
+/// is streamed, so no handler ever holds more than the limit in memory.
+async fn limit_request_bodies(
+    State(limits): State<BodyLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = if request.uri().path().starts_with("/api/v1/agents/") {
+        limits.agents
+    } else {
+        limits.default
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return body_too_large(limit);
+    }
+    let (parts, body) = request.into_parts();
+    let limited = Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(limited).await
+}
+
+fn body_too_large(limit: usize) -> Response {
+    let problem = serde_json::json!({
+        "type": "about:blank",
+        "title": "Request body too large",
+        "status": 413,
+        "detail": format!("Send at most {limit} bytes in one request."),
+    });
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        problem.to_string(),
+    )
+        .into_response()
+}
+
+/// The address of the client: the peer itself, unless the peer is a
+/// trusted proxy; then the nearest address in `X-Forwarded-For` (or
+/// `Forwarded: for=`) that is not itself a trusted proxy. Headers from
+/// anyone else are ignored, so a client cannot choose its own address.
+async fn resolve_client_address(
+    State(trusted): State<Arc<Vec<ipnet::IpNet>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let client = client_behind_proxies(peer, request.headers(), &trusted);
+        request.extensions_mut().insert(ClientAddress(client));
+    }
+    next.run(request).await
+}
+
+pub fn client_behind_proxies(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut hops: Vec<IpAddr> = Vec::new();
+    let forwarded_for = headers.get_all("x-forwarded-for");
+    if forwarded_for.iter().next().is_some() {
+        for value in forwarded_for {
+            let Ok(text) = value.to_str() else {
+                return peer;
+            };
+            for hop in text.split(',') {
+                match hop.trim().parse() {
+                    Ok(ip) => hops.push(ip),
+                    Err(_) => return peer,
+                }
+            }
+        }
+    } else {
+        for value in headers.get_all(header::FORWARDED) {
+            let Ok(text) = value.to_str() else {
+                return peer;
+            };
+            for element in text.split(',') {
+                let Some(node) = element.split(';').find_map(|pair| {
+                    let (key, value) = pair.trim().split_once('=')?;
+                    key.eq_ignore_ascii_case("for").then_some(value)
+                }) else {
+                    continue;
+                };
+                let node = node.trim_matches('"');
+                let node = node
+                    .strip_prefix('[')
+                    .and_then(|v6| v6.split_once(']').map(|(ip, _)| ip))
+                    .unwrap_or_else(|| node.split(':').next().unwrap_or(node));
+                match node.parse() {
+                    Ok(ip) => hops.push(ip),
+                    Err(_) => return peer,
+                }
+            }
+        }
+    }
+    hops.into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
 }
 
 /// Paths anyone may fetch: the login page, assets, server functions (which
@@ -149,6 +335,7 @@ async fn add_security_headers(State(https): State<bool>, request: Request, next:
     const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+    let static_asset = is_static_asset(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let mut set = |name: header::HeaderName, value: &'static str| {
@@ -174,7 +361,16 @@ async fn add_security_headers(State(https): State<bool>, request: Request, next:
             "max-age=31536000; includeSubDomains",
         );
     }
+    // Pages and API answers carry people's data: no cache keeps a copy.
+    // Only the hashed build assets may be cached.
+    if !static_asset {
+        set(header::CACHE_CONTROL, "no-store");
+    }
     response
+}
+
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/favicon.svg"
 }
 
 /// Server functions turn arguments they cannot decode into a validation
@@ -236,7 +432,56 @@ async fn refuse_cross_site_mutations(request: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::is_public;
+    use super::{client_behind_proxies, is_public, loggable_path};
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn secret_link_segments_are_not_logged() {
+        assert_eq!(
+            loggable_path("/invitations/abc123secret"),
+            "/invitations/[redacted]"
+        );
+        assert_eq!(
+            loggable_path("/reset-password/s3cr3t/confirm"),
+            "/reset-password/[redacted]/confirm"
+        );
+        assert_eq!(loggable_path("/tenants/acme"), "/tenants/acme");
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let trusted = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.7".parse().unwrap());
+        let proxy = "10.0.0.2".parse().unwrap();
+        let stranger = "198.51.100.4".parse().unwrap();
+        assert_eq!(
+            client_behind_proxies(proxy, &headers, &trusted),
+            "203.0.113.9".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_behind_proxies(stranger, &headers, &trusted),
+            stranger
+        );
+        assert_eq!(client_behind_proxies(proxy, &headers, &[]), proxy);
+        // A client cannot prepend a fake hop in front of the real one.
+        headers.insert("x-forwarded-for", "1.2.3.4, 203.0.113.9".parse().unwrap());
+        assert_eq!(
+            client_behind_proxies(proxy, &headers, &trusted),
+            "203.0.113.9".parse::<std::net::IpAddr>().unwrap()
+        );
+        let mut forwarded = HeaderMap::new();
+        forwarded.insert(
+            "forwarded",
+            "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.9"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            client_behind_proxies(proxy, &forwarded, &trusted),
+            "2001:db8::7".parse::<std::net::IpAddr>().unwrap()
+        );
+    }
 
     #[test]
     fn pages_are_private_and_assets_are_public() {

@@ -15,7 +15,7 @@ use app::backend::state::AppState;
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::router::{SessionSettings, build_router};
+use crate::router::{HttpSettings, build_router};
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -53,7 +53,19 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// What the HTTP layer enforces, from the configuration.
+pub fn http_settings(config: &Config) -> HttpSettings {
+    HttpSettings {
+        secure_cookies: config.secure_cookies,
+        ttl_hours: config.session_ttl_hours,
+        max_body_bytes: config.max_body_bytes,
+        agent_max_body_bytes: config.agent_max_body_bytes,
+        trusted_proxies: config.trusted_proxies.clone(),
+    }
+}
+
 pub async fn serve(config: Config) -> anyhow_like::Result<()> {
+    app::backend::outbound::configure(config.network.clone());
     let db = open_database(&config).await?;
     let first_admin = ensure_first_admin(
         &db,
@@ -110,13 +122,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     };
     let mail_worker = spawn_mail_worker(&state);
     let compliance_job = spawn_compliance_job(&state, config.compliance_interval_seconds);
-    let router = build_router(
-        state,
-        SessionSettings {
-            secure_cookies: config.secure_cookies,
-            ttl_hours: config.session_ttl_hours,
-        },
-    );
+    let router = build_router(state, http_settings(&config));
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .map_err(|e| {

@@ -468,6 +468,9 @@ pub struct UpdatePolicyView {
     pub next_start_at: Option<DateTime<Utc>>,
     pub next_start_reason: String,
     pub can_edit: bool,
+    /// The delay limit is the vendor's to set; the tenant's people read it.
+    #[serde(default)]
+    pub can_set_delay_limit: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -558,6 +561,7 @@ pub async fn add_blackout(
             &state.db,
             &principal,
             &request_context(),
+            state.accounts.max_blackout_days,
             &tenant,
             &starts,
             &ends,

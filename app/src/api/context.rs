@@ -32,8 +32,8 @@ pub fn request_context() -> RequestContext {
     let client_address = parts.as_ref().and_then(|parts| {
         parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string())
+            .get::<crate::backend::audit::ClientAddress>()
+            .map(|address| address.0.to_string())
     });
     RequestContext {
         request_id,

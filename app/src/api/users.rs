@@ -184,6 +184,7 @@ pub async fn accept_invitation(
         accounts::accept_invitation(
             &state.db,
             &request_context(),
+            &state.accounts,
             &token,
             &display_name,
             &password,
@@ -191,9 +192,20 @@ pub async fn accept_invitation(
         )
         .await,
     )?;
+    let session = auth_session().await?;
+    if signed_in.second_factor_pending {
+        // The existing account has a second factor: the invitation is
+        // accepted, but the session is signed in only once the code is given.
+        respond(
+            session
+                .await_second_factor(signed_in.principal.user_id, signed_in.session_version)
+                .await,
+        )?;
+        leptos_axum::redirect("/login/verify?next=%2F");
+        return Ok(());
+    }
     respond(
-        auth_session()
-            .await?
+        session
             .sign_in(signed_in.principal.user_id, signed_in.session_version)
             .await,
     )?;

@@ -10,6 +10,11 @@ use super::entities::audit_event;
 use super::error::ServiceError;
 use super::principal::Actor;
 
+/// The client's address as the router resolved it: the peer, or the
+/// forwarded client when the peer is a trusted proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 /// Per-request facts that belong in every audit record.
 #[derive(Clone, Debug, Default)]
 pub struct RequestContext {

@@ -452,28 +452,23 @@ impl WorkerSettings {
 }
 
 /// Runs one claimed job to its end: keeps its lease alive while the handler
-/// works, then completes or fails it.
+/// works, then completes or fails it. A worker that cannot renew its lease
+/// in time stops the handler (the in-flight step is aborted: a command
+/// executor's process is killed) before another worker may reclaim the
+/// job, so no step runs twice at once; a stale result is never committed.
 pub async fn run_claimed<H: JobHandler + ?Sized>(
     db: &DatabaseConnection,
     handler: &H,
     job: ClaimedJob,
     settings: &WorkerSettings,
 ) -> ServiceResult<()> {
-    let heartbeat = {
-        let (db, job, lease) = (db.clone(), job.clone(), settings.lease);
-        let every =
-            std::time::Duration::from_millis((lease.num_milliseconds() / 3).max(100) as u64);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                if !matches!(renew(&db, &job, lease).await, Ok(true)) {
-                    break;
-                }
-            }
-        })
+    let outcome = tokio::select! {
+        outcome = handler.run(&job) => outcome,
+        lost = watch_lease(db, &job, settings.lease) => {
+            tracing::warn!(job = %job.id, kind = %job.kind, reason = %lost, "lease lost: the step was stopped and its result discarded");
+            return Ok(());
+        }
     };
-    let outcome = handler.run(&job).await;
-    heartbeat.abort();
     match outcome {
         Ok(()) => {
             complete(db, &job).await?;
@@ -487,4 +482,46 @@ pub async fn run_claimed<H: JobHandler + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// Renews the lease every third of its length and returns (why) once it is
+/// lost: taken by someone else, or not renewed before a safety margin
+/// ahead of its expiry (a renewal blocked by the database counts as lost).
+async fn watch_lease(db: &DatabaseConnection, job: &ClaimedJob, lease: Duration) -> String {
+    let lease_std = lease.to_std().unwrap_or(std::time::Duration::from_secs(30));
+    let every = (lease_std / 3).max(std::time::Duration::from_millis(100));
+    // Stop a quarter of the lease before it runs out, so the step is dead
+    // before anyone else may claim the job.
+    let margin = lease_std / 4;
+    let mut valid_until = tokio::time::Instant::now() + lease_std;
+    loop {
+        tokio::time::sleep(every).await;
+        let give_up_at = valid_until - margin;
+        let now = tokio::time::Instant::now();
+        if now >= give_up_at {
+            return "the lease could not be renewed in time".into();
+        }
+        let asked_at = now;
+        match tokio::time::timeout(give_up_at - now, renew(db, job, lease)).await {
+            Ok(Ok(true)) => valid_until = asked_at + lease_std,
+            Ok(Ok(false)) => return "another worker holds the job now".into(),
+            Ok(Err(err)) => {
+                tracing::warn!(job = %job.id, error = %err, "lease renewal failed; retrying")
+            }
+            Err(_) => return "the lease renewal did not finish in time".into(),
+        }
+    }
+}
+
+/// Inside a transaction that commits a job's effects: true when this
+/// worker still holds the job. The write locks the job's row until the
+/// transaction ends, so nobody can reclaim it in between; false means the
+/// effects must be rolled back.
+pub async fn fence<C: ConnectionTrait>(conn: &C, job: &ClaimedJob) -> ServiceResult<bool> {
+    let result = job::Entity::update_many()
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(held(job))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
 }

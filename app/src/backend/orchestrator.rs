@@ -184,14 +184,27 @@ impl Executor for HttpOrchestrator {
     }
 
     async fn run_step(&self, order: &StepOrder) -> Result<String, String> {
-        // A result that arrived by callback before a crash still counts.
-        if let Some(report) = self.called_back(&order.key).await? {
+        // Each attempt has a key of its own, so a retry is never answered by
+        // the failed callback of the attempt before it.
+        let key = format!("{}#{}", order.key, order.attempt);
+        // A success reported for an earlier attempt (before a crash) still
+        // counts: that work is done.
+        for earlier in 1..order.attempt.max(1) {
+            if let Some(report) = self
+                .called_back(&format!("{}#{earlier}", order.key))
+                .await?
+                && report.status == "succeeded"
+            {
+                return Ok(report.output);
+            }
+        }
+        if let Some(report) = self.called_back(&key).await? {
             if let Some(outcome) = Self::outcome(report) {
                 return outcome;
             }
         }
         let body = json!({
-            "key": order.key, "tenant": order.tenant_slug, "kind": order.kind, "step": order.step,
+            "key": key, "tenant": order.tenant_slug, "kind": order.kind, "step": order.step,
             "version": order.target_version, "attempt": order.attempt, "callback_url": self.callback_url,
         })
         .to_string();
@@ -200,7 +213,7 @@ impl Executor for HttpOrchestrator {
             .post(&self.url)
             .header("content-type", "application/json")
             .header(SIGNATURE_HEADER, sign(&self.secret, body.as_bytes()))
-            .header("idempotency-key", &order.key)
+            .header("idempotency-key", &key)
             .body(body)
             .send()
             .await
@@ -219,15 +232,13 @@ impl Executor for HttpOrchestrator {
                 let poll_url = answer["poll_url"].as_str().map(str::to_owned);
                 let deadline = tokio::time::Instant::now() + self.timeout;
                 loop {
-                    if let Some(report) = self.called_back(&order.key).await? {
+                    if let Some(report) = self.called_back(&key).await? {
                         if let Some(outcome) = Self::outcome(report) {
                             return outcome;
                         }
                     }
                     if let Some(url) = &poll_url {
-                        if let Some(outcome) =
-                            self.poll(url, &order.key).await?.and_then(Self::outcome)
-                        {
+                        if let Some(outcome) = self.poll(url, &key).await?.and_then(Self::outcome) {
                             return outcome;
                         }
                     }

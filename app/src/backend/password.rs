@@ -1,6 +1,8 @@
 //! argon2id hashing, always off the async runtime.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
+
+use tokio::sync::Semaphore;
 
 use argon2::Argon2;
 use argon2::password_hash::{
@@ -19,10 +21,28 @@ impl std::fmt::Debug for PasswordHashString {
     }
 }
 
-pub async fn hash_password(password: String) -> Result<PasswordHashString, ServiceError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
+/// argon2 takes ~19 MiB and a core per hash: at most one hash per core runs
+/// at a time, so a flood of sign-ins queues instead of exhausting memory.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+    )
+});
+
+/// Runs one hashing job under the cap.
+async fn capped<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    let _permit = HASHING.acquire().await.map_err(ServiceError::internal)?;
+    tokio::task::spawn_blocking(job)
         .await
         .map_err(ServiceError::internal)?
+}
+
+pub async fn hash_password(password: String) -> Result<PasswordHashString, ServiceError> {
+    capped(move || hash_blocking(&password)).await
 }
 
 fn hash_blocking(password: &str) -> Result<PasswordHashString, ServiceError> {
@@ -39,7 +59,7 @@ pub async fn verify_password(
     password: String,
     stored: Option<String>,
 ) -> Result<bool, ServiceError> {
-    tokio::task::spawn_blocking(move || {
+    capped(move || {
         let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
         let parsed = PasswordHash::new(&stored).map_err(ServiceError::internal)?;
         Ok(Argon2::default()
@@ -47,7 +67,6 @@ pub async fn verify_password(
             .is_ok())
     })
     .await
-    .map_err(ServiceError::internal)?
 }
 
 fn dummy_hash() -> &'static str {

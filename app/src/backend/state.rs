@@ -30,7 +30,7 @@ pub struct AppState {
     pub orchestrator_secret: Option<Arc<str>>,
 }
 
-/// Account and sign-in rules an operator may tune.
+/// Account, sign-in and tenant-limit rules an operator may tune.
 #[derive(Clone, Debug)]
 pub struct AccountSettings {
     /// The portal's address as users reach it; links in emails start with it.
@@ -41,6 +41,8 @@ pub struct AccountSettings {
     pub session_absolute: Duration,
     pub account_throttle: ThrottlePolicy,
     pub address_throttle: ThrottlePolicy,
+    /// The longest blackout a tenant's own people may set (days).
+    pub max_blackout_days: i64,
 }
 
 impl Default for AccountSettings {
@@ -52,6 +54,7 @@ impl Default for AccountSettings {
             session_absolute: Duration::hours(24),
             account_throttle: ThrottlePolicy::ACCOUNT,
             address_throttle: ThrottlePolicy::ADDRESS,
+            max_blackout_days: crate::domain::authority::DEFAULT_MAX_BLACKOUT_DAYS,
         }
     }
 }

@@ -18,6 +18,9 @@ use uuid::Uuid;
 use crate::api::deployments::Simulation;
 use crate::domain::bluegreen::{CounterReading, Slot};
 use crate::domain::health::{HealthCheck, ProbeAnswer};
+use crate::domain::network::{HaproxyName, socket_path_within};
+
+use super::outbound::{self, GuardedHttp, OutboundError};
 
 pub const SIMULATOR: &str = "simulator";
 pub const HAPROXY: &str = "haproxy";
@@ -33,15 +36,6 @@ pub struct RouterTarget {
     pub green_server: String,
     /// The simulator's faults (ignored by real routers).
     pub simulation: Simulation,
-}
-
-impl RouterTarget {
-    fn server(&self, slot: Slot) -> &str {
-        match slot {
-            Slot::Blue => &self.blue_server,
-            Slot::Green => &self.green_server,
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -88,6 +82,7 @@ const SOCKET_TIMEOUT: Duration = Duration::from_secs(3);
 impl Haproxy {
     /// Sends one command line (commands may be joined with `;`) and returns
     /// HAProxy's whole answer (it closes the connection after answering).
+    /// Callers build `line` only from constants, [`HaproxyName`]s and numbers.
     pub async fn command(socket: &str, line: &str) -> Result<String, String> {
         let exchange = async {
             let mut stream = tokio::net::UnixStream::connect(socket)
@@ -118,13 +113,15 @@ impl TrafficRouter for Haproxy {
         blue: i32,
         green: i32,
     ) -> Result<(), String> {
+        let names = HaproxyNames::of(target)?;
+        let (blue, green) = (blue.clamp(0, 256), green.clamp(0, 256));
         let line = format!(
             "set server {backend}/{blue_server} weight {blue}; set server {backend}/{green_server} weight {green}",
-            backend = target.backend,
-            blue_server = target.blue_server,
-            green_server = target.green_server,
+            backend = names.backend.as_str(),
+            blue_server = names.blue.as_str(),
+            green_server = names.green.as_str(),
         );
-        let answer = Haproxy::command(&target.address, &line).await?;
+        let answer = Haproxy::command(&names.socket, &line).await?;
         // Success is an empty answer per command; anything else is HAProxy's error.
         let problems: Vec<&str> = answer
             .lines()
@@ -142,10 +139,36 @@ impl TrafficRouter for Haproxy {
     }
 
     async fn read(&self, target: &RouterTarget) -> Result<Readings, String> {
-        let csv = Haproxy::command(&target.address, "show stat").await?;
+        let names = HaproxyNames::of(target)?;
+        let csv = Haproxy::command(&names.socket, "show stat").await?;
         Ok(Readings {
-            blue: stat_row(&csv, &target.backend, target.server(Slot::Blue))?,
-            green: stat_row(&csv, &target.backend, target.server(Slot::Green))?,
+            blue: stat_row(&csv, names.backend.as_str(), names.blue.as_str())?,
+            green: stat_row(&csv, names.backend.as_str(), names.green.as_str())?,
+        })
+    }
+}
+
+/// A target's names and socket, checked again where they are used: a row
+/// written before the rules existed (or by hand) cannot reach the socket.
+struct HaproxyNames {
+    socket: String,
+    backend: HaproxyName,
+    blue: HaproxyName,
+    green: HaproxyName,
+}
+
+impl HaproxyNames {
+    fn of(target: &RouterTarget) -> Result<Self, String> {
+        let name = |what: &str, raw: &str| {
+            HaproxyName::parse(raw).map_err(|e| format!("refused HAProxy {what} name: {e}"))
+        };
+        let dir = outbound::settings().haproxy_socket_dir.clone();
+        Ok(Self {
+            socket: socket_path_within(&target.address, &dir)
+                .map_err(|e| format!("refused HAProxy admin socket: {e}"))?,
+            backend: name("backend", &target.backend)?,
+            blue: name("server", &target.blue_server)?,
+            green: name("server", &target.green_server)?,
         })
     }
 }
@@ -265,7 +288,7 @@ impl TrafficRouter for SimulatedRouter {
 /// simulation: a slot failing half its requests or more is down (503), any
 /// other answers with its injected latency.
 pub async fn probe(
-    http: &reqwest::Client,
+    http: &GuardedHttp,
     base_url: &str,
     check: &HealthCheck,
     simulated: Option<(&crate::api::deployments::SlotSimulation, &str)>,
@@ -282,23 +305,22 @@ pub async fn probe(
     let url = format!("{}{}", base_url.trim_end_matches('/'), check.path);
     let started = Instant::now();
     let timeout = Duration::from_millis(u64::from(check.max_latency_ms).max(100) * 2);
-    match http.get(&url).timeout(timeout).send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let body = response.text().await.unwrap_or_default();
-            ProbeAnswer::Answered {
-                status,
-                body,
-                latency_ms: started.elapsed().as_millis() as u32,
-            }
-        }
-        Err(err) if err.is_timeout() => ProbeAnswer::NoAnswer(format!(
+    match http.get(&url, timeout, PROBE_BODY_LIMIT).await {
+        Ok((status, body)) => ProbeAnswer::Answered {
+            status,
+            body,
+            latency_ms: started.elapsed().as_millis() as u32,
+        },
+        Err(OutboundError::Timeout(limit)) => ProbeAnswer::NoAnswer(format!(
             "no answer from {url} within {} ms",
-            timeout.as_millis()
+            limit.as_millis()
         )),
         Err(err) => ProbeAnswer::NoAnswer(format!("{url}: {err}")),
     }
 }
+
+/// A health answer's body is searched for a short text; more is never needed.
+const PROBE_BODY_LIMIT: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {

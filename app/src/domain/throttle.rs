@@ -74,6 +74,26 @@ impl ThrottleState {
         }
         next
     }
+
+    /// Attempts are counted as failures before the password is checked (so
+    /// parallel guesses cannot all pass the check); one that turned out to be
+    /// right is given back. A block it alone caused is lifted with it.
+    pub fn after_refund(self, policy: ThrottlePolicy) -> ThrottleState {
+        let failures = self.failures.saturating_sub(1);
+        ThrottleState {
+            failures,
+            blocked_until: self
+                .blocked_until
+                .filter(|_| failures >= policy.max_failures),
+            ..self
+        }
+    }
+
+    /// Whether this state is the one that started a block (the attempt that
+    /// reached the limit): the moment a lockout is audited, once per window.
+    pub fn started_block(&self, policy: ThrottlePolicy) -> bool {
+        self.blocked_until.is_some() && self.failures == policy.max_failures
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +117,30 @@ mod tests {
                 Some(ThrottleState::after_failure(state, at(*t), POLICY))
             })
             .unwrap()
+    }
+
+    #[test]
+    fn a_right_password_gives_its_counted_attempt_back() {
+        let state = fail_times(&[0, 1, 2]);
+        assert!(state.started_block(POLICY));
+        let refunded = state.after_refund(POLICY);
+        assert_eq!(refunded.failures, 2);
+        assert_eq!(refunded.check(at(3)), Ok(()));
+        assert!(!fail_times(&[0, 1]).started_block(POLICY));
+        let over = ThrottleState::after_failure(Some(state), at(3), POLICY);
+        assert!(
+            !over.started_block(POLICY),
+            "only the first attempt at the limit"
+        );
+        assert_eq!(
+            ThrottleState {
+                failures: 0,
+                ..state
+            }
+            .after_refund(POLICY)
+            .failures,
+            0
+        );
     }
 
     #[test]

@@ -53,7 +53,6 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The peer address the listener recorded (`ConnectInfo`), if any.
 /// The request id and client address every audit record of this request carries.
 pub fn request_context(parts: &Parts) -> RequestContext {
     RequestContext {
@@ -66,9 +65,10 @@ pub fn request_context(parts: &Parts) -> RequestContext {
     }
 }
 
+/// The client's address as the router resolved it (trusted proxies), if any.
 pub fn client_address(parts: &Parts) -> Option<String> {
     parts
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+        .get::<app::backend::audit::ClientAddress>()
+        .map(|address| address.0.to_string())
 }

@@ -580,12 +580,12 @@ async fn repeated_failed_sign_ins_are_throttled_then_allowed_after_the_lockout(d
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
 
     let throttled = audit_event::Entity::find()
-        .filter(audit_event::Column::Action.eq("auth.login"))
+        .filter(audit_event::Column::Action.eq("auth.lockout"))
         .filter(audit_event::Column::Details.contains("throttled"))
         .all(&app.db)
         .await
         .unwrap();
-    assert_eq!(throttled.len(), 1, "the refusal is audited");
+    assert_eq!(throttled.len(), 1, "the lockout is audited once");
 
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(

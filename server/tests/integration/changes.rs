@@ -297,7 +297,8 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
         &UpdatePolicyForm {
             approval_mode: "all".into(),
             timezone: "Europe/Berlin".into(),
-            max_delay_days: "7".into(),
+            // The delay limit is the vendor's: the tenant keeps the default.
+            max_delay_days: "14".into(),
         },
     )
     .await
@@ -453,6 +454,7 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
         db,
         &admin,
         &ctx(),
+        30,
         "",
         &today.to_string(),
         &today.to_string(),
@@ -1220,7 +1222,8 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
         &UpdatePolicyForm {
             approval_mode: "all".into(),
             timezone: "UTC".into(),
-            max_delay_days: "7".into(),
+            // The delay limit is the vendor's: the tenant keeps the default.
+            max_delay_days: "14".into(),
         },
     )
     .await

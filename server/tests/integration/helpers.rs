@@ -11,8 +11,8 @@ use app::backend::mail::Mailer;
 use app::backend::services::users::ensure_first_admin;
 use app::backend::state::AppState;
 use server::config::Config;
-use server::router::{SessionSettings, build_router};
-use server::startup::{leptos_options, spawn_mail_worker};
+use server::router::build_router;
+use server::startup::{http_settings, leptos_options, spawn_mail_worker};
 
 pub const ADMIN_EMAIL: &str = "admin@tenantry.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
@@ -56,8 +56,23 @@ pub struct TestDb {
     cleanup: Cleanup,
 }
 
+/// The vendor's network as the tests have it: HAProxy sockets in the
+/// temporary folder, and loopback allowed for outbound probes (the test
+/// backends listen there). The same in every test of the process.
+pub fn configure_test_network() {
+    app::backend::outbound::configure(app::backend::outbound::NetworkSettings {
+        outbound_allow: vec!["127.0.0.0/8".parse().expect("cidr")],
+        haproxy_socket_dir: std::env::temp_dir()
+            .display()
+            .to_string()
+            .trim_end_matches('/')
+            .to_owned(),
+    });
+}
+
 impl TestDb {
     pub async fn sqlite() -> Self {
+        configure_test_network();
         let path =
             std::env::temp_dir().join(format!("tenantry-test-{}.db", Uuid::new_v4().simple()));
         let url = format!("sqlite://{}", path.display());
@@ -73,6 +88,7 @@ impl TestDb {
     /// `None` (and a loud note) when PostgreSQL is unreachable — unless
     /// `TENANTRY_REQUIRE_POSTGRES=1`, as in CI, where that is a failure.
     pub async fn postgres() -> Option<Self> {
+        configure_test_network();
         let admin_url = std::env::var("TENANTRY_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
         let admin = match connect_quickly(&admin_url).await {
@@ -231,13 +247,7 @@ pub async fn serve_with(
         orchestrator_secret: config.executor.orchestrator_secret(),
     };
     let mail_worker = spawn_mail_worker(&state);
-    let router = build_router(
-        state,
-        SessionSettings {
-            secure_cookies: false,
-            ttl_hours: 12,
-        },
-    );
+    let router = build_router(state, http_settings(&config));
     let server = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -389,6 +399,12 @@ pub fn spawn_server(database_url: &str, vars: &[(&str, &str)]) -> std::process::
             std::env::temp_dir().join(format!("tenantry-crash-{}", uuid::Uuid::new_v4().simple())),
         )
         .env("RUST_LOG", "warn")
+        // The same vendor network as `configure_test_network`.
+        .env(
+            "TENANTRY_HAPROXY_SOCKET_DIR",
+            std::env::temp_dir().display().to_string(),
+        )
+        .env("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")
         .stdout(std::process::Stdio::null());
     for (key, value) in vars {
         command.env(key, value);

@@ -574,7 +574,7 @@ const REST: &[(&str, &str, Call)] = &[
         call(
             "POST",
             "/api/v1/deployments",
-            Tenant(P::TenantManage),
+            Platform(P::TenantManage),
             Body::Json(r#"{"tenant":"{tenant}","product":"","version":""}"#),
         ),
     ),
@@ -1490,7 +1490,7 @@ const SERVER_FNS: &[(&str, Call)] = &[
         call(
             "POST",
             "/api/fn/create_deployment",
-            Tenant(P::TenantManage),
+            Platform(P::TenantManage),
             Body::Form(&[
                 ("form[tenant]", "{tenant}"),
                 ("form[product]", ""),

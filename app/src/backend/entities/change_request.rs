@@ -29,6 +29,9 @@ pub struct Model {
     /// matching tenant), if any; its name as it was then.
     pub target_filter_id: Option<Uuid>,
     pub target_filter_name: Option<String>,
+    /// Requested by the vendor (a platform principal or the system): only
+    /// the vendor may cancel or reject it.
+    pub requested_by_vendor: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

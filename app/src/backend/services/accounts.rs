@@ -26,7 +26,7 @@ use crate::backend::secret::{random_url_safe, sha256_hex};
 use crate::backend::services::auth::{SignedIn, principal_for};
 use crate::backend::services::tenants::find_by_slug;
 use crate::backend::services::users::insert_account;
-use crate::backend::services::{email_outbox, roles};
+use crate::backend::services::{email_outbox, login_throttle, roles};
 use crate::backend::state::AccountSettings;
 use crate::domain::credentials::{check_new_password_pair, parse_display_name};
 use crate::domain::email::Email;
@@ -545,10 +545,14 @@ fn closed_invitation(status: InvitationStatus) -> ServiceError {
 
 /// Accepts an invitation: a new account with the chosen password, or — if
 /// the address already has an account — the role added to it after its
-/// password is confirmed. The link works once, even under concurrent use.
+/// password is confirmed, as strictly as at sign-in: wrong passwords count
+/// toward the same throttle, and an account with a second factor is only
+/// signed in once that is given (`second_factor_pending`). The link works
+/// once, even under concurrent use.
 pub async fn accept_invitation(
     db: &DatabaseConnection,
     context: &RequestContext,
+    settings: &AccountSettings,
     token: &str,
     display_name: &str,
     password: &str,
@@ -563,16 +567,28 @@ pub async fn accept_invitation(
         .filter(user::Column::Email.eq(found.email.clone()))
         .one(db)
         .await?;
+    let mut attempt = None;
     let new_hash = match &existing {
         Some(account) => {
+            let keys = login_throttle::keys_for(
+                &account.email,
+                context.client_address.as_deref(),
+                settings,
+            );
+            let claimed = login_throttle::begin_attempt(db, keys, Utc::now()).await?;
             let ok =
                 verify_password(password.to_owned(), Some(account.password_hash.clone())).await?;
             if !ok {
+                if claimed.started_lockout() {
+                    crate::backend::services::auth::audit_lockout(db, context, &account.email)
+                        .await?;
+                }
                 return Err(field_error(
                     "password",
                     "That is not the password of your existing account.",
                 ));
             }
+            attempt = Some(claimed);
             if !account.is_active {
                 return Err(ServiceError::Policy(
                     "Your account is disabled; ask an administrator to enable it.".into(),
@@ -644,6 +660,7 @@ pub async fn accept_invitation(
         .await?;
     }
     let session_version = user.session_version;
+    let second_factor_pending = user.totp_secret.is_some();
     let principal = principal_for(&txn, user).await?;
     let mut entry = AuditEntry::new(
         Actor::from(&principal),
@@ -657,10 +674,17 @@ pub async fn accept_invitation(
     }
     audit::record(&txn, context, entry).await?;
     txn.commit().await?;
+    if let Some(attempt) = attempt {
+        if second_factor_pending {
+            attempt.give_back(db).await?;
+        } else {
+            attempt.succeeded(db).await?;
+        }
+    }
     Ok(SignedIn {
         principal,
         session_version,
-        second_factor_pending: false,
+        second_factor_pending,
     })
 }
 

@@ -482,7 +482,7 @@ pub async fn export_csv(
     tenant_id: Uuid,
     query: &EndpointQuery,
 ) -> ServiceResult<String> {
-    let mut writer = csv::Writer::from_writer(vec![]);
+    let mut writer = crate::backend::csv_export::SafeCsv::new();
     writer
         .write_record([
             "hostname",

@@ -204,7 +204,7 @@ pub async fn export_csv(
         None => vec![],
     };
     let details: Vec<String> = events.iter().map(|e| e.details.clone()).collect();
-    let mut writer = csv::Writer::from_writer(vec![]);
+    let mut writer = crate::backend::csv_export::SafeCsv::new();
     writer
         .write_record([
             "occurred_at",

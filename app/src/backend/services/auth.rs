@@ -38,35 +38,40 @@ pub async fn authenticate(
     email: &str,
     password: &str,
 ) -> ServiceResult<SignedIn> {
-    let throttle_keys =
-        login_throttle::keys_for(email, context.client_address.as_deref(), settings);
-    if let Err(refusal) = login_throttle::check(db, &throttle_keys, Utc::now()).await {
-        audit::record(
-            db,
-            context,
-            AuditEntry::new(
-                Actor::Anonymous(email.trim().to_lowercase()),
-                "auth.login",
-                "user",
-            )
-            .failed()
-            .details(json!({ "reason": "throttled", "client_address": context.client_address })),
-        )
-        .await?;
-        return Err(refusal);
-    }
+    let keys = login_throttle::keys_for(email, context.client_address.as_deref(), settings);
+    // Refused attempts during a lockout are not audited one by one: the
+    // failure that started the lockout was (below), once per window.
+    let attempt = login_throttle::begin_attempt(db, keys, Utc::now()).await?;
     let result = check_credentials(db, context, email, password).await;
     match &result {
-        Err(ServiceError::InvalidCredentials) => {
-            login_throttle::record_failure(db, &throttle_keys, Utc::now()).await?;
+        Err(ServiceError::InvalidCredentials) if attempt.started_lockout() => {
+            audit_lockout(db, context, email).await?;
         }
-        Ok(signed_in) if !signed_in.second_factor_pending => {
-            login_throttle::clear_account(db, &throttle_keys).await?
-        }
-        Ok(_) => {}
+        Ok(signed_in) if !signed_in.second_factor_pending => attempt.succeeded(db).await?,
+        Ok(_) => attempt.give_back(db).await?,
         Err(_) => {}
     }
     result
+}
+
+/// One audit row per lockout window: the failure that reached the limit.
+pub async fn audit_lockout(
+    db: &DatabaseConnection,
+    context: &RequestContext,
+    email: &str,
+) -> ServiceResult<()> {
+    audit::record(
+        db,
+        context,
+        AuditEntry::new(
+            Actor::Anonymous(email.trim().to_lowercase()),
+            "auth.lockout",
+            "user",
+        )
+        .failed()
+        .details(json!({ "reason": "throttled", "client_address": context.client_address })),
+    )
+    .await
 }
 
 async fn check_credentials(

@@ -28,6 +28,7 @@ use crate::backend::executor::{Executor, StepOrder};
 use crate::backend::jobs::{self, ClaimedJob, JobSpec};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::{saved_filters, tenants, update_policy};
+use crate::domain::authority::{acts_for_vendor, may_stop_change};
 use crate::domain::change::{
     ApprovalMode, ChangeKind, ChangeStatus, approval_required, change_model, check_decider,
     plan_steps, request_permission,
@@ -40,6 +41,8 @@ use crate::domain::validation::FieldErrors;
 
 /// The job kind that executes a change request.
 pub const EXECUTE_JOB: &str = "change.execute";
+/// A stale worker's result: discarded, the job's new holder carries on.
+const LEASE_LOST: &str = "this worker lost the job's lease; its result was discarded";
 /// Attempts per change before it is given up as failed.
 pub const MAX_ATTEMPTS: i32 = 3;
 const PER_PAGE: u64 = 25;
@@ -58,6 +61,8 @@ pub(crate) struct NewChange {
     pub rollout_id: Option<Uuid>,
     /// The saved filter (id, name) it was requested for.
     pub target_filter: Option<(Uuid, String)>,
+    /// A platform principal asked for it (the system always acts for the vendor).
+    pub by_vendor: bool,
 }
 
 /// Inserts a change request with its planned steps (and, when it is to run
@@ -100,6 +105,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         finished_at: Set(None),
         target_filter_id: Set(change.target_filter.as_ref().map(|(id, _)| *id)),
         target_filter_name: Set(change.target_filter.map(|(_, name)| name)),
+        requested_by_vendor: Set(change.by_vendor || matches!(actor, Actor::System(_))),
     }
     .insert(conn)
     .await?;
@@ -176,6 +182,7 @@ pub(crate) async fn record_lifecycle_change(
             next_start: Some((Utc::now(), "Started at once from the tenant page".into())),
             rollout_id: None,
             target_filter: None,
+            by_vendor: acts_for_vendor(&principal.grants),
         },
     )
     .await?;
@@ -460,6 +467,7 @@ async fn create_one(
             next_start,
             rollout_id: None,
             target_filter,
+            by_vendor: acts_for_vendor(&principal.grants),
         },
     )
     .await?;
@@ -648,6 +656,13 @@ pub async fn decide(
     let found = find_visible(&txn, principal, id).await?;
     principal.require_on_tenant(Permission::UpdateApprove, found.tenant_id)?;
     check_decider(found.requested_by, principal.user_id).map_err(ServiceError::Policy)?;
+    if !approve {
+        may_stop_change(
+            found.requested_by_vendor,
+            acts_for_vendor(&principal.grants),
+        )
+        .map_err(ServiceError::Policy)?;
+    }
     if found.status != ChangeStatus::PendingApproval.as_str() {
         return Err(ServiceError::Conflict(format!(
             "This change is {} and no longer awaits a decision.",
@@ -721,6 +736,11 @@ pub async fn cancel(
     if !may {
         return Err(ServiceError::Forbidden);
     }
+    may_stop_change(
+        found.requested_by_vendor,
+        acts_for_vendor(&principal.grants),
+    )
+    .map_err(ServiceError::Policy)?;
     let status = ChangeStatus::parse(&found.status).unwrap_or(ChangeStatus::Failed);
     if !status.can_move_to(ChangeStatus::Cancelled) {
         return Err(ServiceError::Conflict(format!(
@@ -1191,14 +1211,21 @@ pub async fn execute(
         } else {
             format!("{}\n--- attempt {attempts} ---\n{output}", step.output)
         };
+        // The step's result lands only while this worker holds the job.
+        let txn = db.begin().await.map_err(|e| e.to_string())?;
+        if !jobs::fence(&txn, job).await.map_err(internal)? {
+            txn.rollback().await.map_err(|e| e.to_string())?;
+            return Err(LEASE_LOST.into());
+        }
         change_step::Entity::update_many()
             .col_expr(change_step::Column::Status, status.into())
             .col_expr(change_step::Column::Output, log.into())
             .col_expr(change_step::Column::FinishedAt, Utc::now().into())
             .filter(change_step::Column::Id.eq(step.id))
-            .exec(db)
+            .exec(&txn)
             .await
             .map_err(|e| e.to_string())?;
+        txn.commit().await.map_err(|e| e.to_string())?;
         if let Err(error) = result {
             return Err(format!("{}: {error}", step.name));
         }
@@ -1214,6 +1241,10 @@ pub async fn execute(
             .map_err(|e| e.to_string())?;
     }
     let txn = db.begin().await.map_err(|e| e.to_string())?;
+    if !jobs::fence(&txn, job).await.map_err(internal)? {
+        txn.rollback().await.map_err(|e| e.to_string())?;
+        return Err(LEASE_LOST.into());
+    }
     let still_running = change_request::Entity::find_by_id(id)
         .one(&txn)
         .await
@@ -1539,6 +1570,7 @@ pub async fn schedule_forced_upgrades(
                 next_start: Some(next),
                 rollout_id: None,
                 target_filter: None,
+                by_vendor: true,
             },
         )
         .await?;

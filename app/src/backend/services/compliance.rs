@@ -852,7 +852,7 @@ pub async fn export_csv(
     principal: &Principal,
     query: &ComplianceQuery,
 ) -> ServiceResult<String> {
-    let mut writer = csv::Writer::from_writer(vec![]);
+    let mut writer = crate::backend::csv_export::SafeCsv::new();
     writer
         .write_record([
             "tenant",
@@ -911,7 +911,7 @@ pub async fn distribution_csv(
     principal: &Principal,
 ) -> ServiceResult<String> {
     let summary = summary(db, principal).await?;
-    let mut writer = csv::Writer::from_writer(vec![]);
+    let mut writer = crate::backend::csv_export::SafeCsv::new();
     writer
         .write_record([
             "product",

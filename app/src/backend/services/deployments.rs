@@ -12,7 +12,6 @@
 //! back and forth) and judges at least one fresh interval before advancing.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -37,6 +36,7 @@ use crate::backend::entities::{
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::executor::{Executor, StepOrder};
 use crate::backend::jobs::{self, ClaimedJob, JobSpec};
+use crate::backend::outbound;
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes::find_product;
 use crate::backend::services::tenants::resolve_tenant_id;
@@ -46,6 +46,7 @@ use crate::domain::bluegreen::{
     parse_steps, switch_move,
 };
 use crate::domain::health::{self, CheckResult, HealthCheck};
+use crate::domain::network::{HaproxyName, socket_path_within};
 use crate::domain::permission::{Permission, Scope, TenantScope};
 use crate::domain::validation::FieldErrors;
 
@@ -62,13 +63,6 @@ pub const FAILED: &str = "failed";
 
 const DEFAULT_BAKE_SECONDS: i32 = 60;
 const DEFAULT_INTERVAL_SECONDS: i32 = 10;
-
-static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client for health probes")
-});
 
 #[derive(Serialize, Deserialize)]
 struct SwitchJob {
@@ -556,10 +550,11 @@ pub async fn create(
     context: &RequestContext,
     form: &DeploymentForm,
 ) -> ServiceResult<Uuid> {
-    // A tenant the principal may not read is not found (its existence does
-    // not leak); one it may read but not manage is forbidden.
+    // The router, its socket, names and slot URLs are the vendor's
+    // infrastructure: a tenant's own admins see and switch deployments but
+    // never point the server at a socket or an address.
+    principal.require(Permission::TenantManage)?;
     let (tenant_id, _) = resolve_tenant_id(db, principal, form.tenant.trim()).await?;
-    principal.require_on_tenant(Permission::TenantManage, tenant_id)?;
     let tenant = Some(tenant_id);
     let mut errors = FieldErrors::default();
     let product = find_product(db, form.product.trim()).await?;
@@ -585,14 +580,25 @@ pub async fn create(
     match router {
         traffic::SIMULATOR => {}
         traffic::HAPROXY => {
-            if !socket.starts_with('/') {
-                errors.push(
-                    "router_socket",
-                    "Give the absolute path of HAProxy's admin socket (stats socket … level admin).",
-                );
+            if let Err(problem) =
+                socket_path_within(socket, &outbound::settings().haproxy_socket_dir)
+            {
+                errors.push("router_socket", problem);
             }
         }
         _ => errors.push("router", "Choose simulator or haproxy."),
+    }
+    let router_backend = or_default(&form.router_backend, "app");
+    let blue_server = or_default(&form.blue_server, "blue");
+    let green_server = or_default(&form.green_server, "green");
+    for (field, name) in [
+        ("router_backend", router_backend),
+        ("blue_server", blue_server),
+        ("green_server", green_server),
+    ] {
+        if let Err(problem) = HaproxyName::parse(name) {
+            errors.push(field, problem);
+        }
     }
     let default_url = if router == traffic::SIMULATOR {
         "sim://"
@@ -601,14 +607,15 @@ pub async fn create(
     };
     let blue_url = or_default(&form.blue_url, default_url);
     let green_url = or_default(&form.green_url, default_url);
+    let http = outbound::http();
     for (field, url) in [("blue_url", blue_url), ("green_url", green_url)] {
-        let ok = url.starts_with("http://")
-            || url.starts_with("https://")
-            || (router == traffic::SIMULATOR && url.starts_with("sim://"));
-        if !ok {
+        if router == traffic::SIMULATOR && url == "sim://" {
+            continue;
+        }
+        if let Err(problem) = http.check(url) {
             errors.push(
                 field,
-                "Give the slot's base URL (http:// or https://) for its health checks.",
+                format!("{problem} Give the slot's base URL (http:// or https://) for its health checks."),
             );
         }
     }
@@ -633,9 +640,9 @@ pub async fn create(
         green_weight: Set(0),
         router_kind: Set(router.into()),
         router_address: Set(socket.into()),
-        router_backend: Set(or_default(&form.router_backend, "app").into()),
-        blue_server: Set(or_default(&form.blue_server, "blue").into()),
-        green_server: Set(or_default(&form.green_server, "green").into()),
+        router_backend: Set(router_backend.into()),
+        blue_server: Set(blue_server.into()),
+        green_server: Set(green_server.into()),
         blue_url: Set(blue_url.into()),
         green_url: Set(green_url.into()),
         steps: Set(bluegreen::DEFAULT_STEPS.into()),
@@ -1506,7 +1513,7 @@ async fn run_baseline<C: ConnectionTrait>(
     let version = version.unwrap_or_default();
     let mut results = Vec::with_capacity(checks.len());
     for check in &checks {
-        let answer = traffic::probe(&HTTP, url, check, Some((faults, &version))).await;
+        let answer = traffic::probe(&outbound::http(), url, check, Some((faults, &version))).await;
         results.push(health::judge(check, &answer));
     }
     let passed = results.iter().all(|r| r.passed);

@@ -738,6 +738,7 @@ async fn start_targets(
                 )),
                 rollout_id: Some(current.id),
                 target_filter: None,
+                by_vendor: true,
             },
         )
         .await?;

@@ -20,6 +20,7 @@ use crate::backend::entities::{audit_event, customer, field_change, plan, tenant
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes;
+use crate::domain::authority::vendor_field_refusal;
 use crate::domain::change::ChangeKind;
 use crate::domain::email::Email;
 use crate::domain::lifecycle::{LifecycleAction, LifecycleState, allowed_actions, plan_transition};
@@ -965,6 +966,17 @@ pub async fn update(
     .collect();
     if changes.is_empty() {
         return Ok(());
+    }
+    if !principal.can(Permission::TenantManage, Scope::Platform) {
+        let mut refused = FieldErrors::default();
+        for (field, _, _) in &changes {
+            if let Some(reason) = vendor_field_refusal(field) {
+                refused.push(field, reason);
+            }
+        }
+        if !refused.is_empty() {
+            return Err(refused.into());
+        }
     }
     let before = snapshot(&current);
     let mut record = current.clone().into_active_model();

@@ -289,12 +289,14 @@ pub async fn complete_sign_in(
         .ok_or(ServiceError::Unauthenticated)?;
     let keys =
         login_throttle::keys_for(&account.email, context.client_address.as_deref(), settings);
-    login_throttle::check(db, &keys, Utc::now()).await?;
+    let attempt = login_throttle::begin_attempt(db, keys, Utc::now()).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
     let Some(method) = check_code(&txn, &account, code, now).await? else {
         txn.rollback().await?;
-        login_throttle::record_failure(db, &keys, now).await?;
+        if attempt.started_lockout() {
+            crate::backend::services::auth::audit_lockout(db, context, &account.email).await?;
+        }
         audit::record(
             db,
             context,
@@ -323,7 +325,7 @@ pub async fn complete_sign_in(
     )
     .await?;
     txn.commit().await?;
-    login_throttle::clear_account(db, &keys).await?;
+    attempt.succeeded(db).await?;
     Ok(SignedIn {
         principal,
         session_version: version,

@@ -18,6 +18,7 @@ use crate::backend::entities::{blackout, maintenance_window, update_policy};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::tenants;
+use crate::domain::authority::{check_blackout_length, vendor_field_refusal};
 use crate::domain::change::ApprovalMode;
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::schedule::{
@@ -158,6 +159,7 @@ pub async fn view(
         next_start_at: Some(at),
         next_start_reason: why,
         can_edit: principal.can(Permission::TenantManage, Scope::Tenant(tenant_id)),
+        can_set_delay_limit: principal.can(Permission::TenantManage, Scope::Platform),
     })
 }
 
@@ -230,6 +232,16 @@ pub async fn save(
     };
     let txn = db.begin().await?;
     let before = load(&txn, tenant_id).await?;
+    if before.max_delay_days != max_delay
+        && !principal.can(Permission::TenantManage, Scope::Platform)
+    {
+        let mut refused = FieldErrors::default();
+        refused.push(
+            "max_delay_days",
+            vendor_field_refusal("max_delay_days").unwrap_or_default(),
+        );
+        return Err(refused.into());
+    }
     let existing = update_policy::Entity::find_by_id(tenant_id)
         .one(&txn)
         .await?;
@@ -341,11 +353,14 @@ pub async fn remove_window(
 }
 
 /// A tenant's blackout (its managers) or, with no tenant, an
-/// organisation-wide one (platform policy managers).
+/// organisation-wide one (platform policy managers). A tenant's own people
+/// may pause changes for at most `max_days` (the vendor's limit).
+#[allow(clippy::too_many_arguments)]
 pub async fn add_blackout(
     db: &DatabaseConnection,
     principal: &Principal,
     context: &RequestContext,
+    max_days: i64,
     reference: &str,
     starts: &str,
     ends: &str,
@@ -364,6 +379,12 @@ pub async fn add_blackout(
         )
     };
     let (starts_at, ends_at, reason) = Blackout::parse(starts, ends, reason, timezone)?;
+    let by_vendor = principal.can(Permission::TenantManage, Scope::Platform);
+    if let Err(problem) = check_blackout_length(starts_at, ends_at, max_days, by_vendor) {
+        let mut errors = FieldErrors::default();
+        errors.push("ends", problem);
+        return Err(errors.into());
+    }
     let txn = db.begin().await?;
     let id = Uuid::new_v4();
     blackout::ActiveModel {

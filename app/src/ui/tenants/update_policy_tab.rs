@@ -132,7 +132,17 @@ fn PolicyCard(policy: UpdatePolicyView, save: ServerAction<SaveUpdatePolicy>) ->
                 <input type="hidden" name="tenant" value=policy.tenant_slug.clone()/>
                 <SelectField name="form[approval_mode]" label="Approval" options=modes selected=policy.approval_mode.clone() help="Who must approve upgrades and patches: nobody, only new major versions, or every update" error=field_error("approval_mode")/>
                 <TextField name="form[timezone]" label="Time zone" value=policy.timezone.clone() help="IANA name, e.g. Europe/Berlin; windows use it" error=field_error("timezone")/>
-                <TextField name="form[max_delay_days]" label="Delay limit (days)" input_type="number" value=policy.max_delay_days.to_string() help="How long the tenant may postpone a change on its own, 0 to 90" error=field_error("max_delay_days")/>
+                {if policy.can_set_delay_limit {
+                    view! { <TextField name="form[max_delay_days]" label="Delay limit (days)" input_type="number" value=policy.max_delay_days.to_string() help="How long the tenant may postpone a change on its own, 0 to 90" error=field_error("max_delay_days")/> }.into_any()
+                } else {
+                    view! {
+                        <div class="field" data-testid="delay-limit">
+                            <input type="hidden" name="form[max_delay_days]" value=policy.max_delay_days.to_string()/>
+                            <span class="field-label">"Delay limit"</span>
+                            <p class="field-help">{format!("{} days, set by the vendor. Longer delays go to the vendor as requests.", policy.max_delay_days)}</p>
+                        </div>
+                    }.into_any()
+                }}
                 <button type="submit" class="btn btn-primary">"Save policy"</button>
             </ActionForm>
         </section>
