@@ -22,6 +22,7 @@ mod m20261127_000015_change_row_security;
 mod m20261128_000016_edge_deployments;
 mod m20261201_000017_delays_and_saved_filters;
 mod m20261202_000018_vendor_requested_changes;
+mod m20261202_000019_enrollment_limits;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000016_edge_deployments::Migration),
             Box::new(m20261201_000017_delays_and_saved_filters::Migration),
             Box::new(m20261202_000018_vendor_requested_changes::Migration),
+            Box::new(m20261202_000019_enrollment_limits::Migration),
         ]
     }
 }

@@ -40,7 +40,25 @@ pub struct Config {
     pub agent_max_body_bytes: usize,
     /// Proxies whose forwarded-for headers name the real client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where the key that seals secrets at rest comes from.
+    pub secret_keys: SecretKeySource,
 }
+
+/// The key sealing secrets at rest: from the environment, or from a key
+/// file (generated on first start for the zero-setup mode). Older keys stay
+/// readable while `rotate-secret-key` re-seals what they sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretKeySource {
+    /// `TENANTRY_SECRET_KEY` (base64, 32 bytes) and `TENANTRY_SECRET_KEY_PREVIOUS`.
+    Environment {
+        current: String,
+        previous: Vec<String>,
+    },
+    /// `TENANTRY_SECRET_KEY_FILE`: the current key on the first line, older ones below.
+    File(std::path::PathBuf),
+}
+
+pub const DEFAULT_SECRET_KEY_FILE: &str = "data/secret.key";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("configuration error in {variable}: {message}")]
@@ -372,7 +390,35 @@ impl Config {
             1024..=1 << 30,
         )? as usize;
 
+        let secret_keys = match lookup("TENANTRY_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
+            Some(current) => {
+                let previous: Vec<String> = get("TENANTRY_SECRET_KEY_PREVIOUS")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                for key in
+                    std::iter::once(current.trim()).chain(previous.iter().map(String::as_str))
+                {
+                    app::backend::crypto::SecretKey::parse(key)
+                        .map_err(|e| error("TENANTRY_SECRET_KEY", e.to_string()))?;
+                }
+                SecretKeySource::Environment {
+                    current: current.trim().to_owned(),
+                    previous,
+                }
+            }
+            None => SecretKeySource::File(
+                get("TENANTRY_SECRET_KEY_FILE")
+                    .unwrap_or_else(|| DEFAULT_SECRET_KEY_FILE.to_owned())
+                    .into(),
+            ),
+        };
+
         Ok(Self {
+            secret_keys,
             network: NetworkSettings {
                 outbound_allow,
                 haproxy_socket_dir: haproxy_socket_dir.trim_end_matches('/').to_owned(),

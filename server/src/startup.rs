@@ -14,8 +14,10 @@ use app::backend::session_store::DbSessionStore;
 use app::backend::state::AppState;
 use tokio::sync::Notify;
 
-use crate::config::Config;
+use crate::config::{Config, SecretKeySource};
 use crate::router::{HttpSettings, build_router};
+use app::backend::crypto::{Keyring, SecretKey};
+use app::backend::services::secrets_at_rest;
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -36,7 +38,101 @@ pub async fn open_database(config: &Config) -> anyhow_like::Result<DatabaseConne
     db::migrate(&db)
         .await
         .map_err(|e| anyhow_like::Error(format!("database migration failed: {e}")))?;
+    app::backend::crypto::configure(load_keyring(&config.secret_keys)?);
+    // Every stored secret must open with the configured keys; plain ones
+    // from before encryption are sealed now.
+    let report = secrets_at_rest::seal_all(&db).await.map_err(|e| {
+        anyhow_like::Error(format!(
+            "stored secrets cannot be read: {}. Restore the key that sealed them.",
+            match e {
+                app::backend::error::ServiceError::Policy(reason) => reason,
+                other => other.to_string(),
+            }
+        ))
+    })?;
+    if report.resealed > 0 {
+        tracing::info!(
+            resealed = report.resealed,
+            "sealed stored secrets under the current key"
+        );
+    }
     Ok(db)
+}
+
+/// The keyring from the environment or the key file; a missing key file is
+/// created with a new key (mode 0600) on first start.
+pub fn load_keyring(source: &SecretKeySource) -> anyhow_like::Result<Keyring> {
+    let parse = |raw: &str, from: &str| {
+        SecretKey::parse(raw).map_err(|e| anyhow_like::Error(format!("{from}: {e}")))
+    };
+    match source {
+        SecretKeySource::Environment { current, previous } => Ok(Keyring::new(
+            parse(current, "TENANTRY_SECRET_KEY")?,
+            previous
+                .iter()
+                .map(|k| parse(k, "TENANTRY_SECRET_KEY_PREVIOUS"))
+                .collect::<Result<_, _>>()?,
+        )),
+        SecretKeySource::File(path) => {
+            if !path.exists() {
+                write_key_file(path, &[SecretKey::generate()])?;
+                println!(
+                    "A new secret key was written to {} (mode 0600). Back it up: stored secrets cannot be read without it.",
+                    path.display()
+                );
+            }
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow_like::Error(format!(
+                    "cannot read the secret key file {} (TENANTRY_SECRET_KEY_FILE): {e}",
+                    path.display()
+                ))
+            })?;
+            let from = format!("the secret key file {}", path.display());
+            let mut keys = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| parse(l, &from));
+            let current = keys
+                .next()
+                .ok_or_else(|| anyhow_like::Error(format!("{from} holds no key")))??;
+            Ok(Keyring::new(current, keys.collect::<Result<_, _>>()?))
+        }
+    }
+}
+
+/// Writes keys (current first) to a key file readable by its owner only,
+/// replacing it in one step.
+pub fn write_key_file(path: &std::path::Path, keys: &[SecretKey]) -> anyhow_like::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let problem = |e: std::io::Error| {
+        anyhow_like::Error(format!(
+            "cannot write the secret key file {}: {e}",
+            path.display()
+        ))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(problem)?;
+    }
+    let staging = path.with_extension("key.new");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&staging)
+        .map_err(problem)?;
+    writeln!(
+        file,
+        "# Tenantry's secret key (current first, older ones below). Back it up; never share it."
+    )
+    .map_err(problem)?;
+    for key in keys {
+        writeln!(file, "{}", key.to_base64()).map_err(problem)?;
+    }
+    file.sync_all().map_err(problem)?;
+    std::fs::rename(&staging, path).map_err(problem)
 }
 
 /// Hides a password inside a database URL before it is printed.
@@ -276,9 +372,18 @@ pub fn spawn_compliance_job(state: &AppState, every: u64) -> tokio::task::JoinHa
     })
 }
 
+/// Where a generated first-admin password goes when nobody watches the terminal.
+pub const FIRST_ADMIN_PASSWORD_FILE: &str = "data/first-admin-password";
+
 fn print_first_admin(admin: &FirstAdmin, config: &Config) {
+    use std::io::IsTerminal;
     let password = match &admin.generated_password {
-        Some(password) => password.clone(),
+        // Only a person at a terminal sees it; logs collected from stdout never do.
+        Some(password) if std::io::stdout().is_terminal() => password.clone(),
+        Some(password) => match write_private_file(FIRST_ADMIN_PASSWORD_FILE, password) {
+            Ok(()) => format!("(written to {FIRST_ADMIN_PASSWORD_FILE}, readable by you only)"),
+            Err(err) => format!("(not shown: stdout is not a terminal, and {err})"),
+        },
         None => "(the password from TENANTRY_ADMIN_PASSWORD)".to_owned(),
     };
     println!();
@@ -291,6 +396,25 @@ fn print_first_admin(admin: &FirstAdmin, config: &Config) {
     }
     println!("  └────────────────────────────────────────────────────────────");
     println!();
+}
+
+/// Writes `text` to a new file readable by its owner only.
+fn write_private_file(path: &str, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = std::path::Path::new(path);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    writeln!(file, "{text}").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 async fn shutdown_signal() {

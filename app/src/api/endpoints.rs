@@ -54,6 +54,11 @@ pub struct EnrollmentTokenRow {
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
     pub registrations: i64,
+    /// `None`: any number until it expires.
+    #[serde(default)]
+    pub max_registrations: Option<i64>,
+    #[serde(default)]
+    pub replaces_endpoints: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,7 +84,12 @@ pub async fn tenant_endpoints(
 
 /// Returns the token itself, shown once.
 #[server(prefix = "/api/fn", endpoint = "create_enrollment_token")]
-pub async fn create_enrollment_token(tenant_id: Uuid, label: String) -> Result<String, AppError> {
+pub async fn create_enrollment_token(
+    tenant_id: Uuid,
+    label: String,
+    #[server(default)] max_registrations: Option<String>,
+    #[server(default)] replaces_endpoints: Option<String>,
+) -> Result<String, AppError> {
     use super::context::{app_state, request_context, require_principal, respond};
     use crate::backend::services::agents;
     let state = app_state()?;
@@ -92,6 +102,8 @@ pub async fn create_enrollment_token(tenant_id: Uuid, label: String) -> Result<S
             &request_context(),
             tenant_id,
             &label,
+            max_registrations.as_deref().unwrap_or(""),
+            replaces_endpoints.is_some_and(|v| !v.is_empty() && v != "false"),
         )
         .await,
     )

@@ -154,3 +154,41 @@ pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
         _ => db.execute_unprepared("ANALYZE").await.map(|_| ()),
     }
 }
+
+/// `raw` as a LIKE pattern that matches it literally (`%`, `_` and `\\`
+/// escaped, for `ESCAPE '\\'`): a search for `%` finds a percent sign, not
+/// everything.
+pub fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// `column LIKE '%text%' ESCAPE '\\'`: the column contains `text` literally.
+pub fn contains_literally(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Expr::col(column).like(LikeExpr::new(format!("%{}%", escape_like(text))).escape('\\'))
+}
+
+/// `column LIKE 'text%' ESCAPE '\\'`: the column starts with `text` literally.
+pub fn starts_with_literally(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Expr::col(column).like(LikeExpr::new(format!("{}%", escape_like(text))).escape('\\'))
+}
+
+#[cfg(test)]
+mod like_tests {
+    use super::escape_like;
+
+    #[test]
+    fn wildcards_are_searched_for_literally() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(escape_like("acme"), "acme");
+    }
+}

@@ -23,6 +23,7 @@ pub mod policies;
 pub mod roles;
 pub mod rollouts;
 pub mod saved_filters;
+pub mod secrets_at_rest;
 pub mod seed;
 pub mod tenant_config;
 pub mod tenant_versions;

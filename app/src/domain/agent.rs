@@ -31,6 +31,31 @@ impl Platform {
     }
 }
 
+/// How many agents one enrollment token may register: empty means any
+/// number until it expires; `1` makes it single-use.
+pub fn parse_max_registrations(raw: &str) -> Result<Option<i64>, String> {
+    match raw.trim() {
+        "" => Ok(None),
+        text => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .map(Some)
+            .ok_or_else(|| {
+                "Enter how many agents may register with it (1 to 100000), or leave it empty."
+                    .to_owned()
+            }),
+    }
+}
+
+/// Whether a registration may take over the endpoint already registered
+/// under its hostname: only with that endpoint's own agent token, or with
+/// an enrollment token its admin made for replacing endpoints. Otherwise a
+/// leaked enrollment token could hijack any existing machine's identity.
+pub fn may_take_over(token_replaces_endpoints: bool, presents_current_agent_token: bool) -> bool {
+    token_replaces_endpoints || presents_current_agent_token
+}
+
 /// A report with its fields as sent.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RawReport {
@@ -40,6 +65,10 @@ pub struct RawReport {
     /// Product key → installed version.
     #[serde(default)]
     pub products: std::collections::BTreeMap<String, String>,
+    /// Registration of a hostname that is already registered: that
+    /// endpoint's current agent token, proving it is the same machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_agent_token: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,12 +152,30 @@ pub fn is_online(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn enrollment_tokens_may_be_single_use_or_limited() {
+        assert_eq!(parse_max_registrations(""), Ok(None));
+        assert_eq!(parse_max_registrations(" 1 "), Ok(Some(1)));
+        assert_eq!(parse_max_registrations("250"), Ok(Some(250)));
+        for bad in ["0", "-3", "many", "100001"] {
+            assert!(parse_max_registrations(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_existing_endpoint_is_taken_over_only_with_proof_or_consent() {
+        assert!(!may_take_over(false, false));
+        assert!(may_take_over(false, true));
+        assert!(may_take_over(true, false));
+    }
+
     fn report() -> RawReport {
         RawReport {
             hostname: "POS-0042.store.example".into(),
             platform: "windows".into(),
             agent_version: "1.4.0".into(),
             products: [("edge-gateway".to_owned(), "5.2.0".to_owned())].into(),
+            current_agent_token: None,
         }
     }
 
@@ -150,6 +197,7 @@ mod tests {
             platform: "amiga".into(),
             agent_version: "latest".into(),
             products: [("edge-gateway".to_owned(), "5.x".to_owned())].into(),
+            current_agent_token: None,
         };
         let errors = AgentReport::parse(&bad).unwrap_err();
         for field in [

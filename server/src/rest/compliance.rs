@@ -361,6 +361,11 @@ pub struct RegisterRequest {
     /// Product key → installed version.
     #[serde(default)]
     pub products: std::collections::BTreeMap<String, String>,
+    /// Re-registering a hostname that is already registered: that
+    /// endpoint's current agent token (unless the enrollment token was made
+    /// to replace endpoints).
+    #[serde(default)]
+    pub current_agent_token: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -373,7 +378,7 @@ pub struct Registered {
 
 /// An agent registers with an enrollment token and its first report.
 #[utoipa::path(post, path = "/api/v1/agents/register", tag = "agents", request_body = RegisterRequest, security(()),
-    responses((status = 201, body = Registered), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Registered), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
     parts: Parts,
@@ -384,6 +389,7 @@ pub async fn register(
         platform: body.platform,
         agent_version: body.agent_version,
         products: body.products,
+        current_agent_token: body.current_agent_token,
     };
     let done = agents::register(
         &state.db,
@@ -432,6 +438,7 @@ pub async fn report(
         platform: body.platform,
         agent_version: body.agent_version,
         products: body.products,
+        current_agent_token: None,
     };
     let endpoint_id = agents::report(&state.db, &request_context(&parts), &token, &report).await?;
     Ok(Json(ReportAccepted { endpoint_id }))

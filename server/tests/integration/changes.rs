@@ -445,7 +445,13 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     let start = Utc::now() - Duration::hours(1);
     let weekday = start.format("%a").to_string();
     let from = start.format("%H:%M").to_string();
-    let to = (start + Duration::hours(3)).format("%H:%M").to_string();
+    // The window must not run on past tonight's midnight, where the blackout ends.
+    let end = start + Duration::hours(3);
+    let to = if end.date_naive() > Utc::now().date_naive() {
+        "23:59".to_owned()
+    } else {
+        end.format("%H:%M").to_string()
+    };
     update_policy::add_window(db, &admin, &ctx(), "t-000", &weekday, &from, &to)
         .await
         .unwrap();
@@ -790,14 +796,16 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
     // Three endpoints on 5.1.0 across two tenants.
     let mut agents = vec![];
     for (tenant, host) in [(ids[0], "pos-1"), (ids[0], "pos-2"), (ids[1], "kiosk-1")] {
-        let enrollment = agents::create_enrollment_token(&app.db, &admin, &ctx(), tenant, "Stores")
-            .await
-            .unwrap();
+        let enrollment =
+            agents::create_enrollment_token(&app.db, &admin, &ctx(), tenant, "Stores", "", false)
+                .await
+                .unwrap();
         let raw = RawReport {
             hostname: format!("{host}.example"),
             platform: "linux".into(),
             agent_version: "1.4.0".into(),
             products: [("edge-gateway".to_string(), "5.1.0".to_string())].into(),
+            current_agent_token: None,
         };
         agents.push(
             agents::register(&app.db, &ctx(), &enrollment, &raw)

@@ -501,7 +501,7 @@ async fn agents_register_report_and_are_listed_over_http(db: TestDb) {
     let app = spawn_app(db).await;
     let w = world(&app.db, -10).await;
     let enrollment =
-        agents::create_enrollment_token(&app.db, &w.admin, &ctx(), w.a, "Store wave 1")
+        agents::create_enrollment_token(&app.db, &w.admin, &ctx(), w.a, "Store wave 1", "", false)
             .await
             .unwrap();
     let post = |path: &str, body: Value, bearer: Option<&str>| {

@@ -388,8 +388,12 @@ async fn an_invitation_for_an_existing_account_asks_for_its_second_factor(db: Te
         .await
         .unwrap()
         .expect("the invitation email is queued");
-    let token: String = mail.body
-        [mail.body.find("/invitations/").unwrap() + "/invitations/".len()..]
+    // Sealed at rest: the live link is not readable in the database.
+    assert!(!mail.body.contains("/invitations/"), "{}", mail.body);
+    let body = app::backend::crypto::keyring()
+        .open(app::backend::crypto::Purpose::EmailBody, &mail.body)
+        .unwrap();
+    let token: String = body[body.find("/invitations/").unwrap() + "/invitations/".len()..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
@@ -459,6 +463,146 @@ async fn the_login_redirect_stays_on_this_site(db: TestDb) {
             .unwrap();
         assert_eq!(answer.headers()[LOCATION], "/", "{next:?}");
     }
+}
+
+// ------------------------------------------------------------- 4. leases
+
+/// A step that logs its start and end and holds an exclusive file lock
+/// while it runs: a second run of the same step key while the first still
+/// lives writes OVERLAP (the lock dies with its process, even on SIGKILL).
+const STEP_SCRIPT: &str = r#"
+import fcntl, os, sys, time
+key = sys.argv[1]
+here = os.path.dirname(os.path.abspath(__file__))
+log = open(os.path.join(here, "log"), "a", buffering=1)
+lock = open(os.path.join(here, key.replace(":", "_") + ".lock"), "w")
+try:
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except OSError:
+    log.write("OVERLAP %s\n" % key)
+    sys.exit(1)
+log.write("start %s %d\n" % (key, os.getpid()))
+time.sleep(3)
+log.write("end %s %d\n" % (key, os.getpid()))
+"#;
+
+/// SQLite only: its single write lock is what a stuck database looks like.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs_it() {
+    use app::backend::executor::CommandExecutor;
+    use app::backend::jobs::WorkerSettings;
+    use app::backend::services::work::{ChangeRunner, spawn_worker};
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use std::sync::Arc;
+
+    let test_db = TestDb::sqlite().await;
+    let db = test_db.db.clone();
+    users::ensure_first_admin(&db, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
+        .await
+        .unwrap();
+    let vendor = principal_by_email(&db, ADMIN_EMAIL).await.unwrap().unwrap();
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    tenants::create(
+        &db,
+        &vendor,
+        &RequestContext::default(),
+        &regions,
+        &tenant_form("leased"),
+    )
+    .await
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("tenantry-lease-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("step.py");
+    std::fs::write(&script, STEP_SCRIPT).unwrap();
+    let executor = Arc::new(
+        CommandExecutor::new(
+            &format!("python3 {} {{key}}", script.display()),
+            Duration::from_secs(60),
+        )
+        .unwrap(),
+    );
+    let workers: Vec<_> = ["replica-a", "replica-b"]
+        .into_iter()
+        .map(|owner| {
+            spawn_worker(
+                db.clone(),
+                Arc::new(ChangeRunner {
+                    db: db.clone(),
+                    executor: executor.clone(),
+                }),
+                WorkerSettings {
+                    lease: chrono::Duration::seconds(2),
+                    concurrency: 1,
+                    poll: Duration::from_millis(100),
+                    ..WorkerSettings::new(owner)
+                },
+            )
+        })
+        .collect();
+    let change = changes::create(
+        &db,
+        &vendor,
+        &RequestContext::default(),
+        &app::api::changes::ChangeForm {
+            tenant: "leased".into(),
+            kind: "provision".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let log = dir.join("log");
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let started = std::time::Instant::now();
+    while !read_log().contains("start ") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no step started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Another process holds SQLite's write lock past the lease, mid-step.
+    let blocker = app::backend::db::connect(&test_db.url).await.unwrap();
+    let txn = blocker.begin().await.unwrap();
+    txn.execute_unprepared("UPDATE tenants SET version = version")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    txn.rollback().await.unwrap();
+
+    let finished = loop {
+        let found = changes::detail(&db, &vendor, change.id).await.unwrap();
+        if matches!(found.change.status.as_str(), "succeeded" | "failed") {
+            break found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the change did not finish: {}\n{}",
+            found.change.status,
+            read_log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for worker in workers {
+        worker.abort();
+    }
+    let log = read_log();
+    println!("step log across the stuck lease:\n{log}");
+    assert!(!log.contains("OVERLAP"), "a step ran twice at once:\n{log}");
+    assert_eq!(finished.change.status, "succeeded", "{log}");
+    let starts = log.lines().filter(|l| l.starts_with("start ")).count();
+    let ends = log.lines().filter(|l| l.starts_with("end ")).count();
+    assert_eq!(
+        ends,
+        finished.steps.len(),
+        "every step finished once:\n{log}"
+    );
+    assert!(
+        starts > ends,
+        "the step caught by the stuck lease was stopped and run again:\n{log}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ------------------------------------------------------------- 5. the vendor's word
@@ -653,7 +797,230 @@ async fn an_https_portal_gets_secure_cookies_and_hsts_by_default(db: TestDb) {
     );
 }
 
+// ------------------------------------------------------------- 7. secrets at rest
+
+async fn secrets_are_sealed_at_rest_rotated_and_a_lost_key_stops_the_start(db: TestDb) {
+    use app::backend::entities::tenant_setting;
+    let app = spawn_app(db).await;
+    tenant(&app, "acme").await;
+    let vendor = admin(&app).await;
+    app::backend::services::tenant_config::set(
+        &app.db,
+        &vendor,
+        &RequestContext::default(),
+        "acme",
+        "smtp_password",
+        "hunter2-but-longer",
+        true,
+    )
+    .await
+    .unwrap();
+    let stored = || async {
+        tenant_setting::Entity::find()
+            .filter(tenant_setting::Column::Key.eq("smtp_password"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+    };
+    let sealed = stored().await;
+    let test_key = app::backend::crypto::SecretKey::parse(crate::helpers::TEST_SECRET_KEY).unwrap();
+    assert!(
+        sealed.starts_with(&format!("enc:v1:{}:", test_key.id())),
+        "{sealed}"
+    );
+    assert!(!sealed.contains("hunter2"));
+
+    let tenantry = |key: &str, previous: &str, command: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"))
+            .arg(command)
+            .env("DATABASE_URL", &app.test_db.url)
+            .env("TENANTRY_SECRET_KEY", key)
+            .env("TENANTRY_SECRET_KEY_PREVIOUS", previous)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run tenantry")
+    };
+    // Without the key that sealed it, the binary refuses to start and says which key is missing.
+    let stranger = app::backend::crypto::SecretKey::generate();
+    let refused = tenantry(&stranger.to_base64(), "", "migrate");
+    assert!(!refused.status.success());
+    let complaint = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        complaint.contains(test_key.id()) && complaint.contains("not configured"),
+        "{complaint}"
+    );
+    assert_eq!(stored().await, sealed, "nothing changed");
+
+    // Rotation: the new key current, the old one previous; every value re-sealed.
+    let rotated = tenantry(
+        &stranger.to_base64(),
+        crate::helpers::TEST_SECRET_KEY,
+        "rotate-secret-key",
+    );
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let resealed = stored().await;
+    assert!(
+        resealed.starts_with(&format!("enc:v1:{}:", stranger.id())),
+        "{resealed}"
+    );
+    let ring = app::backend::crypto::Keyring::new(stranger, vec![]);
+    assert_eq!(
+        ring.open(app::backend::crypto::Purpose::TenantSecret, &resealed)
+            .unwrap(),
+        "hunter2-but-longer"
+    );
+}
+
+// ------------------------------------------------------------- 9. smaller leaks
+
+async fn enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint(db: TestDb) {
+    use app::domain::agent::RawReport;
+    let app = spawn_app(db).await;
+    let a = tenant(&app, "stores").await;
+    let vendor = admin(&app).await;
+    seed::seed_catalog(&app.db, &vendor).await.unwrap();
+    let ctx = RequestContext::default();
+    let single = app::backend::services::agents::create_enrollment_token(
+        &app.db, &vendor, &ctx, a, "One till", "1", false,
+    )
+    .await
+    .unwrap();
+    let report = |host: &str, current: Option<String>| RawReport {
+        hostname: host.into(),
+        platform: "linux".into(),
+        agent_version: "1.4.0".into(),
+        products: [("edge-gateway".to_string(), "5.1.0".to_string())].into(),
+        current_agent_token: current,
+    };
+    let agents = app::backend::services::agents::register;
+    let first = agents(&app.db, &ctx, &single, &report("till-1.example", None))
+        .await
+        .unwrap();
+    let again = agents(&app.db, &ctx, &single, &report("till-2.example", None)).await;
+    assert!(
+        matches!(again, Err(ServiceError::Unauthenticated)),
+        "a single-use token works once: {again:?}"
+    );
+    let fleet = app::backend::services::agents::create_enrollment_token(
+        &app.db, &vendor, &ctx, a, "Fleet", "", false,
+    )
+    .await
+    .unwrap();
+    // A leaked enrollment token cannot take over a registered machine ...
+    let hijack = agents(&app.db, &ctx, &fleet, &report("till-1.example", None)).await;
+    assert!(
+        matches!(hijack, Err(ServiceError::Conflict(_))),
+        "{hijack:?}"
+    );
+    let forged = agents(
+        &app.db,
+        &ctx,
+        &fleet,
+        &report("till-1.example", Some("tagt_forged".into())),
+    )
+    .await;
+    assert!(
+        matches!(forged, Err(ServiceError::Conflict(_))),
+        "{forged:?}"
+    );
+    // ... the machine itself can, with its own token ...
+    let renewed = agents(
+        &app.db,
+        &ctx,
+        &fleet,
+        &report("till-1.example", Some(first.agent_token.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(renewed.endpoint_id, first.endpoint_id);
+    // ... and so can a token its admin made for replacing endpoints.
+    let reimage = app::backend::services::agents::create_enrollment_token(
+        &app.db, &vendor, &ctx, a, "Re-image", "", true,
+    )
+    .await
+    .unwrap();
+    agents(&app.db, &ctx, &reimage, &report("till-1.example", None))
+        .await
+        .unwrap();
+    let bad = app::backend::services::agents::create_enrollment_token(
+        &app.db, &vendor, &ctx, a, "Bad", "0", false,
+    )
+    .await;
+    crate::helpers::expect_field_error(bad, "max_registrations");
+}
+
+async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally(db: TestDb) {
+    use app::api::compliance::TenantProductForm;
+    let app = spawn_app(db).await;
+    let a = tenant(&app, "acme").await;
+    let b = tenant(&app, "globex").await;
+    let vendor = admin(&app).await;
+    let products = seed::seed_catalog(&app.db, &vendor).await.unwrap();
+    let product = products[0].0;
+    for t in [a, b] {
+        app::backend::services::tenant_versions::set(
+            &app.db,
+            &vendor,
+            &RequestContext::default(),
+            t,
+            &TenantProductForm {
+                product_id: product,
+                running_version: products[0].1[0].into(),
+                allowed_range: String::new(),
+                feature_flags: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let count_for = |view: app::api::catalog::CatalogView| {
+        view.products
+            .iter()
+            .find(|p| p.id == product)
+            .map(|p| p.tenants)
+            .unwrap()
+    };
+    let everyone = app::backend::services::catalog::view(&app.db, &vendor)
+        .await
+        .unwrap();
+    assert_eq!(count_for(everyone), 2);
+    let customer = tenant_admin(&app, "admin@acme.example", a).await;
+    let own = app::backend::services::catalog::view(&app.db, &customer)
+        .await
+        .unwrap();
+    assert_eq!(
+        count_for(own),
+        1,
+        "only the customer's own tenant is counted"
+    );
+
+    // A search for `%` or `_` finds those characters, not everything.
+    for wildcard in ["%", "_"] {
+        let page = app::backend::services::audit_log::search(
+            &app.db,
+            &vendor,
+            &app::api::audit::AuditQuery {
+                actor: Some(wildcard.into()),
+                ..Default::default()
+            },
+            50,
+        )
+        .await
+        .unwrap();
+        assert!(page.rows.is_empty(), "{wildcard}: {:?}", page.rows.len());
+    }
+}
+
 crate::on_both_databases!(
+    enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint,
+    tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally,
+    secrets_are_sealed_at_rest_rotated_and_a_lost_key_stops_the_start,
     traffic_router_settings_are_the_vendors_and_validated,
     a_stored_name_outside_the_grammar_never_reaches_the_socket,
     every_request_body_has_a_limit,

@@ -59,7 +59,14 @@ pub struct TestDb {
 /// The vendor's network as the tests have it: HAProxy sockets in the
 /// temporary folder, and loopback allowed for outbound probes (the test
 /// backends listen there). The same in every test of the process.
+/// The secret key of every test process and server (base64 of 32 bytes).
+pub const TEST_SECRET_KEY: &str = "dGVuYW50cnktdGVzdC1zZWNyZXQta2V5LTMyYnl0ZXM=";
+
 pub fn configure_test_network() {
+    app::backend::crypto::configure(app::backend::crypto::Keyring::new(
+        app::backend::crypto::SecretKey::parse(TEST_SECRET_KEY).expect("test key"),
+        vec![],
+    ));
     app::backend::outbound::configure(app::backend::outbound::NetworkSettings {
         outbound_allow: vec!["127.0.0.0/8".parse().expect("cidr")],
         haproxy_socket_dir: std::env::temp_dir()
@@ -232,20 +239,7 @@ pub async fn serve_with(
     let config =
         Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
             .expect("test config");
-    let state = AppState {
-        leptos_options: leptos_options(&config),
-        db: test_db.db.clone(),
-        reads: app::backend::db::connect_reads(&test_db.url, &test_db.db)
-            .await
-            .expect("read pool"),
-        regions: std::sync::Arc::new(config.regions.clone()),
-        accounts: std::sync::Arc::new(config.accounts.clone()),
-        mailer: std::sync::Arc::new(
-            Mailer::new(&config.mail_from, config.mail_delivery.clone()).expect("mailer"),
-        ),
-        mail_queued: std::sync::Arc::new(tokio::sync::Notify::new()),
-        orchestrator_secret: config.executor.orchestrator_secret(),
-    };
+    let state = app_state(test_db, &config).await;
     let mail_worker = spawn_mail_worker(&state);
     let router = build_router(state, http_settings(&config));
     let server = tokio::spawn(async move {
@@ -258,6 +252,31 @@ pub async fn serve_with(
         mail_worker.abort();
     });
     (address, server)
+}
+
+/// The state the router serves from, for `test_db` and `config`.
+pub async fn app_state(test_db: &TestDb, config: &Config) -> AppState {
+    AppState {
+        leptos_options: leptos_options(config),
+        db: test_db.db.clone(),
+        reads: app::backend::db::connect_reads(&test_db.url, &test_db.db)
+            .await
+            .expect("read pool"),
+        regions: std::sync::Arc::new(config.regions.clone()),
+        accounts: std::sync::Arc::new(config.accounts.clone()),
+        mailer: std::sync::Arc::new(
+            Mailer::new(&config.mail_from, config.mail_delivery.clone()).expect("mailer"),
+        ),
+        mail_queued: std::sync::Arc::new(tokio::sync::Notify::new()),
+        orchestrator_secret: config.executor.orchestrator_secret(),
+    }
+}
+
+/// The very router `serve` builds, with the default configuration (for
+/// tests that read its route table).
+pub async fn router_of(test_db: &TestDb) -> axum::Router {
+    let config = Config::from_lookup(|_| None).expect("default config");
+    build_router(app_state(test_db, &config).await, http_settings(&config))
 }
 
 /// Keeps cookies, never follows redirects (tests look at them), gives up after a minute.
@@ -405,6 +424,7 @@ pub fn spawn_server(database_url: &str, vars: &[(&str, &str)]) -> std::process::
             std::env::temp_dir().display().to_string(),
         )
         .env("TENANTRY_OUTBOUND_ALLOW", "127.0.0.0/8")
+        .env("TENANTRY_SECRET_KEY", TEST_SECRET_KEY)
         .stdout(std::process::Stdio::null());
     for (key, value) in vars {
         command.env(key, value);

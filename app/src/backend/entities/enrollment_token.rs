@@ -13,6 +13,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub registrations: i64,
+    /// At most this many registrations (`None`: any number until it expires).
+    pub max_registrations: Option<i64>,
+    /// May take over an endpoint whose hostname is already registered.
+    pub replaces_endpoints: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

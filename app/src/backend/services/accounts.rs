@@ -67,15 +67,15 @@ pub async fn list_users(
         select = select.filter(user::Column::Id.is_in(user_ids));
     }
     if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase());
+        let pattern = format!("%{}%", crate::backend::db::escape_like(&q.to_lowercase()));
         select = select.filter(
             Condition::any()
                 .add(Expr::cust_with_values(
-                    "lower(email) LIKE ?",
+                    "lower(email) LIKE ? ESCAPE '\\'",
                     [pattern.clone()],
                 ))
                 .add(Expr::cust_with_values(
-                    "lower(display_name) LIKE ?",
+                    "lower(display_name) LIKE ? ESCAPE '\\'",
                     [pattern],
                 )),
         );

@@ -24,6 +24,7 @@ use crate::backend::principal::{Actor, Principal};
 use crate::backend::secret::{random_url_safe, sha256_hex};
 use crate::backend::services::compliance::{self, Reach};
 use crate::domain::agent::{AgentReport, ONLINE_WITHIN_MINUTES, Platform, RawReport, is_online};
+use crate::domain::agent::{may_take_over, parse_max_registrations};
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::validation::FieldErrors;
 
@@ -59,6 +60,8 @@ pub async fn view(
                 expires_at: t.expires_at,
                 revoked: t.revoked_at.is_some(),
                 registrations: t.registrations,
+                max_registrations: t.max_registrations,
+                replaces_endpoints: t.replaces_endpoints,
             })
             .collect()
     } else {
@@ -201,21 +204,32 @@ pub async fn list(
     })
 }
 
+/// `max_registrations`: empty for any number until it expires, `1` for
+/// single use. `replaces_endpoints`: agents may take over an endpoint
+/// already registered under their hostname (a re-imaged machine).
 pub async fn create_enrollment_token(
     db: &DatabaseConnection,
     principal: &Principal,
     context: &RequestContext,
     tenant_id: Uuid,
     label: &str,
+    max_registrations: &str,
+    replaces_endpoints: bool,
 ) -> ServiceResult<String> {
     principal.require_on_tenant(Permission::TenantManage, tenant_id)?;
     let label = label.trim();
+    let mut errors = FieldErrors::default();
     if label.is_empty() || label.chars().count() > 80 {
-        let mut errors = FieldErrors::default();
         errors.push(
             "label",
             "Name the token (up to 80 characters), e.g. \"Store rollout wave 1\".",
         );
+    }
+    let max_registrations = parse_max_registrations(max_registrations)
+        .map_err(|m| errors.push("max_registrations", m))
+        .ok()
+        .flatten();
+    if !errors.is_empty() {
         return Err(errors.into());
     }
     let secret = format!("tenr_{}", random_url_safe());
@@ -236,6 +250,8 @@ pub async fn create_enrollment_token(
         expires_at: Set(now + Duration::days(ENROLLMENT_TTL_DAYS)),
         revoked_at: Set(None),
         registrations: Set(0),
+        max_registrations: Set(max_registrations),
+        replaces_endpoints: Set(replaces_endpoints),
     }
     .insert(&txn)
     .await?;
@@ -319,6 +335,26 @@ pub async fn register(
         .await?
         .filter(|t| t.revoked_at.is_none() && t.expires_at > now)
         .ok_or(ServiceError::Unauthenticated)?;
+    // One use counted atomically: parallel registrations cannot overrun the limit.
+    let counted = enrollment_token::Entity::update_many()
+        .col_expr(
+            enrollment_token::Column::Registrations,
+            Expr::col(enrollment_token::Column::Registrations).add(1),
+        )
+        .filter(enrollment_token::Column::Id.eq(token.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(enrollment_token::Column::MaxRegistrations.is_null())
+                .add(
+                    Expr::col(enrollment_token::Column::Registrations)
+                        .lt(Expr::col(enrollment_token::Column::MaxRegistrations)),
+                ),
+        )
+        .exec(&txn)
+        .await?;
+    if counted.rows_affected != 1 {
+        return Err(ServiceError::Unauthenticated);
+    }
     let tenant_id = token.tenant_id;
     let products = resolve_products(&txn, &report).await?;
     let agent_token = format!("tagt_{}", random_url_safe());
@@ -327,6 +363,18 @@ pub async fn register(
         .filter(endpoint::Column::Hostname.eq(report.hostname.clone()))
         .one(&txn)
         .await?;
+    if let Some(endpoint) = &existing {
+        let proves_identity = raw
+            .current_agent_token
+            .as_deref()
+            .is_some_and(|t| sha256_hex(t.trim()) == endpoint.token_hash);
+        if !may_take_over(token.replaces_endpoints, proves_identity) {
+            return Err(ServiceError::Conflict(format!(
+                "{} is already registered. Send its current agent token as current_agent_token, or use an enrollment token made to replace endpoints.",
+                report.hostname
+            )));
+        }
+    }
     let endpoint_id = existing.as_ref().map(|e| e.id).unwrap_or_else(Uuid::new_v4);
     let model = endpoint::ActiveModel {
         id: Set(endpoint_id),
@@ -344,10 +392,6 @@ pub async fn register(
         model.insert(&txn).await?;
     }
     replace_inventory(&txn, endpoint_id, tenant_id, &products).await?;
-    let registrations = token.registrations + 1;
-    let mut used: enrollment_token::ActiveModel = token.into();
-    used.registrations = Set(registrations);
-    used.update(&txn).await?;
     audit::record(
         &txn,
         context,

@@ -69,10 +69,16 @@ async fn condition<C: ConnectionTrait>(
         condition = condition.add(audit_event::Column::TenantId.is_in(ids.clone()));
     }
     if let Some(actor) = text(&query.actor) {
-        condition = condition.add(audit_event::Column::ActorLabel.contains(actor.to_lowercase()));
+        condition = condition.add(crate::backend::db::contains_literally(
+            (audit_event::Entity, audit_event::Column::ActorLabel),
+            &actor.to_lowercase(),
+        ));
     }
     if let Some(action) = text(&query.action) {
-        condition = condition.add(audit_event::Column::Action.starts_with(action.to_lowercase()));
+        condition = condition.add(crate::backend::db::starts_with_literally(
+            (audit_event::Entity, audit_event::Column::Action),
+            &action.to_lowercase(),
+        ));
     }
     if let Some(slug) = text(&query.tenant) {
         let found = tenant::Entity::find()

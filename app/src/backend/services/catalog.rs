@@ -7,20 +7,20 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, TransactionTrait,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::api::catalog::{CatalogView, ProductRow, ReleaseForm, ReleaseRow};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
-use crate::backend::entities::{product, release};
+use crate::backend::entities::{product, release, tenant_product};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::compliance;
 use crate::domain::catalog::{ReleaseInput, ReleaseRequest, ReleaseStatus, parse_product};
 use crate::domain::compliance::{CatalogRelease, compliance_day, version_sort_key};
-use crate::domain::permission::{Permission, Scope};
+use crate::domain::permission::{Permission, Scope, TenantScope};
 
 /// Everyone who can read a tenant may read the catalog (it is the vendor's
 /// public list of versions); editing needs `release.manage`.
@@ -35,18 +35,10 @@ pub async fn view(db: &DatabaseConnection, principal: &Principal) -> ServiceResu
         .order_by_desc(release::Column::SortKey)
         .all(db)
         .await?;
-    let licensed = count_by(
-        db,
-        "SELECT product_id, COUNT(*) FROM tenant_products GROUP BY product_id",
-        false,
-    )
-    .await?;
-    let running = count_by(
-        db,
-        "SELECT product_id, running_version, COUNT(*) FROM tenant_products WHERE running_version IS NOT NULL GROUP BY product_id, running_version",
-        true,
-    )
-    .await?;
+    // A tenant's people count only their own tenants; the vendor, all.
+    let scope = principal.tenant_scope(Permission::TenantRead);
+    let licensed = count_by(db, &scope, false).await?;
+    let running = count_by(db, &scope, true).await?;
     let key_of: HashMap<Uuid, &str> = products.iter().map(|p| (p.id, p.key.as_str())).collect();
     let releases: Vec<ReleaseRow> = releases
         .into_iter()
@@ -96,26 +88,36 @@ pub async fn view(db: &DatabaseConnection, principal: &Principal) -> ServiceResu
     })
 }
 
-/// Counts from a `GROUP BY` keyed by its first (and, with `two_keys`, second) column.
+/// Tenants per product (`product id`), or with `by_version` per running
+/// version (`product id/version`), among the tenants in `scope`.
 async fn count_by(
     db: &DatabaseConnection,
-    sql: &str,
-    two_keys: bool,
+    scope: &TenantScope,
+    by_version: bool,
 ) -> ServiceResult<HashMap<String, u64>> {
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
+    use sea_orm::{
+        QuerySelect,
+        sea_query::{Expr, ExprTrait},
+    };
+    let mut query = tenant_product::Entity::find()
+        .select_only()
+        .column(tenant_product::Column::ProductId)
+        .column(tenant_product::Column::RunningVersion)
+        .column_as(Expr::col(tenant_product::Column::TenantId).count(), "n")
+        .group_by(tenant_product::Column::ProductId)
+        .group_by(tenant_product::Column::RunningVersion);
+    if let TenantScope::Only(ids) = scope {
+        query = query.filter(tenant_product::Column::TenantId.is_in(ids.clone()));
+    }
+    let rows: Vec<(Uuid, Option<String>, i64)> = query.into_tuple().all(db).await?;
     let mut counts = HashMap::new();
-    for row in rows {
-        let first: Uuid = row.try_get_by_index(0)?;
-        let (key, count_at) = if two_keys {
-            let second: String = row.try_get_by_index(1)?;
-            (format!("{first}/{second}"), 2)
-        } else {
-            (first.to_string(), 1)
+    for (product, version, n) in rows {
+        let key = match (by_version, version) {
+            (false, _) => product.to_string(),
+            (true, Some(version)) => format!("{product}/{version}"),
+            (true, None) => continue,
         };
-        let count: i64 = row.try_get_by_index(count_at)?;
-        counts.insert(key, count as u64);
+        *counts.entry(key).or_insert(0) += n as u64;
     }
     Ok(counts)
 }

@@ -14,9 +14,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::backend::crypto::Purpose;
 use crate::backend::entities::outbound_email;
 use crate::backend::error::ServiceResult;
 use crate::backend::mail::{Mailer, OutgoingEmail};
+use crate::backend::services::secrets_at_rest;
 
 pub const PENDING: &str = "pending";
 pub const SENDING: &str = "sending";
@@ -41,7 +43,8 @@ pub async fn queue<C: ConnectionTrait>(
         id: Set(id),
         recipient: Set(recipient.to_owned()),
         subject: Set(subject.to_owned()),
-        body: Set(body.to_owned()),
+        // Sealed: until it is delivered it carries a live link.
+        body: Set(secrets_at_rest::seal(Purpose::EmailBody, body)),
         status: Set(PENDING.to_owned()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -94,7 +97,7 @@ pub async fn deliver_due(
             id: message.id,
             recipient: message.recipient.clone(),
             subject: message.subject.clone(),
-            body: message.body.clone(),
+            body: secrets_at_rest::reveal(Purpose::EmailBody, &message.body)?,
         };
         let attempts = message.attempts + 1;
         let mut active: outbound_email::ActiveModel = message.into();

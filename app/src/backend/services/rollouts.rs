@@ -373,8 +373,10 @@ async fn select_targets(
             tenants = tenants.filter(tenant::Column::Region.eq(form.region.trim()));
         }
         if !form.label.trim().is_empty() {
-            tenants = tenants
-                .filter(tenant::Column::Labels.contains(format!("\"{}\"", form.label.trim())));
+            tenants = tenants.filter(crate::backend::db::contains_literally(
+                (tenant::Entity, tenant::Column::Labels),
+                &format!("\"{}\"", form.label.trim()),
+            ));
         }
         if !form.current_version.trim().is_empty() {
             query = query
@@ -1185,8 +1187,12 @@ async fn plan_endpoints(
             }
         }
         if !form.label.trim().is_empty() {
-            let mark = bind(&mut values, format!("%\"{}\"%", form.label.trim()).into());
-            conditions.push(format!("t.labels LIKE {mark}"));
+            let pattern = format!(
+                "%\"{}\"%",
+                crate::backend::db::escape_like(form.label.trim())
+            );
+            let mark = bind(&mut values, pattern.into());
+            conditions.push(format!("t.labels LIKE {mark} ESCAPE '\\'"));
         }
         if !form.compliance_status.trim().is_empty() {
             let mark = bind(&mut values, form.compliance_status.trim().to_owned().into());

@@ -89,7 +89,7 @@ pub async fn set(
     match existing {
         Some(old) => {
             let mut record = old.into_active_model();
-            record.value = Set(value.to_owned());
+            record.value = Set(stored_value(value, is_secret));
             record.is_secret = Set(is_secret);
             record.updated_at = Set(now);
             record.updated_by = Set(actor.label());
@@ -100,7 +100,7 @@ pub async fn set(
                 id: Set(Uuid::new_v4()),
                 tenant_id: Set(t.id),
                 key: Set(key.as_str().to_owned()),
-                value: Set(value.to_owned()),
+                value: Set(stored_value(value, is_secret)),
                 is_secret: Set(is_secret),
                 updated_at: Set(now),
                 updated_by: Set(actor.label()),
@@ -176,4 +176,16 @@ pub async fn remove(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A secret value is stored sealed (see `backend::crypto`); plain values as they are.
+fn stored_value(value: &str, is_secret: bool) -> String {
+    if is_secret {
+        crate::backend::services::secrets_at_rest::seal(
+            crate::backend::crypto::Purpose::TenantSecret,
+            value,
+        )
+    } else {
+        value.to_owned()
+    }
 }

@@ -16,6 +16,7 @@ use crate::api::tenants::{
     TenantQuery, TenantRow,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::db::contains_literally;
 use crate::backend::entities::{audit_event, customer, field_change, plan, tenant};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
@@ -389,12 +390,6 @@ fn search_text(slug: &str, display_name: &str, customer: &str, external_ids: &st
     format!("{slug} {display_name} {customer} {external_ids}").to_lowercase()
 }
 
-fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 /// The tenants matching `query` among those in `visible`.
 fn filtered(query: &TenantQuery, visible: &TenantScope) -> Select<tenant::Entity> {
     let mut select = in_scope(tenant::Entity::find(), visible);
@@ -407,8 +402,9 @@ fn filtered(query: &TenantQuery, visible: &TenantScope) -> Select<tenant::Entity
     if let Some(q) = text(&query.q) {
         // One scan of one pre-lowered column (see `search_text`).
         select = select.filter(
-            Expr::col((tenant::Entity, tenant::Column::SearchText))
-                .like(LikeExpr::new(format!("%{}%", escape_like(&q))).escape('\\')),
+            Expr::col((tenant::Entity, tenant::Column::SearchText)).like(
+                LikeExpr::new(format!("%{}%", crate::backend::db::escape_like(&q))).escape('\\'),
+            ),
         );
     }
     if let Some(state) = text(&query.state) {
@@ -427,7 +423,10 @@ fn filtered(query: &TenantQuery, visible: &TenantScope) -> Select<tenant::Entity
         select = select.filter(tenant::Column::DeploymentKind.eq(kind));
     }
     if let Some(label) = text(&query.label) {
-        select = select.filter(tenant::Column::Labels.contains(format!("\"{label}\"")));
+        select = select.filter(contains_literally(
+            (tenant::Entity, tenant::Column::Labels),
+            &format!("\"{label}\""),
+        ));
     }
     select
 }
@@ -645,11 +644,19 @@ pub async fn find_by_external_id(
     // narrows the scan, and the parsed check below rules out look-alikes.
     let member = json!({ system: value }).to_string();
     let needle = member.trim_start_matches('{').trim_end_matches('}');
-    let candidates = tenant::Entity::find()
-        .filter(tenant::Column::ExternalIds.contains(needle))
-        .limit(10)
-        .all(db)
-        .await?;
+    // Only the caller's tenants are searched, so a limit cannot crowd out
+    // the one they may see.
+    let candidates = in_scope(
+        tenant::Entity::find(),
+        &principal.tenant_scope(Permission::TenantRead),
+    )
+    .filter(contains_literally(
+        (tenant::Entity, tenant::Column::ExternalIds),
+        needle,
+    ))
+    .limit(10)
+    .all(db)
+    .await?;
     let found = candidates.into_iter().find(|t| {
         principal.can(Permission::TenantRead, Scope::Tenant(t.id))
             && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&t.external_ids)

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::api::two_factor::Enrollment;
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::crypto::Purpose;
 use crate::backend::entities::{recovery_code, user};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::password::verify_password;
@@ -24,6 +25,7 @@ use crate::backend::principal::{Actor, Principal};
 use crate::backend::secret::sha256_hex;
 use crate::backend::services::auth::{SignedIn, principal_for};
 use crate::backend::services::login_throttle;
+use crate::backend::services::secrets_at_rest;
 use crate::backend::state::AccountSettings;
 use crate::domain::validation::FieldErrors;
 
@@ -156,7 +158,7 @@ pub async fn confirm(
         ));
     }
     let mut model = account.into_active_model();
-    model.totp_secret = Set(Some(secret.to_owned()));
+    model.totp_secret = Set(Some(secrets_at_rest::seal(Purpose::TotpSeed, secret)));
     model.totp_enabled_at = Set(Some(now));
     model.totp_last_step = Set(Some(step));
     model.updated_at = Set(now);
@@ -244,10 +246,11 @@ async fn check_code<C: sea_orm::ConnectionTrait>(
     code: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<&'static str>> {
-    let Some(secret) = &account.totp_secret else {
+    let Some(sealed) = &account.totp_secret else {
         return Ok(None);
     };
-    if let Some(step) = matching_step(&totp(secret, &account.email)?, code, now) {
+    let secret = secrets_at_rest::reveal(Purpose::TotpSeed, sealed)?;
+    if let Some(step) = matching_step(&totp(&secret, &account.email)?, code, now) {
         // Only a later step than the last accepted one: no replays.
         let claimed = user::Entity::update_many()
             .col_expr(user::Column::TotpLastStep, Expr::value(step))

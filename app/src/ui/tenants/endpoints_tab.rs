@@ -166,17 +166,23 @@ fn Enrollment(
             <ActionForm action=create attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="tenant_id" value=tenant_id.to_string()/>
                 <TextField name="label" label="Label" required=true error=field_error("label")/>
+                <TextField name="max_registrations" label="Registrations allowed" input_type="number" help="1 makes it single-use; empty allows any number for 30 days" error=field_error("max_registrations")/>
+                <label class="checkbox-row"><input type="checkbox" name="replaces_endpoints" value="true"/>" May replace endpoints already registered under the same hostname (re-imaged machines)"</label>
                 <button type="submit" class="btn btn-primary">"Create token"</button>
             </ActionForm>
             {(!data.tokens.is_empty()).then(|| view! {
                 <table class="table table-compact">
-                    <thead><tr><th scope="col">"Label"</th><th scope="col">"Expires"</th><th scope="col" class="num">"Registrations"</th><th scope="col"><span class="visually-hidden">"Revoke"</span></th></tr></thead>
+                    <thead><tr><th scope="col">"Label"</th><th scope="col">"Expires"</th><th scope="col" class="num">"Registrations"</th><th scope="col">"Replaces endpoints"</th><th scope="col"><span class="visually-hidden">"Revoke"</span></th></tr></thead>
                     <tbody>
                         {data.tokens.into_iter().map(|t| view! {
                             <tr>
                                 <td>{t.label.clone()}</td>
                                 <td>{if t.revoked { "revoked".to_owned() } else { t.expires_at.format("%Y-%m-%d").to_string() }}</td>
-                                <td class="num">{t.registrations}</td>
+                                <td class="num">{match t.max_registrations {
+                                    Some(max) => format!("{} of {max}", t.registrations),
+                                    None => t.registrations.to_string(),
+                                }}</td>
+                                <td>{if t.replaces_endpoints { "yes" } else { "no" }}</td>
                                 <td>{(!t.revoked).then(|| view! {
                                     <ActionForm action=revoke attr:class="inline-form">
                                         <input type="hidden" name="tenant_id" value=tenant_id.to_string()/>
