@@ -25,6 +25,9 @@ use app::domain::untrusted::is_acceptable_request_id;
 use app::{App, shell};
 
 pub const SESSION_COOKIE: &str = "tenantry_session";
+/// Carries a page's script nonce from Leptos to the CSP header (removed
+/// before the response leaves).
+const NONCE_HEADER: &str = "x-tenantry-script-nonce";
 const REQUEST_ID: &str = "x-request-id";
 
 /// What the HTTP layer enforces around every route.
@@ -81,7 +84,7 @@ pub fn build_router(state: AppState, sessions: HttpSettings) -> Router {
         .route("/compliance/distribution.csv", get(crate::exports::distribution_csv))
         .route("/tenants/{slug}/endpoints.csv", get(crate::exports::endpoints_csv))
         .nest("/api/v1", crate::rest::routes())
-        .leptos_routes_with_context(&state, routes, || (), {
+        .leptos_routes_with_context(&state, routes, provide_script_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
@@ -327,23 +330,58 @@ async fn require_sign_in(
     }
 }
 
+/// Every page gets a fresh script nonce: Leptos puts it on its hydration
+/// and streaming scripts, and the CSP names it, so no other inline script
+/// (an injected one) runs.
+fn provide_script_nonce() {
+    use leptos::prelude::use_context;
+    leptos::nonce::provide_nonce();
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(value) = HeaderValue::from_str(&nonce)
+    {
+        response.insert_header(header::HeaderName::from_static(NONCE_HEADER), value);
+    }
+}
+
+/// The script sources of a response: this origin, the page's nonce (its
+/// inline hydration scripts) and WebAssembly; never any other inline script.
+fn content_security_policy(nonce: Option<&str>) -> String {
+    let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// The browser-side protections every response carries. Scripts must come
-/// from this origin (inline ones too: Leptos hydrates through an inline
-/// module script), no framing anywhere, no MIME sniffing, no referrer to
-/// other sites; HSTS when the portal is served over HTTPS.
+/// from this origin or carry the page's nonce, no framing anywhere, no MIME
+/// sniffing, no referrer to other sites; HSTS when served over HTTPS.
 async fn add_security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
-    const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-        style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-        object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
     let static_asset = is_static_asset(request.uri().path());
     let mut response = next.run(request).await;
+    let nonce = response
+        .headers_mut()
+        .remove(NONCE_HEADER)
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .filter(|n| {
+            n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=-_".contains(&b))
+        });
+    if let Ok(policy) = HeaderValue::from_str(&content_security_policy(nonce.as_deref())) {
+        response
+            .headers_mut()
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(policy);
+    }
     let headers = response.headers_mut();
     let mut set = |name: header::HeaderName, value: &'static str| {
         headers
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::REFERRER_POLICY, "same-origin");

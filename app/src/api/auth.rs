@@ -19,7 +19,7 @@ pub struct SignedInUser {
 /// Signs in and redirects to `next` (a local path) or the dashboard.
 #[server(prefix = "/api/fn", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use super::context::{app_state, auth_session, request_context, respond};
+    use super::context::{app_state, request_context, respond};
     use crate::backend::services::auth::authenticate;
 
     let state = app_state()?;
@@ -33,23 +33,28 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         )
         .await,
     )?;
+    start_session(&signed_in, &safe_next(next.as_deref())).await
+}
+
+/// After a password was accepted: signs the session in and goes to `next`,
+/// or, for an account with a second factor, holds the session for the code
+/// and goes to the code page first.
+#[cfg(feature = "ssr")]
+pub(crate) async fn start_session(
+    signed_in: &crate::backend::services::auth::SignedIn,
+    next: &str,
+) -> Result<(), AppError> {
+    use super::context::{auth_session, respond};
     let session = auth_session().await?;
+    let (user_id, version) = (signed_in.principal.user_id, signed_in.session_version);
     if signed_in.second_factor_pending {
-        respond(
-            session
-                .await_second_factor(signed_in.principal.user_id, signed_in.session_version)
-                .await,
-        )?;
-        let next = crate::ui::components::url::encode_query_value(&safe_next(next.as_deref()));
+        respond(session.await_second_factor(user_id, version).await)?;
+        let next = crate::ui::components::url::encode_query_value(next);
         leptos_axum::redirect(&format!("/login/verify?next={next}"));
-        return Ok(());
+    } else {
+        respond(session.sign_in(user_id, version).await)?;
+        leptos_axum::redirect(next);
     }
-    respond(
-        session
-            .sign_in(signed_in.principal.user_id, signed_in.session_version)
-            .await,
-    )?;
-    leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
 

@@ -177,7 +177,7 @@ pub async fn accept_invitation(
     password: String,
     password_confirm: String,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, auth_session, request_context, respond};
+    use super::context::{app_state, request_context, respond};
     use crate::backend::services::accounts;
     let state = app_state()?;
     let signed_in = respond(
@@ -192,25 +192,9 @@ pub async fn accept_invitation(
         )
         .await,
     )?;
-    let session = auth_session().await?;
-    if signed_in.second_factor_pending {
-        // The existing account has a second factor: the invitation is
-        // accepted, but the session is signed in only once the code is given.
-        respond(
-            session
-                .await_second_factor(signed_in.principal.user_id, signed_in.session_version)
-                .await,
-        )?;
-        leptos_axum::redirect("/login/verify?next=%2F");
-        return Ok(());
-    }
-    respond(
-        session
-            .sign_in(signed_in.principal.user_id, signed_in.session_version)
-            .await,
-    )?;
-    leptos_axum::redirect("/");
-    Ok(())
+    // An existing account with a second factor: the invitation is accepted,
+    // but the session is signed in only once the code is given.
+    super::auth::start_session(&signed_in, "/").await
 }
 
 /// Public: sends a reset link if the address belongs to an active account.

@@ -784,6 +784,42 @@ async fn authenticated_answers_are_never_cached(db: TestDb) {
     }
 }
 
+async fn pages_allow_only_their_own_nonced_inline_scripts(db: TestDb) {
+    let app = spawn_app(db).await;
+    let page = app.get("/login").await;
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let script_src = policy
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap()
+        .to_owned();
+    assert!(!script_src.contains("unsafe-inline"), "{policy}");
+    let nonce = script_src
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in script-src")
+        .to_owned();
+    assert!(page.headers().get("x-tenantry-script-nonce").is_none());
+    let html = page.text().await.unwrap();
+    let inline_scripts = html.matches("<script").count();
+    assert!(inline_scripts > 0);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        inline_scripts,
+        "every script carries the page's nonce"
+    );
+    // A fresh nonce per response.
+    let again = app.get("/login").await;
+    assert_ne!(
+        again.headers()["content-security-policy"].to_str().unwrap(),
+        policy
+    );
+}
+
 async fn an_https_portal_gets_secure_cookies_and_hsts_by_default(db: TestDb) {
     let app = spawn_app_with(db, &[("TENANTRY_PUBLIC_URL", "https://portal.example")]).await;
     let answer = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -1032,5 +1068,6 @@ crate::on_both_databases!(
     tenant_admins_cannot_overrule_the_vendor,
     csv_exports_cannot_carry_formulas,
     authenticated_answers_are_never_cached,
+    pages_allow_only_their_own_nonced_inline_scripts,
     an_https_portal_gets_secure_cookies_and_hsts_by_default,
 );
