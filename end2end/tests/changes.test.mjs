@@ -365,6 +365,16 @@ test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendo
     await page.screenshot({ path: `${SCREENSHOTS}change-for-filter.png`, fullPage: true });
     await page.getByTestId('filter-outcome').getByRole('link', { name: 'See them' }).click();
     await page.getByTestId('changes-table').locator('tbody tr', { hasText: slug }).waitFor();
+    // A single-use enrollment token for the tenant's agents.
+    await page.goto(`${BASE_URL}/tenants/${slug}/endpoints`);
+    await page.waitForLoadState('networkidle');
+    await page.getByLabel('Label').fill('Till 1');
+    await page.getByLabel('Registrations allowed').fill('1');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByTestId('enrollment-token').waitFor();
+    await page.reload();
+    await page.locator('tr', { hasText: 'Till 1' }).getByText('0 of 1').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}tenant-enrollment-tokens.png`, fullPage: true });
     invitation = await inviteTenantAdmin(page, boss, slug);
   } finally {
     await admin.context.close();
@@ -385,6 +395,11 @@ test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendo
     await page.getByTestId('delay-outcome').getByText('the vendor\'s approvers decide').waitFor();
     await page.getByTestId('delay-requests').locator('li[data-status="pending"]').waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}delay-requested.png`, fullPage: true });
+    // The delay limit is the vendor's: the customer reads it, and cannot edit it.
+    await page.goto(`${BASE_URL}/tenants/${slug}/update-policy`);
+    await page.getByTestId('delay-limit').getByText('2 days, set by the vendor').waitFor();
+    assert.equal(await page.locator('[id="field-form[max_delay_days]"]').count(), 0);
+    await page.screenshot({ path: `${SCREENSHOTS}tenant-update-policy-customer.png`, fullPage: true });
   } finally {
     await tenant.context.close();
   }
