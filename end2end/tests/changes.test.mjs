@@ -368,8 +368,8 @@ test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendo
     // A single-use enrollment token for the tenant's agents.
     await page.goto(`${BASE_URL}/tenants/${slug}/endpoints`);
     await page.waitForLoadState('networkidle');
-    await page.getByLabel('Label', { exact: true }).fill('Till 1');
-    await page.getByLabel('Registrations allowed').fill('1');
+    await page.locator('#field-label').fill('Till 1');
+    await page.locator('#field-max_registrations').fill('1');
     await page.getByRole('button', { name: 'Create token' }).click();
     await page.getByTestId('enrollment-token').waitFor();
     await page.reload();
