@@ -231,52 +231,40 @@ async fn main() -> ExitCode {
 }
 
 async fn rotate_secret_key(config: &Config) -> startup::anyhow_like::Result<()> {
-    use app::backend::crypto::{SecretKey, configure, keyring};
+    use app::backend::crypto::{Keyring, SecretKey, configure, keyring};
     use app::backend::services::secrets_at_rest::seal_all;
     use server::config::SecretKeySource;
     use startup::anyhow_like::Error;
+    // Opening the database loads the keyring and checks every stored secret opens.
     let db = startup::open_database(config).await?;
-    let before = keyring();
-    if let SecretKeySource::File(path) = &config.secret_keys {
-        // The new key first, the old one kept until every value is re-sealed.
-        let old = startup::load_keyring(&config.secret_keys)?;
-        let new = SecretKey::generate();
-        let old_current =
-            SecretKey::parse(&read_first_key(path)?).map_err(|e| Error(e.to_string()))?;
-        startup::write_key_file(path, &[new.clone(), old_current.clone()])?;
-        configure(app::backend::crypto::Keyring::new(
-            new.clone(),
-            vec![old_current],
-        ));
-        let report = seal_all(&db).await.map_err(|e| Error(e.to_string()))?;
-        startup::write_key_file(path, &[new.clone()])?;
-        println!(
-            "Re-sealed {} stored secrets under key {} (was {}); {} now holds only the new key.",
-            report.resealed,
-            new.id(),
-            old.current_id(),
-            path.display()
-        );
-        return Ok(());
+    let old = keyring().current_key().clone();
+    match &config.secret_keys {
+        SecretKeySource::File(path) => {
+            // The new key first, the old one kept until every value is re-sealed.
+            let new = SecretKey::generate();
+            startup::write_key_file(path, &[new.clone(), old.clone()])?;
+            configure(Keyring::new(new.clone(), vec![old.clone()]));
+            let report = seal_all(&db).await.map_err(|e| Error(e.to_string()))?;
+            startup::write_key_file(path, std::slice::from_ref(&new))?;
+            println!(
+                "Re-sealed {} stored secrets under key {} (was {}); {} now holds only the new key.",
+                report.resealed,
+                new.id(),
+                old.id(),
+                path.display()
+            );
+        }
+        SecretKeySource::Environment { .. } => {
+            let report = seal_all(&db).await.map_err(|e| Error(e.to_string()))?;
+            println!(
+                "Re-sealed {} stored secrets under key {} ({} were already under it); TENANTRY_SECRET_KEY_PREVIOUS may now be removed.",
+                report.resealed,
+                old.id(),
+                report.current
+            );
+        }
     }
-    let report = seal_all(&db).await.map_err(|e| Error(e.to_string()))?;
-    println!(
-        "Re-sealed {} stored secrets under key {} ({} were already under it); TENANTRY_SECRET_KEY_PREVIOUS may now be removed.",
-        report.resealed,
-        before.current_id(),
-        report.current
-    );
     Ok(())
-}
-
-fn read_first_key(path: &std::path::Path) -> startup::anyhow_like::Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| startup::anyhow_like::Error(format!("{}: {e}", path.display())))?
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .ok_or_else(|| startup::anyhow_like::Error(format!("{} holds no key", path.display())))
 }
 
 async fn create_admin(

@@ -43,18 +43,6 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            secure_cookies: false,
-            ttl_hours: 12,
-            max_body_bytes: 1024 * 1024,
-            agent_max_body_bytes: 16 * 1024 * 1024,
-            trusted_proxies: vec![],
-        }
-    }
-}
-
 #[derive(Clone, Copy)]
 struct BodyLimits {
     default: usize,

@@ -104,18 +104,27 @@ pub fn load_keyring(source: &SecretKeySource) -> anyhow_like::Result<Keyring> {
 /// Writes keys (current first) to a key file readable by its owner only,
 /// replacing it in one step.
 pub fn write_key_file(path: &std::path::Path, keys: &[SecretKey]) -> anyhow_like::Result<()> {
+    let mut text = String::from(
+        "# Tenantry's secret key (current first, older ones below). Back it up; never share it.\n",
+    );
+    for key in keys {
+        text.push_str(&key.to_base64());
+        text.push('\n');
+    }
+    write_private_file(path, &text)
+        .map_err(|e| anyhow_like::Error(format!("the secret key file {}: {e}", path.display())))
+}
+
+/// Writes `text` to `path`, readable by its owner only, replacing any
+/// earlier file in one step (a crash leaves the old file or the new one).
+fn write_private_file(path: &std::path::Path, text: &str) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let problem = |e: std::io::Error| {
-        anyhow_like::Error(format!(
-            "cannot write the secret key file {}: {e}",
-            path.display()
-        ))
-    };
+    let problem = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(problem)?;
     }
-    let staging = path.with_extension("key.new");
+    let staging = path.with_extension("new");
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -123,14 +132,7 @@ pub fn write_key_file(path: &std::path::Path, keys: &[SecretKey]) -> anyhow_like
         .mode(0o600)
         .open(&staging)
         .map_err(problem)?;
-    writeln!(
-        file,
-        "# Tenantry's secret key (current first, older ones below). Back it up; never share it."
-    )
-    .map_err(problem)?;
-    for key in keys {
-        writeln!(file, "{}", key.to_base64()).map_err(problem)?;
-    }
+    file.write_all(text.as_bytes()).map_err(problem)?;
     file.sync_all().map_err(problem)?;
     std::fs::rename(&staging, path).map_err(problem)
 }
@@ -380,7 +382,10 @@ fn print_first_admin(admin: &FirstAdmin, config: &Config) {
     let password = match &admin.generated_password {
         // Only a person at a terminal sees it; logs collected from stdout never do.
         Some(password) if std::io::stdout().is_terminal() => password.clone(),
-        Some(password) => match write_private_file(FIRST_ADMIN_PASSWORD_FILE, password) {
+        Some(password) => match write_private_file(
+            std::path::Path::new(FIRST_ADMIN_PASSWORD_FILE),
+            &format!("{password}\n"),
+        ) {
             Ok(()) => format!("(written to {FIRST_ADMIN_PASSWORD_FILE}, readable by you only)"),
             Err(err) => format!("(not shown: stdout is not a terminal, and {err})"),
         },
@@ -396,25 +401,6 @@ fn print_first_admin(admin: &FirstAdmin, config: &Config) {
     }
     println!("  └────────────────────────────────────────────────────────────");
     println!();
-}
-
-/// Writes `text` to a new file readable by its owner only.
-fn write_private_file(path: &str, text: &str) -> Result<(), String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let path = std::path::Path::new(path);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    writeln!(file, "{text}").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 async fn shutdown_signal() {

@@ -118,6 +118,11 @@ impl Keyring {
         self.current.id()
     }
 
+    /// The key new values are sealed with.
+    pub fn current_key(&self) -> &SecretKey {
+        &self.current
+    }
+
     pub fn seal(&self, purpose: Purpose, plain: &str) -> String {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);

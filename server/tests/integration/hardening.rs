@@ -151,7 +151,10 @@ async fn traffic_router_settings_are_the_vendors_and_validated(db: TestDb) {
     assert!(none.rows.is_empty(), "nothing was created");
 }
 
-async fn a_stored_name_outside_the_grammar_never_reaches_the_socket(_db: TestDb) {
+/// No database involved: one run is enough.
+#[tokio::test]
+async fn a_stored_name_outside_the_grammar_never_reaches_the_socket() {
+    crate::helpers::configure_test_network();
     // A row written before the rules (or by hand) is checked again at use:
     // the socket is never even opened.
     let dir = app::backend::outbound::settings()
@@ -905,12 +908,52 @@ async fn secrets_are_sealed_at_rest_rotated_and_a_lost_key_stops_the_start(db: T
         resealed.starts_with(&format!("enc:v1:{}:", stranger.id())),
         "{resealed}"
     );
-    let ring = app::backend::crypto::Keyring::new(stranger, vec![]);
+    let ring = app::backend::crypto::Keyring::new(stranger.clone(), vec![]);
     assert_eq!(
         ring.open(app::backend::crypto::Purpose::TenantSecret, &resealed)
             .unwrap(),
         "hunter2-but-longer"
     );
+
+    // With a key file, rotation makes the new key itself and keeps only it.
+    let key_file = std::env::temp_dir().join(format!("tenantry-key-{}", Uuid::new_v4().simple()));
+    std::fs::write(&key_file, format!("{}\n", stranger.to_base64())).unwrap();
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"))
+        .arg("rotate-secret-key")
+        .env("DATABASE_URL", &app.test_db.url)
+        .env_remove("TENANTRY_SECRET_KEY")
+        .env("TENANTRY_SECRET_KEY_FILE", &key_file)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let keys: Vec<String> = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let newest = app::backend::crypto::SecretKey::parse(&keys[0]).unwrap();
+    assert_ne!(newest.id(), stranger.id());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is its owner's only");
+    }
+    let under_file_key = stored().await;
+    assert!(under_file_key.starts_with(&format!("enc:v1:{}:", newest.id())));
+    assert_eq!(
+        app::backend::crypto::Keyring::new(newest, vec![])
+            .open(app::backend::crypto::Purpose::TenantSecret, &under_file_key)
+            .unwrap(),
+        "hunter2-but-longer"
+    );
+    let _ = std::fs::remove_file(&key_file);
 }
 
 // ------------------------------------------------------------- 9. smaller leaks
@@ -922,73 +965,51 @@ async fn enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint(db: TestDb)
     let vendor = admin(&app).await;
     seed::seed_catalog(&app.db, &vendor).await.unwrap();
     let ctx = RequestContext::default();
-    let single = app::backend::services::agents::create_enrollment_token(
-        &app.db, &vendor, &ctx, a, "One till", "1", false,
-    )
-    .await
-    .unwrap();
-    let report = |host: &str, current: Option<String>| RawReport {
+    let token = |label: &'static str, max: &'static str, replaces: bool| {
+        app::backend::services::agents::create_enrollment_token(
+            &app.db, &vendor, &ctx, a, label, max, replaces,
+        )
+    };
+    let report = |host: &str, current: Option<&str>| RawReport {
         hostname: host.into(),
         platform: "linux".into(),
         agent_version: "1.4.0".into(),
         products: [("edge-gateway".to_string(), "5.1.0".to_string())].into(),
-        current_agent_token: current,
+        current_agent_token: current.map(str::to_owned),
     };
-    let agents = app::backend::services::agents::register;
-    let first = agents(&app.db, &ctx, &single, &report("till-1.example", None))
+    let register = |token: String, host: &'static str, current: Option<String>| {
+        let raw = report(host, current.as_deref());
+        let (db, ctx) = (app.db.clone(), ctx.clone());
+        async move { app::backend::services::agents::register(&db, &ctx, &token, &raw).await }
+    };
+
+    let single = token("One till", "1", false).await.unwrap();
+    let first = register(single.clone(), "till-1.example", None)
         .await
         .unwrap();
-    let again = agents(&app.db, &ctx, &single, &report("till-2.example", None)).await;
+    let again = register(single, "till-2.example", None).await;
     assert!(
         matches!(again, Err(ServiceError::Unauthenticated)),
         "a single-use token works once: {again:?}"
     );
-    let fleet = app::backend::services::agents::create_enrollment_token(
-        &app.db, &vendor, &ctx, a, "Fleet", "", false,
-    )
-    .await
-    .unwrap();
+    let fleet = token("Fleet", "", false).await.unwrap();
     // A leaked enrollment token cannot take over a registered machine ...
-    let hijack = agents(&app.db, &ctx, &fleet, &report("till-1.example", None)).await;
-    assert!(
-        matches!(hijack, Err(ServiceError::Conflict(_))),
-        "{hijack:?}"
-    );
-    let forged = agents(
-        &app.db,
-        &ctx,
-        &fleet,
-        &report("till-1.example", Some("tagt_forged".into())),
-    )
-    .await;
-    assert!(
-        matches!(forged, Err(ServiceError::Conflict(_))),
-        "{forged:?}"
-    );
+    for current in [None, Some("tagt_forged".to_owned())] {
+        let hijack = register(fleet.clone(), "till-1.example", current).await;
+        assert!(
+            matches!(hijack, Err(ServiceError::Conflict(_))),
+            "{hijack:?}"
+        );
+    }
     // ... the machine itself can, with its own token ...
-    let renewed = agents(
-        &app.db,
-        &ctx,
-        &fleet,
-        &report("till-1.example", Some(first.agent_token.clone())),
-    )
-    .await
-    .unwrap();
-    assert_eq!(renewed.endpoint_id, first.endpoint_id);
-    // ... and so can a token its admin made for replacing endpoints.
-    let reimage = app::backend::services::agents::create_enrollment_token(
-        &app.db, &vendor, &ctx, a, "Re-image", "", true,
-    )
-    .await
-    .unwrap();
-    agents(&app.db, &ctx, &reimage, &report("till-1.example", None))
+    let renewed = register(fleet, "till-1.example", Some(first.agent_token.clone()))
         .await
         .unwrap();
-    let bad = app::backend::services::agents::create_enrollment_token(
-        &app.db, &vendor, &ctx, a, "Bad", "0", false,
-    )
-    .await;
-    crate::helpers::expect_field_error(bad, "max_registrations");
+    assert_eq!(renewed.endpoint_id, first.endpoint_id);
+    // ... and so can a token its admin made for replacing endpoints.
+    let reimage = token("Re-image", "", true).await.unwrap();
+    register(reimage, "till-1.example", None).await.unwrap();
+    crate::helpers::expect_field_error(token("Bad", "0", false).await, "max_registrations");
 }
 
 async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally(db: TestDb) {
@@ -1058,7 +1079,6 @@ crate::on_both_databases!(
     tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally,
     secrets_are_sealed_at_rest_rotated_and_a_lost_key_stops_the_start,
     traffic_router_settings_are_the_vendors_and_validated,
-    a_stored_name_outside_the_grammar_never_reaches_the_socket,
     every_request_body_has_a_limit,
     parallel_guesses_get_at_most_the_allowed_password_checks,
     per_address_limits_apply_to_the_real_client_behind_a_trusted_proxy,
