@@ -23,6 +23,7 @@ mod m20261128_000016_edge_deployments;
 mod m20261201_000017_delays_and_saved_filters;
 mod m20261202_000018_vendor_requested_changes;
 mod m20261202_000019_enrollment_limits;
+mod m20261202_000020_remaining_row_security;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_delays_and_saved_filters::Migration),
             Box::new(m20261202_000018_vendor_requested_changes::Migration),
             Box::new(m20261202_000019_enrollment_limits::Migration),
+            Box::new(m20261202_000020_remaining_row_security::Migration),
         ]
     }
 }

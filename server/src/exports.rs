@@ -1,6 +1,7 @@
 //! File downloads that are not pages: the CSV exports of the audit log, the
 //! compliance report, the version distribution and a tenant's endpoints.
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -9,6 +10,7 @@ use tower_sessions::Session;
 use app::api::audit::AuditQuery;
 use app::api::compliance::ComplianceQuery;
 use app::api::endpoints::EndpointQuery;
+use app::backend::csv_export::CsvStream;
 use app::backend::error::ServiceError;
 use app::backend::services::audit_log::export_csv;
 use app::backend::services::{agents, compliance, tenants};
@@ -25,7 +27,9 @@ pub async fn audit_csv(
         Err(response) => return response,
     };
     csv_download(
-        export_csv(&state.reads, &principal, &query).await,
+        export_csv(&state.reads, &principal, &query)
+            .await
+            .map(streamed),
         "tenantry-audit.csv",
     )
 }
@@ -42,7 +46,9 @@ pub async fn compliance_csv(
             Err(response) => return response,
         };
     csv_download(
-        compliance::export_csv(&state.reads, &principal, &query).await,
+        compliance::export_csv(&state.reads, &principal, &query)
+            .await
+            .map(streamed),
         "tenantry-compliance.csv",
     )
 }
@@ -81,7 +87,9 @@ pub async fn endpoints_csv(
         Err(err) => return service_error(err),
     };
     csv_download(
-        agents::export_csv(&state.reads, &principal, tenant_id, &query).await,
+        agents::export_csv(&state.reads, &principal, tenant_id, &query)
+            .await
+            .map(streamed),
         &format!("tenantry-endpoints-{slug}.csv"),
     )
 }
@@ -101,7 +109,8 @@ async fn signed_in(
     }
 }
 
-fn csv_download(result: Result<String, ServiceError>, filename: &str) -> Response {
+/// A CSV file as an attachment: whole, or streamed while it is written.
+fn csv_download(result: Result<impl Into<Body>, ServiceError>, filename: &str) -> Response {
     match result {
         Ok(csv) => (
             [
@@ -111,11 +120,24 @@ fn csv_download(result: Result<String, ServiceError>, filename: &str) -> Respons
                     format!("attachment; filename=\"{filename}\""),
                 ),
             ],
-            csv,
+            csv.into(),
         )
             .into_response(),
         Err(err) => service_error(err),
     }
+}
+
+/// The body of a streamed export. An error after the first bytes cannot
+/// change the status any more: it is logged and the download is cut short,
+/// so the client sees an incomplete file, never a silently short one.
+fn streamed(export: CsvStream) -> Body {
+    Body::from_stream(futures::stream::unfold(export, |mut export| async move {
+        let chunk = export.next_chunk().await?.map_err(|error| {
+            tracing::error!(%error, "an export failed while it was being sent");
+            std::io::Error::other("the export failed")
+        });
+        Some((chunk, export))
+    }))
 }
 
 fn service_error(err: ServiceError) -> Response {

@@ -3,6 +3,9 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use http_body_util::BodyExt;
 
 use axum::Router;
 use axum::body::Body;
@@ -175,9 +178,26 @@ async fn limit_request_bodies(
     if declared.is_some_and(|length| length > limit as u64) {
         return body_too_large(limit);
     }
+    // A streamed (chunked) body has no length to check up front; the limited
+    // body notes when it overflows, so whatever the handler made of the
+    // read error (a server function says 400 or 500), the answer is 413.
+    let overflowed = Arc::new(AtomicBool::new(false));
+    let noted = overflowed.clone();
     let (parts, body) = request.into_parts();
-    let limited = Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)));
-    next.run(limited).await
+    let limited =
+        http_body_util::Limited::new(body, limit).map_err(move |error: axum::BoxError| {
+            if error.is::<http_body_util::LengthLimitError>() {
+                noted.store(true, Ordering::SeqCst);
+            }
+            error
+        });
+    let response = next
+        .run(Request::from_parts(parts, Body::new(limited)))
+        .await;
+    if overflowed.load(Ordering::SeqCst) {
+        return body_too_large(limit);
+    }
+    response
 }
 
 fn body_too_large(limit: usize) -> Response {

@@ -65,7 +65,9 @@ pub async fn start_two_factor() -> Result<Enrollment, AppError> {
 /// recovery codes (shown once).
 #[server(prefix = "/api/fn", endpoint = "confirm_two_factor")]
 pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
-    use super::context::{app_state, auth_session, request_context, require_principal, respond};
+    use super::context::{
+        app_state, auth_session, is_html_form_post, request_context, require_principal, respond,
+    };
     use crate::backend::error::ServiceError;
     use crate::backend::services::two_factor;
     let state = app_state()?;
@@ -79,7 +81,12 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
     let codes = respond(
         two_factor::confirm(&state.db, &principal, &request_context(), &secret, &code).await,
     )?;
-    respond(session.finish_enrollment(&codes).await)?;
+    session.finish_enrollment().await;
+    // Without JavaScript the browser is sent back to the page, which shows
+    // the codes once from the session; with it, the page shows the answer.
+    if is_html_form_post() {
+        respond(session.hold_new_recovery_codes(&codes).await)?;
+    }
     Ok(codes)
 }
 

@@ -27,6 +27,9 @@ pub enum Purpose {
     TotpSeed,
     /// A queued email's body: it carries live invitation and reset links.
     EmailBody,
+    /// A secret held in the session for a moment (a new API token, new
+    /// recovery codes, a TOTP secret being set up).
+    SessionSecret,
 }
 
 impl Purpose {
@@ -35,6 +38,7 @@ impl Purpose {
             Purpose::TenantSecret => b"tenant_setting",
             Purpose::TotpSeed => b"totp_seed",
             Purpose::EmailBody => b"email_body",
+            Purpose::SessionSecret => b"session_secret",
         }
     }
 }

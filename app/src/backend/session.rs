@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::crypto::{Purpose, keyring};
 use super::error::ServiceError;
 use super::principal::Principal;
 use super::services::auth::load_session_principal;
@@ -22,6 +23,19 @@ const ENROLLMENT_KEY: &str = "tenantry.two_factor_enrollment";
 const NEW_RECOVERY_CODES_KEY: &str = "tenantry.new_recovery_codes";
 /// How long the second sign-in step may take.
 const SECOND_FACTOR_WINDOW_MINUTES: i64 = 5;
+/// How long a secret shown once waits for the page that shows it.
+const SHOW_ONCE_MINUTES: i64 = 10;
+/// How long a two-factor set-up may wait for its confirming code.
+const ENROLLMENT_MINUTES: i64 = 15;
+
+/// A secret the session holds for a moment: sealed under the secret key, so
+/// the session store never has it readable, and void after `until` even if
+/// no page ever read it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct HeldSecret {
+    sealed: String,
+    until: DateTime<Utc>,
+}
 
 /// Who signed in, under which session version of their account, and when
 /// (for the absolute timeout).
@@ -116,31 +130,30 @@ impl AuthSession {
     }
 
     pub async fn hold_enrollment(&self, secret: &str) -> Result<(), ServiceError> {
-        self.0
-            .insert(ENROLLMENT_KEY, secret)
+        self.hold_secret(ENROLLMENT_KEY, secret, ENROLLMENT_MINUTES)
             .await
-            .map_err(ServiceError::internal)
     }
 
     pub async fn pending_enrollment(&self) -> Option<String> {
-        self.0.get::<String>(ENROLLMENT_KEY).await.ok().flatten()
+        self.read_secret(ENROLLMENT_KEY).await
     }
 
-    /// Ends the set-up and keeps the recovery codes for one page view.
-    pub async fn finish_enrollment(&self, codes: &[String]) -> Result<(), ServiceError> {
-        let _ = self.0.remove::<String>(ENROLLMENT_KEY).await;
-        self.0
-            .insert(NEW_RECOVERY_CODES_KEY, codes)
+    /// Ends the set-up.
+    pub async fn finish_enrollment(&self) {
+        let _ = self.0.remove::<HeldSecret>(ENROLLMENT_KEY).await;
+    }
+
+    /// Keeps new recovery codes for the one page view that shows them (the
+    /// set-up confirmed by a plain form post, without JavaScript).
+    pub async fn hold_new_recovery_codes(&self, codes: &[String]) -> Result<(), ServiceError> {
+        let joined = serde_json::to_string(codes).map_err(ServiceError::internal)?;
+        self.hold_secret(NEW_RECOVERY_CODES_KEY, &joined, SHOW_ONCE_MINUTES)
             .await
-            .map_err(ServiceError::internal)
     }
 
     pub async fn take_new_recovery_codes(&self) -> Option<Vec<String>> {
-        self.0
-            .remove::<Vec<String>>(NEW_RECOVERY_CODES_KEY)
-            .await
-            .ok()
-            .flatten()
+        let joined = self.take_secret(NEW_RECOVERY_CODES_KEY).await?;
+        serde_json::from_str(&joined).ok()
     }
 
     /// Deletes the server-side session record and clears the cookie.
@@ -151,18 +164,42 @@ impl AuthSession {
     /// Keeps a new API token for the one page view that shows it (works
     /// with and without JavaScript, as the page reads it after the redirect).
     pub async fn hold_new_api_token(&self, token: &str) -> Result<(), ServiceError> {
-        self.0
-            .insert(NEW_API_TOKEN_KEY, token)
+        self.hold_secret(NEW_API_TOKEN_KEY, token, SHOW_ONCE_MINUTES)
             .await
-            .map_err(ServiceError::internal)
     }
 
     /// The held token, removed from the session as it is read.
     pub async fn take_new_api_token(&self) -> Option<String> {
-        self.0
-            .remove::<String>(NEW_API_TOKEN_KEY)
-            .await
-            .ok()
-            .flatten()
+        self.take_secret(NEW_API_TOKEN_KEY).await
     }
+
+    async fn hold_secret(&self, key: &str, plain: &str, minutes: i64) -> Result<(), ServiceError> {
+        let held = HeldSecret {
+            sealed: keyring().seal(Purpose::SessionSecret, plain),
+            until: Utc::now() + chrono::Duration::minutes(minutes),
+        };
+        self.0
+            .insert(key, held)
+            .await
+            .map_err(ServiceError::internal)
+    }
+
+    async fn read_secret(&self, key: &str) -> Option<String> {
+        let held = self.0.get::<HeldSecret>(key).await.ok().flatten()?;
+        open_held(held)
+    }
+
+    async fn take_secret(&self, key: &str) -> Option<String> {
+        let held = self.0.remove::<HeldSecret>(key).await.ok().flatten()?;
+        open_held(held)
+    }
+}
+
+/// A held secret's value while it is fresh; an expired one, or one sealed
+/// under a key since rotated away, is simply gone.
+fn open_held(held: HeldSecret) -> Option<String> {
+    if held.until <= Utc::now() {
+        return None;
+    }
+    keyring().open(Purpose::SessionSecret, &held.sealed).ok()
 }

@@ -76,6 +76,7 @@ pub async fn saved_filter_create(
 }
 
 #[utoipa::path(delete, path = "/api/v1/saved-filters/{id}", tag = "changes",
+    params(("id" = Uuid, Path, description = "Saved filter id")),
     responses((status = 204), (status = 404, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_delete(
     State(state): State<AppState>,
@@ -90,6 +91,7 @@ pub async fn saved_filter_delete(
 /// change per tenant, each following its own update policy; tenants the
 /// change does not fit are listed with the reason.
 #[utoipa::path(post, path = "/api/v1/saved-filters/{id}/change-requests", tag = "changes", request_body = ChangeForm,
+    params(("id" = Uuid, Path, description = "Saved filter id")),
     responses((status = 201, body = FilterRequestOutcome), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_request(
     State(state): State<AppState>,
@@ -108,6 +110,7 @@ pub async fn saved_filter_request(
 
 /// One change request with its step log and decisions.
 #[utoipa::path(get, path = "/api/v1/change-requests/{id}", tag = "changes",
+    params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = ChangeDetail), (status = 404, body = Problem)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -131,6 +134,7 @@ pub struct DecisionRequest {
 
 /// Approves or rejects a change awaiting approval. The requester cannot decide their own.
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/decision", tag = "approvals", request_body = DecisionRequest,
+    params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn decide(
     State(state): State<AppState>,
@@ -152,6 +156,7 @@ pub async fn decide(
 
 /// Cancels a change that has not started.
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/cancel", tag = "changes",
+    params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 204), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -164,6 +169,7 @@ pub async fn cancel(
 
 /// Submits a draft: it goes to its approvers or into the tenant's schedule.
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/submit", tag = "changes",
+    params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = ChangeDetail), (status = 409, body = Problem), (status = 404, body = Problem)))]
 pub async fn submit(
     State(state): State<AppState>,
@@ -189,6 +195,7 @@ pub struct DelayRequest {
 /// tenant approver's delay becomes a request for the vendor's approvers
 /// (`status: requested`) and the change keeps its schedule until then.
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/delay", tag = "changes", request_body = DelayRequest,
+    params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = DelayOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn delay(
     State(state): State<AppState>,
@@ -234,6 +241,7 @@ pub struct DelayDecisionBody {
 /// A platform approver approves (the change moves by the requested days) or
 /// denies a delay request.
 #[utoipa::path(post, path = "/api/v1/delay-requests/{id}/decision", tag = "approvals", request_body = DelayDecisionBody,
+    params(("id" = Uuid, Path, description = "Delay request id")),
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn decide_delay_request(
     State(state): State<AppState>,
@@ -267,6 +275,7 @@ pub async fn approvals(
 
 /// The tenant's update policy: approval mode, time zone, windows, blackouts and the next allowed start.
 #[utoipa::path(get, path = "/api/v1/tenants/{id}/update-policy", tag = "changes",
+    params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = UpdatePolicyView), (status = 404, body = Problem)))]
 pub async fn policy(
     State(state): State<AppState>,
@@ -280,6 +289,7 @@ pub async fn policy(
 
 /// Sets the approval mode, time zone and delay limit (`tenant.manage` on the tenant).
 #[utoipa::path(put, path = "/api/v1/tenants/{id}/update-policy", tag = "changes", request_body = UpdatePolicyForm,
+    params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = UpdatePolicyView), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_policy(
     State(state): State<AppState>,
@@ -323,6 +333,7 @@ pub async fn rollout_create(
 
 /// One rollout: waves with progress, and the first page of targets.
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}", tag = "rollouts",
+    params(("id" = Uuid, Path, description = "Rollout id")),
     responses((status = 200, body = RolloutDetail), (status = 404, body = Problem)))]
 pub async fn rollout_show(
     State(state): State<AppState>,
@@ -336,7 +347,7 @@ pub async fn rollout_show(
 
 /// `pause`, `resume`, `abort`, `approve` or `retry-failed`.
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/{action}", tag = "rollouts",
-    params(("action" = String, Path, description = "pause, resume, abort, approve or retry-failed")),
+    params(("id" = Uuid, Path, description = "Rollout id"), ("action" = String, Path, description = "pause, resume, abort, approve or retry-failed")),
     responses((status = 200, body = RolloutDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn rollout_action(
     State(state): State<AppState>,
@@ -455,6 +466,7 @@ pub struct ProgressAccepted {
 /// Progress or the result of one assignment (bearer: the agent token).
 #[utoipa::path(post, path = "/api/v1/agents/assignments/{id}", tag = "agents", security(()),
     request_body = app::backend::services::assignments::Progress,
+    params(("id" = Uuid, Path, description = "Rollout id of the assignment")),
     responses((status = 200, body = ProgressAccepted), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn assignment_progress(
     State(state): State<AppState>,

@@ -44,6 +44,7 @@ pub async fn create(
 /// One deployment: slots, the latest switch with its samples and timeline,
 /// health runs, settings and history.
 #[utoipa::path(get, path = "/api/v1/deployments/{id}", tag = "deployments",
+    params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 404, body = Problem)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -58,6 +59,7 @@ pub async fn show(
 /// Starts a switch: the idle slot gets `version`, is validated, then takes
 /// traffic step by step.
 #[utoipa::path(post, path = "/api/v1/deployments/{id}/switch", tag = "deployments", request_body = SwitchForm,
+    params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 201, body = Created), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn switch(
     State(state): State<AppState>,
@@ -73,7 +75,7 @@ pub async fn switch(
 /// `promote`, `pause`, `resume`, `abort` or `rollback` on the latest switch.
 /// Rollback and abort return once all traffic is back on the old slot.
 #[utoipa::path(post, path = "/api/v1/deployments/{id}/{action}", tag = "deployments",
-    params(("action" = String, Path, description = "promote, pause, resume, abort or rollback")),
+    params(("id" = Uuid, Path, description = "Deployment id"), ("action" = String, Path, description = "promote, pause, resume, abort or rollback")),
     responses((status = 200, body = DeploymentDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn action(
     State(state): State<AppState>,
@@ -88,6 +90,7 @@ pub async fn action(
 
 /// Steps, bake time, monitoring interval and rollback thresholds.
 #[utoipa::path(put, path = "/api/v1/deployments/{id}/settings", tag = "deployments", request_body = SwitchSettingsForm,
+    params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
 pub async fn settings(
     State(state): State<AppState>,
@@ -103,6 +106,7 @@ pub async fn settings(
 
 /// The simulator's synthetic traffic and injected faults (simulated routers only).
 #[utoipa::path(put, path = "/api/v1/deployments/{id}/simulation", tag = "deployments", request_body = Simulation,
+    params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
 pub async fn simulation(
     State(state): State<AppState>,
@@ -118,6 +122,7 @@ pub async fn simulation(
 
 /// The deployment's health-check runs, newest first.
 #[utoipa::path(get, path = "/api/v1/deployments/{id}/health-runs", tag = "deployments",
+    params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = [HealthRunRow]), (status = 404, body = Problem)))]
 pub async fn health_runs(
     State(state): State<AppState>,

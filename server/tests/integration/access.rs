@@ -234,6 +234,9 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
     );
     let csv = audit_log::export_csv(&db.db, &ada, &AuditQuery::default())
         .await
+        .unwrap()
+        .into_string()
+        .await
         .unwrap();
     assert!(!csv.contains("tenant-b"), "nor does the export");
 

@@ -170,6 +170,9 @@ async fn a_release_past_end_of_life_puts_its_tenants_in_grace(db: TestDb) {
     assert_eq!(status_of(&db.db, &w.admin, w.a).await.0, "outdated");
     let csv = compliance::export_csv(&db.db, &w.admin, &ComplianceQuery::default())
         .await
+        .unwrap()
+        .into_string()
+        .await
         .unwrap();
     assert_eq!(
         csv.lines().count(),
@@ -471,6 +474,9 @@ async fn tenant_users_see_only_their_own_compliance(db: TestDb) {
         "tenant-a's grace is not bob's business"
     );
     let csv = compliance::export_csv(&db.db, &bob, &ComplianceQuery::default())
+        .await
+        .unwrap()
+        .into_string()
         .await
         .unwrap();
     assert!(!csv.contains("tenant-a"), "{csv}");

@@ -223,6 +223,47 @@ async fn every_request_body_has_a_limit(db: TestDb) {
     );
     let form = raw_post(&app, "/api/fn/accept_invitation", 100 * 1024).await;
     assert!(form.starts_with("HTTP/1.1 413"), "{form}");
+
+    // A streamed body declares no length: it is cut off where it passes the
+    // limit, and the answer is still 413, whatever the function made of it.
+    for (path, token) in [("/api/fn/login", None), ("/api/v1/tenants", Some(&token))] {
+        let chunked = chunked_post(&app, path, token, 80 * 1024).await;
+        assert!(chunked.starts_with("HTTP/1.1 413"), "{path}: {chunked}");
+        assert!(chunked.contains("problem+json"), "{path}: {chunked}");
+    }
+}
+
+/// Streams `length` bytes as a chunked POST (no Content-Length) and returns
+/// what the server answers.
+async fn chunked_post(app: &TestApp, path: &str, token: Option<&String>, length: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n{}\r\n",
+        if path.starts_with("/api/v1/") {
+            "application/json"
+        } else {
+            "application/x-www-form-urlencoded"
+        },
+        token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("2000\r\n{}\r\n", "x".repeat(0x2000));
+    for _ in 0..length.div_ceil(0x2000) {
+        // The server may answer and close before it has read everything.
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers a streamed body");
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// Sends only the headers of a POST that declares `length` bytes, and
@@ -956,6 +997,72 @@ async fn secrets_are_sealed_at_rest_rotated_and_a_lost_key_stops_the_start(db: T
     let _ = std::fs::remove_file(&key_file);
 }
 
+/// Every session record's data, as stored.
+async fn stored_sessions(app: &TestApp) -> String {
+    app::backend::entities::session::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.data)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn a_new_api_token_is_never_readable_in_the_session_store(db: TestDb) {
+    let app = spawn_app(db).await;
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // The form without JavaScript: the token waits in the session for the
+    // page the browser is sent back to.
+    let posted = app
+        .client
+        .post(app.url("/api/fn/create_api_token"))
+        .header(reqwest::header::ACCEPT, "text/html")
+        .header(reqwest::header::REFERER, app.url("/settings/api-tokens"))
+        .form(&[("name", "deploy bot"), ("expires_in_days", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_redirection(), "{}", posted.status());
+    let held = stored_sessions(&app).await;
+    assert!(held.contains("tenantry.new_api_token"), "{held}");
+
+    let page = app.get("/settings/api-tokens").await.text().await.unwrap();
+    let token = longest_token_in(&page).expect("the page shows the new token");
+    assert!(
+        app.client
+            .get(app.url("/api/v1/tenants"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success(),
+        "the shown token works"
+    );
+    assert!(!held.contains(&token), "the token was readable at rest");
+    let after = stored_sessions(&app).await;
+    assert!(
+        !after.contains("tenantry.new_api_token"),
+        "gone from the session once shown: {after}"
+    );
+    let again = app.get("/settings/api-tokens").await.text().await.unwrap();
+    assert!(!again.contains(&token), "shown only once");
+}
+
+/// The longest `tnt_…` word on a page: a whole token, not a listed prefix.
+fn longest_token_in(page: &str) -> Option<String> {
+    page.match_indices("tnt_")
+        .map(|(at, _)| {
+            page[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect::<String>()
+        })
+        .filter(|word| word.len() > 24)
+        .max_by_key(String::len)
+}
+
 // ------------------------------------------------------------- 9. smaller leaks
 
 async fn enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint(db: TestDb) {
@@ -1010,6 +1117,64 @@ async fn enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint(db: TestDb)
     let reimage = token("Re-image", "", true).await.unwrap();
     register(reimage, "till-1.example", None).await.unwrap();
     crate::helpers::expect_field_error(token("Bad", "0", false).await, "max_registrations");
+}
+
+async fn a_large_export_is_streamed_page_by_page(db: TestDb) {
+    use app::backend::entities::endpoint;
+    let app = spawn_app(db).await;
+    let fleet = tenant(&app, "big-fleet").await;
+    let other = tenant(&app, "other-fleet").await;
+    // More than two of the export's pages (200 rows each), and a neighbour.
+    let now = chrono::Utc::now();
+    let hosts = (0..450)
+        .map(|n| (fleet, n))
+        .chain((0..3).map(|n| (other, n)));
+    let rows: Vec<endpoint::ActiveModel> = hosts
+        .map(|(tenant, n)| endpoint::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            tenant_id: Set(tenant),
+            hostname: Set(format!("host-{n:04}")),
+            platform: Set("linux".into()),
+            agent_version: Set("1.0.0".into()),
+            token_hash: Set(Uuid::new_v4().to_string()),
+            registered_at: Set(now),
+            last_seen_at: Set(now),
+        })
+        .collect();
+    for chunk in rows.chunks(100) {
+        endpoint::Entity::insert_many(chunk.to_vec())
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let answer = app.get("/tenants/big-fleet/endpoints.csv").await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    // Written while it is sent: no length is known up front.
+    assert!(
+        answer
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .is_none(),
+        "{:?}",
+        answer.headers()
+    );
+    let csv = answer.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 451, "a header and every endpoint, once");
+    assert!(lines[0].starts_with("hostname,"));
+    assert!(lines[1].starts_with("host-0000,") && lines[450].starts_with("host-0449,"));
+    let mut hosts: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    hosts.dedup();
+    assert_eq!(hosts.len(), 450, "no row twice across pages");
+    // A refused export is still a proper error, not a truncated file.
+    let refused = app
+        .get("/tenants/big-fleet/endpoints.csv?presence=sometimes")
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally(db: TestDb) {
@@ -1078,6 +1243,8 @@ crate::on_both_databases!(
     enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint,
     tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally,
     secrets_are_sealed_at_rest_rotated_and_a_lost_key_stops_the_start,
+    a_new_api_token_is_never_readable_in_the_session_store,
+    a_large_export_is_streamed_page_by_page,
     traffic_router_settings_are_the_vendors_and_validated,
     every_request_body_has_a_limit,
     parallel_guesses_get_at_most_the_allowed_password_checks,

@@ -14,6 +14,7 @@ mod compliance;
 mod hardening;
 mod health;
 mod isolation;
+mod isolation_objects;
 mod orchestrator;
 mod rest_api;
 mod row_security;

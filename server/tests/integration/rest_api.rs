@@ -621,6 +621,40 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
     );
     assert!(document["components"]["schemas"]["Problem"].is_object());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+
+    // Every operation declares each parameter of its path (a generated
+    // client or a fuzzer cannot call it otherwise) and its answers.
+    let mut incomplete = vec![];
+    for (path, item) in paths {
+        let names: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split('}').next())
+            .collect();
+        for (method, operation) in item.as_object().unwrap() {
+            let declared: Vec<&str> = operation["parameters"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .filter(|p| p["in"] == "path" && p["required"] == true)
+                        .filter_map(|p| p["name"].as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for name in &names {
+                if !declared.contains(name) {
+                    incomplete.push(format!("{method} {path}: {{{name}}} is not declared"));
+                }
+            }
+            if operation["responses"]
+                .as_object()
+                .is_none_or(|answers| answers.is_empty())
+            {
+                incomplete.push(format!("{method} {path}: no responses"));
+            }
+        }
+    }
+    assert!(incomplete.is_empty(), "{incomplete:#?}");
 }
 
 async fn the_cli_works_through_the_api_with_a_token(db: TestDb) {

@@ -216,3 +216,84 @@ async fn compliance_and_endpoint_tables_are_confined_too() {
     }
     txn.rollback().await.unwrap();
 }
+
+/// Tables with a `tenant_id` that row-level security leaves open, and why.
+const UNCONFINED: [(&str, &str); 2] = [
+    (
+        "role_bindings",
+        "read to find who someone is, before any tenant scope exists",
+    ),
+    ("notifications", "each person's own, read by user id"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_table_with_a_tenant_is_confined_or_says_why_not() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let tables = strings(
+        &test_db.db,
+        "SELECT c.relname::text FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = current_schema() AND c.relkind = 'r'
+            AND EXISTS (SELECT 1 FROM information_schema.columns col
+                         WHERE col.table_schema = n.nspname AND col.table_name = c.relname
+                           AND col.column_name = 'tenant_id')
+            AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
+          ORDER BY 1",
+    )
+    .await;
+    let explained: Vec<&str> = UNCONFINED.iter().map(|(table, _)| *table).collect();
+    let open: Vec<&String> = tables
+        .iter()
+        .filter(|t| !explained.contains(&t.as_str()))
+        .collect();
+    assert!(
+        open.is_empty(),
+        "tenant tables without forced row-level security: {open:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_targets_and_blackouts_are_confined_to_their_tenants() {
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let db = &test_db.db;
+    let (a, b) = two_tenants(db).await;
+    let rollout = Uuid::new_v4();
+    for (position, tenant) in [a, b].into_iter().enumerate() {
+        db.execute_unprepared(&format!(
+            "INSERT INTO rollout_targets (id, rollout_id, wave, position, tenant_id, status, attempts)
+                 VALUES ('{}', '{rollout}', 1, {position}, '{tenant}', 'pending', 0);",
+            Uuid::new_v4()
+        ))
+        .await
+        .unwrap();
+    }
+    for tenant in [format!("'{a}'"), format!("'{b}'"), "NULL".to_owned()] {
+        db.execute_unprepared(&format!(
+            "INSERT INTO blackouts (id, tenant_id, starts_at, ends_at, reason, created_by, created_at)
+                 VALUES ('{}', {tenant}, now(), now() + interval '1 day', 'freeze', 'tests', now());",
+            Uuid::new_v4()
+        ))
+        .await
+        .unwrap();
+    }
+    let txn = scoped_read(db, &TenantScope::Only(vec![a])).await.unwrap();
+    assert_eq!(
+        strings(&txn, "SELECT tenant_id::text FROM rollout_targets").await,
+        [a.to_string()]
+    );
+    // Organisation-wide blackouts bind every tenant, so every tenant sees them.
+    let mut seen = strings(
+        &txn,
+        "SELECT coalesce(tenant_id::text, 'everyone') FROM blackouts",
+    )
+    .await;
+    seen.sort();
+    let mut expected = vec![a.to_string(), "everyone".to_owned()];
+    expected.sort();
+    assert_eq!(seen, expected);
+    txn.rollback().await.unwrap();
+}

@@ -557,6 +557,9 @@ mod audit_explorer {
             },
         )
         .await
+        .unwrap()
+        .into_string()
+        .await
         .unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(

@@ -18,6 +18,8 @@ use crate::api::endpoints::{
     EndpointList, EndpointQuery, EndpointRow, EndpointsView, EnrollmentTokenRow,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::csv_export::{CsvStream, ExportPage};
+use crate::backend::db::scoped_read;
 use crate::backend::entities::{endpoint, endpoint_product, enrollment_token, product, tenant};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
@@ -92,6 +94,8 @@ pub async fn list(
     query: &EndpointQuery,
 ) -> ServiceResult<EndpointList> {
     principal.require_on_tenant(Permission::TenantRead, tenant_id)?;
+    let txn = scoped_read(db, &principal.tenant_scope(Permission::TenantRead)).await?;
+    let db = &txn;
     tenant::Entity::find_by_id(tenant_id)
         .one(db)
         .await?
@@ -179,6 +183,7 @@ pub async fn list(
             row.version,
         ));
     }
+    txn.commit().await?;
     let now = Utc::now();
     Ok(EndpointList {
         items: rows
@@ -519,56 +524,61 @@ async fn replace_inventory(
     Ok(())
 }
 
-/// One tenant's endpoints, with the list's filters, as CSV (every page).
+/// One tenant's endpoints, with the list's filters, as CSV (every page),
+/// written a page at a time while the client reads it.
 pub async fn export_csv(
     db: &DatabaseConnection,
     principal: &Principal,
     tenant_id: Uuid,
     query: &EndpointQuery,
-) -> ServiceResult<String> {
-    let mut writer = crate::backend::csv_export::SafeCsv::new();
-    writer
-        .write_record([
+) -> ServiceResult<CsvStream> {
+    let (db, principal, query) = (db.clone(), principal.clone(), query.clone());
+    CsvStream::paged(
+        &[
             "hostname",
             "platform",
             "agent_version",
             "online",
             "last_seen_at",
             "products",
-        ])
-        .map_err(ServiceError::internal)?;
-    let mut page = 1;
-    loop {
-        let chunk = list(
-            db,
-            principal,
-            tenant_id,
-            &EndpointQuery {
-                page: Some(page),
-                per_page: Some(MAX_PER_PAGE),
-                ..query.clone()
-            },
-        )
-        .await?;
-        for e in &chunk.items {
-            let products: Vec<String> =
-                e.products.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            writer
-                .write_record([
-                    e.hostname.as_str(),
-                    &e.platform,
-                    &e.agent_version,
-                    if e.online { "yes" } else { "no" },
-                    &e.last_seen_at.to_rfc3339(),
-                    &products.join(" "),
-                ])
-                .map_err(ServiceError::internal)?;
-        }
-        if page * MAX_PER_PAGE >= chunk.total {
-            break;
-        }
-        page += 1;
-    }
-    String::from_utf8(writer.into_inner().map_err(ServiceError::internal)?)
-        .map_err(ServiceError::internal)
+        ],
+        move |page: Option<u64>| {
+            let (db, principal, query) = (db.clone(), principal.clone(), query.clone());
+            async move {
+                let page = page.unwrap_or(1);
+                let chunk = list(
+                    &db,
+                    &principal,
+                    tenant_id,
+                    &EndpointQuery {
+                        page: Some(page),
+                        per_page: Some(MAX_PER_PAGE),
+                        ..query
+                    },
+                )
+                .await?;
+                let rows = chunk
+                    .items
+                    .into_iter()
+                    .map(|e| {
+                        let products: Vec<String> =
+                            e.products.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        vec![
+                            e.hostname,
+                            e.platform,
+                            e.agent_version,
+                            if e.online { "yes" } else { "no" }.to_owned(),
+                            e.last_seen_at.to_rfc3339(),
+                            products.join(" "),
+                        ]
+                    })
+                    .collect();
+                Ok(ExportPage {
+                    rows,
+                    next: (page * MAX_PER_PAGE < chunk.total).then_some(page + 1),
+                })
+            }
+        },
+    )
+    .await
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::api::audit::{AuditEntryRow, AuditPage, AuditQuery};
+use crate::backend::csv_export::{CsvStream, ExportPage};
 use crate::backend::db::scoped_read;
 use crate::backend::entities::{audit_event, tenant};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -159,15 +160,7 @@ pub async fn search(
         });
     };
     if let Some((at, id)) = query.before.as_deref().and_then(parse_cursor) {
-        filter = filter.add(
-            Condition::any()
-                .add(audit_event::Column::OccurredAt.lt(at))
-                .add(
-                    Condition::all()
-                        .add(audit_event::Column::OccurredAt.eq(at))
-                        .add(audit_event::Column::Id.lt(id)),
-                ),
-        );
+        filter = filter.add(older_than(at, id));
     }
     let mut events = audit_event::Entity::find()
         .filter(filter)
@@ -187,32 +180,39 @@ pub async fn search(
     Ok(AuditPage { rows, older })
 }
 
-/// Every matching event (up to `EXPORT_LIMIT`), newest first, as CSV.
+/// Events strictly older than the event (`at`, `id`) in the newest-first order.
+fn older_than(at: DateTime<Utc>, id: Uuid) -> Condition {
+    Condition::any()
+        .add(audit_event::Column::OccurredAt.lt(at))
+        .add(
+            Condition::all()
+                .add(audit_event::Column::OccurredAt.eq(at))
+                .add(audit_event::Column::Id.lt(id)),
+        )
+}
+
+/// Rows an export reads from the database at a time.
+const EXPORT_PAGE: u64 = 1_000;
+
+/// Where an export goes on: after this event, with this many rows written.
+#[derive(Clone, Copy)]
+struct ExportCursor {
+    at: DateTime<Utc>,
+    id: Uuid,
+    written: u64,
+}
+
+/// Every matching event (up to `EXPORT_LIMIT`), newest first, as CSV,
+/// written a thousand rows at a time while the client reads it.
 pub async fn export_csv(
     db: &DatabaseConnection,
     principal: &Principal,
     query: &AuditQuery,
-) -> ServiceResult<String> {
+) -> ServiceResult<CsvStream> {
     principal.require_somewhere(Permission::AuditRead)?;
-    let visible = principal.tenant_scope(Permission::AuditRead);
-    let txn = scoped_read(db, &visible).await?;
-    let db = &txn;
-    let events = match condition(db, query, &visible).await? {
-        Some(filter) => {
-            audit_event::Entity::find()
-                .filter(filter)
-                .order_by_desc(audit_event::Column::OccurredAt)
-                .order_by_desc(audit_event::Column::Id)
-                .limit(EXPORT_LIMIT)
-                .all(db)
-                .await?
-        }
-        None => vec![],
-    };
-    let details: Vec<String> = events.iter().map(|e| e.details.clone()).collect();
-    let mut writer = crate::backend::csv_export::SafeCsv::new();
-    writer
-        .write_record([
+    let (db, principal, query) = (db.clone(), principal.clone(), query.clone());
+    CsvStream::paged(
+        &[
             "occurred_at",
             "actor",
             "action",
@@ -221,24 +221,68 @@ pub async fn export_csv(
             "request_id",
             "outcome",
             "details",
-        ])
-        .map_err(ServiceError::internal)?;
-    let rows = rows(db, events).await?;
-    txn.commit().await?;
-    for (row, details) in rows.into_iter().zip(details) {
-        writer
-            .write_record([
-                row.occurred_at.to_rfc3339(),
-                row.actor,
-                row.action,
-                row.target,
-                row.tenant.unwrap_or_default(),
-                row.request_id.unwrap_or_default(),
-                row.outcome,
-                details,
-            ])
-            .map_err(ServiceError::internal)?;
+        ],
+        move |cursor| {
+            let (db, principal, query) = (db.clone(), principal.clone(), query.clone());
+            async move { export_page(&db, &principal, &query, cursor).await }
+        },
+    )
+    .await
+}
+
+async fn export_page(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    query: &AuditQuery,
+    cursor: Option<ExportCursor>,
+) -> ServiceResult<ExportPage<ExportCursor>> {
+    let visible = principal.tenant_scope(Permission::AuditRead);
+    let txn = scoped_read(db, &visible).await?;
+    let Some(mut filter) = condition(&txn, query, &visible).await? else {
+        return Ok(ExportPage {
+            rows: vec![],
+            next: None,
+        });
+    };
+    let written = cursor.map_or(0, |c| c.written);
+    if let Some(c) = cursor {
+        filter = filter.add(older_than(c.at, c.id));
     }
-    let bytes = writer.into_inner().map_err(ServiceError::internal)?;
-    String::from_utf8(bytes).map_err(ServiceError::internal)
+    let size = EXPORT_PAGE.min(EXPORT_LIMIT - written);
+    let events = audit_event::Entity::find()
+        .filter(filter)
+        .order_by_desc(audit_event::Column::OccurredAt)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(size)
+        .all(&txn)
+        .await?;
+    let full = events.len() as u64 == size;
+    let written = written + events.len() as u64;
+    let last = events.last().map(|e| ExportCursor {
+        at: e.occurred_at,
+        id: e.id,
+        written,
+    });
+    let details: Vec<String> = events.iter().map(|e| e.details.clone()).collect();
+    let rows = rows(&txn, events).await?;
+    txn.commit().await?;
+    Ok(ExportPage {
+        rows: rows
+            .into_iter()
+            .zip(details)
+            .map(|(row, details)| {
+                vec![
+                    row.occurred_at.to_rfc3339(),
+                    row.actor,
+                    row.action,
+                    row.target,
+                    row.tenant.unwrap_or_default(),
+                    row.request_id.unwrap_or_default(),
+                    row.outcome,
+                    details,
+                ]
+            })
+            .collect(),
+        next: last.filter(|_| full && written < EXPORT_LIMIT),
+    })
 }

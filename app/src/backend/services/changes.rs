@@ -19,6 +19,7 @@ use crate::api::changes::{
     FilterRequestOutcome, SkippedTenant, StepRow,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::db::scoped_read;
 use crate::backend::entities::{
     change_decision, change_request, change_step, product, release, rollout_target, tenant,
     tenant_product,
@@ -797,8 +798,11 @@ pub async fn list(
     query: &ChangeQuery,
 ) -> ServiceResult<ChangePage> {
     principal.require_somewhere(Permission::TenantRead)?;
+    let visible = principal.tenant_scope(Permission::TenantRead);
+    let txn = scoped_read(db, &visible).await?;
+    let db = &txn;
     let mut select = change_request::Entity::find();
-    if let TenantScope::Only(ids) = principal.tenant_scope(Permission::TenantRead) {
+    if let TenantScope::Only(ids) = visible {
         select = select.filter(change_request::Column::TenantId.is_in(ids));
     }
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
@@ -832,8 +836,10 @@ pub async fn list(
         .limit(PER_PAGE)
         .all(db)
         .await?;
+    let rows = to_rows(db, models).await?;
+    txn.commit().await?;
     Ok(ChangePage {
-        rows: to_rows(db, models).await?,
+        rows,
         total,
         page,
         per_page: PER_PAGE,
@@ -921,6 +927,8 @@ pub async fn detail(
     principal: &Principal,
     id: Uuid,
 ) -> ServiceResult<ChangeDetail> {
+    let txn = scoped_read(db, &principal.tenant_scope(Permission::TenantRead)).await?;
+    let db = &txn;
     let found = find_visible(db, principal, id).await?;
     let tenant_id = found.tenant_id;
     let steps = change_step::Entity::find()
@@ -969,6 +977,8 @@ pub async fn detail(
     let can_submit = status == ChangeStatus::Draft
         && principal.can(request_permission(kind), Scope::Tenant(tenant_id));
     let mut rows = to_rows(db, vec![found]).await?;
+    let delay_requests = crate::backend::services::delays::of_change(db, principal, id).await?;
+    txn.commit().await?;
     Ok(ChangeDetail {
         change: rows.remove(0),
         steps,
@@ -978,7 +988,7 @@ pub async fn detail(
         can_cancel,
         can_delay,
         can_submit,
-        delay_requests: crate::backend::services::delays::of_change(db, principal, id).await?,
+        delay_requests,
     })
 }
 

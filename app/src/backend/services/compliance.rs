@@ -19,6 +19,7 @@ use crate::api::compliance::{
     ProductDistribution, StatusCount, TrendPoint, VersionShare,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::csv_export::{CsvStream, ExportPage};
 use crate::backend::db::scoped_read;
 use crate::backend::entities::{
     compliance_snapshot, compliance_status, compliance_trend, endpoint_compliance,
@@ -846,15 +847,16 @@ pub async fn dashboard(
     })
 }
 
-/// Every report row in scope as CSV (the filters apply; pagination does not).
+/// Every report row in scope as CSV (the filters apply; pagination does
+/// not), written a page at a time while the client reads it.
 pub async fn export_csv(
     db: &DatabaseConnection,
     principal: &Principal,
     query: &ComplianceQuery,
-) -> ServiceResult<String> {
-    let mut writer = crate::backend::csv_export::SafeCsv::new();
-    writer
-        .write_record([
+) -> ServiceResult<CsvStream> {
+    let (db, principal, query) = (db.clone(), principal.clone(), query.clone());
+    CsvStream::paged(
+        &[
             "tenant",
             "tenant_name",
             "product",
@@ -864,44 +866,46 @@ pub async fn export_csv(
             "policy_level",
             "detail",
             "assessed_at",
-        ])
-        .map_err(crate::backend::error::ServiceError::internal)?;
-    let mut page = 1;
-    loop {
-        let chunk = report(
-            db,
-            principal,
-            &ComplianceQuery {
-                page: Some(page),
-                per_page: Some(MAX_PER_PAGE),
-                ..query.clone()
-            },
-        )
-        .await?;
-        for row in &chunk.rows {
-            writer
-                .write_record([
-                    row.tenant_slug.as_str(),
-                    &row.tenant_name,
-                    &row.product_key,
-                    &row.running_version,
-                    &row.status,
-                    &row.days_left.map(|d| d.to_string()).unwrap_or_default(),
-                    &row.policy_level,
-                    &row.detail,
-                    &row.assessed_at.to_rfc3339(),
-                ])
-                .map_err(crate::backend::error::ServiceError::internal)?;
-        }
-        if page * MAX_PER_PAGE >= chunk.total {
-            break;
-        }
-        page += 1;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(crate::backend::error::ServiceError::internal)?;
-    String::from_utf8(bytes).map_err(crate::backend::error::ServiceError::internal)
+        ],
+        move |page: Option<u64>| {
+            let (db, principal, query) = (db.clone(), principal.clone(), query.clone());
+            async move {
+                let page = page.unwrap_or(1);
+                let chunk = report(
+                    &db,
+                    &principal,
+                    &ComplianceQuery {
+                        page: Some(page),
+                        per_page: Some(MAX_PER_PAGE),
+                        ..query
+                    },
+                )
+                .await?;
+                let rows = chunk
+                    .rows
+                    .into_iter()
+                    .map(|row| {
+                        vec![
+                            row.tenant_slug,
+                            row.tenant_name,
+                            row.product_key,
+                            row.running_version,
+                            row.status,
+                            row.days_left.map(|d| d.to_string()).unwrap_or_default(),
+                            row.policy_level,
+                            row.detail,
+                            row.assessed_at.to_rfc3339(),
+                        ]
+                    })
+                    .collect();
+                Ok(ExportPage {
+                    rows,
+                    next: (page * MAX_PER_PAGE < chunk.total).then_some(page + 1),
+                })
+            }
+        },
+    )
+    .await
 }
 
 /// Tenants per product and version (the distribution chart) as CSV, for the

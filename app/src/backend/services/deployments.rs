@@ -29,6 +29,7 @@ use crate::api::deployments::{
     SwitchSettingsForm, SwitchSummary,
 };
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::db::scoped_read;
 use crate::backend::entities::{
     deployment_switch, edge_deployment, health_baseline, health_run, product, release,
     switch_event, tenant, traffic_sample,
@@ -199,6 +200,8 @@ pub async fn fleet(db: &DatabaseConnection, principal: &Principal) -> ServiceRes
     principal.require_somewhere(Permission::TenantRead)?;
     let mut query = edge_deployment::Entity::find();
     let scope = principal.tenant_scope(Permission::TenantRead);
+    let txn = scoped_read(db, &scope).await?;
+    let db = &txn;
     if let TenantScope::Only(ids) = &scope {
         query = query.filter(edge_deployment::Column::TenantId.is_in(ids.clone()));
     }
@@ -245,6 +248,7 @@ pub async fn fleet(db: &DatabaseConnection, principal: &Principal) -> ServiceRes
     } else {
         (Vec::new(), Vec::new())
     };
+    txn.commit().await?;
     Ok(Fleet {
         rows,
         can_create,
@@ -259,6 +263,8 @@ pub async fn detail(
     principal: &Principal,
     id: Uuid,
 ) -> ServiceResult<DeploymentDetail> {
+    let txn = scoped_read(db, &principal.tenant_scope(Permission::TenantRead)).await?;
+    let db = &txn;
     let d = find_visible(db, principal, id).await?;
     let switches = deployment_switch::Entity::find()
         .filter(deployment_switch::Column::DeploymentId.eq(id))
@@ -338,6 +344,8 @@ pub async fn detail(
         .map(|r| r.version)
         .collect();
     let simulation = (d.router_kind == traffic::SIMULATOR).then(|| simulation_of(&d));
+    let baseline = baseline_checks(db, d.product_id).await?;
+    txn.commit().await?;
     Ok(DeploymentDetail {
         deployment: row(&d, &tenants, &products, active),
         switch: latest.as_ref().map(summary),
@@ -350,7 +358,7 @@ pub async fn detail(
         bake_seconds: d.bake_seconds,
         interval_seconds: d.interval_seconds,
         thresholds: serde_json::from_str(&d.thresholds).unwrap_or_default(),
-        baseline: baseline_checks(db, d.product_id).await?,
+        baseline,
         can_edit_baseline: principal.can(Permission::ReleaseManage, Scope::Platform),
         simulation,
         versions,
