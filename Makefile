@@ -66,14 +66,18 @@ check-wasm-deps:
 	    echo "ERROR: $$crate is in the wasm bundle's dependency tree"; exit 1; fi; \
 	done; echo "wasm bundle dependency check: no server-only crates"
 
+# `make test` runs everything or fails: PostgreSQL and HAProxy are required
+# here (plain `cargo test` on a laptop skips those suites, saying SKIPPED).
 test-rust:
 	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
 	  echo "PostgreSQL reachable on 127.0.0.1:5432: the integration suite runs on SQLite and PostgreSQL."; \
 	else \
-	  echo "NOTE: PostgreSQL is not reachable on 127.0.0.1:5432 — PostgreSQL integration tests will be SKIPPED (SQLite still runs)."; \
+	  echo "ERROR: PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres, database test, trust auth)."; \
+	  echo "       Start it, or set POSTGRES_TEST_URL; plain 'cargo test' skips the PostgreSQL suite instead."; \
+	  exit 1; \
 	fi
 	cargo test -p app --features ssr
-	TENANTRY_REQUIRE_HAPROXY=1 TENANTRY_TEST_POSTGRES_URL=$(POSTGRES_TEST_URL) cargo test -p server
+	TENANTRY_REQUIRE_POSTGRES=1 TENANTRY_REQUIRE_HAPROXY=1 TENANTRY_TEST_POSTGRES_URL=$(POSTGRES_TEST_URL) cargo test -p server
 
 test-e2e e2e: setup-test
 	cargo leptos build

@@ -192,32 +192,13 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     });
 
     let worker = spawn_job_worker(&db, &config)?;
-    let reads = app::backend::db::connect_reads(&config.database_url, &db)
-        .await
-        .map_err(|e| {
-            anyhow_like::Error(format!("cannot open the read pool on DATABASE_URL: {e}"))
-        })?;
-    let mailer = Mailer::new(&config.mail_from, config.mail_delivery.clone()).map_err(|e| {
-        anyhow_like::Error(format!(
-            "mail set-up (TENANTRY_SMTP_*, TENANTRY_MAIL_FROM): {e}"
-        ))
-    })?;
-    if let Some(dir) = mailer.outbox_dir() {
+    let state = app_state(&config, db.clone()).await?;
+    if let Some(dir) = state.mailer.outbox_dir() {
         println!(
             "No SMTP server configured (TENANTRY_SMTP_HOST): emails go to {} and to /dev/outbox.",
             dir.display()
         );
     }
-    let state = AppState {
-        leptos_options: leptos_options(&config),
-        db: db.clone(),
-        reads,
-        regions: Arc::new(config.regions.clone()),
-        accounts: Arc::new(config.accounts.clone()),
-        mailer: Arc::new(mailer),
-        mail_queued: Arc::new(Notify::new()),
-        orchestrator_secret: config.executor.orchestrator_secret(),
-    };
     let mail_worker = spawn_mail_worker(&state);
     let compliance_job = spawn_compliance_job(&state, config.compliance_interval_seconds);
     let router = build_router(state, http_settings(&config));
@@ -245,6 +226,31 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
+}
+
+/// The state the router serves from: both pools, the mailer and the
+/// settings. Start-up and the integration tests build it here, one way.
+pub async fn app_state(config: &Config, db: DatabaseConnection) -> anyhow_like::Result<AppState> {
+    let reads = app::backend::db::connect_reads(&config.database_url, &db)
+        .await
+        .map_err(|e| {
+            anyhow_like::Error(format!("cannot open the read pool on DATABASE_URL: {e}"))
+        })?;
+    let mailer = Mailer::new(&config.mail_from, config.mail_delivery.clone()).map_err(|e| {
+        anyhow_like::Error(format!(
+            "mail set-up (TENANTRY_SMTP_*, TENANTRY_MAIL_FROM): {e}"
+        ))
+    })?;
+    Ok(AppState {
+        leptos_options: leptos_options(config),
+        db,
+        reads,
+        regions: Arc::new(config.regions.clone()),
+        accounts: Arc::new(config.accounts.clone()),
+        mailer: Arc::new(mailer),
+        mail_queued: Arc::new(Notify::new()),
+        orchestrator_secret: config.executor.orchestrator_secret(),
+    })
 }
 
 async fn seed_demo_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow_like::Result<()> {

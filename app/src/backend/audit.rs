@@ -113,7 +113,7 @@ pub async fn record<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-    .map_err(|e| ServiceError::internal(format!("audit write failed: {e}")))?;
+    .map_err(|e| ServiceError::internal_in("audit write", e))?;
     Ok(())
 }
 

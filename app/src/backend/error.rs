@@ -25,14 +25,65 @@ pub enum ServiceError {
     #[error("too many attempts; retry after {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] InternalError),
+}
+
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// An unexpected failure, with the error that caused it (and that error's
+/// own causes), so the one log line that reports it shows the whole chain.
+#[derive(Debug)]
+pub struct InternalError {
+    context: Option<&'static str>,
+    cause: Cause,
+}
+
+impl InternalError {
+    /// The context, the cause and every cause beneath it: `a: b: c`.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut next = self.cause.source();
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
+    }
+}
+
+impl std::fmt::Display for InternalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.context {
+            Some(context) => write!(f, "{context}: {}", self.cause),
+            None => write!(f, "{}", self.cause),
+        }
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.cause.as_ref())
+    }
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
 impl ServiceError {
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        ServiceError::Internal(cause.to_string())
+    /// An unexpected failure; `cause` is kept (with its own causes) for the log.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        ServiceError::Internal(InternalError {
+            context: None,
+            cause: cause.into(),
+        })
+    }
+
+    /// An unexpected failure while doing `context` (e.g. "audit write").
+    pub fn internal_in(context: &'static str, cause: impl Into<Cause>) -> Self {
+        ServiceError::Internal(InternalError {
+            context: Some(context),
+            cause: cause.into(),
+        })
     }
 
     /// A unique-constraint violation becomes a field error naming `field`;
@@ -51,7 +102,7 @@ impl ServiceError {
 
 impl From<DbErr> for ServiceError {
     fn from(err: DbErr) -> Self {
-        ServiceError::Internal(format!("database: {err}"))
+        ServiceError::internal_in("database", err)
     }
 }
 
@@ -75,10 +126,40 @@ impl From<ServiceError> for AppError {
                 retry_after_seconds,
             } => AppError::RateLimited(retry_after_seconds),
             ServiceError::Internal(cause) => {
-                // The cause is logged in full here and never sent to the client.
-                tracing::error!(%cause, "internal service error");
+                // The whole chain is logged here, once, and never sent to the client.
+                tracing::error!(cause = %cause.chain(), "internal service error");
                 AppError::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading the key file")]
+    struct ReadingKey(#[source] std::io::Error);
+
+    #[test]
+    fn an_internal_error_keeps_its_whole_cause_chain() {
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = ServiceError::internal_in("start-up", ReadingKey(missing));
+        let ServiceError::Internal(internal) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            internal.chain(),
+            "start-up: reading the key file: no such file"
+        );
+        let cause = std::error::Error::source(&err).and_then(|e| e.source());
+        assert_eq!(cause.unwrap().to_string(), "reading the key file");
+    }
+
+    #[test]
+    fn a_plain_message_is_an_internal_error_too() {
+        let err = ServiceError::internal("unknown switch status");
+        assert_eq!(err.to_string(), "internal error: unknown switch status");
     }
 }

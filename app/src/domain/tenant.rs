@@ -677,9 +677,31 @@ pub fn parse_labels(raw: &str) -> Result<Vec<String>, String> {
     Ok(labels)
 }
 
+/// A list that arrives as a JSON array (REST), in the comma-separated form
+/// the services read. An item holding a comma would silently become two
+/// items, so it is refused instead.
+pub fn join_list_items(items: &[String]) -> Result<String, String> {
+    match items.iter().find(|item| item.contains(',')) {
+        Some(item) => Err(format!(
+            "\"{item}\" contains a comma; send each value as its own item of the list."
+        )),
+        None => Ok(items.join(",")),
+    }
+}
+
 #[cfg(test)]
 mod label_tests {
-    use super::parse_labels;
+    use super::{join_list_items, parse_labels};
+
+    #[test]
+    fn a_list_item_with_a_comma_is_refused_not_split() {
+        assert!(join_list_items(&["eu,pilot".into()]).is_err());
+        assert_eq!(
+            join_list_items(&["eu".into(), "pilot".into()]).unwrap(),
+            "eu,pilot"
+        );
+        assert_eq!(join_list_items(&[]).unwrap(), "");
+    }
 
     #[test]
     fn labels_are_trimmed_lower_cased_and_deduplicated() {

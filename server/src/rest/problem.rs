@@ -145,7 +145,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Internal(cause) => {
                 // Logged in full here; the client gets no internals.
-                tracing::error!(%cause, "internal error in REST handler");
+                tracing::error!(cause = %cause.chain(), "internal error in REST handler");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

@@ -19,6 +19,7 @@ use app::backend::services::tenants::{self, MAX_PER_PAGE, SORT_KEYS, TransitionO
 use app::backend::services::{audit_log, tenant_config};
 use app::backend::state::AppState;
 use app::domain::lifecycle::{LifecycleAction, LifecycleState};
+use app::domain::tenant::join_list_items;
 use app::domain::validation::FieldErrors;
 
 use super::audit::{AuditList, AuditParams};
@@ -230,6 +231,16 @@ fn body_field(field: &str) -> Option<&'static str> {
     })
 }
 
+/// A JSON array in the comma-separated form the service reads; an item with
+/// a comma is a field error (it would otherwise become two items).
+fn list_field(field: &str, items: &[String]) -> Result<String, ApiError> {
+    join_list_items(items).map_err(|message| {
+        let mut errors = FieldErrors::default();
+        errors.push(field, message);
+        ApiError::invalid(errors)
+    })
+}
+
 fn text(value: Option<String>) -> String {
     value.unwrap_or_default()
 }
@@ -284,13 +295,13 @@ pub async fn create(
         isolation_mode: body.isolation_mode,
         plan_code: body.plan_code,
         region: body.region,
-        allowed_regions: body.allowed_regions.join(","),
+        allowed_regions: list_field("allowed_regions", &body.allowed_regions)?,
         contact_technical: text(body.contacts.technical),
         contact_billing: text(body.contacts.billing),
         contact_incident: text(body.contacts.incident),
         external_crm: text(body.external_ids.crm),
         external_billing: text(body.external_ids.billing),
-        labels: body.labels.join(","),
+        labels: list_field("labels", &body.labels)?,
     };
     let slug = tenants::create(
         &state.db,
@@ -351,7 +362,7 @@ pub async fn update(
     let edit = TenantEditForm {
         display_name: body.display_name,
         plan_code: body.plan_code,
-        labels: body.labels.join(","),
+        labels: list_field("labels", &body.labels)?,
         contact_technical: text(body.contacts.technical),
         contact_billing: text(body.contacts.billing),
         contact_incident: text(body.contacts.incident),

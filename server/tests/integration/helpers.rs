@@ -7,12 +7,11 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use uuid::Uuid;
 
 use app::backend::db;
-use app::backend::mail::Mailer;
 use app::backend::services::users::ensure_first_admin;
 use app::backend::state::AppState;
 use server::config::Config;
 use server::router::build_router;
-use server::startup::{http_settings, leptos_options, spawn_mail_worker};
+use server::startup::{http_settings, spawn_mail_worker};
 
 pub const ADMIN_EMAIL: &str = "admin@tenantry.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
@@ -234,6 +233,7 @@ pub async fn serve_with(
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    vars.push(("DATABASE_URL".into(), test_db.url.clone()));
     vars.push(("TENANTRY_PUBLIC_URL".into(), address.clone()));
     vars.push(("TENANTRY_OUTBOX_DIR".into(), outbox.display().to_string()));
     let config =
@@ -254,28 +254,23 @@ pub async fn serve_with(
     (address, server)
 }
 
-/// The state the router serves from, for `test_db` and `config`.
+/// The state the router serves from, for `test_db` and `config`, built by
+/// the production start-up code.
 pub async fn app_state(test_db: &TestDb, config: &Config) -> AppState {
-    AppState {
-        leptos_options: leptos_options(config),
-        db: test_db.db.clone(),
-        reads: app::backend::db::connect_reads(&test_db.url, &test_db.db)
-            .await
-            .expect("read pool"),
-        regions: std::sync::Arc::new(config.regions.clone()),
-        accounts: std::sync::Arc::new(config.accounts.clone()),
-        mailer: std::sync::Arc::new(
-            Mailer::new(&config.mail_from, config.mail_delivery.clone()).expect("mailer"),
-        ),
-        mail_queued: std::sync::Arc::new(tokio::sync::Notify::new()),
-        orchestrator_secret: config.executor.orchestrator_secret(),
-    }
+    assert_eq!(
+        config.database_url, test_db.url,
+        "the config names the test database"
+    );
+    server::startup::app_state(config, test_db.db.clone())
+        .await
+        .expect("app state")
 }
 
 /// The very router `serve` builds, with the default configuration (for
 /// tests that read its route table).
 pub async fn router_of(test_db: &TestDb) -> axum::Router {
-    let config = Config::from_lookup(|_| None).expect("default config");
+    let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| test_db.url.clone()))
+        .expect("default config");
     build_router(app_state(test_db, &config).await, http_settings(&config))
 }
 

@@ -722,8 +722,48 @@ async fn the_cli_works_through_the_api_with_a_token(db: TestDb) {
     assert!(!ok && err.contains("404"), "{err}");
 }
 
+/// JSON arrays stay arrays end to end: a label holding a comma is refused
+/// with a field error instead of silently becoming two labels.
+async fn a_list_item_with_a_comma_is_refused_not_split(db: TestDb) {
+    let app = spawn_app(db).await;
+    let api = api(&app).await;
+    let mut body = tenant_body("comma-co");
+    body["labels"] = json!(["eu,pilot"]);
+    let (status, problem) = api.post("/tenants", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "labels", "{problem}");
+    body["labels"] = json!(["eu", "pilot"]);
+    body["allowed_regions"] = json!(["eu-central-1,eu-west-1"]);
+    let (status, problem) = api.post("/tenants", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        problem["errors"][0]["field"], "allowed_regions",
+        "{problem}"
+    );
+
+    body["allowed_regions"] = json!(["eu-central-1", "eu-west-1"]);
+    let (status, created) = api.post("/tenants", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["labels"], json!(["eu", "pilot"]));
+    let (status, problem) = api
+        .put(
+            "/tenants/comma-co",
+            json!({ "version": created["version"], "display_name": "Comma Co", "plan_code": "starter", "labels": ["a,b"], "contacts": {} }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "labels", "{problem}");
+    let (_, unchanged) = api.get("/tenants/comma-co").await;
+    assert_eq!(
+        unchanged["labels"],
+        json!(["eu", "pilot"]),
+        "nothing was written"
+    );
+}
+
 crate::on_both_databases!(
     the_api_needs_a_valid_token_or_a_session,
+    a_list_item_with_a_comma_is_refused_not_split,
     tenants_are_created_read_searched_and_updated,
     bad_input_gets_problem_details_never_a_500,
     lifecycle_actions_run_through_the_api,
