@@ -105,6 +105,26 @@ impl Haproxy {
     }
 }
 
+/// The runtime-API line that sets both slots' weights. HAProxy applies the
+/// commands one after the other, so the slot whose weight is higher is set
+/// first: were the other slot lowered first (going from all-blue to
+/// all-green: blue 0, then green 100), for a moment both weights would be 0
+/// and HAProxy would answer 503 to the requests arriving then.
+fn weight_commands(backend: &str, blue: (&str, i32), green: (&str, i32)) -> String {
+    let set = |(server, weight): (&str, i32)| {
+        format!(
+            "set server {backend}/{server} weight {}",
+            weight.clamp(0, 256)
+        )
+    };
+    let (first, second) = if green.1 > blue.1 {
+        (green, blue)
+    } else {
+        (blue, green)
+    };
+    format!("{}; {}", set(first), set(second))
+}
+
 #[async_trait::async_trait]
 impl TrafficRouter for Haproxy {
     async fn set_weights(
@@ -114,12 +134,10 @@ impl TrafficRouter for Haproxy {
         green: i32,
     ) -> Result<(), String> {
         let names = HaproxyNames::of(target)?;
-        let (blue, green) = (blue.clamp(0, 256), green.clamp(0, 256));
-        let line = format!(
-            "set server {backend}/{blue_server} weight {blue}; set server {backend}/{green_server} weight {green}",
-            backend = names.backend.as_str(),
-            blue_server = names.blue.as_str(),
-            green_server = names.green.as_str(),
+        let line = weight_commands(
+            names.backend.as_str(),
+            (names.blue.as_str(), blue),
+            (names.green.as_str(), green),
         );
         let answer = Haproxy::command(&names.socket, &line).await?;
         // Success is an empty answer per command; anything else is HAProxy's error.
@@ -324,6 +342,22 @@ const PROBE_BODY_LIMIT: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_slot_gaining_traffic_is_raised_before_the_other_is_lowered() {
+        assert_eq!(
+            super::weight_commands("app", ("blue", 0), ("green", 100)),
+            "set server app/green weight 100; set server app/blue weight 0"
+        );
+        assert_eq!(
+            super::weight_commands("app", ("blue", 100), ("green", 0)),
+            "set server app/blue weight 100; set server app/green weight 0"
+        );
+        assert_eq!(
+            super::weight_commands("app", ("blue", 500), ("green", -1)),
+            "set server app/blue weight 256; set server app/green weight 0"
+        );
+    }
+
     use super::*;
 
     const SHOW_STAT: &str = "# pxname,svname,qcur,stot,req_tot,hrsp_2xx,hrsp_5xx,eresp,rtime\n\
