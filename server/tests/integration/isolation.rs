@@ -2011,38 +2011,6 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
             }
         }
     }
-    // Pages render on the server from the same services: to tenant A's
-    // people (and to nobody signed in) they show nothing of tenant B, even
-    // when the address names tenant B.
-    for page in &pages {
-        let path = page
-            .split('/')
-            .map(|segment| match segment {
-                "{slug}" | "{tenant}" => "tenant-b".to_owned(),
-                s if s.starts_with('{') => ids[1].to_string(),
-                s => s.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join("/");
-        for (who, grants, browser) in &callers {
-            if grants.as_ref().is_some_and(|g| !g.platform.is_empty()) {
-                continue;
-            }
-            let answer = browser.get(app.url(&path)).send().await.unwrap();
-            let status = answer.status();
-            let body = answer.text().await.unwrap_or_default();
-            if status.is_server_error() {
-                failures.push(format!("page {path} as {who}: {status}"));
-            }
-            if body.contains(&ids[1].to_string())
-                || body.contains("Customer of tenant-b")
-                || body.contains("Tenant tenant-b")
-                || body.contains("crm-b")
-            {
-                failures.push(format!("page {path} as {who} shows tenant-b's data"));
-            }
-        }
-    }
     assert!(
         failures.is_empty(),
         "{} calls broke the matrix:\n{}",
