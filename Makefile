@@ -32,7 +32,7 @@ setup-test: setup-build
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 	@# The loopback SMTP server of the email tests links OpenSSL.
 	@dpkg -s libssl-dev >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libssl-dev pkg-config; }
-	@[ -d end2end/node_modules/playwright-core ] || (cd end2end && npm ci --no-audit --no-fund)
+	@[ -d end2end/node_modules/playwright-core ] && [ -d end2end/node_modules/@apidevtools/swagger-parser ] || (cd end2end && npm ci --no-audit --no-fund)
 	@# The blue-green tests and demo put Debian's HAProxy in front of two backends.
 	@[ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; }
 

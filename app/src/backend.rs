@@ -2,6 +2,7 @@
 //! storage and password hashing. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod columns;
 pub mod crypto;
 pub mod csv_export;
 pub mod db;

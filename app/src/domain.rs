@@ -9,6 +9,7 @@ pub mod change;
 pub mod compliance;
 pub mod config;
 pub mod credentials;
+pub mod decision;
 pub mod email;
 pub mod health;
 pub mod invitation;

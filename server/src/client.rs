@@ -182,7 +182,7 @@ impl ApiClient {
     /// Plans a rollout; returns its id.
     pub async fn create_rollout(
         &self,
-        form: &app::api::rollouts::RolloutForm,
+        form: &app::model::rollouts::RolloutForm,
     ) -> Result<Uuid, ClientError> {
         let created: Value = self
             .send(self.request(Method::POST, "/rollouts").json(form))
@@ -196,7 +196,7 @@ impl ApiClient {
     pub async fn rollout(
         &self,
         id: &str,
-    ) -> Result<app::api::rollouts::RolloutDetail, ClientError> {
+    ) -> Result<app::model::rollouts::RolloutDetail, ClientError> {
         self.send(self.request(Method::GET, &format!("/rollouts/{}", segment(id))))
             .await
     }
@@ -206,14 +206,14 @@ impl ApiClient {
         &self,
         id: &str,
         action: &str,
-    ) -> Result<app::api::rollouts::RolloutDetail, ClientError> {
+    ) -> Result<app::model::rollouts::RolloutDetail, ClientError> {
         let path = format!("/rollouts/{}/{}", segment(id), segment(action));
         self.send(self.request(Method::POST, &path)).await
     }
 }
 
 /// A rollout's status, waves and halt reason as text.
-pub fn render_rollout(detail: &app::api::rollouts::RolloutDetail) -> String {
+pub fn render_rollout(detail: &app::model::rollouts::RolloutDetail) -> String {
     let r = &detail.rollout;
     let mut out = format!(
         "{} ({})\n  {} -> {}   status: {}   wave {}/{}\n  targets: {} succeeded, {} failed, {} running of {}\n",

@@ -8,12 +8,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use app::api::deployments::{DeploymentForm, SwitchSettingsForm};
-use app::api::tenants::NewTenantForm;
 use app::backend::audit::{self, AuditEntry, RequestContext};
 use app::backend::entities::{edge_deployment, tenant};
 use app::backend::principal::Actor;
 use app::backend::services::{deployments, seed, tenants};
+use app::model::deployments::{DeploymentForm, SwitchSettingsForm};
+use app::model::tenants::NewTenantForm;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::config::Config;

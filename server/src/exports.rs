@@ -7,15 +7,15 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use app::api::audit::AuditQuery;
-use app::api::compliance::ComplianceQuery;
-use app::api::endpoints::EndpointQuery;
 use app::backend::csv_export::CsvStream;
 use app::backend::error::ServiceError;
 use app::backend::services::audit_log::export_csv;
 use app::backend::services::{agents, compliance, tenants};
 use app::backend::session::AuthSession;
 use app::backend::state::AppState;
+use app::model::audit::AuditQuery;
+use app::model::compliance::ComplianceQuery;
+use app::model::endpoints::EndpointQuery;
 
 pub async fn audit_csv(
     State(state): State<AppState>,

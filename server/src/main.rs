@@ -424,7 +424,7 @@ async fn rollout_command(
             concurrency,
             requires_approval,
         } => {
-            let form = app::api::rollouts::RolloutForm {
+            let form = app::model::rollouts::RolloutForm {
                 name,
                 product,
                 target_version: version,

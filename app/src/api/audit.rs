@@ -1,48 +1,9 @@
 //! The audit explorer: filters, keyset pages, and the CSV export link.
 
-use chrono::{DateTime, Utc};
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
 use crate::error::AppError;
+use leptos::prelude::*;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditQuery {
-    /// Part of the actor's email or label.
-    pub actor: Option<String>,
-    /// A tenant slug.
-    pub tenant: Option<String>,
-    /// An action name or its prefix (`tenant.` matches every tenant action).
-    pub action: Option<String>,
-    /// Inclusive dates, `YYYY-MM-DD`, in UTC.
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Opaque cursor: continue with events older than this one.
-    pub before: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct AuditEntryRow {
-    pub id: Uuid,
-    pub occurred_at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub tenant: Option<String>,
-    pub request_id: Option<String>,
-    pub outcome: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPage {
-    pub rows: Vec<AuditEntryRow>,
-    /// Cursor for the next (older) page; `None` on the last page.
-    pub older: Option<String>,
-}
-
-pub const AUDIT_PAGE_SIZE: u64 = 50;
+pub use crate::model::audit::*;
 
 #[server(prefix = "/api/fn", endpoint = "search_audit", input = server_fn::codec::Json)]
 pub async fn search_audit(query: AuditQuery) -> Result<AuditPage, AppError> {

@@ -1,20 +1,7 @@
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::error::AppError;
+use leptos::prelude::*;
 
-/// The signed-in user as the shell shows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignedInUser {
-    pub display_name: String,
-    pub email: String,
-    /// What the shell offers (the server checks every action regardless).
-    pub can_onboard: bool,
-    pub can_manage_users: bool,
-    /// Reads platform-wide screens (rollouts, jobs): tenant.read on the platform.
-    #[serde(default)]
-    pub sees_platform: bool,
-}
+pub use crate::model::auth::*;
 
 /// Signs in and redirects to `next` (a local path) or the dashboard.
 #[server(prefix = "/api/fn", endpoint = "login")]

@@ -1,102 +1,10 @@
 //! Change requests, approvals, update policies and the job queue.
 
-use chrono::{DateTime, Utc};
+use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::AppError;
-
-/// A change request as the form or the API sends it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ChangeForm {
-    /// The tenant's slug or id.
-    pub tenant: String,
-    /// `upgrade`, `patch`, `suspend`, `resume`, `enter_maintenance`, …
-    pub kind: String,
-    /// For upgrades and patches: the product (its key or id) …
-    #[serde(default)]
-    pub product: String,
-    /// … and the catalog release to move to.
-    #[serde(default)]
-    pub target_version: String,
-    /// Do not start before this UTC time (RFC 3339 or `YYYY-MM-DDTHH:MM`); empty: as soon as allowed.
-    #[serde(default)]
-    pub not_before: String,
-    #[serde(default)]
-    pub note: String,
-    /// Save it as a draft to submit later, instead of submitting it now.
-    #[serde(default)]
-    pub draft: bool,
-    /// Instead of one tenant: a saved filter (its id or name); one change is
-    /// requested for each tenant it matches now.
-    #[serde(default)]
-    pub target_filter: String,
-}
-
-/// What a request for a saved filter did, tenant by tenant.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct FilterRequestOutcome {
-    pub filter_id: Uuid,
-    pub filter_name: String,
-    /// The changes requested, one per matching tenant.
-    pub created: Vec<Uuid>,
-    /// Matching tenants that got no change, each with the reason.
-    pub skipped: Vec<SkippedTenant>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SkippedTenant {
-    pub slug: String,
-    pub reason: String,
-}
-
-/// What the request form did: one change (its id), or one per tenant of a saved filter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RequestOutcome {
-    One(Uuid),
-    ForFilter(FilterRequestOutcome),
-}
-
-/// A saved tenant filter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SavedFilterRow {
-    pub id: Uuid,
-    pub name: String,
-    /// The filters in words, e.g. "State: active · Region: eu-central-1".
-    pub description: String,
-    /// The tenant list with these filters.
-    pub href: String,
-    /// How many tenants it matches now (among those the viewer may read).
-    pub matching: u64,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A saved filter as the tenant list's "Save filter" form or the API sends it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SavedFilterForm {
-    pub name: String,
-    #[serde(default)]
-    pub q: Option<String>,
-    #[serde(default)]
-    pub state: Option<String>,
-    #[serde(default)]
-    pub plan: Option<String>,
-    #[serde(default)]
-    pub region: Option<String>,
-    #[serde(default)]
-    pub environment: Option<String>,
-    #[serde(default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub label: Option<String>,
-}
+pub use crate::model::changes::*;
 
 #[server(prefix = "/api/fn", endpoint = "saved_filters")]
 pub async fn saved_filters() -> Result<Vec<SavedFilterRow>, AppError> {
@@ -123,120 +31,6 @@ pub async fn delete_filter(id: Uuid) -> Result<(), AppError> {
     let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(saved_filters::delete(&state.db, &principal, &request_context(), id).await)
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ChangeRow {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub tenant_slug: String,
-    pub tenant_name: String,
-    pub kind: String,
-    pub kind_label: String,
-    /// `live`, `maintenance` or `swap`.
-    pub change_model: String,
-    pub status: String,
-    pub status_label: String,
-    pub title: String,
-    pub product_key: Option<String>,
-    pub target_version: Option<String>,
-    pub requester: String,
-    pub requires_approval: bool,
-    /// When the scheduler will start it (scheduled changes), and why then.
-    pub next_start_at: Option<DateTime<Utc>>,
-    pub schedule_reason: String,
-    pub delayed_days: i32,
-    /// 0–100.
-    pub progress: i32,
-    pub rollout_id: Option<Uuid>,
-    /// The saved filter it was requested for, if any (id, name).
-    pub target_filter_id: Option<Uuid>,
-    pub target_filter_name: Option<String>,
-    pub outcome: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct StepRow {
-    pub position: i32,
-    pub name: String,
-    /// `pending`, `running`, `succeeded` or `failed`.
-    pub status: String,
-    pub attempts: i32,
-    pub output: String,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct DecisionRow {
-    /// `approved` or `rejected`.
-    pub decision: String,
-    pub decider: String,
-    pub comment: String,
-    pub decided_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ChangeDetail {
-    pub change: ChangeRow,
-    pub steps: Vec<StepRow>,
-    pub decisions: Vec<DecisionRow>,
-    /// Why the viewer may not decide it, when it awaits a decision.
-    pub decide_refusal: Option<String>,
-    pub can_decide: bool,
-    pub can_cancel: bool,
-    pub can_delay: bool,
-    /// A draft the viewer may submit.
-    pub can_submit: bool,
-    /// Requests to delay it beyond the policy's limit, newest first.
-    pub delay_requests: Vec<DelayRequestRow>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
-pub struct ChangeQuery {
-    #[serde(default)]
-    pub status: Option<String>,
-    /// Tenant slug.
-    #[serde(default)]
-    pub tenant: Option<String>,
-    #[serde(default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub rollout: Option<Uuid>,
-    /// The saved filter the changes were requested for.
-    #[serde(default)]
-    pub filter: Option<Uuid>,
-    #[serde(default)]
-    pub page: Option<u64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ChangePage {
-    pub rows: Vec<ChangeRow>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-}
-
-/// What the "new change" form offers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeFormOptions {
-    /// (value, label)
-    pub kinds: Vec<(String, String)>,
-    /// (key, name)
-    pub products: Vec<(String, String)>,
-    /// Saved tenant filters a change may target: (id, "name (N tenants)").
-    pub filters: Vec<(String, String)>,
-    pub can_request: bool,
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_requests", input = server_fn::codec::Json)]
@@ -319,21 +113,6 @@ pub async fn cancel_change(id: Uuid) -> Result<(), AppError> {
     respond(changes::cancel(&state.db, &principal, &request_context(), id).await)
 }
 
-/// What a delay did: moved the change at once, or (beyond the policy's
-/// limit) asked the vendor's approvers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct DelayOutcome {
-    /// `delayed` or `requested`.
-    pub status: String,
-    /// Delayed: when the change may now start.
-    pub next_start_at: Option<DateTime<Utc>>,
-    /// Requested: the delay request awaiting a platform approver.
-    pub request_id: Option<Uuid>,
-    /// One sentence for the person who asked.
-    pub message: String,
-}
-
 #[server(prefix = "/api/fn", endpoint = "delay_change")]
 pub async fn delay_change(
     id: Uuid,
@@ -355,28 +134,6 @@ pub async fn delay_change(
         )
         .await,
     )
-}
-
-/// A request to delay a change beyond its tenant's policy limit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct DelayRequestRow {
-    pub id: Uuid,
-    pub change_id: Uuid,
-    pub change_title: String,
-    pub tenant_slug: String,
-    pub tenant_name: String,
-    pub days: i32,
-    pub reason: String,
-    /// `pending`, `approved` or `denied`.
-    pub status: String,
-    pub requester: String,
-    pub requested_at: DateTime<Utc>,
-    pub decider: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub comment: Option<String>,
-    /// Whether the viewer may decide it now.
-    pub can_decide: bool,
 }
 
 /// Delay requests awaiting a platform approver (the approvals inbox).
@@ -425,60 +182,6 @@ pub async fn pending_approval_count() -> Result<u64, AppError> {
     let changes = respond(changes::pending_for(reads, &principal).await)?;
     let delays = respond(delays::pending_count(reads, &principal).await)?;
     Ok(changes + delays)
-}
-
-// ---- Update policy -------------------------------------------------------
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct WindowRow {
-    pub id: Uuid,
-    /// "Sat 02:00–06:00"
-    pub label: String,
-    pub weekday: String,
-    pub start: String,
-    pub end: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct BlackoutRow {
-    pub id: Uuid,
-    /// None: organisation-wide.
-    pub tenant_id: Option<Uuid>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub reason: String,
-    pub created_by: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct UpdatePolicyView {
-    pub tenant_id: Uuid,
-    pub tenant_slug: String,
-    /// `auto_approve`, `majors_only` or `all`.
-    pub approval_mode: String,
-    pub timezone: String,
-    pub max_delay_days: i32,
-    pub windows: Vec<WindowRow>,
-    /// The tenant's own and the organisation-wide blackouts that have not ended.
-    pub blackouts: Vec<BlackoutRow>,
-    /// When a change requested now could start, and why.
-    pub next_start_at: Option<DateTime<Utc>>,
-    pub next_start_reason: String,
-    pub can_edit: bool,
-    /// The delay limit is the vendor's to set; the tenant's people read it.
-    #[serde(default)]
-    pub can_set_delay_limit: bool,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct UpdatePolicyForm {
-    pub approval_mode: String,
-    pub timezone: String,
-    pub max_delay_days: String,
 }
 
 #[server(prefix = "/api/fn", endpoint = "update_policy")]
@@ -578,46 +281,6 @@ pub async fn remove_blackout(id: Uuid) -> Result<(), AppError> {
     let state = app_state()?;
     let principal = respond(require_principal().await)?;
     respond(update_policy::remove_blackout(&state.db, &principal, &request_context(), id).await)
-}
-
-// ---- Jobs ----------------------------------------------------------------
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct JobRow {
-    pub id: Uuid,
-    pub kind: String,
-    pub key: String,
-    pub status: String,
-    pub attempts: i32,
-    pub max_attempts: i32,
-    pub run_at: DateTime<Utc>,
-    pub lease_owner: Option<String>,
-    pub last_error: Option<String>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct JobCounts {
-    pub due: u64,
-    pub waiting: u64,
-    pub running: u64,
-    pub retrying: u64,
-    pub dead: u64,
-    pub succeeded: u64,
-    pub cancelled: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct JobsView {
-    pub counts: JobCounts,
-    pub rows: Vec<JobRow>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-    pub can_manage: bool,
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_queue")]

@@ -1,114 +1,11 @@
 //! Version compliance: the organisation's dashboard, the report rows, and one
 //! tenant's products and versions.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::AppError;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct StatusCount {
-    pub status: String,
-    pub tenants: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TrendPoint {
-    pub day: NaiveDate,
-    pub compliant_pct: f64,
-    pub tenants: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct VersionShare {
-    pub version: String,
-    pub tenants: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ProductDistribution {
-    pub product_key: String,
-    pub product_name: String,
-    pub latest: Option<String>,
-    /// Most-run version first.
-    pub versions: Vec<VersionShare>,
-    /// Update adoption: the share of its tenants on the latest release.
-    pub on_latest_pct: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ComplianceRow {
-    pub tenant_id: Uuid,
-    pub tenant_slug: String,
-    pub tenant_name: String,
-    pub product_key: String,
-    pub running_version: String,
-    /// `compliant`, `outdated`, `in_grace`, `non_compliant` or `eol`.
-    pub status: String,
-    pub days_left: Option<i64>,
-    pub detail: String,
-    /// Which policy level decided: `global`, `product` or `tenant`.
-    pub policy_level: String,
-    pub assessed_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ComplianceSummary {
-    /// Tenants with at least one assessed product.
-    pub assessed_tenants: u64,
-    /// Share of those whose every product is compliant or merely outdated.
-    pub compliant_pct: f64,
-    /// Tenants by their worst product's status.
-    pub by_status: Vec<StatusCount>,
-    /// The last 30 days, from the daily snapshots.
-    pub trend: Vec<TrendPoint>,
-    pub distribution: Vec<ProductDistribution>,
-    /// In grace, non-compliant and EOL, worst and fewest days left first (up to 10).
-    pub attention: Vec<ComplianceRow>,
-    pub endpoints_total: u64,
-    pub endpoints_compliant_pct: f64,
-    pub last_assessed: Option<DateTime<Utc>>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
-pub struct ComplianceQuery {
-    /// One status key.
-    pub status: Option<String>,
-    /// A product key.
-    pub product: Option<String>,
-    /// Only this tenant.
-    pub tenant: Option<Uuid>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ComplianceReport {
-    pub rows: Vec<ComplianceRow>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ComplianceOverview {
-    pub summary: ComplianceSummary,
-    pub report: ComplianceReport,
-    pub products: Vec<(String, String)>,
-    pub can_assess: bool,
-}
+pub use crate::model::compliance::*;
 
 #[server(prefix = "/api/fn", endpoint = "compliance_dashboard", input = server_fn::codec::Json)]
 pub async fn compliance_dashboard(query: ComplianceQuery) -> Result<ComplianceOverview, AppError> {
@@ -126,52 +23,7 @@ pub async fn run_assessment() -> Result<(), AppError> {
     use crate::backend::services::compliance;
     let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let state = state;
     respond(compliance::assess_now(&state.db, &principal, &request_context()).await)
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TenantProductRow {
-    pub product_id: Uuid,
-    pub product_key: String,
-    pub product_name: String,
-    pub allowed_range: Option<String>,
-    pub feature_flags: Vec<String>,
-    pub running_version: Option<String>,
-    /// Component → running version (from the release's pins).
-    pub components: BTreeMap<String, String>,
-    pub status: Option<String>,
-    pub detail: Option<String>,
-    pub days_left: Option<i64>,
-    pub policy_level: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ExtensionRow {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub tenant_slug: String,
-    pub product_key: String,
-    pub days: i64,
-    pub reason: String,
-    /// `pending`, `approved` or `denied`.
-    pub status: String,
-    pub requested_by: String,
-    pub requested_at: DateTime<Utc>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub decision_comment: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenantVersionsView {
-    pub rows: Vec<TenantProductRow>,
-    /// Every catalog product (key, name, id), to license.
-    pub products: Vec<(Uuid, String, String)>,
-    pub extensions: Vec<ExtensionRow>,
-    pub can_license: bool,
-    pub can_request_extension: bool,
 }
 
 #[server(prefix = "/api/fn", endpoint = "tenant_versions")]
@@ -183,21 +35,6 @@ pub async fn tenant_versions(tenant_id: Uuid) -> Result<TenantVersionsView, AppE
     respond(tenant_versions::view(&state.reads, &principal, tenant_id).await)
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TenantProductForm {
-    pub product_id: Uuid,
-    /// Empty: licensed, not yet deployed.
-    #[serde(default)]
-    pub running_version: String,
-    /// A semver requirement, e.g. `>=5.0, <6`; empty for any.
-    #[serde(default)]
-    pub allowed_range: String,
-    /// Comma-separated.
-    #[serde(default)]
-    pub feature_flags: String,
-}
-
 /// Licenses a product to a tenant, or changes its range, flags or running version.
 #[server(prefix = "/api/fn", endpoint = "set_tenant_product")]
 pub async fn set_tenant_product(tenant_id: Uuid, form: TenantProductForm) -> Result<(), AppError> {
@@ -205,7 +42,6 @@ pub async fn set_tenant_product(tenant_id: Uuid, form: TenantProductForm) -> Res
     use crate::backend::services::tenant_versions;
     let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let state = state;
     respond(tenant_versions::set(&state.db, &principal, &request_context(), tenant_id, &form).await)
 }
 
@@ -220,7 +56,6 @@ pub async fn request_grace_extension(
     use crate::backend::services::policies;
     let state = app_state()?;
     let principal = respond(require_principal().await)?;
-    let state = state;
     respond(
         policies::request_extension(
             &state.db,

@@ -1,22 +1,11 @@
 //! Notification preferences (Settings → Notifications): per kind, by email
 //! and in the app.
 
+use crate::error::AppError;
+use leptos::prelude::*;
 use std::collections::HashMap;
 
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-use crate::error::AppError;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreferenceRow {
-    pub kind: String,
-    pub label: String,
-    pub email: bool,
-    pub in_app: bool,
-    /// In-app delivery cannot be turned off for this kind.
-    pub in_app_locked: bool,
-}
+pub use crate::model::notifications::*;
 
 #[server(prefix = "/api/fn", endpoint = "notification_preferences")]
 pub async fn notification_preferences() -> Result<Vec<PreferenceRow>, AppError> {
@@ -43,18 +32,6 @@ pub async fn save_notification_preferences(
     respond(
         notification_prefs::save(&state.db, &principal, &request_context(), &email, &in_app).await,
     )
-}
-
-/// One in-app notification.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InboxItem {
-    pub id: uuid::Uuid,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub link: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub read: bool,
 }
 
 #[server(prefix = "/api/fn", endpoint = "notification_inbox")]

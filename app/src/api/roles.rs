@@ -1,39 +1,11 @@
 //! Roles: the built-in ones and custom named permission sets (Settings → Roles).
 
-use std::collections::HashMap;
-
+use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::error::AppError;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoleRow {
-    pub id: Uuid,
-    pub key: String,
-    pub name: String,
-    /// "platform" or "tenant": where a binding of it applies.
-    pub scope: String,
-    pub permissions: Vec<String>,
-    pub builtin: bool,
-    /// How many role bindings use it.
-    pub assigned: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PermissionInfo {
-    pub key: String,
-    pub description: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RolesView {
-    pub roles: Vec<RoleRow>,
-    pub permissions: Vec<PermissionInfo>,
-    /// Whether the viewer may create and delete custom roles.
-    pub can_edit: bool,
-}
+pub use crate::model::roles::*;
 
 #[server(prefix = "/api/fn", endpoint = "list_roles")]
 pub async fn list_roles() -> Result<RolesView, AppError> {

@@ -1,30 +1,10 @@
 //! The optional second factor: set up (QR code, confirm with a code, recovery
 //! codes shown once), turn off, and the sign-in step that asks for a code.
 
-use chrono::{DateTime, Utc};
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::error::AppError;
+use leptos::prelude::*;
 
-/// A secret being set up, shown until confirmed with a code from the app.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enrollment {
-    /// Base32, for typing into an authenticator by hand.
-    pub secret: String,
-    pub otpauth_url: String,
-    /// The `otpauth://` URL as an SVG QR code (drawn on the server).
-    pub qr_svg: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TwoFactorView {
-    pub enabled_at: Option<DateTime<Utc>>,
-    pub recovery_codes_left: u64,
-    pub enrollment: Option<Enrollment>,
-    /// Recovery codes just created: shown on this view only.
-    pub new_recovery_codes: Option<Vec<String>>,
-}
+pub use crate::model::two_factor::*;
 
 #[server(prefix = "/api/fn", endpoint = "two_factor_status")]
 pub async fn two_factor_status() -> Result<TwoFactorView, AppError> {

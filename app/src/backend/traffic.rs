@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use crate::api::deployments::Simulation;
 use crate::domain::bluegreen::{CounterReading, Slot};
 use crate::domain::health::{HealthCheck, ProbeAnswer};
 use crate::domain::network::{HaproxyName, socket_path_within};
+use crate::model::deployments::Simulation;
 
 use super::outbound::{self, GuardedHttp, OutboundError};
 
@@ -309,7 +309,7 @@ pub async fn probe(
     http: &GuardedHttp,
     base_url: &str,
     check: &HealthCheck,
-    simulated: Option<(&crate::api::deployments::SlotSimulation, &str)>,
+    simulated: Option<(&crate::model::deployments::SlotSimulation, &str)>,
 ) -> ProbeAnswer {
     if base_url.starts_with("sim://") {
         let (faults, version) = simulated.map(|(f, v)| (f.clone(), v)).unwrap_or_default();

@@ -297,7 +297,8 @@ pub fn analyze(
 }
 
 /// A switch's status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SwitchStatus {
     /// The executor deploys the release to the idle slot.
     Preparing,

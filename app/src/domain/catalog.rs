@@ -385,41 +385,6 @@ pub fn parse_feature_flags(raw: &str) -> Result<Vec<String>, FieldErrors> {
     errors.into_result(|| flags)
 }
 
-/// A platform policy manager's answer to a grace extension request; a
-/// denial says why, because the tenant sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExtensionDecision {
-    /// `approved` or `denied`, as stored.
-    pub status: &'static str,
-    pub comment: Option<String>,
-}
-
-impl ExtensionDecision {
-    pub fn parse(decision: &str, comment: &str) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let comment = comment.trim();
-        let status = match decision {
-            "approve" => "approved",
-            "deny" if comment.is_empty() => {
-                errors.push(
-                    "comment",
-                    "Say why the request is denied; the tenant sees it.",
-                );
-                "denied"
-            }
-            "deny" => "denied",
-            _ => {
-                errors.push("decision", "Approve or deny.");
-                ""
-            }
-        };
-        errors.into_result(|| Self {
-            status,
-            comment: (!comment.is_empty()).then(|| comment.to_owned()),
-        })
-    }
-}
-
 /// A semver requirement for a tenant's allowed versions, e.g. `>=5.0, <6`.
 pub fn parse_allowed_range(raw: &str) -> Result<Option<VersionReq>, FieldErrors> {
     let raw = raw.trim();
@@ -592,30 +557,6 @@ mod tests {
             parse_feature_flags("dark mode")
                 .unwrap_err()
                 .for_field("feature_flags")
-                .is_some()
-        );
-    }
-
-    #[test]
-    fn a_denial_needs_a_reason_and_an_approval_does_not() {
-        let approved = ExtensionDecision::parse("approve", "  ").unwrap();
-        assert_eq!((approved.status, approved.comment), ("approved", None));
-        assert!(
-            ExtensionDecision::parse("deny", "")
-                .unwrap_err()
-                .for_field("comment")
-                .is_some()
-        );
-        assert_eq!(
-            ExtensionDecision::parse("deny", "Upgrade first")
-                .unwrap()
-                .status,
-            "denied"
-        );
-        assert!(
-            ExtensionDecision::parse("maybe", "x")
-                .unwrap_err()
-                .for_field("decision")
                 .is_some()
         );
     }

@@ -822,3 +822,53 @@ mod tests {
         assert!(offered_actions("succeeded").is_empty());
     }
 }
+
+/// Properties of the wave planner over any plan a form can produce.
+#[cfg(test)]
+mod properties {
+    use super::{parse_wave_splits, wave_sizes};
+    use proptest::prelude::*;
+
+    /// Strictly rising cumulative percentages from 1 to 100, as the parser
+    /// accepts them.
+    fn plans() -> impl Strategy<Value = Vec<u32>> {
+        proptest::collection::btree_set(1u32..=100, 0..8)
+            .prop_map(|set| {
+                set.into_iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .prop_map(|raw| parse_wave_splits(&raw).expect("rising percentages parse"))
+    }
+
+    proptest! {
+        #[test]
+        fn every_target_lands_in_exactly_one_wave(targets in 0usize..5_000, plan in plans()) {
+            let sizes = wave_sizes(targets, &plan);
+            prop_assert_eq!(sizes.iter().sum::<usize>(), targets);
+            prop_assert!(sizes.iter().all(|&size| size >= 1), "no empty wave: {:?}", sizes);
+            prop_assert!(sizes.len() <= plan.len(), "no more waves than planned: {:?} for {:?}", sizes, plan);
+        }
+
+        #[test]
+        fn each_wave_reaches_at_least_its_share(targets in 1usize..5_000, plan in plans()) {
+            let sizes = wave_sizes(targets, &plan);
+            let mut covered = 0usize;
+            for (size, &percent) in sizes.iter().zip(&plan) {
+                covered += size;
+                // Rounded up, never below the planned share.
+                prop_assert!(covered * 100 >= targets * percent as usize);
+            }
+        }
+
+        #[test]
+        fn a_parsed_plan_rises_and_ends_at_all(raw in "[0-9 ,;>%rest-]{0,24}") {
+            if let Ok(plan) = parse_wave_splits(&raw) {
+                prop_assert_eq!(plan.last().copied(), Some(100));
+                prop_assert!(plan.windows(2).all(|w| w[0] < w[1]), "{:?}", plan);
+                prop_assert!(plan.iter().all(|p| (1..=100).contains(p)));
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ use super::validation::FieldErrors;
 
 /// The filters a saved filter keeps, as the tenant list takes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FilterFields {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,

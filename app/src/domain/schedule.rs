@@ -1320,3 +1320,102 @@ mod tests {
         }
     }
 }
+
+/// Properties of the schedule arithmetic over random windows, blackouts and
+/// instants, in zones with and without daylight saving.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ZONES: [Tz; 4] = [
+        chrono_tz::UTC,
+        chrono_tz::Europe::Berlin,
+        chrono_tz::America::New_York,
+        chrono_tz::Australia::Lord_Howe,
+    ];
+
+    fn base() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn windows() -> impl Strategy<Value = Vec<MaintenanceWindow>> {
+        proptest::collection::vec(
+            (0u32..7, 0u32..24 * 4, 1u32..=(3 * 24 * 60)).prop_map(|(day, quarter, minutes)| {
+                MaintenanceWindow {
+                    weekday: Weekday::try_from(day as u8).unwrap(),
+                    start: NaiveTime::from_hms_opt(quarter / 4, (quarter % 4) * 15, 0).unwrap(),
+                    duration_minutes: minutes,
+                }
+            }),
+            0..4,
+        )
+    }
+
+    fn blackouts() -> impl Strategy<Value = Vec<Blackout>> {
+        proptest::collection::vec(
+            (0i64..(400 * 24 * 60), 1i64..(30 * 24 * 60)).prop_map(|(start, minutes)| {
+                let starts_at = base() + Duration::minutes(start);
+                Blackout {
+                    starts_at,
+                    ends_at: starts_at + Duration::minutes(minutes),
+                    reason: "freeze".into(),
+                    organisation_wide: false,
+                }
+            }),
+            0..4,
+        )
+    }
+
+    fn schedules() -> impl Strategy<Value = UpdateSchedule> {
+        (0usize..ZONES.len(), windows(), blackouts()).prop_map(|(zone, windows, blackouts)| {
+            UpdateSchedule {
+                timezone: ZONES[zone],
+                windows,
+                blackouts,
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The answer is allowed, not before the asked time, and the first
+        /// such instant: the second before it is not allowed.
+        #[test]
+        fn the_next_start_is_the_first_allowed_instant(
+            schedule in schedules(),
+            offset in 0i64..(400 * 24 * 3600),
+        ) {
+            let earliest = base() + Duration::seconds(offset);
+            if let Some(next) = next_allowed_start(&schedule, earliest) {
+                prop_assert!(next.at >= earliest);
+                prop_assert!(is_allowed_now(&schedule, next.at), "{:?} at {}", schedule, next.at);
+                if next.at > earliest {
+                    prop_assert!(!is_allowed_now(&schedule, next.at - Duration::seconds(1)));
+                }
+                if let Some(until) = next.until {
+                    prop_assert!(until > next.at);
+                    prop_assert!(schedule.blackouts.iter().all(|b| !(b.starts_at > next.at && b.starts_at < until)),
+                        "the allowed period ends at the next blackout");
+                }
+            } else {
+                prop_assert!(!is_allowed_now(&schedule, earliest));
+            }
+        }
+
+        /// Allowed now means the next start is now.
+        #[test]
+        fn allowed_now_agrees_with_the_next_start(
+            schedule in schedules(),
+            offset in 0i64..(400 * 24 * 3600),
+        ) {
+            let now = base() + Duration::seconds(offset);
+            if is_allowed_now(&schedule, now) {
+                prop_assert_eq!(next_allowed_start(&schedule, now).map(|n| n.at), Some(now));
+            }
+        }
+    }
+}

@@ -5,13 +5,15 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use app::api::audit::{AuditEntryRow, AuditPage, AuditQuery};
 use app::backend::services::audit_log;
 use app::backend::state::AppState;
 use app::domain::validation::FieldErrors;
+use app::model::audit::{AuditEntryRow, AuditPage, AuditQuery};
 
 use super::auth::Caller;
 use super::problem::{ApiError, ApiQuery, ApiResult, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 200;
@@ -85,7 +87,7 @@ impl From<AuditPage> for AuditList {
 }
 
 /// Search the audit trail.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditList), (status = 422, body = Problem)))]
 pub async fn search(
     State(state): State<AppState>,
@@ -95,4 +97,9 @@ pub async fn search(
     let (query, limit) = params.into_query(None)?;
     let page = audit_log::search(&state.reads, &caller.principal, &query, limit).await?;
     Ok(Json(page.into()))
+}
+
+/// The audit trail's route, with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }

@@ -72,3 +72,13 @@ pub fn client_address(parts: &Parts) -> Option<String> {
         .get::<app::backend::audit::ClientAddress>()
         .map(|address| address.0.to_string())
 }
+
+/// The agent token an agent sends as its bearer.
+pub(super) fn agent_token(headers: &axum::http::HeaderMap) -> super::problem::ApiResult<String> {
+    Ok(headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(app::backend::error::ServiceError::Unauthenticated)?
+        .to_owned())
+}

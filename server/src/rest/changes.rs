@@ -1,5 +1,5 @@
-//! `/api/v1` for change requests, approvals, update policies, rollouts and
-//! the job queue. Handlers are thin: each calls one service.
+//! `/api/v1` for change requests, approvals, delays, saved filters, update
+//! policies, the job queue and the executor's callback. Handlers are thin: each calls one service.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,17 +8,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use app::api::changes::{
+use app::backend::services::{changes, delays, jobs_admin, saved_filters, update_policy};
+use app::backend::state::AppState;
+use app::model::changes::{
     ChangeDetail, ChangeForm, ChangePage, ChangeQuery, DelayOutcome, DelayRequestRow,
     FilterRequestOutcome, JobsView, SavedFilterForm, SavedFilterRow, UpdatePolicyForm,
     UpdatePolicyView,
 };
-use app::api::rollouts::{RolloutDetail, RolloutForm, RolloutRow};
-use app::backend::services::{changes, delays, jobs_admin, rollouts, saved_filters, update_policy};
-use app::backend::state::AppState;
 
 use super::auth::Caller;
 use super::problem::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Created {
@@ -26,7 +27,7 @@ pub struct Created {
 }
 
 /// Change requests the caller may read, newest first (25 per page).
-#[utoipa::path(get, path = "/api/v1/change-requests", tag = "changes", params(ChangeQuery),
+#[utoipa::path(get, path = "/change-requests", tag = "changes", params(ChangeQuery),
     responses((status = 200, body = ChangePage), (status = 401, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -40,7 +41,7 @@ pub async fn list(
 
 /// Requests a change. It awaits approval when the tenant's update policy asks
 /// for it; otherwise it is scheduled into the tenant's next maintenance window.
-#[utoipa::path(post, path = "/api/v1/change-requests", tag = "changes", request_body = ChangeForm,
+#[utoipa::path(post, path = "/change-requests", tag = "changes", request_body = ChangeForm,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -52,7 +53,7 @@ pub async fn create(
 }
 
 /// Saved tenant filters with how many tenants each matches now (platform readers).
-#[utoipa::path(get, path = "/api/v1/saved-filters", tag = "changes",
+#[utoipa::path(get, path = "/saved-filters", tag = "changes",
     responses((status = 200, body = Vec<SavedFilterRow>), (status = 401, body = Problem)))]
 pub async fn saved_filter_list(
     State(state): State<AppState>,
@@ -64,7 +65,7 @@ pub async fn saved_filter_list(
 }
 
 /// Saves the tenant-list filters under a name (platform `tenant.manage`).
-#[utoipa::path(post, path = "/api/v1/saved-filters", tag = "changes", request_body = SavedFilterForm,
+#[utoipa::path(post, path = "/saved-filters", tag = "changes", request_body = SavedFilterForm,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_create(
     State(state): State<AppState>,
@@ -75,7 +76,7 @@ pub async fn saved_filter_create(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-#[utoipa::path(delete, path = "/api/v1/saved-filters/{id}", tag = "changes",
+#[utoipa::path(delete, path = "/saved-filters/{id}", tag = "changes",
     params(("id" = Uuid, Path, description = "Saved filter id")),
     responses((status = 204), (status = 404, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_delete(
@@ -90,7 +91,7 @@ pub async fn saved_filter_delete(
 /// Requests the change for every tenant the saved filter matches now: one
 /// change per tenant, each following its own update policy; tenants the
 /// change does not fit are listed with the reason.
-#[utoipa::path(post, path = "/api/v1/saved-filters/{id}/change-requests", tag = "changes", request_body = ChangeForm,
+#[utoipa::path(post, path = "/saved-filters/{id}/change-requests", tag = "changes", request_body = ChangeForm,
     params(("id" = Uuid, Path, description = "Saved filter id")),
     responses((status = 201, body = FilterRequestOutcome), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_request(
@@ -109,7 +110,7 @@ pub async fn saved_filter_request(
 }
 
 /// One change request with its step log and decisions.
-#[utoipa::path(get, path = "/api/v1/change-requests/{id}", tag = "changes",
+#[utoipa::path(get, path = "/change-requests/{id}", tag = "changes",
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = ChangeDetail), (status = 404, body = Problem)))]
 pub async fn show(
@@ -133,7 +134,7 @@ pub struct DecisionRequest {
 }
 
 /// Approves or rejects a change awaiting approval. The requester cannot decide their own.
-#[utoipa::path(post, path = "/api/v1/change-requests/{id}/decision", tag = "approvals", request_body = DecisionRequest,
+#[utoipa::path(post, path = "/change-requests/{id}/decision", tag = "approvals", request_body = DecisionRequest,
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn decide(
@@ -155,7 +156,7 @@ pub async fn decide(
 }
 
 /// Cancels a change that has not started.
-#[utoipa::path(post, path = "/api/v1/change-requests/{id}/cancel", tag = "changes",
+#[utoipa::path(post, path = "/change-requests/{id}/cancel", tag = "changes",
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 204), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn cancel(
@@ -168,7 +169,7 @@ pub async fn cancel(
 }
 
 /// Submits a draft: it goes to its approvers or into the tenant's schedule.
-#[utoipa::path(post, path = "/api/v1/change-requests/{id}/submit", tag = "changes",
+#[utoipa::path(post, path = "/change-requests/{id}/submit", tag = "changes",
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = ChangeDetail), (status = 409, body = Problem), (status = 404, body = Problem)))]
 pub async fn submit(
@@ -194,7 +195,7 @@ pub struct DelayRequest {
 /// Postpones a scheduled change by N days. Beyond the tenant's policy limit a
 /// tenant approver's delay becomes a request for the vendor's approvers
 /// (`status: requested`) and the change keeps its schedule until then.
-#[utoipa::path(post, path = "/api/v1/change-requests/{id}/delay", tag = "changes", request_body = DelayRequest,
+#[utoipa::path(post, path = "/change-requests/{id}/delay", tag = "changes", request_body = DelayRequest,
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = DelayOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn delay(
@@ -217,7 +218,7 @@ pub async fn delay(
 }
 
 /// Delay requests waiting for a platform approver (empty for anyone else).
-#[utoipa::path(get, path = "/api/v1/delay-requests", tag = "approvals",
+#[utoipa::path(get, path = "/delay-requests", tag = "approvals",
     responses((status = 200, body = Vec<DelayRequestRow>), (status = 401, body = Problem)))]
 pub async fn delay_requests(
     State(state): State<AppState>,
@@ -240,7 +241,7 @@ pub struct DelayDecisionBody {
 
 /// A platform approver approves (the change moves by the requested days) or
 /// denies a delay request.
-#[utoipa::path(post, path = "/api/v1/delay-requests/{id}/decision", tag = "approvals", request_body = DelayDecisionBody,
+#[utoipa::path(post, path = "/delay-requests/{id}/decision", tag = "approvals", request_body = DelayDecisionBody,
     params(("id" = Uuid, Path, description = "Delay request id")),
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn decide_delay_request(
@@ -262,7 +263,7 @@ pub async fn decide_delay_request(
 }
 
 /// Change requests awaiting the caller's decision.
-#[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals",
+#[utoipa::path(get, path = "/approvals", tag = "approvals",
     responses((status = 200, body = ChangePage), (status = 401, body = Problem)))]
 pub async fn approvals(
     State(state): State<AppState>,
@@ -274,7 +275,7 @@ pub async fn approvals(
 }
 
 /// The tenant's update policy: approval mode, time zone, windows, blackouts and the next allowed start.
-#[utoipa::path(get, path = "/api/v1/tenants/{id}/update-policy", tag = "changes",
+#[utoipa::path(get, path = "/tenants/{id}/update-policy", tag = "changes",
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = UpdatePolicyView), (status = 404, body = Problem)))]
 pub async fn policy(
@@ -288,7 +289,7 @@ pub async fn policy(
 }
 
 /// Sets the approval mode, time zone and delay limit (`tenant.manage` on the tenant).
-#[utoipa::path(put, path = "/api/v1/tenants/{id}/update-policy", tag = "changes", request_body = UpdatePolicyForm,
+#[utoipa::path(put, path = "/tenants/{id}/update-policy", tag = "changes", request_body = UpdatePolicyForm,
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = UpdatePolicyView), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_policy(
@@ -303,64 +304,6 @@ pub async fn save_policy(
     ))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RolloutItems {
-    pub items: Vec<RolloutRow>,
-}
-
-/// Every rollout, newest first, with success and rollback rates.
-#[utoipa::path(get, path = "/api/v1/rollouts", tag = "rollouts",
-    responses((status = 200, body = RolloutItems), (status = 403, body = Problem)))]
-pub async fn rollout_list(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<RolloutItems>> {
-    let list = rollouts::list(&state.db, &caller.principal).await?;
-    Ok(Json(RolloutItems { items: list.rows }))
-}
-
-/// Plans a rollout: picks the targets and splits them into waves.
-#[utoipa::path(post, path = "/api/v1/rollouts", tag = "rollouts", request_body = RolloutForm,
-    responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
-pub async fn rollout_create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<RolloutForm>,
-) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = rollouts::create(&state.db, &caller.principal, &caller.context, &body).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
-}
-
-/// One rollout: waves with progress, and the first page of targets.
-#[utoipa::path(get, path = "/api/v1/rollouts/{id}", tag = "rollouts",
-    params(("id" = Uuid, Path, description = "Rollout id")),
-    responses((status = 200, body = RolloutDetail), (status = 404, body = Problem)))]
-pub async fn rollout_show(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<RolloutDetail>> {
-    Ok(Json(
-        rollouts::detail(&state.db, &caller.principal, id, 1).await?,
-    ))
-}
-
-/// `pause`, `resume`, `abort`, `approve` or `retry-failed`.
-#[utoipa::path(post, path = "/api/v1/rollouts/{id}/{action}", tag = "rollouts",
-    params(("id" = Uuid, Path, description = "Rollout id"), ("action" = String, Path, description = "pause, resume, abort, approve or retry-failed")),
-    responses((status = 200, body = RolloutDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
-pub async fn rollout_action(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((id, action)): ApiPath<(Uuid, String)>,
-) -> ApiResult<Json<RolloutDetail>> {
-    let action = action.replace('-', "_");
-    rollouts::act(&state.db, &caller.principal, &caller.context, id, &action).await?;
-    Ok(Json(
-        rollouts::detail(&state.db, &caller.principal, id, 1).await?,
-    ))
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct JobQuery {
     pub status: Option<String>,
@@ -368,7 +311,7 @@ pub struct JobQuery {
 }
 
 /// Queue figures and one page of jobs (platform readers).
-#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery),
+#[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobQuery),
     responses((status = 200, body = JobsView), (status = 403, body = Problem)))]
 pub async fn jobs(
     State(state): State<AppState>,
@@ -389,7 +332,7 @@ pub async fn jobs(
 /// Where an HTTP orchestrator reports a step's result (`StepReport` JSON),
 /// signed with the shared secret in `X-Tenantry-Signature: sha256=<hex>`.
 /// A missing or wrong signature is refused and changes nothing.
-#[utoipa::path(post, path = "/api/v1/executor/callback", tag = "jobs", request_body = app::backend::orchestrator::StepReport,
+#[utoipa::path(post, path = "/executor/callback", tag = "jobs", request_body = app::backend::orchestrator::StepReport,
     security(()),
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn executor_callback(
@@ -430,58 +373,22 @@ pub async fn executor_callback(
     }
 }
 
-/// The agent token an agent sends as its bearer.
-pub(super) fn agent_token(headers: &axum::http::HeaderMap) -> ApiResult<String> {
-    Ok(headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(app::backend::error::ServiceError::Unauthenticated)?
-        .to_owned())
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AssignmentList {
-    pub items: Vec<app::backend::services::assignments::Assignment>,
-}
-
-/// The updates assigned to the calling agent's endpoint (bearer: the agent token).
-#[utoipa::path(get, path = "/api/v1/agents/assignments", tag = "agents", security(()),
-    responses((status = 200, body = AssignmentList), (status = 401, body = Problem)))]
-pub async fn assignments(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-) -> ApiResult<Json<AssignmentList>> {
-    let token = agent_token(&headers)?;
-    let items = app::backend::services::assignments::fetch(&state.db, &token).await?;
-    Ok(Json(AssignmentList { items }))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ProgressAccepted {
-    /// `succeeded`, `failed` (no attempts left), `retrying` (it will be offered again), `downloading` or `installing`.
-    pub outcome: String,
-}
-
-/// Progress or the result of one assignment (bearer: the agent token).
-#[utoipa::path(post, path = "/api/v1/agents/assignments/{id}", tag = "agents", security(()),
-    request_body = app::backend::services::assignments::Progress,
-    params(("id" = Uuid, Path, description = "Rollout id of the assignment")),
-    responses((status = 200, body = ProgressAccepted), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn assignment_progress(
-    State(state): State<AppState>,
-    parts: axum::http::request::Parts,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiJson(body): ApiJson<app::backend::services::assignments::Progress>,
-) -> ApiResult<Json<ProgressAccepted>> {
-    let token = agent_token(&parts.headers)?;
-    let outcome = app::backend::services::assignments::report(
-        &state.db,
-        &super::auth::request_context(&parts),
-        &token,
-        id,
-        &body,
-    )
-    .await?;
-    Ok(Json(ProgressAccepted { outcome }))
+/// Change requests, approvals, schedules and jobs: routes with their OpenAPI entries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
+        .routes(routes!(decide))
+        .routes(routes!(cancel))
+        .routes(routes!(delay))
+        .routes(routes!(submit))
+        .routes(routes!(approvals))
+        .routes(routes!(delay_requests))
+        .routes(routes!(saved_filter_list, saved_filter_create))
+        .routes(routes!(saved_filter_delete))
+        .routes(routes!(saved_filter_request))
+        .routes(routes!(decide_delay_request))
+        .routes(routes!(policy, save_policy))
+        .routes(routes!(jobs))
+        .routes(routes!(executor_callback))
 }

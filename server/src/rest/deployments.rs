@@ -8,20 +8,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use app::api::deployments::{
-    BaselineView, DeploymentDetail, DeploymentForm, Fleet, HealthRunRow, Simulation, SwitchForm,
-    SwitchSettingsForm,
-};
 use app::backend::services::deployments;
 use app::backend::state::AppState;
 use app::domain::health::HealthCheck;
+use app::model::deployments::{
+    BaselineView, DeploymentDetail, DeploymentForm, Fleet, HealthRunRow, Simulation, SwitchForm,
+    SwitchSettingsForm,
+};
 
 use super::auth::Caller;
 use super::changes::Created;
 use super::problem::{ApiJson, ApiPath, ApiResult, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Every edge deployment the caller may read, with switches in progress.
-#[utoipa::path(get, path = "/api/v1/deployments", tag = "deployments",
+#[utoipa::path(get, path = "/deployments", tag = "deployments",
     responses((status = 200, body = Fleet), (status = 401, body = Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Fleet>> {
     Ok(Json(
@@ -30,7 +32,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
 }
 
 /// Puts a tenant's product on blue-green; blue runs `version` and is live.
-#[utoipa::path(post, path = "/api/v1/deployments", tag = "deployments", request_body = DeploymentForm,
+#[utoipa::path(post, path = "/deployments", tag = "deployments", request_body = DeploymentForm,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -43,7 +45,7 @@ pub async fn create(
 
 /// One deployment: slots, the latest switch with its samples and timeline,
 /// health runs, settings and history.
-#[utoipa::path(get, path = "/api/v1/deployments/{id}", tag = "deployments",
+#[utoipa::path(get, path = "/deployments/{id}", tag = "deployments",
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 404, body = Problem)))]
 pub async fn show(
@@ -58,7 +60,7 @@ pub async fn show(
 
 /// Starts a switch: the idle slot gets `version`, is validated, then takes
 /// traffic step by step.
-#[utoipa::path(post, path = "/api/v1/deployments/{id}/switch", tag = "deployments", request_body = SwitchForm,
+#[utoipa::path(post, path = "/deployments/{id}/switch", tag = "deployments", request_body = SwitchForm,
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 201, body = Created), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn switch(
@@ -74,7 +76,7 @@ pub async fn switch(
 
 /// `promote`, `pause`, `resume`, `abort` or `rollback` on the latest switch.
 /// Rollback and abort return once all traffic is back on the old slot.
-#[utoipa::path(post, path = "/api/v1/deployments/{id}/{action}", tag = "deployments",
+#[utoipa::path(post, path = "/deployments/{id}/{action}", tag = "deployments",
     params(("id" = Uuid, Path, description = "Deployment id"), ("action" = String, Path, description = "promote, pause, resume, abort or rollback")),
     responses((status = 200, body = DeploymentDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn action(
@@ -89,7 +91,7 @@ pub async fn action(
 }
 
 /// Steps, bake time, monitoring interval and rollback thresholds.
-#[utoipa::path(put, path = "/api/v1/deployments/{id}/settings", tag = "deployments", request_body = SwitchSettingsForm,
+#[utoipa::path(put, path = "/deployments/{id}/settings", tag = "deployments", request_body = SwitchSettingsForm,
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
 pub async fn settings(
@@ -105,7 +107,7 @@ pub async fn settings(
 }
 
 /// The simulator's synthetic traffic and injected faults (simulated routers only).
-#[utoipa::path(put, path = "/api/v1/deployments/{id}/simulation", tag = "deployments", request_body = Simulation,
+#[utoipa::path(put, path = "/deployments/{id}/simulation", tag = "deployments", request_body = Simulation,
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
 pub async fn simulation(
@@ -121,7 +123,7 @@ pub async fn simulation(
 }
 
 /// The deployment's health-check runs, newest first.
-#[utoipa::path(get, path = "/api/v1/deployments/{id}/health-runs", tag = "deployments",
+#[utoipa::path(get, path = "/deployments/{id}/health-runs", tag = "deployments",
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = [HealthRunRow]), (status = 404, body = Problem)))]
 pub async fn health_runs(
@@ -135,7 +137,7 @@ pub async fn health_runs(
 }
 
 /// Every product's health baseline (the default where none is defined).
-#[utoipa::path(get, path = "/api/v1/health-baselines", tag = "deployments",
+#[utoipa::path(get, path = "/health-baselines", tag = "deployments",
     responses((status = 200, body = [BaselineView])))]
 pub async fn baselines(
     State(state): State<AppState>,
@@ -152,7 +154,7 @@ pub struct BaselineBody {
 }
 
 /// Replaces a product's health baseline (`release.manage`).
-#[utoipa::path(put, path = "/api/v1/health-baselines/{product}", tag = "deployments", request_body = BaselineBody,
+#[utoipa::path(put, path = "/health-baselines/{product}", tag = "deployments", request_body = BaselineBody,
     params(("product" = String, Path, description = "product key or id")),
     responses((status = 200, body = BaselineView), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_baseline(
@@ -171,4 +173,18 @@ pub async fn save_baseline(
         )
         .await?,
     ))
+}
+
+/// Blue-green deployments and health baselines: routes with their OpenAPI entries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
+        .routes(routes!(switch))
+        .routes(routes!(settings))
+        .routes(routes!(simulation))
+        .routes(routes!(health_runs))
+        .routes(routes!(action))
+        .routes(routes!(baselines))
+        .routes(routes!(save_baseline))
 }

@@ -11,57 +11,22 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use app::api::tenants::{
-    ConfigEntryRow, NewTenantForm, TenantDetail, TenantEditForm, TenantQuery, TenantRow,
-};
 use app::backend::principal::Principal;
-use app::backend::services::tenants::{self, MAX_PER_PAGE, SORT_KEYS, TransitionOutcome};
+use app::backend::services::tenants::{self, TransitionOutcome};
 use app::backend::services::{audit_log, tenant_config};
 use app::backend::state::AppState;
 use app::domain::lifecycle::{LifecycleAction, LifecycleState};
 use app::domain::tenant::join_list_items;
 use app::domain::validation::FieldErrors;
+use app::model::tenants::{
+    ConfigEntryRow, NewTenantForm, TenantDetail, TenantEditForm, TenantQuery, TenantRow,
+};
 
 use super::audit::{AuditList, AuditParams};
 use super::auth::Caller;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
-
-/// The list screen forgives odd URL values; the API names each one instead.
-fn check_query(query: &TenantQuery) -> Result<(), ApiError> {
-    let mut errors = FieldErrors::default();
-    if let Some(state) = query.state.as_deref().filter(|s| !s.is_empty()) {
-        if LifecycleState::parse(state).is_none() {
-            errors.push("state", format!("Unknown state `{state}`."));
-        }
-    }
-    if let Some(sort) = query.sort.as_deref() {
-        if !SORT_KEYS.iter().any(|(key, _)| *key == sort) {
-            let keys: Vec<&str> = SORT_KEYS.iter().map(|(key, _)| *key).collect();
-            errors.push("sort", format!("Sort by one of: {}.", keys.join(", ")));
-        }
-    }
-    if let Some(dir) = query.dir.as_deref() {
-        if dir != "asc" && dir != "desc" {
-            errors.push("dir", "Use `asc` or `desc`.");
-        }
-    }
-    if query.page == Some(0) {
-        errors.push("page", "Pages start at 1.");
-    }
-    if let Some(per_page) = query.per_page {
-        if !(1..=MAX_PER_PAGE).contains(&per_page) {
-            errors.push(
-                "per_page",
-                format!("Use 1 to {MAX_PER_PAGE} items per page."),
-            );
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(errors))
-    }
-}
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Pagination {
@@ -258,14 +223,13 @@ async fn slug_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Strin
 }
 
 /// List and search tenants.
-#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", params(TenantQuery),
+#[utoipa::path(get, path = "/tenants", tag = "tenants", params(TenantQuery),
     responses((status = 200, body = TenantList), (status = 422, body = Problem), (status = 401, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<TenantQuery>,
 ) -> ApiResult<Json<TenantList>> {
-    check_query(&query)?;
     let page = tenants::list(&state.reads, &caller.principal, &query).await?;
     Ok(Json(TenantList {
         pagination: Pagination {
@@ -279,7 +243,7 @@ pub async fn list(
 }
 
 /// Onboard a tenant.
-#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = CreateTenantRequest,
+#[utoipa::path(post, path = "/tenants", tag = "tenants", request_body = CreateTenantRequest,
     responses((status = 201, body = TenantResource), (status = 422, body = Problem), (status = 400, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -322,7 +286,7 @@ pub async fn create(
 }
 
 /// One tenant, by id or slug.
-#[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = "tenants",
+#[utoipa::path(get, path = "/tenants/{id}", tag = "tenants",
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = TenantResource), (status = 404, body = Problem)))]
 pub async fn show(
@@ -335,7 +299,7 @@ pub async fn show(
 }
 
 /// The tenant another system knows by this id.
-#[utoipa::path(get, path = "/api/v1/tenants/by-external-id/{system}/{value}", tag = "tenants",
+#[utoipa::path(get, path = "/tenants/by-external-id/{system}/{value}", tag = "tenants",
     params(("system" = String, Path, description = "`crm` or `billing`"), ("value" = String, Path)),
     responses((status = 200, body = TenantResource), (status = 404, body = Problem)))]
 pub async fn by_external_id(
@@ -349,7 +313,7 @@ pub async fn by_external_id(
 }
 
 /// Edit display name, plan, labels and contacts (send all of them).
-#[utoipa::path(put, path = "/api/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenantRequest,
+#[utoipa::path(put, path = "/tenants/{id}", tag = "tenants", request_body = UpdateTenantRequest,
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = TenantResource), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
@@ -428,7 +392,7 @@ async fn run_transition(
 
 /// Run a lifecycle action. Long actions answer 202 and move through their
 /// intermediate state; repeating a finished action answers `already_done`.
-#[utoipa::path(post, path = "/api/v1/tenants/{id}/transitions", tag = "tenants", request_body = TransitionRequest,
+#[utoipa::path(post, path = "/tenants/{id}/transitions", tag = "tenants", request_body = TransitionRequest,
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = TransitionResult), (status = 202, body = TransitionResult),
         (status = 422, body = Problem, description = "Not allowed from the current state; `detail` says why"),
@@ -444,7 +408,7 @@ pub async fn transition(
 
 /// Decommission: runs the `delete` lifecycle action (the record is kept,
 /// in state `deleted`, for the audit trail). Only archived tenants qualify.
-#[utoipa::path(delete, path = "/api/v1/tenants/{id}", tag = "tenants",
+#[utoipa::path(delete, path = "/tenants/{id}", tag = "tenants",
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = TransitionResult), (status = 202, body = TransitionResult), (status = 422, body = Problem)))]
 pub async fn decommission(
@@ -456,7 +420,7 @@ pub async fn decommission(
 }
 
 /// The tenant's audit trail, newest first, in keyset pages.
-#[utoipa::path(get, path = "/api/v1/tenants/{id}/audit", tag = "audit",
+#[utoipa::path(get, path = "/tenants/{id}/audit", tag = "audit",
     params(("id" = String, Path, description = "Tenant id (UUID) or slug"), AuditParams),
     responses((status = 200, body = AuditList), (status = 404, body = Problem)))]
 pub async fn audit(
@@ -472,7 +436,7 @@ pub async fn audit(
 }
 
 /// The tenant's configuration; secret values are `null`.
-#[utoipa::path(get, path = "/api/v1/tenants/{id}/config", tag = "config",
+#[utoipa::path(get, path = "/tenants/{id}/config", tag = "config",
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = ConfigList), (status = 404, body = Problem)))]
 pub async fn config(
@@ -488,7 +452,7 @@ pub async fn config(
 }
 
 /// Set one configuration entry (created or replaced).
-#[utoipa::path(put, path = "/api/v1/tenants/{id}/config", tag = "config", request_body = ConfigEntryRequest,
+#[utoipa::path(put, path = "/tenants/{id}/config", tag = "config", request_body = ConfigEntryRequest,
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = ConfigList), (status = 422, body = Problem)))]
 pub async fn set_config(
@@ -512,7 +476,7 @@ pub async fn set_config(
 }
 
 /// Remove one configuration entry.
-#[utoipa::path(delete, path = "/api/v1/tenants/{id}/config/{key}", tag = "config",
+#[utoipa::path(delete, path = "/tenants/{id}/config/{key}", tag = "config",
     params(("id" = String, Path, description = "Tenant id (UUID) or slug"), ("key" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn remove_config(
@@ -523,4 +487,16 @@ pub async fn remove_config(
     let slug = slug_of(&state, &caller, &id).await?;
     tenant_config::remove(&state.db, &caller.principal, &caller.context, &slug, &key).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tenant registry's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, decommission))
+        .routes(routes!(by_external_id))
+        .routes(routes!(transition))
+        .routes(routes!(audit))
+        .routes(routes!(config, set_config))
+        .routes(routes!(remove_config))
 }

@@ -7,8 +7,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, tenant_form};
-use app::api::audit::AuditQuery;
-use app::api::tenants::{TenantEditForm, TenantQuery};
 use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::principal::{Actor, Principal};
@@ -17,6 +15,8 @@ use app::backend::services::{api_tokens, audit_log, dashboard, tenant_config, te
 use app::domain::lifecycle::LifecycleAction;
 use app::domain::permission::BuiltinRole;
 use app::domain::tenant::Region;
+use app::model::audit::AuditQuery;
+use app::model::tenants::{TenantEditForm, TenantQuery};
 use sea_orm::DatabaseConnection;
 
 const PASSWORD: &str = "a long enough password";
@@ -67,19 +67,7 @@ async fn user_with(
     role: BuiltinRole,
     tenant: Option<Uuid>,
 ) -> Principal {
-    let mut new_user = users::NewUser::parse(email, "Someone", PASSWORD, role).unwrap();
-    if let Some(tenant) = tenant {
-        new_user = new_user.at_tenant(tenant);
-    }
-    users::create_user(
-        db,
-        &Actor::System("test"),
-        &RequestContext::default(),
-        new_user,
-    )
-    .await
-    .unwrap();
-    principal_by_email(db, email).await.unwrap().unwrap()
+    crate::helpers::person(db, email, PASSWORD, role, tenant).await
 }
 
 fn is<T: std::fmt::Debug>(result: Result<T, ServiceError>, expected: &str) {

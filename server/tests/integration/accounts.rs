@@ -13,7 +13,7 @@ use crate::helpers::{
 use crate::smtp_sink::{SmtpSink, link_in};
 use app::api::users::{
     AcceptInvitation, ChangePassword, InviteUser, RequestPasswordReset, ResetPassword,
-    SetUserActive, UsersQuery,
+    SetUserActive,
 };
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, user};
@@ -23,6 +23,7 @@ use app::backend::services::{accounts, tenants};
 use app::backend::session::SessionUser;
 use app::backend::state::AccountSettings;
 use app::domain::tenant::Region;
+use app::model::users::UsersQuery;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";

@@ -22,7 +22,6 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_server, tenant_form};
-use app::api::deployments::{DeploymentForm, SwitchForm, SwitchSettingsForm};
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, deployment_switch, switch_event};
 use app::backend::executor::Immediate;
@@ -32,8 +31,10 @@ use app::backend::services::auth::principal_by_email;
 use app::backend::services::work::{ChangeRunner, run_until_idle};
 use app::backend::services::{deployments, seed, tenants, users};
 use app::backend::traffic::Haproxy;
+use app::domain::bluegreen::SwitchStatus;
 use app::domain::health::HealthCheck;
 use app::domain::tenant::Region;
+use app::model::deployments::{DeploymentForm, SwitchForm, SwitchSettingsForm};
 
 const HAPROXY_BIN: &str = "/usr/sbin/haproxy";
 
@@ -412,7 +413,12 @@ async fn a_healthy_switch_follows_each_step_and_fails_no_request(db: TestDb) {
     let log = load.finish().await;
 
     let switch = switch_row(&db.db, id).await;
-    assert_eq!(switch.status, "completed", "{:?}", switch.reason);
+    assert_eq!(
+        switch.status,
+        SwitchStatus::Completed,
+        "{:?}",
+        switch.reason
+    );
     let events = timeline(&db.db, id).await;
     let starts = step_starts(&events);
     assert_eq!(starts.len(), 3, "{events:#?}");
@@ -478,7 +484,7 @@ async fn twenty_percent_errors_on_green_roll_back_within_one_interval(db: TestDb
     let log = load.finish().await;
 
     let switch = switch_row(&db.db, id).await;
-    assert_eq!(switch.status, "rolled_back");
+    assert_eq!(switch.status, SwitchStatus::RolledBack);
     assert_eq!(switch.step_index, 0, "it never left the 10 % step");
     let reason = switch.reason.clone().unwrap();
     assert!(
@@ -551,7 +557,7 @@ async fn an_instant_rollback_from_100_percent_sends_every_later_request_to_blue(
     let id = switch_to_5_2(&db.db, &setup).await;
     let load = start_load(haproxy.port);
     run_workflow(&db.db).await;
-    assert_eq!(switch_row(&db.db, id).await.status, "completed");
+    assert_eq!(switch_row(&db.db, id).await.status, SwitchStatus::Completed);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let asked = Utc::now();
@@ -658,8 +664,8 @@ async fn a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db: TestDb)
     let started = Instant::now();
     loop {
         let s = switch_row(&db.db, id).await;
-        if s.status != "shifting" {
-            assert_eq!(s.status, "completed", "{:?}", s.reason);
+        if s.status != SwitchStatus::Shifting {
+            assert_eq!(s.status, SwitchStatus::Completed, "{:?}", s.reason);
             break;
         }
         assert!(
@@ -770,18 +776,7 @@ async fn person(
     role: app::domain::permission::BuiltinRole,
     tenant: Uuid,
 ) -> Principal {
-    let new_user = users::NewUser::parse(email, "Someone", "a long enough password", role)
-        .unwrap()
-        .at_tenant(tenant);
-    users::create_user(
-        db,
-        &app::backend::principal::Actor::System("test"),
-        &RequestContext::default(),
-        new_user,
-    )
-    .await
-    .unwrap();
-    principal_by_email(db, email).await.unwrap().unwrap()
+    crate::helpers::person(db, email, "a long enough password", role, Some(tenant)).await
 }
 
 async fn weights_of(db: &DatabaseConnection, admin: &Principal, id: Uuid) -> (i32, i32) {
@@ -866,7 +861,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     deployments::save_settings(&db, &admin, &ctx, id, &settings("10, 50, 100", 1))
         .await
         .unwrap();
-    let mut simulation = app::api::deployments::Simulation::default();
+    let mut simulation = app::model::deployments::Simulation::default();
     simulation.requests_per_second = 2000.0;
     deployments::save_simulation(&db, &admin, &ctx, id, &simulation)
         .await
@@ -963,7 +958,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         (90, 10),
         "paused holds its step"
     );
-    assert_eq!(switch_row(&db, switch).await.status, "paused");
+    assert_eq!(switch_row(&db, switch).await.status, SwitchStatus::Paused);
     let refused = deployments::act(&db, &admin, &ctx, id, "pause").await;
     assert!(
         matches!(refused, Err(app::backend::error::ServiceError::Conflict(ref m)) if m == "A switch that is paused cannot pause.")
@@ -981,7 +976,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         "promote moves all traffic at once"
     );
     wait_until("the switch completes", async || {
-        switch_row(&db, switch).await.status == "completed"
+        switch_row(&db, switch).await.status == SwitchStatus::Completed
     })
     .await;
     worker.abort();

@@ -16,8 +16,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, spawn_server, tenant_form};
-use app::api::changes::{ChangeForm, ChangeQuery, SavedFilterForm, UpdatePolicyForm};
-use app::api::rollouts::RolloutForm;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{
     audit_event, change_request, change_step, endpoint_product, executor_run, job, rollout,
@@ -26,15 +24,18 @@ use app::backend::entities::{
 use app::backend::error::ServiceError;
 use app::backend::executor::Simulator;
 use app::backend::jobs::{self, Backoff, Fate, JobSpec, WorkerSettings};
-use app::backend::principal::{Actor, Principal};
+use app::backend::principal::Principal;
 use app::backend::services::auth::principal_by_email;
 use app::backend::services::work::{ChangeRunner, run_until_idle};
 use app::backend::services::{
     agents, changes, delays, rollouts, saved_filters, seed, tenants, update_policy, users,
 };
 use app::domain::agent::RawReport;
+use app::domain::change::ChangeStatus;
 use app::domain::permission::BuiltinRole;
 use app::domain::tenant::Region;
+use app::model::changes::{ChangeForm, ChangeQuery, SavedFilterForm, UpdatePolicyForm};
+use app::model::rollouts::RolloutForm;
 
 const PASSWORD: &str = "a long enough password";
 
@@ -55,14 +56,7 @@ async fn person(
     role: BuiltinRole,
     tenant: Option<Uuid>,
 ) -> Principal {
-    let mut new_user = users::NewUser::parse(email, "Someone", PASSWORD, role).unwrap();
-    if let Some(tenant) = tenant {
-        new_user = new_user.at_tenant(tenant);
-    }
-    users::create_user(db, &Actor::System("test"), &ctx(), new_user)
-        .await
-        .unwrap();
-    principal_by_email(db, email).await.unwrap().unwrap()
+    crate::helpers::person(db, email, PASSWORD, role, tenant).await
 }
 
 /// `count` active tenants (`t-000` …) licensing the demo catalog, every one
@@ -82,7 +76,7 @@ async fn fleet(
         } else {
             "pilot"
         };
-        let form = app::api::tenants::NewTenantForm {
+        let form = app::model::tenants::NewTenantForm {
             labels: labels.into(),
             ..tenant_form(&slug)
         };
@@ -472,7 +466,7 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     let created = changes::create(db, &admin, &ctx(), &upgrade("t-000"))
         .await
         .unwrap();
-    assert_eq!(created.status, "scheduled", "auto-approved");
+    assert_eq!(created.status, ChangeStatus::Scheduled, "auto-approved");
     let next = created.next_start_at.unwrap();
     assert!(
         next > Utc::now() + Duration::days(1),
@@ -1237,7 +1231,7 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
     .await
     .unwrap();
     let submitted = changes::submit(db, &admin, &ctx(), draft.id).await.unwrap();
-    assert_eq!(submitted.status, "pending_approval");
+    assert_eq!(submitted.status, ChangeStatus::PendingApproval);
     assert!(submitted.requires_approval);
     assert_eq!(changes::pending_for(db, &tenant_admin).await.unwrap(), 1);
     let twice = changes::submit(db, &admin, &ctx(), draft.id).await;

@@ -10,19 +10,19 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, tenant_form};
-use app::api::catalog::ReleaseForm;
-use app::api::compliance::{ComplianceQuery, TenantProductForm};
-use app::api::policies::PolicyForm;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, eol_notice, notification, outbound_email};
 use app::backend::error::ServiceError;
-use app::backend::principal::{Actor, Principal};
+use app::backend::principal::Principal;
 use app::backend::services::auth::principal_by_email;
 use app::backend::services::{
     agents, catalog, compliance, notices, policies, tenant_versions, tenants, users,
 };
 use app::domain::permission::BuiltinRole;
 use app::domain::tenant::Region;
+use app::model::catalog::ReleaseForm;
+use app::model::compliance::{ComplianceQuery, TenantProductForm};
+use app::model::policies::PolicyForm;
 
 const PASSWORD: &str = "a long enough password";
 
@@ -51,7 +51,7 @@ async fn world(db: &DatabaseConnection, eol_offset: i64) -> World {
     let regions = [Region::parse("eu-central-1").unwrap()];
     let mut ids = vec![];
     for slug in ["tenant-a", "tenant-b"] {
-        let form = app::api::tenants::NewTenantForm {
+        let form = app::model::tenants::NewTenantForm {
             contact_technical: format!("ops@{slug}.example"),
             ..tenant_form(slug)
         };
@@ -105,13 +105,7 @@ async fn world(db: &DatabaseConnection, eol_offset: i64) -> World {
 }
 
 async fn tenant_admin(db: &DatabaseConnection, email: &str, tenant: Uuid) -> Principal {
-    let new_user = users::NewUser::parse(email, "Tenant Admin", PASSWORD, BuiltinRole::TenantAdmin)
-        .unwrap()
-        .at_tenant(tenant);
-    users::create_user(db, &Actor::System("test"), &ctx(), new_user)
-        .await
-        .unwrap();
-    principal_by_email(db, email).await.unwrap().unwrap()
+    crate::helpers::person(db, email, PASSWORD, BuiltinRole::TenantAdmin, Some(tenant)).await
 }
 
 async fn status_of(

@@ -12,16 +12,16 @@ use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, admin_token, spawn_app, spawn_app_with,
     tenant_form,
 };
-use app::api::tenants::TenantEditForm;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, user};
 use app::backend::error::ServiceError;
-use app::backend::principal::{Actor, Principal};
+use app::backend::principal::Principal;
 use app::backend::services::auth::principal_by_email;
 use app::backend::services::{accounts, changes, deployments, seed, tenants, update_policy, users};
 use app::backend::traffic::{RouterTarget, router_for};
 use app::domain::permission::BuiltinRole;
 use app::domain::tenant::Region;
+use app::model::tenants::TenantEditForm;
 
 const PASSWORD: &str = "hardening passphrase 1";
 
@@ -48,18 +48,14 @@ async fn tenant(app: &TestApp, slug: &str) -> Uuid {
 }
 
 async fn tenant_admin(app: &TestApp, email: &str, tenant: Uuid) -> Principal {
-    let new_user = users::NewUser::parse(email, "Tenant Admin", PASSWORD, BuiltinRole::TenantAdmin)
-        .unwrap()
-        .at_tenant(tenant);
-    users::create_user(
+    crate::helpers::person(
         &app.db,
-        &Actor::System("test"),
-        &RequestContext::default(),
-        new_user,
+        email,
+        PASSWORD,
+        BuiltinRole::TenantAdmin,
+        Some(tenant),
     )
     .await
-    .unwrap();
-    principal_by_email(&app.db, email).await.unwrap().unwrap()
 }
 
 // ------------------------------------------------------------- 1. traffic routers
@@ -588,7 +584,7 @@ async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs
         &db,
         &vendor,
         &RequestContext::default(),
-        &app::api::changes::ChangeForm {
+        &app::model::changes::ChangeForm {
             tenant: "leased".into(),
             kind: "provision".into(),
             ..Default::default()
@@ -663,7 +659,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
         &app.db,
         &vendor,
         &ctx,
-        &app::api::changes::ChangeForm {
+        &app::model::changes::ChangeForm {
             tenant: "acme".into(),
             kind: "provision".into(),
             ..Default::default()
@@ -1178,7 +1174,7 @@ async fn a_large_export_is_streamed_page_by_page(db: TestDb) {
 }
 
 async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally(db: TestDb) {
-    use app::api::compliance::TenantProductForm;
+    use app::model::compliance::TenantProductForm;
     let app = spawn_app(db).await;
     let a = tenant(&app, "acme").await;
     let b = tenant(&app, "globex").await;
@@ -1201,7 +1197,7 @@ async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_liter
         .await
         .unwrap();
     }
-    let count_for = |view: app::api::catalog::CatalogView| {
+    let count_for = |view: app::model::catalog::CatalogView| {
         view.products
             .iter()
             .find(|p| p.id == product)
@@ -1227,7 +1223,7 @@ async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_liter
         let page = app::backend::services::audit_log::search(
             &app.db,
             &vendor,
-            &app::api::audit::AuditQuery {
+            &app::model::audit::AuditQuery {
                 actor: Some(wildcard.into()),
                 ..Default::default()
             },

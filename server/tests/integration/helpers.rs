@@ -343,8 +343,8 @@ impl Drop for TestApp {
 
 /// A valid onboarding form for `slug` (customer "Customer of <slug>",
 /// production, starter plan, eu-central-1).
-pub fn tenant_form(slug: &str) -> app::api::tenants::NewTenantForm {
-    app::api::tenants::NewTenantForm {
+pub fn tenant_form(slug: &str) -> app::model::tenants::NewTenantForm {
+    app::model::tenants::NewTenantForm {
         customer: format!("Customer of {slug}"),
         slug: slug.into(),
         display_name: format!("Tenant {slug}"),
@@ -425,4 +425,29 @@ pub fn spawn_server(database_url: &str, vars: &[(&str, &str)]) -> std::process::
         command.env(key, value);
     }
     command.spawn().expect("start tenantry")
+}
+
+/// A person with a built-in role, on the platform (`tenant: None`) or at one
+/// tenant, created through the users service; their principal.
+pub async fn person(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    role: app::domain::permission::BuiltinRole,
+    tenant: Option<Uuid>,
+) -> app::backend::principal::Principal {
+    use app::backend::services::{auth::principal_by_email, users};
+    let mut new_user = users::NewUser::parse(email, "Someone", password, role).unwrap();
+    if let Some(tenant) = tenant {
+        new_user = new_user.at_tenant(tenant);
+    }
+    users::create_user(
+        db,
+        &app::backend::principal::Actor::System("test"),
+        &app::backend::audit::RequestContext::default(),
+        new_user,
+    )
+    .await
+    .unwrap();
+    principal_by_email(db, email).await.unwrap().unwrap()
 }

@@ -14,22 +14,22 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::helpers::{ADMIN_EMAIL, TestApp, TestDb, admin_token, client, spawn_app, tenant_form};
-use app::api::changes::ChangeForm;
-use app::api::deployments::DeploymentForm;
-use app::api::tenants::NewTenantForm;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{
     api_token, blackout, change_request, deployment_switch, enrollment_token, invitation,
     maintenance_window, role_binding, user,
 };
-use app::backend::principal::{Actor, Principal};
+use app::backend::principal::Principal;
 use app::backend::services::auth::principal_by_email;
 use app::backend::services::{
-    accounts, agents, api_tokens, changes, deployments, roles, seed, tenants, update_policy, users,
+    accounts, agents, api_tokens, changes, deployments, roles, seed, tenants, update_policy,
 };
 use app::backend::state::AccountSettings;
 use app::domain::permission::{BuiltinRole, Permission};
 use app::domain::tenant::Region;
+use app::model::changes::ChangeForm;
+use app::model::deployments::DeploymentForm;
+use app::model::tenants::NewTenantForm;
 
 const PASSWORD: &str = "object isolation passphrase";
 
@@ -223,19 +223,7 @@ async fn send(
 }
 
 async fn person(app: &TestApp, email: &str, role: BuiltinRole, tenant: Option<Uuid>) -> Principal {
-    let mut new_user = users::NewUser::parse(email, "Someone", PASSWORD, role).unwrap();
-    if let Some(tenant) = tenant {
-        new_user = new_user.at_tenant(tenant);
-    }
-    users::create_user(
-        &app.db,
-        &Actor::System("test"),
-        &RequestContext::default(),
-        new_user,
-    )
-    .await
-    .unwrap();
-    principal_by_email(&app.db, email).await.unwrap().unwrap()
+    crate::helpers::person(&app.db, email, PASSWORD, role, tenant).await
 }
 
 async fn bind(app: &TestApp, user_id: Uuid, role_id: Uuid, tenant: Uuid) -> Uuid {
@@ -317,7 +305,7 @@ async fn state_of(app: &TestApp, objects: &Objects) -> String {
         .unwrap();
     format!(
         "change {} {:?} | switches {switches} steps {} | person active {} | token revoked {:?} | invitation revoked {:?} | window {window} | blackout {blackout} | enrollment revoked {:?}",
-        change.status,
+        change.status.as_str(),
         change.delayed_days,
         deployment.steps,
         person.is_active,

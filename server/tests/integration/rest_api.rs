@@ -535,12 +535,62 @@ async fn config_secrets_are_write_only_over_the_api(db: TestDb) {
     );
 }
 
+/// The problem documents clients parse, kept as snapshots: a change to their
+/// shape or wording shows up in review (`cargo insta review`), not in a
+/// customer's integration.
+async fn problem_documents_keep_their_shape(db: TestDb) {
+    let app = spawn_app(db).await;
+    let api = api(&app).await;
+    let mut documents = serde_json::Map::new();
+
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/tenants"))
+        .send()
+        .await
+        .unwrap();
+    documents.insert("401 no token".into(), anonymous.json().await.unwrap());
+
+    let mut bad = tenant_body("9-Bad Slug");
+    bad["contacts"] = json!({ "billing": "not-an-email" });
+    documents.insert(
+        "422 invalid tenant".into(),
+        api.post("/tenants", bad).await.1,
+    );
+
+    let mut unknown_field = tenant_body("acme-z");
+    unknown_field["colour"] = json!("blue");
+    documents.insert(
+        "400 unknown field".into(),
+        api.post("/tenants", unknown_field).await.1,
+    );
+
+    documents.insert(
+        "422 bad list query".into(),
+        api.get("/tenants?state=gone&sort=colour&dir=up&per_page=0")
+            .await
+            .1,
+    );
+    documents.insert(
+        "404 no such tenant".into(),
+        api.get("/tenants/no-such-tenant").await.1,
+    );
+    documents.insert(
+        "404 no such route".into(),
+        api.get("/no-such-route").await.1,
+    );
+
+    insta::assert_json_snapshot!("problem_documents", documents);
+}
+
 async fn the_openapi_document_describes_every_route(db: TestDb) {
     let app = spawn_app(db).await;
     let response = app.get("/api/v1/openapi.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     let document: Value = response.json().await.unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    // The public contract, reviewed like code: any change shows in the diff.
+    insta::assert_json_snapshot!("openapi_document", document);
     let paths = document["paths"].as_object().unwrap();
     let mut listed: Vec<String> = paths
         .iter()
@@ -722,6 +772,41 @@ async fn the_cli_works_through_the_api_with_a_token(db: TestDb) {
     assert!(!ok && err.contains("404"), "{err}");
 }
 
+/// The tenant list refuses the same bad query through both doors: the API
+/// with a 422 naming each field, the page with the same messages (never a
+/// silently different list).
+async fn the_page_and_the_api_refuse_the_same_list_query(db: TestDb) {
+    let app = spawn_app(db).await;
+    let api = api(&app).await;
+    let query = "state=gone&sort=colour&dir=up&per_page=0";
+    let (status, problem) = api.get(&format!("/tenants?{query}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(error_fields(&problem), ["state", "sort", "dir", "per_page"]);
+
+    app.login(ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD).await;
+    let page = app
+        .client
+        .get(app.url(&format!("/tenants?{query}")))
+        .header(reqwest::header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the page renders, saying what is wrong"
+    );
+    let html = page.text().await.unwrap();
+    for error in problem["errors"].as_array().unwrap() {
+        let message = error["message"].as_str().unwrap().replace('`', "&#x60;");
+        let plain = error["message"].as_str().unwrap();
+        assert!(
+            html.contains(&message) || html.contains(plain),
+            "the page says {plain:?}"
+        );
+    }
+}
+
 /// JSON arrays stay arrays end to end: a label holding a comma is refused
 /// with a field error instead of silently becoming two labels.
 async fn a_list_item_with_a_comma_is_refused_not_split(db: TestDb) {
@@ -764,10 +849,12 @@ async fn a_list_item_with_a_comma_is_refused_not_split(db: TestDb) {
 crate::on_both_databases!(
     the_api_needs_a_valid_token_or_a_session,
     a_list_item_with_a_comma_is_refused_not_split,
+    the_page_and_the_api_refuse_the_same_list_query,
     tenants_are_created_read_searched_and_updated,
     bad_input_gets_problem_details_never_a_500,
     lifecycle_actions_run_through_the_api,
     config_secrets_are_write_only_over_the_api,
     the_openapi_document_describes_every_route,
+    problem_documents_keep_their_shape,
     the_cli_works_through_the_api_with_a_token,
 );

@@ -1,6 +1,5 @@
 //! The tenant registry through its services: onboarding, search, lifecycle.
 
-use app::api::tenants::{NewTenantForm, TenantQuery};
 use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::principal::Principal;
@@ -11,6 +10,7 @@ use app::backend::services::work::finish_immediately as complete_pending_transit
 use app::backend::state::AccountSettings;
 use app::domain::lifecycle::{LifecycleAction, LifecycleState};
 use app::domain::tenant::Region;
+use app::model::tenants::{NewTenantForm, TenantQuery};
 use sea_orm::DatabaseConnection;
 
 use crate::helpers::TestDb;
@@ -446,8 +446,8 @@ crate::on_both_databases!(
 );
 
 mod audit_explorer {
-    use app::api::audit::AuditQuery;
     use app::backend::audit::RequestContext;
+    use app::model::audit::AuditQuery;
 
     use app::backend::services::audit_log::{export_csv, search};
     use app::backend::services::tenants;
@@ -711,10 +711,10 @@ mod configuration {
 }
 
 mod editing {
-    use app::api::tenants::TenantEditForm;
     use app::backend::audit::RequestContext;
     use app::backend::error::ServiceError;
     use app::backend::services::tenants;
+    use app::model::tenants::TenantEditForm;
 
     use super::{admin, form, regions};
     use crate::helpers::TestDb;
@@ -800,9 +800,9 @@ mod editing {
 }
 
 mod seeding {
-    use app::api::tenants::TenantQuery;
     use app::backend::services::seed::{platform_admin, seed_demo};
     use app::backend::services::tenants;
+    use app::model::tenants::TenantQuery;
 
     use super::{admin, regions};
     use crate::helpers::TestDb;
@@ -841,11 +841,11 @@ mod seeding {
 }
 
 mod bulk {
-    use app::api::tenants::BulkOutcome;
     use app::backend::audit::RequestContext;
     use app::backend::services::tenants;
     use app::backend::services::work::finish_immediately as complete_pending_transitions;
     use app::domain::lifecycle::{LifecycleAction, LifecycleState};
+    use app::model::tenants::BulkOutcome;
 
     use super::{admin, form, regions};
     use crate::helpers::TestDb;

@@ -1,14 +1,16 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::change::{ChangeKind, ChangeModel, ChangeStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "change_requests")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Uuid,
-    pub kind: String,
-    pub change_model: String,
-    pub status: String,
+    pub kind: ChangeKind,
+    pub change_model: ChangeModel,
+    pub status: ChangeStatus,
     pub title: String,
     pub product_id: Option<Uuid>,
     pub target_version: Option<String>,

@@ -1,23 +1,26 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+use crate::backend::columns::JsonText;
+use crate::domain::bluegreen::{Slot, SwitchStatus, Thresholds};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "deployment_switches")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub deployment_id: Uuid,
     pub tenant_id: Uuid,
-    pub from_slot: String,
-    pub to_slot: String,
+    pub from_slot: Slot,
+    pub to_slot: Slot,
     pub from_version: Option<String>,
     pub to_version: String,
-    pub status: String,
+    pub status: SwitchStatus,
     pub steps: String,
     pub step_index: i32,
     pub step_started_at: Option<DateTimeUtc>,
     pub bake_seconds: i32,
     pub interval_seconds: i32,
-    pub thresholds: String,
+    pub thresholds: JsonText<Thresholds>,
     pub consecutive_failures: i32,
     pub generation: i32,
     pub reason: Option<String>,

@@ -1,5 +1,9 @@
 use sea_orm::entity::prelude::*;
 
+use crate::backend::columns::JsonText;
+use crate::domain::bluegreen::{Slot, Thresholds};
+use crate::model::deployments::Simulation;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "edge_deployments")]
 pub struct Model {
@@ -7,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub product_id: Uuid,
-    pub live_slot: String,
+    pub live_slot: Slot,
     pub blue_version: Option<String>,
     pub green_version: Option<String>,
     pub blue_state: String,
@@ -26,8 +30,8 @@ pub struct Model {
     pub steps: String,
     pub bake_seconds: i32,
     pub interval_seconds: i32,
-    pub thresholds: String,
-    pub simulation: String,
+    pub thresholds: JsonText<Thresholds>,
+    pub simulation: JsonText<Simulation>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,5 +1,8 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::lifecycle::LifecycleState;
+use crate::domain::tenant::{DeploymentKind, Environment, IsolationMode};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenants")]
 pub struct Model {
@@ -8,13 +11,13 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub display_name: String,
-    pub lifecycle_state: String,
+    pub lifecycle_state: LifecycleState,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub customer_id: Option<Uuid>,
-    pub environment: String,
-    pub deployment_kind: String,
-    pub isolation_mode: String,
+    pub environment: Environment,
+    pub deployment_kind: DeploymentKind,
+    pub isolation_mode: IsolationMode,
     pub plan_code: String,
     pub region: String,
     /// JSON array of region codes.
@@ -26,7 +29,7 @@ pub struct Model {
     /// JSON array of labels.
     pub labels: String,
     /// Where a transition in progress will land; `None` when at rest.
-    pub requested_state: Option<String>,
+    pub requested_state: Option<LifecycleState>,
     /// Optimistic-concurrency stamp, incremented by every update.
     pub version: i64,
     pub archived_at: Option<DateTimeUtc>,

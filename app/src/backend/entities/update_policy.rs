@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::change::ApprovalMode;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "update_policies")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant_id: Uuid,
-    pub approval_mode: String,
+    pub approval_mode: ApprovalMode,
     pub timezone: String,
     pub max_delay_days: i32,
     pub updated_at: DateTimeUtc,

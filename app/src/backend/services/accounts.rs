@@ -13,10 +13,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::users::{
-    BindingRow, InvitationRow, InvitationStatus, InvitationView, PasswordResetView, RoleOption,
-    USERS_PER_PAGE, UserRow, UsersQuery, UsersView,
-};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{invitation, password_reset, role, role_binding, tenant, user};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -32,6 +28,10 @@ use crate::domain::credentials::{check_new_password_pair, parse_display_name};
 use crate::domain::email::Email;
 use crate::domain::permission::{Permission, RoleScope, Scope, TenantScope};
 use crate::domain::validation::FieldErrors;
+use crate::model::users::{
+    BindingRow, InvitationRow, InvitationStatus, InvitationView, PasswordResetView, RoleOption,
+    USERS_PER_PAGE, UserRow, UsersQuery, UsersView,
+};
 
 /// Invitations older than this drop off the list (they stay in the audit log).
 const INVITATIONS_SHOWN_FOR_DAYS: i64 = 30;

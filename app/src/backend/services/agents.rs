@@ -14,9 +14,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::endpoints::{
-    EndpointList, EndpointQuery, EndpointRow, EndpointsView, EnrollmentTokenRow,
-};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::csv_export::{CsvStream, ExportPage};
 use crate::backend::db::scoped_read;
@@ -29,6 +26,9 @@ use crate::domain::agent::{AgentReport, ONLINE_WITHIN_MINUTES, Platform, RawRepo
 use crate::domain::agent::{may_take_over, parse_max_registrations};
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::validation::FieldErrors;
+use crate::model::endpoints::{
+    EndpointList, EndpointQuery, EndpointRow, EndpointsView, EnrollmentTokenRow,
+};
 
 pub const ENROLLMENT_TTL_DAYS: i64 = 30;
 pub const MAX_PER_PAGE: u64 = 200;

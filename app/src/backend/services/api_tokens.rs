@@ -11,7 +11,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::api_tokens::{ApiTokenRow, CreatedApiToken};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::api_token;
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -21,6 +20,7 @@ use crate::backend::services::auth::load_token_principal;
 use crate::domain::api_token::TokenRequest;
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::validation::FieldErrors;
+use crate::model::api_tokens::{ApiTokenRow, CreatedApiToken};
 use std::collections::HashMap;
 
 /// Every token starts with this, so a leaked one is easy to recognise.

@@ -8,7 +8,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::api::audit::{AuditEntryRow, AuditPage, AuditQuery};
 use crate::backend::csv_export::{CsvStream, ExportPage};
 use crate::backend::db::scoped_read;
 use crate::backend::entities::{audit_event, tenant};
@@ -16,6 +15,7 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Principal;
 use crate::domain::permission::{Permission, TenantScope};
 use crate::domain::validation::FieldErrors;
+use crate::model::audit::{AuditEntryRow, AuditPage, AuditQuery};
 
 /// Most rows a CSV export holds; narrow the filters for more.
 pub const EXPORT_LIMIT: u64 = 100_000;

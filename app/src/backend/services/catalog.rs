@@ -12,7 +12,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::catalog::{CatalogView, ProductRow, ReleaseForm, ReleaseRow};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{product, release, tenant_product};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -21,6 +20,7 @@ use crate::backend::services::compliance;
 use crate::domain::catalog::{ReleaseInput, ReleaseRequest, ReleaseStatus, parse_product};
 use crate::domain::compliance::{CatalogRelease, compliance_day, version_sort_key};
 use crate::domain::permission::{Permission, Scope, TenantScope};
+use crate::model::catalog::{CatalogView, ProductRow, ReleaseForm, ReleaseRow};
 
 /// Everyone who can read a tenant may read the catalog (it is the vendor's
 /// public list of versions); editing needs `release.manage`.

@@ -14,10 +14,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::compliance::{
-    ComplianceOverview, ComplianceQuery, ComplianceReport, ComplianceRow, ComplianceSummary,
-    ProductDistribution, StatusCount, TrendPoint, VersionShare,
-};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::csv_export::{CsvStream, ExportPage};
 use crate::backend::db::scoped_read;
@@ -35,6 +31,10 @@ use crate::domain::compliance::{
     severity, worst_status,
 };
 use crate::domain::permission::{Permission, TenantScope};
+use crate::model::compliance::{
+    ComplianceOverview, ComplianceQuery, ComplianceReport, ComplianceRow, ComplianceSummary,
+    ProductDistribution, StatusCount, TrendPoint, VersionShare,
+};
 
 /// Which tenants an assessment covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::api::dashboard::{AuditEventRow, DashboardData, StateCount};
 use crate::backend::entities::{audit_event, tenant};
 use crate::backend::error::ServiceResult;
 use crate::backend::principal::Principal;
 use crate::backend::services::users::count_users;
 use crate::domain::lifecycle::LifecycleState;
 use crate::domain::permission::{Permission, Scope, TenantScope};
+use crate::model::dashboard::{AuditEventRow, DashboardData, StateCount};
 
 const RECENT_AUDIT_EVENTS: u64 = 10;
 

@@ -14,20 +14,21 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::changes::{DelayOutcome, DelayRequestRow};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{change_request, delay_request};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes::find_visible;
+use crate::backend::services::policies::extension_status;
 use crate::backend::services::{tenants, update_policy};
-use crate::domain::catalog::ExtensionDecision;
 use crate::domain::change::{ChangeStatus, check_decider};
+use crate::domain::decision::Decision;
 use crate::domain::permission::{Permission, Scope, TenantScope};
 use crate::domain::schedule::{
     DelayDecision, delay_decision, parse_delay_days, parse_delay_reason,
 };
 use crate::domain::validation::FieldErrors;
+use crate::model::changes::{DelayOutcome, DelayRequestRow};
 
 const PENDING: &str = "pending";
 
@@ -50,7 +51,7 @@ pub async fn delay(
     let days = parse_delay_days(days)
         .map_err(|message| errors.push("days", message))
         .ok();
-    if found.status != ChangeStatus::Scheduled.as_str() {
+    if found.status != ChangeStatus::Scheduled {
         return Err(ServiceError::Conflict(
             "Only scheduled changes can be delayed.".into(),
         ));
@@ -213,7 +214,8 @@ pub async fn decide(
     comment: &str,
 ) -> ServiceResult<()> {
     principal.require(Permission::UpdateApprove)?;
-    let decision = ExtensionDecision::parse(decision, comment)?;
+    let decision = Decision::parse(decision, comment)?;
+    let status = extension_status(&decision);
     let txn = db.begin().await?;
     let found = delay_request::Entity::find_by_id(id)
         .lock_exclusive()
@@ -228,13 +230,13 @@ pub async fn decide(
     }
     check_decider(found.requested_by, principal.user_id).map_err(ServiceError::Policy)?;
     let actor = Actor::from(principal);
-    if decision.status == "approved" {
+    if decision.approves() {
         let change = change_request::Entity::find_by_id(found.change_request_id)
             .lock_exclusive()
             .one(&txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        if change.status != ChangeStatus::Scheduled.as_str() {
+        if change.status != ChangeStatus::Scheduled {
             return Err(ServiceError::Conflict(
                 "The change is no longer scheduled, so there is nothing to delay; deny the request instead.".into(),
             ));
@@ -253,7 +255,7 @@ pub async fn decide(
     let tenant_id = found.tenant_id;
     let change_id = found.change_request_id;
     let mut record: delay_request::ActiveModel = found.into();
-    record.status = Set(decision.status.into());
+    record.status = Set(status.into());
     record.decided_by = Set(Some(principal.user_id));
     record.decider_label = Set(Some(principal.email.clone()));
     record.decided_at = Set(Some(Utc::now()));
@@ -265,7 +267,7 @@ pub async fn decide(
         AuditEntry::new(actor, "change.delay_decide", "delay_request")
             .target(id)
             .tenant(tenant_id)
-            .details(json!({ "change_request_id": change_id, "status": decision.status, "comment": decision.comment })),
+            .details(json!({ "change_request_id": change_id, "status": status, "comment": decision.comment })),
     )
     .await?;
     txn.commit().await?;

@@ -6,7 +6,6 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::changes::{JobCounts, JobRow, JobsView};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::jobs;
@@ -14,6 +13,7 @@ use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes;
 use crate::domain::permission::Permission;
 use crate::domain::validation::FieldErrors;
+use crate::model::changes::{JobCounts, JobRow, JobsView};
 
 const PER_PAGE: u64 = 25;
 

@@ -12,7 +12,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::notifications::InboxItem;
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{eol_notice, notification, product, role_binding, tenant, user};
 use crate::backend::error::ServiceResult;
@@ -21,6 +20,7 @@ use crate::backend::services::compliance::{self, EolDate, Reach};
 use crate::backend::services::{email_outbox, notification_prefs};
 use crate::domain::compliance::{compliance_day, eol_notice_due};
 use crate::domain::notification::{Channel, NotificationKind};
+use crate::model::notifications::InboxItem;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NoticeRun {

@@ -9,13 +9,13 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::notifications::PreferenceRow;
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::notification_preference;
 use crate::backend::error::ServiceResult;
 use crate::backend::principal::{Actor, Principal};
 use crate::domain::notification::{Channel, NotificationKind, Preferences};
 use crate::domain::validation::FieldErrors;
+use crate::model::notifications::PreferenceRow;
 
 /// What `user_id` chose (kinds never chosen fall back to the defaults).
 pub async fn preferences_of<C: ConnectionTrait>(

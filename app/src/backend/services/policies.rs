@@ -12,8 +12,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::compliance::ExtensionRow;
-use crate::api::policies::{PoliciesView, PolicyForm, PolicyRow};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{
     grace_extension, product, tenant, tenant_product, user, version_policy,
@@ -22,11 +20,14 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::compliance::{self, Reach};
 use crate::domain::catalog::{
-    EnforcementAction, ExtensionDecision, PolicyInput, PolicyRequest, parse_extension_request,
+    EnforcementAction, PolicyInput, PolicyRequest, parse_extension_request,
 };
 use crate::domain::compliance::PolicyLevel;
+use crate::domain::decision::Decision;
 use crate::domain::permission::{Permission, Scope, TenantScope};
 use crate::domain::validation::FieldErrors;
+use crate::model::compliance::ExtensionRow;
+use crate::model::policies::{PoliciesView, PolicyForm, PolicyRow};
 
 /// Policy managers see every policy; other report readers see the global and
 /// product policies and their own tenants' overrides.
@@ -370,7 +371,8 @@ pub async fn decide_extension(
     comment: &str,
 ) -> ServiceResult<()> {
     principal.require(Permission::PolicyManage)?;
-    let decision = ExtensionDecision::parse(decision, comment)?;
+    let decision = Decision::parse(decision, comment)?;
+    let status = extension_status(&decision);
     let txn = db.begin().await?;
     let found = grace_extension::Entity::find_by_id(id)
         .one(&txn)
@@ -384,7 +386,7 @@ pub async fn decide_extension(
     }
     let tenant_id = found.tenant_id;
     let mut model: grace_extension::ActiveModel = found.into();
-    model.status = Set(decision.status.into());
+    model.status = Set(status.into());
     model.decided_by = Set(Some(principal.user_id));
     model.decided_at = Set(Some(Utc::now()));
     model.decision_comment = Set(decision.comment.clone());
@@ -399,10 +401,19 @@ pub async fn decide_extension(
         )
         .target(id)
         .tenant(tenant_id)
-        .details(json!({ "after": { "status": decision.status, "comment": decision.comment } })),
+        .details(json!({ "after": { "status": status, "comment": decision.comment } })),
     )
     .await?;
     txn.commit().await?;
     compliance::assess(db, Reach::Tenant(tenant_id), Utc::now()).await?;
     Ok(())
+}
+
+/// How a grace extension's (and a delay request's) decision is stored.
+pub(crate) fn extension_status(decision: &Decision) -> &'static str {
+    if decision.approves() {
+        "approved"
+    } else {
+        "denied"
+    }
 }

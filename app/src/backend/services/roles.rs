@@ -9,12 +9,12 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::roles::{PermissionInfo, RoleRow, RolesView};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{invitation, role, role_binding};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::domain::permission::{BuiltinRole, CustomRoleRequest, Permission, RoleScope};
+use crate::model::roles::{PermissionInfo, RoleRow, RolesView};
 
 /// A role's permissions: built-in roles' from the code (so upgrades reach
 /// existing installations), custom roles' as stored.

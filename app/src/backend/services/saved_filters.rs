@@ -11,7 +11,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::changes::{SavedFilterForm, SavedFilterRow};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::saved_filter;
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -19,7 +18,7 @@ use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::tenants;
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::saved_filter::{FilterFields, MAX_FILTER_TARGETS, parse_saved_filter};
-use crate::ui::components::url::href_with_query;
+use crate::model::changes::{SavedFilterForm, SavedFilterRow};
 
 /// Every saved filter with how many tenants it matches now; empty for
 /// tenant-scoped people (the filters span the vendor's whole fleet).
@@ -37,14 +36,14 @@ pub async fn list(
         .all(db)
         .await?
     {
-        let fields = fields_of(&filter);
+        let fields = fields_of(&filter)?;
         let matching = tenants::matching_slugs(db, principal, &fields, MAX_FILTER_TARGETS)
             .await?
             .len() as u64;
         rows.push(SavedFilterRow {
             id: filter.id,
-            href: tenant_list_href(&fields),
             description: fields.describe(),
+            fields,
             name: filter.name,
             matching,
             created_by: filter.created_by,
@@ -145,21 +144,9 @@ pub(crate) async fn resolve<C: ConnectionTrait>(
     })
 }
 
-pub(crate) fn fields_of(filter: &saved_filter::Model) -> FilterFields {
-    serde_json::from_str(&filter.query).unwrap_or_default()
-}
-
-fn tenant_list_href(fields: &FilterFields) -> String {
-    href_with_query(
-        "/tenants",
-        &[
-            ("q", fields.q.clone()),
-            ("state", fields.state.clone()),
-            ("plan", fields.plan.clone()),
-            ("region", fields.region.clone()),
-            ("environment", fields.environment.clone()),
-            ("kind", fields.kind.clone()),
-            ("label", fields.label.clone()),
-        ],
-    )
+/// The filters a saved filter keeps. A stored filter that no longer parses is
+/// an error, never "no filters" (which would match every tenant).
+pub(crate) fn fields_of(filter: &saved_filter::Model) -> ServiceResult<FilterFields> {
+    serde_json::from_str(&filter.query)
+        .map_err(|e| ServiceError::internal_in("a stored saved filter does not parse", e))
 }

@@ -3,7 +3,6 @@
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::api::tenants::NewTenantForm;
 use crate::backend::audit::RequestContext;
 use crate::backend::entities::{role, role_binding};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -14,6 +13,7 @@ use crate::backend::services::work;
 use crate::domain::lifecycle::LifecycleAction;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::tenant::Region;
+use crate::model::tenants::NewTenantForm;
 
 const CUSTOMERS: [&str; 10] = [
     "Acme Corp",
@@ -172,8 +172,8 @@ pub async fn seed_edge_deployments(
     db: &DatabaseConnection,
     principal: &Principal,
 ) -> ServiceResult<usize> {
-    use crate::api::deployments::DeploymentForm;
     use crate::backend::entities::{product, tenant, tenant_product};
+    use crate::model::deployments::DeploymentForm;
     let Some(gateway) = product::Entity::find()
         .filter(product::Column::Key.eq("edge-gateway"))
         .one(db)
@@ -222,9 +222,9 @@ pub async fn seed_catalog(
     db: &DatabaseConnection,
     principal: &Principal,
 ) -> ServiceResult<Vec<(uuid::Uuid, Vec<&'static str>)>> {
-    use crate::api::catalog::ReleaseForm;
     use crate::backend::entities::product;
     use crate::backend::services::catalog;
+    use crate::model::catalog::ReleaseForm;
     let context = RequestContext::named("seed");
     let today = chrono::Utc::now().date_naive();
     let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();

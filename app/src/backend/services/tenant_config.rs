@@ -9,7 +9,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::tenants::ConfigEntryRow;
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{tenant, tenant_setting};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -18,6 +17,7 @@ use crate::backend::services::tenants::{find_by_slug, log_field_change};
 use crate::domain::config::{ConfigKey, check_value, displayed_value};
 use crate::domain::permission::Permission;
 use crate::domain::validation::FieldErrors;
+use crate::model::tenants::ConfigEntryRow;
 
 pub async fn entries<C: sea_orm::ConnectionTrait>(
     db: &C,

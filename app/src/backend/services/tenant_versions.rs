@@ -11,7 +11,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::compliance::{TenantProductForm, TenantProductRow, TenantVersionsView};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{compliance_status, product, release, tenant, tenant_product};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -20,6 +19,7 @@ use crate::backend::services::{compliance, policies};
 use crate::domain::catalog::{deployment_blocked, parse_allowed_range, parse_feature_flags};
 use crate::domain::permission::{Permission, Scope};
 use crate::domain::validation::FieldErrors;
+use crate::model::compliance::{TenantProductForm, TenantProductRow, TenantVersionsView};
 
 pub async fn view(
     db: &DatabaseConnection,

@@ -10,11 +10,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::dashboard::AuditEventRow;
-use crate::api::tenants::{
-    ActionOption, FieldChangeRow, FormOptions, NewTenantForm, TenantDetail, TenantPage,
-    TenantQuery, TenantRow,
-};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::db::contains_literally;
 use crate::backend::entities::{audit_event, customer, field_change, plan, tenant};
@@ -31,6 +26,11 @@ use crate::domain::tenant::{
     check_residency, parse_labels,
 };
 use crate::domain::validation::FieldErrors;
+use crate::model::dashboard::AuditEventRow;
+use crate::model::tenants::{
+    ActionOption, FieldChangeRow, FormOptions, NewTenantForm, TenantDetail, TenantPage,
+    TenantQuery, TenantRow,
+};
 
 /// The list's sort keys and their columns; the first is the default.
 pub const SORT_KEYS: [(&str, tenant::Column); 7] = [
@@ -330,13 +330,13 @@ pub async fn create(
         id: Set(id),
         slug: Set(new.slug.as_str().to_owned()),
         display_name: Set(new.display_name.as_str().to_owned()),
-        lifecycle_state: Set(LifecycleState::Draft.as_str().to_owned()),
+        lifecycle_state: Set(LifecycleState::Draft),
         created_at: Set(now),
         updated_at: Set(now),
         customer_id: Set(Some(customer_id)),
-        environment: Set(new.environment.as_str().to_owned()),
-        deployment_kind: Set(new.deployment_kind.as_str().to_owned()),
-        isolation_mode: Set(new.isolation_mode.as_str().to_owned()),
+        environment: Set(new.environment),
+        deployment_kind: Set(new.deployment_kind),
+        isolation_mode: Set(new.isolation_mode),
         plan_code: Set(new.plan_code.as_str().to_owned()),
         region: Set(new.region.as_str().to_owned()),
         allowed_regions: Set(json!(
@@ -480,6 +480,44 @@ pub(crate) async fn matching_slugs<C: ConnectionTrait>(
     )
 }
 
+/// A tenant query names known states, sort keys and directions and a page
+/// size within bounds; the page and the API refuse the same values alike.
+pub fn check_query(query: &TenantQuery) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if let Some(state) = query.state.as_deref().filter(|s| !s.is_empty()) {
+        if LifecycleState::parse(state).is_none() {
+            errors.push("state", format!("Unknown state `{state}`."));
+        }
+    }
+    if let Some(sort) = query.sort.as_deref() {
+        if !SORT_KEYS.iter().any(|(key, _)| *key == sort) {
+            let keys: Vec<&str> = SORT_KEYS.iter().map(|(key, _)| *key).collect();
+            errors.push("sort", format!("Sort by one of: {}.", keys.join(", ")));
+        }
+    }
+    if let Some(dir) = query.dir.as_deref() {
+        if dir != "asc" && dir != "desc" {
+            errors.push("dir", "Use `asc` or `desc`.");
+        }
+    }
+    if query.page == Some(0) {
+        errors.push("page", "Pages start at 1.");
+    }
+    if let Some(per_page) = query.per_page {
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            errors.push(
+                "per_page",
+                format!("Use 1 to {MAX_PER_PAGE} items per page."),
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 /// Search, filter, sort and paginate tenants.
 pub async fn list(
     db: &DatabaseConnection,
@@ -487,6 +525,7 @@ pub async fn list(
     query: &TenantQuery,
 ) -> ServiceResult<TenantPage> {
     principal.require_somewhere(Permission::TenantRead)?;
+    check_query(query)?;
     let visible = principal.tenant_scope(Permission::TenantRead);
     // Row-level security on PostgreSQL backs the explicit filters below.
     let txn = crate::backend::db::scoped_read(db, &visible).await?;
@@ -580,13 +619,13 @@ async fn rows_with_customers<C: ConnectionTrait>(
 fn to_row(t: tenant::Model, customer: Option<String>) -> TenantRow {
     TenantRow {
         id: t.id,
-        state: LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken),
-        requested_state: t.requested_state.as_deref().and_then(LifecycleState::parse),
+        state: t.lifecycle_state,
+        requested_state: t.requested_state,
         slug: t.slug,
         display_name: t.display_name,
         customer,
-        environment: t.environment,
-        deployment_kind: t.deployment_kind,
+        environment: t.environment.as_str().into(),
+        deployment_kind: t.deployment_kind.as_str().into(),
         plan_code: t.plan_code,
         region: t.region,
         updated_at: t.updated_at,
@@ -708,7 +747,7 @@ pub async fn detail(
     } else {
         vec![]
     };
-    let state = LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken);
+    let state = t.lifecycle_state;
     let may_act = principal.can(Permission::TenantLifecycle, Scope::Tenant(t.id));
     let actions = allowed_actions(state)
         .into_iter()
@@ -744,7 +783,7 @@ pub async fn detail(
     txn.commit().await?;
     Ok(TenantDetail {
         access_restriction,
-        isolation_mode: t.isolation_mode.clone(),
+        isolation_mode: t.isolation_mode.as_str().into(),
         allowed_regions: list(&t.allowed_regions),
         contacts: pairs(&t.contacts),
         external_ids: pairs(&t.external_ids),
@@ -795,7 +834,7 @@ pub async fn transition(
             ));
         }
     }
-    let state = LifecycleState::parse(&current.lifecycle_state).unwrap_or(LifecycleState::Broken);
+    let state = current.lifecycle_state;
     let plan =
         plan_transition(state, action).map_err(|refusal| ServiceError::Policy(refusal.reason))?;
     if plan.already_done {
@@ -814,8 +853,8 @@ pub async fn transition(
     let before = snapshot(&current);
     let now_state = plan.via.unwrap_or(plan.target);
     let mut record = current.clone().into_active_model();
-    record.lifecycle_state = Set(now_state.as_str().to_owned());
-    record.requested_state = Set(plan.via.map(|_| plan.target.as_str().to_owned()));
+    record.lifecycle_state = Set(now_state);
+    record.requested_state = Set(plan.via.map(|_| plan.target));
     record.version = Set(current.version + 1);
     record.updated_at = Set(Utc::now());
     if plan.target == LifecycleState::Archived && plan.via.is_none() {
@@ -826,7 +865,7 @@ pub async fn transition(
         &txn,
         current.id,
         "lifecycle_state",
-        Some(&current.lifecycle_state),
+        Some(current.lifecycle_state.as_str()),
         Some(now_state.as_str()),
         &Actor::from(principal),
     )
@@ -903,7 +942,7 @@ pub async fn update(
     context: &RequestContext,
     slug: &str,
     expected_version: i64,
-    edit: &crate::api::tenants::TenantEditForm,
+    edit: &crate::model::tenants::TenantEditForm,
 ) -> ServiceResult<()> {
     principal.require_somewhere(Permission::TenantRead)?;
     let mut errors = FieldErrors::default();
@@ -1046,8 +1085,8 @@ pub async fn bulk_preview(
     principal: &Principal,
     action: LifecycleAction,
     slugs: &[String],
-) -> ServiceResult<Vec<crate::api::tenants::BulkItem>> {
-    use crate::api::tenants::{BulkItem, BulkOutcome};
+) -> ServiceResult<Vec<crate::model::tenants::BulkItem>> {
+    use crate::model::tenants::{BulkItem, BulkOutcome};
     principal.require_somewhere(Permission::TenantRead)?;
     if slugs.len() > BULK_LIMIT {
         return Err(ServiceError::Policy(format!(
@@ -1062,8 +1101,7 @@ pub async fn bulk_preview(
         });
         let item = match visible {
             Ok(t) => {
-                let state =
-                    LifecycleState::parse(&t.lifecycle_state).unwrap_or(LifecycleState::Broken);
+                let state = t.lifecycle_state;
                 let outcome = match plan_transition(state, action) {
                     Ok(plan) if plan.already_done => BulkOutcome::AlreadyDone,
                     Ok(_) => BulkOutcome::Eligible,

@@ -15,7 +15,6 @@ use serde_json::json;
 use totp_rs::{Algorithm, Secret, TOTP};
 use uuid::Uuid;
 
-use crate::api::two_factor::Enrollment;
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::crypto::Purpose;
 use crate::backend::entities::{recovery_code, user};
@@ -28,6 +27,7 @@ use crate::backend::services::login_throttle;
 use crate::backend::services::secrets_at_rest;
 use crate::backend::state::AccountSettings;
 use crate::domain::validation::FieldErrors;
+use crate::model::two_factor::Enrollment;
 
 const ISSUER: &str = "Tenantry";
 const STEP_SECONDS: u64 = 30;

@@ -12,7 +12,6 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::changes::{BlackoutRow, UpdatePolicyForm, UpdatePolicyView, WindowRow};
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::entities::{blackout, maintenance_window, update_policy};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -25,6 +24,7 @@ use crate::domain::schedule::{
     Blackout, MaintenanceWindow, UpdateSchedule, next_allowed_start, parse_timezone,
 };
 use crate::domain::validation::FieldErrors;
+use crate::model::changes::{BlackoutRow, UpdatePolicyForm, UpdatePolicyView, WindowRow};
 
 pub const DEFAULT_MAX_DELAY_DAYS: i32 = 14;
 
@@ -38,7 +38,7 @@ pub async fn load<C: ConnectionTrait>(
         .await?
         .unwrap_or(update_policy::Model {
             tenant_id,
-            approval_mode: ApprovalMode::MajorsOnly.as_str().into(),
+            approval_mode: ApprovalMode::MajorsOnly,
             timezone: "UTC".into(),
             max_delay_days: DEFAULT_MAX_DELAY_DAYS,
             updated_at: Utc::now(),
@@ -151,7 +151,7 @@ pub async fn view(
     Ok(UpdatePolicyView {
         tenant_id,
         tenant_slug: slug,
-        approval_mode: policy.approval_mode,
+        approval_mode: policy.approval_mode.as_str().into(),
         timezone: policy.timezone,
         max_delay_days: policy.max_delay_days,
         windows,
@@ -247,7 +247,7 @@ pub async fn save(
         .await?;
     let record = update_policy::ActiveModel {
         tenant_id: Set(tenant_id),
-        approval_mode: Set(mode.as_str().into()),
+        approval_mode: Set(mode),
         timezone: Set(form.timezone.trim().into()),
         max_delay_days: Set(max_delay),
         updated_at: Set(Utc::now()),

@@ -6,11 +6,13 @@ use leptos_router::hooks::use_query_map;
 use crate::api::changes::{DeleteFilter, SaveFilter, saved_filters};
 use crate::api::tenants::{BULK_ACTIONS, TenantPage, TenantQuery, list_tenants};
 use crate::domain::lifecycle::LifecycleState;
+use crate::domain::saved_filter::FilterFields;
 use crate::domain::tenant::{DeploymentKind, Environment};
+use crate::error::AppError;
 use crate::ui::components::badge::StateBadge;
 use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
-use crate::ui::components::url::encode_query_value;
+use crate::ui::components::url::{encode_query_value, href_with_query};
 use crate::ui::layout::can_onboard;
 
 const FILTER_KEYS: [(&str, &str); 6] = [
@@ -56,6 +58,14 @@ pub fn TenantsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match tenants.await {
                     Ok(page) => view! { <TenantTable page query=query.get_untracked()/> }.into_any(),
+                    // An address with filters the list does not know (typed or
+                    // from an old bookmark): say which, as the API would.
+                    Err(AppError::Validation(fields)) => view! {
+                        <Alert tone="danger">
+                            <span data-testid="query-errors">{fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" ")}</span>
+                            " " <a href="/tenants">"Show all tenants"</a>
+                        </Alert>
+                    }.into_any(),
                     Err(error) => view! {
                         <Alert tone="danger">{error.to_string()} " " <a href="/tenants">"Retry"</a></Alert>
                     }.into_any(),
@@ -240,7 +250,7 @@ fn SavedFilters(query: Memo<TenantQuery>) -> impl IntoView {
                                         let delete_label = format!("Delete saved filter {}", f.name);
                                         view! {
                                         <li data-filter=f.name.clone()>
-                                            <a href=f.href.clone()><strong>{f.name.clone()}</strong></a>
+                                            <a href=tenant_list_href(&f.fields)><strong>{f.name.clone()}</strong></a>
                                             " " <span class="muted">{f.description.clone()} " · " {format!("{} tenant{}", f.matching, if f.matching == 1 { "" } else { "s" })}</span>
                                             {can_onboard().get().then(|| view! {
                                                 <ActionForm action=delete attr:class="inline-form">
@@ -401,4 +411,20 @@ fn TenantTable(page: TenantPage, query: TenantQuery) -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// The tenant list with a saved filter's filters applied.
+fn tenant_list_href(fields: &FilterFields) -> String {
+    href_with_query(
+        "/tenants",
+        &[
+            ("q", fields.q.clone()),
+            ("state", fields.state.clone()),
+            ("plan", fields.plan.clone()),
+            ("region", fields.region.clone()),
+            ("environment", fields.environment.clone()),
+            ("kind", fields.kind.clone()),
+            ("label", fields.label.clone()),
+        ],
+    )
 }

@@ -10,20 +10,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use app::api::catalog::{ProductRow, ReleaseForm, ReleaseRow};
-use app::api::compliance::{
-    ComplianceQuery, ComplianceReport, ComplianceSummary, ExtensionRow, TenantProductForm,
-    TenantProductRow,
-};
-use app::api::endpoints::{EndpointList, EndpointQuery};
-use app::api::policies::{PolicyForm, PolicyRow};
-use app::backend::error::ServiceError;
 use app::backend::services::{agents, catalog, compliance, policies, tenant_versions, tenants};
 use app::backend::state::AppState;
 use app::domain::agent::RawReport;
+use app::model::catalog::{ProductRow, ReleaseForm, ReleaseRow};
+use app::model::compliance::{
+    ComplianceQuery, ComplianceReport, ComplianceSummary, ExtensionRow, TenantProductForm,
+    TenantProductRow,
+};
+use app::model::endpoints::{EndpointList, EndpointQuery};
+use app::model::policies::{PolicyForm, PolicyRow};
 
 use super::auth::{Caller, request_context};
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 async fn tenant_id(state: &AppState, caller: &Caller, reference: &str) -> ApiResult<Uuid> {
     Ok(
@@ -54,7 +55,7 @@ pub struct Created {
 }
 
 /// The products in the catalog.
-#[utoipa::path(get, path = "/api/v1/products", tag = "releases",
+#[utoipa::path(get, path = "/products", tag = "releases",
     responses((status = 200, body = ProductList), (status = 401, body = Problem)))]
 pub async fn products(
     State(state): State<AppState>,
@@ -67,7 +68,7 @@ pub async fn products(
 }
 
 /// Adds a product (`release.manage`).
-#[utoipa::path(post, path = "/api/v1/products", tag = "releases", request_body = CreateProductRequest,
+#[utoipa::path(post, path = "/products", tag = "releases", request_body = CreateProductRequest,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn create_product(
     State(state): State<AppState>,
@@ -92,7 +93,7 @@ pub struct ReleaseList {
 }
 
 /// Every release, newest first within each product.
-#[utoipa::path(get, path = "/api/v1/releases", tag = "releases",
+#[utoipa::path(get, path = "/releases", tag = "releases",
     responses((status = 200, body = ReleaseList), (status = 401, body = Problem)))]
 pub async fn releases(
     State(state): State<AppState>,
@@ -106,7 +107,7 @@ pub async fn releases(
 
 /// Publishes a release, or updates the product's release with that version.
 /// Compliance is re-assessed at once.
-#[utoipa::path(post, path = "/api/v1/releases", tag = "releases", request_body = ReleaseForm,
+#[utoipa::path(post, path = "/releases", tag = "releases", request_body = ReleaseForm,
     responses((status = 200, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_release(
     State(state): State<AppState>,
@@ -125,7 +126,7 @@ pub struct OrganisationCompliance {
 
 /// The organisation's compliance (a tenant user's: their own tenants'):
 /// summary and per tenant × product rows, worst first.
-#[utoipa::path(get, path = "/api/v1/compliance", tag = "compliance", params(ComplianceQuery),
+#[utoipa::path(get, path = "/compliance", tag = "compliance", params(ComplianceQuery),
     responses((status = 200, body = OrganisationCompliance), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn organisation(
     State(state): State<AppState>,
@@ -173,8 +174,8 @@ pub struct TenantCompliance {
     pub extensions: Vec<ExtensionRow>,
 }
 
-/// One tenant's products, running versions and their compliance.
-#[utoipa::path(get, path = "/api/v1/tenants/{id}/compliance", tag = "compliance",
+/// One tenant's products, running versions and their compliance (`tenant.read`).
+#[utoipa::path(get, path = "/tenants/{id}/compliance", tag = "compliance",
     params(("id" = String, Path, description = "Tenant id or slug")),
     responses((status = 200, body = TenantCompliance), (status = 404, body = Problem)))]
 pub async fn tenant(
@@ -183,12 +184,7 @@ pub async fn tenant(
     ApiPath(reference): ApiPath<String>,
 ) -> ApiResult<Json<TenantCompliance>> {
     let id = tenant_id(&state, &caller, &reference).await?;
-    if !caller.principal.can(
-        app::domain::permission::Permission::ReportRead,
-        app::domain::permission::Scope::Tenant(id),
-    ) {
-        return Err(ServiceError::Forbidden.into());
-    }
+    // The same service and permission (`tenant.read`) as the tenant page.
     let view = tenant_versions::view(&state.reads, &caller.principal, id).await?;
     Ok(Json(TenantCompliance {
         products: view.rows,
@@ -197,7 +193,7 @@ pub async fn tenant(
 }
 
 /// Licenses a product to a tenant or records what it runs (`release.manage`).
-#[utoipa::path(post, path = "/api/v1/tenants/{id}/products", tag = "compliance", request_body = TenantProductForm,
+#[utoipa::path(post, path = "/tenants/{id}/products", tag = "compliance", request_body = TenantProductForm,
     params(("id" = String, Path, description = "Tenant id or slug")),
     responses((status = 204), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn set_tenant_product(
@@ -217,7 +213,7 @@ pub struct PolicyList {
 }
 
 /// Version policies: global, per product and per-tenant overrides.
-#[utoipa::path(get, path = "/api/v1/policies", tag = "policies",
+#[utoipa::path(get, path = "/policies", tag = "policies",
     responses((status = 200, body = PolicyList), (status = 403, body = Problem)))]
 pub async fn policies_list(
     State(state): State<AppState>,
@@ -230,7 +226,7 @@ pub async fn policies_list(
 }
 
 /// Creates or replaces the policy of a level (and product, and tenant slug).
-#[utoipa::path(put, path = "/api/v1/policies", tag = "policies", request_body = PolicyForm,
+#[utoipa::path(put, path = "/policies", tag = "policies", request_body = PolicyForm,
     responses((status = 200, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_policy(
     State(state): State<AppState>,
@@ -241,7 +237,7 @@ pub async fn save_policy(
     Ok(Json(Created { id }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/policies/{id}", tag = "policies",
+#[utoipa::path(delete, path = "/policies/{id}", tag = "policies",
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 403, body = Problem)))]
 pub async fn delete_policy(
@@ -259,7 +255,7 @@ pub struct ExtensionList {
 }
 
 /// Grace extension requests the caller may see.
-#[utoipa::path(get, path = "/api/v1/extension-requests", tag = "policies",
+#[utoipa::path(get, path = "/extension-requests", tag = "policies",
     responses((status = 200, body = ExtensionList), (status = 403, body = Problem)))]
 pub async fn extensions(
     State(state): State<AppState>,
@@ -280,7 +276,7 @@ pub struct ExtensionRequestBody {
 }
 
 /// A tenant admin asks for more days of grace (`update.approve` on the tenant).
-#[utoipa::path(post, path = "/api/v1/tenants/{id}/extension-requests", tag = "policies", request_body = ExtensionRequestBody,
+#[utoipa::path(post, path = "/tenants/{id}/extension-requests", tag = "policies", request_body = ExtensionRequestBody,
     params(("id" = String, Path, description = "Tenant id or slug")),
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 409, body = Problem)))]
 pub async fn request_extension(
@@ -313,7 +309,7 @@ pub struct DecisionBody {
 }
 
 /// A platform policy manager approves or denies an extension request.
-#[utoipa::path(post, path = "/api/v1/extension-requests/{id}/decision", tag = "policies", request_body = DecisionBody,
+#[utoipa::path(post, path = "/extension-requests/{id}/decision", tag = "policies", request_body = DecisionBody,
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 422, body = Problem), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn decide_extension(
@@ -335,7 +331,7 @@ pub async fn decide_extension(
 }
 
 /// A tenant's endpoints, filtered.
-#[utoipa::path(get, path = "/api/v1/tenants/{id}/endpoints", tag = "endpoints", params(("id" = String, Path, description = "Tenant id or slug"), EndpointQuery),
+#[utoipa::path(get, path = "/tenants/{id}/endpoints", tag = "endpoints", params(("id" = String, Path, description = "Tenant id or slug"), EndpointQuery),
     responses((status = 200, body = EndpointList), (status = 422, body = Problem), (status = 404, body = Problem)))]
 pub async fn endpoints(
     State(state): State<AppState>,
@@ -377,7 +373,7 @@ pub struct Registered {
 }
 
 /// An agent registers with an enrollment token and its first report.
-#[utoipa::path(post, path = "/api/v1/agents/register", tag = "agents", request_body = RegisterRequest, security(()),
+#[utoipa::path(post, path = "/agents/register", tag = "agents", request_body = RegisterRequest, security(()),
     responses((status = 201, body = Registered), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
@@ -425,14 +421,14 @@ pub struct ReportAccepted {
 
 /// Heartbeat and inventory, with the agent's token as bearer. A bad report
 /// is refused whole (422) and changes nothing.
-#[utoipa::path(post, path = "/api/v1/agents/report", tag = "agents", request_body = ReportRequest,
+#[utoipa::path(post, path = "/agents/report", tag = "agents", request_body = ReportRequest,
     responses((status = 200, body = ReportAccepted), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn report(
     State(state): State<AppState>,
     parts: Parts,
     ApiJson(body): ApiJson<ReportRequest>,
 ) -> ApiResult<Json<ReportAccepted>> {
-    let token = super::changes::agent_token(&parts.headers)?;
+    let token = super::auth::agent_token(&parts.headers)?;
     let report = RawReport {
         hostname: body.hostname,
         platform: body.platform,
@@ -442,4 +438,22 @@ pub async fn report(
     };
     let endpoint_id = agents::report(&state.db, &request_context(&parts), &token, &report).await?;
     Ok(Json(ReportAccepted { endpoint_id }))
+}
+
+/// Releases, compliance, policies and agents: routes with their OpenAPI entries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(products, create_product))
+        .routes(routes!(releases, save_release))
+        .routes(routes!(organisation))
+        .routes(routes!(tenant))
+        .routes(routes!(set_tenant_product))
+        .routes(routes!(endpoints))
+        .routes(routes!(request_extension))
+        .routes(routes!(policies_list, save_policy))
+        .routes(routes!(delete_policy))
+        .routes(routes!(extensions))
+        .routes(routes!(decide_extension))
+        .routes(routes!(register))
+        .routes(routes!(report))
 }

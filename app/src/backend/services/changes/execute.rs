@@ -1,0 +1,442 @@
+//! Scheduling and execution (no principal: the system acts): due changes
+//! become jobs, each job runs the change's steps through the executor and
+//! applies its effect.
+
+use super::*;
+
+// ---- Scheduling and execution (no principal: the system acts) ------------
+
+/// Starts scheduled changes whose time has come: if the tenant's window is
+/// open now (and no blackout began since they were scheduled) they move to
+/// running and get their job; otherwise their next start is recomputed.
+/// Each change moves in its own short transaction; the status condition makes
+/// a second replica's identical attempt a no-op.
+pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResult<usize> {
+    let due = change_request::Entity::find()
+        .filter(change_request::Column::Status.eq(ChangeStatus::Scheduled.as_str()))
+        .filter(change_request::Column::NextStartAt.lte(now))
+        .order_by_asc(change_request::Column::NextStartAt)
+        .limit(200)
+        .all(db)
+        .await?;
+    let mut started = 0;
+    for change in due {
+        let txn = db.begin().await?;
+        let schedule = update_policy::schedule_for(&txn, change.tenant_id).await?;
+        let (at, why) = update_policy::next_start(&schedule, now);
+        if at > now {
+            change_request::Entity::update_many()
+                .col_expr(change_request::Column::NextStartAt, at.into())
+                .col_expr(change_request::Column::ScheduleReason, why.into())
+                .filter(change_request::Column::Id.eq(change.id))
+                .filter(change_request::Column::Status.eq(ChangeStatus::Scheduled.as_str()))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            continue;
+        }
+        let moved = change_request::Entity::update_many()
+            .col_expr(
+                change_request::Column::Status,
+                ChangeStatus::Running.as_str().into(),
+            )
+            .col_expr(change_request::Column::UpdatedAt, now.into())
+            .filter(change_request::Column::Id.eq(change.id))
+            .filter(change_request::Column::Status.eq(ChangeStatus::Scheduled.as_str()))
+            .exec(&txn)
+            .await?;
+        if moved.rows_affected == 1 {
+            if let Err(reason) = begin_lifecycle(&txn, &change).await? {
+                finish(&txn, &change, ChangeStatus::Failed, &reason).await?;
+            } else {
+                enqueue_execution(&txn, change.id).await?;
+                audit::record(
+                    &txn,
+                    &RequestContext::default(),
+                    AuditEntry::new(Actor::System("scheduler"), "change.start", "change_request")
+                        .target(change.id)
+                        .tenant(change.tenant_id)
+                        .details(json!({ "window": why })),
+                )
+                .await?;
+                started += 1;
+            }
+        }
+        txn.commit().await?;
+    }
+    Ok(started)
+}
+
+/// A scheduled lifecycle change moves the tenant into its working state when
+/// it starts (the tenant may have changed since it was requested).
+pub(super) async fn begin_lifecycle(
+    txn: &DatabaseTransaction,
+    change: &change_request::Model,
+) -> ServiceResult<Result<(), String>> {
+    let Some(action) = change.kind.lifecycle_action() else {
+        return Ok(Ok(()));
+    };
+    let current = tenant::Entity::find_by_id(change.tenant_id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let state = current.lifecycle_state;
+    let plan = match plan_transition(state, action) {
+        Ok(plan) => plan,
+        Err(refusal) => return Ok(Err(refusal.reason)),
+    };
+    if plan.already_done {
+        return Ok(Ok(()));
+    }
+    let now_state = plan.via.unwrap_or(plan.target);
+    set_tenant_state(
+        txn,
+        &current,
+        now_state,
+        Some(plan.target).filter(|_| plan.via.is_some()),
+    )
+    .await?;
+    Ok(Ok(()))
+}
+
+pub(super) async fn set_tenant_state(
+    txn: &DatabaseTransaction,
+    current: &tenant::Model,
+    state: LifecycleState,
+    requested: Option<LifecycleState>,
+) -> ServiceResult<()> {
+    let now = Utc::now();
+    let mut record: tenant::ActiveModel = current.clone().into();
+    record.lifecycle_state = Set(state);
+    record.requested_state = Set(requested);
+    record.version = Set(current.version + 1);
+    record.updated_at = Set(now);
+    if state == LifecycleState::Archived {
+        record.archived_at = Set(Some(now));
+    }
+    record.update(txn).await?;
+    tenants::log_field_change(
+        txn,
+        current.id,
+        "lifecycle_state",
+        Some(current.lifecycle_state.as_str()),
+        Some(state.as_str()),
+        &Actor::System("executor"),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Runs a change's remaining steps through the executor. Steps already
+/// succeeded (before a crash) are skipped; a step caught mid-way is handed to
+/// the executor again under its same idempotency key. When all steps are done
+/// the change's effect (tenant state, running version) lands in the same
+/// transaction as its "succeeded" status and its audit record.
+pub async fn execute(
+    db: &DatabaseConnection,
+    executor: &dyn Executor,
+    job: &ClaimedJob,
+) -> Result<(), String> {
+    let id = job
+        .payload
+        .get("change_request_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or("the job names no change request")?;
+    let internal = |e: ServiceError| e.to_string();
+    let change = change_request::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the change request is gone")?;
+    if change.status != ChangeStatus::Running {
+        return Ok(()); // cancelled or already finished: nothing to do
+    }
+    let target = tenant::Entity::find_by_id(change.tenant_id)
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the tenant is gone")?;
+    let labels: Vec<String> = serde_json::from_str(&target.labels).unwrap_or_default();
+    let steps = change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(id))
+        .order_by_asc(change_step::Column::Position)
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let total = steps.len().max(1) as i32;
+    for step in steps {
+        if step.status == "succeeded" {
+            continue;
+        }
+        let attempts = step.attempts + 1;
+        change_step::Entity::update_many()
+            .col_expr(change_step::Column::Status, "running".into())
+            .col_expr(change_step::Column::Attempts, attempts.into())
+            .col_expr(change_step::Column::StartedAt, Utc::now().into())
+            .filter(change_step::Column::Id.eq(step.id))
+            .exec(db)
+            .await
+            .map_err(|e| e.to_string())?;
+        let order = StepOrder {
+            key: step.idempotency_key.clone(),
+            tenant_slug: target.slug.clone(),
+            tenant_labels: labels.clone(),
+            kind: change.kind.as_str().to_owned(),
+            step: step.name.clone(),
+            target_version: change.target_version.clone(),
+            attempt: attempts,
+        };
+        let result = executor.run_step(&order).await;
+        let (status, output) = match &result {
+            Ok(output) => ("succeeded", output.clone()),
+            Err(error) => ("failed", error.clone()),
+        };
+        let log = if step.output.is_empty() {
+            output
+        } else {
+            format!("{}\n--- attempt {attempts} ---\n{output}", step.output)
+        };
+        // The step's result lands only while this worker holds the job.
+        let txn = db.begin().await.map_err(|e| e.to_string())?;
+        if !jobs::fence(&txn, job).await.map_err(internal)? {
+            txn.rollback().await.map_err(|e| e.to_string())?;
+            return Err(LEASE_LOST.into());
+        }
+        change_step::Entity::update_many()
+            .col_expr(change_step::Column::Status, status.into())
+            .col_expr(change_step::Column::Output, log.into())
+            .col_expr(change_step::Column::FinishedAt, Utc::now().into())
+            .filter(change_step::Column::Id.eq(step.id))
+            .exec(&txn)
+            .await
+            .map_err(|e| e.to_string())?;
+        txn.commit().await.map_err(|e| e.to_string())?;
+        if let Err(error) = result {
+            return Err(format!("{}: {error}", step.name));
+        }
+        change_request::Entity::update_many()
+            .col_expr(
+                change_request::Column::Progress,
+                (step.position * 100 / total).into(),
+            )
+            .col_expr(change_request::Column::UpdatedAt, Utc::now().into())
+            .filter(change_request::Column::Id.eq(id))
+            .exec(db)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let txn = db.begin().await.map_err(|e| e.to_string())?;
+    if !jobs::fence(&txn, job).await.map_err(internal)? {
+        txn.rollback().await.map_err(|e| e.to_string())?;
+        return Err(LEASE_LOST.into());
+    }
+    let still_running = change_request::Entity::find_by_id(id)
+        .one(&txn)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some_and(|c| c.status == ChangeStatus::Running);
+    if still_running {
+        apply_effect(&txn, &change).await.map_err(internal)?;
+        finish(
+            &txn,
+            &change,
+            ChangeStatus::Succeeded,
+            "All steps succeeded.",
+        )
+        .await
+        .map_err(internal)?;
+    }
+    txn.commit().await.map_err(|e| e.to_string())?;
+    if still_running && change.target_version.is_some() {
+        // The tenant runs another version now: its compliance changed. A
+        // failure here is not the change's; the hourly assessment catches up.
+        let reach = crate::backend::services::compliance::Reach::Tenant(change.tenant_id);
+        if let Err(err) = crate::backend::services::compliance::assess(db, reach, Utc::now()).await
+        {
+            tracing::warn!(error = %err, tenant = %change.tenant_id, "re-assessing compliance after an upgrade failed");
+        }
+    }
+    Ok(())
+}
+
+/// What a succeeded change leaves behind.
+pub(super) async fn apply_effect(
+    txn: &DatabaseTransaction,
+    change: &change_request::Model,
+) -> ServiceResult<()> {
+    let current = tenant::Entity::find_by_id(change.tenant_id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if let Some(target) = current.requested_state {
+        set_tenant_state(txn, &current, target, None).await?;
+    }
+    if let (Some(product_id), Some(version)) = (change.product_id, change.target_version.as_deref())
+    {
+        let components = release::Entity::find()
+            .filter(release::Column::ProductId.eq(product_id))
+            .filter(release::Column::Version.eq(version))
+            .one(txn)
+            .await?
+            .map(|r| r.components)
+            .unwrap_or_else(|| "{}".into());
+        let before = tenant_product::Entity::find_by_id((change.tenant_id, product_id))
+            .one(txn)
+            .await?
+            .and_then(|tp| tp.running_version);
+        tenant_product::Entity::update_many()
+            .col_expr(
+                tenant_product::Column::RunningVersion,
+                Some(version.to_owned()).into(),
+            )
+            .col_expr(tenant_product::Column::Components, components.into())
+            .col_expr(tenant_product::Column::UpdatedAt, Utc::now().into())
+            .filter(tenant_product::Column::TenantId.eq(change.tenant_id))
+            .filter(tenant_product::Column::ProductId.eq(product_id))
+            .exec(txn)
+            .await?;
+        tenants::log_field_change(
+            txn,
+            change.tenant_id,
+            "running_version",
+            before.as_deref(),
+            Some(version),
+            &Actor::System("executor"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Closes a change (and its rollout target, if any) with its audit record.
+pub(super) async fn finish(
+    txn: &DatabaseTransaction,
+    change: &change_request::Model,
+    status: ChangeStatus,
+    outcome: &str,
+) -> ServiceResult<()> {
+    let now = Utc::now();
+    let mut update = change_request::Entity::update_many()
+        .col_expr(change_request::Column::Status, status.as_str().into())
+        .col_expr(
+            change_request::Column::Outcome,
+            Some(outcome.to_owned()).into(),
+        )
+        .col_expr(change_request::Column::FinishedAt, Some(now).into())
+        .col_expr(change_request::Column::UpdatedAt, now.into());
+    if status == ChangeStatus::Succeeded {
+        update = update.col_expr(change_request::Column::Progress, 100.into());
+    }
+    update
+        .filter(change_request::Column::Id.eq(change.id))
+        .exec(txn)
+        .await?;
+    if change.rollout_id.is_some() {
+        let target_status = if status == ChangeStatus::Succeeded {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        // A tenant target's attempts add up its changes' (one per retry of
+        // the target): the most any step of this one took.
+        let attempts: Option<i32> = change_step::Entity::find()
+            .select_only()
+            .column_as(change_step::Column::Attempts.max(), "attempts")
+            .filter(change_step::Column::ChangeRequestId.eq(change.id))
+            .into_tuple()
+            .one(txn)
+            .await?
+            .flatten();
+        rollout_target::Entity::update_many()
+            .col_expr(rollout_target::Column::Status, target_status.into())
+            .col_expr(
+                rollout_target::Column::Attempts,
+                sea_orm::sea_query::Expr::col(rollout_target::Column::Attempts)
+                    .add(std::cmp::max(attempts.unwrap_or(1), 1)),
+            )
+            .col_expr(
+                rollout_target::Column::LastError,
+                (status != ChangeStatus::Succeeded)
+                    .then(|| outcome.to_owned())
+                    .into(),
+            )
+            .col_expr(rollout_target::Column::FinishedAt, Some(now).into())
+            .filter(rollout_target::Column::ChangeRequestId.eq(change.id))
+            .exec(txn)
+            .await?;
+    }
+    audit::record(
+        txn,
+        &RequestContext::default(),
+        AuditEntry::new(Actor::System("executor"), status_audit(status), "change_request")
+            .target(change.id)
+            .tenant(change.tenant_id)
+            .details(json!({ "outcome": outcome, "kind": change.kind, "target_version": change.target_version })),
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) fn status_audit(status: ChangeStatus) -> &'static str {
+    match status {
+        ChangeStatus::Succeeded => "change.succeeded",
+        ChangeStatus::RolledBack => "change.rolled_back",
+        ChangeStatus::Cancelled => "change.cancel",
+        _ => "change.failed",
+    }
+}
+
+/// The last attempt failed: the change is abandoned.
+pub async fn fail_for_good(
+    txn: &DatabaseTransaction,
+    job: &ClaimedJob,
+    error: &str,
+) -> ServiceResult<()> {
+    let Some(id) = job
+        .payload
+        .get("change_request_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| Uuid::parse_str(v).ok())
+    else {
+        return Ok(());
+    };
+    abandon(
+        txn,
+        id,
+        &format!("Failed after {} attempts: {error}", job.attempt),
+    )
+    .await
+}
+
+/// Ends a running change that will not finish (its last attempt failed, or
+/// an operator cancelled its job): an upgrade is rolled back, other long work
+/// leaves the tenant broken for a person to look at.
+pub async fn abandon(txn: &DatabaseTransaction, id: Uuid, reason: &str) -> ServiceResult<()> {
+    let Some(change) = change_request::Entity::find_by_id(id).one(txn).await? else {
+        return Ok(());
+    };
+    if change.status != ChangeStatus::Running {
+        return Ok(());
+    }
+    let kind = change.kind;
+    let current = tenant::Entity::find_by_id(change.tenant_id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let (status, landing) = if kind.is_update() {
+        let back = current.requested_state.unwrap_or(LifecycleState::Active);
+        (
+            ChangeStatus::RolledBack,
+            current.requested_state.is_some().then_some(back),
+        )
+    } else if current.requested_state.is_some() {
+        (ChangeStatus::Failed, Some(LifecycleState::Broken))
+    } else {
+        (ChangeStatus::Failed, None)
+    };
+    if let Some(state) = landing {
+        set_tenant_state(txn, &current, state, None).await?;
+    }
+    finish(txn, &change, status, reason).await
+}

@@ -1,0 +1,505 @@
+//! Asking for changes: one tenant, every tenant of a saved filter, drafts
+//! submitted later, and the forced upgrades that enforcement policies schedule.
+
+use super::*;
+
+/// A change request from the Changes page or the API.
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &ChangeForm,
+) -> ServiceResult<change_request::Model> {
+    if !form.target_filter.trim().is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "target_filter",
+            "A change for a saved filter makes one change per tenant: request it through the filter.",
+        );
+        return Err(errors.into());
+    }
+    create_one(db, principal, context, form, None).await
+}
+
+/// Requests the change for every tenant a saved filter matches now, each as
+/// its own change (its own approval and window); a tenant the change does
+/// not fit (not licensed, already there, wrong state) is skipped with the
+/// reason. Refused when the filter matches nothing or too many tenants.
+pub async fn create_for_filter(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &ChangeForm,
+) -> ServiceResult<FilterRequestOutcome> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let filter = saved_filters::resolve(db, principal, form.target_filter.trim()).await?;
+    let fields = saved_filters::fields_of(&filter)?;
+    let slugs = tenants::matching_slugs(db, principal, &fields, MAX_FILTER_TARGETS).await?;
+    let mut errors = FieldErrors::default();
+    if slugs.is_empty() {
+        errors.push(
+            "target_filter",
+            format!(
+                "The filter \"{}\" matches no tenant you can see.",
+                filter.name
+            ),
+        );
+    } else if slugs.len() > MAX_FILTER_TARGETS {
+        errors.push(
+            "target_filter",
+            format!(
+                "The filter \"{}\" matches more than {MAX_FILTER_TARGETS} tenants; use a staged rollout for that many.",
+                filter.name
+            ),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let mut outcome = FilterRequestOutcome {
+        filter_id: filter.id,
+        filter_name: filter.name.clone(),
+        ..Default::default()
+    };
+    for slug in slugs {
+        let one = ChangeForm {
+            tenant: slug.clone(),
+            target_filter: String::new(),
+            ..form.clone()
+        };
+        let target = Some((filter.id, filter.name.clone()));
+        match create_one(db, principal, context, &one, target).await {
+            Ok(created) => outcome.created.push(created.id),
+            Err(ServiceError::Validation(fields)) => outcome.skipped.push(SkippedTenant {
+                slug,
+                reason: fields
+                    .0
+                    .into_iter()
+                    .map(|f| f.message)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            }),
+            Err(ServiceError::Forbidden) => outcome.skipped.push(SkippedTenant {
+                slug,
+                reason: "You may not request this change for this tenant.".into(),
+            }),
+            Err(ServiceError::Policy(reason)) => {
+                outcome.skipped.push(SkippedTenant { slug, reason })
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    // The first tenant's refusals stand for all when none got the change.
+    if outcome.created.is_empty() {
+        let mut errors = FieldErrors::default();
+        let first = &outcome.skipped[0];
+        errors.push(
+            "target_filter",
+            format!(
+                "No tenant of \"{}\" can take this change; {}: {}",
+                filter.name, first.slug, first.reason
+            ),
+        );
+        return Err(errors.into());
+    }
+    audit::record(
+        db,
+        context,
+        AuditEntry::new(Actor::from(principal), "change.create_for_filter", "saved_filter")
+            .target(filter.id)
+            .details(json!({
+                "filter": filter.name, "kind": form.kind.trim(), "target_version": form.target_version.trim(),
+                "created": outcome.created.len(),
+                "skipped": outcome.skipped.iter().map(|s| json!({ "slug": s.slug, "reason": s.reason })).collect::<Vec<_>>(),
+            })),
+    )
+    .await?;
+    Ok(outcome)
+}
+
+pub(super) async fn create_one(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &ChangeForm,
+    target_filter: Option<(Uuid, String)>,
+) -> ServiceResult<change_request::Model> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let mut errors = FieldErrors::default();
+    let kind = ChangeKind::parse(form.kind.trim());
+    if kind.is_none() {
+        errors.push("kind", "Choose what to change, e.g. upgrade or suspend.");
+    }
+    let not_before = match parse_utc_time(&form.not_before) {
+        Ok(at) => at,
+        Err(message) => {
+            errors.push("not_before", message);
+            None
+        }
+    };
+    if form.tenant.trim().is_empty() {
+        errors.push("tenant", "Name the tenant by its slug.");
+        return Err(errors.into());
+    }
+    let (tenant_id, _) = tenants::resolve_tenant_id(db, principal, form.tenant.trim()).await?;
+    let Some(kind) = kind else {
+        return Err(errors.into());
+    };
+    if kind == ChangeKind::Delete {
+        // Deleting asks for the typed slug, which only the tenant page does.
+        errors.push(
+            "kind",
+            "Delete a tenant from its page, which asks you to type its slug to confirm.",
+        );
+        return Err(errors.into());
+    }
+    principal.require_on_tenant(request_permission(kind), tenant_id)?;
+    let txn = db.begin().await?;
+    let target = tenant::Entity::find_by_id(tenant_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut product_id = None;
+    let mut target_version = None;
+    let mut running = None;
+    if kind.is_update() {
+        match find_product(&txn, form.product.trim()).await? {
+            None => errors.push("product", "Choose a product from the catalog."),
+            Some(found) => {
+                product_id = Some(found.id);
+                let licensed = tenant_product::Entity::find_by_id((tenant_id, found.id))
+                    .one(&txn)
+                    .await?;
+                match licensed {
+                    None => errors.push(
+                        "product",
+                        format!("{} is not licensed for this tenant.", found.name),
+                    ),
+                    Some(tp) => running = tp.running_version,
+                }
+                let version = form.target_version.trim().trim_start_matches('v');
+                match semver::Version::parse(version) {
+                    Err(_) => errors.push(
+                        "target_version",
+                        format!("'{version}' is not a semantic version, e.g. 2.4.1."),
+                    ),
+                    Ok(version) => {
+                        let published = release::Entity::find()
+                            .filter(release::Column::ProductId.eq(found.id))
+                            .filter(release::Column::Version.eq(version.to_string()))
+                            .filter(release::Column::Status.eq("published"))
+                            .one(&txn)
+                            .await?;
+                        if published.is_none() {
+                            errors.push(
+                                "target_version",
+                                format!("{version} is not a published release of {}.", found.name),
+                            );
+                        } else if running.as_deref() == Some(version.to_string().as_str()) {
+                            errors.push(
+                                "target_version",
+                                format!("The tenant already runs {version}."),
+                            );
+                        }
+                        target_version = Some(version.to_string());
+                    }
+                }
+            }
+        }
+    } else if let Some(action) = kind.lifecycle_action() {
+        let state = target.lifecycle_state;
+        match plan_transition(state, action) {
+            Err(refusal) => errors.push("kind", refusal.reason),
+            Ok(plan) if plan.already_done => errors.push(
+                "kind",
+                format!("The tenant already is {}.", state.label().to_lowercase()),
+            ),
+            Ok(_) => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let route = route(
+        &txn,
+        tenant_id,
+        kind,
+        running.as_deref(),
+        target_version.as_deref(),
+        not_before,
+    )
+    .await?;
+    let (status, next_start) = if form.draft {
+        (ChangeStatus::Draft, None)
+    } else {
+        (route.status, route.next_start)
+    };
+    let (needs_approval, mode) = (route.needs_approval, route.mode);
+    let title = match (&target_version, kind) {
+        (Some(v), _) => format!("{} {} to {v}", kind.label(), target.slug),
+        (None, _) => format!("{} {}", kind.label(), target.slug),
+    };
+    let actor = Actor::from(principal);
+    let created = insert(
+        &txn,
+        &actor,
+        NewChange {
+            tenant: target.clone(),
+            kind,
+            product_id,
+            target_version: target_version.clone(),
+            title,
+            status,
+            requires_approval: needs_approval,
+            not_before,
+            next_start,
+            rollout_id: None,
+            target_filter,
+            by_vendor: acts_for_vendor(&principal.grants),
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(actor, "change.create", "change_request")
+            .target(created.id)
+            .tenant(tenant_id)
+            .details(json!({
+                "kind": kind.as_str(), "target_version": target_version, "running_version": running,
+                "status": status.as_str(), "approval_mode": mode.as_str(), "note": form.note.trim(),
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Where a submitted change goes: to its approvers when the tenant's update
+/// policy asks for it, otherwise into the tenant's next allowed start.
+pub(super) struct Route {
+    status: ChangeStatus,
+    next_start: Option<(DateTime<Utc>, String)>,
+    needs_approval: bool,
+    mode: ApprovalMode,
+}
+
+pub(super) async fn route(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    kind: ChangeKind,
+    running: Option<&str>,
+    target_version: Option<&str>,
+    not_before: Option<DateTime<Utc>>,
+) -> ServiceResult<Route> {
+    let policy = update_policy::load(txn, tenant_id).await?;
+    let mode = policy.approval_mode;
+    let parse = |v: Option<&str>| v.and_then(|v| semver::Version::parse(v).ok());
+    let needs_approval = approval_required(
+        mode,
+        kind,
+        parse(running).as_ref(),
+        parse(target_version).as_ref(),
+    );
+    let now = Utc::now();
+    let (status, next_start) = if needs_approval {
+        (ChangeStatus::PendingApproval, None)
+    } else {
+        let schedule = update_policy::schedule_for(txn, tenant_id).await?;
+        let next =
+            update_policy::next_start(&schedule, std::cmp::max(not_before.unwrap_or(now), now));
+        (ChangeStatus::Scheduled, Some(next))
+    };
+    Ok(Route {
+        status,
+        next_start,
+        needs_approval,
+        mode,
+    })
+}
+
+/// Submits a draft: it goes to its approvers or into the schedule as if it
+/// had just been requested, judged against today's policy and versions.
+pub async fn submit(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+) -> ServiceResult<change_request::Model> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let txn = db.begin().await?;
+    let found = find_visible(&txn, principal, id).await?;
+    let kind = found.kind;
+    principal.require_on_tenant(request_permission(kind), found.tenant_id)?;
+    if found.status != ChangeStatus::Draft {
+        return Err(ServiceError::Conflict(
+            "Only drafts can be submitted.".into(),
+        ));
+    }
+    let running = match found.product_id {
+        Some(product_id) => tenant_product::Entity::find_by_id((found.tenant_id, product_id))
+            .one(&txn)
+            .await?
+            .and_then(|tp| tp.running_version),
+        None => None,
+    };
+    if running.is_some() && running == found.target_version {
+        return Err(ServiceError::Conflict(format!(
+            "The tenant already runs {}; cancel this draft.",
+            found.target_version.unwrap_or_default()
+        )));
+    }
+    let route = route(
+        &txn,
+        found.tenant_id,
+        kind,
+        running.as_deref(),
+        found.target_version.as_deref(),
+        found.not_before,
+    )
+    .await?;
+    let tenant_id = found.tenant_id;
+    let mut record: change_request::ActiveModel = found.into();
+    record.status = Set(route.status);
+    record.requires_approval = Set(route.needs_approval);
+    if let Some((at, why)) = route.next_start {
+        record.next_start_at = Set(Some(at));
+        record.schedule_reason = Set(why);
+    }
+    record.updated_at = Set(Utc::now());
+    let submitted = record.update(&txn).await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "change.submit", "change_request")
+            .target(id)
+            .tenant(tenant_id)
+            .details(json!({ "status": route.status.as_str(), "approval_mode": route.mode.as_str(), "running_version": running })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(submitted)
+}
+
+pub async fn options(
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> ServiceResult<ChangeFormOptions> {
+    principal.require_somewhere(Permission::TenantRead)?;
+    let kinds = ChangeKind::ALL
+        .into_iter()
+        .filter(|k| *k != ChangeKind::Delete)
+        .filter(|k| principal.grants.allows_somewhere(request_permission(*k)))
+        .map(|k| (k.as_str().to_owned(), k.label().to_owned()))
+        .collect::<Vec<_>>();
+    let products = product::Entity::find()
+        .order_by_asc(product::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.key, p.name))
+        .collect();
+    let filters = saved_filters::list(db, principal)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let plural = if f.matching == 1 { "" } else { "s" };
+            let label = format!("{} ({} tenant{plural})", f.name, f.matching);
+            (f.id.to_string(), label)
+        })
+        .collect();
+    Ok(ChangeFormOptions {
+        can_request: !kinds.is_empty(),
+        kinds,
+        products,
+        filters,
+    })
+}
+
+/// Enforcement (issue 5): a tenant past end of life or out of policy whose
+/// deciding policy says `schedule_forced_upgrade` gets an upgrade to the
+/// product's latest published release, approved by that policy and
+/// scheduled into its maintenance window. One open forced upgrade per
+/// tenant and product: re-runs of the hourly job add nothing.
+pub async fn schedule_forced_upgrades(
+    db: &DatabaseConnection,
+    due: &[(Uuid, Uuid)],
+) -> ServiceResult<usize> {
+    let open = [
+        ChangeStatus::PendingApproval,
+        ChangeStatus::Approved,
+        ChangeStatus::Scheduled,
+        ChangeStatus::Running,
+    ]
+    .map(ChangeStatus::as_str);
+    let mut created = 0;
+    for (tenant_id, product_id) in due {
+        let txn = db.begin().await?;
+        let already = change_request::Entity::find()
+            .filter(change_request::Column::TenantId.eq(*tenant_id))
+            .filter(change_request::Column::ProductId.eq(*product_id))
+            .filter(change_request::Column::Status.is_in(open))
+            .count(&txn)
+            .await?;
+        let latest = crate::backend::services::catalog::catalog_releases(&txn)
+            .await?
+            .get(product_id)
+            .and_then(|releases| {
+                releases
+                    .iter()
+                    .filter(|r| !r.withdrawn)
+                    .map(|r| r.version.clone())
+                    .max()
+            });
+        let (Some(latest), Some(target)) = (
+            latest,
+            tenant::Entity::find_by_id(*tenant_id).one(&txn).await?,
+        ) else {
+            continue;
+        };
+        let running = tenant_product::Entity::find_by_id((*tenant_id, *product_id))
+            .one(&txn)
+            .await?
+            .and_then(|tp| tp.running_version);
+        if already > 0 || running.as_deref() == Some(latest.to_string().as_str()) {
+            continue;
+        }
+        let schedule = update_policy::schedule_for(&txn, *tenant_id).await?;
+        let next = update_policy::next_start(&schedule, Utc::now());
+        let actor = Actor::System("compliance");
+        let change = insert(
+            &txn,
+            &actor,
+            NewChange {
+                tenant: target.clone(),
+                kind: ChangeKind::Upgrade,
+                product_id: Some(*product_id),
+                target_version: Some(latest.to_string()),
+                title: format!(
+                    "Forced upgrade of {} to {latest} (version policy)",
+                    target.slug
+                ),
+                status: ChangeStatus::Scheduled,
+                requires_approval: false,
+                not_before: None,
+                next_start: Some(next),
+                rollout_id: None,
+                target_filter: None,
+                by_vendor: true,
+            },
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &RequestContext::default(),
+            AuditEntry::new(actor, "change.create", "change_request")
+                .target(change.id)
+                .tenant(*tenant_id)
+                .details(json!({ "kind": "upgrade", "target_version": latest.to_string(), "running_version": running, "reason": "schedule_forced_upgrade" })),
+        )
+        .await?;
+        txn.commit().await?;
+        created += 1;
+    }
+    Ok(created)
+}

@@ -1,0 +1,290 @@
+//! Starting a switch and acting on one (pause, resume, promote, roll back, abort).
+
+use super::*;
+
+// ------------------------------------------------------------------ switching
+
+/// Starts moving the deployment to `version` on its idle slot.
+pub async fn start_switch(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+    form: &SwitchForm,
+) -> ServiceResult<Uuid> {
+    principal.require_somewhere(Permission::UpdateExecute)?;
+    let d = find_visible(db, principal, id).await?;
+    principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
+    let version = form.version.trim();
+    let known = release::Entity::find()
+        .filter(release::Column::ProductId.eq(d.product_id))
+        .filter(release::Column::Version.eq(version))
+        .one(db)
+        .await?;
+    let live = d.live_slot;
+    let mut errors = FieldErrors::default();
+    if known.is_none() {
+        errors.push(
+            "version",
+            "Choose a release of this product from the catalog.",
+        );
+    } else if version_of(&d, live).as_deref() == Some(version) {
+        errors.push("version", format!("{version} is already live."));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let txn = db.begin().await?;
+    let d = lock_deployment(&txn, id).await?;
+    let running = deployment_switch::Entity::find()
+        .filter(deployment_switch::Column::DeploymentId.eq(id))
+        .filter(deployment_switch::Column::Status.is_in(active_statuses()))
+        .one(&txn)
+        .await?;
+    if running.is_some() {
+        return Err(ServiceError::Conflict(
+            "A switch is already in progress on this deployment; finish, abort or roll it back first."
+                .into(),
+        ));
+    }
+    let to = live.other();
+    let now = Utc::now();
+    let switch_id = Uuid::new_v4();
+    deployment_switch::ActiveModel {
+        id: Set(switch_id),
+        deployment_id: Set(id),
+        tenant_id: Set(d.tenant_id),
+        from_slot: Set(live),
+        to_slot: Set(to),
+        from_version: Set(version_of(&d, live)),
+        to_version: Set(version.into()),
+        status: Set(SwitchStatus::Preparing),
+        steps: Set(d.steps.clone()),
+        step_index: Set(-1),
+        step_started_at: Set(None),
+        bake_seconds: Set(d.bake_seconds),
+        interval_seconds: Set(d.interval_seconds),
+        thresholds: Set(d.thresholds.clone()),
+        consecutive_failures: Set(0),
+        generation: Set(1),
+        reason: Set(None),
+        requested_by: Set(Some(principal.user_id)),
+        requester_label: Set(principal.email.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    set_slot(&txn, d.id, to, Some(version), PREPARING, Some("unknown")).await?;
+    enqueue_run(&txn, switch_id, 1).await?;
+    event(
+        &txn,
+        id,
+        Some(switch_id),
+        d.tenant_id,
+        "switch",
+        format!(
+            "Switch to {version} started: {} stays live on {}, {} gets the new release.",
+            version_of(&d, live).unwrap_or_default(),
+            live.label().to_lowercase(),
+            to.label().to_lowercase()
+        ),
+        &principal.email,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(
+            Actor::from(principal),
+            "deployment.switch",
+            "edge_deployment",
+        )
+        .target(id)
+        .tenant(d.tenant_id)
+        .details(json!({ "switch": switch_id, "version": version, "to_slot": to.as_str() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(switch_id)
+}
+
+pub(super) async fn enqueue_run<C: ConnectionTrait>(
+    conn: &C,
+    switch_id: Uuid,
+    generation: i32,
+) -> ServiceResult<()> {
+    jobs::enqueue(
+        conn,
+        JobSpec {
+            kind: SWITCH_JOB,
+            payload: json!(SwitchJob {
+                switch_id,
+                generation
+            }),
+            key: format!("switch:{switch_id}:{generation}"),
+            run_at: Utc::now(),
+            max_attempts: 5,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A person's action on the deployment's latest switch: promote, pause,
+/// resume, abort or rollback. Rollback and abort move all traffic back to
+/// the old slot before they return.
+pub async fn act(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+    action: &str,
+) -> ServiceResult<()> {
+    principal.require_somewhere(Permission::UpdateExecute)?;
+    let d = find_visible(db, principal, id).await?;
+    principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
+    let latest = deployment_switch::Entity::find()
+        .filter(deployment_switch::Column::DeploymentId.eq(id))
+        .order_by_desc(deployment_switch::Column::CreatedAt)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Conflict("This deployment has no switch yet.".into()))?;
+    let txn = db.begin().await?;
+    let d = lock_deployment(&txn, id).await?;
+    let s = lock_switch(&txn, latest.id).await?;
+    let status = s.status;
+    let next = switch_move(action, status).map_err(|sentence| {
+        if bluegreen::SWITCH_ACTIONS.contains(&action) {
+            ServiceError::Conflict(sentence)
+        } else {
+            let mut errors = FieldErrors::default();
+            errors.push("action", sentence);
+            ServiceError::Validation(errors)
+        }
+    })?;
+    let (from, to) = (s.from_slot, s.to_slot);
+    let steps = parse_steps(&s.steps).unwrap_or_else(|_| vec![100]);
+    let now = Utc::now();
+    let mut update = deployment_switch::Entity::update_many()
+        .col_expr(deployment_switch::Column::UpdatedAt, now.into());
+    let message;
+    match action {
+        "pause" => {
+            update = update.col_expr(deployment_switch::Column::Status, next.as_str().into());
+            message = "Paused: traffic stays where it is.".to_string();
+        }
+        "resume" => {
+            // Paused before traffic moved: prepare and validate again (both
+            // are idempotent), so nothing is skipped.
+            let resumed = if s.step_index >= 0 {
+                SwitchStatus::Shifting
+            } else {
+                SwitchStatus::Preparing
+            };
+            update = update
+                .col_expr(deployment_switch::Column::Status, resumed.as_str().into())
+                .col_expr(
+                    deployment_switch::Column::Generation,
+                    (s.generation + 1).into(),
+                );
+            enqueue_run(&txn, s.id, s.generation + 1).await?;
+            message = "Resumed.".to_string();
+        }
+        "promote" => {
+            let last = steps.len() as i32 - 1;
+            route(&txn, &d, to, 100).await?;
+            update = update
+                .col_expr(deployment_switch::Column::Status, next.as_str().into())
+                .col_expr(deployment_switch::Column::StepIndex, last.into())
+                // The workflow starts the last step's bake (and says so).
+                .col_expr(
+                    deployment_switch::Column::StepStartedAt,
+                    Option::<DateTime<Utc>>::None.into(),
+                );
+            if status == SwitchStatus::Paused {
+                update = update.col_expr(
+                    deployment_switch::Column::Generation,
+                    (s.generation + 1).into(),
+                );
+                enqueue_run(&txn, s.id, s.generation + 1).await?;
+            }
+            message = format!(
+                "Promoted: all traffic on {}; the last step bakes before the switch completes.",
+                to.label().to_lowercase()
+            );
+        }
+        _ => {
+            // abort or rollback: all traffic back on the old slot now.
+            route(&txn, &d, from, 100).await?;
+            if status == SwitchStatus::Completed {
+                edge_deployment::Entity::update_many()
+                    .col_expr(edge_deployment::Column::LiveSlot, from.as_str().into())
+                    .filter(edge_deployment::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await?;
+            }
+            set_slot(&txn, id, from, None, LIVE, None).await?;
+            set_slot(&txn, id, to, None, IDLE, None).await?;
+            let reason = format!(
+                "{} by {}: all traffic back on {} ({}).",
+                if action == "abort" {
+                    "Aborted"
+                } else {
+                    "Rolled back"
+                },
+                principal.email,
+                from.label().to_lowercase(),
+                s.from_version.clone().unwrap_or_default()
+            );
+            update = update
+                .col_expr(deployment_switch::Column::Status, next.as_str().into())
+                .col_expr(
+                    deployment_switch::Column::Reason,
+                    Some(reason.clone()).into(),
+                )
+                .col_expr(deployment_switch::Column::FinishedAt, Some(now).into());
+            message = reason;
+        }
+    }
+    update
+        .filter(deployment_switch::Column::Id.eq(s.id))
+        .exec(&txn)
+        .await?;
+    event(
+        &txn,
+        id,
+        Some(s.id),
+        d.tenant_id,
+        "action",
+        message,
+        &principal.email,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(
+            Actor::from(principal),
+            action_audit(action),
+            "edge_deployment",
+        )
+        .target(id)
+        .tenant(d.tenant_id)
+        .details(json!({ "switch": s.id, "before": s.status.as_str(), "step": s.step_index })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub(super) fn action_audit(action: &str) -> &'static str {
+    match action {
+        "promote" => "deployment.promote",
+        "pause" => "deployment.pause",
+        "resume" => "deployment.resume",
+        "abort" => "deployment.abort",
+        _ => "deployment.rollback",
+    }
+}

@@ -1,0 +1,573 @@
+//! Creating a rollout: its settings, its targets (tenants or endpoints,
+//! explicit or by filter and wave rules) and their waves.
+
+use super::*;
+
+/// Plans and stores a rollout: picks the targets, splits them into waves.
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &RolloutForm,
+) -> ServiceResult<Uuid> {
+    principal.require(Permission::UpdateExecute)?;
+    let mut errors = FieldErrors::default();
+    let name = form.name.trim();
+    if name.is_empty() {
+        errors.push(
+            "name",
+            "Name the rollout, e.g. \"Edge 2.5 to all EU tenants\".",
+        );
+    }
+    let splits = parse_wave_splits(&form.waves).unwrap_or_else(|message| {
+        errors.push("waves", message);
+        vec![100]
+    });
+    let thresholds = parse_thresholds(
+        default_if_empty(&form.success_threshold, "95"),
+        default_if_empty(&form.error_threshold, "10"),
+    )
+    .unwrap_or_else(|found| {
+        errors.0.extend(found.0);
+        Thresholds::default()
+    });
+    let concurrency =
+        parse_concurrency(default_if_empty(&form.concurrency, "10")).unwrap_or_else(|message| {
+            errors.push("concurrency", message);
+            1
+        });
+    let on_error = match form.on_error.trim() {
+        "" | "pause" => "pause",
+        "stop" => "stop",
+        _ => {
+            errors.push("on_error", "Choose pause or stop.");
+            "pause"
+        }
+    };
+    if let Err(message) = parse_wave_rules(&form.wave_plan) {
+        errors.push("wave_plan", message);
+    }
+    let scope = match form.scope.trim() {
+        "" | "tenants" => TENANTS,
+        "endpoints" => ENDPOINTS,
+        _ => {
+            errors.push("scope", "Choose tenants or endpoints.");
+            TENANTS
+        }
+    };
+    let start_at = changes::parse_utc_time(&form.start_at).unwrap_or_else(|message| {
+        errors.push("start_at", message);
+        None
+    });
+    let found_product = changes::find_product(db, form.product.trim()).await?;
+    let version = form
+        .target_version
+        .trim()
+        .trim_start_matches('v')
+        .to_owned();
+    match &found_product {
+        None => errors.push("product", "Choose a product from the catalog."),
+        Some(p) => {
+            let published = release::Entity::find()
+                .filter(release::Column::ProductId.eq(p.id))
+                .filter(release::Column::Version.eq(version.as_str()))
+                .filter(release::Column::Status.eq("published"))
+                .one(db)
+                .await?;
+            if published.is_none() {
+                errors.push(
+                    "target_version",
+                    format!("'{version}' is not a published release of {}.", p.name),
+                );
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let product = found_product.expect("checked above");
+    let settings = RolloutSettings {
+        name: name.to_owned(),
+        splits: splits.clone(),
+        thresholds,
+        concurrency,
+        on_error,
+        start_at,
+        requires_approval: form.requires_approval,
+    };
+    if scope == ENDPOINTS {
+        if !form.wave_plan.trim().is_empty() {
+            let mut errors = FieldErrors::default();
+            errors.push(
+                "wave_plan",
+                "Endpoint rollouts take percentage waves; leave the wave plan empty.",
+            );
+            return Err(errors.into());
+        }
+        return plan_endpoints(db, principal, context, form, &product, &version, &settings).await;
+    }
+    let targets = select_targets(db, product.id, &version, form).await?;
+    if targets.is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "tenants",
+            "No tenant matches: every selected tenant already runs this version, does not license the product, or the filters exclude all.",
+        );
+        return Err(errors.into());
+    }
+    let planned = if form.wave_plan.trim().is_empty() {
+        let sizes = wave_sizes(targets.len(), &splits);
+        let mut waves = vec![];
+        for (wave, size) in sizes.iter().enumerate() {
+            waves.extend(std::iter::repeat_n(wave, *size));
+        }
+        waves
+            .into_iter()
+            .zip(targets)
+            .map(|(wave, (tenant, from))| (wave, tenant, from))
+            .collect::<Vec<_>>()
+    } else {
+        plan_by_rules(db, product.id, &form.wave_plan, targets).await?
+    };
+    if planned.is_empty() {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "wave_plan",
+            "No line of the wave plan matches any target; add a 'rest' line or widen a filter.",
+        );
+        return Err(errors.into());
+    }
+    let mut sizes: Vec<usize> = vec![];
+    for (wave, _, _) in &planned {
+        if sizes.len() <= *wave {
+            sizes.resize(wave + 1, 0);
+        }
+        sizes[*wave] += 1;
+    }
+    // Lines that matched nobody leave no empty wave behind.
+    let renumber: Vec<usize> = sizes
+        .iter()
+        .scan(0, |next, size| {
+            let number = *next;
+            if *size > 0 {
+                *next += 1;
+            }
+            Some(number)
+        })
+        .collect();
+    sizes.retain(|size| *size > 0);
+    let id = Uuid::new_v4();
+    let status = if form.requires_approval {
+        PENDING_APPROVAL
+    } else {
+        SCHEDULED
+    };
+    let selection = selection_text(form);
+    let txn = db.begin().await?;
+    new_rollout(
+        id, TENANTS, product.id, &version, &selection, &settings, principal,
+    )
+    .insert(&txn)
+    .await?;
+    let mut rows = Vec::with_capacity(planned.len());
+    for (position, (wave, tenant_id, from_version)) in planned.iter().enumerate() {
+        rows.push(rollout_target::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            rollout_id: Set(id),
+            wave: Set(renumber[*wave] as i32 + 1),
+            position: Set(position as i32 + 1),
+            tenant_id: Set(*tenant_id),
+            endpoint_id: Set(None),
+            from_version: Set(from_version.clone()),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            message: Set(None),
+            change_request_id: Set(None),
+            last_error: Set(None),
+            started_at: Set(None),
+            finished_at: Set(None),
+        });
+    }
+    for chunk in rows.chunks(500) {
+        rollout_target::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "rollout.create", "rollout")
+            .target(id)
+            .details(json!({
+                "name": name, "product": product.key, "target_version": version, "targets": planned.len(),
+                "waves": sizes, "selection": selection, "status": status,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// What a rollout form decided, once validated.
+pub(super) struct RolloutSettings {
+    name: String,
+    splits: Vec<u32>,
+    thresholds: Thresholds,
+    concurrency: u32,
+    on_error: &'static str,
+    start_at: Option<DateTime<Utc>>,
+    requires_approval: bool,
+}
+
+/// A new rollout row: waiting for approval, or scheduled to start.
+pub(super) fn new_rollout(
+    id: Uuid,
+    scope: &str,
+    product_id: Uuid,
+    version: &str,
+    selection: &str,
+    settings: &RolloutSettings,
+    principal: &Principal,
+) -> rollout::ActiveModel {
+    let now = Utc::now();
+    rollout::ActiveModel {
+        id: Set(id),
+        name: Set(settings.name.clone()),
+        scope: Set(scope.to_owned()),
+        product_id: Set(product_id),
+        target_version: Set(version.to_owned()),
+        status: Set(if settings.requires_approval {
+            PENDING_APPROVAL
+        } else {
+            SCHEDULED
+        }
+        .into()),
+        selection: Set(selection.to_owned()),
+        wave_splits: Set(settings
+            .splits
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
+        success_threshold: Set(settings.thresholds.success_percent as i32),
+        error_threshold: Set(settings.thresholds.error_percent as i32),
+        on_error: Set(settings.on_error.into()),
+        concurrency: Set(settings.concurrency as i32),
+        start_at: Set(settings.start_at),
+        requires_approval: Set(settings.requires_approval),
+        current_wave: Set(1),
+        halt_reason: Set(None),
+        created_by: Set(Some(principal.user_id)),
+        creator_label: Set(principal.email.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+    }
+}
+
+pub(super) fn default_if_empty<'a>(raw: &'a str, default: &'a str) -> &'a str {
+    if raw.trim().is_empty() { default } else { raw }
+}
+
+pub(super) fn selection_text(form: &RolloutForm) -> String {
+    if !form.tenants.trim().is_empty() {
+        return format!("tenants: {}", slugs(&form.tenants).join(", "));
+    }
+    let parts: Vec<String> = [
+        ("plan", &form.plan),
+        ("region", &form.region),
+        ("label", &form.label),
+        ("version", &form.current_version),
+        ("compliance", &form.compliance_status),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| format!("{k}={}", v.trim()))
+    .collect();
+    if parts.is_empty() {
+        "every active tenant licensing the product".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub(super) fn slugs(raw: &str) -> Vec<String> {
+    raw.split([',', '\n', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Active tenants that license the product, do not run the target version
+/// yet and match the selection, in slug order (stable plans).
+pub(super) async fn select_targets(
+    db: &DatabaseConnection,
+    product_id: Uuid,
+    version: &str,
+    form: &RolloutForm,
+) -> ServiceResult<Vec<(Uuid, Option<String>)>> {
+    let mut query = tenant_product::Entity::find()
+        .filter(tenant_product::Column::ProductId.eq(product_id))
+        .filter(
+            tenant_product::Column::RunningVersion
+                .ne(version)
+                .or(tenant_product::Column::RunningVersion.is_null()),
+        );
+    let explicit = slugs(&form.tenants);
+    let mut tenants = tenant::Entity::find().filter(tenant::Column::LifecycleState.eq("active"));
+    if !explicit.is_empty() {
+        tenants = tenants.filter(tenant::Column::Slug.is_in(explicit));
+    } else {
+        if !form.plan.trim().is_empty() {
+            tenants = tenants.filter(tenant::Column::PlanCode.eq(form.plan.trim()));
+        }
+        if !form.region.trim().is_empty() {
+            tenants = tenants.filter(tenant::Column::Region.eq(form.region.trim()));
+        }
+        if !form.label.trim().is_empty() {
+            tenants = tenants.filter(crate::backend::db::contains_literally(
+                (tenant::Entity, tenant::Column::Labels),
+                &format!("\"{}\"", form.label.trim()),
+            ));
+        }
+        if !form.current_version.trim().is_empty() {
+            query = query
+                .filter(tenant_product::Column::RunningVersion.eq(form.current_version.trim()));
+        }
+    }
+    let eligible: HashMap<Uuid, String> = tenants
+        .select_only()
+        .column(tenant::Column::Id)
+        .column(tenant::Column::Slug)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut in_status: Option<std::collections::HashSet<Uuid>> = None;
+    if explicit_is_empty(form) && !form.compliance_status.trim().is_empty() {
+        in_status = Some(
+            compliance_status::Entity::find()
+                .filter(compliance_status::Column::ProductId.eq(product_id))
+                .filter(compliance_status::Column::Status.eq(form.compliance_status.trim()))
+                .select_only()
+                .column(compliance_status::Column::TenantId)
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect(),
+        );
+    }
+    let mut targets: Vec<(String, Uuid, Option<String>)> = query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|tp| {
+            in_status
+                .as_ref()
+                .is_none_or(|set| set.contains(&tp.tenant_id))
+        })
+        .filter_map(|tp| {
+            eligible
+                .get(&tp.tenant_id)
+                .map(|slug| (slug.clone(), tp.tenant_id, tp.running_version))
+        })
+        .collect();
+    targets.sort();
+    Ok(targets.into_iter().map(|(_, id, v)| (id, v)).collect())
+}
+
+/// Places targets by an explicit wave plan (one line per wave): the first
+/// line that matches a tenant decides its wave; tenants no line matches stay
+/// out. Within a wave, plan order (slug) is kept.
+pub(super) async fn plan_by_rules(
+    db: &DatabaseConnection,
+    product_id: Uuid,
+    raw: &str,
+    targets: Vec<(Uuid, Option<String>)>,
+) -> ServiceResult<Vec<(usize, Uuid, Option<String>)>> {
+    let rules = parse_wave_rules(raw).map_err(|message| {
+        let mut errors = FieldErrors::default();
+        errors.push("wave_plan", message);
+        ServiceError::Validation(errors)
+    })?;
+    let ids: Vec<Uuid> = targets.iter().map(|(id, _)| *id).collect();
+    let mut facts: HashMap<Uuid, Candidate> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for t in tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            facts.insert(
+                t.id,
+                Candidate {
+                    slug: t.slug,
+                    plan: t.plan_code,
+                    region: t.region,
+                    labels: serde_json::from_str(&t.labels).unwrap_or_default(),
+                    version: None,
+                    compliance: None,
+                },
+            );
+        }
+        for (tenant_id, status) in compliance_status::Entity::find()
+            .filter(compliance_status::Column::ProductId.eq(product_id))
+            .filter(compliance_status::Column::TenantId.is_in(chunk.to_vec()))
+            .select_only()
+            .column(compliance_status::Column::TenantId)
+            .column(compliance_status::Column::Status)
+            .into_tuple::<(Uuid, String)>()
+            .all(db)
+            .await?
+        {
+            if let Some(c) = facts.get_mut(&tenant_id) {
+                c.compliance = Some(status);
+            }
+        }
+    }
+    let candidates: Vec<Candidate> = targets
+        .iter()
+        .map(|(id, version)| {
+            let mut c = facts.get(id).cloned().unwrap_or_default();
+            c.version = version.clone();
+            c
+        })
+        .collect();
+    let mut planned: Vec<(usize, Uuid, Option<String>)> = assign_waves(&rules, &candidates)
+        .into_iter()
+        .zip(targets)
+        .filter_map(|(wave, (id, version))| wave.map(|w| (w, id, version)))
+        .collect();
+    planned.sort_by_key(|(wave, _, _)| *wave);
+    Ok(planned)
+}
+
+pub(super) fn explicit_is_empty(form: &RolloutForm) -> bool {
+    form.tenants.trim().is_empty()
+}
+
+/// Plans an endpoint rollout set-based: one `INSERT … SELECT` numbers the
+/// matching endpoints (by tenant, then host name) and places each in its
+/// wave, so 100,000 endpoints plan in one statement.
+pub(super) async fn plan_endpoints(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    context: &RequestContext,
+    form: &RolloutForm,
+    product: &product::Model,
+    version: &str,
+    settings: &RolloutSettings,
+) -> ServiceResult<Uuid> {
+    let splits = &settings.splits;
+    use sea_orm::{Statement, Value};
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = vec![product.id.into(), version.to_owned().into()];
+    let mut conditions = vec![
+        "ep.product_id = $1".to_owned(),
+        "ep.version <> $2".to_owned(),
+        "t.lifecycle_state = 'active'".to_owned(),
+    ];
+    let bind = |values: &mut Vec<Value>, value: Value| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    let explicit = slugs(&form.tenants);
+    if !explicit.is_empty() {
+        let marks: Vec<String> = explicit
+            .iter()
+            .map(|s| bind(&mut values, s.clone().into()))
+            .collect();
+        conditions.push(format!("t.slug IN ({})", marks.join(", ")));
+    } else {
+        for (column, raw) in [
+            ("t.plan_code", &form.plan),
+            ("t.region", &form.region),
+            ("ep.version", &form.current_version),
+        ] {
+            if !raw.trim().is_empty() {
+                let mark = bind(&mut values, raw.trim().to_owned().into());
+                conditions.push(format!("{column} = {mark}"));
+            }
+        }
+        if !form.label.trim().is_empty() {
+            let pattern = format!(
+                "%\"{}\"%",
+                crate::backend::db::escape_like(form.label.trim())
+            );
+            let mark = bind(&mut values, pattern.into());
+            conditions.push(format!("t.labels LIKE {mark} ESCAPE '\\'"));
+        }
+        if !form.compliance_status.trim().is_empty() {
+            let mark = bind(&mut values, form.compliance_status.trim().to_owned().into());
+            conditions.push(format!(
+                "t.id IN (SELECT tenant_id FROM compliance_status WHERE product_id = $1 AND status = {mark})"
+            ));
+        }
+    }
+    let from = format!(
+        "FROM endpoint_products ep JOIN endpoints e ON e.id = ep.endpoint_id JOIN tenants t ON t.id = e.tenant_id WHERE {}",
+        conditions.join(" AND ")
+    );
+    let count: i64 = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT COUNT(*) AS n {from}"),
+            values.clone(),
+        ))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    if count == 0 {
+        let mut errors = FieldErrors::default();
+        errors.push("tenants", "No endpoint matches: every matching endpoint already runs this version, or the filters exclude all.");
+        return Err(errors.into());
+    }
+    let sizes = wave_sizes(count as usize, splits);
+    let mut bounds = vec![];
+    let mut total = 0;
+    for (i, size) in sizes.iter().enumerate() {
+        total += size;
+        bounds.push(format!("WHEN n <= {total} THEN {}", i + 1));
+    }
+    let id = Uuid::new_v4();
+    let new_id = match backend {
+        DbBackend::Postgres => "gen_random_uuid()",
+        _ => "randomblob(16)",
+    };
+    let rollout_mark = bind(&mut values, id.into());
+    let insert = format!(
+        "INSERT INTO rollout_targets (id, rollout_id, wave, position, tenant_id, endpoint_id, from_version, status, attempts) \
+         SELECT {new_id}, {rollout_mark}, CASE {} ELSE {} END, n, tenant_id, endpoint_id, version, 'pending', 0 FROM \
+         (SELECT e.tenant_id AS tenant_id, e.id AS endpoint_id, ep.version AS version, \
+                 ROW_NUMBER() OVER (ORDER BY t.slug, e.hostname, e.id) AS n {from}) ranked",
+        bounds.join(" "),
+        sizes.len()
+    );
+    let selection = format!("endpoints of {}", selection_text(form));
+    let txn = db.begin().await?;
+    new_rollout(
+        id, ENDPOINTS, product.id, version, &selection, settings, principal,
+    )
+    .insert(&txn)
+    .await?;
+    txn.execute_raw(Statement::from_sql_and_values(backend, insert, values))
+        .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), "rollout.create", "rollout")
+            .target(id)
+            .details(json!({
+                "name": form.name.trim(), "product": product.key, "target_version": version, "scope": ENDPOINTS,
+                "targets": count, "waves": sizes, "selection": selection,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}

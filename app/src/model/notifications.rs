@@ -1,0 +1,26 @@
+//! What crosses the wire for notifications: the forms, queries and views shared by the
+//! server functions, the REST handlers, the services and the pages.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreferenceRow {
+    pub kind: String,
+    pub label: String,
+    pub email: bool,
+    pub in_app: bool,
+    /// In-app delivery cannot be turned off for this kind.
+    pub in_app_locked: bool,
+}
+
+/// One in-app notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub read: bool,
+}
