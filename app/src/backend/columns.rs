@@ -187,6 +187,13 @@ impl<T: Serialize> sea_orm::IntoActiveValue<JsonText<T>> for JsonText<T> {
 
 impl<T> sea_orm::sea_query::postgres_array::NotU8 for JsonText<T> {}
 
+impl<T: Serialize> JsonText<T> {
+    /// The stored text, e.g. for a field-change record or the search text.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(&self.0).expect("a JSON column holds plain data")
+    }
+}
+
 impl<T> std::ops::Deref for JsonText<T> {
     type Target = T;
     fn deref(&self) -> &T {

@@ -103,6 +103,40 @@ async fn onboarding_creates_a_draft_tenant_with_its_customer(db: TestDb) {
     );
 }
 
+/// A stored state or JSON value the code does not understand is an error to
+/// see and fix, never read as a default (no labels, "draft", …).
+async fn a_corrupt_stored_value_is_an_error_not_a_default(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let admin = admin(&db.db).await;
+    let slug = tenants::create(
+        &db.db,
+        &admin,
+        &RequestContext::default(),
+        &regions(),
+        &form("acme-corrupt"),
+    )
+    .await
+    .unwrap();
+    db.db
+        .execute_unprepared("UPDATE tenants SET labels = '[\"pilot\"' WHERE slug = 'acme-corrupt'")
+        .await
+        .unwrap();
+    assert!(matches!(
+        tenants::detail(&db.db, &admin, &slug).await,
+        Err(ServiceError::Internal(_))
+    ));
+    db.db
+        .execute_unprepared(
+            "UPDATE tenants SET labels = '[]', lifecycle_state = 'hibernating' WHERE slug = 'acme-corrupt'",
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        tenants::detail(&db.db, &admin, &slug).await,
+        Err(ServiceError::Internal(_))
+    ));
+}
+
 async fn onboarding_reports_every_bad_field_and_residency(db: TestDb) {
     let admin = admin(&db.db).await;
     let mut bad = form("9-bad-slug");
@@ -436,6 +470,7 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
 
 crate::on_both_databases!(
     onboarding_creates_a_draft_tenant_with_its_customer,
+    a_corrupt_stored_value_is_an_error_not_a_default,
     onboarding_reports_every_bad_field_and_residency,
     a_taken_slug_is_a_field_error,
     search_filters_sorts_and_paginates,

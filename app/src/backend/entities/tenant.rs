@@ -1,5 +1,8 @@
 use sea_orm::entity::prelude::*;
 
+use std::collections::BTreeMap;
+
+use crate::backend::columns::JsonText;
 use crate::domain::lifecycle::LifecycleState;
 use crate::domain::tenant::{DeploymentKind, Environment, IsolationMode};
 
@@ -21,13 +24,13 @@ pub struct Model {
     pub plan_code: String,
     pub region: String,
     /// JSON array of region codes.
-    pub allowed_regions: String,
+    pub allowed_regions: JsonText<Vec<String>>,
     /// JSON object: role (technical, billing, incident) → email.
-    pub contacts: String,
+    pub contacts: JsonText<BTreeMap<String, String>>,
     /// JSON object: system (crm, billing) → id.
-    pub external_ids: String,
+    pub external_ids: JsonText<BTreeMap<String, String>>,
     /// JSON array of labels.
-    pub labels: String,
+    pub labels: JsonText<Vec<String>>,
     /// Where a transition in progress will land; `None` when at rest.
     pub requested_state: Option<LifecycleState>,
     /// Optimistic-concurrency stamp, incremented by every update.

@@ -98,8 +98,7 @@ pub async fn send_eol_notices(
                 run.notifications += 1;
             }
         }
-        let contacts: std::collections::BTreeMap<String, String> =
-            serde_json::from_str(&tenant.contacts).unwrap_or_default();
+        let contacts = &tenant.contacts.0;
         let mut recipients: Vec<&String> = contacts.values().collect();
         recipients.sort();
         recipients.dedup();

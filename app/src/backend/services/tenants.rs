@@ -1,5 +1,7 @@
 //! Tenant registry use cases: onboarding, search, detail and lifecycle.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
@@ -11,6 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::columns::JsonText;
 use crate::backend::db::contains_literally;
 use crate::backend::entities::{audit_event, customer, field_change, plan, tenant};
 use crate::backend::error::{ServiceError, ServiceResult};
@@ -315,17 +318,17 @@ pub async fn create(
         }
     };
     let id = Uuid::new_v4();
-    let contacts: serde_json::Map<String, serde_json::Value> = new
+    let contacts: BTreeMap<String, String> = new
         .contacts
         .iter()
-        .map(|(role, email)| (role.to_string(), json!(email.as_str())))
+        .map(|(role, email)| (role.to_string(), email.as_str().to_owned()))
         .collect();
-    let external_ids: serde_json::Map<String, serde_json::Value> = new
-        .external_ids
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    let external_ids = serde_json::Value::Object(external_ids).to_string();
+    let external_ids = JsonText(
+        new.external_ids
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<BTreeMap<String, String>>(),
+    );
     let record = tenant::ActiveModel {
         id: Set(id),
         slug: Set(new.slug.as_str().to_owned()),
@@ -339,16 +342,15 @@ pub async fn create(
         isolation_mode: Set(new.isolation_mode),
         plan_code: Set(new.plan_code.as_str().to_owned()),
         region: Set(new.region.as_str().to_owned()),
-        allowed_regions: Set(json!(
+        allowed_regions: Set(JsonText(
             new.allowed_regions
                 .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-        )
-        .to_string()),
-        contacts: Set(serde_json::Value::Object(contacts).to_string()),
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+        )),
+        contacts: Set(JsonText(contacts)),
         external_ids: Set(external_ids.clone()),
-        labels: Set(json!(new.labels).to_string()),
+        labels: Set(JsonText(new.labels.clone())),
         requested_state: Set(None),
         version: Set(1),
         archived_at: Set(None),
@@ -356,7 +358,7 @@ pub async fn create(
             new.slug.as_str(),
             new.display_name.as_str(),
             &new.customer,
-            &external_ids,
+            &external_ids.to_text(),
         )),
     };
     let inserted = record.insert(&txn).await.map_err(|e| {
@@ -381,7 +383,7 @@ fn snapshot(t: &tenant::Model) -> serde_json::Value {
         "slug": t.slug, "display_name": t.display_name, "lifecycle_state": t.lifecycle_state,
         "requested_state": t.requested_state, "environment": t.environment, "deployment_kind": t.deployment_kind,
         "isolation_mode": t.isolation_mode, "plan_code": t.plan_code, "region": t.region,
-        "allowed_regions": t.allowed_regions, "labels": t.labels, "contacts": t.contacts, "version": t.version,
+        "allowed_regions": t.allowed_regions.to_text(), "labels": t.labels.to_text(), "contacts": t.contacts.to_text(), "version": t.version,
     })
 }
 
@@ -698,10 +700,7 @@ pub async fn find_by_external_id(
     .await?;
     let found = candidates.into_iter().find(|t| {
         principal.can(Permission::TenantRead, Scope::Tenant(t.id))
-            && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&t.external_ids)
-                .ok()
-                .and_then(|ids| ids.get(system).and_then(|v| v.as_str()).map(|v| v == value))
-                .unwrap_or(false)
+            && t.external_ids.get(system).is_some_and(|v| v == value)
     });
     let t = found.ok_or(ServiceError::NotFound)?;
     Ok(rows_with_customers(db, vec![t]).await?.remove(0))
@@ -760,14 +759,9 @@ pub async fn detail(
             },
         })
         .collect();
-    let pairs = |raw: &str| -> Vec<(String, String)> {
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
-            .collect()
+    let pairs = |map: &BTreeMap<String, String>| -> Vec<(String, String)> {
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     };
-    let list = |raw: &str| -> Vec<String> { serde_json::from_str(raw).unwrap_or_default() };
     let customer = match t.customer_id {
         Some(id) => customer::Entity::find_by_id(id)
             .one(db)
@@ -784,10 +778,10 @@ pub async fn detail(
     Ok(TenantDetail {
         access_restriction,
         isolation_mode: t.isolation_mode.as_str().into(),
-        allowed_regions: list(&t.allowed_regions),
+        allowed_regions: t.allowed_regions.0.clone(),
         contacts: pairs(&t.contacts),
         external_ids: pairs(&t.external_ids),
-        labels: list(&t.labels),
+        labels: t.labels.0.clone(),
         version: t.version,
         created_at: t.created_at,
         config,
@@ -953,7 +947,7 @@ pub async fn update(
     );
     let plan_code = take(&mut errors, "plan_code", PlanCode::parse(&edit.plan_code));
     let labels = take(&mut errors, "labels", parse_labels(&edit.labels)).unwrap_or_default();
-    let contacts: serde_json::Map<String, serde_json::Value> = parse_contacts(
+    let contacts: BTreeMap<String, String> = parse_contacts(
         &mut errors,
         [
             &edit.contact_technical,
@@ -962,7 +956,7 @@ pub async fn update(
         ],
     )
     .into_iter()
-    .map(|(role, email)| (role.to_owned(), json!(email.as_str())))
+    .map(|(role, email)| (role.to_owned(), email.as_str().to_owned()))
     .collect();
     let (Some(display_name), Some(plan_code)) = (display_name, plan_code) else {
         return Err(errors.into());
@@ -991,8 +985,8 @@ pub async fn update(
             "This tenant was changed by someone else since you opened the form. Reload to see the current values, then make your edit again.".into(),
         ));
     }
-    let new_labels = json!(labels).to_string();
-    let new_contacts = serde_json::Value::Object(contacts).to_string();
+    let new_labels = JsonText(labels.clone());
+    let new_contacts = JsonText(contacts.clone());
     let changes: Vec<(&str, String, String)> = [
         (
             "display_name",
@@ -1004,8 +998,12 @@ pub async fn update(
             current.plan_code.clone(),
             plan_code.as_str().to_owned(),
         ),
-        ("labels", current.labels.clone(), new_labels.clone()),
-        ("contacts", current.contacts.clone(), new_contacts.clone()),
+        ("labels", current.labels.to_text(), new_labels.to_text()),
+        (
+            "contacts",
+            current.contacts.to_text(),
+            new_contacts.to_text(),
+        ),
     ]
     .into_iter()
     .filter(|(_, old, new)| old != new)
@@ -1039,7 +1037,7 @@ pub async fn update(
         &current.slug,
         display_name.as_str(),
         &customer_name,
-        &current.external_ids,
+        &current.external_ids.to_text(),
     ));
     record.plan_code = Set(plan_code.as_str().to_owned());
     record.labels = Set(new_labels);

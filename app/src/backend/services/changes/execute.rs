@@ -157,7 +157,7 @@ pub async fn execute(
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the tenant is gone")?;
-    let labels: Vec<String> = serde_json::from_str(&target.labels).unwrap_or_default();
+    let labels: Vec<String> = target.labels.0.clone();
     let steps = change_step::Entity::find()
         .filter(change_step::Column::ChangeRequestId.eq(id))
         .order_by_asc(change_step::Column::Position)

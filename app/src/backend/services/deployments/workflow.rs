@@ -81,7 +81,7 @@ pub(super) async fn prepare(
     let order = StepOrder {
         key: format!("switch:{}:prepare", s.id),
         tenant_slug: t.slug.clone(),
-        tenant_labels: serde_json::from_str(&t.labels).unwrap_or_default(),
+        tenant_labels: t.labels.0.clone(),
         kind: "bluegreen".into(),
         step: format!("deploy {} to the {} slot", s.to_version, to.as_str()),
         target_version: Some(s.to_version.clone()),

@@ -408,7 +408,7 @@ pub(super) async fn plan_by_rules(
                     slug: t.slug,
                     plan: t.plan_code,
                     region: t.region,
-                    labels: serde_json::from_str(&t.labels).unwrap_or_default(),
+                    labels: t.labels.0.clone(),
                     version: None,
                     compliance: None,
                 },
