@@ -2,7 +2,7 @@
 //! extensions and delay requests all take the same words and the same rule
 //! (a refusal says why, because the person who asked reads it).
 
-use super::validation::FieldErrors;
+use super::validation::{FieldError, FieldErrors};
 
 /// Yes or no to something someone asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,19 +32,21 @@ pub struct Decision {
 
 impl Decision {
     pub fn parse(decision: &str, comment: &str) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::default();
         let comment = comment.trim();
-        let verdict = Verdict::parse(decision);
-        match verdict {
-            None => errors.push("decision", "Choose approve or reject."),
-            Some(Verdict::Reject) if comment.is_empty() => errors.push(
+        let Some(verdict) = Verdict::parse(decision) else {
+            return Err(FieldErrors(vec![FieldError::new(
+                "decision",
+                "Choose approve or reject.",
+            )]));
+        };
+        if verdict == Verdict::Reject && comment.is_empty() {
+            return Err(FieldErrors(vec![FieldError::new(
                 "comment",
                 "Say why you reject it; the person who asked sees the reason.",
-            ),
-            Some(_) => {}
+            )]));
         }
-        errors.into_result(|| Self {
-            verdict: verdict.unwrap_or(Verdict::Reject),
+        Ok(Self {
+            verdict,
             comment: (!comment.is_empty()).then(|| comment.to_owned()),
         })
     }

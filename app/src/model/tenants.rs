@@ -1,8 +1,8 @@
 //! What crosses the wire for tenants: the forms, queries and views shared by the
 //! server functions, the REST handlers, the services and the pages.
 
-use crate::api::dashboard::AuditEventRow;
 use crate::domain::lifecycle::{LifecycleAction, LifecycleState};
+use crate::model::dashboard::AuditEventRow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

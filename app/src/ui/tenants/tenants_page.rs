@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::ui::components::badge::StateBadge;
 use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
-use crate::ui::components::url::{encode_query_value, href_with_query};
+use crate::ui::components::url::encode_query_value;
 use crate::ui::layout::can_onboard;
 
 const FILTER_KEYS: [(&str, &str); 6] = [
@@ -415,16 +415,15 @@ fn TenantTable(page: TenantPage, query: TenantQuery) -> impl IntoView {
 
 /// The tenant list with a saved filter's filters applied.
 fn tenant_list_href(fields: &FilterFields) -> String {
-    href_with_query(
-        "/tenants",
-        &[
-            ("q", fields.q.clone()),
-            ("state", fields.state.clone()),
-            ("plan", fields.plan.clone()),
-            ("region", fields.region.clone()),
-            ("environment", fields.environment.clone()),
-            ("kind", fields.kind.clone()),
-            ("label", fields.label.clone()),
-        ],
-    )
+    let query = TenantQuery {
+        q: fields.q.clone(),
+        state: fields.state.clone(),
+        plan: fields.plan.clone(),
+        region: fields.region.clone(),
+        environment: fields.environment.clone(),
+        kind: fields.kind.clone(),
+        label: fields.label.clone(),
+        ..TenantQuery::default()
+    };
+    href_with(&query, &[])
 }
