@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod columns;
+pub mod context;
 pub mod crypto;
 pub mod csv_export;
 pub mod db;

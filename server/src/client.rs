@@ -10,7 +10,7 @@ use crate::rest::tenants::{
     Contacts, CreateTenantRequest, ExternalIds, TenantList, TenantResource, TransitionRequest,
     TransitionResult,
 };
-use app::domain::lifecycle::LifecycleAction;
+use app::domain::tenants::lifecycle::LifecycleAction;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -221,7 +221,7 @@ pub fn render_rollout(detail: &app::model::rollouts::RolloutDetail) -> String {
         r.id,
         r.product_key,
         r.target_version,
-        r.status,
+        r.status.as_str(),
         r.current_wave,
         r.waves,
         r.succeeded,

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use app::backend::mail::{MailDelivery, SmtpSettings, SmtpTls};
 use app::backend::outbound::{DEFAULT_HAPROXY_SOCKET_DIR, NetworkSettings, parse_allow_list};
 use app::backend::state::AccountSettings;
-use app::domain::credentials::check_new_password;
-use app::domain::email::Email;
-use app::domain::tenant::Region;
-use app::domain::throttle::ThrottlePolicy;
+use app::domain::access::credentials::check_new_password;
+use app::domain::access::throttle::ThrottlePolicy;
+use app::domain::notifications::email::Email;
+use app::domain::tenants::tenant::Region;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -270,7 +270,7 @@ impl Config {
             },
             max_blackout_days: number(
                 "TENANTRY_MAX_BLACKOUT_DAYS",
-                app::domain::authority::DEFAULT_MAX_BLACKOUT_DAYS,
+                app::domain::access::authority::DEFAULT_MAX_BLACKOUT_DAYS,
                 1,
                 366,
                 "days",

@@ -11,13 +11,16 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use app::backend::audit::{self, AuditEntry, RequestContext};
 use app::backend::entities::{edge_deployment, tenant};
 use app::backend::principal::Actor;
-use app::backend::services::{deployments, seed, tenants};
+use app::backend::services::deployments;
+use app::backend::services::platform::seed;
+use app::backend::services::tenants;
 use app::model::deployments::{DeploymentForm, SwitchSettingsForm};
 use app::model::tenants::NewTenantForm;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::config::Config;
 use crate::startup::{self, anyhow_like};
+use app::backend::context::Ctx;
 
 const HAPROXY_BIN: &str = "/usr/sbin/haproxy";
 const FRONTEND_PORT: u16 = 8080;
@@ -169,7 +172,9 @@ async fn wire_deployment(
     socket: &str,
 ) -> anyhow_like::Result<uuid::Uuid> {
     let context = RequestContext::named("demo-bluegreen");
-    let products = seed::seed_catalog(db, admin).await.map_err(problem)?;
+    let products = seed::seed_catalog(&Ctx::of(db, admin, &Default::default()))
+        .await
+        .map_err(problem)?;
     drop(products);
     let existing = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(DEMO_TENANT))
@@ -194,7 +199,7 @@ async fn wire_deployment(
             region,
             ..NewTenantForm::default()
         };
-        tenants::create(db, admin, &context, &config.regions, &form)
+        tenants::create(&Ctx::of(db, admin, &context), &config.regions, &form)
             .await
             .map_err(|e| problem(format!("demo tenant: {e}")))?;
     }
@@ -229,9 +234,7 @@ async fn wire_deployment(
     }
     txn.commit().await.map_err(problem)?;
     let id = deployments::create(
-        db,
-        admin,
-        &context,
+        &Ctx::of(db, admin, &context),
         &DeploymentForm {
             tenant: DEMO_TENANT.into(),
             product: "edge-gateway".into(),
@@ -246,9 +249,7 @@ async fn wire_deployment(
     .await
     .map_err(|e| problem(format!("demo deployment: {e}")))?;
     deployments::save_settings(
-        db,
-        admin,
-        &context,
+        &Ctx::of(db, admin, &context),
         id,
         &SwitchSettingsForm {
             steps: "10, 50, 100".into(),

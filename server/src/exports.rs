@@ -9,13 +9,15 @@ use tower_sessions::Session;
 
 use app::backend::csv_export::CsvStream;
 use app::backend::error::ServiceError;
-use app::backend::services::audit_log::export_csv;
-use app::backend::services::{agents, compliance, tenants};
+use app::backend::services::audit::audit_log::export_csv;
+use app::backend::services::releases::compliance;
+use app::backend::services::tenants;
+use app::backend::services::tenants::agents;
 use app::backend::session::AuthSession;
 use app::backend::state::AppState;
 use app::model::audit::AuditQuery;
-use app::model::compliance::ComplianceQuery;
-use app::model::endpoints::EndpointQuery;
+use app::model::releases::compliance::ComplianceQuery;
+use app::model::tenants::endpoints::EndpointQuery;
 
 pub async fn audit_csv(
     State(state): State<AppState>,
@@ -27,7 +29,7 @@ pub async fn audit_csv(
         Err(response) => return response,
     };
     csv_download(
-        export_csv(&state.reads, &principal, &query)
+        export_csv(&state.ctx(principal.clone(), Default::default()), &query)
             .await
             .map(streamed),
         "tenantry-audit.csv",
@@ -46,7 +48,7 @@ pub async fn compliance_csv(
             Err(response) => return response,
         };
     csv_download(
-        compliance::export_csv(&state.reads, &principal, &query)
+        compliance::export_csv(&state.ctx(principal.clone(), Default::default()), &query)
             .await
             .map(streamed),
         "tenantry-compliance.csv",
@@ -66,7 +68,7 @@ pub async fn distribution_csv(State(state): State<AppState>, session: Session) -
         Err(response) => return response,
     };
     csv_download(
-        compliance::distribution_csv(&state.reads, &principal).await,
+        compliance::distribution_csv(&state.ctx(principal.clone(), Default::default())).await,
         "tenantry-version-distribution.csv",
     )
 }
@@ -82,14 +84,21 @@ pub async fn endpoints_csv(
         Ok(principal) => principal,
         Err(response) => return response,
     };
-    let tenant_id = match tenants::resolve_tenant_id(&state.reads, &principal, &slug).await {
-        Ok((id, _)) => id,
-        Err(err) => return service_error(err),
-    };
-    csv_download(
-        agents::export_csv(&state.reads, &principal, tenant_id, &query)
+    let tenant_id =
+        match tenants::resolve_tenant_id(&state.ctx(principal.clone(), Default::default()), &slug)
             .await
-            .map(streamed),
+        {
+            Ok((id, _)) => id,
+            Err(err) => return service_error(err),
+        };
+    csv_download(
+        agents::export_csv(
+            &state.ctx(principal.clone(), Default::default()),
+            tenant_id,
+            &query,
+        )
+        .await
+        .map(streamed),
         &format!("tenantry-endpoints-{slug}.csv"),
     )
 }

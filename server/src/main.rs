@@ -6,11 +6,13 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use app::backend::audit::RequestContext;
+use app::backend::context::Ctx;
 use app::backend::principal::Actor;
-use app::backend::services::users::{
-    NewUser, create_user, ensure_builtin_roles, generate_password,
-};
-use app::domain::permission::BuiltinRole;
+use app::backend::services::access::users::NewUser;
+use app::backend::services::access::users::create_user;
+use app::backend::services::access::users::ensure_builtin_roles;
+use app::backend::services::access::users::generate_password;
+use app::domain::access::permission::BuiltinRole;
 use server::client::{ApiClient, CreateArgs, ListFilters, render_list, render_tenant};
 use server::config::Config;
 use server::startup;
@@ -232,7 +234,7 @@ async fn main() -> ExitCode {
 
 async fn rotate_secret_key(config: &Config) -> startup::anyhow_like::Result<()> {
     use app::backend::crypto::{Keyring, SecretKey, configure, keyring};
-    use app::backend::services::secrets_at_rest::seal_all;
+    use app::backend::services::platform::secrets_at_rest::seal_all;
     use server::config::SecretKeySource;
     use startup::anyhow_like::Error;
     // Opening the database loads the keyring and checks every stored secret opens.
@@ -274,7 +276,7 @@ async fn create_admin(
 ) -> startup::anyhow_like::Result<()> {
     use startup::anyhow_like::Error;
     let db = startup::open_database(config).await?;
-    ensure_builtin_roles(&db)
+    ensure_builtin_roles(&db, chrono::Utc::now())
         .await
         .map_err(|e| Error(e.to_string()))?;
     let generated = config.admin_password.is_none().then(generate_password);
@@ -299,6 +301,7 @@ async fn create_admin(
         &Actor::System("cli"),
         &RequestContext::default(),
         new_user,
+        chrono::Utc::now(),
     )
     .await
     .map_err(|e| match e {
@@ -323,9 +326,9 @@ async fn assess(config: &Config) -> startup::anyhow_like::Result<()> {
     use startup::anyhow_like::Error;
     let db = startup::open_database(config).await?;
     let started = std::time::Instant::now();
-    let report = app::backend::services::compliance::assess(
+    let report = app::backend::services::releases::compliance::assess(
         &db,
-        app::backend::services::compliance::Reach::All,
+        app::backend::services::releases::compliance::Reach::All,
         chrono::Utc::now(),
     )
     .await
@@ -346,15 +349,18 @@ async fn seed(
     tenants: Option<usize>,
     endpoints_per_tenant: usize,
 ) -> startup::anyhow_like::Result<()> {
-    use app::backend::services::seed::{
-        platform_admin, seed_catalog, seed_demo, seed_fleet, seed_tenants,
-    };
+    use app::backend::services::platform::seed::platform_admin;
+    use app::backend::services::platform::seed::seed_catalog;
+    use app::backend::services::platform::seed::seed_demo;
+    use app::backend::services::platform::seed::seed_fleet;
+    use app::backend::services::platform::seed::seed_tenants;
     use startup::anyhow_like::Error;
     let db = startup::open_database(config).await?;
-    let first = app::backend::services::users::ensure_first_admin(
+    let first = app::backend::services::access::users::ensure_first_admin(
         &db,
         config.admin_email.as_deref(),
         config.admin_password.as_deref(),
+        chrono::Utc::now(),
     )
     .await
     .map_err(|e| Error(e.to_string()))?;
@@ -368,25 +374,36 @@ async fn seed(
         .await
         .map_err(|e| Error(e.to_string()))?;
     let created = match (demo, tenants) {
-        (_, Some(count)) => seed_tenants(&db, &admin, &config.regions, 1000, count).await,
-        (true, None) => seed_demo(&db, &admin, &config.regions).await,
+        (_, Some(count)) => {
+            seed_tenants(
+                &Ctx::of(&db, &admin, &Default::default()),
+                &config.regions,
+                1000,
+                count,
+            )
+            .await
+        }
+        (true, None) => {
+            seed_demo(&Ctx::of(&db, &admin, &Default::default()), &config.regions).await
+        }
         (false, None) => return Err(Error("say what to seed: --demo or --tenants N".into())),
     }
     .map_err(|e| Error(e.to_string()))?;
-    let products = seed_catalog(&db, &admin)
+    let products = seed_catalog(&Ctx::of(&db, &admin, &Default::default()))
         .await
         .map_err(|e| Error(e.to_string()))?;
     let started = std::time::Instant::now();
-    let (versions, endpoints) = seed_fleet(&db, &products, endpoints_per_tenant)
-        .await
-        .map_err(|e| Error(e.to_string()))?;
+    let (versions, endpoints) =
+        seed_fleet(&db, &products, endpoints_per_tenant, chrono::Utc::now())
+            .await
+            .map_err(|e| Error(e.to_string()))?;
     println!(
         "Recorded {versions} running versions and {endpoints} endpoints in {} s.",
         started.elapsed().as_secs()
     );
-    app::backend::services::compliance::assess(
+    app::backend::services::releases::compliance::assess(
         &db,
-        app::backend::services::compliance::Reach::All,
+        app::backend::services::releases::compliance::Reach::All,
         chrono::Utc::now(),
     )
     .await
@@ -520,7 +537,8 @@ async fn create_api_token(
     name: &str,
     expires_in_days: Option<u32>,
 ) -> startup::anyhow_like::Result<()> {
-    use app::backend::services::{api_tokens, auth::principal_by_email};
+    use app::backend::services::access::api_tokens;
+    use app::backend::services::access::auth::principal_by_email;
     use startup::anyhow_like::Error;
     let db = startup::open_database(config).await?;
     let principal = principal_by_email(&db, email)
@@ -529,7 +547,7 @@ async fn create_api_token(
         .ok_or_else(|| Error(format!("no active user has the email {email}")))?;
     let context = RequestContext::named("cli");
     let days = expires_in_days.map(|d| d.to_string()).unwrap_or_default();
-    let created = api_tokens::create(&db, &principal, &context, name, &days, "")
+    let created = api_tokens::create(&Ctx::of(&db, &principal, &context), name, &days, "")
         .await
         .map_err(|e| Error(e.to_string()))?;
     println!("{}", created.token);

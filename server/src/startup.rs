@@ -8,8 +8,10 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 use app::backend::db;
 use app::backend::mail::Mailer;
-use app::backend::services::email_outbox::{DeliveryReport, deliver_due};
-use app::backend::services::users::{FirstAdmin, ensure_first_admin};
+use app::backend::services::access::users::FirstAdmin;
+use app::backend::services::access::users::ensure_first_admin;
+use app::backend::services::notifications::email_outbox::DeliveryReport;
+use app::backend::services::notifications::email_outbox::deliver_due;
 use app::backend::session_store::DbSessionStore;
 use app::backend::state::AppState;
 use tokio::sync::Notify;
@@ -17,7 +19,7 @@ use tokio::sync::Notify;
 use crate::config::{Config, SecretKeySource};
 use crate::router::{HttpSettings, build_router};
 use app::backend::crypto::{Keyring, SecretKey};
-use app::backend::services::secrets_at_rest;
+use app::backend::services::platform::secrets_at_rest;
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -169,6 +171,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         &db,
         config.admin_email.as_deref(),
         config.admin_password.as_deref(),
+        chrono::Utc::now(),
     )
     .await
     .map_err(|e| anyhow_like::Error(format!("cannot create the first admin: {e}")))?;
@@ -191,8 +194,8 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
         }
     });
 
-    let worker = spawn_job_worker(&db, &config)?;
     let state = app_state(&config, db.clone()).await?;
+    let worker = spawn_job_worker(&db, &config, state.clock.clone())?;
     if let Some(dir) = state.mailer.outbox_dir() {
         println!(
             "No SMTP server configured (TENANTRY_SMTP_HOST): emails go to {} and to /dev/outbox.",
@@ -250,13 +253,18 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> anyhow_like::
         mailer: Arc::new(mailer),
         mail_queued: Arc::new(Notify::new()),
         orchestrator_secret: config.executor.orchestrator_secret(),
+        clock: Arc::new(app::backend::context::SystemClock),
     })
 }
 
 async fn seed_demo_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow_like::Result<()> {
-    let seeded = app::backend::services::seed::seed_demo_if_empty(db, &config.regions)
-        .await
-        .map_err(|e| anyhow_like::Error(format!("demo seed failed: {e}")))?;
+    let seeded = app::backend::services::platform::seed::seed_demo_if_empty(
+        db,
+        &config.regions,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| anyhow_like::Error(format!("demo seed failed: {e}")))?;
     if let Some(created) = seeded {
         println!("Seeded the demo data set: {created} tenants (TENANTRY_SEED_DEMO).");
     }
@@ -270,11 +278,13 @@ async fn seed_demo_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow_
 pub fn spawn_job_worker(
     db: &DatabaseConnection,
     config: &Config,
+    clock: Arc<dyn app::backend::context::Clock>,
 ) -> anyhow_like::Result<tokio::task::JoinHandle<()>> {
     use crate::config::ExecutorChoice;
     use app::backend::executor::{CommandExecutor, Executor, Simulator};
     use app::backend::jobs::{Backoff, WorkerSettings};
-    use app::backend::services::work::{ChangeRunner, spawn_worker};
+    use app::backend::services::platform::work::ChangeRunner;
+    use app::backend::services::platform::work::spawn_worker;
     let executor: Arc<dyn Executor> = match &config.executor {
         ExecutorChoice::Simulator {
             step_ms,
@@ -311,6 +321,7 @@ pub fn spawn_job_worker(
         &uuid::Uuid::new_v4().to_string()[..8]
     );
     let mut settings = WorkerSettings::new(owner);
+    settings.clock = clock.clone();
     settings.lease = chrono::Duration::seconds(config.worker.lease_seconds as i64);
     settings.concurrency = config.worker.concurrency as usize;
     settings.backoff = Backoff {
@@ -320,6 +331,7 @@ pub fn spawn_job_worker(
     let runner = Arc::new(ChangeRunner {
         db: db.clone(),
         executor,
+        clock: clock.clone(),
     });
     Ok(spawn_worker(db.clone(), runner, settings))
 }
@@ -327,14 +339,15 @@ pub fn spawn_job_worker(
 /// Delivers queued email: at once when a service queues one (`mail_queued`),
 /// and every few seconds for retries and for work left by a crash.
 pub fn spawn_mail_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let (db, mailer, queued) = (
+    let (db, mailer, queued, clock) = (
         state.db.clone(),
         state.mailer.clone(),
         state.mail_queued.clone(),
+        state.clock.clone(),
     );
     tokio::spawn(async move {
         loop {
-            match deliver_due(&db, &mailer, chrono::Utc::now()).await {
+            match deliver_due(&db, &mailer, clock.now()).await {
                 Ok(report) if report != DeliveryReport::default() => {
                     tracing::info!(?report, "email delivery round");
                 }
@@ -351,17 +364,24 @@ pub fn spawn_mail_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
 /// idempotent; notices are keyed by day, so re-runs never duplicate them).
 /// Wakes the mail worker when notices queued email.
 pub fn spawn_compliance_job(state: &AppState, every: u64) -> tokio::task::JoinHandle<()> {
-    let (db, queued, public_url) = (
+    let (db, queued, public_url, clock) = (
         state.db.clone(),
         state.mail_queued.clone(),
         state.accounts.public_url.clone(),
+        state.clock.clone(),
     );
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
         loop {
             tick.tick().await;
             let started = std::time::Instant::now();
-            match app::backend::services::notices::run_compliance_job(&db, &public_url).await {
+            match app::backend::services::notifications::notices::run_compliance_job(
+                &db,
+                &public_url,
+                clock.now(),
+            )
+            .await
+            {
                 Ok((report, notices)) => {
                     if notices.emails > 0 {
                         queued.notify_one();

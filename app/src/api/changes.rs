@@ -8,109 +8,88 @@ pub use crate::model::changes::*;
 
 #[server(prefix = "/api/fn", endpoint = "saved_filters")]
 pub async fn saved_filters() -> Result<Vec<SavedFilterRow>, AppError> {
-    use super::context::{app_state, require_principal, respond};
-    use crate::backend::services::saved_filters;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(saved_filters::list(&state.reads, &principal).await)
+    use crate::api::context::respond;
+    use crate::backend::services::tenants::saved_filters;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(saved_filters::list(&ctx).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_filter")]
 pub async fn save_filter(form: SavedFilterForm) -> Result<Uuid, AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::saved_filters;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(saved_filters::save(&state.db, &principal, &request_context(), &form).await)
+    use crate::api::context::respond;
+    use crate::backend::services::tenants::saved_filters;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(saved_filters::save(&ctx, &form).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_filter")]
 pub async fn delete_filter(id: Uuid) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::saved_filters;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(saved_filters::delete(&state.db, &principal, &request_context(), id).await)
+    use crate::api::context::respond;
+    use crate::backend::services::tenants::saved_filters;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(saved_filters::delete(&ctx, id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_requests", input = server_fn::codec::Json)]
 pub async fn change_requests(query: ChangeQuery) -> Result<ChangePage, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(changes::list(&state.reads, &principal, &query).await)
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(changes::list(&ctx, &query).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_request")]
 pub async fn change_request(id: Uuid) -> Result<ChangeDetail, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(changes::detail(&state.db, &principal, id).await)
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(changes::detail(&ctx, id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_options")]
 pub async fn change_options() -> Result<ChangeFormOptions, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(changes::options(&state.reads, &principal).await)
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(changes::options(&ctx).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "request_change")]
 pub async fn request_change(form: ChangeForm) -> Result<RequestOutcome, AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    let db = &state.db;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
     if !form.target_filter.trim().is_empty() {
-        let outcome = changes::create_for_filter(db, &principal, &request_context(), &form).await;
+        let outcome = changes::create_for_filter(&ctx, &form).await;
         return respond(outcome).map(RequestOutcome::ForFilter);
     }
-    let created = respond(changes::create(db, &principal, &request_context(), &form).await)?;
+    let created = respond(changes::create(&ctx, &form).await)?;
     Ok(RequestOutcome::One(created.id))
 }
 
 #[server(prefix = "/api/fn", endpoint = "submit_change")]
 pub async fn submit_change(id: Uuid) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(changes::submit(&state.db, &principal, &request_context(), id).await)?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(changes::submit(&ctx, id).await)?;
     Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "decide_change")]
 pub async fn decide_change(id: Uuid, decision: String, comment: String) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(
-        changes::decide(
-            &state.db,
-            &principal,
-            &request_context(),
-            id,
-            &decision,
-            &comment,
-        )
-        .await,
-    )
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(changes::decide(&ctx, id, &decision, &comment).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "cancel_change")]
 pub async fn cancel_change(id: Uuid) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(changes::cancel(&state.db, &principal, &request_context(), id).await)
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(changes::cancel(&ctx, id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delay_change")]
@@ -119,31 +98,19 @@ pub async fn delay_change(
     days: String,
     #[server(default)] reason: String,
 ) -> Result<DelayOutcome, AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::delays;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(
-        delays::delay(
-            &state.db,
-            &principal,
-            &request_context(),
-            id,
-            &days,
-            &reason,
-        )
-        .await,
-    )
+    use crate::api::context::respond;
+    use crate::backend::services::changes::delays;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(delays::delay(&ctx, id, &days, &reason).await)
 }
 
 /// Delay requests awaiting a platform approver (the approvals inbox).
 #[server(prefix = "/api/fn", endpoint = "pending_delay_requests")]
 pub async fn pending_delay_requests() -> Result<Vec<DelayRequestRow>, AppError> {
-    use super::context::{app_state, require_principal, respond};
-    use crate::backend::services::delays;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(delays::pending(&state.reads, &principal).await)
+    use crate::api::context::respond;
+    use crate::backend::services::changes::delays;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(delays::pending(&ctx).await)
 }
 
 /// Approve (the change moves by the requested days) or deny with a comment.
@@ -153,53 +120,38 @@ pub async fn decide_delay_request(
     decision: String,
     #[server(default)] comment: String,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::delays;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(
-        delays::decide(
-            &state.db,
-            &principal,
-            &request_context(),
-            id,
-            &decision,
-            &comment,
-        )
-        .await,
-    )
+    use crate::api::context::respond;
+    use crate::backend::services::changes::delays;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(delays::decide(&ctx, id, &decision, &comment).await)
 }
 
 /// How many change requests await the viewer's decision (the top bar's badge).
 #[server(prefix = "/api/fn", endpoint = "pending_approval_count")]
 pub async fn pending_approval_count() -> Result<u64, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::changes;
-    use crate::backend::services::delays;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    let reads = &state.reads;
-    let changes = respond(changes::pending_for(reads, &principal).await)?;
-    let delays = respond(delays::pending_count(reads, &principal).await)?;
+    use crate::backend::services::changes::delays;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    let changes = respond(changes::pending_for(&ctx).await)?;
+    let delays = respond(delays::pending_count(&ctx).await)?;
     Ok(changes + delays)
 }
 
 #[server(prefix = "/api/fn", endpoint = "update_policy")]
 pub async fn update_policy(tenant: String) -> Result<UpdatePolicyView, AppError> {
-    use super::context::{app_state, require_principal, respond};
-    use crate::backend::services::update_policy;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(update_policy::view(&state.db, &principal, &tenant).await)
+    use crate::api::context::respond;
+    use crate::backend::services::changes::update_policy;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(update_policy::view(&ctx, &tenant).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_update_policy")]
 pub async fn save_update_policy(tenant: String, form: UpdatePolicyForm) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::update_policy;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(update_policy::save(&state.db, &principal, &request_context(), &tenant, &form).await)?;
+    use crate::api::context::respond;
+    use crate::backend::services::changes::update_policy;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(update_policy::save(&ctx, &tenant, &form).await)?;
     // Without JavaScript the browser follows this back to the tab, which
     // then confirms the save.
     let back = crate::ui::components::url::href_with_query(
@@ -217,33 +169,18 @@ pub async fn add_maintenance_window(
     start: String,
     end: String,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::update_policy;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(
-        update_policy::add_window(
-            &state.db,
-            &principal,
-            &request_context(),
-            &tenant,
-            &weekday,
-            &start,
-            &end,
-        )
-        .await,
-    )
+    use crate::api::context::respond;
+    use crate::backend::services::changes::update_policy;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(update_policy::add_window(&ctx, &tenant, &weekday, &start, &end).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "remove_maintenance_window")]
 pub async fn remove_maintenance_window(tenant: String, id: Uuid) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::update_policy;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(
-        update_policy::remove_window(&state.db, &principal, &request_context(), &tenant, id).await,
-    )
+    use crate::api::context::respond;
+    use crate::backend::services::changes::update_policy;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(update_policy::remove_window(&ctx, &tenant, id).await)
 }
 
 /// A blackout for one tenant (`tenant` = its slug) or, with `tenant` empty,
@@ -255,15 +192,13 @@ pub async fn add_blackout(
     ends: String,
     reason: String,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::update_policy;
+    use crate::api::context::{app_state, respond};
+    use crate::backend::services::changes::update_policy;
     let state = app_state()?;
-    let principal = respond(require_principal().await)?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
     respond(
         update_policy::add_blackout(
-            &state.db,
-            &principal,
-            &request_context(),
+            &ctx,
             state.accounts.max_blackout_days,
             &tenant,
             &starts,
@@ -276,28 +211,25 @@ pub async fn add_blackout(
 
 #[server(prefix = "/api/fn", endpoint = "remove_blackout")]
 pub async fn remove_blackout(id: Uuid) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::update_policy;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(update_policy::remove_blackout(&state.db, &principal, &request_context(), id).await)
+    use crate::api::context::respond;
+    use crate::backend::services::changes::update_policy;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(update_policy::remove_blackout(&ctx, id).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_queue")]
 pub async fn job_queue(status: Option<String>, page: Option<u64>) -> Result<JobsView, AppError> {
-    use super::context::{app_state, require_principal, respond};
-    use crate::backend::services::jobs_admin;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(jobs_admin::view(&state.db, &principal, status.as_deref(), page.unwrap_or(1)).await)
+    use crate::api::context::respond;
+    use crate::backend::services::platform::jobs_admin;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(jobs_admin::view(&ctx, status.as_deref(), page.unwrap_or(1)).await)
 }
 
 /// `action` is `retry` or `cancel`.
 #[server(prefix = "/api/fn", endpoint = "manage_job")]
 pub async fn manage_job(id: Uuid, action: String) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::jobs_admin;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(jobs_admin::act(&state.db, &principal, &request_context(), id, &action).await)
+    use crate::api::context::respond;
+    use crate::backend::services::platform::jobs_admin;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(jobs_admin::act(&ctx, id, &action).await)
 }

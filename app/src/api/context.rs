@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use tower_sessions::Session;
 
 use crate::backend::audit::RequestContext;
+use crate::backend::context::Ctx;
 use crate::backend::principal::Principal;
 use crate::backend::session::AuthSession;
 use crate::backend::state::AppState;
@@ -57,6 +58,13 @@ pub async fn require_principal() -> Result<Principal, AppError> {
         .principal(&state.reads, &state.accounts)
         .await?
         .ok_or(AppError::Unauthenticated)
+}
+
+/// The signed-in principal's use-case context for this request.
+pub async fn server_ctx() -> Result<Ctx, AppError> {
+    let state = app_state()?;
+    let principal = require_principal().await?;
+    Ok(state.ctx(principal, request_context()))
 }
 
 /// Maps a server function's error and gives the response the matching HTTP

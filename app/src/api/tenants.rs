@@ -1,6 +1,8 @@
 //! Tenant registry server functions and the DTOs they exchange with the UI.
 
-use crate::domain::lifecycle::LifecycleAction;
+pub mod endpoints;
+
+use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -17,48 +19,37 @@ pub fn onboarding_step_of(field: &str) -> usize {
 // JSON input: an all-empty query must still arrive as a query (URL encoding would drop it).
 #[server(prefix = "/api/fn", endpoint = "list_tenants", input = server_fn::codec::Json)]
 pub async fn list_tenants(query: TenantQuery) -> Result<TenantPage, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::tenants;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(tenants::list(&state.reads, &principal, &query).await)
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(tenants::list(&ctx, &query).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_tenant")]
 pub async fn get_tenant(slug: String) -> Result<TenantDetail, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::tenants;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(tenants::detail(&state.reads, &principal, &slug).await)
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(tenants::detail(&ctx, &slug).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "tenant_form_options")]
 pub async fn tenant_form_options() -> Result<FormOptions, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::{app_state, respond};
     use crate::backend::services::tenants;
     let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    respond(tenants::form_options(&state.reads, &principal, &state.regions).await)
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(tenants::form_options(&ctx, &state.regions).await)
 }
 
 /// Creates a draft tenant and goes to its page.
 #[server(prefix = "/api/fn", endpoint = "create_tenant")]
 pub async fn create_tenant(form: NewTenantForm) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::{app_state, respond};
     use crate::backend::services::tenants;
     let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    let slug = respond(
-        tenants::create(
-            &state.db,
-            &principal,
-            &request_context(),
-            &state.regions,
-            &form,
-        )
-        .await,
-    )?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    let slug = respond(tenants::create(&ctx, &state.regions, &form).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}"));
     Ok(())
 }
@@ -67,12 +58,12 @@ pub async fn create_tenant(form: NewTenantForm) -> Result<(), AppError> {
 /// only errors of fields on those steps are reported.
 #[server(prefix = "/api/fn", endpoint = "check_onboarding", input = server_fn::codec::Json)]
 pub async fn check_onboarding(form: NewTenantForm, through_step: usize) -> Result<(), AppError> {
-    use super::context::{app_state, is_server_fn_request, require_principal, respond};
+    use crate::api::context::{app_state, is_server_fn_request, respond};
     use crate::backend::error::ServiceError;
     use crate::backend::services::tenants;
     let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    match tenants::check_new(&state.reads, &principal, &state.regions, &form).await {
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    match tenants::check_new(&ctx, &state.regions, &form).await {
         Err(ServiceError::Validation(errors)) => {
             let on_these_steps: Vec<_> = errors
                 .0
@@ -101,28 +92,15 @@ pub async fn tenant_action(
     version: i64,
     confirm: Option<String>,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::tenants;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
     let Some(action) = LifecycleAction::parse(&action) else {
         return respond(Err(AppError::Validation(vec![
             crate::domain::validation::FieldError::new("action", "Unknown action."),
         ])));
     };
-    let db = state.db;
-    respond(
-        tenants::transition(
-            &db,
-            &principal,
-            &request_context(),
-            &slug,
-            action,
-            Some(version),
-            confirm.as_deref(),
-        )
-        .await,
-    )?;
+    respond(tenants::transition(&ctx, &slug, action, Some(version), confirm.as_deref()).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}"));
     Ok(())
 }
@@ -135,35 +113,20 @@ pub async fn set_tenant_config(
     value: String,
     secret: Option<String>,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::tenant_config;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    let db = state.db;
-    respond(
-        tenant_config::set(
-            &db,
-            &principal,
-            &request_context(),
-            &slug,
-            &key,
-            &value,
-            secret.is_some(),
-        )
-        .await,
-    )?;
+    use crate::api::context::respond;
+    use crate::backend::services::tenants::tenant_config;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(tenant_config::set(&ctx, &slug, &key, &value, secret.is_some()).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}/config"));
     Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "remove_tenant_config")]
 pub async fn remove_tenant_config(slug: String, key: String) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
-    use crate::backend::services::tenant_config;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    let db = state.db;
-    respond(tenant_config::remove(&db, &principal, &request_context(), &slug, &key).await)?;
+    use crate::api::context::respond;
+    use crate::backend::services::tenants::tenant_config;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(tenant_config::remove(&ctx, &slug, &key).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}/config"));
     Ok(())
 }
@@ -175,34 +138,30 @@ pub async fn update_tenant(
     version: i64,
     edit: TenantEditForm,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::tenants;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
-    let db = state.db;
-    respond(tenants::update(&db, &principal, &request_context(), &slug, version, &edit).await)?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(tenants::update(&ctx, &slug, version, &edit).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}"));
     Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "preview_bulk", input = server_fn::codec::Json)]
 pub async fn preview_bulk(action: String, slugs: Vec<String>) -> Result<Vec<BulkItem>, AppError> {
-    use super::context::{app_state, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::tenants;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
     let action = respond(parse_bulk_action(&action))?;
-    respond(tenants::bulk_preview(&state.reads, &principal, action, &slugs).await)
+    respond(tenants::bulk_preview(&ctx, action, &slugs).await)
 }
 
 /// Runs `action` on every slug in the comma-separated list; each tenant is its
 /// own audited change, so one refusal does not stop the others.
 #[server(prefix = "/api/fn", endpoint = "run_bulk")]
 pub async fn run_bulk(action: String, slugs: String) -> Result<(), AppError> {
-    use super::context::{app_state, request_context, require_principal, respond};
+    use crate::api::context::respond;
     use crate::backend::services::tenants;
-    let state = app_state()?;
-    let principal = respond(require_principal().await)?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
     let parsed = respond(parse_bulk_action(&action))?;
     let list: Vec<String> = slugs
         .split(',')
@@ -210,7 +169,7 @@ pub async fn run_bulk(action: String, slugs: String) -> Result<(), AppError> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    respond(tenants::bulk_run(&state.db, &principal, &request_context(), parsed, &list).await)?;
+    respond(tenants::bulk_run(&ctx, parsed, &list).await)?;
     let ids: Vec<String> = list.iter().map(|s| format!("ids={s}")).collect();
     leptos_axum::redirect(&format!(
         "/tenants/bulk?action={action}&{}&done=1",

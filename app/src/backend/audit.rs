@@ -6,9 +6,9 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::entities::audit_event;
-use super::error::ServiceError;
-use super::principal::Actor;
+use crate::backend::entities::audit_event;
+use crate::backend::error::ServiceError;
+use crate::backend::principal::Actor;
 
 /// The client's address as the router resolved it: the peer, or the
 /// forwarded client when the peer is a trusted proxy.

@@ -29,7 +29,8 @@ macro_rules! text_enum {
     ($ty:ty, $parse:expr) => {
         impl From<$ty> for sea_orm::Value {
             fn from(value: $ty) -> Self {
-                sea_orm::Value::String(Some(value.as_str().to_owned()))
+                #[allow(clippy::useless_conversion)]
+                sea_orm::Value::String(Some(String::from(value.as_str())))
             }
         }
 
@@ -95,35 +96,50 @@ impl UnknownWord {
     }
 }
 
-text_enum!(crate::domain::lifecycle::LifecycleState, |w| {
-    crate::domain::lifecycle::LifecycleState::parse(w)
+text_enum!(crate::domain::tenants::lifecycle::LifecycleState, |w| {
+    crate::domain::tenants::lifecycle::LifecycleState::parse(w)
 });
-text_enum!(crate::domain::tenant::Environment, |w| {
-    crate::domain::tenant::Environment::parse(w).ok()
+text_enum!(crate::domain::tenants::tenant::Environment, |w| {
+    crate::domain::tenants::tenant::Environment::parse(w).ok()
 });
-text_enum!(crate::domain::tenant::DeploymentKind, |w| {
-    crate::domain::tenant::DeploymentKind::parse(w).ok()
+text_enum!(crate::domain::tenants::tenant::DeploymentKind, |w| {
+    crate::domain::tenants::tenant::DeploymentKind::parse(w).ok()
 });
-text_enum!(crate::domain::tenant::IsolationMode, |w| {
-    crate::domain::tenant::IsolationMode::parse(w).ok()
+text_enum!(crate::domain::tenants::tenant::IsolationMode, |w| {
+    crate::domain::tenants::tenant::IsolationMode::parse(w).ok()
 });
-text_enum!(crate::domain::change::ChangeKind, |w| {
-    crate::domain::change::ChangeKind::parse(w)
+text_enum!(crate::domain::changes::change::ChangeKind, |w| {
+    crate::domain::changes::change::ChangeKind::parse(w)
 });
-text_enum!(crate::domain::change::ChangeModel, |w| {
-    crate::domain::change::ChangeModel::parse(w)
+text_enum!(crate::domain::changes::change::ChangeModel, |w| {
+    crate::domain::changes::change::ChangeModel::parse(w)
 });
-text_enum!(crate::domain::change::ChangeStatus, |w| {
-    crate::domain::change::ChangeStatus::parse(w)
+text_enum!(crate::domain::changes::change::ChangeStatus, |w| {
+    crate::domain::changes::change::ChangeStatus::parse(w)
 });
-text_enum!(crate::domain::change::ApprovalMode, |w| {
-    crate::domain::change::ApprovalMode::parse(w)
+text_enum!(crate::domain::changes::change::ApprovalMode, |w| {
+    crate::domain::changes::change::ApprovalMode::parse(w)
 });
-text_enum!(crate::domain::bluegreen::Slot, |w| {
-    crate::domain::bluegreen::Slot::parse(w)
+text_enum!(crate::domain::rollouts::rollout::RolloutStatus, |w| {
+    crate::domain::rollouts::rollout::RolloutStatus::parse(w)
 });
-text_enum!(crate::domain::bluegreen::SwitchStatus, |w| {
-    crate::domain::bluegreen::SwitchStatus::parse(w)
+text_enum!(crate::domain::rollouts::rollout::TargetStatus, |w| {
+    crate::domain::rollouts::rollout::TargetStatus::parse(w)
+});
+text_enum!(crate::domain::platform::job::JobStatus, |w| {
+    crate::domain::platform::job::JobStatus::parse(w)
+});
+text_enum!(crate::domain::releases::catalog::ReleaseStatus, |w| {
+    crate::domain::releases::catalog::ReleaseStatus::parse(w)
+});
+text_enum!(crate::domain::deployments::bluegreen::TrafficSteps, |w| {
+    crate::domain::deployments::bluegreen::TrafficSteps::parse(w).ok()
+});
+text_enum!(crate::domain::deployments::bluegreen::Slot, |w| {
+    crate::domain::deployments::bluegreen::Slot::parse(w)
+});
+text_enum!(crate::domain::deployments::bluegreen::SwitchStatus, |w| {
+    crate::domain::deployments::bluegreen::SwitchStatus::parse(w)
 });
 
 /// A value stored as JSON text (the columns are TEXT on both databases).
@@ -204,7 +220,7 @@ impl<T> std::ops::Deref for JsonText<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::lifecycle::LifecycleState;
+    use crate::domain::tenants::lifecycle::LifecycleState;
 
     #[test]
     fn an_enum_is_stored_as_its_word_and_read_back() {

@@ -124,11 +124,11 @@ mod tests {
 /// connection. Platform-wide scopes and SQLite get a plain transaction.
 pub async fn scoped_read(
     db: &DatabaseConnection,
-    scope: &crate::domain::permission::TenantScope,
+    scope: &crate::domain::access::permission::TenantScope,
 ) -> Result<sea_orm::DatabaseTransaction, DbErr> {
     use sea_orm::{DbBackend, Statement, TransactionTrait};
     let txn = db.begin().await?;
-    if let (DbBackend::Postgres, crate::domain::permission::TenantScope::Only(ids)) =
+    if let (DbBackend::Postgres, crate::domain::access::permission::TenantScope::Only(ids)) =
         (db.get_database_backend(), scope)
     {
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();

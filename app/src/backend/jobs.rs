@@ -20,16 +20,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::entities::job;
-use super::error::{ServiceError, ServiceResult};
-
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-/// Failed at least once and waiting for its next attempt.
-pub const RETRYING: &str = "retrying";
-pub const SUCCEEDED: &str = "succeeded";
-pub const DEAD: &str = "dead";
-pub const CANCELLED: &str = "cancelled";
+use crate::backend::entities::job;
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::domain::platform::job::JobStatus;
 
 /// Work to enqueue.
 #[derive(Clone, Debug)]
@@ -145,7 +138,7 @@ pub async fn renew(
 fn held(job: &ClaimedJob) -> sea_orm::Condition {
     sea_orm::Condition::all()
         .add(job::Column::Id.eq(job.id))
-        .add(job::Column::Status.eq(RUNNING))
+        .add(job::Column::Status.eq(JobStatus::Running))
         .add(job::Column::LeaseOwner.eq(job.owner.clone()))
         .add(job::Column::Attempts.eq(job.attempt))
 }
@@ -157,7 +150,7 @@ fn held(job: &ClaimedJob) -> sea_orm::Condition {
 pub async fn complete<C: ConnectionTrait>(conn: &C, job: &ClaimedJob) -> ServiceResult<bool> {
     let now = Utc::now();
     let result = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(SUCCEEDED))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Succeeded))
         .col_expr(
             job::Column::LeaseUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -202,10 +195,10 @@ pub async fn fail<C: ConnectionTrait>(
         .col_expr(job::Column::UpdatedAt, Expr::value(now));
     update = match &fate {
         Fate::RetryAt(at) => update
-            .col_expr(job::Column::Status, Expr::value(RETRYING))
+            .col_expr(job::Column::Status, Expr::value(JobStatus::Retrying))
             .col_expr(job::Column::RunAt, Expr::value(*at)),
         _ => update
-            .col_expr(job::Column::Status, Expr::value(DEAD))
+            .col_expr(job::Column::Status, Expr::value(JobStatus::Dead))
             .col_expr(job::Column::FinishedAt, Expr::value(now)),
     };
     let result = update.filter(held(job)).exec(conn).await?;
@@ -254,10 +247,13 @@ impl Backoff {
 
 /// Puts a dead, retrying or cancelled job back in the queue now, with a fresh
 /// set of attempts. A running or finished job is refused.
-pub async fn retry<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<job::Model> {
-    let now = Utc::now();
+pub async fn retry<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<job::Model> {
     let result = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(QUEUED))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
         .col_expr(job::Column::Attempts, Expr::value(0))
         .col_expr(job::Column::RunAt, Expr::value(now))
         .col_expr(
@@ -266,7 +262,7 @@ pub async fn retry<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<job:
         )
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.is_in([DEAD, RETRYING, CANCELLED]))
+        .filter(job::Column::Status.is_in(JobStatus::RETRYABLE))
         .exec(conn)
         .await?;
     refused_unless(
@@ -280,10 +276,13 @@ pub async fn retry<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<job:
 
 /// Cancels a job that has not finished. A running job's worker is fenced
 /// out: its result is discarded when it reports.
-pub async fn cancel<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<job::Model> {
-    let now = Utc::now();
+pub async fn cancel<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<job::Model> {
     let result = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(CANCELLED))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Cancelled))
         .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(
             job::Column::LeaseUntil,
@@ -292,7 +291,7 @@ pub async fn cancel<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<job
         .col_expr(job::Column::FinishedAt, Expr::value(now))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.is_in([QUEUED, RETRYING, RUNNING, DEAD]))
+        .filter(job::Column::Status.is_in(JobStatus::CANCELLABLE))
         .exec(conn)
         .await?;
     refused_unless(
@@ -336,7 +335,7 @@ pub struct QueueStats {
 }
 
 pub async fn stats<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> ServiceResult<QueueStats> {
-    let by_status: Vec<(String, i64)> = job::Entity::find()
+    let by_status: Vec<(JobStatus, i64)> = job::Entity::find()
         .select_only()
         .column(job::Column::Status)
         .column_as(job::Column::Id.count(), "n")
@@ -345,7 +344,7 @@ pub async fn stats<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> ServiceR
         .all(conn)
         .await?;
     let due = job::Entity::find()
-        .filter(job::Column::Status.is_in([QUEUED, RETRYING]))
+        .filter(job::Column::Status.is_in([JobStatus::Queued, JobStatus::Retrying]))
         .filter(job::Column::RunAt.lte(now))
         .count(conn)
         .await?;
@@ -355,21 +354,20 @@ pub async fn stats<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> ServiceR
     };
     for (status, n) in by_status {
         let n = n as u64;
-        match status.as_str() {
-            QUEUED => stats.waiting += n,
-            RETRYING => stats.retrying += n,
-            RUNNING => stats.running = n,
-            DEAD => stats.dead = n,
-            SUCCEEDED => stats.succeeded = n,
-            CANCELLED => stats.cancelled = n,
-            _ => {}
+        match status {
+            JobStatus::Queued => stats.waiting += n,
+            JobStatus::Retrying => stats.retrying += n,
+            JobStatus::Running => stats.running = n,
+            JobStatus::Dead => stats.dead = n,
+            JobStatus::Succeeded => stats.succeeded = n,
+            JobStatus::Cancelled => stats.cancelled = n,
         }
     }
     // `waiting` counts queued jobs not yet due; due retrying jobs are in both
     // `due` and `retrying`, which is what an operator expects to read.
     stats.waiting = stats.waiting.saturating_sub(
         job::Entity::find()
-            .filter(job::Column::Status.eq(QUEUED))
+            .filter(job::Column::Status.eq(JobStatus::Queued))
             .filter(job::Column::RunAt.lte(now))
             .count(conn)
             .await?,
@@ -383,7 +381,7 @@ pub async fn next_due_within<C: ConnectionTrait>(
     horizon: Duration,
 ) -> ServiceResult<bool> {
     Ok(job::Entity::find()
-        .filter(job::Column::Status.is_in([QUEUED, RETRYING]))
+        .filter(job::Column::Status.is_in([JobStatus::Queued, JobStatus::Retrying]))
         .filter(job::Column::RunAt.lte(Utc::now() + horizon))
         .count(conn)
         .await?
@@ -393,7 +391,7 @@ pub async fn next_due_within<C: ConnectionTrait>(
 /// One page of jobs, newest first, optionally of one status.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
-    status: Option<&str>,
+    status: Option<JobStatus>,
     page: u64,
     per_page: u64,
 ) -> ServiceResult<(Vec<job::Model>, u64)> {
@@ -437,6 +435,8 @@ pub struct WorkerSettings {
     pub concurrency: usize,
     pub poll: std::time::Duration,
     pub backoff: Backoff,
+    /// The scheduler's and the claims' time.
+    pub clock: std::sync::Arc<dyn crate::backend::context::Clock>,
 }
 
 impl WorkerSettings {
@@ -447,6 +447,7 @@ impl WorkerSettings {
             concurrency: 8,
             poll: std::time::Duration::from_millis(500),
             backoff: Backoff::default(),
+            clock: std::sync::Arc::new(crate::backend::context::SystemClock),
         }
     }
 }

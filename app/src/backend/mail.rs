@@ -11,7 +11,7 @@ use lettre::message::{Body, Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::model::users::OutboxEntry;
+use crate::model::access::users::OutboxEntry;
 
 /// How the SMTP connection is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::entities::executor_result;
-use super::executor::{Executor, StepOrder};
+use crate::backend::entities::executor_result;
+use crate::backend::executor::{Executor, StepOrder};
 
 pub const SIGNATURE_HEADER: &str = "x-tenantry-signature";
 

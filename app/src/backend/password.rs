@@ -9,7 +9,7 @@ use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
 
-use super::error::ServiceError;
+use crate::backend::error::ServiceError;
 
 /// A stored hash. Deliberately not `Serialize`, and its `Debug` hides the value.
 #[derive(Clone)]

@@ -3,8 +3,11 @@
 
 use uuid::Uuid;
 
-use super::error::ServiceError;
-use crate::domain::permission::{Grants, Permission, Scope, TenantScope};
+use crate::backend::error::ServiceError;
+use crate::domain::access::permission::Grants;
+use crate::domain::access::permission::Permission;
+use crate::domain::access::permission::Scope;
+use crate::domain::access::permission::TenantScope;
 
 #[derive(Clone, Debug)]
 pub struct Principal {

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::crypto::{Purpose, keyring};
-use super::error::ServiceError;
-use super::principal::Principal;
-use super::services::auth::load_session_principal;
-use super::state::AccountSettings;
+use crate::backend::crypto::{Purpose, keyring};
+use crate::backend::error::ServiceError;
+use crate::backend::principal::Principal;
+use crate::backend::services::access::auth::load_session_principal;
+use crate::backend::state::AccountSettings;
 
 const SIGNED_IN_KEY: &str = "tenantry.signed_in";
 /// A freshly created API token, kept until the next page shows it once.

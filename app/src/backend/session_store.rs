@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use super::entities::session;
+use crate::backend::entities::session;
 
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {

@@ -8,9 +8,12 @@ use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use super::mail::Mailer;
-use crate::domain::tenant::Region;
-use crate::domain::throttle::ThrottlePolicy;
+use crate::backend::audit::RequestContext;
+use crate::backend::context::{Clock, Ctx};
+use crate::backend::mail::Mailer;
+use crate::backend::principal::Principal;
+use crate::domain::access::throttle::ThrottlePolicy;
+use crate::domain::tenants::tenant::Region;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -28,6 +31,21 @@ pub struct AppState {
     /// The HTTP orchestrator's shared secret, when that executor is configured:
     /// callbacks must be signed with it.
     pub orchestrator_secret: Option<Arc<str>>,
+    /// Where every service reads the time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// The context a use case runs with for this principal and request.
+    pub fn ctx(&self, principal: Principal, request: RequestContext) -> Ctx {
+        Ctx {
+            db: self.db.clone(),
+            reads: self.reads.clone(),
+            principal,
+            request,
+            clock: self.clock.clone(),
+        }
+    }
 }
 
 /// Account, sign-in and tenant-limit rules an operator may tune.
@@ -54,7 +72,7 @@ impl Default for AccountSettings {
             session_absolute: Duration::hours(24),
             account_throttle: ThrottlePolicy::ACCOUNT,
             address_throttle: ThrottlePolicy::ADDRESS,
-            max_blackout_days: crate::domain::authority::DEFAULT_MAX_BLACKOUT_DAYS,
+            max_blackout_days: crate::domain::access::authority::DEFAULT_MAX_BLACKOUT_DAYS,
         }
     }
 }

@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use crate::domain::bluegreen::{CounterReading, Slot};
-use crate::domain::health::{HealthCheck, ProbeAnswer};
+use crate::domain::deployments::bluegreen::CounterReading;
+use crate::domain::deployments::bluegreen::Slot;
+use crate::domain::deployments::health::HealthCheck;
+use crate::domain::deployments::health::ProbeAnswer;
 use crate::domain::network::{HaproxyName, socket_path_within};
 use crate::model::deployments::Simulation;
 
-use super::outbound::{self, GuardedHttp, OutboundError};
+use crate::backend::outbound::{self, GuardedHttp, OutboundError};
 
 pub const SIMULATOR: &str = "simulator";
 pub const HAPROXY: &str = "haproxy";

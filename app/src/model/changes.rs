@@ -68,7 +68,7 @@ pub struct SavedFilterRow {
     /// The filters in words, e.g. "State: active · Region: eu-central-1".
     pub description: String,
     /// The tenant-list filters it keeps.
-    pub fields: crate::domain::saved_filter::FilterFields,
+    pub fields: crate::domain::tenants::saved_filter::FilterFields,
     /// How many tenants it matches now (among those the viewer may read).
     pub matching: u64,
     pub created_by: String,
@@ -309,7 +309,7 @@ pub struct JobRow {
     pub id: Uuid,
     pub kind: String,
     pub key: String,
-    pub status: String,
+    pub status: crate::domain::platform::job::JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,

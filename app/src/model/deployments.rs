@@ -1,8 +1,9 @@
 //! What crosses the wire for deployments: the forms, queries and views shared by the
 //! server functions, the REST handlers, the services and the pages.
 
-use crate::domain::bluegreen::Thresholds;
-use crate::domain::health::{CheckResult, HealthCheck};
+use crate::domain::deployments::bluegreen::Thresholds;
+use crate::domain::deployments::health::CheckResult;
+use crate::domain::deployments::health::HealthCheck;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -1,6 +1,7 @@
 //! What crosses the wire for rollouts: the forms, queries and views shared by the
 //! server functions, the REST handlers, the services and the pages.
 
+use crate::domain::rollouts::rollout::{RolloutAction, RolloutStatus, TargetStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -66,8 +67,7 @@ pub struct RolloutRow {
     pub scope: String,
     pub product_key: String,
     pub target_version: String,
-    /// `pending_approval`, `scheduled`, `running`, `paused`, `succeeded`, `stopped` or `aborted`.
-    pub status: String,
+    pub status: RolloutStatus,
     pub targets: u64,
     pub succeeded: u64,
     pub failed: u64,
@@ -108,7 +108,7 @@ pub struct TargetRow {
     /// The agent's last progress message.
     pub message: Option<String>,
     pub wave: i32,
-    pub status: String,
+    pub status: TargetStatus,
     pub from_version: Option<String>,
     pub change_request_id: Option<Uuid>,
     pub last_error: Option<String>,
@@ -130,8 +130,8 @@ pub struct RolloutDetail {
     pub error_threshold: i32,
     pub on_error: String,
     pub concurrency: i32,
-    /// Actions the viewer may take now: `approve`, `pause`, `resume`, `abort`, `retry_failed`.
-    pub actions: Vec<String>,
+    /// Actions the viewer may take now, in button order.
+    pub actions: Vec<RolloutAction>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

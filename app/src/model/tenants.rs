@@ -1,8 +1,11 @@
 //! What crosses the wire for tenants: the forms, queries and views shared by the
 //! server functions, the REST handlers, the services and the pages.
 
-use crate::domain::lifecycle::{LifecycleAction, LifecycleState};
-use crate::model::dashboard::AuditEventRow;
+pub mod endpoints;
+
+use crate::domain::tenants::lifecycle::LifecycleAction;
+use crate::domain::tenants::lifecycle::LifecycleState;
+use crate::model::platform::dashboard::AuditEventRow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

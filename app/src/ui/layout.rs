@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-use crate::api::auth::{Logout, SignedInUser, current_user};
+use crate::api::access::auth::Logout;
+use crate::api::access::auth::SignedInUser;
+use crate::api::access::auth::current_user;
 use crate::api::changes::pending_approval_count;
 use crate::api::notifications::unread_notifications;
 use crate::error::AppError;

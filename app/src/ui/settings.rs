@@ -1,8 +1,4 @@
-pub mod account_page;
-pub mod api_tokens_page;
-pub mod notifications_page;
-pub mod outbox_page;
-pub mod roles_page;
+//! The tabs the settings pages share (account, notifications, roles, API tokens).
 
 use leptos::prelude::*;
 

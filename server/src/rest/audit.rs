@@ -5,12 +5,12 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use app::backend::services::audit_log;
+use app::backend::services::audit::audit_log;
 use app::backend::state::AppState;
 use app::domain::validation::FieldErrors;
 use app::model::audit::{AuditEntryRow, AuditPage, AuditQuery};
 
-use super::auth::Caller;
+use super::access::Caller;
 use super::problem::{ApiError, ApiQuery, ApiResult, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -90,12 +90,12 @@ impl From<AuditPage> for AuditList {
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditList), (status = 422, body = Problem)))]
 pub async fn search(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<AuditList>> {
     let (query, limit) = params.into_query(None)?;
-    let page = audit_log::search(&state.reads, &caller.principal, &query, limit).await?;
+    let page = audit_log::search(&caller.ctx, &query, limit).await?;
     Ok(Json(page.into()))
 }
 

@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use app::backend::services::{changes, delays, jobs_admin, saved_filters, update_policy};
+use app::backend::services::changes;
+use app::backend::services::changes::delays;
+use app::backend::services::changes::update_policy;
+use app::backend::services::platform::jobs_admin;
+use app::backend::services::tenants::saved_filters;
 use app::backend::state::AppState;
 use app::model::changes::{
     ChangeDetail, ChangeForm, ChangePage, ChangeQuery, DelayOutcome, DelayRequestRow,
@@ -16,7 +20,7 @@ use app::model::changes::{
     UpdatePolicyView,
 };
 
-use super::auth::Caller;
+use super::access::Caller;
 use super::problem::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,13 +34,11 @@ pub struct Created {
 #[utoipa::path(get, path = "/change-requests", tag = "changes", params(ChangeQuery),
     responses((status = 200, body = ChangePage), (status = 401, body = Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ChangeQuery>,
 ) -> ApiResult<Json<ChangePage>> {
-    Ok(Json(
-        changes::list(&state.reads, &caller.principal, &query).await?,
-    ))
+    Ok(Json(changes::list(&caller.ctx, &query).await?))
 }
 
 /// Requests a change. It awaits approval when the tenant's update policy asks
@@ -44,11 +46,11 @@ pub async fn list(
 #[utoipa::path(post, path = "/change-requests", tag = "changes", request_body = ChangeForm,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<ChangeForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let created = changes::create(&state.db, &caller.principal, &caller.context, &body).await?;
+    let created = changes::create(&caller.ctx, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id: created.id })))
 }
 
@@ -56,23 +58,21 @@ pub async fn create(
 #[utoipa::path(get, path = "/saved-filters", tag = "changes",
     responses((status = 200, body = Vec<SavedFilterRow>), (status = 401, body = Problem)))]
 pub async fn saved_filter_list(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<SavedFilterRow>>> {
-    Ok(Json(
-        saved_filters::list(&state.reads, &caller.principal).await?,
-    ))
+    Ok(Json(saved_filters::list(&caller.ctx).await?))
 }
 
 /// Saves the tenant-list filters under a name (platform `tenant.manage`).
 #[utoipa::path(post, path = "/saved-filters", tag = "changes", request_body = SavedFilterForm,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_create(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<SavedFilterForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = saved_filters::save(&state.db, &caller.principal, &caller.context, &body).await?;
+    let id = saved_filters::save(&caller.ctx, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -80,11 +80,11 @@ pub async fn saved_filter_create(
     params(("id" = Uuid, Path, description = "Saved filter id")),
     responses((status = 204), (status = 404, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_delete(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    saved_filters::delete(&state.db, &caller.principal, &caller.context, id).await?;
+    saved_filters::delete(&caller.ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -95,7 +95,7 @@ pub async fn saved_filter_delete(
     params(("id" = Uuid, Path, description = "Saved filter id")),
     responses((status = 201, body = FilterRequestOutcome), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn saved_filter_request(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ChangeForm>,
@@ -104,8 +104,7 @@ pub async fn saved_filter_request(
         target_filter: id.to_string(),
         ..body
     };
-    let outcome =
-        changes::create_for_filter(&state.db, &caller.principal, &caller.context, &form).await?;
+    let outcome = changes::create_for_filter(&caller.ctx, &form).await?;
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
@@ -114,13 +113,11 @@ pub async fn saved_filter_request(
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = ChangeDetail), (status = 404, body = Problem)))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ChangeDetail>> {
-    Ok(Json(
-        changes::detail(&state.db, &caller.principal, id).await?,
-    ))
+    Ok(Json(changes::detail(&caller.ctx, id).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -138,20 +135,12 @@ pub struct DecisionRequest {
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn decide(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<DecisionRequest>,
 ) -> ApiResult<StatusCode> {
-    changes::decide(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        id,
-        &body.decision,
-        &body.comment,
-    )
-    .await?;
+    changes::decide(&caller.ctx, id, &body.decision, &body.comment).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -160,11 +149,11 @@ pub async fn decide(
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 204), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn cancel(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    changes::cancel(&state.db, &caller.principal, &caller.context, id).await?;
+    changes::cancel(&caller.ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,14 +162,12 @@ pub async fn cancel(
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = ChangeDetail), (status = 409, body = Problem), (status = 404, body = Problem)))]
 pub async fn submit(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ChangeDetail>> {
-    changes::submit(&state.db, &caller.principal, &caller.context, id).await?;
-    Ok(Json(
-        changes::detail(&state.db, &caller.principal, id).await?,
-    ))
+    changes::submit(&caller.ctx, id).await?;
+    Ok(Json(changes::detail(&caller.ctx, id).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -199,21 +186,13 @@ pub struct DelayRequest {
     params(("id" = Uuid, Path, description = "Change request id")),
     responses((status = 200, body = DelayOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn delay(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<DelayRequest>,
 ) -> ApiResult<Json<DelayOutcome>> {
     Ok(Json(
-        delays::delay(
-            &state.db,
-            &caller.principal,
-            &caller.context,
-            id,
-            &body.days.to_string(),
-            &body.reason,
-        )
-        .await?,
+        delays::delay(&caller.ctx, id, &body.days.to_string(), &body.reason).await?,
     ))
 }
 
@@ -221,12 +200,10 @@ pub async fn delay(
 #[utoipa::path(get, path = "/delay-requests", tag = "approvals",
     responses((status = 200, body = Vec<DelayRequestRow>), (status = 401, body = Problem)))]
 pub async fn delay_requests(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<DelayRequestRow>>> {
-    Ok(Json(
-        delays::pending(&state.reads, &caller.principal).await?,
-    ))
+    Ok(Json(delays::pending(&caller.ctx).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -245,20 +222,12 @@ pub struct DelayDecisionBody {
     params(("id" = Uuid, Path, description = "Delay request id")),
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn decide_delay_request(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<DelayDecisionBody>,
 ) -> ApiResult<StatusCode> {
-    delays::decide(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        id,
-        &body.decision,
-        &body.comment,
-    )
-    .await?;
+    delays::decide(&caller.ctx, id, &body.decision, &body.comment).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -266,12 +235,10 @@ pub async fn decide_delay_request(
 #[utoipa::path(get, path = "/approvals", tag = "approvals",
     responses((status = 200, body = ChangePage), (status = 401, body = Problem)))]
 pub async fn approvals(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<ChangePage>> {
-    Ok(Json(
-        changes::approvals(&state.reads, &caller.principal).await?,
-    ))
+    Ok(Json(changes::approvals(&caller.ctx).await?))
 }
 
 /// The tenant's update policy: approval mode, time zone, windows, blackouts and the next allowed start.
@@ -279,13 +246,11 @@ pub async fn approvals(
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = UpdatePolicyView), (status = 404, body = Problem)))]
 pub async fn policy(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<UpdatePolicyView>> {
-    Ok(Json(
-        update_policy::view(&state.db, &caller.principal, &id).await?,
-    ))
+    Ok(Json(update_policy::view(&caller.ctx, &id).await?))
 }
 
 /// Sets the approval mode, time zone and delay limit (`tenant.manage` on the tenant).
@@ -293,15 +258,13 @@ pub async fn policy(
     params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
     responses((status = 200, body = UpdatePolicyView), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_policy(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdatePolicyForm>,
 ) -> ApiResult<Json<UpdatePolicyView>> {
-    update_policy::save(&state.db, &caller.principal, &caller.context, &id, &body).await?;
-    Ok(Json(
-        update_policy::view(&state.db, &caller.principal, &id).await?,
-    ))
+    update_policy::save(&caller.ctx, &id, &body).await?;
+    Ok(Json(update_policy::view(&caller.ctx, &id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -314,14 +277,13 @@ pub struct JobQuery {
 #[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobQuery),
     responses((status = 200, body = JobsView), (status = 403, body = Problem)))]
 pub async fn jobs(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<JobQuery>,
 ) -> ApiResult<Json<JobsView>> {
     Ok(Json(
         jobs_admin::view(
-            &state.db,
-            &caller.principal,
+            &caller.ctx,
             query.status.as_deref(),
             query.page.unwrap_or(1),
         )

@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use app::backend::services::deployments;
 use app::backend::state::AppState;
-use app::domain::health::HealthCheck;
+use app::domain::deployments::health::HealthCheck;
 use app::model::deployments::{
     BaselineView, DeploymentDetail, DeploymentForm, Fleet, HealthRunRow, Simulation, SwitchForm,
     SwitchSettingsForm,
 };
 
-use super::auth::Caller;
+use super::access::Caller;
 use super::changes::Created;
 use super::problem::{ApiJson, ApiPath, ApiResult, Problem};
 use utoipa_axum::router::OpenApiRouter;
@@ -25,21 +25,19 @@ use utoipa_axum::routes;
 /// Every edge deployment the caller may read, with switches in progress.
 #[utoipa::path(get, path = "/deployments", tag = "deployments",
     responses((status = 200, body = Fleet), (status = 401, body = Problem)))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Fleet>> {
-    Ok(Json(
-        deployments::fleet(&state.db, &caller.principal).await?,
-    ))
+pub async fn list(State(_state): State<AppState>, caller: Caller) -> ApiResult<Json<Fleet>> {
+    Ok(Json(deployments::fleet(&caller.ctx).await?))
 }
 
 /// Puts a tenant's product on blue-green; blue runs `version` and is live.
 #[utoipa::path(post, path = "/deployments", tag = "deployments", request_body = DeploymentForm,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<DeploymentForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = deployments::create(&state.db, &caller.principal, &caller.context, &body).await?;
+    let id = deployments::create(&caller.ctx, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -49,13 +47,11 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 404, body = Problem)))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    Ok(Json(
-        deployments::detail(&state.db, &caller.principal, id).await?,
-    ))
+    Ok(Json(deployments::detail(&caller.ctx, id).await?))
 }
 
 /// Starts a switch: the idle slot gets `version`, is validated, then takes
@@ -64,13 +60,12 @@ pub async fn show(
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 201, body = Created), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn switch(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SwitchForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id =
-        deployments::start_switch(&state.db, &caller.principal, &caller.context, id, &body).await?;
+    let id = deployments::start_switch(&caller.ctx, id, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -80,14 +75,12 @@ pub async fn switch(
     params(("id" = Uuid, Path, description = "Deployment id"), ("action" = String, Path, description = "promote, pause, resume, abort or rollback")),
     responses((status = 200, body = DeploymentDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn action(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath((id, action)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    deployments::act(&state.db, &caller.principal, &caller.context, id, &action).await?;
-    Ok(Json(
-        deployments::detail(&state.db, &caller.principal, id).await?,
-    ))
+    deployments::act(&caller.ctx, id, &action).await?;
+    Ok(Json(deployments::detail(&caller.ctx, id).await?))
 }
 
 /// Steps, bake time, monitoring interval and rollback thresholds.
@@ -95,15 +88,13 @@ pub async fn action(
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
 pub async fn settings(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SwitchSettingsForm>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    deployments::save_settings(&state.db, &caller.principal, &caller.context, id, &body).await?;
-    Ok(Json(
-        deployments::detail(&state.db, &caller.principal, id).await?,
-    ))
+    deployments::save_settings(&caller.ctx, id, &body).await?;
+    Ok(Json(deployments::detail(&caller.ctx, id).await?))
 }
 
 /// The simulator's synthetic traffic and injected faults (simulated routers only).
@@ -111,15 +102,13 @@ pub async fn settings(
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = DeploymentDetail), (status = 422, body = Problem)))]
 pub async fn simulation(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Simulation>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    deployments::save_simulation(&state.db, &caller.principal, &caller.context, id, &body).await?;
-    Ok(Json(
-        deployments::detail(&state.db, &caller.principal, id).await?,
-    ))
+    deployments::save_simulation(&caller.ctx, id, &body).await?;
+    Ok(Json(deployments::detail(&caller.ctx, id).await?))
 }
 
 /// The deployment's health-check runs, newest first.
@@ -127,25 +116,21 @@ pub async fn simulation(
     params(("id" = Uuid, Path, description = "Deployment id")),
     responses((status = 200, body = [HealthRunRow]), (status = 404, body = Problem)))]
 pub async fn health_runs(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<HealthRunRow>>> {
-    Ok(Json(
-        deployments::health_runs(&state.db, &caller.principal, id).await?,
-    ))
+    Ok(Json(deployments::health_runs(&caller.ctx, id).await?))
 }
 
 /// Every product's health baseline (the default where none is defined).
 #[utoipa::path(get, path = "/health-baselines", tag = "deployments",
     responses((status = 200, body = [BaselineView])))]
 pub async fn baselines(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<BaselineView>>> {
-    Ok(Json(
-        deployments::baselines(&state.db, &caller.principal).await?,
-    ))
+    Ok(Json(deployments::baselines(&caller.ctx).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -158,20 +143,13 @@ pub struct BaselineBody {
     params(("product" = String, Path, description = "product key or id")),
     responses((status = 200, body = BaselineView), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_baseline(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(product): ApiPath<String>,
     ApiJson(body): ApiJson<BaselineBody>,
 ) -> ApiResult<Json<BaselineView>> {
     Ok(Json(
-        deployments::save_baseline(
-            &state.db,
-            &caller.principal,
-            &caller.context,
-            &product,
-            &body.checks,
-        )
-        .await?,
+        deployments::save_baseline(&caller.ctx, &product, &body.checks).await?,
     ))
 }
 

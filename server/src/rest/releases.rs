@@ -1,37 +1,38 @@
 //! `/api/v1` for releases and compliance: products, releases, policies, grace
-//! extensions, tenant versions and endpoints, the compliance report, and the
-//! agent endpoints (which authenticate with agent tokens, not user tokens).
+//! extensions, tenant versions and the compliance report.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use app::backend::services::{agents, catalog, compliance, policies, tenant_versions, tenants};
+use app::backend::services::releases::catalog;
+use app::backend::services::releases::compliance;
+use app::backend::services::releases::policies;
+use app::backend::services::releases::tenant_versions;
+use app::backend::services::tenants;
 use app::backend::state::AppState;
-use app::domain::agent::RawReport;
-use app::model::catalog::{ProductRow, ReleaseForm, ReleaseRow};
-use app::model::compliance::{
-    ComplianceQuery, ComplianceReport, ComplianceSummary, ExtensionRow, TenantProductForm,
-    TenantProductRow,
-};
-use app::model::endpoints::{EndpointList, EndpointQuery};
-use app::model::policies::{PolicyForm, PolicyRow};
+use app::model::releases::catalog::ProductRow;
+use app::model::releases::catalog::ReleaseForm;
+use app::model::releases::catalog::ReleaseRow;
+use app::model::releases::compliance::ComplianceQuery;
+use app::model::releases::compliance::ComplianceReport;
+use app::model::releases::compliance::ComplianceSummary;
+use app::model::releases::compliance::ExtensionRow;
+use app::model::releases::compliance::TenantProductForm;
+use app::model::releases::compliance::TenantProductRow;
+use app::model::releases::policies::PolicyForm;
+use app::model::releases::policies::PolicyRow;
 
-use super::auth::{Caller, request_context};
+use super::access::Caller;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-async fn tenant_id(state: &AppState, caller: &Caller, reference: &str) -> ApiResult<Uuid> {
-    Ok(
-        tenants::resolve_tenant_id(&state.reads, &caller.principal, reference)
-            .await?
-            .0,
-    )
+async fn tenant_id(_state: &AppState, caller: &Caller, reference: &str) -> ApiResult<Uuid> {
+    Ok(tenants::resolve_tenant_id(&caller.ctx, reference).await?.0)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -58,10 +59,10 @@ pub struct Created {
 #[utoipa::path(get, path = "/products", tag = "releases",
     responses((status = 200, body = ProductList), (status = 401, body = Problem)))]
 pub async fn products(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<ProductList>> {
-    let view = catalog::view(&state.reads, &caller.principal).await?;
+    let view = catalog::view(&caller.ctx).await?;
     Ok(Json(ProductList {
         items: view.products,
     }))
@@ -71,19 +72,11 @@ pub async fn products(
 #[utoipa::path(post, path = "/products", tag = "releases", request_body = CreateProductRequest,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn create_product(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateProductRequest>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = catalog::create_product(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        &body.key,
-        &body.name,
-        &body.description,
-    )
-    .await?;
+    let id = catalog::create_product(&caller.ctx, &body.key, &body.name, &body.description).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -96,10 +89,10 @@ pub struct ReleaseList {
 #[utoipa::path(get, path = "/releases", tag = "releases",
     responses((status = 200, body = ReleaseList), (status = 401, body = Problem)))]
 pub async fn releases(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<ReleaseList>> {
-    let view = catalog::view(&state.reads, &caller.principal).await?;
+    let view = catalog::view(&caller.ctx).await?;
     Ok(Json(ReleaseList {
         items: view.releases,
     }))
@@ -110,11 +103,11 @@ pub async fn releases(
 #[utoipa::path(post, path = "/releases", tag = "releases", request_body = ReleaseForm,
     responses((status = 200, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_release(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<ReleaseForm>,
 ) -> ApiResult<Json<Created>> {
-    let id = catalog::save_release(&state.db, &caller.principal, &caller.context, &body).await?;
+    let id = catalog::save_release(&caller.ctx, &body).await?;
     Ok(Json(Created { id }))
 }
 
@@ -129,20 +122,22 @@ pub struct OrganisationCompliance {
 #[utoipa::path(get, path = "/compliance", tag = "compliance", params(ComplianceQuery),
     responses((status = 200, body = OrganisationCompliance), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn organisation(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ComplianceQuery>,
 ) -> ApiResult<Json<OrganisationCompliance>> {
     check_report_query(&query)?;
-    let summary = compliance::summary(&state.reads, &caller.principal).await?;
-    let report = compliance::report(&state.reads, &caller.principal, &query).await?;
+    let summary = compliance::summary(&caller.ctx).await?;
+    let report = compliance::report(&caller.ctx, &query).await?;
     Ok(Json(OrganisationCompliance { summary, report }))
 }
 
 fn check_report_query(query: &ComplianceQuery) -> ApiResult<()> {
     let mut errors = app::domain::validation::FieldErrors::default();
     if let Some(status) = query.status.as_deref() {
-        if status != "attention" && !app::domain::compliance::STATUS_KEYS.contains(&status) {
+        if status != "attention"
+            && !app::domain::releases::compliance::STATUS_KEYS.contains(&status)
+        {
             errors.push(
                 "status",
                 "Use compliant, outdated, in_grace, non_compliant, eol or attention.",
@@ -185,7 +180,7 @@ pub async fn tenant(
 ) -> ApiResult<Json<TenantCompliance>> {
     let id = tenant_id(&state, &caller, &reference).await?;
     // The same service and permission (`tenant.read`) as the tenant page.
-    let view = tenant_versions::view(&state.reads, &caller.principal, id).await?;
+    let view = tenant_versions::view(&caller.ctx, id).await?;
     Ok(Json(TenantCompliance {
         products: view.rows,
         extensions: view.extensions,
@@ -203,7 +198,7 @@ pub async fn set_tenant_product(
     ApiJson(body): ApiJson<TenantProductForm>,
 ) -> ApiResult<StatusCode> {
     let id = tenant_id(&state, &caller, &reference).await?;
-    tenant_versions::set(&state.db, &caller.principal, &caller.context, id, &body).await?;
+    tenant_versions::set(&caller.ctx, id, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -216,10 +211,10 @@ pub struct PolicyList {
 #[utoipa::path(get, path = "/policies", tag = "policies",
     responses((status = 200, body = PolicyList), (status = 403, body = Problem)))]
 pub async fn policies_list(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<PolicyList>> {
-    let view = policies::view(&state.reads, &caller.principal).await?;
+    let view = policies::view(&caller.ctx).await?;
     Ok(Json(PolicyList {
         items: view.policies,
     }))
@@ -229,11 +224,11 @@ pub async fn policies_list(
 #[utoipa::path(put, path = "/policies", tag = "policies", request_body = PolicyForm,
     responses((status = 200, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn save_policy(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<PolicyForm>,
 ) -> ApiResult<Json<Created>> {
-    let id = policies::save(&state.db, &caller.principal, &caller.context, &body).await?;
+    let id = policies::save(&caller.ctx, &body).await?;
     Ok(Json(Created { id }))
 }
 
@@ -241,11 +236,11 @@ pub async fn save_policy(
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 403, body = Problem)))]
 pub async fn delete_policy(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    policies::delete(&state.db, &caller.principal, &caller.context, id).await?;
+    policies::delete(&caller.ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -258,10 +253,10 @@ pub struct ExtensionList {
 #[utoipa::path(get, path = "/extension-requests", tag = "policies",
     responses((status = 200, body = ExtensionList), (status = 403, body = Problem)))]
 pub async fn extensions(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<ExtensionList>> {
-    let view = policies::view(&state.reads, &caller.principal).await?;
+    let view = policies::view(&caller.ctx).await?;
     Ok(Json(ExtensionList {
         items: view.extensions,
     }))
@@ -287,9 +282,7 @@ pub async fn request_extension(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = tenant_id(&state, &caller, &reference).await?;
     let created = policies::request_extension(
-        &state.db,
-        &caller.principal,
-        &caller.context,
+        &caller.ctx,
         id,
         body.product_id,
         &body.days.to_string(),
@@ -313,134 +306,16 @@ pub struct DecisionBody {
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 422, body = Problem), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn decide_extension(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> ApiResult<StatusCode> {
-    policies::decide_extension(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        id,
-        &body.decision,
-        &body.comment,
-    )
-    .await?;
+    policies::decide_extension(&caller.ctx, id, &body.decision, &body.comment).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A tenant's endpoints, filtered.
-#[utoipa::path(get, path = "/tenants/{id}/endpoints", tag = "endpoints", params(("id" = String, Path, description = "Tenant id or slug"), EndpointQuery),
-    responses((status = 200, body = EndpointList), (status = 422, body = Problem), (status = 404, body = Problem)))]
-pub async fn endpoints(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(reference): ApiPath<String>,
-    ApiQuery(query): ApiQuery<EndpointQuery>,
-) -> ApiResult<Json<EndpointList>> {
-    let id = tenant_id(&state, &caller, &reference).await?;
-    Ok(Json(
-        agents::list(&state.reads, &caller.principal, id, &query).await?,
-    ))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    /// The enrollment token a tenant admin created.
-    pub enrollment_token: String,
-    pub hostname: String,
-    /// `linux`, `windows` or `mobile`.
-    pub platform: String,
-    pub agent_version: String,
-    /// Product key → installed version.
-    #[serde(default)]
-    pub products: std::collections::BTreeMap<String, String>,
-    /// Re-registering a hostname that is already registered: that
-    /// endpoint's current agent token (unless the enrollment token was made
-    /// to replace endpoints).
-    #[serde(default)]
-    pub current_agent_token: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Registered {
-    pub endpoint_id: Uuid,
-    pub tenant_id: Uuid,
-    /// Send it as `Authorization: Bearer …` with every report. Shown once.
-    pub agent_token: String,
-}
-
-/// An agent registers with an enrollment token and its first report.
-#[utoipa::path(post, path = "/agents/register", tag = "agents", request_body = RegisterRequest, security(()),
-    responses((status = 201, body = Registered), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn register(
-    State(state): State<AppState>,
-    parts: Parts,
-    ApiJson(body): ApiJson<RegisterRequest>,
-) -> ApiResult<(StatusCode, Json<Registered>)> {
-    let report = RawReport {
-        hostname: body.hostname,
-        platform: body.platform,
-        agent_version: body.agent_version,
-        products: body.products,
-        current_agent_token: body.current_agent_token,
-    };
-    let done = agents::register(
-        &state.db,
-        &request_context(&parts),
-        &body.enrollment_token,
-        &report,
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Registered {
-            endpoint_id: done.endpoint_id,
-            tenant_id: done.tenant_id,
-            agent_token: done.agent_token,
-        }),
-    ))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportRequest {
-    pub hostname: String,
-    pub platform: String,
-    pub agent_version: String,
-    #[serde(default)]
-    pub products: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ReportAccepted {
-    pub endpoint_id: Uuid,
-}
-
-/// Heartbeat and inventory, with the agent's token as bearer. A bad report
-/// is refused whole (422) and changes nothing.
-#[utoipa::path(post, path = "/agents/report", tag = "agents", request_body = ReportRequest,
-    responses((status = 200, body = ReportAccepted), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn report(
-    State(state): State<AppState>,
-    parts: Parts,
-    ApiJson(body): ApiJson<ReportRequest>,
-) -> ApiResult<Json<ReportAccepted>> {
-    let token = super::auth::agent_token(&parts.headers)?;
-    let report = RawReport {
-        hostname: body.hostname,
-        platform: body.platform,
-        agent_version: body.agent_version,
-        products: body.products,
-        current_agent_token: None,
-    };
-    let endpoint_id = agents::report(&state.db, &request_context(&parts), &token, &report).await?;
-    Ok(Json(ReportAccepted { endpoint_id }))
-}
-
-/// Releases, compliance, policies and agents: routes with their OpenAPI entries.
+/// Releases, compliance and policies: routes with their OpenAPI entries.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(products, create_product))
@@ -448,12 +323,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(organisation))
         .routes(routes!(tenant))
         .routes(routes!(set_tenant_product))
-        .routes(routes!(endpoints))
         .routes(routes!(request_extension))
         .routes(routes!(policies_list, save_policy))
         .routes(routes!(delete_policy))
         .routes(routes!(extensions))
         .routes(routes!(decide_extension))
-        .routes(routes!(register))
-        .routes(routes!(report))
 }

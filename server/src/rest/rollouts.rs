@@ -12,7 +12,7 @@ use app::backend::services::rollouts;
 use app::backend::state::AppState;
 use app::model::rollouts::{RolloutDetail, RolloutForm, RolloutRow};
 
-use super::auth::{Caller, agent_token};
+use super::access::{Caller, agent_token};
 use super::changes::Created;
 use super::problem::{ApiJson, ApiPath, ApiResult, Problem};
 use utoipa_axum::router::OpenApiRouter;
@@ -27,10 +27,10 @@ pub struct RolloutItems {
 #[utoipa::path(get, path = "/rollouts", tag = "rollouts",
     responses((status = 200, body = RolloutItems), (status = 403, body = Problem)))]
 pub async fn rollout_list(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<RolloutItems>> {
-    let list = rollouts::list(&state.db, &caller.principal).await?;
+    let list = rollouts::list(&caller.ctx).await?;
     Ok(Json(RolloutItems { items: list.rows }))
 }
 
@@ -38,11 +38,11 @@ pub async fn rollout_list(
 #[utoipa::path(post, path = "/rollouts", tag = "rollouts", request_body = RolloutForm,
     responses((status = 201, body = Created), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn rollout_create(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<RolloutForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = rollouts::create(&state.db, &caller.principal, &caller.context, &body).await?;
+    let id = rollouts::create(&caller.ctx, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -51,13 +51,11 @@ pub async fn rollout_create(
     params(("id" = Uuid, Path, description = "Rollout id")),
     responses((status = 200, body = RolloutDetail), (status = 404, body = Problem)))]
 pub async fn rollout_show(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<RolloutDetail>> {
-    Ok(Json(
-        rollouts::detail(&state.db, &caller.principal, id, 1).await?,
-    ))
+    Ok(Json(rollouts::detail(&caller.ctx, id, 1).await?))
 }
 
 /// `pause`, `resume`, `abort`, `approve` or `retry-failed`.
@@ -65,20 +63,18 @@ pub async fn rollout_show(
     params(("id" = Uuid, Path, description = "Rollout id"), ("action" = String, Path, description = "pause, resume, abort, approve or retry-failed")),
     responses((status = 200, body = RolloutDetail), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn rollout_action(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath((id, action)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<Json<RolloutDetail>> {
     let action = action.replace('-', "_");
-    rollouts::act(&state.db, &caller.principal, &caller.context, id, &action).await?;
-    Ok(Json(
-        rollouts::detail(&state.db, &caller.principal, id, 1).await?,
-    ))
+    rollouts::act(&caller.ctx, id, rollouts::parse_action(&action)?).await?;
+    Ok(Json(rollouts::detail(&caller.ctx, id, 1).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentList {
-    pub items: Vec<app::backend::services::assignments::Assignment>,
+    pub items: Vec<app::backend::services::rollouts::assignments::Assignment>,
 }
 
 /// The updates assigned to the calling agent's endpoint (bearer: the agent token).
@@ -89,7 +85,7 @@ pub async fn assignments(
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Json<AssignmentList>> {
     let token = agent_token(&headers)?;
-    let items = app::backend::services::assignments::fetch(&state.db, &token).await?;
+    let items = app::backend::services::rollouts::assignments::fetch(&state.db, &token).await?;
     Ok(Json(AssignmentList { items }))
 }
 
@@ -101,22 +97,23 @@ pub struct ProgressAccepted {
 
 /// Progress or the result of one assignment (bearer: the agent token).
 #[utoipa::path(post, path = "/agents/assignments/{id}", tag = "agents", security(()),
-    request_body = app::backend::services::assignments::Progress,
+    request_body = app::backend::services::rollouts::assignments::Progress,
     params(("id" = Uuid, Path, description = "Rollout id of the assignment")),
     responses((status = 200, body = ProgressAccepted), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn assignment_progress(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(body): ApiJson<app::backend::services::assignments::Progress>,
+    ApiJson(body): ApiJson<app::backend::services::rollouts::assignments::Progress>,
 ) -> ApiResult<Json<ProgressAccepted>> {
     let token = agent_token(&parts.headers)?;
-    let outcome = app::backend::services::assignments::report(
+    let outcome = app::backend::services::rollouts::assignments::report(
         &state.db,
-        &super::auth::request_context(&parts),
+        &super::access::request_context(&parts),
         &token,
         id,
         &body,
+        state.clock.now(),
     )
     .await?;
     Ok(Json(ProgressAccepted { outcome }))

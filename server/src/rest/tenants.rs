@@ -1,6 +1,8 @@
 //! `/api/v1/tenants`: the registry over HTTP. Each handler parses its input,
 //! calls one service and shapes the answer; permissions live in the services.
 
+pub mod endpoints;
+
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -11,20 +13,22 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use app::backend::principal::Principal;
+use app::backend::services::audit::audit_log;
+use app::backend::services::tenants::tenant_config;
 use app::backend::services::tenants::{self, TransitionOutcome};
-use app::backend::services::{audit_log, tenant_config};
 use app::backend::state::AppState;
-use app::domain::lifecycle::{LifecycleAction, LifecycleState};
-use app::domain::tenant::join_list_items;
+use app::domain::tenants::lifecycle::LifecycleAction;
+use app::domain::tenants::lifecycle::LifecycleState;
+use app::domain::tenants::tenant::join_list_items;
 use app::domain::validation::FieldErrors;
 use app::model::tenants::{
     ConfigEntryRow, NewTenantForm, TenantDetail, TenantEditForm, TenantQuery, TenantRow,
 };
 
+use super::access::Caller;
 use super::audit::{AuditList, AuditParams};
-use super::auth::Caller;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
+use app::backend::context::Ctx;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -210,27 +214,23 @@ fn text(value: Option<String>) -> String {
     value.unwrap_or_default()
 }
 
-async fn resource(
-    state: &AppState,
-    principal: &Principal,
-    slug: &str,
-) -> ApiResult<TenantResource> {
-    Ok(tenants::detail(&state.reads, principal, slug).await?.into())
+async fn resource(ctx: &Ctx, slug: &str) -> ApiResult<TenantResource> {
+    Ok(tenants::detail(ctx, slug).await?.into())
 }
 
-async fn slug_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<String> {
-    Ok(tenants::resolve_reference(&state.reads, &caller.principal, id).await?)
+async fn slug_of(_state: &AppState, caller: &Caller, id: &str) -> ApiResult<String> {
+    Ok(tenants::resolve_reference(&caller.ctx, id).await?)
 }
 
 /// List and search tenants.
 #[utoipa::path(get, path = "/tenants", tag = "tenants", params(TenantQuery),
     responses((status = 200, body = TenantList), (status = 422, body = Problem), (status = 401, body = Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<TenantQuery>,
 ) -> ApiResult<Json<TenantList>> {
-    let page = tenants::list(&state.reads, &caller.principal, &query).await?;
+    let page = tenants::list(&caller.ctx, &query).await?;
     Ok(Json(TenantList {
         pagination: Pagination {
             page: page.page,
@@ -267,16 +267,10 @@ pub async fn create(
         external_billing: text(body.external_ids.billing),
         labels: list_field("labels", &body.labels)?,
     };
-    let slug = tenants::create(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        &state.regions,
-        &form,
-    )
-    .await
-    .map_err(|e| ApiError::from(e).rename_fields(body_field))?;
-    let created = resource(&state, &caller.principal, &slug).await?;
+    let slug = tenants::create(&caller.ctx, &state.regions, &form)
+        .await
+        .map_err(|e| ApiError::from(e).rename_fields(body_field))?;
+    let created = resource(&caller.ctx, &slug).await?;
     let location = format!("/api/v1/tenants/{}", created.summary.id);
     Ok((
         StatusCode::CREATED,
@@ -295,7 +289,7 @@ pub async fn show(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TenantResource>> {
     let slug = slug_of(&state, &caller, &id).await?;
-    Ok(Json(resource(&state, &caller.principal, &slug).await?))
+    Ok(Json(resource(&caller.ctx, &slug).await?))
 }
 
 /// The tenant another system knows by this id.
@@ -303,13 +297,12 @@ pub async fn show(
     params(("system" = String, Path, description = "`crm` or `billing`"), ("value" = String, Path)),
     responses((status = 200, body = TenantResource), (status = 404, body = Problem)))]
 pub async fn by_external_id(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     caller: Caller,
     ApiPath((system, value)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<TenantResource>> {
-    let row =
-        tenants::find_by_external_id(&state.reads, &caller.principal, &system, &value).await?;
-    Ok(Json(resource(&state, &caller.principal, &row.slug).await?))
+    let row = tenants::find_by_external_id(&caller.ctx, &system, &value).await?;
+    Ok(Json(resource(&caller.ctx, &row.slug).await?))
 }
 
 /// Edit display name, plan, labels and contacts (send all of them).
@@ -331,17 +324,10 @@ pub async fn update(
         contact_billing: text(body.contacts.billing),
         contact_incident: text(body.contacts.incident),
     };
-    tenants::update(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        &slug,
-        body.version,
-        &edit,
-    )
-    .await
-    .map_err(|e| ApiError::from(e).rename_fields(body_field))?;
-    Ok(Json(resource(&state, &caller.principal, &slug).await?))
+    tenants::update(&caller.ctx, &slug, body.version, &edit)
+        .await
+        .map_err(|e| ApiError::from(e).rename_fields(body_field))?;
+    Ok(Json(resource(&caller.ctx, &slug).await?))
 }
 
 async fn run_transition(
@@ -355,17 +341,8 @@ async fn run_transition(
     // Over the API, naming the tenant in the URL is the deliberate act the
     // UI's typed confirmation stands for.
     let confirmation = (action == LifecycleAction::Delete).then_some(slug.as_str());
-    let outcome = tenants::transition(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        &slug,
-        action,
-        version,
-        confirmation,
-    )
-    .await?;
-    let tenant = resource(state, &caller.principal, &slug).await?;
+    let outcome = tenants::transition(&caller.ctx, &slug, action, version, confirmation).await?;
+    let tenant = resource(&caller.ctx, &slug).await?;
     let (code, status, target) = match outcome {
         TransitionOutcome::Started {
             via: Some(_),
@@ -431,7 +408,7 @@ pub async fn audit(
 ) -> ApiResult<Json<AuditList>> {
     let slug = slug_of(&state, &caller, &id).await?;
     let (query, limit) = params.into_query(Some(slug))?;
-    let page = audit_log::search(&state.reads, &caller.principal, &query, limit).await?;
+    let page = audit_log::search(&caller.ctx, &query, limit).await?;
     Ok(Json(page.into()))
 }
 
@@ -445,7 +422,7 @@ pub async fn config(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ConfigList>> {
     let slug = slug_of(&state, &caller, &id).await?;
-    let detail = tenants::detail(&state.reads, &caller.principal, &slug).await?;
+    let detail = tenants::detail(&caller.ctx, &slug).await?;
     Ok(Json(ConfigList {
         items: detail.config,
     }))
@@ -462,16 +439,7 @@ pub async fn set_config(
     ApiJson(body): ApiJson<ConfigEntryRequest>,
 ) -> ApiResult<Json<ConfigList>> {
     let slug = slug_of(&state, &caller, &id).await?;
-    tenant_config::set(
-        &state.db,
-        &caller.principal,
-        &caller.context,
-        &slug,
-        &body.key,
-        &body.value,
-        body.secret,
-    )
-    .await?;
+    tenant_config::set(&caller.ctx, &slug, &body.key, &body.value, body.secret).await?;
     config(State(state), caller, ApiPath(slug)).await
 }
 
@@ -485,7 +453,7 @@ pub async fn remove_config(
     ApiPath((id, key)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let slug = slug_of(&state, &caller, &id).await?;
-    tenant_config::remove(&state.db, &caller.principal, &caller.context, &slug, &key).await?;
+    tenant_config::remove(&caller.ctx, &slug, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -499,4 +467,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit))
         .routes(routes!(config, set_config))
         .routes(routes!(remove_config))
+        .merge(endpoints::routes())
 }

@@ -10,11 +10,16 @@ use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_app, tenant_form};
 use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::principal::{Actor, Principal};
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::{api_tokens, audit_log, dashboard, tenant_config, tenants, users};
-use app::domain::lifecycle::LifecycleAction;
-use app::domain::permission::BuiltinRole;
-use app::domain::tenant::Region;
+use app::backend::services::access::api_tokens;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::users;
+use app::backend::services::audit::audit_log;
+use app::backend::services::platform::dashboard;
+use app::backend::services::tenants;
+use app::backend::services::tenants::tenant_config;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::tenants::lifecycle::LifecycleAction;
+use app::domain::tenants::tenant::Region;
 use app::model::audit::AuditQuery;
 use app::model::tenants::{TenantEditForm, TenantQuery};
 use sea_orm::DatabaseConnection;
@@ -27,19 +32,21 @@ fn regions() -> Vec<Region> {
 
 /// Tenants `a` and `b` onboarded (and given a config change each) by the first admin.
 async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
-    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD))
+    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD), chrono::Utc::now())
         .await
         .unwrap();
     let admin = principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap();
     let context = RequestContext::default();
     for slug in ["tenant-a", "tenant-b"] {
-        tenants::create(db, &admin, &context, &regions(), &tenant_form(slug))
-            .await
-            .unwrap();
+        tenants::create(
+            &app::backend::context::Ctx::of(db, &admin, &context),
+            &regions(),
+            &tenant_form(slug),
+        )
+        .await
+        .unwrap();
         tenant_config::set(
-            db,
-            &admin,
-            &context,
+            &app::backend::context::Ctx::of(db, &admin, &context),
             slug,
             "smtp.host",
             "mail.example",
@@ -48,16 +55,22 @@ async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
         .await
         .unwrap();
     }
-    let a = tenants::detail(db, &admin, "tenant-a")
-        .await
-        .unwrap()
-        .row
-        .id;
-    let b = tenants::detail(db, &admin, "tenant-b")
-        .await
-        .unwrap()
-        .row
-        .id;
+    let a = tenants::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        "tenant-a",
+    )
+    .await
+    .unwrap()
+    .row
+    .id;
+    let b = tenants::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        "tenant-b",
+    )
+    .await
+    .unwrap()
+    .row
+    .id;
     (a, b)
 }
 
@@ -91,9 +104,12 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
     .await;
     let context = RequestContext::default();
 
-    let list = tenants::list(&db.db, &ada, &TenantQuery::default())
-        .await
-        .unwrap();
+    let list = tenants::list(
+        &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+        &TenantQuery::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         list.rows
             .iter()
@@ -106,27 +122,47 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
         ..Default::default()
     };
     assert_eq!(
-        tenants::list(&db.db, &ada, &search).await.unwrap().total,
+        tenants::list(
+            &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+            &search
+        )
+        .await
+        .unwrap()
+        .total,
         0,
         "search does not reach other tenants"
     );
 
-    let own = tenants::detail(&db.db, &ada, "tenant-a").await.unwrap();
+    let own = tenants::detail(
+        &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+        "tenant-a",
+    )
+    .await
+    .unwrap();
     assert!(
         own.actions.iter().all(|a| a.unavailable_because.is_some()),
         "the lifecycle belongs to the vendor, and the page says so"
     );
-    is(tenants::detail(&db.db, &ada, "tenant-b").await, "not found");
     is(
-        tenants::resolve_reference(&db.db, &ada, &b.to_string()).await,
+        tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+            "tenant-b",
+        )
+        .await,
+        "not found",
+    );
+    is(
+        tenants::resolve_reference(
+            &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+            &b.to_string(),
+        )
+        .await,
         "not found",
     );
 
     is(
         tenants::transition(
-            &db.db,
-            &ada,
-            &context,
+            &app::backend::context::Ctx::of(&db.db, &ada, &context),
             "tenant-a",
             LifecycleAction::Activate,
             None,
@@ -137,9 +173,7 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
     );
     is(
         tenants::transition(
-            &db.db,
-            &ada,
-            &context,
+            &app::backend::context::Ctx::of(&db.db, &ada, &context),
             "tenant-b",
             LifecycleAction::Activate,
             None,
@@ -150,9 +184,7 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
     );
     is(
         tenant_config::set(
-            &db.db,
-            &ada,
-            &context,
+            &app::backend::context::Ctx::of(&db.db, &ada, &context),
             "tenant-a",
             "support.email",
             "help@a.example",
@@ -163,9 +195,7 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
     );
     is(
         tenant_config::set(
-            &db.db,
-            &ada,
-            &context,
+            &app::backend::context::Ctx::of(&db.db, &ada, &context),
             "tenant-b",
             "support.email",
             "x@b.example",
@@ -180,11 +210,22 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
         ..Default::default()
     };
     is(
-        tenants::update(&db.db, &ada, &context, "tenant-b", 1, &edit).await,
+        tenants::update(
+            &app::backend::context::Ctx::of(&db.db, &ada, &context),
+            "tenant-b",
+            1,
+            &edit,
+        )
+        .await,
         "not found",
     );
     is(
-        tenants::create(&db.db, &ada, &context, &regions(), &tenant_form("tenant-c")).await,
+        tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &ada, &context),
+            &regions(),
+            &tenant_form("tenant-c"),
+        )
+        .await,
         "forbidden",
     );
     // Tenant admins manage their own API tokens, and see no one else's.
@@ -192,14 +233,32 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    api_tokens::create(&db.db, &admin, &context, "platform-ci", "", "")
+    api_tokens::create(
+        &app::backend::context::Ctx::of(&db.db, &admin, &context),
+        "platform-ci",
+        "",
+        "",
+    )
+    .await
+    .unwrap();
+    assert!(
+        api_tokens::list(&app::backend::context::Ctx::of(
+            &db.db,
+            &ada,
+            &Default::default()
+        ))
         .await
-        .unwrap();
-    assert!(api_tokens::list(&db.db, &ada).await.unwrap().is_empty());
+        .unwrap()
+        .is_empty()
+    );
 
-    let audit = audit_log::search(&db.db, &ada, &AuditQuery::default(), 100)
-        .await
-        .unwrap();
+    let audit = audit_log::search(
+        &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+        &AuditQuery::default(),
+        100,
+    )
+    .await
+    .unwrap();
     assert!(!audit.rows.is_empty());
     assert!(
         audit
@@ -214,21 +273,34 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
         ..Default::default()
     };
     assert!(
-        audit_log::search(&db.db, &ada, &other, 100)
-            .await
-            .unwrap()
-            .rows
-            .is_empty()
-    );
-    let csv = audit_log::export_csv(&db.db, &ada, &AuditQuery::default())
+        audit_log::search(
+            &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+            &other,
+            100
+        )
         .await
         .unwrap()
-        .into_string()
-        .await
-        .unwrap();
+        .rows
+        .is_empty()
+    );
+    let csv = audit_log::export_csv(
+        &app::backend::context::Ctx::of(&db.db, &ada, &Default::default()),
+        &AuditQuery::default(),
+    )
+    .await
+    .unwrap()
+    .into_string()
+    .await
+    .unwrap();
     assert!(!csv.contains("tenant-b"), "nor does the export");
 
-    let summary = dashboard::summary(&db.db, &ada).await.unwrap();
+    let summary = dashboard::summary(&app::backend::context::Ctx::of(
+        &db.db,
+        &ada,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         summary.tenants_total,
         Some(1),
@@ -248,18 +320,26 @@ async fn a_platform_viewer_reads_everything_and_changes_nothing(db: TestDb) {
     .await;
     let context = RequestContext::default();
     assert_eq!(
-        tenants::list(&db.db, &vic, &TenantQuery::default())
-            .await
-            .unwrap()
-            .total,
+        tenants::list(
+            &app::backend::context::Ctx::of(&db.db, &vic, &Default::default()),
+            &TenantQuery::default()
+        )
+        .await
+        .unwrap()
+        .total,
         2
     );
-    is(tenants::detail(&db.db, &vic, "tenant-b").await, "ok");
+    is(
+        tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &vic, &Default::default()),
+            "tenant-b",
+        )
+        .await,
+        "ok",
+    );
     is(
         tenants::transition(
-            &db.db,
-            &vic,
-            &context,
+            &app::backend::context::Ctx::of(&db.db, &vic, &context),
             "tenant-b",
             LifecycleAction::Activate,
             None,
@@ -269,14 +349,25 @@ async fn a_platform_viewer_reads_everything_and_changes_nothing(db: TestDb) {
         "forbidden",
     );
     is(
-        tenant_config::set(&db.db, &vic, &context, "tenant-b", "a.b", "c", false).await,
+        tenant_config::set(
+            &app::backend::context::Ctx::of(&db.db, &vic, &context),
+            "tenant-b",
+            "a.b",
+            "c",
+            false,
+        )
+        .await,
         "forbidden",
     );
     assert_eq!(
-        audit_log::search(&db.db, &vic, &AuditQuery::default(), 100)
-            .await
-            .map(|p| p.rows.is_empty())
-            .ok(),
+        audit_log::search(
+            &app::backend::context::Ctx::of(&db.db, &vic, &Default::default()),
+            &AuditQuery::default(),
+            100
+        )
+        .await
+        .map(|p| p.rows.is_empty())
+        .ok(),
         Some(false)
     );
 }
@@ -296,6 +387,7 @@ async fn a_role_binding_must_fit_its_scope(db: TestDb) {
                 &Actor::System("test"),
                 &RequestContext::default(),
                 new_user,
+                chrono::Utc::now(),
             )
             .await,
             "role",

@@ -11,19 +11,23 @@ use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, client, spawn_app, spawn_app_with, tenant_form,
 };
 use crate::smtp_sink::{SmtpSink, link_in};
-use app::api::users::{
-    AcceptInvitation, ChangePassword, InviteUser, RequestPasswordReset, ResetPassword,
-    SetUserActive,
-};
+use app::api::access::users::AcceptInvitation;
+use app::api::access::users::ChangePassword;
+use app::api::access::users::InviteUser;
+use app::api::access::users::RequestPasswordReset;
+use app::api::access::users::ResetPassword;
+use app::api::access::users::SetUserActive;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, user};
 use app::backend::error::ServiceError;
-use app::backend::services::auth::{load_session_principal, principal_by_email};
-use app::backend::services::{accounts, tenants};
+use app::backend::services::access::accounts;
+use app::backend::services::access::auth::load_session_principal;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::tenants;
 use app::backend::session::SessionUser;
 use app::backend::state::AccountSettings;
-use app::domain::tenant::Region;
-use app::model::users::UsersQuery;
+use app::domain::tenants::tenant::Region;
+use app::model::access::users::UsersQuery;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -55,15 +59,20 @@ async fn onboard(app: &TestApp, slug: &str) -> Uuid {
         .unwrap()
         .unwrap();
     tenants::create(
-        &app.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&app.db, &admin, &RequestContext::default()),
         &[Region::parse("eu-central-1").unwrap()],
         &tenant_form(slug),
     )
     .await
     .unwrap();
-    tenants::detail(&app.db, &admin, slug).await.unwrap().row.id
+    tenants::detail(
+        &app::backend::context::Ctx::of(&app.db, &admin, &Default::default()),
+        slug,
+    )
+    .await
+    .unwrap()
+    .row
+    .id
 }
 
 /// Invites `email` as tenant admin of `slug` (signed in as the platform
@@ -226,9 +235,13 @@ async fn a_tenant_admin_lists_and_invites_only_within_their_tenant(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let view = accounts::list_users(&app.db, &dana_principal, &UsersQuery::default(), false)
-        .await
-        .unwrap();
+    let view = accounts::list_users(
+        &app::backend::context::Ctx::of(&app.db, &dana_principal, &Default::default()),
+        &UsersQuery::default(),
+        false,
+    )
+    .await
+    .unwrap();
     let emails: Vec<&str> = view.users.iter().map(|u| u.email.as_str()).collect();
     assert_eq!(
         emails,
@@ -282,9 +295,7 @@ async fn a_tenant_admin_lists_and_invites_only_within_their_tenant(db: TestDb) {
         .unwrap()
         .unwrap();
     let result = accounts::set_active(
-        &app.db,
-        &dana_principal,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&app.db, &dana_principal, &RequestContext::default()),
         gil.id,
         false,
     )
@@ -404,7 +415,7 @@ async fn changing_ones_password_keeps_this_session_and_ends_the_others(db: TestD
     let other_login = call(
         &other_device,
         &app,
-        <app::api::auth::Login as ServerFn>::PATH,
+        <app::api::access::auth::Login as ServerFn>::PATH,
         &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
     )
     .await;
@@ -505,7 +516,7 @@ async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in(db: TestDb)
     let login = call(
         &client(),
         &app,
-        <app::api::auth::Login as ServerFn>::PATH,
+        <app::api::access::auth::Login as ServerFn>::PATH,
         &[("email", "dana@acme.example"), ("password", NEW_PASSWORD)],
     )
     .await;
@@ -522,7 +533,7 @@ async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in(db: TestDb)
     let login = call(
         &client(),
         &app,
-        <app::api::auth::Login as ServerFn>::PATH,
+        <app::api::access::auth::Login as ServerFn>::PATH,
         &[("email", "dana@acme.example"), ("password", NEW_PASSWORD)],
     )
     .await;
@@ -740,9 +751,11 @@ crate::on_both_databases!(
 
 mod custom_roles {
     use super::*;
-    use app::api::roles::{CreateRole, DeleteRole};
+    use app::api::access::roles::CreateRole;
+    use app::api::access::roles::DeleteRole;
     use app::backend::entities::role;
-    use app::domain::permission::{Permission, Scope};
+    use app::domain::access::permission::Permission;
+    use app::domain::access::permission::Scope;
 
     async fn custom_role_key(app: &TestApp, name: &str) -> (Uuid, String) {
         let found = role::Entity::find()
@@ -903,9 +916,13 @@ mod custom_roles {
             .await
             .unwrap()
             .unwrap();
-        let view = accounts::list_users(&app.db, &dana_principal, &UsersQuery::default(), false)
-            .await
-            .unwrap();
+        let view = accounts::list_users(
+            &app::backend::context::Ctx::of(&app.db, &dana_principal, &Default::default()),
+            &UsersQuery::default(),
+            false,
+        )
+        .await
+        .unwrap();
         assert!(
             view.roles.iter().all(|r| r.key != key),
             "not offered to her"
@@ -955,7 +972,10 @@ mod custom_roles {
 
 mod second_factor {
     use super::*;
-    use app::api::two_factor::{ConfirmTwoFactor, DisableTwoFactor, StartTwoFactor, VerifyLogin};
+    use app::api::access::two_factor::ConfirmTwoFactor;
+    use app::api::access::two_factor::DisableTwoFactor;
+    use app::api::access::two_factor::StartTwoFactor;
+    use app::api::access::two_factor::VerifyLogin;
     use totp_rs::{Algorithm, Secret, TOTP};
 
     fn code_at_step_offset(secret: &str, offset: i64) -> String {
@@ -979,7 +999,7 @@ mod second_factor {
         let login = call(
             &browser,
             app,
-            <app::api::auth::Login as ServerFn>::PATH,
+            <app::api::access::auth::Login as ServerFn>::PATH,
             &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
         )
         .await;
@@ -1106,7 +1126,7 @@ mod second_factor {
         call(
             &plain,
             &app,
-            <app::api::auth::Login as ServerFn>::PATH,
+            <app::api::access::auth::Login as ServerFn>::PATH,
             &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
         )
         .await;
@@ -1127,8 +1147,9 @@ mod second_factor {
 mod notifications {
     use super::*;
     use app::api::notifications::SaveNotificationPreferences;
-    use app::backend::services::notification_prefs::preferences_of;
-    use app::domain::notification::{Channel, NotificationKind};
+    use app::backend::services::notifications::notification_prefs::preferences_of;
+    use app::domain::notifications::notification::Channel;
+    use app::domain::notifications::notification::NotificationKind;
 
     async fn notification_preferences_are_saved_from_the_checkboxes_and_audited(db: TestDb) {
         let app = spawn_app(db).await;

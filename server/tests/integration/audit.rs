@@ -6,8 +6,10 @@ use crate::helpers::TestDb;
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, user};
 use app::backend::principal::Actor;
-use app::backend::services::users::{NewUser, create_user, ensure_builtin_roles};
-use app::domain::permission::BuiltinRole;
+use app::backend::services::access::users::NewUser;
+use app::backend::services::access::users::create_user;
+use app::backend::services::access::users::ensure_builtin_roles;
+use app::domain::access::permission::BuiltinRole;
 
 fn new_user(email: &str) -> NewUser {
     NewUser::parse(
@@ -20,7 +22,9 @@ fn new_user(email: &str) -> NewUser {
 }
 
 async fn a_change_and_its_audit_record_are_written_together(db: TestDb) {
-    ensure_builtin_roles(&db.db).await.unwrap();
+    ensure_builtin_roles(&db.db, chrono::Utc::now())
+        .await
+        .unwrap();
     let before = audit_event::Entity::find().count(&db.db).await.unwrap();
     let context = RequestContext::named("req-1");
     let id = create_user(
@@ -28,6 +32,7 @@ async fn a_change_and_its_audit_record_are_written_together(db: TestDb) {
         &Actor::System("test"),
         &context,
         new_user("ada@example.com"),
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -45,7 +50,9 @@ async fn a_change_and_its_audit_record_are_written_together(db: TestDb) {
 }
 
 async fn a_failed_audit_write_rolls_the_change_back(db: TestDb) {
-    ensure_builtin_roles(&db.db).await.unwrap();
+    ensure_builtin_roles(&db.db, chrono::Utc::now())
+        .await
+        .unwrap();
     let users_before = user::Entity::find().count(&db.db).await.unwrap();
     // Break the audit table: every audit insert now fails.
     db.db
@@ -58,6 +65,7 @@ async fn a_failed_audit_write_rolls_the_change_back(db: TestDb) {
         &Actor::System("test"),
         &RequestContext::default(),
         new_user("bob@example.com"),
+        chrono::Utc::now(),
     )
     .await;
 

@@ -27,13 +27,17 @@ use app::backend::entities::{audit_event, deployment_switch, switch_event};
 use app::backend::executor::Immediate;
 use app::backend::jobs::WorkerSettings;
 use app::backend::principal::Principal;
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::work::{ChangeRunner, run_until_idle};
-use app::backend::services::{deployments, seed, tenants, users};
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::users;
+use app::backend::services::deployments;
+use app::backend::services::platform::seed;
+use app::backend::services::platform::work::ChangeRunner;
+use app::backend::services::platform::work::run_until_idle;
+use app::backend::services::tenants;
 use app::backend::traffic::Haproxy;
-use app::domain::bluegreen::SwitchStatus;
-use app::domain::health::HealthCheck;
-use app::domain::tenant::Region;
+use app::domain::deployments::bluegreen::SwitchStatus;
+use app::domain::deployments::health::HealthCheck;
+use app::domain::tenants::tenant::Region;
 use app::model::deployments::{DeploymentForm, SwitchForm, SwitchSettingsForm};
 
 const HAPROXY_BIN: &str = "/usr/sbin/haproxy";
@@ -298,20 +302,33 @@ async fn edge_tenant(
     steps: &str,
     bake: u32,
 ) -> Setup {
-    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some("a long enough password"))
-        .await
-        .unwrap();
+    users::ensure_first_admin(
+        db,
+        Some(ADMIN_EMAIL),
+        Some("a long enough password"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let admin = principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap();
     let ctx = RequestContext::default();
     let regions = [Region::parse("eu-central-1").unwrap()];
-    tenants::create(db, &admin, &ctx, &regions, &tenant_form("edge-one"))
-        .await
-        .unwrap();
-    seed::seed_catalog(db, &admin).await.unwrap();
-    deployments::save_baseline(
+    tenants::create(
+        &app::backend::context::Ctx::of(db, &admin, &ctx),
+        &regions,
+        &tenant_form("edge-one"),
+    )
+    .await
+    .unwrap();
+    seed::seed_catalog(&app::backend::context::Ctx::of(
         db,
         &admin,
-        &ctx,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
+    deployments::save_baseline(
+        &app::backend::context::Ctx::of(db, &admin, &ctx),
         "edge-gateway",
         &[HealthCheck {
             name: "Health endpoint".into(),
@@ -324,9 +341,7 @@ async fn edge_tenant(
     .await
     .unwrap();
     let deployment = deployments::create(
-        db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(db, &admin, &ctx),
         &DeploymentForm {
             tenant: "edge-one".into(),
             product: "edge-gateway".into(),
@@ -340,17 +355,19 @@ async fn edge_tenant(
     )
     .await
     .unwrap();
-    deployments::save_settings(db, &admin, &ctx, deployment, &settings(steps, bake))
-        .await
-        .unwrap();
+    deployments::save_settings(
+        &app::backend::context::Ctx::of(db, &admin, &ctx),
+        deployment,
+        &settings(steps, bake),
+    )
+    .await
+    .unwrap();
     Setup { admin, deployment }
 }
 
 async fn switch_to_5_2(db: &DatabaseConnection, setup: &Setup) -> Uuid {
     deployments::start_switch(
-        db,
-        &setup.admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(db, &setup.admin, &RequestContext::default()),
         setup.deployment,
         &SwitchForm {
             version: "5.2.0".into(),
@@ -364,6 +381,7 @@ async fn run_workflow(db: &DatabaseConnection) {
     let runner = ChangeRunner {
         db: db.clone(),
         executor: Arc::new(Immediate),
+        clock: Arc::new(app::backend::context::SystemClock),
     };
     run_until_idle(db, &runner, &WorkerSettings::new("test-worker"))
         .await
@@ -456,9 +474,12 @@ async fn a_healthy_switch_follows_each_step_and_fails_no_request(db: TestDb) {
     );
     assert!(failed.is_empty(), "failed client requests: {failed:?}");
     assert_eq!(green_weight(&haproxy.socket).await, 100);
-    let detail = deployments::detail(&db.db, &setup.admin, setup.deployment)
-        .await
-        .unwrap();
+    let detail = deployments::detail(
+        &app::backend::context::Ctx::of(&db.db, &setup.admin, &Default::default()),
+        setup.deployment,
+    )
+    .await
+    .unwrap();
     assert_eq!(detail.deployment.live_slot, "green");
     assert_eq!(detail.deployment.blue.state, "standby");
     assert_eq!(detail.deployment.blue.version.as_deref(), Some("5.1.0"));
@@ -525,9 +546,12 @@ async fn twenty_percent_errors_on_green_roll_back_within_one_interval(db: TestDb
     let injected = log.iter().filter(|(_, o)| *o == Outcome::Injected).count();
     println!("  injected errors seen by clients: {injected}, other failures: 0");
 
-    let detail = deployments::detail(&db.db, &setup.admin, setup.deployment)
-        .await
-        .unwrap();
+    let detail = deployments::detail(
+        &app::backend::context::Ctx::of(&db.db, &setup.admin, &Default::default()),
+        setup.deployment,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         detail.switch.unwrap().reason.as_deref(),
         Some(reason.as_str())
@@ -563,9 +587,7 @@ async fn an_instant_rollback_from_100_percent_sends_every_later_request_to_blue(
     let asked = Utc::now();
     let started = Instant::now();
     deployments::act(
-        &db.db,
-        &setup.admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &setup.admin, &RequestContext::default()),
         setup.deployment,
         "rollback",
     )
@@ -606,9 +628,12 @@ async fn an_instant_rollback_from_100_percent_sends_every_later_request_to_blue(
         .collect();
     assert!(failed.is_empty(), "requests failed: {failed:?}");
     assert_eq!(green_weight(&haproxy.socket).await, 0);
-    let detail = deployments::detail(&db.db, &setup.admin, setup.deployment)
-        .await
-        .unwrap();
+    let detail = deployments::detail(
+        &app::backend::context::Ctx::of(&db.db, &setup.admin, &Default::default()),
+        setup.deployment,
+    )
+    .await
+    .unwrap();
     assert_eq!(detail.deployment.live_slot, "blue");
     assert_eq!(detail.deployment.green.version.as_deref(), Some("5.2.0"));
     assert_eq!(detail.switch.unwrap().status, "rolled_back");
@@ -773,14 +798,20 @@ mod postgres {
 async fn person(
     db: &DatabaseConnection,
     email: &str,
-    role: app::domain::permission::BuiltinRole,
+    role: app::domain::access::permission::BuiltinRole,
     tenant: Uuid,
 ) -> Principal {
     crate::helpers::person(db, email, "a long enough password", role, Some(tenant)).await
 }
 
 async fn weights_of(db: &DatabaseConnection, admin: &Principal, id: Uuid) -> (i32, i32) {
-    let d = deployments::detail(db, admin, id).await.unwrap().deployment;
+    let d = deployments::detail(
+        &app::backend::context::Ctx::of(db, admin, &Default::default()),
+        id,
+    )
+    .await
+    .unwrap()
+    .deployment;
     (d.blue.weight, d.green.weight)
 }
 
@@ -796,27 +827,40 @@ async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
 }
 
 async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db: TestDb) {
-    use app::backend::services::work::spawn_worker;
-    use app::domain::permission::BuiltinRole;
+    use app::backend::services::platform::work::spawn_worker;
+    use app::domain::access::permission::BuiltinRole;
     let db = db.db.clone();
-    users::ensure_first_admin(&db, Some(ADMIN_EMAIL), Some("a long enough password"))
-        .await
-        .unwrap();
+    users::ensure_first_admin(
+        &db,
+        Some(ADMIN_EMAIL),
+        Some("a long enough password"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let admin = principal_by_email(&db, ADMIN_EMAIL).await.unwrap().unwrap();
     let ctx = RequestContext::default();
     let regions = [Region::parse("eu-central-1").unwrap()];
     for slug in ["edge-a", "edge-b"] {
-        tenants::create(&db, &admin, &ctx, &regions, &tenant_form(slug))
-            .await
-            .unwrap();
+        tenants::create(
+            &app::backend::context::Ctx::of(&db, &admin, &ctx),
+            &regions,
+            &tenant_form(slug),
+        )
+        .await
+        .unwrap();
     }
-    seed::seed_catalog(&db, &admin).await.unwrap();
+    seed::seed_catalog(&app::backend::context::Ctx::of(
+        &db,
+        &admin,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
 
     // Bad input: every field says what is wrong, nothing is created.
     let refused = deployments::create(
-        &db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
         &DeploymentForm {
             tenant: "edge-a".into(),
             product: "no-such-product".into(),
@@ -828,15 +872,20 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     )
     .await;
     crate::helpers::expect_field_error(refused, "router_socket");
-    let id = deployments::create(&db, &admin, &ctx, &simulated_gateway("edge-a"))
-        .await
-        .unwrap();
-    let again = deployments::create(&db, &admin, &ctx, &simulated_gateway("edge-a")).await;
+    let id = deployments::create(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        &simulated_gateway("edge-a"),
+    )
+    .await
+    .unwrap();
+    let again = deployments::create(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        &simulated_gateway("edge-a"),
+    )
+    .await;
     crate::helpers::expect_field_error(again, "product");
     let bad_settings = deployments::save_settings(
-        &db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
         &SwitchSettingsForm {
             steps: "50, 10".into(),
@@ -858,18 +907,24 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     ] {
         assert!(errors.for_field(field).is_some(), "{field}: {errors:?}");
     }
-    deployments::save_settings(&db, &admin, &ctx, id, &settings("10, 50, 100", 1))
-        .await
-        .unwrap();
+    deployments::save_settings(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        id,
+        &settings("10, 50, 100", 1),
+    )
+    .await
+    .unwrap();
     let mut simulation = app::model::deployments::Simulation::default();
     simulation.requests_per_second = 2000.0;
-    deployments::save_simulation(&db, &admin, &ctx, id, &simulation)
-        .await
-        .unwrap();
+    deployments::save_simulation(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        id,
+        &simulation,
+    )
+    .await
+    .unwrap();
     let unknown = deployments::start_switch(
-        &db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
         &SwitchForm {
             version: "9.9.9".into(),
@@ -878,9 +933,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     .await;
     crate::helpers::expect_field_error(unknown, "version");
     let already_live = deployments::start_switch(
-        &db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
         &SwitchForm {
             version: "5.1.0".into(),
@@ -890,23 +943,42 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     crate::helpers::expect_field_error(already_live, "version");
 
     // Another tenant's admin sees none of it and cannot act on it.
-    let b = tenants::detail(&db, &admin, "edge-b").await.unwrap().row.id;
+    let b = tenants::detail(
+        &app::backend::context::Ctx::of(&db, &admin, &Default::default()),
+        "edge-b",
+    )
+    .await
+    .unwrap()
+    .row
+    .id;
     let outsider = person(&db, "admin@edge-b.example", BuiltinRole::TenantAdmin, b).await;
     assert!(
-        deployments::fleet(&db, &outsider)
-            .await
-            .unwrap()
-            .rows
-            .is_empty()
+        deployments::fleet(&app::backend::context::Ctx::of(
+            &db,
+            &outsider,
+            &Default::default()
+        ))
+        .await
+        .unwrap()
+        .rows
+        .is_empty()
     );
     assert!(matches!(
-        deployments::detail(&db, &outsider, id).await,
+        deployments::detail(
+            &app::backend::context::Ctx::of(&db, &outsider, &Default::default()),
+            id
+        )
+        .await,
         Err(app::backend::error::ServiceError::NotFound)
     ));
     assert!(
-        deployments::act(&db, &outsider, &ctx, id, "rollback")
-            .await
-            .is_err()
+        deployments::act(
+            &app::backend::context::Ctx::of(&db, &outsider, &ctx),
+            id,
+            "rollback"
+        )
+        .await
+        .is_err()
     );
 
     let worker = spawn_worker(
@@ -914,6 +986,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         Arc::new(ChangeRunner {
             db: db.clone(),
             executor: Arc::new(Immediate),
+            clock: Arc::new(app::backend::context::SystemClock),
         }),
         WorkerSettings {
             poll: Duration::from_millis(50),
@@ -921,9 +994,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         },
     );
     let switch = deployments::start_switch(
-        &db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
         &SwitchForm {
             version: "5.2.0".into(),
@@ -932,9 +1003,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     .await
     .unwrap();
     let second = deployments::start_switch(
-        &db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
         &SwitchForm {
             version: "5.0.0".into(),
@@ -949,9 +1018,13 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         weights_of(&db, &admin, id).await == (90, 10)
     })
     .await;
-    deployments::act(&db, &admin, &ctx, id, "pause")
-        .await
-        .unwrap();
+    deployments::act(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        id,
+        "pause",
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
         weights_of(&db, &admin, id).await,
@@ -959,17 +1032,30 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         "paused holds its step"
     );
     assert_eq!(switch_row(&db, switch).await.status, SwitchStatus::Paused);
-    let refused = deployments::act(&db, &admin, &ctx, id, "pause").await;
+    let refused = deployments::act(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        id,
+        "pause",
+    )
+    .await;
     assert!(
         matches!(refused, Err(app::backend::error::ServiceError::Conflict(ref m)) if m == "A switch that is paused cannot pause.")
     );
 
-    deployments::act(&db, &admin, &ctx, id, "resume")
-        .await
-        .unwrap();
-    deployments::act(&db, &admin, &ctx, id, "promote")
-        .await
-        .unwrap();
+    deployments::act(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        id,
+        "resume",
+    )
+    .await
+    .unwrap();
+    deployments::act(
+        &app::backend::context::Ctx::of(&db, &admin, &ctx),
+        id,
+        "promote",
+    )
+    .await
+    .unwrap();
     assert_eq!(
         weights_of(&db, &admin, id).await,
         (0, 100),
@@ -980,7 +1066,12 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     })
     .await;
     worker.abort();
-    let detail = deployments::detail(&db, &admin, id).await.unwrap();
+    let detail = deployments::detail(
+        &app::backend::context::Ctx::of(&db, &admin, &Default::default()),
+        id,
+    )
+    .await
+    .unwrap();
     assert_eq!(detail.deployment.live_slot, "green");
     assert_eq!(detail.deployment.live_version.as_deref(), Some("5.2.0"));
     assert_eq!(detail.actions, vec!["rollback"]);

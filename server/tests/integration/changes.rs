@@ -4,6 +4,7 @@
 //! wave and halt on their error threshold, and a rollout that survives a
 //! `kill -9` of the server with every target executed exactly once.
 
+use app::domain::rollouts::rollout::{RolloutAction, RolloutStatus, TargetStatus};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -25,15 +26,22 @@ use app::backend::error::ServiceError;
 use app::backend::executor::Simulator;
 use app::backend::jobs::{self, Backoff, Fate, JobSpec, WorkerSettings};
 use app::backend::principal::Principal;
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::work::{ChangeRunner, run_until_idle};
-use app::backend::services::{
-    agents, changes, delays, rollouts, saved_filters, seed, tenants, update_policy, users,
-};
-use app::domain::agent::RawReport;
-use app::domain::change::ChangeStatus;
-use app::domain::permission::BuiltinRole;
-use app::domain::tenant::Region;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::users;
+use app::backend::services::changes;
+use app::backend::services::changes::delays;
+use app::backend::services::changes::update_policy;
+use app::backend::services::platform::seed;
+use app::backend::services::platform::work::ChangeRunner;
+use app::backend::services::platform::work::run_until_idle;
+use app::backend::services::rollouts;
+use app::backend::services::tenants;
+use app::backend::services::tenants::agents;
+use app::backend::services::tenants::saved_filters;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::changes::change::ChangeStatus;
+use app::domain::tenants::agent::RawReport;
+use app::domain::tenants::tenant::Region;
 use app::model::changes::{ChangeForm, ChangeQuery, SavedFilterForm, UpdatePolicyForm};
 use app::model::rollouts::RolloutForm;
 
@@ -44,7 +52,7 @@ fn ctx() -> RequestContext {
 }
 
 async fn admin(db: &DatabaseConnection) -> Principal {
-    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD))
+    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD), chrono::Utc::now())
         .await
         .unwrap();
     principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap()
@@ -80,17 +88,29 @@ async fn fleet(
             labels: labels.into(),
             ..tenant_form(&slug)
         };
-        tenants::create(db, admin, &ctx(), &regions, &form)
-            .await
-            .unwrap();
+        tenants::create(
+            &app::backend::context::Ctx::of(db, admin, &ctx()),
+            &regions,
+            &form,
+        )
+        .await
+        .unwrap();
     }
     // Fixture: the lifecycle to "active" is tested elsewhere; here only the
     // starting point matters.
     db.execute_unprepared("UPDATE tenants SET lifecycle_state = 'active'")
         .await
         .unwrap();
-    let products = seed::seed_catalog(db, admin).await.unwrap();
-    seed::seed_fleet(db, &products, 0).await.unwrap();
+    let products = seed::seed_catalog(&app::backend::context::Ctx::of(
+        db,
+        admin,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
+    seed::seed_fleet(db, &products, 0, chrono::Utc::now())
+        .await
+        .unwrap();
     tenant_product::Entity::update_many()
         .col_expr(tenant_product::Column::RunningVersion, Some("5.1.0").into())
         .filter(tenant_product::Column::ProductId.eq(products[0].0))
@@ -100,11 +120,14 @@ async fn fleet(
     let mut ids = vec![];
     for i in 0..count {
         ids.push(
-            tenants::detail(db, admin, &format!("t-{i:03}"))
-                .await
-                .unwrap()
-                .row
-                .id,
+            tenants::detail(
+                &app::backend::context::Ctx::of(db, admin, &Default::default()),
+                &format!("t-{i:03}"),
+            )
+            .await
+            .unwrap()
+            .row
+            .id,
         );
     }
     ids
@@ -114,6 +137,7 @@ fn runner(db: &DatabaseConnection) -> ChangeRunner {
     ChangeRunner {
         db: db.clone(),
         executor: Arc::new(Simulator::new(db.clone(), StdDuration::ZERO, 0.0)),
+        clock: Arc::new(app::backend::context::SystemClock),
     }
 }
 
@@ -212,11 +236,15 @@ async fn jobs_are_claimed_once_retried_with_backoff_and_dead_after_their_last_at
     let stats = jobs::stats(db, Utc::now()).await.unwrap();
     assert_eq!((stats.dead, stats.due, stats.running), (1, 0, 0));
 
-    let retried = jobs::retry(db, second[0].id).await.unwrap();
+    let retried = jobs::retry(db, second[0].id, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!((retried.status.as_str(), retried.attempts), ("queued", 0));
-    jobs::cancel(db, retried.id).await.unwrap();
+    jobs::cancel(db, retried.id, chrono::Utc::now())
+        .await
+        .unwrap();
     assert!(matches!(
-        jobs::cancel(db, retried.id).await,
+        jobs::cancel(db, retried.id, chrono::Utc::now()).await,
         Err(ServiceError::Conflict(_))
     ));
 }
@@ -267,7 +295,10 @@ async fn an_expired_lease_is_reclaimed_and_its_old_owner_is_fenced_out(db: TestD
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "succeeded");
+    assert_eq!(
+        stored.status,
+        app::domain::platform::job::JobStatus::Succeeded
+    );
 }
 
 async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_step_by_step(
@@ -284,9 +315,7 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
     )
     .await;
     update_policy::save(
-        db,
-        &tenant_admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
         "t-000",
         &UpdatePolicyForm {
             approval_mode: "all".into(),
@@ -298,32 +327,51 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
     .await
     .unwrap();
 
-    let created = changes::create(db, &admin, &ctx(), &upgrade("t-000"))
-        .await
-        .unwrap();
+    let created = changes::create(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &upgrade("t-000"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (created.status.as_str(), created.change_model.as_str()),
         ("pending_approval", "maintenance")
     );
     assert_eq!(
-        changes::pending_for(db, &tenant_admin).await.unwrap(),
+        changes::pending_for(&app::backend::context::Ctx::of(
+            db,
+            &tenant_admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
         1,
         "the tenant admin's badge counts it"
     );
     assert_eq!(
-        changes::pending_for(db, &admin).await.unwrap(),
+        changes::pending_for(&app::backend::context::Ctx::of(
+            db,
+            &admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
         0,
         "never one's own request"
     );
-    let own = changes::decide(db, &admin, &ctx(), created.id, "approve", "").await;
+    let own = changes::decide(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        created.id,
+        "approve",
+        "",
+    )
+    .await;
     assert!(
         matches!(own, Err(ServiceError::Policy(ref m)) if m.contains("someone else")),
         "{own:?}"
     );
     let delete = changes::create(
-        db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
         &ChangeForm {
             tenant: "t-000".into(),
             kind: "delete".into(),
@@ -335,16 +383,32 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
         matches!(delete, Err(ServiceError::Validation(ref e)) if e.for_field("kind").is_some()),
         "deleting needs the tenant page's typed confirmation: {delete:?}"
     );
-    let bare_reject = changes::decide(db, &tenant_admin, &ctx(), created.id, "reject", " ").await;
+    let bare_reject = changes::decide(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        created.id,
+        "reject",
+        " ",
+    )
+    .await;
     assert!(
         matches!(bare_reject, Err(ServiceError::Validation(_))),
         "a rejection needs a reason"
     );
 
-    changes::decide(db, &tenant_admin, &ctx(), created.id, "approve", "go ahead")
-        .await
-        .unwrap();
-    let scheduled = changes::detail(db, &admin, created.id).await.unwrap();
+    changes::decide(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        created.id,
+        "approve",
+        "go ahead",
+    )
+    .await
+    .unwrap();
+    let scheduled = changes::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        created.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(scheduled.change.status, "scheduled");
     assert!(
         scheduled
@@ -356,14 +420,25 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
     );
     assert_eq!(scheduled.decisions[0].decider, "boss@t-000.example");
     assert!(matches!(
-        changes::decide(db, &tenant_admin, &ctx(), created.id, "approve", "").await,
+        changes::decide(
+            &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+            created.id,
+            "approve",
+            ""
+        )
+        .await,
         Err(ServiceError::Conflict(_))
     ));
 
     run_until_idle(db, &runner(db), &settings("test"))
         .await
         .unwrap();
-    let done = changes::detail(db, &admin, created.id).await.unwrap();
+    let done = changes::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        created.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (done.change.status.as_str(), done.change.progress),
         ("succeeded", 100)
@@ -423,9 +498,7 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     let admin = admin(db).await;
     let ids = fleet(db, &admin, 1, &[]).await;
     update_policy::save(
-        db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
         "t-000",
         &UpdatePolicyForm {
             approval_mode: "auto_approve".into(),
@@ -446,14 +519,18 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     } else {
         end.format("%H:%M").to_string()
     };
-    update_policy::add_window(db, &admin, &ctx(), "t-000", &weekday, &from, &to)
-        .await
-        .unwrap();
+    update_policy::add_window(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        "t-000",
+        &weekday,
+        &from,
+        &to,
+    )
+    .await
+    .unwrap();
     let today = Utc::now().date_naive();
     update_policy::add_blackout(
-        db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
         30,
         "",
         &today.to_string(),
@@ -463,9 +540,12 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     .await
     .unwrap();
 
-    let created = changes::create(db, &admin, &ctx(), &upgrade("t-000"))
-        .await
-        .unwrap();
+    let created = changes::create(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &upgrade("t-000"),
+    )
+    .await
+    .unwrap();
     assert_eq!(created.status, ChangeStatus::Scheduled, "auto-approved");
     let next = created.next_start_at.unwrap();
     assert!(
@@ -489,14 +569,22 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     )
     .await;
     // Within the policy's 3 days the tenant's approver delays alone.
-    let delayed = delays::delay(db, &tenant_admin, &ctx(), created.id, "2", "")
-        .await
-        .unwrap();
+    let delayed = delays::delay(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        created.id,
+        "2",
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(delayed.status, "delayed");
-    let after_own_delay = changes::detail(db, &admin, created.id)
-        .await
-        .unwrap()
-        .change;
+    let after_own_delay = changes::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        created.id,
+    )
+    .await
+    .unwrap()
+    .change;
     assert_eq!(after_own_delay.delayed_days, 2);
     let next = after_own_delay.next_start_at.unwrap();
     assert!(
@@ -505,16 +593,20 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     );
 
     // Beyond it (2 + 5 > 3) the delay becomes a request for the vendor, with a reason.
-    let no_reason = delays::delay(db, &tenant_admin, &ctx(), created.id, "5", "").await;
+    let no_reason = delays::delay(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        created.id,
+        "5",
+        "",
+    )
+    .await;
     assert!(
         matches!(no_reason, Err(ServiceError::Validation(ref f))
             if f.for_field("reason").is_some_and(|m| m.contains("3 days"))),
         "{no_reason:?}"
     );
     let asked = delays::delay(
-        db,
-        &tenant_admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
         created.id,
         "5",
         "Customer year-end freeze",
@@ -523,7 +615,12 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     .unwrap();
     assert_eq!(asked.status, "requested");
     let request_id = asked.request_id.unwrap();
-    let waiting = changes::detail(db, &admin, created.id).await.unwrap();
+    let waiting = changes::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        created.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (waiting.change.delayed_days, waiting.change.next_start_at),
         (2, Some(next)),
@@ -531,51 +628,128 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     );
     assert_eq!(waiting.delay_requests.len(), 1);
     assert!(waiting.delay_requests[0].can_decide);
-    let again = delays::delay(db, &tenant_admin, &ctx(), created.id, "4", "Still frozen").await;
+    let again = delays::delay(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        created.id,
+        "4",
+        "Still frozen",
+    )
+    .await;
     assert!(matches!(again, Err(ServiceError::Conflict(_))), "{again:?}");
 
     // Only the vendor's approvers decide; the tenant sees the request waiting.
-    assert!(delays::pending(db, &tenant_admin).await.unwrap().is_empty());
-    assert_eq!(delays::pending_count(db, &tenant_admin).await.unwrap(), 0);
-    let by_tenant = delays::decide(db, &tenant_admin, &ctx(), request_id, "approve", "").await;
+    assert!(
+        delays::pending(&app::backend::context::Ctx::of(
+            db,
+            &tenant_admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap()
+        .is_empty()
+    );
+    assert_eq!(
+        delays::pending_count(&app::backend::context::Ctx::of(
+            db,
+            &tenant_admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
+        0
+    );
+    let by_tenant = delays::decide(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        request_id,
+        "approve",
+        "",
+    )
+    .await;
     assert!(
         matches!(by_tenant, Err(ServiceError::Forbidden)),
         "{by_tenant:?}"
     );
-    assert_eq!(delays::pending(db, &admin).await.unwrap()[0].id, request_id);
-    assert_eq!(delays::pending_count(db, &admin).await.unwrap(), 1);
-    delays::decide(db, &admin, &ctx(), request_id, "approve", "")
+    assert_eq!(
+        delays::pending(&app::backend::context::Ctx::of(
+            db,
+            &admin,
+            &Default::default()
+        ))
         .await
-        .unwrap();
-    let approved = changes::detail(db, &admin, created.id).await.unwrap();
+        .unwrap()[0]
+            .id,
+        request_id
+    );
+    assert_eq!(
+        delays::pending_count(&app::backend::context::Ctx::of(
+            db,
+            &admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
+        1
+    );
+    delays::decide(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        request_id,
+        "approve",
+        "",
+    )
+    .await
+    .unwrap();
+    let approved = changes::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        created.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(approved.change.delayed_days, 7);
     assert!(approved.change.next_start_at.unwrap() >= next + Duration::days(5));
     assert_eq!(approved.delay_requests[0].status, "approved");
-    let decided_twice = delays::decide(db, &admin, &ctx(), request_id, "deny", "No").await;
+    let decided_twice = delays::decide(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        request_id,
+        "deny",
+        "No",
+    )
+    .await;
     assert!(matches!(decided_twice, Err(ServiceError::Conflict(_))));
 
     // A denial needs a comment and leaves the change where it was.
-    let asked = delays::delay(db, &tenant_admin, &ctx(), created.id, "3", "One more week")
-        .await
-        .unwrap();
-    let bare = delays::decide(db, &admin, &ctx(), asked.request_id.unwrap(), "deny", " ").await;
+    let asked = delays::delay(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        created.id,
+        "3",
+        "One more week",
+    )
+    .await
+    .unwrap();
+    let bare = delays::decide(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        asked.request_id.unwrap(),
+        "deny",
+        " ",
+    )
+    .await;
     assert!(
         matches!(bare, Err(ServiceError::Validation(ref f)) if f.for_field("comment").is_some()),
         "{bare:?}"
     );
     delays::decide(
-        db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
         asked.request_id.unwrap(),
         "deny",
         "The freeze ends on the 30th",
     )
     .await
     .unwrap();
-    let denied = changes::detail(db, &tenant_admin, created.id)
-        .await
-        .unwrap();
+    let denied = changes::detail(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &Default::default()),
+        created.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(denied.change.delayed_days, 7);
     assert_eq!(
         denied.delay_requests[0].comment.as_deref(),
@@ -621,8 +795,16 @@ async fn a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold(db: 
         concurrency: "2".into(),
         ..Default::default()
     };
-    let id = rollouts::create(db, &admin, &ctx(), &form).await.unwrap();
-    let planned = rollouts::detail(db, &admin, id, 1).await.unwrap();
+    let id = rollouts::create(&app::backend::context::Ctx::of(db, &admin, &ctx()), &form)
+        .await
+        .unwrap();
+    let planned = rollouts::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        id,
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         planned.waves.iter().map(|w| w.total).collect::<Vec<_>>(),
         [3, 2, 1]
@@ -631,8 +813,14 @@ async fn a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold(db: 
     run_until_idle(db, &runner(db), &settings("test"))
         .await
         .unwrap();
-    let halted = rollouts::detail(db, &admin, id, 1).await.unwrap();
-    assert_eq!(halted.rollout.status, "paused");
+    let halted = rollouts::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        id,
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(halted.rollout.status, RolloutStatus::Paused);
     let reason = halted.rollout.halt_reason.clone().unwrap();
     assert!(
         reason.starts_with("Wave 2: 1 of 2 targets failed"),
@@ -647,19 +835,29 @@ async fn a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold(db: 
         "the failed upgrade was rolled back"
     );
     assert!(halted.rollout.rollback_rate.unwrap() > 0.0);
-    assert!(halted.actions.contains(&"resume".to_string()));
+    assert!(halted.actions.contains(&RolloutAction::Resume));
 
     // The operator fixes the tenant and retries the failed target.
     db.execute_unprepared("UPDATE tenants SET labels = '[\"pilot\"]'")
         .await
         .unwrap();
-    rollouts::act(db, &admin, &ctx(), id, "retry_failed")
-        .await
-        .unwrap();
+    rollouts::act(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        id,
+        RolloutAction::RetryFailed,
+    )
+    .await
+    .unwrap();
     run_until_idle(db, &runner(db), &settings("test"))
         .await
         .unwrap();
-    let done = rollouts::detail(db, &admin, id, 1).await.unwrap();
+    let done = rollouts::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        id,
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (done.rollout.status.as_str(), done.rollout.succeeded),
         ("succeeded", 6)
@@ -681,7 +879,12 @@ async fn a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold(db: 
     for tenant in ids {
         assert_eq!(running_version(db, tenant).await.as_deref(), Some("5.2.0"));
     }
-    let refused = rollouts::act(db, &admin, &ctx(), id, "pause").await;
+    let refused = rollouts::act(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        id,
+        RolloutAction::Pause,
+    )
+    .await;
     assert!(
         matches!(refused, Err(ServiceError::Conflict(_))),
         "{refused:?}"
@@ -693,9 +896,7 @@ async fn a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once(db:
     let targets = 220;
     fleet(&db.db, &admin, targets, &[]).await;
     let id = rollouts::create(
-        &db.db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &ctx()),
         &RolloutForm {
             name: "Crash drill".into(),
             product: "edge-gateway".into(),
@@ -741,7 +942,7 @@ async fn a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once(db:
 
     let finished = rollout_target::Entity::find()
         .filter(rollout_target::Column::RolloutId.eq(id))
-        .filter(rollout_target::Column::Status.eq("succeeded"))
+        .filter(rollout_target::Column::Status.eq(TargetStatus::Succeeded))
         .count(&db.db)
         .await
         .unwrap();
@@ -790,10 +991,15 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
     // Three endpoints on 5.1.0 across two tenants.
     let mut agents = vec![];
     for (tenant, host) in [(ids[0], "pos-1"), (ids[0], "pos-2"), (ids[1], "kiosk-1")] {
-        let enrollment =
-            agents::create_enrollment_token(&app.db, &admin, &ctx(), tenant, "Stores", "", false)
-                .await
-                .unwrap();
+        let enrollment = agents::create_enrollment_token(
+            &app::backend::context::Ctx::of(&app.db, &admin, &ctx()),
+            tenant,
+            "Stores",
+            "",
+            false,
+        )
+        .await
+        .unwrap();
         let raw = RawReport {
             hostname: format!("{host}.example"),
             platform: "linux".into(),
@@ -802,16 +1008,14 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
             current_agent_token: None,
         };
         agents.push(
-            agents::register(&app.db, &ctx(), &enrollment, &raw)
+            agents::register(&app.db, &ctx(), &enrollment, &raw, chrono::Utc::now())
                 .await
                 .unwrap()
                 .agent_token,
         );
     }
     let id = rollouts::create(
-        &app.db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&app.db, &admin, &ctx()),
         &RolloutForm {
             name: "Stores to 5.2".into(),
             scope: "endpoints".into(),
@@ -824,7 +1028,13 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
     )
     .await
     .unwrap();
-    let planned = rollouts::detail(&app.db, &admin, id, 1).await.unwrap();
+    let planned = rollouts::detail(
+        &app::backend::context::Ctx::of(&app.db, &admin, &Default::default()),
+        id,
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(planned.rollout.scope, "endpoints");
     assert_eq!(
         planned.waves.iter().map(|w| w.total).collect::<Vec<_>>(),
@@ -935,7 +1145,13 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
     )
     .await;
     changes_work(&app.db).await;
-    let done = rollouts::detail(&app.db, &admin, id, 1).await.unwrap();
+    let done = rollouts::detail(
+        &app::backend::context::Ctx::of(&app.db, &admin, &Default::default()),
+        id,
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (done.rollout.status.as_str(), done.rollout.succeeded),
         ("succeeded", 3)
@@ -972,14 +1188,18 @@ async fn a_rollout_can_name_its_waves_by_tenant_and_filter(db: TestDb) {
         ..Default::default()
     };
     let id = rollouts::create(
-        db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
         &form("t-003\nt-000, t-001\nlabel=pilot plan=starter"),
     )
     .await
     .unwrap();
-    let detail = rollouts::detail(db, &admin, id, 1).await.unwrap();
+    let detail = rollouts::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        id,
+        1,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         detail.waves.iter().map(|w| w.total).collect::<Vec<_>>(),
         [1, 2, 2]
@@ -994,12 +1214,20 @@ async fn a_rollout_can_name_its_waves_by_tenant_and_filter(db: TestDb) {
         "{first:?}"
     );
 
-    let refused = rollouts::create(db, &admin, &ctx(), &form("colour=red")).await;
+    let refused = rollouts::create(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &form("colour=red"),
+    )
+    .await;
     assert!(
         matches!(refused, Err(ServiceError::Validation(ref e)) if e.for_field("wave_plan").is_some()),
         "{refused:?}"
     );
-    let nobody = rollouts::create(db, &admin, &ctx(), &form("label=nobody-has-this")).await;
+    let nobody = rollouts::create(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &form("label=nobody-has-this"),
+    )
+    .await;
     assert!(
         matches!(nobody, Err(ServiceError::Validation(ref e)) if e.for_field("wave_plan").is_some()),
         "{nobody:?}"
@@ -1081,9 +1309,7 @@ async fn two_replicas_share_a_rollout_without_running_a_step_twice() {
     let targets = 120;
     fleet(&db.db, &admin, targets, &[]).await;
     let id = rollouts::create(
-        &db.db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &ctx()),
         &RolloutForm {
             name: "Two replicas".into(),
             product: "edge-gateway".into(),
@@ -1135,7 +1361,7 @@ async fn two_replicas_share_a_rollout_without_running_a_step_twice() {
 async fn progress(db: &DatabaseConnection, id: Uuid) -> (u64, String) {
     let done = rollout_target::Entity::find()
         .filter(rollout_target::Column::RolloutId.eq(id))
-        .filter(rollout_target::Column::Status.eq("succeeded"))
+        .filter(rollout_target::Column::Status.eq(TargetStatus::Succeeded))
         .count(db)
         .await
         .unwrap();
@@ -1145,7 +1371,7 @@ async fn progress(db: &DatabaseConnection, id: Uuid) -> (u64, String) {
         .unwrap()
         .unwrap()
         .status;
-    (done, status)
+    (done, status.as_str().to_owned())
 }
 
 async fn wait_for(
@@ -1180,9 +1406,7 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
     )
     .await;
     let draft = changes::create(
-        db,
-        &admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
         &ChangeForm {
             draft: true,
             ..upgrade("t-000")
@@ -1195,7 +1419,13 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
         ("draft", None)
     );
     assert_eq!(
-        changes::pending_for(db, &tenant_admin).await.unwrap(),
+        changes::pending_for(&app::backend::context::Ctx::of(
+            db,
+            &tenant_admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
         0,
         "nobody is asked to approve a draft"
     );
@@ -1207,9 +1437,18 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
         Some("5.1.0"),
         "a draft never runs"
     );
-    let shown = changes::detail(db, &admin, draft.id).await.unwrap();
+    let shown = changes::detail(
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+        draft.id,
+    )
+    .await
+    .unwrap();
     assert!(shown.can_submit && shown.can_cancel);
-    let by_tenant = changes::submit(db, &tenant_admin, &ctx(), draft.id).await;
+    let by_tenant = changes::submit(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        draft.id,
+    )
+    .await;
     assert!(
         matches!(by_tenant, Err(ServiceError::Forbidden)),
         "tenant admins approve updates but do not run them: {by_tenant:?}"
@@ -1217,9 +1456,7 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
 
     // The tenant now asks for approval of every update: the submitted draft waits for it.
     update_policy::save(
-        db,
-        &tenant_admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
         "t-000",
         &UpdatePolicyForm {
             approval_mode: "all".into(),
@@ -1230,11 +1467,29 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
     )
     .await
     .unwrap();
-    let submitted = changes::submit(db, &admin, &ctx(), draft.id).await.unwrap();
+    let submitted = changes::submit(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        draft.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(submitted.status, ChangeStatus::PendingApproval);
     assert!(submitted.requires_approval);
-    assert_eq!(changes::pending_for(db, &tenant_admin).await.unwrap(), 1);
-    let twice = changes::submit(db, &admin, &ctx(), draft.id).await;
+    assert_eq!(
+        changes::pending_for(&app::backend::context::Ctx::of(
+            db,
+            &tenant_admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
+        1
+    );
+    let twice = changes::submit(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        draft.id,
+    )
+    .await;
     assert!(matches!(twice, Err(ServiceError::Conflict(_))), "{twice:?}");
     let audited = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("change.submit"))
@@ -1267,15 +1522,21 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
         Some(ids[0]),
     )
     .await;
-    let by_tenant = saved_filters::save(db, &tenant_admin, &ctx(), &pilots).await;
+    let by_tenant = saved_filters::save(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        &pilots,
+    )
+    .await;
     assert!(
         matches!(by_tenant, Err(ServiceError::Forbidden)),
         "{by_tenant:?}"
     );
-    let filter_id = saved_filters::save(db, &admin, &ctx(), &pilots)
-        .await
-        .unwrap();
-    let twice = saved_filters::save(db, &admin, &ctx(), &pilots).await;
+    let filter_id =
+        saved_filters::save(&app::backend::context::Ctx::of(db, &admin, &ctx()), &pilots)
+            .await
+            .unwrap();
+    let twice =
+        saved_filters::save(&app::backend::context::Ctx::of(db, &admin, &ctx()), &pilots).await;
     assert!(
         matches!(twice, Err(ServiceError::Validation(ref f)) if f.for_field("name").is_some()),
         "{twice:?}"
@@ -1284,12 +1545,22 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
         name: "Everything".into(),
         ..Default::default()
     };
-    let refused = saved_filters::save(db, &admin, &ctx(), &everything).await;
+    let refused = saved_filters::save(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &everything,
+    )
+    .await;
     assert!(
         matches!(refused, Err(ServiceError::Validation(ref f)) if f.for_field("filters").is_some()),
         "{refused:?}"
     );
-    let listed = saved_filters::list(db, &admin).await.unwrap();
+    let listed = saved_filters::list(&app::backend::context::Ctx::of(
+        db,
+        &admin,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         (
             listed.len(),
@@ -1299,10 +1570,14 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
         (1, 3, "Label: pilot")
     );
     assert!(
-        saved_filters::list(db, &tenant_admin)
-            .await
-            .unwrap()
-            .is_empty(),
+        saved_filters::list(&app::backend::context::Ctx::of(
+            db,
+            &tenant_admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap()
+        .is_empty(),
         "filters span the fleet: the vendor's"
     );
 
@@ -1311,14 +1586,21 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
         target_filter: "Pilots".into(),
         ..Default::default()
     };
-    let direct = changes::create(db, &admin, &ctx(), &suspend).await;
+    let direct = changes::create(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &suspend,
+    )
+    .await;
     assert!(
         matches!(direct, Err(ServiceError::Validation(ref f)) if f.for_field("target_filter").is_some()),
         "{direct:?}"
     );
-    let outcome = changes::create_for_filter(db, &admin, &ctx(), &suspend)
-        .await
-        .unwrap();
+    let outcome = changes::create_for_filter(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &suspend,
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.created.len(), 2, "{outcome:?}");
     assert_eq!(outcome.skipped.len(), 1);
     assert_eq!(outcome.skipped[0].slug, "t-002");
@@ -1328,8 +1610,7 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
         outcome.skipped[0].reason
     );
     let listed = changes::list(
-        db,
-        &admin,
+        &app::backend::context::Ctx::of(db, &admin, &Default::default()),
         &ChangeQuery {
             filter: Some(filter_id),
             ..Default::default()
@@ -1346,7 +1627,11 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
             .iter()
             .all(|r| r.target_filter_name.as_deref() == Some("Pilots") && r.kind == "suspend")
     );
-    let by_tenant = changes::create_for_filter(db, &tenant_admin, &ctx(), &suspend).await;
+    let by_tenant = changes::create_for_filter(
+        &app::backend::context::Ctx::of(db, &tenant_admin, &ctx()),
+        &suspend,
+    )
+    .await;
     assert!(
         matches!(by_tenant, Err(ServiceError::Forbidden)),
         "{by_tenant:?}"
@@ -1356,16 +1641,27 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
     db.execute_unprepared("UPDATE tenants SET lifecycle_state = 'suspended'")
         .await
         .unwrap();
-    let none_fit = changes::create_for_filter(db, &admin, &ctx(), &suspend).await;
+    let none_fit = changes::create_for_filter(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &suspend,
+    )
+    .await;
     assert!(
         matches!(none_fit, Err(ServiceError::Validation(ref f))
             if f.for_field("target_filter").is_some_and(|m| m.contains("t-000"))),
         "{none_fit:?}"
     );
-    saved_filters::delete(db, &admin, &ctx(), filter_id)
-        .await
-        .unwrap();
-    let gone = changes::create_for_filter(db, &admin, &ctx(), &suspend).await;
+    saved_filters::delete(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        filter_id,
+    )
+    .await
+    .unwrap();
+    let gone = changes::create_for_filter(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        &suspend,
+    )
+    .await;
     assert!(matches!(gone, Err(ServiceError::Validation(_))), "{gone:?}");
     let audited = audit_event::Entity::find()
         .filter(audit_event::Column::TargetType.eq("saved_filter"))

@@ -14,15 +14,21 @@ use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, eol_notice, notification, outbound_email};
 use app::backend::error::ServiceError;
 use app::backend::principal::Principal;
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::{
-    agents, catalog, compliance, notices, policies, tenant_versions, tenants, users,
-};
-use app::domain::permission::BuiltinRole;
-use app::domain::tenant::Region;
-use app::model::catalog::ReleaseForm;
-use app::model::compliance::{ComplianceQuery, TenantProductForm};
-use app::model::policies::PolicyForm;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::users;
+use app::backend::services::notifications::notices;
+use app::backend::services::releases::catalog;
+use app::backend::services::releases::compliance;
+use app::backend::services::releases::policies;
+use app::backend::services::releases::tenant_versions;
+use app::backend::services::tenants;
+use app::backend::services::tenants::agents;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::tenants::tenant::Region;
+use app::model::releases::catalog::ReleaseForm;
+use app::model::releases::compliance::ComplianceQuery;
+use app::model::releases::compliance::TenantProductForm;
+use app::model::releases::policies::PolicyForm;
 
 const PASSWORD: &str = "a long enough password";
 
@@ -44,7 +50,7 @@ fn day(offset: i64) -> String {
 /// Product `edge-gateway` with 5.0.0 (end of life `eol_offset` days from
 /// today) and 5.1.0 (no end of life); tenant-a runs 5.0.0, tenant-b 5.1.0.
 async fn world(db: &DatabaseConnection, eol_offset: i64) -> World {
-    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD))
+    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD), chrono::Utc::now())
         .await
         .unwrap();
     let admin = principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap();
@@ -55,19 +61,35 @@ async fn world(db: &DatabaseConnection, eol_offset: i64) -> World {
             contact_technical: format!("ops@{slug}.example"),
             ..tenant_form(slug)
         };
-        tenants::create(db, &admin, &ctx(), &regions, &form)
-            .await
-            .unwrap();
-        ids.push(tenants::detail(db, &admin, slug).await.unwrap().row.id);
-    }
-    let product = catalog::create_product(db, &admin, &ctx(), "edge-gateway", "Edge Gateway", "")
+        tenants::create(
+            &app::backend::context::Ctx::of(db, &admin, &ctx()),
+            &regions,
+            &form,
+        )
         .await
         .unwrap();
+        ids.push(
+            tenants::detail(
+                &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+                slug,
+            )
+            .await
+            .unwrap()
+            .row
+            .id,
+        );
+    }
+    let product = catalog::create_product(
+        &app::backend::context::Ctx::of(db, &admin, &ctx()),
+        "edge-gateway",
+        "Edge Gateway",
+        "",
+    )
+    .await
+    .unwrap();
     for (version, eol) in [("5.0.0", day(eol_offset)), ("5.1.0", String::new())] {
         catalog::save_release(
-            db,
-            &admin,
-            &ctx(),
+            &app::backend::context::Ctx::of(db, &admin, &ctx()),
             &ReleaseForm {
                 product_id: product,
                 version: version.into(),
@@ -82,9 +104,7 @@ async fn world(db: &DatabaseConnection, eol_offset: i64) -> World {
     }
     for (tenant, version) in [(ids[0], "5.0.0"), (ids[1], "5.1.0")] {
         tenant_versions::set(
-            db,
-            &admin,
-            &ctx(),
+            &app::backend::context::Ctx::of(db, &admin, &ctx()),
             tenant,
             &TenantProductForm {
                 product_id: product,
@@ -113,7 +133,12 @@ async fn status_of(
     who: &Principal,
     tenant: Uuid,
 ) -> (String, Option<i64>, String) {
-    let view = tenant_versions::view(db, who, tenant).await.unwrap();
+    let view = tenant_versions::view(
+        &app::backend::context::Ctx::of(db, who, &Default::default()),
+        tenant,
+    )
+    .await
+    .unwrap();
     let row = &view.rows[0];
     (
         row.status.clone().unwrap(),
@@ -130,7 +155,13 @@ async fn a_release_past_end_of_life_puts_its_tenants_in_grace(db: TestDb) {
     );
     assert_eq!(status_of(&db.db, &w.admin, w.b).await.0, "compliant");
 
-    let summary = compliance::summary(&db.db, &w.admin).await.unwrap();
+    let summary = compliance::summary(&app::backend::context::Ctx::of(
+        &db.db,
+        &w.admin,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(summary.assessed_tenants, 2);
     assert_eq!(summary.compliant_pct, 50.0);
     assert_eq!(summary.trend.len(), 1, "today's snapshot");
@@ -140,7 +171,12 @@ async fn a_release_past_end_of_life_puts_its_tenants_in_grace(db: TestDb) {
     assert_eq!(dist.latest.as_deref(), Some("5.1.0"));
     assert_eq!(dist.on_latest_pct, 50.0);
 
-    let view = tenant_versions::view(&db.db, &w.admin, w.a).await.unwrap();
+    let view = tenant_versions::view(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &Default::default()),
+        w.a,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         view.rows[0].components["api"], "5.0.0",
         "the release's pins are recorded"
@@ -148,9 +184,7 @@ async fn a_release_past_end_of_life_puts_its_tenants_in_grace(db: TestDb) {
 
     // Moving the end of life out (an update of the same version) re-assesses at once.
     catalog::save_release(
-        &db.db,
-        &w.admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
         &ReleaseForm {
             product_id: w.product,
             version: "5.0.0".into(),
@@ -162,12 +196,15 @@ async fn a_release_past_end_of_life_puts_its_tenants_in_grace(db: TestDb) {
     .await
     .unwrap();
     assert_eq!(status_of(&db.db, &w.admin, w.a).await.0, "outdated");
-    let csv = compliance::export_csv(&db.db, &w.admin, &ComplianceQuery::default())
-        .await
-        .unwrap()
-        .into_string()
-        .await
-        .unwrap();
+    let csv = compliance::export_csv(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &Default::default()),
+        &ComplianceQuery::default(),
+    )
+    .await
+    .unwrap()
+    .into_string()
+    .await
+    .unwrap();
     assert_eq!(
         csv.lines().count(),
         3,
@@ -189,7 +226,13 @@ async fn a_version_outside_the_catalog_or_range_is_refused(db: TestDb) {
         ("5.1.0", "outside the allowed range"),
         ("five", "not a semantic version"),
     ] {
-        match tenant_versions::set(&db.db, &w.admin, &ctx(), w.b, &set(version)).await {
+        match tenant_versions::set(
+            &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+            w.b,
+            &set(version),
+        )
+        .await
+        {
             Err(ServiceError::Validation(errors)) => {
                 let message = errors.for_field("running_version").unwrap();
                 assert!(message.contains(fragment), "{version}: {message}");
@@ -211,10 +254,19 @@ async fn a_version_outside_the_catalog_or_range_is_refused(db: TestDb) {
         actions: vec!["block_eol_deployments".into()],
         ..Default::default()
     };
-    policies::save(&db.db, &w.admin, &ctx(), &blocking)
-        .await
-        .unwrap();
-    match tenant_versions::set(&db.db, &w.admin, &ctx(), w.b, &set("5.0.0")).await {
+    policies::save(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        &blocking,
+    )
+    .await
+    .unwrap();
+    match tenant_versions::set(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        w.b,
+        &set("5.0.0"),
+    )
+    .await
+    {
         Err(ServiceError::Validation(errors)) => {
             assert!(
                 errors
@@ -226,9 +278,7 @@ async fn a_version_outside_the_catalog_or_range_is_refused(db: TestDb) {
         other => panic!("{other:?}"),
     }
     tenant_versions::set(
-        &db.db,
-        &w.admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
         w.a,
         &TenantProductForm {
             feature_flags: "beta".into(),
@@ -251,17 +301,18 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
         actions: vec!["notify".into()],
         ..Default::default()
     };
-    policies::save(&db.db, &w.admin, &ctx(), &policy("global", "", "", "15"))
-        .await
-        .unwrap();
+    policies::save(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        &policy("global", "", "", "15"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         status_of(&db.db, &w.admin, w.a).await,
         ("in_grace".into(), Some(5), "global".into())
     );
     policies::save(
-        &db.db,
-        &w.admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
         &policy("product", "", "5.1.0", ""),
     )
     .await
@@ -269,9 +320,7 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
     assert_eq!(status_of(&db.db, &w.admin, w.a).await.0, "non_compliant");
     assert_eq!(status_of(&db.db, &w.admin, w.a).await.2, "product");
     policies::save(
-        &db.db,
-        &w.admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
         &policy("tenant", "tenant-a", "", "60"),
     )
     .await
@@ -281,29 +330,46 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
         ("in_grace".into(), Some(50), "tenant".into())
     );
     assert_eq!(
-        policies::view(&db.db, &w.admin)
-            .await
-            .unwrap()
-            .policies
-            .len(),
+        policies::view(&app::backend::context::Ctx::of(
+            &db.db,
+            &w.admin,
+            &Default::default()
+        ))
+        .await
+        .unwrap()
+        .policies
+        .len(),
         3,
         "saving a level again replaces it"
     );
     assert_eq!(
-        policies::view(&db.db, &ada).await.unwrap().policies.len(),
+        policies::view(&app::backend::context::Ctx::of(
+            &db.db,
+            &ada,
+            &Default::default()
+        ))
+        .await
+        .unwrap()
+        .policies
+        .len(),
         3,
         "the tenant admin sees global, product and their own override"
     );
 
     // A tenant admin asks for more time; only a platform policy manager decides.
-    let bad = policies::request_extension(&db.db, &ada, &ctx(), w.a, w.product, "0", "x").await;
+    let bad = policies::request_extension(
+        &app::backend::context::Ctx::of(&db.db, &ada, &ctx()),
+        w.a,
+        w.product,
+        "0",
+        "x",
+    )
+    .await;
     assert!(
         matches!(bad, Err(ServiceError::Validation(ref e)) if e.for_field("days").is_some() && e.for_field("reason").is_some())
     );
     let request = policies::request_extension(
-        &db.db,
-        &ada,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &ada, &ctx()),
         w.a,
         w.product,
         "14",
@@ -313,9 +379,7 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
     .unwrap();
     assert!(matches!(
         policies::request_extension(
-            &db.db,
-            &ada,
-            &ctx(),
+            &app::backend::context::Ctx::of(&db.db, &ada, &ctx()),
             w.a,
             w.product,
             "7",
@@ -326,9 +390,7 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
     ));
     assert!(matches!(
         policies::request_extension(
-            &db.db,
-            &ada,
-            &ctx(),
+            &app::backend::context::Ctx::of(&db.db, &ada, &ctx()),
             w.b,
             w.product,
             "7",
@@ -338,20 +400,30 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
         Err(ServiceError::NotFound)
     ));
     assert!(matches!(
-        policies::decide_extension(&db.db, &ada, &ctx(), request, "approve", "").await,
+        policies::decide_extension(
+            &app::backend::context::Ctx::of(&db.db, &ada, &ctx()),
+            request,
+            "approve",
+            ""
+        )
+        .await,
         Err(ServiceError::Forbidden)
     ));
     assert!(
         matches!(
-            policies::decide_extension(&db.db, &w.admin, &ctx(), request, "deny", "").await,
+            policies::decide_extension(
+                &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+                request,
+                "deny",
+                ""
+            )
+            .await,
             Err(ServiceError::Validation(_))
         ),
         "a denial says why"
     );
     policies::decide_extension(
-        &db.db,
-        &w.admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
         request,
         "approve",
         "OK until the audit",
@@ -364,8 +436,13 @@ async fn the_most_specific_policy_decides_and_extensions_add_grace(db: TestDb) {
         "14 more days of grace"
     );
     assert!(matches!(
-        policies::decide_extension(&db.db, &w.admin, &ctx(), request, "deny", "changed my mind")
-            .await,
+        policies::decide_extension(
+            &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+            request,
+            "deny",
+            "changed my mind"
+        )
+        .await,
         Err(ServiceError::Conflict(_))
     ));
     for action in [
@@ -391,10 +468,13 @@ async fn eol_notices_go_out_once_per_tenant_product_and_day(db: TestDb) {
         actions,
         ..Default::default()
     };
-    policies::save(&db.db, &w.admin, &ctx(), &global(vec![]))
-        .await
-        .unwrap();
-    notices::run_compliance_job(&db.db, "http://portal.test")
+    policies::save(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        &global(vec![]),
+    )
+    .await
+    .unwrap();
+    notices::run_compliance_job(&db.db, "http://portal.test", chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(
@@ -402,11 +482,14 @@ async fn eol_notices_go_out_once_per_tenant_product_and_day(db: TestDb) {
         0,
         "notify is off"
     );
-    policies::save(&db.db, &w.admin, &ctx(), &global(vec!["notify".into()]))
-        .await
-        .unwrap();
+    policies::save(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        &global(vec!["notify".into()]),
+    )
+    .await
+    .unwrap();
     for _ in 0..2 {
-        notices::run_compliance_job(&db.db, "http://portal.test")
+        notices::run_compliance_job(&db.db, "http://portal.test", chrono::Utc::now())
             .await
             .unwrap();
     }
@@ -431,7 +514,7 @@ async fn eol_notices_go_out_once_per_tenant_product_and_day(db: TestDb) {
     assert!(!emails.is_empty(), "the tenant's contacts are emailed");
     assert!(emails.iter().all(|e| e.subject.contains("end of life")));
     let before = emails.len();
-    notices::run_compliance_job(&db.db, "http://portal.test")
+    notices::run_compliance_job(&db.db, "http://portal.test", chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(
@@ -439,17 +522,44 @@ async fn eol_notices_go_out_once_per_tenant_product_and_day(db: TestDb) {
         before,
         "no duplicate email"
     );
-    assert_eq!(notices::unread_count(&db.db, &ada).await.unwrap(), 1);
-    notices::mark_all_read(&db.db, &ada).await.unwrap();
-    assert_eq!(notices::unread_count(&db.db, &ada).await.unwrap(), 0);
+    assert_eq!(
+        notices::unread_count(&app::backend::context::Ctx::of(
+            &db.db,
+            &ada,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
+        1
+    );
+    notices::mark_all_read(&app::backend::context::Ctx::of(
+        &db.db,
+        &ada,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        notices::unread_count(&app::backend::context::Ctx::of(
+            &db.db,
+            &ada,
+            &Default::default()
+        ))
+        .await
+        .unwrap(),
+        0
+    );
 }
 
 async fn tenant_users_see_only_their_own_compliance(db: TestDb) {
     let w = world(&db.db, -10).await;
     let bob = tenant_admin(&db.db, "bob@customer-b.example", w.b).await;
-    let report = compliance::report(&db.db, &bob, &ComplianceQuery::default())
-        .await
-        .unwrap();
+    let report = compliance::report(
+        &app::backend::context::Ctx::of(&db.db, &bob, &Default::default()),
+        &ComplianceQuery::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         report
             .rows
@@ -458,7 +568,13 @@ async fn tenant_users_see_only_their_own_compliance(db: TestDb) {
             .collect::<Vec<_>>(),
         ["tenant-b"]
     );
-    let summary = compliance::summary(&db.db, &bob).await.unwrap();
+    let summary = compliance::summary(&app::backend::context::Ctx::of(
+        &db.db,
+        &bob,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         (summary.assessed_tenants, summary.compliant_pct),
         (1, 100.0)
@@ -467,23 +583,28 @@ async fn tenant_users_see_only_their_own_compliance(db: TestDb) {
         summary.attention.is_empty(),
         "tenant-a's grace is not bob's business"
     );
-    let csv = compliance::export_csv(&db.db, &bob, &ComplianceQuery::default())
-        .await
-        .unwrap()
-        .into_string()
-        .await
-        .unwrap();
+    let csv = compliance::export_csv(
+        &app::backend::context::Ctx::of(&db.db, &bob, &Default::default()),
+        &ComplianceQuery::default(),
+    )
+    .await
+    .unwrap()
+    .into_string()
+    .await
+    .unwrap();
     assert!(!csv.contains("tenant-a"), "{csv}");
     assert!(matches!(
-        tenant_versions::view(&db.db, &bob, w.a).await,
+        tenant_versions::view(
+            &app::backend::context::Ctx::of(&db.db, &bob, &Default::default()),
+            w.a
+        )
+        .await,
         Err(ServiceError::NotFound)
     ));
     assert!(
         matches!(
             tenant_versions::set(
-                &db.db,
-                &bob,
-                &ctx(),
+                &app::backend::context::Ctx::of(&db.db, &bob, &ctx()),
                 w.b,
                 &TenantProductForm {
                     product_id: w.product,
@@ -500,10 +621,15 @@ async fn tenant_users_see_only_their_own_compliance(db: TestDb) {
 async fn agents_register_report_and_are_listed_over_http(db: TestDb) {
     let app = spawn_app(db).await;
     let w = world(&app.db, -10).await;
-    let enrollment =
-        agents::create_enrollment_token(&app.db, &w.admin, &ctx(), w.a, "Store wave 1", "", false)
-            .await
-            .unwrap();
+    let enrollment = agents::create_enrollment_token(
+        &app::backend::context::Ctx::of(&app.db, &w.admin, &ctx()),
+        w.a,
+        "Store wave 1",
+        "",
+        false,
+    )
+    .await
+    .unwrap();
     let post = |path: &str, body: Value, bearer: Option<&str>| {
         let mut request = app.client.post(app.url(path)).json(&body);
         if let Some(token) = bearer {
@@ -742,11 +868,14 @@ async fn a_policy_that_forces_upgrades_schedules_one_for_each_tenant_past_end_of
         actions: vec!["notify".into(), "schedule_forced_upgrade".into()],
         ..Default::default()
     };
-    policies::save(&db.db, &w.admin, &ctx(), &forcing)
-        .await
-        .unwrap();
+    policies::save(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        &forcing,
+    )
+    .await
+    .unwrap();
     for _ in 0..2 {
-        notices::run_compliance_job(&db.db, "http://portal.test")
+        notices::run_compliance_job(&db.db, "http://portal.test", chrono::Utc::now())
             .await
             .unwrap();
     }
@@ -771,7 +900,7 @@ async fn a_policy_that_forces_upgrades_schedules_one_for_each_tenant_past_end_of
 }
 
 async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_complies(db: TestDb) {
-    use app::backend::services::tenant_config;
+    use app::backend::services::tenants::tenant_config;
     // 5.0.0 ended 40 days ago: grace (30 days) is over for tenant-a; tenant-b runs 5.1.0.
     let w = world(&db.db, -40).await;
     let boss_a = tenant_admin(&db.db, "boss@tenant-a.example", w.a).await;
@@ -783,9 +912,12 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
         actions: vec!["notify".into(), "restrict_access".into()],
         ..Default::default()
     };
-    policies::save(&db.db, &w.admin, &ctx(), &restricting)
-        .await
-        .unwrap();
+    policies::save(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        &restricting,
+    )
+    .await
+    .unwrap();
 
     let reload = |email: &'static str| {
         let db = db.db.clone();
@@ -800,9 +932,7 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     );
     // Configuration waits, with the reason …
     let refused = tenant_config::set(
-        &db.db,
-        &boss_a,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &boss_a, &ctx()),
         "tenant-a",
         "max_users",
         "50",
@@ -815,10 +945,8 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     );
     // Inviting people waits too, with the reason rather than a bare "forbidden".
     let settings = app::backend::state::AccountSettings::default();
-    let invite = app::backend::services::accounts::invite(
-        &db.db,
-        &boss_a,
-        &ctx(),
+    let invite = app::backend::services::access::accounts::invite(
+        &app::backend::context::Ctx::of(&db.db, &boss_a, &ctx()),
         &settings,
         "new@tenant-a.example",
         "tenant_viewer",
@@ -832,9 +960,7 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     // … while reading and the ways back into compliance stay open.
     assert_eq!(status_of(&db.db, &boss_a, w.a).await.0, "eol");
     let extension = policies::request_extension(
-        &db.db,
-        &boss_a,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &boss_a, &ctx()),
         w.a,
         w.product,
         "30",
@@ -846,9 +972,7 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     let boss_b = reload("boss@tenant-b.example").await;
     assert!(boss_b.restrictions.is_empty());
     tenant_config::set(
-        &db.db,
-        &boss_b,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &boss_b, &ctx()),
         "tenant-b",
         "max_users",
         "50",
@@ -857,9 +981,7 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     .await
     .unwrap();
     tenant_config::set(
-        &db.db,
-        &w.admin,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
         "tenant-a",
         "max_users",
         "40",
@@ -867,7 +989,12 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     )
     .await
     .unwrap();
-    let seen_by_vendor = tenants::detail(&db.db, &w.admin, "tenant-a").await.unwrap();
+    let seen_by_vendor = tenants::detail(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &Default::default()),
+        "tenant-a",
+    )
+    .await
+    .unwrap();
     assert!(
         seen_by_vendor
             .access_restriction
@@ -875,23 +1002,29 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
         "the tenant page says why"
     );
     assert_eq!(
-        tenants::detail(&db.db, &w.admin, "tenant-b")
-            .await
-            .unwrap()
-            .access_restriction,
+        tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &w.admin, &Default::default()),
+            "tenant-b"
+        )
+        .await
+        .unwrap()
+        .access_restriction,
         None
     );
 
     // 30 more days of grace put tenant-a back in grace: the restriction lifts.
-    policies::decide_extension(&db.db, &w.admin, &ctx(), extension, "approve", "")
-        .await
-        .unwrap();
+    policies::decide_extension(
+        &app::backend::context::Ctx::of(&db.db, &w.admin, &ctx()),
+        extension,
+        "approve",
+        "",
+    )
+    .await
+    .unwrap();
     let boss_a = reload("boss@tenant-a.example").await;
     assert!(boss_a.restrictions.is_empty(), "{:?}", boss_a.restrictions);
     tenant_config::set(
-        &db.db,
-        &boss_a,
-        &ctx(),
+        &app::backend::context::Ctx::of(&db.db, &boss_a, &ctx()),
         "tenant-a",
         "max_users",
         "50",
@@ -903,7 +1036,7 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
 
 async fn a_restarted_service_back_fills_the_days_it_missed(db: TestDb) {
     use app::backend::entities::{compliance_snapshot, compliance_trend};
-    use app::backend::services::compliance::Reach;
+    use app::backend::services::releases::compliance::Reach;
     // 5.0.0 reached end of life 3 days ago.
     let w = world(&db.db, -3).await;
     let now = Utc::now();
@@ -943,7 +1076,13 @@ async fn a_restarted_service_back_fills_the_days_it_missed(db: TestDb) {
     days.sort();
     days.dedup();
     assert_eq!(days.len(), 6, "no gap in the trend: {days:?}");
-    let summary = compliance::summary(&db.db, &w.admin).await.unwrap();
+    let summary = compliance::summary(&app::backend::context::Ctx::of(
+        &db.db,
+        &w.admin,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert!(summary.trend.len() >= 6);
 
     let again = compliance::assess(&db.db, Reach::All, now).await.unwrap();

@@ -16,11 +16,17 @@ use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, user};
 use app::backend::error::ServiceError;
 use app::backend::principal::Principal;
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::{accounts, changes, deployments, seed, tenants, update_policy, users};
+use app::backend::services::access::accounts;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::users;
+use app::backend::services::changes;
+use app::backend::services::changes::update_policy;
+use app::backend::services::deployments;
+use app::backend::services::platform::seed;
+use app::backend::services::tenants;
 use app::backend::traffic::{RouterTarget, router_for};
-use app::domain::permission::BuiltinRole;
-use app::domain::tenant::Region;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::tenants::tenant::Region;
 use app::model::tenants::TenantEditForm;
 
 const PASSWORD: &str = "hardening passphrase 1";
@@ -36,15 +42,20 @@ async fn tenant(app: &TestApp, slug: &str) -> Uuid {
     let admin = admin(app).await;
     let regions = [Region::parse("eu-central-1").unwrap()];
     tenants::create(
-        &app.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&app.db, &admin, &RequestContext::default()),
         &regions,
         &tenant_form(slug),
     )
     .await
     .unwrap();
-    tenants::detail(&app.db, &admin, slug).await.unwrap().row.id
+    tenants::detail(
+        &app::backend::context::Ctx::of(&app.db, &admin, &Default::default()),
+        slug,
+    )
+    .await
+    .unwrap()
+    .row
+    .id
 }
 
 async fn tenant_admin(app: &TestApp, email: &str, tenant: Uuid) -> Principal {
@@ -63,9 +74,13 @@ async fn tenant_admin(app: &TestApp, email: &str, tenant: Uuid) -> Principal {
 async fn traffic_router_settings_are_the_vendors_and_validated(db: TestDb) {
     let app = spawn_app(db).await;
     let a = tenant(&app, "edge-a").await;
-    seed::seed_catalog(&app.db, &admin(&app).await)
-        .await
-        .unwrap();
+    seed::seed_catalog(&app::backend::context::Ctx::of(
+        &app.db,
+        &admin(&app).await,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     tenant_admin(&app, "admin@edge-a.example", a).await;
     let customer = crate::helpers::client();
     let signed_in = customer
@@ -141,9 +156,13 @@ async fn traffic_router_settings_are_the_vendors_and_validated(db: TestDb) {
         .unwrap();
     assert_eq!(traversal.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(traversal.text().await.unwrap().contains("router_socket"));
-    let none = deployments::fleet(&app.db, &admin(&app).await)
-        .await
-        .unwrap();
+    let none = deployments::fleet(&app::backend::context::Ctx::of(
+        &app.db,
+        &admin(&app).await,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert!(none.rows.is_empty(), "nothing was created");
 }
 
@@ -410,9 +429,7 @@ async fn an_invitation_for_an_existing_account_asks_for_its_second_factor(db: Te
     let admin = admin(&app).await;
     let settings = app::backend::state::AccountSettings::default();
     let invited = accounts::invite(
-        &app.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&app.db, &admin, &RequestContext::default()),
         &settings,
         "member@acme.example",
         "tenant_admin",
@@ -447,6 +464,7 @@ async fn an_invitation_for_an_existing_account_asks_for_its_second_factor(db: Te
             "",
             "not the password",
             "",
+            chrono::Utc::now(),
         )
         .await;
         assert!(
@@ -462,6 +480,7 @@ async fn an_invitation_for_an_existing_account_asks_for_its_second_factor(db: Te
         "",
         PASSWORD,
         "",
+        chrono::Utc::now(),
     )
     .await;
     assert!(
@@ -481,6 +500,7 @@ async fn an_invitation_for_an_existing_account_asks_for_its_second_factor(db: Te
         "",
         PASSWORD,
         "",
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -531,21 +551,25 @@ log.write("end %s %d\n" % (key, os.getpid()))
 async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs_it() {
     use app::backend::executor::CommandExecutor;
     use app::backend::jobs::WorkerSettings;
-    use app::backend::services::work::{ChangeRunner, spawn_worker};
+    use app::backend::services::platform::work::ChangeRunner;
+    use app::backend::services::platform::work::spawn_worker;
     use sea_orm::{ConnectionTrait, TransactionTrait};
     use std::sync::Arc;
 
     let test_db = TestDb::sqlite().await;
     let db = test_db.db.clone();
-    users::ensure_first_admin(&db, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
-        .await
-        .unwrap();
+    users::ensure_first_admin(
+        &db,
+        Some(ADMIN_EMAIL),
+        Some(ADMIN_PASSWORD),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let vendor = principal_by_email(&db, ADMIN_EMAIL).await.unwrap().unwrap();
     let regions = [Region::parse("eu-central-1").unwrap()];
     tenants::create(
-        &db,
-        &vendor,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db, &vendor, &RequestContext::default()),
         &regions,
         &tenant_form("leased"),
     )
@@ -570,6 +594,7 @@ async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs
                 Arc::new(ChangeRunner {
                     db: db.clone(),
                     executor: executor.clone(),
+                    clock: Arc::new(app::backend::context::SystemClock),
                 }),
                 WorkerSettings {
                     lease: chrono::Duration::seconds(2),
@@ -581,9 +606,7 @@ async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs
         })
         .collect();
     let change = changes::create(
-        &db,
-        &vendor,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db, &vendor, &RequestContext::default()),
         &app::model::changes::ChangeForm {
             tenant: "leased".into(),
             kind: "provision".into(),
@@ -612,7 +635,12 @@ async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs
     txn.rollback().await.unwrap();
 
     let finished = loop {
-        let found = changes::detail(&db, &vendor, change.id).await.unwrap();
+        let found = changes::detail(
+            &app::backend::context::Ctx::of(&db, &vendor, &Default::default()),
+            change.id,
+        )
+        .await
+        .unwrap();
         if matches!(found.change.status.as_str(), "succeeded" | "failed") {
             break found;
         }
@@ -656,9 +684,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
 
     // A change the vendor requested: approve or delay, never cancel or reject.
     let vendors_change = changes::create(
-        &app.db,
-        &vendor,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &vendor, &ctx),
         &app::model::changes::ChangeForm {
             tenant: "acme".into(),
             kind: "provision".into(),
@@ -668,15 +694,17 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
     .await
     .unwrap()
     .id;
-    let cancelled = changes::cancel(&app.db, &customer, &ctx, vendors_change).await;
+    let cancelled = changes::cancel(
+        &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
+        vendors_change,
+    )
+    .await;
     match cancelled {
         Err(ServiceError::Policy(reason)) => assert!(reason.contains("update.approve"), "{reason}"),
         other => panic!("the customer cancelled the vendor's change: {other:?}"),
     }
     let rejected = changes::decide(
-        &app.db,
-        &customer,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         vendors_change,
         "reject",
         "no thanks",
@@ -689,12 +717,20 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
         ),
         "{rejected:?}"
     );
-    changes::cancel(&app.db, &vendor, &ctx, vendors_change)
-        .await
-        .expect("the vendor may cancel its own change");
+    changes::cancel(
+        &app::backend::context::Ctx::of(&app.db, &vendor, &ctx),
+        vendors_change,
+    )
+    .await
+    .expect("the vendor may cancel its own change");
 
     // The plan and labels are the vendor's; the display name is the customer's.
-    let detail = tenants::detail(&app.db, &customer, "acme").await.unwrap();
+    let detail = tenants::detail(
+        &app::backend::context::Ctx::of(&app.db, &customer, &Default::default()),
+        "acme",
+    )
+    .await
+    .unwrap();
     let edit = |plan: &str, labels: &str, name: &str| TenantEditForm {
         display_name: name.into(),
         plan_code: plan.into(),
@@ -702,9 +738,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
         ..Default::default()
     };
     let upgraded = tenants::update(
-        &app.db,
-        &customer,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         "acme",
         detail.version,
         &edit("enterprise", "", "Tenant acme"),
@@ -712,9 +746,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
     .await;
     crate::helpers::expect_field_error(upgraded, "plan_code");
     let relabelled = tenants::update(
-        &app.db,
-        &customer,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         "acme",
         detail.version,
         &edit("starter", "pilot", "Tenant acme"),
@@ -722,9 +754,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
     .await;
     crate::helpers::expect_field_error(relabelled, "labels");
     tenants::update(
-        &app.db,
-        &customer,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         "acme",
         detail.version,
         &edit("starter", "", "Acme (renamed)"),
@@ -734,9 +764,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
 
     // Blackouts: bounded for the customer, not for the vendor.
     let long = update_policy::add_blackout(
-        &app.db,
-        &customer,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         30,
         "acme",
         "2027-01-01",
@@ -746,9 +774,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
     .await;
     crate::helpers::expect_field_error(long, "ends");
     update_policy::add_blackout(
-        &app.db,
-        &customer,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         30,
         "acme",
         "2027-01-01",
@@ -758,9 +784,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
     .await
     .expect("a short blackout");
     update_policy::add_blackout(
-        &app.db,
-        &vendor,
-        &ctx,
+        &app::backend::context::Ctx::of(&app.db, &vendor, &ctx),
         30,
         "acme",
         "2027-01-01",
@@ -880,10 +904,8 @@ async fn secrets_are_sealed_at_rest_rotated_and_a_lost_key_stops_the_start(db: T
     let app = spawn_app(db).await;
     tenant(&app, "acme").await;
     let vendor = admin(&app).await;
-    app::backend::services::tenant_config::set(
-        &app.db,
-        &vendor,
-        &RequestContext::default(),
+    app::backend::services::tenants::tenant_config::set(
+        &app::backend::context::Ctx::of(&app.db, &vendor, &RequestContext::default()),
         "acme",
         "smtp_password",
         "hunter2-but-longer",
@@ -1062,15 +1084,26 @@ fn longest_token_in(page: &str) -> Option<String> {
 // ------------------------------------------------------------- 9. smaller leaks
 
 async fn enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint(db: TestDb) {
-    use app::domain::agent::RawReport;
+    use app::domain::tenants::agent::RawReport;
     let app = spawn_app(db).await;
     let a = tenant(&app, "stores").await;
     let vendor = admin(&app).await;
-    seed::seed_catalog(&app.db, &vendor).await.unwrap();
+    seed::seed_catalog(&app::backend::context::Ctx::of(
+        &app.db,
+        &vendor,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     let ctx = RequestContext::default();
+    let vendor_ctx = app::backend::context::Ctx::of(&app.db, &vendor, &ctx);
     let token = |label: &'static str, max: &'static str, replaces: bool| {
-        app::backend::services::agents::create_enrollment_token(
-            &app.db, &vendor, &ctx, a, label, max, replaces,
+        app::backend::services::tenants::agents::create_enrollment_token(
+            &vendor_ctx,
+            a,
+            label,
+            max,
+            replaces,
         )
     };
     let report = |host: &str, current: Option<&str>| RawReport {
@@ -1083,7 +1116,16 @@ async fn enrollment_tokens_are_limited_and_cannot_hijack_an_endpoint(db: TestDb)
     let register = |token: String, host: &'static str, current: Option<String>| {
         let raw = report(host, current.as_deref());
         let (db, ctx) = (app.db.clone(), ctx.clone());
-        async move { app::backend::services::agents::register(&db, &ctx, &token, &raw).await }
+        async move {
+            app::backend::services::tenants::agents::register(
+                &db,
+                &ctx,
+                &token,
+                &raw,
+                chrono::Utc::now(),
+            )
+            .await
+        }
     };
 
     let single = token("One till", "1", false).await.unwrap();
@@ -1174,18 +1216,22 @@ async fn a_large_export_is_streamed_page_by_page(db: TestDb) {
 }
 
 async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_literally(db: TestDb) {
-    use app::model::compliance::TenantProductForm;
+    use app::model::releases::compliance::TenantProductForm;
     let app = spawn_app(db).await;
     let a = tenant(&app, "acme").await;
     let b = tenant(&app, "globex").await;
     let vendor = admin(&app).await;
-    let products = seed::seed_catalog(&app.db, &vendor).await.unwrap();
+    let products = seed::seed_catalog(&app::backend::context::Ctx::of(
+        &app.db,
+        &vendor,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     let product = products[0].0;
     for t in [a, b] {
-        app::backend::services::tenant_versions::set(
-            &app.db,
-            &vendor,
-            &RequestContext::default(),
+        app::backend::services::releases::tenant_versions::set(
+            &app::backend::context::Ctx::of(&app.db, &vendor, &RequestContext::default()),
             t,
             &TenantProductForm {
                 product_id: product,
@@ -1197,21 +1243,27 @@ async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_liter
         .await
         .unwrap();
     }
-    let count_for = |view: app::model::catalog::CatalogView| {
+    let count_for = |view: app::model::releases::catalog::CatalogView| {
         view.products
             .iter()
             .find(|p| p.id == product)
             .map(|p| p.tenants)
             .unwrap()
     };
-    let everyone = app::backend::services::catalog::view(&app.db, &vendor)
-        .await
-        .unwrap();
+    let everyone = app::backend::services::releases::catalog::view(
+        &app::backend::context::Ctx::of(&app.db, &vendor, &Default::default()),
+    )
+    .await
+    .unwrap();
     assert_eq!(count_for(everyone), 2);
     let customer = tenant_admin(&app, "admin@acme.example", a).await;
-    let own = app::backend::services::catalog::view(&app.db, &customer)
-        .await
-        .unwrap();
+    let own = app::backend::services::releases::catalog::view(&app::backend::context::Ctx::of(
+        &app.db,
+        &customer,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         count_for(own),
         1,
@@ -1220,9 +1272,8 @@ async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_liter
 
     // A search for `%` or `_` finds those characters, not everything.
     for wildcard in ["%", "_"] {
-        let page = app::backend::services::audit_log::search(
-            &app.db,
-            &vendor,
+        let page = app::backend::services::audit::audit_log::search(
+            &app::backend::context::Ctx::of(&app.db, &vendor, &Default::default()),
             &app::model::audit::AuditQuery {
                 actor: Some(wildcard.into()),
                 ..Default::default()

@@ -7,7 +7,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use uuid::Uuid;
 
 use app::backend::db;
-use app::backend::services::users::ensure_first_admin;
+use app::backend::services::access::users::ensure_first_admin;
 use app::backend::state::AppState;
 use server::config::Config;
 use server::router::build_router;
@@ -199,9 +199,14 @@ pub async fn spawn_app(test_db: TestDb) -> TestApp {
 
 /// `spawn_app` with configuration variables.
 pub async fn spawn_app_with(test_db: TestDb, vars: &[(&str, &str)]) -> TestApp {
-    ensure_first_admin(&test_db.db, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
-        .await
-        .expect("first admin");
+    ensure_first_admin(
+        &test_db.db,
+        Some(ADMIN_EMAIL),
+        Some(ADMIN_PASSWORD),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("first admin");
     let (address, server) = serve_with(&test_db, vars).await;
     TestApp {
         address,
@@ -298,7 +303,7 @@ impl TestApp {
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         use server_fn::ServerFn;
         self.client
-            .post(self.url(<app::api::auth::Login as ServerFn>::PATH))
+            .post(self.url(<app::api::access::auth::Login as ServerFn>::PATH))
             .form(&[("email", email), ("password", password)])
             .send()
             .await
@@ -309,7 +314,7 @@ impl TestApp {
     pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
         use server_fn::ServerFn;
         client()
-            .post(self.url(<app::api::auth::Login as ServerFn>::PATH))
+            .post(self.url(<app::api::access::auth::Login as ServerFn>::PATH))
             .form(&[("email", email), ("password", password)])
             .send()
             .await
@@ -319,7 +324,7 @@ impl TestApp {
     pub async fn logout(&self) -> reqwest::Response {
         use server_fn::ServerFn;
         self.client
-            .post(self.url(<app::api::auth::Logout as ServerFn>::PATH))
+            .post(self.url(<app::api::access::auth::Logout as ServerFn>::PATH))
             .form(&[("", "")])
             .send()
             .await
@@ -376,14 +381,16 @@ pub fn expect_field_error<T: std::fmt::Debug>(
 
 /// A live API token of the first admin.
 pub async fn admin_token(app: &TestApp) -> String {
-    let admin = app::backend::services::auth::principal_by_email(&app.db, ADMIN_EMAIL)
+    let admin = app::backend::services::access::auth::principal_by_email(&app.db, ADMIN_EMAIL)
         .await
         .unwrap()
         .unwrap();
-    app::backend::services::api_tokens::create(
-        &app.db,
-        &admin,
-        &app::backend::audit::RequestContext::default(),
+    app::backend::services::access::api_tokens::create(
+        &app::backend::context::Ctx::of(
+            &app.db,
+            &admin,
+            &app::backend::audit::RequestContext::default(),
+        ),
         "tests",
         "",
         "",
@@ -433,10 +440,11 @@ pub async fn person(
     db: &DatabaseConnection,
     email: &str,
     password: &str,
-    role: app::domain::permission::BuiltinRole,
+    role: app::domain::access::permission::BuiltinRole,
     tenant: Option<Uuid>,
 ) -> app::backend::principal::Principal {
-    use app::backend::services::{auth::principal_by_email, users};
+    use app::backend::services::access::auth::principal_by_email;
+    use app::backend::services::access::users;
     let mut new_user = users::NewUser::parse(email, "Someone", password, role).unwrap();
     if let Some(tenant) = tenant {
         new_user = new_user.at_tenant(tenant);
@@ -446,6 +454,7 @@ pub async fn person(
         &app::backend::principal::Actor::System("test"),
         &app::backend::audit::RequestContext::default(),
         new_user,
+        chrono::Utc::now(),
     )
     .await
     .unwrap();

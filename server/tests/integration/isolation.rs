@@ -18,10 +18,15 @@ use crate::helpers::{
 };
 use app::backend::audit::RequestContext;
 use app::backend::principal::Actor;
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::{tenant_config, tenants, users};
-use app::domain::permission::{BuiltinRole, Grants, Permission, Scope};
-use app::domain::tenant::Region;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::users;
+use app::backend::services::tenants;
+use app::backend::services::tenants::tenant_config;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::access::permission::Grants;
+use app::domain::access::permission::Permission;
+use app::domain::access::permission::Scope;
+use app::domain::tenants::tenant::Region;
 use app::model::tenants::NewTenantForm;
 
 const PASSWORD: &str = "isolation passphrase 1";
@@ -1813,13 +1818,32 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
             external_crm: crm.into(),
             ..tenant_form(slug)
         };
-        tenants::create(&app.db, &admin, &context, &regions, &form)
+        tenants::create(
+            &app::backend::context::Ctx::of(&app.db, &admin, &context),
+            &regions,
+            &form,
+        )
+        .await
+        .unwrap();
+        tenant_config::set(
+            &app::backend::context::Ctx::of(&app.db, &admin, &context),
+            slug,
+            "probe.key",
+            "probe",
+            false,
+        )
+        .await
+        .unwrap();
+        ids.push(
+            tenants::detail(
+                &app::backend::context::Ctx::of(&app.db, &admin, &Default::default()),
+                slug,
+            )
             .await
-            .unwrap();
-        tenant_config::set(&app.db, &admin, &context, slug, "probe.key", "probe", false)
-            .await
-            .unwrap();
-        ids.push(tenants::detail(&app.db, &admin, slug).await.unwrap().row.id);
+            .unwrap()
+            .row
+            .id,
+        );
     }
     let targets = [
         Target {
@@ -1838,7 +1862,8 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
     let mut callers: Vec<(String, Option<Grants>, reqwest::Client)> =
         vec![("anonymous".into(), None, client())];
     for role in BuiltinRole::ALL {
-        let tenant = (role.scope() == app::domain::permission::RoleScope::Tenant).then_some(ids[0]);
+        let tenant =
+            (role.scope() == app::domain::access::permission::RoleScope::Tenant).then_some(ids[0]);
         let email = format!("{}@isolation.test", role.key().replace('_', "-"));
         let (email, password) = if role == BuiltinRole::PlatformAdmin {
             (ADMIN_EMAIL.to_owned(), ADMIN_PASSWORD)
@@ -1847,9 +1872,15 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
             if let Some(t) = tenant {
                 new_user = new_user.at_tenant(t);
             }
-            users::create_user(&app.db, &Actor::System("test"), &context, new_user)
-                .await
-                .unwrap();
+            users::create_user(
+                &app.db,
+                &Actor::System("test"),
+                &context,
+                new_user,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
             (email, PASSWORD)
         };
         let browser = client();
@@ -1972,9 +2003,7 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
                 {
                     // Something to remove, whoever removed it before.
                     tenant_config::set(
-                        &app.db,
-                        &admin,
-                        &context,
+                        &app::backend::context::Ctx::of(&app.db, &admin, &context),
                         target.slug,
                         "probe.key",
                         "probe",

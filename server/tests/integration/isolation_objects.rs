@@ -20,13 +20,20 @@ use app::backend::entities::{
     maintenance_window, role_binding, user,
 };
 use app::backend::principal::Principal;
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::{
-    accounts, agents, api_tokens, changes, deployments, roles, seed, tenants, update_policy,
-};
+use app::backend::services::access::accounts;
+use app::backend::services::access::api_tokens;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::roles;
+use app::backend::services::changes;
+use app::backend::services::changes::update_policy;
+use app::backend::services::deployments;
+use app::backend::services::platform::seed;
+use app::backend::services::tenants;
+use app::backend::services::tenants::agents;
 use app::backend::state::AccountSettings;
-use app::domain::permission::{BuiltinRole, Permission};
-use app::domain::tenant::Region;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::access::permission::Permission;
+use app::domain::tenants::tenant::Region;
 use app::model::changes::ChangeForm;
 use app::model::deployments::DeploymentForm;
 use app::model::tenants::NewTenantForm;
@@ -307,7 +314,7 @@ async fn state_of(app: &TestApp, objects: &Objects) -> String {
         "change {} {:?} | switches {switches} steps {} | person active {} | token revoked {:?} | invitation revoked {:?} | window {window} | blackout {blackout} | enrollment revoked {:?}",
         change.status.as_str(),
         change.delayed_days,
-        deployment.steps,
+        deployment.steps.as_str(),
         person.is_active,
         token.revoked_at,
         invitation.revoked_at,
@@ -322,7 +329,13 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
         .unwrap()
         .unwrap();
     let context = RequestContext::default();
-    seed::seed_catalog(&app.db, &admin).await.unwrap();
+    seed::seed_catalog(&app::backend::context::Ctx::of(
+        &app.db,
+        &admin,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     let regions = [Region::parse("eu-central-1").unwrap()];
     let mut ids = vec![];
     for slug in ["own-a", "other-b"] {
@@ -330,18 +343,29 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
             deployment_kind: "edge".into(),
             ..tenant_form(slug)
         };
-        tenants::create(&app.db, &admin, &context, &regions, &form)
+        tenants::create(
+            &app::backend::context::Ctx::of(&app.db, &admin, &context),
+            &regions,
+            &form,
+        )
+        .await
+        .unwrap();
+        ids.push(
+            tenants::detail(
+                &app::backend::context::Ctx::of(&app.db, &admin, &Default::default()),
+                slug,
+            )
             .await
-            .unwrap();
-        ids.push(tenants::detail(&app.db, &admin, slug).await.unwrap().row.id);
+            .unwrap()
+            .row
+            .id,
+        );
     }
     let (a, b) = (ids[0], ids[1]);
 
     // Tenant B's objects.
     let change = changes::create(
-        &app.db,
-        &admin,
-        &context,
+        &app::backend::context::Ctx::of(&app.db, &admin, &context),
         &ChangeForm {
             tenant: "other-b".into(),
             kind: "provision".into(),
@@ -353,9 +377,7 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
     .unwrap()
     .id;
     let deployment = deployments::create(
-        &app.db,
-        &admin,
-        &context,
+        &app::backend::context::Ctx::of(&app.db, &admin, &context),
         &DeploymentForm {
             tenant: "other-b".into(),
             product: "edge-gateway".into(),
@@ -372,15 +394,18 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
         Some(b),
     )
     .await;
-    let token = api_tokens::create(&app.db, &b_admin, &context, "b's robot", "", "")
-        .await
-        .unwrap()
-        .row
-        .id;
+    let token = api_tokens::create(
+        &app::backend::context::Ctx::of(&app.db, &b_admin, &context),
+        "b's robot",
+        "",
+        "",
+    )
+    .await
+    .unwrap()
+    .row
+    .id;
     let invitation = accounts::invite(
-        &app.db,
-        &admin,
-        &context,
+        &app::backend::context::Ctx::of(&app.db, &admin, &context),
         &AccountSettings::default(),
         "invited@other-b.test",
         "tenant_viewer",
@@ -389,7 +414,11 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
     .await
     .unwrap();
     update_policy::add_window(
-        &app.db, &admin, &context, "other-b", "mon", "01:00", "03:00",
+        &app::backend::context::Ctx::of(&app.db, &admin, &context),
+        "other-b",
+        "mon",
+        "01:00",
+        "03:00",
     )
     .await
     .unwrap();
@@ -401,9 +430,7 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
         .unwrap()
         .id;
     update_policy::add_blackout(
-        &app.db,
-        &admin,
-        &context,
+        &app::backend::context::Ctx::of(&app.db, &admin, &context),
         30,
         "other-b",
         "2027-01-10",
@@ -419,9 +446,15 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
         .unwrap()
         .unwrap()
         .id;
-    agents::create_enrollment_token(&app.db, &admin, &context, b, "b's fleet", "", false)
-        .await
-        .unwrap();
+    agents::create_enrollment_token(
+        &app::backend::context::Ctx::of(&app.db, &admin, &context),
+        b,
+        "b's fleet",
+        "",
+        false,
+    )
+    .await
+    .unwrap();
     let enrollment = enrollment_token::Entity::find()
         .filter(enrollment_token::Column::TenantId.eq(b))
         .one(&app.db)
@@ -448,9 +481,7 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
         .map(Permission::as_str)
         .collect();
     let custom = roles::create(
-        &app.db,
-        &admin,
-        &context,
+        &app::backend::context::Ctx::of(&app.db, &admin, &context),
         "Everything here",
         "tenant",
         &every_tenant_permission,
@@ -492,9 +523,7 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
         .unwrap()
         .id;
     let limited = api_tokens::create(
-        &app.db,
-        &two_hats,
-        &context,
+        &app::backend::context::Ctx::of(&app.db, &two_hats, &context),
         "a only",
         "",
         &a_binding.to_string(),
@@ -502,10 +531,15 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
     .await
     .unwrap()
     .token;
-    let unlimited = api_tokens::create(&app.db, &two_hats, &context, "both", "", "")
-        .await
-        .unwrap()
-        .token;
+    let unlimited = api_tokens::create(
+        &app::backend::context::Ctx::of(&app.db, &two_hats, &context),
+        "both",
+        "",
+        "",
+    )
+    .await
+    .unwrap()
+    .token;
 
     // The objects are real: the vendor, and the unlimited token, see them.
     let vendor = Caller::Token(admin_token(&app).await);

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_EMAIL, TestApp, TestDb, spawn_app};
 use app::backend::audit::RequestContext;
-use app::backend::services::{api_tokens, auth::principal_by_email};
+use app::backend::services::access::api_tokens;
+use app::backend::services::access::auth::principal_by_email;
 
 /// A live API token of the first admin.
 async fn token(app: &TestApp) -> String {
@@ -15,10 +16,15 @@ async fn token(app: &TestApp) -> String {
         .await
         .unwrap()
         .unwrap();
-    api_tokens::create(&app.db, &admin, &RequestContext::default(), "tests", "", "")
-        .await
-        .unwrap()
-        .token
+    api_tokens::create(
+        &app::backend::context::Ctx::of(&app.db, &admin, &RequestContext::default()),
+        "tests",
+        "",
+        "",
+    )
+    .await
+    .unwrap()
+    .token
 }
 
 struct Api<'a> {
@@ -136,16 +142,25 @@ async fn the_api_needs_a_valid_token_or_a_session(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let listed = api_tokens::list(&app.db, &admin).await.unwrap();
+    let listed = api_tokens::list(&app::backend::context::Ctx::of(
+        &app.db,
+        &admin,
+        &Default::default(),
+    ))
+    .await
+    .unwrap();
     assert!(listed[0].last_used_at.is_some(), "last use is recorded");
     assert!(
         !format!("{listed:?}").contains(&api.token),
         "the secret is never listed"
     );
 
-    api_tokens::revoke(&app.db, &admin, &RequestContext::default(), listed[0].id)
-        .await
-        .unwrap();
+    api_tokens::revoke(
+        &app::backend::context::Ctx::of(&app.db, &admin, &RequestContext::default()),
+        listed[0].id,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         api.get("/tenants").await.0,
         StatusCode::UNAUTHORIZED,
@@ -374,7 +389,7 @@ async fn lifecycle_actions_run_through_the_api(db: TestDb) {
         (Some("started"), Some("active"))
     );
     assert_eq!(started["tenant"]["state"], "provisioning");
-    app::backend::services::work::finish_immediately(&app.db)
+    app::backend::services::platform::work::finish_immediately(&app.db)
         .await
         .unwrap();
 
@@ -440,13 +455,13 @@ async fn lifecycle_actions_run_through_the_api(db: TestDb) {
             json!({ "action": "archive" }),
         )
         .await;
-    app::backend::services::work::finish_immediately(&app.db)
+    app::backend::services::platform::work::finish_immediately(&app.db)
         .await
         .unwrap();
     assert!(archived["tenant"]["state"].is_string());
     let (status, deleted) = api.delete("/tenants/acme-prod").await;
     assert!(status.is_success(), "{deleted}");
-    app::backend::services::work::finish_immediately(&app.db)
+    app::backend::services::platform::work::finish_immediately(&app.db)
         .await
         .unwrap();
     let (status, kept) = api.get("/tenants/acme-prod").await;

@@ -14,10 +14,12 @@ use uuid::Uuid;
 use crate::helpers::{ADMIN_EMAIL, TestDb, tenant_form};
 use app::backend::audit::RequestContext;
 use app::backend::db::scoped_read;
-use app::backend::services::auth::principal_by_email;
-use app::backend::services::{tenant_config, tenants, users};
-use app::domain::permission::TenantScope;
-use app::domain::tenant::Region;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::access::users;
+use app::backend::services::tenants;
+use app::backend::services::tenants::tenant_config;
+use app::domain::access::permission::TenantScope;
+use app::domain::tenants::tenant::Region;
 
 fn sql(text: &str) -> Statement {
     Statement::from_string(DbBackend::Postgres, text)
@@ -34,27 +36,28 @@ async fn strings<C: ConnectionTrait>(conn: &C, query: &str) -> Vec<String> {
 
 /// Tenants a and b, each with a config entry and audit records.
 async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
-    users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some("row security passphrase"))
-        .await
-        .unwrap();
+    users::ensure_first_admin(
+        db,
+        Some(ADMIN_EMAIL),
+        Some("row security passphrase"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let admin = principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap();
     let context = RequestContext::default();
     let mut ids = vec![];
     for slug in ["tenant-a", "tenant-b"] {
         let form = tenant_form(slug);
         tenants::create(
-            db,
-            &admin,
-            &context,
+            &app::backend::context::Ctx::of(db, &admin, &context),
             &[Region::parse("eu-central-1").unwrap()],
             &form,
         )
         .await
         .unwrap();
         tenant_config::set(
-            db,
-            &admin,
-            &context,
+            &app::backend::context::Ctx::of(db, &admin, &context),
             slug,
             "smtp.host",
             "mail.example",
@@ -62,7 +65,16 @@ async fn two_tenants(db: &DatabaseConnection) -> (Uuid, Uuid) {
         )
         .await
         .unwrap();
-        ids.push(tenants::detail(db, &admin, slug).await.unwrap().row.id);
+        ids.push(
+            tenants::detail(
+                &app::backend::context::Ctx::of(db, &admin, &Default::default()),
+                slug,
+            )
+            .await
+            .unwrap()
+            .row
+            .id,
+        );
     }
     (ids[0], ids[1])
 }

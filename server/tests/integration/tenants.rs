@@ -3,13 +3,14 @@
 use app::backend::audit::RequestContext;
 use app::backend::error::ServiceError;
 use app::backend::principal::Principal;
-use app::backend::services::auth::authenticate;
+use app::backend::services::access::auth::authenticate;
+use app::backend::services::access::users::ensure_first_admin;
+use app::backend::services::platform::work::finish_immediately as complete_pending_transitions;
 use app::backend::services::tenants::{self, TransitionOutcome};
-use app::backend::services::users::ensure_first_admin;
-use app::backend::services::work::finish_immediately as complete_pending_transitions;
 use app::backend::state::AccountSettings;
-use app::domain::lifecycle::{LifecycleAction, LifecycleState};
-use app::domain::tenant::Region;
+use app::domain::tenants::lifecycle::LifecycleAction;
+use app::domain::tenants::lifecycle::LifecycleState;
+use app::domain::tenants::tenant::Region;
 use app::model::tenants::{NewTenantForm, TenantQuery};
 use sea_orm::DatabaseConnection;
 
@@ -45,6 +46,7 @@ async fn admin(db: &DatabaseConnection) -> Principal {
         db,
         Some("admin@tenantry.test"),
         Some("correct horse battery staple"),
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -54,6 +56,7 @@ async fn admin(db: &DatabaseConnection) -> Principal {
         &AccountSettings::default(),
         "admin@tenantry.test",
         "correct horse battery staple",
+        chrono::Utc::now(),
     )
     .await
     .unwrap()
@@ -63,15 +66,18 @@ async fn admin(db: &DatabaseConnection) -> Principal {
 async fn onboarding_creates_a_draft_tenant_with_its_customer(db: TestDb) {
     let admin = admin(&db.db).await;
     let slug = tenants::create(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &regions(),
         &form("acme-prod"),
     )
     .await
     .unwrap();
-    let detail = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+    let detail = tenants::detail(
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+        &slug,
+    )
+    .await
+    .unwrap();
     assert_eq!(detail.row.state, LifecycleState::Draft);
     assert_eq!(detail.row.customer.as_deref(), Some("Acme Corp"));
     assert_eq!(detail.labels, ["pilot", "emea"]);
@@ -109,9 +115,7 @@ async fn a_corrupt_stored_value_is_an_error_not_a_default(db: TestDb) {
     use sea_orm::ConnectionTrait;
     let admin = admin(&db.db).await;
     let slug = tenants::create(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &regions(),
         &form("acme-corrupt"),
     )
@@ -122,7 +126,11 @@ async fn a_corrupt_stored_value_is_an_error_not_a_default(db: TestDb) {
         .await
         .unwrap();
     assert!(matches!(
-        tenants::detail(&db.db, &admin, &slug).await,
+        tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            &slug
+        )
+        .await,
         Err(ServiceError::Internal(_))
     ));
     db.db
@@ -132,7 +140,11 @@ async fn a_corrupt_stored_value_is_an_error_not_a_default(db: TestDb) {
         .await
         .unwrap();
     assert!(matches!(
-        tenants::detail(&db.db, &admin, &slug).await,
+        tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            &slug
+        )
+        .await,
         Err(ServiceError::Internal(_))
     ));
 }
@@ -143,7 +155,13 @@ async fn onboarding_reports_every_bad_field_and_residency(db: TestDb) {
     bad.display_name = " ".into();
     bad.region = "us-east-1".into();
     bad.contact_billing = "not-an-email".into();
-    match tenants::create(&db.db, &admin, &RequestContext::default(), &regions(), &bad).await {
+    match tenants::create(
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
+        &regions(),
+        &bad,
+    )
+    .await
+    {
         Err(ServiceError::Validation(errors)) => {
             for field in ["slug", "display_name", "region", "contact_billing"] {
                 assert!(errors.for_field(field).is_some(), "{field}: {errors:?}");
@@ -162,9 +180,7 @@ async fn onboarding_reports_every_bad_field_and_residency(db: TestDb) {
 async fn a_taken_slug_is_a_field_error(db: TestDb) {
     let admin = admin(&db.db).await;
     tenants::create(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &regions(),
         &form("acme-prod"),
     )
@@ -172,9 +188,7 @@ async fn a_taken_slug_is_a_field_error(db: TestDb) {
     .unwrap();
     crate::helpers::expect_field_error(
         tenants::create(
-            &db.db,
-            &admin,
-            &RequestContext::default(),
+            &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
             &regions(),
             &form("acme-prod"),
         )
@@ -191,19 +205,25 @@ async fn search_filters_sorts_and_paginates(db: TestDb) {
             f.environment = "staging".into();
             f.customer = "Globex".into();
         }
-        tenants::create(&db.db, &admin, &RequestContext::default(), &regions(), &f)
-            .await
-            .unwrap();
-    }
-    let page = tenants::list(&db.db, &admin, &TenantQuery::default())
+        tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
+            &regions(),
+            &f,
+        )
         .await
         .unwrap();
+    }
+    let page = tenants::list(
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+        &TenantQuery::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!((page.total, page.rows.len(), page.page), (30, 25, 1));
     assert_eq!(page.rows[0].slug, "tenant-00");
 
     let second = tenants::list(
-        &db.db,
-        &admin,
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
         &TenantQuery {
             page: Some(2),
             ..Default::default()
@@ -219,13 +239,17 @@ async fn search_filters_sorts_and_paginates(db: TestDb) {
         dir: Some("desc".into()),
         ..Default::default()
     };
-    let page = tenants::list(&db.db, &admin, &staging).await.unwrap();
+    let page = tenants::list(
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+        &staging,
+    )
+    .await
+    .unwrap();
     assert_eq!(page.total, 10);
     assert_eq!(page.rows[0].slug, "tenant-27");
 
     let by_customer = tenants::list(
-        &db.db,
-        &admin,
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
         &TenantQuery {
             q: Some("GLOBEX".into()),
             ..Default::default()
@@ -238,8 +262,7 @@ async fn search_filters_sorts_and_paginates(db: TestDb) {
         "free text matches the customer name, case-insensitively"
     );
     let by_external_id = tenants::list(
-        &db.db,
-        &admin,
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
         &TenantQuery {
             q: Some("crm-0042".into()),
             ..Default::default()
@@ -249,8 +272,7 @@ async fn search_filters_sorts_and_paginates(db: TestDb) {
     .unwrap();
     assert_eq!(by_external_id.total, 30);
     let by_label = tenants::list(
-        &db.db,
-        &admin,
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
         &TenantQuery {
             label: Some("pilot".into()),
             ..Default::default()
@@ -260,8 +282,7 @@ async fn search_filters_sorts_and_paginates(db: TestDb) {
     .unwrap();
     assert_eq!(by_label.total, 30);
     let wildcard = tenants::list(
-        &db.db,
-        &admin,
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
         &TenantQuery {
             q: Some("%".into()),
             ..Default::default()
@@ -279,18 +300,14 @@ async fn search_filters_sorts_and_paginates(db: TestDb) {
 async fn activation_passes_through_provisioning_and_the_executor_completes_it(db: TestDb) {
     let admin = admin(&db.db).await;
     let slug = tenants::create(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &regions(),
         &form("acme-prod"),
     )
     .await
     .unwrap();
     let outcome = tenants::transition(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &slug,
         LifecycleAction::Activate,
         Some(1),
@@ -305,7 +322,12 @@ async fn activation_passes_through_provisioning_and_the_executor_completes_it(db
             target: LifecycleState::Active
         }
     );
-    let during = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+    let during = tenants::detail(
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+        &slug,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (during.row.state, during.row.requested_state),
         (LifecycleState::Provisioning, Some(LifecycleState::Active))
@@ -317,7 +339,12 @@ async fn activation_passes_through_provisioning_and_the_executor_completes_it(db
         0,
         "never completed twice"
     );
-    let after = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+    let after = tenants::detail(
+        &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+        &slug,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (after.row.state, after.row.requested_state),
         (LifecycleState::Active, None)
@@ -338,9 +365,7 @@ async fn activation_passes_through_provisioning_and_the_executor_completes_it(db
 
     // Repeating the action that took effect is a no-op.
     let again = tenants::transition(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &slug,
         LifecycleAction::Activate,
         None,
@@ -354,18 +379,14 @@ async fn activation_passes_through_provisioning_and_the_executor_completes_it(db
 async fn a_stale_version_is_a_conflict_telling_the_user_to_reload(db: TestDb) {
     let admin = admin(&db.db).await;
     let slug = tenants::create(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &regions(),
         &form("acme-prod"),
     )
     .await
     .unwrap();
     match tenants::transition(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &slug,
         LifecycleAction::Activate,
         Some(0),
@@ -381,18 +402,14 @@ async fn a_stale_version_is_a_conflict_telling_the_user_to_reload(db: TestDb) {
 async fn an_illegal_move_is_refused_with_an_actionable_reason(db: TestDb) {
     let admin = admin(&db.db).await;
     let slug = tenants::create(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &regions(),
         &form("acme-prod"),
     )
     .await
     .unwrap();
     match tenants::transition(
-        &db.db,
-        &admin,
-        &RequestContext::default(),
+        &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
         &slug,
         LifecycleAction::Suspend,
         None,
@@ -408,13 +425,15 @@ async fn an_illegal_move_is_refused_with_an_actionable_reason(db: TestDb) {
 async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
     let admin = admin(&db.db).await;
     let ctx = RequestContext::default();
-    let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
-        .await
-        .unwrap();
+    let slug = tenants::create(
+        &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+        &regions(),
+        &form("acme-prod"),
+    )
+    .await
+    .unwrap();
     tenants::transition(
-        &db.db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
         &slug,
         LifecycleAction::Activate,
         None,
@@ -424,9 +443,7 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
     .unwrap();
     complete_pending_transitions(&db.db).await.unwrap();
     tenants::transition(
-        &db.db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
         &slug,
         LifecycleAction::Archive,
         None,
@@ -436,9 +453,7 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
     .unwrap();
     crate::helpers::expect_field_error(
         tenants::transition(
-            &db.db,
-            &admin,
-            &ctx,
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
             &slug,
             LifecycleAction::Delete,
             None,
@@ -448,9 +463,7 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
         "confirm",
     );
     tenants::transition(
-        &db.db,
-        &admin,
-        &ctx,
+        &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
         &slug,
         LifecycleAction::Delete,
         None,
@@ -459,11 +472,14 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
     .await
     .unwrap();
     assert_eq!(
-        tenants::detail(&db.db, &admin, &slug)
-            .await
-            .unwrap()
-            .row
-            .state,
+        tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            &slug
+        )
+        .await
+        .unwrap()
+        .row
+        .state,
         LifecycleState::Deleted
     );
 }
@@ -484,7 +500,8 @@ mod audit_explorer {
     use app::backend::audit::RequestContext;
     use app::model::audit::AuditQuery;
 
-    use app::backend::services::audit_log::{export_csv, search};
+    use app::backend::services::audit::audit_log::export_csv;
+    use app::backend::services::audit::audit_log::search;
     use app::backend::services::tenants;
 
     use super::{admin, form, regions};
@@ -494,9 +511,7 @@ mod audit_explorer {
         let admin = admin(&db.db).await;
         for i in 0..7 {
             tenants::create(
-                &db.db,
-                &admin,
-                &RequestContext::default(),
+                &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
                 &regions(),
                 &form(&format!("tenant-{i}")),
             )
@@ -507,12 +522,17 @@ mod audit_explorer {
             action: Some("tenant.".into()),
             ..Default::default()
         };
-        let first = search(&db.db, &admin, &only_tenants, 5).await.unwrap();
+        let first = search(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            &only_tenants,
+            5,
+        )
+        .await
+        .unwrap();
         assert_eq!(first.rows.len(), 5);
         assert!(first.rows.iter().all(|r| r.action == "tenant.create"));
         let second = search(
-            &db.db,
-            &admin,
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
             &AuditQuery {
                 before: first.older.clone(),
                 ..only_tenants.clone()
@@ -538,8 +558,7 @@ mod audit_explorer {
         );
 
         let one_tenant = search(
-            &db.db,
-            &admin,
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
             &AuditQuery {
                 tenant: Some("tenant-3".into()),
                 ..Default::default()
@@ -550,8 +569,7 @@ mod audit_explorer {
         .unwrap();
         assert_eq!(one_tenant.rows.len(), 1);
         let unknown = search(
-            &db.db,
-            &admin,
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
             &AuditQuery {
                 tenant: Some("nope-nope".into()),
                 ..Default::default()
@@ -569,23 +587,28 @@ mod audit_explorer {
             from: Some("23/11/2026".into()),
             ..Default::default()
         };
-        crate::helpers::expect_field_error(search(&db.db, &admin, &bad, 50).await, "from");
+        crate::helpers::expect_field_error(
+            search(
+                &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+                &bad,
+                50,
+            )
+            .await,
+            "from",
+        );
     }
 
     async fn the_csv_export_holds_every_matching_event(db: TestDb) {
         let admin = admin(&db.db).await;
         tenants::create(
-            &db.db,
-            &admin,
-            &RequestContext::default(),
+            &app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default()),
             &regions(),
             &form("acme-prod"),
         )
         .await
         .unwrap();
         let csv = export_csv(
-            &db.db,
-            &admin,
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
             &AuditQuery {
                 tenant: Some("acme-prod".into()),
                 ..Default::default()
@@ -616,7 +639,8 @@ mod configuration {
     use app::backend::audit::RequestContext;
     use app::backend::entities::audit_event;
 
-    use app::backend::services::{tenant_config, tenants};
+    use app::backend::services::tenants;
+    use app::backend::services::tenants::tenant_config;
     use sea_orm::EntityTrait;
 
     use super::{admin, form, regions};
@@ -627,13 +651,15 @@ mod configuration {
     async fn secrets_are_write_only_and_masked_everywhere(db: TestDb) {
         let admin = admin(&db.db).await;
         let ctx = RequestContext::default();
-        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
-            .await
-            .unwrap();
+        let slug = tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await
+        .unwrap();
         tenant_config::set(
-            &db.db,
-            &admin,
-            &ctx,
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
             &slug,
             "smtp.host",
             "mail.acme.example",
@@ -641,13 +667,17 @@ mod configuration {
         )
         .await
         .unwrap();
-        tenant_config::set(&db.db, &admin, &ctx, &slug, "smtp.password", SECRET, true)
-            .await
-            .unwrap();
         tenant_config::set(
-            &db.db,
-            &admin,
-            &ctx,
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &slug,
+            "smtp.password",
+            SECRET,
+            true,
+        )
+        .await
+        .unwrap();
+        tenant_config::set(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
             &slug,
             "smtp.host",
             "mail2.acme.example",
@@ -656,7 +686,12 @@ mod configuration {
         .await
         .unwrap();
 
-        let detail = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+        let detail = tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            &slug,
+        )
+        .await
+        .unwrap();
         let shown: Vec<(String, Option<String>)> = detail
             .config
             .iter()
@@ -704,36 +739,71 @@ mod configuration {
     async fn a_secret_cannot_be_turned_into_a_plain_value(db: TestDb) {
         let admin = admin(&db.db).await;
         let ctx = RequestContext::default();
-        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
-            .await
-            .unwrap();
-        tenant_config::set(&db.db, &admin, &ctx, &slug, "api.key", SECRET, true)
-            .await
-            .unwrap();
+        let slug = tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await
+        .unwrap();
+        tenant_config::set(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &slug,
+            "api.key",
+            SECRET,
+            true,
+        )
+        .await
+        .unwrap();
         crate::helpers::expect_field_error(
-            tenant_config::set(&db.db, &admin, &ctx, &slug, "api.key", "visible", false).await,
+            tenant_config::set(
+                &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+                &slug,
+                "api.key",
+                "visible",
+                false,
+            )
+            .await,
             "secret",
         );
-        tenant_config::remove(&db.db, &admin, &ctx, &slug, "api.key")
-            .await
-            .unwrap();
+        tenant_config::remove(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &slug,
+            "api.key",
+        )
+        .await
+        .unwrap();
         assert!(
-            tenants::detail(&db.db, &admin, &slug)
-                .await
-                .unwrap()
-                .config
-                .is_empty()
+            tenants::detail(
+                &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+                &slug
+            )
+            .await
+            .unwrap()
+            .config
+            .is_empty()
         );
     }
 
     async fn a_bad_key_is_a_field_error(db: TestDb) {
         let admin = admin(&db.db).await;
         let ctx = RequestContext::default();
-        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
-            .await
-            .unwrap();
+        let slug = tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await
+        .unwrap();
         crate::helpers::expect_field_error(
-            tenant_config::set(&db.db, &admin, &ctx, &slug, "has space", "x", false).await,
+            tenant_config::set(
+                &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+                &slug,
+                "has space",
+                "x",
+                false,
+            )
+            .await,
             "key",
         );
     }
@@ -767,13 +837,27 @@ mod editing {
     async fn an_edit_records_each_changed_field_and_bumps_the_version(db: TestDb) {
         let admin = admin(&db.db).await;
         let ctx = RequestContext::default();
-        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
-            .await
-            .unwrap();
-        tenants::update(&db.db, &admin, &ctx, &slug, 1, &edit("Acme Production"))
-            .await
-            .unwrap();
-        let detail = tenants::detail(&db.db, &admin, &slug).await.unwrap();
+        let slug = tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await
+        .unwrap();
+        tenants::update(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &slug,
+            1,
+            &edit("Acme Production"),
+        )
+        .await
+        .unwrap();
+        let detail = tenants::detail(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            &slug,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             (
                 detail.row.display_name.as_str(),
@@ -791,22 +875,41 @@ mod editing {
     async fn a_stale_edit_is_refused_and_changes_nothing(db: TestDb) {
         let admin = admin(&db.db).await;
         let ctx = RequestContext::default();
-        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
-            .await
-            .unwrap();
-        tenants::update(&db.db, &admin, &ctx, &slug, 1, &edit("First writer"))
-            .await
-            .unwrap();
-        match tenants::update(&db.db, &admin, &ctx, &slug, 1, &edit("Second writer")).await {
+        let slug = tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await
+        .unwrap();
+        tenants::update(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &slug,
+            1,
+            &edit("First writer"),
+        )
+        .await
+        .unwrap();
+        match tenants::update(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &slug,
+            1,
+            &edit("Second writer"),
+        )
+        .await
+        {
             Err(ServiceError::Conflict(message)) => assert!(message.contains("Reload")),
             other => panic!("expected a conflict, got {other:?}"),
         }
         assert_eq!(
-            tenants::detail(&db.db, &admin, &slug)
-                .await
-                .unwrap()
-                .row
-                .display_name,
+            tenants::detail(
+                &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+                &slug
+            )
+            .await
+            .unwrap()
+            .row
+            .display_name,
             "First writer"
         );
     }
@@ -814,12 +917,23 @@ mod editing {
     async fn an_unknown_plan_is_a_field_error(db: TestDb) {
         let admin = admin(&db.db).await;
         let ctx = RequestContext::default();
-        let slug = tenants::create(&db.db, &admin, &ctx, &regions(), &form("acme-prod"))
-            .await
-            .unwrap();
+        let slug = tenants::create(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &regions(),
+            &form("acme-prod"),
+        )
+        .await
+        .unwrap();
         let mut bad = edit("Acme");
         bad.plan_code = "platinum".into();
-        match tenants::update(&db.db, &admin, &ctx, &slug, 1, &bad).await {
+        match tenants::update(
+            &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+            &slug,
+            1,
+            &bad,
+        )
+        .await
+        {
             Err(ServiceError::Validation(errors)) => {
                 assert!(errors.for_field("plan_code").is_some())
             }
@@ -835,7 +949,8 @@ mod editing {
 }
 
 mod seeding {
-    use app::backend::services::seed::{platform_admin, seed_demo};
+    use app::backend::services::platform::seed::platform_admin;
+    use app::backend::services::platform::seed::seed_demo;
     use app::backend::services::tenants;
     use app::model::tenants::TenantQuery;
 
@@ -845,9 +960,22 @@ mod seeding {
     async fn the_demo_set_spans_states_and_is_not_seeded_twice(db: TestDb) {
         admin(&db.db).await;
         let principal = platform_admin(&db.db).await.unwrap();
-        assert_eq!(seed_demo(&db.db, &principal, &regions()).await.unwrap(), 60);
         assert_eq!(
-            seed_demo(&db.db, &principal, &regions()).await.unwrap(),
+            seed_demo(
+                &app::backend::context::Ctx::of(&db.db, &principal, &Default::default()),
+                &regions()
+            )
+            .await
+            .unwrap(),
+            60
+        );
+        assert_eq!(
+            seed_demo(
+                &app::backend::context::Ctx::of(&db.db, &principal, &Default::default()),
+                &regions()
+            )
+            .await
+            .unwrap(),
             0,
             "re-running adds nothing"
         );
@@ -859,8 +987,7 @@ mod seeding {
             ("active", 36),
         ] {
             let page = tenants::list(
-                &db.db,
-                &principal,
+                &app::backend::context::Ctx::of(&db.db, &principal, &Default::default()),
                 &TenantQuery {
                     state: Some(state.into()),
                     ..Default::default()
@@ -877,9 +1004,10 @@ mod seeding {
 
 mod bulk {
     use app::backend::audit::RequestContext;
+    use app::backend::services::platform::work::finish_immediately as complete_pending_transitions;
     use app::backend::services::tenants;
-    use app::backend::services::work::finish_immediately as complete_pending_transitions;
-    use app::domain::lifecycle::{LifecycleAction, LifecycleState};
+    use app::domain::tenants::lifecycle::LifecycleAction;
+    use app::domain::tenants::lifecycle::LifecycleState;
     use app::model::tenants::BulkOutcome;
 
     use super::{admin, form, regions};
@@ -889,15 +1017,17 @@ mod bulk {
         let admin = admin(&db.db).await;
         let ctx = RequestContext::default();
         for slug in ["acme-a", "acme-b", "acme-draft"] {
-            tenants::create(&db.db, &admin, &ctx, &regions(), &form(slug))
-                .await
-                .unwrap();
+            tenants::create(
+                &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+                &regions(),
+                &form(slug),
+            )
+            .await
+            .unwrap();
         }
         for slug in ["acme-a", "acme-b"] {
             tenants::transition(
-                &db.db,
-                &admin,
-                &ctx,
+                &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
                 slug,
                 LifecycleAction::Activate,
                 None,
@@ -911,9 +1041,13 @@ mod bulk {
             .map(String::from)
             .to_vec();
 
-        let preview = tenants::bulk_preview(&db.db, &admin, LifecycleAction::Suspend, &selection)
-            .await
-            .unwrap();
+        let preview = tenants::bulk_preview(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            LifecycleAction::Suspend,
+            &selection,
+        )
+        .await
+        .unwrap();
         let outcomes: Vec<&BulkOutcome> = preview.iter().map(|i| &i.outcome).collect();
         assert_eq!(outcomes[0], &BulkOutcome::Eligible);
         assert_eq!(outcomes[1], &BulkOutcome::Eligible);
@@ -921,14 +1055,22 @@ mod bulk {
         assert_eq!(outcomes[3], &BulkOutcome::NotFound);
 
         assert_eq!(
-            tenants::bulk_run(&db.db, &admin, &ctx, LifecycleAction::Suspend, &selection)
-                .await
-                .unwrap(),
+            tenants::bulk_run(
+                &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
+                LifecycleAction::Suspend,
+                &selection
+            )
+            .await
+            .unwrap(),
             2
         );
-        let after = tenants::bulk_preview(&db.db, &admin, LifecycleAction::Suspend, &selection)
-            .await
-            .unwrap();
+        let after = tenants::bulk_preview(
+            &app::backend::context::Ctx::of(&db.db, &admin, &Default::default()),
+            LifecycleAction::Suspend,
+            &selection,
+        )
+        .await
+        .unwrap();
         assert_eq!(after[0].outcome, BulkOutcome::AlreadyDone);
         assert_eq!(after[0].state, Some(LifecycleState::Suspended));
         assert_eq!(

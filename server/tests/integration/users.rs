@@ -9,19 +9,24 @@ use app::backend::db;
 use app::backend::entities::role;
 use app::backend::error::ServiceError;
 use app::backend::principal::Actor;
-use app::backend::services::auth::authenticate;
-use app::backend::services::users::{NewUser, count_users, create_user, ensure_first_admin};
-use app::domain::permission::{BuiltinRole, Permission, Scope};
+use app::backend::services::access::auth::authenticate;
+use app::backend::services::access::users::NewUser;
+use app::backend::services::access::users::count_users;
+use app::backend::services::access::users::create_user;
+use app::backend::services::access::users::ensure_first_admin;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::access::permission::Permission;
+use app::domain::access::permission::Scope;
 
 async fn the_first_admin_is_created_once_with_a_generated_password(db: TestDb) {
-    let created = ensure_first_admin(&db.db, None, None)
+    let created = ensure_first_admin(&db.db, None, None, chrono::Utc::now())
         .await
         .unwrap()
         .expect("created on an empty database");
     let password = created.generated_password.expect("generated");
     assert_eq!(password.len(), 20);
     assert!(
-        ensure_first_admin(&db.db, None, None)
+        ensure_first_admin(&db.db, None, None, chrono::Utc::now())
             .await
             .unwrap()
             .is_none(),
@@ -35,6 +40,7 @@ async fn the_first_admin_is_created_once_with_a_generated_password(db: TestDb) {
         &AccountSettings::default(),
         &created.email,
         &password,
+        chrono::Utc::now(),
     )
     .await
     .unwrap()
@@ -50,6 +56,7 @@ async fn the_first_admin_uses_configured_credentials(db: TestDb) {
         &db.db,
         Some("Ops@Example.com"),
         Some("configured password 1"),
+        chrono::Utc::now(),
     )
     .await
     .unwrap()
@@ -62,6 +69,7 @@ async fn the_first_admin_uses_configured_credentials(db: TestDb) {
         &AccountSettings::default(),
         "ops@example.com",
         "configured password 1",
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -72,6 +80,7 @@ async fn a_duplicate_email_is_a_field_error(db: TestDb) {
         &db.db,
         Some("ops@example.com"),
         Some("configured password 1"),
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -88,6 +97,7 @@ async fn a_duplicate_email_is_a_field_error(db: TestDb) {
             &Actor::System("test"),
             &RequestContext::default(),
             duplicate,
+            chrono::Utc::now(),
         )
         .await,
         "email",
@@ -99,6 +109,7 @@ async fn an_unknown_account_cannot_sign_in_with_a_real_password(db: TestDb) {
         &db.db,
         Some("ops@example.com"),
         Some("configured password 1"),
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -108,6 +119,7 @@ async fn an_unknown_account_cannot_sign_in_with_a_real_password(db: TestDb) {
         &AccountSettings::default(),
         "ghost@example.com",
         "configured password 1",
+        chrono::Utc::now(),
     )
     .await;
     assert!(matches!(unknown, Err(ServiceError::InvalidCredentials)));
@@ -115,9 +127,13 @@ async fn an_unknown_account_cannot_sign_in_with_a_real_password(db: TestDb) {
 
 async fn migrations_can_run_again_without_change(db: TestDb) {
     db::migrate(&db.db).await.unwrap();
-    ensure_first_admin(&db.db, None, None).await.unwrap();
+    ensure_first_admin(&db.db, None, None, chrono::Utc::now())
+        .await
+        .unwrap();
     db::migrate(&db.db).await.unwrap();
-    ensure_first_admin(&db.db, None, None).await.unwrap();
+    ensure_first_admin(&db.db, None, None, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(
         role::Entity::find().count(&db.db).await.unwrap(),
         BuiltinRole::ALL.len() as u64,

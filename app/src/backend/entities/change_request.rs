@@ -1,6 +1,8 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::change::{ChangeKind, ChangeModel, ChangeStatus};
+use crate::domain::changes::change::ChangeKind;
+use crate::domain::changes::change::ChangeModel;
+use crate::domain::changes::change::ChangeStatus;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "change_requests")]

@@ -1,7 +1,9 @@
 use sea_orm::entity::prelude::*;
 
 use crate::backend::columns::JsonText;
-use crate::domain::bluegreen::{Slot, SwitchStatus, Thresholds};
+use crate::domain::deployments::bluegreen::Slot;
+use crate::domain::deployments::bluegreen::SwitchStatus;
+use crate::domain::deployments::bluegreen::Thresholds;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "deployment_switches")]
@@ -15,7 +17,7 @@ pub struct Model {
     pub from_version: Option<String>,
     pub to_version: String,
     pub status: SwitchStatus,
-    pub steps: String,
+    pub steps: crate::domain::deployments::bluegreen::TrafficSteps,
     pub step_index: i32,
     pub step_started_at: Option<DateTimeUtc>,
     pub bake_seconds: i32,

@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 use crate::backend::columns::JsonText;
-use crate::domain::bluegreen::{Slot, Thresholds};
+use crate::domain::deployments::bluegreen::Slot;
+use crate::domain::deployments::bluegreen::Thresholds;
 use crate::model::deployments::Simulation;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -27,7 +28,7 @@ pub struct Model {
     pub green_server: String,
     pub blue_url: String,
     pub green_url: String,
-    pub steps: String,
+    pub steps: crate::domain::deployments::bluegreen::TrafficSteps,
     pub bake_seconds: i32,
     pub interval_seconds: i32,
     pub thresholds: JsonText<Thresholds>,

@@ -6,7 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub product_id: Uuid,
-    pub checks: String,
+    pub checks:
+        crate::backend::columns::JsonText<Vec<crate::domain::deployments::health::HealthCheck>>,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
 }

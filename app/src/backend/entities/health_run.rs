@@ -11,7 +11,8 @@ pub struct Model {
     pub slot: String,
     pub at: DateTimeUtc,
     pub passed: bool,
-    pub results: String,
+    pub results:
+        crate::backend::columns::JsonText<Vec<crate::domain::deployments::health::CheckResult>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ pub struct Model {
     pub kind: String,
     pub payload: String,
     pub idempotency_key: String,
-    pub status: String,
+    pub status: crate::domain::platform::job::JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTimeUtc,

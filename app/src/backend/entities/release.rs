@@ -13,10 +13,11 @@ pub struct Model {
     pub end_of_support: Option<Date>,
     pub end_of_life: Option<Date>,
     /// `published` or `withdrawn`.
-    pub status: String,
+    pub status: crate::domain::releases::catalog::ReleaseStatus,
     pub notes: String,
     /// JSON object: component → pinned version.
-    pub components: String,
+    /// Component → pinned version.
+    pub components: crate::backend::columns::JsonText<std::collections::BTreeMap<String, String>>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,7 +9,7 @@ pub struct Model {
     pub scope: String,
     pub product_id: Uuid,
     pub target_version: String,
-    pub status: String,
+    pub status: crate::domain::rollouts::rollout::RolloutStatus,
     pub selection: String,
     pub wave_splits: String,
     pub success_threshold: i32,

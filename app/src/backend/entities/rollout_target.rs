@@ -11,7 +11,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub endpoint_id: Option<Uuid>,
     pub from_version: Option<String>,
-    pub status: String,
+    pub status: crate::domain::rollouts::rollout::TargetStatus,
     pub attempts: i32,
     pub message: Option<String>,
     pub change_request_id: Option<Uuid>,

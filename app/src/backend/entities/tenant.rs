@@ -3,8 +3,10 @@ use sea_orm::entity::prelude::*;
 use std::collections::BTreeMap;
 
 use crate::backend::columns::JsonText;
-use crate::domain::lifecycle::LifecycleState;
-use crate::domain::tenant::{DeploymentKind, Environment, IsolationMode};
+use crate::domain::tenants::lifecycle::LifecycleState;
+use crate::domain::tenants::tenant::DeploymentKind;
+use crate::domain::tenants::tenant::Environment;
+use crate::domain::tenants::tenant::IsolationMode;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenants")]

@@ -10,10 +10,10 @@ pub struct Model {
     /// A semver requirement such as `>=5.0, <6`.
     pub allowed_range: Option<String>,
     /// JSON array of enabled feature flags.
-    pub feature_flags: String,
+    pub feature_flags: crate::backend::columns::JsonText<Vec<String>>,
     pub running_version: Option<String>,
     /// JSON object: component → running version.
-    pub components: String,
+    pub components: crate::backend::columns::JsonText<std::collections::BTreeMap<String, String>>,
     pub updated_at: DateTimeUtc,
 }
 

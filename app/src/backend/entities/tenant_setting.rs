@@ -21,7 +21,7 @@ impl std::fmt::Debug for Model {
             .field("key", &self.key)
             .field(
                 "value",
-                &crate::domain::config::displayed_value(&self.value, self.is_secret),
+                &crate::domain::tenants::config::displayed_value(&self.value, self.is_secret),
             )
             .field("is_secret", &self.is_secret)
             .finish()

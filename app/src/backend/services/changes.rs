@@ -3,6 +3,9 @@
 //! the tenant's maintenance window outside blackouts, executed step by step by
 //! an executor through the durable job engine, and audited at every move.
 
+pub mod delays;
+pub mod update_policy;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -15,6 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend::audit::{self, AuditEntry, RequestContext};
+use crate::backend::context::{Clock, Ctx};
 use crate::backend::db::scoped_read;
 use crate::backend::entities::{
     change_decision, change_request, change_step, product, release, rollout_target, tenant,
@@ -24,16 +28,26 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::executor::{Executor, StepOrder};
 use crate::backend::jobs::{self, ClaimedJob, JobSpec};
 use crate::backend::principal::{Actor, Principal};
-use crate::backend::services::{saved_filters, tenants, update_policy};
-use crate::domain::authority::{acts_for_vendor, may_stop_change};
-use crate::domain::change::{
-    ApprovalMode, ChangeKind, ChangeStatus, approval_required, change_model, check_decider,
-    plan_steps, request_permission,
-};
-use crate::domain::decision::Decision;
-use crate::domain::lifecycle::{LifecycleState, plan_transition};
-use crate::domain::permission::{Permission, Scope, TenantScope};
-use crate::domain::saved_filter::MAX_FILTER_TARGETS;
+use crate::backend::services::tenants;
+use crate::backend::services::tenants::saved_filters;
+use crate::domain::access::authority::acts_for_vendor;
+use crate::domain::access::authority::may_stop_change;
+use crate::domain::access::permission::Permission;
+use crate::domain::access::permission::Scope;
+use crate::domain::access::permission::TenantScope;
+use crate::domain::changes::change::ApprovalMode;
+use crate::domain::changes::change::ChangeKind;
+use crate::domain::changes::change::ChangeStatus;
+use crate::domain::changes::change::approval_required;
+use crate::domain::changes::change::change_model;
+use crate::domain::changes::change::check_decider;
+use crate::domain::changes::change::plan_steps;
+use crate::domain::changes::change::request_permission;
+use crate::domain::changes::decision::Decision;
+use crate::domain::rollouts::rollout::TargetStatus;
+use crate::domain::tenants::lifecycle::LifecycleState;
+use crate::domain::tenants::lifecycle::plan_transition;
+use crate::domain::tenants::saved_filter::MAX_FILTER_TARGETS;
 use crate::domain::validation::FieldErrors;
 use crate::model::changes::{
     ChangeDetail, ChangeForm, ChangeFormOptions, ChangePage, ChangeQuery, ChangeRow, DecisionRow,
@@ -82,8 +96,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     change: NewChange,
+    now: DateTime<Utc>,
 ) -> ServiceResult<change_request::Model> {
-    let now = Utc::now();
     let deployment = change.tenant.deployment_kind;
     let model = change_model(change.kind, deployment);
     let id = Uuid::new_v4();
@@ -139,19 +153,23 @@ pub(crate) async fn insert<C: ConnectionTrait>(
             .collect();
     change_step::Entity::insert_many(steps).exec(conn).await?;
     if change.status == ChangeStatus::Running {
-        enqueue_execution(conn, id).await?;
+        enqueue_execution(conn, id, now).await?;
     }
     Ok(created)
 }
 
-async fn enqueue_execution<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<()> {
+async fn enqueue_execution<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
     jobs::enqueue(
         conn,
         JobSpec {
             kind: EXECUTE_JOB,
             payload: json!({ "change_request_id": id }),
             key: format!("change:{id}:execute"),
-            run_at: Utc::now(),
+            run_at: now,
             max_attempts: MAX_ATTEMPTS,
         },
     )
@@ -165,12 +183,12 @@ async fn enqueue_execution<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceRes
 /// job engine, which lands the tenant in its target state.
 pub(crate) async fn record_lifecycle_change(
     txn: &DatabaseTransaction,
-    principal: &Principal,
-    context: &RequestContext,
+    ctx: &Ctx,
     tenant: &tenant::Model,
     kind: ChangeKind,
     runs_in_background: bool,
 ) -> ServiceResult<change_request::Model> {
+    let (principal, context, now) = (&ctx.principal, &ctx.request, ctx.now());
     let actor = Actor::from(principal);
     let status = if runs_in_background {
         ChangeStatus::Running
@@ -189,15 +207,15 @@ pub(crate) async fn record_lifecycle_change(
             status,
             requires_approval: false,
             not_before: None,
-            next_start: Some((Utc::now(), "Started at once from the tenant page".into())),
+            next_start: Some((now, "Started at once from the tenant page".into())),
             rollout_id: None,
             target_filter: None,
             by_vendor: acts_for_vendor(&principal.grants),
         },
+        now,
     )
     .await?;
     if !runs_in_background {
-        let now = Utc::now();
         change_step::Entity::update_many()
             .col_expr(change_step::Column::Status, "succeeded".into())
             .col_expr(change_step::Column::Output, "Took effect at once.".into())

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::columns::JsonText;
+use crate::backend::context::Clock;
 use crate::backend::db::scoped_read;
 use crate::backend::entities::{
     deployment_switch, edge_deployment, health_baseline, health_run, product, release,
@@ -38,13 +39,24 @@ use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes::find_product;
 use crate::backend::services::tenants::resolve_tenant_id;
 use crate::backend::traffic::{self, Readings, RouterTarget};
-use crate::domain::bluegreen::{
-    self, NextStep, Slot, SwitchStatus, Thresholds, Verdict, after_step, analyze, interval_between,
-    parse_steps, switch_move,
-};
-use crate::domain::health::{self, CheckResult, HealthCheck};
+use crate::domain::access::permission::Permission;
+use crate::domain::access::permission::Scope;
+use crate::domain::access::permission::TenantScope;
+use crate::domain::deployments::bluegreen;
+use crate::domain::deployments::bluegreen::NextStep;
+use crate::domain::deployments::bluegreen::Slot;
+use crate::domain::deployments::bluegreen::SwitchStatus;
+use crate::domain::deployments::bluegreen::Thresholds;
+use crate::domain::deployments::bluegreen::Verdict;
+use crate::domain::deployments::bluegreen::after_step;
+use crate::domain::deployments::bluegreen::analyze;
+use crate::domain::deployments::bluegreen::interval_between;
+use crate::domain::deployments::bluegreen::parse_steps;
+use crate::domain::deployments::bluegreen::switch_move;
+use crate::domain::deployments::health;
+use crate::domain::deployments::health::CheckResult;
+use crate::domain::deployments::health::HealthCheck;
 use crate::domain::network::{HaproxyName, socket_path_within};
-use crate::domain::permission::{Permission, Scope, TenantScope};
 use crate::domain::validation::FieldErrors;
 use crate::model::deployments::{
     BaselineView, DeploymentDetail, DeploymentForm, DeploymentRow, EventRow, Fleet, HealthRunRow,
@@ -155,6 +167,7 @@ async fn set_slot<C: ConnectionTrait>(
     version: Option<&str>,
     state: &str,
     health: Option<&str>,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     use edge_deployment::Column;
     let (version_column, state_column, health_column) = match slot {
@@ -167,7 +180,7 @@ async fn set_slot<C: ConnectionTrait>(
     };
     let mut update = edge_deployment::Entity::update_many()
         .col_expr(state_column, state.into())
-        .col_expr(Column::UpdatedAt, Utc::now().into());
+        .col_expr(Column::UpdatedAt, now.into());
     if let Some(version) = version {
         update = update.col_expr(version_column, Some(version.to_owned()).into());
     }
@@ -187,6 +200,7 @@ async fn route<C: ConnectionTrait>(
     d: &edge_deployment::Model,
     to: Slot,
     percent: u8,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let (blue, green) = bluegreen::weights(to, percent);
     traffic::router_for(&d.router_kind)
@@ -198,7 +212,7 @@ async fn route<C: ConnectionTrait>(
     edge_deployment::Entity::update_many()
         .col_expr(edge_deployment::Column::BlueWeight, blue.into())
         .col_expr(edge_deployment::Column::GreenWeight, green.into())
-        .col_expr(edge_deployment::Column::UpdatedAt, Utc::now().into())
+        .col_expr(edge_deployment::Column::UpdatedAt, now.into())
         .filter(edge_deployment::Column::Id.eq(d.id))
         .exec(conn)
         .await?;
@@ -213,13 +227,14 @@ async fn event<C: ConnectionTrait>(
     kind: &str,
     message: String,
     actor: &str,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     switch_event::ActiveModel {
         id: Set(Uuid::new_v4()),
         deployment_id: Set(deployment_id),
         switch_id: Set(switch_id),
         tenant_id: Set(tenant_id),
-        at: Set(Utc::now()),
+        at: Set(now),
         kind: Set(kind.into()),
         message: Set(message),
         actor: Set(actor.into()),
@@ -243,6 +258,7 @@ async fn system_event<C: ConnectionTrait>(
     s: &deployment_switch::Model,
     kind: &str,
     message: String,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     event(
         conn,
@@ -252,6 +268,7 @@ async fn system_event<C: ConnectionTrait>(
         kind,
         message,
         SYSTEM,
+        now,
     )
     .await
 }

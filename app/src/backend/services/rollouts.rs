@@ -5,6 +5,8 @@
 //! stops on the wave thresholds. A crash loses nothing: targets, waves and
 //! their change requests are rows.
 
+pub mod assignments;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -24,13 +26,26 @@ use crate::backend::entities::{
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes::{self, NewChange};
-use crate::domain::change::{ChangeKind, ChangeStatus};
-use crate::domain::permission::Permission;
-use crate::domain::rollout::{
-    Candidate, RolloutMove, Thresholds, WaveDecision, WaveProgress, assign_waves, offered_actions,
-    parse_concurrency, parse_thresholds, parse_wave_rules, parse_wave_splits, rollout_move,
-    success_rate, wave_decision, wave_sizes,
-};
+use crate::domain::access::permission::Permission;
+use crate::domain::changes::change::ChangeKind;
+use crate::domain::changes::change::ChangeStatus;
+use crate::domain::releases::catalog::ReleaseStatus;
+use crate::domain::rollouts::rollout::Candidate;
+use crate::domain::rollouts::rollout::RolloutMove;
+use crate::domain::rollouts::rollout::Thresholds;
+use crate::domain::rollouts::rollout::WaveDecision;
+use crate::domain::rollouts::rollout::WaveProgress;
+use crate::domain::rollouts::rollout::assign_waves;
+use crate::domain::rollouts::rollout::offered_actions;
+use crate::domain::rollouts::rollout::parse_concurrency;
+use crate::domain::rollouts::rollout::parse_thresholds;
+use crate::domain::rollouts::rollout::parse_wave_rules;
+use crate::domain::rollouts::rollout::parse_wave_splits;
+use crate::domain::rollouts::rollout::rollout_move;
+use crate::domain::rollouts::rollout::success_rate;
+use crate::domain::rollouts::rollout::wave_decision;
+use crate::domain::rollouts::rollout::wave_sizes;
+use crate::domain::rollouts::rollout::{RolloutAction, RolloutStatus, TargetStatus};
 use crate::domain::validation::FieldErrors;
 use crate::model::rollouts::{
     RolloutDetail, RolloutForm, RolloutList, RolloutRow, TargetRow, WaveRow,
@@ -64,7 +79,7 @@ async fn wave_progress<C: ConnectionTrait>(
     id: Uuid,
     wave: i32,
 ) -> ServiceResult<WaveProgress> {
-    let counts: Vec<(String, i64)> = rollout_target::Entity::find()
+    let counts: Vec<(TargetStatus, i64)> = rollout_target::Entity::find()
         .filter(rollout_target::Column::RolloutId.eq(id))
         .filter(rollout_target::Column::Wave.eq(wave))
         .select_only()
@@ -78,11 +93,11 @@ async fn wave_progress<C: ConnectionTrait>(
     for (status, n) in counts {
         let n = n as u32;
         progress.total += n;
-        match status.as_str() {
-            "succeeded" => progress.succeeded += n,
-            "failed" => progress.failed += n,
-            "running" => progress.running += n,
-            _ => {}
+        match status {
+            TargetStatus::Succeeded => progress.succeeded += n,
+            TargetStatus::Failed => progress.failed += n,
+            TargetStatus::Running => progress.running += n,
+            TargetStatus::Pending | TargetStatus::Skipped => {}
         }
     }
     Ok(progress)

@@ -9,7 +9,7 @@ use crate::api::changes::{
     ChangePage, ChangeQuery, ChangeRow, DecideChange, DecideDelayRequest, change_requests,
     pending_delay_requests,
 };
-use crate::domain::change::ChangeStatus;
+use crate::domain::changes::change::ChangeStatus;
 use crate::error::AppError;
 use crate::ui::changes::decide_form::DecideForm;
 use crate::ui::changes::delay_requests::DelayRequestList;

@@ -11,7 +11,8 @@ use crate::api::changes::{
     CancelChange, ChangeDetail, DecideChange, DecideDelayRequest, DecisionRow, DelayChange,
     StepRow, SubmitChange, change_request,
 };
-use crate::domain::change::{ChangeModel, ChangeStatus};
+use crate::domain::changes::change::ChangeModel;
+use crate::domain::changes::change::ChangeStatus;
 use crate::error::AppError;
 use crate::ui::changes::decide_form::DecideForm;
 use crate::ui::changes::delay_requests::DelayRequestList;

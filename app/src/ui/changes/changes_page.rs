@@ -9,7 +9,8 @@ use crate::api::changes::{
     ChangeFormOptions, ChangePage, ChangeQuery, ChangeRow, FilterRequestOutcome, RequestChange,
     RequestOutcome, change_options, change_requests,
 };
-use crate::domain::change::{ChangeKind, ChangeStatus};
+use crate::domain::changes::change::ChangeKind;
+use crate::domain::changes::change::ChangeStatus;
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
 use crate::ui::components::badge::{WorkBadge, WorkKind};

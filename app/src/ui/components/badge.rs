@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::domain::lifecycle::LifecycleState;
+use crate::domain::tenants::lifecycle::LifecycleState;
 
 /// Icon + word + tone, never colour alone (UI.md §4).
 #[component]
@@ -42,7 +42,7 @@ pub fn ComplianceBadge(
         "eol" => ("tone-danger", "✕"),
         _ => ("tone-neutral", "•"),
     };
-    let label = crate::domain::compliance::status_label(&status);
+    let label = crate::domain::releases::compliance::status_label(&status);
     let suffix = days_left
         .map(|d| format!(" · {d} d left"))
         .unwrap_or_default();
@@ -79,7 +79,7 @@ pub enum WorkKind {
 /// Tone class, glyph and label of a work status (UI.md §4: success → success,
 /// waiting for a person → attention, failed → danger, running → info).
 pub fn work_status_look(kind: WorkKind, status: &str) -> (&'static str, &'static str, String) {
-    use crate::domain::change::ChangeStatus;
+    use crate::domain::changes::change::ChangeStatus;
     if kind == WorkKind::Change
         && let Some(parsed) = ChangeStatus::parse(status)
     {

@@ -13,7 +13,7 @@ use crate::api::deployments::{
     DeploymentDetail, EventRow, HealthRunRow, SampleRow, SaveHealthBaseline, SaveSimulation,
     SaveSwitchSettings, SlotView, StartSwitch, SwitchAction, SwitchSummary, deployment,
 };
-use crate::domain::bluegreen::SwitchStatus;
+use crate::domain::deployments::bluegreen::SwitchStatus;
 use crate::error::AppError;
 use crate::ui::components::badge::{WorkBadge, WorkKind, humanize};
 use crate::ui::components::chart::{Series, SeriesChart};
@@ -414,7 +414,7 @@ fn Timeline(events: Vec<EventRow>) -> impl IntoView {
 #[component]
 fn HealthRuns(
     runs: Vec<HealthRunRow>,
-    baseline: Vec<crate::domain::health::HealthCheck>,
+    baseline: Vec<crate::domain::deployments::health::HealthCheck>,
 ) -> impl IntoView {
     view! {
         <section class="card table-card" aria-labelledby="health-heading">
@@ -456,7 +456,7 @@ fn HealthRuns(
 fn BaselineForm(
     product: String,
     product_name: String,
-    checks: Vec<crate::domain::health::HealthCheck>,
+    checks: Vec<crate::domain::deployments::health::HealthCheck>,
     action: ServerAction<SaveHealthBaseline>,
 ) -> impl IntoView {
     let error = action_error(action);
@@ -470,7 +470,7 @@ fn BaselineForm(
             <ActionForm action attr:class="form" attr:novalidate=true attr:data-testid="baseline-form">
                 <input type="hidden" name="product" value=product/>
                 <TextAreaField name="checks" label="Checks, one per line" rows=4
-                    value=crate::domain::health::format_check_lines(&checks)
+                    value=crate::domain::deployments::health::format_check_lines(&checks)
                     placeholder="Health | /healthz | 200 | ok | 500"
                     help="name | path | expected status | text the body must contain (may be empty) | latency limit in ms"
                     error=field_message(error, "checks")/>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::tenants::{BulkItem, BulkOutcome, RunBulk, preview_bulk};
-use crate::domain::lifecycle::LifecycleAction;
+use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::ui::components::badge::StateBadge;
 use crate::ui::components::form::action_error;
 use crate::ui::components::page::{Alert, PageHeader};

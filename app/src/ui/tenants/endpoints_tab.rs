@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use crate::api::endpoints::{
-    CreateEnrollmentToken, EndpointQuery, EndpointsView, RevokeEnrollmentToken, tenant_endpoints,
-};
+use crate::api::tenants::endpoints::CreateEnrollmentToken;
+use crate::api::tenants::endpoints::EndpointQuery;
+use crate::api::tenants::endpoints::EndpointsView;
+use crate::api::tenants::endpoints::RevokeEnrollmentToken;
+use crate::api::tenants::endpoints::tenant_endpoints;
 use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::Alert;
 use crate::ui::components::pager::Pager;

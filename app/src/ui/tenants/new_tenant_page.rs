@@ -12,7 +12,9 @@ use crate::api::tenants::{
     CreateTenant, FormOptions, NewTenantForm, ONBOARDING_STEPS, check_onboarding,
     onboarding_step_of, tenant_form_options,
 };
-use crate::domain::tenant::{DeploymentKind, Environment, IsolationMode};
+use crate::domain::tenants::tenant::DeploymentKind;
+use crate::domain::tenants::tenant::Environment;
+use crate::domain::tenants::tenant::IsolationMode;
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
 use crate::ui::components::form::action_error;

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::tenants::{
     RemoveTenantConfig, SetTenantConfig, TenantAction, TenantDetail, get_tenant,
 };
-use crate::domain::lifecycle::LifecycleAction;
+use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::error::AppError;
 use crate::ui::components::badge::{OutcomeBadge, StateBadge};
 use crate::ui::components::form::{action_error, field_message};

@@ -5,9 +5,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::changes::{DeleteFilter, SaveFilter, saved_filters};
 use crate::api::tenants::{BULK_ACTIONS, TenantPage, TenantQuery, list_tenants};
-use crate::domain::lifecycle::LifecycleState;
-use crate::domain::saved_filter::FilterFields;
-use crate::domain::tenant::{DeploymentKind, Environment};
+use crate::domain::tenants::lifecycle::LifecycleState;
+use crate::domain::tenants::saved_filter::FilterFields;
+use crate::domain::tenants::tenant::DeploymentKind;
+use crate::domain::tenants::tenant::Environment;
 use crate::error::AppError;
 use crate::ui::components::badge::StateBadge;
 use crate::ui::components::form::{action_error, field_message};

@@ -8,7 +8,7 @@ use crate::api::changes::{
     AddBlackout, AddMaintenanceWindow, BlackoutRow, RemoveBlackout, RemoveMaintenanceWindow,
     SaveUpdatePolicy, UpdatePolicyView, WindowRow, update_policy,
 };
-use crate::domain::change::ApprovalMode;
+use crate::domain::changes::change::ApprovalMode;
 use crate::ui::components::form::{
     FormErrors, SelectField, TextField, action_error, field_message, form_field, success_count,
 };

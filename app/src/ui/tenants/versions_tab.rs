@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::api::compliance::{
-    RequestGraceExtension, SetTenantProduct, TenantVersionsView, tenant_versions,
-};
+use crate::api::releases::compliance::RequestGraceExtension;
+use crate::api::releases::compliance::SetTenantProduct;
+use crate::api::releases::compliance::TenantVersionsView;
+use crate::api::releases::compliance::tenant_versions;
 use crate::ui::components::badge::ComplianceBadge;
 use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::Alert;

@@ -1,17 +1,14 @@
 //! Deciding on changes: approve, reject, cancel, and the approvals inbox.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 /// Approves or rejects a change awaiting a decision. The tenant's approvers
 /// (and platform approvers) decide; never the person who asked.
-pub async fn decide(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    decision: &str,
-    comment: &str,
-) -> ServiceResult<()> {
+pub async fn decide(ctx: &Ctx, id: Uuid, decision: &str, comment: &str) -> ServiceResult<()> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::UpdateApprove)?;
     let decision = Decision::parse(decision, comment)?;
     let approve = decision.approves();
@@ -33,7 +30,7 @@ pub async fn decide(
             found.status.label().to_lowercase()
         )));
     }
-    let now = Utc::now();
+    let now = ctx.now();
     change_decision::ActiveModel {
         id: Set(Uuid::new_v4()),
         change_request_id: Set(id),
@@ -49,7 +46,7 @@ pub async fn decide(
     let tenant_id = found.tenant_id;
     let mut record: change_request::ActiveModel = found.clone().into();
     if approve {
-        let schedule = update_policy::schedule_for(&txn, tenant_id).await?;
+        let schedule = update_policy::schedule_for(&txn, tenant_id, ctx.now()).await?;
         let (at, why) = update_policy::next_start(
             &schedule,
             std::cmp::max(found.not_before.unwrap_or(now), now),
@@ -86,12 +83,10 @@ pub async fn decide(
 }
 
 /// Cancels a change that has not started.
-pub async fn cancel(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-) -> ServiceResult<()> {
+pub async fn cancel(ctx: &Ctx, id: Uuid) -> ServiceResult<()> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     let txn = db.begin().await?;
     let found = find_visible(&txn, principal, id).await?;
     let kind = found.kind;
@@ -112,7 +107,7 @@ pub async fn cancel(
             status.label().to_lowercase()
         )));
     }
-    let now = Utc::now();
+    let now = ctx.now();
     let tenant_id = found.tenant_id;
     let mut record: change_request::ActiveModel = found.into();
     record.status = Set(ChangeStatus::Cancelled);
@@ -134,10 +129,9 @@ pub async fn cancel(
 
 /// The approvals inbox: changes awaiting a decision the principal may take
 /// (never their own requests), oldest first.
-pub async fn approvals(
-    db: &DatabaseConnection,
-    principal: &Principal,
-) -> ServiceResult<ChangePage> {
+pub async fn approvals(ctx: &Ctx) -> ServiceResult<ChangePage> {
+    let db = &ctx.reads;
+    let principal = &ctx.principal;
     if !principal.grants.allows_somewhere(Permission::UpdateApprove) {
         return Ok(ChangePage {
             rows: vec![],

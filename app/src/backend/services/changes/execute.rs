@@ -22,7 +22,7 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
     let mut started = 0;
     for change in due {
         let txn = db.begin().await?;
-        let schedule = update_policy::schedule_for(&txn, change.tenant_id).await?;
+        let schedule = update_policy::schedule_for(&txn, change.tenant_id, now).await?;
         let (at, why) = update_policy::next_start(&schedule, now);
         if at > now {
             change_request::Entity::update_many()
@@ -46,10 +46,10 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
             .exec(&txn)
             .await?;
         if moved.rows_affected == 1 {
-            if let Err(reason) = begin_lifecycle(&txn, &change).await? {
-                finish(&txn, &change, ChangeStatus::Failed, &reason).await?;
+            if let Err(reason) = begin_lifecycle(&txn, &change, now).await? {
+                finish(&txn, &change, ChangeStatus::Failed, &reason, now).await?;
             } else {
-                enqueue_execution(&txn, change.id).await?;
+                enqueue_execution(&txn, change.id, now).await?;
                 audit::record(
                     &txn,
                     &RequestContext::default(),
@@ -72,6 +72,7 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
 pub(super) async fn begin_lifecycle(
     txn: &DatabaseTransaction,
     change: &change_request::Model,
+    now: DateTime<Utc>,
 ) -> ServiceResult<Result<(), String>> {
     let Some(action) = change.kind.lifecycle_action() else {
         return Ok(Ok(()));
@@ -94,6 +95,7 @@ pub(super) async fn begin_lifecycle(
         &current,
         now_state,
         Some(plan.target).filter(|_| plan.via.is_some()),
+        now,
     )
     .await?;
     Ok(Ok(()))
@@ -104,8 +106,8 @@ pub(super) async fn set_tenant_state(
     current: &tenant::Model,
     state: LifecycleState,
     requested: Option<LifecycleState>,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let now = Utc::now();
     let mut record: tenant::ActiveModel = current.clone().into();
     record.lifecycle_state = Set(state);
     record.requested_state = Set(requested);
@@ -122,6 +124,7 @@ pub(super) async fn set_tenant_state(
         Some(current.lifecycle_state.as_str()),
         Some(state.as_str()),
         &Actor::System("executor"),
+        now,
     )
     .await?;
     Ok(())
@@ -134,6 +137,7 @@ pub(super) async fn set_tenant_state(
 /// transaction as its "succeeded" status and its audit record.
 pub async fn execute(
     db: &DatabaseConnection,
+    clock: &dyn Clock,
     executor: &dyn Executor,
     job: &ClaimedJob,
 ) -> Result<(), String> {
@@ -173,7 +177,7 @@ pub async fn execute(
         change_step::Entity::update_many()
             .col_expr(change_step::Column::Status, "running".into())
             .col_expr(change_step::Column::Attempts, attempts.into())
-            .col_expr(change_step::Column::StartedAt, Utc::now().into())
+            .col_expr(change_step::Column::StartedAt, clock.now().into())
             .filter(change_step::Column::Id.eq(step.id))
             .exec(db)
             .await
@@ -206,7 +210,7 @@ pub async fn execute(
         change_step::Entity::update_many()
             .col_expr(change_step::Column::Status, status.into())
             .col_expr(change_step::Column::Output, log.into())
-            .col_expr(change_step::Column::FinishedAt, Utc::now().into())
+            .col_expr(change_step::Column::FinishedAt, clock.now().into())
             .filter(change_step::Column::Id.eq(step.id))
             .exec(&txn)
             .await
@@ -220,7 +224,7 @@ pub async fn execute(
                 change_request::Column::Progress,
                 (step.position * 100 / total).into(),
             )
-            .col_expr(change_request::Column::UpdatedAt, Utc::now().into())
+            .col_expr(change_request::Column::UpdatedAt, clock.now().into())
             .filter(change_request::Column::Id.eq(id))
             .exec(db)
             .await
@@ -237,12 +241,14 @@ pub async fn execute(
         .map_err(|e| e.to_string())?
         .is_some_and(|c| c.status == ChangeStatus::Running);
     if still_running {
-        apply_effect(&txn, &change).await.map_err(internal)?;
+        let now = clock.now();
+        apply_effect(&txn, &change, now).await.map_err(internal)?;
         finish(
             &txn,
             &change,
             ChangeStatus::Succeeded,
             "All steps succeeded.",
+            now,
         )
         .await
         .map_err(internal)?;
@@ -251,8 +257,9 @@ pub async fn execute(
     if still_running && change.target_version.is_some() {
         // The tenant runs another version now: its compliance changed. A
         // failure here is not the change's; the hourly assessment catches up.
-        let reach = crate::backend::services::compliance::Reach::Tenant(change.tenant_id);
-        if let Err(err) = crate::backend::services::compliance::assess(db, reach, Utc::now()).await
+        let reach = crate::backend::services::releases::compliance::Reach::Tenant(change.tenant_id);
+        if let Err(err) =
+            crate::backend::services::releases::compliance::assess(db, reach, clock.now()).await
         {
             tracing::warn!(error = %err, tenant = %change.tenant_id, "re-assessing compliance after an upgrade failed");
         }
@@ -264,13 +271,14 @@ pub async fn execute(
 pub(super) async fn apply_effect(
     txn: &DatabaseTransaction,
     change: &change_request::Model,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let current = tenant::Entity::find_by_id(change.tenant_id)
         .one(txn)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if let Some(target) = current.requested_state {
-        set_tenant_state(txn, &current, target, None).await?;
+        set_tenant_state(txn, &current, target, None, now).await?;
     }
     if let (Some(product_id), Some(version)) = (change.product_id, change.target_version.as_deref())
     {
@@ -280,7 +288,7 @@ pub(super) async fn apply_effect(
             .one(txn)
             .await?
             .map(|r| r.components)
-            .unwrap_or_else(|| "{}".into());
+            .unwrap_or_default();
         let before = tenant_product::Entity::find_by_id((change.tenant_id, product_id))
             .one(txn)
             .await?
@@ -290,8 +298,11 @@ pub(super) async fn apply_effect(
                 tenant_product::Column::RunningVersion,
                 Some(version.to_owned()).into(),
             )
-            .col_expr(tenant_product::Column::Components, components.into())
-            .col_expr(tenant_product::Column::UpdatedAt, Utc::now().into())
+            .col_expr(
+                tenant_product::Column::Components,
+                sea_orm::sea_query::Expr::value(components),
+            )
+            .col_expr(tenant_product::Column::UpdatedAt, now.into())
             .filter(tenant_product::Column::TenantId.eq(change.tenant_id))
             .filter(tenant_product::Column::ProductId.eq(product_id))
             .exec(txn)
@@ -303,6 +314,7 @@ pub(super) async fn apply_effect(
             before.as_deref(),
             Some(version),
             &Actor::System("executor"),
+            now,
         )
         .await?;
     }
@@ -315,8 +327,8 @@ pub(super) async fn finish(
     change: &change_request::Model,
     status: ChangeStatus,
     outcome: &str,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let now = Utc::now();
     let mut update = change_request::Entity::update_many()
         .col_expr(change_request::Column::Status, status.as_str().into())
         .col_expr(
@@ -334,9 +346,9 @@ pub(super) async fn finish(
         .await?;
     if change.rollout_id.is_some() {
         let target_status = if status == ChangeStatus::Succeeded {
-            "succeeded"
+            TargetStatus::Succeeded
         } else {
-            "failed"
+            TargetStatus::Failed
         };
         // A tenant target's attempts add up its changes' (one per retry of
         // the target): the most any step of this one took.
@@ -349,7 +361,10 @@ pub(super) async fn finish(
             .await?
             .flatten();
         rollout_target::Entity::update_many()
-            .col_expr(rollout_target::Column::Status, target_status.into())
+            .col_expr(
+                rollout_target::Column::Status,
+                target_status.as_str().into(),
+            )
             .col_expr(
                 rollout_target::Column::Attempts,
                 sea_orm::sea_query::Expr::col(rollout_target::Column::Attempts)
@@ -392,6 +407,7 @@ pub async fn fail_for_good(
     txn: &DatabaseTransaction,
     job: &ClaimedJob,
     error: &str,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let Some(id) = job
         .payload
@@ -405,6 +421,7 @@ pub async fn fail_for_good(
         txn,
         id,
         &format!("Failed after {} attempts: {error}", job.attempt),
+        now,
     )
     .await
 }
@@ -412,7 +429,12 @@ pub async fn fail_for_good(
 /// Ends a running change that will not finish (its last attempt failed, or
 /// an operator cancelled its job): an upgrade is rolled back, other long work
 /// leaves the tenant broken for a person to look at.
-pub async fn abandon(txn: &DatabaseTransaction, id: Uuid, reason: &str) -> ServiceResult<()> {
+pub async fn abandon(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
     let Some(change) = change_request::Entity::find_by_id(id).one(txn).await? else {
         return Ok(());
     };
@@ -436,7 +458,7 @@ pub async fn abandon(txn: &DatabaseTransaction, id: Uuid, reason: &str) -> Servi
         (ChangeStatus::Failed, None)
     };
     if let Some(state) = landing {
-        set_tenant_state(txn, &current, state, None).await?;
+        set_tenant_state(txn, &current, state, None, now).await?;
     }
-    finish(txn, &change, status, reason).await
+    finish(txn, &change, status, reason, now).await
 }

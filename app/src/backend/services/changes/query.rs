@@ -1,13 +1,12 @@
 //! Reading changes: the filtered list, counts, one change with its steps.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 /// One page of change requests the principal may read, newest first.
-pub async fn list(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    query: &ChangeQuery,
-) -> ServiceResult<ChangePage> {
+pub async fn list(ctx: &Ctx, query: &ChangeQuery) -> ServiceResult<ChangePage> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     principal.require_somewhere(Permission::TenantRead)?;
     let visible = principal.tenant_scope(Permission::TenantRead);
     let txn = scoped_read(db, &visible).await?;
@@ -58,7 +57,9 @@ pub async fn list(
 }
 
 /// How many changes await a decision the principal may take.
-pub async fn pending_for(db: &DatabaseConnection, principal: &Principal) -> ServiceResult<u64> {
+pub async fn pending_for(ctx: &Ctx) -> ServiceResult<u64> {
+    let db = &ctx.reads;
+    let principal = &ctx.principal;
     if !principal.grants.allows_somewhere(Permission::UpdateApprove) {
         return Ok(0);
     }
@@ -130,11 +131,9 @@ pub(super) fn to_row(
     }
 }
 
-pub async fn detail(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    id: Uuid,
-) -> ServiceResult<ChangeDetail> {
+pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<ChangeDetail> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     let txn = scoped_read(db, &principal.tenant_scope(Permission::TenantRead)).await?;
     let db = &txn;
     let found = find_visible(db, principal, id).await?;
@@ -185,7 +184,8 @@ pub async fn detail(
     let can_submit = status == ChangeStatus::Draft
         && principal.can(request_permission(kind), Scope::Tenant(tenant_id));
     let mut rows = to_rows(db, vec![found]).await?;
-    let delay_requests = crate::backend::services::delays::of_change(db, principal, id).await?;
+    let delay_requests =
+        crate::backend::services::changes::delays::of_change(db, principal, id).await?;
     txn.commit().await?;
     Ok(ChangeDetail {
         change: rows.remove(0),

@@ -2,14 +2,11 @@
 //! submitted later, and the forced upgrades that enforcement policies schedule.
 
 use super::*;
+use crate::backend::context::Ctx;
+use crate::domain::releases::catalog::ReleaseStatus;
 
 /// A change request from the Changes page or the API.
-pub async fn create(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    form: &ChangeForm,
-) -> ServiceResult<change_request::Model> {
+pub async fn create(ctx: &Ctx, form: &ChangeForm) -> ServiceResult<change_request::Model> {
     if !form.target_filter.trim().is_empty() {
         let mut errors = FieldErrors::default();
         errors.push(
@@ -18,7 +15,7 @@ pub async fn create(
         );
         return Err(errors.into());
     }
-    create_one(db, principal, context, form, None).await
+    create_one(ctx, form, None).await
 }
 
 /// Requests the change for every tenant a saved filter matches now, each as
@@ -26,11 +23,12 @@ pub async fn create(
 /// not fit (not licensed, already there, wrong state) is skipped with the
 /// reason. Refused when the filter matches nothing or too many tenants.
 pub async fn create_for_filter(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
+    ctx: &Ctx,
     form: &ChangeForm,
 ) -> ServiceResult<FilterRequestOutcome> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::TenantRead)?;
     let filter = saved_filters::resolve(db, principal, form.target_filter.trim()).await?;
     let fields = saved_filters::fields_of(&filter)?;
@@ -68,7 +66,7 @@ pub async fn create_for_filter(
             ..form.clone()
         };
         let target = Some((filter.id, filter.name.clone()));
-        match create_one(db, principal, context, &one, target).await {
+        match create_one(ctx, &one, target).await {
             Ok(created) => outcome.created.push(created.id),
             Err(ServiceError::Validation(fields)) => outcome.skipped.push(SkippedTenant {
                 slug,
@@ -118,12 +116,13 @@ pub async fn create_for_filter(
 }
 
 pub(super) async fn create_one(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
+    ctx: &Ctx,
     form: &ChangeForm,
     target_filter: Option<(Uuid, String)>,
 ) -> ServiceResult<change_request::Model> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::TenantRead)?;
     let mut errors = FieldErrors::default();
     let kind = ChangeKind::parse(form.kind.trim());
@@ -141,7 +140,7 @@ pub(super) async fn create_one(
         errors.push("tenant", "Name the tenant by its slug.");
         return Err(errors.into());
     }
-    let (tenant_id, _) = tenants::resolve_tenant_id(db, principal, form.tenant.trim()).await?;
+    let (tenant_id, _) = tenants::resolve_tenant_id(ctx, form.tenant.trim()).await?;
     let Some(kind) = kind else {
         return Err(errors.into());
     };
@@ -187,7 +186,7 @@ pub(super) async fn create_one(
                         let published = release::Entity::find()
                             .filter(release::Column::ProductId.eq(found.id))
                             .filter(release::Column::Version.eq(version.to_string()))
-                            .filter(release::Column::Status.eq("published"))
+                            .filter(release::Column::Status.eq(ReleaseStatus::Published))
                             .one(&txn)
                             .await?;
                         if published.is_none() {
@@ -227,6 +226,7 @@ pub(super) async fn create_one(
         running.as_deref(),
         target_version.as_deref(),
         not_before,
+        ctx.now(),
     )
     .await?;
     let (status, next_start) = if form.draft {
@@ -257,6 +257,7 @@ pub(super) async fn create_one(
             target_filter,
             by_vendor: acts_for_vendor(&principal.grants),
         },
+        ctx.now(),
     )
     .await?;
     audit::record(
@@ -291,6 +292,7 @@ pub(super) async fn route(
     running: Option<&str>,
     target_version: Option<&str>,
     not_before: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> ServiceResult<Route> {
     let policy = update_policy::load(txn, tenant_id).await?;
     let mode = policy.approval_mode;
@@ -301,11 +303,10 @@ pub(super) async fn route(
         parse(running).as_ref(),
         parse(target_version).as_ref(),
     );
-    let now = Utc::now();
     let (status, next_start) = if needs_approval {
         (ChangeStatus::PendingApproval, None)
     } else {
-        let schedule = update_policy::schedule_for(txn, tenant_id).await?;
+        let schedule = update_policy::schedule_for(txn, tenant_id, now).await?;
         let next =
             update_policy::next_start(&schedule, std::cmp::max(not_before.unwrap_or(now), now));
         (ChangeStatus::Scheduled, Some(next))
@@ -320,12 +321,10 @@ pub(super) async fn route(
 
 /// Submits a draft: it goes to its approvers or into the schedule as if it
 /// had just been requested, judged against today's policy and versions.
-pub async fn submit(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-) -> ServiceResult<change_request::Model> {
+pub async fn submit(ctx: &Ctx, id: Uuid) -> ServiceResult<change_request::Model> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::TenantRead)?;
     let txn = db.begin().await?;
     let found = find_visible(&txn, principal, id).await?;
@@ -356,6 +355,7 @@ pub async fn submit(
         running.as_deref(),
         found.target_version.as_deref(),
         found.not_before,
+        ctx.now(),
     )
     .await?;
     let tenant_id = found.tenant_id;
@@ -366,7 +366,7 @@ pub async fn submit(
         record.next_start_at = Set(Some(at));
         record.schedule_reason = Set(why);
     }
-    record.updated_at = Set(Utc::now());
+    record.updated_at = Set(ctx.now());
     let submitted = record.update(&txn).await?;
     audit::record(
         &txn,
@@ -381,10 +381,9 @@ pub async fn submit(
     Ok(submitted)
 }
 
-pub async fn options(
-    db: &DatabaseConnection,
-    principal: &Principal,
-) -> ServiceResult<ChangeFormOptions> {
+pub async fn options(ctx: &Ctx) -> ServiceResult<ChangeFormOptions> {
+    let db = &ctx.reads;
+    let principal = &ctx.principal;
     principal.require_somewhere(Permission::TenantRead)?;
     let kinds = ChangeKind::ALL
         .into_iter()
@@ -399,7 +398,7 @@ pub async fn options(
         .into_iter()
         .map(|p| (p.key, p.name))
         .collect();
-    let filters = saved_filters::list(db, principal)
+    let filters = saved_filters::list(ctx)
         .await?
         .into_iter()
         .map(|f| {
@@ -424,6 +423,7 @@ pub async fn options(
 pub async fn schedule_forced_upgrades(
     db: &DatabaseConnection,
     due: &[(Uuid, Uuid)],
+    now: DateTime<Utc>,
 ) -> ServiceResult<usize> {
     let open = [
         ChangeStatus::PendingApproval,
@@ -441,7 +441,7 @@ pub async fn schedule_forced_upgrades(
             .filter(change_request::Column::Status.is_in(open))
             .count(&txn)
             .await?;
-        let latest = crate::backend::services::catalog::catalog_releases(&txn)
+        let latest = crate::backend::services::releases::catalog::catalog_releases(&txn)
             .await?
             .get(product_id)
             .and_then(|releases| {
@@ -464,8 +464,8 @@ pub async fn schedule_forced_upgrades(
         if already > 0 || running.as_deref() == Some(latest.to_string().as_str()) {
             continue;
         }
-        let schedule = update_policy::schedule_for(&txn, *tenant_id).await?;
-        let next = update_policy::next_start(&schedule, Utc::now());
+        let schedule = update_policy::schedule_for(&txn, *tenant_id, now).await?;
+        let next = update_policy::next_start(&schedule, now);
         let actor = Actor::System("compliance");
         let change = insert(
             &txn,
@@ -487,6 +487,7 @@ pub async fn schedule_forced_upgrades(
                 target_filter: None,
                 by_vendor: true,
             },
+            now,
         )
         .await?;
         audit::record(

@@ -1,6 +1,7 @@
 //! Health baselines: the checks each product's switches must pass.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 // ------------------------------------------------------------------ baselines
 
@@ -12,15 +13,14 @@ pub(super) async fn baseline_checks<C: ConnectionTrait>(
         .filter(health_baseline::Column::ProductId.eq(product_id))
         .one(conn)
         .await?
-        .and_then(|b| serde_json::from_str(&b.checks).ok())
+        .map(|b| b.checks.0)
         .unwrap_or_else(health::default_checks))
 }
 
 /// Every product's health baseline (the default where none is defined).
-pub async fn baselines(
-    db: &DatabaseConnection,
-    principal: &Principal,
-) -> ServiceResult<Vec<BaselineView>> {
+pub async fn baselines(ctx: &Ctx) -> ServiceResult<Vec<BaselineView>> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     principal.require_somewhere(Permission::TenantRead)?;
     let defined: HashMap<Uuid, health_baseline::Model> = health_baseline::Entity::find()
         .all(db)
@@ -39,7 +39,7 @@ pub async fn baselines(
                 product_key: p.key,
                 product_name: p.name,
                 checks: own
-                    .and_then(|b| serde_json::from_str(&b.checks).ok())
+                    .map(|b| b.checks.0.clone())
                     .unwrap_or_else(health::default_checks),
                 defined: own.is_some(),
                 updated_by: own.map(|b| b.updated_by.clone()),
@@ -51,29 +51,29 @@ pub async fn baselines(
 
 /// Replaces a product's health baseline from its lines (the control panel's form).
 pub async fn save_baseline_lines(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
+    ctx: &Ctx,
     product_reference: &str,
     lines: &str,
 ) -> ServiceResult<BaselineView> {
+    let principal = &ctx.principal;
     principal.require(Permission::ReleaseManage)?;
     let checks = health::parse_check_lines(lines).map_err(|problem| {
         let mut errors = FieldErrors::default();
         errors.push("checks", problem);
         ServiceError::Validation(errors)
     })?;
-    save_baseline(db, principal, context, product_reference, &checks).await
+    save_baseline(ctx, product_reference, &checks).await
 }
 
 /// Replaces a product's health baseline.
 pub async fn save_baseline(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
+    ctx: &Ctx,
     product_reference: &str,
     checks: &[HealthCheck],
 ) -> ServiceResult<BaselineView> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require(Permission::ReleaseManage)?;
     let product = find_product(db, product_reference)
         .await?
@@ -86,8 +86,8 @@ pub async fn save_baseline(
         return Err(ServiceError::Validation(errors));
     }
     let txn = db.begin().await?;
-    let now = Utc::now();
-    let encoded = serde_json::to_string(checks).map_err(ServiceError::internal)?;
+    let now = ctx.now();
+    let encoded = crate::backend::columns::JsonText(checks.to_vec());
     let existing = health_baseline::Entity::find()
         .filter(health_baseline::Column::ProductId.eq(product.id))
         .one(&txn)
@@ -95,7 +95,7 @@ pub async fn save_baseline(
     match existing {
         Some(found) => {
             let mut active: health_baseline::ActiveModel = found.into();
-            active.checks = Set(encoded);
+            active.checks = Set(encoded.clone());
             active.updated_by = Set(principal.email.clone());
             active.updated_at = Set(now);
             active.update(&txn).await?;

@@ -1,6 +1,7 @@
 //! Reading deployments: the fleet, one deployment's control panel, its health runs.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 pub(super) fn slot_view(d: &edge_deployment::Model, slot: Slot) -> SlotView {
     let (version, state, health, weight) = match slot {
@@ -35,7 +36,7 @@ pub(super) fn summary(s: &deployment_switch::Model) -> SwitchSummary {
         to_slot: s.to_slot.as_str().into(),
         from_version: s.from_version.clone(),
         to_version: s.to_version.clone(),
-        steps: parse_steps(&s.steps).unwrap_or_default(),
+        steps: s.steps.to_vec(),
         step_index: s.step_index,
         reason: s.reason.clone(),
         requester: s.requester_label.clone(),
@@ -97,7 +98,9 @@ pub(super) fn active_statuses() -> Vec<&'static str> {
 }
 
 /// Every edge deployment the principal may read, with the switches in progress.
-pub async fn fleet(db: &DatabaseConnection, principal: &Principal) -> ServiceResult<Fleet> {
+pub async fn fleet(ctx: &Ctx) -> ServiceResult<Fleet> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     principal.require_somewhere(Permission::TenantRead)?;
     let mut query = edge_deployment::Entity::find();
     let scope = principal.tenant_scope(Permission::TenantRead);
@@ -159,11 +162,9 @@ pub async fn fleet(db: &DatabaseConnection, principal: &Principal) -> ServiceRes
 }
 
 /// One deployment's control panel.
-pub async fn detail(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    id: Uuid,
-) -> ServiceResult<DeploymentDetail> {
+pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<DeploymentDetail> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     let txn = scoped_read(db, &principal.tenant_scope(Permission::TenantRead)).await?;
     let db = &txn;
     let d = find_visible(db, principal, id).await?;
@@ -180,7 +181,7 @@ pub async fn detail(
     let can_configure = principal.can(Permission::TenantManage, Scope::Tenant(d.tenant_id));
     let actions = match (&latest, can_operate) {
         (Some(s), true) => {
-            let steps = parse_steps(&s.steps).map_or(1, |steps| steps.len());
+            let steps = s.steps.len();
             bluegreen::offered_actions(s.status, s.step_index, steps)
                 .into_iter()
                 .map(String::from)
@@ -251,7 +252,7 @@ pub async fn detail(
         events,
         health_runs,
         history: switches.iter().skip(1).map(summary).collect(),
-        steps: d.steps.clone(),
+        steps: d.steps.as_str(),
         bake_seconds: d.bake_seconds,
         interval_seconds: d.interval_seconds,
         thresholds: d.thresholds.0.clone(),
@@ -280,17 +281,15 @@ pub(super) async fn recent_health_runs<C: ConnectionTrait>(
             at: r.at,
             slot: r.slot,
             passed: r.passed,
-            results: serde_json::from_str(&r.results).unwrap_or_default(),
+            results: r.results.0,
         })
         .collect())
 }
 
 /// The health-check runs of a deployment, newest first (REST).
-pub async fn health_runs(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    id: Uuid,
-) -> ServiceResult<Vec<HealthRunRow>> {
+pub async fn health_runs(ctx: &Ctx, id: Uuid) -> ServiceResult<Vec<HealthRunRow>> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     let d = find_visible(db, principal, id).await?;
     recent_health_runs(db, d.id, 200).await
 }

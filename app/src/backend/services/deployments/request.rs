@@ -1,17 +1,15 @@
 //! Starting a switch and acting on one (pause, resume, promote, roll back, abort).
 
 use super::*;
+use crate::backend::context::Ctx;
 
 // ------------------------------------------------------------------ switching
 
 /// Starts moving the deployment to `version` on its idle slot.
-pub async fn start_switch(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    form: &SwitchForm,
-) -> ServiceResult<Uuid> {
+pub async fn start_switch(ctx: &Ctx, id: Uuid, form: &SwitchForm) -> ServiceResult<Uuid> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::UpdateExecute)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
@@ -48,7 +46,7 @@ pub async fn start_switch(
         ));
     }
     let to = live.other();
-    let now = Utc::now();
+    let now = ctx.now();
     let switch_id = Uuid::new_v4();
     deployment_switch::ActiveModel {
         id: Set(switch_id),
@@ -76,8 +74,17 @@ pub async fn start_switch(
     }
     .insert(&txn)
     .await?;
-    set_slot(&txn, d.id, to, Some(version), PREPARING, Some("unknown")).await?;
-    enqueue_run(&txn, switch_id, 1).await?;
+    set_slot(
+        &txn,
+        d.id,
+        to,
+        Some(version),
+        PREPARING,
+        Some("unknown"),
+        ctx.now(),
+    )
+    .await?;
+    enqueue_run(&txn, switch_id, 1, ctx.now()).await?;
     event(
         &txn,
         id,
@@ -91,6 +98,7 @@ pub async fn start_switch(
             to.label().to_lowercase()
         ),
         &principal.email,
+        ctx.now(),
     )
     .await?;
     audit::record(
@@ -114,6 +122,7 @@ pub(super) async fn enqueue_run<C: ConnectionTrait>(
     conn: &C,
     switch_id: Uuid,
     generation: i32,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     jobs::enqueue(
         conn,
@@ -124,7 +133,7 @@ pub(super) async fn enqueue_run<C: ConnectionTrait>(
                 generation
             }),
             key: format!("switch:{switch_id}:{generation}"),
-            run_at: Utc::now(),
+            run_at: now,
             max_attempts: 5,
         },
     )
@@ -135,13 +144,10 @@ pub(super) async fn enqueue_run<C: ConnectionTrait>(
 /// A person's action on the deployment's latest switch: promote, pause,
 /// resume, abort or rollback. Rollback and abort move all traffic back to
 /// the old slot before they return.
-pub async fn act(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    action: &str,
-) -> ServiceResult<()> {
+pub async fn act(ctx: &Ctx, id: Uuid, action: &str) -> ServiceResult<()> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::UpdateExecute)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
@@ -165,8 +171,8 @@ pub async fn act(
         }
     })?;
     let (from, to) = (s.from_slot, s.to_slot);
-    let steps = parse_steps(&s.steps).unwrap_or_else(|_| vec![100]);
-    let now = Utc::now();
+    let steps = s.steps.to_vec();
+    let now = ctx.now();
     let mut update = deployment_switch::Entity::update_many()
         .col_expr(deployment_switch::Column::UpdatedAt, now.into());
     let message;
@@ -189,12 +195,12 @@ pub async fn act(
                     deployment_switch::Column::Generation,
                     (s.generation + 1).into(),
                 );
-            enqueue_run(&txn, s.id, s.generation + 1).await?;
+            enqueue_run(&txn, s.id, s.generation + 1, ctx.now()).await?;
             message = "Resumed.".to_string();
         }
         "promote" => {
             let last = steps.len() as i32 - 1;
-            route(&txn, &d, to, 100).await?;
+            route(&txn, &d, to, 100, ctx.now()).await?;
             update = update
                 .col_expr(deployment_switch::Column::Status, next.as_str().into())
                 .col_expr(deployment_switch::Column::StepIndex, last.into())
@@ -208,7 +214,7 @@ pub async fn act(
                     deployment_switch::Column::Generation,
                     (s.generation + 1).into(),
                 );
-                enqueue_run(&txn, s.id, s.generation + 1).await?;
+                enqueue_run(&txn, s.id, s.generation + 1, ctx.now()).await?;
             }
             message = format!(
                 "Promoted: all traffic on {}; the last step bakes before the switch completes.",
@@ -217,7 +223,7 @@ pub async fn act(
         }
         _ => {
             // abort or rollback: all traffic back on the old slot now.
-            route(&txn, &d, from, 100).await?;
+            route(&txn, &d, from, 100, ctx.now()).await?;
             if status == SwitchStatus::Completed {
                 edge_deployment::Entity::update_many()
                     .col_expr(edge_deployment::Column::LiveSlot, from.as_str().into())
@@ -225,8 +231,8 @@ pub async fn act(
                     .exec(&txn)
                     .await?;
             }
-            set_slot(&txn, id, from, None, LIVE, None).await?;
-            set_slot(&txn, id, to, None, IDLE, None).await?;
+            set_slot(&txn, id, from, None, LIVE, None, ctx.now()).await?;
+            set_slot(&txn, id, to, None, IDLE, None, ctx.now()).await?;
             let reason = format!(
                 "{} by {}: all traffic back on {} ({}).",
                 if action == "abort" {
@@ -260,6 +266,7 @@ pub async fn act(
         "action",
         message,
         &principal.email,
+        ctx.now(),
     )
     .await?;
     audit::record(

@@ -1,6 +1,7 @@
 //! Creating a deployment and changing its switch settings and simulation.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 // ------------------------------------------------------------------ creating
 
@@ -12,17 +13,15 @@ pub(super) fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
 }
 
 /// Puts a tenant's product on blue-green: blue runs `version` and is live.
-pub async fn create(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    form: &DeploymentForm,
-) -> ServiceResult<Uuid> {
+pub async fn create(ctx: &Ctx, form: &DeploymentForm) -> ServiceResult<Uuid> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     // The router, its socket, names and slot URLs are the vendor's
     // infrastructure: a tenant's own admins see and switch deployments but
     // never point the server at a socket or an address.
     principal.require(Permission::TenantManage)?;
-    let (tenant_id, _) = resolve_tenant_id(db, principal, form.tenant.trim()).await?;
+    let (tenant_id, _) = resolve_tenant_id(ctx, form.tenant.trim()).await?;
     let tenant = Some(tenant_id);
     let mut errors = FieldErrors::default();
     let product = find_product(db, form.product.trim()).await?;
@@ -90,7 +89,7 @@ pub async fn create(
     let (Some(tenant_id), Some(product), true) = (tenant, product, errors.is_empty()) else {
         return Err(ServiceError::Validation(errors));
     };
-    let now = Utc::now();
+    let now = ctx.now();
     let id = Uuid::new_v4();
     let txn = db.begin().await?;
     edge_deployment::ActiveModel {
@@ -113,7 +112,7 @@ pub async fn create(
         green_server: Set(green_server.into()),
         blue_url: Set(blue_url.into()),
         green_url: Set(green_url.into()),
-        steps: Set(bluegreen::DEFAULT_STEPS.into()),
+        steps: Set(bluegreen::TrafficSteps::default_steps()),
         bake_seconds: Set(DEFAULT_BAKE_SECONDS),
         interval_seconds: Set(DEFAULT_INTERVAL_SECONDS),
         thresholds: Set(JsonText(Thresholds::default())),
@@ -138,6 +137,7 @@ pub async fn create(
         "note",
         format!("Deployment created: {version} live on blue."),
         &principal.email,
+        ctx.now(),
     )
     .await?;
     audit::record(
@@ -173,13 +173,10 @@ pub(super) fn parse_number<T: std::str::FromStr>(
 }
 
 /// The deployment's switch settings: steps, bake time, interval, thresholds.
-pub async fn save_settings(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    form: &SwitchSettingsForm,
-) -> ServiceResult<()> {
+pub async fn save_settings(ctx: &Ctx, id: Uuid, form: &SwitchSettingsForm) -> ServiceResult<()> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::TenantManage)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::TenantManage, d.tenant_id)?;
@@ -257,14 +254,18 @@ pub async fn save_settings(
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
-    let steps = parse_steps(&form.steps).unwrap_or_default();
+    let steps = bluegreen::TrafficSteps::parse(&form.steps).map_err(|problem| {
+        let mut errors = FieldErrors::default();
+        errors.push("steps", problem);
+        ServiceError::Validation(errors)
+    })?;
     let txn = db.begin().await?;
     let mut active: edge_deployment::ActiveModel = d.clone().into();
-    active.steps = Set(bluegreen::format_steps(&steps));
+    active.steps = Set(steps);
     active.bake_seconds = Set(bake.unwrap_or(DEFAULT_BAKE_SECONDS));
     active.interval_seconds = Set(interval.unwrap_or(DEFAULT_INTERVAL_SECONDS));
     active.thresholds = Set(JsonText(thresholds.clone()));
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(ctx.now());
     active.update(&txn).await?;
     audit::record(
         &txn,
@@ -284,16 +285,11 @@ pub async fn save_settings(
 }
 
 /// The demo form: its numbers read (range checks are `save_simulation`'s).
-pub async fn save_simulation_form(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    form: &SimulationForm,
-) -> ServiceResult<()> {
+pub async fn save_simulation_form(ctx: &Ctx, id: Uuid, form: &SimulationForm) -> ServiceResult<()> {
+    let principal = &ctx.principal;
     principal.require_somewhere(Permission::TenantManage)?;
     let simulation = parse_simulation(form)?;
-    save_simulation(db, principal, context, id, &simulation).await
+    save_simulation(ctx, id, &simulation).await
 }
 
 pub(super) fn parse_simulation(form: &SimulationForm) -> ServiceResult<Simulation> {
@@ -348,13 +344,10 @@ pub(super) fn parse_simulation(form: &SimulationForm) -> ServiceResult<Simulatio
 }
 
 /// The simulator's injected faults (demos: make green fail on purpose).
-pub async fn save_simulation(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    simulation: &Simulation,
-) -> ServiceResult<()> {
+pub async fn save_simulation(ctx: &Ctx, id: Uuid, simulation: &Simulation) -> ServiceResult<()> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require_somewhere(Permission::TenantManage)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::TenantManage, d.tenant_id)?;
@@ -388,7 +381,7 @@ pub async fn save_simulation(
     let txn = db.begin().await?;
     let mut active: edge_deployment::ActiveModel = d.clone().into();
     active.simulation = Set(JsonText(simulation.clone()));
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(ctx.now());
     active.update(&txn).await?;
     audit::record(
         &txn,

@@ -22,6 +22,7 @@ pub async fn run_switch(
     db: &DatabaseConnection,
     executor: &dyn Executor,
     job: &ClaimedJob,
+    clock: &dyn Clock,
 ) -> Result<(), String> {
     let order: SwitchJob =
         serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad payload: {e}"))?;
@@ -41,9 +42,9 @@ pub async fn run_switch(
             .map_err(|e| e.to_string())?
             .ok_or("the deployment is gone")?;
         let outcome = match s.status {
-            SwitchStatus::Preparing => prepare(db, executor, job, &s, &d).await,
-            SwitchStatus::Validating => validate(db, &s, &d).await,
-            SwitchStatus::Shifting => shift(db, job, &s, &d, &mut monitor).await,
+            SwitchStatus::Preparing => prepare(db, executor, job, &s, &d, clock).await,
+            SwitchStatus::Validating => validate(db, &s, &d, clock).await,
+            SwitchStatus::Shifting => shift(db, job, &s, &d, &mut monitor, clock).await,
             _ => return Ok(()),
         };
         outcome.map_err(|e| e.to_string())?;
@@ -72,6 +73,7 @@ pub(super) async fn prepare(
     job: &ClaimedJob,
     s: &deployment_switch::Model,
     d: &edge_deployment::Model,
+    clock: &dyn Clock,
 ) -> ServiceResult<()> {
     let to = s.to_slot;
     let t = tenant::Entity::find_by_id(d.tenant_id)
@@ -99,11 +101,20 @@ pub(super) async fn prepare(
                     deployment_switch::Column::Status,
                     SwitchStatus::Validating.as_str().into(),
                 )
-                .col_expr(deployment_switch::Column::UpdatedAt, Utc::now().into())
+                .col_expr(deployment_switch::Column::UpdatedAt, clock.now().into())
                 .filter(deployment_switch::Column::Id.eq(s.id))
                 .exec(&txn)
                 .await?;
-            set_slot(&txn, d.id, to, None, VALIDATING, Some("unknown")).await?;
+            set_slot(
+                &txn,
+                d.id,
+                to,
+                None,
+                VALIDATING,
+                Some("unknown"),
+                clock.now(),
+            )
+            .await?;
             system_event(
                 &txn,
                 &s,
@@ -114,6 +125,7 @@ pub(super) async fn prepare(
                     to.label().to_lowercase(),
                     output.trim()
                 ),
+                clock.now(),
             )
             .await?;
             audit::record(
@@ -131,7 +143,16 @@ pub(super) async fn prepare(
                 to.label().to_lowercase(),
                 s.from_slot.label().to_lowercase()
             );
-            end(&txn, &s, &d, SwitchStatus::Failed, &reason, false).await?;
+            end(
+                &txn,
+                &s,
+                &d,
+                SwitchStatus::Failed,
+                &reason,
+                false,
+                clock.now(),
+            )
+            .await?;
         }
     }
     txn.commit().await?;
@@ -144,6 +165,7 @@ pub(super) async fn run_baseline<C: ConnectionTrait>(
     d: &edge_deployment::Model,
     switch_id: Option<Uuid>,
     slot: Slot,
+    now: DateTime<Utc>,
 ) -> ServiceResult<(bool, Vec<CheckResult>)> {
     let checks = baseline_checks(conn, d.product_id).await?;
     let simulation = simulation_of(d);
@@ -164,9 +186,9 @@ pub(super) async fn run_baseline<C: ConnectionTrait>(
         switch_id: Set(switch_id),
         tenant_id: Set(d.tenant_id),
         slot: Set(slot.as_str().into()),
-        at: Set(Utc::now()),
+        at: Set(now),
         passed: Set(passed),
-        results: Set(serde_json::to_string(&results).map_err(ServiceError::internal)?),
+        results: Set(crate::backend::columns::JsonText(results.clone())),
     }
     .insert(conn)
     .await?;
@@ -186,6 +208,7 @@ pub(super) async fn validate(
     db: &DatabaseConnection,
     s: &deployment_switch::Model,
     d: &edge_deployment::Model,
+    clock: &dyn Clock,
 ) -> ServiceResult<()> {
     let to = s.to_slot;
     let thresholds: Thresholds = s.thresholds.0.clone();
@@ -198,7 +221,7 @@ pub(super) async fn validate(
         if attempt > 0 {
             tokio::time::sleep(pause).await;
         }
-        let (ok, results) = run_baseline(db, d, Some(s.id), to).await?;
+        let (ok, results) = run_baseline(db, d, Some(s.id), to, clock.now()).await?;
         if ok {
             passed = true;
             break;
@@ -207,7 +230,7 @@ pub(super) async fn validate(
     }
     // The live slot is checked too, so both slots show their health.
     let from = s.from_slot;
-    let (live_healthy, _) = run_baseline(db, d, Some(s.id), from).await?;
+    let (live_healthy, _) = run_baseline(db, d, Some(s.id), from, clock.now()).await?;
     let txn = db.begin().await?;
     let Some((s, d)) = still(&txn, s).await? else {
         return Ok(());
@@ -217,7 +240,16 @@ pub(super) async fn validate(
         Slot::Green => d.green_state.clone(),
     };
     let live_health = if live_healthy { "healthy" } else { "unhealthy" };
-    set_slot(&txn, d.id, from, None, &live_state, Some(live_health)).await?;
+    set_slot(
+        &txn,
+        d.id,
+        from,
+        None,
+        &live_state,
+        Some(live_health),
+        clock.now(),
+    )
+    .await?;
     if passed {
         deployment_switch::Entity::update_many()
             .col_expr(
@@ -229,11 +261,20 @@ pub(super) async fn validate(
                 deployment_switch::Column::StepStartedAt,
                 Option::<DateTime<Utc>>::None.into(),
             )
-            .col_expr(deployment_switch::Column::UpdatedAt, Utc::now().into())
+            .col_expr(deployment_switch::Column::UpdatedAt, clock.now().into())
             .filter(deployment_switch::Column::Id.eq(s.id))
             .exec(&txn)
             .await?;
-        set_slot(&txn, d.id, to, None, TAKING_TRAFFIC, Some("healthy")).await?;
+        set_slot(
+            &txn,
+            d.id,
+            to,
+            None,
+            TAKING_TRAFFIC,
+            Some("healthy"),
+            clock.now(),
+        )
+        .await?;
         system_event(
             &txn,
             &s,
@@ -242,6 +283,7 @@ pub(super) async fn validate(
                 "Validated: {} passed the health baseline.",
                 to.label().to_lowercase()
             ),
+            clock.now(),
         )
         .await?;
         audit::record(
@@ -257,7 +299,16 @@ pub(super) async fn validate(
             to.label().to_lowercase(),
             s.from_slot.label().to_lowercase()
         );
-        end(&txn, &s, &d, SwitchStatus::Failed, &reason, false).await?;
+        end(
+            &txn,
+            &s,
+            &d,
+            SwitchStatus::Failed,
+            &reason,
+            false,
+            clock.now(),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())
@@ -272,13 +323,13 @@ pub(super) async fn end(
     status: SwitchStatus,
     reason: &str,
     traffic_moved: bool,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let (from, to) = (s.from_slot, s.to_slot);
     if traffic_moved {
-        route(txn, d, from, 100).await?;
+        route(txn, d, from, 100, now).await?;
     }
-    set_slot(txn, d.id, to, None, FAILED, Some("unhealthy")).await?;
-    let now = Utc::now();
+    set_slot(txn, d.id, to, None, FAILED, Some("unhealthy"), now).await?;
     deployment_switch::Entity::update_many()
         .col_expr(deployment_switch::Column::Status, status.as_str().into())
         .col_expr(
@@ -290,7 +341,7 @@ pub(super) async fn end(
         .filter(deployment_switch::Column::Id.eq(s.id))
         .exec(txn)
         .await?;
-    system_event(txn, &s, "decision", reason.to_string()).await?;
+    system_event(txn, &s, "decision", reason.to_string(), now).await?;
     audit::record(
         txn,
         &RequestContext::default(),
@@ -313,9 +364,10 @@ pub(super) async fn shift(
     s: &deployment_switch::Model,
     d: &edge_deployment::Model,
     monitor: &mut Monitor,
+    clock: &dyn Clock,
 ) -> ServiceResult<()> {
     let (from, to) = (s.from_slot, s.to_slot);
-    let steps = parse_steps(&s.steps).unwrap_or_else(|_| vec![100]);
+    let steps = s.steps.to_vec();
     let index = s.step_index.clamp(0, steps.len() as i32 - 1);
     let percent = steps[index as usize];
     let target = router_target(d);
@@ -328,15 +380,15 @@ pub(super) async fn shift(
         let Some((s, d)) = still(&txn, s).await? else {
             return Ok(());
         };
-        route(&txn, &d, to, percent).await?;
+        route(&txn, &d, to, percent, clock.now()).await?;
         let first = s.step_started_at.is_none();
         if first {
             deployment_switch::Entity::update_many()
                 .col_expr(
                     deployment_switch::Column::StepStartedAt,
-                    Some(Utc::now()).into(),
+                    Some(clock.now()).into(),
                 )
-                .col_expr(deployment_switch::Column::UpdatedAt, Utc::now().into())
+                .col_expr(deployment_switch::Column::UpdatedAt, clock.now().into())
                 .filter(deployment_switch::Column::Id.eq(s.id))
                 .exec(&txn)
                 .await?;
@@ -358,7 +410,7 @@ pub(super) async fn shift(
                 job.attempt
             )
         };
-        system_event(&txn, &s, "step", message).await?;
+        system_event(&txn, &s, "step", message, clock.now()).await?;
         if first {
             audit::record(
                 &txn,
@@ -389,7 +441,7 @@ pub(super) async fn shift(
     monitor.last = Some(after);
     let candidate = interval_between(before.of(to), after.of(to));
     let live = interval_between(before.of(from), after.of(from));
-    let (passed, results) = run_baseline(db, d, Some(s.id), to).await?;
+    let (passed, results) = run_baseline(db, d, Some(s.id), to, clock.now()).await?;
     let thresholds: Thresholds = s.thresholds.0.clone();
 
     let txn = db.begin().await?;
@@ -401,7 +453,7 @@ pub(super) async fn shift(
     } else {
         s.consecutive_failures + 1
     };
-    let now = Utc::now();
+    let now = clock.now();
     let (blue_weight, green_weight) = bluegreen::weights(to, percent);
     for (slot, stats) in [(to, candidate), (from, live)] {
         traffic_sample::ActiveModel {
@@ -441,6 +493,7 @@ pub(super) async fn shift(
                 to.label().to_lowercase(),
                 failures_text(&results)
             ),
+            clock.now(),
         )
         .await?;
     }
@@ -452,7 +505,16 @@ pub(super) async fn shift(
                 index + 1,
                 from.label().to_lowercase()
             );
-            end(&txn, &s, &d, SwitchStatus::RolledBack, &reason, true).await?;
+            end(
+                &txn,
+                &s,
+                &d,
+                SwitchStatus::RolledBack,
+                &reason,
+                true,
+                clock.now(),
+            )
+            .await?;
             txn.commit().await?;
             return Ok(());
         }
@@ -465,7 +527,7 @@ pub(super) async fn shift(
                         candidate.requests,
                         s.interval_seconds,
                         thresholds.min_requests
-                    ))
+                    ), clock.now())
                 .await?;
             }
         }
@@ -489,7 +551,7 @@ pub(super) async fn shift(
                     .await?;
             }
             NextStep::Complete => {
-                complete(&txn, &s, &d).await?;
+                complete(&txn, &s, &d, clock.now()).await?;
             }
         }
     }
@@ -501,16 +563,16 @@ pub(super) async fn complete(
     txn: &DatabaseTransaction,
     s: &deployment_switch::Model,
     d: &edge_deployment::Model,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let (from, to) = (s.from_slot, s.to_slot);
-    let now = Utc::now();
     edge_deployment::Entity::update_many()
         .col_expr(edge_deployment::Column::LiveSlot, to.as_str().into())
         .filter(edge_deployment::Column::Id.eq(d.id))
         .exec(txn)
         .await?;
-    set_slot(txn, d.id, to, None, LIVE, Some("healthy")).await?;
-    set_slot(txn, d.id, from, None, STANDBY, None).await?;
+    set_slot(txn, d.id, to, None, LIVE, Some("healthy"), now).await?;
+    set_slot(txn, d.id, from, None, STANDBY, None, now).await?;
     deployment_switch::Entity::update_many()
         .col_expr(
             deployment_switch::Column::Status,
@@ -532,6 +594,7 @@ pub(super) async fn complete(
             from.label().to_lowercase(),
             s.from_version.clone().unwrap_or_default()
         ),
+        now,
     )
     .await?;
     audit::record(
@@ -549,6 +612,7 @@ pub async fn fail_for_good(
     txn: &DatabaseTransaction,
     job: &ClaimedJob,
     error: &str,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let Ok(order) = serde_json::from_value::<SwitchJob>(job.payload.clone()) else {
         return Ok(());
@@ -560,7 +624,7 @@ pub async fn fail_for_good(
     let d = lock_deployment(txn, s.deployment_id).await?;
     let reason = format!("The switch workflow gave up after repeated errors: {error}");
     let moved = s.step_index >= 0;
-    match end(txn, &s, &d, SwitchStatus::Failed, &reason, moved).await {
+    match end(txn, &s, &d, SwitchStatus::Failed, &reason, moved, now).await {
         Err(ServiceError::Conflict(router)) => {
             // The router is unreachable: record the failure without moving traffic.
             end(
@@ -570,6 +634,7 @@ pub async fn fail_for_good(
                 SwitchStatus::Failed,
                 &format!("{reason} ({router})"),
                 false,
+                now,
             )
             .await
         }

@@ -2,16 +2,14 @@
 //! failed targets, abort.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 /// Pause, resume, abort, retry failed targets, or approve before start.
-pub async fn act(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    id: Uuid,
-    action: &str,
-) -> ServiceResult<()> {
-    principal.require(if action == "approve" {
+pub async fn act(ctx: &Ctx, id: Uuid, action: RolloutAction) -> ServiceResult<()> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
+    principal.require(if action == RolloutAction::Approve {
         Permission::UpdateApprove
     } else {
         Permission::UpdateExecute
@@ -21,59 +19,55 @@ pub async fn act(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if action == "approve" {
+    if action == RolloutAction::Approve {
         if found.created_by == Some(principal.user_id) {
             return Err(ServiceError::Policy(
                 "You created this rollout; someone else must approve it.".into(),
             ));
         }
     }
-    let now = Utc::now();
+    let now = ctx.now();
     let RolloutMove {
         to: status,
         clears_halt: clears_reason,
-    } = rollout_move(action, &found.status).map_err(|refusal| match refusal {
-        Some(sentence) => ServiceError::Conflict(sentence),
-        None => {
-            let mut errors = FieldErrors::default();
-            errors.push(
-                "action",
-                "Choose approve, pause, resume, abort or retry_failed.",
-            );
-            ServiceError::Validation(errors)
-        }
-    })?;
-    if action == "retry_failed" {
+    } = rollout_move(action, found.status).map_err(ServiceError::Conflict)?;
+    if action == RolloutAction::RetryFailed {
         rollout_target::Entity::update_many()
-            .col_expr(rollout_target::Column::Status, "pending".into())
+            .col_expr(
+                rollout_target::Column::Status,
+                TargetStatus::Pending.as_str().into(),
+            )
             .col_expr(
                 rollout_target::Column::ChangeRequestId,
                 Option::<Uuid>::None.into(),
             )
             .filter(rollout_target::Column::RolloutId.eq(id))
-            .filter(rollout_target::Column::Status.eq("failed"))
+            .filter(rollout_target::Column::Status.eq(TargetStatus::Failed))
             .exec(&txn)
             .await?;
     }
-    if action == "abort" {
+    if action == RolloutAction::Abort {
         // Targets not started never will be; running ones finish their change.
         rollout_target::Entity::update_many()
-            .col_expr(rollout_target::Column::Status, "skipped".into())
+            .col_expr(
+                rollout_target::Column::Status,
+                TargetStatus::Skipped.as_str().into(),
+            )
             .filter(rollout_target::Column::RolloutId.eq(id))
-            .filter(rollout_target::Column::Status.eq("pending"))
+            .filter(rollout_target::Column::Status.eq(TargetStatus::Pending))
             .exec(&txn)
             .await?;
     }
     let mut update = rollout::Entity::update_many()
-        .col_expr(rollout::Column::Status, status.into())
+        .col_expr(rollout::Column::Status, status.as_str().into())
         .col_expr(rollout::Column::UpdatedAt, now.into());
     if clears_reason {
         update = update.col_expr(rollout::Column::HaltReason, Option::<String>::None.into());
     }
-    if status == ABORTED {
+    if status == RolloutStatus::Aborted {
         update = update.col_expr(rollout::Column::FinishedAt, Some(now).into());
     }
-    if action == "retry_failed" {
+    if action == RolloutAction::RetryFailed {
         update = update.col_expr(
             rollout::Column::FinishedAt,
             Option::<DateTime<Utc>>::None.into(),
@@ -85,19 +79,31 @@ pub async fn act(
         context,
         AuditEntry::new(Actor::from(principal), action_audit(action), "rollout")
             .target(id)
-            .details(json!({ "before": found.status, "after": status })),
+            .details(json!({ "before": found.status.as_str(), "after": status.as_str() })),
     )
     .await?;
     txn.commit().await?;
     Ok(())
 }
 
-pub(super) fn action_audit(action: &str) -> &'static str {
+pub(super) fn action_audit(action: RolloutAction) -> &'static str {
     match action {
-        "approve" => "rollout.approve",
-        "pause" => "rollout.pause",
-        "resume" => "rollout.resume",
-        "abort" => "rollout.abort",
-        _ => "rollout.retry_failed",
+        RolloutAction::Approve => "rollout.approve",
+        RolloutAction::Pause => "rollout.pause",
+        RolloutAction::Resume => "rollout.resume",
+        RolloutAction::Abort => "rollout.abort",
+        RolloutAction::RetryFailed => "rollout.retry_failed",
     }
+}
+
+/// Reads an action word from a form or a request body.
+pub fn parse_action(raw: &str) -> ServiceResult<RolloutAction> {
+    RolloutAction::parse(raw).ok_or_else(|| {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "action",
+            "Choose approve, pause, resume, abort or retry_failed.",
+        );
+        ServiceError::Validation(errors)
+    })
 }

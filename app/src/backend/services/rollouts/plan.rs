@@ -2,14 +2,13 @@
 //! explicit or by filter and wave rules) and their waves.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 /// Plans and stores a rollout: picks the targets, splits them into waves.
-pub async fn create(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
-    form: &RolloutForm,
-) -> ServiceResult<Uuid> {
+pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     principal.require(Permission::UpdateExecute)?;
     let mut errors = FieldErrors::default();
     let name = form.name.trim();
@@ -71,7 +70,7 @@ pub async fn create(
             let published = release::Entity::find()
                 .filter(release::Column::ProductId.eq(p.id))
                 .filter(release::Column::Version.eq(version.as_str()))
-                .filter(release::Column::Status.eq("published"))
+                .filter(release::Column::Status.eq(ReleaseStatus::Published))
                 .one(db)
                 .await?;
             if published.is_none() {
@@ -104,7 +103,7 @@ pub async fn create(
             );
             return Err(errors.into());
         }
-        return plan_endpoints(db, principal, context, form, &product, &version, &settings).await;
+        return plan_endpoints(ctx, form, &product, &version, &settings).await;
     }
     let targets = select_targets(db, product.id, &version, form).await?;
     if targets.is_empty() {
@@ -158,14 +157,21 @@ pub async fn create(
     sizes.retain(|size| *size > 0);
     let id = Uuid::new_v4();
     let status = if form.requires_approval {
-        PENDING_APPROVAL
+        RolloutStatus::PendingApproval
     } else {
-        SCHEDULED
+        RolloutStatus::Scheduled
     };
     let selection = selection_text(form);
     let txn = db.begin().await?;
     new_rollout(
-        id, TENANTS, product.id, &version, &selection, &settings, principal,
+        id,
+        TENANTS,
+        product.id,
+        &version,
+        &selection,
+        &settings,
+        principal,
+        ctx.now(),
     )
     .insert(&txn)
     .await?;
@@ -179,7 +185,7 @@ pub async fn create(
             tenant_id: Set(*tenant_id),
             endpoint_id: Set(None),
             from_version: Set(from_version.clone()),
-            status: Set("pending".into()),
+            status: Set(TargetStatus::Pending),
             attempts: Set(0),
             message: Set(None),
             change_request_id: Set(None),
@@ -228,8 +234,8 @@ pub(super) fn new_rollout(
     selection: &str,
     settings: &RolloutSettings,
     principal: &Principal,
+    now: DateTime<Utc>,
 ) -> rollout::ActiveModel {
-    let now = Utc::now();
     rollout::ActiveModel {
         id: Set(id),
         name: Set(settings.name.clone()),
@@ -237,9 +243,9 @@ pub(super) fn new_rollout(
         product_id: Set(product_id),
         target_version: Set(version.to_owned()),
         status: Set(if settings.requires_approval {
-            PENDING_APPROVAL
+            RolloutStatus::PendingApproval
         } else {
-            SCHEDULED
+            RolloutStatus::Scheduled
         }
         .into()),
         selection: Set(selection.to_owned()),
@@ -454,14 +460,15 @@ pub(super) fn explicit_is_empty(form: &RolloutForm) -> bool {
 /// matching endpoints (by tenant, then host name) and places each in its
 /// wave, so 100,000 endpoints plan in one statement.
 pub(super) async fn plan_endpoints(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    context: &RequestContext,
+    ctx: &Ctx,
     form: &RolloutForm,
     product: &product::Model,
     version: &str,
     settings: &RolloutSettings,
 ) -> ServiceResult<Uuid> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
     let splits = &settings.splits;
     use sea_orm::{Statement, Value};
     let backend = db.get_database_backend();
@@ -551,7 +558,14 @@ pub(super) async fn plan_endpoints(
     let selection = format!("endpoints of {}", selection_text(form));
     let txn = db.begin().await?;
     new_rollout(
-        id, ENDPOINTS, product.id, version, &selection, settings, principal,
+        id,
+        ENDPOINTS,
+        product.id,
+        version,
+        &selection,
+        settings,
+        principal,
+        ctx.now(),
     )
     .insert(&txn)
     .await?;

@@ -2,13 +2,14 @@
 //! targets page by page.
 
 use super::*;
+use crate::backend::context::Ctx;
 
 /// Counts of targets per rollout and status, for rows.
 pub(super) async fn target_counts<C: ConnectionTrait>(
     conn: &C,
     ids: &[Uuid],
-) -> ServiceResult<HashMap<Uuid, HashMap<String, u64>>> {
-    let rows: Vec<(Uuid, String, i64)> = rollout_target::Entity::find()
+) -> ServiceResult<HashMap<Uuid, HashMap<TargetStatus, u64>>> {
+    let rows: Vec<(Uuid, TargetStatus, i64)> = rollout_target::Entity::find()
         .filter(rollout_target::Column::RolloutId.is_in(ids.to_vec()))
         .select_only()
         .column(rollout_target::Column::RolloutId)
@@ -19,7 +20,7 @@ pub(super) async fn target_counts<C: ConnectionTrait>(
         .into_tuple()
         .all(conn)
         .await?;
-    let mut counts: HashMap<Uuid, HashMap<String, u64>> = HashMap::new();
+    let mut counts: HashMap<Uuid, HashMap<TargetStatus, u64>> = HashMap::new();
     for (id, status, n) in rows {
         counts.entry(id).or_default().insert(status, n as u64);
     }
@@ -50,12 +51,16 @@ pub(super) async fn rollbacks<C: ConnectionTrait>(
 pub(super) fn to_row(
     r: rollout::Model,
     products: &HashMap<Uuid, String>,
-    counts: Option<&HashMap<String, u64>>,
+    counts: Option<&HashMap<TargetStatus, u64>>,
     rolled_back: u64,
     waves: i32,
 ) -> RolloutRow {
-    let get = |s: &str| counts.and_then(|c| c.get(s)).copied().unwrap_or(0);
-    let (succeeded, failed, running) = (get("succeeded"), get("failed"), get("running"));
+    let get = |s: TargetStatus| counts.and_then(|c| c.get(&s)).copied().unwrap_or(0);
+    let (succeeded, failed, running) = (
+        get(TargetStatus::Succeeded),
+        get(TargetStatus::Failed),
+        get(TargetStatus::Running),
+    );
     let targets = counts.map(|c| c.values().sum()).unwrap_or(0);
     let finished = (succeeded + failed) as u32;
     RolloutRow {
@@ -113,7 +118,9 @@ pub(super) async fn wave_counts<C: ConnectionTrait>(
 }
 
 /// Every rollout, newest first. Rollouts span tenants: platform readers only.
-pub async fn list(db: &DatabaseConnection, principal: &Principal) -> ServiceResult<RolloutList> {
+pub async fn list(ctx: &Ctx) -> ServiceResult<RolloutList> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     principal.require(Permission::TenantRead)?;
     let models = rollout::Entity::find()
         .order_by_desc(rollout::Column::CreatedAt)
@@ -152,12 +159,9 @@ pub async fn list(db: &DatabaseConnection, principal: &Principal) -> ServiceResu
     })
 }
 
-pub async fn detail(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    id: Uuid,
-    page: u64,
-) -> ServiceResult<RolloutDetail> {
+pub async fn detail(ctx: &Ctx, id: Uuid, page: u64) -> ServiceResult<RolloutDetail> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
     principal.require(Permission::TenantRead)?;
     let found = rollout::Entity::find_by_id(id)
         .one(db)
@@ -230,16 +234,15 @@ pub async fn detail(
     let can_execute = principal.require(Permission::UpdateExecute).is_ok();
     let can_approve = principal.require(Permission::UpdateApprove).is_ok()
         && found.created_by != Some(principal.user_id);
-    let actions = offered_actions(&found.status)
+    let actions = offered_actions(found.status)
         .into_iter()
         .filter(|action| {
-            if *action == "approve" {
+            if *action == RolloutAction::Approve {
                 can_approve
             } else {
                 can_execute
             }
         })
-        .map(str::to_owned)
         .collect();
     let products = product_keys(db).await?;
     Ok(RolloutDetail {

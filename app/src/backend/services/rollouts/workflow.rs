@@ -8,8 +8,8 @@ pub async fn advance_all(db: &DatabaseConnection, now: DateTime<Utc>) -> Service
     let ids: Vec<Uuid> = rollout::Entity::find()
         .filter(
             rollout::Column::Status
-                .eq(RUNNING)
-                .or(rollout::Column::Status.eq(SCHEDULED).and(
+                .eq(RolloutStatus::Running)
+                .or(rollout::Column::Status.eq(RolloutStatus::Scheduled).and(
                     rollout::Column::StartAt
                         .is_null()
                         .or(rollout::Column::StartAt.lte(now)),
@@ -42,17 +42,20 @@ pub(super) async fn advance(
     let Some(mut current) = select.one(txn).await? else {
         return Ok(());
     };
-    if current.status == SCHEDULED {
-        current.status = RUNNING.into();
+    if current.status == RolloutStatus::Scheduled {
+        current.status = RolloutStatus::Running;
         current.started_at = Some(now);
         rollout::Entity::update_many()
-            .col_expr(rollout::Column::Status, RUNNING.into())
+            .col_expr(
+                rollout::Column::Status,
+                RolloutStatus::Running.as_str().into(),
+            )
             .col_expr(rollout::Column::StartedAt, Some(now).into())
             .filter(rollout::Column::Id.eq(id))
             .exec(txn)
             .await?;
         system_audit(txn, "rollout.start", id, json!({})).await?;
-    } else if current.status != RUNNING {
+    } else if current.status != RolloutStatus::Running {
         return Ok(());
     } else if current.started_at.is_none() {
         // Paused (or approved) before it ever started: it starts now.
@@ -72,15 +75,15 @@ pub(super) async fn advance(
         match wave_decision(current.current_wave as u32, &progress, &thresholds) {
             WaveDecision::Halt { reason } => {
                 let status = if current.on_error == "stop" {
-                    STOPPED
+                    RolloutStatus::Stopped
                 } else {
-                    PAUSED
+                    RolloutStatus::Paused
                 };
                 let mut update = rollout::Entity::update_many()
-                    .col_expr(rollout::Column::Status, status.into())
+                    .col_expr(rollout::Column::Status, status.as_str().into())
                     .col_expr(rollout::Column::HaltReason, Some(reason.clone()).into())
                     .col_expr(rollout::Column::UpdatedAt, now.into());
-                if status == STOPPED {
+                if status == RolloutStatus::Stopped {
                     update = update.col_expr(rollout::Column::FinishedAt, Some(now).into());
                 }
                 update.filter(rollout::Column::Id.eq(id)).exec(txn).await?;
@@ -111,7 +114,10 @@ pub(super) async fn advance(
             }
             WaveDecision::Advance => {
                 rollout::Entity::update_many()
-                    .col_expr(rollout::Column::Status, SUCCEEDED.into())
+                    .col_expr(
+                        rollout::Column::Status,
+                        RolloutStatus::Succeeded.as_str().into(),
+                    )
                     .col_expr(rollout::Column::FinishedAt, Some(now).into())
                     .col_expr(rollout::Column::UpdatedAt, now.into())
                     .filter(rollout::Column::Id.eq(id))
@@ -149,7 +155,7 @@ pub(super) async fn start_targets(
 ) -> ServiceResult<()> {
     let running = rollout_target::Entity::find()
         .filter(rollout_target::Column::RolloutId.eq(current.id))
-        .filter(rollout_target::Column::Status.eq("running"))
+        .filter(rollout_target::Column::Status.eq(TargetStatus::Running))
         .count_rows(txn)
         .await?;
     let free = (std::cmp::max(current.concurrency, 1) as u64).saturating_sub(running);
@@ -162,7 +168,7 @@ pub(super) async fn start_targets(
         let next: Vec<Uuid> = rollout_target::Entity::find()
             .filter(rollout_target::Column::RolloutId.eq(current.id))
             .filter(rollout_target::Column::Wave.eq(current.current_wave))
-            .filter(rollout_target::Column::Status.eq("pending"))
+            .filter(rollout_target::Column::Status.eq(TargetStatus::Pending))
             .order_by_asc(rollout_target::Column::Position)
             .limit(free)
             .select_only()
@@ -171,7 +177,10 @@ pub(super) async fn start_targets(
             .all(txn)
             .await?;
         rollout_target::Entity::update_many()
-            .col_expr(rollout_target::Column::Status, "running".into())
+            .col_expr(
+                rollout_target::Column::Status,
+                TargetStatus::Running.as_str().into(),
+            )
             .col_expr(rollout_target::Column::StartedAt, Some(now).into())
             .filter(rollout_target::Column::Id.is_in(next))
             .exec(txn)
@@ -181,7 +190,7 @@ pub(super) async fn start_targets(
     let next = rollout_target::Entity::find()
         .filter(rollout_target::Column::RolloutId.eq(current.id))
         .filter(rollout_target::Column::Wave.eq(current.current_wave))
-        .filter(rollout_target::Column::Status.eq("pending"))
+        .filter(rollout_target::Column::Status.eq(TargetStatus::Pending))
         .order_by_asc(rollout_target::Column::Position)
         .limit(free)
         .all(txn)
@@ -224,10 +233,14 @@ pub(super) async fn start_targets(
                 target_filter: None,
                 by_vendor: true,
             },
+            now,
         )
         .await?;
         rollout_target::Entity::update_many()
-            .col_expr(rollout_target::Column::Status, "running".into())
+            .col_expr(
+                rollout_target::Column::Status,
+                TargetStatus::Running.as_str().into(),
+            )
             .col_expr(
                 rollout_target::Column::ChangeRequestId,
                 Some(change.id).into(),

@@ -1,0 +1,3 @@
+//! Platform: the dashboard.
+
+pub mod dashboard;

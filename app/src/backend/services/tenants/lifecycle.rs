@@ -1,0 +1,118 @@
+//! Lifecycle actions (suspend, resume, archive, …) taken as change requests.
+
+use super::*;
+use crate::backend::context::Ctx;
+
+/// Outcome of a lifecycle request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TransitionOutcome {
+    /// The tenant moved (or started moving, through `via`).
+    Started {
+        via: Option<LifecycleState>,
+        target: LifecycleState,
+    },
+    /// The action had already taken effect; nothing changed.
+    AlreadyDone,
+}
+
+/// Runs a lifecycle action as a change request. Long actions move into their
+/// intermediate state and record where they will land; the change request's
+/// job (executor steps through the job engine) lands them there.
+pub async fn transition(
+    ctx: &Ctx,
+    slug: &str,
+    action: LifecycleAction,
+    expected_version: Option<i64>,
+    confirmation: Option<&str>,
+) -> ServiceResult<TransitionOutcome> {
+    let db = &ctx.db;
+    let principal = &ctx.principal;
+    let context = &ctx.request;
+    // Checked on the tenant itself: another tenant's is "not found".
+    principal.require_somewhere(Permission::TenantRead)?;
+    let txn = db.begin().await?;
+    let current = find_by_slug(&txn, slug).await?;
+    principal.require_on_tenant(Permission::TenantLifecycle, current.id)?;
+    if let Some(expected) = expected_version {
+        if expected != current.version {
+            return Err(ServiceError::Conflict(
+                "This tenant was changed by someone else since you loaded the page. Reload to see the current state, then try again.".into(),
+            ));
+        }
+    }
+    let state = current.lifecycle_state;
+    let plan =
+        plan_transition(state, action).map_err(|refusal| ServiceError::Policy(refusal.reason))?;
+    if plan.already_done {
+        return Ok(TransitionOutcome::AlreadyDone);
+    }
+    if action == LifecycleAction::Delete
+        && confirmation.map(str::trim) != Some(current.slug.as_str())
+    {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "confirm",
+            format!("Type {} exactly to confirm the deletion.", current.slug),
+        );
+        return Err(errors.into());
+    }
+    let before = snapshot(&current);
+    let now_state = plan.via.unwrap_or(plan.target);
+    let mut record = current.clone().into_active_model();
+    record.lifecycle_state = Set(now_state);
+    record.requested_state = Set(plan.via.map(|_| plan.target));
+    record.version = Set(current.version + 1);
+    record.updated_at = Set(ctx.now());
+    if plan.target == LifecycleState::Archived && plan.via.is_none() {
+        record.archived_at = Set(Some(ctx.now()));
+    }
+    let updated = record.update(&txn).await?;
+    log_field_change(
+        &txn,
+        current.id,
+        "lifecycle_state",
+        Some(current.lifecycle_state.as_str()),
+        Some(now_state.as_str()),
+        &Actor::from(principal),
+        ctx.now(),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        context,
+        AuditEntry::new(Actor::from(principal), action_audit_name(action), "tenant")
+            .target(current.id)
+            .tenant(current.id)
+            .details(json!({ "before": before, "after": snapshot(&updated) })),
+    )
+    .await?;
+    changes::record_lifecycle_change(
+        &txn,
+        ctx,
+        &updated,
+        ChangeKind::from_lifecycle(action),
+        plan.via.is_some(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(TransitionOutcome::Started {
+        via: plan.via,
+        target: plan.target,
+    })
+}
+
+pub(super) fn action_audit_name(action: LifecycleAction) -> &'static str {
+    match action {
+        LifecycleAction::Activate => "tenant.activate",
+        LifecycleAction::EnterMaintenance => "tenant.enter_maintenance",
+        LifecycleAction::ExitMaintenance => "tenant.exit_maintenance",
+        LifecycleAction::BackUp => "tenant.back_up",
+        LifecycleAction::Restore => "tenant.restore",
+        LifecycleAction::Upgrade => "tenant.upgrade",
+        LifecycleAction::ValidateHealth => "tenant.validate_health",
+        LifecycleAction::Suspend => "tenant.suspend",
+        LifecycleAction::Resume => "tenant.resume",
+        LifecycleAction::Archive => "tenant.archive",
+        LifecycleAction::Delete => "tenant.delete",
+    }
+}

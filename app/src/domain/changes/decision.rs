@@ -1,0 +1,103 @@
+//! One parser for every approve-or-reject answer: change requests, grace
+//! extensions and delay requests all take the same words and the same rule
+//! (a refusal says why, because the person who asked reads it).
+
+use crate::domain::validation::{FieldError, FieldErrors};
+
+/// Yes or no to something someone asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    /// `approve`/`approved` or `reject`/`rejected`/`deny`/`denied` (forms send
+    /// the verb, the API also accepts the state); nothing else.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "approve" | "approved" => Some(Self::Approve),
+            "reject" | "rejected" | "deny" | "denied" => Some(Self::Reject),
+            _ => None,
+        }
+    }
+}
+
+/// A verdict with its comment: a rejection must say why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub comment: Option<String>,
+}
+
+impl Decision {
+    pub fn parse(decision: &str, comment: &str) -> Result<Self, FieldErrors> {
+        let comment = comment.trim();
+        let Some(verdict) = Verdict::parse(decision) else {
+            return Err(FieldErrors(vec![FieldError::new(
+                "decision",
+                "Choose approve or reject.",
+            )]));
+        };
+        if verdict == Verdict::Reject && comment.is_empty() {
+            return Err(FieldErrors(vec![FieldError::new(
+                "comment",
+                "Say why you reject it; the person who asked sees the reason.",
+            )]));
+        }
+        Ok(Self {
+            verdict,
+            comment: (!comment.is_empty()).then(|| comment.to_owned()),
+        })
+    }
+
+    pub fn approves(&self) -> bool {
+        self.verdict == Verdict::Approve
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verb_and_the_state_both_parse_and_nothing_else_does() {
+        for raw in ["approve", "approved", " Approve "] {
+            assert_eq!(Verdict::parse(raw), Some(Verdict::Approve), "{raw}");
+        }
+        for raw in ["reject", "rejected", "deny", "denied"] {
+            assert_eq!(Verdict::parse(raw), Some(Verdict::Reject), "{raw}");
+        }
+        for raw in ["", "yes", "approve;reject", "ok"] {
+            assert_eq!(Verdict::parse(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn an_approval_needs_no_comment_and_keeps_one_given() {
+        let bare = Decision::parse("approve", "  ").unwrap();
+        assert!(bare.approves());
+        assert_eq!(bare.comment, None);
+        let said = Decision::parse("approve", " fine ").unwrap();
+        assert_eq!(said.comment.as_deref(), Some("fine"));
+    }
+
+    #[test]
+    fn a_rejection_without_a_reason_is_a_comment_error() {
+        let errors = Decision::parse("deny", " ").unwrap_err();
+        assert!(
+            errors
+                .for_field("comment")
+                .is_some_and(|m| m.starts_with("Say why"))
+        );
+        let rejected = Decision::parse("reject", "Upgrade first").unwrap();
+        assert!(!rejected.approves());
+        assert_eq!(rejected.comment.as_deref(), Some("Upgrade first"));
+    }
+
+    #[test]
+    fn an_unknown_word_is_a_decision_error() {
+        let errors = Decision::parse("maybe", "").unwrap_err();
+        assert!(errors.for_field("decision").is_some());
+    }
+}

@@ -1,0 +1,4 @@
+//! Notification rules: kinds, preferences and email messages.
+
+pub mod email;
+pub mod notification;

@@ -1,0 +1,3 @@
+//! Platform rules: the durable job engine's states.
+
+pub mod job;

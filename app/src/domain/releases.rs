@@ -1,0 +1,4 @@
+//! Release rules: the catalog and version compliance.
+
+pub mod catalog;
+pub mod compliance;

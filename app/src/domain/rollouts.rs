@@ -1,0 +1,3 @@
+//! Rollout rules: waves, concurrency and halting.
+
+pub mod rollout;

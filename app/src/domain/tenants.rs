@@ -1,0 +1,7 @@
+//! Tenant rules: identity and attributes, lifecycle, configuration, endpoints' agents and saved filters.
+
+pub mod agent;
+pub mod config;
+pub mod lifecycle;
+pub mod saved_filter;
+pub mod tenant;

@@ -1,0 +1,3 @@
+//! Platform contracts: the dashboard.
+
+pub mod dashboard;

@@ -1,0 +1,5 @@
+//! Releases contracts: the catalog, compliance and version policies.
+
+pub mod catalog;
+pub mod compliance;
+pub mod policies;

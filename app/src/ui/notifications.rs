@@ -1,0 +1,5 @@
+//! Notifications: the inbox, each person's preferences and the email outbox.
+
+pub mod inbox_page;
+pub mod notifications_page;
+pub mod outbox_page;

@@ -1,0 +1,4 @@
+//! Platform: the dashboard and the job engine's queue.
+
+pub mod dashboard_page;
+pub mod jobs_page;

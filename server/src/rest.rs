@@ -1,0 +1,97 @@
+//! The REST API under `/api/v1`, with its OpenAPI document generated from the
+//! handlers and types below (served at `/api/v1/openapi.json`).
+
+pub mod access;
+pub mod audit;
+pub mod changes;
+pub mod deployments;
+pub mod problem;
+pub mod releases;
+pub mod rollouts;
+pub mod tenants;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use app::backend::state::AppState;
+
+use problem::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tenantry API", version = "1", license(name = "Apache-2.0", identifier = "Apache-2.0"), description = "Tenant registry and lifecycle, releases and version compliance, change requests, approvals, rollouts and blue-green deployments. Authenticate with `Authorization: Bearer <token>` (create tokens in Settings → API tokens) or a browser session. Errors are `application/problem+json`."),
+    components(schemas(problem::Problem, problem::FieldProblem)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
+        (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every context's routes, relative to `/api/v1`. Each comes from its
+/// handler's `#[utoipa::path]`, so no route exists without its OpenAPI entry.
+fn contexts() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(tenants::routes())
+        .merge(audit::routes())
+        .merge(releases::routes())
+        .merge(changes::routes())
+        .merge(rollouts::routes())
+        .merge(deployments::routes())
+}
+
+/// The OpenAPI document the API serves, its paths under `/api/v1`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", contexts())
+        .into_openapi()
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not-found",
+        "No such endpoint",
+        "See /api/v1/openapi.json for the endpoints this API offers.",
+    )
+}
+
+pub fn routes() -> Router<AppState> {
+    let document = Arc::new(document());
+    let (router, _) = contexts().split_for_parts();
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = Arc::clone(&document);
+                async move { Json(document.as_ref().clone()) }
+            }),
+        )
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "See /api/v1/openapi.json for the methods each endpoint accepts.",
+            )
+        })
+}
