@@ -135,6 +135,15 @@ text_enum!(crate::domain::releases::catalog::ReleaseStatus, |w| {
 text_enum!(crate::domain::deployments::bluegreen::TrafficSteps, |w| {
     crate::domain::deployments::bluegreen::TrafficSteps::parse(w).ok()
 });
+text_enum!(crate::domain::changes::decision::RequestStatus, |w| {
+    crate::domain::changes::decision::RequestStatus::parse(w)
+});
+text_enum!(crate::domain::notifications::email::DeliveryStatus, |w| {
+    crate::domain::notifications::email::DeliveryStatus::parse(w)
+});
+text_enum!(crate::domain::changes::change::StepStatus, |w| {
+    crate::domain::changes::change::StepStatus::parse(w)
+});
 text_enum!(crate::domain::deployments::bluegreen::Slot, |w| {
     crate::domain::deployments::bluegreen::Slot::parse(w)
 });

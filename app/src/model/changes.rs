@@ -136,7 +136,7 @@ pub struct StepRow {
     pub position: i32,
     pub name: String,
     /// `pending`, `running`, `succeeded` or `failed`.
-    pub status: String,
+    pub status: crate::domain::changes::change::StepStatus,
     pub attempts: i32,
     pub output: String,
     pub started_at: Option<DateTime<Utc>>,
@@ -237,7 +237,7 @@ pub struct DelayRequestRow {
     pub days: i32,
     pub reason: String,
     /// `pending`, `approved` or `denied`.
-    pub status: String,
+    pub status: crate::domain::changes::decision::RequestStatus,
     pub requester: String,
     pub requested_at: DateTime<Utc>,
     pub decider: Option<String>,

@@ -706,7 +706,10 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     .unwrap();
     assert_eq!(approved.change.delayed_days, 7);
     assert!(approved.change.next_start_at.unwrap() >= next + Duration::days(5));
-    assert_eq!(approved.delay_requests[0].status, "approved");
+    assert_eq!(
+        approved.delay_requests[0].status,
+        app::domain::changes::decision::RequestStatus::Approved
+    );
     let decided_twice = delays::decide(
         &app::backend::context::Ctx::of(db, &admin, &ctx()),
         request_id,
@@ -1671,6 +1674,73 @@ async fn a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches(db:
     assert_eq!(audited, 3, "created, used once, deleted");
 }
 
+/// Time comes from the context's clock, not the machine's: with the clock
+/// held on a Monday morning, a change is planned for Tuesday's window exactly,
+/// nothing starts while the clock stays before it, and it runs once the clock
+/// moves into the window.
+async fn scheduling_follows_the_injected_clock(db: TestDb) {
+    use app::backend::context::{Clock, Ctx, ManualClock};
+    use chrono::TimeZone;
+    let db = &db.db;
+    let admin = admin(db).await;
+    let ids = fleet(db, &admin, 1, &[]).await;
+    let monday_morning = Utc.with_ymd_and_hms(2031, 3, 3, 10, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::at(monday_morning));
+    let at_clock = |who: &Principal| Ctx {
+        clock: clock.clone(),
+        ..Ctx::of(db, who, &ctx())
+    };
+    update_policy::save(
+        &at_clock(&admin),
+        "t-000",
+        &UpdatePolicyForm {
+            approval_mode: "auto_approve".into(),
+            timezone: "UTC".into(),
+            max_delay_days: "3".into(),
+        },
+    )
+    .await
+    .unwrap();
+    update_policy::add_window(&at_clock(&admin), "t-000", "Tue", "02:00", "04:00")
+        .await
+        .unwrap();
+
+    let created = changes::create(&at_clock(&admin), &upgrade("t-000"))
+        .await
+        .unwrap();
+    assert_eq!(created.status, ChangeStatus::Scheduled);
+    let tuesday_window = Utc.with_ymd_and_hms(2031, 3, 4, 2, 0, 0).unwrap();
+    assert_eq!(created.next_start_at, Some(tuesday_window));
+
+    let mut settings = settings("clocked");
+    settings.clock = clock.clone();
+    let runner = ChangeRunner {
+        clock: clock.clone(),
+        ..runner(db)
+    };
+    run_until_idle(db, &runner, &settings).await.unwrap();
+    assert_eq!(
+        running_version(db, ids[0]).await.as_deref(),
+        Some("5.1.0"),
+        "Monday: the window has not opened"
+    );
+
+    clock.set(tuesday_window + Duration::minutes(30));
+    run_until_idle(db, &runner, &settings).await.unwrap();
+    assert_eq!(running_version(db, ids[0]).await.as_deref(), Some("5.2.0"));
+    let finished = change_request::Entity::find_by_id(created.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(finished.status, ChangeStatus::Succeeded);
+    assert_eq!(
+        finished.finished_at,
+        Some(clock.now()),
+        "the finish is stamped by the same clock"
+    );
+}
+
 crate::on_both_databases!(
     a_change_for_a_saved_filter_is_requested_for_each_tenant_it_matches,
     a_draft_waits_until_it_is_submitted_and_then_follows_the_policy,
@@ -1678,6 +1748,7 @@ crate::on_both_databases!(
     an_expired_lease_is_reclaimed_and_its_old_owner_is_fenced_out,
     an_update_needing_approval_is_decided_by_someone_else_and_then_runs_step_by_step,
     a_scheduled_change_waits_for_its_window_and_a_blackout,
+    scheduling_follows_the_injected_clock,
     a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold,
     a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once,
     agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_completes,

@@ -857,9 +857,38 @@ async fn a_list_item_with_a_comma_is_refused_not_split(db: TestDb) {
     );
 }
 
+/// A filter names only words the product knows: an unknown change status or
+/// kind, or job status, is a 422 naming the field — not an empty list that
+/// looks like "nothing matches".
+async fn list_filters_refuse_words_they_do_not_know(db: TestDb) {
+    let app = spawn_app(db).await;
+    let api = api(&app).await;
+    for (path, field) in [
+        ("/change-requests?status=finished", "status"),
+        ("/change-requests?kind=reboot", "kind"),
+        ("/jobs?status=finished", "status"),
+    ] {
+        let (status, problem) = api.get(path).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {problem}"
+        );
+        assert_eq!(error_fields(&problem), [field], "{path}");
+    }
+    for path in [
+        "/change-requests?status=scheduled&kind=upgrade",
+        "/jobs?status=dead",
+    ] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+}
+
 crate::on_both_databases!(
     the_api_needs_a_valid_token_or_a_session,
     a_list_item_with_a_comma_is_refused_not_split,
+    list_filters_refuse_words_they_do_not_know,
     the_page_and_the_api_refuse_the_same_list_query,
     tenants_are_created_read_searched_and_updated,
     bad_input_gets_problem_details_never_a_500,

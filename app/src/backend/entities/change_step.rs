@@ -9,7 +9,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub position: i32,
     pub name: String,
-    pub status: String,
+    pub status: crate::domain::changes::change::StepStatus,
     pub idempotency_key: String,
     pub attempts: i32,
     pub output: String,

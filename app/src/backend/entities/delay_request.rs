@@ -11,7 +11,7 @@ pub struct Model {
     pub days: i32,
     pub reason: String,
     /// `pending`, `approved` or `denied`.
-    pub status: String,
+    pub status: crate::domain::changes::decision::RequestStatus,
     pub requested_by: Option<Uuid>,
     pub requester_label: String,
     pub requested_at: DateTimeUtc,

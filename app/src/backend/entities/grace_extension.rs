@@ -10,7 +10,7 @@ pub struct Model {
     pub days: i64,
     pub reason: String,
     /// `pending`, `approved` or `denied`.
-    pub status: String,
+    pub status: crate::domain::changes::decision::RequestStatus,
     pub requested_by: Uuid,
     pub requested_at: DateTimeUtc,
     pub decided_by: Option<Uuid>,

@@ -11,7 +11,7 @@ pub struct Model {
     pub recipient: String,
     pub subject: String,
     pub body: String,
-    pub status: String,
+    pub status: crate::domain::notifications::email::DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub last_error: Option<String>,

@@ -38,6 +38,7 @@ use crate::domain::access::permission::TenantScope;
 use crate::domain::changes::change::ApprovalMode;
 use crate::domain::changes::change::ChangeKind;
 use crate::domain::changes::change::ChangeStatus;
+use crate::domain::changes::change::StepStatus;
 use crate::domain::changes::change::approval_required;
 use crate::domain::changes::change::change_model;
 use crate::domain::changes::change::check_decider;
@@ -143,7 +144,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
                 tenant_id: Set(change.tenant.id),
                 position: Set(i as i32 + 1),
                 name: Set(name),
-                status: Set("pending".into()),
+                status: Set(StepStatus::Pending),
                 idempotency_key: Set(format!("change:{id}:step:{}", i + 1)),
                 attempts: Set(0),
                 output: Set(String::new()),
@@ -217,7 +218,10 @@ pub(crate) async fn record_lifecycle_change(
     .await?;
     if !runs_in_background {
         change_step::Entity::update_many()
-            .col_expr(change_step::Column::Status, "succeeded".into())
+            .col_expr(
+                change_step::Column::Status,
+                StepStatus::Succeeded.as_str().into(),
+            )
             .col_expr(change_step::Column::Output, "Took effect at once.".into())
             .col_expr(change_step::Column::StartedAt, now.into())
             .col_expr(change_step::Column::FinishedAt, now.into())

@@ -61,14 +61,6 @@ pub use plan::*;
 pub use query::*;
 pub use workflow::*;
 
-pub const PENDING_APPROVAL: &str = "pending_approval";
-pub const SCHEDULED: &str = "scheduled";
-pub const RUNNING: &str = "running";
-pub const PAUSED: &str = "paused";
-pub const SUCCEEDED: &str = "succeeded";
-pub const STOPPED: &str = "stopped";
-pub const ABORTED: &str = "aborted";
-
 pub const TENANTS: &str = "tenants";
 pub const ENDPOINTS: &str = "endpoints";
 

@@ -216,6 +216,34 @@ pub fn change_model(kind: ChangeKind, deployment: DeploymentKind) -> ChangeModel
     }
 }
 
+/// Where one executor step of a change stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl StepStatus {
+    pub const ALL: [StepStatus; 4] = [Self::Pending, Self::Running, Self::Succeeded, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
 /// Where a change is in its life, from draft to a final outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,7 +2,53 @@
 //! extensions and delay requests all take the same words and the same rule
 //! (a refusal says why, because the person who asked reads it).
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::validation::{FieldError, FieldErrors};
+
+/// Where something someone asked for stands (a grace extension, a delay
+/// beyond a tenant's own limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Denied,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 3] = [Self::Pending, Self::Approved, Self::Denied];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Approved => "Approved",
+            Self::Denied => "Denied",
+        }
+    }
+
+    /// The badge tone a page gives it.
+    pub fn tone(self) -> &'static str {
+        match self {
+            Self::Pending => "tone-attention",
+            Self::Approved => "tone-success",
+            Self::Denied => "tone-danger",
+        }
+    }
+}
 
 /// Yes or no to something someone asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +99,15 @@ impl Decision {
 
     pub fn approves(&self) -> bool {
         self.verdict == Verdict::Approve
+    }
+
+    /// What the request becomes once decided.
+    pub fn outcome(&self) -> RequestStatus {
+        if self.approves() {
+            RequestStatus::Approved
+        } else {
+            RequestStatus::Denied
+        }
     }
 }
 

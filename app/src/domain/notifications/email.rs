@@ -49,6 +49,35 @@ impl fmt::Display for Email {
     }
 }
 
+/// Where a queued email stands in the durable outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Waiting for its (next) attempt.
+    Pending,
+    /// Claimed by one worker.
+    Sending,
+    Sent,
+    /// Given up on after its last attempt.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 4] = [Self::Pending, Self::Sending, Self::Sent, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,8 +132,7 @@ pub struct ExtensionRow {
     pub product_key: String,
     pub days: i64,
     pub reason: String,
-    /// `pending`, `approved` or `denied`.
-    pub status: String,
+    pub status: crate::domain::changes::decision::RequestStatus,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,

@@ -262,11 +262,11 @@ fn StepLog(steps: Vec<StepRow>) -> impl IntoView {
                                 _ => String::new(),
                             };
                             view! {
-                                <li class="step-log-item" data-status=step.status.clone()>
+                                <li class="step-log-item" data-status=step.status.as_str()>
                                     <div class="step-log-head">
                                         <span class="step-log-number" aria-hidden="true">{step.position}</span>
                                         <strong>{step.name.clone()}</strong>
-                                        <WorkBadge kind=WorkKind::Target status=step.status.clone()/>
+                                        <WorkBadge kind=WorkKind::Target status=step.status.as_str()/>
                                         <span class="muted">{format!("{} attempt{}", step.attempts, if step.attempts == 1 { "" } else { "s" })}</span>
                                         <span class="muted">{timing}</span>
                                     </div>

@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 
 use crate::api::changes::{DecideDelayRequest, DelayRequestRow};
-use crate::ui::components::badge::humanize;
 use crate::ui::components::form::action_error;
 use crate::ui::components::time::utc;
 
@@ -41,27 +40,23 @@ fn DelayRequestItem(
     action: ServerAction<DecideDelayRequest>,
     show_change: bool,
 ) -> impl IntoView {
-    let tone = match row.status.as_str() {
-        "approved" => "tone-success",
-        "denied" => "tone-danger",
-        _ => "tone-attention",
-    };
+    let tone = row.status.tone();
     let id = row.id;
     view! {
-        <li class="approval" data-delay-request=row.id.to_string() data-status=row.status.clone()>
+        <li class="approval" data-delay-request=row.id.to_string() data-status=row.status.as_str()>
             <div class="approval-summary">
                 {show_change.then(|| view! {
                     <h3><a href=format!("/changes/{}", row.change_id)>{row.change_title.clone()}</a></h3>
                 })}
                 <p class="object-meta">
-                    <span class=format!("badge {tone}")>{humanize(&row.status)}</span>
+                    <span class=format!("badge {tone}")>{row.status.label()}</span>
                     <span class="chip">{format!("{} more days", row.days)}</span>
                     {show_change.then(|| view! { <a href=format!("/tenants/{}", row.tenant_slug)>{row.tenant_name.clone()}</a> })}
                 </p>
                 <p class="decision-comment">{row.reason.clone()}</p>
                 <p class="muted">"Asked by " {row.requester.clone()} " · " {utc(&row.requested_at)}</p>
                 {row.decider.clone().map(|decider| view! {
-                    <p class="muted">{humanize(&row.status)} " by " {decider}
+                    <p class="muted">{row.status.label()} " by " {decider}
                         {row.decided_at.map(|at| view! { " · " {utc(&at)} })}
                         {row.comment.clone().map(|c| view! { ": " {c} })}
                     </p>

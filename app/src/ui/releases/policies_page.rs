@@ -10,6 +10,7 @@ use crate::api::releases::policies::PoliciesView;
 use crate::api::releases::policies::PolicyRow;
 use crate::api::releases::policies::SavePolicy;
 use crate::api::releases::policies::version_policies;
+use crate::domain::changes::decision::RequestStatus;
 use crate::ui::components::form::{TextField, action_error, field_message};
 use crate::ui::components::page::{Alert, PageHeader};
 
@@ -166,7 +167,10 @@ fn Extensions(
     can_decide: bool,
     decide: ServerAction<DecideExtension>,
 ) -> impl IntoView {
-    let pending = rows.iter().filter(|r| r.status == "pending").count();
+    let pending = rows
+        .iter()
+        .filter(|r| r.status == RequestStatus::Pending)
+        .count();
     view! {
         <section class="card table-card" data-testid="extensions">
             <h2>{format!("Grace extension requests ({pending} waiting)")}</h2>
@@ -182,7 +186,7 @@ fn Extensions(
                             </tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|r| {
-                                    let open = r.status == "pending" && can_decide;
+                                    let open = r.status == RequestStatus::Pending && can_decide;
                                     view! {
                                         <tr>
                                             <td><a href=format!("/tenants/{}/versions", r.tenant_slug)>{r.tenant_slug.clone()}</a></td>
@@ -203,7 +207,7 @@ fn Extensions(
                                                     }.into_any()
                                                 } else {
                                                     view! {
-                                                        <span class=format!("badge {}", match r.status.as_str() { "approved" => "tone-success", "denied" => "tone-danger", _ => "tone-attention" })>{r.status.clone()}</span>
+                                                        <span class=format!("badge {}", r.status.tone())>{r.status.as_str()}</span>
                                                         {r.decision_comment.clone().map(|c| view! { " " <span class="muted">{c}</span> })}
                                                     }.into_any()
                                                 }}

@@ -167,7 +167,7 @@ fn ExtensionHistory(data: TenantVersionsView) -> impl IntoView {
                     {data.extensions.into_iter().map(|e| view! {
                         <tr>
                             <td>{e.product_key}</td><td class="num">{e.days}</td><td>{e.reason}</td>
-                            <td>{e.status}{e.decision_comment.map(|c| format!(" — {c}"))}</td>
+                            <td>{e.status.as_str()}{e.decision_comment.map(|c| format!(" — {c}"))}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -21,7 +21,6 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::changes::find_visible;
 use crate::backend::services::changes::update_policy;
-use crate::backend::services::releases::policies::extension_status;
 use crate::backend::services::tenants;
 use crate::domain::access::permission::Permission;
 use crate::domain::access::permission::Scope;
@@ -29,14 +28,13 @@ use crate::domain::access::permission::TenantScope;
 use crate::domain::changes::change::ChangeStatus;
 use crate::domain::changes::change::check_decider;
 use crate::domain::changes::decision::Decision;
+use crate::domain::changes::decision::RequestStatus;
 use crate::domain::changes::schedule::DelayDecision;
 use crate::domain::changes::schedule::delay_decision;
 use crate::domain::changes::schedule::parse_delay_days;
 use crate::domain::changes::schedule::parse_delay_reason;
 use crate::domain::validation::FieldErrors;
 use crate::model::changes::{DelayOutcome, DelayRequestRow};
-
-const PENDING: &str = "pending";
 
 /// Postpones a scheduled change by `days`, or asks a platform approver to
 /// when that would take the change beyond its tenant's delay limit.
@@ -174,7 +172,7 @@ async fn request(
 ) -> ServiceResult<Uuid> {
     let waiting = delay_request::Entity::find()
         .filter(delay_request::Column::ChangeRequestId.eq(change.id))
-        .filter(delay_request::Column::Status.eq(PENDING))
+        .filter(delay_request::Column::Status.eq(RequestStatus::Pending))
         .count(txn)
         .await?;
     if waiting > 0 {
@@ -189,7 +187,7 @@ async fn request(
         tenant_id: Set(change.tenant_id),
         days: Set(days as i32),
         reason: Set(reason.clone()),
-        status: Set(PENDING.into()),
+        status: Set(RequestStatus::Pending),
         requested_by: Set(Some(principal.user_id)),
         requester_label: Set(principal.email.clone()),
         requested_at: Set(now),
@@ -224,17 +222,17 @@ pub async fn decide(ctx: &Ctx, id: Uuid, decision: &str, comment: &str) -> Servi
     let context = &ctx.request;
     principal.require(Permission::UpdateApprove)?;
     let decision = Decision::parse(decision, comment)?;
-    let status = extension_status(&decision);
+    let status = decision.outcome();
     let txn = db.begin().await?;
     let found = delay_request::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if found.status != PENDING {
+    if found.status != RequestStatus::Pending {
         return Err(ServiceError::Conflict(format!(
             "This request was already {}.",
-            found.status
+            found.status.as_str()
         )));
     }
     check_decider(found.requested_by, principal.user_id).map_err(ServiceError::Policy)?;
@@ -265,7 +263,7 @@ pub async fn decide(ctx: &Ctx, id: Uuid, decision: &str, comment: &str) -> Servi
     let tenant_id = found.tenant_id;
     let change_id = found.change_request_id;
     let mut record: delay_request::ActiveModel = found.into();
-    record.status = Set(status.into());
+    record.status = Set(status);
     record.decided_by = Set(Some(principal.user_id));
     record.decider_label = Set(Some(principal.email.clone()));
     record.decided_at = Set(Some(ctx.now()));
@@ -277,7 +275,7 @@ pub async fn decide(ctx: &Ctx, id: Uuid, decision: &str, comment: &str) -> Servi
         AuditEntry::new(actor, "change.delay_decide", "delay_request")
             .target(id)
             .tenant(tenant_id)
-            .details(json!({ "change_request_id": change_id, "status": status, "comment": decision.comment })),
+            .details(json!({ "change_request_id": change_id, "status": status.as_str(), "comment": decision.comment })),
     )
     .await?;
     txn.commit().await?;
@@ -294,7 +292,7 @@ pub async fn pending(ctx: &Ctx) -> ServiceResult<Vec<DelayRequestRow>> {
         return Ok(vec![]);
     }
     let models = delay_request::Entity::find()
-        .filter(delay_request::Column::Status.eq(PENDING))
+        .filter(delay_request::Column::Status.eq(RequestStatus::Pending))
         .order_by_asc(delay_request::Column::RequestedAt)
         .limit(200)
         .all(db)
@@ -310,7 +308,7 @@ pub async fn pending_count(ctx: &Ctx) -> ServiceResult<u64> {
         return Ok(0);
     }
     Ok(delay_request::Entity::find()
-        .filter(delay_request::Column::Status.eq(PENDING))
+        .filter(delay_request::Column::Status.eq(RequestStatus::Pending))
         .filter(
             delay_request::Column::RequestedBy
                 .ne(principal.user_id)
@@ -373,7 +371,7 @@ async fn to_rows<C: ConnectionTrait>(
                 days: m.days,
                 reason: m.reason,
                 can_decide: platform_approver
-                    && m.status == PENDING
+                    && m.status == RequestStatus::Pending
                     && m.requested_by != Some(principal.user_id),
                 status: m.status,
                 requester: m.requester_label,

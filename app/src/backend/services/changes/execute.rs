@@ -170,12 +170,15 @@ pub async fn execute(
         .map_err(|e| e.to_string())?;
     let total = steps.len().max(1) as i32;
     for step in steps {
-        if step.status == "succeeded" {
+        if step.status == StepStatus::Succeeded {
             continue;
         }
         let attempts = step.attempts + 1;
         change_step::Entity::update_many()
-            .col_expr(change_step::Column::Status, "running".into())
+            .col_expr(
+                change_step::Column::Status,
+                StepStatus::Running.as_str().into(),
+            )
             .col_expr(change_step::Column::Attempts, attempts.into())
             .col_expr(change_step::Column::StartedAt, clock.now().into())
             .filter(change_step::Column::Id.eq(step.id))
@@ -193,8 +196,8 @@ pub async fn execute(
         };
         let result = executor.run_step(&order).await;
         let (status, output) = match &result {
-            Ok(output) => ("succeeded", output.clone()),
-            Err(error) => ("failed", error.clone()),
+            Ok(output) => (StepStatus::Succeeded, output.clone()),
+            Err(error) => (StepStatus::Failed, error.clone()),
         };
         let log = if step.output.is_empty() {
             output
@@ -208,7 +211,7 @@ pub async fn execute(
             return Err(LEASE_LOST.into());
         }
         change_step::Entity::update_many()
-            .col_expr(change_step::Column::Status, status.into())
+            .col_expr(change_step::Column::Status, status.as_str().into())
             .col_expr(change_step::Column::Output, log.into())
             .col_expr(change_step::Column::FinishedAt, clock.now().into())
             .filter(change_step::Column::Id.eq(step.id))

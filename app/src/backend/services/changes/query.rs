@@ -15,10 +15,20 @@ pub async fn list(ctx: &Ctx, query: &ChangeQuery) -> ServiceResult<ChangePage> {
     if let TenantScope::Only(ids) = visible {
         select = select.filter(change_request::Column::TenantId.is_in(ids));
     }
-    if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(word) = query.status.as_deref().filter(|s| !s.is_empty()) {
+        let status = ChangeStatus::parse(word).ok_or_else(|| {
+            let mut errors = FieldErrors::default();
+            errors.push("status", "Choose a status from the list.");
+            ServiceError::Validation(errors)
+        })?;
         select = select.filter(change_request::Column::Status.eq(status));
     }
-    if let Some(kind) = query.kind.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(word) = query.kind.as_deref().filter(|s| !s.is_empty()) {
+        let kind = ChangeKind::parse(word).ok_or_else(|| {
+            let mut errors = FieldErrors::default();
+            errors.push("kind", "Choose a kind of change from the list.");
+            ServiceError::Validation(errors)
+        })?;
         select = select.filter(change_request::Column::Kind.eq(kind));
     }
     if let Some(rollout) = query.rollout {

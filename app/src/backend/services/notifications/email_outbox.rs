@@ -19,11 +19,7 @@ use crate::backend::entities::outbound_email;
 use crate::backend::error::ServiceResult;
 use crate::backend::mail::{Mailer, OutgoingEmail};
 use crate::backend::services::platform::secrets_at_rest;
-
-pub const PENDING: &str = "pending";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
+use crate::domain::notifications::email::DeliveryStatus;
 
 /// After this many failed attempts a message is given up on (status `failed`).
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -45,7 +41,7 @@ pub async fn queue<C: ConnectionTrait>(
         subject: Set(subject.to_owned()),
         // Sealed: until it is delivered it carries a live link.
         body: Set(secrets_at_rest::seal(Purpose::EmailBody, body)),
-        status: Set(PENDING.to_owned()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),
@@ -80,9 +76,9 @@ pub async fn deliver_due(
     let due = outbound_email::Entity::find()
         .filter(
             Condition::any()
-                .add(outbound_email::Column::Status.eq(PENDING))
+                .add(outbound_email::Column::Status.eq(DeliveryStatus::Pending))
                 // A claim that ran out: its worker died mid-delivery.
-                .add(outbound_email::Column::Status.eq(SENDING)),
+                .add(outbound_email::Column::Status.eq(DeliveryStatus::Sending)),
         )
         .filter(outbound_email::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbound_email::Column::NextAttemptAt)
@@ -104,7 +100,7 @@ pub async fn deliver_due(
         active.attempts = Set(attempts);
         match mailer.send(&outgoing).await {
             Ok(()) => {
-                active.status = Set(SENT.to_owned());
+                active.status = Set(DeliveryStatus::Sent);
                 active.sent_at = Set(Some(now));
                 active.last_error = Set(None);
                 // Bodies carry single-use links; once delivered they need not stay.
@@ -115,10 +111,10 @@ pub async fn deliver_due(
                 tracing::warn!(email = %outgoing.id, attempts, %error, "email delivery failed");
                 active.last_error = Set(Some(error));
                 if attempts >= MAX_ATTEMPTS {
-                    active.status = Set(FAILED.to_owned());
+                    active.status = Set(DeliveryStatus::Failed);
                     report.failed += 1;
                 } else {
-                    active.status = Set(PENDING.to_owned());
+                    active.status = Set(DeliveryStatus::Pending);
                     active.next_attempt_at = Set(now + backoff(attempts));
                     report.retried += 1;
                 }
@@ -136,13 +132,16 @@ async fn claim(
     now: DateTime<Utc>,
 ) -> ServiceResult<bool> {
     let result = outbound_email::Entity::update_many()
-        .col_expr(outbound_email::Column::Status, Expr::value(SENDING))
+        .col_expr(
+            outbound_email::Column::Status,
+            Expr::value(DeliveryStatus::Sending),
+        )
         .col_expr(
             outbound_email::Column::NextAttemptAt,
             Expr::value(now + CLAIM_FOR),
         )
         .filter(outbound_email::Column::Id.eq(message.id))
-        .filter(outbound_email::Column::Status.eq(message.status.clone()))
+        .filter(outbound_email::Column::Status.eq(message.status))
         .filter(outbound_email::Column::NextAttemptAt.eq(message.next_attempt_at))
         .exec(db)
         .await?;

@@ -24,6 +24,7 @@ use crate::domain::access::permission::Permission;
 use crate::domain::access::permission::Scope;
 use crate::domain::access::permission::TenantScope;
 use crate::domain::changes::decision::Decision;
+use crate::domain::changes::decision::RequestStatus;
 use crate::domain::releases::catalog::EnforcementAction;
 use crate::domain::releases::catalog::PolicyInput;
 use crate::domain::releases::catalog::PolicyRequest;
@@ -324,7 +325,7 @@ pub async fn request_extension(
     let pending = grace_extension::Entity::find()
         .filter(grace_extension::Column::TenantId.eq(tenant_id))
         .filter(grace_extension::Column::ProductId.eq(product_id))
-        .filter(grace_extension::Column::Status.eq("pending"))
+        .filter(grace_extension::Column::Status.eq(RequestStatus::Pending))
         .one(&txn)
         .await?;
     if pending.is_some() {
@@ -339,7 +340,7 @@ pub async fn request_extension(
         product_id: Set(product_id),
         days: Set(days),
         reason: Set(reason.clone()),
-        status: Set("pending".into()),
+        status: Set(RequestStatus::Pending),
         requested_by: Set(principal.user_id),
         requested_at: Set(ctx.now()),
         decided_by: Set(None),
@@ -378,21 +379,21 @@ pub async fn decide_extension(
     let context = &ctx.request;
     principal.require(Permission::PolicyManage)?;
     let decision = Decision::parse(decision, comment)?;
-    let status = extension_status(&decision);
+    let status = decision.outcome();
     let txn = db.begin().await?;
     let found = grace_extension::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if found.status != "pending" {
+    if found.status != RequestStatus::Pending {
         return Err(ServiceError::Conflict(format!(
             "This request was already {}.",
-            found.status
+            found.status.as_str()
         )));
     }
     let tenant_id = found.tenant_id;
     let mut model: grace_extension::ActiveModel = found.into();
-    model.status = Set(status.into());
+    model.status = Set(status);
     model.decided_by = Set(Some(principal.user_id));
     model.decided_at = Set(Some(ctx.now()));
     model.decision_comment = Set(decision.comment.clone());
@@ -407,19 +408,10 @@ pub async fn decide_extension(
         )
         .target(id)
         .tenant(tenant_id)
-        .details(json!({ "after": { "status": status, "comment": decision.comment } })),
+        .details(json!({ "after": { "status": status.as_str(), "comment": decision.comment } })),
     )
     .await?;
     txn.commit().await?;
     compliance::assess(db, Reach::Tenant(tenant_id), ctx.now()).await?;
     Ok(())
-}
-
-/// How a grace extension's (and a delay request's) decision is stored.
-pub(crate) fn extension_status(decision: &Decision) -> &'static str {
-    if decision.approves() {
-        "approved"
-    } else {
-        "denied"
-    }
 }
