@@ -485,6 +485,14 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_step_status_reads_back_from_its_word_and_nothing_else_does() {
+        for status in StepStatus::ALL {
+            assert_eq!(StepStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(StepStatus::parse("done"), None);
+    }
+
     fn v(text: &str) -> Version {
         Version::parse(text).unwrap()
     }

@@ -116,6 +116,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_decision_settles_a_pending_request_one_way_or_the_other() {
+        let yes = Decision::parse("approve", "").unwrap();
+        let no = Decision::parse("reject", "too long").unwrap();
+        assert_eq!(yes.outcome(), RequestStatus::Approved);
+        assert_eq!(no.outcome(), RequestStatus::Denied);
+        for status in RequestStatus::ALL {
+            assert_eq!(RequestStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(RequestStatus::parse("maybe"), None);
+    }
+
+    #[test]
     fn the_verb_and_the_state_both_parse_and_nothing_else_does() {
         for raw in ["approve", "approved", " Approve "] {
             assert_eq!(Verdict::parse(raw), Some(Verdict::Approve), "{raw}");

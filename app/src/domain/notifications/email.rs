@@ -83,6 +83,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_delivery_status_reads_back_from_its_word_and_nothing_else_does() {
+        for status in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(DeliveryStatus::parse("bounced"), None);
+    }
+
+    #[test]
     fn addresses_are_trimmed_and_lower_cased() {
         assert_eq!(
             Email::parse("  Ada@Example.COM ").unwrap().as_str(),
