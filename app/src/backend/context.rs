@@ -89,14 +89,6 @@ impl Ctx {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
-
-    /// The same context acting as someone else (a job acting for its requester).
-    pub fn acting_as(&self, principal: Principal) -> Self {
-        Self {
-            principal,
-            ..self.clone()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -407,11 +407,6 @@ impl RolloutStatus {
             Self::Succeeded => "Succeeded",
         }
     }
-
-    /// No action moves a finished rollout.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Aborted | Self::Succeeded)
-    }
 }
 
 /// Where one tenant (or endpoint) of a rollout stands.
