@@ -2057,12 +2057,27 @@ async fn every_route_and_server_function_obeys_the_permission_matrix(db: TestDb)
                 continue;
             }
             let started = std::time::Instant::now();
-            let answer = match browser
-                .get(app.url(&path))
-                .timeout(std::time::Duration::from_secs(20))
-                .send()
-                .await
-            {
+            let ask = || {
+                browser
+                    .get(app.url(&path))
+                    .timeout(std::time::Duration::from_secs(20))
+                    .send()
+            };
+            // A page that gives no answer at all is asked once more, loudly: a
+            // rare stall rendering pages on PostgreSQL under the full suite is
+            // under investigation (issue 18's note). The second answer is held
+            // to every assertion below; a second stall fails the test.
+            let first = match ask().await {
+                Err(e) if e.is_timeout() => {
+                    eprintln!(
+                        "WARNING: page {path} as {who}: no answer after {:?}; asking once more",
+                        started.elapsed()
+                    );
+                    ask().await
+                }
+                other => other,
+            };
+            let answer = match first {
                 Ok(answer) => answer,
                 Err(e) => {
                     failures.push(format!(
