@@ -11,3 +11,21 @@ pub mod platform;
 pub mod releases;
 pub mod rollouts;
 pub mod tenants;
+
+/// A view and what the signed-in person may do with it. Services return the
+/// view alone (it is also what the REST API answers); the page's server
+/// function adds `may`, judged from the principal's grants, so no service
+/// builds screen flags and no API answer carries them. Derefs to the view.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Allowed<V, M> {
+    pub view: V,
+    pub may: M,
+}
+
+impl<V, M> std::ops::Deref for Allowed<V, M> {
+    type Target = V;
+
+    fn deref(&self) -> &V {
+        &self.view
+    }
+}

@@ -235,7 +235,7 @@ async fn wire_deployment(
     txn.commit().await.map_err(problem)?;
     let id = deployments::create(
         &Ctx::of(db, admin, &context),
-        &DeploymentForm {
+        deployments::NewDeployment::try_from(&DeploymentForm {
             tenant: DEMO_TENANT.into(),
             product: "edge-gateway".into(),
             version: "5.1.0".into(),
@@ -244,14 +244,14 @@ async fn wire_deployment(
             blue_url: format!("http://127.0.0.1:{BLUE_PORT}"),
             green_url: format!("http://127.0.0.1:{GREEN_PORT}"),
             ..DeploymentForm::default()
-        },
+        }),
     )
     .await
     .map_err(|e| problem(format!("demo deployment: {e}")))?;
     deployments::save_settings(
         &Ctx::of(db, admin, &context),
         id,
-        &SwitchSettingsForm {
+        deployments::SwitchSettings::try_from(&SwitchSettingsForm {
             steps: "10, 50, 100".into(),
             bake_seconds: "20".into(),
             interval_seconds: "2".into(),
@@ -261,7 +261,7 @@ async fn wire_deployment(
             max_latency_ratio_to_live: "3".into(),
             min_requests: "10".into(),
             max_consecutive_failures: "3".into(),
-        },
+        }),
     )
     .await
     .map_err(|e| problem(format!("demo settings: {e}")))?;

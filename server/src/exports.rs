@@ -108,7 +108,7 @@ async fn signed_in(
     session: Session,
     why: &'static str,
 ) -> Result<app::backend::principal::Principal, Response> {
-    match AuthSession(session)
+    match AuthSession::new(session, state.clock.clone())
         .principal(&state.reads, &state.accounts)
         .await
     {

@@ -318,7 +318,7 @@ async fn require_sign_in(
         return next.run(request).await;
     }
     let signed_in = matches!(
-        AuthSession(session)
+        AuthSession::new(session, state.clock.clone())
             .principal(&state.reads, &state.accounts)
             .await,
         Ok(Some(_))

@@ -19,7 +19,7 @@ pub async fn save_filter(form: SavedFilterForm) -> Result<Uuid, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::tenants::saved_filters;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(saved_filters::save(&ctx, &form).await)
+    respond(saved_filters::save(&ctx, saved_filters::NewSavedFilter::try_from(&form)).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_filter")]
@@ -39,11 +39,44 @@ pub async fn change_requests(query: ChangeQuery) -> Result<ChangePage, AppError>
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_request")]
-pub async fn change_request(id: Uuid) -> Result<ChangeDetail, AppError> {
+pub async fn change_request(id: Uuid) -> Result<ChangeDetailPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::changes;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(changes::detail(&ctx, id).await)
+    let view = respond(changes::detail(&ctx, id).await)?;
+    let may = change_may(&ctx.principal, &view);
+    Ok(crate::model::Allowed { view, may })
+}
+
+/// What `principal` may do with the change now: decide it (not their own
+/// request), cancel it, delay it, submit a draft, decide its delay requests.
+#[cfg(feature = "ssr")]
+pub fn change_may(
+    principal: &crate::backend::principal::Principal,
+    view: &ChangeDetail,
+) -> ChangeMay {
+    use crate::domain::access::permission::{Permission, Scope};
+    use crate::domain::changes::change::{ChangeStatus, check_decider, request_permission};
+    let change = &view.change;
+    let tenant = Scope::Tenant(change.tenant_id);
+    let status = change.status;
+    let approver = principal.can(Permission::UpdateApprove, tenant);
+    let requester = principal.can(request_permission(change.kind), tenant);
+    let decide_refusal = if status != ChangeStatus::PendingApproval {
+        None
+    } else if !approver {
+        Some("You cannot approve changes of this tenant.".to_owned())
+    } else {
+        check_decider(change.requested_by, principal.user_id).err()
+    };
+    ChangeMay {
+        decide: status == ChangeStatus::PendingApproval && decide_refusal.is_none(),
+        decide_refusal,
+        cancel: status.can_move_to(ChangeStatus::Cancelled) && (requester || approver),
+        delay: status == ChangeStatus::Scheduled && approver,
+        submit: status == ChangeStatus::Draft && requester,
+        decide_delays: decidable_delays(principal, &view.delay_requests),
+    }
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_options")]
@@ -60,10 +93,12 @@ pub async fn request_change(form: ChangeForm) -> Result<RequestOutcome, AppError
     use crate::backend::services::changes;
     let ctx = respond(crate::api::context::server_ctx().await)?;
     if !form.target_filter.trim().is_empty() {
-        let outcome = changes::create_for_filter(&ctx, &form).await;
+        let outcome =
+            changes::create_for_filter(&ctx, changes::FilterChangeRequest::parse(None, &form))
+                .await;
         return respond(outcome).map(RequestOutcome::ForFilter);
     }
-    let created = respond(changes::create(&ctx, &form).await)?;
+    let created = respond(changes::create(&ctx, changes::NewChangeRequest::try_from(&form)).await)?;
     Ok(RequestOutcome::One(created.id))
 }
 
@@ -106,11 +141,31 @@ pub async fn delay_change(
 
 /// Delay requests awaiting a platform approver (the approvals inbox).
 #[server(prefix = "/api/fn", endpoint = "pending_delay_requests")]
-pub async fn pending_delay_requests() -> Result<Vec<DelayRequestRow>, AppError> {
+pub async fn pending_delay_requests() -> Result<DelayRequestsPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::changes::delays;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(delays::pending(&ctx).await)
+    let view = respond(delays::pending(&ctx).await)?;
+    let may = decidable_delays(&ctx.principal, &view);
+    Ok(crate::model::Allowed { view, may })
+}
+
+/// The delay requests `principal` may decide: pending ones, asked by someone
+/// else, for a platform approver.
+#[cfg(feature = "ssr")]
+pub fn decidable_delays(
+    principal: &crate::backend::principal::Principal,
+    rows: &[DelayRequestRow],
+) -> Vec<Uuid> {
+    use crate::domain::access::permission::{Permission, Scope};
+    use crate::domain::changes::decision::RequestStatus;
+    if !principal.can(Permission::UpdateApprove, Scope::Platform) {
+        return vec![];
+    }
+    rows.iter()
+        .filter(|r| r.status == RequestStatus::Pending && r.requested_by != Some(principal.user_id))
+        .map(|r| r.id)
+        .collect()
 }
 
 /// Approve (the change moves by the requested days) or deny with a comment.
@@ -139,11 +194,18 @@ pub async fn pending_approval_count() -> Result<u64, AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "update_policy")]
-pub async fn update_policy(tenant: String) -> Result<UpdatePolicyView, AppError> {
+pub async fn update_policy(tenant: String) -> Result<UpdatePolicyPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::changes::update_policy;
+    use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(update_policy::view(&ctx, &tenant).await)
+    let view = respond(update_policy::view(&ctx, &tenant).await)?;
+    let principal = &ctx.principal;
+    let may = UpdatePolicyMay {
+        edit: principal.can(Permission::TenantManage, Scope::Tenant(view.tenant_id)),
+        set_delay_limit: principal.can(Permission::TenantManage, Scope::Platform),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_update_policy")]
@@ -151,7 +213,14 @@ pub async fn save_update_policy(tenant: String, form: UpdatePolicyForm) -> Resul
     use crate::api::context::respond;
     use crate::backend::services::changes::update_policy;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(update_policy::save(&ctx, &tenant, &form).await)?;
+    respond(
+        update_policy::save(
+            &ctx,
+            &tenant,
+            update_policy::UpdatePolicySettings::try_from(&form),
+        )
+        .await,
+    )?;
     // Without JavaScript the browser follows this back to the tab, which
     // then confirms the save.
     let back = crate::ui::components::url::href_with_query(
@@ -218,11 +287,16 @@ pub async fn remove_blackout(id: Uuid) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_queue")]
-pub async fn job_queue(status: Option<String>, page: Option<u64>) -> Result<JobsView, AppError> {
+pub async fn job_queue(status: Option<String>, page: Option<u64>) -> Result<JobsPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::platform::jobs_admin;
+    use crate::domain::access::permission::Permission;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(jobs_admin::view(&ctx, status.as_deref(), page.unwrap_or(1)).await)
+    let view = respond(jobs_admin::view(&ctx, status.as_deref(), page.unwrap_or(1)).await)?;
+    let may = JobsMay {
+        manage: ctx.principal.require(Permission::UpdateExecute).is_ok(),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 /// `action` is `retry` or `cancel`.

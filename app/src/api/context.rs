@@ -47,7 +47,7 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
         tracing::error!(error = %e, "session layer missing");
         AppError::Internal
     })?;
-    Ok(AuthSession(session))
+    Ok(AuthSession::new(session, app_state()?.clock.clone()))
 }
 
 /// The signed-in principal, or `Unauthenticated`.

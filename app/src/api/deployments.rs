@@ -8,19 +8,32 @@ use uuid::Uuid;
 pub use crate::model::deployments::*;
 
 #[server(prefix = "/api/fn", endpoint = "deployments")]
-pub async fn deployments() -> Result<Fleet, AppError> {
+pub async fn deployments() -> Result<FleetPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::deployments;
+    use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(deployments::fleet(&ctx).await)
+    let view = respond(deployments::fleet(&ctx).await)?;
+    let may = FleetMay {
+        create: ctx.principal.can(Permission::TenantManage, Scope::Platform),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 #[server(prefix = "/api/fn", endpoint = "deployment")]
-pub async fn deployment(id: Uuid) -> Result<DeploymentDetail, AppError> {
+pub async fn deployment(id: Uuid) -> Result<DeploymentPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::deployments;
+    use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(deployments::detail(&ctx, id).await)
+    let view = respond(deployments::detail(&ctx, id).await)?;
+    let (principal, tenant) = (&ctx.principal, Scope::Tenant(view.deployment.tenant_id));
+    let may = DeploymentMay {
+        operate: principal.can(Permission::UpdateExecute, tenant),
+        configure: principal.can(Permission::TenantManage, tenant),
+        edit_baseline: principal.can(Permission::ReleaseManage, Scope::Platform),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_deployment")]
@@ -28,7 +41,7 @@ pub async fn create_deployment(form: DeploymentForm) -> Result<Uuid, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::deployments;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(deployments::create(&ctx, &form).await)
+    respond(deployments::create(&ctx, deployments::NewDeployment::try_from(&form)).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "start_switch")]
@@ -36,7 +49,7 @@ pub async fn start_switch(id: Uuid, form: SwitchForm) -> Result<Uuid, AppError> 
     use crate::api::context::respond;
     use crate::backend::services::deployments;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(deployments::start_switch(&ctx, id, &form).await)
+    respond(deployments::start_switch(&ctx, id, deployments::SwitchTarget::try_from(&form)).await)
 }
 
 /// `promote`, `pause`, `resume`, `abort` or `rollback`.
@@ -53,7 +66,9 @@ pub async fn save_switch_settings(id: Uuid, form: SwitchSettingsForm) -> Result<
     use crate::api::context::respond;
     use crate::backend::services::deployments;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(deployments::save_settings(&ctx, id, &form).await)
+    respond(
+        deployments::save_settings(&ctx, id, deployments::SwitchSettings::try_from(&form)).await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "save_simulation")]
@@ -61,7 +76,7 @@ pub async fn save_simulation(id: Uuid, form: SimulationForm) -> Result<(), AppEr
     use crate::api::context::respond;
     use crate::backend::services::deployments;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(deployments::save_simulation_form(&ctx, id, &form).await)
+    respond(deployments::save_simulation(&ctx, id, Simulation::try_from(&form)).await)
 }
 
 /// A product's health baseline as lines: `name | path | status | body text | max ms`.

@@ -7,11 +7,16 @@ use uuid::Uuid;
 pub use crate::model::rollouts::*;
 
 #[server(prefix = "/api/fn", endpoint = "rollouts")]
-pub async fn rollouts() -> Result<RolloutList, AppError> {
+pub async fn rollouts() -> Result<RolloutsPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::rollouts;
+    use crate::domain::access::permission::Permission;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(rollouts::list(&ctx).await)
+    let view = respond(rollouts::list(&ctx).await)?;
+    let may = RolloutsMay {
+        create: ctx.principal.require(Permission::UpdateExecute).is_ok(),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 #[server(prefix = "/api/fn", endpoint = "rollout")]
@@ -27,7 +32,7 @@ pub async fn create_rollout(form: RolloutForm) -> Result<Uuid, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::rollouts;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(rollouts::create(&ctx, &form).await)
+    respond(rollouts::create(&ctx, rollouts::NewRollout::try_from(&form)).await)
 }
 
 /// `approve`, `pause`, `resume`, `abort` or `retry_failed`.

@@ -87,6 +87,13 @@ macro_rules! text_enum {
         }
 
         impl sea_orm::sea_query::postgres_array::NotU8 for $ty {}
+
+        // Words are never auto-increment keys; part of a composite key, yes.
+        impl sea_orm::TryFromU64 for $ty {
+            fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+                Err(sea_orm::DbErr::ConvertFromU64(stringify!($ty)))
+            }
+        }
     };
 }
 
@@ -146,6 +153,26 @@ text_enum!(crate::domain::changes::change::StepStatus, |w| {
 });
 text_enum!(crate::domain::deployments::bluegreen::Slot, |w| {
     crate::domain::deployments::bluegreen::Slot::parse(w)
+});
+text_enum!(crate::domain::deployments::bluegreen::SlotState, |w| {
+    crate::domain::deployments::bluegreen::SlotState::parse(w)
+});
+text_enum!(crate::domain::deployments::bluegreen::SlotHealth, |w| {
+    crate::domain::deployments::bluegreen::SlotHealth::parse(w)
+});
+text_enum!(
+    crate::domain::deployments::bluegreen::SwitchEventKind,
+    |w| { crate::domain::deployments::bluegreen::SwitchEventKind::parse(w) }
+);
+text_enum!(
+    crate::domain::notifications::notification::NotificationKind,
+    |w| { crate::domain::notifications::notification::NotificationKind::parse(w) }
+);
+text_enum!(crate::domain::releases::compliance::ComplianceKind, |w| {
+    crate::domain::releases::compliance::ComplianceKind::parse(w)
+});
+text_enum!(crate::domain::changes::schedule::PolicyZone, |w| {
+    crate::domain::changes::schedule::PolicyZone::parse(w)
 });
 text_enum!(crate::domain::deployments::bluegreen::SwitchStatus, |w| {
     crate::domain::deployments::bluegreen::SwitchStatus::parse(w)

@@ -69,6 +69,12 @@ impl std::error::Error for InternalError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// A command as the door read it from a form or a body. A service takes it
+/// as it is and reports its field errors only after it has checked who asks
+/// (and that the object exists for them): a caller who may not act gets the
+/// same 403 or 404 whatever they sent.
+pub type Parsed<T> = Result<T, FieldErrors>;
+
 impl ServiceError {
     /// An unexpected failure; `cause` is kept (with its own causes) for the log.
     pub fn internal(cause: impl Into<Cause>) -> Self {

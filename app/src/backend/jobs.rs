@@ -50,8 +50,11 @@ pub struct ClaimedJob {
 /// Adds a job unless one with the same key exists. Returns whether it was new.
 /// Takes any connection, so callers enqueue in the transaction that made the
 /// work necessary (the job exists exactly when that change committed).
-pub async fn enqueue<C: ConnectionTrait>(conn: &C, spec: JobSpec) -> ServiceResult<bool> {
-    let now = Utc::now();
+pub async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    spec: JobSpec,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
     let sql = "INSERT INTO jobs (id, kind, payload, idempotency_key, status, attempts, max_attempts, run_at, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING";
     let result = conn
@@ -126,9 +129,10 @@ pub async fn renew(
     db: &DatabaseConnection,
     job: &ClaimedJob,
     lease: Duration,
+    now: DateTime<Utc>,
 ) -> ServiceResult<bool> {
     let result = job::Entity::update_many()
-        .col_expr(job::Column::LeaseUntil, Expr::value(Utc::now() + lease))
+        .col_expr(job::Column::LeaseUntil, Expr::value(now + lease))
         .filter(held(job))
         .exec(db)
         .await?;
@@ -147,8 +151,11 @@ fn held(job: &ClaimedJob) -> sea_orm::Condition {
 /// or the job was cancelled meanwhile: the caller's transaction must then roll
 /// back its own effects. The lease owner stays on the row: it says which
 /// worker ran the job.
-pub async fn complete<C: ConnectionTrait>(conn: &C, job: &ClaimedJob) -> ServiceResult<bool> {
-    let now = Utc::now();
+pub async fn complete<C: ConnectionTrait>(
+    conn: &C,
+    job: &ClaimedJob,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
     let result = job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(JobStatus::Succeeded))
         .col_expr(
@@ -178,8 +185,8 @@ pub async fn fail<C: ConnectionTrait>(
     job: &ClaimedJob,
     error: &str,
     backoff: &Backoff,
+    now: DateTime<Utc>,
 ) -> ServiceResult<Fate> {
-    let now = Utc::now();
     let fate = if job.attempt >= job.max_attempts {
         Fate::Dead
     } else {
@@ -379,10 +386,11 @@ pub async fn stats<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> ServiceR
 pub async fn next_due_within<C: ConnectionTrait>(
     conn: &C,
     horizon: Duration,
+    now: DateTime<Utc>,
 ) -> ServiceResult<bool> {
     Ok(job::Entity::find()
         .filter(job::Column::Status.is_in([JobStatus::Queued, JobStatus::Retrying]))
-        .filter(job::Column::RunAt.lte(Utc::now() + horizon))
+        .filter(job::Column::RunAt.lte(now + horizon))
         .count(conn)
         .await?
         > 0)
@@ -465,18 +473,20 @@ pub async fn run_claimed<H: JobHandler + ?Sized>(
 ) -> ServiceResult<()> {
     let outcome = tokio::select! {
         outcome = handler.run(&job) => outcome,
-        lost = watch_lease(db, &job, settings.lease) => {
+        lost = watch_lease(db, &job, settings) => {
             tracing::warn!(job = %job.id, kind = %job.kind, reason = %lost, "lease lost: the step was stopped and its result discarded");
             return Ok(());
         }
     };
     match outcome {
         Ok(()) => {
-            complete(db, &job).await?;
+            complete(db, &job, settings.clock.now()).await?;
         }
         Err(error) => {
             let txn = db.begin().await?;
-            if fail(&txn, &job, &error, &settings.backoff).await? == Fate::Dead {
+            if fail(&txn, &job, &error, &settings.backoff, settings.clock.now()).await?
+                == Fate::Dead
+            {
                 handler.on_dead(&txn, &job, &error).await?;
             }
             txn.commit().await?;
@@ -488,7 +498,12 @@ pub async fn run_claimed<H: JobHandler + ?Sized>(
 /// Renews the lease every third of its length and returns (why) once it is
 /// lost: taken by someone else, or not renewed before a safety margin
 /// ahead of its expiry (a renewal blocked by the database counts as lost).
-async fn watch_lease(db: &DatabaseConnection, job: &ClaimedJob, lease: Duration) -> String {
+async fn watch_lease(
+    db: &DatabaseConnection,
+    job: &ClaimedJob,
+    settings: &WorkerSettings,
+) -> String {
+    let lease = settings.lease;
     let lease_std = lease.to_std().unwrap_or(std::time::Duration::from_secs(30));
     let every = (lease_std / 3).max(std::time::Duration::from_millis(100));
     // Stop a quarter of the lease before it runs out, so the step is dead
@@ -503,7 +518,12 @@ async fn watch_lease(db: &DatabaseConnection, job: &ClaimedJob, lease: Duration)
             return "the lease could not be renewed in time".into();
         }
         let asked_at = now;
-        match tokio::time::timeout(give_up_at - now, renew(db, job, lease)).await {
+        match tokio::time::timeout(
+            give_up_at - now,
+            renew(db, job, lease, settings.clock.now()),
+        )
+        .await
+        {
             Ok(Ok(true)) => valid_until = asked_at + lease_std,
             Ok(Ok(false)) => return "another worker holds the job now".into(),
             Ok(Err(err)) => {
@@ -518,9 +538,13 @@ async fn watch_lease(db: &DatabaseConnection, job: &ClaimedJob, lease: Duration)
 /// worker still holds the job. The write locks the job's row until the
 /// transaction ends, so nobody can reclaim it in between; false means the
 /// effects must be rolled back.
-pub async fn fence<C: ConnectionTrait>(conn: &C, job: &ClaimedJob) -> ServiceResult<bool> {
+pub async fn fence<C: ConnectionTrait>(
+    conn: &C,
+    job: &ClaimedJob,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
     let result = job::Entity::update_many()
-        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(held(job))
         .exec(conn)
         .await?;

@@ -46,7 +46,13 @@ pub struct SessionUser {
     pub signed_in_at: DateTime<Utc>,
 }
 
-pub struct AuthSession(pub Session);
+/// The signed-in state a request's session holds, judged by the
+/// application's clock (the second-factor window, held secrets, the
+/// absolute timeout).
+pub struct AuthSession {
+    session: Session,
+    clock: std::sync::Arc<dyn crate::backend::context::Clock>,
+}
 
 /// A sign-in waiting for its second factor.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,26 +63,36 @@ pub struct PendingSecondFactor {
 }
 
 impl AuthSession {
+    pub fn new(
+        session: Session,
+        clock: std::sync::Arc<dyn crate::backend::context::Clock>,
+    ) -> Self {
+        Self { session, clock }
+    }
+
     /// Rotates the session id (no fixation) and remembers the user.
     pub async fn sign_in(&self, user_id: Uuid, session_version: i32) -> Result<(), ServiceError> {
-        self.0.cycle_id().await.map_err(ServiceError::internal)?;
+        self.session
+            .cycle_id()
+            .await
+            .map_err(ServiceError::internal)?;
         let user = SessionUser {
             user_id,
             session_version,
-            signed_in_at: Utc::now(),
+            signed_in_at: self.clock.now(),
         };
         let _ = self
-            .0
+            .session
             .remove::<PendingSecondFactor>(PENDING_SECOND_FACTOR_KEY)
             .await;
-        self.0
+        self.session
             .insert(SIGNED_IN_KEY, user)
             .await
             .map_err(ServiceError::internal)
     }
 
     pub async fn user(&self) -> Option<SessionUser> {
-        self.0
+        self.session
             .get::<SessionUser>(SIGNED_IN_KEY)
             .await
             .ok()
@@ -92,7 +108,7 @@ impl AuthSession {
         settings: &AccountSettings,
     ) -> Result<Option<Principal>, ServiceError> {
         match self.user().await {
-            Some(user) => load_session_principal(db, &user, settings, Utc::now()).await,
+            Some(user) => load_session_principal(db, &user, settings, self.clock.now()).await,
             None => Ok(None),
         }
     }
@@ -104,14 +120,17 @@ impl AuthSession {
         user_id: Uuid,
         session_version: i32,
     ) -> Result<(), ServiceError> {
-        self.0.cycle_id().await.map_err(ServiceError::internal)?;
-        let _ = self.0.remove::<SessionUser>(SIGNED_IN_KEY).await;
+        self.session
+            .cycle_id()
+            .await
+            .map_err(ServiceError::internal)?;
+        let _ = self.session.remove::<SessionUser>(SIGNED_IN_KEY).await;
         let pending = PendingSecondFactor {
             user_id,
             session_version,
-            since: Utc::now(),
+            since: self.clock.now(),
         };
-        self.0
+        self.session
             .insert(PENDING_SECOND_FACTOR_KEY, pending)
             .await
             .map_err(ServiceError::internal)
@@ -119,13 +138,13 @@ impl AuthSession {
 
     /// The pending sign-in, while it is fresh.
     pub async fn pending_second_factor(&self) -> Option<PendingSecondFactor> {
-        self.0
+        self.session
             .get::<PendingSecondFactor>(PENDING_SECOND_FACTOR_KEY)
             .await
             .ok()
             .flatten()
             .filter(|p| {
-                Utc::now() - p.since < chrono::Duration::minutes(SECOND_FACTOR_WINDOW_MINUTES)
+                self.clock.now() - p.since < chrono::Duration::minutes(SECOND_FACTOR_WINDOW_MINUTES)
             })
     }
 
@@ -140,7 +159,7 @@ impl AuthSession {
 
     /// Ends the set-up.
     pub async fn finish_enrollment(&self) {
-        let _ = self.0.remove::<HeldSecret>(ENROLLMENT_KEY).await;
+        let _ = self.session.remove::<HeldSecret>(ENROLLMENT_KEY).await;
     }
 
     /// Keeps new recovery codes for the one page view that shows them (the
@@ -158,7 +177,7 @@ impl AuthSession {
 
     /// Deletes the server-side session record and clears the cookie.
     pub async fn sign_out(&self) -> Result<(), ServiceError> {
-        self.0.flush().await.map_err(ServiceError::internal)
+        self.session.flush().await.map_err(ServiceError::internal)
     }
 
     /// Keeps a new API token for the one page view that shows it (works
@@ -176,29 +195,34 @@ impl AuthSession {
     async fn hold_secret(&self, key: &str, plain: &str, minutes: i64) -> Result<(), ServiceError> {
         let held = HeldSecret {
             sealed: keyring().seal(Purpose::SessionSecret, plain),
-            until: Utc::now() + chrono::Duration::minutes(minutes),
+            until: self.clock.now() + chrono::Duration::minutes(minutes),
         };
-        self.0
+        self.session
             .insert(key, held)
             .await
             .map_err(ServiceError::internal)
     }
 
     async fn read_secret(&self, key: &str) -> Option<String> {
-        let held = self.0.get::<HeldSecret>(key).await.ok().flatten()?;
-        open_held(held)
+        let held = self.session.get::<HeldSecret>(key).await.ok().flatten()?;
+        open_held(held, self.clock.now())
     }
 
     async fn take_secret(&self, key: &str) -> Option<String> {
-        let held = self.0.remove::<HeldSecret>(key).await.ok().flatten()?;
-        open_held(held)
+        let held = self
+            .session
+            .remove::<HeldSecret>(key)
+            .await
+            .ok()
+            .flatten()?;
+        open_held(held, self.clock.now())
     }
 }
 
 /// A held secret's value while it is fresh; an expired one, or one sealed
 /// under a key since rotated away, is simply gone.
-fn open_held(held: HeldSecret) -> Option<String> {
-    if held.until <= Utc::now() {
+fn open_held(held: HeldSecret, now: DateTime<Utc>) -> Option<String> {
+    if held.until <= now {
         return None;
     }
     keyring().open(Purpose::SessionSecret, &held.sealed).ok()

@@ -103,16 +103,17 @@ pub struct ChangeRow {
     pub tenant_id: Uuid,
     pub tenant_slug: String,
     pub tenant_name: String,
-    pub kind: String,
+    pub kind: crate::domain::changes::change::ChangeKind,
     pub kind_label: String,
-    /// `live`, `maintenance` or `swap`.
-    pub change_model: String,
-    pub status: String,
+    pub change_model: crate::domain::changes::change::ChangeModel,
+    pub status: crate::domain::changes::change::ChangeStatus,
     pub status_label: String,
     pub title: String,
     pub product_key: Option<String>,
     pub target_version: Option<String>,
     pub requester: String,
+    /// The requesting account (none for the system's own changes).
+    pub requested_by: Option<Uuid>,
     pub requires_approval: bool,
     /// When the scheduler will start it (scheduled changes), and why then.
     pub next_start_at: Option<DateTime<Utc>>,
@@ -159,16 +160,28 @@ pub struct ChangeDetail {
     pub change: ChangeRow,
     pub steps: Vec<StepRow>,
     pub decisions: Vec<DecisionRow>,
-    /// Why the viewer may not decide it, when it awaits a decision.
-    pub decide_refusal: Option<String>,
-    pub can_decide: bool,
-    pub can_cancel: bool,
-    pub can_delay: bool,
-    /// A draft the viewer may submit.
-    pub can_submit: bool,
     /// Requests to delay it beyond the policy's limit, newest first.
     pub delay_requests: Vec<DelayRequestRow>,
 }
+
+/// What the viewer may do with a change now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeMay {
+    pub decide: bool,
+    /// Why the viewer may not decide it, when it awaits a decision.
+    pub decide_refusal: Option<String>,
+    pub cancel: bool,
+    pub delay: bool,
+    /// A draft the viewer may submit.
+    pub submit: bool,
+    /// The delay requests the viewer may approve or deny.
+    pub decide_delays: Vec<Uuid>,
+}
+
+pub type ChangeDetailPage = crate::model::Allowed<ChangeDetail, ChangeMay>;
+
+/// Delay requests and which of them the viewer may decide.
+pub type DelayRequestsPage = crate::model::Allowed<Vec<DelayRequestRow>, Vec<Uuid>>;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
@@ -207,7 +220,13 @@ pub struct ChangeFormOptions {
     pub products: Vec<(String, String)>,
     /// Saved tenant filters a change may target: (id, "name (N tenants)").
     pub filters: Vec<(String, String)>,
-    pub can_request: bool,
+}
+
+impl ChangeFormOptions {
+    /// The kinds offered are those the viewer may request somewhere.
+    pub fn can_request(&self) -> bool {
+        !self.kinds.is_empty()
+    }
 }
 
 /// What a delay did: moved the change at once, or (beyond the policy's
@@ -239,12 +258,12 @@ pub struct DelayRequestRow {
     /// `pending`, `approved` or `denied`.
     pub status: crate::domain::changes::decision::RequestStatus,
     pub requester: String,
+    /// The requesting account.
+    pub requested_by: Option<Uuid>,
     pub requested_at: DateTime<Utc>,
     pub decider: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub comment: Option<String>,
-    /// Whether the viewer may decide it now.
-    pub can_decide: bool,
 }
 
 // ---- Update policy -------------------------------------------------------
@@ -287,11 +306,18 @@ pub struct UpdatePolicyView {
     /// When a change requested now could start, and why.
     pub next_start_at: Option<DateTime<Utc>>,
     pub next_start_reason: String,
-    pub can_edit: bool,
-    /// The delay limit is the vendor's to set; the tenant's people read it.
-    #[serde(default)]
-    pub can_set_delay_limit: bool,
 }
+
+/// What the viewer may do on a tenant's update-policy tab.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdatePolicyMay {
+    /// Change the policy, windows and blackouts (`tenant.manage` on the tenant).
+    pub edit: bool,
+    /// The delay limit is the vendor's to set; the tenant's people read it.
+    pub set_delay_limit: bool,
+}
+
+pub type UpdatePolicyPage = crate::model::Allowed<UpdatePolicyView, UpdatePolicyMay>;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -338,5 +364,13 @@ pub struct JobsView {
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
-    pub can_manage: bool,
 }
+
+/// What the viewer may do on the jobs page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobsMay {
+    /// Retry and cancel jobs (platform `update.execute`).
+    pub manage: bool,
+}
+
+pub type JobsPage = crate::model::Allowed<JobsView, JobsMay>;

@@ -110,13 +110,10 @@ impl Default for Simulation {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SlotView {
-    /// `blue` or `green`.
-    pub slot: String,
+    pub slot: crate::domain::deployments::bluegreen::Slot,
     pub version: Option<String>,
-    /// `live`, `standby`, `idle`, `preparing`, `validating`, `taking_traffic` or `failed`.
-    pub state: String,
-    /// `healthy`, `unhealthy` or `unknown`.
-    pub health: String,
+    pub state: crate::domain::deployments::bluegreen::SlotState,
+    pub health: crate::domain::deployments::bluegreen::SlotHealth,
     /// Percent of traffic the router sends to this slot.
     pub weight: i32,
 }
@@ -125,11 +122,10 @@ pub struct SlotView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SwitchSummary {
     pub id: Uuid,
-    /// `preparing`, `validating`, `shifting`, `paused`, `completed`, `rolled_back`, `aborted` or `failed`.
-    pub status: String,
+    pub status: crate::domain::deployments::bluegreen::SwitchStatus,
     pub status_label: String,
-    pub from_slot: String,
-    pub to_slot: String,
+    pub from_slot: crate::domain::deployments::bluegreen::Slot,
+    pub to_slot: crate::domain::deployments::bluegreen::Slot,
     pub from_version: Option<String>,
     pub to_version: String,
     pub steps: Vec<u8>,
@@ -150,8 +146,7 @@ pub struct DeploymentRow {
     pub tenant_name: String,
     pub product_key: String,
     pub product_name: String,
-    /// `blue` or `green`.
-    pub live_slot: String,
+    pub live_slot: crate::domain::deployments::bluegreen::Slot,
     pub live_version: Option<String>,
     pub blue: SlotView,
     pub green: SlotView,
@@ -165,7 +160,7 @@ pub struct DeploymentRow {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SampleRow {
     pub at: DateTime<Utc>,
-    pub slot: String,
+    pub slot: crate::domain::deployments::bluegreen::Slot,
     pub weight: i32,
     pub requests: i64,
     pub errors: i64,
@@ -178,8 +173,7 @@ pub struct SampleRow {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventRow {
     pub at: DateTime<Utc>,
-    /// `switch`, `step`, `decision`, `health`, `action` or `note`.
-    pub kind: String,
+    pub kind: crate::domain::deployments::bluegreen::SwitchEventKind,
     pub message: String,
     pub actor: String,
 }
@@ -188,7 +182,7 @@ pub struct EventRow {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HealthRunRow {
     pub at: DateTime<Utc>,
-    pub slot: String,
+    pub slot: crate::domain::deployments::bluegreen::Slot,
     pub passed: bool,
     pub results: Vec<CheckResult>,
 }
@@ -214,26 +208,44 @@ pub struct DeploymentDetail {
     pub interval_seconds: i32,
     pub thresholds: Thresholds,
     pub baseline: Vec<HealthCheck>,
-    /// The viewer may change the product's baseline (`release.manage`).
-    pub can_edit_baseline: bool,
     /// Present for simulator deployments.
     pub simulation: Option<Simulation>,
     /// Releases of the product the idle slot can switch to.
     pub versions: Vec<String>,
-    pub can_operate: bool,
-    pub can_configure: bool,
 }
+
+/// What the viewer may do on a deployment's page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentMay {
+    /// Start a switch (`update.execute` on the tenant).
+    pub operate: bool,
+    /// Change the switch settings and the simulation (`tenant.manage` on the tenant).
+    pub configure: bool,
+    /// Change the product's health baseline (platform `release.manage`).
+    pub edit_baseline: bool,
+}
+
+pub type DeploymentPage = crate::model::Allowed<DeploymentDetail, DeploymentMay>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Fleet {
     pub rows: Vec<DeploymentRow>,
-    pub can_create: bool,
-    /// (slug, name) of tenants a deployment can be created for.
+    /// (slug, name) of tenants a deployment can be created for (empty for
+    /// those who may not create deployments).
     pub tenants: Vec<(String, String)>,
     /// (key, name)
     pub products: Vec<(String, String)>,
 }
+
+/// What the viewer may do on the deployments page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetMay {
+    /// Put a tenant's product on blue-green (platform `tenant.manage`).
+    pub create: bool,
+}
+
+pub type FleetPage = crate::model::Allowed<Fleet, FleetMay>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

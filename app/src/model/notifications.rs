@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreferenceRow {
-    pub kind: String,
+    pub kind: crate::domain::notifications::notification::NotificationKind,
     pub label: String,
     pub email: bool,
     pub in_app: bool,
@@ -17,7 +17,7 @@ pub struct PreferenceRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxItem {
     pub id: uuid::Uuid,
-    pub kind: String,
+    pub kind: crate::domain::notifications::notification::NotificationKind,
     pub title: String,
     pub body: String,
     pub link: String,

@@ -138,7 +138,15 @@ pub struct RolloutDetail {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RolloutList {
     pub rows: Vec<RolloutRow>,
-    pub can_create: bool,
     /// (key, name)
     pub products: Vec<(String, String)>,
 }
+
+/// What the viewer may do on the rollouts page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutsMay {
+    /// Plan a rollout (platform `update.execute`).
+    pub create: bool,
+}
+
+pub type RolloutsPage = crate::model::Allowed<RolloutList, RolloutsMay>;

@@ -44,7 +44,7 @@ impl FromRequestParts<AppState> for Caller {
                 let session = Session::from_request_parts(parts, state)
                     .await
                     .map_err(|_| ApiError::from(ServiceError::Unauthenticated))?;
-                AuthSession(session)
+                AuthSession::new(session, state.clock.clone())
                     .principal(&state.reads, &state.accounts)
                     .await?
                     .ok_or(ServiceError::Unauthenticated)?

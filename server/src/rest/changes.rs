@@ -50,7 +50,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<ChangeForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let created = changes::create(&caller.ctx, &body).await?;
+    let created = changes::create(&caller.ctx, changes::NewChangeRequest::try_from(&body)).await?;
     Ok((StatusCode::CREATED, Json(Created { id: created.id })))
 }
 
@@ -72,7 +72,8 @@ pub async fn saved_filter_create(
     caller: Caller,
     ApiJson(body): ApiJson<SavedFilterForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = saved_filters::save(&caller.ctx, &body).await?;
+    let id =
+        saved_filters::save(&caller.ctx, saved_filters::NewSavedFilter::try_from(&body)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -100,11 +101,11 @@ pub async fn saved_filter_request(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ChangeForm>,
 ) -> ApiResult<(StatusCode, Json<FilterRequestOutcome>)> {
-    let form = ChangeForm {
-        target_filter: id.to_string(),
-        ..body
-    };
-    let outcome = changes::create_for_filter(&caller.ctx, &form).await?;
+    let outcome = changes::create_for_filter(
+        &caller.ctx,
+        changes::FilterChangeRequest::parse(Some(&id.to_string()), &body),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
@@ -263,7 +264,12 @@ pub async fn save_policy(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdatePolicyForm>,
 ) -> ApiResult<Json<UpdatePolicyView>> {
-    update_policy::save(&caller.ctx, &id, &body).await?;
+    update_policy::save(
+        &caller.ctx,
+        &id,
+        update_policy::UpdatePolicySettings::try_from(&body),
+    )
+    .await?;
     Ok(Json(update_policy::view(&caller.ctx, &id).await?))
 }
 

@@ -37,7 +37,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<DeploymentForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = deployments::create(&caller.ctx, &body).await?;
+    let id = deployments::create(&caller.ctx, deployments::NewDeployment::try_from(&body)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -65,7 +65,8 @@ pub async fn switch(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SwitchForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = deployments::start_switch(&caller.ctx, id, &body).await?;
+    let id = deployments::start_switch(&caller.ctx, id, deployments::SwitchTarget::try_from(&body))
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -93,7 +94,12 @@ pub async fn settings(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SwitchSettingsForm>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    deployments::save_settings(&caller.ctx, id, &body).await?;
+    deployments::save_settings(
+        &caller.ctx,
+        id,
+        deployments::SwitchSettings::try_from(&body),
+    )
+    .await?;
     Ok(Json(deployments::detail(&caller.ctx, id).await?))
 }
 
@@ -107,7 +113,7 @@ pub async fn simulation(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Simulation>,
 ) -> ApiResult<Json<DeploymentDetail>> {
-    deployments::save_simulation(&caller.ctx, id, &body).await?;
+    deployments::save_simulation(&caller.ctx, id, Ok(body)).await?;
     Ok(Json(deployments::detail(&caller.ctx, id).await?))
 }
 

@@ -27,7 +27,7 @@ use app::model::releases::policies::PolicyForm;
 use app::model::releases::policies::PolicyRow;
 
 use super::access::Caller;
-use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
+use super::problem::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -107,7 +107,7 @@ pub async fn save_release(
     caller: Caller,
     ApiJson(body): ApiJson<ReleaseForm>,
 ) -> ApiResult<Json<Created>> {
-    let id = catalog::save_release(&caller.ctx, &body).await?;
+    let id = catalog::save_release(&caller.ctx, catalog::PublishRelease::try_from(&body)).await?;
     Ok(Json(Created { id }))
 }
 
@@ -126,41 +126,9 @@ pub async fn organisation(
     caller: Caller,
     ApiQuery(query): ApiQuery<ComplianceQuery>,
 ) -> ApiResult<Json<OrganisationCompliance>> {
-    check_report_query(&query)?;
     let summary = compliance::summary(&caller.ctx).await?;
     let report = compliance::report(&caller.ctx, &query).await?;
     Ok(Json(OrganisationCompliance { summary, report }))
-}
-
-fn check_report_query(query: &ComplianceQuery) -> ApiResult<()> {
-    let mut errors = app::domain::validation::FieldErrors::default();
-    if let Some(status) = query.status.as_deref() {
-        if status != "attention"
-            && !app::domain::releases::compliance::STATUS_KEYS.contains(&status)
-        {
-            errors.push(
-                "status",
-                "Use compliant, outdated, in_grace, non_compliant, eol or attention.",
-            );
-        }
-    }
-    if query.page == Some(0) {
-        errors.push("page", "Pages start at 1.");
-    }
-    if query
-        .per_page
-        .is_some_and(|n| !(1..=compliance::MAX_PER_PAGE).contains(&n))
-    {
-        errors.push(
-            "per_page",
-            format!("Use 1 to {} items per page.", compliance::MAX_PER_PAGE),
-        );
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(errors))
-    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -198,7 +166,12 @@ pub async fn set_tenant_product(
     ApiJson(body): ApiJson<TenantProductForm>,
 ) -> ApiResult<StatusCode> {
     let id = tenant_id(&state, &caller, &reference).await?;
-    tenant_versions::set(&caller.ctx, id, &body).await?;
+    tenant_versions::set(
+        &caller.ctx,
+        id,
+        tenant_versions::LicenseProduct::try_from(&body),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,7 +201,7 @@ pub async fn save_policy(
     caller: Caller,
     ApiJson(body): ApiJson<PolicyForm>,
 ) -> ApiResult<Json<Created>> {
-    let id = policies::save(&caller.ctx, &body).await?;
+    let id = policies::save(&caller.ctx, policies::SavePolicy::try_from(&body)).await?;
     Ok(Json(Created { id }))
 }
 

@@ -42,7 +42,7 @@ pub async fn rollout_create(
     caller: Caller,
     ApiJson(body): ApiJson<RolloutForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = rollouts::create(&caller.ctx, &body).await?;
+    let id = rollouts::create(&caller.ctx, rollouts::NewRollout::try_from(&body)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 

@@ -22,6 +22,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_server, tenant_form};
+use crate::helpers::{new_deployment, switch_settings, switch_to};
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, deployment_switch, switch_event};
 use app::backend::executor::Immediate;
@@ -36,6 +37,7 @@ use app::backend::services::platform::work::run_until_idle;
 use app::backend::services::tenants;
 use app::backend::traffic::Haproxy;
 use app::domain::deployments::bluegreen::SwitchStatus;
+use app::domain::deployments::bluegreen::{Slot, SlotState, SwitchEventKind};
 use app::domain::deployments::health::HealthCheck;
 use app::domain::tenants::tenant::Region;
 use app::model::deployments::{DeploymentForm, SwitchForm, SwitchSettingsForm};
@@ -342,7 +344,7 @@ async fn edge_tenant(
     .unwrap();
     let deployment = deployments::create(
         &app::backend::context::Ctx::of(db, &admin, &ctx),
-        &DeploymentForm {
+        new_deployment(&DeploymentForm {
             tenant: "edge-one".into(),
             product: "edge-gateway".into(),
             version: "5.1.0".into(),
@@ -351,14 +353,14 @@ async fn edge_tenant(
             blue_url: format!("http://127.0.0.1:{blue}"),
             green_url: format!("http://127.0.0.1:{green}"),
             ..DeploymentForm::default()
-        },
+        }),
     )
     .await
     .unwrap();
     deployments::save_settings(
         &app::backend::context::Ctx::of(db, &admin, &ctx),
         deployment,
-        &settings(steps, bake),
+        switch_settings(&settings(steps, bake)),
     )
     .await
     .unwrap();
@@ -369,9 +371,9 @@ async fn switch_to_5_2(db: &DatabaseConnection, setup: &Setup) -> Uuid {
     deployments::start_switch(
         &app::backend::context::Ctx::of(db, &setup.admin, &RequestContext::default()),
         setup.deployment,
-        &SwitchForm {
+        switch_to(&SwitchForm {
             version: "5.2.0".into(),
-        },
+        }),
     )
     .await
     .unwrap()
@@ -409,7 +411,7 @@ async fn timeline(db: &DatabaseConnection, id: Uuid) -> Vec<switch_event::Model>
 fn step_starts(events: &[switch_event::Model]) -> Vec<DateTime<Utc>> {
     events
         .iter()
-        .filter(|e| e.kind == "step" && e.message.starts_with("Step "))
+        .filter(|e| e.kind == SwitchEventKind::Step && e.message.starts_with("Step "))
         .map(|e| e.at)
         .collect()
 }
@@ -480,8 +482,8 @@ async fn a_healthy_switch_follows_each_step_and_fails_no_request(db: TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(detail.deployment.live_slot, "green");
-    assert_eq!(detail.deployment.blue.state, "standby");
+    assert_eq!(detail.deployment.live_slot, Slot::Green);
+    assert_eq!(detail.deployment.blue.state, SlotState::Standby);
     assert_eq!(detail.deployment.blue.version.as_deref(), Some("5.1.0"));
     assert!(
         !detail.samples.is_empty(),
@@ -516,7 +518,9 @@ async fn twenty_percent_errors_on_green_roll_back_within_one_interval(db: TestDb
     let step_at = step_starts(&events)[0];
     let rolled_back_at = events
         .iter()
-        .find(|e| e.kind == "decision" && e.message.starts_with("Automatic rollback"))
+        .find(|e| {
+            e.kind == SwitchEventKind::Decision && e.message.starts_with("Automatic rollback")
+        })
         .unwrap()
         .at;
     let reaction = (rolled_back_at - step_at).num_milliseconds();
@@ -556,8 +560,8 @@ async fn twenty_percent_errors_on_green_roll_back_within_one_interval(db: TestDb
         detail.switch.unwrap().reason.as_deref(),
         Some(reason.as_str())
     );
-    assert_eq!(detail.deployment.live_slot, "blue");
-    assert_eq!(detail.deployment.green.state, "failed");
+    assert_eq!(detail.deployment.live_slot, Slot::Blue);
+    assert_eq!(detail.deployment.green.state, SlotState::Failed);
     let audited = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("deployment.auto_rollback"))
         .one(&db.db)
@@ -634,9 +638,9 @@ async fn an_instant_rollback_from_100_percent_sends_every_later_request_to_blue(
     )
     .await
     .unwrap();
-    assert_eq!(detail.deployment.live_slot, "blue");
+    assert_eq!(detail.deployment.live_slot, Slot::Blue);
     assert_eq!(detail.deployment.green.version.as_deref(), Some("5.2.0"));
-    assert_eq!(detail.switch.unwrap().status, "rolled_back");
+    assert_eq!(detail.switch.unwrap().status, SwitchStatus::RolledBack);
 }
 
 async fn a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db: TestDb) {
@@ -861,42 +865,37 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     // Bad input: every field says what is wrong, nothing is created.
     let refused = deployments::create(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
-        &DeploymentForm {
+        new_deployment(&DeploymentForm {
             tenant: "edge-a".into(),
             product: "no-such-product".into(),
             version: "5.1.0".into(),
             router: "haproxy".into(),
             router_socket: "relative.sock".into(),
             ..DeploymentForm::default()
-        },
+        }),
     )
     .await;
     crate::helpers::expect_field_error(refused, "router_socket");
     let id = deployments::create(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
-        &simulated_gateway("edge-a"),
+        new_deployment(&simulated_gateway("edge-a")),
     )
     .await
     .unwrap();
     let again = deployments::create(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
-        &simulated_gateway("edge-a"),
+        new_deployment(&simulated_gateway("edge-a")),
     )
     .await;
     crate::helpers::expect_field_error(again, "product");
-    let bad_settings = deployments::save_settings(
-        &app::backend::context::Ctx::of(&db, &admin, &ctx),
-        id,
-        &SwitchSettingsForm {
-            steps: "50, 10".into(),
-            bake_seconds: "soon".into(),
-            interval_seconds: "0".into(),
-            max_error_rate: "120".into(),
-            ..settings("10, 50, 100", 1)
-        },
-    )
-    .await;
-    let Err(app::backend::error::ServiceError::Validation(errors)) = bad_settings else {
+    let bad_settings = deployments::SwitchSettings::try_from(&SwitchSettingsForm {
+        steps: "50, 10".into(),
+        bake_seconds: "soon".into(),
+        interval_seconds: "0".into(),
+        max_error_rate: "120".into(),
+        ..settings("10, 50, 100", 1)
+    });
+    let Err(errors) = bad_settings else {
         panic!("{bad_settings:?}")
     };
     for field in [
@@ -910,7 +909,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     deployments::save_settings(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
-        &settings("10, 50, 100", 1),
+        switch_settings(&settings("10, 50, 100", 1)),
     )
     .await
     .unwrap();
@@ -919,25 +918,25 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     deployments::save_simulation(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
-        &simulation,
+        Ok(simulation),
     )
     .await
     .unwrap();
     let unknown = deployments::start_switch(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
-        &SwitchForm {
+        switch_to(&SwitchForm {
             version: "9.9.9".into(),
-        },
+        }),
     )
     .await;
     crate::helpers::expect_field_error(unknown, "version");
     let already_live = deployments::start_switch(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
-        &SwitchForm {
+        switch_to(&SwitchForm {
             version: "5.1.0".into(),
-        },
+        }),
     )
     .await;
     crate::helpers::expect_field_error(already_live, "version");
@@ -996,18 +995,18 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     let switch = deployments::start_switch(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
-        &SwitchForm {
+        switch_to(&SwitchForm {
             version: "5.2.0".into(),
-        },
+        }),
     )
     .await
     .unwrap();
     let second = deployments::start_switch(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,
-        &SwitchForm {
+        switch_to(&SwitchForm {
             version: "5.0.0".into(),
-        },
+        }),
     )
     .await;
     assert!(
@@ -1072,7 +1071,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
     )
     .await
     .unwrap();
-    assert_eq!(detail.deployment.live_slot, "green");
+    assert_eq!(detail.deployment.live_slot, Slot::Green);
     assert_eq!(detail.deployment.live_version.as_deref(), Some("5.2.0"));
     assert_eq!(detail.actions, vec!["rollback"]);
     let actions: Vec<String> = audit_event::Entity::find()

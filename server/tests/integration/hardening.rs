@@ -9,8 +9,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, admin_token, spawn_app, spawn_app_with,
-    tenant_form,
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, admin_token, change_request, spawn_app,
+    spawn_app_with, tenant_form,
 };
 use app::backend::audit::RequestContext;
 use app::backend::entities::{audit_event, user};
@@ -607,11 +607,11 @@ async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs
         .collect();
     let change = changes::create(
         &app::backend::context::Ctx::of(&db, &vendor, &RequestContext::default()),
-        &app::model::changes::ChangeForm {
+        change_request(&app::model::changes::ChangeForm {
             tenant: "leased".into(),
             kind: "provision".into(),
             ..Default::default()
-        },
+        }),
     )
     .await
     .unwrap();
@@ -647,7 +647,7 @@ async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs
         assert!(
             started.elapsed() < Duration::from_secs(90),
             "the change did not finish: {}\n{}",
-            found.change.status,
+            found.change.status.as_str(),
             read_log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -658,7 +658,7 @@ async fn a_worker_that_cannot_renew_its_lease_stops_its_step_before_another_runs
     let log = read_log();
     println!("step log across the stuck lease:\n{log}");
     assert!(!log.contains("OVERLAP"), "a step ran twice at once:\n{log}");
-    assert_eq!(finished.change.status, "succeeded", "{log}");
+    assert_eq!(finished.change.status.as_str(), "succeeded", "{log}");
     let starts = log.lines().filter(|l| l.starts_with("start ")).count();
     let ends = log.lines().filter(|l| l.starts_with("end ")).count();
     assert_eq!(
@@ -685,11 +685,11 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
     // A change the vendor requested: approve or delay, never cancel or reject.
     let vendors_change = changes::create(
         &app::backend::context::Ctx::of(&app.db, &vendor, &ctx),
-        &app::model::changes::ChangeForm {
+        change_request(&app::model::changes::ChangeForm {
             tenant: "acme".into(),
             kind: "provision".into(),
             ..Default::default()
-        },
+        }),
     )
     .await
     .unwrap()
@@ -1233,12 +1233,14 @@ async fn tenant_people_see_counts_of_their_own_tenants_and_wildcards_match_liter
         app::backend::services::releases::tenant_versions::set(
             &app::backend::context::Ctx::of(&app.db, &vendor, &RequestContext::default()),
             t,
-            &TenantProductForm {
-                product_id: product,
-                running_version: products[0].1[0].into(),
-                allowed_range: String::new(),
-                feature_flags: String::new(),
-            },
+            app::backend::services::releases::tenant_versions::LicenseProduct::try_from(
+                &TenantProductForm {
+                    product_id: product,
+                    running_version: products[0].1[0].into(),
+                    allowed_range: String::new(),
+                    feature_flags: String::new(),
+                },
+            ),
         )
         .await
         .unwrap();

@@ -363,6 +363,48 @@ pub fn tenant_form(slug: &str) -> app::model::tenants::NewTenantForm {
     }
 }
 
+/// A change form parsed as the page's and the API's door parse it.
+pub fn change_request(
+    form: &app::model::changes::ChangeForm,
+) -> app::backend::error::Parsed<app::backend::services::changes::NewChangeRequest> {
+    app::backend::services::changes::NewChangeRequest::try_from(form)
+}
+
+/// A change form for every tenant of its `target_filter`, parsed as the door does.
+pub fn filter_change_request(
+    form: &app::model::changes::ChangeForm,
+) -> app::backend::error::Parsed<app::backend::services::changes::FilterChangeRequest> {
+    app::backend::services::changes::FilterChangeRequest::parse(None, form)
+}
+
+/// A deployment form parsed as the door parses it.
+pub fn new_deployment(
+    form: &app::model::deployments::DeploymentForm,
+) -> app::backend::error::Parsed<app::backend::services::deployments::NewDeployment> {
+    app::backend::services::deployments::NewDeployment::try_from(form)
+}
+
+/// Switch settings parsed as the door parses them.
+pub fn switch_settings(
+    form: &app::model::deployments::SwitchSettingsForm,
+) -> app::backend::error::Parsed<app::backend::services::deployments::SwitchSettings> {
+    app::backend::services::deployments::SwitchSettings::try_from(form)
+}
+
+/// A switch form parsed as the door parses it.
+pub fn switch_to(
+    form: &app::model::deployments::SwitchForm,
+) -> app::backend::error::Parsed<app::backend::services::deployments::SwitchTarget> {
+    app::backend::services::deployments::SwitchTarget::try_from(form)
+}
+
+/// A rollout form parsed as the door parses it.
+pub fn new_rollout(
+    form: &app::model::rollouts::RolloutForm,
+) -> app::backend::error::Parsed<app::backend::services::rollouts::NewRollout> {
+    app::backend::services::rollouts::NewRollout::try_from(form)
+}
+
 /// Asserts that `result` is a validation error naming `field`.
 pub fn expect_field_error<T: std::fmt::Debug>(
     result: Result<T, app::backend::error::ServiceError>,

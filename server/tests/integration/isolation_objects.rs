@@ -13,7 +13,10 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::helpers::{ADMIN_EMAIL, TestApp, TestDb, admin_token, client, spawn_app, tenant_form};
+use crate::helpers::new_deployment;
+use crate::helpers::{
+    ADMIN_EMAIL, TestApp, TestDb, admin_token, change_request, client, spawn_app, tenant_form,
+};
 use app::backend::audit::RequestContext;
 use app::backend::entities::{
     api_token, blackout, change_request, deployment_switch, enrollment_token, invitation,
@@ -366,24 +369,24 @@ async fn another_tenants_objects_stay_out_of_reach_at_every_door(db: TestDb) {
     // Tenant B's objects.
     let change = changes::create(
         &app::backend::context::Ctx::of(&app.db, &admin, &context),
-        &ChangeForm {
+        change_request(&ChangeForm {
             tenant: "other-b".into(),
             kind: "provision".into(),
             draft: true,
             ..Default::default()
-        },
+        }),
     )
     .await
     .unwrap()
     .id;
     let deployment = deployments::create(
         &app::backend::context::Ctx::of(&app.db, &admin, &context),
-        &DeploymentForm {
+        new_deployment(&DeploymentForm {
             tenant: "other-b".into(),
             product: "edge-gateway".into(),
             version: "5.1.0".into(),
             ..Default::default()
-        },
+        }),
     )
     .await
     .unwrap();

@@ -8,11 +8,16 @@ use uuid::Uuid;
 pub use crate::model::access::roles::*;
 
 #[server(prefix = "/api/fn", endpoint = "list_roles")]
-pub async fn list_roles() -> Result<RolesView, AppError> {
+pub async fn list_roles() -> Result<RolesPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::access::roles;
+    use crate::domain::access::permission::Permission;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(roles::list(&ctx).await)
+    let view = respond(roles::list(&ctx).await)?;
+    let may = RolesMay {
+        edit: ctx.principal.require(Permission::UserManage).is_ok(),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 /// `permissions` arrives as `permissions[tenant.read]=on` from the checkboxes.

@@ -7,11 +7,18 @@ use uuid::Uuid;
 pub use crate::model::releases::catalog::*;
 
 #[server(prefix = "/api/fn", endpoint = "release_catalog")]
-pub async fn release_catalog() -> Result<CatalogView, AppError> {
+pub async fn release_catalog() -> Result<CatalogPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::releases::catalog;
+    use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(catalog::view(&ctx).await)
+    let view = respond(catalog::view(&ctx).await)?;
+    let may = CatalogMay {
+        edit: ctx
+            .principal
+            .can(Permission::ReleaseManage, Scope::Platform),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_product")]
@@ -32,5 +39,5 @@ pub async fn save_release(form: ReleaseForm) -> Result<Uuid, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::releases::catalog;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(catalog::save_release(&ctx, &form).await)
+    respond(catalog::save_release(&ctx, catalog::PublishRelease::try_from(&form)).await)
 }

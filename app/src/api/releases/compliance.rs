@@ -8,11 +8,16 @@ use uuid::Uuid;
 pub use crate::model::releases::compliance::*;
 
 #[server(prefix = "/api/fn", endpoint = "compliance_dashboard", input = server_fn::codec::Json)]
-pub async fn compliance_dashboard(query: ComplianceQuery) -> Result<ComplianceOverview, AppError> {
+pub async fn compliance_dashboard(query: ComplianceQuery) -> Result<CompliancePage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::releases::compliance;
+    use crate::domain::access::permission::Permission;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(compliance::dashboard(&ctx, &query).await)
+    let view = respond(compliance::dashboard(&ctx, &query).await)?;
+    let may = ComplianceMay {
+        assess: ctx.principal.require(Permission::PolicyManage).is_ok(),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 /// Re-runs the assessment for every tenant now (it also runs hourly).
@@ -25,11 +30,18 @@ pub async fn run_assessment() -> Result<(), AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "tenant_versions")]
-pub async fn tenant_versions(tenant_id: Uuid) -> Result<TenantVersionsView, AppError> {
+pub async fn tenant_versions(tenant_id: Uuid) -> Result<TenantVersionsPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::releases::tenant_versions;
+    use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(tenant_versions::view(&ctx, tenant_id).await)
+    let view = respond(tenant_versions::view(&ctx, tenant_id).await)?;
+    let principal = &ctx.principal;
+    let may = TenantVersionsMay {
+        license: principal.can(Permission::ReleaseManage, Scope::Platform),
+        request_extension: principal.can(Permission::UpdateApprove, Scope::Tenant(tenant_id)),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 /// Licenses a product to a tenant, or changes its range, flags or running version.
@@ -38,7 +50,14 @@ pub async fn set_tenant_product(tenant_id: Uuid, form: TenantProductForm) -> Res
     use crate::api::context::respond;
     use crate::backend::services::releases::tenant_versions;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(tenant_versions::set(&ctx, tenant_id, &form).await)
+    respond(
+        tenant_versions::set(
+            &ctx,
+            tenant_id,
+            tenant_versions::LicenseProduct::try_from(&form),
+        )
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "request_grace_extension")]

@@ -8,11 +8,16 @@ use uuid::Uuid;
 pub use crate::model::releases::policies::*;
 
 #[server(prefix = "/api/fn", endpoint = "version_policies")]
-pub async fn version_policies() -> Result<PoliciesView, AppError> {
+pub async fn version_policies() -> Result<PoliciesPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::releases::policies;
+    use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(policies::view(&ctx).await)
+    let view = respond(policies::view(&ctx).await)?;
+    let may = PoliciesMay {
+        edit: ctx.principal.can(Permission::PolicyManage, Scope::Platform),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 /// `actions` arrives as `actions[notify]=on` from the checkboxes.
@@ -42,7 +47,7 @@ pub async fn save_policy(
         grace_days,
         actions: chosen,
     };
-    respond(policies::save(&ctx, &form).await)
+    respond(policies::save(&ctx, policies::SavePolicy::try_from(&form)).await)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_policy")]

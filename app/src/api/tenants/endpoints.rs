@@ -10,11 +10,18 @@ pub use crate::model::tenants::endpoints::*;
 pub async fn tenant_endpoints(
     tenant_id: Uuid,
     query: EndpointQuery,
-) -> Result<EndpointsView, AppError> {
+) -> Result<EndpointsPage, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::tenants::agents;
+    use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(agents::view(&ctx, tenant_id, &query).await)
+    let view = respond(agents::view(&ctx, tenant_id, &query).await)?;
+    let may = EndpointsMay {
+        enroll: ctx
+            .principal
+            .can(Permission::TenantManage, Scope::Tenant(tenant_id)),
+    };
+    Ok(crate::model::Allowed { view, may })
 }
 
 /// Returns the token itself, shown once.

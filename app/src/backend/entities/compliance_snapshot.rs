@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant_id: Uuid,
     /// The tenant's worst product status that day.
-    pub status: String,
+    pub status: crate::domain::releases::compliance::ComplianceKind,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub product_id: Uuid,
     pub running_version: String,
-    pub status: String,
+    pub status: crate::domain::releases::compliance::ComplianceKind,
     /// 0 (end of life) … 4 (compliant).
     pub severity: i32,
     pub days_left: Option<i64>,

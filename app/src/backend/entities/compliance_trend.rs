@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub day: Date,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub status: String,
+    pub status: crate::domain::releases::compliance::ComplianceKind,
     pub tenants: i64,
 }
 

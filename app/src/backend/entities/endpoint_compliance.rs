@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub version: String,
     pub endpoints: i64,
-    pub status: String,
+    pub status: crate::domain::releases::compliance::ComplianceKind,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ pub struct Model {
     pub deployment_id: Uuid,
     pub switch_id: Option<Uuid>,
     pub tenant_id: Uuid,
-    pub slot: String,
+    pub slot: crate::domain::deployments::bluegreen::Slot,
     pub at: DateTimeUtc,
     pub passed: bool,
     pub results:

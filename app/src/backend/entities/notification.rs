@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub tenant_id: Option<Uuid>,
-    pub kind: String,
+    pub kind: crate::domain::notifications::notification::NotificationKind,
     pub title: String,
     pub body: String,
     pub link: String,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub kind: String,
+    pub kind: crate::domain::notifications::notification::NotificationKind,
     pub email: bool,
     pub in_app: bool,
     pub updated_at: DateTimeUtc,

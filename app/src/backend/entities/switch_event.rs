@@ -9,7 +9,7 @@ pub struct Model {
     pub switch_id: Option<Uuid>,
     pub tenant_id: Uuid,
     pub at: DateTimeUtc,
-    pub kind: String,
+    pub kind: crate::domain::deployments::bluegreen::SwitchEventKind,
     pub message: String,
     pub actor: String,
 }

@@ -9,7 +9,7 @@ pub struct Model {
     pub switch_id: Uuid,
     pub tenant_id: Uuid,
     pub at: DateTimeUtc,
-    pub slot: String,
+    pub slot: crate::domain::deployments::bluegreen::Slot,
     pub weight: i32,
     pub requests: i64,
     pub errors: i64,

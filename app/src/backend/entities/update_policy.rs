@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant_id: Uuid,
     pub approval_mode: ApprovalMode,
-    pub timezone: String,
+    pub timezone: crate::domain::changes::schedule::PolicyZone,
     pub max_delay_days: i32,
     pub updated_at: DateTimeUtc,
 }

@@ -51,15 +51,17 @@ use crate::domain::tenants::lifecycle::plan_transition;
 use crate::domain::tenants::saved_filter::MAX_FILTER_TARGETS;
 use crate::domain::validation::FieldErrors;
 use crate::model::changes::{
-    ChangeDetail, ChangeForm, ChangeFormOptions, ChangePage, ChangeQuery, ChangeRow, DecisionRow,
+    ChangeDetail, ChangeFormOptions, ChangePage, ChangeQuery, ChangeRow, DecisionRow,
     FilterRequestOutcome, SkippedTenant, StepRow,
 };
 
+mod command;
 mod decide;
 mod execute;
 mod query;
 mod request;
 
+pub use command::{ChangeSpec, FilterChangeRequest, NewChangeRequest, UpdateTarget};
 pub use decide::*;
 pub use execute::*;
 pub use query::*;
@@ -173,6 +175,7 @@ async fn enqueue_execution<C: ConnectionTrait>(
             run_at: now,
             max_attempts: MAX_ATTEMPTS,
         },
+        now,
     )
     .await?;
     Ok(())

@@ -45,13 +45,15 @@ use crate::domain::access::permission::TenantScope;
 use crate::domain::deployments::bluegreen;
 use crate::domain::deployments::bluegreen::NextStep;
 use crate::domain::deployments::bluegreen::Slot;
+use crate::domain::deployments::bluegreen::SlotHealth;
+use crate::domain::deployments::bluegreen::SlotState;
+use crate::domain::deployments::bluegreen::SwitchEventKind;
 use crate::domain::deployments::bluegreen::SwitchStatus;
 use crate::domain::deployments::bluegreen::Thresholds;
 use crate::domain::deployments::bluegreen::Verdict;
 use crate::domain::deployments::bluegreen::after_step;
 use crate::domain::deployments::bluegreen::analyze;
 use crate::domain::deployments::bluegreen::interval_between;
-use crate::domain::deployments::bluegreen::parse_steps;
 use crate::domain::deployments::bluegreen::switch_move;
 use crate::domain::deployments::health;
 use crate::domain::deployments::health::CheckResult;
@@ -65,27 +67,20 @@ use crate::model::deployments::{
 };
 
 mod baselines;
+mod command;
 mod query;
 mod request;
 mod settings;
 mod workflow;
 
 pub use baselines::*;
+pub use command::{NewDeployment, SwitchSettings, SwitchTarget};
 pub use query::*;
 pub use request::*;
 pub use settings::*;
 pub use workflow::*;
 
 pub const SWITCH_JOB: &str = "bluegreen.switch";
-
-/// Slot states.
-pub const LIVE: &str = "live";
-pub const STANDBY: &str = "standby";
-pub const IDLE: &str = "idle";
-pub const PREPARING: &str = "preparing";
-pub const VALIDATING: &str = "validating";
-pub const TAKING_TRAFFIC: &str = "taking_traffic";
-pub const FAILED: &str = "failed";
 
 const DEFAULT_BAKE_SECONDS: i32 = 60;
 const DEFAULT_INTERVAL_SECONDS: i32 = 10;
@@ -165,8 +160,8 @@ async fn set_slot<C: ConnectionTrait>(
     deployment_id: Uuid,
     slot: Slot,
     version: Option<&str>,
-    state: &str,
-    health: Option<&str>,
+    state: SlotState,
+    health: Option<SlotHealth>,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     use edge_deployment::Column;
@@ -224,7 +219,7 @@ async fn event<C: ConnectionTrait>(
     deployment_id: Uuid,
     switch_id: Option<Uuid>,
     tenant_id: Uuid,
-    kind: &str,
+    kind: SwitchEventKind,
     message: String,
     actor: &str,
     now: DateTime<Utc>,
@@ -235,7 +230,7 @@ async fn event<C: ConnectionTrait>(
         switch_id: Set(switch_id),
         tenant_id: Set(tenant_id),
         at: Set(now),
-        kind: Set(kind.into()),
+        kind: Set(kind),
         message: Set(message),
         actor: Set(actor.into()),
     }
@@ -256,7 +251,7 @@ const SYSTEM: &str = "system:bluegreen";
 async fn system_event<C: ConnectionTrait>(
     conn: &C,
     s: &deployment_switch::Model,
-    kind: &str,
+    kind: SwitchEventKind,
     message: String,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {

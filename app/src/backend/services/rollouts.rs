@@ -52,11 +52,13 @@ use crate::model::rollouts::{
 };
 
 mod actions;
+mod command;
 mod plan;
 mod query;
 mod workflow;
 
 pub use actions::*;
+pub use command::{NewRollout, RolloutSettings, TargetSelection};
 pub use plan::*;
 pub use query::*;
 pub use workflow::*;

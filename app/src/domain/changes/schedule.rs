@@ -172,6 +172,22 @@ fn clock_label(minutes: u32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
+/// The time zone a tenant's update policy keeps, stored by its canonical
+/// IANA name; a stored name that no longer reads is an error, never UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyZone(pub Tz);
+
+impl PolicyZone {
+    pub fn as_str(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// Exactly a canonical name, as `as_str` writes it.
+    pub fn parse(raw: &str) -> Option<Self> {
+        raw.parse::<Tz>().ok().map(Self)
+    }
+}
+
 /// Reads an IANA zone name. Exact names first; a name in the wrong case
 /// (`europe/berlin`) is forgiven, since there is only one zone it can mean.
 pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
@@ -791,6 +807,13 @@ mod tests {
         assert_eq!(parse_timezone(" America/New_York "), Ok(NEW_YORK));
         assert_eq!(parse_timezone("europe/berlin"), Ok(BERLIN));
         assert_eq!(parse_timezone("UTC"), Ok(chrono_tz::UTC));
+        let berlin = PolicyZone::parse("Europe/Berlin").unwrap();
+        assert_eq!(berlin.as_str(), "Europe/Berlin");
+        assert_eq!(
+            PolicyZone::parse("Mars/Olympus_Mons"),
+            None,
+            "a stored zone that no longer reads is an error, not UTC"
+        );
         assert_eq!(
             parse_timezone("Europe/Berln"),
             Err(

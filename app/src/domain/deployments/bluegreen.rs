@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Slot {
     Blue,
     Green,
@@ -39,6 +40,132 @@ impl Slot {
             Self::Blue => Self::Green,
             Self::Green => Self::Blue,
         }
+    }
+}
+
+/// What a slot is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SlotState {
+    /// Serves the traffic.
+    Live,
+    /// The previous live slot after a switch: kept for a quick rollback.
+    Standby,
+    Idle,
+    /// Getting the new version installed.
+    Preparing,
+    /// Running the health baseline before any traffic.
+    Validating,
+    /// Taking traffic step by step.
+    TakingTraffic,
+    Failed,
+}
+
+impl SlotState {
+    pub const ALL: [SlotState; 7] = [
+        Self::Live,
+        Self::Standby,
+        Self::Idle,
+        Self::Preparing,
+        Self::Validating,
+        Self::TakingTraffic,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Standby => "standby",
+            Self::Idle => "idle",
+            Self::Preparing => "preparing",
+            Self::Validating => "validating",
+            Self::TakingTraffic => "taking_traffic",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+}
+
+/// A slot's health as its last baseline run found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SlotHealth {
+    Healthy,
+    Unhealthy,
+    /// Not checked yet (a new slot, or a new version before its baseline).
+    Unknown,
+}
+
+impl SlotHealth {
+    pub const ALL: [SlotHealth; 3] = [Self::Healthy, Self::Unhealthy, Self::Unknown];
+
+    pub fn of(passed: bool) -> Self {
+        if passed {
+            Self::Healthy
+        } else {
+            Self::Unhealthy
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|health| health.as_str() == raw)
+    }
+}
+
+/// What an entry of a deployment's timeline records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SwitchEventKind {
+    /// A switch was asked for.
+    Switch,
+    /// The workflow moved on: prepared, validated, a traffic step.
+    Step,
+    /// The analysis decided: completed, rolled back.
+    Decision,
+    /// A health check failed.
+    Health,
+    /// A person acted: pause, resume, promote, roll back, abort.
+    Action,
+    Note,
+}
+
+impl SwitchEventKind {
+    pub const ALL: [SwitchEventKind; 6] = [
+        Self::Switch,
+        Self::Step,
+        Self::Decision,
+        Self::Health,
+        Self::Action,
+        Self::Note,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Switch => "switch",
+            Self::Step => "step",
+            Self::Decision => "decision",
+            Self::Health => "health",
+            Self::Action => "action",
+            Self::Note => "note",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
     }
 }
 
@@ -324,6 +451,7 @@ pub fn analyze(
 /// A switch's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SwitchStatus {
     /// The executor deploys the release to the idle slot.
     Preparing,
@@ -453,6 +581,23 @@ pub fn after_step(step_index: usize, steps: usize) -> NextStep {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn slot_states_and_health_read_back_from_their_words_and_refuse_others() {
+        for state in SlotState::ALL {
+            assert_eq!(SlotState::parse(state.as_str()), Some(state));
+        }
+        for health in SlotHealth::ALL {
+            assert_eq!(SlotHealth::parse(health.as_str()), Some(health));
+        }
+        for kind in SwitchEventKind::ALL {
+            assert_eq!(SwitchEventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(SlotState::parse("LIVE"), None);
+        assert_eq!(SlotHealth::parse("ok"), None);
+        assert_eq!(SlotHealth::of(false), SlotHealth::Unhealthy);
+    }
+
     use super::*;
 
     fn stats(requests: u64, errors: u64, latency_ms: f64) -> IntervalStats {

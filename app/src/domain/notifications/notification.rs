@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     EolNotice,
     ApprovalRequested,
@@ -27,7 +28,7 @@ impl NotificationKind {
         Self::SecurityAlert,
     ];
 
-    pub fn key(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::EolNotice => "eol_notice",
             Self::ApprovalRequested => "approval_requested",
@@ -38,7 +39,7 @@ impl NotificationKind {
     }
 
     pub fn parse(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.key() == key)
+        Self::ALL.into_iter().find(|k| k.as_str() == key)
     }
 
     pub fn label(self) -> &'static str {
@@ -117,7 +118,7 @@ mod tests {
     #[test]
     fn kinds_round_trip_through_their_keys() {
         for kind in NotificationKind::ALL {
-            assert_eq!(NotificationKind::parse(kind.key()), Some(kind));
+            assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
         }
     }
 }

@@ -260,9 +260,12 @@ pub fn deployment_blocked(
 /// so: only once the grace period is over (`eol`) or the version is outside
 /// the policy's range (`non_compliant`), and only under `restrict_access`.
 /// `status_key` is the stored status (`ComplianceStatus::key`).
-pub fn restricts_access(status_key: &str, actions: &[EnforcementAction]) -> bool {
-    matches!(status_key, "eol" | "non_compliant")
-        && actions.contains(&EnforcementAction::RestrictAccess)
+pub fn restricts_access(
+    status: crate::domain::releases::compliance::ComplianceKind,
+    actions: &[EnforcementAction],
+) -> bool {
+    use crate::domain::releases::compliance::ComplianceKind::{Eol, NonCompliant};
+    matches!(status, Eol | NonCompliant) && actions.contains(&EnforcementAction::RestrictAccess)
 }
 
 /// A version policy as submitted, for one level.
@@ -418,13 +421,14 @@ mod tests {
     #[test]
     fn access_is_restricted_only_after_grace_and_only_when_the_policy_says_so() {
         let restrict = [EnforcementAction::Notify, EnforcementAction::RestrictAccess];
-        assert!(restricts_access("eol", &restrict));
-        assert!(restricts_access("non_compliant", &restrict));
-        for fine in ["compliant", "outdated", "in_grace"] {
-            assert!(!restricts_access(fine, &restrict), "{fine}");
+        use crate::domain::releases::compliance::ComplianceKind::*;
+        assert!(restricts_access(Eol, &restrict));
+        assert!(restricts_access(NonCompliant, &restrict));
+        for fine in [Compliant, Outdated, InGrace] {
+            assert!(!restricts_access(fine, &restrict), "{fine:?}");
         }
-        assert!(!restricts_access("eol", &[EnforcementAction::Notify]));
-        assert!(!restricts_access("eol", &[]));
+        assert!(!restricts_access(Eol, &[EnforcementAction::Notify]));
+        assert!(!restricts_access(Eol, &[]));
     }
 
     use super::*;

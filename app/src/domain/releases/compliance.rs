@@ -146,15 +146,13 @@ impl PolicyLevel {
 }
 
 impl ComplianceStatus {
-    /// The stored and URL form: `compliant`, `outdated`, `in_grace`,
-    /// `non_compliant`, `eol`.
-    pub fn key(&self) -> &'static str {
+    pub fn kind(&self) -> ComplianceKind {
         match self {
-            ComplianceStatus::Compliant => "compliant",
-            ComplianceStatus::Outdated { .. } => "outdated",
-            ComplianceStatus::InGrace { .. } => "in_grace",
-            ComplianceStatus::NonCompliant { .. } => "non_compliant",
-            ComplianceStatus::Eol => "eol",
+            ComplianceStatus::Compliant => ComplianceKind::Compliant,
+            ComplianceStatus::Outdated { .. } => ComplianceKind::Outdated,
+            ComplianceStatus::InGrace { .. } => ComplianceKind::InGrace,
+            ComplianceStatus::NonCompliant { .. } => ComplianceKind::NonCompliant,
+            ComplianceStatus::Eol => ComplianceKind::Eol,
         }
     }
 
@@ -179,36 +177,81 @@ impl ComplianceStatus {
     }
 }
 
-/// The status keys from best to worst; a tenant's overall status is its worst product's.
-pub const STATUS_KEYS: [&str; 5] = ["compliant", "outdated", "in_grace", "non_compliant", "eol"];
-
-/// 0 for the worst status (end of life) up to 4 for compliant: the order of
-/// every report.
-pub fn severity(key: &str) -> i32 {
-    let worst_first = STATUS_KEYS.iter().rev().position(|s| *s == key);
-    worst_first.map_or(4, |p| p as i32)
+/// The kind of a compliance status, best first: what the reports store,
+/// filter on and count. A tenant's overall status is its worst product's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ComplianceKind {
+    Compliant,
+    Outdated,
+    InGrace,
+    NonCompliant,
+    Eol,
 }
 
-pub fn status_label(key: &str) -> &'static str {
-    match key {
-        "compliant" => "Compliant",
-        "outdated" => "Outdated",
-        "in_grace" => "In grace",
-        "non_compliant" => "Non-compliant",
-        "eol" => "End of life",
-        _ => "Unknown",
+impl ComplianceKind {
+    /// Best to worst.
+    pub const ALL: [ComplianceKind; 5] = [
+        Self::Compliant,
+        Self::Outdated,
+        Self::InGrace,
+        Self::NonCompliant,
+        Self::Eol,
+    ];
+
+    /// The stored and URL form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compliant => "compliant",
+            Self::Outdated => "outdated",
+            Self::InGrace => "in_grace",
+            Self::NonCompliant => "non_compliant",
+            Self::Eol => "eol",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Compliant => "Compliant",
+            Self::Outdated => "Outdated",
+            Self::InGrace => "In grace",
+            Self::NonCompliant => "Non-compliant",
+            Self::Eol => "End of life",
+        }
+    }
+
+    /// 0 for the worst status (end of life) up to 4 for compliant: the order
+    /// of every report (stored beside the status, so one index serves both).
+    pub fn severity(self) -> i32 {
+        match self {
+            Self::Eol => 0,
+            Self::NonCompliant => 1,
+            Self::InGrace => 2,
+            Self::Outdated => 3,
+            Self::Compliant => 4,
+        }
+    }
+
+    /// Compliant and outdated (still supported) count as "in compliance" for
+    /// the organisation's percentage; grace, non-compliant and EOL do not.
+    pub fn counts_as_compliant(self) -> bool {
+        matches!(self, Self::Compliant | Self::Outdated)
+    }
+
+    /// Whether it asks someone to act (the report's "needs attention").
+    pub fn needs_attention(self) -> bool {
+        self.severity() <= Self::InGrace.severity()
     }
 }
 
-/// Compliant and outdated (still supported) count as "in compliance" for the
-/// organisation's percentage; grace, non-compliant and EOL do not.
-pub fn counts_as_compliant(key: &str) -> bool {
-    matches!(key, "compliant" | "outdated")
-}
-
-pub fn worst_status<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    keys.into_iter()
-        .max_by_key(|k| STATUS_KEYS.iter().position(|s| s == k).unwrap_or(0))
+/// The worst of some statuses (none for none).
+pub fn worst_status(kinds: impl IntoIterator<Item = ComplianceKind>) -> Option<ComplianceKind> {
+    kinds.into_iter().max()
 }
 
 /// Compliance days are UTC calendar days, whatever the viewer's time zone,
@@ -477,17 +520,25 @@ mod tests {
 
     #[test]
     fn a_tenant_is_as_compliant_as_its_worst_product() {
-        assert_eq!(
-            worst_status(["compliant", "in_grace", "outdated"]),
-            Some("in_grace")
-        );
-        assert_eq!(worst_status(["eol", "non_compliant"]), Some("eol"));
+        use ComplianceKind::*;
+        assert_eq!(worst_status([Compliant, InGrace, Outdated]), Some(InGrace));
+        assert_eq!(worst_status([Eol, NonCompliant]), Some(Eol));
         assert_eq!(worst_status([]), None);
-        assert!(counts_as_compliant("outdated") && !counts_as_compliant("in_grace"));
-        let ranks: Vec<i32> = ["eol", "non_compliant", "in_grace", "outdated", "compliant"]
+        assert!(Outdated.counts_as_compliant() && !InGrace.counts_as_compliant());
+        let ranks: Vec<i32> = [Eol, NonCompliant, InGrace, Outdated, Compliant]
             .into_iter()
-            .map(severity)
+            .map(ComplianceKind::severity)
             .collect();
         assert_eq!(ranks, [0, 1, 2, 3, 4], "reports list the worst first");
+        assert!(InGrace.needs_attention() && !Outdated.needs_attention());
+    }
+
+    #[test]
+    fn compliance_kinds_read_back_from_their_words_and_refuse_others() {
+        for kind in ComplianceKind::ALL {
+            assert_eq!(ComplianceKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ComplianceKind::parse("attention"), None);
+        assert_eq!(ComplianceKind::parse("EOL"), None);
     }
 }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::releases::compliance::ComplianceKind;
 use crate::domain::validation::FieldErrors;
 
 const WAVE_SPLIT_EXAMPLE: &str = "e.g. 1, 10, 50 (a final wave takes the rest)";
@@ -272,7 +273,7 @@ pub struct Candidate {
     pub region: String,
     pub labels: Vec<String>,
     pub version: Option<String>,
-    pub compliance: Option<String>,
+    pub compliance: Option<ComplianceKind>,
 }
 
 /// Reads an explicit wave plan, one wave per line: tenant slugs separated by
@@ -310,6 +311,12 @@ pub fn parse_wave_rules(raw: &str) -> Result<Vec<WaveRule>, String> {
                 if value.trim().is_empty() {
                     return Err(format!("Line {line_number}: give {term} a value."));
                 }
+                if key == FilterKey::Compliance && ComplianceKind::parse(value.trim()).is_none() {
+                    return Err(format!(
+                        "Line {line_number}: '{}' is not a compliance status; use compliant, outdated, in_grace, non_compliant or eol.",
+                        value.trim()
+                    ));
+                }
                 terms.push((key, value.trim().to_owned()));
             }
             rules.push(WaveRule::Filter(terms));
@@ -339,7 +346,9 @@ impl WaveRule {
                 FilterKey::Region => candidate.region == *value,
                 FilterKey::Label => candidate.labels.iter().any(|l| l == value),
                 FilterKey::Version => candidate.version.as_deref() == Some(value.as_str()),
-                FilterKey::Compliance => candidate.compliance.as_deref() == Some(value.as_str()),
+                FilterKey::Compliance => {
+                    candidate.compliance.map(ComplianceKind::as_str) == Some(value.as_str())
+                }
             }),
         }
     }
@@ -866,7 +875,7 @@ mod tests {
             region: region.into(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
             version: Some("5.1.0".into()),
-            compliance: Some("outdated".into()),
+            compliance: Some(ComplianceKind::Outdated),
         }
     }
 
@@ -895,7 +904,7 @@ mod tests {
     fn without_rest_unmatched_tenants_stay_out_of_the_rollout() {
         let rules = parse_wave_rules("compliance=eol\nversion=5.1.0 plan=starter").unwrap();
         let mut eol = candidate("a", "x", &[]);
-        eol.compliance = Some("eol".into());
+        eol.compliance = Some(ComplianceKind::Eol);
         let mut other = candidate("b", "x", &[]);
         other.version = Some("4.0.0".into());
         assert_eq!(
@@ -913,6 +922,11 @@ mod tests {
         assert_eq!(
             parse_wave_rules("region=").unwrap_err(),
             "Line 1: give region= a value."
+        );
+        assert!(
+            parse_wave_rules("compliance=late")
+                .unwrap_err()
+                .starts_with("Line 1: 'late' is not a compliance status"),
         );
         assert_eq!(
             parse_wave_rules("rest\na").unwrap_err(),

@@ -27,6 +27,13 @@ pub struct PermissionInfo {
 pub struct RolesView {
     pub roles: Vec<RoleRow>,
     pub permissions: Vec<PermissionInfo>,
-    /// Whether the viewer may create and delete custom roles.
-    pub can_edit: bool,
 }
+
+/// What the viewer may do on the roles page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolesMay {
+    /// Create and delete custom roles (`user.manage`).
+    pub edit: bool,
+}
+
+pub type RolesPage = crate::model::Allowed<RolesView, RolesMay>;

@@ -42,9 +42,17 @@ pub struct CatalogView {
     pub products: Vec<ProductRow>,
     /// Newest first within each product.
     pub releases: Vec<ReleaseRow>,
-    pub can_edit: bool,
     pub today: NaiveDate,
 }
+
+/// What the viewer may do on the releases page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogMay {
+    /// Publish releases and add products (platform `release.manage`).
+    pub edit: bool,
+}
+
+pub type CatalogPage = crate::model::Allowed<CatalogView, CatalogMay>;
 
 /// The release form's fields, as text (validated by `ReleaseRequest::parse`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use uuid::Uuid;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatusCount {
-    pub status: String,
+    pub status: crate::domain::releases::compliance::ComplianceKind,
     pub tenants: u64,
 }
 
@@ -48,8 +48,7 @@ pub struct ComplianceRow {
     pub tenant_name: String,
     pub product_key: String,
     pub running_version: String,
-    /// `compliant`, `outdated`, `in_grace`, `non_compliant` or `eol`.
-    pub status: String,
+    pub status: crate::domain::releases::compliance::ComplianceKind,
     pub days_left: Option<i64>,
     pub detail: String,
     /// Which policy level decided: `global`, `product` or `tenant`.
@@ -103,8 +102,16 @@ pub struct ComplianceOverview {
     pub summary: ComplianceSummary,
     pub report: ComplianceReport,
     pub products: Vec<(String, String)>,
-    pub can_assess: bool,
 }
+
+/// What the viewer may do on the compliance page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceMay {
+    /// Re-run the assessment now (`policy.manage`).
+    pub assess: bool,
+}
+
+pub type CompliancePage = crate::model::Allowed<ComplianceOverview, ComplianceMay>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -117,7 +124,7 @@ pub struct TenantProductRow {
     pub running_version: Option<String>,
     /// Component → running version (from the release's pins).
     pub components: BTreeMap<String, String>,
-    pub status: Option<String>,
+    pub status: Option<crate::domain::releases::compliance::ComplianceKind>,
     pub detail: Option<String>,
     pub days_left: Option<i64>,
     pub policy_level: Option<String>,
@@ -145,9 +152,18 @@ pub struct TenantVersionsView {
     /// Every catalog product (key, name, id), to license.
     pub products: Vec<(Uuid, String, String)>,
     pub extensions: Vec<ExtensionRow>,
-    pub can_license: bool,
-    pub can_request_extension: bool,
 }
+
+/// What the viewer may do on a tenant's versions tab.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantVersionsMay {
+    /// License products and set what runs (platform `release.manage`).
+    pub license: bool,
+    /// Ask for more grace (`update.approve` on the tenant).
+    pub request_extension: bool,
+}
+
+pub type TenantVersionsPage = crate::model::Allowed<TenantVersionsView, TenantVersionsMay>;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

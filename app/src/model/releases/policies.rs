@@ -32,8 +32,16 @@ pub struct PoliciesView {
     pub products: Vec<(Uuid, String, String)>,
     /// (key, label)
     pub actions: Vec<(String, String)>,
-    pub can_edit: bool,
 }
+
+/// What the viewer may do on the policies page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoliciesMay {
+    /// Save and delete policies, decide grace extensions (platform `policy.manage`).
+    pub edit: bool,
+}
+
+pub type PoliciesPage = crate::model::Allowed<PoliciesView, PoliciesMay>;
 
 /// A policy as the form or API sends it; one policy per level, product and tenant.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

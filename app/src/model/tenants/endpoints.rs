@@ -64,6 +64,15 @@ pub struct EndpointsView {
     pub list: EndpointList,
     pub online: u64,
     pub product_keys: Vec<String>,
+    /// Enrollment tokens: only for those who may enroll endpoints.
     pub tokens: Vec<EnrollmentTokenRow>,
-    pub can_enroll: bool,
 }
+
+/// What the viewer may do on a tenant's endpoints tab.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointsMay {
+    /// Create and revoke enrollment tokens (`tenant.manage` on the tenant).
+    pub enroll: bool,
+}
+
+pub type EndpointsPage = crate::model::Allowed<EndpointsView, EndpointsMay>;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::api::access::roles::CreateRole;
 use crate::api::access::roles::DeleteRole;
 use crate::api::access::roles::RoleRow;
+use crate::api::access::roles::RolesPage;
 use crate::api::access::roles::RolesView;
 use crate::api::access::roles::list_roles;
 use crate::error::AppError;
@@ -31,7 +32,7 @@ pub fn RolesPage() -> impl IntoView {
                 match data.await {
                     Ok(view_data) => view! {
                         <RolesTable data=view_data.clone() delete/>
-                        {view_data.can_edit.then(|| view! { <NewRoleForm data=view_data create/> })}
+                        {view_data.may.edit.then(|| view! { <NewRoleForm data=view_data.view create/> })}
                     }.into_any(),
                     Err(AppError::Forbidden) => view! {
                         <Alert tone="danger">"Only people who may manage users can see roles."</Alert>
@@ -44,8 +45,8 @@ pub fn RolesPage() -> impl IntoView {
 }
 
 #[component]
-fn RolesTable(data: RolesView, delete: ServerAction<DeleteRole>) -> impl IntoView {
-    let can_edit = data.can_edit;
+fn RolesTable(data: RolesPage, delete: ServerAction<DeleteRole>) -> impl IntoView {
+    let can_edit = data.may.edit;
     view! {
         <section class="card table-card">
             <div class="table-wrap">
@@ -56,7 +57,7 @@ fn RolesTable(data: RolesView, delete: ServerAction<DeleteRole>) -> impl IntoVie
                         <th scope="col">"Held by"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr></thead>
                     <tbody>
-                        {data.roles.into_iter().map(|role| view! { <RoleRowView role can_edit delete/> }).collect_view()}
+                        {data.view.roles.into_iter().map(|role| view! { <RoleRowView role can_edit delete/> }).collect_view()}
                     </tbody>
                 </table>
             </div>

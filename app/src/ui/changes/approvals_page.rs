@@ -84,12 +84,12 @@ pub fn ApprovalsPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match delays.await {
-                    Ok(rows) if rows.is_empty() => ().into_any(),
-                    Ok(rows) => view! {
+                    Ok(page) if page.view.is_empty() => ().into_any(),
+                    Ok(page) => view! {
                         <section class="card" aria-labelledby="delays-heading">
-                            <h2 id="delays-heading">{format!("{} delay request{} waiting", rows.len(), if rows.len() == 1 { "" } else { "s" })}</h2>
+                            <h2 id="delays-heading">{format!("{} delay request{} waiting", page.view.len(), if page.view.len() == 1 { "" } else { "s" })}</h2>
                             <p class="muted">"Tenants asking to postpone a scheduled change beyond their policy's limit. Approving moves the change into the tenant's first window after the delay."</p>
-                            <DelayRequestList rows action=decide_delay show_change=true/>
+                            <DelayRequestList rows=page.view decidable=page.may action=decide_delay show_change=true/>
                         </section>
                     }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),

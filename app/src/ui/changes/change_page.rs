@@ -8,10 +8,9 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::api::changes::{
-    CancelChange, ChangeDetail, DecideChange, DecideDelayRequest, DecisionRow, DelayChange,
-    StepRow, SubmitChange, change_request,
+    CancelChange, ChangeDetail, ChangeDetailPage, ChangeMay, DecideChange, DecideDelayRequest,
+    DecisionRow, DelayChange, StepRow, SubmitChange, change_request,
 };
-use crate::domain::changes::change::ChangeModel;
 use crate::domain::changes::change::ChangeStatus;
 use crate::error::AppError;
 use crate::ui::changes::decide_form::DecideForm;
@@ -25,16 +24,16 @@ use crate::ui::components::time::{utc, utc_or_dash};
 use crate::ui::layout::{NotFound, refresh_approval_count};
 
 /// Whether a change is moving now.
-fn is_moving(status: &str) -> bool {
-    matches!(status, "running" | "approved")
+fn is_moving(status: ChangeStatus) -> bool {
+    matches!(status, ChangeStatus::Running | ChangeStatus::Approved)
 }
 
 /// Whether a change may move soon, so the hydrated page keeps itself current
 /// (a scheduled change from a minute before its start).
 fn is_live(detail: &ChangeDetail) -> bool {
     let change = &detail.change;
-    is_moving(&change.status)
-        || (change.status == "scheduled"
+    is_moving(change.status)
+        || (change.status == ChangeStatus::Scheduled
             && change
                 .next_start_at
                 .is_some_and(|at| at <= Utc::now() + Duration::minutes(1)))
@@ -72,7 +71,9 @@ pub fn ChangePage() -> impl IntoView {
             }
         },
     );
-    refresh_while(detail, |loaded| loaded.as_ref().is_ok_and(is_live));
+    refresh_while(detail, |loaded| {
+        loaded.as_ref().is_ok_and(|page| is_live(&page.view))
+    });
     Effect::new(move |_| {
         let decided = decide.value().get().is_some_and(|r| r.is_ok());
         let delay_decided = decide_delay.value().get().is_some_and(|r| r.is_ok());
@@ -96,29 +97,31 @@ pub fn ChangePage() -> impl IntoView {
 
 #[component]
 fn ChangeView(
-    detail: ChangeDetail,
+    detail: ChangeDetailPage,
     decide: ServerAction<DecideChange>,
     cancel: ServerAction<CancelChange>,
     delay: ServerAction<DelayChange>,
     decide_delay: ServerAction<DecideDelayRequest>,
     submit: ServerAction<SubmitChange>,
 ) -> impl IntoView {
-    let moving = is_moving(&detail.change.status);
-    let terminal =
-        ChangeStatus::parse(&detail.change.status).is_some_and(ChangeStatus::is_terminal);
+    let moving = is_moving(detail.change.status);
+    let terminal = detail.change.status.is_terminal();
+    let ChangeMay {
+        decide: can_decide,
+        decide_refusal,
+        cancel: can_cancel,
+        delay: can_delay,
+        submit: can_submit,
+        decide_delays,
+    } = detail.may;
     let ChangeDetail {
         change,
         steps,
         decisions,
-        decide_refusal,
-        can_decide,
-        can_cancel,
-        can_delay,
-        can_submit,
         delay_requests,
-    } = detail;
+    } = detail.view;
     let id = change.id;
-    let model = ChangeModel::parse(&change.change_model);
+    let model = change.change_model;
     let self_href = format!("/changes/{id}");
     let decide_error = action_error(decide);
     let cancel_error = action_error(cancel);
@@ -129,8 +132,8 @@ fn ChangeView(
         <header class="object-header">
             <h1>{change.title.clone()}</h1>
             <p class="object-meta">
-                <span data-testid="change-status"><WorkBadge kind=WorkKind::Change status=change.status.clone()/></span>
-                {(change.status == "running").then(|| view! { <ProgressBar percent=change.progress label="Change progress"/> })}
+                <span data-testid="change-status"><WorkBadge kind=WorkKind::Change status=change.status.as_str()/></span>
+                {(change.status == ChangeStatus::Running).then(|| view! { <ProgressBar percent=change.progress label="Change progress"/> })}
                 <span class="chip">{change.kind_label.clone()}</span>
                 {change.target_version.clone().map(|v| view! { <span class="chip">{format!("{} {v}", change.product_key.clone().unwrap_or_default())}</span> })}
             </p>
@@ -143,7 +146,7 @@ fn ChangeView(
         })}
         {move || cancel_error.get().map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
         {move || submit_error.get().map(|e| view! { <Alert tone="danger">{e.to_string()}</Alert> })}
-        {(change.status == "draft").then(|| view! {
+        {(change.status == ChangeStatus::Draft).then(|| view! {
             <Alert tone="info">"A draft: nobody is asked to approve it and nothing is scheduled until it is submitted."</Alert>
         })}
         {(can_decide || decide_refusal.is_some() || can_cancel || can_delay || can_submit).then(|| view! {
@@ -178,7 +181,7 @@ fn ChangeView(
             <dl class="facts">
                 <dt>"Tenant"</dt><dd><a href=format!("/tenants/{}", change.tenant_slug)>{change.tenant_name.clone()}</a> " " <code>{change.tenant_slug.clone()}</code></dd>
                 <dt>"Kind"</dt><dd>{change.kind_label.clone()}</dd>
-                <dt>"Change model"</dt><dd>{model.map_or_else(|| change.change_model.clone(), |m| format!("{} — {}", m.label(), m.description().to_lowercase()))}</dd>
+                <dt>"Change model"</dt><dd>{format!("{} — {}", model.label(), model.description().to_lowercase())}</dd>
                 <dt>"Requested by"</dt><dd>{change.requester.clone()} " · " {utc(&change.created_at)}</dd>
                 <dt>"Approval"</dt><dd>{if change.requires_approval { "Needed by the tenant's update policy" } else { "Not needed" }}</dd>
                 <dt>"Next start"</dt><dd data-testid="change-next-start">{utc_or_dash(change.next_start_at.as_ref())}
@@ -199,7 +202,7 @@ fn ChangeView(
             <section class="card" aria-labelledby="delay-requests-heading">
                 <h2 id="delay-requests-heading">"Delay requests"</h2>
                 <p class="muted">"Delays beyond the tenant's policy limit, decided by the vendor's approvers."</p>
-                <DelayRequestList rows=delay_requests action=decide_delay show_change=false/>
+                <DelayRequestList rows=delay_requests decidable=decide_delays action=decide_delay show_change=false/>
             </section>
         }.into_any())}
         <StepLog steps/>

@@ -57,7 +57,7 @@ pub fn ChangesPage() -> impl IntoView {
             <PageHeader title="Changes" description="Every change to a tenant: upgrades, patches and lifecycle operations, with their approval, schedule and progress."/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    options.await.ok().filter(|o| o.can_request).map(|_| view! {
+                    options.await.ok().filter(|o| o.can_request()).map(|_| view! {
                         <a class="btn btn-primary no-print" href="#request-change">"Request a change"</a>
                     })
                 })}
@@ -82,7 +82,7 @@ pub fn ChangesPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match options.await {
-                    Ok(options) if options.can_request => {
+                    Ok(options) if options.can_request() => {
                         view! { <RequestChangeForm options tenant=query.get_untracked().tenant.unwrap_or_default() action=request/> }.into_any()
                     }
                     _ => ().into_any(),
@@ -238,7 +238,7 @@ pub fn ChangeStatusCell(row: ChangeRow) -> impl IntoView {
     };
     view! {
         <span class="status-cell">
-            <WorkBadge kind=WorkKind::Change status=row.status.clone()/>
+            <WorkBadge kind=WorkKind::Change status=row.status.as_str()/>
             {detail}
         </span>
     }

@@ -12,6 +12,8 @@ use crate::ui::components::time::utc;
 #[component]
 pub fn DelayRequestList(
     rows: Vec<DelayRequestRow>,
+    /// The ones the viewer may approve or deny.
+    decidable: Vec<uuid::Uuid>,
     action: ServerAction<DecideDelayRequest>,
     show_change: bool,
 ) -> impl IntoView {
@@ -28,7 +30,10 @@ pub fn DelayRequestList(
     view! {
         {move || refusal().map(|m| view! { <p class="field-error" role="alert" data-testid="delay-decide-error">{m}</p> })}
         <ul class="approval-list" data-testid="delay-requests">
-            {rows.into_iter().map(|row| view! { <DelayRequestItem row action show_change/> }).collect_view()}
+            {rows.into_iter().map(|row| {
+                let can_decide = decidable.contains(&row.id);
+                view! { <DelayRequestItem row can_decide action show_change/> }
+            }).collect_view()}
         </ul>
     }
     .into_any()
@@ -37,6 +42,7 @@ pub fn DelayRequestList(
 #[component]
 fn DelayRequestItem(
     row: DelayRequestRow,
+    can_decide: bool,
     action: ServerAction<DecideDelayRequest>,
     show_change: bool,
 ) -> impl IntoView {
@@ -62,7 +68,7 @@ fn DelayRequestItem(
                     </p>
                 })}
             </div>
-            {row.can_decide.then(|| view! { <DelayDecideForm action id=id.to_string()/> })}
+            {can_decide.then(|| view! { <DelayDecideForm action id=id.to_string()/> })}
         </li>
     }
     .into_any()

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::domain::releases::compliance::ComplianceKind;
 use crate::domain::tenants::lifecycle::LifecycleState;
 
 /// Icon + word + tone, never colour alone (UI.md §4).
@@ -28,41 +29,40 @@ pub fn OutcomeBadge(outcome: String) -> impl IntoView {
     }
 }
 
-/// A compliance status key as a badge (with the days of grace left, if any).
+/// A compliance status as a badge (with the days of grace left, if any).
 #[component]
 pub fn ComplianceBadge(
-    status: String,
+    status: ComplianceKind,
     #[prop(default = None)] days_left: Option<i64>,
 ) -> impl IntoView {
-    let (class, glyph) = match status.as_str() {
-        "compliant" => ("tone-success", "✓"),
-        "outdated" => ("tone-info", "↑"),
-        "in_grace" => ("tone-attention", "◐"),
-        "non_compliant" => ("tone-severe", "⚠"),
-        "eol" => ("tone-danger", "✕"),
-        _ => ("tone-neutral", "•"),
+    let class = compliance_tone(status);
+    let glyph = match status {
+        ComplianceKind::Compliant => "✓",
+        ComplianceKind::Outdated => "↑",
+        ComplianceKind::InGrace => "◐",
+        ComplianceKind::NonCompliant => "⚠",
+        ComplianceKind::Eol => "✕",
     };
-    let label = crate::domain::releases::compliance::status_label(&status);
+    let label = status.label();
     let suffix = days_left
         .map(|d| format!(" · {d} d left"))
         .unwrap_or_default();
     view! {
-        <span class=format!("badge {class}") data-status=status.clone()>
+        <span class=format!("badge {class}") data-status=status.as_str()>
             <span class="badge-glyph" aria-hidden="true">{glyph}</span>
             {label}{suffix}
         </span>
     }
 }
 
-/// The tone class of a compliance status (for chart bars).
-pub fn compliance_tone(status: &str) -> &'static str {
+/// The tone class of a compliance status (badges and chart bars).
+pub fn compliance_tone(status: ComplianceKind) -> &'static str {
     match status {
-        "compliant" => "tone-success",
-        "outdated" => "tone-info",
-        "in_grace" => "tone-attention",
-        "non_compliant" => "tone-severe",
-        "eol" => "tone-danger",
-        _ => "tone-neutral",
+        ComplianceKind::Compliant => "tone-success",
+        ComplianceKind::Outdated => "tone-info",
+        ComplianceKind::InGrace => "tone-attention",
+        ComplianceKind::NonCompliant => "tone-severe",
+        ComplianceKind::Eol => "tone-danger",
     }
 }
 

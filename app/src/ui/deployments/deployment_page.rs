@@ -10,12 +10,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::deployments::{
-    DeploymentDetail, EventRow, HealthRunRow, SampleRow, SaveHealthBaseline, SaveSimulation,
+    DeploymentPage, EventRow, HealthRunRow, SampleRow, SaveHealthBaseline, SaveSimulation,
     SaveSwitchSettings, SlotView, StartSwitch, SwitchAction, SwitchSummary, deployment,
 };
-use crate::domain::deployments::bluegreen::SwitchStatus;
+use crate::domain::deployments::bluegreen::{Slot, SwitchStatus};
 use crate::error::AppError;
-use crate::ui::components::badge::{WorkBadge, WorkKind, humanize};
+use crate::ui::components::badge::{WorkBadge, WorkKind};
 use crate::ui::components::chart::{Series, SeriesChart};
 use crate::ui::components::form::{
     FieldGroup, FormErrors, SelectField, TextAreaField, TextField, action_error, field_message,
@@ -27,8 +27,8 @@ use crate::ui::components::time::{utc, utc_or_dash};
 use crate::ui::deployments::{SplitBar, router_label, switch_step_text};
 use crate::ui::layout::NotFound;
 
-fn is_active(status: &str) -> bool {
-    SwitchStatus::parse(status).is_some_and(SwitchStatus::is_active)
+fn is_active(status: SwitchStatus) -> bool {
+    status.is_active()
 }
 
 #[component]
@@ -68,7 +68,7 @@ pub fn DeploymentPage() -> impl IntoView {
     refresh_while(detail, |loaded| {
         loaded
             .as_ref()
-            .is_ok_and(|d| d.switch.as_ref().is_some_and(|s| is_active(&s.status)))
+            .is_ok_and(|d| d.switch.as_ref().is_some_and(|s| is_active(s.status)))
     });
     let forms = Forms {
         act,
@@ -102,7 +102,7 @@ struct Forms {
 
 #[component]
 fn DeploymentView(
-    detail: DeploymentDetail,
+    detail: DeploymentPage,
     forms: Forms,
     /// `?confirm=rollback` or `?confirm=abort` asks first.
     confirming: Memo<Option<String>>,
@@ -111,7 +111,7 @@ fn DeploymentView(
     let id = d.id;
     let self_href = format!("/deployments/{id}");
     let title = format!("{} · {}", d.tenant_name, d.product_name);
-    let active = detail.switch.as_ref().is_some_and(|s| is_active(&s.status));
+    let active = detail.switch.as_ref().is_some_and(|s| is_active(s.status));
     let act_error = action_error(forms.act);
     view! {
         <leptos_meta::Title text=title.clone()/>
@@ -119,7 +119,7 @@ fn DeploymentView(
         <header class="object-header">
             <h1>{title.clone()}</h1>
             <p class="object-meta">
-                <span class=format!("slot-chip slot-{}", d.live_slot) data-testid="live-slot">{format!("{} live", humanize(&d.live_slot))}</span>
+                <span class=format!("slot-chip slot-{}", d.live_slot.as_str()) data-testid="live-slot">{format!("{} live", d.live_slot.label())}</span>
                 {d.live_version.clone().map(|v| view! { <code data-testid="live-version">{v}</code> })}
                 <a class="chip" href=format!("/tenants/{}", d.tenant_slug)>{d.tenant_slug.clone()}</a>
                 <span class="chip">{format!("Router: {}", router_label(&d.router))}</span>
@@ -132,8 +132,8 @@ fn DeploymentView(
         <section class="card" aria-labelledby="slots-heading">
             <h2 id="slots-heading">"Slots and traffic"</h2>
             <div class="slots">
-                <SlotPanel data=d.blue.clone() is_live=d.live_slot == "blue"/>
-                <SlotPanel data=d.green.clone() is_live=d.live_slot == "green"/>
+                <SlotPanel data=d.blue.clone() is_live=d.live_slot == Slot::Blue/>
+                <SlotPanel data=d.green.clone() is_live=d.live_slot == Slot::Green/>
             </div>
             <SplitBar blue=d.blue.weight green=d.green.weight/>
         </section>
@@ -141,13 +141,13 @@ fn DeploymentView(
             let (actions, href) = (detail.actions.clone(), self_href.clone());
             view! { <SwitchCard switch=s actions act=forms.act self_href=href confirming/> }
         })}
-        {(!active && detail.can_operate).then(|| view! { <StartForm id versions=detail.versions.clone() live=d.live_version.clone() action=forms.start/> })}
+        {(!active && detail.may.operate).then(|| view! { <StartForm id versions=detail.versions.clone() live=d.live_version.clone() action=forms.start/> })}
         <Charts samples=detail.samples.clone()/>
         <Timeline events=detail.events.clone()/>
         <HealthRuns runs=detail.health_runs.clone() baseline=detail.baseline.clone()/>
-        {detail.can_edit_baseline.then(|| view! { <BaselineForm product=d.product_key.clone() product_name=d.product_name.clone() checks=detail.baseline.clone() action=forms.baseline/> })}
+        {detail.may.edit_baseline.then(|| view! { <BaselineForm product=d.product_key.clone() product_name=d.product_name.clone() checks=detail.baseline.clone() action=forms.baseline/> })}
         <Settings detail=detail.clone() action=forms.settings/>
-        {detail.simulation.clone().filter(|_| detail.can_configure).map(|sim| view! { <SimulationForm id simulation=sim action=forms.simulation/> })}
+        {detail.simulation.clone().filter(|_| detail.may.configure).map(|sim| view! { <SimulationForm id simulation=sim action=forms.simulation/> })}
         <History switches=detail.history.clone()/>
     }
     .into_any()
@@ -156,16 +156,16 @@ fn DeploymentView(
 #[component]
 fn SlotPanel(data: SlotView, is_live: bool) -> impl IntoView {
     let (slot, live) = (data, is_live);
-    let name = humanize(&slot.slot);
+    let name = slot.slot.label();
     view! {
-        <div class=format!("slot-panel slot-{}", slot.slot) data-testid=format!("slot-{}", slot.slot)>
-            <h3>{name.clone()} {live.then_some(" (live)")}</h3>
+        <div class=format!("slot-panel slot-{}", slot.slot.as_str()) data-testid=format!("slot-{}", slot.slot.as_str())>
+            <h3>{name} {live.then_some(" (live)")}</h3>
             <dl class="facts">
                 <dt>"Release"</dt>
                 <dd>{slot.version.clone().map_or_else(|| view! { <span class="muted">"none"</span> }.into_any(), |v| view! { <code>{v}</code> }.into_any())}</dd>
-                <dt>"State"</dt><dd><WorkBadge kind=WorkKind::Target status=slot.state.clone()/></dd>
-                <dt>"Health"</dt><dd><WorkBadge kind=WorkKind::Target status=slot.health.clone()/></dd>
-                <dt>"Traffic"</dt><dd data-testid=format!("weight-{}", slot.slot)>{format!("{} %", slot.weight)}</dd>
+                <dt>"State"</dt><dd><WorkBadge kind=WorkKind::Target status=slot.state.as_str()/></dd>
+                <dt>"Health"</dt><dd><WorkBadge kind=WorkKind::Target status=slot.health.as_str()/></dd>
+                <dt>"Traffic"</dt><dd data-testid=format!("weight-{}", slot.slot.as_str())>{format!("{} %", slot.weight)}</dd>
             </dl>
         </div>
     }
@@ -191,16 +191,16 @@ fn SwitchCard(
 ) -> impl IntoView {
     let s = switch;
     let deployment_href = self_href.clone();
-    let finished = !is_active(&s.status);
-    let reason_tone = match s.status.as_str() {
-        "completed" => "success",
-        "paused" => "attention",
+    let finished = !is_active(s.status);
+    let reason_tone = match s.status {
+        SwitchStatus::Completed => "success",
+        SwitchStatus::Paused => "attention",
         _ => "danger",
     };
-    let old_slot = humanize(&s.from_slot);
+    let old_slot = s.from_slot.label().to_owned();
     let steps = s.steps.clone();
     let current = s.step_index;
-    let status = s.status.clone();
+    let status = s.status;
     let confirm_view = {
         let (actions, old_slot, from_version) = (
             actions.clone(),
@@ -240,8 +240,8 @@ fn SwitchCard(
         <section class="card" aria-labelledby="switch-heading" data-testid="switch">
             <h2 id="switch-heading">{format!("Switch to {}", s.to_version)}</h2>
             <p class="object-meta">
-                <span data-testid="switch-status"><WorkBadge kind=WorkKind::Target status=s.status.clone()/></span>
-                <span class="chip">{format!("{} {} → {} {}", humanize(&s.from_slot), s.from_version.clone().unwrap_or_default(), humanize(&s.to_slot), s.to_version)}</span>
+                <span data-testid="switch-status"><WorkBadge kind=WorkKind::Target status=s.status.as_str()/></span>
+                <span class="chip">{format!("{} {} → {} {}", s.from_slot.label(), s.from_version.clone().unwrap_or_default(), s.to_slot.label(), s.to_version)}</span>
                 <span class="chip" data-testid="switch-step">{switch_step_text(&s)}</span>
                 <span class="muted">{format!("by {} at {}", s.requester, utc(&s.created_at))}</span>
             </p>
@@ -251,15 +251,15 @@ fn SwitchCard(
                         <li class=if now { "step step-current" } else if done { "step step-done" } else { "step" }>{label}</li>
                     };
                     let moved = current >= 0;
-                    let completed = status == "completed";
+                    let completed = status == SwitchStatus::Completed;
                     view! {
-                        {phase("Prepare", status != "preparing", status == "preparing")}
-                        {phase("Validate", moved || completed, status == "validating")}
+                        {phase("Prepare", status != SwitchStatus::Preparing, status == SwitchStatus::Preparing)}
+                        {phase("Validate", moved || completed, status == SwitchStatus::Validating)}
                     }
                 }
                 {steps.iter().enumerate().map(|(i, percent)| {
                     let i = i as i32;
-                    let class = if status == "completed" || i < current { "step step-done" } else if i == current && !finished { "step step-current" } else { "step" };
+                    let class = if status == SwitchStatus::Completed || i < current { "step step-done" } else if i == current && !finished { "step step-current" } else { "step" };
                     view! { <li class=class data-step=i + 1>{format!("{percent} %")}</li> }
                 }).collect_view()}
             </ol>
@@ -327,11 +327,11 @@ fn StartForm(
     .into_any()
 }
 
-fn series_of(samples: &[SampleRow], slot: &str, value: impl Fn(&SampleRow) -> f64) -> Series {
+fn series_of(samples: &[SampleRow], slot: Slot, value: impl Fn(&SampleRow) -> f64) -> Series {
     let start = samples.first().map(|s| s.at);
     Series {
-        name: humanize(slot),
-        class: if slot == "blue" {
+        name: slot.label().to_owned(),
+        class: if slot == Slot::Blue {
             "slot-blue"
         } else {
             "slot-green"
@@ -360,12 +360,12 @@ fn Charts(samples: Vec<SampleRow>) -> impl IntoView {
         .into_any();
     }
     let errors = vec![
-        series_of(&samples, "blue", |s| s.error_rate),
-        series_of(&samples, "green", |s| s.error_rate),
+        series_of(&samples, Slot::Blue, |s| s.error_rate),
+        series_of(&samples, Slot::Green, |s| s.error_rate),
     ];
     let latency = vec![
-        series_of(&samples, "blue", |s| s.latency_ms),
-        series_of(&samples, "green", |s| s.latency_ms),
+        series_of(&samples, Slot::Blue, |s| s.latency_ms),
+        series_of(&samples, Slot::Green, |s| s.latency_ms),
     ];
     let intervals = samples.len() / 2;
     view! {
@@ -397,7 +397,7 @@ fn Timeline(events: Vec<EventRow>) -> impl IntoView {
                 view! {
                     <ol class="timeline" data-testid="timeline">
                         {events.into_iter().map(|e| view! {
-                            <li class=format!("timeline-item timeline-{}", e.kind) data-kind=e.kind.clone()>
+                            <li class=format!("timeline-item timeline-{}", e.kind.as_str()) data-kind=e.kind.as_str()>
                                 <span class="timeline-time nowrap">{e.at.format("%H:%M:%S").to_string()}</span>
                                 <span class="timeline-message">{e.message.clone()}</span>
                                 <span class="muted cell-note">{e.actor.clone()}</span>
@@ -437,7 +437,7 @@ fn HealthRuns(
                                 {runs.into_iter().map(|r| view! {
                                     <tr>
                                         <td class="nowrap">{r.at.format("%H:%M:%S").to_string()}</td>
-                                        <td>{humanize(&r.slot)}</td>
+                                        <td>{r.slot.label()}</td>
                                         <td><WorkBadge kind=WorkKind::Target status=if r.passed { "healthy" } else { "unhealthy" }/></td>
                                         <td>{r.results.iter().map(|c| format!("{}: {}", c.name, c.detail)).collect::<Vec<_>>().join("; ")}</td>
                                     </tr>
@@ -484,10 +484,10 @@ fn BaselineForm(
 }
 
 #[component]
-fn Settings(detail: DeploymentDetail, action: ServerAction<SaveSwitchSettings>) -> impl IntoView {
+fn Settings(detail: DeploymentPage, action: ServerAction<SaveSwitchSettings>) -> impl IntoView {
     let t = detail.thresholds.clone();
     let id = detail.deployment.id;
-    if !detail.can_configure {
+    if !detail.may.configure {
         return view! {
             <section class="card" aria-labelledby="settings-heading">
                 <h2 id="settings-heading">"Switch settings"</h2>
@@ -581,7 +581,7 @@ fn History(switches: Vec<SwitchSummary>) -> impl IntoView {
                             <tr>
                                 <td class="nowrap">{utc(&s.created_at)}</td>
                                 <td class="nowrap"><code>{s.from_version.clone().unwrap_or_default()}</code>" → "<code>{s.to_version.clone()}</code></td>
-                                <td><WorkBadge kind=WorkKind::Target status=s.status.clone()/></td>
+                                <td><WorkBadge kind=WorkKind::Target status=s.status.as_str()/></td>
                                 <td>{s.reason.clone().unwrap_or_default()}</td>
                                 <td>{s.requester.clone()}</td>
                             </tr>

@@ -56,8 +56,8 @@ pub fn FleetPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(fleet) => view! {
-                        <FleetTable fleet=fleet.clone() search=search.get() sort=sort.get() page=page.get()/>
-                        {fleet.can_create.then(|| view! { <DeploymentForm fleet=fleet.clone() action=create/> })}
+                        <FleetTable fleet=fleet.view.clone() search=search.get() sort=sort.get() page=page.get()/>
+                        {fleet.may.create.then(|| view! { <DeploymentForm fleet=fleet.view.clone() action=create/> })}
                     }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()} " " <a href="/deployments">"Retry"</a></Alert> }.into_any(),
                 }
@@ -189,7 +189,7 @@ fn FleetRow(row: DeploymentRow) -> impl IntoView {
         view! {
             <td class="nowrap">
                 {version.map_or_else(|| view! { <span class="muted">"—"</span> }.into_any(), |v| view! { <code>{v}</code> }.into_any())}
-                <br/><WorkBadge kind=WorkKind::Target status=slot.state.clone()/>
+                <br/><WorkBadge kind=WorkKind::Target status=slot.state.as_str()/>
             </td>
         }
     };
@@ -198,7 +198,7 @@ fn FleetRow(row: DeploymentRow) -> impl IntoView {
             <td><a href=href.clone()>{row.tenant_name.clone()}</a><br/><span class="muted">{row.tenant_slug.clone()}</span></td>
             <td>{row.product_name.clone()}</td>
             <td class="nowrap">
-                <span class=format!("slot-chip slot-{}", row.live_slot)>{crate::ui::components::badge::humanize(&row.live_slot)}</span>
+                <span class=format!("slot-chip slot-{}", row.live_slot.as_str())>{row.live_slot.label()}</span>
                 " " {row.live_version.clone().map(|v| view! { <code>{v}</code> })}
             </td>
             {slot_cell(&row.blue)}
@@ -208,7 +208,7 @@ fn FleetRow(row: DeploymentRow) -> impl IntoView {
                 {row.active_switch.clone().map_or_else(
                     || view! { <span class="muted">"—"</span> }.into_any(),
                     |s| view! {
-                        <a href=href.clone()><WorkBadge kind=WorkKind::Target status=s.status.clone()/></a>
+                        <a href=href.clone()><WorkBadge kind=WorkKind::Target status=s.status.as_str()/></a>
                         <br/><span class="muted cell-note">{format!("→ {} · {}", s.to_version, switch_step_text(&s))}</span>
                     }.into_any(),
                 )}

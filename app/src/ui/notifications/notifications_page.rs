@@ -35,8 +35,8 @@ pub fn NotificationsPage() -> impl IntoView {
                                             view! {
                                                 <tr>
                                                     <td>{row.label.clone()}</td>
-                                                    <td><input type="checkbox" name=format!("email[{}]", row.kind) checked=row.email aria-label=email_label/></td>
-                                                    <td><input type="checkbox" name=format!("in_app[{}]", row.kind) checked=row.in_app disabled=row.in_app_locked aria-label=app_label/>
+                                                    <td><input type="checkbox" name=format!("email[{}]", row.kind.as_str()) checked=row.email aria-label=email_label/></td>
+                                                    <td><input type="checkbox" name=format!("in_app[{}]", row.kind.as_str()) checked=row.in_app disabled=row.in_app_locked aria-label=app_label/>
                                                         {row.in_app_locked.then(|| view! { <span class="muted">" always"</span> })}</td>
                                                 </tr>
                                             }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::changes::{JobCounts, JobRow, JobsView, ManageJob, job_queue};
+use crate::api::changes::{JobCounts, JobRow, JobsPage, ManageJob, job_queue};
 use crate::error::AppError;
 use crate::ui::components::badge::{WorkBadge, WorkKind, humanize};
 use crate::ui::components::form::{FilterSelect, action_error};
@@ -77,11 +77,11 @@ fn Counters(counts: JobCounts) -> impl IntoView {
 
 #[component]
 fn QueueView(
-    data: JobsView,
+    data: JobsPage,
     status: Option<String>,
     manage: ServerAction<ManageJob>,
 ) -> impl IntoView {
-    let can_manage = data.can_manage;
+    let can_manage = data.may.manage;
     let filter = status.clone();
     view! {
         <Counters counts=data.counts.clone()/>

@@ -28,10 +28,10 @@ pub fn CatalogPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(catalog) => view! {
-                        <Products catalog=catalog.clone()/>
-                        {catalog.can_edit.then(|| view! {
+                        <Products catalog=catalog.view.clone()/>
+                        {catalog.may.edit.then(|| view! {
                             <div class="distribution no-print">
-                                <ReleaseForm catalog=catalog.clone() action=save_release/>
+                                <ReleaseForm catalog=catalog.view.clone() action=save_release/>
                                 <ProductForm action=create_product/>
                             </div>
                         })}

@@ -5,14 +5,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::releases::compliance::ComplianceOverview;
 use crate::api::releases::compliance::ComplianceQuery;
 use crate::api::releases::compliance::ComplianceRow;
 use crate::api::releases::compliance::ComplianceSummary;
 use crate::api::releases::compliance::RunAssessment;
 use crate::api::releases::compliance::compliance_dashboard;
-use crate::domain::releases::compliance::STATUS_KEYS;
-use crate::domain::releases::compliance::status_label;
+use crate::api::releases::compliance::{ComplianceOverview, CompliancePage};
+use crate::domain::releases::compliance::ComplianceKind;
 use crate::ui::components::badge::{ComplianceBadge, compliance_tone};
 use crate::ui::components::chart::{Bar, HorizontalBarChart, PercentLineChart, Point};
 use crate::ui::components::page::{Alert, PageHeader};
@@ -80,16 +79,16 @@ fn href_with(query: &ComplianceQuery, page: Option<u64>) -> String {
 
 #[component]
 fn Dashboard(
-    dashboard: ComplianceOverview,
+    dashboard: CompliancePage,
     query: ComplianceQuery,
     assess: ServerAction<RunAssessment>,
 ) -> impl IntoView {
+    let can_assess = dashboard.may.assess;
     let ComplianceOverview {
         summary,
         report,
         products,
-        can_assess,
-    } = dashboard;
+    } = dashboard.view;
     let export = href_with(&query, None).replacen("/compliance", "/compliance/export.csv", 1);
     let q = query.clone();
     view! {
@@ -105,8 +104,8 @@ fn Dashboard(
                     <select name="status">
                         <option value="">"Any"</option>
                         <option value="attention" selected=query.status.as_deref() == Some("attention")>"Needs attention"</option>
-                        {STATUS_KEYS.iter().map(|key| view! {
-                            <option value=*key selected=query.status.as_deref() == Some(*key)>{status_label(key)}</option>
+                        {ComplianceKind::ALL.into_iter().map(|status| view! {
+                            <option value=status.as_str() selected=query.status.as_deref() == Some(status.as_str())>{status.label()}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -147,20 +146,20 @@ fn SummaryPanels(
     let in_grace = summary
         .by_status
         .iter()
-        .find(|s| s.status == "in_grace")
+        .find(|s| s.status == ComplianceKind::InGrace)
         .map_or(0, |s| s.tenants);
     let eol = summary
         .by_status
         .iter()
-        .find(|s| s.status == "eol")
+        .find(|s| s.status == ComplianceKind::Eol)
         .map_or(0, |s| s.tenants);
     let bars: Vec<Bar> = summary
         .by_status
         .iter()
         .map(|s| Bar {
-            label: status_label(&s.status).to_owned(),
+            label: s.status.label().to_owned(),
             value: s.tenants,
-            tone_class: compliance_tone(&s.status),
+            tone_class: compliance_tone(s.status),
         })
         .collect();
     let points: Vec<Point> = summary
@@ -275,7 +274,7 @@ fn ReportTable(rows: Vec<ComplianceRow>) -> impl IntoView {
                             <td><a href=format!("/tenants/{}/versions", r.tenant_slug)>{r.tenant_name.clone()}</a><br/><span class="muted">{r.tenant_slug.clone()}</span></td>
                             <td>{r.product_key.clone()}</td>
                             <td><code>{r.running_version.clone()}</code></td>
-                            <td class="nowrap"><ComplianceBadge status=r.status.clone() days_left=r.days_left/></td>
+                            <td class="nowrap"><ComplianceBadge status=r.status days_left=r.days_left/></td>
                             <td>{r.detail.clone()}</td>
                             <td>{format!("{} policy", r.policy_level)}</td>
                         </tr>

@@ -37,9 +37,9 @@ pub fn PoliciesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view_data) => view! {
-                        <Extensions rows=view_data.extensions.clone() can_decide=view_data.can_edit decide/>
-                        <PolicyTable rows=view_data.policies.clone() can_edit=view_data.can_edit delete/>
-                        {view_data.can_edit.then(|| view! { <PolicyForm data=view_data.clone() save/> })}
+                        <Extensions rows=view_data.extensions.clone() can_decide=view_data.may.edit decide/>
+                        <PolicyTable rows=view_data.policies.clone() can_edit=view_data.may.edit delete/>
+                        {view_data.may.edit.then(|| view! { <PolicyForm data=view_data.view.clone() save/> })}
                     }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                 }

@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::rollouts::{CreateRollout, RolloutList, RolloutRow, rollouts};
-use crate::domain::releases::compliance::STATUS_KEYS;
-use crate::domain::releases::compliance::status_label;
+use crate::domain::releases::compliance::ComplianceKind;
 use crate::ui::components::badge::{WorkBadge, WorkKind};
 use crate::ui::components::form::{
     FieldGroup, FormErrors, SelectField, TextAreaField, TextField, action_error, field_message,
@@ -39,7 +38,7 @@ pub fn RolloutsPage() -> impl IntoView {
                 match list.await {
                     Ok(list) => view! {
                         <RolloutTable rows=list.rows.clone()/>
-                        {list.can_create.then(|| view! { <RolloutForm list=list.clone() action=create/> })}
+                        {list.may.create.then(|| view! { <RolloutForm list=list.view.clone() action=create/> })}
                     }.into_any(),
                     Err(crate::error::AppError::Forbidden) => view! {
                         <Alert tone="danger">"Rollouts span every tenant: they need platform-wide read access."</Alert>
@@ -122,9 +121,9 @@ fn RolloutTable(rows: Vec<RolloutRow>) -> impl IntoView {
 fn RolloutForm(list: RolloutList, action: ServerAction<CreateRollout>) -> impl IntoView {
     let error = action_error(action);
     let field_error = move |field: &'static str| field_message(error, field);
-    let compliance: Vec<(String, String)> = STATUS_KEYS
-        .iter()
-        .map(|k| ((*k).to_owned(), status_label(k).to_owned()))
+    let compliance: Vec<(String, String)> = ComplianceKind::ALL
+        .into_iter()
+        .map(|status| (status.as_str().to_owned(), status.label().to_owned()))
         .collect();
     let scopes = vec![
         (

@@ -43,8 +43,8 @@ pub fn EndpointsTab(tenant_id: Uuid, slug: String) -> impl IntoView {
                 Suspend::new(async move {
                     match data.await {
                         Ok(view_data) => view! {
-                            <EndpointTable data=view_data.clone() query=query.get_untracked() slug/>
-                            {view_data.can_enroll.then(|| view! { <Enrollment tenant_id data=view_data create revoke/> })}
+                            <EndpointTable data=view_data.view.clone() query=query.get_untracked() slug/>
+                            {view_data.may.enroll.then(|| view! { <Enrollment tenant_id data=view_data.view create revoke/> })}
                         }.into_any(),
                         Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                     }

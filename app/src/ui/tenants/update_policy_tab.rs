@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::changes::{
     AddBlackout, AddMaintenanceWindow, BlackoutRow, RemoveBlackout, RemoveMaintenanceWindow,
-    SaveUpdatePolicy, UpdatePolicyView, WindowRow, update_policy,
+    SaveUpdatePolicy, UpdatePolicyPage, WindowRow, update_policy,
 };
 use crate::domain::changes::change::ApprovalMode;
 use crate::ui::components::form::{
@@ -80,7 +80,7 @@ pub fn UpdatePolicyTab(slug: String) -> impl IntoView {
 }
 
 #[component]
-fn NextStart(policy: UpdatePolicyView) -> impl IntoView {
+fn NextStart(policy: UpdatePolicyPage) -> impl IntoView {
     let changes = href_with_query("/changes", &[("tenant", Some(policy.tenant_slug.clone()))]);
     view! {
         <section class="card next-start" aria-labelledby="next-start-heading">
@@ -95,9 +95,9 @@ fn NextStart(policy: UpdatePolicyView) -> impl IntoView {
 }
 
 #[component]
-fn PolicyCard(policy: UpdatePolicyView, save: ServerAction<SaveUpdatePolicy>) -> impl IntoView {
+fn PolicyCard(policy: UpdatePolicyPage, save: ServerAction<SaveUpdatePolicy>) -> impl IntoView {
     let mode = ApprovalMode::parse(&policy.approval_mode);
-    if !policy.can_edit {
+    if !policy.may.edit {
         return view! {
             <section class="card" aria-labelledby="policy-heading">
                 <h2 id="policy-heading">"Update policy"</h2>
@@ -132,7 +132,7 @@ fn PolicyCard(policy: UpdatePolicyView, save: ServerAction<SaveUpdatePolicy>) ->
                 <input type="hidden" name="tenant" value=policy.tenant_slug.clone()/>
                 <SelectField name="form[approval_mode]" label="Approval" options=modes selected=policy.approval_mode.clone() help="Who must approve upgrades and patches: nobody, only new major versions, or every update" error=field_error("approval_mode")/>
                 <TextField name="form[timezone]" label="Time zone" value=policy.timezone.clone() help="IANA name, e.g. Europe/Berlin; windows use it" error=field_error("timezone")/>
-                {if policy.can_set_delay_limit {
+                {if policy.may.set_delay_limit {
                     view! { <TextField name="form[max_delay_days]" label="Delay limit (days)" input_type="number" value=policy.max_delay_days.to_string() help="How long the tenant may postpone a change on its own, 0 to 90" error=field_error("max_delay_days")/> }.into_any()
                 } else {
                     view! {
@@ -182,13 +182,13 @@ fn ScheduleCard(
 
 #[component]
 fn WindowsCard(
-    policy: UpdatePolicyView,
+    policy: UpdatePolicyPage,
     add: ServerAction<AddMaintenanceWindow>,
     remove: ServerAction<RemoveMaintenanceWindow>,
 ) -> impl IntoView {
     let error = action_error(add);
     let field_error = move |field: &'static str| field_message(error, field);
-    let can_edit = policy.can_edit;
+    let can_edit = policy.may.edit;
     let slug = policy.tenant_slug.clone();
     let weekdays: Vec<(String, String)> = WEEKDAYS
         .iter()
@@ -196,6 +196,7 @@ fn WindowsCard(
         .collect();
     let entries = policy
         .windows
+        .clone()
         .into_iter()
         .map(|w: WindowRow| {
             let (slug, what) = (slug.clone(), format!("Remove window {}", w.label));
@@ -238,19 +239,20 @@ fn WindowsCard(
 
 #[component]
 fn BlackoutsCard(
-    policy: UpdatePolicyView,
+    policy: UpdatePolicyPage,
     add: ServerAction<AddBlackout>,
     remove: ServerAction<RemoveBlackout>,
 ) -> impl IntoView {
     let error = action_error(add);
     let field_error = move |field: &'static str| field_message(error, field);
-    let can_edit = policy.can_edit;
+    let can_edit = policy.may.edit;
     let scopes = vec![
         (policy.tenant_slug.clone(), "This tenant".to_owned()),
         (String::new(), "The whole organisation".to_owned()),
     ];
     let entries = policy
         .blackouts
+        .clone()
         .into_iter()
         .map(|b: BlackoutRow| {
             let (tone, scope) = if b.tenant_id.is_none() {

@@ -27,12 +27,12 @@ pub fn VersionsTab(tenant_id: Uuid) -> impl IntoView {
                 match data.await {
                     Ok(view_data) => view! {
                         <p class="no-print"><a href=format!("/compliance?tenant={tenant_id}") data-testid="tenant-report">"Compliance report for this tenant (print or CSV)"</a></p>
-                        <VersionTable data=view_data.clone()/>
+                        <VersionTable data=view_data.view.clone()/>
                         <div class="distribution">
-                            {view_data.can_request_extension.then(|| view! { <ExtensionForm tenant_id data=view_data.clone() request/> })}
-                            {view_data.can_license.then(|| view! { <LicenseForm tenant_id data=view_data.clone() set/> })}
+                            {view_data.may.request_extension.then(|| view! { <ExtensionForm tenant_id data=view_data.view.clone() request/> })}
+                            {view_data.may.license.then(|| view! { <LicenseForm tenant_id data=view_data.view.clone() set/> })}
                         </div>
-                        <ExtensionHistory data=view_data/>
+                        <ExtensionHistory data=view_data.view/>
                     }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                 }
@@ -66,7 +66,7 @@ fn VersionTable(data: TenantVersionsView) -> impl IntoView {
                             <tr>
                                 <td>{r.product_name.clone()}<br/><code class="muted">{r.product_key.clone()}</code></td>
                                 <td><code>{r.running_version.clone().unwrap_or_else(|| "not deployed".into())}</code></td>
-                                <td>{match r.status.clone() {
+                                <td>{match r.status {
                                     Some(status) => view! { <ComplianceBadge status days_left=r.days_left/><br/><span class="muted">{r.detail.clone().unwrap_or_default()}</span> }.into_any(),
                                     None => view! { <span class="muted">"Not assessed"</span> }.into_any(),
                                 }}</td>

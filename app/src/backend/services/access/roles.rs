@@ -91,7 +91,6 @@ pub async fn list(ctx: &Ctx) -> ServiceResult<RolesView> {
                 description: p.description().to_owned(),
             })
             .collect(),
-        can_edit: principal.require(Permission::UserManage).is_ok(),
     })
 }
 

@@ -297,7 +297,7 @@ pub async fn pending(ctx: &Ctx) -> ServiceResult<Vec<DelayRequestRow>> {
         .limit(200)
         .all(db)
         .await?;
-    to_rows(db, principal, models).await
+    to_rows(db, models).await
 }
 
 /// How many delay requests await the principal (part of the top bar's badge).
@@ -333,12 +333,11 @@ pub async fn of_change<C: ConnectionTrait>(
         .order_by_desc(delay_request::Column::RequestedAt)
         .all(conn)
         .await?;
-    to_rows(conn, principal, models).await
+    to_rows(conn, models).await
 }
 
 async fn to_rows<C: ConnectionTrait>(
     conn: &C,
-    principal: &Principal,
     models: Vec<delay_request::Model>,
 ) -> ServiceResult<Vec<DelayRequestRow>> {
     let change_ids: Vec<Uuid> = models.iter().map(|m| m.change_request_id).collect();
@@ -353,7 +352,6 @@ async fn to_rows<C: ConnectionTrait>(
         .into_iter()
         .collect();
     let tenants = tenants::names_of(conn, models.iter().map(|m| m.tenant_id)).await?;
-    let platform_approver = principal.can(Permission::UpdateApprove, Scope::Platform);
     Ok(models
         .into_iter()
         .map(|m| {
@@ -370,9 +368,7 @@ async fn to_rows<C: ConnectionTrait>(
                 tenant_name: name,
                 days: m.days,
                 reason: m.reason,
-                can_decide: platform_approver
-                    && m.status == RequestStatus::Pending
-                    && m.requested_by != Some(principal.user_id),
+                requested_by: m.requested_by,
                 status: m.status,
                 requester: m.requester_label,
                 requested_at: m.requested_at,

@@ -206,7 +206,10 @@ pub async fn execute(
         };
         // The step's result lands only while this worker holds the job.
         let txn = db.begin().await.map_err(|e| e.to_string())?;
-        if !jobs::fence(&txn, job).await.map_err(internal)? {
+        if !jobs::fence(&txn, job, clock.now())
+            .await
+            .map_err(internal)?
+        {
             txn.rollback().await.map_err(|e| e.to_string())?;
             return Err(LEASE_LOST.into());
         }
@@ -234,7 +237,10 @@ pub async fn execute(
             .map_err(|e| e.to_string())?;
     }
     let txn = db.begin().await.map_err(|e| e.to_string())?;
-    if !jobs::fence(&txn, job).await.map_err(internal)? {
+    if !jobs::fence(&txn, job, clock.now())
+        .await
+        .map_err(internal)?
+    {
         txn.rollback().await.map_err(|e| e.to_string())?;
         return Err(LEASE_LOST.into());
     }

@@ -118,14 +118,15 @@ pub(super) fn to_row(
         tenant_slug,
         tenant_name,
         kind_label: m.kind.label().into(),
-        kind: m.kind.as_str().into(),
-        change_model: m.change_model.as_str().into(),
+        kind: m.kind,
+        change_model: m.change_model,
         status_label: m.status.label().into(),
-        status: m.status.as_str().into(),
+        status: m.status,
         title: m.title,
         product_key: m.product_id.and_then(|id| products.get(&id).cloned()),
         target_version: m.target_version,
         requester: m.requester_label,
+        requested_by: m.requested_by,
         requires_approval: m.requires_approval,
         next_start_at: m.next_start_at,
         schedule_reason: m.schedule_reason,
@@ -147,7 +148,6 @@ pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<ChangeDetail> {
     let txn = scoped_read(db, &principal.tenant_scope(Permission::TenantRead)).await?;
     let db = &txn;
     let found = find_visible(db, principal, id).await?;
-    let tenant_id = found.tenant_id;
     let steps = change_step::Entity::find()
         .filter(change_step::Column::ChangeRequestId.eq(id))
         .order_by_asc(change_step::Column::Position)
@@ -177,22 +177,6 @@ pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<ChangeDetail> {
             decided_at: d.decided_at,
         })
         .collect();
-    let status = found.status;
-    let kind = found.kind;
-    let approver = principal.can(Permission::UpdateApprove, Scope::Tenant(tenant_id));
-    let decide_refusal = if status != ChangeStatus::PendingApproval {
-        None
-    } else if !approver {
-        Some("You cannot approve changes of this tenant.".to_owned())
-    } else {
-        check_decider(found.requested_by, principal.user_id).err()
-    };
-    let can_decide = status == ChangeStatus::PendingApproval && decide_refusal.is_none();
-    let can_cancel = status.can_move_to(ChangeStatus::Cancelled)
-        && (principal.can(request_permission(kind), Scope::Tenant(tenant_id)) || approver);
-    let can_delay = status == ChangeStatus::Scheduled && approver;
-    let can_submit = status == ChangeStatus::Draft
-        && principal.can(request_permission(kind), Scope::Tenant(tenant_id));
     let mut rows = to_rows(db, vec![found]).await?;
     let delay_requests =
         crate::backend::services::changes::delays::of_change(db, principal, id).await?;
@@ -201,11 +185,6 @@ pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<ChangeDetail> {
         change: rows.remove(0),
         steps,
         decisions,
-        decide_refusal,
-        can_decide,
-        can_cancel,
-        can_delay,
-        can_submit,
         delay_requests,
     })
 }

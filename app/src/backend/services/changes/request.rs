@@ -1,21 +1,20 @@
 //! Asking for changes: one tenant, every tenant of a saved filter, drafts
 //! submitted later, and the forced upgrades that enforcement policies schedule.
 
+use super::command::{ChangeSpec, FilterChangeRequest, NewChangeRequest};
 use super::*;
 use crate::backend::context::Ctx;
+use crate::backend::error::Parsed;
 use crate::domain::releases::catalog::ReleaseStatus;
 
 /// A change request from the Changes page or the API.
-pub async fn create(ctx: &Ctx, form: &ChangeForm) -> ServiceResult<change_request::Model> {
-    if !form.target_filter.trim().is_empty() {
-        let mut errors = FieldErrors::default();
-        errors.push(
-            "target_filter",
-            "A change for a saved filter makes one change per tenant: request it through the filter.",
-        );
-        return Err(errors.into());
-    }
-    create_one(ctx, form, None).await
+pub async fn create(
+    ctx: &Ctx,
+    request: Parsed<NewChangeRequest>,
+) -> ServiceResult<change_request::Model> {
+    ctx.principal.require_somewhere(Permission::TenantRead)?;
+    let request = request?;
+    create_one(ctx, &request.tenant, &request.spec, None).await
 }
 
 /// Requests the change for every tenant a saved filter matches now, each as
@@ -24,13 +23,14 @@ pub async fn create(ctx: &Ctx, form: &ChangeForm) -> ServiceResult<change_reques
 /// reason. Refused when the filter matches nothing or too many tenants.
 pub async fn create_for_filter(
     ctx: &Ctx,
-    form: &ChangeForm,
+    request: Parsed<FilterChangeRequest>,
 ) -> ServiceResult<FilterRequestOutcome> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require_somewhere(Permission::TenantRead)?;
-    let filter = saved_filters::resolve(db, principal, form.target_filter.trim()).await?;
+    let request = request?;
+    let filter = saved_filters::resolve(db, principal, &request.filter).await?;
     let fields = saved_filters::fields_of(&filter)?;
     let slugs = tenants::matching_slugs(db, principal, &fields, MAX_FILTER_TARGETS).await?;
     let mut errors = FieldErrors::default();
@@ -60,13 +60,8 @@ pub async fn create_for_filter(
         ..Default::default()
     };
     for slug in slugs {
-        let one = ChangeForm {
-            tenant: slug.clone(),
-            target_filter: String::new(),
-            ..form.clone()
-        };
         let target = Some((filter.id, filter.name.clone()));
-        match create_one(ctx, &one, target).await {
+        match create_one(ctx, &slug, &request.spec, target).await {
             Ok(created) => outcome.created.push(created.id),
             Err(ServiceError::Validation(fields)) => outcome.skipped.push(SkippedTenant {
                 slug,
@@ -106,7 +101,8 @@ pub async fn create_for_filter(
         AuditEntry::new(Actor::from(principal), "change.create_for_filter", "saved_filter")
             .target(filter.id)
             .details(json!({
-                "filter": filter.name, "kind": form.kind.trim(), "target_version": form.target_version.trim(),
+                "filter": filter.name, "kind": request.spec.kind.as_str(),
+                "target_version": request.spec.update.as_ref().map(|u| u.version.to_string()),
                 "created": outcome.created.len(),
                 "skipped": outcome.skipped.iter().map(|s| json!({ "slug": s.slug, "reason": s.reason })).collect::<Vec<_>>(),
             })),
@@ -117,7 +113,8 @@ pub async fn create_for_filter(
 
 pub(super) async fn create_one(
     ctx: &Ctx,
-    form: &ChangeForm,
+    tenant: &str,
+    spec: &ChangeSpec,
     target_filter: Option<(Uuid, String)>,
 ) -> ServiceResult<change_request::Model> {
     let db = &ctx.db;
@@ -125,25 +122,8 @@ pub(super) async fn create_one(
     let context = &ctx.request;
     principal.require_somewhere(Permission::TenantRead)?;
     let mut errors = FieldErrors::default();
-    let kind = ChangeKind::parse(form.kind.trim());
-    if kind.is_none() {
-        errors.push("kind", "Choose what to change, e.g. upgrade or suspend.");
-    }
-    let not_before = match parse_utc_time(&form.not_before) {
-        Ok(at) => at,
-        Err(message) => {
-            errors.push("not_before", message);
-            None
-        }
-    };
-    if form.tenant.trim().is_empty() {
-        errors.push("tenant", "Name the tenant by its slug.");
-        return Err(errors.into());
-    }
-    let (tenant_id, _) = tenants::resolve_tenant_id(ctx, form.tenant.trim()).await?;
-    let Some(kind) = kind else {
-        return Err(errors.into());
-    };
+    let (kind, not_before) = (spec.kind, spec.not_before);
+    let (tenant_id, _) = tenants::resolve_tenant_id(ctx, tenant).await?;
     if kind == ChangeKind::Delete {
         // Deleting asks for the typed slug, which only the tenant page does.
         errors.push(
@@ -161,8 +141,8 @@ pub(super) async fn create_one(
     let mut product_id = None;
     let mut target_version = None;
     let mut running = None;
-    if kind.is_update() {
-        match find_product(&txn, form.product.trim()).await? {
+    if let Some(update) = &spec.update {
+        match find_product(&txn, &update.product).await? {
             None => errors.push("product", "Choose a product from the catalog."),
             Some(found) => {
                 product_id = Some(found.id);
@@ -176,33 +156,25 @@ pub(super) async fn create_one(
                     ),
                     Some(tp) => running = tp.running_version,
                 }
-                let version = form.target_version.trim().trim_start_matches('v');
-                match semver::Version::parse(version) {
-                    Err(_) => errors.push(
+                let version = update.version.to_string();
+                let published = release::Entity::find()
+                    .filter(release::Column::ProductId.eq(found.id))
+                    .filter(release::Column::Version.eq(version.as_str()))
+                    .filter(release::Column::Status.eq(ReleaseStatus::Published))
+                    .one(&txn)
+                    .await?;
+                if published.is_none() {
+                    errors.push(
                         "target_version",
-                        format!("'{version}' is not a semantic version, e.g. 2.4.1."),
-                    ),
-                    Ok(version) => {
-                        let published = release::Entity::find()
-                            .filter(release::Column::ProductId.eq(found.id))
-                            .filter(release::Column::Version.eq(version.to_string()))
-                            .filter(release::Column::Status.eq(ReleaseStatus::Published))
-                            .one(&txn)
-                            .await?;
-                        if published.is_none() {
-                            errors.push(
-                                "target_version",
-                                format!("{version} is not a published release of {}.", found.name),
-                            );
-                        } else if running.as_deref() == Some(version.to_string().as_str()) {
-                            errors.push(
-                                "target_version",
-                                format!("The tenant already runs {version}."),
-                            );
-                        }
-                        target_version = Some(version.to_string());
-                    }
+                        format!("{version} is not a published release of {}.", found.name),
+                    );
+                } else if running.as_deref() == Some(version.as_str()) {
+                    errors.push(
+                        "target_version",
+                        format!("The tenant already runs {version}."),
+                    );
                 }
+                target_version = Some(version);
             }
         }
     } else if let Some(action) = kind.lifecycle_action() {
@@ -229,7 +201,7 @@ pub(super) async fn create_one(
         ctx.now(),
     )
     .await?;
-    let (status, next_start) = if form.draft {
+    let (status, next_start) = if spec.draft {
         (ChangeStatus::Draft, None)
     } else {
         (route.status, route.next_start)
@@ -268,7 +240,7 @@ pub(super) async fn create_one(
             .tenant(tenant_id)
             .details(json!({
                 "kind": kind.as_str(), "target_version": target_version, "running_version": running,
-                "status": status.as_str(), "approval_mode": mode.as_str(), "note": form.note.trim(),
+                "status": status.as_str(), "approval_mode": mode.as_str(), "note": spec.note,
             })),
     )
     .await?;
@@ -408,7 +380,6 @@ pub async fn options(ctx: &Ctx) -> ServiceResult<ChangeFormOptions> {
         })
         .collect();
     Ok(ChangeFormOptions {
-        can_request: !kinds.is_empty(),
         kinds,
         products,
         filters,

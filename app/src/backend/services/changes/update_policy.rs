@@ -25,6 +25,7 @@ use crate::domain::access::permission::Scope;
 use crate::domain::changes::change::ApprovalMode;
 use crate::domain::changes::schedule::Blackout;
 use crate::domain::changes::schedule::MaintenanceWindow;
+use crate::domain::changes::schedule::PolicyZone;
 use crate::domain::changes::schedule::UpdateSchedule;
 use crate::domain::changes::schedule::next_allowed_start;
 use crate::domain::changes::schedule::parse_timezone;
@@ -44,7 +45,7 @@ pub async fn load<C: ConnectionTrait>(
         .unwrap_or(update_policy::Model {
             tenant_id,
             approval_mode: ApprovalMode::MajorsOnly,
-            timezone: "UTC".into(),
+            timezone: PolicyZone(chrono_tz::UTC),
             max_delay_days: DEFAULT_MAX_DELAY_DAYS,
             // Never saved: the default has no time of its own.
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
@@ -58,7 +59,7 @@ pub async fn schedule_for<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ServiceResult<UpdateSchedule> {
     let policy = load(conn, tenant_id).await?;
-    let timezone = parse_timezone(&policy.timezone).unwrap_or(chrono_tz::UTC);
+    let timezone = policy.timezone.0;
     let windows = maintenance_window::Entity::find()
         .filter(maintenance_window::Column::TenantId.eq(tenant_id))
         .all(conn)
@@ -117,7 +118,6 @@ pub fn next_start(schedule: &UpdateSchedule, earliest: DateTime<Utc>) -> (DateTi
 
 pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<UpdatePolicyView> {
     let db = &ctx.db;
-    let principal = &ctx.principal;
     let (tenant_id, slug) = tenants::resolve_tenant_id(ctx, reference).await?;
     let policy = load(db, tenant_id).await?;
     let windows = maintenance_window::Entity::find()
@@ -157,14 +157,12 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<UpdatePolicyView>
         tenant_id,
         tenant_slug: slug,
         approval_mode: policy.approval_mode.as_str().into(),
-        timezone: policy.timezone,
+        timezone: policy.timezone.as_str().into(),
         max_delay_days: policy.max_delay_days,
         windows,
         blackouts,
         next_start_at: Some(at),
         next_start_reason: why,
-        can_edit: principal.can(Permission::TenantManage, Scope::Tenant(tenant_id)),
-        can_set_delay_limit: principal.can(Permission::TenantManage, Scope::Platform),
     })
 }
 
@@ -202,32 +200,60 @@ async fn editable_tenant(ctx: &Ctx, reference: &str) -> ServiceResult<Uuid> {
     Ok(tenant_id)
 }
 
-pub async fn save(ctx: &Ctx, reference: &str, form: &UpdatePolicyForm) -> ServiceResult<()> {
+/// A tenant's update policy as its form sets it, parsed at the door.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdatePolicySettings {
+    pub approval_mode: ApprovalMode,
+    pub timezone: chrono_tz::Tz,
+    /// 0 to 90; only the vendor may change it.
+    pub max_delay_days: i32,
+}
+
+impl TryFrom<&UpdatePolicyForm> for UpdatePolicySettings {
+    type Error = FieldErrors;
+
+    fn try_from(form: &UpdatePolicyForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let mode = ApprovalMode::parse(form.approval_mode.trim());
+        if mode.is_none() {
+            errors.push(
+                "approval_mode",
+                "Choose auto-approve, approve majors only or approve all.",
+            );
+        }
+        let timezone = parse_timezone(form.timezone.trim())
+            .map_err(|message| errors.push("timezone", message))
+            .ok();
+        let max_delay_days = match form.max_delay_days.trim().parse::<i32>() {
+            Ok(days) if (0..=90).contains(&days) => Some(days),
+            _ => {
+                errors.push("max_delay_days", "Enter a number of days from 0 to 90.");
+                None
+            }
+        };
+        match (mode, timezone, max_delay_days) {
+            (Some(approval_mode), Some(timezone), Some(max_delay_days)) => Ok(Self {
+                approval_mode,
+                timezone,
+                max_delay_days,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+pub async fn save(
+    ctx: &Ctx,
+    reference: &str,
+    settings: crate::backend::error::Parsed<UpdatePolicySettings>,
+) -> ServiceResult<()> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     let tenant_id = editable_tenant(ctx, reference).await?;
-    let mut errors = FieldErrors::default();
-    let mode = ApprovalMode::parse(form.approval_mode.trim());
-    if mode.is_none() {
-        errors.push(
-            "approval_mode",
-            "Choose auto-approve, approve majors only or approve all.",
-        );
-    }
-    if let Err(message) = parse_timezone(form.timezone.trim()) {
-        errors.push("timezone", message);
-    }
-    let max_delay = match form.max_delay_days.trim().parse::<i32>() {
-        Ok(days) if (0..=90).contains(&days) => days,
-        _ => {
-            errors.push("max_delay_days", "Enter a number of days from 0 to 90.");
-            0
-        }
-    };
-    let Some(mode) = mode.filter(|_| errors.is_empty()) else {
-        return Err(errors.into());
-    };
+    let settings = settings?;
+    let (mode, max_delay) = (settings.approval_mode, settings.max_delay_days);
+    let timezone = PolicyZone(settings.timezone);
     let txn = db.begin().await?;
     let before = load(&txn, tenant_id).await?;
     if before.max_delay_days != max_delay
@@ -246,7 +272,7 @@ pub async fn save(ctx: &Ctx, reference: &str, form: &UpdatePolicyForm) -> Servic
     let record = update_policy::ActiveModel {
         tenant_id: Set(tenant_id),
         approval_mode: Set(mode),
-        timezone: Set(form.timezone.trim().into()),
+        timezone: Set(timezone),
         max_delay_days: Set(max_delay),
         updated_at: Set(ctx.now()),
     };
@@ -262,8 +288,8 @@ pub async fn save(ctx: &Ctx, reference: &str, form: &UpdatePolicyForm) -> Servic
             .target(tenant_id)
             .tenant(tenant_id)
             .details(json!({
-                "before": { "approval_mode": before.approval_mode, "timezone": before.timezone, "max_delay_days": before.max_delay_days },
-                "after": { "approval_mode": mode.as_str(), "timezone": form.timezone.trim(), "max_delay_days": max_delay },
+                "before": { "approval_mode": before.approval_mode, "timezone": before.timezone.as_str(), "max_delay_days": before.max_delay_days },
+                "after": { "approval_mode": mode.as_str(), "timezone": timezone.as_str(), "max_delay_days": max_delay },
             })),
     )
     .await?;
@@ -370,10 +396,7 @@ pub async fn add_blackout(
     } else {
         let id = editable_tenant(ctx, reference).await?;
         let policy = load(db, id).await?;
-        (
-            Some(id),
-            parse_timezone(&policy.timezone).unwrap_or(chrono_tz::UTC),
-        )
+        (Some(id), policy.timezone.0)
     };
     let (starts_at, ends_at, reason) = Blackout::parse(starts, ends, reason, timezone)?;
     let by_vendor = principal.can(Permission::TenantManage, Scope::Platform);

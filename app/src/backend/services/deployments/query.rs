@@ -19,10 +19,10 @@ pub(super) fn slot_view(d: &edge_deployment::Model, slot: Slot) -> SlotView {
         ),
     };
     SlotView {
-        slot: slot.as_str().into(),
+        slot,
         version: version.clone(),
-        state: state.clone(),
-        health: health.clone(),
+        state: *state,
+        health: *health,
         weight,
     }
 }
@@ -30,10 +30,10 @@ pub(super) fn slot_view(d: &edge_deployment::Model, slot: Slot) -> SlotView {
 pub(super) fn summary(s: &deployment_switch::Model) -> SwitchSummary {
     SwitchSummary {
         id: s.id,
-        status: s.status.as_str().into(),
+        status: s.status,
         status_label: s.status.label().into(),
-        from_slot: s.from_slot.as_str().into(),
-        to_slot: s.to_slot.as_str().into(),
+        from_slot: s.from_slot,
+        to_slot: s.to_slot,
         from_version: s.from_version.clone(),
         to_version: s.to_version.clone(),
         steps: s.steps.to_vec(),
@@ -61,7 +61,7 @@ pub(super) fn row(
         tenant_name: tenant.map(|t| t.display_name.clone()).unwrap_or_default(),
         product_key: product.map(|p| p.key.clone()).unwrap_or_default(),
         product_name: product.map(|p| p.name.clone()).unwrap_or_default(),
-        live_slot: d.live_slot.as_str().into(),
+        live_slot: d.live_slot,
         live_version: version_of(d, live),
         blue: slot_view(d, Slot::Blue),
         green: slot_view(d, Slot::Green),
@@ -155,7 +155,6 @@ pub async fn fleet(ctx: &Ctx) -> ServiceResult<Fleet> {
     txn.commit().await?;
     Ok(Fleet {
         rows,
-        can_create,
         tenants: tenant_choices,
         products: product_choices,
     })
@@ -178,7 +177,6 @@ pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<DeploymentDetail> {
     let active = latest.as_ref().filter(|s| s.status.is_active());
     let (tenants, products) = names(db, std::slice::from_ref(&d)).await?;
     let can_operate = principal.can(Permission::UpdateExecute, Scope::Tenant(d.tenant_id));
-    let can_configure = principal.can(Permission::TenantManage, Scope::Tenant(d.tenant_id));
     let actions = match (&latest, can_operate) {
         (Some(s), true) => {
             let steps = s.steps.len();
@@ -257,11 +255,8 @@ pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<DeploymentDetail> {
         interval_seconds: d.interval_seconds,
         thresholds: d.thresholds.0.clone(),
         baseline,
-        can_edit_baseline: principal.can(Permission::ReleaseManage, Scope::Platform),
         simulation,
         versions,
-        can_operate,
-        can_configure,
     })
 }
 

@@ -2,18 +2,21 @@
 
 use super::*;
 use crate::backend::context::Ctx;
+use crate::backend::error::Parsed;
 
 // ------------------------------------------------------------------ switching
 
 /// Starts moving the deployment to `version` on its idle slot.
-pub async fn start_switch(ctx: &Ctx, id: Uuid, form: &SwitchForm) -> ServiceResult<Uuid> {
+pub async fn start_switch(ctx: &Ctx, id: Uuid, to: Parsed<SwitchTarget>) -> ServiceResult<Uuid> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require_somewhere(Permission::UpdateExecute)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
-    let version = form.version.trim();
+    let to = to?;
+    let version = to.version.to_string();
+    let version = version.as_str();
     let known = release::Entity::find()
         .filter(release::Column::ProductId.eq(d.product_id))
         .filter(release::Column::Version.eq(version))
@@ -79,8 +82,8 @@ pub async fn start_switch(ctx: &Ctx, id: Uuid, form: &SwitchForm) -> ServiceResu
         d.id,
         to,
         Some(version),
-        PREPARING,
-        Some("unknown"),
+        SlotState::Preparing,
+        Some(SlotHealth::Unknown),
         ctx.now(),
     )
     .await?;
@@ -90,7 +93,7 @@ pub async fn start_switch(ctx: &Ctx, id: Uuid, form: &SwitchForm) -> ServiceResu
         id,
         Some(switch_id),
         d.tenant_id,
-        "switch",
+        SwitchEventKind::Switch,
         format!(
             "Switch to {version} started: {} stays live on {}, {} gets the new release.",
             version_of(&d, live).unwrap_or_default(),
@@ -136,6 +139,7 @@ pub(super) async fn enqueue_run<C: ConnectionTrait>(
             run_at: now,
             max_attempts: 5,
         },
+        now,
     )
     .await?;
     Ok(())
@@ -231,8 +235,8 @@ pub async fn act(ctx: &Ctx, id: Uuid, action: &str) -> ServiceResult<()> {
                     .exec(&txn)
                     .await?;
             }
-            set_slot(&txn, id, from, None, LIVE, None, ctx.now()).await?;
-            set_slot(&txn, id, to, None, IDLE, None, ctx.now()).await?;
+            set_slot(&txn, id, from, None, SlotState::Live, None, ctx.now()).await?;
+            set_slot(&txn, id, to, None, SlotState::Idle, None, ctx.now()).await?;
             let reason = format!(
                 "{} by {}: all traffic back on {} ({}).",
                 if action == "abort" {
@@ -263,7 +267,7 @@ pub async fn act(ctx: &Ctx, id: Uuid, action: &str) -> ServiceResult<()> {
         id,
         Some(s.id),
         d.tenant_id,
-        "action",
+        SwitchEventKind::Action,
         message,
         &principal.email,
         ctx.now(),

@@ -163,7 +163,7 @@ pub async fn notify<C: ConnectionTrait>(
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
         tenant_id: Set(tenant_id),
-        kind: Set(kind.key().to_owned()),
+        kind: Set(kind),
         title: Set(title.to_owned()),
         body: Set(body.to_owned()),
         link: Set(link.to_owned()),

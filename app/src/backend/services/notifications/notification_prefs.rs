@@ -28,7 +28,7 @@ pub async fn preferences_of<C: ConnectionTrait>(
         .all(conn)
         .await?
         .into_iter()
-        .filter_map(|row| NotificationKind::parse(&row.kind).map(|k| (k, row.email, row.in_app)))
+        .map(|row| (row.kind, row.email, row.in_app))
         .collect();
     Ok(Preferences { chosen })
 }
@@ -40,7 +40,7 @@ pub async fn rows(ctx: &Ctx) -> ServiceResult<Vec<PreferenceRow>> {
     Ok(NotificationKind::ALL
         .into_iter()
         .map(|kind| PreferenceRow {
-            kind: kind.key().to_owned(),
+            kind,
             label: kind.label().to_owned(),
             email: preferences.wants(kind, Channel::Email),
             in_app: preferences.wants(kind, Channel::InApp),
@@ -73,22 +73,22 @@ pub async fn save(ctx: &Ctx, email: &[&str], in_app: &[&str]) -> ServiceResult<(
         .await?;
     let mut after = vec![];
     for kind in NotificationKind::ALL {
-        let by_email = email.contains(&kind.key());
-        let in_app = in_app.contains(&kind.key()) || kind.in_app_is_mandatory();
+        let by_email = email.contains(&kind.as_str());
+        let in_app = in_app.contains(&kind.as_str()) || kind.in_app_is_mandatory();
         notification_preference::ActiveModel {
             user_id: Set(principal.user_id),
-            kind: Set(kind.key().to_owned()),
+            kind: Set(kind),
             email: Set(by_email),
             in_app: Set(in_app),
             updated_at: Set(now),
         }
         .insert(&txn)
         .await?;
-        after.push(json!({ "kind": kind.key(), "email": by_email, "in_app": in_app }));
+        after.push(json!({ "kind": kind.as_str(), "email": by_email, "in_app": in_app }));
     }
     let before: Vec<_> = before
         .iter()
-        .map(|r| json!({ "kind": r.kind, "email": r.email, "in_app": r.in_app }))
+        .map(|r| json!({ "kind": r.kind.as_str(), "email": r.email, "in_app": r.in_app }))
         .collect();
     audit::record(
         &txn,

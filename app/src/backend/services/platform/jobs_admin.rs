@@ -65,7 +65,6 @@ pub async fn view(ctx: &Ctx, status: Option<&str>, page: u64) -> ServiceResult<J
         total,
         page,
         per_page: PER_PAGE,
-        can_manage: principal.require(Permission::UpdateExecute).is_ok(),
     })
 }
 

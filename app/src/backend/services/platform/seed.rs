@@ -196,7 +196,8 @@ pub async fn seed_edge_deployments(ctx: &Ctx) -> ServiceResult<usize> {
             version: running,
             ..DeploymentForm::default()
         };
-        match crate::backend::services::deployments::create(ctx, &form).await {
+        let new = crate::backend::services::deployments::NewDeployment::try_from(&form);
+        match crate::backend::services::deployments::create(ctx, new).await {
             Ok(_) => created += 1,
             // Already there (re-running the seed).
             Err(ServiceError::Validation(_)) => {}
@@ -247,7 +248,7 @@ pub async fn seed_catalog(ctx: &Ctx) -> ServiceResult<Vec<(uuid::Uuid, Vec<&'sta
         for (version, released, eol) in releases {
             catalog::save_release(
                 ctx,
-                &ReleaseForm {
+                catalog::PublishRelease::try_from(&ReleaseForm {
                     product_id: id,
                     version: (*version).into(),
                     released_on: day(*released),
@@ -255,7 +256,7 @@ pub async fn seed_catalog(ctx: &Ctx) -> ServiceResult<Vec<(uuid::Uuid, Vec<&'sta
                     end_of_life: eol.map(day).unwrap_or_default(),
                     components: format!("api={version}\nworker={version}"),
                     ..Default::default()
-                },
+                }),
             )
             .await?;
         }

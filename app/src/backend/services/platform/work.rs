@@ -80,7 +80,8 @@ pub async fn run_until_idle<H: JobHandler + ?Sized>(
         if claimed.is_empty() {
             // Retries backing off for a moment are still "now" for a caller
             // that wants everything finished.
-            if jobs::next_due_within(db, chrono::Duration::seconds(2)).await? {
+            if jobs::next_due_within(db, chrono::Duration::seconds(2), settings.clock.now()).await?
+            {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }

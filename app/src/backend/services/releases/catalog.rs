@@ -19,7 +19,6 @@ use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Actor;
 use crate::backend::services::releases::compliance;
 use crate::domain::access::permission::Permission;
-use crate::domain::access::permission::Scope;
 use crate::domain::access::permission::TenantScope;
 use crate::domain::releases::catalog::ReleaseInput;
 use crate::domain::releases::catalog::ReleaseRequest;
@@ -96,7 +95,6 @@ pub async fn view(ctx: &Ctx) -> ServiceResult<CatalogView> {
     Ok(CatalogView {
         products,
         releases,
-        can_edit: principal.can(Permission::ReleaseManage, Scope::Platform),
         today: compliance_day(ctx.now()),
     })
 }
@@ -172,23 +170,46 @@ pub async fn create_product(
     Ok(id)
 }
 
+/// A release to publish (or update) for a product, parsed at the door.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishRelease {
+    pub product_id: Uuid,
+    pub release: ReleaseRequest,
+}
+
+impl TryFrom<&ReleaseForm> for PublishRelease {
+    type Error = crate::domain::validation::FieldErrors;
+
+    fn try_from(form: &ReleaseForm) -> Result<Self, Self::Error> {
+        let release = ReleaseRequest::parse(&ReleaseInput {
+            version: &form.version,
+            released_on: &form.released_on,
+            end_of_support: &form.end_of_support,
+            end_of_life: &form.end_of_life,
+            status: &form.status,
+            notes: &form.notes,
+            components: &form.components,
+        })?;
+        Ok(Self {
+            product_id: form.product_id,
+            release,
+        })
+    }
+}
+
 /// Creates the release, or updates the product's release with the same version.
-pub async fn save_release(ctx: &Ctx, form: &ReleaseForm) -> ServiceResult<Uuid> {
+pub async fn save_release(
+    ctx: &Ctx,
+    publish: crate::backend::error::Parsed<PublishRelease>,
+) -> ServiceResult<Uuid> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require(Permission::ReleaseManage)?;
-    let request = ReleaseRequest::parse(&ReleaseInput {
-        version: &form.version,
-        released_on: &form.released_on,
-        end_of_support: &form.end_of_support,
-        end_of_life: &form.end_of_life,
-        status: &form.status,
-        notes: &form.notes,
-        components: &form.components,
-    })?;
+    let publish = &publish?;
+    let (product_id, request) = (publish.product_id, &publish.release);
     let txn = db.begin().await?;
-    if product::Entity::find_by_id(form.product_id)
+    if product::Entity::find_by_id(product_id)
         .one(&txn)
         .await?
         .is_none()
@@ -199,7 +220,7 @@ pub async fn save_release(ctx: &Ctx, form: &ReleaseForm) -> ServiceResult<Uuid> 
     }
     let version = request.version.to_string();
     let existing = release::Entity::find()
-        .filter(release::Column::ProductId.eq(form.product_id))
+        .filter(release::Column::ProductId.eq(product_id))
         .filter(release::Column::Version.eq(version.clone()))
         .one(&txn)
         .await?;
@@ -241,7 +262,7 @@ pub async fn save_release(ctx: &Ctx, form: &ReleaseForm) -> ServiceResult<Uuid> 
             let id = Uuid::new_v4();
             release::ActiveModel {
                 id: Set(id),
-                product_id: Set(form.product_id),
+                product_id: Set(product_id),
                 version: Set(version.clone()),
                 sort_key: Set(version_sort_key(&request.version)),
                 released_on: Set(request.released_on),
@@ -263,7 +284,7 @@ pub async fn save_release(ctx: &Ctx, form: &ReleaseForm) -> ServiceResult<Uuid> 
         context,
         AuditEntry::new(Actor::from(principal), action, "release")
             .target(id)
-            .details(json!({ "before": before, "after": after, "product_id": form.product_id })),
+            .details(json!({ "before": before, "after": after, "product_id": product_id })),
     )
     .await?;
     txn.commit().await?;

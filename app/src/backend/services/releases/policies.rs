@@ -21,7 +21,6 @@ use crate::backend::principal::Actor;
 use crate::backend::services::releases::compliance;
 use crate::backend::services::releases::compliance::Reach;
 use crate::domain::access::permission::Permission;
-use crate::domain::access::permission::Scope;
 use crate::domain::access::permission::TenantScope;
 use crate::domain::changes::decision::Decision;
 use crate::domain::changes::decision::RequestStatus;
@@ -108,7 +107,6 @@ pub async fn view(ctx: &Ctx) -> ServiceResult<PoliciesView> {
             .iter()
             .map(|a| (a.as_str().to_owned(), a.label().to_owned()))
             .collect(),
-        can_edit: principal.can(Permission::PolicyManage, Scope::Platform),
     })
 }
 
@@ -128,54 +126,80 @@ async fn slugs_of<C: ConnectionTrait>(
         .collect())
 }
 
-/// Creates the policy for the form's level, product and tenant, or replaces it.
-pub async fn save(ctx: &Ctx, form: &PolicyForm) -> ServiceResult<Uuid> {
+/// A version policy to save, parsed at the door.
+#[derive(Clone, Debug)]
+pub struct SavePolicy {
+    pub product_id: Option<Uuid>,
+    /// The tenant's slug, for a tenant override.
+    pub tenant: Option<String>,
+    pub policy: PolicyRequest,
+}
+
+impl TryFrom<&PolicyForm> for SavePolicy {
+    type Error = crate::domain::validation::FieldErrors;
+
+    fn try_from(form: &PolicyForm) -> Result<Self, Self::Error> {
+        let tenant = Some(form.tenant.trim().to_lowercase()).filter(|slug| !slug.is_empty());
+        let actions: Vec<&str> = form.actions.iter().map(String::as_str).collect();
+        let policy = PolicyRequest::parse(&PolicyInput {
+            level: form.level.trim(),
+            has_product: form.product_id.is_some(),
+            has_tenant: tenant.is_some(),
+            minimum: &form.minimum_version,
+            maximum: &form.maximum_version,
+            eol_date: &form.eol_date,
+            grace_days: &form.grace_days,
+            actions: &actions,
+        })?;
+        Ok(Self {
+            product_id: form.product_id,
+            tenant,
+            policy,
+        })
+    }
+}
+
+/// Creates the policy for its level, product and tenant, or replaces it.
+pub async fn save(
+    ctx: &Ctx,
+    save: crate::backend::error::Parsed<SavePolicy>,
+) -> ServiceResult<Uuid> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require(Permission::PolicyManage)?;
-    let tenant_slug = form.tenant.trim().to_lowercase();
-    let actions: Vec<&str> = form.actions.iter().map(String::as_str).collect();
-    let mut request = PolicyRequest::parse(&PolicyInput {
-        level: form.level.trim(),
-        has_product: form.product_id.is_some(),
-        has_tenant: !tenant_slug.is_empty(),
-        minimum: &form.minimum_version,
-        maximum: &form.maximum_version,
-        eol_date: &form.eol_date,
-        grace_days: &form.grace_days,
-        actions: &actions,
-    });
+    let save = &save?;
+    let request = &save.policy;
+    let mut errors = crate::domain::validation::FieldErrors::default();
     let txn = db.begin().await?;
-    let tenant_id = if tenant_slug.is_empty() {
-        None
-    } else {
-        let found = tenant::Entity::find()
-            .filter(tenant::Column::Slug.eq(tenant_slug.clone()))
-            .one(&txn)
-            .await?;
-        if found.is_none() {
-            let mut errors = request.clone().err().unwrap_or_default();
-            errors.push("tenant", format!("No tenant has the slug '{tenant_slug}'."));
-            request = Err(errors);
+    let tenant_id = match &save.tenant {
+        None => None,
+        Some(slug) => {
+            let found = tenant::Entity::find()
+                .filter(tenant::Column::Slug.eq(slug.as_str()))
+                .one(&txn)
+                .await?;
+            if found.is_none() {
+                errors.push("tenant", format!("No tenant has the slug '{slug}'."));
+            }
+            found.map(|t| t.id)
         }
-        found.map(|t| t.id)
     };
-    if let Some(product_id) = form.product_id {
+    if let Some(product_id) = save.product_id {
         if product::Entity::find_by_id(product_id)
             .one(&txn)
             .await?
             .is_none()
         {
-            let mut errors = request.clone().err().unwrap_or_default();
             errors.push("product", "Choose a product from the catalog.");
-            request = Err(errors);
         }
     }
-    let request = request?;
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
     let mut existing = version_policy::Entity::find()
         .filter(version_policy::Column::Level.eq(request.level.as_str()));
-    existing = match form.product_id {
+    existing = match save.product_id {
         Some(id) => existing.filter(version_policy::Column::ProductId.eq(id)),
         None => existing.filter(version_policy::Column::ProductId.is_null()),
     };
@@ -187,7 +211,7 @@ pub async fn save(ctx: &Ctx, form: &PolicyForm) -> ServiceResult<Uuid> {
     let actions: Vec<&str> = request.actions.iter().map(|a| a.as_str()).collect();
     let after = json!({
         "level": request.level.as_str(),
-        "product_id": form.product_id,
+        "product_id": save.product_id,
         "tenant_id": tenant_id,
         "minimum_version": request.minimum.as_ref().map(|v| v.to_string()),
         "maximum_version": request.maximum.as_ref().map(|v| v.to_string()),
@@ -202,7 +226,7 @@ pub async fn save(ctx: &Ctx, form: &PolicyForm) -> ServiceResult<Uuid> {
     let model = version_policy::ActiveModel {
         id: Set(id),
         level: Set(request.level.as_str().to_owned()),
-        product_id: Set(form.product_id),
+        product_id: Set(save.product_id),
         tenant_id: Set(tenant_id),
         minimum_version: Set(request.minimum.as_ref().map(|v| v.to_string())),
         maximum_version: Set(request.maximum.as_ref().map(|v| v.to_string())),

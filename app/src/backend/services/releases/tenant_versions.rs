@@ -19,7 +19,6 @@ use crate::backend::principal::Actor;
 use crate::backend::services::releases::compliance;
 use crate::backend::services::releases::policies;
 use crate::domain::access::permission::Permission;
-use crate::domain::access::permission::Scope;
 use crate::domain::releases::catalog::deployment_blocked;
 use crate::domain::releases::catalog::parse_allowed_range;
 use crate::domain::releases::catalog::parse_feature_flags;
@@ -80,91 +79,115 @@ pub async fn view(ctx: &Ctx, tenant_id: Uuid) -> ServiceResult<TenantVersionsVie
             .map(|p| (p.id, p.key.clone(), p.name.clone()))
             .collect(),
         extensions: policies::extensions_of(db, Some(tenant_id)).await?,
-        can_license: principal.can(Permission::ReleaseManage, Scope::Platform),
-        can_request_extension: principal.can(Permission::UpdateApprove, Scope::Tenant(tenant_id)),
     })
 }
 
-/// Licenses `form.product_id` to the tenant or updates what it runs. The
-/// running version must be a release of the product inside the allowed range;
-/// its component pins are recorded with it.
-pub async fn set(ctx: &Ctx, tenant_id: Uuid, form: &TenantProductForm) -> ServiceResult<()> {
+/// A product licence for a tenant and what it runs, parsed at the door.
+#[derive(Clone, Debug)]
+pub struct LicenseProduct {
+    pub product_id: Uuid,
+    /// None: licensed, not yet deployed.
+    pub running_version: Option<semver::Version>,
+    /// The requirement as entered (kept for display) and as read.
+    pub allowed_range: Option<(String, semver::VersionReq)>,
+    pub feature_flags: Vec<String>,
+}
+
+impl TryFrom<&TenantProductForm> for LicenseProduct {
+    type Error = FieldErrors;
+
+    fn try_from(form: &TenantProductForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let range = parse_allowed_range(&form.allowed_range)
+            .map_err(|found| errors.0.extend(found.0))
+            .ok()
+            .flatten();
+        let feature_flags = parse_feature_flags(&form.feature_flags)
+            .map_err(|found| errors.0.extend(found.0))
+            .unwrap_or_default();
+        let running = form.running_version.trim().trim_start_matches('v');
+        let running_version = match running {
+            "" => None,
+            running => semver::Version::parse(running)
+                .map_err(|_| {
+                    errors.push(
+                        "running_version",
+                        format!("'{running}' is not a semantic version."),
+                    )
+                })
+                .ok(),
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            product_id: form.product_id,
+            running_version,
+            allowed_range: range.map(|req| (form.allowed_range.trim().to_owned(), req)),
+            feature_flags,
+        })
+    }
+}
+
+/// Licenses the product to the tenant or updates what it runs. The running
+/// version must be a release of the product inside the allowed range; its
+/// component pins are recorded with it.
+pub async fn set(
+    ctx: &Ctx,
+    tenant_id: Uuid,
+    licence: crate::backend::error::Parsed<LicenseProduct>,
+) -> ServiceResult<()> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require_on_tenant(Permission::TenantRead, tenant_id)?;
     principal.require(Permission::ReleaseManage)?;
+    let licence = &licence?;
     let mut errors = FieldErrors::default();
-    let range = match parse_allowed_range(&form.allowed_range) {
-        Ok(range) => range,
-        Err(found) => {
-            errors.0.extend(found.0);
-            None
-        }
-    };
-    let flags = match parse_feature_flags(&form.feature_flags) {
-        Ok(flags) => flags,
-        Err(found) => {
-            errors.0.extend(found.0);
-            vec![]
-        }
-    };
+    let product_id = licence.product_id;
+    let flags = licence.feature_flags.clone();
+    let range_text = licence.allowed_range.as_ref().map(|(raw, _)| raw.clone());
     let txn = db.begin().await?;
     tenant::Entity::find_by_id(tenant_id)
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let found_product = product::Entity::find_by_id(form.product_id)
-        .one(&txn)
-        .await?;
+    let found_product = product::Entity::find_by_id(product_id).one(&txn).await?;
     if found_product.is_none() {
         errors.push("product_id", "Choose a product from the catalog.");
     }
-    let running = form.running_version.trim().trim_start_matches('v');
     let mut components: BTreeMap<String, String> = BTreeMap::new();
-    let running = if running.is_empty() {
-        None
-    } else {
-        match semver::Version::parse(running) {
-            Err(_) => {
-                errors.push(
-                    "running_version",
-                    format!("'{running}' is not a semantic version."),
-                );
-                None
-            }
-            Ok(version) => {
-                let known = release::Entity::find()
-                    .filter(release::Column::ProductId.eq(form.product_id))
-                    .filter(release::Column::Version.eq(version.to_string()))
-                    .one(&txn)
-                    .await?;
-                match known {
-                    None => errors.push(
-                        "running_version",
-                        format!("{version} is not a release of this product; publish it in the catalog first."),
-                    ),
-                    Some(r) => {
-                        components = r.components.0;
-                    }
-                }
-                if range.as_ref().is_some_and(|r| !r.matches(&version)) {
-                    errors.push(
-                        "running_version",
-                        format!(
-                            "{version} is outside the allowed range {}.",
-                            form.allowed_range.trim()
-                        ),
-                    );
-                }
-                Some(version.to_string())
+    if let Some(version) = &licence.running_version {
+        let known = release::Entity::find()
+            .filter(release::Column::ProductId.eq(product_id))
+            .filter(release::Column::Version.eq(version.to_string()))
+            .one(&txn)
+            .await?;
+        match known {
+            None => errors.push(
+                "running_version",
+                format!(
+                    "{version} is not a release of this product; publish it in the catalog first."
+                ),
+            ),
+            Some(r) => {
+                components = r.components.0;
             }
         }
-    };
+        if let Some((raw, range)) = &licence.allowed_range {
+            if !range.matches(version) {
+                errors.push(
+                    "running_version",
+                    format!("{version} is outside the allowed range {raw}."),
+                );
+            }
+        }
+    }
+    let running = licence.running_version.as_ref().map(ToString::to_string);
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let existing = tenant_product::Entity::find_by_id((tenant_id, form.product_id))
+    let existing = tenant_product::Entity::find_by_id((tenant_id, product_id))
         .one(&txn)
         .await?;
     // A policy may forbid deploying an end-of-life version (keeping one that
@@ -175,7 +198,7 @@ pub async fn set(ctx: &Ctx, tenant_id: Uuid, form: &TenantProductForm) -> Servic
         let (status, actions) = compliance::preview(
             &txn,
             tenant_id,
-            form.product_id,
+            product_id,
             &version,
             compliance_day(ctx.now()),
         )
@@ -194,8 +217,8 @@ pub async fn set(ctx: &Ctx, tenant_id: Uuid, form: &TenantProductForm) -> Servic
     });
     let model = tenant_product::ActiveModel {
         tenant_id: Set(tenant_id),
-        product_id: Set(form.product_id),
-        allowed_range: Set(range.as_ref().map(|_| form.allowed_range.trim().to_owned())),
+        product_id: Set(product_id),
+        allowed_range: Set(range_text.clone()),
         feature_flags: Set(JsonText(flags.clone())),
         running_version: Set(running.clone()),
         components: Set(JsonText(components)),
@@ -215,7 +238,7 @@ pub async fn set(ctx: &Ctx, tenant_id: Uuid, form: &TenantProductForm) -> Servic
             .details(json!({
                 "product": found_product.map(|p| p.key),
                 "before": before,
-                "after": { "running_version": running, "allowed_range": form.allowed_range.trim(), "feature_flags": flags },
+                "after": { "running_version": running, "allowed_range": range_text.as_deref().unwrap_or_default(), "feature_flags": flags },
             })),
     )
     .await?;

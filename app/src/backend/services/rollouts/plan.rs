@@ -3,67 +3,20 @@
 
 use super::*;
 use crate::backend::context::Ctx;
+use crate::backend::error::Parsed;
+use crate::domain::releases::compliance::ComplianceKind;
+use crate::domain::rollouts::rollout::WaveRule;
 
 /// Plans and stores a rollout: picks the targets, splits them into waves.
-pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
+pub async fn create(ctx: &Ctx, new: Parsed<NewRollout>) -> ServiceResult<Uuid> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require(Permission::UpdateExecute)?;
+    let new = &new?;
     let mut errors = FieldErrors::default();
-    let name = form.name.trim();
-    if name.is_empty() {
-        errors.push(
-            "name",
-            "Name the rollout, e.g. \"Edge 2.5 to all EU tenants\".",
-        );
-    }
-    let splits = parse_wave_splits(&form.waves).unwrap_or_else(|message| {
-        errors.push("waves", message);
-        vec![100]
-    });
-    let thresholds = parse_thresholds(
-        default_if_empty(&form.success_threshold, "95"),
-        default_if_empty(&form.error_threshold, "10"),
-    )
-    .unwrap_or_else(|found| {
-        errors.0.extend(found.0);
-        Thresholds::default()
-    });
-    let concurrency =
-        parse_concurrency(default_if_empty(&form.concurrency, "10")).unwrap_or_else(|message| {
-            errors.push("concurrency", message);
-            1
-        });
-    let on_error = match form.on_error.trim() {
-        "" | "pause" => "pause",
-        "stop" => "stop",
-        _ => {
-            errors.push("on_error", "Choose pause or stop.");
-            "pause"
-        }
-    };
-    if let Err(message) = parse_wave_rules(&form.wave_plan) {
-        errors.push("wave_plan", message);
-    }
-    let scope = match form.scope.trim() {
-        "" | "tenants" => TENANTS,
-        "endpoints" => ENDPOINTS,
-        _ => {
-            errors.push("scope", "Choose tenants or endpoints.");
-            TENANTS
-        }
-    };
-    let start_at = changes::parse_utc_time(&form.start_at).unwrap_or_else(|message| {
-        errors.push("start_at", message);
-        None
-    });
-    let found_product = changes::find_product(db, form.product.trim()).await?;
-    let version = form
-        .target_version
-        .trim()
-        .trim_start_matches('v')
-        .to_owned();
+    let found_product = changes::find_product(db, &new.product).await?;
+    let version = new.version.to_string();
     match &found_product {
         None => errors.push("product", "Choose a product from the catalog."),
         Some(p) => {
@@ -85,27 +38,12 @@ pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
         return Err(errors.into());
     }
     let product = found_product.expect("checked above");
-    let settings = RolloutSettings {
-        name: name.to_owned(),
-        splits: splits.clone(),
-        thresholds,
-        concurrency,
-        on_error,
-        start_at,
-        requires_approval: form.requires_approval,
-    };
-    if scope == ENDPOINTS {
-        if !form.wave_plan.trim().is_empty() {
-            let mut errors = FieldErrors::default();
-            errors.push(
-                "wave_plan",
-                "Endpoint rollouts take percentage waves; leave the wave plan empty.",
-            );
-            return Err(errors.into());
-        }
-        return plan_endpoints(ctx, form, &product, &version, &settings).await;
+    let settings = &new.settings;
+    let (name, splits) = (&settings.name, &settings.splits);
+    if new.scope == ENDPOINTS {
+        return plan_endpoints(ctx, &new.selection, &product, &version, settings).await;
     }
-    let targets = select_targets(db, product.id, &version, form).await?;
+    let targets = select_targets(db, product.id, &version, &new.selection).await?;
     if targets.is_empty() {
         let mut errors = FieldErrors::default();
         errors.push(
@@ -114,8 +52,8 @@ pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
         );
         return Err(errors.into());
     }
-    let planned = if form.wave_plan.trim().is_empty() {
-        let sizes = wave_sizes(targets.len(), &splits);
+    let planned = if new.wave_rules.is_empty() {
+        let sizes = wave_sizes(targets.len(), splits);
         let mut waves = vec![];
         for (wave, size) in sizes.iter().enumerate() {
             waves.extend(std::iter::repeat_n(wave, *size));
@@ -126,7 +64,7 @@ pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
             .map(|(wave, (tenant, from))| (wave, tenant, from))
             .collect::<Vec<_>>()
     } else {
-        plan_by_rules(db, product.id, &form.wave_plan, targets).await?
+        plan_by_rules(db, product.id, &new.wave_rules, targets).await?
     };
     if planned.is_empty() {
         let mut errors = FieldErrors::default();
@@ -156,12 +94,12 @@ pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
         .collect();
     sizes.retain(|size| *size > 0);
     let id = Uuid::new_v4();
-    let status = if form.requires_approval {
+    let status = if settings.requires_approval {
         RolloutStatus::PendingApproval
     } else {
         RolloutStatus::Scheduled
     };
-    let selection = selection_text(form);
+    let selection = new.selection.describe();
     let txn = db.begin().await?;
     new_rollout(
         id,
@@ -169,7 +107,7 @@ pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
         product.id,
         &version,
         &selection,
-        &settings,
+        settings,
         principal,
         ctx.now(),
     )
@@ -212,17 +150,6 @@ pub async fn create(ctx: &Ctx, form: &RolloutForm) -> ServiceResult<Uuid> {
     .await?;
     txn.commit().await?;
     Ok(id)
-}
-
-/// What a rollout form decided, once validated.
-pub(super) struct RolloutSettings {
-    name: String,
-    splits: Vec<u32>,
-    thresholds: Thresholds,
-    concurrency: u32,
-    on_error: &'static str,
-    start_at: Option<DateTime<Utc>>,
-    requires_approval: bool,
 }
 
 /// A new rollout row: waiting for approval, or scheduled to start.
@@ -272,47 +199,13 @@ pub(super) fn new_rollout(
     }
 }
 
-pub(super) fn default_if_empty<'a>(raw: &'a str, default: &'a str) -> &'a str {
-    if raw.trim().is_empty() { default } else { raw }
-}
-
-pub(super) fn selection_text(form: &RolloutForm) -> String {
-    if !form.tenants.trim().is_empty() {
-        return format!("tenants: {}", slugs(&form.tenants).join(", "));
-    }
-    let parts: Vec<String> = [
-        ("plan", &form.plan),
-        ("region", &form.region),
-        ("label", &form.label),
-        ("version", &form.current_version),
-        ("compliance", &form.compliance_status),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.trim().is_empty())
-    .map(|(k, v)| format!("{k}={}", v.trim()))
-    .collect();
-    if parts.is_empty() {
-        "every active tenant licensing the product".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-pub(super) fn slugs(raw: &str) -> Vec<String> {
-    raw.split([',', '\n', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Active tenants that license the product, do not run the target version
 /// yet and match the selection, in slug order (stable plans).
 pub(super) async fn select_targets(
     db: &DatabaseConnection,
     product_id: Uuid,
     version: &str,
-    form: &RolloutForm,
+    selection: &TargetSelection,
 ) -> ServiceResult<Vec<(Uuid, Option<String>)>> {
     let mut query = tenant_product::Entity::find()
         .filter(tenant_product::Column::ProductId.eq(product_id))
@@ -321,27 +214,25 @@ pub(super) async fn select_targets(
                 .ne(version)
                 .or(tenant_product::Column::RunningVersion.is_null()),
         );
-    let explicit = slugs(&form.tenants);
     let mut tenants = tenant::Entity::find().filter(tenant::Column::LifecycleState.eq("active"));
-    if !explicit.is_empty() {
-        tenants = tenants.filter(tenant::Column::Slug.is_in(explicit));
-    } else {
-        if !form.plan.trim().is_empty() {
-            tenants = tenants.filter(tenant::Column::PlanCode.eq(form.plan.trim()));
+    if let Some(filters) = selection.filters() {
+        if let Some(plan) = &filters.plan {
+            tenants = tenants.filter(tenant::Column::PlanCode.eq(plan.as_str()));
         }
-        if !form.region.trim().is_empty() {
-            tenants = tenants.filter(tenant::Column::Region.eq(form.region.trim()));
+        if let Some(region) = &filters.region {
+            tenants = tenants.filter(tenant::Column::Region.eq(region.as_str()));
         }
-        if !form.label.trim().is_empty() {
+        if let Some(label) = &filters.label {
             tenants = tenants.filter(crate::backend::db::contains_literally(
                 (tenant::Entity, tenant::Column::Labels),
-                &format!("\"{}\"", form.label.trim()),
+                &format!("\"{label}\""),
             ));
         }
-        if !form.current_version.trim().is_empty() {
-            query = query
-                .filter(tenant_product::Column::RunningVersion.eq(form.current_version.trim()));
+        if let Some(running) = &filters.current_version {
+            query = query.filter(tenant_product::Column::RunningVersion.eq(running.as_str()));
         }
+    } else {
+        tenants = tenants.filter(tenant::Column::Slug.is_in(selection.tenants.clone()));
     }
     let eligible: HashMap<Uuid, String> = tenants
         .select_only()
@@ -353,11 +244,14 @@ pub(super) async fn select_targets(
         .into_iter()
         .collect();
     let mut in_status: Option<std::collections::HashSet<Uuid>> = None;
-    if explicit_is_empty(form) && !form.compliance_status.trim().is_empty() {
+    if let Some(status) = selection
+        .filters()
+        .and_then(|f| f.compliance_status.as_ref())
+    {
         in_status = Some(
             compliance_status::Entity::find()
                 .filter(compliance_status::Column::ProductId.eq(product_id))
-                .filter(compliance_status::Column::Status.eq(form.compliance_status.trim()))
+                .filter(compliance_status::Column::Status.eq(*status))
                 .select_only()
                 .column(compliance_status::Column::TenantId)
                 .into_tuple::<Uuid>()
@@ -392,14 +286,9 @@ pub(super) async fn select_targets(
 pub(super) async fn plan_by_rules(
     db: &DatabaseConnection,
     product_id: Uuid,
-    raw: &str,
+    rules: &[WaveRule],
     targets: Vec<(Uuid, Option<String>)>,
 ) -> ServiceResult<Vec<(usize, Uuid, Option<String>)>> {
-    let rules = parse_wave_rules(raw).map_err(|message| {
-        let mut errors = FieldErrors::default();
-        errors.push("wave_plan", message);
-        ServiceError::Validation(errors)
-    })?;
     let ids: Vec<Uuid> = targets.iter().map(|(id, _)| *id).collect();
     let mut facts: HashMap<Uuid, Candidate> = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -426,7 +315,7 @@ pub(super) async fn plan_by_rules(
             .select_only()
             .column(compliance_status::Column::TenantId)
             .column(compliance_status::Column::Status)
-            .into_tuple::<(Uuid, String)>()
+            .into_tuple::<(Uuid, ComplianceKind)>()
             .all(db)
             .await?
         {
@@ -443,7 +332,7 @@ pub(super) async fn plan_by_rules(
             c
         })
         .collect();
-    let mut planned: Vec<(usize, Uuid, Option<String>)> = assign_waves(&rules, &candidates)
+    let mut planned: Vec<(usize, Uuid, Option<String>)> = assign_waves(rules, &candidates)
         .into_iter()
         .zip(targets)
         .filter_map(|(wave, (id, version))| wave.map(|w| (w, id, version)))
@@ -452,16 +341,12 @@ pub(super) async fn plan_by_rules(
     Ok(planned)
 }
 
-pub(super) fn explicit_is_empty(form: &RolloutForm) -> bool {
-    form.tenants.trim().is_empty()
-}
-
 /// Plans an endpoint rollout set-based: one `INSERT … SELECT` numbers the
 /// matching endpoints (by tenant, then host name) and places each in its
 /// wave, so 100,000 endpoints plan in one statement.
 pub(super) async fn plan_endpoints(
     ctx: &Ctx,
-    form: &RolloutForm,
+    selection: &TargetSelection,
     product: &product::Model,
     version: &str,
     settings: &RolloutSettings,
@@ -482,38 +367,35 @@ pub(super) async fn plan_endpoints(
         values.push(value);
         format!("${}", values.len())
     };
-    let explicit = slugs(&form.tenants);
-    if !explicit.is_empty() {
-        let marks: Vec<String> = explicit
-            .iter()
-            .map(|s| bind(&mut values, s.clone().into()))
-            .collect();
-        conditions.push(format!("t.slug IN ({})", marks.join(", ")));
-    } else {
-        for (column, raw) in [
-            ("t.plan_code", &form.plan),
-            ("t.region", &form.region),
-            ("ep.version", &form.current_version),
+    if let Some(filters) = selection.filters() {
+        for (column, value) in [
+            ("t.plan_code", &filters.plan),
+            ("t.region", &filters.region),
+            ("ep.version", &filters.current_version),
         ] {
-            if !raw.trim().is_empty() {
-                let mark = bind(&mut values, raw.trim().to_owned().into());
+            if let Some(value) = value {
+                let mark = bind(&mut values, value.clone().into());
                 conditions.push(format!("{column} = {mark}"));
             }
         }
-        if !form.label.trim().is_empty() {
-            let pattern = format!(
-                "%\"{}\"%",
-                crate::backend::db::escape_like(form.label.trim())
-            );
+        if let Some(label) = &filters.label {
+            let pattern = format!("%\"{}\"%", crate::backend::db::escape_like(label));
             let mark = bind(&mut values, pattern.into());
             conditions.push(format!("t.labels LIKE {mark} ESCAPE '\\'"));
         }
-        if !form.compliance_status.trim().is_empty() {
-            let mark = bind(&mut values, form.compliance_status.trim().to_owned().into());
+        if let Some(status) = &filters.compliance_status {
+            let mark = bind(&mut values, status.as_str().into());
             conditions.push(format!(
                 "t.id IN (SELECT tenant_id FROM compliance_status WHERE product_id = $1 AND status = {mark})"
             ));
         }
+    } else {
+        let marks: Vec<String> = selection
+            .tenants
+            .iter()
+            .map(|s| bind(&mut values, s.clone().into()))
+            .collect();
+        conditions.push(format!("t.slug IN ({})", marks.join(", ")));
     }
     let from = format!(
         "FROM endpoint_products ep JOIN endpoints e ON e.id = ep.endpoint_id JOIN tenants t ON t.id = e.tenant_id WHERE {}",
@@ -555,14 +437,14 @@ pub(super) async fn plan_endpoints(
         bounds.join(" "),
         sizes.len()
     );
-    let selection = format!("endpoints of {}", selection_text(form));
+    let described = format!("endpoints of {}", selection.describe());
     let txn = db.begin().await?;
     new_rollout(
         id,
         ENDPOINTS,
         product.id,
         version,
-        &selection,
+        &described,
         settings,
         principal,
         ctx.now(),
@@ -577,8 +459,8 @@ pub(super) async fn plan_endpoints(
         AuditEntry::new(Actor::from(principal), "rollout.create", "rollout")
             .target(id)
             .details(json!({
-                "name": form.name.trim(), "product": product.key, "target_version": version, "scope": ENDPOINTS,
-                "targets": count, "waves": sizes, "selection": selection,
+                "name": settings.name, "product": product.key, "target_version": version, "scope": ENDPOINTS,
+                "targets": count, "waves": sizes, "selection": described,
             })),
     )
     .await?;

@@ -154,7 +154,6 @@ pub async fn list(ctx: &Ctx) -> ServiceResult<RolloutList> {
         .collect();
     Ok(RolloutList {
         rows,
-        can_create: principal.require(Permission::UpdateExecute).is_ok(),
         products: product_options,
     })
 }

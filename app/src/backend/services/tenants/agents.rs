@@ -58,8 +58,7 @@ pub async fn view(
         )
         .count(db)
         .await?;
-    let can_enroll = principal.can(Permission::TenantManage, Scope::Tenant(tenant_id));
-    let tokens = if can_enroll {
+    let tokens = if principal.can(Permission::TenantManage, Scope::Tenant(tenant_id)) {
         enrollment_token::Entity::find()
             .filter(enrollment_token::Column::TenantId.eq(tenant_id))
             .order_by_desc(enrollment_token::Column::CreatedAt)
@@ -92,7 +91,6 @@ pub async fn view(
         online,
         product_keys,
         tokens,
-        can_enroll,
     })
 }
 

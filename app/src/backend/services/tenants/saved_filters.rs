@@ -20,6 +20,7 @@ use crate::domain::access::permission::Scope;
 use crate::domain::tenants::saved_filter::FilterFields;
 use crate::domain::tenants::saved_filter::MAX_FILTER_TARGETS;
 use crate::domain::tenants::saved_filter::parse_saved_filter;
+use crate::domain::validation::FieldErrors;
 use crate::model::changes::{SavedFilterForm, SavedFilterRow};
 
 /// Every saved filter with how many tenants it matches now; empty for
@@ -54,21 +55,41 @@ pub async fn list(ctx: &Ctx) -> ServiceResult<Vec<SavedFilterRow>> {
     Ok(rows)
 }
 
-pub async fn save(ctx: &Ctx, form: &SavedFilterForm) -> ServiceResult<Uuid> {
+/// A named tenant filter to save, parsed at the door.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSavedFilter {
+    pub name: String,
+    pub fields: FilterFields,
+}
+
+impl TryFrom<&SavedFilterForm> for NewSavedFilter {
+    type Error = FieldErrors;
+
+    fn try_from(form: &SavedFilterForm) -> Result<Self, FieldErrors> {
+        let fields = FilterFields {
+            q: form.q.clone(),
+            state: form.state.clone(),
+            plan: form.plan.clone(),
+            region: form.region.clone(),
+            environment: form.environment.clone(),
+            kind: form.kind.clone(),
+            label: form.label.clone(),
+        };
+        let (name, fields) = parse_saved_filter(&form.name, &fields)?;
+        Ok(Self { name, fields })
+    }
+}
+
+pub async fn save(
+    ctx: &Ctx,
+    new: crate::backend::error::Parsed<NewSavedFilter>,
+) -> ServiceResult<Uuid> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require(Permission::TenantManage)?;
-    let fields = FilterFields {
-        q: form.q.clone(),
-        state: form.state.clone(),
-        plan: form.plan.clone(),
-        region: form.region.clone(),
-        environment: form.environment.clone(),
-        kind: form.kind.clone(),
-        label: form.label.clone(),
-    };
-    let (name, fields) = parse_saved_filter(&form.name, &fields)?;
+    let new = &new?;
+    let (name, fields) = (&new.name, &new.fields);
     let id = Uuid::new_v4();
     let query = serde_json::to_string(&fields).map_err(ServiceError::internal)?;
     let txn = sea_orm::TransactionTrait::begin(db).await?;

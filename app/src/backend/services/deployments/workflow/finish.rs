@@ -17,7 +17,16 @@ pub(in crate::backend::services::deployments) async fn end(
     if traffic_moved {
         route(txn, d, from, 100, now).await?;
     }
-    set_slot(txn, d.id, to, None, FAILED, Some("unhealthy"), now).await?;
+    set_slot(
+        txn,
+        d.id,
+        to,
+        None,
+        SlotState::Failed,
+        Some(SlotHealth::Unhealthy),
+        now,
+    )
+    .await?;
     deployment_switch::Entity::update_many()
         .col_expr(deployment_switch::Column::Status, status.as_str().into())
         .col_expr(
@@ -29,7 +38,7 @@ pub(in crate::backend::services::deployments) async fn end(
         .filter(deployment_switch::Column::Id.eq(s.id))
         .exec(txn)
         .await?;
-    system_event(txn, &s, "decision", reason.to_string(), now).await?;
+    system_event(txn, &s, SwitchEventKind::Decision, reason.to_string(), now).await?;
     audit::record(
         txn,
         &RequestContext::default(),
@@ -58,8 +67,17 @@ pub(in crate::backend::services::deployments) async fn complete(
         .filter(edge_deployment::Column::Id.eq(d.id))
         .exec(txn)
         .await?;
-    set_slot(txn, d.id, to, None, LIVE, Some("healthy"), now).await?;
-    set_slot(txn, d.id, from, None, STANDBY, None, now).await?;
+    set_slot(
+        txn,
+        d.id,
+        to,
+        None,
+        SlotState::Live,
+        Some(SlotHealth::Healthy),
+        now,
+    )
+    .await?;
+    set_slot(txn, d.id, from, None, SlotState::Standby, None, now).await?;
     deployment_switch::Entity::update_many()
         .col_expr(
             deployment_switch::Column::Status,
@@ -73,7 +91,7 @@ pub(in crate::backend::services::deployments) async fn complete(
     system_event(
         txn,
         &s,
-        "decision",
+        SwitchEventKind::Decision,
         format!(
             "Completed: {} live on {}; {} on standby with {} kept for an instant rollback.",
             s.to_version,

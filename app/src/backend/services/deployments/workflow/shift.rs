@@ -54,7 +54,7 @@ pub(in crate::backend::services::deployments) async fn shift(
                 job.attempt
             )
         };
-        system_event(&txn, &s, "step", message, clock.now()).await?;
+        system_event(&txn, &s, SwitchEventKind::Step, message, clock.now()).await?;
         if first {
             audit::record(
                 &txn,
@@ -106,7 +106,7 @@ pub(in crate::backend::services::deployments) async fn shift(
             switch_id: Set(s.id),
             tenant_id: Set(d.tenant_id),
             at: Set(now),
-            slot: Set(slot.as_str().into()),
+            slot: Set(slot),
             weight: Set(if slot == Slot::Blue {
                 blue_weight
             } else {
@@ -131,7 +131,7 @@ pub(in crate::backend::services::deployments) async fn shift(
         system_event(
             &txn,
             &s,
-            "health",
+            SwitchEventKind::Health,
             format!(
                 "Health check failed on {} ({failures} in a row): {}",
                 to.label().to_lowercase(),
@@ -165,7 +165,7 @@ pub(in crate::backend::services::deployments) async fn shift(
         Verdict::TooLittleTraffic => {
             if !monitor.noted_waiting {
                 monitor.noted_waiting = true;
-                system_event(&txn, &s, "note", format!(
+                system_event(&txn, &s, SwitchEventKind::Note, format!(
                         "Too little traffic to judge {} ({} requests in {} s, at least {} needed): the step waits for traffic.",
                         to.label().to_lowercase(),
                         candidate.requests,

@@ -45,15 +45,15 @@ pub(in crate::backend::services::deployments) async fn prepare(
                 d.id,
                 to,
                 None,
-                VALIDATING,
-                Some("unknown"),
+                SlotState::Validating,
+                Some(SlotHealth::Unknown),
                 clock.now(),
             )
             .await?;
             system_event(
                 &txn,
                 &s,
-                "step",
+                SwitchEventKind::Step,
                 format!(
                     "Prepared: {} deployed to {} ({}).",
                     s.to_version,
@@ -120,7 +120,7 @@ pub(in crate::backend::services::deployments) async fn run_baseline<C: Connectio
         deployment_id: Set(d.id),
         switch_id: Set(switch_id),
         tenant_id: Set(d.tenant_id),
-        slot: Set(slot.as_str().into()),
+        slot: Set(slot),
         at: Set(now),
         passed: Set(passed),
         results: Set(crate::backend::columns::JsonText(results.clone())),
@@ -171,16 +171,16 @@ pub(in crate::backend::services::deployments) async fn validate(
         return Ok(());
     };
     let live_state = match from {
-        Slot::Blue => d.blue_state.clone(),
-        Slot::Green => d.green_state.clone(),
+        Slot::Blue => d.blue_state,
+        Slot::Green => d.green_state,
     };
-    let live_health = if live_healthy { "healthy" } else { "unhealthy" };
+    let live_health = SlotHealth::of(live_healthy);
     set_slot(
         &txn,
         d.id,
         from,
         None,
-        &live_state,
+        live_state,
         Some(live_health),
         clock.now(),
     )
@@ -205,15 +205,15 @@ pub(in crate::backend::services::deployments) async fn validate(
             d.id,
             to,
             None,
-            TAKING_TRAFFIC,
-            Some("healthy"),
+            SlotState::TakingTraffic,
+            Some(SlotHealth::Healthy),
             clock.now(),
         )
         .await?;
         system_event(
             &txn,
             &s,
-            "step",
+            SwitchEventKind::Step,
             format!(
                 "Validated: {} passed the health baseline.",
                 to.label().to_lowercase()

@@ -158,7 +158,10 @@ pub async fn access_restrictions<C: ConnectionTrait>(
     }
     let out_of_policy = compliance_status::Entity::find()
         .filter(compliance_status::Column::TenantId.is_in(tenant_ids.iter().copied()))
-        .filter(compliance_status::Column::Status.is_in(["eol", "non_compliant"]))
+        .filter(
+            compliance_status::Column::Status
+                .is_in([ComplianceKind::Eol, ComplianceKind::NonCompliant]),
+        )
         .order_by_asc(compliance_status::Column::Severity)
         .all(conn)
         .await?;
@@ -174,7 +177,7 @@ pub async fn access_restrictions<C: ConnectionTrait>(
         let book = PolicyBook::load(conn, Reach::Tenant(*tenant_id)).await?;
         let Some(row) = rows.into_iter().find(|r| {
             crate::domain::releases::catalog::restricts_access(
-                &r.status,
+                r.status,
                 &book.actions_for(r.tenant_id, r.product_id),
             )
         }) else {
@@ -185,7 +188,7 @@ pub async fn access_restrictions<C: ConnectionTrait>(
             .await?
             .map_or_else(|| "A product".to_owned(), |p| p.name);
         // More grace only helps a version past its end of life.
-        let way_out = if row.status == "eol" {
+        let way_out = if row.status == ComplianceKind::Eol {
             "Approve its upgrade or ask for a grace extension to lift the restriction."
         } else {
             "Approve its upgrade to lift the restriction."
@@ -246,7 +249,7 @@ pub async fn assess(
 
     let mut report = AssessmentReport::default();
     let mut statuses = Vec::with_capacity(running.len());
-    let mut worst_by_tenant: HashMap<Uuid, &'static str> = HashMap::new();
+    let mut worst_by_tenant: HashMap<Uuid, ComplianceKind> = HashMap::new();
     let running: Vec<(Uuid, Uuid, semver::Version)> = running
         .into_iter()
         .filter_map(|(tenant_id, product_id, version_text)| {
@@ -267,8 +270,8 @@ pub async fn assess(
                 eol,
             });
         }
-        let key = status.key();
-        if matches!(key, "eol" | "non_compliant")
+        let key = status.kind();
+        if matches!(key, ComplianceKind::Eol | ComplianceKind::NonCompliant)
             && book
                 .deciding_actions(tenant_id, product_id)
                 .is_some_and(|a| a.contains(&EnforcementAction::ScheduleForcedUpgrade))
@@ -281,8 +284,8 @@ pub async fn assess(
             tenant_id: Set(tenant_id),
             product_id: Set(product_id),
             running_version: Set(version.to_string()),
-            status: Set(key.to_owned()),
-            severity: Set(severity(key)),
+            status: Set(key),
+            severity: Set(key.severity()),
             days_left: Set(status.days_left()),
             detail: Set(status.detail()),
             policy_level: Set(policy.level.as_str().to_owned()),
@@ -315,7 +318,7 @@ pub async fn assess(
                 product_id: Set(product_id),
                 version: Set(version_text),
                 endpoints: Set(endpoints),
-                status: Set(status.key().to_owned()),
+                status: Set(status.kind()),
             })
         })
         .collect();
@@ -328,7 +331,7 @@ pub async fn assess(
         .map(|(tenant_id, status)| compliance_snapshot::ActiveModel {
             day: Set(today),
             tenant_id: Set(tenant_id),
-            status: Set(status.to_owned()),
+            status: Set(status),
         })
         .collect();
 
@@ -347,11 +350,11 @@ pub async fn assess(
             .flatten();
         missed = missed_days(last, today, TREND_DAYS);
         for day in &missed {
-            let mut worst_that_day: HashMap<Uuid, &'static str> = HashMap::new();
+            let mut worst_that_day: HashMap<Uuid, ComplianceKind> = HashMap::new();
             for (tenant_id, product_id, version) in &running {
                 let releases = catalog.get(product_id).unwrap_or(&no_releases);
                 let policy = book.for_tenant(*tenant_id, *product_id);
-                let key = assess_version(version, releases, &policy, *day).key();
+                let key = assess_version(version, releases, &policy, *day).kind();
                 let worst = worst_that_day.entry(*tenant_id).or_insert(key);
                 *worst = worst_status([*worst, key]).unwrap_or(key);
             }
@@ -359,7 +362,7 @@ pub async fn assess(
                 compliance_snapshot::ActiveModel {
                     day: Set(*day),
                     tenant_id: Set(tenant_id),
-                    status: Set(status.to_owned()),
+                    status: Set(status),
                 }
             }));
         }
@@ -419,7 +422,7 @@ pub(super) async fn refresh_trend<C: ConnectionTrait>(
     conn: &C,
     today: NaiveDate,
 ) -> ServiceResult<()> {
-    let counts: Vec<(String, i64)> = compliance_snapshot::Entity::find()
+    let counts: Vec<(ComplianceKind, i64)> = compliance_snapshot::Entity::find()
         .select_only()
         .column(compliance_snapshot::Column::Status)
         .column_as(compliance_snapshot::Column::TenantId.count(), "tenants")

@@ -21,7 +21,7 @@ pub async fn summary(ctx: &Ctx) -> ServiceResult<ComplianceSummary> {
     let since = today - Duration::days(TREND_DAYS);
     // Platform-wide readers get the kept daily counts; tenant users count
     // their own tenants' snapshots (a handful of rows).
-    let per_day: Vec<(NaiveDate, String, i64)> = match &scope {
+    let per_day: Vec<(NaiveDate, ComplianceKind, i64)> = match &scope {
         TenantScope::All => {
             compliance_trend::Entity::find()
                 .select_only()
@@ -50,15 +50,15 @@ pub async fn summary(ctx: &Ctx) -> ServiceResult<ComplianceSummary> {
     };
     let latest_day = per_day.iter().map(|(day, _, _)| *day).max();
     let mut days: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
-    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_status: BTreeMap<ComplianceKind, u64> = BTreeMap::new();
     for (day, status, tenants) in &per_day {
         let entry = days.entry(*day).or_default();
         entry.1 += *tenants as u64;
-        if counts_as_compliant(status) {
+        if status.counts_as_compliant() {
             entry.0 += *tenants as u64;
         }
         if Some(*day) == latest_day {
-            *by_status.entry(status.clone()).or_default() += *tenants as u64;
+            *by_status.entry(*status).or_default() += *tenants as u64;
         }
     }
     let trend: Vec<TrendPoint> = days
@@ -72,7 +72,7 @@ pub async fn summary(ctx: &Ctx) -> ServiceResult<ComplianceSummary> {
     let assessed_tenants: u64 = by_status.values().sum();
     let compliant: u64 = by_status
         .iter()
-        .filter(|(status, _)| counts_as_compliant(status))
+        .filter(|(status, _)| status.counts_as_compliant())
         .map(|(_, n)| n)
         .sum();
 
@@ -145,7 +145,7 @@ pub async fn summary(ctx: &Ctx) -> ServiceResult<ComplianceSummary> {
     .await?
     .rows;
 
-    let endpoint_counts: Vec<(String, i64)> = scope_filter(
+    let endpoint_counts: Vec<(ComplianceKind, i64)> = scope_filter(
         endpoint_compliance::Entity::find(),
         endpoint_compliance::Column::TenantId,
         &scope,
@@ -160,7 +160,7 @@ pub async fn summary(ctx: &Ctx) -> ServiceResult<ComplianceSummary> {
     let endpoints_total: u64 = endpoint_counts.iter().map(|(_, n)| *n as u64).sum();
     let endpoints_compliant: u64 = endpoint_counts
         .iter()
-        .filter(|(status, _)| counts_as_compliant(status))
+        .filter(|(status, _)| status.counts_as_compliant())
         .map(|(_, n)| *n as u64)
         .sum();
     let last_assessed: Option<DateTime<Utc>> = scope_filter(
@@ -179,11 +179,11 @@ pub async fn summary(ctx: &Ctx) -> ServiceResult<ComplianceSummary> {
     Ok(ComplianceSummary {
         assessed_tenants,
         compliant_pct: percent(compliant, assessed_tenants),
-        by_status: STATUS_KEYS
-            .iter()
-            .map(|key| StatusCount {
-                status: (*key).to_owned(),
-                tenants: by_status.get(*key).copied().unwrap_or(0),
+        by_status: ComplianceKind::ALL
+            .into_iter()
+            .map(|status| StatusCount {
+                status,
+                tenants: by_status.get(&status).copied().unwrap_or(0),
             })
             .collect(),
         trend,
@@ -219,8 +219,9 @@ pub(super) async fn report_rows<C: ConnectionTrait>(
     scope: &TenantScope,
     query: &ComplianceQuery,
 ) -> ServiceResult<ComplianceReport> {
-    let per_page = query.per_page.unwrap_or(25).clamp(1, MAX_PER_PAGE);
-    let page = std::cmp::max(query.page.unwrap_or(1), 1);
+    check_report_query(query)?;
+    let per_page = query.per_page.unwrap_or(25);
+    let page = query.page.unwrap_or(1);
     let mut select = scope_filter(
         compliance_status::Entity::find(),
         compliance_status::Column::TenantId,
@@ -230,12 +231,14 @@ pub(super) async fn report_rows<C: ConnectionTrait>(
     // serves both the filter and the order.
     match query.status.as_deref().filter(|s| !s.is_empty()) {
         Some("attention") => {
-            select = select.filter(compliance_status::Column::Severity.lte(severity("in_grace")))
+            select = select
+                .filter(compliance_status::Column::Severity.lte(ComplianceKind::InGrace.severity()))
         }
-        Some(status) if STATUS_KEYS.contains(&status) => {
-            select = select.filter(compliance_status::Column::Severity.eq(severity(status)))
+        Some(word) => {
+            if let Some(status) = ComplianceKind::parse(word) {
+                select = select.filter(compliance_status::Column::Severity.eq(status.severity()))
+            }
         }
-        Some(_) => select = select.filter(compliance_status::Column::Severity.eq(-1)),
         None => {}
     }
     let products = product::Entity::find().all(db).await?;
@@ -289,9 +292,39 @@ pub(super) async fn report_rows<C: ConnectionTrait>(
     })
 }
 
+/// The same 422 through the page and the API: a status word the report does
+/// not know, page 0, or a page size out of range.
+fn check_report_query(query: &ComplianceQuery) -> ServiceResult<()> {
+    let mut errors = crate::domain::validation::FieldErrors::default();
+    if let Some(word) = query.status.as_deref().filter(|s| !s.is_empty()) {
+        if word != "attention" && ComplianceKind::parse(word).is_none() {
+            errors.push(
+                "status",
+                "Use compliant, outdated, in_grace, non_compliant, eol or attention.",
+            );
+        }
+    }
+    if query.page == Some(0) {
+        errors.push("page", "Pages start at 1.");
+    }
+    if query
+        .per_page
+        .is_some_and(|n| !(1..=MAX_PER_PAGE).contains(&n))
+    {
+        errors.push(
+            "per_page",
+            format!("Use 1 to {MAX_PER_PAGE} items per page."),
+        );
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.into())
+    }
+}
+
 pub async fn dashboard(ctx: &Ctx, query: &ComplianceQuery) -> ServiceResult<ComplianceOverview> {
     let db = &ctx.reads;
-    let principal = &ctx.principal;
     let summary = summary(ctx).await?;
     let report = report(ctx, query).await?;
     let products = product::Entity::find()
@@ -305,7 +338,6 @@ pub async fn dashboard(ctx: &Ctx, query: &ComplianceQuery) -> ServiceResult<Comp
         summary,
         report,
         products,
-        can_assess: principal.require(Permission::PolicyManage).is_ok(),
     })
 }
 
@@ -347,7 +379,7 @@ pub async fn export_csv(ctx: &Ctx, query: &ComplianceQuery) -> ServiceResult<Csv
                             row.tenant_name,
                             row.product_key,
                             row.running_version,
-                            row.status,
+                            row.status.as_str().to_owned(),
                             row.days_left.map(|d| d.to_string()).unwrap_or_default(),
                             row.policy_level,
                             row.detail,
