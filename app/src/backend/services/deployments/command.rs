@@ -332,7 +332,13 @@ mod tests {
         assert_eq!(
             fields(NewDeployment::try_from(&form).unwrap_err()),
             // Without a known router there is no default slot URL either.
-            ["version", "router", "router_backend", "blue_url", "green_url"]
+            [
+                "version",
+                "router",
+                "router_backend",
+                "blue_url",
+                "green_url"
+            ]
         );
     }
 
