@@ -13,10 +13,16 @@ pub async fn deployments() -> Result<FleetPage, AppError> {
     use crate::backend::services::deployments;
     use crate::domain::access::permission::{Permission, Scope};
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    let view = respond(deployments::fleet(&ctx).await)?;
+    let rows = respond(deployments::fleet(&ctx).await)?;
     let may = FleetMay {
         create: ctx.principal.can(Permission::TenantManage, Scope::Platform),
     };
+    let choices = if may.create {
+        respond(deployments::create_options(&ctx).await)?
+    } else {
+        DeploymentChoices::default()
+    };
+    let view = Fleet { rows, choices };
     Ok(crate::model::Allowed { view, may })
 }
 

@@ -141,7 +141,7 @@ pub async fn update_tenant(
     use crate::api::context::respond;
     use crate::backend::services::tenants;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    respond(tenants::update(&ctx, &slug, version, &edit).await)?;
+    respond(tenants::update(&ctx, &slug, version, tenants::TenantEdit::try_from(&edit)).await)?;
     leptos_axum::redirect(&format!("/tenants/{slug}"));
     Ok(())
 }

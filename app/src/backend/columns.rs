@@ -127,6 +127,9 @@ text_enum!(crate::domain::changes::change::ChangeStatus, |w| {
 text_enum!(crate::domain::changes::change::ApprovalMode, |w| {
     crate::domain::changes::change::ApprovalMode::parse(w)
 });
+text_enum!(crate::domain::rollouts::rollout::RolloutScope, |w| {
+    crate::domain::rollouts::rollout::RolloutScope::parse(w)
+});
 text_enum!(crate::domain::rollouts::rollout::RolloutStatus, |w| {
     crate::domain::rollouts::rollout::RolloutStatus::parse(w)
 });
@@ -154,6 +157,9 @@ text_enum!(crate::domain::changes::change::StepStatus, |w| {
 text_enum!(crate::domain::deployments::bluegreen::Slot, |w| {
     crate::domain::deployments::bluegreen::Slot::parse(w)
 });
+text_enum!(crate::domain::deployments::bluegreen::RouterKind, |w| {
+    crate::domain::deployments::bluegreen::RouterKind::parse(w)
+});
 text_enum!(crate::domain::deployments::bluegreen::SlotState, |w| {
     crate::domain::deployments::bluegreen::SlotState::parse(w)
 });
@@ -173,6 +179,12 @@ text_enum!(crate::domain::releases::compliance::ComplianceKind, |w| {
 });
 text_enum!(crate::domain::changes::schedule::PolicyZone, |w| {
     crate::domain::changes::schedule::PolicyZone::parse(w)
+});
+text_enum!(crate::domain::releases::compliance::PolicyLevel, |w| {
+    crate::domain::releases::compliance::PolicyLevel::parse(w)
+});
+text_enum!(crate::domain::changes::decision::ChangeDecision, |w| {
+    crate::domain::changes::decision::ChangeDecision::parse(w)
 });
 text_enum!(crate::domain::deployments::bluegreen::SwitchStatus, |w| {
     crate::domain::deployments::bluegreen::SwitchStatus::parse(w)

@@ -24,9 +24,6 @@ use crate::model::deployments::Simulation;
 
 use crate::backend::outbound::{self, GuardedHttp, OutboundError};
 
-pub const SIMULATOR: &str = "simulator";
-pub const HAPROXY: &str = "haproxy";
-
 /// Where one deployment's traffic is routed.
 #[derive(Clone, Debug)]
 pub struct RouterTarget {
@@ -66,11 +63,14 @@ pub trait TrafficRouter: Send + Sync {
 }
 
 /// The driver for a deployment's `router_kind`.
-pub fn router_for(kind: &str) -> &'static dyn TrafficRouter {
+pub fn router_for(
+    kind: crate::domain::deployments::bluegreen::RouterKind,
+) -> &'static dyn TrafficRouter {
+    use crate::domain::deployments::bluegreen::RouterKind;
     static HAPROXY_DRIVER: Haproxy = Haproxy;
     match kind {
-        HAPROXY => &HAPROXY_DRIVER,
-        _ => &*SIMULATED,
+        RouterKind::Haproxy => &HAPROXY_DRIVER,
+        RouterKind::Simulator => &*SIMULATED,
     }
 }
 
@@ -400,7 +400,7 @@ mod tests {
                 ..Simulation::default()
             },
         };
-        let router = router_for(SIMULATOR);
+        let router = router_for(crate::domain::deployments::bluegreen::RouterKind::Simulator);
         router.set_weights(&target, 50, 50).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         let readings = router.read(&target).await.unwrap();

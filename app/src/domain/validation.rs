@@ -21,6 +21,25 @@ impl FieldError {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldErrors(pub Vec<FieldError>);
 
+/// A list's page and page size, as every list checks them: pages start at
+/// 1, sizes run from 1 to `max_per_page`.
+pub fn check_paging(
+    errors: &mut FieldErrors,
+    page: Option<u64>,
+    per_page: Option<u64>,
+    max_per_page: u64,
+) {
+    if page == Some(0) {
+        errors.push("page", "Pages start at 1.");
+    }
+    if per_page.is_some_and(|n| !(1..=max_per_page).contains(&n)) {
+        errors.push(
+            "per_page",
+            format!("Use 1 to {max_per_page} items per page."),
+        );
+    }
+}
+
 impl FieldErrors {
     pub fn push(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
@@ -44,5 +63,23 @@ impl FieldErrors {
         } else {
             Err(self)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_start_at_one_and_sizes_stay_within_the_limit() {
+        let mut errors = FieldErrors::default();
+        check_paging(&mut errors, Some(1), Some(100), 100);
+        assert!(errors.is_empty());
+        check_paging(&mut errors, Some(0), Some(101), 100);
+        assert!(errors.for_field("page").is_some());
+        assert_eq!(
+            errors.for_field("per_page"),
+            Some("Use 1 to 100 items per page.")
+        );
     }
 }

@@ -104,10 +104,8 @@ pub struct ChangeRow {
     pub tenant_slug: String,
     pub tenant_name: String,
     pub kind: crate::domain::changes::change::ChangeKind,
-    pub kind_label: String,
     pub change_model: crate::domain::changes::change::ChangeModel,
     pub status: crate::domain::changes::change::ChangeStatus,
-    pub status_label: String,
     pub title: String,
     pub product_key: Option<String>,
     pub target_version: Option<String>,
@@ -147,8 +145,7 @@ pub struct StepRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DecisionRow {
-    /// `approved` or `rejected`.
-    pub decision: String,
+    pub decision: crate::domain::changes::decision::ChangeDecision,
     pub decider: String,
     pub comment: String,
     pub decided_at: DateTime<Utc>,
@@ -234,8 +231,7 @@ impl ChangeFormOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DelayOutcome {
-    /// `delayed` or `requested`.
-    pub status: String,
+    pub status: crate::domain::changes::decision::DelayResult,
     /// Delayed: when the change may now start.
     pub next_start_at: Option<DateTime<Utc>>,
     /// Requested: the delay request awaiting a platform approver.
@@ -296,8 +292,7 @@ pub struct BlackoutRow {
 pub struct UpdatePolicyView {
     pub tenant_id: Uuid,
     pub tenant_slug: String,
-    /// `auto_approve`, `majors_only` or `all`.
-    pub approval_mode: String,
+    pub approval_mode: crate::domain::changes::change::ApprovalMode,
     pub timezone: String,
     pub max_delay_days: i32,
     pub windows: Vec<WindowRow>,

@@ -123,7 +123,6 @@ pub struct SlotView {
 pub struct SwitchSummary {
     pub id: Uuid,
     pub status: crate::domain::deployments::bluegreen::SwitchStatus,
-    pub status_label: String,
     pub from_slot: crate::domain::deployments::bluegreen::Slot,
     pub to_slot: crate::domain::deployments::bluegreen::Slot,
     pub from_version: Option<String>,
@@ -150,8 +149,7 @@ pub struct DeploymentRow {
     pub live_version: Option<String>,
     pub blue: SlotView,
     pub green: SlotView,
-    /// `simulator` or `haproxy`.
-    pub router: String,
+    pub router: crate::domain::deployments::bluegreen::RouterKind,
     /// The switch running now, if any.
     pub active_switch: Option<SwitchSummary>,
 }
@@ -227,12 +225,18 @@ pub struct DeploymentMay {
 
 pub type DeploymentPage = crate::model::Allowed<DeploymentDetail, DeploymentMay>;
 
+/// The deployments page: the rows and what the create form offers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Fleet {
     pub rows: Vec<DeploymentRow>,
-    /// (slug, name) of tenants a deployment can be created for (empty for
-    /// those who may not create deployments).
+    /// What the create form offers (empty for those who may not create).
+    pub choices: DeploymentChoices,
+}
+
+/// What a new deployment can be made of.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentChoices {
+    /// (slug, name) of edge tenants.
     pub tenants: Vec<(String, String)>,
     /// (key, name)
     pub products: Vec<(String, String)>,

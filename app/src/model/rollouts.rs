@@ -63,8 +63,7 @@ pub struct RolloutForm {
 pub struct RolloutRow {
     pub id: Uuid,
     pub name: String,
-    /// `tenants` or `endpoints`.
-    pub scope: String,
+    pub scope: crate::domain::rollouts::rollout::RolloutScope,
     pub product_key: String,
     pub target_version: String,
     pub status: RolloutStatus,

@@ -14,14 +14,7 @@ pub fn switch_step_text(s: &SwitchSummary) -> String {
         Ok(i) if i < s.steps.len() => {
             format!("step {} of {} ({} %)", i + 1, s.steps.len(), s.steps[i])
         }
-        _ => s.status_label.to_lowercase(),
-    }
-}
-
-pub fn router_label(kind: &str) -> &'static str {
-    match kind {
-        "haproxy" => "HAProxy",
-        _ => "Simulator",
+        _ => s.status.label().to_lowercase(),
     }
 }
 

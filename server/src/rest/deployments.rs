@@ -12,8 +12,8 @@ use app::backend::services::deployments;
 use app::backend::state::AppState;
 use app::domain::deployments::health::HealthCheck;
 use app::model::deployments::{
-    BaselineView, DeploymentDetail, DeploymentForm, Fleet, HealthRunRow, Simulation, SwitchForm,
-    SwitchSettingsForm,
+    BaselineView, DeploymentDetail, DeploymentForm, DeploymentRow, HealthRunRow, Simulation,
+    SwitchForm, SwitchSettingsForm,
 };
 
 use super::access::Caller;
@@ -22,11 +22,21 @@ use super::problem::{ApiJson, ApiPath, ApiResult, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// Every edge deployment the caller may read.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeploymentList {
+    pub items: Vec<DeploymentRow>,
+}
+
 /// Every edge deployment the caller may read, with switches in progress.
 #[utoipa::path(get, path = "/deployments", tag = "deployments",
-    responses((status = 200, body = Fleet), (status = 401, body = Problem)))]
-pub async fn list(State(_state): State<AppState>, caller: Caller) -> ApiResult<Json<Fleet>> {
-    Ok(Json(deployments::fleet(&caller.ctx).await?))
+    responses((status = 200, body = DeploymentList), (status = 401, body = Problem)))]
+pub async fn list(
+    State(_state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<DeploymentList>> {
+    let items = deployments::fleet(&caller.ctx).await?;
+    Ok(Json(DeploymentList { items }))
 }
 
 /// Puts a tenant's product on blue-green; blue runs `version` and is live.

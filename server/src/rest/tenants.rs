@@ -324,9 +324,14 @@ pub async fn update(
         contact_billing: text(body.contacts.billing),
         contact_incident: text(body.contacts.incident),
     };
-    tenants::update(&caller.ctx, &slug, body.version, &edit)
-        .await
-        .map_err(|e| ApiError::from(e).rename_fields(body_field))?;
+    tenants::update(
+        &caller.ctx,
+        &slug,
+        body.version,
+        tenants::TenantEdit::try_from(&edit),
+    )
+    .await
+    .map_err(|e| ApiError::from(e).rename_fields(body_field))?;
     Ok(Json(resource(&caller.ctx, &slug).await?))
 }
 

@@ -214,7 +214,7 @@ async fn a_tenant_admin_sees_and_changes_only_their_own_tenant(db: TestDb) {
             &app::backend::context::Ctx::of(&db.db, &ada, &context),
             "tenant-b",
             1,
-            &edit,
+            tenants::TenantEdit::try_from(&edit),
         )
         .await,
         "not found",

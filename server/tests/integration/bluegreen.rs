@@ -959,7 +959,6 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         ))
         .await
         .unwrap()
-        .rows
         .is_empty()
     );
     assert!(matches!(

@@ -43,6 +43,7 @@ use app::backend::services::tenants::agents;
 use app::backend::services::tenants::saved_filters;
 use app::domain::access::permission::BuiltinRole;
 use app::domain::changes::change::{ChangeKind, ChangeStatus};
+use app::domain::changes::decision::DelayResult;
 use app::domain::tenants::agent::RawReport;
 use app::domain::tenants::tenant::Region;
 use app::model::changes::{ChangeForm, ChangeQuery, SavedFilterForm, UpdatePolicyForm};
@@ -595,7 +596,7 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(delayed.status, "delayed");
+    assert_eq!(delayed.status, DelayResult::Delayed);
     let after_own_delay = changes::detail(
         &app::backend::context::Ctx::of(db, &admin, &Default::default()),
         created.id,
@@ -631,7 +632,7 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(asked.status, "requested");
+    assert_eq!(asked.status, DelayResult::Requested);
     let request_id = asked.request_id.unwrap();
     let waiting = changes::detail(
         &app::backend::context::Ctx::of(db, &admin, &Default::default()),
@@ -1064,7 +1065,7 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
     )
     .await
     .unwrap();
-    assert_eq!(planned.rollout.scope, "endpoints");
+    assert_eq!(planned.rollout.scope.as_str(), "endpoints");
     assert_eq!(
         planned.waves.iter().map(|w| w.total).collect::<Vec<_>>(),
         [2, 1]

@@ -143,7 +143,7 @@ async fn status_of(
     (
         row.status.unwrap().as_str().to_owned(),
         row.days_left,
-        row.policy_level.clone().unwrap(),
+        row.policy_level.unwrap().as_str().to_owned(),
     )
 }
 

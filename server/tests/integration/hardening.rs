@@ -163,7 +163,7 @@ async fn traffic_router_settings_are_the_vendors_and_validated(db: TestDb) {
     ))
     .await
     .unwrap();
-    assert!(none.rows.is_empty(), "nothing was created");
+    assert!(none.is_empty(), "nothing was created");
 }
 
 /// No database involved: one run is enough.
@@ -185,7 +185,7 @@ async fn a_stored_name_outside_the_grammar_never_reaches_the_socket() {
         green_server: "green".into(),
         simulation: Default::default(),
     };
-    let refused = router_for("haproxy")
+    let refused = router_for(app::domain::deployments::bluegreen::RouterKind::Haproxy)
         .set_weights(&target, 90, 10)
         .await
         .unwrap_err();
@@ -198,7 +198,7 @@ async fn a_stored_name_outside_the_grammar_never_reaches_the_socket() {
         ..target
     };
     assert!(
-        router_for("haproxy")
+        router_for(app::domain::deployments::bluegreen::RouterKind::Haproxy)
             .read(&outside)
             .await
             .unwrap_err()
@@ -741,7 +741,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
         &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         "acme",
         detail.version,
-        &edit("enterprise", "", "Tenant acme"),
+        tenants::TenantEdit::try_from(&edit("enterprise", "", "Tenant acme")),
     )
     .await;
     crate::helpers::expect_field_error(upgraded, "plan_code");
@@ -749,7 +749,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
         &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         "acme",
         detail.version,
-        &edit("starter", "pilot", "Tenant acme"),
+        tenants::TenantEdit::try_from(&edit("starter", "pilot", "Tenant acme")),
     )
     .await;
     crate::helpers::expect_field_error(relabelled, "labels");
@@ -757,7 +757,7 @@ async fn tenant_admins_cannot_overrule_the_vendor(db: TestDb) {
         &app::backend::context::Ctx::of(&app.db, &customer, &ctx),
         "acme",
         detail.version,
-        &edit("starter", "", "Acme (renamed)"),
+        tenants::TenantEdit::try_from(&edit("starter", "", "Acme (renamed)")),
     )
     .await
     .expect("the customer names its own tenant");

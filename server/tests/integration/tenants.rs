@@ -848,7 +848,7 @@ mod editing {
             &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
             &slug,
             1,
-            &edit("Acme Production"),
+            tenants::TenantEdit::try_from(&edit("Acme Production")),
         )
         .await
         .unwrap();
@@ -886,7 +886,7 @@ mod editing {
             &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
             &slug,
             1,
-            &edit("First writer"),
+            tenants::TenantEdit::try_from(&edit("First writer")),
         )
         .await
         .unwrap();
@@ -894,7 +894,7 @@ mod editing {
             &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
             &slug,
             1,
-            &edit("Second writer"),
+            tenants::TenantEdit::try_from(&edit("Second writer")),
         )
         .await
         {
@@ -930,7 +930,7 @@ mod editing {
             &app::backend::context::Ctx::of(&db.db, &admin, &ctx),
             &slug,
             1,
-            &bad,
+            tenants::TenantEdit::try_from(&bad),
         )
         .await
         {

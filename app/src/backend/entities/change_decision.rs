@@ -7,7 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub change_request_id: Uuid,
     pub tenant_id: Uuid,
-    pub decision: String,
+    pub decision: crate::domain::changes::decision::ChangeDecision,
     pub decided_by: Uuid,
     pub decider_label: String,
     pub comment: String,

@@ -13,7 +13,7 @@ pub struct Model {
     pub severity: i32,
     pub days_left: Option<i64>,
     pub detail: String,
-    pub policy_level: String,
+    pub policy_level: crate::domain::releases::compliance::PolicyLevel,
     pub assessed_at: DateTimeUtc,
 }
 

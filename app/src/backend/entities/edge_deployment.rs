@@ -21,7 +21,7 @@ pub struct Model {
     pub green_health: crate::domain::deployments::bluegreen::SlotHealth,
     pub blue_weight: i32,
     pub green_weight: i32,
-    pub router_kind: String,
+    pub router_kind: crate::domain::deployments::bluegreen::RouterKind,
     pub router_address: String,
     pub router_backend: String,
     pub blue_server: String,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
-    pub scope: String,
+    pub scope: crate::domain::rollouts::rollout::RolloutScope,
     pub product_id: Uuid,
     pub target_version: String,
     pub status: crate::domain::rollouts::rollout::RolloutStatus,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// `global`, `product` or `tenant`.
-    pub level: String,
+    pub level: crate::domain::releases::compliance::PolicyLevel,
     pub product_id: Option<Uuid>,
     pub tenant_id: Option<Uuid>,
     pub minimum_version: Option<String>,

@@ -44,6 +44,7 @@ use crate::domain::access::permission::Scope;
 use crate::domain::access::permission::TenantScope;
 use crate::domain::deployments::bluegreen;
 use crate::domain::deployments::bluegreen::NextStep;
+use crate::domain::deployments::bluegreen::RouterKind;
 use crate::domain::deployments::bluegreen::Slot;
 use crate::domain::deployments::bluegreen::SlotHealth;
 use crate::domain::deployments::bluegreen::SlotState;
@@ -61,8 +62,8 @@ use crate::domain::deployments::health::HealthCheck;
 use crate::domain::network::{HaproxyName, socket_path_within};
 use crate::domain::validation::FieldErrors;
 use crate::model::deployments::{
-    BaselineView, DeploymentDetail, DeploymentForm, DeploymentRow, EventRow, Fleet, HealthRunRow,
-    SampleRow, Simulation, SimulationForm, SlotSimulation, SlotView, SwitchForm,
+    BaselineView, DeploymentChoices, DeploymentDetail, DeploymentForm, DeploymentRow, EventRow,
+    HealthRunRow, SampleRow, Simulation, SimulationForm, SlotSimulation, SlotView, SwitchForm,
     SwitchSettingsForm, SwitchSummary,
 };
 
@@ -198,7 +199,7 @@ async fn route<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let (blue, green) = bluegreen::weights(to, percent);
-    traffic::router_for(&d.router_kind)
+    traffic::router_for(d.router_kind)
         .set_weights(&router_target(d), blue, green)
         .await
         .map_err(|e| {

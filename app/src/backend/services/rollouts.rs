@@ -32,6 +32,7 @@ use crate::domain::changes::change::ChangeStatus;
 use crate::domain::releases::catalog::ReleaseStatus;
 use crate::domain::rollouts::rollout::Candidate;
 use crate::domain::rollouts::rollout::RolloutMove;
+use crate::domain::rollouts::rollout::RolloutScope;
 use crate::domain::rollouts::rollout::Thresholds;
 use crate::domain::rollouts::rollout::WaveDecision;
 use crate::domain::rollouts::rollout::WaveProgress;
@@ -63,8 +64,8 @@ pub use plan::*;
 pub use query::*;
 pub use workflow::*;
 
-pub const TENANTS: &str = "tenants";
-pub const ENDPOINTS: &str = "endpoints";
+pub const TENANTS: RolloutScope = RolloutScope::Tenants;
+pub const ENDPOINTS: RolloutScope = RolloutScope::Endpoints;
 
 const TARGETS_PER_PAGE: u64 = 50;
 

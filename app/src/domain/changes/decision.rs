@@ -50,6 +50,47 @@ impl RequestStatus {
     }
 }
 
+/// What asking to delay a change did: moved it at once (within the tenant's
+/// limit), or asked the vendor's approvers (beyond it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum DelayResult {
+    Delayed,
+    Requested,
+}
+
+/// What an approver answered on a change, as its decision log keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ChangeDecision {
+    Approved,
+    Rejected,
+}
+
+impl ChangeDecision {
+    pub const ALL: [ChangeDecision; 2] = [Self::Approved, Self::Rejected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Approved => "Approved",
+            Self::Rejected => "Rejected",
+        }
+    }
+}
+
 /// Yes or no to something someone asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -125,6 +166,10 @@ mod tests {
             assert_eq!(RequestStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(RequestStatus::parse("maybe"), None);
+        for decision in ChangeDecision::ALL {
+            assert_eq!(ChangeDecision::parse(decision.as_str()), Some(decision));
+        }
+        assert_eq!(ChangeDecision::parse("approve"), None);
     }
 
     #[test]

@@ -43,6 +43,38 @@ impl Slot {
     }
 }
 
+/// What moves a deployment's traffic: the built-in simulator (synthetic
+/// traffic, for demos and tests) or HAProxy's runtime API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum RouterKind {
+    Simulator,
+    Haproxy,
+}
+
+impl RouterKind {
+    pub const ALL: [RouterKind; 2] = [Self::Simulator, Self::Haproxy];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Simulator => "simulator",
+            Self::Haproxy => "haproxy",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Simulator => "Simulator",
+            Self::Haproxy => "HAProxy",
+        }
+    }
+}
+
 /// What a slot is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -589,6 +621,9 @@ mod tests {
         }
         for health in SlotHealth::ALL {
             assert_eq!(SlotHealth::parse(health.as_str()), Some(health));
+        }
+        for kind in RouterKind::ALL {
+            assert_eq!(RouterKind::parse(kind.as_str()), Some(kind));
         }
         for kind in SwitchEventKind::ALL {
             assert_eq!(SwitchEventKind::parse(kind.as_str()), Some(kind));

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// Where a version policy is defined; the most specific one present decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum PolicyLevel {
     Global,
     Product,

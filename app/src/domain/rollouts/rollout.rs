@@ -363,6 +363,31 @@ pub fn assign_waves(rules: &[WaveRule], candidates: &[Candidate]) -> Vec<Option<
         .collect()
 }
 
+/// What a rollout upgrades: tenants (a change request each) or endpoints
+/// (each agent fetches its assignment and installs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum RolloutScope {
+    Tenants,
+    Endpoints,
+}
+
+impl RolloutScope {
+    pub const ALL: [RolloutScope; 2] = [Self::Tenants, Self::Endpoints];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tenants => "tenants",
+            Self::Endpoints => "endpoints",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == raw)
+    }
+}
+
 /// Where a rollout stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -51,8 +51,8 @@ pub struct ComplianceRow {
     pub status: crate::domain::releases::compliance::ComplianceKind,
     pub days_left: Option<i64>,
     pub detail: String,
-    /// Which policy level decided: `global`, `product` or `tenant`.
-    pub policy_level: String,
+    /// Which policy level decided.
+    pub policy_level: crate::domain::releases::compliance::PolicyLevel,
     pub assessed_at: DateTime<Utc>,
 }
 
@@ -127,7 +127,7 @@ pub struct TenantProductRow {
     pub status: Option<crate::domain::releases::compliance::ComplianceKind>,
     pub detail: Option<String>,
     pub days_left: Option<i64>,
-    pub policy_level: Option<String>,
+    pub policy_level: Option<crate::domain::releases::compliance::PolicyLevel>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,7 @@ use uuid::Uuid;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PolicyRow {
     pub id: Uuid,
-    /// `global`, `product` or `tenant`.
-    pub level: String,
+    pub level: crate::domain::releases::compliance::PolicyLevel,
     pub product_id: Option<Uuid>,
     pub product_key: Option<String>,
     pub tenant_id: Option<Uuid>,

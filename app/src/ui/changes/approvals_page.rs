@@ -150,7 +150,7 @@ fn ApprovalItem(
             <div class="approval-summary">
                 <h3><a href=format!("/changes/{}", row.id)>{row.title.clone()}</a></h3>
                 <p class="object-meta">
-                    <span class="chip">{row.kind_label.clone()}</span>
+                    <span class="chip">{row.kind.label()}</span>
                     {version.map(|v| view! { <span class="chip">{v}</span> })}
                     <a href=format!("/tenants/{}", row.tenant_slug)>{row.tenant_name.clone()}</a>
                 </p>

@@ -12,10 +12,11 @@ use crate::api::changes::{
     DecisionRow, DelayChange, StepRow, SubmitChange, change_request,
 };
 use crate::domain::changes::change::ChangeStatus;
+use crate::domain::changes::decision::ChangeDecision;
 use crate::error::AppError;
 use crate::ui::changes::decide_form::DecideForm;
 use crate::ui::changes::delay_requests::DelayRequestList;
-use crate::ui::components::badge::{WorkBadge, WorkKind, humanize};
+use crate::ui::components::badge::{WorkBadge, WorkKind};
 use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::Alert;
 use crate::ui::components::progress::ProgressBar;
@@ -134,7 +135,7 @@ fn ChangeView(
             <p class="object-meta">
                 <span data-testid="change-status"><WorkBadge kind=WorkKind::Change status=change.status.as_str()/></span>
                 {(change.status == ChangeStatus::Running).then(|| view! { <ProgressBar percent=change.progress label="Change progress"/> })}
-                <span class="chip">{change.kind_label.clone()}</span>
+                <span class="chip">{change.kind.label()}</span>
                 {change.target_version.clone().map(|v| view! { <span class="chip">{format!("{} {v}", change.product_key.clone().unwrap_or_default())}</span> })}
             </p>
         </header>
@@ -180,7 +181,7 @@ fn ChangeView(
             <h2 id="facts-heading">"Details"</h2>
             <dl class="facts">
                 <dt>"Tenant"</dt><dd><a href=format!("/tenants/{}", change.tenant_slug)>{change.tenant_name.clone()}</a> " " <code>{change.tenant_slug.clone()}</code></dd>
-                <dt>"Kind"</dt><dd>{change.kind_label.clone()}</dd>
+                <dt>"Kind"</dt><dd>{change.kind.label()}</dd>
                 <dt>"Change model"</dt><dd>{format!("{} — {}", model.label(), model.description().to_lowercase())}</dd>
                 <dt>"Requested by"</dt><dd>{change.requester.clone()} " · " {utc(&change.created_at)}</dd>
                 <dt>"Approval"</dt><dd>{if change.requires_approval { "Needed by the tenant's update policy" } else { "Not needed" }}</dd>
@@ -295,10 +296,10 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
                 view! {
                     <ul class="decision-list" data-testid="decisions">
                         {decisions.into_iter().map(|d| {
-                            let (tone, glyph) = if d.decision == "approved" { ("tone-success", "✓") } else { ("tone-danger", "✕") };
+                            let (tone, glyph) = if d.decision == ChangeDecision::Approved { ("tone-success", "✓") } else { ("tone-danger", "✕") };
                             view! {
                                 <li>
-                                    <span class=format!("badge {tone}")><span class="badge-glyph" aria-hidden="true">{glyph}</span>{humanize(&d.decision)}</span>
+                                    <span class=format!("badge {tone}")><span class="badge-glyph" aria-hidden="true">{glyph}</span>{d.decision.label()}</span>
                                     " " <strong>{d.decider.clone()}</strong> " · " <span class="muted">{utc(&d.decided_at)}</span>
                                     {(!d.comment.is_empty()).then(|| view! { <p class="decision-comment">{d.comment.clone()}</p> })}
                                 </li>

@@ -211,7 +211,7 @@ fn ChangeTableRow(row: ChangeRow) -> impl IntoView {
     view! {
         <tr data-change=row.id.to_string()>
             <td><a class="nowrap" href=format!("/tenants/{}", row.tenant_slug)>{row.tenant_slug.clone()}</a><br/><span class="muted cell-note">{row.tenant_name.clone()}</span></td>
-            <td class="nowrap">{row.kind_label.clone()}</td>
+            <td class="nowrap">{row.kind.label()}</td>
             <td><a href=format!("/changes/{}", row.id)>{row.title.clone()}</a></td>
             <td><ChangeStatusCell row=row.clone()/></td>
             <td>{row.requester.clone()}</td>

@@ -24,7 +24,7 @@ use crate::ui::components::form::{
 use crate::ui::components::page::Alert;
 use crate::ui::components::refresh::refresh_while;
 use crate::ui::components::time::{utc, utc_or_dash};
-use crate::ui::deployments::{SplitBar, router_label, switch_step_text};
+use crate::ui::deployments::{SplitBar, switch_step_text};
 use crate::ui::layout::NotFound;
 
 fn is_active(status: SwitchStatus) -> bool {
@@ -122,7 +122,7 @@ fn DeploymentView(
                 <span class=format!("slot-chip slot-{}", d.live_slot.as_str()) data-testid="live-slot">{format!("{} live", d.live_slot.label())}</span>
                 {d.live_version.clone().map(|v| view! { <code data-testid="live-version">{v}</code> })}
                 <a class="chip" href=format!("/tenants/{}", d.tenant_slug)>{d.tenant_slug.clone()}</a>
-                <span class="chip">{format!("Router: {}", router_label(&d.router))}</span>
+                <span class="chip">{format!("Router: {}", d.router.label())}</span>
             </p>
         </header>
         {active.then(|| view! {

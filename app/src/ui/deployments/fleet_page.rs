@@ -14,7 +14,7 @@ use crate::ui::components::page::{Alert, PageHeader};
 use crate::ui::components::pager::Pager;
 use crate::ui::components::refresh::refresh_while;
 use crate::ui::components::url::href_with_query;
-use crate::ui::deployments::{SplitBar, router_label, switch_step_text};
+use crate::ui::deployments::{SplitBar, switch_step_text};
 
 const PER_PAGE: u64 = 25;
 
@@ -213,7 +213,7 @@ fn FleetRow(row: DeploymentRow) -> impl IntoView {
                     }.into_any(),
                 )}
             </td>
-            <td>{router_label(&row.router)}</td>
+            <td>{row.router.label()}</td>
         </tr>
     }
     .into_any()
@@ -240,8 +240,8 @@ fn DeploymentForm(fleet: Fleet, action: ServerAction<CreateDeployment>) -> impl 
             <FormErrors error field_name=form_field/>
             <ActionForm action attr:class="form" attr:novalidate=true attr:data-testid="deployment-form">
                 <FieldGroup legend="What runs">
-                    <SelectField name="form[tenant]" label="Edge tenant" required=true options=fleet.tenants.clone() empty="Choose a tenant" error=field_error("tenant")/>
-                    <SelectField name="form[product]" label="Product" required=true options=fleet.products.clone() empty="Choose a product" error=field_error("product")/>
+                    <SelectField name="form[tenant]" label="Edge tenant" required=true options=fleet.choices.tenants.clone() empty="Choose a tenant" error=field_error("tenant")/>
+                    <SelectField name="form[product]" label="Product" required=true options=fleet.choices.products.clone() empty="Choose a product" error=field_error("product")/>
                     <TextField name="form[version]" label="Release live on blue" required=true placeholder="5.1.0" error=field_error("version")/>
                 </FieldGroup>
                 <FieldGroup legend="Traffic router">

@@ -276,7 +276,7 @@ fn ReportTable(rows: Vec<ComplianceRow>) -> impl IntoView {
                             <td><code>{r.running_version.clone()}</code></td>
                             <td class="nowrap"><ComplianceBadge status=r.status days_left=r.days_left/></td>
                             <td>{r.detail.clone()}</td>
-                            <td>{format!("{} policy", r.policy_level)}</td>
+                            <td>{format!("{} policy", r.policy_level.as_str())}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -84,7 +84,7 @@ fn PolicyTable(
                                     };
                                     view! {
                                         <tr>
-                                            <td><span class="badge tone-neutral">{p.level.clone()}</span></td>
+                                            <td><span class="badge tone-neutral">{p.level.as_str()}</span></td>
                                             <td>{applies}</td>
                                             <td>{bounds}</td>
                                             <td>{p.eol_date.map_or("release's own".to_owned(), |d| d.to_string())}</td>

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::rollouts::{RolloutAction, RolloutDetail, TargetRow, WaveRow, rollout};
-use crate::domain::rollouts::rollout::{RolloutAction as Operation, RolloutStatus};
+use crate::domain::rollouts::rollout::{RolloutAction as Operation, RolloutScope, RolloutStatus};
 use crate::error::AppError;
 use crate::ui::components::badge::{WorkBadge, WorkKind};
 use crate::ui::components::form::action_error;
@@ -166,7 +166,7 @@ fn RolloutView(
         </section>
         <section class="card table-card" aria-labelledby="targets-heading">
             <h2 id="targets-heading">{format!("Targets ({})", r.targets)}</h2>
-            <TargetTable targets=detail.targets.clone() endpoints=r.scope == "endpoints"/>
+            <TargetTable targets=detail.targets.clone() endpoints=r.scope == RolloutScope::Endpoints/>
             <Pager total=r.targets page=detail.targets_page per_page=detail.targets_per_page href=move |p| href_with_query(&page_href, &[("page", Some(p.to_string()))])/>
         </section>
     }

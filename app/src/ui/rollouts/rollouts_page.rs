@@ -6,6 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::rollouts::{CreateRollout, RolloutList, RolloutRow, rollouts};
 use crate::domain::releases::compliance::ComplianceKind;
+use crate::domain::rollouts::rollout::RolloutScope;
 use crate::ui::components::badge::{WorkBadge, WorkKind};
 use crate::ui::components::form::{
     FieldGroup, FormErrors, SelectField, TextAreaField, TextField, action_error, field_message,
@@ -58,7 +59,7 @@ pub fn rate(value: Option<f64>) -> String {
 
 /// What a rollout's targets are: "tenants" or "endpoints".
 pub fn target_unit(row: &RolloutRow) -> &'static str {
-    if row.scope == "endpoints" {
+    if row.scope == RolloutScope::Endpoints {
         "endpoints"
     } else {
         "tenants"

@@ -96,13 +96,13 @@ fn NextStart(policy: UpdatePolicyPage) -> impl IntoView {
 
 #[component]
 fn PolicyCard(policy: UpdatePolicyPage, save: ServerAction<SaveUpdatePolicy>) -> impl IntoView {
-    let mode = ApprovalMode::parse(&policy.approval_mode);
+    let mode = policy.approval_mode;
     if !policy.may.edit {
         return view! {
             <section class="card" aria-labelledby="policy-heading">
                 <h2 id="policy-heading">"Update policy"</h2>
                 <dl class="facts" data-testid="update-policy">
-                    <dt>"Approval"</dt><dd>{mode.map_or_else(|| policy.approval_mode.clone(), |m| format!("{} — {}", m.label(), m.description()))}</dd>
+                    <dt>"Approval"</dt><dd>{format!("{} — {}", mode.label(), mode.description())}</dd>
                     <dt>"Time zone"</dt><dd>{policy.timezone.clone()}</dd>
                     <dt>"Delay limit"</dt><dd>{format!("{} days", policy.max_delay_days)}</dd>
                 </dl>
@@ -130,7 +130,7 @@ fn PolicyCard(policy: UpdatePolicyPage, save: ServerAction<SaveUpdatePolicy>) ->
             <FormErrors error field_name=form_field/>
             <ActionForm action=save attr:class="form form-grid" attr:novalidate=true attr:data-testid="update-policy-form">
                 <input type="hidden" name="tenant" value=policy.tenant_slug.clone()/>
-                <SelectField name="form[approval_mode]" label="Approval" options=modes selected=policy.approval_mode.clone() help="Who must approve upgrades and patches: nobody, only new major versions, or every update" error=field_error("approval_mode")/>
+                <SelectField name="form[approval_mode]" label="Approval" options=modes selected=policy.approval_mode.as_str() help="Who must approve upgrades and patches: nobody, only new major versions, or every update" error=field_error("approval_mode")/>
                 <TextField name="form[timezone]" label="Time zone" value=policy.timezone.clone() help="IANA name, e.g. Europe/Berlin; windows use it" error=field_error("timezone")/>
                 {if policy.may.set_delay_limit {
                     view! { <TextField name="form[max_delay_days]" label="Delay limit (days)" input_type="number" value=policy.max_delay_days.to_string() help="How long the tenant may postpone a change on its own, 0 to 90" error=field_error("max_delay_days")/> }.into_any()

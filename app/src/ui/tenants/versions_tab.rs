@@ -70,7 +70,7 @@ fn VersionTable(data: TenantVersionsView) -> impl IntoView {
                                     Some(status) => view! { <ComplianceBadge status days_left=r.days_left/><br/><span class="muted">{r.detail.clone().unwrap_or_default()}</span> }.into_any(),
                                     None => view! { <span class="muted">"Not assessed"</span> }.into_any(),
                                 }}</td>
-                                <td>{r.policy_level.clone().map_or("—".to_owned(), |l| format!("{l} policy"))}</td>
+                                <td>{r.policy_level.map_or("—".to_owned(), |l| format!("{} policy", l.as_str()))}</td>
                                 <td>{r.allowed_range.clone().unwrap_or_else(|| "any".into())}</td>
                                 <td><span class="chips">{r.components.iter().map(|(n, v)| view! { <code class="chip">{format!("{n} {v}")}</code> }).collect_view()}</span></td>
                                 <td><span class="chips">{r.feature_flags.iter().map(|f| view! { <span class="chip">{f.clone()}</span> }).collect_view()}</span></td>

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::backend::context::Ctx;
+use crate::domain::changes::decision::ChangeDecision;
 
 /// Approves or rejects a change awaiting a decision. The tenant's approvers
 /// (and platform approvers) decide; never the person who asked.
@@ -35,7 +36,11 @@ pub async fn decide(ctx: &Ctx, id: Uuid, decision: &str, comment: &str) -> Servi
         id: Set(Uuid::new_v4()),
         change_request_id: Set(id),
         tenant_id: Set(found.tenant_id),
-        decision: Set(if approve { "approved" } else { "rejected" }.into()),
+        decision: Set(if approve {
+            ChangeDecision::Approved
+        } else {
+            ChangeDecision::Rejected
+        }),
         decided_by: Set(principal.user_id),
         decider_label: Set(principal.email.clone()),
         comment: Set(comment.to_owned()),

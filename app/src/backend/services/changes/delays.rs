@@ -28,6 +28,7 @@ use crate::domain::access::permission::TenantScope;
 use crate::domain::changes::change::ChangeStatus;
 use crate::domain::changes::change::check_decider;
 use crate::domain::changes::decision::Decision;
+use crate::domain::changes::decision::DelayResult;
 use crate::domain::changes::decision::RequestStatus;
 use crate::domain::changes::schedule::DelayDecision;
 use crate::domain::changes::schedule::delay_decision;
@@ -90,7 +91,7 @@ pub async fn delay(ctx: &Ctx, id: Uuid, days: &str, reason: &str) -> ServiceResu
             )
             .await?;
             DelayOutcome {
-                status: "delayed".into(),
+                status: DelayResult::Delayed,
                 next_start_at: Some(at),
                 request_id: None,
                 message: format!("Delayed by {days} days."),
@@ -108,7 +109,7 @@ pub async fn delay(ctx: &Ctx, id: Uuid, days: &str, reason: &str) -> ServiceResu
             )
             .await?;
             DelayOutcome {
-                status: "requested".into(),
+                status: DelayResult::Requested,
                 next_start_at: found.next_start_at,
                 request_id: Some(request_id),
                 message: format!(

@@ -156,7 +156,7 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<UpdatePolicyView>
     Ok(UpdatePolicyView {
         tenant_id,
         tenant_slug: slug,
-        approval_mode: policy.approval_mode.as_str().into(),
+        approval_mode: policy.approval_mode,
         timezone: policy.timezone.as_str().into(),
         max_delay_days: policy.max_delay_days,
         windows,

@@ -13,8 +13,7 @@ pub struct NewDeployment {
     pub product: String,
     /// The release the blue slot runs and serves from the start.
     pub version: semver::Version,
-    /// `simulator` or `haproxy` (`traffic::SIMULATOR`, `traffic::HAPROXY`).
-    pub router: &'static str,
+    pub router: RouterKind,
     pub router_socket: String,
     pub router_backend: HaproxyName,
     pub blue_server: HaproxyName,
@@ -67,14 +66,10 @@ impl TryFrom<&DeploymentForm> for NewDeployment {
         let version = parse_version(&form.version)
             .map_err(|problem| errors.push("version", problem))
             .ok();
-        let router = match or_default(&form.router, traffic::SIMULATOR) {
-            traffic::SIMULATOR => Some(traffic::SIMULATOR),
-            traffic::HAPROXY => Some(traffic::HAPROXY),
-            _ => {
-                errors.push("router", "Choose simulator or haproxy.");
-                None
-            }
-        };
+        let router = RouterKind::parse(or_default(&form.router, RouterKind::Simulator.as_str()));
+        if router.is_none() {
+            errors.push("router", "Choose simulator or haproxy.");
+        }
         let mut name = |field: &str, raw: &str, default: &str| {
             HaproxyName::parse(or_default(raw, default))
                 .map_err(|problem| errors.push(field, problem))
@@ -84,14 +79,14 @@ impl TryFrom<&DeploymentForm> for NewDeployment {
         let blue_server = name("blue_server", &form.blue_server, "blue");
         let green_server = name("green_server", &form.green_server, "green");
         let socket = form.router_socket.trim();
-        if router == Some(traffic::HAPROXY) {
+        if router == Some(RouterKind::Haproxy) {
             if let Err(problem) =
                 socket_path_within(socket, &outbound::settings().haproxy_socket_dir)
             {
                 errors.push("router_socket", problem);
             }
         }
-        let default_url = if router == Some(traffic::SIMULATOR) {
+        let default_url = if router == Some(RouterKind::Simulator) {
             "sim://"
         } else {
             ""
@@ -100,7 +95,7 @@ impl TryFrom<&DeploymentForm> for NewDeployment {
         let green_url = or_default(&form.green_url, default_url);
         let http = outbound::http();
         for (field, url) in [("blue_url", blue_url), ("green_url", green_url)] {
-            if router == Some(traffic::SIMULATOR) && url == "sim://" {
+            if router == Some(RouterKind::Simulator) && url == "sim://" {
                 continue;
             }
             if let Err(problem) = http.check(url) {
@@ -311,7 +306,7 @@ mod tests {
             ..Default::default()
         };
         let parsed = NewDeployment::try_from(&form).unwrap();
-        assert_eq!(parsed.router, traffic::SIMULATOR);
+        assert_eq!(parsed.router, RouterKind::Simulator);
         assert_eq!(parsed.blue_server.as_str(), "blue");
         assert_eq!(
             (parsed.blue_url.as_str(), parsed.green_url.as_str()),

@@ -31,7 +31,6 @@ pub(super) fn summary(s: &deployment_switch::Model) -> SwitchSummary {
     SwitchSummary {
         id: s.id,
         status: s.status,
-        status_label: s.status.label().into(),
         from_slot: s.from_slot,
         to_slot: s.to_slot,
         from_version: s.from_version.clone(),
@@ -65,7 +64,7 @@ pub(super) fn row(
         live_version: version_of(d, live),
         blue: slot_view(d, Slot::Blue),
         green: slot_view(d, Slot::Green),
-        router: d.router_kind.clone(),
+        router: d.router_kind,
         active_switch: active.map(summary),
     }
 }
@@ -98,7 +97,7 @@ pub(super) fn active_statuses() -> Vec<&'static str> {
 }
 
 /// Every edge deployment the principal may read, with the switches in progress.
-pub async fn fleet(ctx: &Ctx) -> ServiceResult<Fleet> {
+pub async fn fleet(ctx: &Ctx) -> ServiceResult<Vec<DeploymentRow>> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     principal.require_somewhere(Permission::TenantRead)?;
@@ -130,34 +129,32 @@ pub async fn fleet(ctx: &Ctx) -> ServiceResult<Fleet> {
         .map(|d| row(d, &tenants, &products, active.get(&d.id)))
         .collect();
     rows.sort_by(|a, b| (&a.tenant_slug, &a.product_key).cmp(&(&b.tenant_slug, &b.product_key)));
-    let can_create = principal.can(Permission::TenantManage, Scope::Platform);
-    let (tenant_choices, product_choices) = if can_create {
-        let edge_tenants = tenant::Entity::find()
-            .filter(tenant::Column::DeploymentKind.eq("edge"))
-            .order_by_asc(tenant::Column::Slug)
-            .limit(500)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|t| (t.slug, t.display_name))
-            .collect();
-        let products = product::Entity::find()
-            .order_by_asc(product::Column::Key)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| (p.key, p.name))
-            .collect();
-        (edge_tenants, products)
-    } else {
-        (Vec::new(), Vec::new())
-    };
     txn.commit().await?;
-    Ok(Fleet {
-        rows,
-        tenants: tenant_choices,
-        products: product_choices,
-    })
+    Ok(rows)
+}
+
+/// What a new deployment can be made of: edge tenants (slug, name) and
+/// products (key, name). The vendor's (platform `tenant.manage`).
+pub async fn create_options(ctx: &Ctx) -> ServiceResult<DeploymentChoices> {
+    let db = &ctx.reads;
+    ctx.principal.require(Permission::TenantManage)?;
+    let tenants = tenant::Entity::find()
+        .filter(tenant::Column::DeploymentKind.eq("edge"))
+        .order_by_asc(tenant::Column::Slug)
+        .limit(500)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.slug, t.display_name))
+        .collect();
+    let products = product::Entity::find()
+        .order_by_asc(product::Column::Key)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.key, p.name))
+        .collect();
+    Ok(DeploymentChoices { tenants, products })
 }
 
 /// One deployment's control panel.
@@ -239,7 +236,7 @@ pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<DeploymentDetail> {
         .into_iter()
         .map(|r| r.version)
         .collect();
-    let simulation = (d.router_kind == traffic::SIMULATOR).then(|| simulation_of(&d));
+    let simulation = (d.router_kind == RouterKind::Simulator).then(|| simulation_of(&d));
     let baseline = baseline_checks(db, d.product_id).await?;
     txn.commit().await?;
     Ok(DeploymentDetail {

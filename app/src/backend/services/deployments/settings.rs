@@ -66,7 +66,7 @@ pub async fn create(ctx: &Ctx, new: Parsed<NewDeployment>) -> ServiceResult<Uuid
         green_health: Set(SlotHealth::Unknown),
         blue_weight: Set(100),
         green_weight: Set(0),
-        router_kind: Set(router.into()),
+        router_kind: Set(router),
         router_address: Set(socket.into()),
         router_backend: Set(new.router_backend.as_str().into()),
         blue_server: Set(new.blue_server.as_str().into()),
@@ -111,7 +111,7 @@ pub async fn create(ctx: &Ctx, new: Parsed<NewDeployment>) -> ServiceResult<Uuid
         )
         .target(id)
         .tenant(tenant_id)
-        .details(json!({ "product": product.key, "version": version, "router": router })),
+        .details(json!({ "product": product.key, "version": version, "router": router.as_str() })),
     )
     .await?;
     txn.commit().await?;
@@ -186,7 +186,7 @@ pub async fn save_simulation(
     principal.require_on_tenant(Permission::TenantManage, d.tenant_id)?;
     let simulation = &simulation?;
     let mut errors = FieldErrors::default();
-    if d.router_kind != traffic::SIMULATOR {
+    if d.router_kind != RouterKind::Simulator {
         errors.push(
             "simulation",
             "Only simulated deployments take injected faults.",

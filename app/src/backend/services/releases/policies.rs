@@ -28,7 +28,6 @@ use crate::domain::releases::catalog::EnforcementAction;
 use crate::domain::releases::catalog::PolicyInput;
 use crate::domain::releases::catalog::PolicyRequest;
 use crate::domain::releases::catalog::parse_extension_request;
-use crate::domain::releases::compliance::PolicyLevel;
 use crate::domain::validation::FieldErrors;
 use crate::model::releases::compliance::ExtensionRow;
 use crate::model::releases::policies::PoliciesView;
@@ -79,13 +78,7 @@ pub async fn view(ctx: &Ctx) -> ServiceResult<PoliciesView> {
             updated_at: r.updated_at,
         })
         .collect();
-    policies.sort_by_key(|p| {
-        (
-            PolicyLevel::parse(&p.level),
-            p.product_key.clone(),
-            p.tenant_slug.clone(),
-        )
-    });
+    policies.sort_by_key(|p| (p.level, p.product_key.clone(), p.tenant_slug.clone()));
     let extensions = match scope {
         TenantScope::All => extensions_of(db, None).await?,
         TenantScope::Only(ids) => {
@@ -197,8 +190,8 @@ pub async fn save(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let mut existing = version_policy::Entity::find()
-        .filter(version_policy::Column::Level.eq(request.level.as_str()));
+    let mut existing =
+        version_policy::Entity::find().filter(version_policy::Column::Level.eq(request.level));
     existing = match save.product_id {
         Some(id) => existing.filter(version_policy::Column::ProductId.eq(id)),
         None => existing.filter(version_policy::Column::ProductId.is_null()),
@@ -225,7 +218,7 @@ pub async fn save(
     });
     let model = version_policy::ActiveModel {
         id: Set(id),
-        level: Set(request.level.as_str().to_owned()),
+        level: Set(request.level),
         product_id: Set(save.product_id),
         tenant_id: Set(tenant_id),
         minimum_version: Set(request.minimum.as_ref().map(|v| v.to_string())),
@@ -265,7 +258,7 @@ pub async fn delete(ctx: &Ctx, id: Uuid) -> ServiceResult<()> {
     version_policy::Entity::delete_by_id(id).exec(&txn).await?;
     let mut entry = AuditEntry::new(Actor::from(principal), "policy.delete", "version_policy")
         .target(id)
-        .details(json!({ "before": { "level": found.level, "product_id": found.product_id, "minimum_version": found.minimum_version, "maximum_version": found.maximum_version, "eol_date": found.eol_date, "grace_days": found.grace_days } }));
+        .details(json!({ "before": { "level": found.level.as_str(), "product_id": found.product_id, "minimum_version": found.minimum_version, "maximum_version": found.maximum_version, "eol_date": found.eol_date, "grace_days": found.grace_days } }));
     if let Some(tenant_id) = found.tenant_id {
         entry = entry.tenant(tenant_id);
     }

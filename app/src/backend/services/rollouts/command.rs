@@ -53,8 +53,7 @@ impl TargetSelection {
 /// A rollout to plan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRollout {
-    /// `tenants` or `endpoints`.
-    pub scope: &'static str,
+    pub scope: RolloutScope,
     /// Product key or id: the service looks it up.
     pub product: String,
     pub version: semver::Version,

@@ -155,7 +155,7 @@ pub async fn create(ctx: &Ctx, new: Parsed<NewRollout>) -> ServiceResult<Uuid> {
 /// A new rollout row: waiting for approval, or scheduled to start.
 pub(super) fn new_rollout(
     id: Uuid,
-    scope: &str,
+    scope: RolloutScope,
     product_id: Uuid,
     version: &str,
     selection: &str,
@@ -166,7 +166,7 @@ pub(super) fn new_rollout(
     rollout::ActiveModel {
         id: Set(id),
         name: Set(settings.name.clone()),
-        scope: Set(scope.to_owned()),
+        scope: Set(scope),
         product_id: Set(product_id),
         target_version: Set(version.to_owned()),
         status: Set(if settings.requires_approval {
@@ -459,7 +459,7 @@ pub(super) async fn plan_endpoints(
         AuditEntry::new(Actor::from(principal), "rollout.create", "rollout")
             .target(id)
             .details(json!({
-                "name": settings.name, "product": product.key, "target_version": version, "scope": ENDPOINTS,
+                "name": settings.name, "product": product.key, "target_version": version, "scope": ENDPOINTS.as_str(),
                 "targets": count, "waves": sizes, "selection": described,
             })),
     )

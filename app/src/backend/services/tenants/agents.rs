@@ -150,18 +150,7 @@ pub async fn list(
     } else if query.version.as_deref().is_some_and(|v| !v.is_empty()) {
         errors.push("version", "Choose a product to filter by its version.");
     }
-    if query.page == Some(0) {
-        errors.push("page", "Pages start at 1.");
-    }
-    if query
-        .per_page
-        .is_some_and(|n| !(1..=MAX_PER_PAGE).contains(&n))
-    {
-        errors.push(
-            "per_page",
-            format!("Use 1 to {MAX_PER_PAGE} items per page."),
-        );
-    }
+    crate::domain::validation::check_paging(&mut errors, query.page, query.per_page, MAX_PER_PAGE);
     if !errors.is_empty() {
         return Err(errors.into());
     }

@@ -26,6 +26,51 @@ pub(crate) async fn log_field_change<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A tenant's editable attributes, parsed at the door.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantEdit {
+    pub display_name: DisplayName,
+    pub plan_code: PlanCode,
+    pub labels: Vec<String>,
+    /// Role (`technical`, `billing`, `incident`) → address.
+    pub contacts: BTreeMap<String, String>,
+}
+
+impl TryFrom<&crate::model::tenants::TenantEditForm> for TenantEdit {
+    type Error = FieldErrors;
+
+    fn try_from(edit: &crate::model::tenants::TenantEditForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let display_name = take(
+            &mut errors,
+            "display_name",
+            DisplayName::parse(&edit.display_name),
+        );
+        let plan_code = take(&mut errors, "plan_code", PlanCode::parse(&edit.plan_code));
+        let labels = take(&mut errors, "labels", parse_labels(&edit.labels)).unwrap_or_default();
+        let contacts = parse_contacts(
+            &mut errors,
+            [
+                &edit.contact_technical,
+                &edit.contact_billing,
+                &edit.contact_incident,
+            ],
+        )
+        .into_iter()
+        .map(|(role, email)| (role.to_owned(), email.as_str().to_owned()))
+        .collect();
+        match (display_name, plan_code) {
+            (Some(display_name), Some(plan_code)) if errors.is_empty() => Ok(Self {
+                display_name,
+                plan_code,
+                labels,
+                contacts,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 /// Edits display name, plan, labels and contacts. The edit was made against
 /// `expected_version`; if the tenant changed since, nothing is written and
 /// the caller is told to reload. Every changed field lands in the change log.
@@ -33,37 +78,18 @@ pub async fn update(
     ctx: &Ctx,
     slug: &str,
     expected_version: i64,
-    edit: &crate::model::tenants::TenantEditForm,
+    edit: crate::backend::error::Parsed<TenantEdit>,
 ) -> ServiceResult<()> {
     let db = &ctx.db;
     let principal = &ctx.principal;
     let context = &ctx.request;
     principal.require_somewhere(Permission::TenantRead)?;
-    let mut errors = FieldErrors::default();
-    let display_name = take(
-        &mut errors,
-        "display_name",
-        DisplayName::parse(&edit.display_name),
-    );
-    let plan_code = take(&mut errors, "plan_code", PlanCode::parse(&edit.plan_code));
-    let labels = take(&mut errors, "labels", parse_labels(&edit.labels)).unwrap_or_default();
-    let contacts: BTreeMap<String, String> = parse_contacts(
-        &mut errors,
-        [
-            &edit.contact_technical,
-            &edit.contact_billing,
-            &edit.contact_incident,
-        ],
-    )
-    .into_iter()
-    .map(|(role, email)| (role.to_owned(), email.as_str().to_owned()))
-    .collect();
-    let (Some(display_name), Some(plan_code)) = (display_name, plan_code) else {
-        return Err(errors.into());
-    };
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    let TenantEdit {
+        display_name,
+        plan_code,
+        labels,
+        contacts,
+    } = edit?;
     if plan::Entity::find_by_id(plan_code.as_str())
         .one(db)
         .await?

@@ -129,17 +129,7 @@ pub fn check_query(query: &TenantQuery) -> Result<(), FieldErrors> {
             errors.push("dir", "Use `asc` or `desc`.");
         }
     }
-    if query.page == Some(0) {
-        errors.push("page", "Pages start at 1.");
-    }
-    if let Some(per_page) = query.per_page {
-        if !(1..=MAX_PER_PAGE).contains(&per_page) {
-            errors.push(
-                "per_page",
-                format!("Use 1 to {MAX_PER_PAGE} items per page."),
-            );
-        }
-    }
+    crate::domain::validation::check_paging(&mut errors, query.page, query.per_page, MAX_PER_PAGE);
     if errors.is_empty() {
         Ok(())
     } else {

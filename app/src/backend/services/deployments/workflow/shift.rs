@@ -15,7 +15,7 @@ pub(in crate::backend::services::deployments) async fn shift(
     let index = s.step_index.clamp(0, steps.len() as i32 - 1);
     let percent = steps[index as usize];
     let target = router_target(d);
-    let router = traffic::router_for(&d.router_kind);
+    let router = traffic::router_for(d.router_kind);
 
     if monitor.applied_step != Some(index) {
         // (Re)apply this step's weights: the router may have restarted too,

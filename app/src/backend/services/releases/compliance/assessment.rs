@@ -31,9 +31,7 @@ impl PolicyBook {
             );
         }
         for row in policies.all(conn).await? {
-            let Some(level) = PolicyLevel::parse(&row.level) else {
-                continue;
-            };
+            let level = row.level;
             let policy = VersionPolicy {
                 level,
                 minimum: row
@@ -288,7 +286,7 @@ pub async fn assess(
             severity: Set(key.severity()),
             days_left: Set(status.days_left()),
             detail: Set(status.detail()),
-            policy_level: Set(policy.level.as_str().to_owned()),
+            policy_level: Set(policy.level),
             assessed_at: Set(now),
         });
     }

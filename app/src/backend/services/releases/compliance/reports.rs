@@ -304,18 +304,7 @@ fn check_report_query(query: &ComplianceQuery) -> ServiceResult<()> {
             );
         }
     }
-    if query.page == Some(0) {
-        errors.push("page", "Pages start at 1.");
-    }
-    if query
-        .per_page
-        .is_some_and(|n| !(1..=MAX_PER_PAGE).contains(&n))
-    {
-        errors.push(
-            "per_page",
-            format!("Use 1 to {MAX_PER_PAGE} items per page."),
-        );
-    }
+    crate::domain::validation::check_paging(&mut errors, query.page, query.per_page, MAX_PER_PAGE);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -381,7 +370,7 @@ pub async fn export_csv(ctx: &Ctx, query: &ComplianceQuery) -> ServiceResult<Csv
                             row.running_version,
                             row.status.as_str().to_owned(),
                             row.days_left.map(|d| d.to_string()).unwrap_or_default(),
-                            row.policy_level,
+                            row.policy_level.as_str().to_owned(),
                             row.detail,
                             row.assessed_at.to_rfc3339(),
                         ]
