@@ -24,6 +24,10 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     Policy(String),
+    /// Held, but withheld for a reason the person should read (a suspended
+    /// or read-only tenant, an access restriction): a 403 that says why.
+    #[error("{0}")]
+    Refused(String),
     /// Too many attempts: try again after this many seconds.
     #[error("Too many attempts. Wait {} and try again.", wait_text(*.0))]
     RateLimited(u64),
@@ -48,7 +52,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::InvalidCredentials => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::Validation(_) | AppError::Policy(_) => 422,

@@ -22,6 +22,10 @@ pub enum ServiceError {
     Validation(FieldErrors),
     #[error("policy: {0}")]
     Policy(String),
+    /// A permission the principal holds but may not use now, and why (the
+    /// tenant is suspended or read-only, its access is restricted): 403.
+    #[error("withheld: {0}")]
+    Refused(String),
     #[error("too many attempts; retry after {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
     #[error("internal error: {0}")]
@@ -128,6 +132,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Conflict(message) => AppError::Conflict(message),
             ServiceError::Validation(fields) => AppError::Validation(fields.0),
             ServiceError::Policy(reason) => AppError::Policy(reason),
+            ServiceError::Refused(reason) => AppError::Refused(reason),
             ServiceError::RateLimited {
                 retry_after_seconds,
             } => AppError::RateLimited(retry_after_seconds),

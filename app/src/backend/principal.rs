@@ -52,7 +52,7 @@ impl Principal {
             .find(|r| r.withheld.contains(&permission))
         {
             // Held, but withheld by a restriction: say why rather than "forbidden".
-            Err(ServiceError::Policy(restriction.reason.clone()))
+            Err(ServiceError::Refused(restriction.reason.clone()))
         } else {
             Err(ServiceError::Forbidden)
         }
@@ -72,7 +72,7 @@ impl Principal {
             .restriction_on(tenant_id)
             .filter(|r| r.withheld.contains(&permission))
         {
-            Err(ServiceError::Policy(restriction.reason.clone()))
+            Err(ServiceError::Refused(restriction.reason.clone()))
         } else if self.grants.allows(Permission::TenantRead, scope) {
             Err(ServiceError::Forbidden)
         } else {
@@ -89,7 +89,7 @@ impl Principal {
     /// for this principal, with the restriction's reason.
     pub fn refuse_if_restricted(&self, tenant_id: Uuid, what: &str) -> Result<(), ServiceError> {
         match self.restriction_on(tenant_id) {
-            Some(restriction) => Err(ServiceError::Policy(format!(
+            Some(restriction) => Err(ServiceError::Refused(format!(
                 "{} Until then you cannot {what}.",
                 restriction.reason
             ))),

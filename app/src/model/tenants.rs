@@ -110,6 +110,9 @@ pub struct TenantDetail {
     /// Why the tenant's own people have restricted access now (a version
     /// policy's `restrict_access`), if they do.
     pub access_restriction: Option<String>,
+    /// What the tenant's state leaves its own people (suspended, in
+    /// maintenance, archived), when it limits them.
+    pub lifecycle_access: Option<String>,
 }
 
 /// Everything the onboarding form collects, as typed text; parsed on the server.

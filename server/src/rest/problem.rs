@@ -131,6 +131,9 @@ impl From<ServiceError> for ApiError {
                 "Refused by policy",
                 reason,
             ),
+            ServiceError::Refused(reason) => {
+                Self::new(StatusCode::FORBIDDEN, "withheld", "Withheld", reason)
+            }
             ServiceError::RateLimited {
                 retry_after_seconds,
             } => {

@@ -940,7 +940,7 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     )
     .await;
     assert!(
-        matches!(refused, Err(ServiceError::Policy(ref m)) if m.contains("restricted")),
+        matches!(refused, Err(ServiceError::Refused(ref m)) if m.contains("restricted")),
         "{refused:?}"
     );
     // Inviting people waits too, with the reason rather than a bare "forbidden".
@@ -954,7 +954,7 @@ async fn a_restrict_access_policy_narrows_the_tenant_s_own_people_until_it_compl
     )
     .await;
     assert!(
-        matches!(invite, Err(ServiceError::Policy(ref m)) if m.contains("Edge Gateway 5.0.0")),
+        matches!(invite, Err(ServiceError::Refused(ref m)) if m.contains("Edge Gateway 5.0.0")),
         "{invite:?}"
     );
     // … while reading and the ways back into compliance stay open.

@@ -484,8 +484,133 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
     );
 }
 
+/// Issue 19: a tenant's state is a promise about what its own people may do.
+async fn a_tenants_state_limits_what_its_own_people_and_tokens_may_do(db: TestDb) {
+    use app::backend::services::access::api_tokens;
+    use app::backend::services::changes::update_policy;
+    use app::domain::access::permission::BuiltinRole;
+    use app::model::changes::UpdatePolicyForm;
+    let app = crate::helpers::spawn_app(db).await;
+    let db = &app.db;
+    let vendor = admin(db).await;
+    let ctx = |who: &Principal| app::backend::context::Ctx::of(db, who, &RequestContext::default());
+    tenants::create(&ctx(&vendor), &regions(), &form("acme"))
+        .await
+        .unwrap();
+    let id = tenants::resolve_tenant_id(&ctx(&vendor), "acme")
+        .await
+        .unwrap()
+        .0;
+    crate::helpers::person(
+        db,
+        "boss@acme.example",
+        "a long enough password 1",
+        BuiltinRole::TenantAdmin,
+        Some(id),
+    )
+    .await;
+    let boss = || async {
+        app::backend::services::access::auth::principal_by_email(db, "boss@acme.example")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let token = api_tokens::create(&ctx(&boss().await), "ci", "", "")
+        .await
+        .unwrap()
+        .token;
+    let policy = |mode: &str| {
+        update_policy::UpdatePolicySettings::try_from(&UpdatePolicyForm {
+            approval_mode: mode.into(),
+            timezone: "Europe/Berlin".into(),
+            max_delay_days: "14".into(),
+        })
+    };
+    let set_state = |state: &'static str| async move {
+        sea_orm::ConnectionTrait::execute_unprepared(
+            db,
+            &format!("UPDATE tenants SET lifecycle_state = '{state}' WHERE slug = 'acme'"),
+        )
+        .await
+        .unwrap();
+    };
+    let api_read = || async {
+        app.client
+            .get(app.url("/api/v1/tenants/acme"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+    };
+
+    // Active: the customer edits its own update policy; its token reads.
+    update_policy::save(&ctx(&boss().await), "acme", policy("all"))
+        .await
+        .expect("an active tenant's admin edits its policy");
+    assert_eq!(api_read().await.status(), reqwest::StatusCode::OK);
+
+    // Suspended: its people read the page, which says why; nothing else.
+    set_state("suspended").await;
+    let boss_now = boss().await;
+    let detail = tenants::detail(&ctx(&boss_now), "acme").await.unwrap();
+    let banner = detail
+        .lifecycle_access
+        .expect("the page says what suspension means");
+    assert!(
+        banner.contains("suspended") && banner.contains("support"),
+        "{banner}"
+    );
+    let refused = update_policy::save(&ctx(&boss_now), "acme", policy("auto_approve")).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused(ref m)) if m.starts_with("Tenant acme is suspended.")),
+        "{refused:?}"
+    );
+    let by_token = api_read().await;
+    assert_eq!(by_token.status(), reqwest::StatusCode::FORBIDDEN);
+    let problem: serde_json::Value = by_token.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("suspended"),
+        "a token is told why: {problem}"
+    );
+    // The vendor is not limited by the tenant's state.
+    update_policy::save(&ctx(&vendor), "acme", policy("majors_only"))
+        .await
+        .expect("the vendor still works on a suspended tenant");
+
+    // Maintenance: read only for its people, with the reason.
+    set_state("maintenance").await;
+    let boss_now = boss().await;
+    tenants::detail(&ctx(&boss_now), "acme").await.unwrap();
+    let refused = update_policy::save(&ctx(&boss_now), "acme", policy("all")).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused(ref m)) if m.contains("in maintenance") || m.contains("maintenance")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        api_read().await.status(),
+        reqwest::StatusCode::OK,
+        "tokens read"
+    );
+
+    // Archived: no access at all.
+    set_state("archived").await;
+    let gone = tenants::detail(&ctx(&boss().await), "acme").await;
+    assert!(
+        matches!(gone, Err(ServiceError::Refused(_) | ServiceError::NotFound)),
+        "{gone:?}"
+    );
+
+    // Resumed: everything is back.
+    set_state("active").await;
+    update_policy::save(&ctx(&boss().await), "acme", policy("auto_approve"))
+        .await
+        .expect("a resumed tenant's admin works again");
+    assert_eq!(api_read().await.status(), reqwest::StatusCode::OK);
+}
+
 crate::on_both_databases!(
     onboarding_creates_a_draft_tenant_with_its_customer,
+    a_tenants_state_limits_what_its_own_people_and_tokens_may_do,
     a_corrupt_stored_value_is_an_error_not_a_default,
     onboarding_reports_every_bad_field_and_residency,
     a_taken_slug_is_a_field_error,

@@ -308,10 +308,16 @@ impl Grants {
     /// Restricts this principal's binding on `tenant` (see `KEPT_WHEN_RESTRICTED`)
     /// and returns what it took away. Platform permissions are never restricted.
     pub fn restrict_on(&mut self, tenant: Uuid) -> Vec<Permission> {
+        self.keep_only_on(tenant, &KEPT_WHEN_RESTRICTED)
+    }
+
+    /// Cuts this principal's binding on `tenant` down to `kept` and returns
+    /// what it took away. Platform permissions are never cut.
+    pub fn keep_only_on(&mut self, tenant: Uuid, kept: &[Permission]) -> Vec<Permission> {
         let mut withheld = vec![];
         for (_, permissions) in self.tenants.iter_mut().filter(|(id, _)| *id == tenant) {
             permissions.retain(|p| {
-                let kept = KEPT_WHEN_RESTRICTED.contains(p);
+                let kept = kept.contains(p);
                 if !kept && !withheld.contains(p) {
                     withheld.push(*p);
                 }

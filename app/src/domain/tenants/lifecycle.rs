@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::permission::Permission;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -441,8 +443,133 @@ pub fn allowed_actions(state: LifecycleState) -> Vec<(LifecycleAction, Result<()
         .collect()
 }
 
+/// What a tenant's own people and their API tokens may still do while the
+/// tenant is in a state. The vendor's platform-wide grants are never limited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TenantAccess {
+    /// Everything their roles grant.
+    Full,
+    /// Read only: a maintenance, backup or restore is under way.
+    ReadOnly,
+    /// Sign in and read the tenant's page (which says why), nothing else.
+    SignInOnly,
+    /// Nothing: the tenant's access was revoked with the tenant.
+    Revoked,
+}
+
+/// What a tenant binding keeps under `ReadOnly`.
+const READ_ONLY: [Permission; 3] = [
+    Permission::TenantRead,
+    Permission::ReportRead,
+    Permission::AuditRead,
+];
+/// What a tenant binding keeps under `SignInOnly`.
+const SIGN_IN_ONLY: [Permission; 1] = [Permission::TenantRead];
+
+impl TenantAccess {
+    /// The permissions a tenant binding keeps; `None` keeps them all.
+    pub fn kept(self) -> Option<&'static [Permission]> {
+        match self {
+            Self::Full => None,
+            Self::ReadOnly => Some(&READ_ONLY),
+            Self::SignInOnly => Some(&SIGN_IN_ONLY),
+            Self::Revoked => Some(&[]),
+        }
+    }
+
+    /// What an API token of the tenant's people keeps: signing in to read a
+    /// banner is for people, so a suspended tenant's tokens keep nothing.
+    pub fn kept_by_api_token(self) -> Option<&'static [Permission]> {
+        match self {
+            Self::SignInOnly => Some(&[]),
+            other => other.kept(),
+        }
+    }
+
+    /// Whether the tenant's agents get new work (rollout assignments).
+    pub fn agents_get_work(self) -> bool {
+        matches!(self, Self::Full | Self::ReadOnly)
+    }
+
+    /// Whether the tenant's agents are heard at all (reports, progress).
+    pub fn agents_heard(self) -> bool {
+        self != Self::Revoked
+    }
+
+    /// One sentence for the tenant page and for a refusal.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Full => "Its people and API tokens work as their roles allow.",
+            Self::ReadOnly => {
+                "Its people and API tokens can read but change nothing until the work ends."
+            }
+            Self::SignInOnly => {
+                "Its people can sign in and read this page, nothing else; its API tokens are refused. Contact the vendor's support to resume it."
+            }
+            Self::Revoked => "Its people, API tokens and agents have no access.",
+        }
+    }
+}
+
+impl LifecycleState {
+    /// The one table of what each state leaves the tenant's own people.
+    pub fn tenant_access(self) -> TenantAccess {
+        use LifecycleState::*;
+        match self {
+            Draft | Provisioning | Active | Broken | Upgrading | Testing => TenantAccess::Full,
+            Maintenance | BackingUp | Restoring => TenantAccess::ReadOnly,
+            Suspended => TenantAccess::SignInOnly,
+            Archived | Deleted => TenantAccess::Revoked,
+        }
+    }
+
+    /// Why a tenant's own person was refused in this state, naming the tenant.
+    pub fn access_refusal(self, tenant: &str) -> String {
+        format!(
+            "Tenant {tenant} is {}. {}",
+            self.label().to_lowercase(),
+            self.tenant_access().describe()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn each_state_says_what_the_tenants_people_keep() {
+        use crate::domain::access::permission::Permission;
+        assert_eq!(LifecycleState::Active.tenant_access().kept(), None);
+        assert_eq!(LifecycleState::Broken.tenant_access(), TenantAccess::Full);
+        let read_only = LifecycleState::Maintenance.tenant_access().kept().unwrap();
+        assert!(read_only.contains(&Permission::TenantRead));
+        assert!(!read_only.contains(&Permission::TenantManage));
+        assert!(!read_only.contains(&Permission::UpdateApprove));
+        assert_eq!(
+            LifecycleState::Suspended.tenant_access().kept(),
+            Some(&[Permission::TenantRead][..])
+        );
+        assert_eq!(
+            LifecycleState::Archived.tenant_access().kept(),
+            Some(&[][..])
+        );
+        let suspended = LifecycleState::Suspended.tenant_access();
+        assert!(suspended.agents_heard() && !suspended.agents_get_work());
+        assert!(!LifecycleState::Deleted.tenant_access().agents_heard());
+        assert_eq!(
+            LifecycleState::Suspended
+                .tenant_access()
+                .kept_by_api_token(),
+            Some(&[][..]),
+            "a suspended tenant's tokens are refused outright"
+        );
+        assert!(
+            LifecycleState::Suspended
+                .access_refusal("acme")
+                .starts_with("Tenant acme is suspended.")
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -134,6 +134,9 @@ fn TenantView(
                 <a href=each.href(&slug) aria-current=(each == tab).then_some("page")>{each.label()}</a>
             }).collect_view()}
         </nav>
+        {detail.lifecycle_access.clone().map(|effect| view! {
+            <Alert tone="attention"><span data-testid="lifecycle-access">{effect}</span></Alert>
+        })}
         {detail.access_restriction.clone().map(|reason| view! {
             <Alert tone="attention"><span data-testid="access-restriction">{reason}
                 " The tenant's own people can read, approve updates and request grace; configuration, users, API tokens and delays wait."</span></Alert>

@@ -1,13 +1,13 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend::audit::{self, AuditEntry, RequestContext};
-use crate::backend::entities::{role, role_binding, user};
+use crate::backend::entities::{role, role_binding, tenant, user};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::password::verify_password;
 use crate::backend::principal::{AccessRestriction, Actor, Principal};
@@ -16,6 +16,7 @@ use crate::backend::session::SessionUser;
 use crate::backend::state::AccountSettings;
 use crate::domain::access::credentials::LoginCredentials;
 use crate::domain::access::permission::Grants;
+use crate::domain::tenants::lifecycle::LifecycleState;
 
 /// A successful sign-in: who, and the session version to remember.
 #[derive(Debug)]
@@ -240,7 +241,7 @@ pub(crate) async fn principal_for<C: sea_orm::ConnectionTrait>(
     conn: &C,
     user: user::Model,
 ) -> ServiceResult<Principal> {
-    principal_limited_to(conn, user, None).await
+    principal_limited_to(conn, user, None, Door::Session).await
 }
 
 /// The principal behind an API token: its user, limited to the one role
@@ -267,13 +268,23 @@ pub async fn load_token_principal(
             return Ok(None);
         }
     }
-    Ok(Some(principal_limited_to(db, user, binding).await?))
+    Ok(Some(
+        principal_limited_to(db, user, binding, Door::ApiToken).await?,
+    ))
+}
+
+/// How the principal came in: a person's session, or one of their API tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Door {
+    Session,
+    ApiToken,
 }
 
 async fn principal_limited_to<C: sea_orm::ConnectionTrait>(
     conn: &C,
     user: user::Model,
     only_binding: Option<Uuid>,
+    door: Door,
 ) -> ServiceResult<Principal> {
     let mut query = role_binding::Entity::find().filter(role_binding::Column::UserId.eq(user.id));
     if let Some(binding_id) = only_binding {
@@ -299,6 +310,37 @@ async fn principal_limited_to<C: sea_orm::ConnectionTrait>(
     }
     let bound_tenants: Vec<Uuid> = grants.tenants.iter().map(|(id, _)| *id).collect();
     let mut restrictions = vec![];
+    // A tenant's state limits what its own people may do there (suspended:
+    // sign in and read; maintenance: read only; archived: nothing).
+    if !bound_tenants.is_empty() {
+        let states: Vec<(Uuid, String, LifecycleState)> = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(bound_tenants.clone()))
+            .select_only()
+            .column(tenant::Column::Id)
+            .column(tenant::Column::Slug)
+            .column(tenant::Column::LifecycleState)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (tenant_id, slug, state) in states {
+            let access = state.tenant_access();
+            let kept = match door {
+                Door::Session => access.kept(),
+                Door::ApiToken => access.kept_by_api_token(),
+            };
+            let Some(kept) = kept else {
+                continue;
+            };
+            let withheld = grants.keep_only_on(tenant_id, kept);
+            if !withheld.is_empty() {
+                restrictions.push(AccessRestriction {
+                    tenant_id,
+                    withheld,
+                    reason: state.access_refusal(&slug),
+                });
+            }
+        }
+    }
     for (tenant_id, reason) in
         crate::backend::services::releases::compliance::access_restrictions(conn, &bound_tenants)
             .await?

@@ -76,7 +76,7 @@ pub async fn create_for_filter(
                 slug,
                 reason: "You may not request this change for this tenant.".into(),
             }),
-            Err(ServiceError::Policy(reason)) => {
+            Err(ServiceError::Policy(reason) | ServiceError::Refused(reason)) => {
                 outcome.skipped.push(SkippedTenant { slug, reason })
             }
             Err(other) => return Err(other),

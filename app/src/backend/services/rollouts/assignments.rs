@@ -15,10 +15,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::backend::audit::{self, AuditEntry, RequestContext};
-use crate::backend::entities::{endpoint, endpoint_product, product, rollout, rollout_target};
+use crate::backend::entities::{endpoint_product, product, rollout, rollout_target};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Actor;
-use crate::backend::secret::sha256_hex;
 use crate::domain::validation::FieldErrors;
 
 /// Installs an endpoint may try before its target counts as failed.
@@ -48,20 +47,14 @@ pub struct Progress {
     pub message: String,
 }
 
-async fn endpoint_by_token(
-    db: &DatabaseConnection,
-    secret: &str,
-) -> ServiceResult<endpoint::Model> {
-    endpoint::Entity::find()
-        .filter(endpoint::Column::TokenHash.eq(sha256_hex(secret.trim())))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::Unauthenticated)
-}
-
-/// The endpoint's assigned updates of running rollouts.
+/// The endpoint's assigned updates of running rollouts; none while its
+/// tenant is suspended (its reports are still heard).
 pub async fn fetch(db: &DatabaseConnection, agent_secret: &str) -> ServiceResult<Vec<Assignment>> {
-    let found = endpoint_by_token(db, agent_secret).await?;
+    let (found, access) =
+        crate::backend::services::tenants::agents::agent_endpoint(db, agent_secret).await?;
+    if !access.agents_get_work() {
+        return Ok(vec![]);
+    }
     let targets = rollout_target::Entity::find()
         .filter(rollout_target::Column::EndpointId.eq(found.id))
         .filter(rollout_target::Column::Status.eq(TargetStatus::Running))
@@ -104,7 +97,8 @@ pub async fn report(
     progress: &Progress,
     now: DateTime<Utc>,
 ) -> ServiceResult<String> {
-    let found = endpoint_by_token(db, agent_secret).await?;
+    let (found, _) =
+        crate::backend::services::tenants::agents::agent_endpoint(db, agent_secret).await?;
     if !matches!(
         progress.status.as_str(),
         "downloading" | "installing" | "succeeded" | "failed"

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -33,6 +33,7 @@ use crate::domain::tenants::agent::RawReport;
 use crate::domain::tenants::agent::is_online;
 use crate::domain::tenants::agent::may_take_over;
 use crate::domain::tenants::agent::parse_max_registrations;
+use crate::domain::tenants::lifecycle::{LifecycleState, TenantAccess};
 use crate::domain::validation::FieldErrors;
 use crate::model::tenants::endpoints::EndpointList;
 use crate::model::tenants::endpoints::EndpointQuery;
@@ -415,6 +416,31 @@ pub async fn register(
 
 /// A heartbeat with the agent's current inventory. Heartbeats are not audited
 /// (they would drown the log); a change of installed versions is.
+/// The endpoint an agent's token names, and what its tenant's state lets the
+/// agent do. A revoked (archived, deleted) tenant's agents are not heard.
+pub(crate) async fn agent_endpoint<C: ConnectionTrait>(
+    conn: &C,
+    agent_secret: &str,
+) -> ServiceResult<(endpoint::Model, TenantAccess)> {
+    let found = endpoint::Entity::find()
+        .filter(endpoint::Column::TokenHash.eq(sha256_hex(agent_secret.trim())))
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    let state: LifecycleState = tenant::Entity::find_by_id(found.tenant_id)
+        .select_only()
+        .column(tenant::Column::LifecycleState)
+        .into_tuple()
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    let access = state.tenant_access();
+    if !access.agents_heard() {
+        return Err(ServiceError::Unauthenticated);
+    }
+    Ok((found, access))
+}
+
 pub async fn report(
     db: &DatabaseConnection,
     context: &RequestContext,
@@ -423,11 +449,7 @@ pub async fn report(
     now: DateTime<Utc>,
 ) -> ServiceResult<Uuid> {
     let txn = db.begin().await?;
-    let found = endpoint::Entity::find()
-        .filter(endpoint::Column::TokenHash.eq(sha256_hex(agent_secret.trim())))
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::Unauthenticated)?;
+    let (found, _) = agent_endpoint(&txn, agent_secret).await?;
     let report = AgentReport::parse(raw)?;
     let products = resolve_products(&txn, &report).await?;
     let (endpoint_id, tenant_id) = (found.id, found.tenant_id);

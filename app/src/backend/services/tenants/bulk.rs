@@ -75,6 +75,7 @@ pub async fn bulk_run(
             Ok(TransitionOutcome::Started { .. }) => changed += 1,
             Ok(TransitionOutcome::AlreadyDone)
             | Err(ServiceError::Policy(_))
+            | Err(ServiceError::Refused(_))
             | Err(ServiceError::NotFound)
             | Err(ServiceError::Forbidden) => {}
             Err(other) => return Err(other),

@@ -371,8 +371,12 @@ pub async fn detail(ctx: &Ctx, slug: &str) -> ServiceResult<TenantDetail> {
             .pop()
             .map(|(_, reason)| reason);
     txn.commit().await?;
+    let lifecycle_access = (state.tenant_access()
+        != crate::domain::tenants::lifecycle::TenantAccess::Full)
+        .then(|| state.access_refusal(&t.slug));
     Ok(TenantDetail {
         access_restriction,
+        lifecycle_access,
         isolation_mode: t.isolation_mode.as_str().into(),
         allowed_regions: t.allowed_regions.0.clone(),
         contacts: pairs(&t.contacts),
