@@ -608,8 +608,89 @@ async fn a_tenants_state_limits_what_its_own_people_and_tokens_may_do(db: TestDb
     assert_eq!(api_read().await.status(), reqwest::StatusCode::OK);
 }
 
+/// Archiving a tenant takes its access with it: tokens bound to it and its
+/// enrollment tokens are revoked in the same transaction, with one audit record.
+async fn archiving_a_tenant_revokes_its_tokens(db: TestDb) {
+    use app::backend::entities::{api_token, audit_event, enrollment_token, role_binding};
+    use app::backend::services::access::api_tokens;
+    use app::domain::access::permission::BuiltinRole;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = &db.db;
+    let vendor = admin(db).await;
+    let ctx = |who: &Principal| app::backend::context::Ctx::of(db, who, &RequestContext::default());
+    tenants::create(&ctx(&vendor), &regions(), &form("acme"))
+        .await
+        .unwrap();
+    let id = tenants::resolve_tenant_id(&ctx(&vendor), "acme")
+        .await
+        .unwrap()
+        .0;
+    let boss = crate::helpers::person(
+        db,
+        "boss@acme.example",
+        "a long enough password 1",
+        BuiltinRole::TenantAdmin,
+        Some(id),
+    )
+    .await;
+    let binding = role_binding::Entity::find()
+        .filter(role_binding::Column::TenantId.eq(id))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let limited = api_tokens::create(&ctx(&boss), "ci", "", &binding.id.to_string())
+        .await
+        .unwrap();
+    tenants::agents::create_enrollment_token(&ctx(&vendor), id, "racks", "", false)
+        .await
+        .unwrap();
+    let live_tokens = || async {
+        let api = api_token::Entity::find()
+            .filter(api_token::Column::RoleBindingId.eq(binding.id))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .all(db)
+            .await
+            .unwrap()
+            .len();
+        let enrollment = enrollment_token::Entity::find()
+            .filter(enrollment_token::Column::TenantId.eq(id))
+            .filter(enrollment_token::Column::RevokedAt.is_null())
+            .all(db)
+            .await
+            .unwrap()
+            .len();
+        (api, enrollment)
+    };
+    assert_eq!(live_tokens().await, (1, 1));
+    assert!(!limited.token.is_empty());
+
+    tenants::transition(&ctx(&vendor), "acme", LifecycleAction::Activate, None, None)
+        .await
+        .unwrap();
+    complete_pending_transitions(db).await.unwrap();
+    assert_eq!(
+        live_tokens().await,
+        (1, 1),
+        "an active tenant keeps its tokens"
+    );
+    tenants::transition(&ctx(&vendor), "acme", LifecycleAction::Archive, None, None)
+        .await
+        .unwrap();
+    complete_pending_transitions(db).await.unwrap();
+    assert_eq!(live_tokens().await, (0, 0), "archived: no live token left");
+    let revoked = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("tenant.access_revoked"))
+        .filter(audit_event::Column::TenantId.eq(id))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(revoked.len(), 1, "one audit record counts what went");
+}
+
 crate::on_both_databases!(
     onboarding_creates_a_draft_tenant_with_its_customer,
+    archiving_a_tenant_revokes_its_tokens,
     a_tenants_state_limits_what_its_own_people_and_tokens_may_do,
     a_corrupt_stored_value_is_an_error_not_a_default,
     onboarding_reports_every_bad_field_and_residency,

@@ -127,6 +127,15 @@ pub(super) async fn set_tenant_state(
         now,
     )
     .await?;
+    tenants::revoke_access_if_gone(
+        txn,
+        &Default::default(),
+        &Actor::System("executor"),
+        current.id,
+        state,
+        now,
+    )
+    .await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::backend::context::Ctx;
+use sea_orm::DatabaseTransaction;
 
 /// Outcome of a lifecycle request.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,6 +87,15 @@ pub async fn transition(
             .details(json!({ "before": before, "after": snapshot(&updated) })),
     )
     .await?;
+    revoke_access_if_gone(
+        &txn,
+        context,
+        &Actor::from(principal),
+        current.id,
+        now_state,
+        ctx.now(),
+    )
+    .await?;
     changes::record_lifecycle_change(
         &txn,
         ctx,
@@ -115,4 +125,62 @@ pub(super) fn action_audit_name(action: LifecycleAction) -> &'static str {
         LifecycleAction::Archive => "tenant.archive",
         LifecycleAction::Delete => "tenant.delete",
     }
+}
+
+/// When a tenant lands on archived or deleted, its access goes with it, in
+/// the same transaction: API tokens bound to it and its enrollment tokens
+/// are revoked, and one audit record counts them. (Its people's grants and
+/// its agents are refused by the state itself; the audit trail stays.)
+pub(crate) async fn revoke_access_if_gone(
+    txn: &DatabaseTransaction,
+    context: &crate::backend::audit::RequestContext,
+    actor: &Actor,
+    tenant_id: Uuid,
+    state: LifecycleState,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use crate::backend::entities::{api_token, enrollment_token, role_binding};
+    use crate::domain::tenants::lifecycle::TenantAccess;
+    if state.tenant_access() != TenantAccess::Revoked {
+        return Ok(());
+    }
+    let bindings: Vec<Uuid> = role_binding::Entity::find()
+        .filter(role_binding::Column::TenantId.eq(tenant_id))
+        .select_only()
+        .column(role_binding::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let api_tokens = if bindings.is_empty() {
+        0
+    } else {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(api_token::Column::RoleBindingId.is_in(bindings))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(txn)
+            .await?
+            .rows_affected
+    };
+    let enrollment_tokens = enrollment_token::Entity::update_many()
+        .col_expr(enrollment_token::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(enrollment_token::Column::TenantId.eq(tenant_id))
+        .filter(enrollment_token::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?
+        .rows_affected;
+    audit::record(
+        txn,
+        context,
+        AuditEntry::new(actor.clone(), "tenant.access_revoked", "tenant")
+            .target(tenant_id)
+            .tenant(tenant_id)
+            .details(json!({
+                "state": state.as_str(),
+                "api_tokens_revoked": api_tokens,
+                "enrollment_tokens_revoked": enrollment_tokens,
+            })),
+    )
+    .await?;
+    Ok(())
 }
