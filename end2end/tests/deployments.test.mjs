@@ -14,7 +14,7 @@ const productName = `BG Gateway ${stamp}`;
 const tenant = `bg-${stamp}`;
 const isoDay = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
 
-async function waitForSwitch(page, wanted, timeout = 90000) {
+async function waitForSwitch(page, wanted, timeout = 150000) {
   await page.getByTestId('switch-status').locator(`[data-status="${wanted}"]`).waitFor({ timeout });
 }
 

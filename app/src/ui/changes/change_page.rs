@@ -72,9 +72,7 @@ pub fn ChangePage() -> impl IntoView {
             }
         },
     );
-    refresh_while(detail, |loaded| {
-        loaded.as_ref().is_ok_and(|page| is_live(&page.view))
-    });
+    refresh_while(detail, |page| is_live(&page.view));
     Effect::new(move |_| {
         let decided = decide.value().get().is_some_and(|r| r.is_ok());
         let delay_decided = decide_delay.value().get().is_some_and(|r| r.is_ok());

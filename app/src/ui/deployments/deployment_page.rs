@@ -65,10 +65,8 @@ pub fn DeploymentPage() -> impl IntoView {
             }
         },
     );
-    refresh_while(detail, |loaded| {
-        loaded
-            .as_ref()
-            .is_ok_and(|d| d.switch.as_ref().is_some_and(|s| is_active(s.status)))
+    refresh_while(detail, |d| {
+        d.switch.as_ref().is_some_and(|s| is_active(s.status))
     });
     let forms = Forms {
         act,

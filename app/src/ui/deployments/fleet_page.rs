@@ -25,10 +25,8 @@ pub fn FleetPage() -> impl IntoView {
         move || create.value().get().and_then(|r| r.ok()),
         |_| deployments(),
     );
-    refresh_while(list, |loaded| {
-        loaded
-            .as_ref()
-            .is_ok_and(|fleet| fleet.rows.iter().any(|r| r.active_switch.is_some()))
+    refresh_while(list, |fleet| {
+        fleet.rows.iter().any(|r| r.active_switch.is_some())
     });
     let navigate = use_navigate();
     Effect::new(move |_| {

@@ -48,9 +48,7 @@ pub fn RolloutPage() -> impl IntoView {
             }
         },
     );
-    refresh_while(detail, |loaded| {
-        loaded.as_ref().is_ok_and(|d| is_live(d.rollout.status))
-    });
+    refresh_while(detail, |d| is_live(d.rollout.status));
     let error = action_error(act);
     view! {
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the rollout…"</p> }>
