@@ -427,3 +427,41 @@ test('a draft is submitted; a delay beyond the tenant\'s limit goes to the vendo
     await vendor.context.close();
   }
 });
+
+test('the Upgrade action asks for a release, shows the policy verdict, and the change runs its steps', async () => {
+  const { context, page } = await launch();
+  const key = `upgrade-agent-${stamp}`;
+  const name = `Upgrade Agent ${stamp}`;
+  const slug = `up-${stamp}`;
+  try {
+    await signIn(page);
+    await productWithTwoReleases(page, key, name);
+    await readyTenant(page, slug, name);
+
+    await page.goto(`${BASE_URL}/tenants/${slug}`);
+    await page.getByTestId('upgrade-link').click();
+    await page.waitForURL(`${BASE_URL}/tenants/${slug}/upgrade`);
+    const card = page.getByTestId(`upgrade-${key}`);
+    const offered = card.locator('li[data-version="1.1.0"]');
+    await offered.waitFor();
+    assert.equal(await offered.getAttribute('data-allowed'), 'true');
+    await offered.getByText('Allowed by the policy.').waitFor();
+    assert.equal(await card.locator('li[data-version="1.0.0"]').count(), 0, 'the running version is not offered');
+    await page.screenshot({ path: `${SCREENSHOTS}tenant-upgrade-form.png`, fullPage: true });
+    await card.getByRole('button', { name: 'Request upgrade' }).click();
+
+    // The upgrade is a change request with real steps, run by the executor.
+    await page.waitForURL(/\/changes\/[0-9a-f-]{36}$/);
+    await waitForStatus(page, 'change-status', 'succeeded', 60000);
+    await page.reload();
+    const steps = page.getByTestId('step-log');
+    for (const step of ['Enter maintenance mode', 'Deploy 1.1.0', 'Validate health baseline', 'Exit maintenance mode']) {
+      await steps.getByText(step, { exact: true }).waitFor();
+    }
+    await page.screenshot({ path: `${SCREENSHOTS}tenant-upgrade-change.png`, fullPage: true });
+    await page.goto(`${BASE_URL}/tenants/${slug}/versions`);
+    await page.getByTestId('versions-table').getByText('1.1.0', { exact: true }).waitFor();
+  } finally {
+    await context.close();
+  }
+});

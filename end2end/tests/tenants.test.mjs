@@ -145,6 +145,11 @@ for (const javaScriptEnabled of [true, false]) {
       await page.screenshot({ path: `${SCREENSHOTS}bulk-result-${mode}.png`, fullPage: true });
       await page.goto(`${BASE_URL}/tenants/acme-${mode}`);
       assert.match(await page.getByTestId('tenant-state').textContent(), /Suspended/);
+      // The executor blocks public access first; until it has, resuming waits.
+      for (let i = 0; i < 40 && await page.locator('button[data-action="resume"]').isDisabled(); i++) {
+        await page.waitForTimeout(300);
+        await page.goto(`${BASE_URL}/tenants/acme-${mode}`);
+      }
       await page.locator('button[data-action="resume"]').click();
       await page.getByTestId('tenant-state').filter({ hasText: 'Active' }).waitFor();
       // Each step is in the tenant's history.

@@ -24,6 +24,7 @@ mod m20261201_000017_delays_and_saved_filters;
 mod m20261202_000018_vendor_requested_changes;
 mod m20261202_000019_enrollment_limits;
 mod m20261202_000020_remaining_row_security;
+mod m20261206_000021_rollback_steps;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_vendor_requested_changes::Migration),
             Box::new(m20261202_000019_enrollment_limits::Migration),
             Box::new(m20261202_000020_remaining_row_security::Migration),
+            Box::new(m20261206_000021_rollback_steps::Migration),
         ]
     }
 }

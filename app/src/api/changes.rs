@@ -102,6 +102,38 @@ pub async fn request_change(form: ChangeForm) -> Result<RequestOutcome, AppError
     Ok(RequestOutcome::One(created.id))
 }
 
+/// The releases the tenant page's Upgrade form offers, with the policy's verdict.
+#[server(prefix = "/api/fn", endpoint = "upgrade_options")]
+pub async fn upgrade_options(slug: String) -> Result<UpgradeChoices, AppError> {
+    use crate::api::context::respond;
+    use crate::backend::services::changes;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(changes::upgrade_choices(&ctx, &slug).await)
+}
+
+/// Requests an upgrade from the tenant page: the same change request (and
+/// policy, approvals and window) as the changes form; opens the change.
+#[server(prefix = "/api/fn", endpoint = "request_upgrade")]
+pub async fn request_upgrade(
+    slug: String,
+    product: String,
+    version: String,
+) -> Result<(), AppError> {
+    use crate::api::context::respond;
+    use crate::backend::services::changes;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    let form = ChangeForm {
+        tenant: slug,
+        kind: "upgrade".into(),
+        product,
+        target_version: version,
+        ..Default::default()
+    };
+    let created = respond(changes::create(&ctx, changes::NewChangeRequest::try_from(&form)).await)?;
+    leptos_axum::redirect(&format!("/changes/{}", created.id));
+    Ok(())
+}
+
 #[server(prefix = "/api/fn", endpoint = "submit_change")]
 pub async fn submit_change(id: Uuid) -> Result<(), AppError> {
     use crate::api::context::respond;

@@ -19,6 +19,15 @@ pub struct StepOrder {
     pub step: String,
     pub target_version: Option<String>,
     pub attempt: i32,
+    /// The step undoes a failed update (the `rollback` phase).
+    pub rollback: bool,
+}
+
+impl StepOrder {
+    /// `apply` or `rollback`, for executors that branch on it.
+    pub fn phase(&self) -> &'static str {
+        if self.rollback { "rollback" } else { "apply" }
+    }
 }
 
 #[async_trait::async_trait]
@@ -94,7 +103,9 @@ impl Executor for Simulator {
     async fn run_step(&self, order: &StepOrder) -> Result<String, String> {
         self.record(&order.key).await?;
         tokio::time::sleep(self.step_duration).await;
-        let is_update = matches!(order.kind.as_str(), "upgrade" | "patch");
+        // A labelled tenant's update fails; undoing it works, so demos end
+        // rolled back rather than broken.
+        let is_update = matches!(order.kind.as_str(), "upgrade" | "patch") && !order.rollback;
         if is_update
             && order
                 .tenant_labels
@@ -166,6 +177,7 @@ impl CommandExecutor {
                     .replace("{version}", order.target_version.as_deref().unwrap_or(""))
                     .replace("{key}", &order.key)
                     .replace("{attempt}", &order.attempt.to_string())
+                    .replace("{phase}", order.phase())
             })
             .collect()
     }
@@ -183,6 +195,7 @@ impl Executor for CommandExecutor {
         command
             .args(&args[1..])
             .env("TENANTRY_IDEMPOTENCY_KEY", &order.key)
+            .env("TENANTRY_PHASE", order.phase())
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
         let run = command.output();
@@ -228,19 +241,28 @@ mod tests {
             step: "deploy".into(),
             target_version: Some("2.1.0".into()),
             attempt: 1,
+            rollback: false,
         }
     }
 
     #[test]
     fn command_placeholders_are_replaced_inside_each_argument() {
         let executor = CommandExecutor::new(
-            "deploy -i {inventory}, -e version={version} {step}",
+            "deploy -i {inventory}, -e version={version} {step} {phase}",
             Duration::from_secs(1),
         )
         .unwrap();
         assert_eq!(
             executor.arguments(&order()),
-            ["deploy", "-i", "acme,", "-e", "version=2.1.0", "deploy"]
+            [
+                "deploy",
+                "-i",
+                "acme,",
+                "-e",
+                "version=2.1.0",
+                "deploy",
+                "apply"
+            ]
         );
     }
 

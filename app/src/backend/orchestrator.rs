@@ -205,7 +205,8 @@ impl Executor for HttpOrchestrator {
         }
         let body = json!({
             "key": key, "tenant": order.tenant_slug, "kind": order.kind, "step": order.step,
-            "version": order.target_version, "attempt": order.attempt, "callback_url": self.callback_url,
+            "version": order.target_version, "attempt": order.attempt, "phase": order.phase(),
+            "callback_url": self.callback_url,
         })
         .to_string();
         let response = self

@@ -140,6 +140,8 @@ pub struct StepRow {
     pub output: String,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The step undoes the failed update (run after its forward steps).
+    pub rollback: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,3 +371,29 @@ pub struct JobsMay {
 }
 
 pub type JobsPage = crate::model::Allowed<JobsView, JobsMay>;
+
+/// What the tenant page's Upgrade form offers: each licensed product with
+/// the published releases the tenant may move to, and the policy's verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeChoices {
+    pub slug: String,
+    pub products: Vec<UpgradeProduct>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeProduct {
+    pub key: String,
+    pub name: String,
+    pub running: Option<String>,
+    /// Newest first; the running version is left out.
+    pub releases: Vec<UpgradeRelease>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeRelease {
+    pub version: String,
+    /// Below the running version.
+    pub downgrade: bool,
+    /// Why the tenant's version policy refuses it, naming the rule.
+    pub refused_because: Option<String>,
+}

@@ -113,6 +113,8 @@ pub struct TenantDetail {
     /// What the tenant's state leaves its own people (suspended, in
     /// maintenance, archived), when it limits them.
     pub lifecycle_access: Option<String>,
+    /// Why the portal left the tenant broken (a failed change or rollback).
+    pub state_reason: Option<String>,
 }
 
 /// Everything the onboarding form collects, as typed text; parsed on the server.

@@ -35,6 +35,7 @@ use crate::ui::tenants::edit_tenant_page::EditTenantPage;
 use crate::ui::tenants::new_tenant_page::NewTenantPage;
 use crate::ui::tenants::tenant_page::{TenantPage, TenantTab};
 use crate::ui::tenants::tenants_page::TenantsPage;
+use crate::ui::tenants::upgrade_tenant_page::UpgradeTenantPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/:slug/update-policy") view=|| view! { <TenantPage tab=TenantTab::UpdatePolicy/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/history") view=|| view! { <TenantPage tab=TenantTab::History/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/upgrade") view=UpgradeTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/edit") view=EditTenantPage ssr=ssr.clone()/>
                     <Route path=path!("releases") view=CatalogPage ssr=ssr.clone()/>
                     <Route path=path!("policies") view=PoliciesPage ssr=ssr.clone()/>

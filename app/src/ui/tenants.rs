@@ -6,4 +6,5 @@ pub mod new_tenant_page;
 pub mod tenant_page;
 pub mod tenants_page;
 pub mod update_policy_tab;
+pub mod upgrade_tenant_page;
 pub mod versions_tab;

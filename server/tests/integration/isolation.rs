@@ -1327,6 +1327,29 @@ const SERVER_FNS: &[(&str, Call)] = &[
         ),
     ),
     (
+        "upgrade_options",
+        call(
+            "POST",
+            "/api/fn/upgrade_options",
+            Tenant(P::UpdateExecute),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        // A release that does not exist: allowed callers get the field error.
+        "request_upgrade",
+        call(
+            "POST",
+            "/api/fn/request_upgrade",
+            Tenant(P::UpdateExecute),
+            Body::Form(&[
+                ("slug", "{tenant}"),
+                ("product", "nope"),
+                ("version", "9.9.9"),
+            ]),
+        ),
+    ),
+    (
         "decide_change",
         call(
             "POST",

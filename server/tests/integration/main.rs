@@ -11,6 +11,7 @@ mod auth_http;
 mod bluegreen;
 mod changes;
 mod compliance;
+mod control_plane;
 mod hardening;
 mod health;
 mod isolation;

@@ -113,6 +113,7 @@ fn order(step: &str) -> StepOrder {
         step: step.into(),
         target_version: Some("5.2.0".into()),
         attempt: 1,
+        rollback: false,
     }
 }
 

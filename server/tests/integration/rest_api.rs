@@ -449,6 +449,11 @@ async fn lifecycle_actions_run_through_the_api(db: TestDb) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "only archived tenants can be decommissioned"
     );
+    // The suspension's executor step runs first: a second lifecycle move
+    // waits for the one still running.
+    app::backend::services::platform::work::finish_immediately(&app.db)
+        .await
+        .unwrap();
     let (_, archived) = api
         .post(
             "/tenants/acme-prod/transitions",

@@ -451,6 +451,7 @@ async fn deleting_needs_the_slug_typed_exactly(db: TestDb) {
     )
     .await
     .unwrap();
+    complete_pending_transitions(&db.db).await.unwrap();
     crate::helpers::expect_field_error(
         tenants::transition(
             &app::backend::context::Ctx::of(&db.db, &admin, &ctx),

@@ -15,6 +15,8 @@ pub struct Model {
     pub output: String,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// Undoes a failed update; the forward run skips it.
+    pub rollback: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -38,6 +38,8 @@ pub struct Model {
     /// Optimistic-concurrency stamp, incremented by every update.
     pub version: i64,
     pub archived_at: Option<DateTimeUtc>,
+    /// Why the tenant is in its state, when the portal put it there (broken).
+    pub state_reason: Option<String>,
     /// Lower-cased slug, name, customer and external ids: what free text matches.
     pub search_text: String,
 }

@@ -42,6 +42,7 @@ use crate::domain::changes::change::StepStatus;
 use crate::domain::changes::change::approval_required;
 use crate::domain::changes::change::change_model;
 use crate::domain::changes::change::check_decider;
+use crate::domain::changes::change::plan_rollback_steps;
 use crate::domain::changes::change::plan_steps;
 use crate::domain::changes::change::request_permission;
 use crate::domain::changes::decision::Decision;
@@ -60,15 +61,19 @@ mod decide;
 mod execute;
 mod query;
 mod request;
+mod upgrade;
 
 pub use command::{ChangeSpec, FilterChangeRequest, NewChangeRequest, UpdateTarget};
 pub use decide::*;
 pub use execute::*;
 pub use query::*;
 pub use request::*;
+pub use upgrade::upgrade_choices;
 
 /// The job kind that executes a change request.
 pub const EXECUTE_JOB: &str = "change.execute";
+/// The job kind that runs a failed update's rollback steps.
+pub const ROLLBACK_JOB: &str = "change.rollback";
 /// A stale worker's result: discarded, the job's new holder carries on.
 const LEASE_LOST: &str = "this worker lost the job's lease; its result was discarded";
 /// Attempts per change before it is given up as failed.
@@ -152,6 +157,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
                 output: Set(String::new()),
                 started_at: Set(None),
                 finished_at: Set(None),
+                rollback: Set(false),
             })
             .collect();
     change_step::Entity::insert_many(steps).exec(conn).await?;
@@ -183,22 +189,18 @@ async fn enqueue_execution<C: ConnectionTrait>(
 
 /// Records a lifecycle action taken from the tenant page as a change request
 /// (called by `tenants::transition` in its transaction, after the tenant has
-/// moved): instant moves are recorded as succeeded, long ones run through the
-/// job engine, which lands the tenant in its target state.
+/// moved) and queues it: its steps run through the executor like any other
+/// change's. Long actions land the tenant in its target state when they end;
+/// the others already took the portal's side of their effect (who may still
+/// act) in that transaction, and the executor does the outside half.
 pub(crate) async fn record_lifecycle_change(
     txn: &DatabaseTransaction,
     ctx: &Ctx,
     tenant: &tenant::Model,
     kind: ChangeKind,
-    runs_in_background: bool,
 ) -> ServiceResult<change_request::Model> {
     let (principal, context, now) = (&ctx.principal, &ctx.request, ctx.now());
     let actor = Actor::from(principal);
-    let status = if runs_in_background {
-        ChangeStatus::Running
-    } else {
-        ChangeStatus::Succeeded
-    };
     let created = insert(
         txn,
         &actor,
@@ -208,7 +210,7 @@ pub(crate) async fn record_lifecycle_change(
             product_id: None,
             target_version: None,
             title: format!("{} {}", kind.label(), tenant.slug),
-            status,
+            status: ChangeStatus::Running,
             requires_approval: false,
             not_before: None,
             next_start: Some((now, "Started at once from the tenant page".into())),
@@ -219,34 +221,35 @@ pub(crate) async fn record_lifecycle_change(
         now,
     )
     .await?;
-    if !runs_in_background {
-        change_step::Entity::update_many()
-            .col_expr(
-                change_step::Column::Status,
-                StepStatus::Succeeded.as_str().into(),
-            )
-            .col_expr(change_step::Column::Output, "Took effect at once.".into())
-            .col_expr(change_step::Column::StartedAt, now.into())
-            .col_expr(change_step::Column::FinishedAt, now.into())
-            .filter(change_step::Column::ChangeRequestId.eq(created.id))
-            .exec(txn)
-            .await?;
-        let mut done: change_request::ActiveModel = created.clone().into();
-        done.progress = Set(100);
-        done.finished_at = Set(Some(now));
-        done.outcome = Set(Some("Took effect at once.".into()));
-        done.update(txn).await?;
-    }
     audit::record(
         txn,
         context,
         AuditEntry::new(actor, "change.create", "change_request")
             .target(created.id)
             .tenant(tenant.id)
-            .details(json!({ "kind": kind.as_str(), "status": status.as_str(), "source": "tenant page" })),
+            .details(json!({ "kind": kind.as_str(), "status": ChangeStatus::Running.as_str(), "source": "tenant page" })),
     )
     .await?;
     Ok(created)
+}
+
+/// The lifecycle change still running on a tenant, if any: a new lifecycle
+/// move would race its executor steps (block, then restore, public access).
+pub(crate) async fn running_lifecycle_change<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> ServiceResult<Option<change_request::Model>> {
+    let lifecycle_kinds: Vec<&str> = ChangeKind::ALL
+        .into_iter()
+        .filter(|k| k.lifecycle_action().is_some())
+        .map(ChangeKind::as_str)
+        .collect();
+    Ok(change_request::Entity::find()
+        .filter(change_request::Column::TenantId.eq(tenant_id))
+        .filter(change_request::Column::Status.eq(ChangeStatus::Running.as_str()))
+        .filter(change_request::Column::Kind.is_in(lifecycle_kinds))
+        .one(conn)
+        .await?)
 }
 
 /// A catalog product by its key or id.

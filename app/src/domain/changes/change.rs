@@ -459,6 +459,20 @@ pub fn request_permission(kind: ChangeKind) -> crate::domain::access::permission
 /// maintenance change locks the tenant around the work, a swap prepares the
 /// idle slot and switches traffic, a live change works in place.
 pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -> Vec<String> {
+    // The portal applies these moves' effect on its own side (who may still
+    // act) at once; what happens outside it is the executor's work.
+    let outside: &[&str] = match kind {
+        ChangeKind::Suspend => &["Block public access"],
+        ChangeKind::Resume => &["Restore public access", "Verify health"],
+        ChangeKind::EnterMaintenance => &["Enter maintenance mode"],
+        ChangeKind::ExitMaintenance => &["Validate health baseline", "Exit maintenance mode"],
+        ChangeKind::Decommission => &["Block public access", "Stop the tenant's workloads"],
+        ChangeKind::Delete => &["Destroy the tenant's resources"],
+        _ => &[],
+    };
+    if !outside.is_empty() {
+        return outside.iter().map(|step| (*step).to_owned()).collect();
+    }
     let action = match (kind, version) {
         (ChangeKind::Upgrade | ChangeKind::Patch, Some(v)) => format!("Deploy {v}"),
         _ => kind.label().to_owned(),
@@ -477,6 +491,28 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
             "Validate health baseline".into(),
             "Switch traffic".into(),
             "Keep the previous slot on standby".into(),
+        ],
+    }
+}
+
+/// The steps that undo a failed update, run by the executor after its last
+/// attempt: put back what ran before (`previous`, when the tenant recorded
+/// one), check it works, and end the lock-down the update began.
+pub fn plan_rollback_steps(model: ChangeModel, previous: Option<&str>) -> Vec<String> {
+    let restore = match previous {
+        Some(version) => format!("Roll back to {version}"),
+        None => "Roll back to the previous version".to_owned(),
+    };
+    match model {
+        ChangeModel::Live => vec![restore, "Verify health".into()],
+        ChangeModel::Maintenance => vec![
+            restore,
+            "Validate health baseline".into(),
+            "Exit maintenance mode".into(),
+        ],
+        ChangeModel::Swap => vec![
+            "Switch traffic back to the previous slot".into(),
+            "Verify health".into(),
         ],
     }
 }
@@ -842,13 +878,60 @@ mod tests {
             ]
         );
         assert_eq!(
-            plan_steps(ChangeKind::Suspend, ChangeModel::Live, None),
-            ["Suspend", "Verify health"]
+            plan_steps(ChangeKind::Backup, ChangeModel::Live, None),
+            ["Backup", "Verify health"]
         );
         let swap = plan_steps(ChangeKind::Restore, ChangeModel::Swap, None);
         assert_eq!(
             (swap.len(), swap[1].as_str(), swap[3].as_str()),
             (5, "Restore", "Switch traffic")
+        );
+    }
+
+    #[test]
+    fn moves_the_portal_applies_itself_leave_the_executor_only_the_outside_work() {
+        for model in ChangeModel::ALL {
+            assert_eq!(
+                plan_steps(ChangeKind::Suspend, model, None),
+                ["Block public access"]
+            );
+            assert_eq!(
+                plan_steps(ChangeKind::Resume, model, None),
+                ["Restore public access", "Verify health"]
+            );
+        }
+        assert_eq!(
+            plan_steps(ChangeKind::Decommission, ChangeModel::Live, None),
+            ["Block public access", "Stop the tenant's workloads"]
+        );
+        assert_eq!(
+            plan_steps(ChangeKind::Delete, ChangeModel::Live, None),
+            ["Destroy the tenant's resources"]
+        );
+        assert_eq!(
+            plan_steps(ChangeKind::ExitMaintenance, ChangeModel::Maintenance, None),
+            ["Validate health baseline", "Exit maintenance mode"],
+            "leaving maintenance checks the tenant works first"
+        );
+    }
+
+    #[test]
+    fn a_rollback_restores_the_previous_version_checks_it_and_ends_the_lock_down() {
+        assert_eq!(
+            plan_rollback_steps(ChangeModel::Maintenance, Some("5.1.0")),
+            [
+                "Roll back to 5.1.0",
+                "Validate health baseline",
+                "Exit maintenance mode"
+            ]
+        );
+        assert_eq!(
+            plan_rollback_steps(ChangeModel::Live, None),
+            ["Roll back to the previous version", "Verify health"]
+        );
+        assert_eq!(
+            plan_rollback_steps(ChangeModel::Swap, Some("5.1.0"))[0],
+            "Switch traffic back to the previous slot"
         );
     }
 

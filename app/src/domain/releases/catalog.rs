@@ -256,6 +256,30 @@ pub fn deployment_blocked(
         && actions.contains(&EnforcementAction::BlockEolDeployments)
 }
 
+/// Policy before action: why a tenant may not move to `target`, which
+/// stands so under its version policy (`status`, with the policy's
+/// `actions`), naming the rule and the way out; `None` when it may.
+/// Past end of life is refused under `block_eol_deployments`; a version
+/// outside the policy's range (below its minimum, say) always is.
+pub fn move_refusal(
+    target: &Version,
+    status: &crate::domain::releases::compliance::ComplianceStatus,
+    actions: &[EnforcementAction],
+) -> Option<String> {
+    use crate::domain::releases::compliance::ComplianceStatus::NonCompliant;
+    if deployment_blocked(status, actions) {
+        return Some(format!(
+            "{target} is past its end of life and the version policy blocks deploying it (block EOL deployments); choose a supported release."
+        ));
+    }
+    match status {
+        NonCompliant { reason } => Some(format!(
+            "{target} is outside the version policy ({reason}); choose a release within it, or change the policy first."
+        )),
+        _ => None,
+    }
+}
+
 /// Whether a tenant's access is restricted for running a version that stands
 /// so: only once the grace period is over (`eol`) or the version is outside
 /// the policy's range (`non_compliant`), and only under `restrict_access`.
@@ -551,6 +575,19 @@ mod tests {
             EnforcementAction::Notify,
             EnforcementAction::BlockEolDeployments,
         ];
+        let v = Version::new(5, 0, 0);
+        let refusal = move_refusal(&v, &ComplianceStatus::Eol, &block).unwrap();
+        assert!(refusal.contains("block EOL deployments"), "{refusal}");
+        assert_eq!(move_refusal(&v, &ComplianceStatus::Eol, &[]), None);
+        let below = ComplianceStatus::NonCompliant {
+            reason: "below the minimum 5.1.0".into(),
+        };
+        let refusal = move_refusal(&v, &below, &[]).unwrap();
+        assert!(
+            refusal.contains("below the minimum 5.1.0") && refusal.contains("choose a release"),
+            "{refusal}"
+        );
+        assert_eq!(move_refusal(&v, &ComplianceStatus::Compliant, &block), None);
         assert!(deployment_blocked(&ComplianceStatus::Eol, &block));
         assert!(deployment_blocked(
             &ComplianceStatus::InGrace { days_left: 3 },

@@ -264,9 +264,10 @@ fn StepLog(steps: Vec<StepRow>) -> impl IntoView {
                                 _ => String::new(),
                             };
                             view! {
-                                <li class="step-log-item" data-status=step.status.as_str()>
+                                <li class="step-log-item" data-status=step.status.as_str() data-phase=if step.rollback { "rollback" } else { "apply" }>
                                     <div class="step-log-head">
                                         <span class="step-log-number" aria-hidden="true">{step.position}</span>
+                                        {step.rollback.then(|| view! { <span class="chip" title="Undoes the failed update">"Rollback"</span> })}
                                         <strong>{step.name.clone()}</strong>
                                         <WorkBadge kind=WorkKind::Target status=step.status.as_str()/>
                                         <span class="muted">{format!("{} attempt{}", step.attempts, if step.attempts == 1 { "" } else { "s" })}</span>

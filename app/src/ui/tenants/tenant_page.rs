@@ -134,6 +134,9 @@ fn TenantView(
                 <a href=each.href(&slug) aria-current=(each == tab).then_some("page")>{each.label()}</a>
             }).collect_view()}
         </nav>
+        {detail.state_reason.clone().map(|reason| view! {
+            <Alert tone="danger"><span data-testid="state-reason">"Broken — " {reason}</span></Alert>
+        })}
         {detail.lifecycle_access.clone().map(|effect| view! {
             <Alert tone="attention"><span data-testid="lifecycle-access">{effect}</span></Alert>
         })}
@@ -157,6 +160,10 @@ fn TenantView(
                         (LifecycleAction::Delete, None) => view! {
                             <li><a class="btn btn-danger" href=format!("/tenants/{slug}/delete")>{label}"…"</a></li>
                         }.into_any(),
+                        // An upgrade names a product and release: its own form.
+                        (LifecycleAction::Upgrade, None) => view! {
+                            <li><a class="btn btn-secondary" data-testid="upgrade-link" href=format!("/tenants/{slug}/upgrade")>{label}"…"</a></li>
+                        }.into_any(),
                         (action, None) => view! {
                             <li>
                                 <ActionForm action=act attr:class="inline-form">
@@ -167,9 +174,9 @@ fn TenantView(
                                 </ActionForm>
                             </li>
                         }.into_any(),
-                        (_, Some(reason)) => view! {
+                        (action, Some(reason)) => view! {
                             <li>
-                                <button type="button" class="btn btn-secondary" disabled=true aria-describedby=reason_id.clone()>{label}</button>
+                                <button type="button" class="btn btn-secondary" disabled=true data-action=action.as_str() aria-describedby=reason_id.clone()>{label}</button>
                                 <span class="action-reason muted" id=reason_id>{reason}</span>
                             </li>
                         }.into_any(),

@@ -95,6 +95,7 @@ pub(super) async fn begin_lifecycle(
         &current,
         now_state,
         Some(plan.target).filter(|_| plan.via.is_some()),
+        None,
         now,
     )
     .await?;
@@ -106,11 +107,13 @@ pub(super) async fn set_tenant_state(
     current: &tenant::Model,
     state: LifecycleState,
     requested: Option<LifecycleState>,
+    reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let mut record: tenant::ActiveModel = current.clone().into();
     record.lifecycle_state = Set(state);
     record.requested_state = Set(requested);
+    record.state_reason = Set(reason.map(str::to_owned));
     record.version = Set(current.version + 1);
     record.updated_at = Set(now);
     if state == LifecycleState::Archived {
@@ -139,6 +142,45 @@ pub(super) async fn set_tenant_state(
     Ok(())
 }
 
+/// The change request a job of this engine works on.
+fn change_of(job: &ClaimedJob) -> Result<Uuid, String> {
+    job.payload
+        .get("change_request_id")
+        .and_then(|v| v.as_str())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| "the job names no change request".to_owned())
+}
+
+/// The change and its tenant, if the change is still running.
+async fn running_change(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<Option<(change_request::Model, tenant::Model)>, String> {
+    let change = change_request::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the change request is gone")?;
+    if change.status != ChangeStatus::Running {
+        return Ok(None); // cancelled or already finished: nothing to do
+    }
+    let target = tenant::Entity::find_by_id(change.tenant_id)
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the tenant is gone")?;
+    Ok(Some((change, target)))
+}
+
+async fn is_rolling_back<C: ConnectionTrait>(conn: &C, id: Uuid) -> ServiceResult<bool> {
+    Ok(change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(id))
+        .filter(change_step::Column::Rollback.eq(true))
+        .count(conn)
+        .await?
+        > 0)
+}
+
 /// Runs a change's remaining steps through the executor. Steps already
 /// succeeded (before a crash) are skipped; a step caught mid-way is handed to
 /// the executor again under its same idempotency key. When all steps are done
@@ -150,101 +192,15 @@ pub async fn execute(
     executor: &dyn Executor,
     job: &ClaimedJob,
 ) -> Result<(), String> {
-    let id = job
-        .payload
-        .get("change_request_id")
-        .and_then(|v| v.as_str())
-        .and_then(|v| Uuid::parse_str(v).ok())
-        .ok_or("the job names no change request")?;
+    let id = change_of(job)?;
     let internal = |e: ServiceError| e.to_string();
-    let change = change_request::Entity::find_by_id(id)
-        .one(db)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the change request is gone")?;
-    if change.status != ChangeStatus::Running {
-        return Ok(()); // cancelled or already finished: nothing to do
+    let Some((change, target)) = running_change(db, id).await? else {
+        return Ok(());
+    };
+    if is_rolling_back(db, id).await.map_err(internal)? {
+        return Ok(()); // its rollback owns it now
     }
-    let target = tenant::Entity::find_by_id(change.tenant_id)
-        .one(db)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the tenant is gone")?;
-    let labels: Vec<String> = target.labels.0.clone();
-    let steps = change_step::Entity::find()
-        .filter(change_step::Column::ChangeRequestId.eq(id))
-        .order_by_asc(change_step::Column::Position)
-        .all(db)
-        .await
-        .map_err(|e| e.to_string())?;
-    let total = steps.len().max(1) as i32;
-    for step in steps {
-        if step.status == StepStatus::Succeeded {
-            continue;
-        }
-        let attempts = step.attempts + 1;
-        change_step::Entity::update_many()
-            .col_expr(
-                change_step::Column::Status,
-                StepStatus::Running.as_str().into(),
-            )
-            .col_expr(change_step::Column::Attempts, attempts.into())
-            .col_expr(change_step::Column::StartedAt, clock.now().into())
-            .filter(change_step::Column::Id.eq(step.id))
-            .exec(db)
-            .await
-            .map_err(|e| e.to_string())?;
-        let order = StepOrder {
-            key: step.idempotency_key.clone(),
-            tenant_slug: target.slug.clone(),
-            tenant_labels: labels.clone(),
-            kind: change.kind.as_str().to_owned(),
-            step: step.name.clone(),
-            target_version: change.target_version.clone(),
-            attempt: attempts,
-        };
-        let result = executor.run_step(&order).await;
-        let (status, output) = match &result {
-            Ok(output) => (StepStatus::Succeeded, output.clone()),
-            Err(error) => (StepStatus::Failed, error.clone()),
-        };
-        let log = if step.output.is_empty() {
-            output
-        } else {
-            format!("{}\n--- attempt {attempts} ---\n{output}", step.output)
-        };
-        // The step's result lands only while this worker holds the job.
-        let txn = db.begin().await.map_err(|e| e.to_string())?;
-        if !jobs::fence(&txn, job, clock.now())
-            .await
-            .map_err(internal)?
-        {
-            txn.rollback().await.map_err(|e| e.to_string())?;
-            return Err(LEASE_LOST.into());
-        }
-        change_step::Entity::update_many()
-            .col_expr(change_step::Column::Status, status.as_str().into())
-            .col_expr(change_step::Column::Output, log.into())
-            .col_expr(change_step::Column::FinishedAt, clock.now().into())
-            .filter(change_step::Column::Id.eq(step.id))
-            .exec(&txn)
-            .await
-            .map_err(|e| e.to_string())?;
-        txn.commit().await.map_err(|e| e.to_string())?;
-        if let Err(error) = result {
-            return Err(format!("{}: {error}", step.name));
-        }
-        change_request::Entity::update_many()
-            .col_expr(
-                change_request::Column::Progress,
-                (step.position * 100 / total).into(),
-            )
-            .col_expr(change_request::Column::UpdatedAt, clock.now().into())
-            .filter(change_request::Column::Id.eq(id))
-            .exec(db)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
+    run_steps(db, clock, executor, job, &change, &target, false).await?;
     let txn = db.begin().await.map_err(|e| e.to_string())?;
     if !jobs::fence(&txn, job, clock.now())
         .await
@@ -285,6 +241,152 @@ pub async fn execute(
     Ok(())
 }
 
+/// Runs a failed update's rollback steps through the executor (the same
+/// way, crash-safe), then ends the change `rolled_back`: the tenant returns to
+/// where it was and no version is recorded.
+pub async fn roll_back(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    executor: &dyn Executor,
+    job: &ClaimedJob,
+) -> Result<(), String> {
+    let id = change_of(job)?;
+    let internal = |e: ServiceError| e.to_string();
+    let Some((change, target)) = running_change(db, id).await? else {
+        return Ok(());
+    };
+    run_steps(db, clock, executor, job, &change, &target, true).await?;
+    let txn = db.begin().await.map_err(|e| e.to_string())?;
+    if !jobs::fence(&txn, job, clock.now())
+        .await
+        .map_err(internal)?
+    {
+        txn.rollback().await.map_err(|e| e.to_string())?;
+        return Err(LEASE_LOST.into());
+    }
+    let still_running = change_request::Entity::find_by_id(id)
+        .one(&txn)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some_and(|c| c.status == ChangeStatus::Running);
+    if still_running {
+        let now = clock.now();
+        let current = tenant::Entity::find_by_id(change.tenant_id)
+            .one(&txn)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the tenant is gone")?;
+        if let Some(back) = current.requested_state {
+            set_tenant_state(&txn, &current, back, None, None, now)
+                .await
+                .map_err(internal)?;
+        }
+        let why = change.outcome.clone().unwrap_or_default();
+        finish(
+            &txn,
+            &change,
+            ChangeStatus::RolledBack,
+            &format!("{why} Rolled back: the rollback steps succeeded and no version changed."),
+            now,
+        )
+        .await
+        .map_err(internal)?;
+    }
+    txn.commit().await.map_err(|e| e.to_string())
+}
+
+/// Runs the pending steps of one phase (forward, or the rollback) in order.
+async fn run_steps(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    executor: &dyn Executor,
+    job: &ClaimedJob,
+    change: &change_request::Model,
+    target: &tenant::Model,
+    rollback: bool,
+) -> Result<(), String> {
+    let internal = |e: ServiceError| e.to_string();
+    let steps = change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(change.id))
+        .filter(change_step::Column::Rollback.eq(rollback))
+        .order_by_asc(change_step::Column::Position)
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let total = steps.len().max(1) as i32;
+    for (done, step) in steps.into_iter().enumerate() {
+        if step.status == StepStatus::Succeeded {
+            continue;
+        }
+        let attempts = step.attempts + 1;
+        change_step::Entity::update_many()
+            .col_expr(
+                change_step::Column::Status,
+                StepStatus::Running.as_str().into(),
+            )
+            .col_expr(change_step::Column::Attempts, attempts.into())
+            .col_expr(change_step::Column::StartedAt, clock.now().into())
+            .filter(change_step::Column::Id.eq(step.id))
+            .exec(db)
+            .await
+            .map_err(|e| e.to_string())?;
+        let order = StepOrder {
+            key: step.idempotency_key.clone(),
+            tenant_slug: target.slug.clone(),
+            tenant_labels: target.labels.0.clone(),
+            kind: change.kind.as_str().to_owned(),
+            step: step.name.clone(),
+            target_version: change.target_version.clone(),
+            attempt: attempts,
+            rollback,
+        };
+        let result = executor.run_step(&order).await;
+        let (status, output) = match &result {
+            Ok(output) => (StepStatus::Succeeded, output.clone()),
+            Err(error) => (StepStatus::Failed, error.clone()),
+        };
+        let log = if step.output.is_empty() {
+            output
+        } else {
+            format!("{}\n--- attempt {attempts} ---\n{output}", step.output)
+        };
+        // The step's result lands only while this worker holds the job.
+        let txn = db.begin().await.map_err(|e| e.to_string())?;
+        if !jobs::fence(&txn, job, clock.now())
+            .await
+            .map_err(internal)?
+        {
+            txn.rollback().await.map_err(|e| e.to_string())?;
+            return Err(LEASE_LOST.into());
+        }
+        change_step::Entity::update_many()
+            .col_expr(change_step::Column::Status, status.as_str().into())
+            .col_expr(change_step::Column::Output, log.into())
+            .col_expr(change_step::Column::FinishedAt, clock.now().into())
+            .filter(change_step::Column::Id.eq(step.id))
+            .exec(&txn)
+            .await
+            .map_err(|e| e.to_string())?;
+        txn.commit().await.map_err(|e| e.to_string())?;
+        if let Err(error) = result {
+            return Err(format!("{}: {error}", step.name));
+        }
+        if !rollback {
+            change_request::Entity::update_many()
+                .col_expr(
+                    change_request::Column::Progress,
+                    ((done as i32 + 1) * 100 / total).into(),
+                )
+                .col_expr(change_request::Column::UpdatedAt, clock.now().into())
+                .filter(change_request::Column::Id.eq(change.id))
+                .exec(db)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 /// What a succeeded change leaves behind.
 pub(super) async fn apply_effect(
     txn: &DatabaseTransaction,
@@ -296,7 +398,7 @@ pub(super) async fn apply_effect(
         .await?
         .ok_or(ServiceError::NotFound)?;
     if let Some(target) = current.requested_state {
-        set_tenant_state(txn, &current, target, None, now).await?;
+        set_tenant_state(txn, &current, target, None, None, now).await?;
     }
     if let (Some(product_id), Some(version)) = (change.product_id, change.target_version.as_deref())
     {
@@ -420,19 +522,14 @@ pub(super) fn status_audit(status: ChangeStatus) -> &'static str {
     }
 }
 
-/// The last attempt failed: the change is abandoned.
+/// The last attempt failed: the change is abandoned (an update is rolled back).
 pub async fn fail_for_good(
     txn: &DatabaseTransaction,
     job: &ClaimedJob,
     error: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let Some(id) = job
-        .payload
-        .get("change_request_id")
-        .and_then(|v| v.as_str())
-        .and_then(|v| Uuid::parse_str(v).ok())
-    else {
+    let Ok(id) = change_of(job) else {
         return Ok(());
     };
     abandon(
@@ -444,9 +541,33 @@ pub async fn fail_for_good(
     .await
 }
 
+/// A rollback's last attempt failed: the tenant is left broken, saying why.
+pub async fn rollback_failed_for_good(
+    txn: &DatabaseTransaction,
+    job: &ClaimedJob,
+    error: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let Ok(id) = change_of(job) else {
+        return Ok(());
+    };
+    abandon(
+        txn,
+        id,
+        &format!(
+            "The rollback failed after {} attempts: {error}",
+            job.attempt
+        ),
+        now,
+    )
+    .await
+}
+
 /// Ends a running change that will not finish (its last attempt failed, or
-/// an operator cancelled its job): an upgrade is rolled back, other long work
-/// leaves the tenant broken for a person to look at.
+/// an operator cancelled its job). An update starts its rollback (its own
+/// steps through the executor, see [`roll_back`]); other long work, or a
+/// rollback that will not finish, leaves the tenant broken with the reason
+/// for a person to look at.
 pub async fn abandon(
     txn: &DatabaseTransaction,
     id: Uuid,
@@ -459,24 +580,100 @@ pub async fn abandon(
     if change.status != ChangeStatus::Running {
         return Ok(());
     }
-    let kind = change.kind;
     let current = tenant::Entity::find_by_id(change.tenant_id)
         .one(txn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let (status, landing) = if kind.is_update() {
-        let back = current.requested_state.unwrap_or(LifecycleState::Active);
-        (
-            ChangeStatus::RolledBack,
-            current.requested_state.is_some().then_some(back),
-        )
-    } else if current.requested_state.is_some() {
-        (ChangeStatus::Failed, Some(LifecycleState::Broken))
-    } else {
-        (ChangeStatus::Failed, None)
-    };
-    if let Some(state) = landing {
-        set_tenant_state(txn, &current, state, None, now).await?;
+    let rolling_back = is_rolling_back(txn, id).await?;
+    if change.kind.is_update() && !rolling_back {
+        return begin_rollback(txn, &change, reason, now).await;
     }
-    finish(txn, &change, status, reason, now).await
+    let outcome = if rolling_back {
+        format!("{} {reason}", change.outcome.clone().unwrap_or_default())
+            .trim()
+            .to_owned()
+    } else {
+        reason.to_owned()
+    };
+    if current.requested_state.is_some() || rolling_back {
+        let why = format!("{}: {outcome}", change.title);
+        set_tenant_state(txn, &current, LifecycleState::Broken, None, Some(&why), now).await?;
+    }
+    finish(txn, &change, ChangeStatus::Failed, &outcome, now).await
+}
+
+/// Adds the rollback steps after the failed ones and queues their job; the
+/// change stays running (its tenant in its working state) until they end.
+async fn begin_rollback(
+    txn: &DatabaseTransaction,
+    change: &change_request::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let previous = match change.product_id {
+        Some(product) => tenant_product::Entity::find_by_id((change.tenant_id, product))
+            .one(txn)
+            .await?
+            .and_then(|tp| tp.running_version),
+        None => None,
+    };
+    let last = change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(change.id))
+        .count(txn)
+        .await? as i32;
+    let steps: Vec<change_step::ActiveModel> =
+        plan_rollback_steps(change.change_model, previous.as_deref())
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| change_step::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                change_request_id: Set(change.id),
+                tenant_id: Set(change.tenant_id),
+                position: Set(last + i as i32 + 1),
+                name: Set(name),
+                status: Set(StepStatus::Pending),
+                idempotency_key: Set(format!("change:{}:rollback:{}", change.id, i + 1)),
+                attempts: Set(0),
+                output: Set(String::new()),
+                started_at: Set(None),
+                finished_at: Set(None),
+                rollback: Set(true),
+            })
+            .collect();
+    change_step::Entity::insert_many(steps).exec(txn).await?;
+    change_request::Entity::update_many()
+        .col_expr(
+            change_request::Column::Outcome,
+            Some(reason.to_owned()).into(),
+        )
+        .col_expr(change_request::Column::UpdatedAt, now.into())
+        .filter(change_request::Column::Id.eq(change.id))
+        .exec(txn)
+        .await?;
+    jobs::enqueue(
+        txn,
+        JobSpec {
+            kind: ROLLBACK_JOB,
+            payload: json!({ "change_request_id": change.id }),
+            key: format!("change:{}:rollback", change.id),
+            run_at: now,
+            max_attempts: MAX_ATTEMPTS,
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        txn,
+        &RequestContext::default(),
+        AuditEntry::new(
+            Actor::System("executor"),
+            "change.rollback_started",
+            "change_request",
+        )
+        .target(change.id)
+        .tenant(change.tenant_id)
+        .details(json!({ "reason": reason, "back_to": previous })),
+    )
+    .await?;
+    Ok(())
 }

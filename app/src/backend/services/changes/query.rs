@@ -160,6 +160,7 @@ pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<ChangeDetail> {
             output: s.output,
             started_at: s.started_at,
             finished_at: s.finished_at,
+            rollback: s.rollback,
         })
         .collect();
     let decisions = change_decision::Entity::find()

@@ -111,6 +111,24 @@ pub async fn create_for_filter(
     Ok(outcome)
 }
 
+/// Policy before action: why the tenant's version policy refuses moving it
+/// to `version` of the product today (see `catalog::move_refusal`).
+pub(crate) async fn policy_refusal<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    product_id: Uuid,
+    version: &semver::Version,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<String>> {
+    use crate::backend::services::releases::compliance;
+    let today = crate::domain::releases::compliance::compliance_day(now);
+    let (status, actions) =
+        compliance::preview(conn, tenant_id, product_id, version, today).await?;
+    Ok(crate::domain::releases::catalog::move_refusal(
+        version, &status, &actions,
+    ))
+}
+
 pub(super) async fn create_one(
     ctx: &Ctx,
     tenant: &str,
@@ -173,6 +191,10 @@ pub(super) async fn create_one(
                         "target_version",
                         format!("The tenant already runs {version}."),
                     );
+                } else if let Some(refusal) =
+                    policy_refusal(&txn, tenant_id, found.id, &update.version, ctx.now()).await?
+                {
+                    errors.push("target_version", refusal);
                 }
                 target_version = Some(version);
             }

@@ -31,6 +31,16 @@ pub async fn start_switch(ctx: &Ctx, id: Uuid, to: Parsed<SwitchTarget>) -> Serv
         );
     } else if version_of(&d, live).as_deref() == Some(version) {
         errors.push("version", format!("{version} is already live."));
+    } else if let Some(refusal) = crate::backend::services::changes::policy_refusal(
+        db,
+        d.tenant_id,
+        d.product_id,
+        &to.version,
+        ctx.now(),
+    )
+    .await?
+    {
+        errors.push("version", refusal);
     }
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));

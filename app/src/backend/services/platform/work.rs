@@ -28,6 +28,9 @@ impl JobHandler for ChangeRunner {
             changes::EXECUTE_JOB => {
                 changes::execute(&self.db, self.clock.as_ref(), self.executor.as_ref(), job).await
             }
+            changes::ROLLBACK_JOB => {
+                changes::roll_back(&self.db, self.clock.as_ref(), self.executor.as_ref(), job).await
+            }
             deployments::SWITCH_JOB => {
                 deployments::run_switch(&self.db, self.executor.as_ref(), job, self.clock.as_ref())
                     .await
@@ -44,6 +47,9 @@ impl JobHandler for ChangeRunner {
     ) -> ServiceResult<()> {
         match job.kind.as_str() {
             changes::EXECUTE_JOB => changes::fail_for_good(txn, job, error, self.clock.now()).await,
+            changes::ROLLBACK_JOB => {
+                changes::rollback_failed_for_good(txn, job, error, self.clock.now()).await
+            }
             deployments::SWITCH_JOB => {
                 deployments::fail_for_good(txn, job, error, self.clock.now()).await
             }

@@ -210,6 +210,26 @@ pub(super) async fn start_targets(
         let Some(found) = tenants.get(&target.tenant_id) else {
             continue;
         };
+        // Policy before action: a tenant whose version policy refuses the
+        // release (end of life, outside its range) fails with the rule named.
+        let version =
+            semver::Version::parse(&current.target_version).map_err(ServiceError::internal)?;
+        if let Some(refusal) =
+            changes::policy_refusal(txn, found.id, current.product_id, &version, now).await?
+        {
+            rollout_target::Entity::update_many()
+                .col_expr(
+                    rollout_target::Column::Status,
+                    TargetStatus::Failed.as_str().into(),
+                )
+                .col_expr(rollout_target::Column::LastError, Some(refusal).into())
+                .col_expr(rollout_target::Column::StartedAt, Some(now).into())
+                .col_expr(rollout_target::Column::FinishedAt, Some(now).into())
+                .filter(rollout_target::Column::Id.eq(target.id))
+                .exec(txn)
+                .await?;
+            continue;
+        }
         let change = changes::insert(
             txn,
             &actor,

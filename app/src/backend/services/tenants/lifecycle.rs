@@ -41,11 +41,25 @@ pub async fn transition(
             ));
         }
     }
+    if action == LifecycleAction::Upgrade {
+        // Without a product and release there is nothing to deploy.
+        return Err(ServiceError::Policy(
+            "An upgrade names a product and a release: use the tenant page's Upgrade form, or request it as a change (POST /api/v1/changes with kind upgrade)."
+                .into(),
+        ));
+    }
     let state = current.lifecycle_state;
     let plan =
         plan_transition(state, action).map_err(|refusal| ServiceError::Policy(refusal.reason))?;
     if plan.already_done {
         return Ok(TransitionOutcome::AlreadyDone);
+    }
+    if let Some(running) = changes::running_lifecycle_change(&txn, current.id).await? {
+        return Err(ServiceError::Policy(format!(
+            "Cannot {} while \"{}\" is still running; wait until it finishes.",
+            action.label().to_lowercase(),
+            running.title
+        )));
     }
     if action == LifecycleAction::Delete
         && confirmation.map(str::trim) != Some(current.slug.as_str())
@@ -62,6 +76,7 @@ pub async fn transition(
     let mut record = current.clone().into_active_model();
     record.lifecycle_state = Set(now_state);
     record.requested_state = Set(plan.via.map(|_| plan.target));
+    record.state_reason = Set(None);
     record.version = Set(current.version + 1);
     record.updated_at = Set(ctx.now());
     if plan.target == LifecycleState::Archived && plan.via.is_none() {
@@ -96,14 +111,8 @@ pub async fn transition(
         ctx.now(),
     )
     .await?;
-    changes::record_lifecycle_change(
-        &txn,
-        ctx,
-        &updated,
-        ChangeKind::from_lifecycle(action),
-        plan.via.is_some(),
-    )
-    .await?;
+    changes::record_lifecycle_change(&txn, ctx, &updated, ChangeKind::from_lifecycle(action))
+        .await?;
     txn.commit().await?;
     Ok(TransitionOutcome::Started {
         via: plan.via,

@@ -314,6 +314,7 @@ pub async fn create(
         requested_state: Set(None),
         version: Set(1),
         archived_at: Set(None),
+        state_reason: Set(None),
         search_text: Set(search_text(
             new.slug.as_str(),
             new.display_name.as_str(),

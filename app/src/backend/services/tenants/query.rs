@@ -343,11 +343,15 @@ pub async fn detail(ctx: &Ctx, slug: &str) -> ServiceResult<TenantDetail> {
     };
     let state = t.lifecycle_state;
     let may_act = principal.can(Permission::TenantLifecycle, Scope::Tenant(t.id));
+    let busy_with = crate::backend::services::changes::running_lifecycle_change(db, t.id)
+        .await?
+        .map(|running| format!("Wait until \"{}\" finishes.", running.title));
     let actions = allowed_actions(state)
         .into_iter()
         .map(|(action, allowed)| ActionOption {
             action,
             unavailable_because: match allowed {
+                Ok(()) if busy_with.is_some() => busy_with.clone(),
                 Ok(()) if may_act => None,
                 Ok(()) => Some("You do not have permission to change the lifecycle.".to_owned()),
                 Err(reason) => Some(reason),
@@ -377,6 +381,7 @@ pub async fn detail(ctx: &Ctx, slug: &str) -> ServiceResult<TenantDetail> {
     Ok(TenantDetail {
         access_restriction,
         lifecycle_access,
+        state_reason: t.state_reason.clone(),
         isolation_mode: t.isolation_mode.as_str().into(),
         allowed_regions: t.allowed_regions.0.clone(),
         contacts: pairs(&t.contacts),

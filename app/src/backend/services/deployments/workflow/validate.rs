@@ -23,6 +23,7 @@ pub(in crate::backend::services::deployments) async fn prepare(
         step: format!("deploy {} to the {} slot", s.to_version, to.as_str()),
         target_version: Some(s.to_version.clone()),
         attempt: job.attempt,
+        rollback: false,
     };
     let outcome = executor.run_step(&order).await;
     let txn = db.begin().await?;

@@ -1,0 +1,521 @@
+//! The control plane acts, it does not only record: every door's lifecycle
+//! action runs its steps at the executor (a real command script here, which
+//! keeps a ledger), and a failed update runs its rollback steps there too.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestDb, change_request, spawn_app, tenant_form};
+use app::backend::context::{Ctx, SystemClock};
+use app::backend::entities::{change_request, change_step, tenant, tenant_product};
+use app::backend::executor::CommandExecutor;
+use app::backend::jobs::{Backoff, WorkerSettings};
+use app::backend::principal::Principal;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::changes;
+use app::backend::services::platform::{seed, work};
+use app::backend::services::tenants;
+use app::backend::services::tenants::saved_filters;
+use app::domain::changes::change::{ChangeKind, ChangeStatus, StepStatus};
+use app::domain::tenants::lifecycle::{LifecycleAction, LifecycleState};
+use app::domain::tenants::tenant::Region;
+use app::model::changes::{ChangeForm, SavedFilterForm};
+
+/// A shell script standing in for an Ansible playbook: it appends
+/// `tenant|kind|step|phase` to its ledger and fails the steps named in
+/// `fail_on` (`step|phase` lines).
+struct Playbook {
+    dir: std::path::PathBuf,
+}
+
+impl Playbook {
+    fn new(fail_on: &[&str]) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tenantry-playbook-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("fail-on"), fail_on.join("\n") + "\n").unwrap();
+        let script = dir.join("playbook.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$1|$2|$3|$4\" >> {dir}/ledger\necho \"ran $3 on $1 ($4)\"\n\
+                 if grep -qxF \"$3|$4\" {dir}/fail-on; then echo \"$3 failed\" >&2; exit 2; fi\n",
+                dir = dir.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Self { dir }
+    }
+
+    fn runner(&self, db: &DatabaseConnection) -> work::ChangeRunner {
+        let template = format!(
+            "{} {{tenant}} {{kind}} {{step}} {{phase}}",
+            self.dir.join("playbook.sh").display()
+        );
+        work::ChangeRunner {
+            db: db.clone(),
+            executor: Arc::new(
+                CommandExecutor::new(&template, StdDuration::from_secs(30)).unwrap(),
+            ),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Runs every due job (retries included) through this playbook.
+    async fn run(&self, db: &DatabaseConnection) {
+        let mut settings = WorkerSettings::new("playbook");
+        settings.backoff = Backoff {
+            base: Duration::milliseconds(1),
+            cap: Duration::milliseconds(5),
+        };
+        work::run_until_idle(db, &self.runner(db), &settings)
+            .await
+            .unwrap();
+    }
+
+    /// The ledger's lines for `tenant`, without the tenant.
+    fn ran_on(&self, tenant: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("ledger"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.strip_prefix(&format!("{tenant}|")))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for Playbook {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+async fn admin(db: &DatabaseConnection) -> Principal {
+    app::backend::services::access::users::ensure_first_admin(
+        db,
+        Some(ADMIN_EMAIL),
+        Some(ADMIN_PASSWORD),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap()
+}
+
+/// Onboards and activates `slug` (labelled `labels`), the activation run by `playbook`.
+async fn active_tenant(
+    db: &DatabaseConnection,
+    admin: &Principal,
+    playbook: &Playbook,
+    slug: &str,
+    labels: &str,
+) {
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    let form = app::model::tenants::NewTenantForm {
+        labels: labels.into(),
+        ..tenant_form(slug)
+    };
+    let ctx = Ctx::of(db, admin, &Default::default());
+    tenants::create(&ctx, &regions, &form).await.unwrap();
+    tenants::transition(&ctx, slug, LifecycleAction::Activate, None, None)
+        .await
+        .unwrap();
+    playbook.run(db).await;
+    assert_eq!(
+        playbook.ran_on(slug),
+        ["provision|Provision|apply", "provision|Verify health|apply"]
+    );
+}
+
+async fn tenant_by_slug(db: &DatabaseConnection, slug: &str) -> tenant::Model {
+    tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn changes_of(db: &DatabaseConnection, tenant: uuid::Uuid) -> Vec<change_request::Model> {
+    change_request::Entity::find()
+        .filter(change_request::Column::TenantId.eq(tenant))
+        .all(db)
+        .await
+        .unwrap()
+}
+
+async fn every_door_runs_a_lifecycle_action_at_the_executor(db: TestDb) {
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let playbook = Playbook::new(&[]);
+    for door in ["page", "rest", "bulk", "cli", "filter"] {
+        let labels = if door == "filter" { "suspend-me" } else { "" };
+        active_tenant(db, &admin, &playbook, &format!("door-{door}"), labels).await;
+    }
+
+    // The tenant page's server function, signed in as the vendor.
+    let signed_in = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection());
+    let version = tenant_by_slug(db, "door-page").await.version.to_string();
+    let page = app
+        .client
+        .post(app.url("/api/fn/tenant_action"))
+        .form(&[
+            ("slug", "door-page"),
+            ("action", "suspend"),
+            ("version", version.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.status().is_success() || page.status().is_redirection(),
+        "{}",
+        page.status()
+    );
+    // The bulk action of the tenant list, from the same session.
+    let bulk = app
+        .client
+        .post(app.url("/api/fn/run_bulk"))
+        .form(&[("action", "suspend"), ("slugs", "door-bulk")])
+        .send()
+        .await
+        .unwrap();
+    assert!(bulk.status().is_success() || bulk.status().is_redirection());
+    // REST, with an API token.
+    let token = crate::helpers::admin_token(&app).await;
+    let rest = app
+        .client
+        .post(app.url("/api/v1/tenants/door-rest/transitions"))
+        .bearer_auth(&token)
+        .json(&json!({ "action": "suspend" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 200, "{}", rest.text().await.unwrap());
+    // The CLI, through the REST API.
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"))
+        .args(["tenants", "transition", "door-cli", "suspend"])
+        .env("TENANTRY_URL", &app.address)
+        .env("TENANTRY_TOKEN", &token)
+        .env("DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{cli:?}");
+    // A change request for a saved filter (the changes form's door).
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    saved_filters::save(
+        &ctx,
+        saved_filters::NewSavedFilter::try_from(&SavedFilterForm {
+            name: "To suspend".into(),
+            label: Some("suspend-me".into()),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    changes::create_for_filter(
+        &ctx,
+        crate::helpers::filter_change_request(&ChangeForm {
+            kind: "suspend".into(),
+            target_filter: "To suspend".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+
+    playbook.run(db).await;
+    for door in ["page", "rest", "bulk", "cli", "filter"] {
+        let slug = format!("door-{door}");
+        assert_eq!(
+            playbook.ran_on(&slug)[2..],
+            ["suspend|Block public access|apply"],
+            "{slug}: the executor blocked public access exactly once"
+        );
+        let tenant = tenant_by_slug(db, &slug).await;
+        assert_eq!(tenant.lifecycle_state, LifecycleState::Suspended, "{slug}");
+        let suspend = changes_of(db, tenant.id)
+            .await
+            .into_iter()
+            .find(|c| c.kind == ChangeKind::Suspend)
+            .unwrap();
+        assert_eq!(suspend.status, ChangeStatus::Succeeded, "{slug}");
+        let steps = change_step::Entity::find()
+            .filter(change_step::Column::ChangeRequestId.eq(suspend.id))
+            .all(db)
+            .await
+            .unwrap();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            (steps[0].status, steps[0].output.trim()),
+            (
+                StepStatus::Succeeded,
+                format!("ran Block public access on {slug} (apply)").as_str()
+            ),
+            "the step log holds what the executor printed, not a label"
+        );
+    }
+}
+
+async fn a_lifecycle_move_waits_for_the_one_still_running(db: TestDb) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    let playbook = Playbook::new(&[]);
+    active_tenant(db, &admin, &playbook, "acme", "").await;
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    tenants::transition(&ctx, "acme", LifecycleAction::Suspend, None, None)
+        .await
+        .unwrap();
+    let racing = tenants::transition(&ctx, "acme", LifecycleAction::Resume, None, None).await;
+    assert!(
+        matches!(racing, Err(app::backend::error::ServiceError::Policy(ref m))
+            if m.contains("\"Suspend acme\" is still running")),
+        "{racing:?}"
+    );
+    playbook.run(db).await;
+    tenants::transition(&ctx, "acme", LifecycleAction::Resume, None, None)
+        .await
+        .unwrap();
+    playbook.run(db).await;
+    assert_eq!(
+        playbook.ran_on("acme")[2..],
+        [
+            "suspend|Block public access|apply",
+            "resume|Restore public access|apply",
+            "resume|Verify health|apply"
+        ]
+    );
+    assert_eq!(
+        tenant_by_slug(db, "acme").await.lifecycle_state,
+        LifecycleState::Active
+    );
+}
+
+/// `acme` (standard: upgrades run in maintenance) on edge-gateway 5.1.0 of
+/// the demo catalog (5.0.0 is past end of life, 5.2.0 the latest). Returns
+/// the product's id.
+async fn on_edge_gateway_5_1(
+    db: &DatabaseConnection,
+    admin: &Principal,
+    playbook: &Playbook,
+) -> uuid::Uuid {
+    active_tenant(db, admin, playbook, "acme", "").await;
+    let ctx = Ctx::of(db, admin, &Default::default());
+    let products = seed::seed_catalog(&ctx).await.unwrap();
+    seed::seed_fleet(db, &products, 0, chrono::Utc::now())
+        .await
+        .unwrap();
+    tenant_product::Entity::update_many()
+        .col_expr(tenant_product::Column::RunningVersion, Some("5.1.0").into())
+        .filter(tenant_product::Column::ProductId.eq(products[0].0))
+        .exec(db)
+        .await
+        .unwrap();
+    products[0].0
+}
+
+/// `acme` on edge-gateway 5.1.0 with an upgrade to 5.2.0 requested and running.
+async fn upgrading(db: &DatabaseConnection, playbook: &Playbook) -> change_request::Model {
+    let admin = admin(db).await;
+    on_edge_gateway_5_1(db, &admin, playbook).await;
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    changes::create(
+        &ctx,
+        change_request(&ChangeForm {
+            tenant: "acme".into(),
+            kind: "upgrade".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.2.0".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap()
+}
+
+async fn edge_gateway_version(db: &DatabaseConnection, tenant: uuid::Uuid) -> Option<String> {
+    tenant_product::Entity::find()
+        .filter(tenant_product::Column::TenantId.eq(tenant))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|tp| tp.running_version.filter(|v| v.starts_with('5')))
+}
+
+async fn a_standard_upgrade_whose_baseline_fails_runs_its_rollback_at_the_executor(db: TestDb) {
+    let db = &db.db;
+    let playbook = Playbook::new(&["Validate health baseline|apply"]);
+    let change = upgrading(db, &playbook).await;
+    playbook.run(db).await;
+
+    let ran = playbook.ran_on("acme");
+    let upgrade: Vec<&str> = ran[2..].iter().map(String::as_str).collect();
+    assert_eq!(
+        upgrade,
+        [
+            "upgrade|Enter maintenance mode|apply",
+            "upgrade|Deploy 5.2.0|apply",
+            "upgrade|Validate health baseline|apply",
+            "upgrade|Validate health baseline|apply",
+            "upgrade|Validate health baseline|apply",
+            "upgrade|Roll back to 5.1.0|rollback",
+            "upgrade|Validate health baseline|rollback",
+            "upgrade|Exit maintenance mode|rollback",
+        ],
+        "three attempts at the failing step, then the rollback, each step once"
+    );
+    let ended = change_request::Entity::find_by_id(change.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.status, ChangeStatus::RolledBack);
+    let outcome = ended.outcome.unwrap();
+    assert!(
+        outcome.contains("Validate health baseline failed") && outcome.contains("Rolled back"),
+        "{outcome}"
+    );
+    let steps = change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(change.id))
+        .filter(change_step::Column::Rollback.eq(true))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(steps.len(), 3);
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.status == StepStatus::Succeeded && s.output.contains("(rollback)")),
+        "{steps:?}"
+    );
+    let acme = tenant_by_slug(db, "acme").await;
+    assert_eq!(
+        (acme.lifecycle_state, acme.state_reason),
+        (LifecycleState::Active, None)
+    );
+    assert_eq!(
+        edge_gateway_version(db, acme.id).await.as_deref(),
+        Some("5.1.0"),
+        "nothing about versions changed"
+    );
+}
+
+async fn a_rollback_that_fails_too_leaves_the_tenant_broken_saying_why(db: TestDb) {
+    let db = &db.db;
+    let playbook = Playbook::new(&["Deploy 5.2.0|apply", "Roll back to 5.1.0|rollback"]);
+    let change = upgrading(db, &playbook).await;
+    playbook.run(db).await;
+
+    let rollbacks = playbook
+        .ran_on("acme")
+        .iter()
+        .filter(|line| line.ends_with("|rollback"))
+        .count();
+    assert_eq!(rollbacks, 3, "the rollback step was tried three times");
+    let ended = change_request::Entity::find_by_id(change.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.status, ChangeStatus::Failed);
+    let acme = tenant_by_slug(db, "acme").await;
+    assert_eq!(acme.lifecycle_state, LifecycleState::Broken);
+    let reason = acme.state_reason.unwrap();
+    assert!(
+        reason.contains("Deploy 5.2.0 failed")
+            && reason.contains("rollback failed")
+            && reason.contains("Roll back to 5.1.0"),
+        "{reason}"
+    );
+    assert_eq!(
+        edge_gateway_version(db, acme.id).await.as_deref(),
+        Some("5.1.0")
+    );
+}
+
+async fn the_version_policy_is_asked_before_an_upgrade_at_the_form_and_the_change_door(db: TestDb) {
+    use app::backend::services::releases::policies;
+    let db = &db.db;
+    let admin = admin(db).await;
+    let playbook = Playbook::new(&[]);
+    let product = on_edge_gateway_5_1(db, &admin, &playbook).await;
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    policies::save(
+        &ctx,
+        policies::SavePolicy::try_from(&app::model::releases::policies::PolicyForm {
+            level: "product".into(),
+            product_id: Some(product),
+            actions: vec!["block_eol_deployments".into()],
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+
+    let choices = changes::upgrade_choices(&ctx, "acme").await.unwrap();
+    let gateway = choices
+        .products
+        .iter()
+        .find(|p| p.key == "edge-gateway")
+        .unwrap();
+    assert_eq!(gateway.running.as_deref(), Some("5.1.0"));
+    let offered: Vec<(&str, bool, bool)> = gateway
+        .releases
+        .iter()
+        .map(|r| (r.version.as_str(), r.downgrade, r.refused_because.is_some()))
+        .collect();
+    assert_eq!(
+        offered,
+        [
+            ("5.2.0", false, false),
+            ("5.0.0", true, true),
+            ("4.8.0", true, true)
+        ],
+        "newest first, the running one left out, end of life refused"
+    );
+    assert!(
+        gateway.releases[1]
+            .refused_because
+            .as_deref()
+            .unwrap()
+            .contains("block EOL deployments")
+    );
+
+    let refused = changes::create(
+        &ctx,
+        change_request(&ChangeForm {
+            tenant: "acme".into(),
+            kind: "upgrade".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.0.0".into(),
+            ..Default::default()
+        }),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(app::backend::error::ServiceError::Validation(ref f))
+            if f.for_field("target_version").is_some_and(|m| m.contains("end of life"))),
+        "{refused:?}"
+    );
+    let lifecycle = tenants::transition(&ctx, "acme", LifecycleAction::Upgrade, None, None).await;
+    assert!(
+        matches!(lifecycle, Err(app::backend::error::ServiceError::Policy(ref m)) if m.contains("names a product and a release")),
+        "an upgrade without a release is not a lifecycle click: {lifecycle:?}"
+    );
+}
+
+crate::on_both_databases!(
+    the_version_policy_is_asked_before_an_upgrade_at_the_form_and_the_change_door,
+    every_door_runs_a_lifecycle_action_at_the_executor,
+    a_lifecycle_move_waits_for_the_one_still_running,
+    a_standard_upgrade_whose_baseline_fails_runs_its_rollback_at_the_executor,
+    a_rollback_that_fails_too_leaves_the_tenant_broken_saying_why,
+);
