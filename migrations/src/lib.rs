@@ -25,6 +25,8 @@ mod m20261202_000018_vendor_requested_changes;
 mod m20261202_000019_enrollment_limits;
 mod m20261202_000020_remaining_row_security;
 mod m20261206_000021_rollback_steps;
+mod m20261206_000022_correlation_ids;
+mod m20261206_000023_auto_update;
 
 pub struct Migrator;
 
@@ -53,6 +55,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_enrollment_limits::Migration),
             Box::new(m20261202_000020_remaining_row_security::Migration),
             Box::new(m20261206_000021_rollback_steps::Migration),
+            Box::new(m20261206_000022_correlation_ids::Migration),
+            Box::new(m20261206_000023_auto_update::Migration),
         ]
     }
 }

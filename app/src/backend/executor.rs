@@ -21,6 +21,9 @@ pub struct StepOrder {
     pub attempt: i32,
     /// The step undoes a failed update (the `rollback` phase).
     pub rollback: bool,
+    /// The change's correlation id (the request that created it), for the
+    /// executor's own logs.
+    pub correlation_id: String,
 }
 
 impl StepOrder {
@@ -178,6 +181,7 @@ impl CommandExecutor {
                     .replace("{key}", &order.key)
                     .replace("{attempt}", &order.attempt.to_string())
                     .replace("{phase}", order.phase())
+                    .replace("{correlation}", &order.correlation_id)
             })
             .collect()
     }
@@ -196,6 +200,7 @@ impl Executor for CommandExecutor {
             .args(&args[1..])
             .env("TENANTRY_IDEMPOTENCY_KEY", &order.key)
             .env("TENANTRY_PHASE", order.phase())
+            .env("TENANTRY_CORRELATION_ID", &order.correlation_id)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
         let run = command.output();
@@ -242,13 +247,14 @@ mod tests {
             target_version: Some("2.1.0".into()),
             attempt: 1,
             rollback: false,
+            correlation_id: "req-1".into(),
         }
     }
 
     #[test]
     fn command_placeholders_are_replaced_inside_each_argument() {
         let executor = CommandExecutor::new(
-            "deploy -i {inventory}, -e version={version} {step} {phase}",
+            "deploy -i {inventory}, -e version={version} {step} {phase} {correlation}",
             Duration::from_secs(1),
         )
         .unwrap();
@@ -261,7 +267,8 @@ mod tests {
                 "-e",
                 "version=2.1.0",
                 "deploy",
-                "apply"
+                "apply",
+                "req-1"
             ]
         );
     }

@@ -206,7 +206,7 @@ impl Executor for HttpOrchestrator {
         let body = json!({
             "key": key, "tenant": order.tenant_slug, "kind": order.kind, "step": order.step,
             "version": order.target_version, "attempt": order.attempt, "phase": order.phase(),
-            "callback_url": self.callback_url,
+            "correlation_id": order.correlation_id, "callback_url": self.callback_url,
         })
         .to_string();
         let response = self
@@ -215,6 +215,7 @@ impl Executor for HttpOrchestrator {
             .header("content-type", "application/json")
             .header(SIGNATURE_HEADER, sign(&self.secret, body.as_bytes()))
             .header("idempotency-key", &key)
+            .header("x-correlation-id", &order.correlation_id)
             .body(body)
             .send()
             .await

@@ -16,6 +16,10 @@ pub struct AuditQuery {
     /// Inclusive dates, `YYYY-MM-DD`, in UTC.
     pub from: Option<String>,
     pub to: Option<String>,
+    /// A request or correlation id: everything one request (or one change,
+    /// from its request through its job and executor steps) did.
+    #[serde(default)]
+    pub request: Option<String>,
     /// Opaque cursor: continue with events older than this one.
     pub before: Option<String>,
 }

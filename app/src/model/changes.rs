@@ -124,6 +124,9 @@ pub struct ChangeRow {
     pub target_filter_id: Option<Uuid>,
     pub target_filter_name: Option<String>,
     pub outcome: Option<String>,
+    /// The id of the request that created it, carried through its job, its
+    /// executor steps and its audit records (filter the audit trail by it).
+    pub correlation_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -297,6 +300,8 @@ pub struct UpdatePolicyView {
     pub approval_mode: crate::domain::changes::change::ApprovalMode,
     pub timezone: String,
     pub max_delay_days: i32,
+    /// The hourly job schedules an upgrade to the latest allowed release.
+    pub auto_update: bool,
     pub windows: Vec<WindowRow>,
     /// The tenant's own and the organisation-wide blackouts that have not ended.
     pub blackouts: Vec<BlackoutRow>,
@@ -322,6 +327,9 @@ pub struct UpdatePolicyForm {
     pub approval_mode: String,
     pub timezone: String,
     pub max_delay_days: String,
+    /// Off when absent (an unticked checkbox sends nothing).
+    #[serde(default)]
+    pub auto_update: bool,
 }
 
 // ---- Jobs ----------------------------------------------------------------

@@ -32,6 +32,8 @@ pub struct AuditParams {
     pub from: Option<String>,
     /// Inclusive end date, `YYYY-MM-DD` (UTC).
     pub to: Option<String>,
+    /// A request or change correlation id.
+    pub request: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1–200 (default 50).
@@ -63,6 +65,7 @@ impl AuditParams {
                 action: self.action,
                 from: self.from,
                 to: self.to,
+                request: self.request,
                 before: self.cursor,
             },
             limit,

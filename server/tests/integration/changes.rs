@@ -341,6 +341,7 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
             timezone: "Europe/Berlin".into(),
             // The delay limit is the vendor's: the tenant keeps the default.
             max_delay_days: "14".into(),
+            auto_update: false,
         }),
     )
     .await
@@ -523,6 +524,7 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
             approval_mode: "auto_approve".into(),
             timezone: "UTC".into(),
             max_delay_days: "3".into(),
+            auto_update: false,
         }),
     )
     .await
@@ -1503,6 +1505,7 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
             timezone: "UTC".into(),
             // The delay limit is the vendor's: the tenant keeps the default.
             max_delay_days: "14".into(),
+            auto_update: false,
         }),
     )
     .await
@@ -1729,6 +1732,7 @@ async fn scheduling_follows_the_injected_clock(db: TestDb) {
             approval_mode: "auto_approve".into(),
             timezone: "UTC".into(),
             max_delay_days: "3".into(),
+            auto_update: false,
         }),
     )
     .await

@@ -42,7 +42,8 @@ impl Playbook {
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\necho \"$1|$2|$3|$4\" >> {dir}/ledger\necho \"ran $3 on $1 ($4)\"\n\
+                "#!/bin/sh\necho \"$1|$2|$3|$4\" >> {dir}/ledger\n\
+                 echo \"$1|$TENANTRY_CORRELATION_ID\" >> {dir}/correlations\necho \"ran $3 on $1 ($4)\"\n\
                  if grep -qxF \"$3|$4\" {dir}/fail-on; then echo \"$3 failed\" >&2; exit 2; fi\n",
                 dir = dir.display()
             ),
@@ -80,7 +81,16 @@ impl Playbook {
 
     /// The ledger's lines for `tenant`, without the tenant.
     fn ran_on(&self, tenant: &str) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("ledger"))
+        self.lines("ledger", tenant)
+    }
+
+    /// The correlation id each step for `tenant` was handed, in order.
+    fn correlations(&self, tenant: &str) -> Vec<String> {
+        self.lines("correlations", tenant)
+    }
+
+    fn lines(&self, file: &str, tenant: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join(file))
             .unwrap_or_default()
             .lines()
             .filter_map(|line| line.strip_prefix(&format!("{tenant}|")))
@@ -194,6 +204,7 @@ async fn every_door_runs_a_lifecycle_action_at_the_executor(db: TestDb) {
         .client
         .post(app.url("/api/v1/tenants/door-rest/transitions"))
         .bearer_auth(&token)
+        .header("x-request-id", "door-rest-suspension")
         .json(&json!({ "action": "suspend" }))
         .send()
         .await
@@ -232,6 +243,32 @@ async fn every_door_runs_a_lifecycle_action_at_the_executor(db: TestDb) {
     .unwrap();
 
     playbook.run(db).await;
+    // One correlation id follows the REST request into the executor and
+    // through every audit record of its change.
+    assert_eq!(
+        playbook
+            .correlations("door-rest")
+            .last()
+            .map(String::as_str),
+        Some("door-rest-suspension")
+    );
+    let trail = app::backend::services::audit::audit_log::search(
+        &ctx,
+        &app::model::audit::AuditQuery {
+            request: Some("door-rest-suspension".into()),
+            ..Default::default()
+        },
+        50,
+    )
+    .await
+    .unwrap();
+    let mut actions: Vec<&str> = trail.rows.iter().map(|e| e.action.as_str()).collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        ["change.create", "change.succeeded", "tenant.suspend"],
+        "the request, its change and the executor's outcome share the id"
+    );
     for door in ["page", "rest", "bulk", "cli", "filter"] {
         let slug = format!("door-{door}");
         assert_eq!(
@@ -512,7 +549,69 @@ async fn the_version_policy_is_asked_before_an_upgrade_at_the_form_and_the_chang
     );
 }
 
+async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_it(db: TestDb) {
+    use app::backend::services::changes::update_policy;
+    let db = &db.db;
+    let admin = admin(db).await;
+    let playbook = Playbook::new(&[]);
+    on_edge_gateway_5_1(db, &admin, &playbook).await;
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    let now = chrono::Utc::now();
+    assert_eq!(
+        changes::schedule_auto_updates(db, now).await.unwrap(),
+        0,
+        "off by default: only forced upgrades are scheduled"
+    );
+    update_policy::save(
+        &ctx,
+        "acme",
+        update_policy::UpdatePolicySettings::try_from(&app::model::changes::UpdatePolicyForm {
+            approval_mode: "majors_only".into(),
+            timezone: "UTC".into(),
+            max_delay_days: "14".into(),
+            auto_update: true,
+        }),
+    )
+    .await
+    .unwrap();
+    assert!(update_policy::view(&ctx, "acme").await.unwrap().auto_update);
+    assert_eq!(changes::schedule_auto_updates(db, now).await.unwrap(), 1);
+    assert_eq!(
+        changes::schedule_auto_updates(db, now).await.unwrap(),
+        0,
+        "one open change per tenant and product"
+    );
+    let acme = tenant_by_slug(db, "acme").await;
+    let auto = changes_of(db, acme.id)
+        .await
+        .into_iter()
+        .find(|c| c.title.starts_with("Auto-update"))
+        .unwrap();
+    assert_eq!(
+        (auto.status, auto.target_version.as_deref()),
+        (ChangeStatus::Scheduled, Some("5.2.0"))
+    );
+    playbook.run(db).await;
+    assert!(
+        playbook
+            .ran_on("acme")
+            .contains(&"upgrade|Deploy 5.2.0|apply".to_owned())
+    );
+    assert_eq!(
+        edge_gateway_version(db, acme.id).await.as_deref(),
+        Some("5.2.0")
+    );
+    assert_eq!(
+        changes::schedule_auto_updates(db, chrono::Utc::now())
+            .await
+            .unwrap(),
+        0,
+        "nothing newer to move to"
+    );
+}
+
 crate::on_both_databases!(
+    auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_it,
     the_version_policy_is_asked_before_an_upgrade_at_the_form_and_the_change_door,
     every_door_runs_a_lifecycle_action_at_the_executor,
     a_lifecycle_move_waits_for_the_one_still_running,

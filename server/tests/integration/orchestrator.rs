@@ -114,6 +114,7 @@ fn order(step: &str) -> StepOrder {
         target_version: Some("5.2.0".into()),
         attempt: 1,
         rollback: false,
+        correlation_id: "req-test".into(),
     }
 }
 

@@ -525,6 +525,7 @@ async fn a_tenants_state_limits_what_its_own_people_and_tokens_may_do(db: TestDb
             approval_mode: mode.into(),
             timezone: "Europe/Berlin".into(),
             max_delay_days: "14".into(),
+            auto_update: false,
         })
     };
     let set_state = |state: &'static str| async move {

@@ -36,6 +36,9 @@ pub struct Model {
     /// Requested by the vendor (a platform principal or the system): only
     /// the vendor may cancel or reject it.
     pub requested_by_vendor: bool,
+    /// The id of the request that created it (a new one for the system's
+    /// own changes), carried through its jobs, steps and audit records.
+    pub correlation_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Model {
     pub approval_mode: ApprovalMode,
     pub timezone: crate::domain::changes::schedule::PolicyZone,
     pub max_delay_days: i32,
+    /// Upgrade to the latest allowed release on its own (hourly, into the next window).
+    pub auto_update: bool,
     pub updated_at: DateTimeUtc,
 }
 

@@ -96,6 +96,18 @@ pub(crate) struct NewChange {
     pub target_filter: Option<(Uuid, String)>,
     /// A platform principal asked for it (the system always acts for the vendor).
     pub by_vendor: bool,
+    /// The creating request's id; `None` for the system's own changes,
+    /// which get a fresh one.
+    pub correlation_id: Option<String>,
+}
+
+/// The audit context of the system's work on a change: its correlation id,
+/// so the audit explorer shows a change's whole trail under one id.
+pub(crate) fn change_context(change: &change_request::Model) -> RequestContext {
+    RequestContext {
+        request_id: change.correlation_id.clone(),
+        client_address: None,
+    }
 }
 
 /// Inserts a change request with its planned steps (and, when it is to run
@@ -138,6 +150,11 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         target_filter_id: Set(change.target_filter.as_ref().map(|(id, _)| *id)),
         target_filter_name: Set(change.target_filter.map(|(_, name)| name)),
         requested_by_vendor: Set(change.by_vendor || matches!(actor, Actor::System(_))),
+        correlation_id: Set(Some(
+            change
+                .correlation_id
+                .unwrap_or_else(|| Uuid::new_v4().to_string()),
+        )),
     }
     .insert(conn)
     .await?;
@@ -217,6 +234,7 @@ pub(crate) async fn record_lifecycle_change(
             rollout_id: None,
             target_filter: None,
             by_vendor: acts_for_vendor(&principal.grants),
+            correlation_id: context.request_id.clone(),
         },
         now,
     )

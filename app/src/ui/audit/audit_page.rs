@@ -17,6 +17,7 @@ fn query_string(query: &AuditQuery, before: Option<&str>) -> String {
         ("action", query.action.as_deref()),
         ("from", query.from.as_deref()),
         ("to", query.to.as_deref()),
+        ("request", query.request.as_deref()),
         ("before", before),
     ];
     let encoded: Vec<String> = pairs
@@ -41,6 +42,7 @@ pub fn AuditPage() -> impl IntoView {
             action: text("action"),
             from: text("from"),
             to: text("to"),
+            request: text("request"),
             before: text("before"),
         }
     });
@@ -56,6 +58,7 @@ pub fn AuditPage() -> impl IntoView {
                     <div class="field"><label for="audit-action">"Action"</label><input id="audit-action" name="action" value=q.action.clone().unwrap_or_default() placeholder="e.g. tenant." size="14"/></div>
                     <div class="field"><label for="audit-from">"From"</label><input id="audit-from" name="from" type="date" value=q.from.clone().unwrap_or_default()/></div>
                     <div class="field"><label for="audit-to">"To"</label><input id="audit-to" name="to" type="date" value=q.to.clone().unwrap_or_default()/></div>
+                    <div class="field"><label for="audit-request">"Request or correlation id"</label><input id="audit-request" name="request" value=q.request.clone().unwrap_or_default() size="14"/></div>
                     <button type="submit" class="btn btn-secondary">"Apply"</button>
                     <a class="btn btn-secondary" href=format!("/audit/export.csv?{}", query_string(&q, None)) download="tenantry-audit.csv">"Export CSV"</a>
                     <a href="/audit">"Clear all filters"</a>
@@ -113,7 +116,10 @@ fn AuditTable(page: AuditPage, query: AuditQuery) -> impl IntoView {
                                 <td><code>{e.action}</code></td>
                                 <td>{e.tenant.map(|slug| view! { <a href=format!("/tenants/{slug}")><code>{slug.clone()}</code></a> })}</td>
                                 <td class="truncate">{e.target}</td>
-                                <td class="truncate muted"><code>{e.request_id.unwrap_or_default()}</code></td>
+                                <td class="truncate muted">{e.request_id.map(|id| {
+                                    let href = format!("/audit?request={}", encode_query_value(&id));
+                                    view! { <a href=href title="Everything this request or change did"><code>{id}</code></a> }
+                                })}</td>
                                 <td><OutcomeBadge outcome=e.outcome/></td>
                             </tr>
                         }).collect_view()}

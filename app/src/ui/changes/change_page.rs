@@ -192,6 +192,10 @@ fn ChangeView(
                     <dt>"Requested for"</dt>
                     <dd data-testid="change-filter">"The saved filter " <a href=format!("/changes?filter={f}")>{change.target_filter_name.clone().unwrap_or_default()}</a></dd>
                 })}
+                {change.correlation_id.clone().map(|id| view! {
+                    <dt>"Correlation id"</dt>
+                    <dd data-testid="change-correlation"><code>{id.clone()}</code> " · " <a href=format!("/audit?request={}", crate::ui::components::url::encode_query_value(&id))>"its audit trail"</a></dd>
+                })}
                 <dt>"Outcome"</dt><dd data-testid="change-outcome">{change.outcome.clone().unwrap_or_else(|| "—".into())}
                     {change.finished_at.map(|at| view! { " · " {utc(&at)} })}
                 </dd>

@@ -143,6 +143,13 @@ fn PolicyCard(policy: UpdatePolicyPage, save: ServerAction<SaveUpdatePolicy>) ->
                         </div>
                     }.into_any()
                 }}
+                <div class="field">
+                    <div class="checkbox-row">
+                        <input type="checkbox" id="field-auto-update" name="form[auto_update]" value="true" checked=policy.auto_update/>
+                        <label for="field-auto-update">"Auto-update"</label>
+                    </div>
+                    <p class="field-help">"On: each hour the latest release the version policy allows is scheduled into the next window (and follows the approval rule above). Off: only forced upgrades are scheduled."</p>
+                </div>
                 <button type="submit" class="btn btn-primary">"Save policy"</button>
             </ActionForm>
         </section>

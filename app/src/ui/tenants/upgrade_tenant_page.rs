@@ -31,7 +31,7 @@ pub fn UpgradeTenantPage() -> impl IntoView {
                     Ok(choices) => {
                         let slug = choices.slug.clone();
                         view! {
-                            <p class="muted">"The upgrade is a change request: it follows the tenant's approval policy and maintenance window, and runs with rollback if its health baseline fails."</p>
+                            <p class="muted">"Upgrading " <a href=format!("/tenants/{slug}")><code>{slug.clone()}</code></a> ". The upgrade is a change request: it follows the tenant's approval policy and maintenance window, and runs its rollback steps if it fails."</p>
                             {choices.products.into_iter().map(|product| view! { <ProductUpgrade act slug=slug.clone() product/> }).collect_view()}
                             <p><a class="btn btn-secondary" href=format!("/tenants/{slug}")>"Back to the tenant"</a></p>
                         }.into_any()
@@ -71,7 +71,7 @@ fn ProductUpgrade(
                     <ActionForm action=act attr:class="form">
                         <input type="hidden" name="slug" value=slug/>
                         <input type="hidden" name="product" value=product.key.clone()/>
-                        <fieldset>
+                        <fieldset class="field">
                             <legend>"Release"</legend>
                             <ul class="choice-list">
                                 {product.releases.into_iter().map(|release| {

@@ -92,6 +92,9 @@ async fn condition<C: ConnectionTrait>(
             None => return Ok(None),
         }
     }
+    if let Some(request) = text(&query.request) {
+        condition = condition.add(audit_event::Column::RequestId.eq(request));
+    }
     if let Some(from) = from {
         condition = condition.add(
             audit_event::Column::OccurredAt.gte(from.and_hms_opt(0, 0, 0).map(|d| d.and_utc())),

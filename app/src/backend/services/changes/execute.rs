@@ -52,7 +52,7 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
                 enqueue_execution(&txn, change.id, now).await?;
                 audit::record(
                     &txn,
-                    &RequestContext::default(),
+                    &change_context(&change),
                     AuditEntry::new(Actor::System("scheduler"), "change.start", "change_request")
                         .target(change.id)
                         .tenant(change.tenant_id)
@@ -339,6 +339,7 @@ async fn run_steps(
             target_version: change.target_version.clone(),
             attempt: attempts,
             rollback,
+            correlation_id: change.correlation_id.clone().unwrap_or_default(),
         };
         let result = executor.run_step(&order).await;
         let (status, output) = match &result {
@@ -369,6 +370,16 @@ async fn run_steps(
             .map_err(|e| e.to_string())?;
         txn.commit().await.map_err(|e| e.to_string())?;
         if let Err(error) = result {
+            tracing::warn!(
+                correlation_id = change.correlation_id.as_deref().unwrap_or_default(),
+                change = %change.id,
+                tenant = %target.slug,
+                step = %step.name,
+                attempt = attempts,
+                rollback,
+                %error,
+                "a change step failed"
+            );
             return Err(format!("{}: {error}", step.name));
         }
         if !rollback {
@@ -449,6 +460,13 @@ pub(super) async fn finish(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    tracing::info!(
+        correlation_id = change.correlation_id.as_deref().unwrap_or_default(),
+        change = %change.id,
+        tenant = %change.tenant_id,
+        status = status.as_str(),
+        "a change ended"
+    );
     let mut update = change_request::Entity::update_many()
         .col_expr(change_request::Column::Status, status.as_str().into())
         .col_expr(
@@ -503,7 +521,7 @@ pub(super) async fn finish(
     }
     audit::record(
         txn,
-        &RequestContext::default(),
+        &change_context(change),
         AuditEntry::new(Actor::System("executor"), status_audit(status), "change_request")
             .target(change.id)
             .tenant(change.tenant_id)
@@ -664,7 +682,7 @@ async fn begin_rollback(
     .await?;
     audit::record(
         txn,
-        &RequestContext::default(),
+        &change_context(change),
         AuditEntry::new(
             Actor::System("executor"),
             "change.rollback_started",

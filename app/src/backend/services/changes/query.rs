@@ -134,6 +134,7 @@ pub(super) fn to_row(
         target_filter_id: m.target_filter_id,
         target_filter_name: m.target_filter_name,
         outcome: m.outcome,
+        correlation_id: m.correlation_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
         finished_at: m.finished_at,

@@ -250,6 +250,7 @@ pub(super) async fn create_one(
             rollout_id: None,
             target_filter,
             by_vendor: acts_for_vendor(&principal.grants),
+            correlation_id: context.request_id.clone(),
         },
         ctx.now(),
     )
@@ -479,13 +480,14 @@ pub async fn schedule_forced_upgrades(
                 rollout_id: None,
                 target_filter: None,
                 by_vendor: true,
+                correlation_id: None,
             },
             now,
         )
         .await?;
         audit::record(
             &txn,
-            &RequestContext::default(),
+            &change_context(&change),
             AuditEntry::new(actor, "change.create", "change_request")
                 .target(change.id)
                 .tenant(*tenant_id)
@@ -494,6 +496,139 @@ pub async fn schedule_forced_upgrades(
         .await?;
         txn.commit().await?;
         created += 1;
+    }
+    Ok(created)
+}
+
+/// Auto-update: each active tenant whose update policy has it on gets, per
+/// licensed product, an upgrade to the newest release above the one it runs
+/// that its version policy allows, routed like any request (approval rule,
+/// next window). One open change per tenant and product: re-runs of the
+/// hourly job add nothing. Returns how many were scheduled.
+pub async fn schedule_auto_updates(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> ServiceResult<usize> {
+    use crate::backend::entities::update_policy as policy;
+    let tenant_ids: Vec<Uuid> = policy::Entity::find()
+        .filter(policy::Column::AutoUpdate.eq(true))
+        .select_only()
+        .column(policy::Column::TenantId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if tenant_ids.is_empty() {
+        return Ok(0);
+    }
+    let catalog = crate::backend::services::releases::catalog::catalog_releases(db).await?;
+    let open = [
+        ChangeStatus::Draft,
+        ChangeStatus::PendingApproval,
+        ChangeStatus::Approved,
+        ChangeStatus::Scheduled,
+        ChangeStatus::Running,
+    ]
+    .map(ChangeStatus::as_str);
+    let mut created = 0;
+    for tenant_id in tenant_ids {
+        let txn = db.begin().await?;
+        let Some(target) = tenant::Entity::find_by_id(tenant_id).one(&txn).await? else {
+            continue;
+        };
+        if target.lifecycle_state != LifecycleState::Active {
+            continue;
+        }
+        let licences = tenant_product::Entity::find()
+            .filter(tenant_product::Column::TenantId.eq(tenant_id))
+            .all(&txn)
+            .await?;
+        for licence in licences {
+            let product_id = licence.product_id;
+            let running = licence
+                .running_version
+                .as_deref()
+                .and_then(|v| semver::Version::parse(v).ok());
+            let mut newer: Vec<semver::Version> = catalog
+                .get(&product_id)
+                .map(|releases| {
+                    releases
+                        .iter()
+                        .filter(|r| !r.withdrawn)
+                        .map(|r| r.version.clone())
+                        .filter(|v| running.as_ref().is_none_or(|r| v > r))
+                        .collect()
+                })
+                .unwrap_or_default();
+            newer.sort_by(|a, b| b.cmp(a));
+            let mut chosen = None;
+            for version in newer {
+                if policy_refusal(&txn, tenant_id, product_id, &version, now)
+                    .await?
+                    .is_none()
+                {
+                    chosen = Some(version);
+                    break;
+                }
+            }
+            let Some(latest) = chosen else {
+                continue;
+            };
+            let already = change_request::Entity::find()
+                .filter(change_request::Column::TenantId.eq(tenant_id))
+                .filter(change_request::Column::ProductId.eq(product_id))
+                .filter(change_request::Column::Status.is_in(open))
+                .count(&txn)
+                .await?;
+            if already > 0 {
+                continue;
+            }
+            let latest = latest.to_string();
+            let route = route(
+                &txn,
+                tenant_id,
+                ChangeKind::Upgrade,
+                licence.running_version.as_deref(),
+                Some(&latest),
+                None,
+                now,
+            )
+            .await?;
+            let change = insert(
+                &txn,
+                &Actor::System("auto-update"),
+                NewChange {
+                    tenant: target.clone(),
+                    kind: ChangeKind::Upgrade,
+                    product_id: Some(product_id),
+                    target_version: Some(latest.clone()),
+                    title: format!("Auto-update of {} to {latest}", target.slug),
+                    status: route.status,
+                    requires_approval: route.needs_approval,
+                    not_before: None,
+                    next_start: route.next_start,
+                    rollout_id: None,
+                    target_filter: None,
+                    by_vendor: false,
+                    correlation_id: None,
+                },
+                now,
+            )
+            .await?;
+            audit::record(
+                &txn,
+                &change_context(&change),
+                AuditEntry::new(Actor::System("auto-update"), "change.create", "change_request")
+                    .target(change.id)
+                    .tenant(tenant_id)
+                    .details(json!({
+                        "kind": "upgrade", "target_version": latest, "running_version": licence.running_version,
+                        "status": route.status.as_str(), "reason": "auto_update",
+                    })),
+            )
+            .await?;
+            created += 1;
+        }
+        txn.commit().await?;
     }
     Ok(created)
 }

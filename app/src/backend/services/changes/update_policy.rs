@@ -47,6 +47,7 @@ pub async fn load<C: ConnectionTrait>(
             approval_mode: ApprovalMode::MajorsOnly,
             timezone: PolicyZone(chrono_tz::UTC),
             max_delay_days: DEFAULT_MAX_DELAY_DAYS,
+            auto_update: false,
             // Never saved: the default has no time of its own.
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }))
@@ -159,6 +160,7 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<UpdatePolicyView>
         approval_mode: policy.approval_mode,
         timezone: policy.timezone.as_str().into(),
         max_delay_days: policy.max_delay_days,
+        auto_update: policy.auto_update,
         windows,
         blackouts,
         next_start_at: Some(at),
@@ -207,6 +209,7 @@ pub struct UpdatePolicySettings {
     pub timezone: chrono_tz::Tz,
     /// 0 to 90; only the vendor may change it.
     pub max_delay_days: i32,
+    pub auto_update: bool,
 }
 
 impl TryFrom<&UpdatePolicyForm> for UpdatePolicySettings {
@@ -236,6 +239,7 @@ impl TryFrom<&UpdatePolicyForm> for UpdatePolicySettings {
                 approval_mode,
                 timezone,
                 max_delay_days,
+                auto_update: form.auto_update,
             }),
             _ => Err(errors),
         }
@@ -274,6 +278,7 @@ pub async fn save(
         approval_mode: Set(mode),
         timezone: Set(timezone),
         max_delay_days: Set(max_delay),
+        auto_update: Set(settings.auto_update),
         updated_at: Set(ctx.now()),
     };
     if existing.is_some() {
@@ -288,8 +293,8 @@ pub async fn save(
             .target(tenant_id)
             .tenant(tenant_id)
             .details(json!({
-                "before": { "approval_mode": before.approval_mode, "timezone": before.timezone.as_str(), "max_delay_days": before.max_delay_days },
-                "after": { "approval_mode": mode.as_str(), "timezone": timezone.as_str(), "max_delay_days": max_delay },
+                "before": { "approval_mode": before.approval_mode, "timezone": before.timezone.as_str(), "max_delay_days": before.max_delay_days, "auto_update": before.auto_update },
+                "after": { "approval_mode": mode.as_str(), "timezone": timezone.as_str(), "max_delay_days": max_delay, "auto_update": settings.auto_update },
             })),
     )
     .await?;

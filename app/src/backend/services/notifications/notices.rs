@@ -186,6 +186,7 @@ pub async fn run_compliance_job(
     let notices = send_eol_notices(db, &report.eol_dates, now, public_url).await?;
     crate::backend::services::changes::schedule_forced_upgrades(db, &report.forced_upgrades, now)
         .await?;
+    crate::backend::services::changes::schedule_auto_updates(db, now).await?;
     Ok((report, notices))
 }
 

@@ -252,6 +252,7 @@ pub(super) async fn start_targets(
                 rollout_id: Some(current.id),
                 target_filter: None,
                 by_vendor: true,
+                correlation_id: None,
             },
             now,
         )

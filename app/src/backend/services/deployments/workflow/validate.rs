@@ -24,6 +24,7 @@ pub(in crate::backend::services::deployments) async fn prepare(
         target_version: Some(s.to_version.clone()),
         attempt: job.attempt,
         rollback: false,
+        correlation_id: format!("switch:{}", s.id),
     };
     let outcome = executor.run_step(&order).await;
     let txn = db.begin().await?;
