@@ -302,6 +302,10 @@ pub struct UpdatePolicyView {
     pub max_delay_days: i32,
     /// The hourly job schedules an upgrade to the latest allowed release.
     pub auto_update: bool,
+    /// The vendor's limit on changes running at once; `None`: the plan's.
+    pub max_running_changes: Option<i32>,
+    /// The limit in force (the override, else the plan's quota).
+    pub running_limit: u32,
     pub windows: Vec<WindowRow>,
     /// The tenant's own and the organisation-wide blackouts that have not ended.
     pub blackouts: Vec<BlackoutRow>,
@@ -330,6 +334,9 @@ pub struct UpdatePolicyForm {
     /// Off when absent (an unticked checkbox sends nothing).
     #[serde(default)]
     pub auto_update: bool,
+    /// 1–100 changes at once; empty for the plan's quota (vendor only).
+    #[serde(default)]
+    pub max_running_changes: String,
 }
 
 // ---- Jobs ----------------------------------------------------------------

@@ -342,6 +342,7 @@ async fn an_update_needing_approval_is_decided_by_someone_else_and_then_runs_ste
             // The delay limit is the vendor's: the tenant keeps the default.
             max_delay_days: "14".into(),
             auto_update: false,
+            max_running_changes: String::new(),
         }),
     )
     .await
@@ -525,6 +526,7 @@ async fn a_scheduled_change_waits_for_its_window_and_a_blackout(db: TestDb) {
             timezone: "UTC".into(),
             max_delay_days: "3".into(),
             auto_update: false,
+            max_running_changes: String::new(),
         }),
     )
     .await
@@ -1506,6 +1508,7 @@ async fn a_draft_waits_until_it_is_submitted_and_then_follows_the_policy(db: Tes
             // The delay limit is the vendor's: the tenant keeps the default.
             max_delay_days: "14".into(),
             auto_update: false,
+            max_running_changes: String::new(),
         }),
     )
     .await
@@ -1733,6 +1736,7 @@ async fn scheduling_follows_the_injected_clock(db: TestDb) {
             timezone: "UTC".into(),
             max_delay_days: "3".into(),
             auto_update: false,
+            max_running_changes: String::new(),
         }),
     )
     .await

@@ -570,6 +570,7 @@ async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_
             timezone: "UTC".into(),
             max_delay_days: "14".into(),
             auto_update: true,
+            max_running_changes: String::new(),
         }),
     )
     .await
@@ -610,7 +611,111 @@ async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_
     );
 }
 
+async fn a_tenant_runs_at_most_its_limit_of_changes_and_the_rest_wait_saying_why(db: TestDb) {
+    use app::backend::services::changes::update_policy;
+    let db = &db.db;
+    let admin = admin(db).await;
+    let playbook = Playbook::new(&[]);
+    on_edge_gateway_5_1(db, &admin, &playbook).await;
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    assert_eq!(
+        update_policy::view(&ctx, "acme")
+            .await
+            .unwrap()
+            .running_limit,
+        1,
+        "the starter plan's concurrent_updates quota"
+    );
+    let request = |kind: &str| ChangeForm {
+        tenant: "acme".into(),
+        kind: kind.into(),
+        product: if kind == "upgrade" {
+            "edge-gateway".into()
+        } else {
+            String::new()
+        },
+        target_version: if kind == "upgrade" {
+            "5.2.0".into()
+        } else {
+            String::new()
+        },
+        ..Default::default()
+    };
+    let upgrade = changes::create(&ctx, change_request(&request("upgrade")))
+        .await
+        .unwrap();
+    let rotation = changes::create(&ctx, change_request(&request("rotate_secret")))
+        .await
+        .unwrap();
+    assert_eq!(
+        changes::dispatch_due(db, chrono::Utc::now()).await.unwrap(),
+        1,
+        "one starts, the other waits"
+    );
+    let waiting = [upgrade.id, rotation.id];
+    let mut found = vec![];
+    for id in waiting {
+        found.push(
+            change_request::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let queued = found
+        .iter()
+        .find(|c| c.status == ChangeStatus::Scheduled)
+        .unwrap();
+    assert!(
+        queued
+            .schedule_reason
+            .contains("1 change already running on this tenant (at most 1 at once)"),
+        "{}",
+        queued.schedule_reason
+    );
+    playbook.run(db).await;
+    for id in waiting {
+        let ended = change_request::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ended.status, ChangeStatus::Succeeded, "{}", ended.title);
+    }
+
+    // The vendor may raise the limit for this tenant; it is audited with the policy.
+    update_policy::save(
+        &ctx,
+        "acme",
+        update_policy::UpdatePolicySettings::try_from(&app::model::changes::UpdatePolicyForm {
+            approval_mode: "majors_only".into(),
+            timezone: "UTC".into(),
+            max_delay_days: "14".into(),
+            auto_update: false,
+            max_running_changes: "3".into(),
+        }),
+    )
+    .await
+    .unwrap();
+    let view = update_policy::view(&ctx, "acme").await.unwrap();
+    assert_eq!((view.max_running_changes, view.running_limit), (Some(3), 3));
+    let refused =
+        update_policy::UpdatePolicySettings::try_from(&app::model::changes::UpdatePolicyForm {
+            approval_mode: "majors_only".into(),
+            timezone: "UTC".into(),
+            max_delay_days: "14".into(),
+            auto_update: false,
+            max_running_changes: "0".into(),
+        });
+    assert!(
+        matches!(refused, Err(ref f) if f.for_field("max_running_changes").is_some()),
+        "{refused:?}"
+    );
+}
+
 crate::on_both_databases!(
+    a_tenant_runs_at_most_its_limit_of_changes_and_the_rest_wait_saying_why,
     auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_it,
     the_version_policy_is_asked_before_an_upgrade_at_the_form_and_the_change_door,
     every_door_runs_a_lifecycle_action_at_the_executor,

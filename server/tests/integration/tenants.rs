@@ -526,6 +526,7 @@ async fn a_tenants_state_limits_what_its_own_people_and_tokens_may_do(db: TestDb
             timezone: "Europe/Berlin".into(),
             max_delay_days: "14".into(),
             auto_update: false,
+            max_running_changes: String::new(),
         })
     };
     let set_state = |state: &'static str| async move {

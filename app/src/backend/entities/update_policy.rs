@@ -12,6 +12,8 @@ pub struct Model {
     pub max_delay_days: i32,
     /// Upgrade to the latest allowed release on its own (hourly, into the next window).
     pub auto_update: bool,
+    /// The vendor's limit on this tenant's changes running at once (else the plan's).
+    pub max_running_changes: Option<i32>,
     pub updated_at: DateTimeUtc,
 }
 

@@ -36,6 +36,7 @@ pub fn vendor_field_refusal(field: &str) -> Option<String> {
         "region" => "region",
         "labels" => "labels",
         "max_delay_days" => "delay limit",
+        "max_running_changes" => "limit on changes running at once",
         _ => return None,
     };
     Some(format!(

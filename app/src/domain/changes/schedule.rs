@@ -649,6 +649,49 @@ pub fn parse_delay_days(raw: &str) -> Result<u32, String> {
         })
 }
 
+/// How many of a tenant's changes may run at once: the vendor's per-tenant
+/// override, else the plan's `concurrent_updates` quota, else one. Never
+/// below one (a limit of zero would queue the tenant's work for ever).
+pub fn concurrency_limit(plan_quota: Option<i64>, tenant_override: Option<i32>) -> u32 {
+    let limit = tenant_override.map(i64::from).or(plan_quota).unwrap_or(1);
+    limit.clamp(1, 1_000) as u32
+}
+
+/// Why a due change must wait for the tenant's running ones, if it must.
+pub fn concurrency_wait(running: u64, limit: u32) -> Option<String> {
+    (running >= u64::from(limit)).then(|| {
+        let plural = if running == 1 { "" } else { "s" };
+        format!(
+            "Queued: {running} change{plural} already running on this tenant (at most {limit} at once); it starts when one finishes."
+        )
+    })
+}
+
+#[cfg(test)]
+mod concurrency_tests {
+    use super::*;
+
+    #[test]
+    fn the_vendor_override_beats_the_plan_and_the_limit_is_at_least_one() {
+        assert_eq!(concurrency_limit(Some(3), None), 3);
+        assert_eq!(concurrency_limit(Some(3), Some(1)), 1);
+        assert_eq!(concurrency_limit(None, None), 1);
+        assert_eq!(concurrency_limit(Some(0), None), 1);
+        assert_eq!(concurrency_limit(None, Some(-4)), 1);
+    }
+
+    #[test]
+    fn a_change_waits_only_while_the_tenant_is_at_its_limit() {
+        assert_eq!(concurrency_wait(0, 1), None);
+        assert_eq!(concurrency_wait(1, 2), None);
+        let waiting = concurrency_wait(2, 2).unwrap();
+        assert!(
+            waiting.contains("2 changes already running") && waiting.contains("at most 2"),
+            "{waiting}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

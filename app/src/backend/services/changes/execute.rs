@@ -35,6 +35,30 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
             txn.commit().await?;
             continue;
         }
+        // At most the tenant's limit of changes run at once; the rest wait,
+        // saying why, and start in a later round when one has finished.
+        if let Some(tenant) = tenant::Entity::find_by_id(change.tenant_id)
+            .one(&txn)
+            .await?
+        {
+            let policy = update_policy::load(&txn, change.tenant_id).await?;
+            let limit = update_policy::running_limit(&txn, &tenant, &policy).await?;
+            let running = change_request::Entity::find()
+                .filter(change_request::Column::TenantId.eq(change.tenant_id))
+                .filter(change_request::Column::Status.eq(ChangeStatus::Running.as_str()))
+                .count(&txn)
+                .await?;
+            if let Some(why) = crate::domain::changes::schedule::concurrency_wait(running, limit) {
+                change_request::Entity::update_many()
+                    .col_expr(change_request::Column::ScheduleReason, why.into())
+                    .filter(change_request::Column::Id.eq(change.id))
+                    .filter(change_request::Column::Status.eq(ChangeStatus::Scheduled.as_str()))
+                    .exec(&txn)
+                    .await?;
+                txn.commit().await?;
+                continue;
+            }
+        }
         let moved = change_request::Entity::update_many()
             .col_expr(
                 change_request::Column::Status,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::backend::audit::{self, AuditEntry};
 use crate::backend::context::Ctx;
-use crate::backend::entities::{blackout, maintenance_window, update_policy};
+use crate::backend::entities::{blackout, maintenance_window, plan, tenant, update_policy};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Actor;
 use crate::backend::services::tenants;
@@ -48,9 +48,28 @@ pub async fn load<C: ConnectionTrait>(
             timezone: PolicyZone(chrono_tz::UTC),
             max_delay_days: DEFAULT_MAX_DELAY_DAYS,
             auto_update: false,
+            max_running_changes: None,
             // Never saved: the default has no time of its own.
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }))
+}
+
+/// How many of the tenant's changes may run at once: the vendor's override,
+/// else its plan's `concurrent_updates` quota (see `schedule::concurrency_limit`).
+pub async fn running_limit<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &tenant::Model,
+    policy: &update_policy::Model,
+) -> ServiceResult<u32> {
+    let quota = plan::Entity::find_by_id(tenant.plan_code.clone())
+        .one(conn)
+        .await?
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(&p.quotas).ok())
+        .and_then(|quotas| quotas.get("concurrent_updates").and_then(|v| v.as_i64()));
+    Ok(crate::domain::changes::schedule::concurrency_limit(
+        quota,
+        policy.max_running_changes,
+    ))
 }
 
 /// Windows and the blackouts that have not ended, for the scheduler.
@@ -154,6 +173,10 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<UpdatePolicyView>
         .collect();
     let schedule = schedule_for(db, tenant_id, ctx.now()).await?;
     let (at, why) = next_start(&schedule, ctx.now());
+    let running_limit = match tenant::Entity::find_by_id(tenant_id).one(db).await? {
+        Some(found) => running_limit(db, &found, &policy).await?,
+        None => 1,
+    };
     Ok(UpdatePolicyView {
         tenant_id,
         tenant_slug: slug,
@@ -161,6 +184,8 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<UpdatePolicyView>
         timezone: policy.timezone.as_str().into(),
         max_delay_days: policy.max_delay_days,
         auto_update: policy.auto_update,
+        max_running_changes: policy.max_running_changes,
+        running_limit,
         windows,
         blackouts,
         next_start_at: Some(at),
@@ -210,6 +235,8 @@ pub struct UpdatePolicySettings {
     /// 0 to 90; only the vendor may change it.
     pub max_delay_days: i32,
     pub auto_update: bool,
+    /// 1 to 100, or `None` for the plan's quota; only the vendor may change it.
+    pub max_running_changes: Option<i32>,
 }
 
 impl TryFrom<&UpdatePolicyForm> for UpdatePolicySettings {
@@ -234,12 +261,31 @@ impl TryFrom<&UpdatePolicyForm> for UpdatePolicySettings {
                 None
             }
         };
-        match (mode, timezone, max_delay_days) {
-            (Some(approval_mode), Some(timezone), Some(max_delay_days)) => Ok(Self {
+        let max_running_changes = match form.max_running_changes.trim() {
+            "" => Some(None),
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (1..=100).contains(&n) => Some(Some(n)),
+                _ => {
+                    errors.push(
+                        "max_running_changes",
+                        "Enter 1 to 100 changes at once, or leave it empty for the plan's quota.",
+                    );
+                    None
+                }
+            },
+        };
+        match (mode, timezone, max_delay_days, max_running_changes) {
+            (
+                Some(approval_mode),
+                Some(timezone),
+                Some(max_delay_days),
+                Some(max_running_changes),
+            ) => Ok(Self {
                 approval_mode,
                 timezone,
                 max_delay_days,
                 auto_update: form.auto_update,
+                max_running_changes,
             }),
             _ => Err(errors),
         }
@@ -270,6 +316,16 @@ pub async fn save(
         );
         return Err(refused.into());
     }
+    if before.max_running_changes != settings.max_running_changes
+        && !principal.can(Permission::TenantManage, Scope::Platform)
+    {
+        let mut refused = FieldErrors::default();
+        refused.push(
+            "max_running_changes",
+            vendor_field_refusal("max_running_changes").unwrap_or_default(),
+        );
+        return Err(refused.into());
+    }
     let existing = update_policy::Entity::find_by_id(tenant_id)
         .one(&txn)
         .await?;
@@ -279,6 +335,7 @@ pub async fn save(
         timezone: Set(timezone),
         max_delay_days: Set(max_delay),
         auto_update: Set(settings.auto_update),
+        max_running_changes: Set(settings.max_running_changes),
         updated_at: Set(ctx.now()),
     };
     if existing.is_some() {
@@ -293,8 +350,8 @@ pub async fn save(
             .target(tenant_id)
             .tenant(tenant_id)
             .details(json!({
-                "before": { "approval_mode": before.approval_mode, "timezone": before.timezone.as_str(), "max_delay_days": before.max_delay_days, "auto_update": before.auto_update },
-                "after": { "approval_mode": mode.as_str(), "timezone": timezone.as_str(), "max_delay_days": max_delay, "auto_update": settings.auto_update },
+                "before": { "approval_mode": before.approval_mode, "timezone": before.timezone.as_str(), "max_delay_days": before.max_delay_days, "auto_update": before.auto_update, "max_running_changes": before.max_running_changes },
+                "after": { "approval_mode": mode.as_str(), "timezone": timezone.as_str(), "max_delay_days": max_delay, "auto_update": settings.auto_update, "max_running_changes": settings.max_running_changes },
             })),
     )
     .await?;
