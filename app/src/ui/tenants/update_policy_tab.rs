@@ -144,8 +144,12 @@ fn PolicyCard(policy: UpdatePolicyPage, save: ServerAction<SaveUpdatePolicy>) ->
                     }.into_any()
                 }}
                 {if policy.may.set_delay_limit {
-                    view! { <TextField name="form[max_running_changes]" label="Changes at once" input_type="number" value=policy.max_running_changes.map(|n| n.to_string()).unwrap_or_default() help="How many of this tenant's changes may run at the same time; empty for the plan's quota" error=field_error("max_running_changes")/>
-                        <p class="muted" data-testid="running-limit">{format!("In force now: {} at once.", policy.running_limit)}</p> }.into_any()
+                    view! {
+                        <div>
+                            <TextField name="form[max_running_changes]" label="Changes at once" input_type="number" value=policy.max_running_changes.map(|n| n.to_string()).unwrap_or_default() help="How many of this tenant's changes may run at the same time; empty for the plan's quota" error=field_error("max_running_changes")/>
+                            <p class="field-help" data-testid="running-limit">{format!("In force now: {} at once.", policy.running_limit)}</p>
+                        </div>
+                    }.into_any()
                 } else {
                     view! {
                         <div class="field" data-testid="running-limit">
@@ -155,7 +159,7 @@ fn PolicyCard(policy: UpdatePolicyPage, save: ServerAction<SaveUpdatePolicy>) ->
                         </div>
                     }.into_any()
                 }}
-                <div class="field">
+                <div class="field span-all">
                     <div class="checkbox-row">
                         <input type="checkbox" id="field-auto-update" name="form[auto_update]" value="true" checked=policy.auto_update/>
                         <label for="field-auto-update">"Auto-update"</label>
