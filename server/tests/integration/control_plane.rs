@@ -549,6 +549,20 @@ async fn the_version_policy_is_asked_before_an_upgrade_at_the_form_and_the_chang
     );
 }
 
+/// An update policy form: majors-only approval in UTC, 14 days' delay limit.
+fn policy_form(
+    auto_update: bool,
+    max_running_changes: &str,
+) -> app::model::changes::UpdatePolicyForm {
+    app::model::changes::UpdatePolicyForm {
+        approval_mode: "majors_only".into(),
+        timezone: "UTC".into(),
+        max_delay_days: "14".into(),
+        auto_update,
+        max_running_changes: max_running_changes.into(),
+    }
+}
+
 async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_it(db: TestDb) {
     use app::backend::services::changes::update_policy;
     let db = &db.db;
@@ -565,13 +579,7 @@ async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_
     update_policy::save(
         &ctx,
         "acme",
-        update_policy::UpdatePolicySettings::try_from(&app::model::changes::UpdatePolicyForm {
-            approval_mode: "majors_only".into(),
-            timezone: "UTC".into(),
-            max_delay_days: "14".into(),
-            auto_update: true,
-            max_running_changes: String::new(),
-        }),
+        update_policy::UpdatePolicySettings::try_from(&policy_form(true, "")),
     )
     .await
     .unwrap();
@@ -688,26 +696,13 @@ async fn a_tenant_runs_at_most_its_limit_of_changes_and_the_rest_wait_saying_why
     update_policy::save(
         &ctx,
         "acme",
-        update_policy::UpdatePolicySettings::try_from(&app::model::changes::UpdatePolicyForm {
-            approval_mode: "majors_only".into(),
-            timezone: "UTC".into(),
-            max_delay_days: "14".into(),
-            auto_update: false,
-            max_running_changes: "3".into(),
-        }),
+        update_policy::UpdatePolicySettings::try_from(&policy_form(false, "3")),
     )
     .await
     .unwrap();
     let view = update_policy::view(&ctx, "acme").await.unwrap();
     assert_eq!((view.max_running_changes, view.running_limit), (Some(3), 3));
-    let refused =
-        update_policy::UpdatePolicySettings::try_from(&app::model::changes::UpdatePolicyForm {
-            approval_mode: "majors_only".into(),
-            timezone: "UTC".into(),
-            max_delay_days: "14".into(),
-            auto_update: false,
-            max_running_changes: "0".into(),
-        });
+    let refused = update_policy::UpdatePolicySettings::try_from(&policy_form(false, "0"));
     assert!(
         matches!(refused, Err(ref f) if f.for_field("max_running_changes").is_some()),
         "{refused:?}"

@@ -225,19 +225,7 @@ pub async fn execute(
         return Ok(()); // its rollback owns it now
     }
     run_steps(db, clock, executor, job, &change, &target, false).await?;
-    let txn = db.begin().await.map_err(|e| e.to_string())?;
-    if !jobs::fence(&txn, job, clock.now())
-        .await
-        .map_err(internal)?
-    {
-        txn.rollback().await.map_err(|e| e.to_string())?;
-        return Err(LEASE_LOST.into());
-    }
-    let still_running = change_request::Entity::find_by_id(id)
-        .one(&txn)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some_and(|c| c.status == ChangeStatus::Running);
+    let (txn, still_running) = closing(db, clock, job, id).await?;
     if still_running {
         let now = clock.now();
         apply_effect(&txn, &change, now).await.map_err(internal)?;
@@ -280,19 +268,7 @@ pub async fn roll_back(
         return Ok(());
     };
     run_steps(db, clock, executor, job, &change, &target, true).await?;
-    let txn = db.begin().await.map_err(|e| e.to_string())?;
-    if !jobs::fence(&txn, job, clock.now())
-        .await
-        .map_err(internal)?
-    {
-        txn.rollback().await.map_err(|e| e.to_string())?;
-        return Err(LEASE_LOST.into());
-    }
-    let still_running = change_request::Entity::find_by_id(id)
-        .one(&txn)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some_and(|c| c.status == ChangeStatus::Running);
+    let (txn, still_running) = closing(db, clock, job, id).await?;
     if still_running {
         let now = clock.now();
         let current = tenant::Entity::find_by_id(change.tenant_id)
@@ -317,6 +293,31 @@ pub async fn roll_back(
         .map_err(internal)?;
     }
     txn.commit().await.map_err(|e| e.to_string())
+}
+
+/// Opens the transaction that closes a change, while this worker still holds
+/// the job (a stale worker's result is discarded), and says whether the change
+/// is still running (an operator may have cancelled it meanwhile).
+async fn closing(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    job: &ClaimedJob,
+    id: Uuid,
+) -> Result<(DatabaseTransaction, bool), String> {
+    let txn = db.begin().await.map_err(|e| e.to_string())?;
+    if !jobs::fence(&txn, job, clock.now())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        txn.rollback().await.map_err(|e| e.to_string())?;
+        return Err(LEASE_LOST.into());
+    }
+    let still_running = change_request::Entity::find_by_id(id)
+        .one(&txn)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some_and(|c| c.status == ChangeStatus::Running);
+    Ok((txn, still_running))
 }
 
 /// Runs the pending steps of one phase (forward, or the rollback) in order.
