@@ -586,6 +586,11 @@ async fn an_instant_rollback_from_100_percent_sends_every_later_request_to_blue(
     let load = start_load(haproxy.port);
     run_workflow(&db.db).await;
     assert_eq!(switch_row(&db.db, id).await.status, SwitchStatus::Completed);
+    assert_eq!(
+        running_version(&db.db).await.as_deref(),
+        Some("5.2.0"),
+        "a completed switch records what the tenant runs"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let asked = Utc::now();
@@ -641,6 +646,29 @@ async fn an_instant_rollback_from_100_percent_sends_every_later_request_to_blue(
     assert_eq!(detail.deployment.live_slot, Slot::Blue);
     assert_eq!(detail.deployment.green.version.as_deref(), Some("5.2.0"));
     assert_eq!(detail.switch.unwrap().status, SwitchStatus::RolledBack);
+    assert_eq!(
+        running_version(&db.db).await.as_deref(),
+        Some("5.1.0"),
+        "back on blue, the tenant runs the old version again"
+    );
+}
+
+/// The edge-gateway version `edge-one` runs, as the compliance view reads it.
+async fn running_version(db: &DatabaseConnection) -> Option<String> {
+    use app::backend::entities::{tenant, tenant_product};
+    let edge = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq("edge-one"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    tenant_product::Entity::find()
+        .filter(tenant_product::Column::TenantId.eq(edge.id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|tp| tp.running_version.filter(|v| v.starts_with('5')))
 }
 
 async fn a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db: TestDb) {

@@ -241,14 +241,8 @@ pub async fn execute(
     }
     txn.commit().await.map_err(|e| e.to_string())?;
     if still_running && change.target_version.is_some() {
-        // The tenant runs another version now: its compliance changed. A
-        // failure here is not the change's; the hourly assessment catches up.
-        let reach = crate::backend::services::releases::compliance::Reach::Tenant(change.tenant_id);
-        if let Err(err) =
-            crate::backend::services::releases::compliance::assess(db, reach, clock.now()).await
-        {
-            tracing::warn!(error = %err, tenant = %change.tenant_id, "re-assessing compliance after an upgrade failed");
-        }
+        // The tenant runs another version now: its compliance changed.
+        reassess_tenant(db, change.tenant_id, clock.now()).await;
     }
     Ok(())
 }
@@ -438,17 +432,59 @@ pub(super) async fn apply_effect(
     }
     if let (Some(product_id), Some(version)) = (change.product_id, change.target_version.as_deref())
     {
-        let components = release::Entity::find()
-            .filter(release::Column::ProductId.eq(product_id))
-            .filter(release::Column::Version.eq(version))
-            .one(txn)
-            .await?
-            .map(|r| r.components)
-            .unwrap_or_default();
-        let before = tenant_product::Entity::find_by_id((change.tenant_id, product_id))
-            .one(txn)
-            .await?
-            .and_then(|tp| tp.running_version);
+        record_running_version(
+            txn,
+            change.tenant_id,
+            product_id,
+            version,
+            &Actor::System("executor"),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The tenant now runs `version` of the product (a change succeeded, a
+/// blue-green switch completed or was rolled back): its running version and
+/// the release's pinned components, with the field change logged. The
+/// caller re-assesses compliance once its transaction has committed.
+pub(crate) async fn record_running_version(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    product_id: Uuid,
+    version: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let components = release::Entity::find()
+        .filter(release::Column::ProductId.eq(product_id))
+        .filter(release::Column::Version.eq(version))
+        .one(txn)
+        .await?
+        .map(|r| r.components)
+        .unwrap_or_default();
+    let existing = tenant_product::Entity::find_by_id((tenant_id, product_id))
+        .one(txn)
+        .await?;
+    let before = existing.as_ref().and_then(|tp| tp.running_version.clone());
+    if before.as_deref() == Some(version) {
+        return Ok(());
+    }
+    if existing.is_none() {
+        // A deployment of a product the tenant had no record of: it runs it now.
+        tenant_product::ActiveModel {
+            tenant_id: Set(tenant_id),
+            product_id: Set(product_id),
+            allowed_range: Set(None),
+            feature_flags: Set(crate::backend::columns::JsonText(vec![])),
+            running_version: Set(Some(version.to_owned())),
+            components: Set(components),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    } else {
         tenant_product::Entity::update_many()
             .col_expr(
                 tenant_product::Column::RunningVersion,
@@ -459,22 +495,31 @@ pub(super) async fn apply_effect(
                 sea_orm::sea_query::Expr::value(components),
             )
             .col_expr(tenant_product::Column::UpdatedAt, now.into())
-            .filter(tenant_product::Column::TenantId.eq(change.tenant_id))
+            .filter(tenant_product::Column::TenantId.eq(tenant_id))
             .filter(tenant_product::Column::ProductId.eq(product_id))
             .exec(txn)
             .await?;
-        tenants::log_field_change(
-            txn,
-            change.tenant_id,
-            "running_version",
-            before.as_deref(),
-            Some(version),
-            &Actor::System("executor"),
-            now,
-        )
-        .await?;
     }
+    tenants::log_field_change(
+        txn,
+        tenant_id,
+        "running_version",
+        before.as_deref(),
+        Some(version),
+        actor,
+        now,
+    )
+    .await?;
     Ok(())
+}
+
+/// Re-assesses one tenant's compliance after its running version moved. A
+/// failure here is not the change's; the hourly assessment catches up.
+pub(crate) async fn reassess_tenant(db: &DatabaseConnection, tenant_id: Uuid, now: DateTime<Utc>) {
+    let reach = crate::backend::services::releases::compliance::Reach::Tenant(tenant_id);
+    if let Err(err) = crate::backend::services::releases::compliance::assess(db, reach, now).await {
+        tracing::warn!(error = %err, tenant = %tenant_id, "re-assessing compliance after a version change failed");
+    }
 }
 
 /// Closes a change (and its rollout target, if any) with its audit record.

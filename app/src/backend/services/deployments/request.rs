@@ -244,6 +244,18 @@ pub async fn act(ctx: &Ctx, id: Uuid, action: &str) -> ServiceResult<()> {
                     .filter(edge_deployment::Column::Id.eq(id))
                     .exec(&txn)
                     .await?;
+                // Back on the old version: the tenant runs it again.
+                if let Some(version) = s.from_version.as_deref() {
+                    crate::backend::services::changes::record_running_version(
+                        &txn,
+                        d.tenant_id,
+                        d.product_id,
+                        version,
+                        &Actor::from(principal),
+                        now,
+                    )
+                    .await?;
+                }
             }
             set_slot(&txn, id, from, None, SlotState::Live, None, ctx.now()).await?;
             set_slot(&txn, id, to, None, SlotState::Idle, None, ctx.now()).await?;
@@ -297,6 +309,9 @@ pub async fn act(ctx: &Ctx, id: Uuid, action: &str) -> ServiceResult<()> {
     )
     .await?;
     txn.commit().await?;
+    if status == SwitchStatus::Completed && matches!(action, "rollback" | "abort") {
+        crate::backend::services::changes::reassess_tenant(db, d.tenant_id, ctx.now()).await;
+    }
     Ok(())
 }
 

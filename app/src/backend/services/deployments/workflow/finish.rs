@@ -78,6 +78,17 @@ pub(in crate::backend::services::deployments) async fn complete(
     )
     .await?;
     set_slot(txn, d.id, from, None, SlotState::Standby, None, now).await?;
+    // The tenant runs the new version now (compliance is re-assessed once
+    // this commits).
+    crate::backend::services::changes::record_running_version(
+        txn,
+        d.tenant_id,
+        d.product_id,
+        &s.to_version,
+        &Actor::System("bluegreen"),
+        now,
+    )
+    .await?;
     deployment_switch::Entity::update_many()
         .col_expr(
             deployment_switch::Column::Status,

@@ -196,6 +196,10 @@ pub(in crate::backend::services::deployments) async fn shift(
             }
             NextStep::Complete => {
                 complete(&txn, &s, &d, clock.now()).await?;
+                txn.commit().await?;
+                crate::backend::services::changes::reassess_tenant(db, d.tenant_id, clock.now())
+                    .await;
+                return Ok(());
             }
         }
     }
