@@ -66,9 +66,13 @@ pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
 }
 
 /// A caller's `X-Request-Id` is kept only when it is short and plain
-/// (letters, digits, `-`, `_`, `.`); otherwise the server makes its own.
+/// (letters, digits, `-`, `_`, `.`, starting with a letter or digit);
+/// otherwise the server makes its own. It becomes a change's correlation id,
+/// handed to executor commands as an argument: a leading `-` could be read
+/// there as an option.
 pub fn is_acceptable_request_id(raw: &str) -> bool {
     (1..=64).contains(&raw.len())
+        && raw.as_bytes()[0].is_ascii_alphanumeric()
         && raw
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -142,6 +146,8 @@ mod tests {
             "=cmd|' /C calc'!A0",
             "a b",
             "id\nforged log line",
+            "--become-user=root",
+            ".hidden",
             &"x".repeat(65),
         ] {
             assert!(!is_acceptable_request_id(bad), "{bad:?}");

@@ -617,16 +617,7 @@ pub async fn fail_for_good(
     error: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let Ok(id) = change_of(job) else {
-        return Ok(());
-    };
-    abandon(
-        txn,
-        id,
-        &format!("Failed after {} attempts: {error}", job.attempt),
-        now,
-    )
-    .await
+    give_up(txn, job, "Failed", error, now).await
 }
 
 /// A rollback's last attempt failed: the tenant is left broken, saying why.
@@ -636,19 +627,22 @@ pub async fn rollback_failed_for_good(
     error: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    give_up(txn, job, "The rollback failed", error, now).await
+}
+
+/// Abandons the job's change, saying what failed after how many attempts.
+async fn give_up(
+    txn: &DatabaseTransaction,
+    job: &ClaimedJob,
+    what: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
     let Ok(id) = change_of(job) else {
         return Ok(());
     };
-    abandon(
-        txn,
-        id,
-        &format!(
-            "The rollback failed after {} attempts: {error}",
-            job.attempt
-        ),
-        now,
-    )
-    .await
+    let reason = format!("{what} after {} attempts: {error}", job.attempt);
+    abandon(txn, id, &reason, now).await
 }
 
 /// Ends a running change that will not finish (its last attempt failed, or
