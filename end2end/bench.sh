@@ -19,6 +19,7 @@ WORK=$(mktemp -d)
 SERVER=""
 PG_DB=""
 cleanup() {
+  [ -n "${HEALTH_SERVER:-}" ] && kill "$HEALTH_SERVER" 2>/dev/null || true
   [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
   [ -n "$PG_DB" ] && psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
@@ -49,9 +50,14 @@ suite() {
   for run in 1 2 3; do
     echo "  full compliance assessment, run $run: $(env "${env[@]}" "$BIN" assess)"
   done
+  # Every tenant answers its health checks at one local server (a threaded
+  # Python one); the active ones are probed, 16 at a time.
+  health_server
+  env=("${env[@]}" TENANTRY_OUTBOUND_ALLOW=127.0.0.1/32 TENANTRY_HEALTH_INTERVAL_SECONDS=30)
+  echo "  health validation: $(env "${env[@]}" "$BIN" validate-health --set-address "$HEALTH_URL" | tr '\n' ' ')"
   local token; token=$(env "${env[@]}" "$BIN" api-token create --email $EMAIL --name bench 2>/dev/null)
   env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
-    TENANTRY_SIMULATOR_STEP_MS=0 TENANTRY_WORKER_CONCURRENCY=32 "$BIN" serve >"$WORK/server.log" 2>&1 &
+    TENANTRY_SIMULATOR_STEP_MS=0 TENANTRY_WORKER_CONCURRENCY=32 RUST_LOG=warn,server::startup=info "$BIN" serve >"$WORK/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   local cookie
@@ -79,8 +85,31 @@ suite() {
   report "page /compliance, in grace" -H "Cookie: $cookie" "$base/compliance?status=in_grace"
   report "API compliance" -H "$auth" "$base/api/v1/compliance"
   report "API endpoints of a tenant" -H "$auth" "$base/api/v1/tenants/$slug/endpoints?platform=linux"
+  # By now the server's periodic validation (every 30 s) is probing the
+  # fleet: the tenant list is measured again while it does.
+  report "page /tenants, health validating" -H "Cookie: $cookie" "$base/tenants"
+  report "page tenant Health tab" -H "Cookie: $cookie" "$base/tenants/$slug/health"
+  echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
   rollouts "$base" "$auth"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+}
+
+HEALTH_SERVER=""
+health_server() {
+  [ -n "$HEALTH_SERVER" ] && return
+  local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 - "$port" <<'PY' >/dev/null 2>&1 &
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Ok(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("content-length", "2"); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args): pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Ok).serve_forever()
+PY
+  HEALTH_SERVER=$!
+  HEALTH_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 50); do curl -fsS "$HEALTH_URL/" >/dev/null 2>&1 && break; sleep 0.1; done
 }
 
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }

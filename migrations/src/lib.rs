@@ -27,6 +27,7 @@ mod m20261202_000020_remaining_row_security;
 mod m20261206_000021_rollback_steps;
 mod m20261206_000022_correlation_ids;
 mod m20261206_000023_auto_update;
+mod m20261206_000024_tenant_health;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_rollback_steps::Migration),
             Box::new(m20261206_000022_correlation_ids::Migration),
             Box::new(m20261206_000023_auto_update::Migration),
+            Box::new(m20261206_000024_tenant_health::Migration),
         ]
     }
 }

@@ -179,6 +179,24 @@ impl ApiClient {
 }
 
 impl ApiClient {
+    pub async fn health(
+        &self,
+        id: &str,
+    ) -> Result<app::model::tenants::health::TenantHealth, ClientError> {
+        let path = format!("/tenants/{}/health", segment(id));
+        self.send(self.request(Method::GET, &path)).await
+    }
+
+    pub async fn run_health(
+        &self,
+        id: &str,
+    ) -> Result<app::model::tenants::health::HealthRunRow, ClientError> {
+        let path = format!("/tenants/{}/health/runs", segment(id));
+        self.send(self.request(Method::POST, &path)).await
+    }
+}
+
+impl ApiClient {
     /// Plans a rollout; returns its id.
     pub async fn create_rollout(
         &self,

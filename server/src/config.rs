@@ -23,6 +23,8 @@ pub struct Config {
     /// Which executor runs change requests, and the job worker's settings.
     pub executor: ExecutorChoice,
     pub worker: WorkerConfig,
+    /// The periodic health validation of every tenant with an address.
+    pub health: app::domain::tenants::health::ValidationPolicy,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
     pub log_json: bool,
@@ -368,6 +370,19 @@ impl Config {
             backoff_ms: whole_number(&get, "TENANTRY_JOB_BACKOFF_MS", 2000, 10..=3_600_000)?,
         };
 
+        let health = app::domain::tenants::health::ValidationPolicy {
+            interval_seconds: whole_number(
+                &get,
+                "TENANTRY_HEALTH_INTERVAL_SECONDS",
+                300,
+                5..=86_400,
+            )?,
+            jitter_percent: whole_number(&get, "TENANTRY_HEALTH_JITTER_PERCENT", 10, 0..=50)? as u8,
+            failures_to_break: whole_number(&get, "TENANTRY_HEALTH_FAILURES_TO_BREAK", 3, 1..=100)?
+                as u32,
+            concurrency: whole_number(&get, "TENANTRY_HEALTH_CONCURRENCY", 16, 1..=512)? as usize,
+        };
+
         let haproxy_socket_dir = get("TENANTRY_HAPROXY_SOCKET_DIR")
             .unwrap_or_else(|| DEFAULT_HAPROXY_SOCKET_DIR.to_owned());
         if !haproxy_socket_dir.starts_with('/') || haproxy_socket_dir.contains("..") {
@@ -428,6 +443,7 @@ impl Config {
             trusted_proxies,
             executor,
             worker,
+            health,
             accounts,
             mail_from,
             mail_delivery,

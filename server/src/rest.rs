@@ -30,7 +30,7 @@ use problem::ApiError;
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
         (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
-        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments")),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health")),
 )]
 pub struct ApiDoc;
 

@@ -204,6 +204,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     }
     let mail_worker = spawn_mail_worker(&state);
     let compliance_job = spawn_compliance_job(&state, config.compliance_interval_seconds);
+    let health_validation = spawn_health_validation(&state);
     let router = build_router(state, http_settings(&config));
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
@@ -226,6 +227,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     worker.abort();
     mail_worker.abort();
     compliance_job.abort();
+    health_validation.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
@@ -254,6 +256,7 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> anyhow_like::
         mail_queued: Arc::new(Notify::new()),
         orchestrator_secret: config.executor.orchestrator_secret(),
         clock: Arc::new(app::backend::context::SystemClock),
+        health: Arc::new(config.health),
     })
 }
 
@@ -396,6 +399,33 @@ pub fn spawn_compliance_job(state: &AppState, every: u64) -> tokio::task::JoinHa
                 }
                 Err(err) => tracing::warn!(error = %err, "compliance job failed; will retry"),
             }
+        }
+    })
+}
+
+/// Keeps every watched tenant's Healthy/Broken state true: probes the
+/// tenants whose next run is due, then sleeps a little. Replicas share the
+/// work through the claim on each tenant's due time.
+pub fn spawn_health_validation(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (db, policy, clock) = (state.db.clone(), *state.health, state.clock.clone());
+    tokio::spawn(async move {
+        let pause = std::time::Duration::from_secs(policy.interval_seconds.clamp(1, 5));
+        loop {
+            let started = std::time::Instant::now();
+            match app::backend::services::tenants::health::validate_due(&db, &policy, clock.clone())
+                .await
+            {
+                Ok(report) if report.probed > 0 => tracing::info!(
+                    probed = report.probed,
+                    failed = report.failed,
+                    skipped = report.skipped,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "tenant health validated"
+                ),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "health validation failed; will retry"),
+            }
+            tokio::time::sleep(pause).await;
         }
     })
 }

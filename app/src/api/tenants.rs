@@ -1,6 +1,7 @@
 //! Tenant registry server functions and the DTOs they exchange with the UI.
 
 pub mod endpoints;
+pub mod health;
 
 use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::error::AppError;

@@ -44,6 +44,8 @@ pub mod saved_filter;
 pub mod session;
 pub mod switch_event;
 pub mod tenant;
+pub mod tenant_health_day;
+pub mod tenant_health_run;
 pub mod tenant_product;
 pub mod tenant_setting;
 pub mod traffic_sample;

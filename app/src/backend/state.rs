@@ -33,6 +33,8 @@ pub struct AppState {
     pub orchestrator_secret: Option<Arc<str>>,
     /// Where every service reads the time.
     pub clock: Arc<dyn Clock>,
+    /// How tenants' health baselines are run and judged.
+    pub health: Arc<crate::domain::tenants::health::ValidationPolicy>,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod config;
+pub mod health;
 pub mod lifecycle;
 pub mod saved_filter;
 pub mod tenant;

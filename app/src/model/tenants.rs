@@ -2,6 +2,7 @@
 //! server functions, the REST handlers, the services and the pages.
 
 pub mod endpoints;
+pub mod health;
 
 use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::domain::tenants::lifecycle::LifecycleState;

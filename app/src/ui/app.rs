@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/:slug") view=|| view! { <TenantPage tab=TenantTab::Overview/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/config") view=|| view! { <TenantPage tab=TenantTab::Config/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/versions") view=|| view! { <TenantPage tab=TenantTab::Versions/> } ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/health") view=|| view! { <TenantPage tab=TenantTab::Health/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/endpoints") view=|| view! { <TenantPage tab=TenantTab::Endpoints/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/update-policy") view=|| view! { <TenantPage tab=TenantTab::UpdatePolicy/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/history") view=|| view! { <TenantPage tab=TenantTab::History/> } ssr=ssr.clone()/>

@@ -2,6 +2,7 @@
 //! calls one service and shapes the answer; permissions live in the services.
 
 pub mod endpoints;
+pub mod health;
 
 use std::collections::BTreeMap;
 
@@ -473,4 +474,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(config, set_config))
         .routes(routes!(remove_config))
         .merge(endpoints::routes())
+        .merge(health::routes())
 }

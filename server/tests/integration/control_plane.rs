@@ -445,6 +445,91 @@ async fn a_standard_upgrade_whose_baseline_fails_runs_its_rollback_at_the_execut
     );
 }
 
+async fn an_upgrade_s_health_step_runs_the_tenant_s_baseline_at_its_address(db: TestDb) {
+    use crate::tenant_health::TenantService;
+    use app::backend::services::tenants::health;
+    let db = &db.db;
+    let playbook = Playbook::new(&[]);
+    let change = upgrading(db, &playbook).await;
+    let service = TenantService::start().await;
+    let admin = admin(db).await;
+    health::set_address(
+        &Ctx::of(db, &admin, &Default::default()),
+        "acme",
+        &service.url,
+    )
+    .await
+    .unwrap();
+    // The new release does not answer: the executor's steps all succeed, but
+    // the baseline fails each attempt of the health step; after the rollback
+    // the old release answers again.
+    service.fail_next(3);
+    playbook.run(db).await;
+
+    let ended = change_request::Entity::find_by_id(change.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ended.status,
+        ChangeStatus::RolledBack,
+        "{:?}",
+        ended.outcome
+    );
+    let steps = change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(change.id))
+        .all(db)
+        .await
+        .unwrap();
+    let validate = |rollback: bool| {
+        steps
+            .iter()
+            .find(|s| s.rollback == rollback && s.name == "Validate health baseline")
+            .unwrap()
+    };
+    let failed = validate(false);
+    assert_eq!((failed.status, failed.attempts), (StepStatus::Failed, 3));
+    assert!(
+        failed.output.contains(&format!(
+            "Health baseline at {} failed: edge-gateway/Responds: Status 503, expected 200",
+            service.url
+        )),
+        "{}",
+        failed.output
+    );
+    let passed = validate(true);
+    assert_eq!(passed.status, StepStatus::Succeeded);
+    assert!(
+        passed.output.contains("all 1 checks passed"),
+        "{}",
+        passed.output
+    );
+    assert_eq!(
+        service.hits(),
+        4,
+        "three failing attempts, then the rollback's check"
+    );
+    let acme = tenant_by_slug(db, "acme").await;
+    assert_eq!(acme.lifecycle_state, LifecycleState::Active);
+    assert_eq!(
+        edge_gateway_version(db, acme.id).await.as_deref(),
+        Some("5.1.0")
+    );
+    let view = health::view(
+        &Ctx::of(db, &admin, &Default::default()),
+        "acme",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        view.runs.len(),
+        4,
+        "every run of a change's health step is recorded"
+    );
+}
+
 async fn a_rollback_that_fails_too_leaves_the_tenant_broken_saying_why(db: TestDb) {
     let db = &db.db;
     let playbook = Playbook::new(&["Deploy 5.2.0|apply", "Roll back to 5.1.0|rollback"]);
@@ -717,4 +802,5 @@ crate::on_both_databases!(
     a_lifecycle_move_waits_for_the_one_still_running,
     a_standard_upgrade_whose_baseline_fails_runs_its_rollback_at_the_executor,
     a_rollback_that_fails_too_leaves_the_tenant_broken_saying_why,
+    an_upgrade_s_health_step_runs_the_tenant_s_baseline_at_its_address,
 );

@@ -175,6 +175,36 @@ const REST: &[(&str, &str, Call)] = &[
         ),
     ),
     (
+        "get",
+        "/api/v1/tenants/{id}/health",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/health",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants/{id}/health/runs",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/health/runs",
+            Tenant(P::TenantManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/tenants/{id}/health/address",
+        call(
+            "PUT",
+            "/api/v1/tenants/{tenant}/health/address",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"base_url":"not a url"}"#),
+        ),
+    ),
+    (
         "put",
         "/api/v1/tenants/{id}/config",
         call(
@@ -1437,6 +1467,33 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/pending_approval_count",
             SignedIn,
             Body::Empty,
+        ),
+    ),
+    (
+        "health_of_tenant",
+        call(
+            "POST",
+            "/api/fn/health_of_tenant",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "run_health_check",
+        call(
+            "POST",
+            "/api/fn/run_health_check",
+            Tenant(P::TenantManage),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "set_tenant_address",
+        call(
+            "POST",
+            "/api/fn/set_tenant_address",
+            Platform(P::TenantManage),
+            Body::Form(&[("slug", "{tenant}"), ("base_url", "not a url")]),
         ),
     ),
     (

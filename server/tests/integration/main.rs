@@ -19,5 +19,6 @@ mod isolation_objects;
 mod orchestrator;
 mod rest_api;
 mod row_security;
+mod tenant_health;
 mod tenants;
 mod users;

@@ -655,6 +655,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "GET /api/v1/tenants/{id}/compliance",
             "GET /api/v1/tenants/{id}/config",
             "GET /api/v1/tenants/{id}/endpoints",
+            "GET /api/v1/tenants/{id}/health",
             "GET /api/v1/tenants/{id}/update-policy",
             "POST /api/v1/agents/assignments/{id}",
             "POST /api/v1/agents/register",
@@ -678,6 +679,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "POST /api/v1/saved-filters/{id}/change-requests",
             "POST /api/v1/tenants",
             "POST /api/v1/tenants/{id}/extension-requests",
+            "POST /api/v1/tenants/{id}/health/runs",
             "POST /api/v1/tenants/{id}/products",
             "POST /api/v1/tenants/{id}/transitions",
             "PUT /api/v1/deployments/{id}/settings",
@@ -686,6 +688,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "PUT /api/v1/policies",
             "PUT /api/v1/tenants/{id}",
             "PUT /api/v1/tenants/{id}/config",
+            "PUT /api/v1/tenants/{id}/health/address",
             "PUT /api/v1/tenants/{id}/update-policy",
         ]
     );

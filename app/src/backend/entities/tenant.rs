@@ -42,6 +42,12 @@ pub struct Model {
     pub state_reason: Option<String>,
     /// Lower-cased slug, name, customer and external ids: what free text matches.
     pub search_text: String,
+    /// Where the tenant answers; its products' health baselines are probed there.
+    pub base_url: Option<String>,
+    /// Failing health runs in a row (0 after a pass).
+    pub health_failures: i32,
+    /// When the periodic validation probes it next; claimed by compare-and-set.
+    pub health_next_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

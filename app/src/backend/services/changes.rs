@@ -42,6 +42,7 @@ use crate::domain::changes::change::StepStatus;
 use crate::domain::changes::change::approval_required;
 use crate::domain::changes::change::change_model;
 use crate::domain::changes::change::check_decider;
+use crate::domain::changes::change::checks_health;
 use crate::domain::changes::change::plan_rollback_steps;
 use crate::domain::changes::change::plan_steps;
 use crate::domain::changes::change::request_permission;

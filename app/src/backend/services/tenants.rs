@@ -3,6 +3,7 @@
 //! the vendor's saved filters.
 
 pub mod agents;
+pub mod health;
 pub mod saved_filters;
 pub mod tenant_config;
 

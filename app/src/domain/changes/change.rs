@@ -455,6 +455,17 @@ pub fn request_permission(kind: ChangeKind) -> crate::domain::access::permission
     }
 }
 
+/// The step that checks the tenant against its health baseline after work
+/// that could break it, and its lighter form after live changes.
+pub const VALIDATE_HEALTH: &str = "Validate health baseline";
+pub const VERIFY_HEALTH: &str = "Verify health";
+
+/// Whether a step checks the tenant's health: besides the executor's own
+/// checks, the portal then runs the tenant's baseline at its address.
+pub fn checks_health(step: &str) -> bool {
+    step == VALIDATE_HEALTH || step == VERIFY_HEALTH
+}
+
 /// The steps an executor carries out for a change, by its model: a
 /// maintenance change locks the tenant around the work, a swap prepares the
 /// idle slot and switches traffic, a live change works in place.
@@ -520,6 +531,29 @@ pub fn plan_rollback_steps(model: ChangeModel, previous: Option<&str>) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_health_steps_of_every_plan_are_recognised() {
+        for model in [
+            ChangeModel::Live,
+            ChangeModel::Maintenance,
+            ChangeModel::Swap,
+        ] {
+            let steps = plan_steps(ChangeKind::Upgrade, model, Some("5.2.0"));
+            assert_eq!(
+                steps.iter().filter(|s| checks_health(s)).count(),
+                1,
+                "{model:?}"
+            );
+            let undo = plan_rollback_steps(model, Some("5.1.0"));
+            assert_eq!(
+                undo.iter().filter(|s| checks_health(s)).count(),
+                1,
+                "{model:?}"
+            );
+        }
+        assert!(!checks_health("Deploy 5.2.0"));
+    }
 
     #[test]
     fn every_step_status_reads_back_from_its_word_and_nothing_else_does() {

@@ -286,3 +286,73 @@ pub fn SeriesChart(
     }
     .into_any()
 }
+
+/// One day of a pass-rate chart: runs and passes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayBar {
+    /// e.g. `12-06`.
+    pub label: String,
+    pub runs: u32,
+    pub passed: u32,
+}
+
+/// A pass rate per day as columns (full height = every run passed); a day
+/// without runs shows a dotted stub. The data follows as a table.
+#[component]
+pub fn DailyRateChart(
+    #[prop(into)] labelled_by: String,
+    description: String,
+    days: Vec<DayBar>,
+) -> impl IntoView {
+    let (left, top, height) = (44.0, 10.0, 140.0);
+    let slot = if days.is_empty() {
+        0.0
+    } else {
+        640.0 / days.len() as f64
+    };
+    let y_of = |percent: f64| top + height - percent.clamp(0.0, 100.0) / 100.0 * height;
+    let first = days.first().map(|d| d.label.clone()).unwrap_or_default();
+    let last = days.last().map(|d| d.label.clone()).unwrap_or_default();
+    let rows = days.clone();
+    view! {
+        <svg class="chart chart-days" viewBox="0 0 700 180" role="img" aria-labelledby=labelled_by>
+            <desc>{description}</desc>
+            {[0.0, 50.0, 100.0].into_iter().map(|tick| view! {
+                <line class="chart-grid" x1=left x2=left + 640.0 y1=y_of(tick) y2=y_of(tick)></line>
+                <text class="chart-label" x="0" y=y_of(tick) + 4.0>{format!("{tick:.0} %")}</text>
+            }).collect_view()}
+            {days.into_iter().enumerate().map(|(i, day)| {
+                let x = left + i as f64 * slot + slot * 0.15;
+                let width = (slot * 0.7).max(2.0);
+                let title = if day.runs == 0 {
+                    format!("{}: no runs", day.label)
+                } else {
+                    format!("{}: {} of {} runs passed", day.label, day.passed, day.runs)
+                };
+                if day.runs == 0 {
+                    view! {
+                        <g class="tone-neutral"><rect class="chart-empty" x=x y=y_of(0.0) - 2.0 width=width height="2"><title>{title}</title></rect></g>
+                    }.into_any()
+                } else {
+                    let percent = f64::from(day.passed) * 100.0 / f64::from(day.runs);
+                    let tone = if day.passed == day.runs { "tone-success" } else if percent >= 90.0 { "tone-warning" } else { "tone-danger" };
+                    let y = y_of(percent).min(y_of(0.0) - 2.0);
+                    view! {
+                        <g class=tone><rect class="chart-bar" x=x y=y width=width height=y_of(0.0) - y rx="2"><title>{title}</title></rect></g>
+                    }.into_any()
+                }
+            }).collect_view()}
+            <text class="chart-label" x=left y="176">{first}</text>
+            <text class="chart-label" x=left + 640.0 y="176" text-anchor="end">{last}</text>
+        </svg>
+        <details class="chart-data">
+            <summary>"Show data"</summary>
+            <table class="table table-compact">
+                <thead><tr><th scope="col">"Day"</th><th scope="col" class="num">"Runs"</th><th scope="col" class="num">"Passed"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().filter(|d| d.runs > 0).map(|d| view! { <tr><td>{d.label}</td><td class="num">{d.runs}</td><td class="num">{d.passed}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+}

@@ -15,6 +15,7 @@ use crate::ui::components::form::{action_error, field_message};
 use crate::ui::components::page::Alert;
 use crate::ui::layout::NotFound;
 use crate::ui::tenants::endpoints_tab::EndpointsTab;
+use crate::ui::tenants::health_tab::HealthTab;
 use crate::ui::tenants::update_policy_tab::UpdatePolicyTab;
 use crate::ui::tenants::versions_tab::VersionsTab;
 
@@ -24,16 +25,18 @@ pub enum TenantTab {
     Overview,
     Config,
     Versions,
+    Health,
     Endpoints,
     UpdatePolicy,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 6] = [
+    const ALL: [TenantTab; 7] = [
         TenantTab::Overview,
         TenantTab::Config,
         TenantTab::Versions,
+        TenantTab::Health,
         TenantTab::Endpoints,
         TenantTab::UpdatePolicy,
         TenantTab::History,
@@ -44,6 +47,7 @@ impl TenantTab {
             TenantTab::Overview => "Overview",
             TenantTab::Config => "Config",
             TenantTab::Versions => "Versions",
+            TenantTab::Health => "Health",
             TenantTab::Endpoints => "Endpoints",
             TenantTab::UpdatePolicy => "Update policy",
             TenantTab::History => "History",
@@ -55,6 +59,7 @@ impl TenantTab {
             TenantTab::Overview => format!("/tenants/{slug}"),
             TenantTab::Config => format!("/tenants/{slug}/config"),
             TenantTab::Versions => format!("/tenants/{slug}/versions"),
+            TenantTab::Health => format!("/tenants/{slug}/health"),
             TenantTab::Endpoints => format!("/tenants/{slug}/endpoints"),
             TenantTab::UpdatePolicy => format!("/tenants/{slug}/update-policy"),
             TenantTab::History => format!("/tenants/{slug}/history"),
@@ -146,6 +151,7 @@ fn TenantView(
         })}
         {move || error.get().map(|e| view! { <Alert tone="danger"><span data-testid="action-error">{e.to_string()}</span></Alert> })}
         {(tab == TenantTab::Versions).then(|| view! { <VersionsTab tenant_id=t.id/> })}
+        {(tab == TenantTab::Health).then(|| view! { <HealthTab slug=slug.clone()/> })}
         {(tab == TenantTab::Endpoints).then(|| view! { <EndpointsTab tenant_id=t.id slug=slug.clone()/> })}
         {(tab == TenantTab::UpdatePolicy).then(|| view! { <UpdatePolicyTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {

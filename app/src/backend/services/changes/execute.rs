@@ -126,7 +126,7 @@ pub(super) async fn begin_lifecycle(
     Ok(Ok(()))
 }
 
-pub(super) async fn set_tenant_state(
+pub(crate) async fn set_tenant_state(
     txn: &DatabaseTransaction,
     current: &tenant::Model,
     state: LifecycleState,
@@ -360,7 +360,19 @@ async fn run_steps(
             rollback,
             correlation_id: change.correlation_id.clone().unwrap_or_default(),
         };
-        let result = executor.run_step(&order).await;
+        let mut result = executor.run_step(&order).await;
+        // A health step also runs the tenant's own baseline at its address.
+        if let Ok(done) = &result
+            && checks_health(&step.name)
+        {
+            match crate::backend::services::tenants::health::run_for_change(db, target, clock).await
+            {
+                Ok(None) => {}
+                Ok(Some(Ok(summary))) => result = Ok(format!("{}\n{summary}", done.trim_end())),
+                Ok(Some(Err(failure))) => result = Err(format!("{}\n{failure}", done.trim_end())),
+                Err(error) => result = Err(format!("the health baseline could not run: {error}")),
+            }
+        }
         let (status, output) = match &result {
             Ok(output) => (StepStatus::Succeeded, output.clone()),
             Err(error) => (StepStatus::Failed, error.clone()),

@@ -5,7 +5,7 @@ use crate::backend::context::Ctx;
 
 // ------------------------------------------------------------------ baselines
 
-pub(super) async fn baseline_checks<C: ConnectionTrait>(
+pub(crate) async fn baseline_checks<C: ConnectionTrait>(
     conn: &C,
     product_id: Uuid,
 ) -> ServiceResult<Vec<HealthCheck>> {

@@ -315,6 +315,9 @@ pub async fn create(
         version: Set(1),
         archived_at: Set(None),
         state_reason: Set(None),
+        base_url: Set(None),
+        health_failures: Set(0),
+        health_next_at: Set(None),
         search_text: Set(search_text(
             new.slug.as_str(),
             new.display_name.as_str(),
