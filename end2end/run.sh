@@ -27,6 +27,6 @@ curl -fsS "$E2E_BASE_URL/readyz" >/dev/null || { echo "server never became ready
 
 mkdir -p end2end/screenshots
 status=0
-(cd end2end && node --test --test-concurrency=1 tests/) || status=$?
+(cd end2end && node --test --test-concurrency=1 ${E2E_TESTS:-tests/}) || status=$?
 if [ $status -ne 0 ]; then echo "--- server log ---"; tail -50 "$WORK/server.log"; fi
 exit $status
