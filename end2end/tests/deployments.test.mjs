@@ -47,6 +47,15 @@ test('a blue-green switch completes step by step, rolls back by hand, and rolls 
       await page.getByTestId(`product-${product}`).getByTestId('release-table').getByText(version, { exact: true }).waitFor();
     }
     await onboard(page, { slug: tenant, name: `Edge ${stamp}`, kind: 'edge' });
+    // Only an active tenant is upgraded, and a switch is its upgrade.
+    await page.locator('button[data-action="activate"]').click();
+    let state = '';
+    for (let i = 0; i < 20 && !state.includes('Active'); i++) {
+      await page.waitForTimeout(500);
+      await page.goto(`${BASE_URL}/tenants/${tenant}`);
+      state = (await page.getByTestId('tenant-state').textContent()).trim();
+    }
+    assert.match(state, /Active/);
 
     // Put it on blue-green with the traffic simulator.
     await page.goto(`${BASE_URL}/deployments`);

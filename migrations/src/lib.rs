@@ -28,6 +28,7 @@ mod m20261206_000021_rollback_steps;
 mod m20261206_000022_correlation_ids;
 mod m20261206_000023_auto_update;
 mod m20261206_000024_tenant_health;
+mod m20261206_000025_switch_changes;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_correlation_ids::Migration),
             Box::new(m20261206_000023_auto_update::Migration),
             Box::new(m20261206_000024_tenant_health::Migration),
+            Box::new(m20261206_000025_switch_changes::Migration),
         ]
     }
 }

@@ -202,6 +202,17 @@ async fn wire_deployment(
         tenants::create(&Ctx::of(db, admin, &context), &config.regions, &form)
             .await
             .map_err(|e| problem(format!("demo tenant: {e}")))?;
+        // A switch is the tenant's upgrade: only an active tenant gets one.
+        // The portal's executor provisions it within seconds of serving.
+        tenants::transition(
+            &Ctx::of(db, admin, &context),
+            DEMO_TENANT,
+            app::domain::tenants::lifecycle::LifecycleAction::Activate,
+            None,
+            None,
+        )
+        .await
+        .map_err(|e| problem(format!("activating the demo tenant: {e}")))?;
     }
     let tenant_id = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(DEMO_TENANT))

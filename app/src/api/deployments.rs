@@ -51,7 +51,7 @@ pub async fn create_deployment(form: DeploymentForm) -> Result<Uuid, AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "start_switch")]
-pub async fn start_switch(id: Uuid, form: SwitchForm) -> Result<Uuid, AppError> {
+pub async fn start_switch(id: Uuid, form: SwitchForm) -> Result<SwitchRequest, AppError> {
     use crate::api::context::respond;
     use crate::backend::services::deployments;
     let ctx = respond(crate::api::context::server_ctx().await)?;

@@ -63,6 +63,20 @@ pub struct SwitchForm {
     pub version: String,
 }
 
+/// What asking for a switch did. A switch is an upgrade change request of
+/// the tenant: it starts at once when the tenant's policy lets it (no
+/// approval needed, inside a window, no blackout), otherwise it waits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SwitchRequest {
+    /// The change request carrying the switch out.
+    pub change_id: Uuid,
+    /// The switch, when it started.
+    pub switch_id: Option<Uuid>,
+    /// Why it has not started yet (approval, window, blackout, limit).
+    pub waiting: Option<String>,
+}
+
 /// The simulator's injected faults for one slot (demos).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -65,19 +65,44 @@ pub async fn show(
 }
 
 /// Starts a switch: the idle slot gets `version`, is validated, then takes
-/// traffic step by step.
+/// traffic step by step. The switch is an upgrade change request of the
+/// tenant: 201 with the switch's `id` when it started at once, 202 with
+/// `waiting` (approval, window, blackout) when it has not.
 #[utoipa::path(post, path = "/deployments/{id}/switch", tag = "deployments", request_body = SwitchForm,
     params(("id" = Uuid, Path, description = "Deployment id")),
-    responses((status = 201, body = Created), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = SwitchStarted), (status = 202, body = SwitchStarted),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn switch(
     State(_state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SwitchForm>,
-) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = deployments::start_switch(&caller.ctx, id, deployments::SwitchTarget::try_from(&body))
-        .await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+) -> ApiResult<(StatusCode, Json<SwitchStarted>)> {
+    let asked =
+        deployments::start_switch(&caller.ctx, id, deployments::SwitchTarget::try_from(&body))
+            .await?;
+    let status = if asked.switch_id.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((
+        status,
+        Json(SwitchStarted {
+            id: asked.switch_id,
+            change_id: asked.change_id,
+            waiting: asked.waiting,
+        }),
+    ))
+}
+
+/// A switch asked for: the switch when it started, and its change request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SwitchStarted {
+    /// The switch; `null` while its change request waits.
+    pub id: Option<Uuid>,
+    pub change_id: Uuid,
+    pub waiting: Option<String>,
 }
 
 /// `promote`, `pause`, `resume`, `abort` or `rollback` on the latest switch.

@@ -24,18 +24,22 @@ use uuid::Uuid;
 use crate::helpers::{ADMIN_EMAIL, TestDb, spawn_server, tenant_form};
 use crate::helpers::{new_deployment, switch_settings, switch_to};
 use app::backend::audit::RequestContext;
-use app::backend::entities::{audit_event, deployment_switch, switch_event};
+use app::backend::entities::{
+    audit_event, change_request, change_step, deployment_switch, switch_event,
+};
 use app::backend::executor::Immediate;
 use app::backend::jobs::WorkerSettings;
 use app::backend::principal::Principal;
 use app::backend::services::access::auth::principal_by_email;
 use app::backend::services::access::users;
+use app::backend::services::changes;
 use app::backend::services::deployments;
 use app::backend::services::platform::seed;
 use app::backend::services::platform::work::ChangeRunner;
 use app::backend::services::platform::work::run_until_idle;
 use app::backend::services::tenants;
 use app::backend::traffic::Haproxy;
+use app::domain::changes::change::{ChangeStatus, StepStatus};
 use app::domain::deployments::bluegreen::SwitchStatus;
 use app::domain::deployments::bluegreen::{Slot, SlotState, SwitchEventKind};
 use app::domain::deployments::health::HealthCheck;
@@ -294,6 +298,21 @@ struct Setup {
     deployment: Uuid,
 }
 
+/// Activates a draft tenant (its provisioning steps run at once): only an
+/// active tenant is upgraded, and a switch is its upgrade.
+async fn activate(db: &DatabaseConnection, admin: &Principal, slug: &str) {
+    tenants::transition(
+        &app::backend::context::Ctx::of(db, admin, &RequestContext::default()),
+        slug,
+        app::domain::tenants::lifecycle::LifecycleAction::Activate,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    run_workflow(db).await;
+}
+
 /// A tenant running edge-gateway 5.1.0 on blue behind the given HAProxy,
 /// health baseline `/healthz`, and the given steps, bake and interval.
 async fn edge_tenant(
@@ -322,6 +341,7 @@ async fn edge_tenant(
     )
     .await
     .unwrap();
+    activate(db, &admin, "edge-one").await;
     seed::seed_catalog(&app::backend::context::Ctx::of(
         db,
         &admin,
@@ -376,6 +396,11 @@ async fn switch_to_5_2(db: &DatabaseConnection, setup: &Setup) -> Uuid {
         }),
     )
     .await
+    .map(|asked| {
+        asked.switch_id.unwrap_or_else(|| {
+            panic!("no approval or window holds it, the switch starts at once: {asked:?}")
+        })
+    })
     .unwrap()
 }
 
@@ -562,6 +587,20 @@ async fn twenty_percent_errors_on_green_roll_back_within_one_interval(db: TestDb
     );
     assert_eq!(detail.deployment.live_slot, Slot::Blue);
     assert_eq!(detail.deployment.green.state, SlotState::Failed);
+    // The switch was the tenant's upgrade change: it ends rolled back with
+    // the switch's reason, and the tenant still runs 5.1.0.
+    let change = change_request::Entity::find_by_id(switch.change_request_id.unwrap())
+        .one(&db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(change.status, ChangeStatus::RolledBack);
+    let outcome = change.outcome.unwrap();
+    assert!(
+        outcome.contains("Automatic rollback") && outcome.contains("no version changed"),
+        "{outcome}"
+    );
+    assert_eq!(running_version(&db.db).await.as_deref(), Some("5.1.0"));
     let audited = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("deployment.auto_rollback"))
         .one(&db.db)
@@ -572,6 +611,80 @@ async fn twenty_percent_errors_on_green_roll_back_within_one_interval(db: TestDb
         audited.details.contains("Error rate"),
         "{}",
         audited.details
+    );
+}
+
+/// The changes form's upgrade of an edge tenant is its blue-green switch:
+/// the same deploy, baseline, 10/50/100 through HAProxy; the change ends
+/// with the switch and the running version is recorded.
+async fn an_edge_upgrade_change_request_is_its_blue_green_switch(db: TestDb) {
+    if !haproxy_available() {
+        return;
+    }
+    let (blue, green) = (backend("v1").await, backend("v2").await);
+    let haproxy = start_haproxy(blue.port, green.port).await;
+    let setup = edge_tenant(&db.db, &haproxy, blue.port, green.port, "10, 50, 100", 1).await;
+    // Steady traffic: each step is judged on it.
+    let load = start_load(haproxy.port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let change = changes::create(
+        &app::backend::context::Ctx::of(&db.db, &setup.admin, &RequestContext::default()),
+        crate::helpers::change_request(&app::model::changes::ChangeForm {
+            tenant: "edge-one".into(),
+            kind: "upgrade".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.2.0".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    run_workflow(&db.db).await;
+    load.finish().await;
+
+    let switch = deployment_switch::Entity::find()
+        .filter(deployment_switch::Column::ChangeRequestId.eq(change.id))
+        .one(&db.db)
+        .await
+        .unwrap()
+        .expect("the change started a switch");
+    assert_eq!(
+        switch.status,
+        SwitchStatus::Completed,
+        "{:?}",
+        switch.reason
+    );
+    assert_eq!(step_starts(&timeline(&db.db, switch.id).await).len(), 3);
+    assert_eq!(green_weight(&haproxy.socket).await, 100);
+    let ended = change_request::Entity::find_by_id(change.id)
+        .one(&db.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.status, ChangeStatus::Succeeded, "{:?}", ended.outcome);
+    let steps = change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(change.id))
+        .all(&db.db)
+        .await
+        .unwrap();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(steps[0].name, "Blue-green switch to 5.2.0");
+    assert_eq!(steps[0].status, StepStatus::Succeeded);
+    assert!(
+        steps[0].output.contains("Completed: 5.2.0 live on green"),
+        "{}",
+        steps[0].output
+    );
+    assert_eq!(running_version(&db.db).await.as_deref(), Some("5.2.0"));
+    // While it ran, the change could not be cancelled behind the switch's back.
+    let cancelled = changes::cancel(
+        &app::backend::context::Ctx::of(&db.db, &setup.admin, &RequestContext::default()),
+        change.id,
+    )
+    .await;
+    assert!(
+        cancelled.is_err(),
+        "an ended change is not cancelled either"
     );
 }
 
@@ -767,7 +880,16 @@ async fn a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db: TestDb)
 mod sqlite {
     // HAProxy, two backends and a load generator per test: these run on
     // SQLite only (the switch's locking is shared with the PostgreSQL-tested
-    // rollouts); the kill -9 drill and the simulated switch run on both.
+    // rollouts); the kill -9 drill, the simulated switch and the rollout
+    // over edge tenants run on both.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rollout_over_edge_tenants_runs_a_switch_per_tenant() {
+        super::a_rollout_over_edge_tenants_runs_a_switch_per_tenant(
+            crate::helpers::TestDb::sqlite().await,
+        )
+        .await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must() {
         super::a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(
@@ -779,6 +901,14 @@ mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_healthy_switch_follows_each_step_and_fails_no_request() {
         super::a_healthy_switch_follows_each_step_and_fails_no_request(
+            crate::helpers::TestDb::sqlite().await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_edge_upgrade_change_request_is_its_blue_green_switch() {
+        super::an_edge_upgrade_change_request_is_its_blue_green_switch(
             crate::helpers::TestDb::sqlite().await,
         )
         .await;
@@ -811,6 +941,13 @@ mod sqlite {
 
 mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rollout_over_edge_tenants_runs_a_switch_per_tenant() {
+        if let Some(db) = crate::helpers::TestDb::postgres().await {
+            super::a_rollout_over_edge_tenants_runs_a_switch_per_tenant(db).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must() {
         if let Some(db) = crate::helpers::TestDb::postgres().await {
             super::a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db).await;
@@ -822,6 +959,95 @@ mod postgres {
         if let Some(db) = crate::helpers::TestDb::postgres().await {
             super::a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db).await;
         }
+    }
+}
+
+// ------------------------------------------------------------------ a rollout over edge tenants
+
+/// A staged rollout over edge tenants runs one switch per tenant in its
+/// waves (the simulator's router here), each switch its tenant's change.
+async fn a_rollout_over_edge_tenants_runs_a_switch_per_tenant(db: TestDb) {
+    use app::backend::services::rollouts;
+    use app::model::rollouts::RolloutForm;
+    let db = db.db.clone();
+    users::ensure_first_admin(
+        &db,
+        Some(ADMIN_EMAIL),
+        Some("a long enough password"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let admin = principal_by_email(&db, ADMIN_EMAIL).await.unwrap().unwrap();
+    let ctx = || app::backend::context::Ctx::of(&db, &admin, &RequestContext::default());
+    seed::seed_catalog(&ctx()).await.unwrap();
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    let slugs = ["edge-r1", "edge-r2"];
+    for slug in slugs {
+        tenants::create(&ctx(), &regions, &tenant_form(slug))
+            .await
+            .unwrap();
+        activate(&db, &admin, slug).await;
+    }
+    for slug in slugs {
+        let id = deployments::create(&ctx(), new_deployment(&simulated_gateway(slug)))
+            .await
+            .unwrap();
+        deployments::save_settings(&ctx(), id, switch_settings(&settings("50, 100", 1)))
+            .await
+            .unwrap();
+        let mut simulation = app::model::deployments::Simulation::default();
+        simulation.requests_per_second = 2000.0;
+        deployments::save_simulation(&ctx(), id, Ok(simulation))
+            .await
+            .unwrap();
+    }
+    let rollout = rollouts::create(
+        &ctx(),
+        crate::helpers::new_rollout(&RolloutForm {
+            name: "Edge 5.2".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.2.0".into(),
+            tenants: slugs.join(", "),
+            waves: "50".into(),
+            success_threshold: "100".into(),
+            error_threshold: "0".into(),
+            concurrency: "2".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    run_workflow(&db).await;
+
+    let detail = rollouts::detail(&ctx(), rollout, 1).await.unwrap();
+    assert_eq!(
+        detail.rollout.status,
+        app::domain::rollouts::rollout::RolloutStatus::Succeeded,
+        "{:?}",
+        detail.rollout.halt_reason
+    );
+    let changes = change_request::Entity::find()
+        .filter(change_request::Column::RolloutId.eq(rollout))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 2);
+    for change in changes {
+        assert_eq!(
+            change.status,
+            ChangeStatus::Succeeded,
+            "{:?}",
+            change.outcome
+        );
+        let switch = deployment_switch::Entity::find()
+            .filter(deployment_switch::Column::ChangeRequestId.eq(change.id))
+            .one(&db)
+            .await
+            .unwrap()
+            .expect("each tenant's change ran as a switch");
+        assert_eq!(switch.status, SwitchStatus::Completed);
+        assert_eq!(switch.to_version, "5.2.0");
     }
 }
 
@@ -881,6 +1107,7 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         )
         .await
         .unwrap();
+        activate(&db, &admin, slug).await;
     }
     seed::seed_catalog(&app::backend::context::Ctx::of(
         &db,
@@ -1027,7 +1254,9 @@ async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(db:
         }),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .switch_id
+    .expect("started at once");
     let second = deployments::start_switch(
         &app::backend::context::Ctx::of(&db, &admin, &ctx),
         id,

@@ -179,8 +179,10 @@ pub(crate) async fn insert<C: ConnectionTrait>(
             })
             .collect();
     change_step::Entity::insert_many(steps).exec(conn).await?;
-    if change.status == ChangeStatus::Running {
-        enqueue_execution(conn, id, now).await?;
+    if change.status == ChangeStatus::Running
+        && let Err(why) = hand_over(conn, &created, now).await?
+    {
+        finish(conn, &created, ChangeStatus::Failed, &why, now).await?;
     }
     Ok(created)
 }

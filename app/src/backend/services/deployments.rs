@@ -28,8 +28,8 @@ use crate::backend::columns::JsonText;
 use crate::backend::context::Clock;
 use crate::backend::db::scoped_read;
 use crate::backend::entities::{
-    deployment_switch, edge_deployment, health_baseline, health_run, product, release,
-    switch_event, tenant, traffic_sample,
+    change_request, deployment_switch, edge_deployment, health_baseline, health_run, product,
+    release, switch_event, tenant, traffic_sample,
 };
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::executor::{Executor, StepOrder};
@@ -64,7 +64,7 @@ use crate::domain::validation::FieldErrors;
 use crate::model::deployments::{
     BaselineView, DeploymentChoices, DeploymentDetail, DeploymentForm, DeploymentRow, EventRow,
     HealthRunRow, SampleRow, Simulation, SimulationForm, SlotSimulation, SlotView, SwitchForm,
-    SwitchSettingsForm, SwitchSummary,
+    SwitchRequest, SwitchSettingsForm, SwitchSummary,
 };
 
 mod baselines;
@@ -132,8 +132,8 @@ fn router_target(d: &edge_deployment::Model) -> RouterTarget {
     }
 }
 
-async fn lock_deployment(
-    txn: &DatabaseTransaction,
+async fn lock_deployment<C: ConnectionTrait>(
+    txn: &C,
     id: Uuid,
 ) -> ServiceResult<edge_deployment::Model> {
     let mut select = edge_deployment::Entity::find_by_id(id);

@@ -309,8 +309,14 @@ fn StartForm(
     view! {
         <section class="card no-print" aria-labelledby="start-heading">
             <h2 id="start-heading">"Start a switch"</h2>
-            <p class="muted">"The idle slot gets the release, is checked against the health baseline, then takes traffic step by step. Thresholds below decide an automatic rollback."</p>
+            <p class="muted">"The idle slot gets the release, is checked against the health baseline, then takes traffic step by step. Thresholds below decide an automatic rollback. A switch is the tenant's upgrade: its approval rule, maintenance windows, blackouts and version policy apply."</p>
             <FormErrors error field_name=form_field/>
+            {move || action.value().get().and_then(|r| r.ok()).and_then(|asked| asked.waiting.map(|why| view! {
+                <Alert tone="info">
+                    <span data-testid="switch-waiting">{format!("The switch is an upgrade change request and has not started yet. {why} ")}</span>
+                    <a href=format!("/changes/{}", asked.change_id)>"Open the change request"</a>
+                </Alert>
+            }))}
             <ActionForm action attr:class="form form-inline" attr:novalidate=true attr:data-testid="switch-form">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <SelectField name="form[version]" label="Release" required=true options empty="Choose a release" error=field_message(error, "version")/>

@@ -112,6 +112,16 @@ pub async fn cancel(ctx: &Ctx, id: Uuid) -> ServiceResult<()> {
             status.label().to_lowercase()
         )));
     }
+    if status == ChangeStatus::Running
+        && let Some(deployment) =
+            crate::backend::services::deployments::switch_in_progress_for(&txn, found.id).await?
+    {
+        // Traffic may be split: only the switch's own abort or rollback puts
+        // it back safely (and then ends this change).
+        return Err(ServiceError::Conflict(format!(
+            "This change is a blue-green switch in progress; abort or roll it back on its deployment page (/deployments/{deployment})."
+        )));
+    }
     let now = ctx.now();
     let tenant_id = found.tenant_id;
     let mut record: change_request::ActiveModel = found.into();

@@ -21,7 +21,68 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
         .await?;
     let mut started = 0;
     for change in due {
-        let txn = db.begin().await?;
+        started += usize::from(dispatch_one(db, change, now).await?);
+    }
+    Ok(started)
+}
+
+/// Starts one change when it is due (the change page's or a switch's
+/// "now", without waiting for the scheduler's next round).
+pub async fn start_if_due(
+    db: &DatabaseConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    match change_request::Entity::find_by_id(id).one(db).await? {
+        Some(change)
+            if change.status == ChangeStatus::Scheduled
+                && change.next_start_at.is_some_and(|at| at <= now) =>
+        {
+            dispatch_one(db, change, now).await
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Why a change has not started: it waits for approval, or for its window,
+/// a blackout's end or a running change (its schedule's reason).
+pub async fn waiting_reason(db: &DatabaseConnection, id: Uuid) -> ServiceResult<String> {
+    let change = change_request::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(match change.status {
+        ChangeStatus::PendingApproval => {
+            "It waits for approval under the tenant's update policy.".to_owned()
+        }
+        ChangeStatus::Scheduled => match change.next_start_at {
+            Some(at) => format!(
+                "It starts at {} UTC: {}",
+                at.format("%Y-%m-%d %H:%M"),
+                change.schedule_reason
+            ),
+            None => change.schedule_reason,
+        },
+        other => format!(
+            "It is {}: {}",
+            other.label().to_lowercase(),
+            change.outcome.unwrap_or_default()
+        ),
+    })
+}
+
+/// Moves one due change to running (window, blackouts and the tenant's
+/// limit of changes at once permitting) and hands it to its executor: a job
+/// for its steps, or, for an update of a product the tenant runs on an edge
+/// deployment, a blue-green switch.
+async fn dispatch_one(
+    db: &DatabaseConnection,
+    change: change_request::Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let mut started = false;
+    let txn = db.begin().await?;
+    {
         let schedule = update_policy::schedule_for(&txn, change.tenant_id, now).await?;
         let (at, why) = update_policy::next_start(&schedule, now);
         if at > now {
@@ -33,7 +94,7 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
                 .exec(&txn)
                 .await?;
             txn.commit().await?;
-            continue;
+            return Ok(false);
         }
         // At most the tenant's limit of changes run at once; the rest wait,
         // saying why, and start in a later round when one has finished.
@@ -56,7 +117,7 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
                     .exec(&txn)
                     .await?;
                 txn.commit().await?;
-                continue;
+                return Ok(false);
             }
         }
         let moved = change_request::Entity::update_many()
@@ -72,8 +133,9 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
         if moved.rows_affected == 1 {
             if let Err(reason) = begin_lifecycle(&txn, &change, now).await? {
                 finish(&txn, &change, ChangeStatus::Failed, &reason, now).await?;
+            } else if let Err(reason) = hand_over(&txn, &change, now).await? {
+                finish(&txn, &change, ChangeStatus::Failed, &reason, now).await?;
             } else {
-                enqueue_execution(&txn, change.id, now).await?;
                 audit::record(
                     &txn,
                     &change_context(&change),
@@ -83,12 +145,152 @@ pub async fn dispatch_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
                         .details(json!({ "window": why })),
                 )
                 .await?;
-                started += 1;
+                started = true;
             }
         }
         txn.commit().await?;
     }
     Ok(started)
+}
+
+/// Gives a change that has just started to what carries it out.
+pub(super) async fn hand_over<C: ConnectionTrait>(
+    txn: &C,
+    change: &change_request::Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<Result<(), String>> {
+    let deployment = match (change.kind.is_update(), change.product_id) {
+        (true, Some(product)) => {
+            crate::backend::services::deployments::deployment_of(txn, change.tenant_id, product)
+                .await?
+        }
+        _ => None,
+    };
+    let (Some(d), Some(version)) = (deployment, change.target_version.as_deref()) else {
+        enqueue_execution(txn, change.id, now).await?;
+        return Ok(Ok(()));
+    };
+    let switch = match crate::backend::services::deployments::begin_switch(
+        txn,
+        d.id,
+        version,
+        change,
+        &change_context(change),
+        now,
+    )
+    .await?
+    {
+        Ok(switch) => switch,
+        Err(why) => return Ok(Err(why)),
+    };
+    // The switch is the change's one step from here on: its plan's steps
+    // are what the switch does (prepare, validate, shift), shown on the
+    // deployment page step by step.
+    change_step::Entity::delete_many()
+        .filter(change_step::Column::ChangeRequestId.eq(change.id))
+        .filter(change_step::Column::Status.eq(StepStatus::Pending.as_str()))
+        .exec(txn)
+        .await?;
+    change_step::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        change_request_id: Set(change.id),
+        tenant_id: Set(change.tenant_id),
+        position: Set(1),
+        name: Set(format!("Blue-green switch to {version}")),
+        status: Set(StepStatus::Running),
+        idempotency_key: Set(format!("change:{}:switch", change.id)),
+        attempts: Set(1),
+        output: Set(format!(
+            "Switch {switch} on deployment /deployments/{}: deploy to the idle slot, validate the health baseline, shift traffic {}.",
+            d.id,
+            d.steps.to_vec().iter().map(|w| format!("{w} %")).collect::<Vec<_>>().join(" → ")
+        )),
+        started_at: Set(Some(now)),
+        finished_at: Set(None),
+        rollback: Set(false),
+    }
+    .insert(txn)
+    .await?;
+    Ok(Ok(()))
+}
+
+/// A switch that carried out a change has ended: so does the change, in the
+/// same transaction. Completed → succeeded (the switch recorded the running
+/// version); rolled back (or failed after traffic moved) → rolled back;
+/// aborted by someone → cancelled; failed before traffic moved → failed
+/// (traffic never left the old slot).
+pub(crate) async fn switch_ended(
+    txn: &DatabaseTransaction,
+    change_id: Option<Uuid>,
+    status: crate::domain::deployments::bluegreen::SwitchStatus,
+    reason: &str,
+    traffic_moved: bool,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use crate::domain::deployments::bluegreen::SwitchStatus;
+    let Some(id) = change_id else {
+        return Ok(());
+    };
+    let Some(change) = change_request::Entity::find_by_id(id).one(txn).await? else {
+        return Ok(());
+    };
+    if change.status != ChangeStatus::Running {
+        return Ok(());
+    }
+    let (step, ended, outcome) = match status {
+        SwitchStatus::Completed => (
+            StepStatus::Succeeded,
+            ChangeStatus::Succeeded,
+            format!("The blue-green switch completed. {reason}"),
+        ),
+        SwitchStatus::Aborted => (
+            StepStatus::Failed,
+            ChangeStatus::Cancelled,
+            reason.to_owned(),
+        ),
+        SwitchStatus::RolledBack => (
+            StepStatus::Failed,
+            ChangeStatus::RolledBack,
+            format!(
+                "{reason} Rolled back: traffic is on the previous slot and no version changed."
+            ),
+        ),
+        _ if traffic_moved => (
+            StepStatus::Failed,
+            ChangeStatus::RolledBack,
+            format!(
+                "{reason} Rolled back: traffic is on the previous slot and no version changed."
+            ),
+        ),
+        _ => (StepStatus::Failed, ChangeStatus::Failed, reason.to_owned()),
+    };
+    // The tenant leaves its working state (upgrading) for where it was:
+    // the switch either moved it to the new release or left it on the old.
+    let current = tenant::Entity::find_by_id(change.tenant_id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if let Some(back) = current.requested_state {
+        set_tenant_state(txn, &current, back, None, None, now).await?;
+    }
+    for running in change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(id))
+        .filter(change_step::Column::Status.eq(StepStatus::Running.as_str()))
+        .all(txn)
+        .await?
+    {
+        change_step::Entity::update_many()
+            .col_expr(change_step::Column::Status, step.as_str().into())
+            .col_expr(
+                change_step::Column::Output,
+                format!("{}\n{reason}", running.output).into(),
+            )
+            .col_expr(change_step::Column::FinishedAt, Some(now).into())
+            .filter(change_step::Column::Id.eq(running.id))
+            .exec(txn)
+            .await?;
+    }
+    finish(txn, &change, ended, &outcome, now).await
 }
 
 /// A scheduled lifecycle change moves the tenant into its working state when
@@ -535,8 +737,8 @@ pub(crate) async fn reassess_tenant(db: &DatabaseConnection, tenant_id: Uuid, no
 }
 
 /// Closes a change (and its rollout target, if any) with its audit record.
-pub(super) async fn finish(
-    txn: &DatabaseTransaction,
+pub(super) async fn finish<C: ConnectionTrait>(
+    txn: &C,
     change: &change_request::Model,
     status: ChangeStatus,
     outcome: &str,

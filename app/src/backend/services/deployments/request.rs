@@ -6,64 +6,158 @@ use crate::backend::error::Parsed;
 
 // ------------------------------------------------------------------ switching
 
-/// Starts moving the deployment to `version` on its idle slot.
-pub async fn start_switch(ctx: &Ctx, id: Uuid, to: Parsed<SwitchTarget>) -> ServiceResult<Uuid> {
+/// Asks to move the deployment to `version` on its idle slot. A switch is
+/// the tenant's upgrade: it becomes a change request (approvals, windows,
+/// blackouts and the version policy apply as to any upgrade) and starts at
+/// once when the tenant's policy lets it.
+pub async fn start_switch(
+    ctx: &Ctx,
+    id: Uuid,
+    to: Parsed<SwitchTarget>,
+) -> ServiceResult<SwitchRequest> {
     let db = &ctx.db;
     let principal = &ctx.principal;
-    let context = &ctx.request;
     principal.require_somewhere(Permission::UpdateExecute)?;
     let d = find_visible(db, principal, id).await?;
     principal.require_on_tenant(Permission::UpdateExecute, d.tenant_id)?;
     let to = to?;
     let version = to.version.to_string();
-    let version = version.as_str();
     let known = release::Entity::find()
         .filter(release::Column::ProductId.eq(d.product_id))
-        .filter(release::Column::Version.eq(version))
+        .filter(release::Column::Version.eq(version.as_str()))
         .one(db)
         .await?;
-    let live = d.live_slot;
     let mut errors = FieldErrors::default();
     if known.is_none() {
         errors.push(
             "version",
             "Choose a release of this product from the catalog.",
         );
-    } else if version_of(&d, live).as_deref() == Some(version) {
+    } else if version_of(&d, d.live_slot).as_deref() == Some(version.as_str()) {
         errors.push("version", format!("{version} is already live."));
-    } else if let Some(refusal) = crate::backend::services::changes::policy_refusal(
-        db,
-        d.tenant_id,
-        d.product_id,
-        &to.version,
-        ctx.now(),
-    )
-    .await?
-    {
-        errors.push("version", refusal);
     }
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
-    let txn = db.begin().await?;
-    let d = lock_deployment(&txn, id).await?;
-    let running = deployment_switch::Entity::find()
-        .filter(deployment_switch::Column::DeploymentId.eq(id))
+    if let Some(running) = active_switch(db, id).await? {
+        return Err(ServiceError::Conflict(format!(
+            "A switch to {} is already in progress on this deployment; finish, abort or roll it back first.",
+            running.to_version
+        )));
+    }
+    let tenant = tenant::Entity::find_by_id(d.tenant_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let product = product::Entity::find_by_id(d.product_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let form = crate::model::changes::ChangeForm {
+        tenant: tenant.slug,
+        kind: "upgrade".into(),
+        product: product.key,
+        target_version: version,
+        ..Default::default()
+    };
+    let change = crate::backend::services::changes::create(
+        ctx,
+        crate::backend::services::changes::NewChangeRequest::try_from(&form).map_err(Into::into),
+    )
+    .await
+    .map_err(|error| match error {
+        // The switch form has one field: the release.
+        ServiceError::Validation(fields) => {
+            let mut errors = FieldErrors::default();
+            for field in fields.0 {
+                errors.push("version", field.message);
+            }
+            ServiceError::Validation(errors)
+        }
+        other => other,
+    })?;
+    crate::backend::services::changes::start_if_due(db, change.id, ctx.now()).await?;
+    let switch_id = deployment_switch::Entity::find()
+        .filter(deployment_switch::Column::ChangeRequestId.eq(change.id))
+        .one(db)
+        .await?
+        .map(|s| s.id);
+    let waiting = match switch_id {
+        Some(_) => None,
+        None => Some(crate::backend::services::changes::waiting_reason(db, change.id).await?),
+    };
+    Ok(SwitchRequest {
+        change_id: change.id,
+        switch_id,
+        waiting,
+    })
+}
+
+/// The deployment whose switch in progress carries out this change, if any.
+pub(crate) async fn switch_in_progress_for<C: ConnectionTrait>(
+    conn: &C,
+    change_id: Uuid,
+) -> ServiceResult<Option<Uuid>> {
+    Ok(deployment_switch::Entity::find()
+        .filter(deployment_switch::Column::ChangeRequestId.eq(change_id))
         .filter(deployment_switch::Column::Status.is_in(active_statuses()))
-        .one(&txn)
-        .await?;
-    if running.is_some() {
-        return Err(ServiceError::Conflict(
-            "A switch is already in progress on this deployment; finish, abort or roll it back first."
-                .into(),
-        ));
+        .one(conn)
+        .await?
+        .map(|s| s.deployment_id))
+}
+
+async fn active_switch<C: ConnectionTrait>(
+    conn: &C,
+    deployment_id: Uuid,
+) -> ServiceResult<Option<deployment_switch::Model>> {
+    Ok(deployment_switch::Entity::find()
+        .filter(deployment_switch::Column::DeploymentId.eq(deployment_id))
+        .filter(deployment_switch::Column::Status.is_in(active_statuses()))
+        .one(conn)
+        .await?)
+}
+
+/// The edge deployment of the tenant's product, if it has one: an update
+/// of that product is then a blue-green switch.
+pub(crate) async fn deployment_of<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    product_id: Uuid,
+) -> ServiceResult<Option<edge_deployment::Model>> {
+    Ok(edge_deployment::Entity::find()
+        .filter(edge_deployment::Column::TenantId.eq(tenant_id))
+        .filter(edge_deployment::Column::ProductId.eq(product_id))
+        .one(conn)
+        .await?)
+}
+
+/// Starts the switch a running change request carries out, in the change's
+/// transaction. `Ok(Err(why))` when it cannot start (another switch is in
+/// progress, the release is already live): the change fails saying so.
+pub(crate) async fn begin_switch<C: ConnectionTrait>(
+    txn: &C,
+    deployment_id: Uuid,
+    version: &str,
+    change: &change_request::Model,
+    context: &RequestContext,
+    now: DateTime<Utc>,
+) -> ServiceResult<Result<Uuid, String>> {
+    let d = lock_deployment(txn, deployment_id).await?;
+    let live = d.live_slot;
+    if let Some(running) = active_switch(txn, d.id).await? {
+        return Ok(Err(format!(
+            "A switch to {} was already in progress on the deployment.",
+            running.to_version
+        )));
+    }
+    if version_of(&d, live).as_deref() == Some(version) {
+        return Ok(Err(format!("{version} is already live.")));
     }
     let to = live.other();
-    let now = ctx.now();
     let switch_id = Uuid::new_v4();
     deployment_switch::ActiveModel {
         id: Set(switch_id),
-        deployment_id: Set(id),
+        deployment_id: Set(d.id),
         tenant_id: Set(d.tenant_id),
         from_slot: Set(live),
         to_slot: Set(to),
@@ -79,56 +173,57 @@ pub async fn start_switch(ctx: &Ctx, id: Uuid, to: Parsed<SwitchTarget>) -> Serv
         consecutive_failures: Set(0),
         generation: Set(1),
         reason: Set(None),
-        requested_by: Set(Some(principal.user_id)),
-        requester_label: Set(principal.email.clone()),
+        requested_by: Set(change.requested_by),
+        requester_label: Set(change.requester_label.clone()),
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
+        change_request_id: Set(Some(change.id)),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     set_slot(
-        &txn,
+        txn,
         d.id,
         to,
         Some(version),
         SlotState::Preparing,
         Some(SlotHealth::Unknown),
-        ctx.now(),
+        now,
     )
     .await?;
-    enqueue_run(&txn, switch_id, 1, ctx.now()).await?;
+    enqueue_run(txn, switch_id, 1, now).await?;
     event(
-        &txn,
-        id,
+        txn,
+        d.id,
         Some(switch_id),
         d.tenant_id,
         SwitchEventKind::Switch,
         format!(
-            "Switch to {version} started: {} stays live on {}, {} gets the new release.",
+            "Switch to {version} started for change \"{}\": {} stays live on {}, {} gets the new release.",
+            change.title,
             version_of(&d, live).unwrap_or_default(),
             live.label().to_lowercase(),
             to.label().to_lowercase()
         ),
-        &principal.email,
-        ctx.now(),
+        &change.requester_label,
+        now,
     )
     .await?;
     audit::record(
-        &txn,
+        txn,
         context,
         AuditEntry::new(
-            Actor::from(principal),
+            Actor::System("changes"),
             "deployment.switch",
             "edge_deployment",
         )
-        .target(id)
+        .target(d.id)
         .tenant(d.tenant_id)
-        .details(json!({ "switch": switch_id, "version": version, "to_slot": to.as_str() })),
+        .details(json!({ "switch": switch_id, "change": change.id, "version": version, "to_slot": to.as_str() })),
     )
     .await?;
-    txn.commit().await?;
-    Ok(switch_id)
+    Ok(Ok(switch_id))
 }
 
 pub(super) async fn enqueue_run<C: ConnectionTrait>(
@@ -277,6 +372,17 @@ pub async fn act(ctx: &Ctx, id: Uuid, action: &str) -> ServiceResult<()> {
                     Some(reason.clone()).into(),
                 )
                 .col_expr(deployment_switch::Column::FinishedAt, Some(now).into());
+            // The change the switch carries out ends with it (one that
+            // already succeeded stays so: this is a later rollback).
+            crate::backend::services::changes::switch_ended(
+                &txn,
+                s.change_request_id,
+                next,
+                &reason,
+                s.step_index >= 0,
+                now,
+            )
+            .await?;
             message = reason;
         }
     }

@@ -90,6 +90,17 @@ pub async fn create(ctx: &Ctx, new: Parsed<NewDeployment>) -> ServiceResult<Uuid
             "This tenant already has a blue-green deployment of this product.",
         )
     })?;
+    // The live slot's release is what the tenant runs of the product (its
+    // compliance, its upgrades: which now go through this deployment).
+    crate::backend::services::changes::record_running_version(
+        &txn,
+        tenant_id,
+        product.id,
+        &version,
+        &Actor::from(principal),
+        now,
+    )
+    .await?;
     event(
         &txn,
         id,
@@ -115,6 +126,7 @@ pub async fn create(ctx: &Ctx, new: Parsed<NewDeployment>) -> ServiceResult<Uuid
     )
     .await?;
     txn.commit().await?;
+    crate::backend::services::changes::reassess_tenant(db, tenant_id, now).await;
     Ok(id)
 }
 

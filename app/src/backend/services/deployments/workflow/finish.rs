@@ -39,6 +39,15 @@ pub(in crate::backend::services::deployments) async fn end(
         .exec(txn)
         .await?;
     system_event(txn, &s, SwitchEventKind::Decision, reason.to_string(), now).await?;
+    crate::backend::services::changes::switch_ended(
+        txn,
+        s.change_request_id,
+        status,
+        reason,
+        traffic_moved,
+        now,
+    )
+    .await?;
     audit::record(
         txn,
         &RequestContext::default(),
@@ -99,17 +108,20 @@ pub(in crate::backend::services::deployments) async fn complete(
         .filter(deployment_switch::Column::Id.eq(s.id))
         .exec(txn)
         .await?;
-    system_event(
+    let summary = format!(
+        "Completed: {} live on {}; {} on standby with {} kept for an instant rollback.",
+        s.to_version,
+        to.label().to_lowercase(),
+        from.label().to_lowercase(),
+        s.from_version.clone().unwrap_or_default()
+    );
+    system_event(txn, &s, SwitchEventKind::Decision, summary.clone(), now).await?;
+    crate::backend::services::changes::switch_ended(
         txn,
-        &s,
-        SwitchEventKind::Decision,
-        format!(
-            "Completed: {} live on {}; {} on standby with {} kept for an instant rollback.",
-            s.to_version,
-            to.label().to_lowercase(),
-            from.label().to_lowercase(),
-            s.from_version.clone().unwrap_or_default()
-        ),
+        s.change_request_id,
+        SwitchStatus::Completed,
+        &summary,
+        true,
         now,
     )
     .await?;

@@ -15,6 +15,15 @@ pub(in crate::backend::services::deployments) async fn prepare(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    // The change the switch carries out lends it its correlation id.
+    let correlation_id = match s.change_request_id {
+        Some(change) => change_request::Entity::find_by_id(change)
+            .one(db)
+            .await?
+            .and_then(|c| c.correlation_id),
+        None => None,
+    }
+    .unwrap_or_else(|| format!("switch:{}", s.id));
     let order = StepOrder {
         key: format!("switch:{}:prepare", s.id),
         tenant_slug: t.slug.clone(),
@@ -24,7 +33,7 @@ pub(in crate::backend::services::deployments) async fn prepare(
         target_version: Some(s.to_version.clone()),
         attempt: job.attempt,
         rollback: false,
-        correlation_id: format!("switch:{}", s.id),
+        correlation_id,
     };
     let outcome = executor.run_step(&order).await;
     let txn = db.begin().await?;
