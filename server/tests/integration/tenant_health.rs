@@ -337,7 +337,7 @@ async fn the_rest_api_and_the_tab_s_server_functions_run_the_same_baseline(db: T
     let app = spawn_app(db).await;
     let db = &app.db;
     let admin = admin(db).await;
-    active_tenant(db, &admin, "acme").await;
+    let tenant_id = active_tenant(db, &admin, "acme").await;
     let service = TenantService::start().await;
     let token = admin_token(&app).await;
 
@@ -421,6 +421,12 @@ async fn the_rest_api_and_the_tab_s_server_functions_run_the_same_baseline(db: T
     assert!(printed.contains("Ran now: passed"), "{printed}");
     assert!(printed.contains("failing 0 of 3 in a row"), "{printed}");
     assert_eq!(service.hits(), 3);
+    let asked = audit_actions(db, tenant_id)
+        .await
+        .into_iter()
+        .filter(|a| a == "tenant.health_run")
+        .count();
+    assert_eq!(asked, 3, "every run someone asked for is audited with it");
 }
 
 crate::on_both_databases!(

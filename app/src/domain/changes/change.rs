@@ -466,6 +466,36 @@ pub fn checks_health(step: &str) -> bool {
     step == VALIDATE_HEALTH || step == VERIFY_HEALTH
 }
 
+/// How a change carried out by a blue-green switch ends when the switch
+/// does: its step's status, its own status and its outcome. Completed →
+/// succeeded (the switch recorded the running version); rolled back, or
+/// failed after traffic moved → rolled back; aborted by someone → cancelled;
+/// failed before traffic moved → failed (traffic never left the old slot).
+pub fn switch_outcome(
+    switch: crate::domain::deployments::bluegreen::SwitchStatus,
+    traffic_moved: bool,
+    reason: &str,
+) -> (StepStatus, ChangeStatus, String) {
+    use crate::domain::deployments::bluegreen::SwitchStatus;
+    let rolled_back =
+        || format!("{reason} Rolled back: traffic is on the previous slot and no version changed.");
+    match switch {
+        SwitchStatus::Completed => (
+            StepStatus::Succeeded,
+            ChangeStatus::Succeeded,
+            format!("The blue-green switch completed. {reason}"),
+        ),
+        SwitchStatus::Aborted => (
+            StepStatus::Failed,
+            ChangeStatus::Cancelled,
+            reason.to_owned(),
+        ),
+        SwitchStatus::RolledBack => (StepStatus::Failed, ChangeStatus::RolledBack, rolled_back()),
+        _ if traffic_moved => (StepStatus::Failed, ChangeStatus::RolledBack, rolled_back()),
+        _ => (StepStatus::Failed, ChangeStatus::Failed, reason.to_owned()),
+    }
+}
+
 /// The steps an executor carries out for a change, by its model: a
 /// maintenance change locks the tenant around the work, a swap prepares the
 /// idle slot and switches traffic, a live change works in place.
@@ -531,6 +561,34 @@ pub fn plan_rollback_steps(model: ChangeModel, previous: Option<&str>) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_switch_s_end_decides_how_its_change_ends() {
+        use crate::domain::deployments::bluegreen::SwitchStatus;
+        let end = |status, moved| {
+            let (step, change, _) = switch_outcome(status, moved, "Why.");
+            (step, change)
+        };
+        assert_eq!(
+            end(SwitchStatus::Completed, true),
+            (StepStatus::Succeeded, ChangeStatus::Succeeded)
+        );
+        assert_eq!(
+            end(SwitchStatus::RolledBack, true).1,
+            ChangeStatus::RolledBack
+        );
+        assert_eq!(end(SwitchStatus::Aborted, true).1, ChangeStatus::Cancelled);
+        assert_eq!(end(SwitchStatus::Failed, true).1, ChangeStatus::RolledBack);
+        assert_eq!(
+            end(SwitchStatus::Failed, false),
+            (StepStatus::Failed, ChangeStatus::Failed)
+        );
+        let (_, _, outcome) = switch_outcome(SwitchStatus::RolledBack, true, "Error rate 20 %.");
+        assert_eq!(
+            outcome,
+            "Error rate 20 %. Rolled back: traffic is on the previous slot and no version changed."
+        );
+    }
 
     #[test]
     fn the_health_steps_of_every_plan_are_recognised() {

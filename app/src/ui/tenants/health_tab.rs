@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::api::tenants::health::{
     HealthRunRow, RunHealthCheck, SetTenantAddress, TenantHealthPage, health_of_tenant,
 };
+use crate::domain::tenants::health::failing_text;
 use crate::ui::components::badge::StateBadge;
 use crate::ui::components::chart::{DailyRateChart, DayBar};
 use crate::ui::components::form::{FormErrors, TextField, action_error, field_message};
@@ -50,7 +51,7 @@ fn HealthSummary(health: TenantHealthPage, run: ServerAction<RunHealthCheck>) ->
             last.results
                 .iter()
                 .filter(|r| !r.passed)
-                .map(|r| format!("{}/{}: {}", r.product, r.name, r.detail))
+                .map(|r| failing_text(std::slice::from_ref(r)))
                 .collect()
         })
         .unwrap_or_default();
@@ -58,8 +59,8 @@ fn HealthSummary(health: TenantHealthPage, run: ServerAction<RunHealthCheck>) ->
         "Not watched: the tenant has no address yet.".to_owned()
     } else if health.watched {
         format!(
-            "Watched: an {} tenant becomes broken after {} failing runs in a row, and active again after a passing one.",
-            "active", health.failures_to_break
+            "Watched: an active tenant becomes broken after {} failing runs in a row, and active again after a passing one.",
+            health.failures_to_break
         )
     } else {
         format!(

@@ -215,10 +215,7 @@ pub(super) async fn hand_over<C: ConnectionTrait>(
 }
 
 /// A switch that carried out a change has ended: so does the change, in the
-/// same transaction. Completed → succeeded (the switch recorded the running
-/// version); rolled back (or failed after traffic moved) → rolled back;
-/// aborted by someone → cancelled; failed before traffic moved → failed
-/// (traffic never left the old slot).
+/// same transaction, as the domain's `switch_outcome` says.
 pub(crate) async fn switch_ended(
     txn: &DatabaseTransaction,
     change_id: Option<Uuid>,
@@ -227,7 +224,6 @@ pub(crate) async fn switch_ended(
     traffic_moved: bool,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    use crate::domain::deployments::bluegreen::SwitchStatus;
     let Some(id) = change_id else {
         return Ok(());
     };
@@ -237,33 +233,8 @@ pub(crate) async fn switch_ended(
     if change.status != ChangeStatus::Running {
         return Ok(());
     }
-    let (step, ended, outcome) = match status {
-        SwitchStatus::Completed => (
-            StepStatus::Succeeded,
-            ChangeStatus::Succeeded,
-            format!("The blue-green switch completed. {reason}"),
-        ),
-        SwitchStatus::Aborted => (
-            StepStatus::Failed,
-            ChangeStatus::Cancelled,
-            reason.to_owned(),
-        ),
-        SwitchStatus::RolledBack => (
-            StepStatus::Failed,
-            ChangeStatus::RolledBack,
-            format!(
-                "{reason} Rolled back: traffic is on the previous slot and no version changed."
-            ),
-        ),
-        _ if traffic_moved => (
-            StepStatus::Failed,
-            ChangeStatus::RolledBack,
-            format!(
-                "{reason} Rolled back: traffic is on the previous slot and no version changed."
-            ),
-        ),
-        _ => (StepStatus::Failed, ChangeStatus::Failed, reason.to_owned()),
-    };
+    let (step, ended, outcome) =
+        crate::domain::changes::change::switch_outcome(status, traffic_moved, reason);
     // The tenant leaves its working state (upgrading) for where it was:
     // the switch either moved it to the new release or left it on the old.
     let current = tenant::Entity::find_by_id(change.tenant_id)

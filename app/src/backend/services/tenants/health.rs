@@ -193,25 +193,16 @@ pub async fn run_now(
             "This tenant has no address to probe yet; the vendor sets it on the Health tab.".into(),
         ));
     };
-    let run = probe_and_record(
+    probe_and_record(
         &ctx.db,
         tenant_id,
         &address,
         RunTrigger::Manual,
         policy,
         ctx.clock.as_ref(),
+        Some((&ctx.request, Actor::from(&ctx.principal))),
     )
-    .await?;
-    audit::record(
-        &ctx.db,
-        &ctx.request,
-        AuditEntry::new(Actor::from(&ctx.principal), "tenant.health_run", "tenant")
-            .target(tenant_id)
-            .tenant(tenant_id)
-            .details(json!({ "run": run.id, "passed": run.passed })),
-    )
-    .await?;
-    Ok(run)
+    .await
 }
 
 /// A change's health step: when the tenant has an address, its baseline
@@ -233,6 +224,7 @@ pub(crate) async fn run_for_change(
         RunTrigger::Change,
         &ValidationPolicy::default(),
         clock,
+        None,
     )
     .await?;
     Ok(Some(if run.passed {
@@ -316,6 +308,7 @@ pub async fn validate_due(
                     RunTrigger::Scheduled,
                     &policy,
                     clock.as_ref(),
+                    None,
                 )
                 .await
             });
@@ -382,7 +375,8 @@ async fn tenant_checks<C: ConnectionTrait>(
 }
 
 /// Probes the tenant's checks at `address`, then records the run and what
-/// it does to the tenant's state in one transaction.
+/// it does to the tenant's state in one transaction (with the audit record
+/// of the person who asked for it, when someone did).
 async fn probe_and_record(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -390,6 +384,7 @@ async fn probe_and_record(
     trigger: RunTrigger,
     policy: &ValidationPolicy,
     clock: &dyn Clock,
+    asked_by: Option<(&RequestContext, Actor)>,
 ) -> ServiceResult<HealthRunRow> {
     let checks = tenant_checks(db, tenant_id).await?;
     let http = outbound::http();
@@ -438,6 +433,17 @@ async fn probe_and_record(
     }
     .insert(&txn)
     .await?;
+    if let Some((context, actor)) = asked_by {
+        audit::record(
+            &txn,
+            context,
+            AuditEntry::new(actor, "tenant.health_run", "tenant")
+                .target(tenant_id)
+                .tenant(tenant_id)
+                .details(json!({ "run": run.id, "passed": passed })),
+        )
+        .await?;
+    }
     count_day(&txn, tenant_id, now, passed).await?;
     prune_runs(&txn, tenant_id).await?;
     tenant::Entity::update_many()
