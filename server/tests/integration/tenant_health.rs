@@ -401,7 +401,21 @@ async fn the_rest_api_and_the_tab_s_server_functions_run_the_same_baseline(db: T
     assert_eq!(shown["consecutive_failures"], 1);
     assert_eq!(shown["runs"].as_array().map(Vec::len), Some(2));
     assert_eq!(shown["runs"][0]["passed"], false);
-    let page = app.get("/tenants/acme/health").await.text().await.unwrap();
+    // A page that gives no answer is asked again, as the isolation test
+    // does (a rare stall rendering pages on PostgreSQL under the full suite).
+    let mut page = String::new();
+    for _ in 0..3 {
+        let asked = app
+            .client
+            .get(app.url("/tenants/acme/health"))
+            .timeout(std::time::Duration::from_secs(20))
+            .send()
+            .await;
+        if let Ok(answer) = asked {
+            page = answer.text().await.unwrap_or_default();
+            break;
+        }
+    }
     assert!(
         page.contains("Status 500, expected 200"),
         "the tab renders on the server"
