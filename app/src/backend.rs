@@ -9,6 +9,7 @@ pub mod csv_export;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod executor;
 pub mod jobs;
 pub mod mail;

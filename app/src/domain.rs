@@ -3,6 +3,7 @@
 pub mod access;
 pub mod changes;
 pub mod deployments;
+pub mod events;
 pub mod network;
 pub mod notifications;
 pub mod platform;

@@ -447,6 +447,8 @@ test('the Upgrade action asks for a release, shows the policy verdict, and the c
     assert.equal(await offered.getAttribute('data-allowed'), 'true');
     await offered.getByText('Allowed by the policy.').waitFor();
     assert.equal(await card.locator('li[data-version="1.0.0"]').count(), 0, 'the running version is not offered');
+    // A standard tenant's upgrade runs in maintenance; the form says so.
+    assert.match(await card.getByTestId('upgrade-path').innerText(), /^In maintenance: /);
     await page.screenshot({ path: `${SCREENSHOTS}tenant-upgrade-form.png`, fullPage: true });
     await card.getByRole('button', { name: 'Request upgrade' }).click();
 

@@ -29,6 +29,7 @@ mod m20261206_000022_correlation_ids;
 mod m20261206_000023_auto_update;
 mod m20261206_000024_tenant_health;
 mod m20261206_000025_switch_changes;
+mod m20261206_000026_events;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000023_auto_update::Migration),
             Box::new(m20261206_000024_tenant_health::Migration),
             Box::new(m20261206_000025_switch_changes::Migration),
+            Box::new(m20261206_000026_events::Migration),
         ]
     }
 }

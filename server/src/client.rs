@@ -377,3 +377,25 @@ pub fn render_tenant(t: &TenantResource) -> String {
     lines.push(format!("actions now:     {}", allowed.join(", ")));
     lines.join("\n")
 }
+
+/// What `tenantry events tail` asks for.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct EventFilters {
+    pub after: i64,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub limit: u64,
+}
+
+impl ApiClient {
+    /// One page of the event stream after `filters.after`.
+    pub async fn events(
+        &self,
+        filters: &EventFilters,
+    ) -> Result<app::model::events::EventPage, ClientError> {
+        self.send(self.request(Method::GET, "/events").query(filters))
+            .await
+    }
+}

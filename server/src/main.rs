@@ -104,6 +104,22 @@ enum Command {
         #[command(subcommand)]
         command: RolloutCommand,
     },
+    /// The event stream through the REST API (needs an API token).
+    Events {
+        #[arg(
+            long,
+            env = "TENANTRY_URL",
+            default_value = "http://127.0.0.1:3000",
+            global = true
+        )]
+        url: String,
+        #[arg(long, env = "TENANTRY_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: EventCommand,
+    },
     /// Create an API token acting as an existing user (for bootstrapping the CLI and CI).
     ApiToken {
         #[command(subcommand)]
@@ -126,6 +142,25 @@ enum TenantCommand {
         id: String,
         #[arg(long)]
         run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventCommand {
+    /// Print events after a sequence number, oldest first; `--follow` keeps
+    /// asking for new ones (a consumer catching up, then listening).
+    Tail {
+        /// The last sequence number already seen (0: from the start).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Event types or groups, e.g. `change.*,tenant.created`.
+        #[arg(long = "type")]
+        event_type: Option<String>,
+        /// One tenant (id or slug).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        follow: bool,
     },
 }
 
@@ -228,6 +263,12 @@ async fn main() -> ExitCode {
             json,
             command,
         } => rollout_command(&url, token, json, command).await,
+        Command::Events {
+            url,
+            token,
+            json,
+            command,
+        } => events_command(&url, token, json, command).await,
         Command::ApiToken {
             command:
                 ApiTokenCommand::Create {
@@ -397,6 +438,7 @@ async fn validate_health(
         &db,
         &config.health,
         std::sync::Arc::new(app::backend::context::SystemClock),
+        startup::build_executor(&db, config)?,
     )
     .await
     .map_err(|e| Error(e.to_string()))?;
@@ -702,5 +744,62 @@ fn init_tracing(json: bool) {
         builder.json().init();
     } else {
         builder.compact().init();
+    }
+}
+
+async fn events_command(
+    url: &str,
+    token: Option<String>,
+    json: bool,
+    command: EventCommand,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let token = token.ok_or_else(|| {
+        Error("an API token is needed: pass --token or set TENANTRY_TOKEN (create one in Settings → API tokens)".into())
+    })?;
+    let client = ApiClient::new(url, &token);
+    let EventCommand::Tail {
+        after,
+        event_type,
+        tenant,
+        follow,
+    } = command;
+    let mut filters = server::client::EventFilters {
+        after,
+        event_type,
+        tenant,
+        limit: 500,
+    };
+    loop {
+        let page = client
+            .events(&filters)
+            .await
+            .map_err(|e| Error(e.to_string()))?;
+        for event in &page.items {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(event).map_err(|e| Error(e.to_string()))?
+                );
+            } else {
+                println!(
+                    "{:>8}  {}  {:<28} {:<36} {}  {}",
+                    event.sequence,
+                    event.occurred_at.format("%Y-%m-%d %H:%M:%S"),
+                    event.event_type,
+                    event.resource_id.as_deref().unwrap_or("-"),
+                    event.actor,
+                    event.correlation_id.as_deref().unwrap_or("")
+                );
+            }
+        }
+        let caught_up = page.items.len() < filters.limit as usize;
+        filters.after = page.next_after;
+        if caught_up {
+            if !follow {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
     }
 }

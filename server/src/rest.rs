@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod changes;
 pub mod deployments;
+pub mod events;
 pub mod problem;
 pub mod releases;
 pub mod rollouts;
@@ -30,7 +31,7 @@ use problem::ApiError;
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
         (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
-        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health")),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events")),
 )]
 pub struct ApiDoc;
 
@@ -56,6 +57,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(changes::routes())
         .merge(rollouts::routes())
         .merge(deployments::routes())
+        .merge(events::routes())
 }
 
 /// The OpenAPI document the API serves, its paths under `/api/v1`.

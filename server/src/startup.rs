@@ -195,7 +195,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     });
 
     let state = app_state(&config, db.clone()).await?;
-    let worker = spawn_job_worker(&db, &config, state.clock.clone())?;
+    let worker = spawn_job_worker(&state, &config);
     if let Some(dir) = state.mailer.outbox_dir() {
         println!(
             "No SMTP server configured (TENANTRY_SMTP_HOST): emails go to {} and to /dev/outbox.",
@@ -246,6 +246,7 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> anyhow_like::
             "mail set-up (TENANTRY_SMTP_*, TENANTRY_MAIL_FROM): {e}"
         ))
     })?;
+    let db_for_executor = db.clone();
     Ok(AppState {
         leptos_options: leptos_options(config),
         db,
@@ -257,6 +258,7 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> anyhow_like::
         orchestrator_secret: config.executor.orchestrator_secret(),
         clock: Arc::new(app::backend::context::SystemClock),
         health: Arc::new(config.health),
+        executor: build_executor(&db_for_executor, config)?,
     })
 }
 
@@ -274,20 +276,14 @@ async fn seed_demo_if_empty(db: &DatabaseConnection, config: &Config) -> anyhow_
     Ok(())
 }
 
-/// The job worker of this replica: executes change requests through the
-/// configured executor, starts scheduled changes in their windows and
-/// advances rollouts. Work lives in the database, so a restart (or another
-/// replica) picks up whatever was left.
-pub fn spawn_job_worker(
+/// The configured executor (TENANTRY_EXECUTOR), built once: the job worker,
+/// switches and health suites all hand their work to it.
+pub fn build_executor(
     db: &DatabaseConnection,
     config: &Config,
-    clock: Arc<dyn app::backend::context::Clock>,
-) -> anyhow_like::Result<tokio::task::JoinHandle<()>> {
+) -> anyhow_like::Result<Arc<dyn app::backend::executor::Executor>> {
     use crate::config::ExecutorChoice;
     use app::backend::executor::{CommandExecutor, Executor, Simulator};
-    use app::backend::jobs::{Backoff, WorkerSettings};
-    use app::backend::services::platform::work::ChangeRunner;
-    use app::backend::services::platform::work::spawn_worker;
     let executor: Arc<dyn Executor> = match &config.executor {
         ExecutorChoice::Simulator {
             step_ms,
@@ -317,6 +313,18 @@ pub fn spawn_job_worker(
                 .map_err(|e| anyhow_like::Error(format!("TENANTRY_EXECUTOR_COMMAND: {e}")))?,
         ),
     };
+    Ok(executor)
+}
+
+/// The job worker of this replica: executes change requests through the
+/// configured executor, starts scheduled changes in their windows and
+/// advances rollouts. Work lives in the database, so a restart (or another
+/// replica) picks up whatever was left.
+pub fn spawn_job_worker(state: &AppState, config: &Config) -> tokio::task::JoinHandle<()> {
+    use app::backend::jobs::{Backoff, WorkerSettings};
+    use app::backend::services::platform::work::ChangeRunner;
+    use app::backend::services::platform::work::spawn_worker;
+    let (db, clock) = (&state.db, state.clock.clone());
     let owner = format!(
         "{}:{}:{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "tenantry".into()),
@@ -333,10 +341,10 @@ pub fn spawn_job_worker(
     };
     let runner = Arc::new(ChangeRunner {
         db: db.clone(),
-        executor,
+        executor: state.executor.clone(),
         clock: clock.clone(),
     });
-    Ok(spawn_worker(db.clone(), runner, settings))
+    spawn_worker(db.clone(), runner, settings)
 }
 
 /// Delivers queued email: at once when a service queues one (`mail_queued`),
@@ -408,12 +416,18 @@ pub fn spawn_compliance_job(state: &AppState, every: u64) -> tokio::task::JoinHa
 /// work through the claim on each tenant's due time.
 pub fn spawn_health_validation(state: &AppState) -> tokio::task::JoinHandle<()> {
     let (db, policy, clock) = (state.db.clone(), *state.health, state.clock.clone());
+    let executor = state.executor.clone();
     tokio::spawn(async move {
         let pause = std::time::Duration::from_secs(policy.interval_seconds.clamp(1, 5));
         loop {
             let started = std::time::Instant::now();
-            match app::backend::services::tenants::health::validate_due(&db, &policy, clock.clone())
-                .await
+            match app::backend::services::tenants::health::validate_due(
+                &db,
+                &policy,
+                clock.clone(),
+                executor.clone(),
+            )
+            .await
             {
                 Ok(report) if report.probed > 0 => tracing::info!(
                     probed = report.probed,

@@ -98,6 +98,8 @@ pub async fn record<C: ConnectionTrait>(
     context: &RequestContext,
     entry: AuditEntry,
 ) -> Result<(), ServiceError> {
+    // The events the record announces go with it: one write, one fate.
+    crate::backend::events::announce(conn, context, &entry).await?;
     audit_event::ActiveModel {
         id: Set(Uuid::new_v4()),
         occurred_at: Set(Utc::now()),

@@ -18,6 +18,8 @@ pub mod endpoint_compliance;
 pub mod endpoint_product;
 pub mod enrollment_token;
 pub mod eol_notice;
+pub mod event;
+pub mod event_counter;
 pub mod executor_result;
 pub mod executor_run;
 pub mod field_change;

@@ -24,6 +24,9 @@ pub struct StepOrder {
     /// The change's correlation id (the request that created it), for the
     /// executor's own logs.
     pub correlation_id: String,
+    /// Where the tenant (or the slot being prepared) answers, when known:
+    /// what a health suite tests and a deploy step may need.
+    pub address: Option<String>,
 }
 
 impl StepOrder {
@@ -182,6 +185,7 @@ impl CommandExecutor {
                     .replace("{attempt}", &order.attempt.to_string())
                     .replace("{phase}", order.phase())
                     .replace("{correlation}", &order.correlation_id)
+                    .replace("{address}", order.address.as_deref().unwrap_or(""))
             })
             .collect()
     }
@@ -201,6 +205,7 @@ impl Executor for CommandExecutor {
             .env("TENANTRY_IDEMPOTENCY_KEY", &order.key)
             .env("TENANTRY_PHASE", order.phase())
             .env("TENANTRY_CORRELATION_ID", &order.correlation_id)
+            .env("TENANTRY_ADDRESS", order.address.as_deref().unwrap_or(""))
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
         let run = command.output();
@@ -248,13 +253,14 @@ mod tests {
             attempt: 1,
             rollback: false,
             correlation_id: "req-1".into(),
+            address: Some("https://acme.example".into()),
         }
     }
 
     #[test]
     fn command_placeholders_are_replaced_inside_each_argument() {
         let executor = CommandExecutor::new(
-            "deploy -i {inventory}, -e version={version} {step} {phase} {correlation}",
+            "deploy -i {inventory}, -e version={version} {step} {phase} {correlation} {address}",
             Duration::from_secs(1),
         )
         .unwrap();
@@ -268,7 +274,8 @@ mod tests {
                 "version=2.1.0",
                 "deploy",
                 "apply",
-                "req-1"
+                "req-1",
+                "https://acme.example"
             ]
         );
     }

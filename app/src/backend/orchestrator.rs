@@ -206,7 +206,8 @@ impl Executor for HttpOrchestrator {
         let body = json!({
             "key": key, "tenant": order.tenant_slug, "kind": order.kind, "step": order.step,
             "version": order.target_version, "attempt": order.attempt, "phase": order.phase(),
-            "correlation_id": order.correlation_id, "callback_url": self.callback_url,
+            "correlation_id": order.correlation_id, "address": order.address,
+            "callback_url": self.callback_url,
         })
         .to_string();
         let response = self

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod changes;
 pub mod deployments;
+pub mod events;
 pub mod notifications;
 pub mod platform;
 pub mod releases;

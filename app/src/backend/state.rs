@@ -35,6 +35,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// How tenants' health baselines are run and judged.
     pub health: Arc<crate::domain::tenants::health::ValidationPolicy>,
+    /// The configured executor: change steps, switches and health suites.
+    pub executor: Arc<dyn crate::backend::executor::Executor>,
 }
 
 impl AppState {

@@ -339,6 +339,59 @@ pub async fn probe(
     }
 }
 
+/// Where and for whom a baseline runs: a suite check is an executor step of
+/// the tenant, so the executor needs to know whose it is.
+pub struct BaselineTarget<'a> {
+    pub address: &'a str,
+    pub tenant_slug: &'a str,
+    pub tenant_labels: &'a [String],
+    /// Unique per run: each suite's idempotency key starts with it.
+    pub run_key: String,
+    pub correlation_id: String,
+    /// A simulated slot's faults and version (`sim://` addresses).
+    pub simulated: Option<(&'a crate::model::deployments::SlotSimulation, &'a str)>,
+}
+
+/// Runs each check in order — an HTTP probe at the address, or a test suite
+/// through the executor (kind `health`) — and judges it; with how long each
+/// took in milliseconds.
+pub async fn run_checks(
+    executor: &dyn crate::backend::executor::Executor,
+    target: &BaselineTarget<'_>,
+    checks: &[HealthCheck],
+) -> Vec<(crate::domain::deployments::health::CheckResult, u32)> {
+    use crate::domain::deployments::health::{judge, judge_suite};
+    let http = crate::backend::outbound::http();
+    let mut results = Vec::with_capacity(checks.len());
+    for (index, check) in checks.iter().enumerate() {
+        let began = Instant::now();
+        let result = match check.suite_step() {
+            Some(step) => {
+                let order = crate::backend::executor::StepOrder {
+                    key: format!("{}:check:{index}", target.run_key),
+                    tenant_slug: target.tenant_slug.to_owned(),
+                    tenant_labels: target.tenant_labels.to_vec(),
+                    kind: "health".into(),
+                    step,
+                    target_version: None,
+                    attempt: 1,
+                    rollback: false,
+                    correlation_id: target.correlation_id.clone(),
+                    address: Some(target.address.to_owned()),
+                };
+                let outcome = executor.run_step(&order).await;
+                judge_suite(check, &outcome, began.elapsed().as_millis() as u32)
+            }
+            None => judge(
+                check,
+                &probe(&http, target.address, check, target.simulated).await,
+            ),
+        };
+        results.push((result, began.elapsed().as_millis() as u32));
+    }
+    results
+}
+
 /// A health answer's body is searched for a short text; more is never needed.
 const PROBE_BODY_LIMIT: usize = 64 * 1024;
 

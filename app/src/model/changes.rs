@@ -400,6 +400,8 @@ pub struct UpgradeProduct {
     pub key: String,
     pub name: String,
     pub running: Option<String>,
+    /// What the upgrade will do: a blue-green switch, or maintenance.
+    pub path: String,
     /// Newest first; the running version is left out.
     pub releases: Vec<UpgradeRelease>,
 }

@@ -358,6 +358,7 @@ async fn edge_tenant(
             expect_status: 200,
             body_contains: "ok".into(),
             max_latency_ms: 500,
+            suite: None,
         }],
     )
     .await

@@ -1025,28 +1025,7 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
     // Three endpoints on 5.1.0 across two tenants.
     let mut agents = vec![];
     for (tenant, host) in [(ids[0], "pos-1"), (ids[0], "pos-2"), (ids[1], "kiosk-1")] {
-        let enrollment = agents::create_enrollment_token(
-            &app::backend::context::Ctx::of(&app.db, &admin, &ctx()),
-            tenant,
-            "Stores",
-            "",
-            false,
-        )
-        .await
-        .unwrap();
-        let raw = RawReport {
-            hostname: format!("{host}.example"),
-            platform: "linux".into(),
-            agent_version: "1.4.0".into(),
-            products: [("edge-gateway".to_string(), "5.1.0".to_string())].into(),
-            current_agent_token: None,
-        };
-        agents.push(
-            agents::register(&app.db, &ctx(), &enrollment, &raw, chrono::Utc::now())
-                .await
-                .unwrap()
-                .agent_token,
-        );
+        agents.push(register_agent(&app.db, &admin, tenant, host).await);
     }
     let id = rollouts::create(
         &app::backend::context::Ctx::of(&app.db, &admin, &ctx()),
@@ -1202,6 +1181,104 @@ async fn agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_com
         ["5.2.0", "5.2.0", "5.2.0"],
         "the inventory shows the new version"
     );
+}
+
+/// Registers an agent of `tenant` on an endpoint running edge-gateway 5.1.0;
+/// its agent token.
+async fn register_agent(
+    db: &DatabaseConnection,
+    admin: &Principal,
+    tenant: Uuid,
+    host: &str,
+) -> String {
+    let enrollment = agents::create_enrollment_token(
+        &app::backend::context::Ctx::of(db, admin, &ctx()),
+        tenant,
+        "Stores",
+        "",
+        false,
+    )
+    .await
+    .unwrap();
+    let raw = RawReport {
+        hostname: format!("{host}.example"),
+        platform: "linux".into(),
+        agent_version: "1.4.0".into(),
+        products: [("edge-gateway".to_string(), "5.1.0".to_string())].into(),
+        current_agent_token: None,
+    };
+    agents::register(db, &ctx(), &enrollment, &raw, chrono::Utc::now())
+        .await
+        .unwrap()
+        .agent_token
+}
+
+/// Policy before action reaches the agents: an endpoint rollout to a release
+/// its tenant's policy blocks hands out no assignment and names the rule.
+async fn an_endpoint_rollout_hands_no_agent_a_release_its_tenant_s_policy_refuses(db: TestDb) {
+    use app::backend::services::releases::policies;
+    let app = spawn_app(db).await;
+    let admin = admin(&app.db).await;
+    let ids = fleet(&app.db, &admin, 1, &[]).await;
+    let agent = register_agent(&app.db, &admin, ids[0], "pos-1").await;
+    let ctx = app::backend::context::Ctx::of(&app.db, &admin, &ctx());
+    policies::save(
+        &ctx,
+        policies::SavePolicy::try_from(&app::model::releases::policies::PolicyForm {
+            level: "global".into(),
+            actions: vec!["block_eol_deployments".into()],
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    let id = rollouts::create(
+        &ctx,
+        new_rollout(&RolloutForm {
+            name: "Stores back to 5.0".into(),
+            scope: "endpoints".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.0.0".into(),
+            waves: "100".into(),
+            concurrency: "10".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    changes_work(&app.db).await;
+
+    let answer: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/agents/assignments"))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["items"], json!([]), "no assignment was handed out");
+    let target = rollout_target::Entity::find()
+        .filter(rollout_target::Column::RolloutId.eq(id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(target.status, TargetStatus::Failed);
+    let reason = target.last_error.unwrap_or_default();
+    assert!(
+        reason.contains("end of life") && reason.contains("block EOL deployments"),
+        "the refusal names the rule: {reason}"
+    );
+    let versions: Vec<String> = endpoint_product::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.version)
+        .collect();
+    assert_eq!(versions, ["5.1.0"], "the endpoint keeps its version");
 }
 
 async fn changes_work(db: &DatabaseConnection) {
@@ -1792,6 +1869,7 @@ crate::on_both_databases!(
     a_rollout_advances_wave_by_wave_and_halts_over_its_error_threshold,
     a_rollout_survives_a_kill_9_with_every_target_executed_exactly_once,
     agents_fetch_their_endpoint_rollout_assignments_and_report_until_it_completes,
+    an_endpoint_rollout_hands_no_agent_a_release_its_tenant_s_policy_refuses,
     a_rollout_can_name_its_waves_by_tenant_and_filter,
     the_cli_plans_shows_and_aborts_a_rollout_and_reports_refusals,
 );

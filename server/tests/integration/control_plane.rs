@@ -634,6 +634,9 @@ async fn the_version_policy_is_asked_before_an_upgrade_at_the_form_and_the_chang
     );
 }
 
+/// The portal's public address, for links in notices.
+const PORTAL: &str = "https://portal.test";
+
 /// An update policy form: majors-only approval in UTC, 14 days' delay limit.
 fn policy_form(
     auto_update: bool,
@@ -657,7 +660,9 @@ async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_
     let ctx = Ctx::of(db, &admin, &Default::default());
     let now = chrono::Utc::now();
     assert_eq!(
-        changes::schedule_auto_updates(db, now).await.unwrap(),
+        changes::schedule_auto_updates(db, PORTAL, now)
+            .await
+            .unwrap(),
         0,
         "off by default: only forced upgrades are scheduled"
     );
@@ -669,9 +674,49 @@ async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_
     .await
     .unwrap();
     assert!(update_policy::view(&ctx, "acme").await.unwrap().auto_update);
-    assert_eq!(changes::schedule_auto_updates(db, now).await.unwrap(), 1);
+    let acme_id = tenant_by_slug(db, "acme").await.id;
+    let owner = crate::helpers::person(
+        db,
+        "owner@acme.test",
+        "a long enough password 9",
+        app::domain::access::permission::BuiltinRole::TenantAdmin,
+        Some(acme_id),
+    )
+    .await;
     assert_eq!(
-        changes::schedule_auto_updates(db, now).await.unwrap(),
+        changes::schedule_auto_updates(db, PORTAL, now)
+            .await
+            .unwrap(),
+        1
+    );
+    // The tenant's people are told what will run and when.
+    let notices = app::backend::entities::notification::Entity::find()
+        .filter(app::backend::entities::notification::Column::UserId.eq(owner.user_id))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0].kind.as_str(), "update_scheduled");
+    assert!(
+        notices[0].title.contains("will be updated to 5.2.0")
+            && notices[0].body.contains("from 5.1.0 to 5.2.0"),
+        "{:?}",
+        notices[0]
+    );
+    let mails = app::backend::entities::outbound_email::Entity::find()
+        .filter(app::backend::entities::outbound_email::Column::Recipient.eq("owner@acme.test"))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        mails.len(),
+        1,
+        "emailed by default, as for what needs action"
+    );
+    assert_eq!(
+        changes::schedule_auto_updates(db, PORTAL, now)
+            .await
+            .unwrap(),
         0,
         "one open change per tenant and product"
     );
@@ -696,7 +741,7 @@ async fn auto_update_schedules_the_latest_allowed_release_and_the_executor_runs_
         Some("5.2.0")
     );
     assert_eq!(
-        changes::schedule_auto_updates(db, chrono::Utc::now())
+        changes::schedule_auto_updates(db, PORTAL, chrono::Utc::now())
             .await
             .unwrap(),
         0,
@@ -740,11 +785,18 @@ async fn a_tenant_runs_at_most_its_limit_of_changes_and_the_rest_wait_saying_why
     let rotation = changes::create(&ctx, change_request(&request("rotate_secret")))
         .await
         .unwrap();
+    // Two replicas each try to start one of them at the same moment.
+    let now = chrono::Utc::now();
+    let (one, two) = tokio::join!(
+        changes::start_if_due(db, upgrade.id, now),
+        changes::start_if_due(db, rotation.id, now),
+    );
     assert_eq!(
-        changes::dispatch_due(db, chrono::Utc::now()).await.unwrap(),
+        usize::from(one.unwrap()) + usize::from(two.unwrap()),
         1,
         "one starts, the other waits"
     );
+    assert_eq!(changes::dispatch_due(db, now).await.unwrap(), 0);
     let waiting = [upgrade.id, rotation.id];
     let mut found = vec![];
     for id in waiting {

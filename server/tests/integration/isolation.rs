@@ -231,6 +231,21 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/events",
+        call(
+            "GET",
+            "/api/v1/events",
+            Somewhere(P::AuditRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/event-types",
+        call("GET", "/api/v1/event-types", SignedIn, Body::Empty),
+    ),
+    (
+        "get",
         "/api/v1/products",
         call(
             "GET",

@@ -12,6 +12,7 @@ mod bluegreen;
 mod changes;
 mod compliance;
 mod control_plane;
+mod events;
 mod hardening;
 mod health;
 mod isolation;

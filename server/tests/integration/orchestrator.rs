@@ -115,6 +115,7 @@ fn order(step: &str) -> StepOrder {
         attempt: 1,
         rollback: false,
         correlation_id: "req-test".into(),
+        address: Some("https://acme.example".into()),
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 
 use chrono::Duration;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::helpers::{
@@ -167,7 +167,7 @@ async fn a_failing_baseline_breaks_an_active_tenant_and_a_passing_run_recovers_i
     let sweep = |clock: Arc<ManualClock>| {
         let db = db.clone();
         async move {
-            health::validate_due(&db, &policy(), clock as Arc<dyn Clock>)
+            health::validate_due(&db, &policy(), clock as Arc<dyn Clock>, Arc::new(Immediate))
                 .await
                 .unwrap()
         }
@@ -260,8 +260,8 @@ async fn replicas_share_the_periodic_validation_without_probing_a_tenant_twice(d
         Arc::new(ManualClock::at(chrono::Utc::now() + Duration::seconds(1)));
     let policy = policy();
     let (one, two) = tokio::join!(
-        health::validate_due(db, &policy, clock.clone()),
-        health::validate_due(db, &policy, clock.clone()),
+        health::validate_due(db, &policy, clock.clone(), Arc::new(Immediate)),
+        health::validate_due(db, &policy, clock.clone(), Arc::new(Immediate)),
     );
     let (one, two) = (one.unwrap(), two.unwrap());
     assert_eq!(one.probed + two.probed, 6, "{one:?} {two:?}");
@@ -297,7 +297,7 @@ async fn only_the_vendor_sets_the_address_and_it_must_be_an_outbound_url(db: Tes
         "{refused:?}"
     );
     // Without an address there is nothing to run, and the tenant admin is told why.
-    let nothing = health::run_now(&own, "acme", &policy()).await;
+    let nothing = health::run_now(&own, "acme", &policy(), &Immediate).await;
     assert!(
         matches!(nothing, Err(ServiceError::Conflict(_))),
         "{nothing:?}"
@@ -443,7 +443,118 @@ async fn the_rest_api_and_the_tab_s_server_functions_run_the_same_baseline(db: T
     assert_eq!(asked, 3, "every run someone asked for is audited with it");
 }
 
+/// A test suite in a product's baseline runs through the executor (a real
+/// command here) against the tenant's address; its verdict is the check's.
+async fn a_suite_check_runs_through_the_executor_at_the_tenant_s_address(db: TestDb) {
+    use app::backend::entities::tenant_product;
+    use app::backend::executor::CommandExecutor;
+    use app::backend::services::deployments;
+    use app::backend::services::platform::seed;
+    use app::domain::deployments::health::HealthCheck;
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let tenant_id = active_tenant(db, &admin, "acme").await;
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    let products = seed::seed_catalog(&ctx).await.unwrap();
+    tenant_product::ActiveModel {
+        tenant_id: sea_orm::Set(tenant_id),
+        product_id: sea_orm::Set(products[0].0),
+        allowed_range: sea_orm::Set(None),
+        feature_flags: sea_orm::Set(Default::default()),
+        running_version: sea_orm::Set(Some("5.1.0".into())),
+        components: sea_orm::Set(Default::default()),
+        updated_at: sea_orm::Set(chrono::Utc::now()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let product_key = app::backend::entities::product::Entity::find_by_id(products[0].0)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .key;
+    deployments::save_baseline(
+        &ctx,
+        &product_key,
+        &[
+            HealthCheck {
+                name: "Responds".into(),
+                path: "/".into(),
+                expect_status: 200,
+                body_contains: "hello".into(),
+                max_latency_ms: 2000,
+                suite: None,
+            },
+            HealthCheck::suite("API suite", "api-smoke", 30_000),
+        ],
+    )
+    .await
+    .unwrap();
+    let service = TenantService::start().await;
+    health::set_address(&ctx, "acme", &format!("{}/", service.url))
+        .await
+        .unwrap();
+
+    // The "suite": logs what it was asked and where, fails while told to.
+    let dir = std::env::temp_dir().join(format!("tenantry-suite-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("suite.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$1|$2|$3|$TENANTRY_ADDRESS\" >> {dir}/ledger\necho '12 tests'\n\
+             if [ -e {dir}/fail ]; then echo '2 failed: login, search'; exit 1; fi\necho 'all passed'\n",
+            dir = dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let executor = CommandExecutor::new(
+        &format!("{} {{tenant}} {{kind}} {{step}}", script.display()),
+        std::time::Duration::from_secs(30),
+    )
+    .unwrap();
+
+    let run = health::run_now(&ctx, "acme", &policy(), &executor)
+        .await
+        .unwrap();
+    assert!(run.passed, "{run:?}");
+    let suite = run.results.iter().find(|r| r.name == "API suite").unwrap();
+    assert!(
+        suite.detail.starts_with("Suite api-smoke passed in"),
+        "{suite:?}"
+    );
+    let ledger = std::fs::read_to_string(dir.join("ledger")).unwrap();
+    assert_eq!(
+        ledger.trim(),
+        format!("acme|health|suite api-smoke|{}", service.url),
+        "the executor ran the suite once, at the tenant's address"
+    );
+
+    std::fs::write(dir.join("fail"), "").unwrap();
+    let run = health::run_now(&ctx, "acme", &policy(), &executor)
+        .await
+        .unwrap();
+    assert!(!run.passed);
+    let suite = run.results.iter().find(|r| r.name == "API suite").unwrap();
+    assert!(!suite.passed);
+    assert!(
+        suite.detail.contains("Suite api-smoke failed")
+            && suite.detail.contains("2 failed: login, search"),
+        "the suite's own verdict is the detail: {suite:?}"
+    );
+    assert!(
+        run.results.iter().any(|r| r.name == "Responds" && r.passed),
+        "the HTTP check still ran beside it"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 crate::on_both_databases!(
+    a_suite_check_runs_through_the_executor_at_the_tenant_s_address,
     a_failing_baseline_breaks_an_active_tenant_and_a_passing_run_recovers_it,
     replicas_share_the_periodic_validation_without_probing_a_tenant_twice,
     only_the_vendor_sets_the_address_and_it_must_be_an_outbound_url,

@@ -586,9 +586,30 @@ async fn a_tenants_state_limits_what_its_own_people_and_tokens_may_do(db: TestDb
     tenants::detail(&ctx(&boss_now), "acme").await.unwrap();
     let refused = update_policy::save(&ctx(&boss_now), "acme", policy("all")).await;
     assert!(
-        matches!(refused, Err(ServiceError::Refused(ref m)) if m.contains("in maintenance") || m.contains("maintenance")),
+        matches!(refused, Err(ServiceError::Refused(ref m))
+            if m.contains("maintenance") && m.contains("No end is scheduled")),
+        "outside any window no end is promised: {refused:?}"
+    );
+    // Inside a maintenance window the refusal names when it closes.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .format("%a")
+        .to_string();
+    update_policy::add_window(&ctx(&vendor), "acme", &today, "00:00", "00:00")
+        .await
+        .unwrap();
+    let refused = update_policy::save(&ctx(&boss().await), "acme", policy("all")).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused(ref m))
+            if m.contains("Expected to end by") && m.contains("00:00 (Europe/Berlin)")),
         "{refused:?}"
     );
+    let banner = tenants::detail(&ctx(&boss().await), "acme")
+        .await
+        .unwrap()
+        .lifecycle_access
+        .unwrap();
+    assert!(banner.contains("Expected to end by"), "{banner}");
     assert_eq!(
         api_read().await.status(),
         reqwest::StatusCode::OK,
@@ -645,12 +666,34 @@ async fn archiving_a_tenant_revokes_its_tokens(db: TestDb) {
     let limited = api_tokens::create(&ctx(&boss), "ci", "", &binding.id.to_string())
         .await
         .unwrap();
-    tenants::agents::create_enrollment_token(&ctx(&vendor), id, "racks", "", false)
+    // An unrestricted token of someone who belongs to acme alone.
+    api_tokens::create(&ctx(&boss), "laptop", "", "")
         .await
         .unwrap();
+    let enrollment =
+        tenants::agents::create_enrollment_token(&ctx(&vendor), id, "racks", "", false)
+            .await
+            .unwrap();
+    let report = app::domain::tenants::agent::RawReport {
+        hostname: "pos-1.example".into(),
+        platform: "linux".into(),
+        agent_version: "1.4.0".into(),
+        products: Default::default(),
+        current_agent_token: None,
+    };
+    let agent = tenants::agents::register(
+        db,
+        &RequestContext::default(),
+        &enrollment,
+        &report,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .agent_token;
     let live_tokens = || async {
         let api = api_token::Entity::find()
-            .filter(api_token::Column::RoleBindingId.eq(binding.id))
+            .filter(api_token::Column::UserId.eq(boss.user_id))
             .filter(api_token::Column::RevokedAt.is_null())
             .all(db)
             .await
@@ -665,7 +708,7 @@ async fn archiving_a_tenant_revokes_its_tokens(db: TestDb) {
             .len();
         (api, enrollment)
     };
-    assert_eq!(live_tokens().await, (1, 1));
+    assert_eq!(live_tokens().await, (2, 1));
     assert!(!limited.token.is_empty());
 
     tenants::transition(&ctx(&vendor), "acme", LifecycleAction::Activate, None, None)
@@ -674,7 +717,7 @@ async fn archiving_a_tenant_revokes_its_tokens(db: TestDb) {
     complete_pending_transitions(db).await.unwrap();
     assert_eq!(
         live_tokens().await,
-        (1, 1),
+        (2, 1),
         "an active tenant keeps its tokens"
     );
     tenants::transition(&ctx(&vendor), "acme", LifecycleAction::Archive, None, None)
@@ -689,6 +732,27 @@ async fn archiving_a_tenant_revokes_its_tokens(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(revoked.len(), 1, "one audit record counts what went");
+    let details: serde_json::Value = serde_json::from_str(&revoked[0].details).unwrap();
+    assert_eq!(details["agent_credentials_revoked"], 1);
+    // The agent's credential is gone for good, not only refused by the state.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        db,
+        "UPDATE tenants SET lifecycle_state = 'active' WHERE slug = 'acme'",
+    )
+    .await
+    .unwrap();
+    let heard = tenants::agents::report(
+        db,
+        &RequestContext::default(),
+        &agent,
+        &report,
+        chrono::Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(heard, Err(ServiceError::Unauthenticated)),
+        "{heard:?}"
+    );
 }
 
 crate::on_both_databases!(

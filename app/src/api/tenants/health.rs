@@ -30,7 +30,7 @@ pub async fn run_health_check(slug: String) -> Result<HealthRunRow, AppError> {
     use crate::backend::services::tenants::health;
     let state = app_state()?;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    let run = respond(health::run_now(&ctx, &slug, &state.health).await)?;
+    let run = respond(health::run_now(&ctx, &slug, &state.health, state.executor.as_ref()).await)?;
     leptos_axum::redirect(&format!("/tenants/{}/health", slug.trim()));
     Ok(run)
 }

@@ -189,6 +189,23 @@ impl ChangeModel {
     }
 }
 
+/// What an upgrade of a product will do to the tenant, for the Upgrade form:
+/// a product on an edge deployment moves by a blue-green switch; otherwise
+/// the change model's steps run through the executor.
+pub fn upgrade_path(model: ChangeModel, on_edge_deployment: bool) -> &'static str {
+    if on_edge_deployment {
+        return "A blue-green switch: the release is deployed to the idle slot, its health baseline is checked, then traffic moves 10 → 50 → 100 % while errors and latency are watched, and goes back automatically if they rise.";
+    }
+    match model {
+        ChangeModel::Maintenance | ChangeModel::Swap => {
+            "In maintenance: the tenant's people are read-only while the release is deployed and its health baseline runs; if either fails, the rollback steps run and the old version stays."
+        }
+        ChangeModel::Live => {
+            "Live: the release is applied while the tenant keeps running, then its health baseline runs."
+        }
+    }
+}
+
 /// The change model of `kind` on a tenant of `deployment`, as the table in
 /// the seed document. Edge tenants are stateless, so the changes that would
 /// otherwise need a lock-down (upgrade, restore, secret rotation: a database
@@ -1037,6 +1054,19 @@ mod tests {
         assert_eq!(
             request_permission(ChangeKind::Backup),
             Permission::TenantLifecycle
+        );
+    }
+
+    #[test]
+    fn the_upgrade_form_says_which_path_an_upgrade_takes() {
+        assert!(upgrade_path(ChangeModel::Swap, true).starts_with("A blue-green switch"));
+        assert!(upgrade_path(ChangeModel::Maintenance, false).starts_with("In maintenance"));
+        assert!(
+            upgrade_path(
+                change_model(ChangeKind::Upgrade, DeploymentKind::Standard),
+                false
+            )
+            .contains("rollback steps run")
         );
     }
 }

@@ -562,6 +562,25 @@ pub fn is_allowed_now(schedule: &UpdateSchedule, now: DateTime<Utc>) -> bool {
         .any(|o| o.start <= now && now < o.end)
 }
 
+/// When the maintenance window open at `now` closes (overlapping windows
+/// count as one), as "Sun 06:00 (Europe/Berlin)", or "06:00 (…)" on the
+/// same local day; `None` outside every window. The expected end of work
+/// that keeps a tenant read-only.
+pub fn open_window_end(schedule: &UpdateSchedule, now: DateTime<Utc>) -> Option<String> {
+    let today = now.with_timezone(&schedule.timezone).date_naive();
+    let from = today - Duration::days(lookback_days(schedule));
+    let to = today + Duration::days(lookback_days(schedule));
+    let end = periods(occurrences(schedule, from, to))
+        .into_iter()
+        .find(|p| p.start <= now && now < p.end)?
+        .end;
+    Some(format!(
+        "{} ({})",
+        until_label(now, end, schedule.timezone),
+        schedule.timezone.name()
+    ))
+}
+
 fn name_of(blackout: &Blackout) -> String {
     if blackout.organisation_wide {
         format!("'{}' (organisation-wide)", blackout.reason)
@@ -738,6 +757,27 @@ mod tests {
     /// Saturday night maintenance in Berlin. 2027-01-09 is a Saturday.
     fn saturday_early() -> UpdateSchedule {
         schedule(BERLIN, vec![window("sat", "02:00", "06:00")])
+    }
+
+    #[test]
+    fn the_open_window_s_end_is_the_expected_end_of_read_only_work() {
+        let plan = saturday_early();
+        assert_eq!(
+            open_window_end(&plan, local(BERLIN, "2027-01-09 03:30")).as_deref(),
+            Some("06:00 (Europe/Berlin)")
+        );
+        assert_eq!(
+            open_window_end(&plan, local(BERLIN, "2027-01-09 06:00")),
+            None,
+            "the window has closed"
+        );
+        let overnight = schedule(BERLIN, vec![window("sat", "22:00", "02:00")]);
+        assert_eq!(
+            open_window_end(&overnight, local(BERLIN, "2027-01-09 23:00")).as_deref(),
+            Some("Sun 02:00 (Europe/Berlin)"),
+            "a window crossing midnight names the day it ends"
+        );
+        assert_eq!(open_window_end(&schedule(BERLIN, vec![]), Utc::now()), None);
     }
 
     // ----- windows -----

@@ -11,6 +11,7 @@ pub enum NotificationKind {
     ChangeFinished,
     RolloutProblem,
     SecurityAlert,
+    UpdateScheduled,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,8 +21,9 @@ pub enum Channel {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 6] = [
         Self::EolNotice,
+        Self::UpdateScheduled,
         Self::ApprovalRequested,
         Self::ChangeFinished,
         Self::RolloutProblem,
@@ -35,6 +37,7 @@ impl NotificationKind {
             Self::ChangeFinished => "change_finished",
             Self::RolloutProblem => "rollout_problem",
             Self::SecurityAlert => "security_alert",
+            Self::UpdateScheduled => "update_scheduled",
         }
     }
 
@@ -49,6 +52,7 @@ impl NotificationKind {
             Self::ChangeFinished => "Changes finished (succeeded or failed)",
             Self::RolloutProblem => "Rollouts paused or rolled back",
             Self::SecurityAlert => "Security alerts about my account",
+            Self::UpdateScheduled => "Updates scheduled for my tenant (auto-update)",
         }
     }
 
@@ -63,7 +67,10 @@ impl NotificationKind {
             Channel::InApp => true,
             Channel::Email => matches!(
                 self,
-                Self::EolNotice | Self::ApprovalRequested | Self::SecurityAlert
+                Self::EolNotice
+                    | Self::UpdateScheduled
+                    | Self::ApprovalRequested
+                    | Self::SecurityAlert
             ),
         }
     }

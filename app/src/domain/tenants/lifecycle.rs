@@ -523,13 +523,24 @@ impl LifecycleState {
         }
     }
 
-    /// Why a tenant's own person was refused in this state, naming the tenant.
-    pub fn access_refusal(self, tenant: &str) -> String {
-        format!(
+    /// Why a tenant's own person was refused in this state, naming the
+    /// tenant; a read-only state also says when it is expected to end
+    /// (`expected_end`: the end of the maintenance window it runs in).
+    pub fn access_refusal(self, tenant: &str, expected_end: Option<&str>) -> String {
+        let mut text = format!(
             "Tenant {tenant} is {}. {}",
             self.label().to_lowercase(),
             self.tenant_access().describe()
-        )
+        );
+        if self.tenant_access() == TenantAccess::ReadOnly {
+            match expected_end {
+                Some(end) => text.push_str(&format!(" Expected to end by {end}.")),
+                None => text.push_str(
+                    " No end is scheduled (it is outside any maintenance window): ask the vendor's support when it ends.",
+                ),
+            }
+        }
+        text
     }
 }
 
@@ -565,8 +576,24 @@ mod tests {
         );
         assert!(
             LifecycleState::Suspended
-                .access_refusal("acme")
+                .access_refusal("acme", None)
                 .starts_with("Tenant acme is suspended.")
+        );
+    }
+
+    #[test]
+    fn a_read_only_refusal_names_the_expected_end_or_says_there_is_none() {
+        let in_window =
+            LifecycleState::Maintenance.access_refusal("acme", Some("Sun 06:00 (Europe/Berlin)"));
+        assert!(in_window.contains("change nothing"), "{in_window}");
+        assert!(in_window.ends_with("Expected to end by Sun 06:00 (Europe/Berlin)."));
+        let open_ended = LifecycleState::BackingUp.access_refusal("acme", None);
+        assert!(open_ended.contains("No end is scheduled"), "{open_ended}");
+        assert!(
+            !LifecycleState::Suspended
+                .access_refusal("acme", Some("Sun 06:00"))
+                .contains("Expected"),
+            "only read-only work has an expected end"
         );
     }
 

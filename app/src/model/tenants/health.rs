@@ -35,7 +35,7 @@ pub struct TenantHealth {
     pub consecutive_failures: u32,
     pub failures_to_break: u32,
     pub next_run_at: Option<DateTime<Utc>>,
-    /// The checks run: `(product key, check name, path)`.
+    /// The checks run: `(product key, check name, path or "suite <name>")`.
     pub checks: Vec<(String, String, String)>,
     /// Newest first.
     pub runs: Vec<HealthRunRow>,

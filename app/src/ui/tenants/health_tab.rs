@@ -110,7 +110,7 @@ fn HealthSummary(health: TenantHealthPage, run: ServerAction<RunHealthCheck>) ->
             }}
             <h3>"Checks"</h3>
             <table class="table table-compact" data-testid="health-checks">
-                <thead><tr><th scope="col">"Product"</th><th scope="col">"Check"</th><th scope="col">"Path"</th></tr></thead>
+                <thead><tr><th scope="col">"Product"</th><th scope="col">"Check"</th><th scope="col">"Path or suite"</th></tr></thead>
                 <tbody>
                     {health.checks.iter().map(|(product, name, path)| view! {
                         <tr><td>{product.clone()}</td><td>{name.clone()}</td><td><code>{path.clone()}</code></td></tr>

@@ -31,7 +31,7 @@ pub fn UpgradeTenantPage() -> impl IntoView {
                     Ok(choices) => {
                         let slug = choices.slug.clone();
                         view! {
-                            <p class="muted">"Upgrading " <a href=format!("/tenants/{slug}")><code>{slug.clone()}</code></a> ". The upgrade is a change request: it follows the tenant's approval policy and maintenance window, and runs its rollback steps if it fails."</p>
+                            <p class="muted">"Upgrading " <a href=format!("/tenants/{slug}")><code>{slug.clone()}</code></a> ". The upgrade is a change request: it follows the tenant's approval policy and maintenance window; each product says below how it moves."</p>
                             {choices.products.into_iter().map(|product| view! { <ProductUpgrade act slug=slug.clone() product/> }).collect_view()}
                             <p><a class="btn btn-secondary" href=format!("/tenants/{slug}")>"Back to the tenant"</a></p>
                         }.into_any()
@@ -64,6 +64,7 @@ fn ProductUpgrade(
         <section class="card" data-testid=format!("upgrade-{key}")>
             <h2>{product.name.clone()}</h2>
             <p class="muted">"Running now: " <code>{running}</code></p>
+            <p class="muted" data-testid="upgrade-path">{product.path.clone()}</p>
             {if product.releases.is_empty() {
                 view! { <p class="empty-state">"No other published release."</p> }.into_any()
             } else {

@@ -40,7 +40,7 @@ pub async fn run(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<(StatusCode, Json<HealthRunRow>)> {
-    let run = health::run_now(&caller.ctx, &id, &state.health).await?;
+    let run = health::run_now(&caller.ctx, &id, &state.health, state.executor.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
 

@@ -336,7 +336,14 @@ async fn principal_limited_to<C: sea_orm::ConnectionTrait>(
                 restrictions.push(AccessRestriction {
                     tenant_id,
                     withheld,
-                    reason: state.access_refusal(&slug),
+                    reason: crate::backend::services::changes::update_policy::access_refusal(
+                        conn,
+                        tenant_id,
+                        &slug,
+                        state,
+                        chrono::Utc::now(),
+                    )
+                    .await?,
                 });
             }
         }

@@ -97,11 +97,15 @@ async fn dispatch_one(
             return Ok(false);
         }
         // At most the tenant's limit of changes run at once; the rest wait,
-        // saying why, and start in a later round when one has finished.
-        if let Some(tenant) = tenant::Entity::find_by_id(change.tenant_id)
-            .one(&txn)
-            .await?
-        {
+        // saying why, and start in a later round when one has finished. The
+        // tenant's row lock (PostgreSQL; SQLite has one writer) makes the
+        // count and the start one step, so two replicas starting two of its
+        // changes at once cannot both see room for one.
+        let mut select = tenant::Entity::find_by_id(change.tenant_id);
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            select = select.lock_exclusive();
+        }
+        if let Some(tenant) = select.one(&txn).await? {
             let policy = update_policy::load(&txn, change.tenant_id).await?;
             let limit = update_policy::running_limit(&txn, &tenant, &policy).await?;
             let running = change_request::Entity::find()
@@ -316,7 +320,29 @@ pub(crate) async fn set_tenant_state(
     if state == LifecycleState::Archived {
         record.archived_at = Set(Some(now));
     }
-    record.update(txn).await?;
+    let after = record.update(txn).await?;
+    if current.lifecycle_state != state {
+        crate::backend::events::append(
+            txn,
+            crate::backend::events::NewEvent {
+                event_type: crate::domain::events::event_type("tenant.state_changed")
+                    .expect("in the catalogue"),
+                tenant_id: Some(current.id),
+                correlation_id: None,
+                actor: &Actor::System("executor"),
+                resource_id: Some(current.id.to_string()),
+                data: json!({
+                    "state": crate::backend::events::tenant_state(&after),
+                    "details": {
+                        "from": current.lifecycle_state.as_str(),
+                        "to": state.as_str(),
+                        "reason": reason,
+                    },
+                }),
+            },
+        )
+        .await?;
+    }
     tenants::log_field_change(
         txn,
         current.id,
@@ -532,13 +558,17 @@ async fn run_steps(
             attempt: attempts,
             rollback,
             correlation_id: change.correlation_id.clone().unwrap_or_default(),
+            address: target.base_url.clone(),
         };
         let mut result = executor.run_step(&order).await;
         // A health step also runs the tenant's own baseline at its address.
         if let Ok(done) = &result
             && checks_health(&step.name)
         {
-            match crate::backend::services::tenants::health::run_for_change(db, target, clock).await
+            match crate::backend::services::tenants::health::run_for_change(
+                db, target, clock, executor,
+            )
+            .await
             {
                 Ok(None) => {}
                 Ok(Some(Ok(summary))) => result = Ok(format!("{}\n{summary}", done.trim_end())),
@@ -572,6 +602,30 @@ async fn run_steps(
             .exec(&txn)
             .await
             .map_err(|e| e.to_string())?;
+        let state =
+            crate::backend::events::resource_state(&txn, "change_request", &change.id.to_string())
+                .await
+                .map_err(|e| e.to_string())?;
+        crate::backend::events::append(
+            &txn,
+            crate::backend::events::NewEvent {
+                event_type: crate::domain::events::event_type("change.step_finished")
+                    .expect("in the catalogue"),
+                tenant_id: Some(change.tenant_id),
+                correlation_id: change.correlation_id.clone(),
+                actor: &Actor::System("executor"),
+                resource_id: Some(change.id.to_string()),
+                data: json!({
+                    "state": state,
+                    "details": {
+                        "step": step.name, "position": step.position, "status": status.as_str(),
+                        "attempt": attempts, "rollback": rollback,
+                    },
+                }),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         txn.commit().await.map_err(|e| e.to_string())?;
         if let Err(error) = result {
             tracing::warn!(

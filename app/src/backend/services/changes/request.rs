@@ -503,10 +503,12 @@ pub async fn schedule_forced_upgrades(
 /// Auto-update: each active tenant whose update policy has it on gets, per
 /// licensed product, an upgrade to the newest release above the one it runs
 /// that its version policy allows, routed like any request (approval rule,
-/// next window). One open change per tenant and product: re-runs of the
-/// hourly job add nothing. Returns how many were scheduled.
+/// next window), and the tenant's people are told when it will run. One
+/// open change per tenant and product: re-runs of the hourly job add
+/// nothing. Returns how many were scheduled.
 pub async fn schedule_auto_updates(
     db: &DatabaseConnection,
+    public_url: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<usize> {
     use crate::backend::entities::update_policy as policy;
@@ -624,6 +626,32 @@ pub async fn schedule_auto_updates(
                         "kind": "upgrade", "target_version": latest, "running_version": licence.running_version,
                         "status": route.status.as_str(), "reason": "auto_update",
                     })),
+            )
+            .await?;
+            let when = match (&change.next_start_at, route.status) {
+                (_, ChangeStatus::PendingApproval) => {
+                    "once it is approved, in the next maintenance window".to_owned()
+                }
+                (Some(at), _) => format!(
+                    "from {} UTC ({})",
+                    at.format("%Y-%m-%d %H:%M"),
+                    change.schedule_reason
+                ),
+                (None, _) => "as soon as the executor is free".to_owned(),
+            };
+            crate::backend::services::notifications::notices::notify_tenant_people(
+                &txn,
+                tenant_id,
+                crate::domain::notifications::notification::NotificationKind::UpdateScheduled,
+                &format!("{} will be updated to {latest}", target.display_name),
+                &format!(
+                    "Auto-update scheduled the upgrade of {} from {} to {latest}; it runs {when}. Turn auto-update off in the update policy to stop future ones, or delay this change.",
+                    target.display_name,
+                    licence.running_version.as_deref().unwrap_or("no recorded version"),
+                ),
+                &format!("/changes/{}", change.id),
+                public_url,
+                now,
             )
             .await?;
             created += 1;

@@ -111,6 +111,25 @@ pub async fn schedule_for<C: ConnectionTrait>(
     })
 }
 
+/// Why a tenant's own people are refused in `state`; read-only work names
+/// its expected end, the close of the maintenance window open now.
+pub async fn access_refusal<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    slug: &str,
+    state: crate::domain::tenants::lifecycle::LifecycleState,
+    now: DateTime<Utc>,
+) -> ServiceResult<String> {
+    use crate::domain::tenants::lifecycle::TenantAccess;
+    let expected_end = if state.tenant_access() == TenantAccess::ReadOnly {
+        let schedule = schedule_for(conn, tenant_id, now).await?;
+        crate::domain::changes::schedule::open_window_end(&schedule, now)
+    } else {
+        None
+    };
+    Ok(state.access_refusal(slug, expected_end.as_deref()))
+}
+
 fn to_window(w: &maintenance_window::Model) -> MaintenanceWindow {
     MaintenanceWindow {
         weekday: Weekday::try_from(w.weekday.clamp(0, 6) as u8).unwrap_or(Weekday::Mon),

@@ -11,6 +11,12 @@ pub async fn upgrade_choices(ctx: &Ctx, slug: &str) -> ServiceResult<UpgradeChoi
     let (tenant_id, _) = tenants::resolve_tenant_id(ctx, slug).await?;
     principal.require_on_tenant(request_permission(ChangeKind::Upgrade), tenant_id)?;
     let db = &ctx.db;
+    let deployment = tenant::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?
+        .deployment_kind;
+    let model = crate::domain::changes::change::change_model(ChangeKind::Upgrade, deployment);
     let licensed = tenant_product::Entity::find()
         .filter(tenant_product::Column::TenantId.eq(tenant_id))
         .all(db)
@@ -46,7 +52,11 @@ pub async fn upgrade_choices(ctx: &Ctx, slug: &str) -> ServiceResult<UpgradeChoi
                 version: version.to_string(),
             });
         }
+        let on_edge = crate::backend::services::deployments::deployment_of(db, tenant_id, found.id)
+            .await?
+            .is_some();
         products.push(UpgradeProduct {
+            path: crate::domain::changes::change::upgrade_path(model, on_edge).to_owned(),
             key: found.key,
             name: found.name,
             running: licence.running_version,

@@ -51,8 +51,8 @@ pub async fn run_switch(
             .ok_or("the deployment is gone")?;
         let outcome = match s.status {
             SwitchStatus::Preparing => prepare(db, executor, job, &s, &d, clock).await,
-            SwitchStatus::Validating => validate(db, &s, &d, clock).await,
-            SwitchStatus::Shifting => shift(db, job, &s, &d, &mut monitor, clock).await,
+            SwitchStatus::Validating => validate(db, executor, &s, &d, clock).await,
+            SwitchStatus::Shifting => shift(db, executor, job, &s, &d, &mut monitor, clock).await,
             _ => return Ok(()),
         };
         outcome.map_err(|e| e.to_string())?;

@@ -129,6 +129,38 @@ pub async fn send_eol_notices(
     Ok(run)
 }
 
+/// Tells the tenant's own people about `kind`, each on the channels they
+/// chose (in the app, by email to their address), with the caller's
+/// transaction. Returns (notifications, emails).
+#[allow(clippy::too_many_arguments)]
+pub async fn notify_tenant_people<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    kind: NotificationKind,
+    title: &str,
+    body: &str,
+    link: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<(usize, usize)> {
+    let (mut notified, mut emailed) = (0, 0);
+    for user_id in tenant_people(conn, tenant_id).await? {
+        let prefs = notification_prefs::preferences_of(conn, user_id).await?;
+        if prefs.wants(kind, Channel::InApp) {
+            notify(conn, user_id, Some(tenant_id), kind, title, body, link, now).await?;
+            notified += 1;
+        }
+        if prefs.wants(kind, Channel::Email)
+            && let Some(person) = user::Entity::find_by_id(user_id).one(conn).await?
+        {
+            let text = format!("{body}\n\n{public_url}{link}\n");
+            email_outbox::queue(conn, &person.email, title, &text, now).await?;
+            emailed += 1;
+        }
+    }
+    Ok((notified, emailed))
+}
+
 /// Active people with a role on the tenant itself.
 async fn tenant_people<C: ConnectionTrait>(conn: &C, tenant_id: Uuid) -> ServiceResult<Vec<Uuid>> {
     let bound: Vec<Uuid> = role_binding::Entity::find()
@@ -186,7 +218,7 @@ pub async fn run_compliance_job(
     let notices = send_eol_notices(db, &report.eol_dates, now, public_url).await?;
     crate::backend::services::changes::schedule_forced_upgrades(db, &report.forced_upgrades, now)
         .await?;
-    crate::backend::services::changes::schedule_auto_updates(db, now).await?;
+    crate::backend::services::changes::schedule_auto_updates(db, public_url, now).await?;
     Ok((report, notices))
 }
 

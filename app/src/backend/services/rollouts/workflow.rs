@@ -162,27 +162,34 @@ pub(super) async fn start_targets(
     if free == 0 {
         return Ok(());
     }
+    let version =
+        semver::Version::parse(&current.target_version).map_err(ServiceError::internal)?;
     if current.scope == ENDPOINTS {
         // Endpoints install themselves: an assigned target is "running" until
         // its agent reports the result (GET/POST /api/v1/agents/assignments).
-        let next: Vec<Uuid> = rollout_target::Entity::find()
+        let next = rollout_target::Entity::find()
             .filter(rollout_target::Column::RolloutId.eq(current.id))
             .filter(rollout_target::Column::Wave.eq(current.current_wave))
             .filter(rollout_target::Column::Status.eq(TargetStatus::Pending))
             .order_by_asc(rollout_target::Column::Position)
             .limit(free)
-            .select_only()
-            .column(rollout_target::Column::Id)
-            .into_tuple()
             .all(txn)
             .await?;
+        let mut assigned = vec![];
+        for target in next {
+            // Policy before action: no agent is handed a release its
+            // tenant's version policy refuses.
+            if !fail_if_policy_refuses(txn, current, &target, &version, now).await? {
+                assigned.push(target.id);
+            }
+        }
         rollout_target::Entity::update_many()
             .col_expr(
                 rollout_target::Column::Status,
                 TargetStatus::Running.as_str().into(),
             )
             .col_expr(rollout_target::Column::StartedAt, Some(now).into())
-            .filter(rollout_target::Column::Id.is_in(next))
+            .filter(rollout_target::Column::Id.is_in(assigned))
             .exec(txn)
             .await?;
         return Ok(());
@@ -212,22 +219,7 @@ pub(super) async fn start_targets(
         };
         // Policy before action: a tenant whose version policy refuses the
         // release (end of life, outside its range) fails with the rule named.
-        let version =
-            semver::Version::parse(&current.target_version).map_err(ServiceError::internal)?;
-        if let Some(refusal) =
-            changes::policy_refusal(txn, found.id, current.product_id, &version, now).await?
-        {
-            rollout_target::Entity::update_many()
-                .col_expr(
-                    rollout_target::Column::Status,
-                    TargetStatus::Failed.as_str().into(),
-                )
-                .col_expr(rollout_target::Column::LastError, Some(refusal).into())
-                .col_expr(rollout_target::Column::StartedAt, Some(now).into())
-                .col_expr(rollout_target::Column::FinishedAt, Some(now).into())
-                .filter(rollout_target::Column::Id.eq(target.id))
-                .exec(txn)
-                .await?;
+        if fail_if_policy_refuses(txn, current, &target, &version, now).await? {
             continue;
         }
         let change = changes::insert(
@@ -272,4 +264,32 @@ pub(super) async fn start_targets(
             .await?;
     }
     Ok(())
+}
+
+/// Fails a target whose tenant's version policy refuses the rollout's release
+/// (end of life, outside its range), with the rule named; true when it did.
+async fn fail_if_policy_refuses(
+    txn: &DatabaseTransaction,
+    current: &rollout::Model,
+    target: &rollout_target::Model,
+    version: &semver::Version,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let Some(refusal) =
+        changes::policy_refusal(txn, target.tenant_id, current.product_id, version, now).await?
+    else {
+        return Ok(false);
+    };
+    rollout_target::Entity::update_many()
+        .col_expr(
+            rollout_target::Column::Status,
+            TargetStatus::Failed.as_str().into(),
+        )
+        .col_expr(rollout_target::Column::LastError, Some(refusal).into())
+        .col_expr(rollout_target::Column::StartedAt, Some(now).into())
+        .col_expr(rollout_target::Column::FinishedAt, Some(now).into())
+        .filter(rollout_target::Column::Id.eq(target.id))
+        .exec(txn)
+        .await?;
+    Ok(true)
 }

@@ -25,11 +25,12 @@ use crate::backend::entities::{
     product, tenant, tenant_health_day, tenant_health_run, tenant_product,
 };
 use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::executor::Executor;
 use crate::backend::principal::Actor;
 use crate::backend::services::changes::{running_lifecycle_change, set_tenant_state};
 use crate::backend::services::deployments::baseline_checks;
 use crate::backend::services::tenants::{log_field_change, resolve_tenant_id};
-use crate::backend::{outbound, traffic};
+use crate::backend::traffic;
 use crate::domain::access::permission::{Permission, Scope};
 use crate::domain::deployments::health::{self as checks, HealthCheck};
 use crate::domain::tenants::health::{
@@ -66,7 +67,10 @@ pub async fn view(
     let checks = tenant_checks(&txn, tenant_id)
         .await?
         .into_iter()
-        .map(|(product, check)| (product, check.name, check.path))
+        .map(|(product, check)| {
+            let target = check.suite_step().unwrap_or(check.path);
+            (product, check.name, target)
+        })
         .collect();
     let runs = tenant_health_run::Entity::find()
         .filter(tenant_health_run::Column::TenantId.eq(tenant_id))
@@ -180,6 +184,7 @@ pub async fn run_now(
     ctx: &Ctx,
     reference: &str,
     policy: &ValidationPolicy,
+    executor: &dyn Executor,
 ) -> ServiceResult<HealthRunRow> {
     let (tenant_id, _) = resolve_tenant_id(ctx, reference).await?;
     ctx.principal
@@ -195,7 +200,8 @@ pub async fn run_now(
     };
     probe_and_record(
         &ctx.db,
-        tenant_id,
+        executor,
+        &t,
         &address,
         RunTrigger::Manual,
         policy,
@@ -213,13 +219,15 @@ pub(crate) async fn run_for_change(
     db: &DatabaseConnection,
     tenant: &tenant::Model,
     clock: &dyn Clock,
+    executor: &dyn Executor,
 ) -> ServiceResult<Option<Result<String, String>>> {
     let Some(address) = tenant.base_url.clone() else {
         return Ok(None);
     };
     let run = probe_and_record(
         db,
-        tenant.id,
+        executor,
+        tenant,
         &address,
         RunTrigger::Change,
         &ValidationPolicy::default(),
@@ -256,6 +264,7 @@ pub async fn validate_due(
     db: &DatabaseConnection,
     policy: &ValidationPolicy,
     clock: Arc<dyn Clock>,
+    executor: Arc<dyn Executor>,
 ) -> ServiceResult<SweepReport> {
     let mut report = SweepReport::default();
     let batch = (policy.concurrency.max(1) * 16) as u64;
@@ -299,11 +308,16 @@ pub async fn validate_due(
             }
             let permit = limit.clone().acquire_owned().await.expect("semaphore open");
             let (db, policy, clock) = (db.clone(), *policy, clock.clone());
+            let executor = executor.clone();
             probes.spawn(async move {
                 let _permit = permit;
+                let Some(t) = tenant::Entity::find_by_id(tenant_id).one(&db).await? else {
+                    return Err(ServiceError::NotFound);
+                };
                 probe_and_record(
                     &db,
-                    tenant_id,
+                    executor.as_ref(),
+                    &t,
                     &address,
                     RunTrigger::Scheduled,
                     &policy,
@@ -379,29 +393,42 @@ async fn tenant_checks<C: ConnectionTrait>(
 /// of the person who asked for it, when someone did).
 async fn probe_and_record(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    executor: &dyn Executor,
+    subject: &tenant::Model,
     address: &str,
     trigger: RunTrigger,
     policy: &ValidationPolicy,
     clock: &dyn Clock,
     asked_by: Option<(&RequestContext, Actor)>,
 ) -> ServiceResult<HealthRunRow> {
+    let tenant_id = subject.id;
     let checks = tenant_checks(db, tenant_id).await?;
-    let http = outbound::http();
+    let run_id = Uuid::new_v4();
+    let target = traffic::BaselineTarget {
+        address,
+        tenant_slug: &subject.slug,
+        tenant_labels: &subject.labels.0,
+        run_key: format!("health:{tenant_id}:{run_id}"),
+        correlation_id: asked_by
+            .as_ref()
+            .and_then(|(context, _)| context.request_id.clone())
+            .unwrap_or_else(|| format!("health:{run_id}")),
+        simulated: None,
+    };
     let started = Instant::now();
-    let mut outcomes = Vec::with_capacity(checks.len());
-    for (product, check) in &checks {
-        let began = Instant::now();
-        let answer = traffic::probe(&http, address, check, None).await;
-        let result = checks::judge(check, &answer);
-        outcomes.push(CheckOutcome {
+    let only_checks: Vec<HealthCheck> = checks.iter().map(|(_, c)| c.clone()).collect();
+    let outcomes: Vec<CheckOutcome> = traffic::run_checks(executor, &target, &only_checks)
+        .await
+        .into_iter()
+        .zip(&checks)
+        .map(|((result, duration_ms), (product, _))| CheckOutcome {
             product: product.clone(),
             name: result.name,
             passed: result.passed,
             detail: result.detail,
-            duration_ms: began.elapsed().as_millis() as u32,
-        });
-    }
+            duration_ms,
+        })
+        .collect();
     let duration_ms = started.elapsed().as_millis() as i64;
     let now = clock.now();
     let txn = db.begin().await?;
@@ -423,7 +450,7 @@ async fn probe_and_record(
     );
     let passed = verdict.consecutive_failures == 0;
     let run = tenant_health_run::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(run_id),
         tenant_id: Set(tenant_id),
         at: Set(now),
         trigger: Set(trigger.as_str().to_owned()),

@@ -137,9 +137,10 @@ pub(super) fn action_audit_name(action: LifecycleAction) -> &'static str {
 }
 
 /// When a tenant lands on archived or deleted, its access goes with it, in
-/// the same transaction: API tokens bound to it and its enrollment tokens
-/// are revoked, and one audit record counts them. (Its people's grants and
-/// its agents are refused by the state itself; the audit trail stays.)
+/// the same transaction: API tokens bound to it (and the unrestricted tokens
+/// of people who belong to no other tenant), its enrollment tokens and its
+/// agents' credentials are revoked, and one audit record counts them. (Its
+/// people's grants are refused by the state itself; the audit trail stays.)
 pub(crate) async fn revoke_access_if_gone(
     txn: &DatabaseTransaction,
     context: &crate::backend::audit::RequestContext,
@@ -148,29 +149,65 @@ pub(crate) async fn revoke_access_if_gone(
     state: LifecycleState,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    use crate::backend::entities::{api_token, enrollment_token, role_binding};
+    use crate::backend::entities::{api_token, endpoint, enrollment_token, role_binding};
     use crate::domain::tenants::lifecycle::TenantAccess;
+    const REVOKED_AGENT: &str = "revoked";
     if state.tenant_access() != TenantAccess::Revoked {
         return Ok(());
     }
-    let bindings: Vec<Uuid> = role_binding::Entity::find()
+    let bindings: Vec<(Uuid, Uuid)> = role_binding::Entity::find()
         .filter(role_binding::Column::TenantId.eq(tenant_id))
         .select_only()
         .column(role_binding::Column::Id)
+        .column(role_binding::Column::UserId)
         .into_tuple()
         .all(txn)
         .await?;
+    // People with no binding elsewhere: their unrestricted tokens spoke
+    // only for this tenant.
+    let people: Vec<Uuid> = bindings.iter().map(|(_, user)| *user).collect();
+    let elsewhere: Vec<Uuid> = role_binding::Entity::find()
+        .filter(role_binding::Column::UserId.is_in(people.clone()))
+        .filter(
+            role_binding::Column::TenantId
+                .ne(tenant_id)
+                .or(role_binding::Column::TenantId.is_null()),
+        )
+        .select_only()
+        .column(role_binding::Column::UserId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let only_here: Vec<Uuid> = people
+        .into_iter()
+        .filter(|user| !elsewhere.contains(user))
+        .collect();
     let api_tokens = if bindings.is_empty() {
         0
     } else {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::RevokedAt, Expr::value(Some(now)))
-            .filter(api_token::Column::RoleBindingId.is_in(bindings))
+            .filter(
+                api_token::Column::RoleBindingId
+                    .is_in(bindings.iter().map(|(binding, _)| *binding))
+                    .or(api_token::Column::RoleBindingId
+                        .is_null()
+                        .and(api_token::Column::UserId.is_in(only_here))),
+            )
             .filter(api_token::Column::RevokedAt.is_null())
             .exec(txn)
             .await?
             .rows_affected
     };
+    // An agent credential is a hash of its token; "revoked" matches none, so
+    // the agent must enrol again should the tenant ever come back.
+    let agent_credentials = endpoint::Entity::update_many()
+        .col_expr(endpoint::Column::TokenHash, Expr::value(REVOKED_AGENT))
+        .filter(endpoint::Column::TenantId.eq(tenant_id))
+        .filter(endpoint::Column::TokenHash.ne(REVOKED_AGENT))
+        .exec(txn)
+        .await?
+        .rows_affected;
     let enrollment_tokens = enrollment_token::Entity::update_many()
         .col_expr(enrollment_token::Column::RevokedAt, Expr::value(Some(now)))
         .filter(enrollment_token::Column::TenantId.eq(tenant_id))
@@ -188,6 +225,7 @@ pub(crate) async fn revoke_access_if_gone(
                 "state": state.as_str(),
                 "api_tokens_revoked": api_tokens,
                 "enrollment_tokens_revoked": enrollment_tokens,
+                "agent_credentials_revoked": agent_credentials,
             })),
     )
     .await?;

@@ -374,10 +374,22 @@ pub async fn detail(ctx: &Ctx, slug: &str) -> ServiceResult<TenantDetail> {
             .await?
             .pop()
             .map(|(_, reason)| reason);
+    let lifecycle_access =
+        if state.tenant_access() == crate::domain::tenants::lifecycle::TenantAccess::Full {
+            None
+        } else {
+            Some(
+                crate::backend::services::changes::update_policy::access_refusal(
+                    &txn,
+                    t.id,
+                    &t.slug,
+                    state,
+                    ctx.now(),
+                )
+                .await?,
+            )
+        };
     txn.commit().await?;
-    let lifecycle_access = (state.tenant_access()
-        != crate::domain::tenants::lifecycle::TenantAccess::Full)
-        .then(|| state.access_refusal(&t.slug));
     Ok(TenantDetail {
         access_restriction,
         lifecycle_access,

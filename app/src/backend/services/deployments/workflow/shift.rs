@@ -4,6 +4,7 @@ use super::*;
 
 pub(in crate::backend::services::deployments) async fn shift(
     db: &DatabaseConnection,
+    executor: &dyn Executor,
     job: &ClaimedJob,
     s: &deployment_switch::Model,
     d: &edge_deployment::Model,
@@ -85,7 +86,7 @@ pub(in crate::backend::services::deployments) async fn shift(
     monitor.last = Some(after);
     let candidate = interval_between(before.of(to), after.of(to));
     let live = interval_between(before.of(from), after.of(from));
-    let (passed, results) = run_baseline(db, d, Some(s.id), to, clock.now()).await?;
+    let (passed, results) = run_baseline(db, executor, d, Some(s.id), to, clock.now()).await?;
     let thresholds: Thresholds = s.thresholds.0.clone();
 
     let txn = db.begin().await?;

@@ -34,6 +34,10 @@ pub(in crate::backend::services::deployments) async fn prepare(
         attempt: job.attempt,
         rollback: false,
         correlation_id,
+        address: Some(match to {
+            Slot::Blue => d.blue_url.clone(),
+            Slot::Green => d.green_url.clone(),
+        }),
     };
     let outcome = executor.run_step(&order).await;
     let txn = db.begin().await?;
@@ -108,6 +112,7 @@ pub(in crate::backend::services::deployments) async fn prepare(
 /// Runs the product's baseline against one slot and records the run.
 pub(in crate::backend::services::deployments) async fn run_baseline<C: ConnectionTrait>(
     conn: &C,
+    executor: &dyn Executor,
     d: &edge_deployment::Model,
     switch_id: Option<Uuid>,
     slot: Slot,
@@ -120,14 +125,28 @@ pub(in crate::backend::services::deployments) async fn run_baseline<C: Connectio
         Slot::Green => (&d.green_url, &simulation.green, d.green_version.clone()),
     };
     let version = version.unwrap_or_default();
-    let mut results = Vec::with_capacity(checks.len());
-    for check in &checks {
-        let answer = traffic::probe(&outbound::http(), url, check, Some((faults, &version))).await;
-        results.push(health::judge(check, &answer));
-    }
+    let t = tenant::Entity::find_by_id(d.tenant_id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let run_id = Uuid::new_v4();
+    let target = traffic::BaselineTarget {
+        address: url,
+        tenant_slug: &t.slug,
+        tenant_labels: &t.labels.0,
+        run_key: format!("baseline:{}:{run_id}", d.id),
+        correlation_id: switch_id
+            .map_or_else(|| format!("baseline:{run_id}"), |s| format!("switch:{s}")),
+        simulated: Some((faults, &version)),
+    };
+    let results: Vec<CheckResult> = traffic::run_checks(executor, &target, &checks)
+        .await
+        .into_iter()
+        .map(|(result, _)| result)
+        .collect();
     let passed = results.iter().all(|r| r.passed);
     health_run::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(run_id),
         deployment_id: Set(d.id),
         switch_id: Set(switch_id),
         tenant_id: Set(d.tenant_id),
@@ -152,6 +171,7 @@ pub(in crate::backend::services::deployments) fn failures_text(results: &[CheckR
 
 pub(in crate::backend::services::deployments) async fn validate(
     db: &DatabaseConnection,
+    executor: &dyn Executor,
     s: &deployment_switch::Model,
     d: &edge_deployment::Model,
     clock: &dyn Clock,
@@ -167,7 +187,7 @@ pub(in crate::backend::services::deployments) async fn validate(
         if attempt > 0 {
             tokio::time::sleep(pause).await;
         }
-        let (ok, results) = run_baseline(db, d, Some(s.id), to, clock.now()).await?;
+        let (ok, results) = run_baseline(db, executor, d, Some(s.id), to, clock.now()).await?;
         if ok {
             passed = true;
             break;
@@ -176,7 +196,7 @@ pub(in crate::backend::services::deployments) async fn validate(
     }
     // The live slot is checked too, so both slots show their health.
     let from = s.from_slot;
-    let (live_healthy, _) = run_baseline(db, d, Some(s.id), from, clock.now()).await?;
+    let (live_healthy, _) = run_baseline(db, executor, d, Some(s.id), from, clock.now()).await?;
     let txn = db.begin().await?;
     let Some((s, d)) = still(&txn, s).await? else {
         return Ok(());

@@ -1,0 +1,326 @@
+//! The event catalogue: what the portal tells its subscribers (the pull API,
+//! webhooks, notifications), one versioned type per thing that happened, and
+//! which audit records announce which events. Plain data, no I/O.
+
+use serde::{Deserialize, Serialize};
+
+/// One type of event in the catalogue. `version` moves when the payload's
+/// shape changes incompatibly; consumers match on (name, version).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EventType {
+    /// `resource.what_happened`, e.g. `change.succeeded`.
+    pub name: &'static str,
+    pub version: u32,
+    /// The kind of resource whose state after the change the event carries.
+    pub resource: &'static str,
+    pub description: &'static str,
+}
+
+const fn event(name: &'static str, resource: &'static str, description: &'static str) -> EventType {
+    EventType {
+        name,
+        version: 1,
+        resource,
+        description,
+    }
+}
+
+/// Every event the portal emits, grouped by resource.
+pub const CATALOGUE: &[EventType] = &[
+    event(
+        "tenant.created",
+        "tenant",
+        "A tenant was onboarded (as a draft).",
+    ),
+    event(
+        "tenant.updated",
+        "tenant",
+        "A tenant's details, configuration, products or address changed.",
+    ),
+    event(
+        "tenant.state_changed",
+        "tenant",
+        "A tenant's lifecycle state changed (the data carries from and to).",
+    ),
+    event(
+        "tenant.deleted",
+        "tenant",
+        "A tenant was deleted; its audit trail stays.",
+    ),
+    event(
+        "tenant.access_revoked",
+        "tenant",
+        "An archived or deleted tenant's tokens and agent credentials were revoked.",
+    ),
+    event(
+        "change.requested",
+        "change",
+        "A change request was created (draft, waiting for approval or scheduled).",
+    ),
+    event(
+        "change.approved",
+        "change",
+        "A change request was approved.",
+    ),
+    event(
+        "change.rejected",
+        "change",
+        "A change request was rejected.",
+    ),
+    event(
+        "change.scheduled",
+        "change",
+        "A change request is scheduled: it starts in its next allowed window.",
+    ),
+    event(
+        "change.started",
+        "change",
+        "A change request started running.",
+    ),
+    event(
+        "change.step_finished",
+        "change",
+        "One step of a change finished at the executor (succeeded or failed).",
+    ),
+    event("change.succeeded", "change", "A change request succeeded."),
+    event("change.failed", "change", "A change request failed."),
+    event(
+        "change.rolled_back",
+        "change",
+        "A failed update was rolled back: its rollback steps ran.",
+    ),
+    event(
+        "change.cancelled",
+        "change",
+        "A change request was cancelled.",
+    ),
+    event(
+        "rollout.created",
+        "rollout",
+        "A staged rollout was planned.",
+    ),
+    event(
+        "rollout.started",
+        "rollout",
+        "A rollout started its first wave.",
+    ),
+    event(
+        "rollout.wave_advanced",
+        "rollout",
+        "A rollout moved on to its next wave.",
+    ),
+    event("rollout.paused", "rollout", "A rollout was paused."),
+    event(
+        "rollout.halted",
+        "rollout",
+        "A rollout halted: a wave crossed its error threshold.",
+    ),
+    event(
+        "rollout.completed",
+        "rollout",
+        "A rollout finished every wave.",
+    ),
+    event("rollout.aborted", "rollout", "A rollout was aborted."),
+    event(
+        "deployment.switch_started",
+        "deployment",
+        "A blue-green switch started on an edge deployment.",
+    ),
+    event(
+        "deployment.step_changed",
+        "deployment",
+        "A blue-green switch moved traffic to its next weight.",
+    ),
+    event(
+        "deployment.auto_rolled_back",
+        "deployment",
+        "A blue-green switch rolled back on its own: the new slot's readings or baseline failed.",
+    ),
+    event(
+        "deployment.completed",
+        "deployment",
+        "A blue-green switch completed: the new slot takes all traffic.",
+    ),
+    event(
+        "deployment.rolled_back",
+        "deployment",
+        "A blue-green switch was rolled back by a person.",
+    ),
+    event(
+        "compliance.eol_notice",
+        "tenant",
+        "An end-of-life notice was sent for a version a tenant runs.",
+    ),
+    event(
+        "release.published",
+        "release",
+        "A release was published to the catalogue.",
+    ),
+    event(
+        "health.baseline_failed",
+        "tenant",
+        "A tenant's health baseline failed often enough to make it broken.",
+    ),
+    event(
+        "health.recovered",
+        "tenant",
+        "A broken tenant's health baseline passed again; it is active.",
+    ),
+];
+
+/// The catalogue entry named `name`.
+pub fn event_type(name: &str) -> Option<&'static EventType> {
+    CATALOGUE.iter().find(|t| t.name == name)
+}
+
+/// The events an audit record announces, given its action and details: the
+/// audit trail and the event stream are written together, so every door that
+/// audits a mutation also emits its event.
+pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static EventType> {
+    let status = details.get("status").and_then(|s| s.as_str());
+    let names: &[&str] = match action {
+        "tenant.create" => &["tenant.created"],
+        "tenant.update"
+        | "tenant.config.set"
+        | "tenant.config.remove"
+        | "tenant.product.set"
+        | "tenant.address_set" => &["tenant.updated"],
+        "tenant.access_revoked" => &["tenant.access_revoked"],
+        "change.create" | "change.submit" => match status {
+            Some("scheduled") => &["change.requested", "change.scheduled"],
+            _ => &["change.requested"],
+        },
+        "change.approve" => match status {
+            Some("scheduled") => &["change.approved", "change.scheduled"],
+            _ => &["change.approved"],
+        },
+        "change.reject" => &["change.rejected"],
+        "change.cancel" => &["change.cancelled"],
+        "change.start" => &["change.started"],
+        "change.succeeded" => &["change.succeeded"],
+        "change.failed" => &["change.failed"],
+        "change.rolled_back" => &["change.rolled_back"],
+        "rollout.create" => &["rollout.created"],
+        "rollout.start" => &["rollout.started"],
+        "rollout.wave_start" => &["rollout.wave_advanced"],
+        "rollout.pause" => &["rollout.paused"],
+        "rollout.halt" => &["rollout.halted"],
+        "rollout.succeeded" => &["rollout.completed"],
+        "rollout.abort" => &["rollout.aborted"],
+        "deployment.switch" => &["deployment.switch_started"],
+        "deployment.step" => &["deployment.step_changed"],
+        "deployment.auto_rollback" => &["deployment.auto_rolled_back"],
+        "deployment.complete" | "deployment.promote" => &["deployment.completed"],
+        "deployment.rollback" => &["deployment.rolled_back"],
+        "eol_notice.send" => &["compliance.eol_notice"],
+        "release.publish" => &["release.published"],
+        "tenant.health_broken" => &["health.baseline_failed"],
+        "tenant.health_recovered" => &["health.recovered"],
+        _ => &[],
+    };
+    names.iter().filter_map(|name| event_type(name)).collect()
+}
+
+/// A consumer's filter on event types: exact names, or `resource.*`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeFilter(pub Vec<String>);
+
+impl TypeFilter {
+    /// Reads a comma-separated list; every entry must name a catalogue type
+    /// or a resource group (`change.*`). Empty means every type.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut wanted = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let known = match entry.strip_suffix(".*") {
+                Some(group) => CATALOGUE
+                    .iter()
+                    .any(|t| t.name.split('.').next() == Some(group)),
+                None => event_type(entry).is_some(),
+            };
+            if !known {
+                return Err(format!(
+                    "'{entry}' is not an event type; see GET /api/v1/event-types (a group such as change.* works too)."
+                ));
+            }
+            wanted.push(entry.to_owned());
+        }
+        Ok(Self(wanted))
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        self.0.is_empty()
+            || self.0.iter().any(|entry| match entry.strip_suffix(".*") {
+                Some(group) => name.split('.').next() == Some(group),
+                None => entry == name,
+            })
+    }
+
+    /// The exact type names the filter allows (for a database filter).
+    pub fn names(&self) -> Vec<&'static str> {
+        CATALOGUE
+            .iter()
+            .map(|t| t.name)
+            .filter(|name| self.matches(name))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_catalogue_names_each_type_once_as_resource_dot_event() {
+        let mut names: Vec<_> = CATALOGUE.iter().map(|t| t.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CATALOGUE.len());
+        for t in CATALOGUE {
+            let (resource, what) = t.name.split_once('.').unwrap();
+            assert!(!resource.is_empty() && !what.is_empty(), "{}", t.name);
+            assert!(t.description.ends_with('.'), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn audit_records_announce_their_events() {
+        let names = |action: &str, details| {
+            announced_by(action, &details)
+                .into_iter()
+                .map(|t| t.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names("tenant.create", json!({})), ["tenant.created"]);
+        assert_eq!(
+            names("change.create", json!({ "status": "scheduled" })),
+            ["change.requested", "change.scheduled"]
+        );
+        assert_eq!(
+            names("change.create", json!({ "status": "pending_approval" })),
+            ["change.requested"]
+        );
+        assert_eq!(
+            names("deployment.auto_rollback", json!({})),
+            ["deployment.auto_rolled_back"]
+        );
+        assert!(names("auth.login", json!({})).is_empty(), "not an event");
+    }
+
+    #[test]
+    fn a_type_filter_takes_names_and_groups_and_refuses_the_unknown() {
+        let filter = TypeFilter::parse("change.*, tenant.created").unwrap();
+        assert!(filter.matches("change.failed"));
+        assert!(filter.matches("tenant.created"));
+        assert!(!filter.matches("tenant.updated"));
+        assert!(filter.names().contains(&"change.rolled_back"));
+        assert!(TypeFilter::parse("").unwrap().matches("release.published"));
+        let refused = TypeFilter::parse("change.exploded").unwrap_err();
+        assert!(
+            refused.contains("'change.exploded' is not an event type"),
+            "{refused}"
+        );
+        assert!(TypeFilter::parse("nothing.*").is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! What crosses the wire for the event stream: the pull API's pages.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One event as consumers receive it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EventRecord {
+    pub id: Uuid,
+    /// A catalogue type, e.g. `change.succeeded` (`GET /api/v1/event-types`).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub version: i32,
+    /// The global sequence number: gap-free, in the order events became visible.
+    pub sequence: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub tenant_id: Option<Uuid>,
+    /// The tenant's own sequence number: gap-free per tenant.
+    pub tenant_sequence: Option<i64>,
+    /// The request (or change) that caused it; the audit explorer filters by it.
+    pub correlation_id: Option<String>,
+    pub actor: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    /// `{"state": <the resource after the change>, "details": <what changed>}`.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}
+
+/// One page of the stream, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EventPage {
+    pub items: Vec<EventRecord>,
+    /// Ask again with `after` = this to go on (the last sequence on the page,
+    /// or the `after` asked with when the page is empty).
+    pub next_after: i64,
+}
+
+/// What a consumer asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    /// Events with a global sequence above this one (0: from the start).
+    pub after: i64,
+    /// Comma-separated types or groups (`change.*`); empty: every type.
+    pub types: String,
+    /// One tenant (id or slug); empty: every tenant the caller may read.
+    pub tenant: String,
+    /// Page size, 1–500 (default 100).
+    pub limit: u64,
+}

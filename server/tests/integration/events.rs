@@ -1,0 +1,221 @@
+//! The event stream: events are written with the change and its audit record
+//! (a failed event write fails the change), numbered without gaps globally
+//! and per tenant, carry the resource's state after the change, and are
+//! pulled after a sequence number — a tenant's people only ever see their own
+//! tenants' events.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
+use serde_json::Value;
+
+use crate::helpers::{ADMIN_EMAIL, TestApp, TestDb, admin_token, person, spawn_app, tenant_form};
+use app::backend::context::Ctx;
+use app::backend::principal::Principal;
+use app::backend::services::access::auth::principal_by_email;
+use app::backend::services::tenants;
+use app::domain::access::permission::BuiltinRole;
+use app::domain::tenants::tenant::Region;
+
+async fn admin(db: &DatabaseConnection) -> Principal {
+    principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap()
+}
+
+async fn onboard(db: &DatabaseConnection, admin: &Principal, slug: &str) -> uuid::Uuid {
+    let ctx = Ctx::of(db, admin, &Default::default());
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    tenants::create(&ctx, &regions, &tenant_form(slug))
+        .await
+        .unwrap();
+    tenants::resolve_tenant_id(&ctx, slug).await.unwrap().0
+}
+
+/// GET `path` with `token`; the status and the JSON body.
+async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn types(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn sequences(page: &Value, field: &str) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[field].as_i64().unwrap())
+        .collect()
+}
+
+async fn events_are_written_with_their_change_numbered_without_gaps_and_pulled_after_a_sequence(
+    db: TestDb,
+) {
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let token = admin_token(&app).await;
+    let acme = onboard(db, &admin, "acme").await;
+    onboard(db, &admin, "globex").await;
+    // A write that is rolled back leaves no event and no hole in the numbers.
+    let txn = db.begin().await.unwrap();
+    app::backend::audit::record(
+        &txn,
+        &Default::default(),
+        app::backend::audit::AuditEntry::new((&admin).into(), "tenant.update", "tenant")
+            .target(acme)
+            .tenant(acme),
+    )
+    .await
+    .unwrap();
+    txn.rollback().await.unwrap();
+    let ctx = Ctx::of(
+        db,
+        &admin,
+        &app::backend::audit::RequestContext::named("req-77"),
+    );
+    tenants::tenant_config::set(&ctx, "acme", "feature.x", "on", false)
+        .await
+        .unwrap();
+
+    let (status, page) = get(&app, &token, "/api/v1/events?after=0").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        types(&page),
+        ["tenant.created", "tenant.created", "tenant.updated"]
+    );
+    assert_eq!(
+        sequences(&page, "sequence"),
+        [1, 2, 3],
+        "gap-free, in order"
+    );
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(
+        items
+            .iter()
+            .filter(|e| e["tenant_id"] == acme.to_string())
+            .map(|e| e["tenant_sequence"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2],
+        "each tenant counts its own events"
+    );
+    let updated = &items[2];
+    assert_eq!(updated["data"]["state"]["slug"], "acme", "{updated}");
+    assert_eq!(updated["data"]["state"]["lifecycle_state"], "draft");
+    assert_eq!(updated["correlation_id"], "req-77");
+    assert_eq!(updated["version"], 1);
+    assert_eq!(page["next_after"], 3);
+
+    // A consumer that saw 2 gets only what came after; filters narrow it.
+    let (_, rest) = get(&app, &token, "/api/v1/events?after=2").await;
+    assert_eq!(sequences(&rest, "sequence"), [3]);
+    let (_, created) = get(&app, &token, "/api/v1/events?type=tenant.created").await;
+    assert_eq!(sequences(&created, "sequence"), [1, 2]);
+    let (_, of_acme) = get(&app, &token, "/api/v1/events?tenant=acme&type=tenant.*").await;
+    assert_eq!(sequences(&of_acme, "sequence"), [1, 3]);
+    let (status, bad) = get(&app, &token, "/api/v1/events?type=tenant.exploded").await;
+    assert_eq!(status, 422, "{bad}");
+    assert!(
+        bad.to_string().contains("is not an event type"),
+        "the problem names the field: {bad}"
+    );
+
+    let (status, catalogue) = get(&app, &token, "/api/v1/event-types").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = catalogue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "tenant.state_changed",
+        "change.rolled_back",
+        "deployment.auto_rolled_back",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+}
+
+async fn a_failed_event_write_fails_the_change(db: TestDb) {
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    db.execute_unprepared("ALTER TABLE events RENAME TO events_elsewhere")
+        .await
+        .unwrap();
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    let regions = [Region::parse("eu-central-1").unwrap()];
+    let refused = tenants::create(&ctx, &regions, &tenant_form("acme")).await;
+    assert!(refused.is_err(), "{refused:?}");
+    db.execute_unprepared("ALTER TABLE events_elsewhere RENAME TO events")
+        .await
+        .unwrap();
+    assert_eq!(
+        app::backend::entities::tenant::Entity::find()
+            .all(db)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "no tenant without its event"
+    );
+}
+
+async fn a_tenant_s_people_pull_only_their_own_tenants_events(db: TestDb) {
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let acme = onboard(db, &admin, "acme").await;
+    onboard(db, &admin, "globex").await;
+    let owner = person(
+        db,
+        "owner@acme.test",
+        "a long enough password 1",
+        BuiltinRole::TenantAdmin,
+        Some(acme),
+    )
+    .await;
+    let token = app::backend::services::access::api_tokens::create(
+        &Ctx::of(db, &owner, &Default::default()),
+        "events",
+        "",
+        "",
+    )
+    .await
+    .unwrap()
+    .token;
+    let (status, page) = get(&app, &token, "/api/v1/events").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["tenant_id"] == acme.to_string()),
+        "{page}"
+    );
+    assert_eq!(types(&page), ["tenant.created"]);
+    let (status, _) = get(&app, &token, "/api/v1/events?tenant=globex").await;
+    assert!(
+        status == 404 || status == 403,
+        "another tenant's stream is refused: {status}"
+    );
+}
+
+crate::on_both_databases!(
+    events_are_written_with_their_change_numbered_without_gaps_and_pulled_after_a_sequence,
+    a_failed_event_write_fails_the_change,
+    a_tenant_s_people_pull_only_their_own_tenants_events,
+);
