@@ -30,6 +30,8 @@ mod m20261206_000023_auto_update;
 mod m20261206_000024_tenant_health;
 mod m20261206_000025_switch_changes;
 mod m20261206_000026_events;
+mod m20261206_000027_webhooks;
+mod row_security;
 
 pub struct Migrator;
 
@@ -63,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000024_tenant_health::Migration),
             Box::new(m20261206_000025_switch_changes::Migration),
             Box::new(m20261206_000026_events::Migration),
+            Box::new(m20261206_000027_webhooks::Migration),
         ]
     }
 }

@@ -399,3 +399,41 @@ impl ApiClient {
             .await
     }
 }
+
+impl ApiClient {
+    pub async fn webhooks(&self) -> Result<Value, ClientError> {
+        self.send(self.request(Method::GET, "/webhooks")).await
+    }
+
+    pub async fn create_webhook(
+        &self,
+        form: &app::model::events::EndpointForm,
+    ) -> Result<app::model::events::EndpointSecret, ClientError> {
+        self.send(self.request(Method::POST, "/webhooks").json(form))
+            .await
+    }
+
+    pub async fn webhook_detail(
+        &self,
+        id: &str,
+    ) -> Result<app::model::events::EndpointDetail, ClientError> {
+        let path = format!("/webhooks/{}", segment(id));
+        self.send(self.request(Method::GET, &path)).await
+    }
+
+    /// POST `/webhooks/{id}/{action}` (`test`, `rotate-secret`, `requeue`).
+    pub async fn webhook_action(
+        &self,
+        id: &str,
+        action: &str,
+        body: Option<Value>,
+    ) -> Result<Value, ClientError> {
+        let path = format!("/webhooks/{}/{action}", segment(id));
+        let request = self.request(Method::POST, &path);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        self.send(request).await
+    }
+}

@@ -71,60 +71,67 @@ enum Command {
     RotateSecretKey,
     /// Work with tenants through the REST API (needs an API token).
     Tenants {
-        /// The portal's address.
-        #[arg(
-            long,
-            env = "TENANTRY_URL",
-            default_value = "http://127.0.0.1:3000",
-            global = true
-        )]
-        url: String,
-        /// An API token (Settings → API tokens, or `tenantry api-token create`).
-        #[arg(long, env = "TENANTRY_TOKEN", hide_env_values = true, global = true)]
-        token: Option<String>,
-        /// Print the API's JSON instead of a table.
-        #[arg(long, global = true)]
-        json: bool,
+        #[command(flatten)]
+        api: ApiArgs,
         #[command(subcommand)]
         command: TenantCommand,
     },
     /// Staged rollouts through the REST API (needs an API token).
     Rollout {
-        #[arg(
-            long,
-            env = "TENANTRY_URL",
-            default_value = "http://127.0.0.1:3000",
-            global = true
-        )]
-        url: String,
-        #[arg(long, env = "TENANTRY_TOKEN", hide_env_values = true, global = true)]
-        token: Option<String>,
-        #[arg(long, global = true)]
-        json: bool,
+        #[command(flatten)]
+        api: ApiArgs,
         #[command(subcommand)]
         command: RolloutCommand,
     },
     /// The event stream through the REST API (needs an API token).
     Events {
-        #[arg(
-            long,
-            env = "TENANTRY_URL",
-            default_value = "http://127.0.0.1:3000",
-            global = true
-        )]
-        url: String,
-        #[arg(long, env = "TENANTRY_TOKEN", hide_env_values = true, global = true)]
-        token: Option<String>,
-        #[arg(long, global = true)]
-        json: bool,
+        #[command(flatten)]
+        api: ApiArgs,
         #[command(subcommand)]
         command: EventCommand,
+    },
+    /// Webhook endpoints through the REST API (needs an API token).
+    Webhooks {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[command(subcommand)]
+        command: WebhookCommand,
     },
     /// Create an API token acting as an existing user (for bootstrapping the CLI and CI).
     ApiToken {
         #[command(subcommand)]
         command: ApiTokenCommand,
     },
+}
+
+/// How the API commands reach the portal.
+#[derive(clap::Args)]
+struct ApiArgs {
+    /// The portal's address.
+    #[arg(
+        long,
+        env = "TENANTRY_URL",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
+    url: String,
+    /// An API token (Settings → API tokens, or `tenantry api-token create`).
+    #[arg(long, env = "TENANTRY_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// Print the API's JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+impl ApiArgs {
+    /// A client of the portal's API; an error saying how to get a token when
+    /// none was given.
+    fn client(&self) -> startup::anyhow_like::Result<ApiClient> {
+        let token = self.token.as_deref().ok_or_else(|| {
+            startup::anyhow_like::Error("an API token is needed: pass --token or set TENANTRY_TOKEN (create one in Settings → API tokens)".into())
+        })?;
+        Ok(ApiClient::new(&self.url, token))
+    }
 }
 
 #[derive(Subcommand)]
@@ -143,6 +150,37 @@ enum TenantCommand {
         #[arg(long)]
         run: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// The endpoints you may see, with pending and dead deliveries.
+    List,
+    /// Subscribe a URL; prints the signing secret once.
+    Create {
+        #[arg(long = "target")]
+        target: String,
+        /// A tenant (slug or id) whose events it hears; absent: every tenant's.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Event types or groups, e.g. `change.*,tenant.created`; absent: all.
+        #[arg(long = "type")]
+        event_type: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// An endpoint and its latest delivery attempts.
+    Show { id: String },
+    /// Send the endpoint a test event.
+    Test { id: String },
+    /// Send the dead letters again (`--since` an RFC 3339 time: only those that died since).
+    Replay {
+        id: String,
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// A new signing secret (the old one signs too for 24 hours).
+    RotateSecret { id: String },
 }
 
 #[derive(Subcommand)]
@@ -251,24 +289,10 @@ async fn main() -> ExitCode {
         Command::Assess => assess(&config).await,
         Command::ValidateHealth { set_address } => validate_health(&config, set_address).await,
         Command::RotateSecretKey => rotate_secret_key(&config).await,
-        Command::Tenants {
-            url,
-            token,
-            json,
-            command,
-        } => tenants_command(&url, token, json, command).await,
-        Command::Rollout {
-            url,
-            token,
-            json,
-            command,
-        } => rollout_command(&url, token, json, command).await,
-        Command::Events {
-            url,
-            token,
-            json,
-            command,
-        } => events_command(&url, token, json, command).await,
+        Command::Tenants { api, command } => tenants_command(&api, command).await,
+        Command::Rollout { api, command } => rollout_command(&api, command).await,
+        Command::Events { api, command } => events_command(&api, command).await,
+        Command::Webhooks { api, command } => webhooks_command(&api, command).await,
         Command::ApiToken {
             command:
                 ApiTokenCommand::Create {
@@ -537,16 +561,11 @@ async fn seed(
 }
 
 async fn rollout_command(
-    url: &str,
-    token: Option<String>,
-    json: bool,
+    api: &ApiArgs,
     command: RolloutCommand,
 ) -> startup::anyhow_like::Result<()> {
     use startup::anyhow_like::Error;
-    let token = token.ok_or_else(|| {
-        Error("an API token is needed: pass --token or set TENANTRY_TOKEN (create one in Settings → API tokens)".into())
-    })?;
-    let client = ApiClient::new(url, &token);
+    let (client, json) = (api.client()?, api.json);
     let detail = match command {
         RolloutCommand::Create {
             name,
@@ -598,16 +617,11 @@ async fn rollout_command(
 }
 
 async fn tenants_command(
-    url: &str,
-    token: Option<String>,
-    json: bool,
+    api: &ApiArgs,
     command: TenantCommand,
 ) -> startup::anyhow_like::Result<()> {
     use startup::anyhow_like::Error;
-    let token = token.ok_or_else(|| {
-        Error("an API token is needed: pass --token or set TENANTRY_TOKEN (create one in Settings → API tokens)".into())
-    })?;
-    let client = ApiClient::new(url, &token);
+    let (client, json) = (api.client()?, api.json);
     let output = match command {
         TenantCommand::List(filters) => {
             let list = client.list(&filters).await;
@@ -747,17 +761,9 @@ fn init_tracing(json: bool) {
     }
 }
 
-async fn events_command(
-    url: &str,
-    token: Option<String>,
-    json: bool,
-    command: EventCommand,
-) -> startup::anyhow_like::Result<()> {
+async fn events_command(api: &ApiArgs, command: EventCommand) -> startup::anyhow_like::Result<()> {
     use startup::anyhow_like::Error;
-    let token = token.ok_or_else(|| {
-        Error("an API token is needed: pass --token or set TENANTRY_TOKEN (create one in Settings → API tokens)".into())
-    })?;
-    let client = ApiClient::new(url, &token);
+    let (client, json) = (api.client()?, api.json);
     let EventCommand::Tail {
         after,
         event_type,
@@ -802,4 +808,134 @@ async fn events_command(
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         }
     }
+}
+
+async fn webhooks_command(
+    api: &ApiArgs,
+    command: WebhookCommand,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let (client, json) = (api.client()?, api.json);
+    let fail = |e: server::client::ClientError| Error(e.to_string());
+    let output = match command {
+        WebhookCommand::List => {
+            let list = client.webhooks().await.map_err(fail)?;
+            if json {
+                pretty_json(&list)
+            } else {
+                let mut lines = vec![format!(
+                    "{:<36}  {:<8}  {:>7}  {:>4}  URL",
+                    "ID", "ENABLED", "PENDING", "DEAD"
+                )];
+                for e in list["items"].as_array().cloned().unwrap_or_default() {
+                    lines.push(format!(
+                        "{:<36}  {:<8}  {:>7}  {:>4}  {}",
+                        e["id"].as_str().unwrap_or_default(),
+                        e["enabled"],
+                        e["pending"],
+                        e["dead"],
+                        e["url"].as_str().unwrap_or_default()
+                    ));
+                }
+                lines.join("\n")
+            }
+        }
+        WebhookCommand::Create {
+            target,
+            tenant,
+            event_type,
+            description,
+        } => {
+            let created = client
+                .create_webhook(&app::model::events::EndpointForm {
+                    tenant: tenant.unwrap_or_default(),
+                    url: target,
+                    description,
+                    event_types: event_type.unwrap_or_default(),
+                })
+                .await
+                .map_err(fail)?;
+            if json {
+                pretty_json(&created)
+            } else {
+                format!(
+                    "Created endpoint {}.\nSigning secret (shown once): {}",
+                    created.endpoint.id, created.secret
+                )
+            }
+        }
+        WebhookCommand::Show { id } => {
+            let detail = client.webhook_detail(&id).await.map_err(fail)?;
+            if json {
+                pretty_json(&detail)
+            } else {
+                let mut lines = vec![format!(
+                    "{} {} (enabled: {}{})",
+                    detail.endpoint.id,
+                    detail.endpoint.url,
+                    detail.endpoint.enabled,
+                    detail
+                        .endpoint
+                        .disabled_reason
+                        .as_deref()
+                        .map(|r| format!(" — {r}"))
+                        .unwrap_or_default()
+                )];
+                for a in &detail.attempts {
+                    lines.push(format!(
+                        "  {}  #{:<6} {:<26} {:>4}  {:>5} ms  {}",
+                        a.at.format("%Y-%m-%d %H:%M:%S"),
+                        a.sequence,
+                        a.event_type,
+                        a.status_code.map_or("-".into(), |s| s.to_string()),
+                        a.latency_ms,
+                        a.error.as_deref().unwrap_or(&a.response_excerpt)
+                    ));
+                }
+                lines.join("\n")
+            }
+        }
+        WebhookCommand::Test { id } => {
+            let sent = client
+                .webhook_action(&id, "test", None)
+                .await
+                .map_err(fail)?;
+            if json {
+                pretty_json(&sent)
+            } else {
+                format!(
+                    "Test event {} sent.",
+                    sent["event_id"].as_str().unwrap_or_default()
+                )
+            }
+        }
+        WebhookCommand::Replay { id, since } => {
+            let body = serde_json::json!({ "since": since });
+            let done = client
+                .webhook_action(&id, "requeue", Some(body))
+                .await
+                .map_err(fail)?;
+            if json {
+                pretty_json(&done)
+            } else {
+                format!("{} dead deliveries queued again.", done["requeued"])
+            }
+        }
+        WebhookCommand::RotateSecret { id } => {
+            let rotated = client
+                .webhook_action(&id, "rotate-secret", None)
+                .await
+                .map_err(fail)?;
+            if json {
+                pretty_json(&rotated)
+            } else {
+                format!(
+                    "New signing secret (shown once; the old one signs too for 24 hours): {}",
+                    rotated["secret"].as_str().unwrap_or_default()
+                )
+            }
+        }
+    };
+    println!("{output}");
+    Ok(())
 }

@@ -205,6 +205,8 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     let mail_worker = spawn_mail_worker(&state);
     let compliance_job = spawn_compliance_job(&state, config.compliance_interval_seconds);
     let health_validation = spawn_health_validation(&state);
+    let webhook_delivery = spawn_webhook_delivery(&state);
+    let notifier = spawn_notifier(&state);
     let router = build_router(state, http_settings(&config));
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
@@ -228,6 +230,8 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     mail_worker.abort();
     compliance_job.abort();
     health_validation.abort();
+    webhook_delivery.abort();
+    notifier.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
@@ -407,6 +411,59 @@ pub fn spawn_compliance_job(state: &AppState, every: u64) -> tokio::task::JoinHa
                 }
                 Err(err) => tracing::warn!(error = %err, "compliance job failed; will retry"),
             }
+        }
+    })
+}
+
+/// Numbers new events and delivers webhooks: every endpoint's due
+/// deliveries, endpoints in parallel, then a short pause. Deliveries live in
+/// the database, claimed one at a time, so a restart or another replica
+/// carries on where this one stopped.
+pub fn spawn_webhook_delivery(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    tokio::spawn(async move {
+        loop {
+            match app::backend::services::events::webhooks::deliver_due(&db, clock.clone(), 16)
+                .await
+            {
+                Ok(round) if round.attempted > 0 => tracing::debug!(
+                    attempted = round.attempted,
+                    delivered = round.delivered,
+                    "webhooks delivered"
+                ),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "webhook delivery failed; will retry"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    })
+}
+
+/// Tells people about the events that concern them (approvals waiting,
+/// changes finished, rollouts halted, security changes, disabled webhook
+/// endpoints), in the app and by email per their choices, and wakes the
+/// email worker when it queued mail.
+pub fn spawn_notifier(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    let public_url = state.accounts.public_url.clone();
+    let mail_queued = state.mail_queued.clone();
+    tokio::spawn(async move {
+        loop {
+            match app::backend::services::notifications::from_events::notify_new_events(
+                &db,
+                &public_url,
+                clock.now(),
+            )
+            .await
+            {
+                Ok(round) if round.emails > 0 => mail_queued.notify_one(),
+                Ok(round) if round.events > 0 => continue,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, "notifications from events failed; will retry")
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
         }
     })
 }

@@ -30,6 +30,9 @@ pub enum Purpose {
     /// A secret held in the session for a moment (a new API token, new
     /// recovery codes, a TOTP secret being set up).
     SessionSecret,
+    /// A webhook endpoint's signing secret (and the previous one while a
+    /// rotation overlaps).
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -39,6 +42,7 @@ impl Purpose {
             Purpose::TotpSeed => b"totp_seed",
             Purpose::EmailBody => b"email_body",
             Purpose::SessionSecret => b"session_secret",
+            Purpose::WebhookSecret => b"webhook_secret",
         }
     }
 }

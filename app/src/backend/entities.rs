@@ -54,3 +54,6 @@ pub mod traffic_sample;
 pub mod update_policy;
 pub mod user;
 pub mod version_policy;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -187,7 +187,10 @@ pub fn tenant_state(t: &tenant::Model) -> Value {
 /// time holds the global counter (row lock on PostgreSQL; SQLite has one
 /// writer), so numbers are never given twice or skipped. Returns how many
 /// were numbered; call until 0 to drain.
-pub async fn sequence_pending(db: &DatabaseConnection) -> ServiceResult<usize> {
+pub async fn sequence_pending(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<Utc>,
+) -> ServiceResult<usize> {
     let txn = db.begin().await?;
     let mut counter = event_counter::Entity::find_by_id("global".to_owned());
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -199,10 +202,22 @@ pub async fn sequence_pending(db: &DatabaseConnection) -> ServiceResult<usize> {
             "the global event counter is missing",
         ));
     };
-    let pending: Vec<(i64, Option<Uuid>)> = event::Entity::find()
+    #[allow(clippy::type_complexity)]
+    let pending: Vec<(
+        i64,
+        Option<Uuid>,
+        Uuid,
+        String,
+        chrono::DateTime<Utc>,
+        Option<String>,
+    )> = event::Entity::find()
         .select_only()
         .column(event::Column::Pk)
         .column(event::Column::TenantId)
+        .column(event::Column::Id)
+        .column(event::Column::EventType)
+        .column(event::Column::OccurredAt)
+        .column(event::Column::ResourceId)
         .filter(event::Column::GlobalSeq.is_null())
         .order_by_asc(event::Column::Pk)
         .limit(SEQUENCE_BATCH)
@@ -216,7 +231,7 @@ pub async fn sequence_pending(db: &DatabaseConnection) -> ServiceResult<usize> {
     let mut tenant_last: HashMap<Uuid, i64> = HashMap::new();
     let tenants: Vec<String> = pending
         .iter()
-        .filter_map(|(_, t)| t.map(|t| t.to_string()))
+        .filter_map(|(_, t, ..)| t.map(|t| t.to_string()))
         .collect();
     for row in event_counter::Entity::find()
         .filter(event_counter::Column::Scope.is_in(tenants))
@@ -228,7 +243,8 @@ pub async fn sequence_pending(db: &DatabaseConnection) -> ServiceResult<usize> {
         }
     }
     let known: Vec<Uuid> = tenant_last.keys().copied().collect();
-    for (pk, tenant_id) in &pending {
+    let mut numbered = Vec::with_capacity(pending.len());
+    for (pk, tenant_id, event_id, event_type, occurred_at, resource_id) in &pending {
         next_global += 1;
         let tenant_seq = tenant_id.map(|t| {
             let last = tenant_last.entry(t).or_insert(0);
@@ -241,7 +257,17 @@ pub async fn sequence_pending(db: &DatabaseConnection) -> ServiceResult<usize> {
             .filter(event::Column::Pk.eq(*pk))
             .exec(&txn)
             .await?;
+        numbered.push(crate::backend::services::events::webhooks::Numbered {
+            event_id: *event_id,
+            sequence: next_global,
+            event_type: event_type.clone(),
+            tenant_id: *tenant_id,
+            occurred_at: *occurred_at,
+            resource_id: resource_id.clone(),
+        });
     }
+    // Each numbered event gets its webhook deliveries here, once.
+    crate::backend::services::events::webhooks::fan_out(&txn, &numbered, now).await?;
     event_counter::Entity::update_many()
         .col_expr(event_counter::Column::Last, Expr::value(next_global))
         .filter(event_counter::Column::Scope.eq("global"))
@@ -270,10 +296,13 @@ pub async fn sequence_pending(db: &DatabaseConnection) -> ServiceResult<usize> {
 
 /// Numbers every pending event (the pull API calls it first, so a reader
 /// sees what was committed before it asked).
-pub async fn sequence_all(db: &DatabaseConnection) -> ServiceResult<usize> {
+pub async fn sequence_all(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<Utc>,
+) -> ServiceResult<usize> {
     let mut total = 0;
     loop {
-        let numbered = sequence_pending(db).await?;
+        let numbered = sequence_pending(db, now).await?;
         total += numbered;
         if numbered < SEQUENCE_BATCH as usize {
             return Ok(total);

@@ -226,6 +226,70 @@ impl GuardedHttp {
     }
 }
 
+/// What a POST got back: the status, its `Retry-After` header and the
+/// start of the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostAnswer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+impl GuardedHttp {
+    /// POST a JSON body with headers, with a time limit; the answer's body is
+    /// read up to `max_body` bytes.
+    pub async fn post_json(
+        &self,
+        raw: &str,
+        headers: &[(&str, String)],
+        body: String,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<PostAnswer, OutboundError> {
+        let url = self.check(raw)?;
+        let call = async {
+            let mut request = self
+                .client
+                .post(url.as_str())
+                .header("content-type", "application/json");
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
+            let mut response = request
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| OutboundError::Failed(describe(&e)))?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let mut read = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| OutboundError::Failed(describe(&e)))?
+            {
+                let room = max_body.saturating_sub(read.len());
+                read.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if read.len() >= max_body {
+                    break;
+                }
+            }
+            Ok(PostAnswer {
+                status,
+                retry_after,
+                body: String::from_utf8_lossy(&read).into_owned(),
+            })
+        };
+        tokio::time::timeout(timeout, call)
+            .await
+            .map_err(|_| OutboundError::Timeout(timeout))?
+    }
+}
+
 /// reqwest's message plus its causes (the resolver's refusal is a cause).
 fn describe(err: &reqwest::Error) -> String {
     let mut text = err.to_string();

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod webhooks;
+
 /// One type of event in the catalogue. `version` moves when the payload's
 /// shape changes incompatibly; consumers match on (name, version).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -167,6 +169,26 @@ pub const CATALOGUE: &[EventType] = &[
         "tenant",
         "A broken tenant's health baseline passed again; it is active.",
     ),
+    event(
+        "security.two_factor_changed",
+        "user",
+        "A person turned two-factor sign-in on or off for their account.",
+    ),
+    event(
+        "security.api_token_created",
+        "api_token",
+        "A person created an API token.",
+    ),
+    event(
+        "webhook.test",
+        "webhook_endpoint",
+        "A test event someone sent to one endpoint (only that endpoint receives it).",
+    ),
+    event(
+        "webhook.endpoint_disabled",
+        "webhook_endpoint",
+        "A webhook endpoint was disabled: its receiver answered 410, or every delivery failed for 5 days.",
+    ),
 ];
 
 /// The catalogue entry named `name`.
@@ -217,6 +239,8 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         "release.publish" => &["release.published"],
         "tenant.health_broken" => &["health.baseline_failed"],
         "tenant.health_recovered" => &["health.recovered"],
+        "user.two_factor_enable" | "user.two_factor_disable" => &["security.two_factor_changed"],
+        "api_token.create" => &["security.api_token_created"],
         _ => &[],
     };
     names.iter().filter_map(|name| event_type(name)).collect()

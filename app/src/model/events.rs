@@ -51,3 +51,72 @@ pub struct EventQuery {
     /// Page size, 1–500 (default 100).
     pub limit: u64,
 }
+
+/// A webhook endpoint as the form or API sends it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EndpointForm {
+    /// A tenant (id or slug) whose events the endpoint hears; empty: every
+    /// tenant's (the vendor's own endpoints).
+    #[serde(default)]
+    pub tenant: String,
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    /// Comma-separated types or groups (`change.*`); empty: every type.
+    #[serde(default)]
+    pub event_types: String,
+}
+
+/// A webhook endpoint (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EndpointView {
+    pub id: Uuid,
+    pub tenant_id: Option<Uuid>,
+    pub url: String,
+    pub description: String,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    /// Deliveries have failed since then, without a success.
+    pub failing_since: Option<DateTime<Utc>>,
+    pub pending: u64,
+    pub dead: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new endpoint or a rotated secret: the secret is shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EndpointSecret {
+    pub endpoint: EndpointView,
+    /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
+    pub secret: String,
+}
+
+/// One delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AttemptRow {
+    pub delivery_id: Uuid,
+    pub event_id: Uuid,
+    pub sequence: i64,
+    pub event_type: String,
+    pub at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub latency_ms: i32,
+    pub response_excerpt: String,
+    pub error: Option<String>,
+    /// When the delivery is tried again, if it will be.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// An endpoint with its latest attempts, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EndpointDetail {
+    pub endpoint: EndpointView,
+    pub attempts: Vec<AttemptRow>,
+}

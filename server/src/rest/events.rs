@@ -71,4 +71,154 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(types))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::show))
+        .routes(routes!(webhooks::rotate))
+        .routes(routes!(webhooks::set_enabled))
+        .routes(routes!(webhooks::requeue))
+        .routes(routes!(webhooks::test))
+}
+
+/// Webhook endpoints: the vendor's hear every event, a tenant's only its own.
+pub mod webhooks {
+    use axum::Json;
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+    use uuid::Uuid;
+
+    use app::backend::services::events::webhooks;
+    use app::backend::state::AppState;
+    use app::model::events::{EndpointDetail, EndpointForm, EndpointSecret, EndpointView};
+
+    use crate::rest::access::Caller;
+    use crate::rest::problem::{ApiJson, ApiPath, ApiResult, Problem};
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct EndpointList {
+        pub items: Vec<EndpointView>,
+    }
+
+    /// The endpoints the caller may see.
+    #[utoipa::path(get, path = "/webhooks", tag = "events",
+        responses((status = 200, body = EndpointList), (status = 403, body = Problem)))]
+    pub async fn list(State(_s): State<AppState>, caller: Caller) -> ApiResult<Json<EndpointList>> {
+        Ok(Json(EndpointList {
+            items: webhooks::list(&caller.ctx).await?,
+        }))
+    }
+
+    /// Subscribe a URL. The answer holds the signing secret, shown this once.
+    #[utoipa::path(post, path = "/webhooks", tag = "events", request_body = EndpointForm,
+        responses((status = 201, body = EndpointSecret), (status = 403, body = Problem),
+            (status = 404, body = Problem), (status = 422, body = Problem)))]
+    pub async fn create(
+        State(_s): State<AppState>,
+        caller: Caller,
+        ApiJson(form): ApiJson<EndpointForm>,
+    ) -> ApiResult<(StatusCode, Json<EndpointSecret>)> {
+        Ok((
+            StatusCode::CREATED,
+            Json(webhooks::create(&caller.ctx, &form).await?),
+        ))
+    }
+
+    /// The endpoint and its latest attempts (status, latency, the answer's first 1 KB, next retry).
+    #[utoipa::path(get, path = "/webhooks/{id}", tag = "events",
+        params(("id" = Uuid, Path, description = "Endpoint id")),
+        responses((status = 200, body = EndpointDetail), (status = 404, body = Problem)))]
+    pub async fn show(
+        State(_s): State<AppState>,
+        caller: Caller,
+        ApiPath(id): ApiPath<Uuid>,
+    ) -> ApiResult<Json<EndpointDetail>> {
+        Ok(Json(webhooks::detail(&caller.ctx, id).await?))
+    }
+
+    /// A new signing secret; the previous one keeps signing for 24 hours
+    /// (both signatures are sent meanwhile).
+    #[utoipa::path(post, path = "/webhooks/{id}/rotate-secret", tag = "events",
+        params(("id" = Uuid, Path, description = "Endpoint id")),
+        responses((status = 200, body = EndpointSecret), (status = 404, body = Problem)))]
+    pub async fn rotate(
+        State(_s): State<AppState>,
+        caller: Caller,
+        ApiPath(id): ApiPath<Uuid>,
+    ) -> ApiResult<Json<EndpointSecret>> {
+        Ok(Json(webhooks::rotate_secret(&caller.ctx, id).await?))
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct EnabledBody {
+        pub enabled: bool,
+    }
+
+    /// Turn the endpoint on (its failure clock restarts) or off.
+    #[utoipa::path(put, path = "/webhooks/{id}/enabled", tag = "events", request_body = EnabledBody,
+        params(("id" = Uuid, Path, description = "Endpoint id")),
+        responses((status = 200, body = EndpointView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    pub async fn set_enabled(
+        State(_s): State<AppState>,
+        caller: Caller,
+        ApiPath(id): ApiPath<Uuid>,
+        ApiJson(body): ApiJson<EnabledBody>,
+    ) -> ApiResult<Json<EndpointView>> {
+        Ok(Json(
+            webhooks::set_enabled(&caller.ctx, id, body.enabled).await?,
+        ))
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct TestSent {
+        /// The test event's id: its delivery shows in the endpoint's log.
+        pub event_id: Uuid,
+    }
+
+    /// Send the endpoint a `webhook.test` event (only it receives it).
+    #[utoipa::path(post, path = "/webhooks/{id}/test", tag = "events",
+        params(("id" = Uuid, Path, description = "Endpoint id")),
+        responses((status = 202, body = TestSent), (status = 404, body = Problem)))]
+    pub async fn test(
+        State(_s): State<AppState>,
+        caller: Caller,
+        ApiPath(id): ApiPath<Uuid>,
+    ) -> ApiResult<(StatusCode, Json<TestSent>)> {
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(TestSent {
+                event_id: webhooks::send_test(&caller.ctx, id).await?,
+            }),
+        ))
+    }
+
+    #[derive(Debug, Default, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RequeueBody {
+        /// Only dead letters that died at or after this time; absent: all.
+        #[serde(default)]
+        pub since: Option<DateTime<Utc>>,
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct Requeued {
+        pub requeued: u64,
+    }
+
+    /// Send the dead letters again, in their sequence order.
+    #[utoipa::path(post, path = "/webhooks/{id}/requeue", tag = "events", request_body = RequeueBody,
+        params(("id" = Uuid, Path, description = "Endpoint id")),
+        responses((status = 200, body = Requeued), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    pub async fn requeue(
+        State(_s): State<AppState>,
+        caller: Caller,
+        ApiPath(id): ApiPath<Uuid>,
+        ApiJson(body): ApiJson<RequeueBody>,
+    ) -> ApiResult<Json<Requeued>> {
+        Ok(Json(Requeued {
+            requeued: webhooks::requeue(&caller.ctx, id, body.since).await?,
+        }))
+    }
 }

@@ -93,11 +93,17 @@ async fn events_are_written_with_their_change_numbered_without_gaps_and_pulled_a
     assert_eq!(status, 200, "{page}");
     assert_eq!(
         types(&page),
-        ["tenant.created", "tenant.created", "tenant.updated"]
+        [
+            "security.api_token_created",
+            "tenant.created",
+            "tenant.created",
+            "tenant.updated"
+        ],
+        "the test's own API token came first"
     );
     assert_eq!(
         sequences(&page, "sequence"),
-        [1, 2, 3],
+        [1, 2, 3, 4],
         "gap-free, in order"
     );
     let items = page["items"].as_array().unwrap();
@@ -110,20 +116,20 @@ async fn events_are_written_with_their_change_numbered_without_gaps_and_pulled_a
         [1, 2],
         "each tenant counts its own events"
     );
-    let updated = &items[2];
+    let updated = &items[3];
     assert_eq!(updated["data"]["state"]["slug"], "acme", "{updated}");
     assert_eq!(updated["data"]["state"]["lifecycle_state"], "draft");
     assert_eq!(updated["correlation_id"], "req-77");
     assert_eq!(updated["version"], 1);
-    assert_eq!(page["next_after"], 3);
+    assert_eq!(page["next_after"], 4);
 
     // A consumer that saw 2 gets only what came after; filters narrow it.
-    let (_, rest) = get(&app, &token, "/api/v1/events?after=2").await;
-    assert_eq!(sequences(&rest, "sequence"), [3]);
+    let (_, rest) = get(&app, &token, "/api/v1/events?after=3").await;
+    assert_eq!(sequences(&rest, "sequence"), [4]);
     let (_, created) = get(&app, &token, "/api/v1/events?type=tenant.created").await;
-    assert_eq!(sequences(&created, "sequence"), [1, 2]);
+    assert_eq!(sequences(&created, "sequence"), [2, 3]);
     let (_, of_acme) = get(&app, &token, "/api/v1/events?tenant=acme&type=tenant.*").await;
-    assert_eq!(sequences(&of_acme, "sequence"), [1, 3]);
+    assert_eq!(sequences(&of_acme, "sequence"), [2, 4]);
     let (status, bad) = get(&app, &token, "/api/v1/events?type=tenant.exploded").await;
     assert_eq!(status, 422, "{bad}");
     assert!(
@@ -214,7 +220,156 @@ async fn a_tenant_s_people_pull_only_their_own_tenants_events(db: TestDb) {
     );
 }
 
+/// The inbox of `who`: (kind, title).
+async fn inbox_of(db: &DatabaseConnection, who: &Principal) -> Vec<(String, String)> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    app::backend::entities::notification::Entity::find()
+        .filter(app::backend::entities::notification::Column::UserId.eq(who.user_id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.kind.as_str().to_owned(), n.title))
+        .collect()
+}
+
+async fn every_kind_a_person_can_choose_is_driven_by_an_event(db: TestDb) {
+    use app::backend::services::changes;
+    use app::backend::services::changes::update_policy;
+    use app::backend::services::notifications::from_events::notify_new_events;
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let acme = onboard(db, &admin, "acme").await;
+    let vendor = Ctx::of(db, &admin, &Default::default());
+    tenants::transition(
+        &vendor,
+        "acme",
+        app::domain::tenants::lifecycle::LifecycleAction::Activate,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let runner = app::backend::services::platform::work::ChangeRunner {
+        db: db.clone(),
+        executor: std::sync::Arc::new(app::backend::executor::Immediate),
+        clock: std::sync::Arc::new(app::backend::context::SystemClock),
+    };
+    let work = || async {
+        app::backend::services::platform::work::run_until_idle(
+            db,
+            &runner,
+            &app::backend::jobs::WorkerSettings::new("test"),
+        )
+        .await
+        .unwrap();
+    };
+    work().await;
+    let boss = person(
+        db,
+        "boss@acme.test",
+        "a long enough password 1",
+        BuiltinRole::TenantAdmin,
+        Some(acme),
+    )
+    .await;
+    update_policy::save(
+        &Ctx::of(db, &boss, &Default::default()),
+        "acme",
+        update_policy::UpdatePolicySettings::try_from(&app::model::changes::UpdatePolicyForm {
+            approval_mode: "all".into(),
+            timezone: "UTC".into(),
+            max_delay_days: "14".into(),
+            auto_update: false,
+            max_running_changes: String::new(),
+        }),
+    )
+    .await
+    .unwrap();
+    // acme runs edge-gateway 5.1.0; the vendor asks to upgrade it and the
+    // tenant's admin is asked to approve.
+    let products = app::backend::services::platform::seed::seed_catalog(&vendor)
+        .await
+        .unwrap();
+    crate::helpers::license(db, acme, products[0].0, "5.1.0").await;
+    let change = changes::create(
+        &vendor,
+        crate::helpers::change_request(&app::model::changes::ChangeForm {
+            tenant: "acme".into(),
+            kind: "upgrade".into(),
+            product: "edge-gateway".into(),
+            target_version: "5.2.0".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(change.status.as_str(), "pending_approval");
+    // The tenant admin creates an API token: a security alert for them.
+    app::backend::services::access::api_tokens::create(
+        &Ctx::of(db, &boss, &Default::default()),
+        "ci",
+        "",
+        "",
+    )
+    .await
+    .unwrap();
+    let round = notify_new_events(db, "https://portal.test", chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(round.events > 0);
+    let boss_inbox = inbox_of(db, &boss).await;
+    assert!(
+        boss_inbox
+            .iter()
+            .any(|(k, t)| k == "approval_requested" && t.contains("Approval needed")),
+        "{boss_inbox:?}"
+    );
+    assert!(
+        boss_inbox.iter().any(|(k, _)| k == "security_alert"),
+        "{boss_inbox:?}"
+    );
+    let admin_inbox = inbox_of(db, &admin).await;
+    assert!(
+        admin_inbox
+            .iter()
+            .any(|(k, t)| k == "change_finished" && t.starts_with("Succeeded")),
+        "the vendor's activation finished: {admin_inbox:?}"
+    );
+    assert!(
+        !admin_inbox.iter().any(|(k, _)| k == "approval_requested"),
+        "nobody is asked to approve their own request"
+    );
+    // Approved and run: the requester hears that it finished.
+    changes::decide(
+        &Ctx::of(db, &boss, &Default::default()),
+        change.id,
+        "approve",
+        "fine",
+    )
+    .await
+    .unwrap();
+    work().await;
+    notify_new_events(db, "https://portal.test", chrono::Utc::now())
+        .await
+        .unwrap();
+    let finished = inbox_of(db, &admin)
+        .await
+        .into_iter()
+        .filter(|(k, _)| k == "change_finished")
+        .count();
+    assert_eq!(finished, 2, "activation and the upgrade");
+    // Each event notifies once: another round adds nothing.
+    let before = inbox_of(db, &boss).await.len();
+    notify_new_events(db, "https://portal.test", chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(inbox_of(db, &boss).await.len(), before);
+}
+
 crate::on_both_databases!(
+    every_kind_a_person_can_choose_is_driven_by_an_event,
     events_are_written_with_their_change_numbered_without_gaps_and_pulled_after_a_sequence,
     a_failed_event_write_fails_the_change,
     a_tenant_s_people_pull_only_their_own_tenants_events,

@@ -502,3 +502,21 @@ pub async fn person(
     .unwrap();
     principal_by_email(db, email).await.unwrap().unwrap()
 }
+
+/// Records that `tenant` runs `product` at `running` (a licence row as the
+/// Versions tab would leave it): a fixture for tests about what comes after.
+pub async fn license(db: &DatabaseConnection, tenant: Uuid, product: Uuid, running: &str) {
+    use sea_orm::ActiveModelTrait;
+    app::backend::entities::tenant_product::ActiveModel {
+        tenant_id: sea_orm::Set(tenant),
+        product_id: sea_orm::Set(product),
+        allowed_range: sea_orm::Set(None),
+        feature_flags: sea_orm::Set(Default::default()),
+        running_version: sea_orm::Set(Some(running.into())),
+        components: sea_orm::Set(Default::default()),
+        updated_at: sea_orm::Set(chrono::Utc::now()),
+    }
+    .insert(db)
+    .await
+    .expect("licence row");
+}

@@ -246,6 +246,76 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/webhooks",
+        call(
+            "GET",
+            "/api/v1/webhooks",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/webhooks",
+        call(
+            "POST",
+            "/api/v1/webhooks",
+            Tenant(P::TenantManage),
+            Body::Json(r#"{"tenant":"{tenant}","url":"not a url"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/webhooks/{id}",
+        call(
+            "GET",
+            "/api/v1/webhooks/00000000-0000-0000-0000-000000000000",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        call(
+            "POST",
+            "/api/v1/webhooks/00000000-0000-0000-0000-000000000000/rotate-secret",
+            Somewhere(P::TenantManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/webhooks/{id}/enabled",
+        call(
+            "PUT",
+            "/api/v1/webhooks/00000000-0000-0000-0000-000000000000/enabled",
+            Somewhere(P::TenantManage),
+            Body::Json(r#"{"enabled":true}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/test",
+        call(
+            "POST",
+            "/api/v1/webhooks/00000000-0000-0000-0000-000000000000/test",
+            Somewhere(P::TenantManage),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/requeue",
+        call(
+            "POST",
+            "/api/v1/webhooks/00000000-0000-0000-0000-000000000000/requeue",
+            Somewhere(P::TenantManage),
+            Body::Json(r#"{}"#),
+        ),
+    ),
+    (
+        "get",
         "/api/v1/products",
         call(
             "GET",

@@ -23,3 +23,4 @@ mod row_security;
 mod tenant_health;
 mod tenants;
 mod users;
+mod webhooks;

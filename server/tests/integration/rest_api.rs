@@ -659,6 +659,8 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "GET /api/v1/tenants/{id}/endpoints",
             "GET /api/v1/tenants/{id}/health",
             "GET /api/v1/tenants/{id}/update-policy",
+            "GET /api/v1/webhooks",
+            "GET /api/v1/webhooks/{id}",
             "POST /api/v1/agents/assignments/{id}",
             "POST /api/v1/agents/register",
             "POST /api/v1/agents/report",
@@ -684,6 +686,10 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "POST /api/v1/tenants/{id}/health/runs",
             "POST /api/v1/tenants/{id}/products",
             "POST /api/v1/tenants/{id}/transitions",
+            "POST /api/v1/webhooks",
+            "POST /api/v1/webhooks/{id}/requeue",
+            "POST /api/v1/webhooks/{id}/rotate-secret",
+            "POST /api/v1/webhooks/{id}/test",
             "PUT /api/v1/deployments/{id}/settings",
             "PUT /api/v1/deployments/{id}/simulation",
             "PUT /api/v1/health-baselines/{product}",
@@ -692,6 +698,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "PUT /api/v1/tenants/{id}/config",
             "PUT /api/v1/tenants/{id}/health/address",
             "PUT /api/v1/tenants/{id}/update-policy",
+            "PUT /api/v1/webhooks/{id}/enabled",
         ]
     );
     assert!(document["components"]["schemas"]["Problem"].is_object());

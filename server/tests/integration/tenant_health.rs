@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 
 use chrono::Duration;
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::helpers::{
@@ -446,7 +446,6 @@ async fn the_rest_api_and_the_tab_s_server_functions_run_the_same_baseline(db: T
 /// A test suite in a product's baseline runs through the executor (a real
 /// command here) against the tenant's address; its verdict is the check's.
 async fn a_suite_check_runs_through_the_executor_at_the_tenant_s_address(db: TestDb) {
-    use app::backend::entities::tenant_product;
     use app::backend::executor::CommandExecutor;
     use app::backend::services::deployments;
     use app::backend::services::platform::seed;
@@ -458,18 +457,7 @@ async fn a_suite_check_runs_through_the_executor_at_the_tenant_s_address(db: Tes
     let tenant_id = active_tenant(db, &admin, "acme").await;
     let ctx = Ctx::of(db, &admin, &Default::default());
     let products = seed::seed_catalog(&ctx).await.unwrap();
-    tenant_product::ActiveModel {
-        tenant_id: sea_orm::Set(tenant_id),
-        product_id: sea_orm::Set(products[0].0),
-        allowed_range: sea_orm::Set(None),
-        feature_flags: sea_orm::Set(Default::default()),
-        running_version: sea_orm::Set(Some("5.1.0".into())),
-        components: sea_orm::Set(Default::default()),
-        updated_at: sea_orm::Set(chrono::Utc::now()),
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    crate::helpers::license(db, tenant_id, products[0].0, "5.1.0").await;
     let product_key = app::backend::entities::product::Entity::find_by_id(products[0].0)
         .one(db)
         .await

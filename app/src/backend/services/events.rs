@@ -15,6 +15,8 @@ use crate::domain::events::TypeFilter;
 use crate::domain::validation::FieldErrors;
 use crate::model::events::{EventPage, EventQuery, EventRecord};
 
+pub mod webhooks;
+
 /// Largest page the pull API gives.
 pub const MAX_PAGE: u64 = 500;
 
@@ -47,7 +49,7 @@ pub async fn page(ctx: &Ctx, query: &EventQuery) -> ServiceResult<EventPage> {
         visible = TenantScope::Only(vec![tenant_id]);
     }
     // What was committed before the caller asked is numbered before it reads.
-    crate::backend::events::sequence_all(&ctx.db).await?;
+    crate::backend::events::sequence_all(&ctx.db, ctx.now()).await?;
     let txn = scoped_read(&ctx.reads, &visible).await?;
     let mut select = event::Entity::find()
         .filter(event::Column::GlobalSeq.gt(query.after))

@@ -12,6 +12,7 @@ pub enum NotificationKind {
     RolloutProblem,
     SecurityAlert,
     UpdateScheduled,
+    WebhookDisabled,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,13 +22,14 @@ pub enum Channel {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 7] = [
         Self::EolNotice,
         Self::UpdateScheduled,
         Self::ApprovalRequested,
         Self::ChangeFinished,
         Self::RolloutProblem,
         Self::SecurityAlert,
+        Self::WebhookDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +40,7 @@ impl NotificationKind {
             Self::RolloutProblem => "rollout_problem",
             Self::SecurityAlert => "security_alert",
             Self::UpdateScheduled => "update_scheduled",
+            Self::WebhookDisabled => "webhook_disabled",
         }
     }
 
@@ -53,6 +56,7 @@ impl NotificationKind {
             Self::RolloutProblem => "Rollouts paused or rolled back",
             Self::SecurityAlert => "Security alerts about my account",
             Self::UpdateScheduled => "Updates scheduled for my tenant (auto-update)",
+            Self::WebhookDisabled => "My webhook endpoints disabled after failures",
         }
     }
 
@@ -71,9 +75,50 @@ impl NotificationKind {
                     | Self::UpdateScheduled
                     | Self::ApprovalRequested
                     | Self::SecurityAlert
+                    | Self::WebhookDisabled
             ),
         }
     }
+}
+
+/// Who hears about an event, by the event's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Whoever may approve changes on the event's tenant, but not its actor.
+    Approvers,
+    /// Whoever asked for the change, and the tenant's own people.
+    RequesterAndTenant,
+    /// Whoever planned the rollout.
+    RolloutOwner,
+    /// The person who acted (their own account's security).
+    Actor,
+    /// Whoever created the webhook endpoint.
+    EndpointOwner,
+}
+
+/// The notification an event makes, and for whom: every kind a person can
+/// choose in Settings is driven by an event. `change_status` is the change's
+/// status after the event (a request waiting for approval notifies approvers).
+pub fn for_event(
+    event_type: &str,
+    change_status: Option<&str>,
+) -> Option<(NotificationKind, Audience)> {
+    use Audience as A;
+    use NotificationKind as K;
+    Some(match event_type {
+        "change.requested" if change_status == Some("pending_approval") => {
+            (K::ApprovalRequested, A::Approvers)
+        }
+        "change.succeeded" | "change.failed" | "change.rolled_back" => {
+            (K::ChangeFinished, A::RequesterAndTenant)
+        }
+        "rollout.halted" | "rollout.paused" => (K::RolloutProblem, A::RolloutOwner),
+        "security.two_factor_changed" | "security.api_token_created" => {
+            (K::SecurityAlert, A::Actor)
+        }
+        "webhook.endpoint_disabled" => (K::WebhookDisabled, A::EndpointOwner),
+        _ => return None,
+    })
 }
 
 /// One person's choices; kinds they never chose use the defaults.
@@ -120,6 +165,32 @@ mod tests {
         };
         assert!(chosen.wants(NotificationKind::SecurityAlert, Channel::InApp));
         assert!(!chosen.wants(NotificationKind::SecurityAlert, Channel::Email));
+    }
+
+    #[test]
+    fn every_kind_a_person_can_choose_is_driven_by_an_event() {
+        assert_eq!(
+            for_event("change.requested", Some("pending_approval")),
+            Some((NotificationKind::ApprovalRequested, Audience::Approvers))
+        );
+        assert_eq!(for_event("change.requested", Some("scheduled")), None);
+        assert_eq!(
+            for_event("change.rolled_back", None).map(|(k, _)| k),
+            Some(NotificationKind::ChangeFinished)
+        );
+        assert_eq!(
+            for_event("rollout.halted", None).map(|(k, _)| k),
+            Some(NotificationKind::RolloutProblem)
+        );
+        assert_eq!(
+            for_event("security.api_token_created", None),
+            Some((NotificationKind::SecurityAlert, Audience::Actor))
+        );
+        assert_eq!(
+            for_event("webhook.endpoint_disabled", None).map(|(k, _)| k),
+            Some(NotificationKind::WebhookDisabled)
+        );
+        assert_eq!(for_event("tenant.updated", None), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::backend::crypto::{CryptoError, Keyring, Purpose, keyring};
-use crate::backend::entities::{outbound_email, tenant_setting, user};
+use crate::backend::entities::{outbound_email, tenant_setting, user, webhook_endpoint};
 use crate::backend::error::{ServiceError, ServiceResult};
 
 /// What a sweep found and did.
@@ -36,7 +36,14 @@ pub async fn seal_all(db: &DatabaseConnection) -> ServiceResult<SealReport> {
         .filter(outbound_email::Column::Body.ne(""))
         .all(db)
         .await?;
+    let hooks = webhook_endpoint::Entity::find().all(db).await?;
     // First check that everything opens, so a missing key changes nothing.
+    for h in &hooks {
+        open(&ring, Purpose::WebhookSecret, &h.secret)?;
+        if let Some(previous) = &h.previous_secret {
+            open(&ring, Purpose::WebhookSecret, previous)?;
+        }
+    }
     for e in &emails {
         open(&ring, Purpose::EmailBody, &e.body)?;
     }
@@ -71,6 +78,26 @@ pub async fn seal_all(db: &DatabaseConnection) -> ServiceResult<SealReport> {
         let plain = open(&ring, Purpose::TotpSeed, &stored)?;
         let mut row: user::ActiveModel = u.into();
         row.totp_secret = Set(Some(ring.seal(Purpose::TotpSeed, &plain)));
+        row.update(db).await?;
+        report.resealed += 1;
+    }
+    for h in hooks {
+        let stale = ring.needs_sealing(&h.secret)
+            || h.previous_secret
+                .as_deref()
+                .is_some_and(|p| ring.needs_sealing(p));
+        if !stale {
+            report.current += 1;
+            continue;
+        }
+        let plain = open(&ring, Purpose::WebhookSecret, &h.secret)?;
+        let previous = match &h.previous_secret {
+            Some(p) => Some(open(&ring, Purpose::WebhookSecret, p)?),
+            None => None,
+        };
+        let mut row: webhook_endpoint::ActiveModel = h.into();
+        row.secret = Set(ring.seal(Purpose::WebhookSecret, &plain));
+        row.previous_secret = Set(previous.map(|p| ring.seal(Purpose::WebhookSecret, &p)));
         row.update(db).await?;
         report.resealed += 1;
     }

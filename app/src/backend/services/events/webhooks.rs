@@ -1,0 +1,729 @@
+//! Webhook endpoints and their deliveries. The vendor's endpoints hear every
+//! event; a tenant's hear only that tenant's. Deliveries follow Standard
+//! Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature:
+//! v1,<base64 HMAC-SHA256 of "id.timestamp.body">`), the same id on every
+//! retry; an endpoint's deliveries go in sequence order (a later event waits
+//! while an earlier one is retried), only 2xx counts, 410 disables the
+//! endpoint, 429/503 `Retry-After` is honoured, the schedule's end is a
+//! dead letter, and five days of failures disable the endpoint.
+
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::backend::audit::{self, AuditEntry};
+use crate::backend::columns::JsonText;
+use crate::backend::context::{Clock, Ctx};
+use crate::backend::crypto::Purpose;
+use crate::backend::entities::{event, webhook_attempt, webhook_delivery, webhook_endpoint};
+use crate::backend::error::{ServiceError, ServiceResult};
+use crate::backend::events::{NewEvent, append};
+use crate::backend::outbound::{self, OutboundError};
+use crate::backend::principal::Actor;
+use crate::backend::services::platform::secrets_at_rest;
+use crate::backend::services::tenants::resolve_tenant_id;
+use crate::domain::access::permission::{Permission, Scope};
+use crate::domain::events::webhooks::{
+    ATTEMPT_TIMEOUT_SECONDS, Verdict, excerpt, failing_too_long, judge_attempt, may_hear,
+    retry_after_seconds,
+};
+use crate::domain::events::{TypeFilter, event_type};
+use crate::domain::validation::FieldErrors;
+use crate::model::events::{
+    AttemptRow, EndpointDetail, EndpointForm, EndpointSecret, EndpointView,
+};
+
+pub const PENDING: &str = "pending";
+pub const DELIVERED: &str = "delivered";
+pub const DEAD: &str = "dead";
+
+/// How long the previous secret still signs after a rotation.
+pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
+/// How long a worker holds a delivery it is sending: longer than an
+/// attempt's time limit; a sender killed mid-way loses it after this.
+const CLAIM_FOR: Duration = Duration::seconds(30);
+
+/// A new signing secret: 32 random bytes, `whsec_` + base64.
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` under a `whsec_` secret.
+pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> ServiceResult<String> {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .map_err(|e| ServiceError::internal_in("webhook secret", e))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("any key length");
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    Ok(format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// Who may manage endpoints of `tenant` (`None`: the vendor's).
+fn require_owner(ctx: &Ctx, tenant: Option<Uuid>) -> ServiceResult<()> {
+    match tenant {
+        None => ctx.principal.require(Permission::TenantManage),
+        Some(id) => ctx
+            .principal
+            .require_on_tenant(Permission::TenantManage, id),
+    }
+}
+
+/// The endpoint, if the caller may see it (and, with `manage`, change it);
+/// another tenant's is not found.
+async fn owned(ctx: &Ctx, id: Uuid, manage: bool) -> ServiceResult<webhook_endpoint::Model> {
+    let needed = if manage {
+        Permission::TenantManage
+    } else {
+        Permission::TenantRead
+    };
+    ctx.principal.require_somewhere(needed)?;
+    let found = webhook_endpoint::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let visible = match found.tenant_id {
+        None => ctx.principal.can(Permission::TenantRead, Scope::Platform),
+        Some(t) => ctx.principal.can(Permission::TenantRead, Scope::Tenant(t)),
+    };
+    if !visible {
+        return Err(ServiceError::NotFound);
+    }
+    if manage {
+        require_owner(ctx, found.tenant_id)?;
+    }
+    Ok(found)
+}
+
+pub async fn create(ctx: &Ctx, form: &EndpointForm) -> ServiceResult<EndpointSecret> {
+    let tenant = if form.tenant.trim().is_empty() {
+        None
+    } else {
+        Some(resolve_tenant_id(ctx, form.tenant.trim()).await?.0)
+    };
+    require_owner(ctx, tenant)?;
+    let mut errors = FieldErrors::default();
+    let url = outbound::http()
+        .check(form.url.trim())
+        .map(|u| u.as_str().to_owned())
+        .unwrap_or_else(|e| {
+            errors.push(
+                "url",
+                format!("{e} Give the https:// address that receives the events."),
+            );
+            String::new()
+        });
+    let types = TypeFilter::parse(&form.event_types).unwrap_or_else(|m| {
+        errors.push("event_types", m);
+        TypeFilter::default()
+    });
+    if form.description.chars().count() > 200 {
+        errors.push("description", "Use at most 200 characters.");
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let secret = new_secret();
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let model = webhook_endpoint::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant),
+        url: Set(url),
+        description: Set(form.description.trim().to_owned()),
+        event_types: Set(JsonText(types.0)),
+        enabled: Set(true),
+        secret: Set(secrets_at_rest::seal(Purpose::WebhookSecret, &secret)),
+        previous_secret: Set(None),
+        previous_secret_until: Set(None),
+        failing_since: Set(None),
+        disabled_reason: Set(None),
+        created_by: Set(ctx.principal.email.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let mut entry = AuditEntry::new(
+        Actor::from(&ctx.principal),
+        "webhook.create",
+        "webhook_endpoint",
+    )
+    .target(model.id)
+    .details(json!({ "url": model.url, "event_types": model.event_types.0 }));
+    if let Some(t) = tenant {
+        entry = entry.tenant(t);
+    }
+    audit::record(&txn, &ctx.request, entry).await?;
+    txn.commit().await?;
+    Ok(EndpointSecret {
+        endpoint: view(&ctx.db, model).await?,
+        secret,
+    })
+}
+
+/// Endpoints the caller may see: the vendor's (platform principals) and
+/// those of the tenants it may read.
+pub async fn list(ctx: &Ctx) -> ServiceResult<Vec<EndpointView>> {
+    ctx.principal.require_somewhere(Permission::TenantRead)?;
+    let mut rows = vec![];
+    for found in webhook_endpoint::Entity::find()
+        .order_by_asc(webhook_endpoint::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?
+    {
+        let visible = match found.tenant_id {
+            None => ctx.principal.can(Permission::TenantRead, Scope::Platform),
+            Some(t) => ctx.principal.can(Permission::TenantRead, Scope::Tenant(t)),
+        };
+        if visible {
+            rows.push(view(&ctx.db, found).await?);
+        }
+    }
+    Ok(rows)
+}
+
+/// The endpoint with its latest 50 attempts.
+pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<EndpointDetail> {
+    let found = owned(ctx, id, false).await?;
+    let attempts = webhook_attempt::Entity::find()
+        .filter(webhook_attempt::Column::EndpointId.eq(id))
+        .order_by_desc(webhook_attempt::Column::At)
+        .limit(50)
+        .all(&ctx.db)
+        .await?;
+    let mut rows = Vec::with_capacity(attempts.len());
+    for a in attempts {
+        let delivery = webhook_delivery::Entity::find_by_id(a.delivery_id)
+            .one(&ctx.db)
+            .await?;
+        let event_type = match &delivery {
+            Some(d) => event::Entity::find()
+                .filter(event::Column::Id.eq(d.event_id))
+                .one(&ctx.db)
+                .await?
+                .map(|e| e.event_type)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        rows.push(AttemptRow {
+            delivery_id: a.delivery_id,
+            event_id: delivery.as_ref().map_or(Uuid::nil(), |d| d.event_id),
+            sequence: delivery.as_ref().map_or(0, |d| d.sequence),
+            event_type,
+            at: a.at,
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            response_excerpt: a.response_excerpt,
+            error: a.error,
+            next_attempt_at: delivery
+                .filter(|d| d.status == PENDING)
+                .map(|d| d.next_attempt_at),
+        });
+    }
+    Ok(EndpointDetail {
+        endpoint: view(&ctx.db, found).await?,
+        attempts: rows,
+    })
+}
+
+/// A new secret; the old one keeps signing too for [`ROTATION_OVERLAP`].
+pub async fn rotate_secret(ctx: &Ctx, id: Uuid) -> ServiceResult<EndpointSecret> {
+    let found = owned(ctx, id, true).await?;
+    let secret = new_secret();
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let mut record: webhook_endpoint::ActiveModel = found.clone().into();
+    record.previous_secret = Set(Some(found.secret.clone()));
+    record.previous_secret_until = Set(Some(now + ROTATION_OVERLAP));
+    record.secret = Set(secrets_at_rest::seal(Purpose::WebhookSecret, &secret));
+    record.updated_at = Set(now);
+    let model = record.update(&txn).await?;
+    audit::record(
+        &txn,
+        &ctx.request,
+        owner_entry(ctx, "webhook.rotate_secret", &model),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(EndpointSecret {
+        endpoint: view(&ctx.db, model).await?,
+        secret,
+    })
+}
+
+/// Turns an endpoint on (its failure clock restarts) or off.
+pub async fn set_enabled(ctx: &Ctx, id: Uuid, enabled: bool) -> ServiceResult<EndpointView> {
+    let found = owned(ctx, id, true).await?;
+    let txn = ctx.db.begin().await?;
+    let mut record: webhook_endpoint::ActiveModel = found.into();
+    record.enabled = Set(enabled);
+    record.failing_since = Set(None);
+    record.disabled_reason = Set((!enabled).then(|| "Turned off by a person.".to_owned()));
+    record.updated_at = Set(ctx.now());
+    let model = record.update(&txn).await?;
+    let action = if enabled {
+        "webhook.enable"
+    } else {
+        "webhook.disable"
+    };
+    audit::record(&txn, &ctx.request, owner_entry(ctx, action, &model)).await?;
+    txn.commit().await?;
+    view(&ctx.db, model).await
+}
+
+/// Sends the dead letters again (those that died at or after `since`, or
+/// all): they go back in line in their sequence order. Returns how many.
+pub async fn requeue(ctx: &Ctx, id: Uuid, since: Option<DateTime<Utc>>) -> ServiceResult<u64> {
+    let found = owned(ctx, id, true).await?;
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let mut update = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(0))
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            webhook_delivery::Column::FinishedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .filter(webhook_delivery::Column::EndpointId.eq(found.id))
+        .filter(webhook_delivery::Column::Status.eq(DEAD));
+    if let Some(since) = since {
+        update = update.filter(webhook_delivery::Column::FinishedAt.gte(since));
+    }
+    let requeued = update.exec(&txn).await?.rows_affected;
+    audit::record(
+        &txn,
+        &ctx.request,
+        owner_entry(ctx, "webhook.requeue", &found)
+            .details(json!({ "requeued": requeued, "since": since })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(requeued)
+}
+
+/// Sends the endpoint a `webhook.test` event (only it receives it); the
+/// attempt shows in its log like any other.
+pub async fn send_test(ctx: &Ctx, id: Uuid) -> ServiceResult<Uuid> {
+    let found = owned(ctx, id, true).await?;
+    let txn = ctx.db.begin().await?;
+    let actor = Actor::from(&ctx.principal);
+    let event_id = append(
+        &txn,
+        NewEvent {
+            event_type: event_type(TEST_EVENT).expect("in the catalogue"),
+            tenant_id: found.tenant_id,
+            correlation_id: ctx.request.request_id.clone(),
+            actor: &actor,
+            resource_id: Some(found.id.to_string()),
+            data: json!({
+                "state": { "id": found.id, "url": found.url, "enabled": found.enabled },
+                "details": { "message": "A test event from Tenantry." },
+            }),
+        },
+    )
+    .await?;
+    audit::record(&txn, &ctx.request, owner_entry(ctx, "webhook.test", &found)).await?;
+    txn.commit().await?;
+    Ok(event_id)
+}
+
+fn owner_entry(ctx: &Ctx, action: &'static str, e: &webhook_endpoint::Model) -> AuditEntry {
+    let entry =
+        AuditEntry::new(Actor::from(&ctx.principal), action, "webhook_endpoint").target(e.id);
+    match e.tenant_id {
+        Some(t) => entry.tenant(t),
+        None => entry,
+    }
+}
+
+async fn view<C: ConnectionTrait>(
+    conn: &C,
+    e: webhook_endpoint::Model,
+) -> ServiceResult<EndpointView> {
+    let count = |status: &'static str| {
+        webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::EndpointId.eq(e.id))
+            .filter(webhook_delivery::Column::Status.eq(status))
+            .count(conn)
+    };
+    Ok(EndpointView {
+        pending: count(PENDING).await?,
+        dead: count(DEAD).await?,
+        id: e.id,
+        tenant_id: e.tenant_id,
+        url: e.url,
+        description: e.description,
+        event_types: e.event_types.0,
+        enabled: e.enabled,
+        disabled_reason: e.disabled_reason,
+        failing_since: e.failing_since,
+        created_at: e.created_at,
+    })
+}
+
+/// An event the sequencer has just numbered.
+pub(crate) struct Numbered {
+    pub event_id: Uuid,
+    pub sequence: i64,
+    pub event_type: String,
+    pub tenant_id: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    pub resource_id: Option<String>,
+}
+
+/// A test event goes to the one endpoint it names.
+const TEST_EVENT: &str = "webhook.test";
+
+/// The deliveries of freshly numbered events: one per enabled endpoint that
+/// may hear the event, wants its type and existed when it happened (called
+/// by the sequencer, in its transaction, so each event gets its deliveries
+/// exactly once).
+pub(crate) async fn fan_out<C: ConnectionTrait>(
+    conn: &C,
+    numbered: &[Numbered],
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    if numbered.is_empty() {
+        return Ok(());
+    }
+    let endpoints = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .all(conn)
+        .await?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let mut rows = vec![];
+    for e in &endpoints {
+        let wanted = TypeFilter(e.event_types.0.clone());
+        for n in numbered {
+            let hears = if n.event_type == TEST_EVENT {
+                n.resource_id.as_deref() == Some(e.id.to_string().as_str())
+            } else {
+                may_hear(e.tenant_id, n.tenant_id)
+                    && wanted.matches(&n.event_type)
+                    && n.occurred_at >= e.created_at
+            };
+            if hears {
+                rows.push(webhook_delivery::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    endpoint_id: Set(e.id),
+                    tenant_id: Set(e.tenant_id),
+                    event_id: Set(n.event_id),
+                    sequence: Set(n.sequence),
+                    status: Set(PENDING.to_owned()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(now),
+                    claimed_until: Set(None),
+                    last_status: Set(None),
+                    last_error: Set(None),
+                    created_at: Set(now),
+                    finished_at: Set(None),
+                });
+            }
+        }
+    }
+    for chunk in rows.chunks(200) {
+        webhook_delivery::Entity::insert_many(chunk.to_vec())
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What one round of delivery did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryRound {
+    pub attempted: usize,
+    pub delivered: usize,
+}
+
+/// Sends every due delivery: endpoints in parallel (at most `concurrency`),
+/// each endpoint's in sequence order, until nothing is due.
+pub async fn deliver_due(
+    db: &DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    concurrency: usize,
+) -> ServiceResult<DeliveryRound> {
+    let now = clock.now();
+    crate::backend::events::sequence_all(db, now).await?;
+    let endpoints: Vec<Uuid> = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::EndpointId)
+        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut work = tokio::task::JoinSet::new();
+    for endpoint in endpoints {
+        let permit = limit.clone().acquire_owned().await.expect("semaphore open");
+        let (db, clock) = (db.clone(), clock.clone());
+        work.spawn(async move {
+            let _permit = permit;
+            deliver_endpoint(&db, endpoint, clock.as_ref()).await
+        });
+    }
+    let mut round = DeliveryRound::default();
+    while let Some(done) = work.join_next().await {
+        match done {
+            Ok(Ok(one)) => {
+                round.attempted += one.attempted;
+                round.delivered += one.delivered;
+            }
+            Ok(Err(err)) => tracing::warn!(error = %err, "webhook delivery failed; will retry"),
+            Err(err) => tracing::warn!(error = %err, "webhook delivery task failed"),
+        }
+    }
+    Ok(round)
+}
+
+/// Sends one endpoint's due deliveries, oldest sequence first; stops at the
+/// first that is not due yet (a later event never overtakes it).
+async fn deliver_endpoint(
+    db: &DatabaseConnection,
+    endpoint_id: Uuid,
+    clock: &dyn Clock,
+) -> ServiceResult<DeliveryRound> {
+    let mut round = DeliveryRound::default();
+    loop {
+        let now = clock.now();
+        let Some(endpoint) = webhook_endpoint::Entity::find_by_id(endpoint_id)
+            .one(db)
+            .await?
+            .filter(|e| e.enabled)
+        else {
+            return Ok(round);
+        };
+        let Some(head) = webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
+            .filter(webhook_delivery::Column::Status.eq(PENDING))
+            .order_by_asc(webhook_delivery::Column::Sequence)
+            .one(db)
+            .await?
+        else {
+            return Ok(round);
+        };
+        if head.next_attempt_at > now {
+            return Ok(round);
+        }
+        // The claim: whoever moves `claimed_until` sends it; a replica that
+        // died mid-send loses it when the claim runs out.
+        let claimed = webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::ClaimedUntil,
+                Expr::value(now + CLAIM_FOR),
+            )
+            .filter(webhook_delivery::Column::Id.eq(head.id))
+            .filter(webhook_delivery::Column::Status.eq(PENDING))
+            .filter(
+                Condition::any()
+                    .add(webhook_delivery::Column::ClaimedUntil.is_null())
+                    .add(webhook_delivery::Column::ClaimedUntil.lt(now)),
+            )
+            .exec(db)
+            .await?
+            .rows_affected
+            == 1;
+        if !claimed {
+            return Ok(round);
+        }
+        let delivered = attempt(db, &endpoint, &head, clock).await?;
+        round.attempted += 1;
+        round.delivered += usize::from(delivered);
+        if !delivered {
+            return Ok(round);
+        }
+    }
+}
+
+/// One POST of one delivery, and what it means, recorded in one transaction.
+async fn attempt(
+    db: &DatabaseConnection,
+    endpoint: &webhook_endpoint::Model,
+    delivery: &webhook_delivery::Model,
+    clock: &dyn Clock,
+) -> ServiceResult<bool> {
+    let Some(stored) = event::Entity::find()
+        .filter(event::Column::Id.eq(delivery.event_id))
+        .one(db)
+        .await?
+    else {
+        return Err(ServiceError::internal_in(
+            "webhook delivery",
+            "its event is gone",
+        ));
+    };
+    let body = serde_json::to_string(&json!({
+        "id": stored.id, "type": stored.event_type, "version": stored.version,
+        "sequence": stored.global_seq, "occurred_at": stored.occurred_at,
+        "tenant_id": stored.tenant_id, "tenant_sequence": stored.tenant_seq,
+        "correlation_id": stored.correlation_id, "actor": stored.actor_label,
+        "resource_type": stored.resource_type, "resource_id": stored.resource_id,
+        "data": serde_json::from_str::<serde_json::Value>(&stored.data).unwrap_or_default(),
+    }))
+    .map_err(ServiceError::internal)?;
+    let now = clock.now();
+    let id = stored.id.to_string();
+    let timestamp = now.timestamp();
+    let mut signatures = vec![signature(
+        &secrets_at_rest::reveal(Purpose::WebhookSecret, &endpoint.secret)?,
+        &id,
+        timestamp,
+        &body,
+    )?];
+    if let (Some(previous), Some(until)) =
+        (&endpoint.previous_secret, endpoint.previous_secret_until)
+        && until > now
+    {
+        signatures.push(signature(
+            &secrets_at_rest::reveal(Purpose::WebhookSecret, previous)?,
+            &id,
+            timestamp,
+            &body,
+        )?);
+    }
+    let headers = [
+        ("webhook-id", id.clone()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signatures.join(" ")),
+        ("user-agent", "Tenantry-Webhooks/1".to_owned()),
+    ];
+    let started = Instant::now();
+    let answer = outbound::http()
+        .post_json(
+            &endpoint.url,
+            &headers,
+            body,
+            StdDuration::from_secs(ATTEMPT_TIMEOUT_SECONDS),
+            4096,
+        )
+        .await;
+    let latency_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+    let (status, retry_after, excerpt_text, error) = match &answer {
+        Ok(a) => (
+            Some(a.status),
+            retry_after_seconds(a.retry_after.as_deref()),
+            excerpt(&a.body),
+            None,
+        ),
+        Err(OutboundError::Timeout(limit)) => (
+            None,
+            None,
+            String::new(),
+            Some(format!("no answer within {} s", limit.as_secs())),
+        ),
+        Err(e) => (None, None, String::new(), Some(e.to_string())),
+    };
+    let attempts = delivery.attempts + 1;
+    let verdict = judge_attempt(
+        attempts as u32,
+        status,
+        retry_after,
+        now,
+        rand::random::<f64>(),
+    );
+    let txn = db.begin().await?;
+    webhook_attempt::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        delivery_id: Set(delivery.id),
+        endpoint_id: Set(endpoint.id),
+        tenant_id: Set(endpoint.tenant_id),
+        at: Set(now),
+        status_code: Set(status.map(i32::from)),
+        latency_ms: Set(latency_ms),
+        response_excerpt: Set(excerpt_text),
+        error: Set(error.clone()),
+    }
+    .insert(&txn)
+    .await?;
+    let last_error = error.or_else(|| {
+        status
+            .filter(|s| !(200..300).contains(s))
+            .map(|s| format!("HTTP {s}"))
+    });
+    let mut record: webhook_delivery::ActiveModel = delivery.clone().into();
+    record.attempts = Set(attempts);
+    record.claimed_until = Set(None);
+    record.last_status = Set(status.map(i32::from));
+    record.last_error = Set(last_error.clone());
+    let mut disable: Option<String> = None;
+    match &verdict {
+        Verdict::Delivered => {
+            record.status = Set(DELIVERED.to_owned());
+            record.finished_at = Set(Some(now));
+        }
+        Verdict::RetryAt(at) => record.next_attempt_at = Set(*at),
+        Verdict::Dead => {
+            record.status = Set(DEAD.to_owned());
+            record.finished_at = Set(Some(now));
+        }
+        Verdict::DisableEndpoint => {
+            // The receiver said it is gone: this delivery waits in the
+            // dead letters with the endpoint.
+            record.status = Set(DEAD.to_owned());
+            record.finished_at = Set(Some(now));
+            disable = Some("The receiver answered 410 Gone.".to_owned());
+        }
+    }
+    record.update(&txn).await?;
+    let failing_since = match verdict {
+        Verdict::Delivered => None,
+        _ => Some(endpoint.failing_since.unwrap_or(now)),
+    };
+    if disable.is_none() && failing_too_long(failing_since, now) {
+        disable = Some(format!(
+            "Every delivery has failed since {} (5 days).",
+            failing_since.unwrap_or(now).format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    let mut record: webhook_endpoint::ActiveModel = endpoint.clone().into();
+    record.failing_since = Set(failing_since);
+    if let Some(reason) = &disable {
+        record.enabled = Set(false);
+        record.disabled_reason = Set(Some(reason.clone()));
+        record.updated_at = Set(now);
+        append(
+            &txn,
+            NewEvent {
+                event_type: event_type("webhook.endpoint_disabled").expect("in the catalogue"),
+                tenant_id: endpoint.tenant_id,
+                correlation_id: None,
+                actor: &Actor::System("webhooks"),
+                resource_id: Some(endpoint.id.to_string()),
+                data: json!({
+                    "state": { "id": endpoint.id, "url": endpoint.url, "enabled": false },
+                    "details": { "reason": reason, "last_error": last_error },
+                }),
+            },
+        )
+        .await?;
+        tracing::warn!(endpoint = %endpoint.id, %reason, "webhook endpoint disabled");
+    }
+    record.update(&txn).await?;
+    txn.commit().await?;
+    Ok(verdict == Verdict::Delivered)
+}
