@@ -13,6 +13,9 @@ CONNECTIONS=${BENCH_CONNECTIONS:-4}
 TENANTS=${BENCH_TENANTS:-10000}
 ENDPOINTS_PER_TENANT=${BENCH_ENDPOINTS_PER_TENANT:-100}
 PG_ADMIN_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+# Which databases to measure, and whether to run the (long) simulated rollout.
+SUITES=${BENCH_SUITES:-sqlite postgres}
+ROLLOUTS=${BENCH_ROLLOUTS:-1}
 EMAIL=bench@tenantry.test
 PASSWORD=bench-password-123
 WORK=$(mktemp -d)
@@ -90,7 +93,7 @@ suite() {
   report "page /tenants, health validating" -H "Cookie: $cookie" "$base/tenants"
   report "page tenant Health tab" -H "Cookie: $cookie" "$base/tenants/$slug/health"
   echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
-  rollouts "$base" "$auth"
+  if [ "$ROLLOUTS" = 1 ]; then rollouts "$base" "$auth"; fi
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 }
 
@@ -144,8 +147,12 @@ rollouts() {
   echo "  simulated rollout: $targets tenant targets (4 executor steps each) $status in $(( took_ms / 1000 )) s = $(python3 -c "print(round($targets/($took_ms/1000), 1))") targets/s; server peak RSS $rss MiB"
 }
 
-suite "SQLite" "sqlite://$WORK/bench.db"
-if psql "$PG_ADMIN_URL" -qc 'select 1' >/dev/null 2>&1; then
+if [[ " $SUITES " == *" sqlite "* ]]; then
+  suite "SQLite" "sqlite://$WORK/bench.db"
+fi
+if [[ " $SUITES " != *" postgres "* ]]; then
+  :
+elif psql "$PG_ADMIN_URL" -qc 'select 1' >/dev/null 2>&1; then
   PG_DB="tenantry_bench_$$"
   psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$PG_DB\"" >/dev/null
   suite "PostgreSQL" "${PG_ADMIN_URL%/*}/$PG_DB"

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod changes;
 pub mod deployments;
+pub mod events;
 pub mod notifications;
 pub mod rollouts;
 pub mod tenants;

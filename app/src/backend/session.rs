@@ -15,6 +15,7 @@ use crate::backend::state::AccountSettings;
 const SIGNED_IN_KEY: &str = "tenantry.signed_in";
 /// A freshly created API token, kept until the next page shows it once.
 const NEW_API_TOKEN_KEY: &str = "tenantry.new_api_token";
+const NEW_WEBHOOK_SECRET_KEY: &str = "tenantry.new_webhook_secret";
 /// Password checked, second factor still to come.
 const PENDING_SECOND_FACTOR_KEY: &str = "tenantry.pending_second_factor";
 /// A TOTP secret being set up, until confirmed.
@@ -190,6 +191,18 @@ impl AuthSession {
     /// The held token, removed from the session as it is read.
     pub async fn take_new_api_token(&self) -> Option<String> {
         self.take_secret(NEW_API_TOKEN_KEY).await
+    }
+
+    /// Holds a new webhook signing secret for the page a form post returns
+    /// to (without JavaScript), sealed, for a few minutes, shown once.
+    pub async fn hold_new_webhook_secret(&self, secret: &str) -> Result<(), ServiceError> {
+        self.hold_secret(NEW_WEBHOOK_SECRET_KEY, secret, SHOW_ONCE_MINUTES)
+            .await
+    }
+
+    /// The held webhook secret, removed from the session as it is read.
+    pub async fn take_new_webhook_secret(&self) -> Option<String> {
+        self.take_secret(NEW_WEBHOOK_SECRET_KEY).await
     }
 
     async fn hold_secret(&self, key: &str, plain: &str, minutes: i64) -> Result<(), ServiceError> {

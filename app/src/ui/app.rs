@@ -22,6 +22,8 @@ use crate::ui::layout::{AppShell, NotFound};
 use crate::ui::notifications::inbox_page::InboxPage;
 use crate::ui::notifications::notifications_page::NotificationsPage;
 use crate::ui::notifications::outbox_page::OutboxPage;
+use crate::ui::notifications::webhook_page::WebhookPage;
+use crate::ui::notifications::webhooks_page::WebhooksPage;
 use crate::ui::platform::dashboard_page::DashboardPage;
 use crate::ui::platform::jobs_page::JobsPage;
 use crate::ui::releases::catalog_page::CatalogPage;
@@ -106,6 +108,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/roles") view=RolesPage ssr=ssr.clone()/>
                     <Route path=path!("settings/notifications") view=NotificationsPage ssr=ssr.clone()/>
                     <Route path=path!("settings/api-tokens") view=ApiTokensPage ssr=ssr.clone()/>
+                    <Route path=path!("settings/webhooks") view=WebhooksPage ssr=ssr.clone()/>
+                    <Route path=path!("settings/webhooks/:id") view=WebhookPage ssr=ssr.clone()/>
                 </ParentRoute>
             </Routes>
         </Router>

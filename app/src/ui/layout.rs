@@ -150,21 +150,56 @@ fn TopBar(
     }
 }
 
-/// The bell: a link to the inbox with the number of unread notifications.
+/// The bell: a link to the inbox with the number of unread notifications,
+/// kept current by the live feed once the page is hydrated.
 #[component]
 fn InboxLink(count: u64) -> impl IntoView {
-    let label = if count == 0 {
-        "Notifications, none unread".to_owned()
-    } else {
-        format!("Notifications, {count} unread")
+    let live = RwSignal::new(count);
+    follow_unread(live);
+    let label = move || match live.get() {
+        0 => "Notifications, none unread".to_owned(),
+        n => format!("Notifications, {n} unread"),
     };
     view! {
         <a class="btn btn-secondary btn-sm" href="/notifications" aria-label=label data-testid="inbox-link">
             "Inbox"
-            {(count > 0).then(|| view! { " " <span class="badge tone-danger" data-testid="unread-count">{count}</span> })}
+            {move || (live.get() > 0).then(|| view! { " " <span class="badge tone-danger" data-testid="unread-count">{live.get()}</span> })}
         </a>
     }
 }
+
+/// Listens to the portal's live feed (`/api/v1/events/stream`, server-sent
+/// events) for the unread count; the browser reconnects by itself. One feed
+/// per page load.
+#[cfg(feature = "hydrate")]
+fn follow_unread(live: RwSignal<u64>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use wasm_bindgen::{JsCast, closure::Closure};
+    static OPEN: AtomicBool = AtomicBool::new(false);
+    Effect::new(move |_| {
+        if OPEN.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let Ok(source) = web_sys::EventSource::new("/api/v1/events/stream") else {
+            OPEN.store(false, Ordering::SeqCst);
+            return;
+        };
+        let on_unread =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(n) = e.data().as_string().and_then(|t| t.parse::<u64>().ok()) {
+                    live.set(n);
+                }
+            });
+        let _ =
+            source.add_event_listener_with_callback("unread", on_unread.as_ref().unchecked_ref());
+        // The feed lives as long as the page.
+        on_unread.forget();
+        std::mem::forget(source);
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_unread(_live: RwSignal<u64>) {}
 
 /// "Approvals N": a link to the approvals inbox with how many changes await
 /// the viewer's decision.

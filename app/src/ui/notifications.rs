@@ -3,3 +3,5 @@
 pub mod inbox_page;
 pub mod notifications_page;
 pub mod outbox_page;
+pub mod webhook_page;
+pub mod webhooks_page;

@@ -1,4 +1,4 @@
-//! The tabs the settings pages share (account, notifications, roles, API tokens).
+//! The tabs the settings pages share (account, notifications, roles, API tokens, webhooks).
 
 use leptos::prelude::*;
 
@@ -14,6 +14,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
             {tab("/settings/notifications", "Notifications")}
             {tab("/settings/roles", "Roles")}
             {tab("/settings/api-tokens", "API tokens")}
+            {tab("/settings/webhooks", "Webhooks")}
         </nav>
     }
 }

@@ -51,6 +51,123 @@ pub async fn list(
     Ok(Json(events::page(&caller.ctx, &query).await?))
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamParams {
+    /// The last sequence seen (a reconnecting `EventSource` sends `Last-Event-ID` instead).
+    pub after: Option<i64>,
+    /// Seconds the stream stays open (0–55, default 55); the browser's
+    /// `EventSource` reconnects by itself, so a stream is never held forever.
+    pub max_wait: Option<u64>,
+}
+
+/// How often the stream looks for news (the database is the source of truth,
+/// so every replica serves the same stream).
+const STREAM_TICK: std::time::Duration = std::time::Duration::from_millis(700);
+
+/// The portal's live feed (server-sent events): `event: event` for each new
+/// event the caller may read (`id` = its sequence, `data` = the event), and
+/// `event: unread` with the caller's unread notification count whenever it
+/// changes (first on connect). Pages on in-flight work and the inbox badge
+/// follow it instead of polling.
+#[utoipa::path(get, path = "/events/stream", tag = "events", params(StreamParams),
+    responses((status = 200, content_type = "text/event-stream", description = "Server-sent events: `event`, `unread`"),
+        (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn stream(
+    State(_state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    ApiQuery(params): ApiQuery<StreamParams>,
+) -> ApiResult<
+    axum::response::sse::Sse<
+        impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let after = resumed.or(params.after).unwrap_or(-1);
+    let max_wait = params.max_wait.unwrap_or(55).min(55);
+    let ctx = caller.ctx;
+    // Everyone hears their own unread count; events only who may read some.
+    let reads_events = !ctx
+        .principal
+        .tenant_scope(app::domain::access::permission::Permission::AuditRead)
+        .is_empty();
+    // A fresh page starts from now on (the page itself shows the past).
+    let start = if after < 0 {
+        events::head(&ctx).await?
+    } else {
+        after
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(max_wait);
+    struct Feed {
+        ctx: app::backend::context::Ctx,
+        after: i64,
+        unread: Option<u64>,
+        deadline: std::time::Instant,
+        queued: std::collections::VecDeque<Event>,
+        first: bool,
+        reads_events: bool,
+    }
+    let feed = Feed {
+        ctx,
+        after: start,
+        unread: None,
+        deadline,
+        queued: Default::default(),
+        first: true,
+        reads_events,
+    };
+    let stream = futures::stream::unfold(feed, |mut feed| async move {
+        loop {
+            if let Some(next) = feed.queued.pop_front() {
+                return Some((Ok(next), feed));
+            }
+            if !feed.first {
+                if std::time::Instant::now() >= feed.deadline {
+                    return None;
+                }
+                tokio::time::sleep(STREAM_TICK).await;
+            }
+            feed.first = false;
+            if let Ok(unread) =
+                app::backend::services::notifications::notices::unread_count(&feed.ctx).await
+                && feed.unread != Some(unread)
+            {
+                feed.unread = Some(unread);
+                feed.queued
+                    .push_back(Event::default().event("unread").data(unread.to_string()));
+            }
+            let query = EventQuery {
+                after: feed.after,
+                limit: 100,
+                ..Default::default()
+            };
+            if !feed.reads_events {
+                continue;
+            }
+            if let Ok(page) = events::page(&feed.ctx, &query).await {
+                for item in page.items {
+                    if let Ok(data) = serde_json::to_string(&item) {
+                        feed.queued.push_back(
+                            Event::default()
+                                .event("event")
+                                .id(item.sequence.to_string())
+                                .data(data),
+                        );
+                    }
+                }
+                feed.after = page.next_after;
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventTypeList {
     pub items: Vec<EventType>,
@@ -71,6 +188,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(types))
+        .routes(routes!(stream))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show))
         .routes(routes!(webhooks::rotate))

@@ -220,6 +220,38 @@ async fn a_tenant_s_people_pull_only_their_own_tenants_events(db: TestDb) {
     );
 }
 
+/// The live feed: a reconnecting client (`Last-Event-ID`) gets the events
+/// after the one it saw, and everyone gets their unread count.
+async fn the_live_feed_resumes_after_the_last_event_id_and_carries_the_unread_count(db: TestDb) {
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let token = admin_token(&app).await;
+    onboard(db, &admin, "acme").await;
+    onboard(db, &admin, "globex").await;
+    let body = app
+        .client
+        .get(app.url("/api/v1/events/stream?max_wait=1"))
+        .bearer_auth(&token)
+        .header("last-event-id", "2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let text = body.text().await.unwrap();
+    assert!(text.contains("event: unread\ndata: 0"), "{text}");
+    assert!(
+        text.contains("event: event\nid: 3\n") && !text.contains("id: 2\n"),
+        "only what came after event 2: {text}"
+    );
+    assert!(text.contains("\"type\":\"tenant.created\""), "{text}");
+    let (status, _) = get(&app, "not-a-token", "/api/v1/events/stream?max_wait=0").await;
+    assert_eq!(status, 401);
+}
+
 /// The inbox of `who`: (kind, title).
 async fn inbox_of(db: &DatabaseConnection, who: &Principal) -> Vec<(String, String)> {
     use sea_orm::{ColumnTrait, QueryFilter};
@@ -369,6 +401,7 @@ async fn every_kind_a_person_can_choose_is_driven_by_an_event(db: TestDb) {
 }
 
 crate::on_both_databases!(
+    the_live_feed_resumes_after_the_last_event_id_and_carries_the_unread_count,
     every_kind_a_person_can_choose_is_driven_by_an_event,
     events_are_written_with_their_change_numbered_without_gaps_and_pulled_after_a_sequence,
     a_failed_event_write_fails_the_change,

@@ -241,6 +241,16 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/events/stream",
+        call(
+            "GET",
+            "/api/v1/events/stream?max_wait=0",
+            SignedIn,
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
         "/api/v1/event-types",
         call("GET", "/api/v1/event-types", SignedIn, Body::Empty),
     ),
@@ -1107,6 +1117,69 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/revoke_api_token",
             Somewhere(P::SettingsManage),
             Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "list_webhooks",
+        call(
+            "POST",
+            "/api/fn/list_webhooks",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "create_webhook",
+        call(
+            "POST",
+            "/api/fn/create_webhook",
+            Tenant(P::TenantManage),
+            Body::Form(&[("tenant", "{tenant}"), ("url", "not a url")]),
+        ),
+    ),
+    (
+        "load_webhook",
+        call(
+            "POST",
+            "/api/fn/load_webhook",
+            Somewhere(P::TenantRead),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "send_webhook_test",
+        call(
+            "POST",
+            "/api/fn/send_webhook_test",
+            Somewhere(P::TenantManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "rotate_webhook_secret",
+        call(
+            "POST",
+            "/api/fn/rotate_webhook_secret",
+            Somewhere(P::TenantManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "requeue_webhook",
+        call(
+            "POST",
+            "/api/fn/requeue_webhook",
+            Somewhere(P::TenantManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "set_webhook_enabled",
+        call(
+            "POST",
+            "/api/fn/set_webhook_enabled",
+            Somewhere(P::TenantManage),
+            Body::Form(&[("id", NOBODY), ("enabled", "true")]),
         ),
     ),
     (

@@ -641,6 +641,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "GET /api/v1/deployments/{id}/health-runs",
             "GET /api/v1/event-types",
             "GET /api/v1/events",
+            "GET /api/v1/events/stream",
             "GET /api/v1/extension-requests",
             "GET /api/v1/health-baselines",
             "GET /api/v1/jobs",

@@ -68,6 +68,15 @@ pub async fn page(ctx: &Ctx, query: &EventQuery) -> ServiceResult<EventPage> {
     Ok(EventPage { items, next_after })
 }
 
+/// The last sequence given so far (where a live feed starts).
+pub async fn head(ctx: &Ctx) -> ServiceResult<i64> {
+    use crate::backend::entities::event_counter;
+    Ok(event_counter::Entity::find_by_id("global".to_owned())
+        .one(&ctx.reads)
+        .await?
+        .map_or(0, |c| c.last))
+}
+
 fn record(row: event::Model) -> Option<EventRecord> {
     Some(EventRecord {
         sequence: row.global_seq?,

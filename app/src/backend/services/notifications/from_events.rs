@@ -112,6 +112,27 @@ pub async fn notify_new_events(
     Ok(round)
 }
 
+/// Moves the cursor past every numbered event without notifying: for a bulk
+/// load (`tenantry seed`), whose events are history rather than news.
+pub async fn skip_to_head(db: &DatabaseConnection) -> ServiceResult<()> {
+    let head = event_counter::Entity::find_by_id("global".to_owned())
+        .one(db)
+        .await?
+        .map_or(0, |c| c.last);
+    event_counter::Entity::insert(event_counter::ActiveModel {
+        scope: Set(CURSOR.to_owned()),
+        last: Set(head),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(event_counter::Column::Scope)
+            .update_column(event_counter::Column::Last)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 /// The people an event concerns (active accounts, each once).
 async fn audience_of<C: ConnectionTrait>(
     conn: &C,

@@ -258,8 +258,10 @@ pub struct SweepReport {
     pub skipped: usize,
 }
 
-/// Probes every watched tenant whose next run is due, at most
-/// `policy.concurrency` at a time, until none is due.
+/// Probes every watched tenant that is due when the round starts, at most
+/// `policy.concurrency` at a time. Tenants that come due during the round
+/// wait for the next one, so a round always ends (and is logged) even when
+/// the fleet outpaces the probes.
 pub async fn validate_due(
     db: &DatabaseConnection,
     policy: &ValidationPolicy,
@@ -268,8 +270,8 @@ pub async fn validate_due(
 ) -> ServiceResult<SweepReport> {
     let mut report = SweepReport::default();
     let batch = (policy.concurrency.max(1) * 16) as u64;
+    let now = clock.now();
     loop {
-        let now = clock.now();
         let due: Vec<(Uuid, String, Option<DateTime<Utc>>)> = tenant::Entity::find()
             .select_only()
             .column(tenant::Column::Id)
@@ -292,7 +294,7 @@ pub async fn validate_due(
         let limit = Arc::new(tokio::sync::Semaphore::new(policy.concurrency.max(1)));
         let mut probes = tokio::task::JoinSet::new();
         for (tenant_id, address, _) in due {
-            let next = next_due(now, policy, rand::random::<f64>());
+            let next = next_due(clock.now(), policy, rand::random::<f64>());
             // The claim: whoever moves the due time forward probes the tenant.
             let claimed = tenant::Entity::update_many()
                 .col_expr(tenant::Column::HealthNextAt, next.into())
