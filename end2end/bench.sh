@@ -92,7 +92,8 @@ suite() {
   # fleet: the tenant list is measured again while it does.
   report "page /tenants, health validating" -H "Cookie: $cookie" "$base/tenants"
   report "page tenant Health tab" -H "Cookie: $cookie" "$base/tenants/$slug/health"
-  echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
+  # The log is coloured: strip the escapes before reading the last round.
+  echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
   if [ "$ROLLOUTS" = 1 ]; then rollouts "$base" "$auth"; fi
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 }
