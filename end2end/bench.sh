@@ -3,7 +3,8 @@
 # reachable) on PostgreSQL, each seeded with BENCH_TENANTS tenants through the
 # services, plus the release catalog and ENDPOINTS_PER_TENANT endpoints each
 # (in bulk). Prints the full compliance assessment time, requests/s and p50/p99 latency for the REST API and the
-# tenant list page. Figures are printed, never asserted.
+# tenant list page, events/s written with their changes and webhook delivery
+# throughput with p99 latency. Figures are printed, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/tenantry}
@@ -16,6 +17,10 @@ PG_ADMIN_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 # Which databases to measure, and whether to run the (long) simulated rollout.
 SUITES=${BENCH_SUITES:-sqlite postgres}
 ROLLOUTS=${BENCH_ROLLOUTS:-1}
+# Events written with their changes, then delivered to WEBHOOK_ENDPOINTS
+# local webhook endpoints (0 events: skipped).
+EVENTS=${BENCH_EVENTS:-10000}
+WEBHOOK_ENDPOINTS=${BENCH_WEBHOOK_ENDPOINTS:-10}
 EMAIL=bench@tenantry.test
 PASSWORD=bench-password-123
 WORK=$(mktemp -d)
@@ -23,6 +28,7 @@ SERVER=""
 PG_DB=""
 cleanup() {
   [ -n "${HEALTH_SERVER:-}" ] && kill "$HEALTH_SERVER" 2>/dev/null || true
+  [ -n "${RECEIVER:-}" ] && kill "$RECEIVER" 2>/dev/null || true
   [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
   [ -n "$PG_DB" ] && psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
@@ -95,6 +101,7 @@ suite() {
   # The log is coloured: strip the escapes before reading the last round.
   echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
   if [ "$ROLLOUTS" = 1 ]; then rollouts "$base" "$auth"; fi
+  if [ "$EVENTS" -gt 0 ]; then events "$base" "$auth" "$slug"; fi
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 }
 
@@ -146,6 +153,42 @@ rollouts() {
   local took_ms=$(( $(date +%s%3N) - start_ms ))
   local rss; rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$SERVER/status")
   echo "  simulated rollout: $targets tenant targets (4 executor steps each) $status in $(( took_ms / 1000 )) s = $(python3 -c "print(round($targets/($took_ms/1000), 1))") targets/s; server peak RSS $rss MiB"
+}
+
+# Events and webhooks (issue 20): BENCH_EVENTS setting changes over REST,
+# each written with its audit record and event, with WEBHOOK_ENDPOINTS
+# endpoints subscribed to them at a local receiver; then every delivery.
+RECEIVER=""
+events() {
+  local base=$1 auth=$2 slug=$3
+  local port; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 end2end/bench/webhook_receiver.py "$port" >/dev/null 2>&1 &
+  RECEIVER=$!
+  local receiver="http://127.0.0.1:$port"
+  for _ in $(seq 1 50); do curl -fsS "$receiver/stats" >/dev/null 2>&1 && break; sleep 0.1; done
+  for i in $(seq 1 "$WEBHOOK_ENDPOINTS"); do
+    curl -fsS -o /dev/null -H "$auth" -H 'content-type: application/json' \
+      -d "{\"url\":\"$receiver/hook/$i\",\"event_types\":\"tenant.updated\",\"description\":\"bench $i\"}" "$base/api/v1/webhooks"
+  done
+  local out; out=$(BENCH_EVENTS=$EVENTS wrk --latency -t2 -c"$CONNECTIONS" -d120s -s end2end/bench/config_writes.lua -H "$auth" "$base/api/v1/tenants/$slug/config")
+  local rps p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/' | tr '\n' ' ')
+  printf '  %-32s %9s events/s   p99 %8s   %s\n' "changes written with events" "$rps" "$p99" "$errors"
+  local expected=$(( EVENTS * WEBHOOK_ENDPOINTS )) count=0 waited=0
+  while [ "$waited" -lt 900 ]; do
+    count=$(curl -fsS "$receiver/stats" | json_field 'd["count"]')
+    [ "$count" -ge "$expected" ] && break
+    sleep 1; waited=$((waited + 1))
+  done
+  curl -fsS "$receiver/stats" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+span = max((d['last'] or 0) - (d['first'] or 0), 0.001)
+print(f\"  webhook deliveries: {d['count']} of $expected to $WEBHOOK_ENDPOINTS endpoints, {d['count']/span:.0f} deliveries/s, event-to-receiver p50 {d['p50_ms']:.0f} ms, p99 {d['p99_ms']:.0f} ms\")
+"
+  kill "$RECEIVER" 2>/dev/null || true; RECEIVER=""
 }
 
 if [[ " $SUITES " == *" sqlite "* ]]; then

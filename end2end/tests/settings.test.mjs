@@ -89,6 +89,46 @@ for (const javaScriptEnabled of [true, false]) {
   });
 }
 
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? 'hydrated' : 'no-js';
+  test(`email delivery becomes a daily digest at a local hour (${mode})`, async () => {
+    const { context, page } = await launch({ javaScriptEnabled });
+    try {
+      await signIn(page);
+      await page.goto(`${BASE_URL}/settings/notifications`);
+      if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+      const form = page.getByTestId('email-delivery');
+      const hour = javaScriptEnabled ? '7' : '6';
+      await form.getByLabel('Send', { exact: true }).selectOption('daily');
+      await form.getByLabel('At (your time)').selectOption(hour);
+      await form.getByLabel('Time zone').fill('Europe/Berlin');
+      await form.getByRole('button', { name: 'Save email delivery' }).click();
+      if (javaScriptEnabled) await page.getByTestId('digest-saved').waitFor();
+      else await page.waitForLoadState('load');
+      await page.goto(`${BASE_URL}/settings/notifications`);
+      const status = await page.getByTestId('digest-status').textContent();
+      assert.match(status, new RegExp(`daily at 0${hour}:00 \\(Europe/Berlin\\)`));
+      assert.match(status, /next digest \d{4}-\d{2}-\d{2} \d{2}:00 UTC/);
+      if (javaScriptEnabled) {
+        // A zone that does not exist is refused on its field.
+        await page.waitForLoadState('networkidle');
+        await form.getByLabel('Time zone').fill('Mars/Olympus');
+        await form.getByRole('button', { name: 'Save email delivery' }).click();
+        await form.getByText("'Mars/Olympus' is not an IANA time zone").first().waitFor();
+        await page.screenshot({ path: `${SCREENSHOTS}settings-email-digest.png`, fullPage: true });
+      }
+      // Back to one email per notification for the other tests.
+      await form.getByLabel('Time zone').fill('UTC');
+      await form.getByLabel('Send', { exact: true }).selectOption('at_once');
+      await form.getByRole('button', { name: 'Save email delivery' }).click();
+      if (javaScriptEnabled) await page.getByTestId('digest-saved').waitFor();
+      else await page.waitForLoadState('load');
+    } finally {
+      await context.close();
+    }
+  });
+}
+
 test('a custom role is created from the roles page, with field errors first', async () => {
   const { context, page } = await launch();
   try {

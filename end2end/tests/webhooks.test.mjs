@@ -1,6 +1,6 @@
 // Settings → Webhooks: subscribe a real receiver started here (the secret
 // is shown once), send a test event, and see the signed delivery arrive and
-// its attempt in the endpoint's log. And the inbox badge, which follows the
+// its attempt in the endpoint's log; replay the stream from a sequence. And the inbox badge, which follows the
 // live feed: it counts up while the page stays put.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,6 +69,22 @@ test('subscribe a URL, send a test event, see the attempt in the log', async () 
     assert.match(test.signature, /^v1,/);
     assert.equal(JSON.parse(test.body).id, test.id, 'webhook-id is the event id');
     await page.screenshot({ path: `${SCREENSHOTS}webhook-log.png`, fullPage: true });
+
+    // A receiver that lost its data asks for the stream again from a
+    // sequence: what came from there arrives again, each with its webhook-id.
+    const other = await context.newPage();
+    await onboard(other, { slug: `replay-${Date.now().toString(36)}`, name: 'Replay Co' });
+    const created = () => hook.posts.filter((p) => JSON.parse(p.body).type === 'tenant.created');
+    for (let i = 0; i < 40 && created().length === 0; i++) await page.waitForTimeout(500);
+    const first = JSON.parse(created()[0].body);
+    await page.waitForLoadState('networkidle');
+    await page.getByLabel('Send again every event from sequence').fill(String(first.sequence));
+    await page.locator('button[data-action="replay"]').click();
+    const copies = () => hook.posts.filter((p) => p.id === first.id).length;
+    for (let i = 0; i < 40 && copies() < 2; i++) await page.waitForTimeout(500);
+    assert.equal(copies(), 2, 'the event came again with the same webhook-id');
+    await page.reload();
+    await page.screenshot({ path: `${SCREENSHOTS}webhook-replayed.png`, fullPage: true });
   } finally {
     await context.close();
     await hook.close();

@@ -31,6 +31,9 @@ mod m20261206_000024_tenant_health;
 mod m20261206_000025_switch_changes;
 mod m20261206_000026_events;
 mod m20261206_000027_webhooks;
+mod m20261207_000028_configured_regions;
+mod m20261207_000029_email_digests;
+mod m20261207_000030_sign_in_addresses;
 mod row_security;
 
 pub struct Migrator;
@@ -66,6 +69,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000025_switch_changes::Migration),
             Box::new(m20261206_000026_events::Migration),
             Box::new(m20261206_000027_webhooks::Migration),
+            Box::new(m20261207_000028_configured_regions::Migration),
+            Box::new(m20261207_000029_email_digests::Migration),
+            Box::new(m20261207_000030_sign_in_addresses::Migration),
         ]
     }
 }

@@ -173,11 +173,15 @@ enum WebhookCommand {
     Show { id: String },
     /// Send the endpoint a test event.
     Test { id: String },
-    /// Send the dead letters again (`--since` an RFC 3339 time: only those that died since).
+    /// Send the dead letters again (`--since` an RFC 3339 time: only those
+    /// that died since), or with `--from-sequence N` every event the endpoint
+    /// may hear from global sequence N on.
     Replay {
         id: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "from_sequence")]
         since: Option<String>,
+        #[arg(long)]
+        from_sequence: Option<i64>,
     },
     /// A new signing secret (the old one signs too for 24 hours).
     RotateSecret { id: String },
@@ -922,7 +926,26 @@ async fn webhooks_command(
                 )
             }
         }
-        WebhookCommand::Replay { id, since } => {
+        WebhookCommand::Replay {
+            id,
+            from_sequence: Some(from_sequence),
+            ..
+        } => {
+            let body = serde_json::json!({ "from_sequence": from_sequence });
+            let done = client
+                .webhook_action(&id, "replay", Some(body))
+                .await
+                .map_err(fail)?;
+            if json {
+                pretty_json(&done)
+            } else {
+                format!(
+                    "{} events queued again from sequence {from_sequence}.",
+                    done["replayed"]
+                )
+            }
+        }
+        WebhookCommand::Replay { id, since, .. } => {
             let body = serde_json::json!({ "since": since });
             let done = client
                 .webhook_action(&id, "requeue", Some(body))

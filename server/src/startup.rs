@@ -250,6 +250,15 @@ pub async fn app_state(config: &Config, db: DatabaseConnection) -> anyhow_like::
             "mail set-up (TENANTRY_SMTP_*, TENANTRY_MAIL_FROM): {e}"
         ))
     })?;
+    // Scheduled activations check residency against this list without the
+    // configuration at hand.
+    app::backend::services::tenants::residency::record_configured_regions(
+        &db,
+        &config.regions,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| anyhow_like::Error(format!("cannot record the configured regions: {e}")))?;
     let db_for_executor = db.clone();
     Ok(AppState {
         leptos_options: leptos_options(config),
@@ -441,8 +450,8 @@ pub fn spawn_webhook_delivery(state: &AppState) -> tokio::task::JoinHandle<()> {
 
 /// Tells people about the events that concern them (approvals waiting,
 /// changes finished, rollouts halted, security changes, disabled webhook
-/// endpoints), in the app and by email per their choices, and wakes the
-/// email worker when it queued mail.
+/// endpoints), in the app and by email per their choices; sends the email
+/// digests that are due; wakes the email worker when it queued mail.
 pub fn spawn_notifier(state: &AppState) -> tokio::task::JoinHandle<()> {
     let (db, clock) = (state.db.clone(), state.clock.clone());
     let public_url = state.accounts.public_url.clone();
@@ -462,6 +471,24 @@ pub fn spawn_notifier(state: &AppState) -> tokio::task::JoinHandle<()> {
                 Err(err) => {
                     tracing::warn!(error = %err, "notifications from events failed; will retry")
                 }
+            }
+            match app::backend::services::notifications::digests::send_due(
+                &db,
+                &public_url,
+                clock.now(),
+            )
+            .await
+            {
+                Ok(round) if round.sent > 0 => {
+                    tracing::info!(
+                        digests = round.sent,
+                        notifications = round.items,
+                        "email digests queued"
+                    );
+                    mail_queued.notify_one();
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "email digests failed; will retry"),
             }
             tokio::time::sleep(std::time::Duration::from_millis(700)).await;
         }

@@ -117,6 +117,25 @@ pub async fn requeue_webhook(id: Uuid) -> Result<u64, AppError> {
     Ok(requeued)
 }
 
+/// Sends every event the endpoint may hear from `from_sequence` on again.
+#[server(prefix = "/api/fn", endpoint = "replay_webhook")]
+pub async fn replay_webhook(id: Uuid, from_sequence: String) -> Result<u64, AppError> {
+    use crate::api::context::respond;
+    use crate::backend::services::events::webhooks;
+    use crate::domain::validation::FieldErrors;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    let Ok(from) = from_sequence.trim().parse::<i64>() else {
+        let mut errors = FieldErrors::default();
+        errors.push("from_sequence", "Enter a sequence number, e.g. 1200.");
+        return Err(AppError::from(crate::backend::error::ServiceError::from(
+            errors,
+        )));
+    };
+    let replayed = respond(webhooks::replay_from(&ctx, id, from).await)?;
+    leptos_axum::redirect(&format!("/settings/webhooks/{id}"));
+    Ok(replayed)
+}
+
 /// `enabled` is `"true"` or `"false"` (a form's hidden field).
 #[server(prefix = "/api/fn", endpoint = "set_webhook_enabled")]
 pub async fn set_webhook_enabled(id: Uuid, enabled: String) -> Result<(), AppError> {

@@ -53,3 +53,34 @@ pub async fn mark_notifications_read() -> Result<(), AppError> {
     let ctx = respond(crate::api::context::server_ctx().await)?;
     respond(notices::mark_all_read(&ctx).await)
 }
+
+/// How the signed-in person's notification emails go out: at once, or as a
+/// daily or weekly digest.
+#[server(prefix = "/api/fn", endpoint = "email_digest_settings")]
+pub async fn email_digest_settings() -> Result<DigestSettingsView, AppError> {
+    use crate::api::context::respond;
+    use crate::backend::services::notifications::digests;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(digests::settings(&ctx).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "save_email_digest_settings")]
+pub async fn save_email_digest_settings(
+    cadence: String,
+    hour: String,
+    #[server(default)] weekday: String,
+    timezone: String,
+) -> Result<(), AppError> {
+    use crate::api::context::respond;
+    use crate::backend::services::notifications::digests;
+    use crate::domain::notifications::digest::DigestSchedule;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    // A daily digest has no day; any valid day keeps the form simple.
+    let weekday = if weekday.trim().is_empty() {
+        "mon".to_owned()
+    } else {
+        weekday
+    };
+    let schedule = DigestSchedule::parse(&cadence, &hour, &weekday, &timezone);
+    respond(digests::save_settings(&ctx, schedule).await)
+}

@@ -182,6 +182,48 @@ pub fn tenant_state(t: &tenant::Model) -> Value {
     })
 }
 
+/// `tenant.state_changed` (and `tenant.deleted` when it landed there) for a
+/// tenant that moved from `before`'s state to `after`'s, with the caller's
+/// transaction; nothing when the state stayed.
+pub async fn tenant_moved<C: ConnectionTrait>(
+    conn: &C,
+    before: &tenant::Model,
+    after: &tenant::Model,
+    actor: &Actor,
+    correlation_id: Option<String>,
+    reason: Option<&str>,
+) -> ServiceResult<()> {
+    if before.lifecycle_state == after.lifecycle_state {
+        return Ok(());
+    }
+    let mut names = vec!["tenant.state_changed"];
+    if after.lifecycle_state == crate::domain::tenants::lifecycle::LifecycleState::Deleted {
+        names.push("tenant.deleted");
+    }
+    for name in names {
+        append(
+            conn,
+            NewEvent {
+                event_type: crate::domain::events::event_type(name).expect("in the catalogue"),
+                tenant_id: Some(before.id),
+                correlation_id: correlation_id.clone(),
+                actor,
+                resource_id: Some(before.id.to_string()),
+                data: json!({
+                    "state": tenant_state(after),
+                    "details": {
+                        "from": before.lifecycle_state.as_str(),
+                        "to": after.lifecycle_state.as_str(),
+                        "reason": reason,
+                    },
+                }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Numbers the pending events: the global sequence and each tenant's, in
 /// the order they were written among those visible now. One sequencer at a
 /// time holds the global counter (row lock on PostgreSQL; SQLite has one

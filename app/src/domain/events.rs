@@ -150,6 +150,21 @@ pub const CATALOGUE: &[EventType] = &[
         "A blue-green switch was rolled back by a person.",
     ),
     event(
+        "compliance.status_changed",
+        "compliance_status",
+        "A tenant's compliance for one product changed (the data carries from and to); a first assessment that is not compliant counts.",
+    ),
+    event(
+        "compliance.grace_expiring",
+        "compliance_status",
+        "A tenant past end of life has 7, 3, 1 or 0 days of grace left.",
+    ),
+    event(
+        "compliance.forced_upgrade_scheduled",
+        "change",
+        "The version policy scheduled a forced upgrade for an end-of-life or non-compliant tenant (the change carries its window).",
+    ),
+    event(
         "compliance.eol_notice",
         "tenant",
         "An end-of-life notice was sent for a version a tenant runs.",
@@ -173,6 +188,11 @@ pub const CATALOGUE: &[EventType] = &[
         "security.two_factor_changed",
         "user",
         "A person turned two-factor sign-in on or off for their account.",
+    ),
+    event(
+        "security.new_sign_in_address",
+        "user",
+        "A person signed in from an address their account had not used before (the data carries the address).",
     ),
     event(
         "security.api_token_created",
@@ -209,6 +229,19 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         | "tenant.product.set"
         | "tenant.address_set" => &["tenant.updated"],
         "tenant.access_revoked" => &["tenant.access_revoked"],
+        "change.create"
+            if details.get("reason").and_then(|r| r.as_str())
+                == Some("schedule_forced_upgrade") =>
+        {
+            match status {
+                Some("scheduled") => &[
+                    "change.requested",
+                    "change.scheduled",
+                    "compliance.forced_upgrade_scheduled",
+                ],
+                _ => &["change.requested", "compliance.forced_upgrade_scheduled"],
+            }
+        }
         "change.create" | "change.submit" => match status {
             Some("scheduled") => &["change.requested", "change.scheduled"],
             _ => &["change.requested"],
@@ -241,6 +274,9 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         "tenant.health_recovered" => &["health.recovered"],
         "user.two_factor_enable" | "user.two_factor_disable" => &["security.two_factor_changed"],
         "api_token.create" => &["security.api_token_created"],
+        "auth.login" if details.get("new_address").and_then(|n| n.as_bool()) == Some(true) => {
+            &["security.new_sign_in_address"]
+        }
         _ => &[],
     };
     names.iter().filter_map(|name| event_type(name)).collect()
@@ -330,6 +366,24 @@ mod tests {
             ["deployment.auto_rolled_back"]
         );
         assert!(names("auth.login", json!({})).is_empty(), "not an event");
+        assert_eq!(
+            names(
+                "change.create",
+                json!({ "status": "scheduled", "reason": "schedule_forced_upgrade" })
+            ),
+            [
+                "change.requested",
+                "change.scheduled",
+                "compliance.forced_upgrade_scheduled"
+            ]
+        );
+        assert_eq!(
+            names(
+                "auth.login",
+                json!({ "client_address": "203.0.113.9", "new_address": true })
+            ),
+            ["security.new_sign_in_address"]
+        );
     }
 
     #[test]

@@ -13,6 +13,24 @@ pub struct PreferenceRow {
     pub in_app_locked: bool,
 }
 
+/// How a person's notification emails go out (Settings → Notifications).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestSettingsView {
+    /// `at_once`, `daily` or `weekly`.
+    pub cadence: String,
+    pub hour: u32,
+    /// `mon` … `sun`.
+    pub weekday: String,
+    pub timezone: String,
+    /// "daily at 08:00 (Europe/Berlin)".
+    pub description: String,
+    pub next_digest_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Emails held for the next digest.
+    pub pending: u64,
+    /// (value, label) of each cadence.
+    pub cadences: Vec<(String, String)>,
+}
+
 /// One in-app notification.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxItem {

@@ -3,6 +3,7 @@
 pub mod badge;
 pub mod chart;
 pub mod form;
+pub mod live;
 pub mod page;
 pub mod pager;
 pub mod progress;

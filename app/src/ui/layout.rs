@@ -71,6 +71,7 @@ pub fn AppShell() -> impl IntoView {
     let approvals = Resource::new(|| (), |_| pending_approval_count());
     provide_context(user);
     provide_context(ApprovalCount(approvals));
+    crate::ui::components::live::provide_live_feed();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
@@ -154,8 +155,9 @@ fn TopBar(
 /// kept current by the live feed once the page is hydrated.
 #[component]
 fn InboxLink(count: u64) -> impl IntoView {
-    let live = RwSignal::new(count);
-    follow_unread(live);
+    // The live feed's count once it has one; the server's until then.
+    let feed = crate::ui::components::live::use_live_feed();
+    let live = Signal::derive(move || feed.and_then(|f| f.unread.get()).unwrap_or(count));
     let label = move || match live.get() {
         0 => "Notifications, none unread".to_owned(),
         n => format!("Notifications, {n} unread"),
@@ -167,39 +169,6 @@ fn InboxLink(count: u64) -> impl IntoView {
         </a>
     }
 }
-
-/// Listens to the portal's live feed (`/api/v1/events/stream`, server-sent
-/// events) for the unread count; the browser reconnects by itself. One feed
-/// per page load.
-#[cfg(feature = "hydrate")]
-fn follow_unread(live: RwSignal<u64>) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use wasm_bindgen::{JsCast, closure::Closure};
-    static OPEN: AtomicBool = AtomicBool::new(false);
-    Effect::new(move |_| {
-        if OPEN.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let Ok(source) = web_sys::EventSource::new("/api/v1/events/stream") else {
-            OPEN.store(false, Ordering::SeqCst);
-            return;
-        };
-        let on_unread =
-            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if let Some(n) = e.data().as_string().and_then(|t| t.parse::<u64>().ok()) {
-                    live.set(n);
-                }
-            });
-        let _ =
-            source.add_event_listener_with_callback("unread", on_unread.as_ref().unchecked_ref());
-        // The feed lives as long as the page.
-        on_unread.forget();
-        std::mem::forget(source);
-    });
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn follow_unread(_live: RwSignal<u64>) {}
 
 /// "Approvals N": a link to the approvals inbox with how many changes await
 /// the viewer's decision.

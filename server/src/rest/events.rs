@@ -62,17 +62,14 @@ pub struct StreamParams {
     pub max_wait: Option<u64>,
 }
 
-/// How often the stream looks for news (the database is the source of truth,
-/// so every replica serves the same stream).
-const STREAM_TICK: std::time::Duration = std::time::Duration::from_millis(700);
-
-/// The portal's live feed (server-sent events): `event: event` for each new
-/// event the caller may read (`id` = its sequence, `data` = the event), and
-/// `event: unread` with the caller's unread notification count whenever it
-/// changes (first on connect). Pages on in-flight work and the inbox badge
+/// The portal's live feed (server-sent events): first `event: hello` with
+/// `events` (events follow) or `unread` (only the count does), then
+/// `event: event` for each new event the caller may read (`id` = its
+/// sequence, `data` = the event), and `event: unread` with the caller's
+/// unread notification count whenever it changes (first on connect). Pages on in-flight work and the inbox badge
 /// follow it instead of polling.
 #[utoipa::path(get, path = "/events/stream", tag = "events", params(StreamParams),
-    responses((status = 200, content_type = "text/event-stream", description = "Server-sent events: `event`, `unread`"),
+    responses((status = 200, content_type = "text/event-stream", description = "Server-sent events: `hello`, `event`, `unread`"),
         (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn stream(
     State(_state): State<AppState>,
@@ -84,86 +81,27 @@ pub async fn stream(
         impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
     >,
 > {
+    use app::backend::services::events::{FeedMessage, LiveFeed};
     use axum::response::sse::{Event, KeepAlive, Sse};
     let resumed = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let after = resumed.or(params.after).unwrap_or(-1);
-    let max_wait = params.max_wait.unwrap_or(55).min(55);
-    let ctx = caller.ctx;
-    // Everyone hears their own unread count; events only who may read some.
-    let reads_events = !ctx
-        .principal
-        .tenant_scope(app::domain::access::permission::Permission::AuditRead)
-        .is_empty();
-    // A fresh page starts from now on (the page itself shows the past).
-    let start = if after < 0 {
-        events::head(&ctx).await?
-    } else {
-        after
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(max_wait);
-    struct Feed {
-        ctx: app::backend::context::Ctx,
-        after: i64,
-        unread: Option<u64>,
-        deadline: std::time::Instant,
-        queued: std::collections::VecDeque<Event>,
-        first: bool,
-        reads_events: bool,
-    }
-    let feed = Feed {
-        ctx,
-        after: start,
-        unread: None,
-        deadline,
-        queued: Default::default(),
-        first: true,
-        reads_events,
-    };
+    let after = resumed.or(params.after).filter(|after| *after >= 0);
+    let max_wait = std::time::Duration::from_secs(params.max_wait.unwrap_or(55).min(55));
+    let feed = LiveFeed::open(caller.ctx, after, max_wait).await?;
     let stream = futures::stream::unfold(feed, |mut feed| async move {
-        loop {
-            if let Some(next) = feed.queued.pop_front() {
-                return Some((Ok(next), feed));
-            }
-            if !feed.first {
-                if std::time::Instant::now() >= feed.deadline {
-                    return None;
-                }
-                tokio::time::sleep(STREAM_TICK).await;
-            }
-            feed.first = false;
-            if let Ok(unread) =
-                app::backend::services::notifications::notices::unread_count(&feed.ctx).await
-                && feed.unread != Some(unread)
-            {
-                feed.unread = Some(unread);
-                feed.queued
-                    .push_back(Event::default().event("unread").data(unread.to_string()));
-            }
-            let query = EventQuery {
-                after: feed.after,
-                limit: 100,
-                ..Default::default()
-            };
-            if !feed.reads_events {
-                continue;
-            }
-            if let Ok(page) = events::page(&feed.ctx, &query).await {
-                for item in page.items {
-                    if let Ok(data) = serde_json::to_string(&item) {
-                        feed.queued.push_back(
-                            Event::default()
-                                .event("event")
-                                .id(item.sequence.to_string())
-                                .data(data),
-                        );
-                    }
-                }
-                feed.after = page.next_after;
-            }
-        }
+        let message = match feed.next().await? {
+            FeedMessage::Hello { carries_events } => Event::default()
+                .event("hello")
+                .data(if carries_events { "events" } else { "unread" }),
+            FeedMessage::Unread(count) => Event::default().event("unread").data(count.to_string()),
+            FeedMessage::Event(item) => Event::default()
+                .event("event")
+                .id(item.sequence.to_string())
+                .data(serde_json::to_string(&item).unwrap_or_default()),
+        };
+        Some((Ok(message), feed))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
@@ -194,6 +132,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::rotate))
         .routes(routes!(webhooks::set_enabled))
         .routes(routes!(webhooks::requeue))
+        .routes(routes!(webhooks::replay))
         .routes(routes!(webhooks::test))
 }
 
@@ -337,6 +276,34 @@ pub mod webhooks {
     ) -> ApiResult<Json<Requeued>> {
         Ok(Json(Requeued {
             requeued: webhooks::requeue(&caller.ctx, id, body.since).await?,
+        }))
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ReplayBody {
+        /// The first global sequence number to send again.
+        pub from_sequence: i64,
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct Replayed {
+        pub replayed: u64,
+    }
+
+    /// Send every event the endpoint may hear from a global sequence number
+    /// on again, in order (each with its original `webhook-id`).
+    #[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "events", request_body = ReplayBody,
+        params(("id" = Uuid, Path, description = "Endpoint id")),
+        responses((status = 200, body = Replayed), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    pub async fn replay(
+        State(_s): State<AppState>,
+        caller: Caller,
+        ApiPath(id): ApiPath<Uuid>,
+        ApiJson(body): ApiJson<ReplayBody>,
+    ) -> ApiResult<Json<Replayed>> {
+        Ok(Json(Replayed {
+            replayed: webhooks::replay_from(&caller.ctx, id, body.from_sequence).await?,
         }))
     }
 }

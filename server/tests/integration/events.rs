@@ -400,7 +400,349 @@ async fn every_kind_a_person_can_choose_is_driven_by_an_event(db: TestDb) {
     assert_eq!(inbox_of(db, &boss).await.len(), before);
 }
 
+/// A person who chose a daily digest gets one email for a day's
+/// notifications, at their hour, through the real SMTP server; critical
+/// alerts still go at once.
+async fn a_days_notifications_arrive_as_one_digest_email(db: TestDb) {
+    use app::backend::entities::digest_setting;
+    use app::backend::services::notifications::{digests, from_events, notification_prefs};
+    use app::domain::notifications::digest::DigestSchedule;
+    use app::domain::tenants::lifecycle::LifecycleAction;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let sink = crate::smtp_sink::SmtpSink::start();
+    let vars = sink.vars();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = crate::helpers::spawn_app_with(db, &vars).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let acme = onboard(db, &admin, "acme").await;
+    let boss = person(
+        db,
+        "boss@acme.test",
+        "a long enough password 1",
+        BuiltinRole::TenantAdmin,
+        Some(acme),
+    )
+    .await;
+    let as_boss = Ctx::of(db, &boss, &Default::default());
+    // Finished changes by email, collected into a daily digest at 08:00 Berlin.
+    notification_prefs::save(
+        &as_boss,
+        &["change_finished", "security_alert"],
+        &["change_finished"],
+    )
+    .await
+    .unwrap();
+    digests::save_settings(
+        &as_boss,
+        DigestSchedule::parse("daily", "8", "mon", "Europe/Berlin"),
+    )
+    .await
+    .unwrap();
+    let settings = digests::settings(&as_boss).await.unwrap();
+    assert_eq!(settings.description, "daily at 08:00 (Europe/Berlin)");
+    let next = settings.next_digest_at.expect("a digest is scheduled");
+    assert!(next > chrono::Utc::now());
+
+    // The vendor activates acme and takes it through maintenance: three
+    // changes finish on the tenant.
+    let vendor = Ctx::of(db, &admin, &Default::default());
+    let runner = app::backend::services::platform::work::ChangeRunner {
+        db: db.clone(),
+        executor: std::sync::Arc::new(app::backend::executor::Immediate),
+        clock: std::sync::Arc::new(app::backend::context::SystemClock),
+    };
+    for action in [
+        LifecycleAction::Activate,
+        LifecycleAction::EnterMaintenance,
+        LifecycleAction::ExitMaintenance,
+    ] {
+        tenants::transition(&vendor, "acme", action, None, None)
+            .await
+            .unwrap();
+        app::backend::services::platform::work::run_until_idle(
+            db,
+            &runner,
+            &app::backend::jobs::WorkerSettings::new("test"),
+        )
+        .await
+        .unwrap();
+    }
+    // The tenant admin creates an API token: a security alert, emailed at once.
+    app::backend::services::access::api_tokens::create(&as_boss, "ci", "", "")
+        .await
+        .unwrap();
+    let round = from_events::notify_new_events(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(round.held_for_digest, 3, "{round:?}");
+    sink.wait_for("boss@acme.test", "An API token was created")
+        .await;
+    assert_eq!(
+        sink.count_to("boss@acme.test"),
+        1,
+        "nothing else went at once"
+    );
+
+    // Not before the chosen hour …
+    let early = digests::send_due(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(early.sent, 0);
+    // … and once it has come (the day passes), one email with them all.
+    digest_setting::ActiveModel {
+        user_id: Set(boss.user_id),
+        next_digest_at: Set(Some(chrono::Utc::now() - chrono::Duration::minutes(1))),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .unwrap();
+    let due = digests::send_due(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!((due.sent, due.items), (1, 3));
+    let digest = sink
+        .wait_for(
+            "boss@acme.test",
+            "Your daily Tenantry digest: 3 notifications",
+        )
+        .await;
+    assert!(
+        digest.contains("3 =C3=97 Changes finished") || digest.contains("3 × Changes finished"),
+        "{digest}"
+    );
+    assert!(
+        digest.contains("/changes/"),
+        "links to each change: {digest}"
+    );
+    assert!(digest.contains("Succeeded"), "{digest}");
+    // Sent once: the next one is tomorrow's, and nothing is left waiting.
+    let again = digests::send_due(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again.sent, 0);
+    let after = digests::settings(&as_boss).await.unwrap();
+    assert_eq!(after.pending, 0);
+    assert!(after.next_digest_at.unwrap() > chrono::Utc::now());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        sink.count_to("boss@acme.test"),
+        2,
+        "one alert and one digest, never one per event"
+    );
+}
+
+/// A published release tells the people of each tenant running an older
+/// version what it means for them; a sign-in from a new address alerts the
+/// account's owner (the very first sign-in is not news).
+async fn new_releases_and_new_sign_in_addresses_notify_the_people_they_concern(db: TestDb) {
+    use app::backend::audit::RequestContext;
+    use app::backend::services::access::auth::authenticate;
+    use app::backend::services::notifications::from_events::notify_new_events;
+    use app::backend::services::releases::catalog;
+    use app::backend::state::AccountSettings;
+    use app::domain::tenants::lifecycle::LifecycleAction;
+
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let vendor = Ctx::of(db, &admin, &Default::default());
+    let acme = onboard(db, &admin, "acme").await;
+    let globex = onboard(db, &admin, "globex").await;
+    for slug in ["acme", "globex"] {
+        tenants::transition(&vendor, slug, LifecycleAction::Activate, None, None)
+            .await
+            .unwrap();
+    }
+    let password = "a long enough password 1";
+    let boss = person(
+        db,
+        "boss@acme.test",
+        password,
+        BuiltinRole::TenantAdmin,
+        Some(acme),
+    )
+    .await;
+    let gil = person(
+        db,
+        "gil@globex.test",
+        password,
+        BuiltinRole::TenantAdmin,
+        Some(globex),
+    )
+    .await;
+    let products = app::backend::services::platform::seed::seed_catalog(&vendor)
+        .await
+        .unwrap();
+    notify_new_events(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    // acme runs Edge Gateway 5.1.0; globex does not run it.
+    crate::helpers::license(db, acme, products[0].0, "5.1.0").await;
+    let offers = |inbox: Vec<(String, String)>| -> Vec<String> {
+        inbox
+            .into_iter()
+            .filter(|(kind, _)| kind == "update_available")
+            .map(|(_, title)| title)
+            .collect()
+    };
+    assert!(offers(inbox_of(db, &boss).await).is_empty());
+
+    catalog::save_release(
+        &vendor,
+        catalog::PublishRelease::try_from(&app::model::releases::catalog::ReleaseForm {
+            product_id: products[0].0,
+            version: "5.3.0".into(),
+            released_on: chrono::Utc::now().date_naive().to_string(),
+            components: "api=5.3.0".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    notify_new_events(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        offers(inbox_of(db, &boss).await),
+        ["Edge Gateway 5.3.0 is available for Tenant acme (runs 5.1.0)"]
+    );
+    assert!(
+        offers(inbox_of(db, &gil).await).is_empty(),
+        "globex runs no Edge Gateway"
+    );
+    let body = app::backend::entities::notification::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.user_id == boss.user_id && n.kind.as_str() == "update_available")
+        .unwrap();
+    assert!(
+        body.body.contains("a minor upgrade from 5.1.0"),
+        "{}",
+        body.body
+    );
+    assert!(
+        body.body.contains("5.1.0 reaches end of life on"),
+        "{}",
+        body.body
+    );
+    assert_eq!(body.link, "/tenants/acme/upgrade");
+
+    // Sign-ins from a first address, a second one, and the first again.
+    for address in ["198.51.100.7", "203.0.113.9", "198.51.100.7"] {
+        authenticate(
+            db,
+            &RequestContext {
+                request_id: None,
+                client_address: Some(address.to_owned()),
+            },
+            &AccountSettings::default(),
+            "boss@acme.test",
+            password,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    notify_new_events(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    let alerts: Vec<String> = inbox_of(db, &boss)
+        .await
+        .into_iter()
+        .filter(|(kind, title)| kind == "security_alert" && title.starts_with("New sign-in"))
+        .map(|(_, title)| title)
+        .collect();
+    assert_eq!(alerts, ["New sign-in from 203.0.113.9"]);
+}
+
+/// Compliance moves are events: a status change once (not at every hourly
+/// assessment), a grace warning once on each warning day, and the tenant's
+/// people hear about the grace running out.
+async fn compliance_changes_and_expiring_grace_are_events(db: TestDb) {
+    use app::backend::entities::{compliance_status, event};
+    use app::backend::services::notifications::from_events::notify_new_events;
+    use app::backend::services::releases::compliance::{Reach, assess};
+    use app::domain::tenants::lifecycle::LifecycleAction;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let app = spawn_app(db).await;
+    let db = &app.db;
+    let admin = admin(db).await;
+    let vendor = Ctx::of(db, &admin, &Default::default());
+    let acme = onboard(db, &admin, "acme").await;
+    tenants::transition(&vendor, "acme", LifecycleAction::Activate, None, None)
+        .await
+        .unwrap();
+    let boss = person(
+        db,
+        "boss@acme.test",
+        "a long enough password 1",
+        BuiltinRole::TenantAdmin,
+        Some(acme),
+    )
+    .await;
+    let products = app::backend::services::platform::seed::seed_catalog(&vendor)
+        .await
+        .unwrap();
+    // 5.0.0 reached its end of life 12 days ago: acme is in its grace period.
+    crate::helpers::license(db, acme, products[0].0, "5.0.0").await;
+    let of_type = |name: &'static str| async move {
+        event::Entity::find()
+            .filter(event::Column::EventType.eq(name))
+            .filter(event::Column::TenantId.eq(acme))
+            .all(db)
+            .await
+            .unwrap()
+    };
+    let now = chrono::Utc::now();
+    assess(db, Reach::All, now).await.unwrap();
+    let changed = of_type("compliance.status_changed").await;
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    let data: Value = serde_json::from_str(&changed[0].data).unwrap();
+    assert_eq!(data["details"]["from"], Value::Null);
+    assert_eq!(data["details"]["to"], "in_grace");
+    assert_eq!(data["state"]["running_version"], "5.0.0");
+    assess(db, Reach::All, now).await.unwrap();
+    assert_eq!(
+        of_type("compliance.status_changed").await.len(),
+        1,
+        "the hourly re-run is not news"
+    );
+
+    // On the day a week before the grace ends, one warning however often it runs.
+    let status = compliance_status::Entity::find_by_id((acme, products[0].0))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let days_left = status.days_left.expect("in grace");
+    let warning_day = now + chrono::Duration::days(days_left - 7);
+    assess(db, Reach::All, warning_day).await.unwrap();
+    assess(db, Reach::All, warning_day + chrono::Duration::minutes(60))
+        .await
+        .unwrap();
+    let warnings = of_type("compliance.grace_expiring").await;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    notify_new_events(db, &app.address, chrono::Utc::now())
+        .await
+        .unwrap();
+    let inbox = inbox_of(db, &boss).await;
+    assert!(
+        inbox.iter().any(|(kind, title)| kind == "eol_notice"
+            && title == "Grace for Edge Gateway on Tenant acme ends in 7 days"),
+        "{inbox:?}"
+    );
+}
+
 crate::on_both_databases!(
+    compliance_changes_and_expiring_grace_are_events,
+    new_releases_and_new_sign_in_addresses_notify_the_people_they_concern,
+    a_days_notifications_arrive_as_one_digest_email,
     the_live_feed_resumes_after_the_last_event_id_and_carries_the_unread_count,
     every_kind_a_person_can_choose_is_driven_by_an_event,
     events_are_written_with_their_change_numbered_without_gaps_and_pulled_after_a_sequence,

@@ -316,6 +316,16 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "post",
+        "/api/v1/webhooks/{id}/replay",
+        call(
+            "POST",
+            "/api/v1/webhooks/00000000-0000-0000-0000-000000000000/replay",
+            Somewhere(P::TenantManage),
+            Body::Json(r#"{"from_sequence": 1}"#),
+        ),
+    ),
+    (
+        "post",
         "/api/v1/webhooks/{id}/requeue",
         call(
             "POST",
@@ -1165,6 +1175,15 @@ const SERVER_FNS: &[(&str, Call)] = &[
         ),
     ),
     (
+        "replay_webhook",
+        call(
+            "POST",
+            "/api/fn/replay_webhook",
+            Somewhere(P::TenantManage),
+            Body::Form(&[("id", NOBODY), ("from_sequence", "1")]),
+        ),
+    ),
+    (
         "requeue_webhook",
         call(
             "POST",
@@ -1305,6 +1324,29 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/save_notification_preferences",
             SignedIn,
             Body::Form(&[("email[eol_notice]", "on")]),
+        ),
+    ),
+    (
+        "email_digest_settings",
+        call(
+            "POST",
+            "/api/fn/email_digest_settings",
+            SignedIn,
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_email_digest_settings",
+        call(
+            "POST",
+            "/api/fn/save_email_digest_settings",
+            SignedIn,
+            Body::Form(&[
+                ("cadence", "daily"),
+                ("hour", "8"),
+                ("weekday", "mon"),
+                ("timezone", "Europe/Berlin"),
+            ]),
         ),
     ),
     (

@@ -688,6 +688,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "POST /api/v1/tenants/{id}/products",
             "POST /api/v1/tenants/{id}/transitions",
             "POST /api/v1/webhooks",
+            "POST /api/v1/webhooks/{id}/replay",
             "POST /api/v1/webhooks/{id}/requeue",
             "POST /api/v1/webhooks/{id}/rotate-secret",
             "POST /api/v1/webhooks/{id}/test",

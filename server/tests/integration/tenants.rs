@@ -755,7 +755,126 @@ async fn archiving_a_tenant_revokes_its_tokens(db: TestDb) {
     );
 }
 
+/// The installation's regions can shrink after a tenant was placed (an
+/// operator retires a region): residency is checked again whenever a tenant
+/// comes into service, at every door and when a scheduled change starts.
+async fn residency_is_checked_again_when_a_tenant_comes_into_service(db: TestDb) {
+    use app::backend::services::changes;
+    use app::backend::services::tenants::residency::record_configured_regions;
+    use app::domain::changes::change::ChangeStatus;
+    use app::model::changes::ChangeForm;
+    use app::model::tenants::BulkOutcome;
+
+    let admin = admin(&db.db).await;
+    let ctx = app::backend::context::Ctx::of(&db.db, &admin, &RequestContext::default());
+    let now = chrono::Utc::now();
+    record_configured_regions(&db.db, &regions(), now)
+        .await
+        .unwrap();
+    let slug = tenants::create(&ctx, &regions(), &form("acme-prod"))
+        .await
+        .unwrap();
+    for action in [LifecycleAction::Activate, LifecycleAction::Suspend] {
+        tenants::transition(&ctx, &slug, action, None, None)
+            .await
+            .unwrap();
+        complete_pending_transitions(&db.db).await.unwrap();
+    }
+    // Requested while eu-central-1 was offered, to start in an hour.
+    let scheduled = changes::create(
+        &ctx,
+        crate::helpers::change_request(&ChangeForm {
+            tenant: slug.clone(),
+            kind: "resume".into(),
+            not_before: (now + chrono::Duration::hours(1)).to_rfc3339(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(scheduled.status, ChangeStatus::Scheduled);
+
+    let retired: Vec<Region> = regions()
+        .into_iter()
+        .filter(|r| r.as_str() != "eu-central-1")
+        .collect();
+    record_configured_regions(&db.db, &retired, now)
+        .await
+        .unwrap();
+
+    let refusal = "Cannot resume this tenant (data residency): Region eu-central-1 is not one of the configured regions (eu-west-1, us-east-1).";
+    // The tenant page, REST and CLI door.
+    match tenants::transition(&ctx, &slug, LifecycleAction::Resume, None, None).await {
+        Err(ServiceError::Policy(reason)) => assert!(reason.starts_with(refusal), "{reason}"),
+        other => panic!("expected a residency refusal, got {other:?}"),
+    }
+    // Bulk actions show it in the preview and skip the tenant.
+    let preview = tenants::bulk_preview(&ctx, LifecycleAction::Resume, &[slug.clone()])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&preview[0].outcome, BulkOutcome::Refused(reason) if reason.starts_with(refusal)),
+        "{:?}",
+        preview[0].outcome
+    );
+    assert_eq!(
+        tenants::bulk_run(&ctx, LifecycleAction::Resume, &[slug.clone()])
+            .await
+            .unwrap(),
+        0
+    );
+    // A new change request is refused on its kind field.
+    match changes::create(
+        &ctx,
+        crate::helpers::change_request(&ChangeForm {
+            tenant: slug.clone(),
+            kind: "resume".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    {
+        Err(ServiceError::Validation(errors)) => {
+            let text = format!("{errors:?}");
+            assert!(text.contains("data residency"), "{text}");
+        }
+        other => panic!("expected a field error, got {other:?}"),
+    }
+    // The change scheduled before fails when it is due, naming the rule.
+    changes::dispatch_due(&db.db, now + chrono::Duration::hours(2))
+        .await
+        .unwrap();
+    let ended = changes::detail(&ctx, scheduled.id).await.unwrap();
+    assert_eq!(ended.change.status, ChangeStatus::Failed);
+    assert!(
+        ended
+            .change
+            .outcome
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(refusal),
+        "{:?}",
+        ended.change.outcome
+    );
+    let detail = tenants::detail(&ctx, &slug).await.unwrap();
+    assert_eq!(
+        detail.row.state,
+        LifecycleState::Suspended,
+        "still out of service"
+    );
+
+    // Once the region is offered again, the tenant comes back.
+    record_configured_regions(&db.db, &regions(), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tenants::transition(&ctx, &slug, LifecycleAction::Resume, None, None).await,
+        Ok(TransitionOutcome::Started { .. })
+    ));
+}
+
 crate::on_both_databases!(
+    residency_is_checked_again_when_a_tenant_comes_into_service,
     onboarding_creates_a_draft_tenant_with_its_customer,
     archiving_a_tenant_revokes_its_tokens,
     a_tenants_state_limits_what_its_own_people_and_tokens_may_do,

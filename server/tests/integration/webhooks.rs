@@ -277,6 +277,23 @@ async fn deliveries_arrive_signed_in_sequence_order_and_a_retry_keeps_its_id(db:
         (last.0, last.1.as_str()),
         (test_event.to_string(), "webhook.test")
     );
+
+    // A consumer that lost its data asks for everything from sequence 2:
+    // the four tenant.created events from there come again, each with its
+    // own webhook-id (the test event is not part of the stream).
+    let posts_before = *receiver.posts.lock().unwrap();
+    assert_eq!(webhooks::replay_from(&ctx, endpoint, 2).await.unwrap(), 4);
+    deliver(db, &clock).await;
+    assert_eq!(*receiver.posts.lock().unwrap() - posts_before, 4);
+    assert_eq!(
+        receiver.received().len(),
+        6,
+        "the consumer recognised every replayed id"
+    );
+    assert!(matches!(
+        webhooks::replay_from(&ctx, endpoint, 0).await,
+        Err(app::backend::error::ServiceError::Validation(_))
+    ));
 }
 
 async fn retry_after_is_honoured_410_disables_and_the_schedule_ends_in_the_dead_letters(

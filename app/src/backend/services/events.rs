@@ -93,3 +93,101 @@ fn record(row: event::Model) -> Option<EventRecord> {
         data: serde_json::from_str(&row.data).unwrap_or(serde_json::Value::Null),
     })
 }
+
+/// What the portal's live feed says next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FeedMessage {
+    /// First: whether events follow (`true`) or only the unread count.
+    Hello { carries_events: bool },
+    /// The caller's unread notification count (first on connect, then on change).
+    Unread(u64),
+    /// A new event the caller may read.
+    Event(Box<EventRecord>),
+}
+
+/// How often the feed looks for news (the database is the source of truth,
+/// so every replica serves the same feed).
+pub const FEED_TICK: std::time::Duration = std::time::Duration::from_millis(700);
+
+/// One person's live feed: their unread count whenever it changes and, if
+/// they may read events, every event after a sequence number, until a
+/// deadline (browsers reconnect by themselves, resuming after the last id).
+pub struct LiveFeed {
+    ctx: Ctx,
+    after: i64,
+    unread: Option<u64>,
+    deadline: std::time::Instant,
+    queued: std::collections::VecDeque<FeedMessage>,
+    started: bool,
+    carries_events: bool,
+}
+
+impl LiveFeed {
+    /// A feed from `after` (`None`: from now on; the page itself shows the
+    /// past), open for `max_wait`.
+    pub async fn open(
+        ctx: Ctx,
+        after: Option<i64>,
+        max_wait: std::time::Duration,
+    ) -> ServiceResult<Self> {
+        let carries_events = !ctx.principal.tenant_scope(Permission::AuditRead).is_empty();
+        let after = match after {
+            Some(after) => after,
+            None if carries_events => head(&ctx).await?,
+            None => 0,
+        };
+        Ok(Self {
+            ctx,
+            after,
+            unread: None,
+            deadline: std::time::Instant::now() + max_wait,
+            queued: Default::default(),
+            started: false,
+            carries_events,
+        })
+    }
+
+    /// The next message, waiting for news; `None` once the deadline passed.
+    /// A round that fails (the database busy) is tried again next tick.
+    pub async fn next(&mut self) -> Option<FeedMessage> {
+        loop {
+            if let Some(message) = self.queued.pop_front() {
+                return Some(message);
+            }
+            if self.started {
+                if std::time::Instant::now() >= self.deadline {
+                    return None;
+                }
+                tokio::time::sleep(FEED_TICK).await;
+            } else {
+                self.started = true;
+                self.queued.push_back(FeedMessage::Hello {
+                    carries_events: self.carries_events,
+                });
+            }
+            if let Ok(unread) =
+                crate::backend::services::notifications::notices::unread_count(&self.ctx).await
+                && self.unread != Some(unread)
+            {
+                self.unread = Some(unread);
+                self.queued.push_back(FeedMessage::Unread(unread));
+            }
+            if !self.carries_events {
+                continue;
+            }
+            let query = EventQuery {
+                after: self.after,
+                limit: 100,
+                ..Default::default()
+            };
+            if let Ok(page) = page(&self.ctx, &query).await {
+                self.queued.extend(
+                    page.items
+                        .into_iter()
+                        .map(|item| FeedMessage::Event(Box::new(item))),
+                );
+                self.after = page.next_after;
+            }
+        }
+    }
+}

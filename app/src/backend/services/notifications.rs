@@ -1,5 +1,6 @@
 //! Notifications: end-of-life notices and the in-app inbox, each person's preferences, and the durable email queue.
 
+pub mod digests;
 pub mod email_outbox;
 pub mod from_events;
 pub mod notices;

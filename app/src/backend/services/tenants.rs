@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod health;
+pub mod residency;
 pub mod saved_filters;
 pub mod tenant_config;
 

@@ -13,6 +13,8 @@ pub enum NotificationKind {
     SecurityAlert,
     UpdateScheduled,
     WebhookDisabled,
+    UpdateAvailable,
+    UpdateStatus,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,9 +24,11 @@ pub enum Channel {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 7] = [
+    pub const ALL: [NotificationKind; 9] = [
+        Self::UpdateAvailable,
         Self::EolNotice,
         Self::UpdateScheduled,
+        Self::UpdateStatus,
         Self::ApprovalRequested,
         Self::ChangeFinished,
         Self::RolloutProblem,
@@ -41,6 +45,8 @@ impl NotificationKind {
             Self::SecurityAlert => "security_alert",
             Self::UpdateScheduled => "update_scheduled",
             Self::WebhookDisabled => "webhook_disabled",
+            Self::UpdateAvailable => "update_available",
+            Self::UpdateStatus => "update_status",
         }
     }
 
@@ -57,6 +63,8 @@ impl NotificationKind {
             Self::SecurityAlert => "Security alerts about my account",
             Self::UpdateScheduled => "Updates scheduled for my tenant (auto-update)",
             Self::WebhookDisabled => "My webhook endpoints disabled after failures",
+            Self::UpdateAvailable => "New releases for the products my tenants run",
+            Self::UpdateStatus => "Update progress (started, each step and wave)",
         }
     }
 
@@ -72,6 +80,7 @@ impl NotificationKind {
             Channel::Email => matches!(
                 self,
                 Self::EolNotice
+                    | Self::UpdateAvailable
                     | Self::UpdateScheduled
                     | Self::ApprovalRequested
                     | Self::SecurityAlert
@@ -94,18 +103,33 @@ pub enum Audience {
     Actor,
     /// Whoever created the webhook endpoint.
     EndpointOwner,
+    /// The people of each tenant that runs an older version of the
+    /// release's product.
+    TenantsRunningProduct,
 }
 
 /// The notification an event makes, and for whom: every kind a person can
-/// choose in Settings is driven by an event. `change_status` is the change's
-/// status after the event (a request waiting for approval notifies approvers).
+/// choose in Settings is driven by an event. `change_status` and
+/// `change_kind` are the change's after the event (a request waiting for
+/// approval notifies approvers; only updates report their progress).
 pub fn for_event(
     event_type: &str,
     change_status: Option<&str>,
+    change_kind: Option<&str>,
 ) -> Option<(NotificationKind, Audience)> {
     use Audience as A;
     use NotificationKind as K;
+    let is_update = matches!(change_kind, Some("upgrade" | "patch"));
     Some(match event_type {
+        "change.started" | "change.step_finished" if is_update => {
+            (K::UpdateStatus, A::RequesterAndTenant)
+        }
+        "rollout.started" | "rollout.wave_advanced" | "rollout.completed" => {
+            (K::UpdateStatus, A::RolloutOwner)
+        }
+        "release.published" => (K::UpdateAvailable, A::TenantsRunningProduct),
+        "compliance.forced_upgrade_scheduled" => (K::UpdateScheduled, A::RequesterAndTenant),
+        "compliance.grace_expiring" => (K::EolNotice, A::RequesterAndTenant),
         "change.requested" if change_status == Some("pending_approval") => {
             (K::ApprovalRequested, A::Approvers)
         }
@@ -113,12 +137,60 @@ pub fn for_event(
             (K::ChangeFinished, A::RequesterAndTenant)
         }
         "rollout.halted" | "rollout.paused" => (K::RolloutProblem, A::RolloutOwner),
-        "security.two_factor_changed" | "security.api_token_created" => {
-            (K::SecurityAlert, A::Actor)
-        }
+        "security.two_factor_changed"
+        | "security.api_token_created"
+        | "security.new_sign_in_address" => (K::SecurityAlert, A::Actor),
         "webhook.endpoint_disabled" => (K::WebhookDisabled, A::EndpointOwner),
         _ => return None,
     })
+}
+
+/// A newer release of a product a tenant runs, as its people are told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateOffer<'a> {
+    pub product: &'a str,
+    pub tenant: &'a str,
+    pub running: &'a str,
+    pub available: &'a str,
+    /// When the running version reaches end of life, if it does.
+    pub running_end_of_life: Option<chrono::NaiveDate>,
+    /// Why upgrading is required (the version policy's verdict on the
+    /// running version), or `None` when it is optional.
+    pub required_because: Option<&'a str>,
+}
+
+/// Title and body of an "update available" notification; `None` when the
+/// release is not newer than what the tenant runs (semantic versions).
+pub fn update_available_text(offer: &UpdateOffer) -> Option<(String, String)> {
+    let running = semver::Version::parse(offer.running).ok()?;
+    let available = semver::Version::parse(offer.available).ok()?;
+    if available <= running {
+        return None;
+    }
+    let jump = if available.major != running.major {
+        "a major upgrade"
+    } else if available.minor != running.minor {
+        "a minor upgrade"
+    } else {
+        "a patch"
+    };
+    let title = format!(
+        "{} {} is available for {} (runs {})",
+        offer.product, offer.available, offer.tenant, offer.running
+    );
+    let mut body = format!(
+        "{} {} was published: {jump} from {} for {}.",
+        offer.product, offer.available, offer.running, offer.tenant
+    );
+    if let Some(eol) = offer.running_end_of_life {
+        body.push_str(&format!(" {} reaches end of life on {eol}.", offer.running));
+    }
+    match offer.required_because {
+        Some(reason) => body.push_str(&format!(" Upgrading is required: {reason}")),
+        None => body
+            .push_str(" Upgrading is optional: the running version is within the version policy."),
+    }
+    Some((title, body))
 }
 
 /// One person's choices; kinds they never chose use the defaults.
@@ -170,27 +242,66 @@ mod tests {
     #[test]
     fn every_kind_a_person_can_choose_is_driven_by_an_event() {
         assert_eq!(
-            for_event("change.requested", Some("pending_approval")),
+            for_event("change.requested", Some("pending_approval"), None),
             Some((NotificationKind::ApprovalRequested, Audience::Approvers))
         );
-        assert_eq!(for_event("change.requested", Some("scheduled")), None);
+        assert_eq!(for_event("change.requested", Some("scheduled"), None), None);
         assert_eq!(
-            for_event("change.rolled_back", None).map(|(k, _)| k),
+            for_event("change.rolled_back", None, None).map(|(k, _)| k),
             Some(NotificationKind::ChangeFinished)
         );
         assert_eq!(
-            for_event("rollout.halted", None).map(|(k, _)| k),
+            for_event("rollout.halted", None, None).map(|(k, _)| k),
             Some(NotificationKind::RolloutProblem)
         );
         assert_eq!(
-            for_event("security.api_token_created", None),
+            for_event("security.api_token_created", None, None),
             Some((NotificationKind::SecurityAlert, Audience::Actor))
         );
         assert_eq!(
-            for_event("webhook.endpoint_disabled", None).map(|(k, _)| k),
+            for_event("webhook.endpoint_disabled", None, None).map(|(k, _)| k),
             Some(NotificationKind::WebhookDisabled)
         );
-        assert_eq!(for_event("tenant.updated", None), None);
+        assert_eq!(for_event("tenant.updated", None, None), None);
+        assert_eq!(
+            for_event(
+                "compliance.forced_upgrade_scheduled",
+                Some("scheduled"),
+                Some("upgrade")
+            ),
+            Some((
+                NotificationKind::UpdateScheduled,
+                Audience::RequesterAndTenant
+            ))
+        );
+        assert_eq!(
+            for_event("compliance.grace_expiring", None, None).map(|(k, _)| k),
+            Some(NotificationKind::EolNotice)
+        );
+        assert_eq!(
+            for_event("security.new_sign_in_address", None, None),
+            Some((NotificationKind::SecurityAlert, Audience::Actor))
+        );
+        assert_eq!(
+            for_event("release.published", None, None),
+            Some((
+                NotificationKind::UpdateAvailable,
+                Audience::TenantsRunningProduct
+            ))
+        );
+        // Update progress: an upgrade's steps, not a suspension's.
+        assert_eq!(
+            for_event("change.step_finished", Some("running"), Some("upgrade")),
+            Some((NotificationKind::UpdateStatus, Audience::RequesterAndTenant))
+        );
+        assert_eq!(
+            for_event("change.step_finished", Some("running"), Some("suspend")),
+            None
+        );
+        assert_eq!(
+            for_event("rollout.wave_advanced", None, None),
+            Some((NotificationKind::UpdateStatus, Audience::RolloutOwner))
+        );
     }
 
     #[test]
@@ -198,5 +309,52 @@ mod tests {
         for kind in NotificationKind::ALL {
             assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
         }
+    }
+
+    #[test]
+    fn an_update_offer_says_the_jump_the_end_of_life_and_whether_it_is_required() {
+        let offer = UpdateOffer {
+            product: "Edge Gateway",
+            tenant: "Acme",
+            running: "5.1.0",
+            available: "5.3.0",
+            running_end_of_life: chrono::NaiveDate::from_ymd_opt(2027, 1, 31),
+            required_because: None,
+        };
+        let (title, body) = update_available_text(&offer).unwrap();
+        assert_eq!(
+            title,
+            "Edge Gateway 5.3.0 is available for Acme (runs 5.1.0)"
+        );
+        assert_eq!(
+            body,
+            "Edge Gateway 5.3.0 was published: a minor upgrade from 5.1.0 for Acme. 5.1.0 reaches end of life on 2027-01-31. Upgrading is optional: the running version is within the version policy."
+        );
+        let required = UpdateOffer {
+            available: "6.0.0",
+            running_end_of_life: None,
+            required_because: Some("5.1.0 is below the policy's minimum 5.2.0."),
+            ..offer.clone()
+        };
+        let (_, body) = update_available_text(&required).unwrap();
+        assert!(body.contains("a major upgrade"), "{body}");
+        assert!(
+            body.ends_with("Upgrading is required: 5.1.0 is below the policy's minimum 5.2.0.")
+        );
+        // Nothing to offer when the tenant already runs it or something newer.
+        assert_eq!(
+            update_available_text(&UpdateOffer {
+                available: "5.1.0",
+                ..offer.clone()
+            }),
+            None
+        );
+        assert_eq!(
+            update_available_text(&UpdateOffer {
+                available: "5.0.9",
+                ..offer
+            }),
+            None
+        );
     }
 }

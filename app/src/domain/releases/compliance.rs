@@ -127,6 +127,12 @@ pub fn eol_notice_due(eol: NaiveDate, today: NaiveDate) -> bool {
     matches!(days_before, 90 | 30) || (0..=7).contains(&days_before)
 }
 
+/// A tenant past end of life is warned that its grace runs out a week, three
+/// days and a day before, and on its last day.
+pub fn grace_expiring_due(days_left: i64) -> bool {
+    matches!(days_left, 7 | 3 | 1 | 0)
+}
+
 impl PolicyLevel {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -292,6 +298,11 @@ pub fn version_sort_key(version: &Version) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn grace_runs_out_with_warnings_a_week_three_days_and_a_day_ahead() {
+        let due: Vec<i64> = (-2..=30).filter(|d| grace_expiring_due(*d)).collect();
+        assert_eq!(due, [0, 1, 3, 7]);
+    }
 
     #[test]
     fn missed_days_are_the_gap_since_the_last_snapshot_up_to_the_kept_window() {

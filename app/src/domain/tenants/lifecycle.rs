@@ -374,6 +374,18 @@ pub fn plan_transition(
     Ok(plan)
 }
 
+/// Whether `action` from `current` puts a tenant that serves nobody into
+/// service: the moves at which data residency is checked again, since the
+/// installation's regions may have changed since the tenant was placed.
+pub fn brings_into_service(current: LifecycleState, action: LifecycleAction) -> bool {
+    use LifecycleAction as A;
+    use LifecycleState as S;
+    matches!(
+        (current, action),
+        (S::Draft, A::Activate) | (S::Suspended, A::Resume) | (S::Archived, A::Restore)
+    )
+}
+
 fn refuse(state: LifecycleState, action: LifecycleAction, reason: String) -> TransitionRefusal {
     TransitionRefusal {
         state,
@@ -1019,5 +1031,31 @@ mod tests {
                 action
             );
         }
+    }
+
+    #[test]
+    fn residency_is_checked_again_whenever_a_tenant_comes_into_service() {
+        use LifecycleAction as A;
+        use LifecycleState as S;
+        let into_service: Vec<_> = LifecycleState::ALL
+            .into_iter()
+            .flat_map(|state| LifecycleAction::ALL.map(|action| (state, action)))
+            .filter(|(state, action)| brings_into_service(*state, *action))
+            .collect();
+        assert_eq!(
+            into_service,
+            vec![
+                (S::Draft, A::Activate),
+                (S::Suspended, A::Resume),
+                (S::Archived, A::Restore)
+            ]
+        );
+        // Each of them is a legal move that ends active.
+        for (state, action) in into_service {
+            assert_eq!(plan_transition(state, action).unwrap().target, S::Active);
+        }
+        // Coming back from maintenance keeps the tenant where it already was.
+        assert!(!brings_into_service(S::Maintenance, A::ExitMaintenance));
+        assert!(!brings_into_service(S::Maintenance, A::Restore));
     }
 }

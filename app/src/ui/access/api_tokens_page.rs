@@ -10,7 +10,7 @@ use crate::api::access::api_tokens::RevokeApiToken;
 use crate::api::access::api_tokens::list_api_tokens;
 use crate::error::AppError;
 use crate::ui::components::form::{TextField, action_error, field_message};
-use crate::ui::components::page::{Alert, PageHeader};
+use crate::ui::components::page::{Alert, PageHeader, SecretOnce};
 use crate::ui::settings::SettingsTabs;
 
 #[component]
@@ -76,11 +76,9 @@ pub fn ApiTokensPage() -> impl IntoView {
 fn TokenList(data: ApiTokensView, revoke: ServerAction<RevokeApiToken>) -> impl IntoView {
     view! {
         {data.new_token.map(|token| view! {
-            <div class="alert alert-success" role="status" data-testid="new-token">
-                <p><strong>"Copy this token now — it will not be shown again."</strong></p>
-                <p><code class="secret-once" data-testid="new-token-value">{token}</code></p>
-                <p class="muted">"Use it as " <code>"Authorization: Bearer <token>"</code> " or " <code>"TENANTRY_TOKEN=<token> tenantry tenants list"</code> "."</p>
-            </div>
+            <SecretOnce heading="Copy this token now — it will not be shown again." value=token testid="new-token">
+                "Use it as " <code>"Authorization: Bearer <token>"</code> " or " <code>"TENANTRY_TOKEN=<token> tenantry tenants list"</code> "."
+            </SecretOnce>
         })}
         {if data.tokens.is_empty() {
             view! {

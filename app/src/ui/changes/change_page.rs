@@ -4,7 +4,6 @@
 
 use chrono::{Duration, Utc};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::api::changes::{
@@ -42,13 +41,7 @@ fn is_live(detail: &ChangeDetail) -> bool {
 
 #[component]
 pub fn ChangePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|raw| raw.parse::<Uuid>().ok())
-    });
+    let id = crate::ui::components::url::uuid_param("id");
     let decide = ServerAction::<DecideChange>::new();
     let cancel = ServerAction::<CancelChange>::new();
     let delay = ServerAction::<DelayChange>::new();
@@ -72,7 +65,14 @@ pub fn ChangePage() -> impl IntoView {
             }
         },
     );
-    refresh_while(detail, |page| is_live(&page.view));
+    refresh_while(
+        detail,
+        |page| is_live(&page.view),
+        move |event: &crate::ui::components::live::LiveEvent| {
+            id.get_untracked()
+                .is_some_and(|id| event.is_about(&id.to_string()))
+        },
+    );
     Effect::new(move |_| {
         let decided = decide.value().get().is_some_and(|r| r.is_ok());
         let delay_decided = decide_delay.value().get().is_some_and(|r| r.is_ok());

@@ -1,23 +1,30 @@
-//! Keeping a page on live work current once it is hydrated (UI.md §5: poll
-//! after hydration; before it, the page offers a Refresh link).
+//! Keeping a page on live work current once it is hydrated: it refetches
+//! when the live feed brings an event about its object, and polls only while
+//! the feed is not carrying events (not open yet, reconnecting, or a person
+//! who hears only their unread count). Before hydration the page offers a
+//! Refresh link (UI.md §5).
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::ui::components::live::{LiveEvent, use_live_feed};
 
 /// How often pages on running work refetch.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
 
-/// Refetches `resource` every [`REFRESH_EVERY`] while `active` holds for its
-/// latest value. A refetch that failed for a passing reason (the server busy
-/// or out of reach) keeps the page polling, so one bad answer does not freeze
-/// a page on running work; a missing or forbidden object stops it. Runs in
-/// the browser only (effects do not run on the server).
+/// While `active` holds for the latest value of `resource`, refetches it
+/// when the live feed brings an event that `concerns` it, or every
+/// [`REFRESH_EVERY`] while the feed carries no events. A refetch that failed
+/// for a passing reason (the server busy or out of reach) keeps the page
+/// live, so one bad answer does not freeze a page on running work; a missing
+/// or forbidden object stops it. Runs in the browser only (effects do not
+/// run on the server).
 pub fn refresh_while<V>(
     resource: Resource<Result<V, AppError>>,
     active: impl Fn(&V) -> bool + 'static,
+    concerns: impl Fn(&LiveEvent) -> bool + 'static,
 ) where
     V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
 {
@@ -29,10 +36,21 @@ pub fn refresh_while<V>(
             Err(error) => keeps_polling(error),
         }))
     });
+    let feed = use_live_feed();
+    Effect::new(move |_| {
+        let heard = feed.and_then(|f| f.last.get());
+        if let Some(event) = heard
+            && live.get_untracked()
+            && concerns(&event)
+        {
+            resource.refetch();
+        }
+    });
     Effect::new(move |_| {
         let handle = set_interval_with_handle(
             move || {
-                if live.get_untracked() {
+                let feed_carries = feed.is_some_and(|f| f.carries_events.get_untracked());
+                if live.get_untracked() && !feed_carries {
                     resource.refetch();
                 }
             },

@@ -1,4 +1,5 @@
-//! Building links whose query strings carry the page's filters.
+//! Building links whose query strings carry the page's filters, and reading
+//! a page's path parameters.
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
 pub fn encode_query_value(value: &str) -> String {
@@ -29,6 +30,14 @@ pub fn href_with_query(base: &str, pairs: &[(&str, Option<String>)]) -> String {
     } else {
         format!("{base}?{}", encoded.join("&"))
     }
+}
+
+/// The route's `:name` parameter as a UUID; `None` when it is missing or not
+/// one (the page then shows "not found").
+pub fn uuid_param(name: &'static str) -> leptos::prelude::Memo<Option<uuid::Uuid>> {
+    use leptos::prelude::*;
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| params.read().get(name).and_then(|raw| raw.parse().ok()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! page refetches every two seconds; before hydration it offers Refresh.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use crate::api::deployments::{
@@ -33,14 +33,8 @@ fn is_active(status: SwitchStatus) -> bool {
 
 #[component]
 pub fn DeploymentPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|raw| raw.parse::<Uuid>().ok())
-    });
+    let id = crate::ui::components::url::uuid_param("id");
     let confirming = Memo::new(move |_| query.read().get("confirm"));
     let act = ServerAction::<SwitchAction>::new();
     let start = ServerAction::<StartSwitch>::new();
@@ -65,9 +59,14 @@ pub fn DeploymentPage() -> impl IntoView {
             }
         },
     );
-    refresh_while(detail, |d| {
-        d.switch.as_ref().is_some_and(|s| is_active(s.status))
-    });
+    refresh_while(
+        detail,
+        |d| d.switch.as_ref().is_some_and(|s| is_active(s.status)),
+        move |event: &crate::ui::components::live::LiveEvent| {
+            id.get_untracked()
+                .is_some_and(|id| event.is_about(&id.to_string()))
+        },
+    );
     let forms = Forms {
         act,
         start,

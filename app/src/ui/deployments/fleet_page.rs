@@ -25,9 +25,11 @@ pub fn FleetPage() -> impl IntoView {
         move || create.value().get().and_then(|r| r.ok()),
         |_| deployments(),
     );
-    refresh_while(list, |fleet| {
-        fleet.rows.iter().any(|r| r.active_switch.is_some())
-    });
+    refresh_while(
+        list,
+        |fleet| fleet.rows.iter().any(|r| r.active_switch.is_some()),
+        |event| event.event_type.starts_with("deployment."),
+    );
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = create.value().get() {

@@ -1,4 +1,5 @@
-//! The in-app inbox: end-of-life notices and, later, approvals and rollouts.
+//! The in-app inbox: every notification for the signed-in person, newest
+//! first; new ones appear as the live feed's unread count changes.
 
 use leptos::prelude::*;
 
@@ -9,9 +10,18 @@ use crate::ui::components::page::{Alert, PageHeader};
 pub fn InboxPage() -> impl IntoView {
     let mark = ServerAction::<MarkNotificationsRead>::new();
     let items = Resource::new(move || mark.version().get(), |_| notification_inbox());
+    // A new notification raises the unread count: show it without a reload.
+    let feed = crate::ui::components::live::use_live_feed();
+    Effect::new(move |previous: Option<Option<u64>>| {
+        let unread = feed.and_then(|f| f.unread.get());
+        if previous.is_some_and(|before| before.is_some() && before != unread) {
+            items.refetch();
+        }
+        unread
+    });
     view! {
         <div class="page-header-row">
-            <PageHeader title="Notifications" description="Notices for you: versions reaching end of life on your tenants, and more."/>
+            <PageHeader title="Notifications" description="For you: updates available and their progress, approvals waiting, end-of-life notices, rollout problems and security alerts."/>
             <ActionForm action=mark attr:class="inline-form">
                 <button type="submit" class="btn btn-secondary">"Mark all read"</button>
             </ActionForm>
@@ -21,7 +31,7 @@ pub fn InboxPage() -> impl IntoView {
                 match items.await {
                     Ok(items) if items.is_empty() => view! {
                         <section class="card empty-state"><p><strong>"No notifications."</strong></p>
-                        <p class="muted">"End-of-life notices for your tenants arrive here 90, 30 and 7 days ahead and daily in the final week."</p></section>
+                        <p class="muted">"New releases, update progress, approvals waiting for you, end-of-life notices and security alerts arrive here. Choose what you hear about in Settings → Notifications."</p></section>
                     }.into_any(),
                     Ok(items) => view! {
                         <section class="card">

@@ -2,9 +2,15 @@
 
 use leptos::prelude::*;
 
-use crate::api::notifications::{SaveNotificationPreferences, notification_preferences};
-use crate::ui::components::form::action_error;
+use crate::api::notifications::{
+    SaveEmailDigestSettings, SaveNotificationPreferences, email_digest_settings,
+    notification_preferences,
+};
+use crate::ui::components::form::{
+    FormErrors, SelectField, TextField, action_error, field_message,
+};
 use crate::ui::components::page::{Alert, PageHeader};
+use crate::ui::components::time::utc;
 use crate::ui::settings::SettingsTabs;
 
 #[component]
@@ -46,6 +52,61 @@ pub fn NotificationsPage() -> impl IntoView {
                                 <button type="submit" class="btn btn-primary">"Save preferences"</button>
                             </ActionForm>
                         }.into_any(),
+                        Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+            <EmailDelivery/>
+    }
+}
+
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+];
+
+/// At once, or one daily or weekly digest at the person's hour and zone.
+#[component]
+fn EmailDelivery() -> impl IntoView {
+    let save = ServerAction::<SaveEmailDigestSettings>::new();
+    let current = Resource::new(move || save.version().get(), |_| email_digest_settings());
+    let error = action_error(save);
+    let field_error = move |field: &'static str| field_message(error, field);
+    view! {
+        <section class="card" data-testid="email-delivery">
+            <h2>"Email delivery"</h2>
+            <p class="muted">"Get one email per notification, or one digest a day or a week at the hour you choose. Security alerts, approvals waiting for you, halted rollouts and disabled webhooks are always emailed at once."</p>
+            {move || save.value().get().is_some_and(|r| r.is_ok()).then(|| view! { <Alert tone="success"><span data-testid="digest-saved">"Email delivery saved."</span></Alert> })}
+            <FormErrors error/>
+            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match current.await {
+                        Ok(now) => {
+                            let hours: Vec<(String, String)> = (0..24).map(|h| (h.to_string(), format!("{h:02}:00"))).collect();
+                            let days: Vec<(String, String)> = WEEKDAYS.iter().map(|(k, l)| ((*k).to_owned(), (*l).to_owned())).collect();
+                            view! {
+                                <p data-testid="digest-status">
+                                    "Now: " <strong>{now.description.clone()}</strong>
+                                    {now.next_digest_at.map(|at| format!(" · next digest {}", utc(&at)))}
+                                    {(now.pending > 0).then(|| format!(" · {} waiting", now.pending))}
+                                </p>
+                                <ActionForm action=save attr:class="form">
+                                    <div class="form-grid">
+                                        <SelectField name="cadence" label="Send" options=now.cadences.clone() selected=now.cadence.clone() error=field_error("cadence")/>
+                                        <SelectField name="hour" label="At (your time)" options=hours selected=now.hour.to_string() error=field_error("hour")/>
+                                        <SelectField name="weekday" label="On (weekly digest)" options=days selected=now.weekday.clone() error=field_error("weekday")/>
+                                        <TextField name="timezone" label="Time zone" value=now.timezone.clone() placeholder="Europe/Berlin" help="An IANA time zone, e.g. Europe/Berlin or America/New_York." error=field_error("timezone")/>
+                                    </div>
+                                    <button type="submit" class="btn btn-primary">"Save email delivery"</button>
+                                </ActionForm>
+                            }.into_any()
+                        }
                         Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                     }
                 })}

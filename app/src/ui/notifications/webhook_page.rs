@@ -4,32 +4,25 @@
 //! once), send the dead letters again, turn it on or off.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use uuid::Uuid;
 
 use crate::api::events::{
-    AttemptRow, RequeueWebhook, RotateWebhookSecret, SendWebhookTest, SetWebhookEnabled,
-    WebhookView as PageData, load_webhook,
+    AttemptRow, ReplayWebhook, RequeueWebhook, RotateWebhookSecret, SendWebhookTest,
+    SetWebhookEnabled, WebhookView as PageData, load_webhook,
 };
 use crate::error::AppError;
 use crate::ui::components::form::action_error;
-use crate::ui::components::page::{Alert, PageHeader};
+use crate::ui::components::page::{Alert, PageHeader, SecretOnce};
 use crate::ui::components::time::utc;
 use crate::ui::notifications::webhooks_page::endpoint_status;
 use crate::ui::settings::SettingsTabs;
 
 #[component]
 pub fn WebhookPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|raw| raw.parse::<Uuid>().ok())
-    });
+    let id = crate::ui::components::url::uuid_param("id");
     let test = ServerAction::<SendWebhookTest>::new();
     let rotate = ServerAction::<RotateWebhookSecret>::new();
     let requeue = ServerAction::<RequeueWebhook>::new();
+    let replay = ServerAction::<ReplayWebhook>::new();
     let toggle = ServerAction::<SetWebhookEnabled>::new();
     let data = Resource::new(
         move || {
@@ -38,6 +31,7 @@ pub fn WebhookPage() -> impl IntoView {
                 test.version().get(),
                 rotate.version().get(),
                 requeue.version().get(),
+                replay.version().get(),
                 toggle.version().get(),
             )
         },
@@ -53,6 +47,7 @@ pub fn WebhookPage() -> impl IntoView {
             .get()
             .or(action_error(rotate).get())
             .or(action_error(requeue).get())
+            .or(action_error(replay).get())
             .or(action_error(toggle).get())
     });
     view! {
@@ -66,7 +61,7 @@ pub fn WebhookPage() -> impl IntoView {
                     Ok(mut page) => {
                         let rotated = rotate.value().get_untracked().and_then(|r| r.ok());
                         page.new_secret = page.new_secret.or(rotated.map(|r| r.secret));
-                        view! { <Endpoint page test rotate requeue toggle/> }.into_any()
+                        view! { <Endpoint page test rotate requeue replay toggle/> }.into_any()
                     }
                     Err(AppError::NotFound) => view! {
                         <Alert tone="danger">"No such webhook endpoint, or not one you may see."</Alert>
@@ -84,12 +79,15 @@ fn Endpoint(
     test: ServerAction<SendWebhookTest>,
     rotate: ServerAction<RotateWebhookSecret>,
     requeue: ServerAction<RequeueWebhook>,
+    replay: ServerAction<ReplayWebhook>,
     toggle: ServerAction<SetWebhookEnabled>,
 ) -> impl IntoView {
     let endpoint = page.detail.endpoint.clone();
     let (status, tone, glyph) = endpoint_status(&endpoint);
     let id = endpoint.id.to_string();
-    let (id_test, id_rotate, id_requeue, id_toggle) = (id.clone(), id.clone(), id.clone(), id);
+    let (id_test, id_rotate, id_requeue, id_toggle) =
+        (id.clone(), id.clone(), id.clone(), id.clone());
+    let id_replay = id;
     let attempts = page.detail.attempts.clone();
     let delivered = attempts
         .iter()
@@ -103,10 +101,7 @@ fn Endpoint(
     };
     view! {
         {page.new_secret.map(|secret| view! {
-            <div class="alert alert-success" role="status" data-testid="new-webhook-secret">
-                <p><strong>"Copy the new signing secret now — it will not be shown again. The old one keeps signing for 24 hours."</strong></p>
-                <p><code class="secret-once">{secret}</code></p>
-            </div>
+            <SecretOnce heading="Copy the new signing secret now — it will not be shown again. The old one keeps signing for 24 hours." value=secret testid="new-webhook-secret"/>
         })}
         <section class="card" data-testid="webhook-endpoint">
             <h2><code>{endpoint.url.clone()}</code></h2>
@@ -143,6 +138,16 @@ fn Endpoint(
                     </button>
                 </ActionForm>
             </div>
+            <ActionForm action=replay attr:class="inline-field" attr:data-testid="webhook-replay">
+                <input type="hidden" name="id" value=id_replay/>
+                <label for="replay-from">"Send again every event from sequence"</label>
+                <input id="replay-from" name="from_sequence" type="number" min="1" required inputmode="numeric" placeholder="e.g. 120"/>
+                <button type="submit" class="btn btn-secondary" data-action="replay">"Replay"</button>
+                <span class="field-help">"For a receiver that lost data: each event keeps its webhook-id."</span>
+            </ActionForm>
+            {move || replay.value().get().and_then(|r| r.ok()).map(|n| view! {
+                <p class="muted" role="status" data-testid="webhook-replayed">{format!("{n} events queued again, in order.")}</p>
+            })}
         </section>
         <section class="card table-card">
             <h2>"Delivery log"</h2>

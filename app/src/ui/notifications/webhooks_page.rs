@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::api::events::{CreateWebhook, EndpointView, WebhooksView, list_webhooks};
 use crate::error::AppError;
 use crate::ui::components::form::{TextField, action_error, field_message};
-use crate::ui::components::page::{Alert, PageHeader};
+use crate::ui::components::page::{Alert, PageHeader, SecretOnce};
 use crate::ui::settings::SettingsTabs;
 
 #[component]
@@ -61,11 +61,9 @@ pub fn WebhooksPage() -> impl IntoView {
 fn EndpointList(data: WebhooksView) -> impl IntoView {
     view! {
         {data.new_secret.map(|secret| view! {
-            <div class="alert alert-success" role="status" data-testid="new-webhook-secret">
-                <p><strong>"Copy this signing secret now — it will not be shown again."</strong></p>
-                <p><code class="secret-once" data-testid="new-webhook-secret-value">{secret}</code></p>
-                <p class="muted">"Verify each delivery's " <code>"webhook-signature"</code> " with it (HMAC-SHA256 of " <code>"id.timestamp.body"</code> ")."</p>
-            </div>
+            <SecretOnce heading="Copy this signing secret now — it will not be shown again." value=secret testid="new-webhook-secret">
+                "Verify each delivery's " <code>"webhook-signature"</code> " with it (HMAC-SHA256 of " <code>"id.timestamp.body"</code> ")."
+            </SecretOnce>
         })}
         {if data.endpoints.is_empty() {
             view! {

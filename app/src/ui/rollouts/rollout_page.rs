@@ -3,7 +3,7 @@
 //! by page. While it runs, the hydrated page refetches every two seconds.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use crate::api::rollouts::{RolloutAction, RolloutDetail, TargetRow, WaveRow, rollout};
@@ -28,14 +28,8 @@ fn is_live(status: RolloutStatus) -> bool {
 
 #[component]
 pub fn RolloutPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|raw| raw.parse::<Uuid>().ok())
-    });
+    let id = crate::ui::components::url::uuid_param("id");
     let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u64>().ok()));
     let confirming = Memo::new(move |_| query.read().get("confirm"));
     let act = ServerAction::<RolloutAction>::new();
@@ -48,7 +42,14 @@ pub fn RolloutPage() -> impl IntoView {
             }
         },
     );
-    refresh_while(detail, |d| is_live(d.rollout.status));
+    refresh_while(
+        detail,
+        |d| is_live(d.rollout.status),
+        move |event: &crate::ui::components::live::LiveEvent| {
+            id.get_untracked()
+                .is_some_and(|id| event.is_about(&id.to_string()))
+        },
+    );
     let error = action_error(act);
     view! {
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the rollout…"</p> }>

@@ -11,7 +11,7 @@ use crate::api::tenants::endpoints::EndpointsView;
 use crate::api::tenants::endpoints::RevokeEnrollmentToken;
 use crate::api::tenants::endpoints::tenant_endpoints;
 use crate::ui::components::form::{TextField, action_error, field_message};
-use crate::ui::components::page::Alert;
+use crate::ui::components::page::{Alert, SecretOnce};
 use crate::ui::components::pager::Pager;
 use crate::ui::components::url::encode_query_value;
 
@@ -163,7 +163,9 @@ fn Enrollment(
             <h2>"Enrollment tokens"</h2>
             <p class="muted">"Give a token to your device management; each agent trades it for its own token when it registers. Tokens last 30 days."</p>
             {move || create.value().get().and_then(|r| r.ok()).map(|token| view! {
-                <Alert tone="success">"Copy this token now; it is not shown again: " <code data-testid="enrollment-token">{token}</code></Alert>
+                <SecretOnce heading="Copy this enrollment token now — it will not be shown again." value=token testid="enrollment-token">
+                    "Each agent trades it for its own token when it registers (" <code>"POST /api/v1/agents/register"</code> ")."
+                </SecretOnce>
             })}
             <ActionForm action=create attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="tenant_id" value=tenant_id.to_string()/>

@@ -135,12 +135,16 @@ async fn check_credentials(
     let user = active.update(&txn).await?;
     let session_version = user.session_version;
     let principal = principal_for(&txn, user).await?;
+    let new_address =
+        note_sign_in_address(&txn, user_id, context.client_address.as_deref(), now).await?;
     audit::record(
         &txn,
         context,
         AuditEntry::new(Actor::from(&principal), "auth.login", "user")
             .target(user_id)
-            .details(json!({ "client_address": context.client_address })),
+            .details(
+                json!({ "client_address": context.client_address, "new_address": new_address }),
+            ),
     )
     .await?;
     txn.commit().await?;
@@ -368,4 +372,51 @@ async fn principal_limited_to<C: sea_orm::ConnectionTrait>(
         grants,
         restrictions,
     })
+}
+
+/// Remembers that `user_id` signed in from `address`; true when the account
+/// has signed in before but never from there (a security alert). The first
+/// sign-in of an account is not news.
+pub(crate) async fn note_sign_in_address<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    address: Option<&str>,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    use crate::backend::entities::sign_in_address;
+    use sea_orm::PaginatorTrait;
+    let Some(address) = address.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Ok(false);
+    };
+    let known = sign_in_address::Entity::find_by_id((user_id, address.to_owned()))
+        .one(conn)
+        .await?;
+    if let Some(known) = known {
+        let mut seen = known.into_active_model();
+        seen.last_seen_at = Set(now);
+        seen.update(conn).await?;
+        return Ok(false);
+    }
+    let signed_in_before = sign_in_address::Entity::find()
+        .filter(sign_in_address::Column::UserId.eq(user_id))
+        .count(conn)
+        .await?
+        > 0;
+    sign_in_address::Entity::insert(sign_in_address::ActiveModel {
+        user_id: Set(user_id),
+        address: Set(address.to_owned()),
+        first_seen_at: Set(now),
+        last_seen_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            sign_in_address::Column::UserId,
+            sign_in_address::Column::Address,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(signed_in_before)
 }

@@ -312,12 +312,19 @@ pub async fn complete_sign_in(
     model.last_login_at = Set(Some(now));
     let account = model.update(&txn).await?;
     let principal = principal_for(&txn, account).await?;
+    let new_address = crate::backend::services::access::auth::note_sign_in_address(
+        &txn,
+        user_id,
+        context.client_address.as_deref(),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         context,
         AuditEntry::new(Actor::from(&principal), "auth.login", "user")
             .target(user_id)
-            .details(json!({ "second_factor": method, "client_address": context.client_address })),
+            .details(json!({ "second_factor": method, "client_address": context.client_address, "new_address": new_address })),
     )
     .await?;
     txn.commit().await?;

@@ -290,6 +290,12 @@ pub(super) async fn begin_lifecycle(
     if plan.already_done {
         return Ok(Ok(()));
     }
+    if let Some(refusal) =
+        crate::backend::services::tenants::residency::activation_refusal(txn, &current, action)
+            .await?
+    {
+        return Ok(Err(refusal));
+    }
     let now_state = plan.via.unwrap_or(plan.target);
     set_tenant_state(
         txn,
@@ -321,28 +327,15 @@ pub(crate) async fn set_tenant_state(
         record.archived_at = Set(Some(now));
     }
     let after = record.update(txn).await?;
-    if current.lifecycle_state != state {
-        crate::backend::events::append(
-            txn,
-            crate::backend::events::NewEvent {
-                event_type: crate::domain::events::event_type("tenant.state_changed")
-                    .expect("in the catalogue"),
-                tenant_id: Some(current.id),
-                correlation_id: None,
-                actor: &Actor::System("executor"),
-                resource_id: Some(current.id.to_string()),
-                data: json!({
-                    "state": crate::backend::events::tenant_state(&after),
-                    "details": {
-                        "from": current.lifecycle_state.as_str(),
-                        "to": state.as_str(),
-                        "reason": reason,
-                    },
-                }),
-            },
-        )
-        .await?;
-    }
+    crate::backend::events::tenant_moved(
+        txn,
+        current,
+        &after,
+        &Actor::System("executor"),
+        None,
+        reason,
+    )
+    .await?;
     tenants::log_field_change(
         txn,
         current.id,

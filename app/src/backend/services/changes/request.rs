@@ -207,7 +207,16 @@ pub(super) async fn create_one(
                 "kind",
                 format!("The tenant already is {}.", state.label().to_lowercase()),
             ),
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some(refusal) =
+                    crate::backend::services::tenants::residency::activation_refusal(
+                        &txn, &target, action,
+                    )
+                    .await?
+                {
+                    errors.push("kind", refusal);
+                }
+            }
         }
     }
     if !errors.is_empty() {
@@ -491,7 +500,7 @@ pub async fn schedule_forced_upgrades(
             AuditEntry::new(actor, "change.create", "change_request")
                 .target(change.id)
                 .tenant(*tenant_id)
-                .details(json!({ "kind": "upgrade", "target_version": latest.to_string(), "running_version": running, "reason": "schedule_forced_upgrade" })),
+                .details(json!({ "kind": "upgrade", "target_version": latest.to_string(), "running_version": running, "reason": "schedule_forced_upgrade", "status": ChangeStatus::Scheduled.as_str() })),
         )
         .await?;
         txn.commit().await?;

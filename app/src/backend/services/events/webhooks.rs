@@ -322,6 +322,94 @@ pub async fn requeue(ctx: &Ctx, id: Uuid, since: Option<DateTime<Utc>>) -> Servi
     Ok(requeued)
 }
 
+/// The most events one replay sends again.
+pub const REPLAY_LIMIT: usize = 10_000;
+
+/// Sends the endpoint every event it may hear from global sequence
+/// `from_sequence` on again, in order, whether or not it had them (a
+/// consumer that lost its data catches up; each keeps its `webhook-id`, so
+/// a consumer that kept some dedupes them). Returns how many.
+pub async fn replay_from(ctx: &Ctx, id: Uuid, from_sequence: i64) -> ServiceResult<u64> {
+    if from_sequence < 1 {
+        let mut errors = FieldErrors::default();
+        errors.push("from_sequence", "Sequence numbers start at 1.");
+        return Err(errors.into());
+    }
+    let found = owned(ctx, id, true).await?;
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let mut select = event::Entity::find()
+        .filter(event::Column::GlobalSeq.gte(from_sequence))
+        .filter(event::Column::EventType.ne(TEST_EVENT))
+        .order_by_asc(event::Column::GlobalSeq)
+        .limit(REPLAY_LIMIT as u64 + 1);
+    if let Some(tenant) = found.tenant_id {
+        select = select.filter(event::Column::TenantId.eq(tenant));
+    }
+    let wanted = TypeFilter(found.event_types.0.clone());
+    let events: Vec<event::Model> = select
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter(|e| may_hear(found.tenant_id, e.tenant_id) && wanted.matches(&e.event_type))
+        .collect();
+    if events.len() > REPLAY_LIMIT {
+        return Err(ServiceError::Policy(format!(
+            "A replay sends at most {REPLAY_LIMIT} events; from sequence {from_sequence} there are more. Replay from a later sequence, or catch up through GET /api/v1/events?after={}.",
+            from_sequence - 1
+        )));
+    }
+    let rows: Vec<webhook_delivery::ActiveModel> = events
+        .iter()
+        .filter_map(|e| {
+            Some(webhook_delivery::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                endpoint_id: Set(found.id),
+                tenant_id: Set(found.tenant_id),
+                event_id: Set(e.id),
+                sequence: Set(e.global_seq?),
+                status: Set(PENDING.to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                claimed_until: Set(None),
+                last_status: Set(None),
+                last_error: Set(None),
+                created_at: Set(now),
+                finished_at: Set(None),
+            })
+        })
+        .collect();
+    let replayed = rows.len() as u64;
+    for chunk in rows.chunks(200) {
+        webhook_delivery::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    webhook_delivery::Column::EndpointId,
+                    webhook_delivery::Column::EventId,
+                ])
+                .update_columns([
+                    webhook_delivery::Column::Status,
+                    webhook_delivery::Column::Attempts,
+                    webhook_delivery::Column::NextAttemptAt,
+                    webhook_delivery::Column::ClaimedUntil,
+                    webhook_delivery::Column::FinishedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        &ctx.request,
+        owner_entry(ctx, "webhook.replay", &found)
+            .details(json!({ "from_sequence": from_sequence, "replayed": replayed })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(replayed)
+}
+
 /// Sends the endpoint a `webhook.test` event (only it receives it); the
 /// attempt shows in its log like any other.
 pub async fn send_test(ctx: &Ctx, id: Uuid) -> ServiceResult<Uuid> {

@@ -14,14 +14,20 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::backend::entities::{
-    change_request, event, event_counter, role, role_binding, rollout, user, webhook_endpoint,
+    change_request, compliance_status, event, event_counter, product, release, role, role_binding,
+    rollout, tenant, tenant_product, user, webhook_endpoint,
 };
 use crate::backend::error::ServiceResult;
-use crate::backend::services::notifications::email_outbox;
-use crate::backend::services::notifications::notices::notify;
+use crate::backend::services::notifications::digests::{self, EmailOutcome};
+use crate::backend::services::notifications::notices::{notify, tenant_people};
 use crate::backend::services::notifications::notification_prefs;
 use crate::domain::access::permission::Permission;
-use crate::domain::notifications::notification::{Audience, Channel, for_event};
+use crate::domain::notifications::notification::{
+    Audience, Channel, NotificationKind, UpdateOffer, for_event, update_available_text,
+};
+use crate::domain::releases::catalog::ReleaseStatus;
+use crate::domain::releases::compliance::ComplianceKind;
+use crate::domain::tenants::lifecycle::LifecycleState;
 
 /// The consumer's cursor in `event_counters`.
 const CURSOR: &str = "notifier";
@@ -34,6 +40,8 @@ pub struct NotifierRound {
     pub events: usize,
     pub notifications: usize,
     pub emails: usize,
+    /// Emails held for their recipients' digests.
+    pub held_for_digest: usize,
 }
 
 /// Reads the numbered events after the cursor (up to a batch) and notifies.
@@ -83,24 +91,34 @@ pub async fn notify_new_events(
     for e in &events {
         let data: Value = serde_json::from_str(&e.data).unwrap_or_default();
         let status = data["state"]["status"].as_str();
-        let Some((kind, audience)) = for_event(&e.event_type, status) else {
+        let change_kind = data["state"]["kind"].as_str();
+        let Some((kind, audience)) = for_event(&e.event_type, status, change_kind) else {
             continue;
         };
+        if audience == Audience::TenantsRunningProduct {
+            for offer in update_offers(&txn, e).await? {
+                for user_id in tenant_people(&txn, offer.tenant_id).await? {
+                    let message = Message {
+                        tenant_id: Some(offer.tenant_id),
+                        title: &offer.title,
+                        body: &offer.body,
+                        link: &offer.link,
+                    };
+                    deliver(&txn, user_id, kind, &message, public_url, now, &mut round).await?;
+                }
+            }
+            continue;
+        }
         let recipients = audience_of(&txn, e, audience).await?;
         let (title, body, link) = describe(e, &data);
+        let message = Message {
+            tenant_id: e.tenant_id,
+            title: &title,
+            body: &body,
+            link: &link,
+        };
         for user_id in recipients {
-            let prefs = notification_prefs::preferences_of(&txn, user_id).await?;
-            if prefs.wants(kind, Channel::InApp) {
-                notify(&txn, user_id, e.tenant_id, kind, &title, &body, &link, now).await?;
-                round.notifications += 1;
-            }
-            if prefs.wants(kind, Channel::Email)
-                && let Some(person) = user::Entity::find_by_id(user_id).one(&txn).await?
-            {
-                let text = format!("{body}\n\n{public_url}{link}\n");
-                email_outbox::queue(&txn, &person.email, &title, &text, now).await?;
-                round.emails += 1;
-            }
+            deliver(&txn, user_id, kind, &message, public_url, now, &mut round).await?;
         }
     }
     event_counter::Entity::update_many()
@@ -110,6 +128,154 @@ pub async fn notify_new_events(
         .await?;
     txn.commit().await?;
     Ok(round)
+}
+
+struct Message<'a> {
+    tenant_id: Option<Uuid>,
+    title: &'a str,
+    body: &'a str,
+    link: &'a str,
+}
+
+/// Tells one person, on the channels they chose; email at once or held for
+/// their digest.
+async fn deliver<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    kind: NotificationKind,
+    message: &Message<'_>,
+    public_url: &str,
+    now: DateTime<Utc>,
+    round: &mut NotifierRound,
+) -> ServiceResult<()> {
+    let prefs = notification_prefs::preferences_of(conn, user_id).await?;
+    if prefs.wants(kind, Channel::InApp) {
+        notify(
+            conn,
+            user_id,
+            message.tenant_id,
+            kind,
+            message.title,
+            message.body,
+            message.link,
+            now,
+        )
+        .await?;
+        round.notifications += 1;
+    }
+    if prefs.wants(kind, Channel::Email)
+        && let Some(person) = user::Entity::find_by_id(user_id).one(conn).await?
+    {
+        match digests::email_notification(
+            conn,
+            &person,
+            kind,
+            message.title,
+            message.body,
+            message.link,
+            public_url,
+            now,
+        )
+        .await?
+        {
+            EmailOutcome::Queued => round.emails += 1,
+            EmailOutcome::HeldForDigest => round.held_for_digest += 1,
+        }
+    }
+    Ok(())
+}
+
+/// One tenant's "update available" notification.
+struct Offer {
+    tenant_id: Uuid,
+    title: String,
+    body: String,
+    link: String,
+}
+
+/// The tenants that run an older version of a published release's product,
+/// each with what the release means for it.
+async fn update_offers<C: ConnectionTrait>(
+    conn: &C,
+    e: &event::Model,
+) -> ServiceResult<Vec<Offer>> {
+    let Some(release) = e
+        .resource_id
+        .as_deref()
+        .and_then(|id| Uuid::parse_str(id).ok())
+    else {
+        return Ok(vec![]);
+    };
+    let Some(release) = release::Entity::find_by_id(release).one(conn).await? else {
+        return Ok(vec![]);
+    };
+    if release.status != ReleaseStatus::Published {
+        return Ok(vec![]);
+    }
+    let Some(product) = product::Entity::find_by_id(release.product_id)
+        .one(conn)
+        .await?
+    else {
+        return Ok(vec![]);
+    };
+    let running = tenant_product::Entity::find()
+        .filter(tenant_product::Column::ProductId.eq(product.id))
+        .filter(tenant_product::Column::RunningVersion.is_not_null())
+        .all(conn)
+        .await?;
+    let mut offers = Vec::new();
+    for licence in running {
+        let Some(version) = licence.running_version.as_deref() else {
+            continue;
+        };
+        let Some(tenant) = tenant::Entity::find_by_id(licence.tenant_id)
+            .one(conn)
+            .await?
+        else {
+            continue;
+        };
+        // Tenants that run nothing (not yet, or no longer) are not offered updates.
+        if matches!(
+            tenant.lifecycle_state,
+            LifecycleState::Draft | LifecycleState::Archived | LifecycleState::Deleted
+        ) {
+            continue;
+        }
+        let running_release = release::Entity::find()
+            .filter(release::Column::ProductId.eq(product.id))
+            .filter(release::Column::Version.eq(version))
+            .one(conn)
+            .await?;
+        let verdict = compliance_status::Entity::find_by_id((tenant.id, product.id))
+            .one(conn)
+            .await?;
+        let required_because = verdict
+            .as_ref()
+            .filter(|v| {
+                matches!(
+                    v.status,
+                    ComplianceKind::InGrace | ComplianceKind::NonCompliant | ComplianceKind::Eol
+                )
+            })
+            .map(|v| v.detail.as_str());
+        let Some((title, body)) = update_available_text(&UpdateOffer {
+            product: &product.name,
+            tenant: &tenant.display_name,
+            running: version,
+            available: &release.version,
+            running_end_of_life: running_release.and_then(|r| r.end_of_life),
+            required_because,
+        }) else {
+            continue;
+        };
+        offers.push(Offer {
+            tenant_id: tenant.id,
+            title,
+            body,
+            link: format!("/tenants/{}/upgrade", tenant.slug),
+        });
+    }
+    Ok(offers)
 }
 
 /// Moves the cursor past every numbered event without notifying: for a bulk
@@ -182,6 +348,8 @@ async fn audience_of<C: ConnectionTrait>(
                 .collect(),
             None => vec![],
         },
+        // Told per tenant, with what the release means for it (`update_offers`).
+        Audience::TenantsRunningProduct => vec![],
         Audience::EndpointOwner => match resource {
             Some(id) => match webhook_endpoint::Entity::find_by_id(id).one(conn).await? {
                 Some(endpoint) => {
@@ -264,6 +432,34 @@ fn describe(e: &event::Model, data: &Value) -> (String, String, String) {
                 "change.succeeded" => {
                     (format!("Succeeded: {title}"), format!("{title} succeeded."))
                 }
+                "change.started" => (format!("Started: {title}"), format!("{title} started.")),
+                "compliance.forced_upgrade_scheduled" => (
+                    format!("Scheduled: {title}"),
+                    format!(
+                        "The version policy scheduled {title}: the running version is past end of life or out of policy. It starts {}.",
+                        state["next_start_at"]
+                            .as_str()
+                            .map(|at| format!("in the maintenance window from {at}"))
+                            .unwrap_or_else(|| "in the next maintenance window".to_owned())
+                    ),
+                ),
+                "change.step_finished" => {
+                    let details = &data["details"];
+                    let step = details["step"].as_str().unwrap_or("a step");
+                    let outcome = details["status"].as_str().unwrap_or("finished");
+                    let rollback = if details["rollback"].as_bool() == Some(true) {
+                        "Rollback step"
+                    } else {
+                        "Step"
+                    };
+                    (
+                        format!("{title}: {step} {outcome}"),
+                        format!(
+                            "{rollback} \"{step}\" of {title} {outcome} ({}% done).",
+                            state["progress"].as_i64().unwrap_or(0)
+                        ),
+                    )
+                }
                 "change.rolled_back" => (
                     format!("Rolled back: {title}"),
                     format!(
@@ -283,10 +479,16 @@ fn describe(e: &event::Model, data: &Value) -> (String, String, String) {
         }
         "rollout" => {
             let name = text("name");
-            let verb = if e.event_type == "rollout.halted" {
-                "halted"
-            } else {
-                "was paused"
+            let wave = format!(
+                "moved to wave {}",
+                state["current_wave"].as_i64().unwrap_or(1)
+            );
+            let verb = match e.event_type.as_str() {
+                "rollout.halted" => "halted",
+                "rollout.started" => "started",
+                "rollout.wave_advanced" => wave.as_str(),
+                "rollout.completed" => "completed",
+                _ => "was paused",
             };
             (
                 format!("Rollout {name} {verb}"),
@@ -300,6 +502,24 @@ fn describe(e: &event::Model, data: &Value) -> (String, String, String) {
                 format!("/rollouts/{}", e.resource_id.clone().unwrap_or_default()),
             )
         }
+        "compliance_status" => {
+            let tenant = text("tenant");
+            let product = text("product");
+            let days = state["days_left"].as_i64().unwrap_or(0);
+            let when = match days {
+                0 => "today".to_owned(),
+                1 => "tomorrow".to_owned(),
+                n => format!("in {n} days"),
+            };
+            (
+                format!("Grace for {product} on {tenant} ends {when}"),
+                format!(
+                    "{tenant} runs {product} {}, past its end of life; the grace period ends {when}. Upgrade it before then, or ask for a grace extension.",
+                    text("running_version")
+                ),
+                format!("/tenants/{}/versions", text("tenant_slug")),
+            )
+        }
         "webhook_endpoint" => (
             "A webhook endpoint was disabled".to_owned(),
             format!(
@@ -311,6 +531,19 @@ fn describe(e: &event::Model, data: &Value) -> (String, String, String) {
             ),
             "/settings".to_owned(),
         ),
+        _ if e.event_type == "security.new_sign_in_address" => {
+            let address = data["details"]["client_address"]
+                .as_str()
+                .unwrap_or("an unknown address");
+            (
+                format!("New sign-in from {address}"),
+                format!(
+                    "Your account signed in from {address}, an address it had not used before, at {} UTC. If this was not you, change your password and turn on two-factor sign-in.",
+                    e.occurred_at.format("%Y-%m-%d %H:%M")
+                ),
+                "/settings".to_owned(),
+            )
+        }
         _ => {
             let what = if e.event_type == "security.api_token_created" {
                 "An API token was created for your account"

@@ -131,7 +131,7 @@ pub async fn send_eol_notices(
 
 /// Tells the tenant's own people about `kind`, each on the channels they
 /// chose (in the app, by email to their address), with the caller's
-/// transaction. Returns (notifications, emails).
+/// transaction. Returns (notifications, emails queued now; held digest emails are not counted).
 #[allow(clippy::too_many_arguments)]
 pub async fn notify_tenant_people<C: ConnectionTrait>(
     conn: &C,
@@ -152,9 +152,12 @@ pub async fn notify_tenant_people<C: ConnectionTrait>(
         }
         if prefs.wants(kind, Channel::Email)
             && let Some(person) = user::Entity::find_by_id(user_id).one(conn).await?
+            && super::digests::email_notification(
+                conn, &person, kind, title, body, link, public_url, now,
+            )
+            .await?
+                == super::digests::EmailOutcome::Queued
         {
-            let text = format!("{body}\n\n{public_url}{link}\n");
-            email_outbox::queue(conn, &person.email, title, &text, now).await?;
             emailed += 1;
         }
     }
@@ -162,7 +165,10 @@ pub async fn notify_tenant_people<C: ConnectionTrait>(
 }
 
 /// Active people with a role on the tenant itself.
-async fn tenant_people<C: ConnectionTrait>(conn: &C, tenant_id: Uuid) -> ServiceResult<Vec<Uuid>> {
+pub(crate) async fn tenant_people<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> ServiceResult<Vec<Uuid>> {
     let bound: Vec<Uuid> = role_binding::Entity::find()
         .select_only()
         .column(role_binding::Column::UserId)

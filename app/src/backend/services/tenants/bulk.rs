@@ -32,7 +32,10 @@ pub async fn bulk_preview(
                 let state = t.lifecycle_state;
                 let outcome = match plan_transition(state, action) {
                     Ok(plan) if plan.already_done => BulkOutcome::AlreadyDone,
-                    Ok(_) => BulkOutcome::Eligible,
+                    Ok(_) => match super::residency::activation_refusal(db, &t, action).await? {
+                        Some(refusal) => BulkOutcome::Refused(refusal),
+                        None => BulkOutcome::Eligible,
+                    },
                     Err(refusal) => BulkOutcome::Refused(refusal.reason),
                 };
                 BulkItem {

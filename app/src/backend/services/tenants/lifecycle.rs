@@ -54,6 +54,9 @@ pub async fn transition(
     if plan.already_done {
         return Ok(TransitionOutcome::AlreadyDone);
     }
+    if let Some(refusal) = super::residency::activation_refusal(&txn, &current, action).await? {
+        return Err(ServiceError::Policy(refusal));
+    }
     if let Some(running) = changes::running_lifecycle_change(&txn, current.id).await? {
         return Err(ServiceError::Policy(format!(
             "Cannot {} while \"{}\" is still running; wait until it finishes.",
@@ -83,6 +86,15 @@ pub async fn transition(
         record.archived_at = Set(Some(ctx.now()));
     }
     let updated = record.update(&txn).await?;
+    crate::backend::events::tenant_moved(
+        &txn,
+        &current,
+        &updated,
+        &Actor::from(principal),
+        context.request_id.clone(),
+        None,
+    )
+    .await?;
     log_field_change(
         &txn,
         current.id,

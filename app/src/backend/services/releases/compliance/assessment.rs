@@ -247,6 +247,7 @@ pub async fn assess(
 
     let mut report = AssessmentReport::default();
     let mut statuses = Vec::with_capacity(running.len());
+    let mut assessed = Vec::with_capacity(running.len());
     let mut worst_by_tenant: HashMap<Uuid, ComplianceKind> = HashMap::new();
     let running: Vec<(Uuid, Uuid, semver::Version)> = running
         .into_iter()
@@ -278,6 +279,14 @@ pub async fn assess(
         }
         let worst = worst_by_tenant.entry(tenant_id).or_insert(key);
         *worst = worst_status([*worst, key]).unwrap_or(key);
+        assessed.push(Assessed {
+            tenant_id,
+            product_id,
+            running_version: version.to_string(),
+            status: key,
+            days_left: status.days_left(),
+            detail: status.detail(),
+        });
         statuses.push(compliance_status::ActiveModel {
             tenant_id: Set(tenant_id),
             product_id: Set(product_id),
@@ -368,6 +377,21 @@ pub async fn assess(
     }
 
     let txn = db.begin().await?;
+    let mut before = compliance_status::Entity::find()
+        .select_only()
+        .column(compliance_status::Column::TenantId)
+        .column(compliance_status::Column::ProductId)
+        .column(compliance_status::Column::Status);
+    if let Reach::Tenant(id) = reach {
+        before = before.filter(compliance_status::Column::TenantId.eq(id));
+    }
+    let before: HashMap<(Uuid, Uuid), ComplianceKind> = before
+        .into_tuple::<(Uuid, Uuid, ComplianceKind)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|(tenant, product, status)| ((tenant, product), status))
+        .collect();
     let mut clear_status = compliance_status::Entity::delete_many();
     let mut clear_endpoints = endpoint_compliance::Entity::delete_many();
     let mut clear_today = compliance_snapshot::Entity::delete_many()
@@ -411,8 +435,104 @@ pub async fn assess(
         }
     }
     refresh_trend(&txn, today).await?;
+    announce_changes(&txn, &before, &assessed, now).await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// One tenant's assessed product, as its events tell it.
+struct Assessed {
+    tenant_id: Uuid,
+    product_id: Uuid,
+    running_version: String,
+    status: ComplianceKind,
+    days_left: Option<i64>,
+    detail: String,
+}
+
+/// `compliance.status_changed` for every (tenant, product) whose status moved
+/// (a first assessment counts unless it is compliant), and
+/// `compliance.grace_expiring` once a day on the days its grace warns, in
+/// the assessment's transaction.
+async fn announce_changes<C: ConnectionTrait>(
+    txn: &C,
+    before: &HashMap<(Uuid, Uuid), ComplianceKind>,
+    assessed: &[Assessed],
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use crate::backend::entities::{event, product};
+    use crate::backend::events::{NewEvent, append};
+    use crate::domain::events::event_type;
+    use crate::domain::releases::compliance::grace_expiring_due;
+    let actor = Actor::System("compliance");
+    let day_start = compliance_day(now)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    for a in assessed {
+        let was = before.get(&(a.tenant_id, a.product_id)).copied();
+        let moved = match was {
+            Some(was) => was != a.status,
+            None => a.status != ComplianceKind::Compliant,
+        };
+        let warns =
+            a.status == ComplianceKind::InGrace && a.days_left.is_some_and(grace_expiring_due);
+        if !moved && !warns {
+            continue;
+        }
+        let resource_id = format!("{}:{}", a.tenant_id, a.product_id);
+        let (tenant, product) = (
+            tenant::Entity::find_by_id(a.tenant_id).one(txn).await?,
+            product::Entity::find_by_id(a.product_id).one(txn).await?,
+        );
+        let state = json!({
+            "tenant_id": a.tenant_id, "product_id": a.product_id,
+            "tenant": tenant.as_ref().map(|t| t.display_name.clone()),
+            "tenant_slug": tenant.as_ref().map(|t| t.slug.clone()),
+            "product": product.as_ref().map(|p| p.name.clone()),
+            "running_version": a.running_version, "status": a.status.as_str(),
+            "days_left": a.days_left, "detail": a.detail,
+        });
+        if moved {
+            append(
+                txn,
+                NewEvent {
+                    event_type: event_type("compliance.status_changed").expect("in the catalogue"),
+                    tenant_id: Some(a.tenant_id),
+                    correlation_id: None,
+                    actor: &actor,
+                    resource_id: Some(resource_id.clone()),
+                    data: json!({
+                        "state": state,
+                        "details": { "from": was.map(|w| w.as_str()), "to": a.status.as_str() },
+                    }),
+                },
+            )
+            .await?;
+        }
+        let warned_today = warns
+            && event::Entity::find()
+                .filter(event::Column::EventType.eq("compliance.grace_expiring"))
+                .filter(event::Column::ResourceId.eq(resource_id.clone()))
+                .filter(event::Column::OccurredAt.gte(day_start))
+                .count(txn)
+                .await?
+                > 0;
+        if warns && !warned_today {
+            append(
+                txn,
+                NewEvent {
+                    event_type: event_type("compliance.grace_expiring").expect("in the catalogue"),
+                    tenant_id: Some(a.tenant_id),
+                    correlation_id: None,
+                    actor: &actor,
+                    resource_id: Some(resource_id),
+                    data: json!({ "state": state, "details": { "days_left": a.days_left } }),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Today's organisation-wide tenants per status, from today's snapshots.
