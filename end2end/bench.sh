@@ -176,11 +176,14 @@ events() {
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx|Socket errors/' | tr '\n' ' ')
   printf '  %-32s %9s events/s   p99 %8s   %s\n' "changes written with events" "$rps" "$p99" "$errors"
-  local expected=$(( EVENTS * WEBHOOK_ENDPOINTS )) count=0 waited=0
-  while [ "$waited" -lt 900 ]; do
+  # Every delivery, or until nothing more arrives for 20 s (then the figure
+  # says how many came).
+  local expected=$(( EVENTS * WEBHOOK_ENDPOINTS )) count=0 last=-1 idle=0
+  while [ "$idle" -lt 20 ]; do
     count=$(curl -fsS "$receiver/stats" | json_field 'd["count"]')
     [ "$count" -ge "$expected" ] && break
-    sleep 1; waited=$((waited + 1))
+    if [ "$count" = "$last" ]; then idle=$((idle + 1)); else idle=0; last=$count; fi
+    sleep 1
   done
   curl -fsS "$receiver/stats" | python3 -c "
 import json, sys

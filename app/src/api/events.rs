@@ -71,11 +71,14 @@ pub async fn create_webhook(
 }
 
 #[server(prefix = "/api/fn", endpoint = "load_webhook")]
-pub async fn load_webhook(id: Uuid) -> Result<WebhookView, AppError> {
+pub async fn load_webhook(
+    id: Uuid,
+    #[server(default)] query: AttemptQuery,
+) -> Result<WebhookView, AppError> {
     use crate::api::context::{auth_session, respond};
     use crate::backend::services::events::webhooks;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    let detail = respond(webhooks::detail(&ctx, id).await)?;
+    let detail = respond(webhooks::detail(&ctx, id, &query).await)?;
     let new_secret = auth_session().await?.take_new_webhook_secret().await;
     Ok(WebhookView { detail, new_secret })
 }

@@ -113,10 +113,29 @@ pub struct AttemptRow {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// An endpoint with its latest attempts, newest first.
+/// An endpoint with one page of its attempts, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndpointDetail {
     pub endpoint: EndpointView,
     pub attempts: Vec<AttemptRow>,
+    /// Attempts that match the filters, on every page.
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// Which attempts of an endpoint's delivery log to show.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+pub struct AttemptQuery {
+    /// `delivered` (answered 2xx) or `failed` (anything else); empty: every attempt.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Event types or groups, comma-separated (`change.*`); empty: every type.
+    #[serde(default, rename = "type")]
+    pub event_type: Option<String>,
+    /// Page number, from 1.
+    #[serde(default)]
+    pub page: Option<u64>,
 }

@@ -148,10 +148,12 @@ pub mod webhooks {
 
     use app::backend::services::events::webhooks;
     use app::backend::state::AppState;
-    use app::model::events::{EndpointDetail, EndpointForm, EndpointSecret, EndpointView};
+    use app::model::events::{
+        AttemptQuery, EndpointDetail, EndpointForm, EndpointSecret, EndpointView,
+    };
 
     use crate::rest::access::Caller;
-    use crate::rest::problem::{ApiJson, ApiPath, ApiResult, Problem};
+    use crate::rest::problem::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 
     #[derive(Debug, Serialize, ToSchema)]
     pub struct EndpointList {
@@ -182,16 +184,19 @@ pub mod webhooks {
         ))
     }
 
-    /// The endpoint and its latest attempts (status, latency, the answer's first 1 KB, next retry).
+    /// The endpoint and one page of its delivery log, newest first (status,
+    /// latency, the answer's first 1 KB, next retry), narrowed by outcome and
+    /// event types.
     #[utoipa::path(get, path = "/webhooks/{id}", tag = "events",
-        params(("id" = Uuid, Path, description = "Endpoint id")),
-        responses((status = 200, body = EndpointDetail), (status = 404, body = Problem)))]
+        params(("id" = Uuid, Path, description = "Endpoint id"), AttemptQuery),
+        responses((status = 200, body = EndpointDetail), (status = 404, body = Problem), (status = 422, body = Problem)))]
     pub async fn show(
         State(_s): State<AppState>,
         caller: Caller,
         ApiPath(id): ApiPath<Uuid>,
+        ApiQuery(query): ApiQuery<AttemptQuery>,
     ) -> ApiResult<Json<EndpointDetail>> {
-        Ok(Json(webhooks::detail(&caller.ctx, id).await?))
+        Ok(Json(webhooks::detail(&caller.ctx, id, &query).await?))
     }
 
     /// A new signing secret; the previous one keeps signing for 24 hours

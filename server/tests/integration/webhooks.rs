@@ -235,7 +235,9 @@ async fn deliveries_arrive_signed_in_sequence_order_and_a_retry_keeps_its_id(db:
         "in sequence order"
     );
     assert_eq!(*receiver.bad_signatures.lock().unwrap(), 0);
-    let detail = webhooks::detail(&ctx, endpoint).await.unwrap();
+    let detail = webhooks::detail(&ctx, endpoint, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(detail.attempts.len(), 4, "one retry, three successes");
     let failed = detail
         .attempts
@@ -253,6 +255,27 @@ async fn deliveries_arrive_signed_in_sequence_order_and_a_retry_keeps_its_id(db:
         detail.endpoint.failing_since.is_none(),
         "a success resets it"
     );
+    // The log narrows to an outcome and to event types, in pages.
+    let log = |outcome: &str, types: &str| {
+        let query = app::model::events::AttemptQuery {
+            outcome: Some(outcome.to_owned()).filter(|o| !o.is_empty()),
+            event_type: Some(types.to_owned()).filter(|t| !t.is_empty()),
+            page: None,
+        };
+        let ctx = ctx.clone();
+        async move { webhooks::detail(&ctx, endpoint, &query).await }
+    };
+    let failed = log("failed", "").await.unwrap();
+    assert_eq!(
+        (failed.total, failed.attempts[0].status_code),
+        (1, Some(500))
+    );
+    assert_eq!(log("delivered", "tenant.*").await.unwrap().total, 3);
+    assert_eq!(log("", "change.*").await.unwrap().total, 0);
+    assert!(matches!(
+        log("maybe", "").await,
+        Err(app::backend::error::ServiceError::Validation(_))
+    ));
 
     // A rotated secret: both signatures are sent while the old one overlaps.
     let rotated = webhooks::rotate_secret(&ctx, endpoint).await.unwrap();
@@ -346,7 +369,10 @@ async fn retry_after_is_honoured_410_disables_and_the_schedule_ends_in_the_dead_
     receiver.answer_next(410, None);
     onboard(db, &admin, "globex").await;
     deliver(db, &clock).await;
-    let view = webhooks::detail(&ctx, endpoint).await.unwrap().endpoint;
+    let view = webhooks::detail(&ctx, endpoint, &Default::default())
+        .await
+        .unwrap()
+        .endpoint;
     assert!(!view.enabled);
     assert!(
         view.disabled_reason.as_deref().unwrap().contains("410"),

@@ -28,6 +28,30 @@ pub fn refresh_while<V>(
 ) where
     V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
 {
+    follow(resource, active, concerns, false);
+}
+
+/// [`refresh_while`] for a page that also shows measurements that are not
+/// events (a switch's traffic samples): it keeps sampling every
+/// [`REFRESH_EVERY`] while active, and refetches at once on its events.
+pub fn refresh_while_sampling<V>(
+    resource: Resource<Result<V, AppError>>,
+    active: impl Fn(&V) -> bool + 'static,
+    concerns: impl Fn(&LiveEvent) -> bool + 'static,
+) where
+    V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    follow(resource, active, concerns, true);
+}
+
+fn follow<V>(
+    resource: Resource<Result<V, AppError>>,
+    active: impl Fn(&V) -> bool + 'static,
+    concerns: impl Fn(&LiveEvent) -> bool + 'static,
+    always_poll: bool,
+) where
+    V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
     // Read in an effect (not in the timer), as resources want after hydration.
     let live = RwSignal::new(false);
     Effect::new(move |_| {
@@ -50,7 +74,7 @@ pub fn refresh_while<V>(
         let handle = set_interval_with_handle(
             move || {
                 let feed_carries = feed.is_some_and(|f| f.carries_events.get_untracked());
-                if live.get_untracked() && !feed_carries {
+                if live.get_untracked() && (always_poll || !feed_carries) {
                     resource.refetch();
                 }
             },

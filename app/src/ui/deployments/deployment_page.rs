@@ -22,7 +22,7 @@ use crate::ui::components::form::{
     form_field, success_count,
 };
 use crate::ui::components::page::Alert;
-use crate::ui::components::refresh::refresh_while;
+use crate::ui::components::refresh::refresh_while_sampling;
 use crate::ui::components::time::{utc, utc_or_dash};
 use crate::ui::deployments::{SplitBar, switch_step_text};
 use crate::ui::layout::NotFound;
@@ -59,7 +59,8 @@ pub fn DeploymentPage() -> impl IntoView {
             }
         },
     );
-    refresh_while(
+    // Traffic samples are measurements, not events: the chart keeps sampling.
+    refresh_while_sampling(
         detail,
         |d| d.switch.as_ref().is_some_and(|s| is_active(s.status)),
         move |event: &crate::ui::components::live::LiveEvent| {

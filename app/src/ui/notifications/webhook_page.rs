@@ -1,24 +1,37 @@
 //! One webhook endpoint: what it hears, its state, the success rate of its
 //! latest attempts, and the delivery log (status, latency, the answer's
-//! first 1 KB, next retry); send a test event, rotate the secret (shown
-//! once), send the dead letters again, turn it on or off.
+//! first 1 KB, next retry; filtered by outcome and event type, in pages);
+//! send a test event, rotate the secret (shown once), send the dead letters
+//! again, replay from a sequence, turn it on or off.
 
 use leptos::prelude::*;
 
 use crate::api::events::{
-    AttemptRow, ReplayWebhook, RequeueWebhook, RotateWebhookSecret, SendWebhookTest,
+    AttemptQuery, AttemptRow, ReplayWebhook, RequeueWebhook, RotateWebhookSecret, SendWebhookTest,
     SetWebhookEnabled, WebhookView as PageData, load_webhook,
 };
 use crate::error::AppError;
-use crate::ui::components::form::action_error;
+use crate::ui::components::form::{FilterSelect, action_error};
 use crate::ui::components::page::{Alert, PageHeader, SecretOnce};
+use crate::ui::components::pager::Pager;
 use crate::ui::components::time::utc;
+use crate::ui::components::url::href_with_query;
 use crate::ui::notifications::webhooks_page::endpoint_status;
 use crate::ui::settings::SettingsTabs;
 
 #[component]
 pub fn WebhookPage() -> impl IntoView {
     let id = crate::ui::components::url::uuid_param("id");
+    let url_query = leptos_router::hooks::use_query_map();
+    let query = Memo::new(move |_| {
+        let read = url_query.read();
+        let text = |key: &str| read.get(key).filter(|v| !v.trim().is_empty());
+        AttemptQuery {
+            outcome: text("outcome"),
+            event_type: text("type"),
+            page: text("page").and_then(|p| p.parse().ok()),
+        }
+    });
     let test = ServerAction::<SendWebhookTest>::new();
     let rotate = ServerAction::<RotateWebhookSecret>::new();
     let requeue = ServerAction::<RequeueWebhook>::new();
@@ -28,6 +41,7 @@ pub fn WebhookPage() -> impl IntoView {
         move || {
             (
                 id.get(),
+                query.get(),
                 test.version().get(),
                 rotate.version().get(),
                 requeue.version().get(),
@@ -35,9 +49,9 @@ pub fn WebhookPage() -> impl IntoView {
                 toggle.version().get(),
             )
         },
-        |(id, ..)| async move {
+        |(id, query, ..)| async move {
             match id {
-                Some(id) => load_webhook(id).await,
+                Some(id) => load_webhook(id, query).await,
                 None => Err(AppError::NotFound),
             }
         },
@@ -61,7 +75,7 @@ pub fn WebhookPage() -> impl IntoView {
                     Ok(mut page) => {
                         let rotated = rotate.value().get_untracked().and_then(|r| r.ok());
                         page.new_secret = page.new_secret.or(rotated.map(|r| r.secret));
-                        view! { <Endpoint page test rotate requeue replay toggle/> }.into_any()
+                        view! { <Endpoint page query=query.get_untracked() test rotate requeue replay toggle/> }.into_any()
                     }
                     Err(AppError::NotFound) => view! {
                         <Alert tone="danger">"No such webhook endpoint, or not one you may see."</Alert>
@@ -76,6 +90,7 @@ pub fn WebhookPage() -> impl IntoView {
 #[component]
 fn Endpoint(
     page: PageData,
+    query: AttemptQuery,
     test: ServerAction<SendWebhookTest>,
     rotate: ServerAction<RotateWebhookSecret>,
     requeue: ServerAction<RequeueWebhook>,
@@ -89,6 +104,12 @@ fn Endpoint(
         (id.clone(), id.clone(), id.clone(), id.clone());
     let id_replay = id;
     let attempts = page.detail.attempts.clone();
+    let (total, current_page, per_page) =
+        (page.detail.total, page.detail.page, page.detail.per_page);
+    let base = format!("/settings/webhooks/{}", endpoint.id);
+    let base_for_pages = base.clone();
+    let filtered = query.outcome.is_some() || query.event_type.is_some();
+    let (outcome, event_type) = (query.outcome.clone(), query.event_type.clone());
     let delivered = attempts
         .iter()
         .filter(|a| a.status_code.is_some_and(|s| (200..300).contains(&s)))
@@ -151,7 +172,18 @@ fn Endpoint(
         </section>
         <section class="card table-card">
             <h2>"Delivery log"</h2>
-            {if attempts.is_empty() {
+            <form class="filter-bar filter-bar-compact no-print" method="get" action=base.clone() role="search" aria-label="Filter the delivery log">
+                <FilterSelect name="outcome" label="Outcome" options=vec![("delivered".to_owned(), "Delivered (2xx)".to_owned()), ("failed".to_owned(), "Failed".to_owned())] selected=query.outcome.clone()/>
+                <div class="field">
+                    <label for="filter-type">"Event type"</label>
+                    <input id="filter-type" name="type" type="text" placeholder="change.* or tenant.created" value=query.event_type.clone().unwrap_or_default()/>
+                </div>
+                <button type="submit" class="btn btn-sm">"Filter"</button>
+                {filtered.then(|| view! { <a class="btn btn-sm btn-secondary" href=base.clone()>"Clear all filters"</a> })}
+            </form>
+            {if attempts.is_empty() && filtered {
+                view! { <p class="empty-state" data-testid="webhook-log-empty">"No attempt matches these filters."</p> }.into_any()
+            } else if attempts.is_empty() {
                 view! { <p class="empty-state" data-testid="webhook-log-empty">"No delivery yet. Send a test event to see one."</p> }.into_any()
             } else {
                 view! {
@@ -169,6 +201,9 @@ fn Endpoint(
                     </div>
                 }.into_any()
             }}
+            <Pager total=total page=current_page per_page=per_page href=move |p| {
+                href_with_query(&base_for_pages, &[("outcome", outcome.clone()), ("type", event_type.clone()), ("page", Some(p.to_string()))])
+            }/>
         </section>
     }
 }

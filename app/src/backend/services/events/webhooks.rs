@@ -42,7 +42,7 @@ use crate::domain::events::webhooks::{
 use crate::domain::events::{TypeFilter, event_type};
 use crate::domain::validation::FieldErrors;
 use crate::model::events::{
-    AttemptRow, EndpointDetail, EndpointForm, EndpointSecret, EndpointView,
+    AttemptQuery, AttemptRow, EndpointDetail, EndpointForm, EndpointSecret, EndpointView,
 };
 
 pub const PENDING: &str = "pending";
@@ -202,47 +202,120 @@ pub async fn list(ctx: &Ctx) -> ServiceResult<Vec<EndpointView>> {
     Ok(rows)
 }
 
-/// The endpoint with its latest 50 attempts.
-pub async fn detail(ctx: &Ctx, id: Uuid) -> ServiceResult<EndpointDetail> {
+/// Attempts per page of the delivery log.
+pub const ATTEMPTS_PER_PAGE: u64 = 50;
+
+/// The endpoint with one page of its attempts, newest first, narrowed to an
+/// outcome and event types.
+pub async fn detail(ctx: &Ctx, id: Uuid, query: &AttemptQuery) -> ServiceResult<EndpointDetail> {
+    let mut errors = FieldErrors::default();
+    let outcome = query
+        .outcome
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
+    if outcome.is_some_and(|o| o != "delivered" && o != "failed") {
+        errors.push(
+            "outcome",
+            "Choose delivered or failed, or leave it empty for every attempt.",
+        );
+    }
+    let types = TypeFilter::parse(query.event_type.as_deref().unwrap_or_default()).unwrap_or_else(
+        |problem| {
+            errors.push("type", problem);
+            TypeFilter::default()
+        },
+    );
+    if query.page == Some(0) {
+        errors.push("page", "Pages start at 1.");
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
     let found = owned(ctx, id, false).await?;
-    let attempts = webhook_attempt::Entity::find()
-        .filter(webhook_attempt::Column::EndpointId.eq(id))
+    let delivered = Condition::all()
+        .add(webhook_attempt::Column::StatusCode.gte(200))
+        .add(webhook_attempt::Column::StatusCode.lt(300));
+    let mut select =
+        webhook_attempt::Entity::find().filter(webhook_attempt::Column::EndpointId.eq(id));
+    select = match outcome {
+        Some("delivered") => select.filter(delivered),
+        Some(_) => select.filter(
+            Condition::any()
+                .add(webhook_attempt::Column::StatusCode.is_null())
+                .add(delivered.not()),
+        ),
+        None => select,
+    };
+    if !types.0.is_empty() {
+        let of_types = sea_orm::sea_query::Query::select()
+            .column(webhook_delivery::Column::Id)
+            .from(webhook_delivery::Entity)
+            .and_where(webhook_delivery::Column::EndpointId.eq(id))
+            .and_where(
+                webhook_delivery::Column::EventId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(event::Column::Id)
+                        .from(event::Entity)
+                        .and_where(event::Column::EventType.is_in(types.names()))
+                        .to_owned(),
+                ),
+            )
+            .to_owned();
+        select = select.filter(webhook_attempt::Column::DeliveryId.in_subquery(of_types));
+    }
+    let total = select.clone().count(&ctx.db).await?;
+    let page = query.page.unwrap_or(1);
+    let attempts = select
         .order_by_desc(webhook_attempt::Column::At)
-        .limit(50)
+        .offset((page - 1) * ATTEMPTS_PER_PAGE)
+        .limit(ATTEMPTS_PER_PAGE)
         .all(&ctx.db)
         .await?;
-    let mut rows = Vec::with_capacity(attempts.len());
-    for a in attempts {
-        let delivery = webhook_delivery::Entity::find_by_id(a.delivery_id)
-            .one(&ctx.db)
-            .await?;
-        let event_type = match &delivery {
-            Some(d) => event::Entity::find()
-                .filter(event::Column::Id.eq(d.event_id))
-                .one(&ctx.db)
-                .await?
-                .map(|e| e.event_type)
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        rows.push(AttemptRow {
-            delivery_id: a.delivery_id,
-            event_id: delivery.as_ref().map_or(Uuid::nil(), |d| d.event_id),
-            sequence: delivery.as_ref().map_or(0, |d| d.sequence),
-            event_type,
-            at: a.at,
-            status_code: a.status_code,
-            latency_ms: a.latency_ms,
-            response_excerpt: a.response_excerpt,
-            error: a.error,
-            next_attempt_at: delivery
-                .filter(|d| d.status == PENDING)
-                .map(|d| d.next_attempt_at),
-        });
-    }
+    let deliveries: std::collections::HashMap<Uuid, webhook_delivery::Model> =
+        webhook_delivery::Entity::find()
+            .filter(webhook_delivery::Column::Id.is_in(attempts.iter().map(|a| a.delivery_id)))
+            .all(&ctx.db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+    let event_types: std::collections::HashMap<Uuid, String> = event::Entity::find()
+        .filter(event::Column::Id.is_in(deliveries.values().map(|d| d.event_id)))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.event_type))
+        .collect();
+    let rows = attempts
+        .into_iter()
+        .map(|a| {
+            let delivery = deliveries.get(&a.delivery_id);
+            AttemptRow {
+                delivery_id: a.delivery_id,
+                event_id: delivery.map_or(Uuid::nil(), |d| d.event_id),
+                sequence: delivery.map_or(0, |d| d.sequence),
+                event_type: delivery
+                    .and_then(|d| event_types.get(&d.event_id))
+                    .cloned()
+                    .unwrap_or_default(),
+                at: a.at,
+                status_code: a.status_code,
+                latency_ms: a.latency_ms,
+                response_excerpt: a.response_excerpt,
+                error: a.error,
+                next_attempt_at: delivery
+                    .filter(|d| d.status == PENDING)
+                    .map(|d| d.next_attempt_at),
+            }
+        })
+        .collect();
     Ok(EndpointDetail {
         endpoint: view(&ctx.db, found).await?,
         attempts: rows,
+        total,
+        page,
+        per_page: ATTEMPTS_PER_PAGE,
     })
 }
 
