@@ -728,6 +728,17 @@ async fn compliance_changes_and_expiring_grace_are_events(db: TestDb) {
         .unwrap();
     let warnings = of_type("compliance.grace_expiring").await;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
+    // Six days left: no warning; three days left: the next one.
+    assess(db, Reach::All, warning_day + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(of_type("compliance.grace_expiring").await.len(), 1);
+    for _ in 0..2 {
+        assess(db, Reach::All, warning_day + chrono::Duration::days(4))
+            .await
+            .unwrap();
+    }
+    assert_eq!(of_type("compliance.grace_expiring").await.len(), 2);
     notify_new_events(db, &app.address, chrono::Utc::now())
         .await
         .unwrap();

@@ -452,8 +452,9 @@ struct Assessed {
 
 /// `compliance.status_changed` for every (tenant, product) whose status moved
 /// (a first assessment counts unless it is compliant), and
-/// `compliance.grace_expiring` once a day on the days its grace warns, in
-/// the assessment's transaction.
+/// `compliance.grace_expiring` once on each day its grace warns (however
+/// often the job runs; keyed by the grace's end, which an approved extension
+/// moves), in the assessment's transaction.
 async fn announce_changes<C: ConnectionTrait>(
     txn: &C,
     before: &HashMap<(Uuid, Uuid), ComplianceKind>,
@@ -465,9 +466,7 @@ async fn announce_changes<C: ConnectionTrait>(
     use crate::domain::events::event_type;
     use crate::domain::releases::compliance::grace_expiring_due;
     let actor = Actor::System("compliance");
-    let day_start = compliance_day(now)
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc();
+    let today = compliance_day(now);
     for a in assessed {
         let was = before.get(&(a.tenant_id, a.product_id)).copied();
         let moved = match was {
@@ -509,15 +508,23 @@ async fn announce_changes<C: ConnectionTrait>(
             )
             .await?;
         }
-        let warned_today = warns
+        // One warning per day of grace left and grace end (an approved
+        // extension moves the end, and its warnings come again).
+        let grace_ends_on = a.days_left.map(|d| today + Duration::days(d));
+        let warning = format!(
+            "{}/{}",
+            grace_ends_on.map(|d| d.to_string()).unwrap_or_default(),
+            a.days_left.unwrap_or_default()
+        );
+        let warned_before = warns
             && event::Entity::find()
                 .filter(event::Column::EventType.eq("compliance.grace_expiring"))
                 .filter(event::Column::ResourceId.eq(resource_id.clone()))
-                .filter(event::Column::OccurredAt.gte(day_start))
+                .filter(event::Column::Data.contains(format!("\"warning\":\"{warning}\"")))
                 .count(txn)
                 .await?
                 > 0;
-        if warns && !warned_today {
+        if warns && !warned_before {
             append(
                 txn,
                 NewEvent {
@@ -526,7 +533,12 @@ async fn announce_changes<C: ConnectionTrait>(
                     correlation_id: None,
                     actor: &actor,
                     resource_id: Some(resource_id),
-                    data: json!({ "state": state, "details": { "days_left": a.days_left } }),
+                    data: json!({
+                        "state": state,
+                        "details": {
+                            "days_left": a.days_left, "grace_ends_on": grace_ends_on, "warning": warning,
+                        },
+                    }),
                 },
             )
             .await?;
