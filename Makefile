@@ -11,7 +11,7 @@ POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 # CI may point CARGO_TARGET_DIR at a cache outside the clone; without it, ./target.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help setup setup-build setup-test run demo-bluegreen build test test-rust test-e2e e2e check-wasm-deps fmt-check bench clean
+.PHONY: help setup setup-build setup-test run demo-bluegreen build test test-rust test-e2e e2e check-wasm-deps check-monitoring fmt-check bench clean
 
 help:
 	@echo "make run    — install what is missing, build, migrate and serve http://127.0.0.1:3000 (SQLite)"
@@ -35,6 +35,8 @@ setup-test: setup-build
 	@[ -d end2end/node_modules/playwright-core ] && [ -d end2end/node_modules/@apidevtools/swagger-parser ] || (cd end2end && npm ci --no-audit --no-fund)
 	@# The blue-green tests and demo put Debian's HAProxy in front of two backends.
 	@[ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; }
+	@# promtool checks the Prometheus alerting rules in docs/monitoring.
+	@command -v promtool >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; }
 
 # ---------------------------------------------------------------- run
 run: setup-build
@@ -53,11 +55,16 @@ build: setup-build
 	cargo leptos build
 
 # ---------------------------------------------------------------- test
-test: setup-test fmt-check check-wasm-deps test-rust test-e2e
+test: setup-test fmt-check check-wasm-deps check-monitoring test-rust test-e2e
 	@echo "All tests passed."
 
 fmt-check:
 	cargo fmt --all -- --check
+
+# The alerting rules shipped for Prometheus must load (series names are
+# checked against what /metrics serves by a unit test).
+check-monitoring:
+	promtool check rules docs/monitoring/tenantry-alerts.yml
 
 # Nothing server-side may reach the browser bundle.
 check-wasm-deps:

@@ -102,6 +102,23 @@ suite() {
   echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
   if [ "$ROLLOUTS" = 1 ]; then rollouts "$base" "$auth"; fi
   if [ "$EVENTS" -gt 0 ]; then events "$base" "$auth" "$slug"; fi
+  # The cost of metrics (issue 21): the same list right before and after a
+  # restart with every request timed for /metrics, and a scrape's duration
+  # over this data set.
+  report "API tenants, metrics off" -H "$auth" "$base/api/v1/tenants"
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  local metrics_token=bench-metrics-token-0123456789abcdef
+  env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
+    TENANTRY_METRICS_TOKEN=$metrics_token RUST_LOG=warn "$BIN" serve >"$WORK/server-metrics.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+  wrk -t2 -c"$CONNECTIONS" -d2s -H "$auth" "$base/api/v1/tenants" >/dev/null
+  report "API tenants, metrics on" -H "$auth" "$base/api/v1/tenants"
+  local scrapes=""
+  for _ in 1 2 3; do
+    scrapes="$scrapes $(curl -fsS -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $metrics_token" "$base/metrics")"
+  done
+  echo "  /metrics scrape over $TENANTS tenants:$scrapes s; $(curl -fsS -H "Authorization: Bearer $metrics_token" "$base/metrics" | grep -c '^tenantry_') samples"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 }
 
@@ -191,6 +208,15 @@ d = json.load(sys.stdin)
 span = max((d['last'] or 0) - (d['first'] or 0), 0.001)
 print(f\"  webhook deliveries: {d['count']} of $expected to $WEBHOOK_ENDPOINTS endpoints, {d['count']/span:.0f} deliveries/s, event-to-receiver p50 {d['p50_ms']:.0f} ms, p99 {d['p99_ms']:.0f} ms\")
 "
+  # What the portal says is left: pending and dead deliveries, failing
+  # endpoints, and the delivery loop's own warnings.
+  curl -fsS -H "$auth" "$base/api/v1/webhooks" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+items = d['items'] if isinstance(d, dict) else d
+print(f\"  webhook queue at the end: {sum(e['pending'] for e in items)} pending, {sum(e['dead'] for e in items)} dead, {sum(1 for e in items if e['failing_since'])} endpoint(s) failing, {sum(1 for e in items if not e['enabled'])} disabled\")
+"
+  echo "  delivery warnings in the server log: $(grep -c 'webhook delivery' "$WORK/server.log" || true)"
   kill "$RECEIVER" 2>/dev/null || true; RECEIVER=""
 }
 

@@ -44,6 +44,24 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where the key that seals secrets at rest comes from.
     pub secret_keys: SecretKeySource,
+    /// Who may read `/metrics`, and where; off unless configured.
+    pub metrics: MetricsSettings,
+}
+
+/// `/metrics` is never open by default: it is served on the main listener
+/// to callers with `TENANTRY_METRICS_TOKEN` as a bearer token, and/or on a
+/// listener of its own (`TENANTRY_METRICS_ADDR`, e.g. a private interface;
+/// the token is asked there too when one is set).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    pub token: Option<String>,
+    pub addr: Option<SocketAddr>,
+}
+
+impl MetricsSettings {
+    pub fn enabled(&self) -> bool {
+        self.token.is_some() || self.addr.is_some()
+    }
 }
 
 /// The key sealing secrets at rest: from the environment, or from a key
@@ -405,6 +423,28 @@ impl Config {
             1024..=1 << 30,
         )? as usize;
 
+        let metrics = MetricsSettings {
+            token: match get("TENANTRY_METRICS_TOKEN") {
+                Some(token) if token.len() < 24 || !token.chars().all(|c| c.is_ascii_graphic()) => {
+                    return Err(error(
+                        "TENANTRY_METRICS_TOKEN",
+                        "use at least 24 printable characters without spaces (e.g. `openssl rand -hex 24`)",
+                    ));
+                }
+                token => token,
+            },
+            addr: get("TENANTRY_METRICS_ADDR")
+                .map(|raw| {
+                    raw.parse::<SocketAddr>().map_err(|_| {
+                        error(
+                            "TENANTRY_METRICS_ADDR",
+                            format!("'{raw}' is not an address and port, e.g. 127.0.0.1:9464"),
+                        )
+                    })
+                })
+                .transpose()?,
+        };
+
         let secret_keys = match lookup("TENANTRY_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
             Some(current) => {
                 let previous: Vec<String> = get("TENANTRY_SECRET_KEY_PREVIOUS")
@@ -433,6 +473,7 @@ impl Config {
         };
 
         Ok(Self {
+            metrics,
             secret_keys,
             network: NetworkSettings {
                 outbound_allow,
@@ -562,6 +603,27 @@ mod tests {
         assert!(config.admin_email.is_none());
         assert!(matches!(config.mail_delivery, MailDelivery::Outbox(_)));
         assert_eq!(config.accounts.public_url, "http://127.0.0.1:3000");
+        assert!(
+            !config.metrics.enabled(),
+            "metrics are never open by default"
+        );
+    }
+
+    #[test]
+    fn metrics_need_a_strong_token_or_an_address_of_their_own() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let with_token = config(&[("TENANTRY_METRICS_TOKEN", token)]).unwrap();
+        assert_eq!(with_token.metrics.token.as_deref(), Some(token));
+        assert!(with_token.metrics.enabled());
+        let with_addr = config(&[("TENANTRY_METRICS_ADDR", "127.0.0.1:9464")]).unwrap();
+        assert_eq!(with_addr.metrics.addr.unwrap().port(), 9464);
+        for (variable, value) in [
+            ("TENANTRY_METRICS_TOKEN", "short"),
+            ("TENANTRY_METRICS_TOKEN", "twenty four chars with spaces"),
+            ("TENANTRY_METRICS_ADDR", "metrics.internal"),
+        ] {
+            assert_eq!(config(&[(variable, value)]).unwrap_err().variable, variable);
+        }
     }
 
     #[test]

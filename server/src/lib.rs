@@ -5,6 +5,8 @@ pub mod client;
 pub mod config;
 pub mod demo;
 pub mod exports;
+pub mod metrics;
 pub mod rest;
 pub mod router;
+pub mod runbooks;
 pub mod startup;

@@ -2,6 +2,7 @@
 //! handlers and types below (served at `/api/v1/openapi.json`).
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 pub mod changes;
 pub mod deployments;
@@ -31,7 +32,7 @@ use problem::ApiError;
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
         (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
-        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events")),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events"), (name = "alerts")),
 )]
 pub struct ApiDoc;
 
@@ -58,6 +59,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(rollouts::routes())
         .merge(deployments::routes())
         .merge(events::routes())
+        .merge(alerts::routes())
 }
 
 /// The OpenAPI document the API serves, its paths under `/api/v1`.

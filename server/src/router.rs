@@ -44,6 +44,9 @@ pub struct HttpSettings {
     pub agent_max_body_bytes: usize,
     /// Peers whose `X-Forwarded-For` / `Forwarded` name the real client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Requests are timed for `/metrics` (served here when a token is set).
+    pub metrics: bool,
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -67,21 +70,54 @@ pub fn build_router(state: AppState, sessions: HttpSettings) -> Router {
     )));
     let request_id_header = header::HeaderName::from_static(REQUEST_ID);
 
-    Router::new()
+    let router = match sessions.metrics_token.clone() {
+        Some(token) => Router::new().route(
+            "/metrics",
+            get(
+                move |State(state): State<AppState>, headers: axum::http::HeaderMap| {
+                    let token = token.clone();
+                    async move { crate::metrics::scrape(&state, Some(&token), &headers).await }
+                },
+            ),
+        ),
+        None => Router::new().route("/metrics", get(metrics_off)),
+    };
+    let router = router
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/runbooks/{rule}", get(crate::runbooks::runbook))
         .route("/audit/export.csv", get(crate::exports::audit_csv))
-        .route("/compliance/export.csv", get(crate::exports::compliance_csv))
-        .route("/compliance/distribution.csv", get(crate::exports::distribution_csv))
-        .route("/tenants/{slug}/endpoints.csv", get(crate::exports::endpoints_csv))
+        .route(
+            "/compliance/export.csv",
+            get(crate::exports::compliance_csv),
+        )
+        .route(
+            "/compliance/distribution.csv",
+            get(crate::exports::distribution_csv),
+        )
+        .route(
+            "/tenants/{slug}/endpoints.csv",
+            get(crate::exports::endpoints_csv),
+        )
         .nest("/api/v1", crate::rest::routes())
         .leptos_routes_with_context(&state, routes, provide_script_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    let router = router.layer(middleware::from_fn(request_span));
+    let router = if sessions.metrics {
+        crate::metrics::exporter();
+        router.layer(middleware::from_fn(crate::metrics::time_requests))
+    } else {
+        router
+    };
+    router
         .layer(middleware::from_fn(undecodable_input_is_not_a_server_error))
-        .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_sign_in,
+        ))
         .layer(session_layer)
         .layer(middleware::from_fn(refuse_cross_site_mutations))
         .layer(middleware::from_fn_with_state(
@@ -103,17 +139,61 @@ pub fn build_router(state: AppState, sessions: HttpSettings) -> Router {
             resolve_client_address,
         ))
         .layer(PropagateRequestIdLayer::new(request_id_header.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-            let request_id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()), request_id = %request_id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<Body>| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The request id is the correlation id of what the request
+                    // starts (the access line carries it; `request_span`
+                    // adds what the handler learns).
+                    tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        path = %loggable_path(request.uri().path()),
+                        request_id = %request_id,
+                        correlation_id = %request_id,
+                    )
+                })
+                // One line per answered request (the access log), at info.
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
         .layer(SetRequestIdLayer::new(request_id_header, MakeRequestUuid))
         .layer(middleware::from_fn(drop_unacceptable_request_ids))
         .with_state(state)
+}
+
+/// The span a request's own work logs in, inside the session layer (whose
+/// span would otherwise be the current one): it starts with the request id
+/// as correlation id, and `log_context` fills in the tenant, the principal
+/// and the change as the handler learns them — the same fields a job's span
+/// has.
+async fn request_span(request: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let span = app::work_span!(
+        "request",
+        request_id = %request_id,
+        correlation_id = %request_id,
+    );
+    next.run(request).instrument(span).await
+}
+
+/// Without `TENANTRY_METRICS_TOKEN` the main listener has no metrics.
+async fn metrics_off() -> StatusCode {
+    StatusCode::NOT_FOUND
 }
 
 async fn healthz() -> &'static str {
@@ -298,6 +378,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/reset-password/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
         || path == "/favicon.ico"
         || path == "/favicon.svg"
         || path.starts_with("/pkg/")

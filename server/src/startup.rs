@@ -161,6 +161,8 @@ pub fn http_settings(config: &Config) -> HttpSettings {
         max_body_bytes: config.max_body_bytes,
         agent_max_body_bytes: config.agent_max_body_bytes,
         trusted_proxies: config.trusted_proxies.clone(),
+        metrics: config.metrics.enabled(),
+        metrics_token: config.metrics.token.clone(),
     }
 }
 
@@ -207,6 +209,11 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     let health_validation = spawn_health_validation(&state);
     let webhook_delivery = spawn_webhook_delivery(&state);
     let notifier = spawn_notifier(&state);
+    let alert_evaluation = spawn_alert_evaluation(&state);
+    let metrics_listener = match config.metrics.addr {
+        Some(addr) => Some(serve_metrics(addr, &state, &config).await?),
+        None => None,
+    };
     let router = build_router(state, http_settings(&config));
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
@@ -226,15 +233,39 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     .await
     .map_err(|e| anyhow_like::Error(format!("server error: {e}")))?;
     cleanup.abort();
+    if let Some(listener) = metrics_listener {
+        listener.abort();
+    }
     worker.abort();
     mail_worker.abort();
     compliance_job.abort();
     health_validation.abort();
     webhook_delivery.abort();
     notifier.abort();
+    alert_evaluation.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
+}
+
+/// `/metrics` on a listener of its own (a private interface, say).
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: &AppState,
+    config: &Config,
+) -> anyhow_like::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow_like::Error(format!(
+            "cannot listen on TENANTRY_METRICS_ADDR {addr}: {e}"
+        ))
+    })?;
+    let router = crate::metrics::router(state.clone(), config.metrics.token.clone());
+    tracing::info!(address = %addr, "metrics are served at /metrics");
+    Ok(tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::warn!(error = %err, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// The state the router serves from: both pools, the mailer and the
@@ -426,7 +457,7 @@ pub fn spawn_compliance_job(state: &AppState, every: u64) -> tokio::task::JoinHa
 
 /// Numbers new events and delivers webhooks: every endpoint's due
 /// deliveries, endpoints in parallel, then a short pause. Deliveries live in
-/// the database, claimed one at a time, so a restart or another replica
+/// the database, claimed a run at a time, so a restart or another replica
 /// carries on where this one stopped.
 pub fn spawn_webhook_delivery(state: &AppState) -> tokio::task::JoinHandle<()> {
     let (db, clock) = (state.db.clone(), state.clock.clone());
@@ -444,6 +475,22 @@ pub fn spawn_webhook_delivery(state: &AppState) -> tokio::task::JoinHandle<()> {
                 Err(err) => tracing::warn!(error = %err, "webhook delivery failed; will retry"),
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    })
+}
+
+/// Evaluates the built-in alert rules every half minute (on every replica:
+/// an alert opens once, whoever sees it first).
+pub fn spawn_alert_evaluation(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    tokio::spawn(async move {
+        loop {
+            if let Err(err) =
+                app::backend::services::platform::alerts::evaluate(&db, clock.now()).await
+            {
+                tracing::warn!(error = %err, "alert evaluation failed; will retry");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
         }
     })
 }

@@ -1,3 +1,4 @@
-//! Platform: the dashboard.
+//! Platform: the dashboard and alerts.
 
+pub mod alerts;
 pub mod dashboard;

@@ -1,5 +1,7 @@
 //! sea-orm entities. They never leave the server: pages and APIs get DTOs.
 
+pub mod alert;
+pub mod alert_rule;
 pub mod api_token;
 pub mod audit_event;
 pub mod blackout;

@@ -157,6 +157,12 @@ pub async fn resource_state<C: ConnectionTrait>(
                 })
             }
         },
+        "alert" => crate::backend::entities::alert::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map_or(Value::Null, |a| {
+                crate::backend::services::platform::alerts::alert_state(&a)
+            }),
         "release" => release::Entity::find_by_id(id)
             .one(conn)
             .await?

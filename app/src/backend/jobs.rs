@@ -94,7 +94,7 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM jobs \
              WHERE (status IN ('queued', 'retrying') AND run_at <= $3) OR (status = 'running' AND lease_until < $3) \
              ORDER BY run_at LIMIT $4 {lock}) \
-         RETURNING id, kind, payload, idempotency_key, attempts, max_attempts"
+         RETURNING id, kind, payload, idempotency_key, attempts, max_attempts, run_at"
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
@@ -111,9 +111,12 @@ pub async fn claim(
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
         let payload: String = row.try_get("", "payload")?;
+        let kind: String = row.try_get("", "kind")?;
+        let due: DateTime<Utc> = row.try_get("", "run_at")?;
+        crate::backend::metrics::job_claimed(&kind, now - due);
         claimed.push(ClaimedJob {
             id: row.try_get("", "id")?,
-            kind: row.try_get("", "kind")?,
+            kind,
             payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
             key: row.try_get("", "idempotency_key")?,
             attempt: row.try_get("", "attempts")?,
@@ -471,27 +474,62 @@ pub async fn run_claimed<H: JobHandler + ?Sized>(
     job: ClaimedJob,
     settings: &WorkerSettings,
 ) -> ServiceResult<()> {
+    use tracing::Instrument;
+    use tracing::field::Empty;
+    // Every line of the job carries its id and, once the handler knows them,
+    // the correlation id, tenant and change (`log_context`).
+    let span = crate::work_span!(
+        "job",
+        job = %job.id,
+        kind = %job.kind,
+        attempt = job.attempt,
+        correlation_id = Empty,
+    );
+    run_claimed_in_span(db, handler, job, settings)
+        .instrument(span)
+        .await
+}
+
+async fn run_claimed_in_span<H: JobHandler + ?Sized>(
+    db: &DatabaseConnection,
+    handler: &H,
+    job: ClaimedJob,
+    settings: &WorkerSettings,
+) -> ServiceResult<()> {
+    use crate::backend::metrics::{JobOutcome, job_finished};
+    let started = std::time::Instant::now();
     let outcome = tokio::select! {
         outcome = handler.run(&job) => outcome,
         lost = watch_lease(db, &job, settings) => {
             tracing::warn!(job = %job.id, kind = %job.kind, reason = %lost, "lease lost: the step was stopped and its result discarded");
+            job_finished(&job.kind, JobOutcome::LeaseLost, started.elapsed());
             return Ok(());
         }
     };
-    match outcome {
+    let ended = match outcome {
         Ok(()) => {
-            complete(db, &job, settings.clock.now()).await?;
+            if complete(db, &job, settings.clock.now()).await? {
+                JobOutcome::Succeeded
+            } else {
+                JobOutcome::LeaseLost
+            }
         }
         Err(error) => {
             let txn = db.begin().await?;
-            if fail(&txn, &job, &error, &settings.backoff, settings.clock.now()).await?
-                == Fate::Dead
-            {
+            let fate = fail(&txn, &job, &error, &settings.backoff, settings.clock.now()).await?;
+            if fate == Fate::Dead {
                 handler.on_dead(&txn, &job, &error).await?;
             }
             txn.commit().await?;
+            match fate {
+                Fate::Dead => JobOutcome::Dead,
+                Fate::RetryAt(_) => JobOutcome::Retrying,
+                Fate::NotHeld => JobOutcome::LeaseLost,
+            }
         }
-    }
+    };
+    job_finished(&job.kind, ended, started.elapsed());
+    tracing::info!(outcome = ?ended, took_ms = started.elapsed().as_millis() as u64, "job run ended");
     Ok(())
 }
 

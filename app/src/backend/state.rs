@@ -42,6 +42,7 @@ pub struct AppState {
 impl AppState {
     /// The context a use case runs with for this principal and request.
     pub fn ctx(&self, principal: Principal, request: RequestContext) -> Ctx {
+        crate::backend::log_context::principal(principal.user_id);
         Ctx {
             db: self.db.clone(),
             reads: self.reads.clone(),

@@ -185,6 +185,21 @@ pub const CATALOGUE: &[EventType] = &[
         "A broken tenant's health baseline passed again; it is active.",
     ),
     event(
+        "alert.fired",
+        "alert",
+        "A built-in alert rule's condition started to hold for a subject (the data carries the rule, the subject, its summary and the runbook).",
+    ),
+    event(
+        "alert.acknowledged",
+        "alert",
+        "Someone acknowledged an open alert (who, when, comment).",
+    ),
+    event(
+        "alert.resolved",
+        "alert",
+        "An alert's condition stopped holding.",
+    ),
+    event(
         "security.two_factor_changed",
         "user",
         "A person turned two-factor sign-in on or off for their account.",
@@ -274,6 +289,9 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         "tenant.health_recovered" => &["health.recovered"],
         "user.two_factor_enable" | "user.two_factor_disable" => &["security.two_factor_changed"],
         "api_token.create" => &["security.api_token_created"],
+        "alert.fire" => &["alert.fired"],
+        "alert.acknowledge" => &["alert.acknowledged"],
+        "alert.resolve" => &["alert.resolved"],
         "auth.login" if details.get("new_address").and_then(|n| n.as_bool()) == Some(true) => {
             &["security.new_sign_in_address"]
         }

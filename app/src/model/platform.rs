@@ -1,3 +1,4 @@
-//! Platform contracts: the dashboard.
+//! Platform contracts: the dashboard and alerts.
 
+pub mod alerts;
 pub mod dashboard;

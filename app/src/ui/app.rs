@@ -24,6 +24,7 @@ use crate::ui::notifications::notifications_page::NotificationsPage;
 use crate::ui::notifications::outbox_page::OutboxPage;
 use crate::ui::notifications::webhook_page::WebhookPage;
 use crate::ui::notifications::webhooks_page::WebhooksPage;
+use crate::ui::platform::alerts_page::AlertsPage;
 use crate::ui::platform::dashboard_page::DashboardPage;
 use crate::ui::platform::jobs_page::JobsPage;
 use crate::ui::releases::catalog_page::CatalogPage;
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rollouts") view=RolloutsPage ssr=ssr.clone()/>
                     <Route path=path!("rollouts/:id") view=RolloutPage ssr=ssr.clone()/>
                     <Route path=path!("jobs") view=JobsPage ssr=ssr.clone()/>
+                    <Route path=path!("alerts") view=AlertsPage ssr=ssr.clone()/>
                     <Route path=path!("deployments") view=FleetPage ssr=ssr.clone()/>
                     <Route path=path!("deployments/:id") view=DeploymentPage ssr=ssr.clone()/>
                     <Route path=path!("compliance") view=CompliancePage ssr=ssr.clone()/>

@@ -21,7 +21,7 @@ enum NavFor {
     Platform,
 }
 
-const NAV: [(&str, &str, NavFor); 13] = [
+const NAV: [(&str, &str, NavFor); 14] = [
     ("/", "Dashboard", NavFor::Everyone),
     ("/tenants", "Tenants", NavFor::Everyone),
     ("/changes", "Changes", NavFor::Everyone),
@@ -34,6 +34,7 @@ const NAV: [(&str, &str, NavFor); 13] = [
     ("/users", "Users", NavFor::UserManagers),
     ("/audit", "Audit", NavFor::Everyone),
     ("/jobs", "Jobs", NavFor::Platform),
+    ("/alerts", "Alerts", NavFor::Platform),
     ("/settings", "Settings", NavFor::Everyone),
 ];
 

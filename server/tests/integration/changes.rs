@@ -55,7 +55,7 @@ fn ctx() -> RequestContext {
     RequestContext::default()
 }
 
-async fn admin(db: &DatabaseConnection) -> Principal {
+pub(crate) async fn admin(db: &DatabaseConnection) -> Principal {
     users::ensure_first_admin(db, Some(ADMIN_EMAIL), Some(PASSWORD), chrono::Utc::now())
         .await
         .unwrap();
@@ -74,7 +74,7 @@ async fn person(
 /// `count` active tenants (`t-000` …) licensing the demo catalog, every one
 /// running edge-gateway 5.1.0. Tenants whose number is in `failing` carry the
 /// simulator's failure label.
-async fn fleet(
+pub(crate) async fn fleet(
     db: &DatabaseConnection,
     admin: &Principal,
     count: usize,
@@ -154,7 +154,7 @@ fn settings(owner: &str) -> WorkerSettings {
     settings
 }
 
-fn upgrade(tenant: &str) -> ChangeForm {
+pub(crate) fn upgrade(tenant: &str) -> ChangeForm {
     ChangeForm {
         tenant: tenant.into(),
         kind: "upgrade".into(),
@@ -1281,7 +1281,7 @@ async fn an_endpoint_rollout_hands_no_agent_a_release_its_tenant_s_policy_refuse
     assert_eq!(versions, ["5.1.0"], "the endpoint keeps its version");
 }
 
-async fn changes_work(db: &DatabaseConnection) {
+pub(crate) async fn changes_work(db: &DatabaseConnection) {
     run_until_idle(db, &runner(db), &settings("test"))
         .await
         .unwrap();
@@ -1428,6 +1428,14 @@ async fn two_replicas_share_a_rollout_without_running_a_step_twice() {
     let admin = admin(&db.db).await;
     let targets = 120;
     fleet(&db.db, &admin, targets, &[]).await;
+    // Both replicas are up before there is work, and each step takes long
+    // enough that one replica cannot drain the rollout alone while the other
+    // is still starting: that both took work is then not left to chance.
+    let step = [("TENANTRY_SIMULATOR_STEP_MS", "40")];
+    let mut replicas = [
+        crate::helpers::spawn_ready_server(&db.url, &step).await,
+        crate::helpers::spawn_ready_server(&db.url, &step).await,
+    ];
     let id = rollouts::create(
         &app::backend::context::Ctx::of(&db.db, &admin, &ctx()),
         new_rollout(&RolloutForm {
@@ -1441,10 +1449,6 @@ async fn two_replicas_share_a_rollout_without_running_a_step_twice() {
     )
     .await
     .unwrap();
-    let mut replicas = [
-        spawn_server(&db.url, &[("TENANTRY_SIMULATOR_STEP_MS", "15")]),
-        spawn_server(&db.url, &[("TENANTRY_SIMULATOR_STEP_MS", "15")]),
-    ];
     wait_for(
         &db.db,
         id,

@@ -445,6 +445,14 @@ pub async fn admin_token(app: &TestApp) -> String {
 /// Starts the real `tenantry` binary on `database_url` (a free port, no demo
 /// seed, short job leases so a killed replica's work is reclaimed quickly).
 pub fn spawn_server(database_url: &str, vars: &[(&str, &str)]) -> std::process::Child {
+    server_command(database_url, vars)
+        .spawn()
+        .expect("start tenantry")
+}
+
+/// The command [`spawn_server`] runs (its output discarded unless the caller
+/// redirects it).
+pub fn server_command(database_url: &str, vars: &[(&str, &str)]) -> std::process::Command {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -473,7 +481,48 @@ pub fn spawn_server(database_url: &str, vars: &[(&str, &str)]) -> std::process::
     for (key, value) in vars {
         command.env(key, value);
     }
-    command.spawn().expect("start tenantry")
+    command
+}
+
+/// Starts `tenantry` like [`spawn_server`] on a port of its own and waits
+/// until it answers `/readyz`, so its workers are taking jobs.
+pub async fn spawn_ready_server(database_url: &str, vars: &[(&str, &str)]) -> std::process::Child {
+    spawn_ready_server_with(database_url, vars, None).await.0
+}
+
+/// [`spawn_ready_server`] with its log written to `log` (stdout), and its
+/// address.
+pub async fn spawn_ready_server_with(
+    database_url: &str,
+    vars: &[(&str, &str)],
+    log: Option<std::fs::File>,
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut all_vars = vars.to_vec();
+    all_vars.push(("TENANTRY_LISTEN_ADDR", &listen));
+    let mut command = server_command(database_url, &all_vars);
+    if let Some(log) = log {
+        command.stdout(log);
+    }
+    let child = command.spawn().expect("start tenantry");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        let ready = client
+            .get(format!("http://{listen}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return (child, format!("http://{listen}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("tenantry on {listen} was not ready within a minute");
 }
 
 /// A person with a built-in role, on the platform (`tenant: None`) or at one

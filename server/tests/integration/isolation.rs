@@ -315,6 +315,46 @@ const REST: &[(&str, &str, Call)] = &[
         ),
     ),
     (
+        "get",
+        "/api/v1/alerts",
+        call(
+            "GET",
+            "/api/v1/alerts",
+            Platform(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/alerts/{id}/acknowledge",
+        call(
+            "POST",
+            "/api/v1/alerts/00000000-0000-0000-0000-000000000000/acknowledge",
+            Platform(P::UpdateExecute),
+            Body::Json(r#"{"comment": "on it"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/alert-rules",
+        call(
+            "GET",
+            "/api/v1/alert-rules",
+            Platform(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/alert-rules/{rule}",
+        call(
+            "PUT",
+            "/api/v1/alert-rules/no_such_rule",
+            Platform(P::SettingsManage),
+            Body::Json(r#"{"enabled": true, "threshold": ""}"#),
+        ),
+    ),
+    (
         "post",
         "/api/v1/webhooks/{id}/replay",
         call(
@@ -863,10 +903,13 @@ const EXPORTS: &[Call] = &[
         Tenant(P::TenantRead),
         Body::Empty,
     ),
+    // The alert rules' runbooks: documentation, no tenant's data.
+    call("GET", "/runbooks/{rule}", SignedIn, Body::Empty),
 ];
 
-/// Health probes: anyone.
-const PROBES: &[&str] = &["/healthz", "/readyz"];
+/// Health probes: anyone. `/metrics` answers 404 unless a metrics token is
+/// configured, and then only to that bearer token (see `observability`).
+const PROBES: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 const SERVER_FNS: &[(&str, Call)] = &[
     (
@@ -1772,6 +1815,42 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/job_queue",
             Platform(P::TenantRead),
             Body::Empty,
+        ),
+    ),
+    (
+        "list_alerts",
+        call(
+            "POST",
+            "/api/fn/list_alerts",
+            Platform(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "acknowledge_alert",
+        call(
+            "POST",
+            "/api/fn/acknowledge_alert",
+            Platform(P::UpdateExecute),
+            Body::Form(&[("id", NOBODY), ("comment", "on it")]),
+        ),
+    ),
+    (
+        "alert_rules",
+        call(
+            "POST",
+            "/api/fn/alert_rules",
+            Platform(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_alert_rule",
+        call(
+            "POST",
+            "/api/fn/save_alert_rule",
+            Platform(P::SettingsManage),
+            Body::Form(&[("rule", "no_such_rule"), ("threshold", "")]),
         ),
     ),
     (

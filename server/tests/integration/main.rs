@@ -17,6 +17,7 @@ mod hardening;
 mod health;
 mod isolation;
 mod isolation_objects;
+mod observability;
 mod orchestrator;
 mod rest_api;
 mod row_security;

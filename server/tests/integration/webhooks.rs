@@ -40,6 +40,8 @@ struct Receiver {
     bad_signatures: Arc<Mutex<usize>>,
     /// Every accepted POST, duplicates included.
     posts: Arc<Mutex<usize>>,
+    /// How long each answer takes.
+    pace: Arc<Mutex<std::time::Duration>>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -85,11 +87,15 @@ impl Receiver {
             bad.clone(),
         );
         let p = posts.clone();
+        let pace: Arc<Mutex<std::time::Duration>> = Arc::default();
+        let slow = pace.clone();
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
                 let (s, a, r, b, p) = (s.clone(), a.clone(), r.clone(), b.clone(), p.clone());
+                let wait = *slow.lock().unwrap();
                 async move {
+                    tokio::time::sleep(wait).await;
                     if !verify(&s.lock().unwrap(), &headers, &body) {
                         *b.lock().unwrap() += 1;
                         return axum::response::Response::builder()
@@ -138,6 +144,7 @@ impl Receiver {
             received,
             bad_signatures: bad,
             posts,
+            pace,
             server,
         }
     }
@@ -495,6 +502,8 @@ async fn a_kill_9_during_a_burst_loses_no_event_and_keeps_the_order(db: TestDb) 
     let ctx = Ctx::of(&db.db, &admin, &Default::default());
     onboard(&db.db, &admin, "acme").await;
     let receiver = Receiver::start().await;
+    // Slow enough that the kill lands mid-burst however fast delivery is.
+    *receiver.pace.lock().unwrap() = std::time::Duration::from_millis(15);
     subscribe(&ctx, &receiver, "", "tenant.updated").await;
     let burst = 1_000;
     for i in 0..burst {

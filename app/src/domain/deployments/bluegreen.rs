@@ -506,6 +506,17 @@ impl SwitchStatus {
         Self::Paused,
     ];
 
+    pub const ALL: [SwitchStatus; 8] = [
+        Self::Preparing,
+        Self::Validating,
+        Self::Shifting,
+        Self::Paused,
+        Self::Completed,
+        Self::RolledBack,
+        Self::Aborted,
+        Self::Failed,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
         Some(match raw {
             "preparing" => Self::Preparing,
@@ -874,7 +885,7 @@ mod tests {
         );
         assert_eq!(offered_actions(Completed, 2, 3), vec!["rollback"]);
         assert!(offered_actions(RolledBack, 2, 3).is_empty());
-        for status in SwitchStatus::ACTIVE {
+        for status in SwitchStatus::ALL {
             assert_eq!(SwitchStatus::parse(status.as_str()), Some(status));
         }
     }

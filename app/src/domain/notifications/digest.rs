@@ -55,6 +55,7 @@ impl NotificationKind {
                 | Self::ApprovalRequested
                 | Self::RolloutProblem
                 | Self::WebhookDisabled
+                | Self::Alert
         )
     }
 }

@@ -15,6 +15,7 @@ pub enum NotificationKind {
     WebhookDisabled,
     UpdateAvailable,
     UpdateStatus,
+    Alert,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +25,7 @@ pub enum Channel {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 9] = [
+    pub const ALL: [NotificationKind; 10] = [
         Self::UpdateAvailable,
         Self::EolNotice,
         Self::UpdateScheduled,
@@ -34,6 +35,7 @@ impl NotificationKind {
         Self::RolloutProblem,
         Self::SecurityAlert,
         Self::WebhookDisabled,
+        Self::Alert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +49,7 @@ impl NotificationKind {
             Self::WebhookDisabled => "webhook_disabled",
             Self::UpdateAvailable => "update_available",
             Self::UpdateStatus => "update_status",
+            Self::Alert => "alert",
         }
     }
 
@@ -65,6 +68,7 @@ impl NotificationKind {
             Self::WebhookDisabled => "My webhook endpoints disabled after failures",
             Self::UpdateAvailable => "New releases for the products my tenants run",
             Self::UpdateStatus => "Update progress (started, each step and wave)",
+            Self::Alert => "Platform alerts (tenant broken, rollout halted, dead jobs…)",
         }
     }
 
@@ -85,6 +89,7 @@ impl NotificationKind {
                     | Self::ApprovalRequested
                     | Self::SecurityAlert
                     | Self::WebhookDisabled
+                    | Self::Alert
             ),
         }
     }
@@ -103,6 +108,8 @@ pub enum Audience {
     Actor,
     /// Whoever created the webhook endpoint.
     EndpointOwner,
+    /// The vendor's people who run changes platform-wide.
+    PlatformOperators,
     /// The people of each tenant that runs an older version of the
     /// release's product.
     TenantsRunningProduct,
@@ -141,6 +148,7 @@ pub fn for_event(
         | "security.api_token_created"
         | "security.new_sign_in_address" => (K::SecurityAlert, A::Actor),
         "webhook.endpoint_disabled" => (K::WebhookDisabled, A::EndpointOwner),
+        "alert.fired" => (K::Alert, A::PlatformOperators),
         _ => return None,
     })
 }

@@ -223,6 +223,12 @@ impl ComplianceKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
     }
 
+    /// Whether a tenant in this status must move off its version (its grace
+    /// is running or gone, or the version reached end of life), not merely may.
+    pub fn requires_upgrade(self) -> bool {
+        matches!(self, Self::InGrace | Self::NonCompliant | Self::Eol)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Compliant => "Compliant",
@@ -298,6 +304,16 @@ pub fn version_sort_key(version: &Version) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_upgrade_is_required_once_grace_starts() {
+        use super::ComplianceKind as K;
+        let required: Vec<K> = K::ALL
+            .into_iter()
+            .filter(|k| k.requires_upgrade())
+            .collect();
+        assert_eq!(required, [K::InGrace, K::NonCompliant, K::Eol]);
+    }
+
     #[test]
     fn grace_runs_out_with_warnings_a_week_three_days_and_a_day_ahead() {
         let due: Vec<i64> = (-2..=30).filter(|d| grace_expiring_due(*d)).collect();

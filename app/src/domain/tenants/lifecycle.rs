@@ -386,6 +386,14 @@ pub fn brings_into_service(current: LifecycleState, action: LifecycleAction) -> 
     )
 }
 
+impl LifecycleState {
+    /// Whether software runs for this tenant: not yet (draft) or no longer
+    /// (archived, deleted) means no updates to offer and nothing to upgrade.
+    pub fn runs_software(self) -> bool {
+        !matches!(self, Self::Draft | Self::Archived | Self::Deleted)
+    }
+}
+
 fn refuse(state: LifecycleState, action: LifecycleAction, reason: String) -> TransitionRefusal {
     TransitionRefusal {
         state,
@@ -558,6 +566,22 @@ impl LifecycleState {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_drafts_and_retired_tenants_run_no_software() {
+        let idle: Vec<LifecycleState> = LifecycleState::ALL
+            .into_iter()
+            .filter(|s| !s.runs_software())
+            .collect();
+        assert_eq!(
+            idle,
+            [
+                LifecycleState::Draft,
+                LifecycleState::Archived,
+                LifecycleState::Deleted
+            ]
+        );
+    }
 
     #[test]
     fn each_state_says_what_the_tenants_people_keep() {

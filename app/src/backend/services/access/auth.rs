@@ -43,7 +43,13 @@ pub async fn authenticate(
     let keys = login_throttle::keys_for(email, context.client_address.as_deref(), settings);
     // Refused attempts during a lockout are not audited one by one: the
     // failure that started the lockout was (below), once per window.
-    let attempt = login_throttle::begin_attempt(db, keys, now).await?;
+    let attempt = match login_throttle::begin_attempt(db, keys, now).await {
+        Ok(attempt) => attempt,
+        Err(refusal) => {
+            crate::backend::metrics::sign_in("throttled");
+            return Err(refusal);
+        }
+    };
     let result = check_credentials(db, context, email, password, now).await;
     match &result {
         Err(ServiceError::InvalidCredentials) if attempt.started_lockout() => {
@@ -53,6 +59,11 @@ pub async fn authenticate(
         Ok(_) => attempt.give_back(db).await?,
         Err(_) => {}
     }
+    crate::backend::metrics::sign_in(match &result {
+        Ok(signed_in) if signed_in.second_factor_pending => "second_factor",
+        Ok(_) => "succeeded",
+        Err(_) => "failed",
+    });
     result
 }
 

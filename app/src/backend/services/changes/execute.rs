@@ -413,6 +413,7 @@ pub async fn execute(
     let Some((change, target)) = running_change(db, id).await? else {
         return Ok(());
     };
+    log_about(&change, &target);
     if is_rolling_back(db, id).await.map_err(internal)? {
         return Ok(()); // its rollback owns it now
     }
@@ -453,6 +454,7 @@ pub async fn roll_back(
     let Some((change, target)) = running_change(db, id).await? else {
         return Ok(());
     };
+    log_about(&change, &target);
     run_steps(db, clock, executor, job, &change, &target, true).await?;
     let (txn, still_running) = closing(db, clock, job, id).await?;
     if still_running {
@@ -504,6 +506,12 @@ async fn closing(
         .map_err(|e| e.to_string())?
         .is_some_and(|c| c.status == ChangeStatus::Running);
     Ok((txn, still_running))
+}
+
+/// The job's log lines name the change, its correlation id and its tenant.
+fn log_about(change: &change_request::Model, target: &tenant::Model) {
+    crate::backend::log_context::change(change.id, change.correlation_id.as_deref());
+    crate::backend::log_context::tenant(target.id, &target.slug, target.environment.as_str());
 }
 
 /// Runs the pending steps of one phase (forward, or the rollback) in order.
@@ -620,6 +628,15 @@ async fn run_steps(
         .await
         .map_err(|e| e.to_string())?;
         txn.commit().await.map_err(|e| e.to_string())?;
+        if result.is_ok() {
+            tracing::info!(
+                step = %step.name,
+                position = step.position,
+                attempt = attempts,
+                rollback,
+                "a change step succeeded"
+            );
+        }
         if let Err(error) = result {
             tracing::warn!(
                 correlation_id = change.correlation_id.as_deref().unwrap_or_default(),

@@ -14,7 +14,14 @@ pub async fn create(
 ) -> ServiceResult<change_request::Model> {
     ctx.principal.require_somewhere(Permission::TenantRead)?;
     let request = request?;
-    create_one(ctx, &request.tenant, &request.spec, None).await
+    let created = create_one(ctx, &request.tenant, &request.spec, None).await?;
+    crate::backend::log_context::change(created.id, created.correlation_id.as_deref());
+    tracing::info!(
+        kind = created.kind.as_str(),
+        status = created.status.as_str(),
+        "change requested"
+    );
+    Ok(created)
 }
 
 /// Requests the change for every tenant a saved filter matches now, each as

@@ -14,7 +14,7 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -434,23 +434,7 @@ pub async fn replay_from(ctx: &Ctx, id: Uuid, from_sequence: i64) -> ServiceResu
     }
     let rows: Vec<webhook_delivery::ActiveModel> = events
         .iter()
-        .filter_map(|e| {
-            Some(webhook_delivery::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                endpoint_id: Set(found.id),
-                tenant_id: Set(found.tenant_id),
-                event_id: Set(e.id),
-                sequence: Set(e.global_seq?),
-                status: Set(PENDING.to_owned()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                claimed_until: Set(None),
-                last_status: Set(None),
-                last_error: Set(None),
-                created_at: Set(now),
-                finished_at: Set(None),
-            })
-        })
+        .filter_map(|e| Some(pending_delivery(&found, e.id, e.global_seq?, now)))
         .collect();
     let replayed = rows.len() as u64;
     for chunk in rows.chunks(200) {
@@ -560,6 +544,30 @@ const TEST_EVENT: &str = "webhook.test";
 /// may hear the event, wants its type and existed when it happened (called
 /// by the sequencer, in its transaction, so each event gets its deliveries
 /// exactly once).
+/// A delivery of one event to one endpoint, due now, not yet attempted.
+fn pending_delivery(
+    endpoint: &webhook_endpoint::Model,
+    event_id: Uuid,
+    sequence: i64,
+    now: DateTime<Utc>,
+) -> webhook_delivery::ActiveModel {
+    webhook_delivery::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        endpoint_id: Set(endpoint.id),
+        tenant_id: Set(endpoint.tenant_id),
+        event_id: Set(event_id),
+        sequence: Set(sequence),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        last_status: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        finished_at: Set(None),
+    }
+}
+
 pub(crate) async fn fan_out<C: ConnectionTrait>(
     conn: &C,
     numbered: &[Numbered],
@@ -587,21 +595,7 @@ pub(crate) async fn fan_out<C: ConnectionTrait>(
                     && n.occurred_at >= e.created_at
             };
             if hears {
-                rows.push(webhook_delivery::ActiveModel {
-                    id: Set(Uuid::new_v4()),
-                    endpoint_id: Set(e.id),
-                    tenant_id: Set(e.tenant_id),
-                    event_id: Set(n.event_id),
-                    sequence: Set(n.sequence),
-                    status: Set(PENDING.to_owned()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    claimed_until: Set(None),
-                    last_status: Set(None),
-                    last_error: Set(None),
-                    created_at: Set(now),
-                    finished_at: Set(None),
-                });
+                rows.push(pending_delivery(e, n.event_id, n.sequence, now));
             }
         }
     }
@@ -662,8 +656,16 @@ pub async fn deliver_due(
     Ok(round)
 }
 
-/// Sends one endpoint's due deliveries, oldest sequence first; stops at the
-/// first that is not due yet (a later event never overtakes it).
+/// How many of an endpoint's deliveries one claim takes: sent one after the
+/// other (order matters), recorded together in one transaction.
+const BATCH: u64 = 100;
+/// No new attempt of a batch starts after this: the last one's time limit
+/// still ends well inside the claim, so no other replica takes it meanwhile.
+const SEND_FOR: StdDuration = StdDuration::from_secs(10);
+
+/// Sends one endpoint's due deliveries, oldest sequence first, a batch per
+/// claim; stops at the first that is not due yet (a later event never
+/// overtakes it) or that fails.
 async fn deliver_endpoint(
     db: &DatabaseConnection,
     endpoint_id: Uuid,
@@ -679,65 +681,154 @@ async fn deliver_endpoint(
         else {
             return Ok(round);
         };
-        let Some(head) = webhook_delivery::Entity::find()
+        let due: Vec<webhook_delivery::Model> = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
             .filter(webhook_delivery::Column::Status.eq(PENDING))
             .order_by_asc(webhook_delivery::Column::Sequence)
-            .one(db)
+            .limit(BATCH)
+            .all(db)
             .await?
-        else {
-            return Ok(round);
-        };
-        if head.next_attempt_at > now {
+            .into_iter()
+            .take_while(|d| d.next_attempt_at <= now)
+            .collect();
+        if due.is_empty() || !claim(db, &due, now).await? {
             return Ok(round);
         }
-        // The claim: whoever moves `claimed_until` sends it; a replica that
-        // died mid-send loses it when the claim runs out.
-        let claimed = webhook_delivery::Entity::update_many()
-            .col_expr(
-                webhook_delivery::Column::ClaimedUntil,
-                Expr::value(now + CLAIM_FOR),
-            )
-            .filter(webhook_delivery::Column::Id.eq(head.id))
-            .filter(webhook_delivery::Column::Status.eq(PENDING))
-            .filter(
-                Condition::any()
-                    .add(webhook_delivery::Column::ClaimedUntil.is_null())
-                    .add(webhook_delivery::Column::ClaimedUntil.lt(now)),
-            )
-            .exec(db)
-            .await?
-            .rows_affected
-            == 1;
-        if !claimed {
-            return Ok(round);
-        }
-        let delivered = attempt(db, &endpoint, &head, clock).await?;
-        round.attempted += 1;
-        round.delivered += usize::from(delivered);
-        if !delivered {
+        let sent = send_batch(db, &endpoint, &due, clock).await?;
+        round.attempted += sent.attempted;
+        round.delivered += sent.delivered;
+        if sent.delivered < due.len() {
             return Ok(round);
         }
     }
 }
 
-/// One POST of one delivery, and what it means, recorded in one transaction.
-async fn attempt(
+/// Claims a run of deliveries from the endpoint's head: whoever moves every
+/// `claimed_until` sends them; a replica that died mid-send loses them when
+/// the claim runs out. Claims always start at the head, so holding the head
+/// means holding the endpoint; a partial claim (another sender holds part of
+/// the run) is given back at once.
+async fn claim(
+    db: &DatabaseConnection,
+    run: &[webhook_delivery::Model],
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    // A stamp of our own, to give back exactly what we took.
+    let stamp =
+        now + CLAIM_FOR + Duration::microseconds(1 + (rand::random::<u32>() % 999_999) as i64);
+    let ids: Vec<Uuid> = run.iter().map(|d| d.id).collect();
+    let claimed = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::ClaimedUntil, Expr::value(stamp))
+        .filter(webhook_delivery::Column::Id.is_in(ids))
+        .filter(webhook_delivery::Column::Status.eq(PENDING))
+        .filter(
+            Condition::any()
+                .add(webhook_delivery::Column::ClaimedUntil.is_null())
+                .add(webhook_delivery::Column::ClaimedUntil.lt(now)),
+        )
+        .exec(db)
+        .await?
+        .rows_affected;
+    if claimed == run.len() as u64 {
+        return Ok(true);
+    }
+    if claimed > 0 {
+        webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::ClaimedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(webhook_delivery::Column::EndpointId.eq(run[0].endpoint_id))
+            .filter(webhook_delivery::Column::ClaimedUntil.eq(stamp))
+            .exec(db)
+            .await?;
+    }
+    Ok(false)
+}
+
+/// What one POST got back.
+struct Attempted {
+    delivery: Uuid,
+    at: DateTime<Utc>,
+    attempts: i32,
+    status: Option<u16>,
+    latency_ms: i32,
+    excerpt: String,
+    error: Option<String>,
+    verdict: Verdict,
+}
+
+/// Sends a claimed run in order until one fails (or the time to send runs
+/// out), then records every attempt, what became of each delivery, the
+/// endpoint's failing streak and a disablement in one transaction; what was
+/// not sent is given back.
+async fn send_batch(
     db: &DatabaseConnection,
     endpoint: &webhook_endpoint::Model,
-    delivery: &webhook_delivery::Model,
+    run: &[webhook_delivery::Model],
     clock: &dyn Clock,
-) -> ServiceResult<bool> {
-    let Some(stored) = event::Entity::find()
-        .filter(event::Column::Id.eq(delivery.event_id))
-        .one(db)
+) -> ServiceResult<DeliveryRound> {
+    let ids: Vec<Uuid> = run.iter().map(|d| d.event_id).collect();
+    let events: std::collections::HashMap<Uuid, event::Model> = event::Entity::find()
+        .filter(event::Column::Id.is_in(ids))
+        .all(db)
         .await?
-    else {
-        return Err(ServiceError::internal_in(
-            "webhook delivery",
-            "its event is gone",
-        ));
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let secret = secrets_at_rest::reveal(Purpose::WebhookSecret, &endpoint.secret)?;
+    let previous = match (&endpoint.previous_secret, endpoint.previous_secret_until) {
+        (Some(previous), Some(until)) if until > clock.now() => {
+            Some(secrets_at_rest::reveal(Purpose::WebhookSecret, previous)?)
+        }
+        _ => None,
     };
+    let sending = Instant::now();
+    let mut done: Vec<Attempted> = vec![];
+    for delivery in run {
+        if sending.elapsed() > SEND_FOR {
+            break;
+        }
+        let Some(stored) = events.get(&delivery.event_id) else {
+            return Err(ServiceError::internal_in(
+                "webhook delivery",
+                "its event is gone",
+            ));
+        };
+        let one = post(
+            endpoint,
+            delivery,
+            stored,
+            &secret,
+            previous.as_deref(),
+            clock,
+        )
+        .await?;
+        let failed = one.verdict != Verdict::Delivered;
+        done.push(one);
+        if failed {
+            break;
+        }
+    }
+    record_batch(db, endpoint, run, &done, clock.now()).await?;
+    Ok(DeliveryRound {
+        attempted: done.len(),
+        delivered: done
+            .iter()
+            .filter(|a| a.verdict == Verdict::Delivered)
+            .count(),
+    })
+}
+
+/// One signed POST of one delivery, judged.
+async fn post(
+    endpoint: &webhook_endpoint::Model,
+    delivery: &webhook_delivery::Model,
+    stored: &event::Model,
+    secret: &str,
+    previous: Option<&str>,
+    clock: &dyn Clock,
+) -> ServiceResult<Attempted> {
     let body = serde_json::to_string(&json!({
         "id": stored.id, "type": stored.event_type, "version": stored.version,
         "sequence": stored.global_seq, "occurred_at": stored.occurred_at,
@@ -750,22 +841,9 @@ async fn attempt(
     let now = clock.now();
     let id = stored.id.to_string();
     let timestamp = now.timestamp();
-    let mut signatures = vec![signature(
-        &secrets_at_rest::reveal(Purpose::WebhookSecret, &endpoint.secret)?,
-        &id,
-        timestamp,
-        &body,
-    )?];
-    if let (Some(previous), Some(until)) =
-        (&endpoint.previous_secret, endpoint.previous_secret_until)
-        && until > now
-    {
-        signatures.push(signature(
-            &secrets_at_rest::reveal(Purpose::WebhookSecret, previous)?,
-            &id,
-            timestamp,
-            &body,
-        )?);
+    let mut signatures = vec![signature(secret, &id, timestamp, &body)?];
+    if let Some(previous) = previous {
+        signatures.push(signature(previous, &id, timestamp, &body)?);
     }
     let headers = [
         ("webhook-id", id.clone()),
@@ -807,53 +885,144 @@ async fn attempt(
         now,
         rand::random::<f64>(),
     );
+    let outcome = match &verdict {
+        Verdict::Delivered => "delivered",
+        Verdict::RetryAt(_) => "retrying",
+        Verdict::Dead => "dead",
+        Verdict::DisableEndpoint => "gone",
+    };
+    crate::backend::metrics::webhook_attempt(
+        outcome,
+        started.elapsed(),
+        (verdict == Verdict::Delivered).then(|| clock.now() - stored.occurred_at),
+    );
+    Ok(Attempted {
+        delivery: delivery.id,
+        at: now,
+        attempts,
+        status,
+        latency_ms,
+        excerpt: excerpt_text,
+        error,
+        verdict,
+    })
+}
+
+/// Records a batch's attempts in one transaction. All but the last
+/// attempt were delivered (a batch stops at its first failure).
+async fn record_batch(
+    db: &DatabaseConnection,
+    endpoint: &webhook_endpoint::Model,
+    run: &[webhook_delivery::Model],
+    done: &[Attempted],
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
     let txn = db.begin().await?;
-    webhook_attempt::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        delivery_id: Set(delivery.id),
-        endpoint_id: Set(endpoint.id),
-        tenant_id: Set(endpoint.tenant_id),
-        at: Set(now),
-        status_code: Set(status.map(i32::from)),
-        latency_ms: Set(latency_ms),
-        response_excerpt: Set(excerpt_text),
-        error: Set(error.clone()),
+    if !done.is_empty() {
+        let rows: Vec<webhook_attempt::ActiveModel> = done
+            .iter()
+            .map(|a| webhook_attempt::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                delivery_id: Set(a.delivery),
+                endpoint_id: Set(endpoint.id),
+                tenant_id: Set(endpoint.tenant_id),
+                at: Set(a.at),
+                status_code: Set(a.status.map(i32::from)),
+                latency_ms: Set(a.latency_ms),
+                response_excerpt: Set(a.excerpt.clone()),
+                error: Set(a.error.clone()),
+            })
+            .collect();
+        for chunk in rows.chunks(200) {
+            webhook_attempt::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
+        }
     }
-    .insert(&txn)
-    .await?;
-    let last_error = error.or_else(|| {
-        status
-            .filter(|s| !(200..300).contains(s))
-            .map(|s| format!("HTTP {s}"))
-    });
-    let mut record: webhook_delivery::ActiveModel = delivery.clone().into();
-    record.attempts = Set(attempts);
-    record.claimed_until = Set(None);
-    record.last_status = Set(status.map(i32::from));
-    record.last_error = Set(last_error.clone());
+    // Delivered ones, a statement per status code (nearly always one).
+    let mut by_status: std::collections::BTreeMap<Option<u16>, Vec<Uuid>> = Default::default();
+    for a in done.iter().filter(|a| a.verdict == Verdict::Delivered) {
+        by_status.entry(a.status).or_default().push(a.delivery);
+    }
+    for (status, ids) in by_status {
+        webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::Status, Expr::value(DELIVERED))
+            .col_expr(
+                webhook_delivery::Column::Attempts,
+                Expr::col(webhook_delivery::Column::Attempts).add(1),
+            )
+            .col_expr(webhook_delivery::Column::FinishedAt, Expr::value(Some(now)))
+            .col_expr(
+                webhook_delivery::Column::ClaimedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                webhook_delivery::Column::LastStatus,
+                Expr::value(status.map(i32::from)),
+            )
+            .col_expr(
+                webhook_delivery::Column::LastError,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(webhook_delivery::Column::Id.is_in(ids))
+            .exec(&txn)
+            .await?;
+    }
+    let failure = done.last().filter(|a| a.verdict != Verdict::Delivered);
     let mut disable: Option<String> = None;
-    match &verdict {
-        Verdict::Delivered => {
-            record.status = Set(DELIVERED.to_owned());
-            record.finished_at = Set(Some(now));
+    let mut last_error: Option<String> = None;
+    if let Some(a) = failure {
+        let delivery = run
+            .iter()
+            .find(|d| d.id == a.delivery)
+            .expect("an attempt of the run");
+        last_error = a.error.clone().or_else(|| {
+            a.status
+                .filter(|s| !(200..300).contains(s))
+                .map(|s| format!("HTTP {s}"))
+        });
+        let mut record: webhook_delivery::ActiveModel = delivery.clone().into();
+        record.attempts = Set(a.attempts);
+        record.claimed_until = Set(None);
+        record.last_status = Set(a.status.map(i32::from));
+        record.last_error = Set(last_error.clone());
+        match &a.verdict {
+            Verdict::Delivered => {}
+            Verdict::RetryAt(at) => record.next_attempt_at = Set(*at),
+            Verdict::Dead => {
+                record.status = Set(DEAD.to_owned());
+                record.finished_at = Set(Some(a.at));
+            }
+            Verdict::DisableEndpoint => {
+                // The receiver said it is gone: this delivery waits in the
+                // dead letters with the endpoint.
+                record.status = Set(DEAD.to_owned());
+                record.finished_at = Set(Some(a.at));
+                disable = Some("The receiver answered 410 Gone.".to_owned());
+            }
         }
-        Verdict::RetryAt(at) => record.next_attempt_at = Set(*at),
-        Verdict::Dead => {
-            record.status = Set(DEAD.to_owned());
-            record.finished_at = Set(Some(now));
-        }
-        Verdict::DisableEndpoint => {
-            // The receiver said it is gone: this delivery waits in the
-            // dead letters with the endpoint.
-            record.status = Set(DEAD.to_owned());
-            record.finished_at = Set(Some(now));
-            disable = Some("The receiver answered 410 Gone.".to_owned());
-        }
+        record.update(&txn).await?;
     }
-    record.update(&txn).await?;
-    let failing_since = match verdict {
-        Verdict::Delivered => None,
-        _ => Some(endpoint.failing_since.unwrap_or(now)),
+    // What was claimed and not sent goes back to the queue at once.
+    let unsent: Vec<Uuid> = run
+        .iter()
+        .map(|d| d.id)
+        .filter(|id| !done.iter().any(|a| a.delivery == *id))
+        .collect();
+    if !unsent.is_empty() {
+        webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::ClaimedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(webhook_delivery::Column::Id.is_in(unsent))
+            .exec(&txn)
+            .await?;
+    }
+    let failing_since = match failure {
+        None if !done.is_empty() => None,
+        None => endpoint.failing_since,
+        Some(_) => Some(endpoint.failing_since.unwrap_or(now)),
     };
     if disable.is_none() && failing_too_long(failing_since, now) {
         disable = Some(format!(
@@ -861,30 +1030,33 @@ async fn attempt(
             failing_since.unwrap_or(now).format("%Y-%m-%d %H:%M UTC")
         ));
     }
-    let mut record: webhook_endpoint::ActiveModel = endpoint.clone().into();
-    record.failing_since = Set(failing_since);
-    if let Some(reason) = &disable {
-        record.enabled = Set(false);
-        record.disabled_reason = Set(Some(reason.clone()));
-        record.updated_at = Set(now);
-        append(
-            &txn,
-            NewEvent {
-                event_type: event_type("webhook.endpoint_disabled").expect("in the catalogue"),
-                tenant_id: endpoint.tenant_id,
-                correlation_id: None,
-                actor: &Actor::System("webhooks"),
-                resource_id: Some(endpoint.id.to_string()),
-                data: json!({
-                    "state": { "id": endpoint.id, "url": endpoint.url, "enabled": false },
-                    "details": { "reason": reason, "last_error": last_error },
-                }),
-            },
-        )
-        .await?;
-        tracing::warn!(endpoint = %endpoint.id, %reason, "webhook endpoint disabled");
+    if failing_since != endpoint.failing_since || disable.is_some() {
+        let mut record: webhook_endpoint::ActiveModel = endpoint.clone().into();
+        record.failing_since = Set(failing_since);
+        if let Some(reason) = &disable {
+            record.enabled = Set(false);
+            record.disabled_reason = Set(Some(reason.clone()));
+            record.updated_at = Set(now);
+            append(
+                &txn,
+                NewEvent {
+                    event_type: event_type("webhook.endpoint_disabled").expect("in the catalogue"),
+                    tenant_id: endpoint.tenant_id,
+                    correlation_id: None,
+                    actor: &Actor::System("webhooks"),
+                    resource_id: Some(endpoint.id.to_string()),
+                    data: json!({
+                        "state": { "id": endpoint.id, "url": endpoint.url, "enabled": false },
+                        "details": { "reason": reason, "last_error": last_error },
+                    }),
+                },
+            )
+            .await?;
+            tracing::warn!(endpoint = %endpoint.id, %reason, "webhook endpoint disabled");
+            crate::backend::metrics::webhook_endpoint_disabled();
+        }
+        record.update(&txn).await?;
     }
-    record.update(&txn).await?;
     txn.commit().await?;
-    Ok(verdict == Verdict::Delivered)
+    Ok(())
 }

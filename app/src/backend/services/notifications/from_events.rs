@@ -26,8 +26,6 @@ use crate::domain::notifications::notification::{
     Audience, Channel, NotificationKind, UpdateOffer, for_event, update_available_text,
 };
 use crate::domain::releases::catalog::ReleaseStatus;
-use crate::domain::releases::compliance::ComplianceKind;
-use crate::domain::tenants::lifecycle::LifecycleState;
 
 /// The consumer's cursor in `event_counters`.
 const CURSOR: &str = "notifier";
@@ -235,10 +233,7 @@ async fn update_offers<C: ConnectionTrait>(
             continue;
         };
         // Tenants that run nothing (not yet, or no longer) are not offered updates.
-        if matches!(
-            tenant.lifecycle_state,
-            LifecycleState::Draft | LifecycleState::Archived | LifecycleState::Deleted
-        ) {
+        if !tenant.lifecycle_state.runs_software() {
             continue;
         }
         let running_release = release::Entity::find()
@@ -251,12 +246,7 @@ async fn update_offers<C: ConnectionTrait>(
             .await?;
         let required_because = verdict
             .as_ref()
-            .filter(|v| {
-                matches!(
-                    v.status,
-                    ComplianceKind::InGrace | ComplianceKind::NonCompliant | ComplianceKind::Eol
-                )
-            })
+            .filter(|v| v.status.requires_upgrade())
             .map(|v| v.detail.as_str());
         let Some((title, body)) = update_available_text(&UpdateOffer {
             product: &product.name,
@@ -350,6 +340,9 @@ async fn audience_of<C: ConnectionTrait>(
         },
         // Told per tenant, with what the release means for it (`update_offers`).
         Audience::TenantsRunningProduct => vec![],
+        Audience::PlatformOperators => {
+            platform_people_with(conn, Permission::UpdateExecute).await?
+        }
         Audience::EndpointOwner => match resource {
             Some(id) => match webhook_endpoint::Entity::find_by_id(id).one(conn).await? {
                 Some(endpoint) => {
@@ -396,6 +389,27 @@ async fn people_with<C: ConnectionTrait>(
         )
         .all(conn)
         .await?;
+    granting(conn, bindings, permission).await
+}
+
+/// People whose platform-wide roles grant `permission`.
+async fn platform_people_with<C: ConnectionTrait>(
+    conn: &C,
+    permission: Permission,
+) -> ServiceResult<Vec<Uuid>> {
+    let bindings = role_binding::Entity::find()
+        .filter(role_binding::Column::TenantId.is_null())
+        .all(conn)
+        .await?;
+    granting(conn, bindings, permission).await
+}
+
+/// The people of `bindings` whose role grants `permission`.
+async fn granting<C: ConnectionTrait>(
+    conn: &C,
+    bindings: Vec<role_binding::Model>,
+    permission: Permission,
+) -> ServiceResult<Vec<Uuid>> {
     let roles = role::Entity::find()
         .filter(role::Column::Id.is_in(bindings.iter().map(|b| b.role_id)))
         .all(conn)
@@ -520,6 +534,15 @@ fn describe(e: &event::Model, data: &Value) -> (String, String, String) {
                 format!("/tenants/{}/versions", text("tenant_slug")),
             )
         }
+        "alert" => (
+            format!("{}: {}", text("title"), text("subject")),
+            format!(
+                "{} Runbook: {}. Acknowledge it on the Alerts page when you take it on.",
+                text("summary"),
+                text("runbook")
+            ),
+            "/alerts".to_owned(),
+        ),
         "webhook_endpoint" => (
             "A webhook endpoint was disabled".to_owned(),
             format!(

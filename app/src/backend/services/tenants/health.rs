@@ -451,6 +451,7 @@ async fn probe_and_record(
         policy.failures_to_break,
     );
     let passed = verdict.consecutive_failures == 0;
+    crate::backend::metrics::health_run(trigger.as_str(), passed);
     let run = tenant_health_run::ActiveModel {
         id: Set(run_id),
         tenant_id: Set(tenant_id),

@@ -270,6 +270,7 @@ pub async fn resolve_tenant_id(ctx: &Ctx, reference: &str) -> ServiceResult<(Uui
         Err(_) => find_by_slug(db, reference).await?,
     };
     principal.require_on_tenant(Permission::TenantRead, found.id)?;
+    crate::backend::log_context::tenant(found.id, &found.slug, found.environment.as_str());
     Ok((found.id, found.slug))
 }
 

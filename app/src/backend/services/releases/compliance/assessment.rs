@@ -223,6 +223,17 @@ pub async fn assess(
     reach: Reach,
     now: DateTime<Utc>,
 ) -> ServiceResult<AssessmentReport> {
+    let started = std::time::Instant::now();
+    let report = assess_reach(db, reach, now).await;
+    crate::backend::metrics::compliance_assessed(started.elapsed());
+    report
+}
+
+async fn assess_reach(
+    db: &DatabaseConnection,
+    reach: Reach,
+    now: DateTime<Utc>,
+) -> ServiceResult<AssessmentReport> {
     let today = compliance_day(now);
     let catalog = catalog_releases(db).await?;
     let book = PolicyBook::load(db, reach).await?;
