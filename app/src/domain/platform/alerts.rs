@@ -5,7 +5,10 @@
 //! when the condition starts to hold, stays open (or acknowledged) while it
 //! holds, and resolves when it stops; a later occurrence is a new alert.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::rollouts::rollout::RolloutStatus;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -179,9 +182,93 @@ pub fn reconcile<'a>(
     (open, resolve)
 }
 
+/// Whether a rollout halted itself: stopped on its error threshold, or
+/// paused with the reason the workflow gave (a person's pause has none).
+pub fn rollout_halted(status: RolloutStatus, halt_reason: Option<&str>) -> bool {
+    match status {
+        RolloutStatus::Stopped => true,
+        RolloutStatus::Paused => halt_reason.is_some(),
+        _ => false,
+    }
+}
+
+/// The statuses a halted rollout may be in (the query's first cut; the
+/// halt reason decides for a paused one).
+pub const HALTED_ROLLOUT_STATUSES: [RolloutStatus; 2] =
+    [RolloutStatus::Stopped, RolloutStatus::Paused];
+
+/// When a release's end of life falls, as the alert tells it.
+pub fn end_of_life_wording(end_of_life: NaiveDate, today: NaiveDate) -> String {
+    let left = (end_of_life - today).num_days();
+    match left {
+        ..0 => format!("reached end of life on {end_of_life}"),
+        0 => format!("reaches end of life today ({end_of_life})"),
+        1 => format!("reaches end of life tomorrow ({end_of_life})"),
+        _ => format!("reaches end of life on {end_of_life} ({left} days)"),
+    }
+}
+
+/// Up to `shown` names, then how many more: an alert names a fleet briefly.
+pub fn name_some(names: &[String], shown: usize) -> String {
+    if names.len() > shown {
+        format!(
+            "{} and {} more",
+            names[..shown].join(", "),
+            names.len() - shown
+        )
+    } else {
+        names.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rollout_halted_when_it_stopped_or_paused_itself_not_when_a_person_paused_it() {
+        assert!(rollout_halted(RolloutStatus::Stopped, None));
+        assert!(rollout_halted(
+            RolloutStatus::Paused,
+            Some("3 of 10 failed")
+        ));
+        assert!(!rollout_halted(RolloutStatus::Paused, None));
+        assert!(!rollout_halted(RolloutStatus::Running, Some("stale")));
+        for status in RolloutStatus::ALL {
+            if rollout_halted(status, Some("x")) {
+                assert!(HALTED_ROLLOUT_STATUSES.contains(&status));
+            }
+        }
+    }
+
+    #[test]
+    fn end_of_life_is_told_in_days_left_or_as_past() {
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let today = day("2026-12-07");
+        assert_eq!(
+            end_of_life_wording(day("2026-12-01"), today),
+            "reached end of life on 2026-12-01"
+        );
+        assert_eq!(
+            end_of_life_wording(today, today),
+            "reaches end of life today (2026-12-07)"
+        );
+        assert_eq!(
+            end_of_life_wording(day("2026-12-08"), today),
+            "reaches end of life tomorrow (2026-12-08)"
+        );
+        assert_eq!(
+            end_of_life_wording(day("2026-12-27"), today),
+            "reaches end of life on 2026-12-27 (20 days)"
+        );
+    }
+
+    #[test]
+    fn a_long_list_of_names_is_cut_with_a_count() {
+        let names: Vec<String> = (1..=7).map(|i| format!("t{i}")).collect();
+        assert_eq!(name_some(&names[..2], 5), "t1, t2");
+        assert_eq!(name_some(&names, 5), "t1, t2, t3, t4, t5 and 2 more");
+    }
 
     fn holds(rule: AlertRule, key: &str) -> Condition {
         Condition {

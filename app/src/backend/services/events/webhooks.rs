@@ -53,7 +53,8 @@ pub const DEAD: &str = "dead";
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
 /// How long a worker holds a delivery it is sending: longer than an
 /// attempt's time limit; a sender killed mid-way loses it after this.
-const CLAIM_FOR: Duration = Duration::seconds(30);
+const CLAIM_SECONDS: u64 = 30;
+const CLAIM_FOR: Duration = Duration::seconds(CLAIM_SECONDS as i64);
 
 /// A new signing secret: 32 random bytes, `whsec_` + base64.
 fn new_secret() -> String {
@@ -659,9 +660,12 @@ pub async fn deliver_due(
 /// How many of an endpoint's deliveries one claim takes: sent one after the
 /// other (order matters), recorded together in one transaction.
 const BATCH: u64 = 100;
-/// No new attempt of a batch starts after this: the last one's time limit
-/// still ends well inside the claim, so no other replica takes it meanwhile.
-const SEND_FOR: StdDuration = StdDuration::from_secs(10);
+/// No new attempt of a batch starts after this: the last one's time limit,
+/// and a margin for recording the batch, still end inside the claim, so no
+/// other replica takes it meanwhile.
+const SEND_FOR: StdDuration =
+    StdDuration::from_secs(CLAIM_SECONDS - ATTEMPT_TIMEOUT_SECONDS - RECORD_MARGIN_SECONDS);
+const RECORD_MARGIN_SECONDS: u64 = 5;
 
 /// Sends one endpoint's due deliveries, oldest sequence first, a batch per
 /// claim; stops at the first that is not due yet (a later event never

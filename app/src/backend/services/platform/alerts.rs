@@ -26,9 +26,11 @@ use crate::backend::principal::Actor;
 use crate::domain::access::permission::Permission;
 use crate::domain::changes::change::{ChangeKind, ChangeStatus};
 use crate::domain::deployments::bluegreen::SwitchStatus;
-use crate::domain::platform::alerts::{AlertRule, Condition, parse_threshold, reconcile};
+use crate::domain::platform::alerts::{
+    AlertRule, Condition, HALTED_ROLLOUT_STATUSES, end_of_life_wording, name_some, parse_threshold,
+    reconcile, rollout_halted,
+};
 use crate::domain::platform::job::JobStatus;
-use crate::domain::rollouts::rollout::RolloutStatus;
 use crate::domain::tenants::lifecycle::LifecycleState;
 use crate::domain::validation::FieldErrors;
 use crate::model::platform::alerts::{
@@ -196,17 +198,6 @@ async fn conditions(
     threshold: u32,
     now: DateTime<Utc>,
 ) -> ServiceResult<Vec<Condition>> {
-    let holds =
-        |key: String, tenant_id: Option<Uuid>, subject: String, link: String, summary: String| {
-            Condition {
-                rule,
-                key,
-                tenant_id,
-                subject,
-                link,
-                summary,
-            }
-        };
     Ok(match rule {
         AlertRule::TenantBroken => tenant::Entity::find()
             .filter(tenant::Column::LifecycleState.eq(LifecycleState::Broken))
@@ -241,36 +232,26 @@ async fn conditions(
             })
             .collect(),
         AlertRule::ChangeFailed => failed_changes(db, now).await?,
-        // Halted by its error threshold: stopped, or paused with the
-        // reason the workflow gave (a person's pause has none).
         AlertRule::RolloutHalted => rollout::Entity::find()
-            .filter(
-                sea_orm::Condition::any()
-                    .add(rollout::Column::Status.eq(RolloutStatus::Stopped))
-                    .add(
-                        sea_orm::Condition::all()
-                            .add(rollout::Column::Status.eq(RolloutStatus::Paused))
-                            .add(rollout::Column::HaltReason.is_not_null()),
-                    ),
-            )
+            .filter(rollout::Column::Status.is_in(HALTED_ROLLOUT_STATUSES))
             .all(db)
             .await?
             .into_iter()
-            .map(|r| {
-                holds(
-                    r.id.to_string(),
-                    None,
-                    r.name.clone(),
-                    format!("/rollouts/{}", r.id),
-                    format!(
-                        "Rollout {} to {} halted: {}",
-                        r.name,
-                        r.target_version,
-                        r.halt_reason
-                            .clone()
-                            .unwrap_or_else(|| "its error threshold was crossed.".into())
-                    ),
-                )
+            .filter(|r| rollout_halted(r.status, r.halt_reason.as_deref()))
+            .map(|r| Condition {
+                rule,
+                key: r.id.to_string(),
+                tenant_id: None,
+                subject: r.name.clone(),
+                link: format!("/rollouts/{}", r.id),
+                summary: format!(
+                    "Rollout {} to {} halted: {}",
+                    r.name,
+                    r.target_version,
+                    r.halt_reason
+                        .clone()
+                        .unwrap_or_else(|| "its error threshold was crossed.".into())
+                ),
             })
             .collect(),
         AlertRule::AutomaticRollback => automatic_rollbacks(db).await?,
@@ -284,20 +265,19 @@ async fn conditions(
             .all(db)
             .await?
             .into_iter()
-            .map(|e| {
-                holds(
-                    e.id.to_string(),
-                    e.tenant_id,
-                    e.url.clone(),
-                    format!("/settings/webhooks/{}", e.id),
-                    format!(
-                        "Every delivery to {} has failed since {}.",
-                        e.url,
-                        e.failing_since
-                            .map(|s| s.format("%Y-%m-%d %H:%M UTC").to_string())
-                            .unwrap_or_default()
-                    ),
-                )
+            .map(|e| Condition {
+                rule,
+                key: e.id.to_string(),
+                tenant_id: e.tenant_id,
+                subject: e.url.clone(),
+                link: format!("/settings/webhooks/{}", e.id),
+                summary: format!(
+                    "Every delivery to {} has failed since {}.",
+                    e.url,
+                    e.failing_since
+                        .map(|s| s.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_default()
+                ),
             })
             .collect(),
         AlertRule::JobBacklog => {
@@ -311,16 +291,17 @@ async fn conditions(
                 .await?;
             match oldest.flatten() {
                 Some(at) if now - at >= Duration::minutes(i64::from(threshold)) => {
-                    vec![holds(
-                        "queue".into(),
-                        None,
-                        "Job queue".into(),
-                        "/jobs".into(),
-                        format!(
+                    vec![Condition {
+                        rule,
+                        key: "queue".into(),
+                        tenant_id: None,
+                        subject: "Job queue".into(),
+                        link: "/jobs".into(),
+                        summary: format!(
                             "A due job has waited {} minutes for a worker.",
                             (now - at).num_minutes()
                         ),
-                    )]
+                    }]
                 }
                 _ => vec![],
             }
@@ -333,13 +314,14 @@ async fn conditions(
             if dead == 0 {
                 vec![]
             } else {
-                vec![holds(
-                    "queue".into(),
-                    None,
-                    "Job queue".into(),
-                    "/jobs?status=dead".into(),
-                    format!("{dead} job(s) used up their attempts and wait for a person."),
-                )]
+                vec![Condition {
+                    rule,
+                    key: "queue".into(),
+                    tenant_id: None,
+                    subject: "Job queue".into(),
+                    link: "/jobs?status=dead".into(),
+                    summary: format!("{dead} job(s) used up their attempts and wait for a person."),
+                }]
             }
         }
     })
@@ -515,18 +497,8 @@ async fn eol_without_upgrade(
             continue;
         }
         stuck.sort();
-        let eol = r.end_of_life.expect("filtered on it");
-        let left = (eol - now.date_naive()).num_days();
-        let when = if left < 0 {
-            format!("reached end of life on {eol}")
-        } else {
-            format!("reaches end of life on {eol} ({left} days)")
-        };
-        let named = if stuck.len() > 5 {
-            format!("{} and {} more", stuck[..5].join(", "), stuck.len() - 5)
-        } else {
-            stuck.join(", ")
-        };
+        let when = end_of_life_wording(r.end_of_life.expect("filtered on it"), now.date_naive());
+        let named = name_some(&stuck, 5);
         // One alert per release, not per tenant: a fleet on an old release
         // is one problem to plan, not thousands of pages.
         found.push(Condition {
