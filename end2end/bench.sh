@@ -98,6 +98,13 @@ suite() {
   # fleet: the tenant list is measured again while it does.
   report "page /tenants, health validating" -H "Cookie: $cookie" "$base/tenants"
   report "page tenant Health tab" -H "Cookie: $cookie" "$base/tenants/$slug/health"
+  # The tenant-centric views (issue 21): one tenant in one place, the whole
+  # fleet ranked by trouble, and the service levels over every tenant.
+  report "API tenant overview" -H "$auth" "$base/api/v1/tenants/$slug/overview"
+  report "page tenant Overview" -H "Cookie: $cookie" "$base/tenants/$slug"
+  report "API tenants ranked by trouble" -H "$auth" "$base/api/v1/tenant-trouble"
+  report "page /health (trouble ranking)" -H "Cookie: $cookie" "$base/health"
+  report "API service levels" -H "$auth" "$base/api/v1/service-levels"
   # The log is coloured: strip the escapes before reading the last round.
   echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
   if [ "$ROLLOUTS" = 1 ]; then rollouts "$base" "$auth"; fi

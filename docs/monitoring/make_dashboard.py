@@ -41,6 +41,10 @@ PANELS = [
       ("endpoints {{state}}", 'max by (state) (tenantry_webhook_endpoints)')], "timeseries"),
     ("Sign-ins by outcome", "ops",
      [("{{outcome}}", 'sum by (outcome) (rate(tenantry_sign_ins_total[5m]))')], "timeseries"),
+    ("Policy evaluations by rule and outcome", "ops",
+     [("{{rule}} {{outcome}}", 'sum by (rule, outcome) (rate(tenantry_policy_evaluations_total[5m]))')], "timeseries"),
+    ("Policy evaluation latency p95", "s",
+     [("{{rule}}", 'histogram_quantile(0.95, sum by (rule, le) (rate(tenantry_policy_evaluation_duration_seconds_bucket[5m])))')], "timeseries"),
     ("Compliance assessment duration p95", "s",
      [("p95", 'histogram_quantile(0.95, sum by (le) (rate(tenantry_compliance_assessment_duration_seconds_bucket[1h])))')], "timeseries"),
 ]

@@ -5,21 +5,7 @@
 // tab with who took it on, and its runbook is served by the portal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { launch, signIn, onboard, BASE_URL, SCREENSHOTS } from './browser.mjs';
-
-function failingService() {
-  const server = http.createServer((req, res) => {
-    res.writeHead(503, { 'content-type': 'text/plain' });
-    res.end('down');
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    resolve({
-      url: `http://127.0.0.1:${server.address().port}`,
-      close: () => new Promise((done) => server.close(done)),
-    });
-  }));
-}
+import { launch, signIn, onboard, activate, failingService, probeFailingOnce, BASE_URL, SCREENSHOTS } from './browser.mjs';
 
 async function setBaselineThreshold(page, value) {
   await page.goto(`${BASE_URL}/alerts`);
@@ -43,21 +29,8 @@ test('a failing baseline opens an alert that an operator acknowledges', async ()
     assert.equal(await page.getByTestId('alert-rules').locator('tr[data-rule]').count(), 9);
 
     await onboard(page, { slug, name: 'Alerting Co' });
-    await page.locator('button[data-action="activate"]').click();
-    let state = '';
-    for (let i = 0; i < 20 && !state.includes('Active'); i++) {
-      await page.waitForTimeout(500);
-      await page.goto(`${BASE_URL}/tenants/${slug}`);
-      state = (await page.getByTestId('tenant-state').textContent()).trim();
-    }
-    await page.goto(`${BASE_URL}/tenants/${slug}/health`);
-    await page.waitForLoadState('networkidle');
-    await page.getByLabel('Base URL').fill(service.url);
-    await page.getByRole('button', { name: 'Save address' }).click();
-    await page.getByTestId('health-address').filter({ hasText: service.url }).waitFor();
-    await page.waitForLoadState('networkidle');
-    await page.getByRole('button', { name: 'Run now' }).click();
-    await page.getByTestId('health-last').getByText('Failed').waitFor();
+    await activate(page, slug);
+    await probeFailingOnce(page, slug, service.url);
 
     // The rules run every 30 s: the alert appears within a minute.
     const row = page.getByTestId('alerts-table').locator('tr[data-rule="baseline_failing"]', { hasText: slug });

@@ -1,4 +1,5 @@
 // Shared set-up: Debian's chromium driven by playwright-core, never a downloaded browser.
+import http from 'node:http';
 import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,4 +51,44 @@ export async function onboard(page, { slug, name, customer = 'Acme Corp', contac
   await page.getByTestId('review-slug').filter({ hasText: slug }).waitFor();
   await page.getByRole('button', { name: 'Create draft tenant' }).click();
   await page.waitForURL(`${BASE_URL}/tenants/${slug}`);
+}
+
+// Activates a freshly onboarded tenant (its tenant page open) and waits
+// until the page says it is active.
+export async function activate(page, slug) {
+  await page.locator('button[data-action="activate"]').click();
+  let state = '';
+  for (let i = 0; i < 20 && !state.includes('Active'); i++) {
+    await page.waitForTimeout(500);
+    await page.goto(`${BASE_URL}/tenants/${slug}`);
+    state = (await page.getByTestId('tenant-state').textContent()).trim();
+  }
+  return state;
+}
+
+// A tenant's own service that is down: every request answers 503.
+export function failingService() {
+  const server = http.createServer((req, res) => {
+    res.writeHead(503, { 'content-type': 'text/plain' });
+    res.end('down');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve({
+      url: `http://127.0.0.1:${server.address().port}`,
+      close: () => new Promise((done) => server.close(done)),
+    });
+  }));
+}
+
+// Points the tenant's health checks at `url` on its Health tab and runs
+// them once, waiting for the failed run.
+export async function probeFailingOnce(page, slug, url) {
+  await page.goto(`${BASE_URL}/tenants/${slug}/health`);
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Base URL').fill(url);
+  await page.getByRole('button', { name: 'Save address' }).click();
+  await page.getByTestId('health-address').filter({ hasText: url }).waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.getByRole('button', { name: 'Run now' }).click();
+  await page.getByTestId('health-last').getByText('Failed').waitFor();
 }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { launch, signIn, onboard, BASE_URL, SCREENSHOTS } from './browser.mjs';
+import { launch, signIn, onboard, activate, BASE_URL, SCREENSHOTS } from './browser.mjs';
 
 function tenantService() {
   const service = { status: 200 };
@@ -26,13 +26,7 @@ test('the Health tab after a failing and a passing run', async () => {
   try {
     await signIn(page);
     await onboard(page, { slug, name: 'Healthy Co' });
-    await page.locator('button[data-action="activate"]').click();
-    let state = '';
-    for (let i = 0; i < 20 && !state.includes('Active'); i++) {
-      await page.waitForTimeout(500);
-      await page.goto(`${BASE_URL}/tenants/${slug}`);
-      state = (await page.getByTestId('tenant-state').textContent()).trim();
-    }
+    const state = await activate(page, slug);
     assert.match(state, /Active/);
 
     await page.getByRole('navigation', { name: 'Tenant sections' }).getByRole('link', { name: 'Health' }).click();

@@ -35,6 +35,7 @@ mod m20261207_000028_configured_regions;
 mod m20261207_000029_email_digests;
 mod m20261207_000030_sign_in_addresses;
 mod m20261207_000031_alerts;
+mod m20261207_000032_slo_targets;
 mod row_security;
 
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_email_digests::Migration),
             Box::new(m20261207_000030_sign_in_addresses::Migration),
             Box::new(m20261207_000031_alerts::Migration),
+            Box::new(m20261207_000032_slo_targets::Migration),
         ]
     }
 }

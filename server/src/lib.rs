@@ -10,3 +10,4 @@ pub mod rest;
 pub mod router;
 pub mod runbooks;
 pub mod startup;
+pub mod telemetry;

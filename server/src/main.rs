@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use app::backend::audit::RequestContext;
 use app::backend::context::Ctx;
@@ -277,7 +276,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(config.log_json);
+    let telemetry = server::telemetry::init(config.log_json);
     let result = match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => startup::serve(config).await,
         Command::DemoBluegreen => server::demo::demo_bluegreen(config).await,
@@ -306,6 +305,7 @@ async fn main() -> ExitCode {
                 },
         } => create_api_token(&config, &email, &name, expires_in_days).await,
     };
+    telemetry.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -763,19 +763,6 @@ async fn create_api_token(
         .map_err(|e| Error(e.to_string()))?;
     println!("{}", created.token);
     Ok(())
-}
-
-fn init_tracing(json: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    if json {
-        builder.json().init();
-    } else {
-        builder.compact().init();
-    }
 }
 
 async fn events_command(api: &ApiArgs, command: EventCommand) -> startup::anyhow_like::Result<()> {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use metrics_util::MetricKindMask;
 
-use app::backend::metrics::{BuildInfo, InFlight, http_request, sample};
+use app::backend::metrics::{BuildInfo, InFlight, api_request, http_request, sample};
 use app::backend::state::AppState;
 
 pub const BUILD: BuildInfo = BuildInfo {
@@ -62,6 +62,33 @@ pub fn exporter() -> PrometheusHandle {
 /// Times each request under its route template (`/api/v1/tenants/{id}`, not
 /// the path asked for) and counts it in flight meanwhile.
 pub async fn time_requests(request: Request, next: Next) -> Response {
+    let (method, route, server_fn) = route_of(&request);
+    let _in_flight = InFlight::enter();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    let route = label(route, server_fn, status);
+    http_request(&method, &route, status.as_u16(), started.elapsed());
+    response
+}
+
+/// Without `/metrics`, only the API's service-level window: what the
+/// Service levels page reads.
+pub async fn time_api_requests(request: Request, next: Next) -> Response {
+    let (_, route, server_fn) = route_of(&request);
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    api_request(
+        &label(route, server_fn, status),
+        status.as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// The request's method, route template and (for a server function) its path.
+fn route_of(request: &Request) -> (String, String, Option<String>) {
     let route = match request.extensions().get::<MatchedPath>() {
         Some(matched) => route_label(matched.as_str()),
         None if request.uri().path().starts_with("/pkg/") => "/pkg/*".to_owned(),
@@ -76,16 +103,14 @@ pub async fn time_requests(request: Request, next: Next) -> Response {
         .path()
         .strip_prefix("/api/fn/")
         .map(|name| format!("/api/fn/{name}"));
-    let _in_flight = InFlight::enter();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status();
-    let route = match server_fn {
+    (method, route, server_fn)
+}
+
+fn label(route: String, server_fn: Option<String>, status: StatusCode) -> String {
+    match server_fn {
         Some(path) if status != StatusCode::NOT_FOUND && path.len() <= 80 => path,
         _ => route,
-    };
-    http_request(&method, &route, status.as_u16(), started.elapsed());
-    response
+    }
 }
 
 /// A route template as a label: `/tenants/{slug}` → `/tenants/:slug`

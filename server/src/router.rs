@@ -110,7 +110,7 @@ pub fn build_router(state: AppState, sessions: HttpSettings) -> Router {
         crate::metrics::exporter();
         router.layer(middleware::from_fn(crate::metrics::time_requests))
     } else {
-        router
+        router.layer(middleware::from_fn(crate::metrics::time_api_requests))
     };
     router
         .layer(middleware::from_fn(undecodable_input_is_not_a_server_error))

@@ -50,6 +50,7 @@ pub mod rollout_target;
 pub mod saved_filter;
 pub mod session;
 pub mod sign_in_address;
+pub mod slo_target;
 pub mod switch_event;
 pub mod tenant;
 pub mod tenant_health_day;

@@ -17,13 +17,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::backend::entities::{
-    change_request, deployment_switch, edge_deployment, job, rollout, rollout_target,
-    webhook_delivery, webhook_endpoint,
+    change_request, deployment_switch, edge_deployment, job, rollout, webhook_delivery,
+    webhook_endpoint,
 };
 use crate::backend::error::ServiceResult;
 use crate::domain::changes::change::ChangeStatus;
 use crate::domain::deployments::bluegreen::{Slot, SwitchStatus};
 use crate::domain::platform::job::JobStatus;
+use crate::domain::platform::slo::{LatencyCounts, MinuteWindow};
 use crate::domain::releases::compliance::ComplianceKind;
 use crate::domain::rollouts::rollout::{RolloutStatus, TargetStatus};
 
@@ -54,6 +55,8 @@ pub const SERIES: &[&str] = &[
     "tenantry_webhook_endpoints",
     "tenantry_webhook_endpoints_disabled_total",
     "tenantry_sign_ins_total",
+    "tenantry_policy_evaluations_total",
+    "tenantry_policy_evaluation_duration_seconds",
     "tenantry_db_connections",
 ];
 
@@ -100,6 +103,42 @@ pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
         "method" => method, "route" => route.to_owned(), "status_class" => class
     )
     .record(took.as_secs_f64());
+    api_request(route, status, took);
+}
+
+/// One answered request into the API's service-level window (kept whether
+/// or not `/metrics` is served). Only the API counts — REST and server
+/// functions — and not an event stream, which lives for minutes by design.
+pub fn api_request(route: &str, status: u16, took: Duration) {
+    if route.starts_with("/api/") && !route.ends_with("/stream") {
+        let minute = Utc::now().timestamp().div_euclid(60);
+        API_WINDOW
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record(minute, took.as_secs_f64() * 1000.0, status >= 500);
+    }
+}
+
+/// The last hour of API requests on this replica, minute by minute.
+static API_WINDOW: std::sync::Mutex<MinuteWindow> = std::sync::Mutex::new(MinuteWindow::new());
+
+/// The API's requests of the last hour on this replica (wall-clock time:
+/// requests happen in real time whatever clock the work runs on).
+pub fn api_window() -> LatencyCounts {
+    let minute = Utc::now().timestamp().div_euclid(60);
+    API_WINDOW
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .summary(minute)
+}
+
+/// One policy decision before an action: `rule` names the policy
+/// (`version_move`, `restrict_access`), `outcome` what it decided.
+pub fn policy_evaluated(rule: &'static str, outcome: &'static str, took: Duration) {
+    counter!("tenantry_policy_evaluations_total", "rule" => rule, "outcome" => outcome)
+        .increment(1);
+    histogram!("tenantry_policy_evaluation_duration_seconds", "rule" => rule)
+        .record(took.as_secs_f64());
 }
 
 /// A job was claimed `waited` after it fell due.
@@ -332,23 +371,15 @@ async fn sample_rollout_progress(db: &DatabaseConnection) -> ServiceResult<()> {
     if in_flight.is_empty() {
         return Ok(());
     }
-    let targets: Vec<(Uuid, TargetStatus, i64)> = rollout_target::Entity::find()
-        .filter(rollout_target::Column::RolloutId.is_in(in_flight.clone()))
-        .select_only()
-        .column(rollout_target::Column::RolloutId)
-        .column(rollout_target::Column::Status)
-        .column_as(rollout_target::Column::Id.count(), "n")
-        .group_by(rollout_target::Column::RolloutId)
-        .group_by(rollout_target::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let counts = crate::backend::services::rollouts::target_counts(db, &in_flight).await?;
     for id in in_flight {
-        let of = |wanted: &dyn Fn(TargetStatus) -> bool| -> i64 {
-            targets
-                .iter()
-                .filter(|(r, s, _)| *r == id && wanted(*s))
-                .map(|(.., n)| n)
+        let of_rollout = counts.get(&id);
+        let of = |wanted: &dyn Fn(TargetStatus) -> bool| -> u64 {
+            of_rollout
+                .into_iter()
+                .flatten()
+                .filter(|(s, _)| wanted(**s))
+                .map(|(_, n)| n)
                 .sum()
         };
         let total = of(&|_| true);

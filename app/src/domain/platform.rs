@@ -1,4 +1,6 @@
-//! Platform rules: the durable job engine's states, and the built-in alert rules.
+//! Platform rules: the durable job engine's states, the built-in alert
+//! rules and the service-level objectives.
 
 pub mod alerts;
 pub mod job;
+pub mod slo;

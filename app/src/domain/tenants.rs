@@ -1,4 +1,4 @@
-//! Tenant rules: identity and attributes, lifecycle, configuration, endpoints' agents and saved filters.
+//! Tenant rules: identity and attributes, lifecycle, configuration, endpoints' agents and saved filters, and trouble.
 
 pub mod agent;
 pub mod config;
@@ -6,3 +6,4 @@ pub mod health;
 pub mod lifecycle;
 pub mod saved_filter;
 pub mod tenant;
+pub mod trouble;

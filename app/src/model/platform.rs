@@ -1,4 +1,5 @@
-//! Platform contracts: the dashboard and alerts.
+//! Platform contracts: the dashboard, alerts and service levels.
 
 pub mod alerts;
 pub mod dashboard;
+pub mod service_levels;

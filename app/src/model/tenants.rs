@@ -3,6 +3,8 @@
 
 pub mod endpoints;
 pub mod health;
+pub mod overview;
+pub mod trouble;
 
 use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::domain::tenants::lifecycle::LifecycleState;

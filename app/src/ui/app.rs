@@ -27,6 +27,7 @@ use crate::ui::notifications::webhooks_page::WebhooksPage;
 use crate::ui::platform::alerts_page::AlertsPage;
 use crate::ui::platform::dashboard_page::DashboardPage;
 use crate::ui::platform::jobs_page::JobsPage;
+use crate::ui::platform::service_levels_page::ServiceLevelsPage;
 use crate::ui::releases::catalog_page::CatalogPage;
 use crate::ui::releases::compliance_page::CompliancePage;
 use crate::ui::releases::policies_page::PoliciesPage;
@@ -38,6 +39,7 @@ use crate::ui::tenants::edit_tenant_page::EditTenantPage;
 use crate::ui::tenants::new_tenant_page::NewTenantPage;
 use crate::ui::tenants::tenant_page::{TenantPage, TenantTab};
 use crate::ui::tenants::tenants_page::TenantsPage;
+use crate::ui::tenants::trouble_page::TroublePageView;
 use crate::ui::tenants::upgrade_tenant_page::UpgradeTenantPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -99,6 +101,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rollouts/:id") view=RolloutPage ssr=ssr.clone()/>
                     <Route path=path!("jobs") view=JobsPage ssr=ssr.clone()/>
                     <Route path=path!("alerts") view=AlertsPage ssr=ssr.clone()/>
+                    <Route path=path!("service-levels") view=ServiceLevelsPage ssr=ssr.clone()/>
+                    <Route path=path!("health") view=TroublePageView ssr=ssr.clone()/>
                     <Route path=path!("deployments") view=FleetPage ssr=ssr.clone()/>
                     <Route path=path!("deployments/:id") view=DeploymentPage ssr=ssr.clone()/>
                     <Route path=path!("compliance") view=CompliancePage ssr=ssr.clone()/>

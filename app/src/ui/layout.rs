@@ -21,9 +21,10 @@ enum NavFor {
     Platform,
 }
 
-const NAV: [(&str, &str, NavFor); 14] = [
+const NAV: [(&str, &str, NavFor); 16] = [
     ("/", "Dashboard", NavFor::Everyone),
     ("/tenants", "Tenants", NavFor::Everyone),
+    ("/health", "Tenant health", NavFor::Everyone),
     ("/changes", "Changes", NavFor::Everyone),
     ("/approvals", "Approvals", NavFor::Everyone),
     ("/releases", "Releases", NavFor::Everyone),
@@ -35,6 +36,7 @@ const NAV: [(&str, &str, NavFor); 14] = [
     ("/audit", "Audit", NavFor::Everyone),
     ("/jobs", "Jobs", NavFor::Platform),
     ("/alerts", "Alerts", NavFor::Platform),
+    ("/service-levels", "Service levels", NavFor::Platform),
     ("/settings", "Settings", NavFor::Everyone),
 ];
 

@@ -1,14 +1,18 @@
-//! `/api/v1` for alerts and their rules (the vendor's people). Handlers are
+//! `/api/v1` for alerts, their rules and the service levels (the vendor's
+//! people). Handlers are
 //! thin: each calls one service.
 
 use axum::Json;
 use axum::extract::State;
 
 use app::backend::services::platform::alerts;
+use app::backend::services::platform::service_levels as slo;
 use app::backend::state::AppState;
+use app::domain::platform::slo::SloTargets;
 use app::model::platform::alerts::{
     AcknowledgeForm, AlertQuery, AlertRow, AlertRuleForm, AlertRuleView, AlertsView,
 };
+use app::model::platform::service_levels::{ServiceLevels, SloTargetsForm};
 use uuid::Uuid;
 
 use super::access::Caller;
@@ -71,4 +75,29 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(acknowledge))
         .routes(routes!(rules))
         .routes(routes!(save_rule))
+        .routes(routes!(service_levels))
+        .routes(routes!(save_slo_targets))
+}
+
+/// Service levels: the vendor's targets, the API's p95 latency and error
+/// rate over the last hour (this replica), and tenants under their 30-day
+/// availability target, worst first.
+#[utoipa::path(get, path = "/service-levels", tag = "alerts",
+    responses((status = 200, body = ServiceLevels), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn service_levels(
+    State(_state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<ServiceLevels>> {
+    Ok(Json(slo::view(&caller.ctx).await?))
+}
+
+/// Sets the service-level targets (platform `settings.manage`).
+#[utoipa::path(put, path = "/service-levels/targets", tag = "alerts", request_body = SloTargetsForm,
+    responses((status = 200, body = SloTargets), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn save_slo_targets(
+    State(_state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SloTargetsForm>,
+) -> ApiResult<Json<SloTargets>> {
+    Ok(Json(slo::save_targets(&caller.ctx, &body).await?))
 }

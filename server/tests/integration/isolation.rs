@@ -336,6 +336,48 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/service-levels",
+        call(
+            "GET",
+            "/api/v1/service-levels",
+            Platform(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/service-levels/targets",
+        call(
+            "PUT",
+            "/api/v1/service-levels/targets",
+            Platform(P::SettingsManage),
+            Body::Json(
+                r#"{"availability_percent": "99.9", "api_p95_ms": "200", "api_error_percent": "0.1"}"#,
+            ),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/overview",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/overview",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenant-trouble",
+        call(
+            "GET",
+            "/api/v1/tenant-trouble",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
         "/api/v1/alert-rules",
         call(
             "GET",
@@ -1833,6 +1875,46 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/acknowledge_alert",
             Platform(P::UpdateExecute),
             Body::Form(&[("id", NOBODY), ("comment", "on it")]),
+        ),
+    ),
+    (
+        "service_levels",
+        call(
+            "POST",
+            "/api/fn/service_levels",
+            Platform(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_slo_targets",
+        call(
+            "POST",
+            "/api/fn/save_slo_targets",
+            Platform(P::SettingsManage),
+            Body::Form(&[
+                ("availability_percent", "99.9"),
+                ("api_p95_ms", "200"),
+                ("api_error_percent", "0.1"),
+            ]),
+        ),
+    ),
+    (
+        "tenant_overview",
+        call(
+            "POST",
+            "/api/fn/tenant_overview",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "tenant_trouble",
+        call(
+            "POST",
+            "/api/fn/tenant_trouble",
+            Somewhere(P::TenantRead),
+            Body::Json(r#"{"query":{}}"#),
         ),
     ),
     (

@@ -21,6 +21,7 @@ mod observability;
 mod orchestrator;
 mod rest_api;
 mod row_security;
+mod service_levels;
 mod tenant_health;
 mod tenants;
 mod users;

@@ -154,6 +154,14 @@ async fn metrics_follow_the_work_and_never_name_a_tenant(db: TestDb) {
             .filter_map(|s| s.labels.get("route"))
             .collect::<std::collections::BTreeSet<_>>()
     );
+    assert!(
+        total(
+            &after,
+            "tenantry_policy_evaluations_total",
+            &[("rule", "version_move"), ("outcome", "allowed")]
+        ) >= 1.0,
+        "the upgrade's version policy check is counted"
+    );
     assert_eq!(total(&after, "tenantry_build_info", &[]), 1.0);
     assert!(total(&after, "tenantry_jobs", &[("kind", changes::EXECUTE_JOB)]) >= 1.0);
 
@@ -580,7 +588,82 @@ async fn an_alert_fires_once_is_acknowledged_and_resolves_by_itself(db: TestDb) 
     ));
 }
 
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, the real binary exports its
+/// spans as OTLP/HTTP protobuf to a real receiver: the request's span
+/// arrives carrying the request's correlation id and the service's name.
+async fn traces_are_exported_over_otlp_when_an_endpoint_is_set(db: TestDb) {
+    use std::sync::Mutex;
+    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let into = received.clone();
+    let collector = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let into = into.clone();
+                async move {
+                    let kind = headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    into.lock().unwrap().push((kind, body.to_vec()));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let receiver = tokio::spawn(async move {
+        axum::serve(listener, collector).await.unwrap();
+    });
+    let (mut server, address) = crate::helpers::spawn_ready_server_with(
+        &db.url,
+        &[
+            ("RUST_LOG", "info,sqlx=warn,sea_orm=warn"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+        None,
+    )
+    .await;
+    let correlation = format!("corr-otlp-{}", uuid::Uuid::new_v4().simple());
+    let answer = reqwest::Client::new()
+        .get(format!("{address}/login"))
+        .header("x-request-id", &correlation)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let contains = |body: &[u8], text: &str| body.windows(text.len()).any(|w| w == text.as_bytes());
+    let mut found = false;
+    for _ in 0..100 {
+        found = received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, body)| contains(body, &correlation));
+        if found {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    server.kill().ok();
+    server.wait().ok();
+    receiver.abort();
+    assert!(found, "the request's span reached the collector");
+    let batches = received.lock().unwrap();
+    let (kind, body) = batches
+        .iter()
+        .find(|(_, body)| contains(body, &correlation))
+        .unwrap();
+    assert_eq!(kind, "application/x-protobuf");
+    assert!(contains(body, "tenantry"), "service.name is tenantry");
+    assert!(contains(body, "http"), "the request's span");
+}
+
 crate::on_both_databases!(
+    traces_are_exported_over_otlp_when_an_endpoint_is_set,
     an_alert_fires_once_is_acknowledged_and_resolves_by_itself,
     metrics_follow_the_work_and_never_name_a_tenant,
     metrics_are_closed_by_default,

@@ -45,3 +45,28 @@ pub async fn set_tenant_address(slug: String, base_url: String) -> Result<(), Ap
     leptos_axum::redirect(&format!("/tenants/{}/health", slug.trim()));
     Ok(())
 }
+
+/// The tenant's overview: health against the availability target, versions,
+/// work in flight, recent failures, webhooks, router traffic, open alerts.
+#[server(prefix = "/api/fn", endpoint = "tenant_overview")]
+pub async fn tenant_overview(
+    slug: String,
+) -> Result<crate::model::tenants::overview::TenantOverview, AppError> {
+    use crate::api::context::{app_state, respond};
+    use crate::backend::services::tenants::overview;
+    let state = app_state()?;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(overview::overview(&ctx, &slug, &state.health).await)
+}
+
+/// Tenants ranked by trouble, filtered by region and plan (JSON input: an
+/// all-empty query must still arrive as a query).
+#[server(prefix = "/api/fn", endpoint = "tenant_trouble", input = server_fn::codec::Json)]
+pub async fn tenant_trouble(
+    query: crate::model::tenants::trouble::TroubleQuery,
+) -> Result<crate::model::tenants::trouble::TroublePage, AppError> {
+    use crate::api::context::respond;
+    use crate::backend::services::tenants::trouble;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(trouble::ranked(&ctx, &query).await)
+}

@@ -5,4 +5,5 @@ pub mod dashboard;
 pub mod jobs_admin;
 pub mod secrets_at_rest;
 pub mod seed;
+pub mod service_levels;
 pub mod work;

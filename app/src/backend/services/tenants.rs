@@ -4,9 +4,11 @@
 
 pub mod agents;
 pub mod health;
+pub mod overview;
 pub mod residency;
 pub mod saved_filters;
 pub mod tenant_config;
+pub mod trouble;
 
 use std::collections::BTreeMap;
 

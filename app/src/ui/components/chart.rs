@@ -211,6 +211,9 @@ pub fn SeriesChart(
     /// The axis reaches at least this high (so small noise is not blown up).
     floor: f64,
     series: Vec<Series>,
+    /// What x counts: seconds of a switch by default, e.g. `("h", "Hour")`.
+    #[prop(default = ("s", "Second"))]
+    x_unit: (&'static str, &'static str),
 ) -> impl IntoView {
     let (left, top, width, height) = (52.0, 10.0, 620.0, 150.0);
     let x_max = series
@@ -253,15 +256,15 @@ pub fn SeriesChart(
                 }).collect::<Vec<_>>().join(" ");
                 let dots = s.points.iter().map(|(x, y)| {
                     let (px, py) = xy(*x, *y);
-                    view! { <circle class=format!("chart-series-dot {}", s.class) cx=px cy=py r="2.5"><title>{format!("{}: {} at {x:.0} s", s.name, format_value(*y))}</title></circle> }
+                    view! { <circle class=format!("chart-series-dot {}", s.class) cx=px cy=py r="2.5"><title>{format!("{}: {} at {x:.0} {}", s.name, format_value(*y), x_unit.0)}</title></circle> }
                 }).collect_view();
                 view! {
                     <polyline class=format!("chart-series-line {}", s.class) points=line fill="none"></polyline>
                     {dots}
                 }.into_any()
             }).collect_view()}
-            <text class="chart-label" x=left y="196">"0 s"</text>
-            <text class="chart-label" x=left + width y="196" text-anchor="end">{format!("{x_max:.0} s")}</text>
+            <text class="chart-label" x=left y="196">{format!("0 {}", x_unit.0)}</text>
+            <text class="chart-label" x=left + width y="196" text-anchor="end">{format!("{x_max:.0} {}", x_unit.0)}</text>
             {series.iter().enumerate().map(|(i, s)| view! {
                 <g class=s.class>
                     <rect class="chart-legend-swatch" x=left + width - 200.0 + i as f64 * 100.0 y="3" width="12" height="4"></rect>
@@ -272,7 +275,7 @@ pub fn SeriesChart(
         <details class="chart-data">
             <summary>"Show data"</summary>
             <table class="table table-compact">
-                <thead><tr><th scope="col">"Series"</th><th scope="col" class="num">"Second"</th><th scope="col" class="num">"Value"</th></tr></thead>
+                <thead><tr><th scope="col">"Series"</th><th scope="col" class="num">{x_unit.1}</th><th scope="col" class="num">"Value"</th></tr></thead>
                 <tbody>
                     {table.into_iter().flat_map(|s| {
                         let name = s.name.clone();
@@ -294,6 +297,16 @@ pub struct DayBar {
     pub label: String,
     pub runs: u32,
     pub passed: u32,
+}
+
+impl From<&crate::domain::tenants::health::DayRate> for DayBar {
+    fn from(day: &crate::domain::tenants::health::DayRate) -> Self {
+        DayBar {
+            label: day.day.format("%m-%d").to_string(),
+            runs: day.runs,
+            passed: day.passed,
+        }
+    }
 }
 
 /// A pass rate per day as columns (full height = every run passed); a day

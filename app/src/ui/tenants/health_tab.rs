@@ -163,15 +163,7 @@ fn AddressCard(
 
 #[component]
 fn PassRateCard(health: TenantHealthPage) -> impl IntoView {
-    let days: Vec<DayBar> = health
-        .days
-        .iter()
-        .map(|d| DayBar {
-            label: d.day.format("%m-%d").to_string(),
-            runs: d.runs,
-            passed: d.passed,
-        })
-        .collect();
+    let days: Vec<DayBar> = health.days.iter().map(DayBar::from).collect();
     let runs: u32 = days.iter().map(|d| d.runs).sum();
     view! {
         <section class="card" aria-labelledby="pass-rate-heading">

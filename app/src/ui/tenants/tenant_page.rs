@@ -16,6 +16,7 @@ use crate::ui::components::page::Alert;
 use crate::ui::layout::NotFound;
 use crate::ui::tenants::endpoints_tab::EndpointsTab;
 use crate::ui::tenants::health_tab::HealthTab;
+use crate::ui::tenants::overview_panel::OverviewPanel;
 use crate::ui::tenants::update_policy_tab::UpdatePolicyTab;
 use crate::ui::tenants::versions_tab::VersionsTab;
 
@@ -155,6 +156,7 @@ fn TenantView(
         {(tab == TenantTab::Endpoints).then(|| view! { <EndpointsTab tenant_id=t.id slug=slug.clone()/> })}
         {(tab == TenantTab::UpdatePolicy).then(|| view! { <UpdatePolicyTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
+        <OverviewPanel slug=slug.clone()/>
         <section class="card">
             <h2>"Lifecycle actions"</h2>
             <ul class="action-list">
@@ -191,7 +193,7 @@ fn TenantView(
             </ul>
         </section>
         <section class="card">
-            <h2>"Overview"</h2>
+            <h2>"Record"</h2>
             <dl class="facts">
                 <dt>"Customer"</dt><dd>{t.customer.clone().unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Deployment"</dt><dd>{t.deployment_kind.clone()}</dd>

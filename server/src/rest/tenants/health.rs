@@ -9,12 +9,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use app::backend::services::tenants::health;
+use app::backend::services::tenants::{health, overview, trouble};
 use app::backend::state::AppState;
 use app::model::tenants::health::{HealthRunRow, TenantHealth};
+use app::model::tenants::overview::TenantOverview;
+use app::model::tenants::trouble::{TroublePage, TroubleQuery};
 
 use crate::rest::access::Caller;
-use crate::rest::problem::{ApiJson, ApiPath, ApiResult, Problem};
+use crate::rest::problem::{ApiJson, ApiPath, ApiQuery, ApiResult, Problem};
 
 /// The tenant's health: address, state, failing runs in a row, the last
 /// runs with per-check results and 30 days of pass rates.
@@ -70,9 +72,41 @@ pub async fn set_address(
     show(State(state), caller, ApiPath(id)).await
 }
 
+/// The tenant in one place: health against the availability target (30
+/// days), versions and compliance, changes in flight, failures and
+/// rollbacks, webhook deliveries, router traffic, open alerts (the vendor's
+/// people only) and the trouble they add up to.
+#[utoipa::path(get, path = "/tenants/{id}/overview", tag = "health",
+    params(("id" = String, Path, description = "Tenant id (UUID) or slug")),
+    responses((status = 200, body = TenantOverview), (status = 404, body = Problem)))]
+pub async fn show_overview(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<TenantOverview>> {
+    Ok(Json(
+        overview::overview(&caller.ctx, &id, &state.health).await?,
+    ))
+}
+
+/// The tenants the caller reads, ranked by trouble (broken, failing health,
+/// failed changes, out of compliance, availability under target), worst
+/// first; tenants in no trouble are counted, not listed.
+#[utoipa::path(get, path = "/tenant-trouble", tag = "health", params(TroubleQuery),
+    responses((status = 200, body = TroublePage), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn ranked_by_trouble(
+    State(_state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<TroubleQuery>,
+) -> ApiResult<Json<TroublePage>> {
+    Ok(Json(trouble::ranked(&caller.ctx, &query).await?))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(show))
+        .routes(routes!(show_overview))
+        .routes(routes!(ranked_by_trouble))
         .routes(routes!(run))
         .routes(routes!(set_address))
 }

@@ -128,12 +128,19 @@ pub(crate) async fn policy_refusal<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<String>> {
     use crate::backend::services::releases::compliance;
+    use crate::domain::releases::catalog::{deployment_blocked, move_refusal};
+    let started = std::time::Instant::now();
     let today = crate::domain::releases::compliance::compliance_day(now);
     let (status, actions) =
         compliance::preview(conn, tenant_id, product_id, version, today).await?;
-    Ok(crate::domain::releases::catalog::move_refusal(
-        version, &status, &actions,
-    ))
+    let refusal = move_refusal(version, &status, &actions);
+    let outcome = match (&refusal, deployment_blocked(&status, &actions)) {
+        (None, _) => "allowed",
+        (Some(_), true) => "refused_end_of_life",
+        (Some(_), false) => "refused_out_of_range",
+    };
+    crate::backend::metrics::policy_evaluated("version_move", outcome, started.elapsed());
+    Ok(refusal)
 }
 
 pub(super) async fn create_one(

@@ -4,8 +4,8 @@
 use super::*;
 use crate::backend::context::Ctx;
 
-/// Counts of targets per rollout and status, for rows.
-pub(super) async fn target_counts<C: ConnectionTrait>(
+/// Counts of targets per rollout and status, for rows and the progress gauge.
+pub(crate) async fn target_counts<C: ConnectionTrait>(
     conn: &C,
     ids: &[Uuid],
 ) -> ServiceResult<HashMap<Uuid, HashMap<TargetStatus, u64>>> {

@@ -172,13 +172,24 @@ pub async fn access_restrictions<C: ConnectionTrait>(
         if rows.is_empty() {
             continue;
         }
+        let started = std::time::Instant::now();
         let book = PolicyBook::load(conn, Reach::Tenant(*tenant_id)).await?;
-        let Some(row) = rows.into_iter().find(|r| {
+        let restricting = rows.into_iter().find(|r| {
             crate::domain::releases::catalog::restricts_access(
                 r.status,
                 &book.actions_for(r.tenant_id, r.product_id),
             )
-        }) else {
+        });
+        crate::backend::metrics::policy_evaluated(
+            "restrict_access",
+            if restricting.is_some() {
+                "restricted"
+            } else {
+                "allowed"
+            },
+            started.elapsed(),
+        );
+        let Some(row) = restricting else {
             continue;
         };
         let product_name = product::Entity::find_by_id(row.product_id)
