@@ -30,6 +30,7 @@ cleanup() {
   [ -n "${HEALTH_SERVER:-}" ] && kill "$HEALTH_SERVER" 2>/dev/null || true
   [ -n "${RECEIVER:-}" ] && kill "$RECEIVER" 2>/dev/null || true
   [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+  [ -n "${METRICS_SERVER:-}" ] && kill "$METRICS_SERVER" 2>/dev/null || true
   [ -n "$PG_DB" ] && psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -109,18 +110,31 @@ suite() {
   echo "  periodic health rounds in the server: $(grep -c 'tenant health validated' "$WORK/server.log" || true); last: $(grep 'tenant health validated' "$WORK/server.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'probed=[0-9]* failed=[0-9]* skipped=[0-9]* took_ms=[0-9]*' || true)"
   if [ "$ROLLOUTS" = 1 ]; then rollouts "$base" "$auth"; fi
   if [ "$EVENTS" -gt 0 ]; then events "$base" "$auth" "$slug"; fi
-  # The cost of metrics (issue 21): the same list right before and after a
-  # restart with every request timed for /metrics, and a scrape's duration
-  # over this data set.
-  report "API tenants, metrics off" -H "$auth" "$base/api/v1/tenants"
+  # The cost of metrics (issue 21): two servers on the same data, one
+  # without metrics and one timing every request for /metrics, measured in
+  # turns (off, on, off, on) so background work (the periodic health
+  # rounds) weighs on both alike; then a scrape's duration over this data.
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
   local metrics_token=bench-metrics-token-0123456789abcdef
+  local port_on; port_on=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local base_on="http://127.0.0.1:$port_on"
   env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
-    TENANTRY_METRICS_TOKEN=$metrics_token RUST_LOG=warn "$BIN" serve >"$WORK/server-metrics.log" 2>&1 &
+    RUST_LOG=warn "$BIN" serve >"$WORK/server-plain.log" 2>&1 &
   SERVER=$!
-  for _ in $(seq 1 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-  wrk -t2 -c"$CONNECTIONS" -d2s -H "$auth" "$base/api/v1/tenants" >/dev/null
-  report "API tenants, metrics on" -H "$auth" "$base/api/v1/tenants"
+  env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port_on" LEPTOS_SITE_ROOT=target/site \
+    TENANTRY_METRICS_TOKEN=$metrics_token RUST_LOG=warn "$BIN" serve >"$WORK/server-metrics.log" 2>&1 &
+  METRICS_SERVER=$!
+  for url in "$base" "$base_on"; do
+    for _ in $(seq 1 100); do curl -fsS "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+    wrk -t2 -c"$CONNECTIONS" -d2s -H "$auth" "$url/api/v1/tenants" >/dev/null
+  done
+  for turn in 1 2; do
+    report "API tenants, metrics off ($turn)" -H "$auth" "$base/api/v1/tenants"
+    report "API tenants, metrics on ($turn)" -H "$auth" "$base_on/api/v1/tenants"
+  done
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  base=$base_on
+  SERVER=$METRICS_SERVER
   local scrapes=""
   for _ in 1 2 3; do
     scrapes="$scrapes $(curl -fsS -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $metrics_token" "$base/metrics")"

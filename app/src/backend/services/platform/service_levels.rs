@@ -113,7 +113,7 @@ pub async fn view(ctx: &Ctx) -> ServiceResult<ServiceLevels> {
     let counts = availability_counts(&ctx.reads, ctx.now().date_naive(), None).await?;
     // Tenants that run software are held to the target; a draft or an
     // archived tenant is not serving anyone.
-    let serving: Vec<tenant::Model> = tenant::Entity::find()
+    let serving: Vec<(Uuid, String, String, String, String)> = tenant::Entity::find()
         .filter(
             tenant::Column::LifecycleState.is_in(
                 LifecycleState::ALL
@@ -121,19 +121,28 @@ pub async fn view(ctx: &Ctx) -> ServiceResult<ServiceLevels> {
                     .filter(|s| s.runs_software()),
             ),
         )
+        .select_only()
+        .columns([
+            tenant::Column::Id,
+            tenant::Column::Slug,
+            tenant::Column::DisplayName,
+            tenant::Column::Region,
+            tenant::Column::PlanCode,
+        ])
+        .into_tuple()
         .all(&ctx.reads)
         .await?;
     let mut rows: Vec<TenantAvailability> = serving
         .into_iter()
-        .map(|t| {
-            let (runs, passed) = counts.get(&t.id).copied().unwrap_or((0, 0));
+        .map(|(tenant_id, slug, display_name, region, plan_code)| {
+            let (runs, passed) = counts.get(&tenant_id).copied().unwrap_or((0, 0));
             let percent = availability_percent(runs, passed);
             TenantAvailability {
-                tenant_id: t.id,
-                slug: t.slug,
-                display_name: t.display_name,
-                region: t.region,
-                plan_code: t.plan_code,
+                tenant_id,
+                slug,
+                display_name,
+                region,
+                plan_code,
                 runs,
                 passed,
                 percent,

@@ -64,6 +64,7 @@ pub async fn overview(
         .all(&txn)
         .await?;
     statuses.sort_by_key(|c| c.severity);
+    let worst = statuses.first().map(|c| c.status);
     let names: std::collections::HashMap<Uuid, String> = product::Entity::find()
         .filter(product::Column::Id.is_in(statuses.iter().map(|c| c.product_id)))
         .all(&txn)
@@ -206,9 +207,6 @@ pub async fn overview(
         })
         .collect();
     traffic.reverse();
-    let worst = crate::backend::services::tenants::trouble::worst_compliance(&txn)
-        .await?
-        .remove(&tenant_id);
     txn.commit().await?;
 
     // Alerts are the vendor's operators' (not confined by tenant), read

@@ -161,7 +161,7 @@ pub async fn ranked(ctx: &Ctx, query: &TroubleQuery) -> ServiceResult<TroublePag
 }
 
 /// The worst compliance status per tenant over the products it runs.
-pub async fn worst_compliance<C: ConnectionTrait>(
+async fn worst_compliance<C: ConnectionTrait>(
     conn: &C,
 ) -> ServiceResult<HashMap<Uuid, ComplianceKind>> {
     let rows: Vec<(Uuid, Option<i32>)> = compliance_status::Entity::find()
