@@ -35,6 +35,8 @@ setup-test: setup-build
 	@[ -d end2end/node_modules/playwright-core ] && [ -d end2end/node_modules/@apidevtools/swagger-parser ] || (cd end2end && npm ci --no-audit --no-fund)
 	@# The blue-green tests and demo put Debian's HAProxy in front of two backends.
 	@[ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; }
+	@# The licence tests verify signed documents with OpenSSL (an independent implementation).
+	@command -v openssl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openssl; }
 	@# promtool checks the Prometheus alerting rules in docs/monitoring.
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; }
 

@@ -52,7 +52,9 @@ suite() {
   local port base env
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   base="http://127.0.0.1:$port"
-  env=(DATABASE_URL="$url" TENANTRY_ADMIN_EMAIL=$EMAIL TENANTRY_ADMIN_PASSWORD=$PASSWORD RUST_LOG=warn)
+  # The vendor's own API limit is lifted: wrk is not an operator.
+  env=(DATABASE_URL="$url" TENANTRY_ADMIN_EMAIL=$EMAIL TENANTRY_ADMIN_PASSWORD=$PASSWORD RUST_LOG=warn
+    TENANTRY_API_RATE_VENDOR_PER_MINUTE=100000000)
   echo "$label: seeding $TENANTS tenants through the services (audited)…"
   local start; start=$(date +%s)
   env "${env[@]}" "$BIN" seed --tenants "$TENANTS" --endpoints-per-tenant "$ENDPOINTS_PER_TENANT" >/dev/null
@@ -141,6 +143,54 @@ suite() {
   done
   echo "  /metrics scrape over $TENANTS tenants:$scrapes s; $(curl -fsS -H "Authorization: Bearer $metrics_token" "$base/metrics" | grep -c '^tenantry_') samples"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  limiter_and_usage "$port" "$port_on" "$auth"
+}
+
+# The API rate limiter's cost (issue 22): two servers on the same data, one
+# with limits off and one counting every request in its buckets (limits far
+# above the load, so nothing is refused), measured in turns; then usage
+# ingest throughput: BENCH_USAGE_RECORDS records in batches of 1000.
+limiter_and_usage() {
+  local port_off=$1 port_on=$2 auth=$3
+  local base_off="http://127.0.0.1:$port_off" base_on="http://127.0.0.1:$port_on"
+  env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port_off" LEPTOS_SITE_ROOT=target/site \
+    TENANTRY_API_RATE_LIMITS=off RUST_LOG=warn "$BIN" serve >"$WORK/server-unlimited.log" 2>&1 &
+  SERVER=$!
+  env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port_on" LEPTOS_SITE_ROOT=target/site \
+    RUST_LOG=warn "$BIN" serve >"$WORK/server-limited.log" 2>&1 &
+  METRICS_SERVER=$!
+  for url in "$base_off" "$base_on"; do
+    for _ in $(seq 1 100); do curl -fsS "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+    wrk -t2 -c"$CONNECTIONS" -d2s -H "$auth" "$url/api/v1/tenants" >/dev/null
+  done
+  for turn in 1 2; do
+    report "API tenants, limiter off ($turn)" -H "$auth" "$base_off/api/v1/tenants"
+    report "API tenants, limiter on ($turn)" -H "$auth" "$base_on/api/v1/tenants"
+  done
+  curl -fsS -D - -o /dev/null -H "$auth" "$base_on/api/v1/tenants" | tr -d '\r' | grep -i '^ratelimit-' | tr '\n' ' ' | sed 's/^/  headers: /'; echo
+  local records=${BENCH_USAGE_RECORDS:-100000}
+  local slugs; slugs=$(curl -fsS -H "$auth" "$base_on/api/v1/tenants?per_page=100" | python3 -c 'import json,sys; print(",".join(t["slug"] for t in json.load(sys.stdin)["items"]))')
+  echo "  usage ingest: $(python3 - "$base_on" "$(echo "$auth" | cut -d' ' -f3)" "$records" "$slugs" <<'PY'
+import json, sys, time, urllib.request, datetime
+base, token, total, slugs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def post(batch):
+    req = urllib.request.Request(base + "/api/v1/usage", data=json.dumps({"records": batch}).encode(),
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+start, accepted = time.time(), 0
+for first in range(0, total, 1000):
+    batch = [{"id": f"bench-{i}", "tenant": slugs[i % len(slugs)], "meter": "custom.bench_calls" if i % 2 else "storage_gb",
+              "quantity": (i % 97) + 0.5, "at": now} for i in range(first, min(first + 1000, total))]
+    accepted += post(batch)["accepted"]
+took = time.time() - start
+again = post([{"id": "bench-0", "tenant": slugs[0], "meter": "storage_gb", "quantity": 0.5, "at": now}])
+print(f"{accepted} records in {took:.1f} s = {accepted / took:.0f} records/s (batches of 1000, {len(slugs)} tenants); resent: {again}")
+PY
+)"
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  kill "$METRICS_SERVER"; wait "$METRICS_SERVER" 2>/dev/null || true; METRICS_SERVER=""
 }
 
 HEALTH_SERVER=""

@@ -12,5 +12,6 @@ pub mod tenants;
 pub mod access;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod plans;
 pub mod platform;
 pub mod releases;

@@ -19,6 +19,7 @@ pub mod orchestrator;
 pub mod outbound;
 pub mod password;
 pub mod principal;
+pub mod rate_limit;
 pub mod secret;
 pub mod services;
 pub mod session;

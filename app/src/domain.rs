@@ -6,6 +6,7 @@ pub mod deployments;
 pub mod events;
 pub mod network;
 pub mod notifications;
+pub mod plans;
 pub mod platform;
 pub mod releases;
 pub mod rollouts;

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod deployments;
 pub mod events;
 pub mod notifications;
+pub mod plans;
 pub mod platform;
 pub mod releases;
 pub mod rollouts;

@@ -8,6 +8,7 @@ pub mod components;
 pub mod deployments;
 pub mod layout;
 pub mod notifications;
+pub mod plans;
 pub mod platform;
 pub mod releases;
 pub mod rollouts;

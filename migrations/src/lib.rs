@@ -36,6 +36,9 @@ mod m20261207_000029_email_digests;
 mod m20261207_000030_sign_in_addresses;
 mod m20261207_000031_alerts;
 mod m20261207_000032_slo_targets;
+mod m20261207_000033_plans_and_limits;
+mod m20261207_000034_licences;
+mod m20261207_000035_usage;
 mod row_security;
 
 pub struct Migrator;
@@ -76,6 +79,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_sign_in_addresses::Migration),
             Box::new(m20261207_000031_alerts::Migration),
             Box::new(m20261207_000032_slo_targets::Migration),
+            Box::new(m20261207_000033_plans_and_limits::Migration),
+            Box::new(m20261207_000034_licences::Migration),
+            Box::new(m20261207_000035_usage::Migration),
         ]
     }
 }

@@ -46,6 +46,8 @@ pub struct Config {
     pub secret_keys: SecretKeySource,
     /// Who may read `/metrics`, and where; off unless configured.
     pub metrics: MetricsSettings,
+    /// API rate limits that do not come from a tenant's plan.
+    pub rate_limits: app::backend::rate_limit::Settings,
 }
 
 /// `/metrics` is never open by default: it is served on the main listener
@@ -472,7 +474,33 @@ impl Config {
             ),
         };
 
+        let rate_limits = app::backend::rate_limit::Settings {
+            vendor_per_minute: whole_number(
+                &get,
+                "TENANTRY_API_RATE_VENDOR_PER_MINUTE",
+                60_000,
+                1..=100_000_000,
+            )? as u32,
+            agent_per_minute: whole_number(
+                &get,
+                "TENANTRY_API_RATE_AGENT_PER_MINUTE",
+                600,
+                1..=100_000_000,
+            )? as u32,
+            enabled: match get("TENANTRY_API_RATE_LIMITS").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(error(
+                        "TENANTRY_API_RATE_LIMITS",
+                        format!("'{other}' is neither on nor off"),
+                    ));
+                }
+            },
+        };
+
         Ok(Self {
+            rate_limits,
             metrics,
             secret_keys,
             network: NetworkSettings {

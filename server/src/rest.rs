@@ -7,6 +7,7 @@ pub mod audit;
 pub mod changes;
 pub mod deployments;
 pub mod events;
+pub mod plans;
 pub mod problem;
 pub mod releases;
 pub mod rollouts;
@@ -32,7 +33,7 @@ use problem::ApiError;
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
         (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
-        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events"), (name = "alerts")),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events"), (name = "alerts"), (name = "plans")),
 )]
 pub struct ApiDoc;
 
@@ -60,6 +61,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(deployments::routes())
         .merge(events::routes())
         .merge(alerts::routes())
+        .merge(plans::routes())
 }
 
 /// The OpenAPI document the API serves, its paths under `/api/v1`.
@@ -98,4 +100,60 @@ pub fn routes() -> Router<AppState> {
                 "See /api/v1/openapi.json for the methods each endpoint accepts.",
             )
         })
+        .layer(axum::middleware::from_fn(rate_limit_headers))
+}
+
+/// Every API answer tells the caller its rate limit (the IETF draft's
+/// `RateLimit-*` headers): the tightest bucket the request was counted in.
+/// Agents are counted here, before their handler, by their bearer token
+/// (registering: by their address); everyone else when `Caller` knows them.
+async fn rate_limit_headers(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use app::backend::rate_limit::{Subject, VerdictSlot, check, settings};
+    let slot = VerdictSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let path = request.uri().path();
+    if settings().enabled && (path.starts_with("/agents/") || path.starts_with("/api/v1/agents/")) {
+        let who = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| crate::rest::access::client_address_of(&request))
+            .unwrap_or_default();
+        let verdict = check(
+            Subject::Agent(Subject::digest(&who)),
+            settings().agent_per_minute,
+        );
+        slot.put(verdict);
+        if let Some(retry_after_seconds) = verdict.retry_after_seconds {
+            let refused = axum::response::IntoResponse::into_response(ApiError::from(
+                app::backend::error::ServiceError::RateLimited {
+                    retry_after_seconds,
+                },
+            ));
+            return with_rate_limit_headers(refused, &slot);
+        }
+    }
+    let response = next.run(request).await;
+    with_rate_limit_headers(response, &slot)
+}
+
+fn with_rate_limit_headers(
+    mut response: axum::response::Response,
+    slot: &app::backend::rate_limit::VerdictSlot,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    if let Some(verdict) = slot.take() {
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-limit", HeaderValue::from(verdict.limit));
+        headers.insert("ratelimit-remaining", HeaderValue::from(verdict.remaining));
+        headers.insert("ratelimit-reset", HeaderValue::from(verdict.reset_seconds));
+        if let Ok(policy) = HeaderValue::from_str(&format!("{};w=60", verdict.limit)) {
+            headers.insert("ratelimit-policy", policy);
+        }
+    }
+    response
 }

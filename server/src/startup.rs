@@ -168,6 +168,7 @@ pub fn http_settings(config: &Config) -> HttpSettings {
 
 pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     app::backend::outbound::configure(config.network.clone());
+    app::backend::rate_limit::configure(config.rate_limits);
     let db = open_database(&config).await?;
     let first_admin = ensure_first_admin(
         &db,
@@ -210,6 +211,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     let webhook_delivery = spawn_webhook_delivery(&state);
     let notifier = spawn_notifier(&state);
     let alert_evaluation = spawn_alert_evaluation(&state);
+    let usage_meter = spawn_usage_meter(&state);
     let metrics_listener = match config.metrics.addr {
         Some(addr) => Some(serve_metrics(addr, &state, &config).await?),
         None => None,
@@ -243,6 +245,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     webhook_delivery.abort();
     notifier.abort();
     alert_evaluation.abort();
+    usage_meter.abort();
     db.close().await.ok();
     tracing::info!("Tenantry stopped");
     Ok(())
@@ -491,6 +494,28 @@ pub fn spawn_alert_evaluation(state: &AppState) -> tokio::task::JoinHandle<()> {
                 tracing::warn!(error = %err, "alert evaluation failed; will retry");
             }
             tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
+    })
+}
+
+/// Writes the portal's own usage counts (API calls, active people) every
+/// minute, and each tenant's endpoint count every hour.
+pub fn spawn_usage_meter(state: &AppState) -> tokio::task::JoinHandle<()> {
+    use app::backend::services::plans::usage;
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    tokio::spawn(async move {
+        let mut round: u64 = 0;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            if let Err(err) = usage::flush_portal_counts(&db, clock.now()).await {
+                tracing::warn!(error = %err, "writing usage counts failed; they are lost for this minute");
+            }
+            if round % 60 == 0
+                && let Err(err) = usage::snapshot_endpoints(&db, clock.now()).await
+            {
+                tracing::warn!(error = %err, "the endpoint usage reading failed; will retry");
+            }
+            round += 1;
         }
     })
 }

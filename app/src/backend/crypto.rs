@@ -33,6 +33,8 @@ pub enum Purpose {
     /// A webhook endpoint's signing secret (and the previous one while a
     /// rotation overlaps).
     WebhookSecret,
+    /// The vendor's licence signing key (Ed25519 seed).
+    LicenceSigningKey,
 }
 
 impl Purpose {
@@ -43,6 +45,7 @@ impl Purpose {
             Purpose::EmailBody => b"email_body",
             Purpose::SessionSecret => b"session_secret",
             Purpose::WebhookSecret => b"webhook_secret",
+            Purpose::LicenceSigningKey => b"licence_signing_key",
         }
     }
 }

@@ -174,6 +174,18 @@ pub async fn resource_state<C: ConnectionTrait>(
                     "components": r.components.0,
                 })
             }),
+        "licence_assignment" => {
+            crate::backend::entities::licence_assignment::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .map_or(Value::Null, |l| {
+                    json!({
+                        "id": l.id, "tenant_id": l.tenant_id, "template_id": l.template_id,
+                        "seats": l.seats, "valid_from": l.valid_from, "valid_to": l.valid_to,
+                        "revoked_at": l.revoked_at, "revoked_reason": l.revoked_reason,
+                    })
+                })
+        }
         _ => Value::Null,
     })
 }

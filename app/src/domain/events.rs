@@ -224,6 +224,46 @@ pub const CATALOGUE: &[EventType] = &[
         "webhook_endpoint",
         "A webhook endpoint was disabled: its receiver answered 410, or every delivery failed for 5 days.",
     ),
+    event(
+        "licence.assigned",
+        "licence",
+        "A licence was assigned to a tenant (its signed document issued).",
+    ),
+    event(
+        "licence.expiring",
+        "licence",
+        "A tenant's licence ends in 30, 7 or 1 day (the data carries days_left).",
+    ),
+    event(
+        "licence.expired",
+        "licence",
+        "A tenant's licence ended; the tenant is suspended by a change request unless another licence covers it.",
+    ),
+    event(
+        "licence.revoked",
+        "licence",
+        "The vendor revoked a tenant's licence; the tenant is suspended by a change request.",
+    ),
+    event(
+        "licence.renewed",
+        "licence",
+        "A tenant's licence was renewed (a new document); a tenant it had suspended is resumed.",
+    ),
+    event(
+        "usage.recorded",
+        "usage",
+        "Usage records were stored for a tenant (the data carries how many, the meters and the source).",
+    ),
+    event(
+        "quota.near",
+        "quota",
+        "A tenant's usage reached 80 % of a quota (once per crossing).",
+    ),
+    event(
+        "quota.exceeded",
+        "quota",
+        "A tenant's usage reached 100 % of a quota: new ones are refused (once per crossing).",
+    ),
 ];
 
 /// The catalogue entry named `name`.
@@ -239,6 +279,8 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
     let names: &[&str] = match action {
         "tenant.create" => &["tenant.created"],
         "tenant.update"
+        | "tenant.plan_changed"
+        | "tenant.quota_override"
         | "tenant.config.set"
         | "tenant.config.remove"
         | "tenant.product.set"
@@ -292,6 +334,17 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         "alert.fire" => &["alert.fired"],
         "alert.acknowledge" => &["alert.acknowledged"],
         "alert.resolve" => &["alert.resolved"],
+        "licence.assign" => &["licence.assigned"],
+        "licence.expiring" => &["licence.expiring"],
+        "licence.expire" => &["licence.expired"],
+        "licence.revoke" => &["licence.revoked"],
+        "licence.renew" => &["licence.renewed"],
+        "usage.record" => &["usage.recorded"],
+        "quota.level" => match details.get("level").and_then(|l| l.as_str()) {
+            Some("full") => &["quota.exceeded"],
+            Some("near") => &["quota.near"],
+            _ => &[],
+        },
         "auth.login" if details.get("new_address").and_then(|n| n.as_bool()) == Some(true) => {
             &["security.new_sign_in_address"]
         }

@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/:slug/health") view=|| view! { <TenantPage tab=TenantTab::Health/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/endpoints") view=|| view! { <TenantPage tab=TenantTab::Endpoints/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/update-policy") view=|| view! { <TenantPage tab=TenantTab::UpdatePolicy/> } ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/limits") view=|| view! { <TenantPage tab=TenantTab::Limits/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/history") view=|| view! { <TenantPage tab=TenantTab::History/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/upgrade") view=UpgradeTenantPage ssr=ssr.clone()/>
@@ -102,6 +103,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("jobs") view=JobsPage ssr=ssr.clone()/>
                     <Route path=path!("alerts") view=AlertsPage ssr=ssr.clone()/>
                     <Route path=path!("service-levels") view=ServiceLevelsPage ssr=ssr.clone()/>
+                    <Route path=path!("plans") view=crate::ui::plans::plans_page::PlansPage ssr=ssr.clone()/>
+                    <Route path=path!("usage") view=crate::ui::plans::usage_page::UsagePage ssr=ssr.clone()/>
                     <Route path=path!("health") view=TroublePageView ssr=ssr.clone()/>
                     <Route path=path!("deployments") view=FleetPage ssr=ssr.clone()/>
                     <Route path=path!("deployments/:id") view=DeploymentPage ssr=ssr.clone()/>

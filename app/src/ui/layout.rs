@@ -21,7 +21,7 @@ enum NavFor {
     Platform,
 }
 
-const NAV: [(&str, &str, NavFor); 16] = [
+const NAV: [(&str, &str, NavFor); 18] = [
     ("/", "Dashboard", NavFor::Everyone),
     ("/tenants", "Tenants", NavFor::Everyone),
     ("/health", "Tenant health", NavFor::Everyone),
@@ -37,6 +37,8 @@ const NAV: [(&str, &str, NavFor); 16] = [
     ("/jobs", "Jobs", NavFor::Platform),
     ("/alerts", "Alerts", NavFor::Platform),
     ("/service-levels", "Service levels", NavFor::Platform),
+    ("/plans", "Plans", NavFor::Platform),
+    ("/usage", "Usage", NavFor::Platform),
     ("/settings", "Settings", NavFor::Everyone),
 ];
 

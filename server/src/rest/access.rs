@@ -32,11 +32,11 @@ impl FromRequestParts<AppState> for Caller {
             .map(|v| {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
+                    .map(|t| t.trim().to_owned())
             });
-        let principal = match bearer {
+        let principal = match &bearer {
             Some(Some(token)) => {
-                api_tokens::authenticate(&state.reads, &state.db, token.trim(), state.clock.now())
-                    .await?
+                api_tokens::authenticate(&state.reads, &state.db, token, state.clock.now()).await?
             }
             // Another scheme (Basic, say) is a client mistake worth naming.
             Some(None) => return Err(ServiceError::Unauthenticated.into()),
@@ -50,6 +50,26 @@ impl FromRequestParts<AppState> for Caller {
                     .ok_or(ServiceError::Unauthenticated)?
             }
         };
+        let token = match &bearer {
+            Some(Some(token)) => Some(token.as_str()),
+            _ => None,
+        };
+        if let Some(verdict) =
+            app::backend::rate_limit::admit(&state.reads, &principal, token).await?
+        {
+            if let Some(slot) = parts
+                .extensions
+                .get::<app::backend::rate_limit::VerdictSlot>()
+            {
+                slot.put(verdict);
+            }
+            if let Some(retry_after_seconds) = verdict.retry_after_seconds {
+                return Err(ServiceError::RateLimited {
+                    retry_after_seconds,
+                }
+                .into());
+            }
+        }
         Ok(Caller {
             ctx: state.ctx(principal, context),
         })
@@ -72,6 +92,14 @@ pub fn request_context(parts: &Parts) -> RequestContext {
 pub fn client_address(parts: &Parts) -> Option<String> {
     parts
         .extensions
+        .get::<app::backend::audit::ClientAddress>()
+        .map(|address| address.0.to_string())
+}
+
+/// The client's address from a whole request (see [`client_address`]).
+pub fn client_address_of(request: &axum::extract::Request) -> Option<String> {
+    request
+        .extensions()
         .get::<app::backend::audit::ClientAddress>()
         .map(|address| address.0.to_string())
 }

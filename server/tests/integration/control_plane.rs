@@ -28,12 +28,12 @@ use app::model::changes::{ChangeForm, SavedFilterForm};
 /// A shell script standing in for an Ansible playbook: it appends
 /// `tenant|kind|step|phase` to its ledger and fails the steps named in
 /// `fail_on` (`step|phase` lines).
-struct Playbook {
+pub(crate) struct Playbook {
     dir: std::path::PathBuf,
 }
 
 impl Playbook {
-    fn new(fail_on: &[&str]) -> Self {
+    pub(crate) fn new(fail_on: &[&str]) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("tenantry-playbook-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -68,7 +68,7 @@ impl Playbook {
     }
 
     /// Runs every due job (retries included) through this playbook.
-    async fn run(&self, db: &DatabaseConnection) {
+    pub(crate) async fn run(&self, db: &DatabaseConnection) {
         let mut settings = WorkerSettings::new("playbook");
         settings.backoff = Backoff {
             base: Duration::milliseconds(1),
@@ -80,7 +80,7 @@ impl Playbook {
     }
 
     /// The ledger's lines for `tenant`, without the tenant.
-    fn ran_on(&self, tenant: &str) -> Vec<String> {
+    pub(crate) fn ran_on(&self, tenant: &str) -> Vec<String> {
         self.lines("ledger", tenant)
     }
 

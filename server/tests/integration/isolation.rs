@@ -378,6 +378,210 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/plans",
+        call(
+            "GET",
+            "/api/v1/plans",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/plans",
+        call(
+            "POST",
+            "/api/v1/plans",
+            Platform(P::SettingsManage),
+            Body::Json(r#"{"code": "iso-plan", "name": "Isolation"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/plans/{code}",
+        call(
+            "GET",
+            "/api/v1/plans/starter",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/plans/{code}",
+        call(
+            "PUT",
+            "/api/v1/plans/starter",
+            Platform(P::SettingsManage),
+            Body::Json(
+                r#"{"code": "starter", "name": "Starter", "feature_flags": ["audit_export", "auto_update", "blue_green"]}"#,
+            ),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/limits",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/limits",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/tenants/{id}/limits/override",
+        call(
+            "PUT",
+            "/api/v1/tenants/{tenant}/limits/override",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"quota": "users", "limit": "", "reason": ""}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/licence-templates",
+        call(
+            "GET",
+            "/api/v1/licence-templates",
+            Platform(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/licence-templates",
+        call(
+            "POST",
+            "/api/v1/licence-templates",
+            Platform(P::SettingsManage),
+            Body::Json(
+                r#"{"key": "iso-licence", "name": "Isolation", "licence_type": "trial", "seats": "1", "term_days": "30"}"#,
+            ),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/licences",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/licences",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants/{id}/licences",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/licences",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"template": "no-such-template"}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/licences/{id}/renew",
+        call(
+            "POST",
+            "/api/v1/licences/00000000-0000-0000-0000-000000000000/renew",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"valid_to": ""}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/licences/{id}/revoke",
+        call(
+            "POST",
+            "/api/v1/licences/00000000-0000-0000-0000-000000000000/revoke",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"reason": "isolation"}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/licences/{id}/document",
+        call(
+            "GET",
+            "/api/v1/licences/00000000-0000-0000-0000-000000000000/document",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/licences/public-key",
+        call("GET", "/api/v1/licences/public-key", Public, Body::Empty),
+    ),
+    (
+        "post",
+        "/api/v1/usage",
+        call(
+            "POST",
+            "/api/v1/usage",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"records": []}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/agents/usage",
+        call(
+            "POST",
+            "/api/v1/agents/usage",
+            Public,
+            Body::Json(r#"{"records": []}"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/usage",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/usage",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/usage/export",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/usage/export",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/usage",
+        call("GET", "/api/v1/usage", Platform(P::ReportRead), Body::Empty),
+    ),
+    (
+        "get",
+        "/api/v1/usage/export",
+        call(
+            "GET",
+            "/api/v1/usage/export",
+            Platform(P::ReportRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants/{id}/plan-change",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/plan-change",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"plan": "starter"}"#),
+        ),
+    ),
+    (
+        "get",
         "/api/v1/alert-rules",
         call(
             "GET",
@@ -1915,6 +2119,120 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/tenant_trouble",
             Somewhere(P::TenantRead),
             Body::Json(r#"{"query":{}}"#),
+        ),
+    ),
+    (
+        "plan_catalog",
+        call(
+            "POST",
+            "/api/fn/plan_catalog",
+            Somewhere(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_plan",
+        call(
+            "POST",
+            "/api/fn/save_plan",
+            Platform(P::SettingsManage),
+            Body::Form(&[("code", "iso-fn-plan"), ("name", "Isolation")]),
+        ),
+    ),
+    (
+        "tenant_limits",
+        call(
+            "POST",
+            "/api/fn/tenant_limits",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "set_quota_override",
+        call(
+            "POST",
+            "/api/fn/set_quota_override",
+            Platform(P::TenantManage),
+            Body::Form(&[("slug", "{tenant}"), ("quota", "users"), ("limit", "")]),
+        ),
+    ),
+    (
+        "licence_templates",
+        call(
+            "POST",
+            "/api/fn/licence_templates",
+            Platform(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "save_licence_template",
+        call(
+            "POST",
+            "/api/fn/save_licence_template",
+            Platform(P::SettingsManage),
+            Body::Form(&[
+                ("key", "iso-fn-licence"),
+                ("name", "Isolation"),
+                ("licence_type", "trial"),
+                ("seats", "1"),
+                ("term_days", "30"),
+            ]),
+        ),
+    ),
+    (
+        "assign_licence",
+        call(
+            "POST",
+            "/api/fn/assign_licence",
+            Platform(P::TenantManage),
+            Body::Form(&[("slug", "{tenant}"), ("template", "no-such-template")]),
+        ),
+    ),
+    (
+        "renew_licence",
+        call(
+            "POST",
+            "/api/fn/renew_licence",
+            Platform(P::TenantManage),
+            Body::Form(&[("id", NOBODY)]),
+        ),
+    ),
+    (
+        "revoke_licence",
+        call(
+            "POST",
+            "/api/fn/revoke_licence",
+            Platform(P::TenantManage),
+            Body::Form(&[("id", NOBODY), ("reason", "isolation")]),
+        ),
+    ),
+    (
+        "tenant_usage",
+        call(
+            "POST",
+            "/api/fn/tenant_usage",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "organisation_usage",
+        call(
+            "POST",
+            "/api/fn/organisation_usage",
+            Platform(P::ReportRead),
+            Body::Form(&[("month", "")]),
+        ),
+    ),
+    (
+        "request_plan_change",
+        call(
+            "POST",
+            "/api/fn/request_plan_change",
+            Platform(P::TenantManage),
+            Body::Form(&[("slug", "{tenant}"), ("plan", "starter")]),
         ),
     ),
     (

@@ -19,6 +19,7 @@ mod isolation;
 mod isolation_objects;
 mod observability;
 mod orchestrator;
+mod plans;
 mod rest_api;
 mod row_security;
 mod service_levels;

@@ -1219,7 +1219,7 @@ mod editing {
     fn edit(name: &str) -> TenantEditForm {
         TenantEditForm {
             display_name: name.into(),
-            plan_code: "enterprise".into(),
+            plan_code: "professional".into(),
             labels: "pilot".into(),
             contact_technical: "noc@acme.example".into(),
             ..Default::default()
@@ -1256,11 +1256,11 @@ mod editing {
                 detail.row.plan_code.as_str(),
                 detail.version
             ),
-            ("Acme Production", "enterprise", 2)
+            ("Acme Production", "professional", 2)
         );
         let mut fields: Vec<&str> = detail.changes.iter().map(|c| c.field.as_str()).collect();
         fields.sort();
-        assert_eq!(fields, ["contacts", "display_name", "labels", "plan_code"]);
+        assert_eq!(fields, ["contacts", "display_name", "labels"]);
         assert!(detail.history.iter().any(|e| e.action == "tenant.update"));
     }
 

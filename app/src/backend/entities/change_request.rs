@@ -39,6 +39,8 @@ pub struct Model {
     /// The id of the request that created it (a new one for the system's
     /// own changes), carried through its jobs, steps and audit records.
     pub correlation_id: Option<String>,
+    /// The plan a plan change moves the tenant to.
+    pub target_plan: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -87,6 +87,8 @@ pub(crate) struct NewChange {
     pub kind: ChangeKind,
     pub product_id: Option<Uuid>,
     pub target_version: Option<String>,
+    /// A plan change's plan.
+    pub target_plan: Option<String>,
     pub title: String,
     pub status: ChangeStatus,
     pub requires_approval: bool,
@@ -156,6 +158,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
                 .correlation_id
                 .unwrap_or_else(|| Uuid::new_v4().to_string()),
         )),
+        target_plan: Set(change.target_plan),
     }
     .insert(conn)
     .await?;
@@ -213,30 +216,34 @@ async fn enqueue_execution<C: ConnectionTrait>(
 /// change's. Long actions land the tenant in its target state when they end;
 /// the others already took the portal's side of their effect (who may still
 /// act) in that transaction, and the executor does the outside half.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn record_lifecycle_change(
     txn: &DatabaseTransaction,
-    ctx: &Ctx,
+    actor: &Actor,
+    by_vendor: bool,
+    context: &RequestContext,
     tenant: &tenant::Model,
     kind: ChangeKind,
+    source: &str,
+    now: DateTime<Utc>,
 ) -> ServiceResult<change_request::Model> {
-    let (principal, context, now) = (&ctx.principal, &ctx.request, ctx.now());
-    let actor = Actor::from(principal);
     let created = insert(
         txn,
-        &actor,
+        actor,
         NewChange {
             tenant: tenant.clone(),
             kind,
             product_id: None,
             target_version: None,
+            target_plan: None,
             title: format!("{} {}", kind.label(), tenant.slug),
             status: ChangeStatus::Running,
             requires_approval: false,
             not_before: None,
-            next_start: Some((now, "Started at once from the tenant page".into())),
+            next_start: Some((now, format!("Started at once from the {source}"))),
             rollout_id: None,
             target_filter: None,
-            by_vendor: acts_for_vendor(&principal.grants),
+            by_vendor,
             correlation_id: context.request_id.clone(),
         },
         now,
@@ -245,10 +252,10 @@ pub(crate) async fn record_lifecycle_change(
     audit::record(
         txn,
         context,
-        AuditEntry::new(actor, "change.create", "change_request")
+        AuditEntry::new(actor.clone(), "change.create", "change_request")
             .target(created.id)
             .tenant(tenant.id)
-            .details(json!({ "kind": kind.as_str(), "status": ChangeStatus::Running.as_str(), "source": "tenant page" })),
+            .details(json!({ "kind": kind.as_str(), "status": ChangeStatus::Running.as_str(), "source": source })),
     )
     .await?;
     Ok(created)

@@ -33,10 +33,12 @@ pub enum ChangeKind {
     RotateSecret,
     Decommission,
     Delete,
+    /// Moves the tenant to another plan (its limits and features).
+    ChangePlan,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 13] = [
+    pub const ALL: [ChangeKind; 14] = [
         Self::Provision,
         Self::Upgrade,
         Self::Patch,
@@ -50,6 +52,7 @@ impl ChangeKind {
         Self::RotateSecret,
         Self::Decommission,
         Self::Delete,
+        Self::ChangePlan,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl ChangeKind {
             Self::RotateSecret => "rotate_secret",
             Self::Decommission => "decommission",
             Self::Delete => "delete",
+            Self::ChangePlan => "change_plan",
         }
     }
 
@@ -90,6 +94,7 @@ impl ChangeKind {
             Self::RotateSecret => "Rotate secret",
             Self::Decommission => "Decommission",
             Self::Delete => "Delete",
+            Self::ChangePlan => "Change plan",
         }
     }
 
@@ -130,7 +135,7 @@ impl ChangeKind {
             Self::ValidateHealth => A::ValidateHealth,
             Self::Decommission => A::Archive,
             Self::Delete => A::Delete,
-            Self::Patch | Self::RotateSecret => return None,
+            Self::Patch | Self::RotateSecret | Self::ChangePlan => return None,
         })
     }
 
@@ -227,7 +232,8 @@ pub fn change_model(kind: ChangeKind, deployment: DeploymentKind) -> ChangeModel
         | K::Resume
         | K::EnterMaintenance
         | K::Patch
-        | K::ValidateHealth => ChangeModel::Live,
+        | K::ValidateHealth
+        | K::ChangePlan => ChangeModel::Live,
         K::ExitMaintenance | K::Backup => ChangeModel::Maintenance,
         K::Upgrade | K::Restore | K::RotateSecret => swap_on_edge,
     }
@@ -526,6 +532,7 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
         ChangeKind::ExitMaintenance => &["Validate health baseline", "Exit maintenance mode"],
         ChangeKind::Decommission => &["Block public access", "Stop the tenant's workloads"],
         ChangeKind::Delete => &["Destroy the tenant's resources"],
+        ChangeKind::ChangePlan => &["Apply the plan's limits"],
         _ => &[],
     };
     if !outside.is_empty() {
@@ -663,7 +670,7 @@ mod tests {
         let mut kinds = ChangeKind::ALL.to_vec();
         kinds.sort();
         kinds.dedup();
-        assert_eq!(kinds.len(), 13);
+        assert_eq!(kinds.len(), 14);
     }
 
     #[test]
@@ -685,12 +692,19 @@ mod tests {
     }
 
     #[test]
-    fn patches_and_secret_rotations_do_not_touch_the_lifecycle() {
+    fn patches_secret_rotations_and_plan_changes_do_not_touch_the_lifecycle() {
         let without: Vec<_> = ChangeKind::ALL
             .into_iter()
             .filter(|k| k.lifecycle_action().is_none())
             .collect();
-        assert_eq!(without, [ChangeKind::Patch, ChangeKind::RotateSecret]);
+        assert_eq!(
+            without,
+            [
+                ChangeKind::Patch,
+                ChangeKind::RotateSecret,
+                ChangeKind::ChangePlan
+            ]
+        );
         for kind in ChangeKind::ALL {
             if let Some(action) = kind.lifecycle_action() {
                 assert_eq!(ChangeKind::from_lifecycle(action), kind);
@@ -714,7 +728,7 @@ mod tests {
         use ChangeKind as K;
         use ChangeModel::{Live as L, Maintenance as M, Swap as S};
         // Columns: edge, standard, endpoints.
-        let table: [(ChangeKind, [ChangeModel; 3]); 13] = [
+        let table: [(ChangeKind, [ChangeModel; 3]); 14] = [
             (K::Provision, [L, L, L]),
             (K::Upgrade, [S, M, M]),
             (K::Patch, [L, L, L]),
@@ -728,6 +742,7 @@ mod tests {
             (K::RotateSecret, [S, M, M]),
             (K::Decommission, [L, L, L]),
             (K::Delete, [L, L, L]),
+            (K::ChangePlan, [L, L, L]),
         ];
         let kinds: Vec<_> = table.iter().map(|(k, _)| *k).collect();
         assert_eq!(kinds, ChangeKind::ALL, "rows must cover every kind once");

@@ -16,6 +16,8 @@ pub enum NotificationKind {
     UpdateAvailable,
     UpdateStatus,
     Alert,
+    LicenceNotice,
+    QuotaWarning,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,7 +27,7 @@ pub enum Channel {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 10] = [
+    pub const ALL: [NotificationKind; 12] = [
         Self::UpdateAvailable,
         Self::EolNotice,
         Self::UpdateScheduled,
@@ -36,6 +38,8 @@ impl NotificationKind {
         Self::SecurityAlert,
         Self::WebhookDisabled,
         Self::Alert,
+        Self::LicenceNotice,
+        Self::QuotaWarning,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +54,8 @@ impl NotificationKind {
             Self::UpdateAvailable => "update_available",
             Self::UpdateStatus => "update_status",
             Self::Alert => "alert",
+            Self::LicenceNotice => "licence_notice",
+            Self::QuotaWarning => "quota_warning",
         }
     }
 
@@ -69,6 +75,8 @@ impl NotificationKind {
             Self::UpdateAvailable => "New releases for the products my tenants run",
             Self::UpdateStatus => "Update progress (started, each step and wave)",
             Self::Alert => "Platform alerts (tenant broken, rollout halted, dead jobs…)",
+            Self::LicenceNotice => "Licences expiring, expired, revoked or renewed",
+            Self::QuotaWarning => "Usage at 80 % or 100 % of a quota",
         }
     }
 
@@ -84,6 +92,8 @@ impl NotificationKind {
             Channel::Email => matches!(
                 self,
                 Self::EolNotice
+                    | Self::LicenceNotice
+                    | Self::QuotaWarning
                     | Self::UpdateAvailable
                     | Self::UpdateScheduled
                     | Self::ApprovalRequested
@@ -149,6 +159,10 @@ pub fn for_event(
         | "security.new_sign_in_address" => (K::SecurityAlert, A::Actor),
         "webhook.endpoint_disabled" => (K::WebhookDisabled, A::EndpointOwner),
         "alert.fired" => (K::Alert, A::PlatformOperators),
+        "licence.expiring" | "licence.expired" | "licence.revoked" | "licence.renewed" => {
+            (K::LicenceNotice, A::RequesterAndTenant)
+        }
+        "quota.near" | "quota.exceeded" => (K::QuotaWarning, A::RequesterAndTenant),
         _ => return None,
     })
 }

@@ -369,3 +369,76 @@ pub fn DailyRateChart(
         </details>
     }
 }
+
+/// A value per day as bars (e.g. a tenant's storage or API calls), with the
+/// quota as a dashed threshold line when there is one, and the data as a
+/// table behind "Show data".
+#[component]
+pub fn DailyValueChart(
+    #[prop(into)] labelled_by: String,
+    description: String,
+    /// (`YYYY-MM-DD`, value), oldest first.
+    days: Vec<(String, f64)>,
+    /// The quota the values are held to.
+    limit: Option<f64>,
+) -> impl IntoView {
+    let (left, top, width, height) = (60.0, 10.0, 610.0, 150.0);
+    let y_max = days
+        .iter()
+        .map(|(_, v)| *v)
+        .chain(limit)
+        .fold(1.0_f64, f64::max)
+        * 1.1;
+    let y = move |v: f64| top + height - v.clamp(0.0, y_max) / y_max * height;
+    let slot = width / days.len().max(1) as f64;
+    let bar = (slot * 0.7).clamp(2.0, 40.0);
+    let number = |v: f64| {
+        if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    let first = days.first().map(|(d, _)| d.clone()).unwrap_or_default();
+    let last = days.last().map(|(d, _)| d.clone()).unwrap_or_default();
+    let table = days.clone();
+    view! {
+        <svg class="chart chart-daily-values" viewBox="0 0 700 200" role="img" aria-labelledby=labelled_by>
+            <desc>{description}</desc>
+            {[0.0, 0.5, 1.0].into_iter().map(|f| {
+                let v = y_max / 1.1 * f;
+                view! {
+                    <line class="chart-grid" x1=left x2=left + width y1=y(v) y2=y(v)></line>
+                    <text class="chart-label" x="0" y=y(v) + 4.0>{number(v.round())}</text>
+                }
+            }).collect_view()}
+            {days.iter().enumerate().map(|(i, (day, v))| {
+                let x = left + slot * i as f64 + (slot - bar) / 2.0;
+                let over = limit.is_some_and(|l| *v >= l);
+                view! {
+                    <rect class=if over { "chart-bar tone-danger" } else { "chart-bar tone-info" } x=x y=y(*v) width=bar height=(top + height - y(*v)).max(0.5)>
+                        <title>{format!("{day}: {}", number(*v))}</title>
+                    </rect>
+                }
+            }).collect_view()}
+            {limit.map(|l| view! {
+                <line class="chart-threshold" x1=left x2=left + width y1=y(l) y2=y(l)></line>
+                <text class="chart-label chart-threshold-label" x=left + width y=y(l) - 4.0 text-anchor="end">{format!("Quota {}", number(l))}</text>
+            })}
+            <text class="chart-label" x=left y="196">{first}</text>
+            <text class="chart-label" x=left + width y="196" text-anchor="end">{last}</text>
+        </svg>
+        <details class="chart-data">
+            <summary>"Show data"</summary>
+            <table class="table table-compact">
+                <thead><tr><th scope="col">"Day"</th><th scope="col" class="num">"Value"</th></tr></thead>
+                <tbody>
+                    {table.into_iter().map(|(day, v)| view! {
+                        <tr><td>{day}</td><td class="num">{number(v)}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+    .into_any()
+}

@@ -37,6 +37,28 @@ pub fn ProgressBar(percent: i32, #[prop(into)] label: String) -> impl IntoView {
     }
 }
 
+/// Usage against a quota: the bar filled to the share used (capped at
+/// 100 %), coloured by how close it is, and "used of limit" beside it.
+#[component]
+pub fn UsageBar(
+    used: u64,
+    limit: u64,
+    /// `tone-success`, `tone-attention` or `tone-danger`.
+    tone: &'static str,
+    #[prop(into)] label: String,
+) -> impl IntoView {
+    let percent = if limit == 0 {
+        100
+    } else {
+        (used.saturating_mul(100) / limit).min(100)
+    };
+    view! {
+        <Track label now=used.min(limit) max=limit text=format!("{used} of {limit}")>
+            <span class=format!("progress-segment {tone}") style=format!("width: {percent}%")></span>
+        </Track>
+    }
+}
+
 /// Counts of targets in each state, for a stacked bar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TargetCounts {

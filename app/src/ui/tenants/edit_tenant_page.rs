@@ -80,7 +80,7 @@ fn EditForm(
             <fieldset class="card">
                 <legend>"Attributes"</legend>
                 {field("display_name", "Display name", detail.row.display_name.clone(), None)}
-                {field("plan_code", "Plan", detail.row.plan_code.clone(), Some("starter, professional or enterprise."))}
+                {field("plan_code", "Plan", detail.row.plan_code.clone(), Some("Change the plan on the Limits tab: a plan change is a change request."))}
                 {field("labels", "Labels", detail.labels.join(", "), Some("Comma-separated."))}
                 {field("contact_technical", "Technical contact", technical, None)}
                 {field("contact_billing", "Billing contact", billing, None)}

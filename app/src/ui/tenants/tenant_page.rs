@@ -29,17 +29,19 @@ pub enum TenantTab {
     Health,
     Endpoints,
     UpdatePolicy,
+    Limits,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 7] = [
+    const ALL: [TenantTab; 8] = [
         TenantTab::Overview,
         TenantTab::Config,
         TenantTab::Versions,
         TenantTab::Health,
         TenantTab::Endpoints,
         TenantTab::UpdatePolicy,
+        TenantTab::Limits,
         TenantTab::History,
     ];
 
@@ -51,6 +53,7 @@ impl TenantTab {
             TenantTab::Health => "Health",
             TenantTab::Endpoints => "Endpoints",
             TenantTab::UpdatePolicy => "Update policy",
+            TenantTab::Limits => "Limits",
             TenantTab::History => "History",
         }
     }
@@ -63,6 +66,7 @@ impl TenantTab {
             TenantTab::Health => format!("/tenants/{slug}/health"),
             TenantTab::Endpoints => format!("/tenants/{slug}/endpoints"),
             TenantTab::UpdatePolicy => format!("/tenants/{slug}/update-policy"),
+            TenantTab::Limits => format!("/tenants/{slug}/limits"),
             TenantTab::History => format!("/tenants/{slug}/history"),
         }
     }
@@ -155,6 +159,7 @@ fn TenantView(
         {(tab == TenantTab::Health).then(|| view! { <HealthTab slug=slug.clone()/> })}
         {(tab == TenantTab::Endpoints).then(|| view! { <EndpointsTab tenant_id=t.id slug=slug.clone()/> })}
         {(tab == TenantTab::UpdatePolicy).then(|| view! { <UpdatePolicyTab slug=slug.clone()/> })}
+        {(tab == TenantTab::Limits).then(|| view! { <crate::ui::plans::limits_tab::LimitsTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
         <OverviewPanel slug=slug.clone()/>
         <section class="card">

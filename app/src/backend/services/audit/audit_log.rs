@@ -207,6 +207,19 @@ struct ExportCursor {
 pub async fn export_csv(ctx: &Ctx, query: &AuditQuery) -> ServiceResult<CsvStream> {
     let principal = &ctx.principal;
     principal.require_somewhere(Permission::AuditRead)?;
+    // The vendor exports everything; a tenant's people only with the feature.
+    if let crate::domain::access::permission::TenantScope::Only(tenants) =
+        principal.tenant_scope(Permission::AuditRead)
+    {
+        for tenant_id in tenants {
+            crate::backend::services::plans::limits::require_feature(
+                &ctx.reads,
+                tenant_id,
+                crate::domain::plans::plan::FeatureFlag::AuditExport,
+            )
+            .await?;
+        }
+    }
     let (ctx, query) = (ctx.clone(), query.clone());
     CsvStream::paged(
         &[

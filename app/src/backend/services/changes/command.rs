@@ -53,6 +53,12 @@ impl ChangeSpec {
             Some(kind) if kind.is_update() => parse_update_target(form, errors),
             _ => None,
         };
+        if kind == Some(ChangeKind::ChangePlan) {
+            errors.push(
+                "kind",
+                "A plan change names its plan: request it from the tenant's Limits tab or POST /api/v1/tenants/{id}/plan-change.",
+            );
+        }
         let kind = kind?;
         if kind.is_update() && update.is_none() {
             return None;

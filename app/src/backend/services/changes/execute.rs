@@ -421,16 +421,30 @@ pub async fn execute(
     let (txn, still_running) = closing(db, clock, job, id).await?;
     if still_running {
         let now = clock.now();
-        apply_effect(&txn, &change, now).await.map_err(internal)?;
-        finish(
-            &txn,
-            &change,
-            ChangeStatus::Succeeded,
-            "All steps succeeded.",
-            now,
-        )
-        .await
-        .map_err(internal)?;
+        let refusal = match change.kind {
+            ChangeKind::ChangePlan => {
+                crate::backend::services::plans::plan_change::refusal_at_apply(&txn, &change)
+                    .await
+                    .map_err(internal)?
+            }
+            _ => None,
+        };
+        if let Some(reason) = refusal {
+            finish(&txn, &change, ChangeStatus::Failed, &reason, now)
+                .await
+                .map_err(internal)?;
+        } else {
+            apply_effect(&txn, &change, now).await.map_err(internal)?;
+            finish(
+                &txn,
+                &change,
+                ChangeStatus::Succeeded,
+                "All steps succeeded.",
+                now,
+            )
+            .await
+            .map_err(internal)?;
+        }
     }
     txn.commit().await.map_err(|e| e.to_string())?;
     if still_running && change.target_version.is_some() {
@@ -690,6 +704,9 @@ pub(super) async fn apply_effect(
             now,
         )
         .await?;
+    }
+    if change.kind == ChangeKind::ChangePlan {
+        crate::backend::services::plans::plan_change::apply(txn, change, now).await?;
     }
     Ok(())
 }

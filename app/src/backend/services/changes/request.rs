@@ -265,6 +265,7 @@ pub(super) async fn create_one(
             kind,
             product_id,
             target_version: target_version.clone(),
+            target_plan: None,
             title,
             status,
             requires_approval: needs_approval,
@@ -405,7 +406,7 @@ pub async fn options(ctx: &Ctx) -> ServiceResult<ChangeFormOptions> {
     principal.require_somewhere(Permission::TenantRead)?;
     let kinds = ChangeKind::ALL
         .into_iter()
-        .filter(|k| *k != ChangeKind::Delete)
+        .filter(|k| !matches!(k, ChangeKind::Delete | ChangeKind::ChangePlan))
         .filter(|k| principal.grants.allows_somewhere(request_permission(*k)))
         .map(|k| (k.as_str().to_owned(), k.label().to_owned()))
         .collect::<Vec<_>>();
@@ -492,6 +493,7 @@ pub async fn schedule_forced_upgrades(
                 kind: ChangeKind::Upgrade,
                 product_id: Some(*product_id),
                 target_version: Some(latest.to_string()),
+                target_plan: None,
                 title: format!(
                     "Forced upgrade of {} to {latest} (version policy)",
                     target.slug
@@ -563,6 +565,16 @@ pub async fn schedule_auto_updates(
         if target.lifecycle_state != LifecycleState::Active {
             continue;
         }
+        // A plan without automatic updates keeps the saved choice but acts on nothing.
+        if !crate::backend::services::plans::limits::has_feature(
+            &txn,
+            &target,
+            crate::domain::plans::plan::FeatureFlag::AutoUpdate,
+        )
+        .await?
+        {
+            continue;
+        }
         let licences = tenant_product::Entity::find()
             .filter(tenant_product::Column::TenantId.eq(tenant_id))
             .all(&txn)
@@ -626,6 +638,7 @@ pub async fn schedule_auto_updates(
                     kind: ChangeKind::Upgrade,
                     product_id: Some(product_id),
                     target_version: Some(latest.clone()),
+                    target_plan: None,
                     title: format!("Auto-update of {} to {latest}", target.slug),
                     status: route.status,
                     requires_approval: route.needs_approval,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::backend::audit::{self, AuditEntry};
 use crate::backend::context::Ctx;
-use crate::backend::entities::{blackout, maintenance_window, plan, tenant, update_policy};
+use crate::backend::entities::{blackout, maintenance_window, tenant, update_policy};
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Actor;
 use crate::backend::services::tenants;
@@ -61,13 +61,16 @@ pub async fn running_limit<C: ConnectionTrait>(
     tenant: &tenant::Model,
     policy: &update_policy::Model,
 ) -> ServiceResult<u32> {
-    let quota = plan::Entity::find_by_id(tenant.plan_code.clone())
-        .one(conn)
-        .await?
-        .and_then(|p| serde_json::from_str::<serde_json::Value>(&p.quotas).ok())
-        .and_then(|quotas| quotas.get("concurrent_updates").and_then(|v| v.as_i64()));
+    // The plan's quota with the vendor's quota override applied (unlimited: none).
+    let quota = crate::backend::services::plans::limits::limit_of(
+        conn,
+        tenant,
+        crate::domain::plans::plan::Quota::ConcurrentUpdates,
+    )
+    .await?
+    .map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
     Ok(crate::domain::changes::schedule::concurrency_limit(
-        quota,
+        Some(quota),
         policy.max_running_changes,
     ))
 }
@@ -334,6 +337,20 @@ pub async fn save(
             vendor_field_refusal("max_delay_days").unwrap_or_default(),
         );
         return Err(refused.into());
+    }
+    if settings.auto_update && !before.auto_update {
+        let refusal = crate::backend::services::plans::limits::require_feature(
+            &txn,
+            tenant_id,
+            crate::domain::plans::plan::FeatureFlag::AutoUpdate,
+        )
+        .await;
+        if let Err(ServiceError::Policy(message)) = refusal {
+            let mut refused = FieldErrors::default();
+            refused.push("auto_update", message);
+            return Err(refused.into());
+        }
+        refusal?;
     }
     if before.max_running_changes != settings.max_running_changes
         && !principal.can(Permission::TenantManage, Scope::Platform)

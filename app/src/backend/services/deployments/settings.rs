@@ -24,6 +24,12 @@ pub async fn create(ctx: &Ctx, new: Parsed<NewDeployment>) -> ServiceResult<Uuid
     principal.require(Permission::TenantManage)?;
     let new = &new?;
     let (tenant_id, _) = resolve_tenant_id(ctx, &new.tenant).await?;
+    crate::backend::services::plans::limits::require_feature(
+        db,
+        tenant_id,
+        crate::domain::plans::plan::FeatureFlag::BlueGreen,
+    )
+    .await?;
     let tenant = Some(tenant_id);
     let mut errors = FieldErrors::default();
     let product = find_product(db, &new.product).await?;

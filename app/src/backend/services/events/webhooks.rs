@@ -146,6 +146,15 @@ pub async fn create(ctx: &Ctx, form: &EndpointForm) -> ServiceResult<EndpointSec
     let secret = new_secret();
     let now = ctx.now();
     let txn = ctx.db.begin().await?;
+    if let Some(t) = tenant {
+        crate::backend::services::plans::limits::ensure_room(
+            &txn,
+            t,
+            crate::domain::plans::plan::Quota::WebhookEndpoints,
+            1,
+        )
+        .await?;
+    }
     let model = webhook_endpoint::ActiveModel {
         id: Set(Uuid::new_v4()),
         tenant_id: Set(tenant),

@@ -534,6 +534,17 @@ fn describe(e: &event::Model, data: &Value) -> (String, String, String) {
                 format!("/tenants/{}/versions", text("tenant_slug")),
             )
         }
+        "licence" | "quota" => {
+            let details = &data["details"];
+            (
+                details["title"].as_str().unwrap_or("Licence").to_owned(),
+                details["message"].as_str().unwrap_or_default().to_owned(),
+                format!(
+                    "/tenants/{}/limits",
+                    details["tenant_slug"].as_str().unwrap_or_default()
+                ),
+            )
+        }
         "alert" => (
             format!("{}: {}", text("title"), text("subject")),
             format!(

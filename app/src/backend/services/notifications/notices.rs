@@ -225,6 +225,7 @@ pub async fn run_compliance_job(
     crate::backend::services::changes::schedule_forced_upgrades(db, &report.forced_upgrades, now)
         .await?;
     crate::backend::services::changes::schedule_auto_updates(db, public_url, now).await?;
+    crate::backend::services::plans::licences::sweep(db, now).await?;
     Ok((report, notices))
 }
 

@@ -6,7 +6,9 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::backend::crypto::{CryptoError, Keyring, Purpose, keyring};
-use crate::backend::entities::{outbound_email, tenant_setting, user, webhook_endpoint};
+use crate::backend::entities::{
+    licence_signing_key, outbound_email, tenant_setting, user, webhook_endpoint,
+};
 use crate::backend::error::{ServiceError, ServiceResult};
 
 /// What a sweep found and did.
@@ -37,7 +39,11 @@ pub async fn seal_all(db: &DatabaseConnection) -> ServiceResult<SealReport> {
         .all(db)
         .await?;
     let hooks = webhook_endpoint::Entity::find().all(db).await?;
+    let licence_keys = licence_signing_key::Entity::find().all(db).await?;
     // First check that everything opens, so a missing key changes nothing.
+    for k in &licence_keys {
+        open(&ring, Purpose::LicenceSigningKey, &k.private_key)?;
+    }
     for h in &hooks {
         open(&ring, Purpose::WebhookSecret, &h.secret)?;
         if let Some(previous) = &h.previous_secret {
@@ -98,6 +104,17 @@ pub async fn seal_all(db: &DatabaseConnection) -> ServiceResult<SealReport> {
         let mut row: webhook_endpoint::ActiveModel = h.into();
         row.secret = Set(ring.seal(Purpose::WebhookSecret, &plain));
         row.previous_secret = Set(previous.map(|p| ring.seal(Purpose::WebhookSecret, &p)));
+        row.update(db).await?;
+        report.resealed += 1;
+    }
+    for k in licence_keys {
+        if !ring.needs_sealing(&k.private_key) {
+            report.current += 1;
+            continue;
+        }
+        let plain = open(&ring, Purpose::LicenceSigningKey, &k.private_key)?;
+        let mut row: licence_signing_key::ActiveModel = k.into();
+        row.private_key = Set(ring.seal(Purpose::LicenceSigningKey, &plain));
         row.update(db).await?;
         report.resealed += 1;
     }

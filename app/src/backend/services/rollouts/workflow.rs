@@ -230,6 +230,7 @@ pub(super) async fn start_targets(
                 kind: ChangeKind::Upgrade,
                 product_id: Some(current.product_id),
                 target_version: Some(current.target_version.clone()),
+                target_plan: None,
                 title: format!(
                     "Upgrade {} to {} (rollout {})",
                     found.slug, current.target_version, current.name

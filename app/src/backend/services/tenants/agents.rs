@@ -379,6 +379,16 @@ pub async fn register(
             )));
         }
     }
+    if existing.is_none() {
+        // A new endpoint counts against the tenant's endpoint quota.
+        crate::backend::services::plans::limits::ensure_room(
+            &txn,
+            tenant_id,
+            crate::domain::plans::plan::Quota::Endpoints,
+            1,
+        )
+        .await?;
+    }
     let endpoint_id = existing.as_ref().map(|e| e.id).unwrap_or_else(Uuid::new_v4);
     let model = endpoint::ActiveModel {
         id: Set(endpoint_id),
@@ -405,6 +415,11 @@ pub async fn register(
             .details(json!({ "after": { "hostname": report.hostname, "platform": report.platform.as_str(), "agent_version": report.agent_version.to_string() } })),
     )
     .await?;
+    if existing.is_none()
+        && let Some(owner) = tenant::Entity::find_by_id(tenant_id).one(&txn).await?
+    {
+        crate::backend::services::plans::usage::check_quotas(&txn, &owner, now).await?;
+    }
     txn.commit().await?;
     compliance::assess(db, Reach::Tenant(tenant_id), now).await?;
     Ok(Registration {

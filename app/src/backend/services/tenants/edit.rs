@@ -111,6 +111,21 @@ pub async fn update(
             "This tenant was changed by someone else since you opened the form. Reload to see the current values, then make your edit again.".into(),
         ));
     }
+    // A plan change checks usage against the new quotas and runs as a
+    // change request: one door for it (the Limits tab, the plan-change API).
+    if current.plan_code != plan_code.as_str()
+        && principal.can(Permission::TenantManage, Scope::Platform)
+    {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "plan_code",
+            format!(
+                "A plan change is a change request: request it on the tenant's Limits tab (/tenants/{}/limits) or with POST /api/v1/tenants/{{id}}/plan-change.",
+                current.slug
+            ),
+        );
+        return Err(errors.into());
+    }
     let new_labels = JsonText(labels.clone());
     let new_contacts = JsonText(contacts.clone());
     let changes: Vec<(&str, String, String)> = [

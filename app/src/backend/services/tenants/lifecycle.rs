@@ -48,16 +48,74 @@ pub async fn transition(
                 .into(),
         ));
     }
+    let actor = Actor::from(principal);
+    let by_vendor = crate::domain::access::authority::acts_for_vendor(&principal.grants);
+    let outcome = move_tenant(
+        &txn,
+        &current,
+        action,
+        Mover {
+            actor: &actor,
+            by_vendor,
+            context,
+            source: "tenant page",
+            reason: None,
+        },
+        confirmation,
+        ctx.now(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Who moves a tenant, from where and why.
+pub(crate) struct Mover<'a> {
+    pub actor: &'a Actor,
+    pub by_vendor: bool,
+    pub context: &'a crate::backend::audit::RequestContext,
+    /// Where the move was asked for ("tenant page", "licence").
+    pub source: &'static str,
+    /// Why, kept on the tenant (`state_reason`) and in the change's audit.
+    pub reason: Option<&'a str>,
+}
+
+/// A lifecycle action in the caller's transaction, once permission is
+/// settled: the state machine, residency and licence checks, the move, its
+/// field change, event and audit, and the change request whose executor
+/// steps do the outside half. The system's own moves (a licence expiring)
+/// come through here as the people's do.
+pub(crate) async fn move_tenant(
+    txn: &DatabaseTransaction,
+    current: &tenant::Model,
+    action: LifecycleAction,
+    mover: Mover<'_>,
+    confirmation: Option<&str>,
+    now: DateTime<Utc>,
+) -> ServiceResult<TransitionOutcome> {
+    let Mover {
+        actor,
+        by_vendor,
+        context,
+        source,
+        reason,
+    } = mover;
     let state = current.lifecycle_state;
     let plan =
         plan_transition(state, action).map_err(|refusal| ServiceError::Policy(refusal.reason))?;
     if plan.already_done {
         return Ok(TransitionOutcome::AlreadyDone);
     }
-    if let Some(refusal) = super::residency::activation_refusal(&txn, &current, action).await? {
+    if let Some(refusal) = super::residency::activation_refusal(txn, current, action).await? {
         return Err(ServiceError::Policy(refusal));
     }
-    if let Some(running) = changes::running_lifecycle_change(&txn, current.id).await? {
+    if let Some(refusal) =
+        crate::backend::services::plans::licences::activation_refusal(txn, current, action, now)
+            .await?
+    {
+        return Err(ServiceError::Policy(refusal));
+    }
+    if let Some(running) = changes::running_lifecycle_change(txn, current.id).await? {
         return Err(ServiceError::Policy(format!(
             "Cannot {} while \"{}\" is still running; wait until it finishes.",
             action.label().to_lowercase(),
@@ -74,58 +132,58 @@ pub async fn transition(
         );
         return Err(errors.into());
     }
-    let before = snapshot(&current);
+    let before = snapshot(current);
     let now_state = plan.via.unwrap_or(plan.target);
     let mut record = current.clone().into_active_model();
     record.lifecycle_state = Set(now_state);
     record.requested_state = Set(plan.via.map(|_| plan.target));
-    record.state_reason = Set(None);
+    record.state_reason = Set(reason.map(str::to_owned));
     record.version = Set(current.version + 1);
-    record.updated_at = Set(ctx.now());
+    record.updated_at = Set(now);
     if plan.target == LifecycleState::Archived && plan.via.is_none() {
-        record.archived_at = Set(Some(ctx.now()));
+        record.archived_at = Set(Some(now));
     }
-    let updated = record.update(&txn).await?;
+    let updated = record.update(txn).await?;
     crate::backend::events::tenant_moved(
-        &txn,
-        &current,
+        txn,
+        current,
         &updated,
-        &Actor::from(principal),
+        actor,
         context.request_id.clone(),
-        None,
+        reason,
     )
     .await?;
     log_field_change(
-        &txn,
+        txn,
         current.id,
         "lifecycle_state",
         Some(current.lifecycle_state.as_str()),
         Some(now_state.as_str()),
-        &Actor::from(principal),
-        ctx.now(),
+        actor,
+        now,
     )
     .await?;
     audit::record(
-        &txn,
+        txn,
         context,
-        AuditEntry::new(Actor::from(principal), action_audit_name(action), "tenant")
+        AuditEntry::new(actor.clone(), action_audit_name(action), "tenant")
             .target(current.id)
             .tenant(current.id)
-            .details(json!({ "before": before, "after": snapshot(&updated) })),
+            .details(json!({ "before": before, "after": snapshot(&updated), "source": source, "reason": reason })),
     )
     .await?;
-    revoke_access_if_gone(
-        &txn,
+    revoke_access_if_gone(txn, context, actor, current.id, now_state, now).await?;
+    changes::record_lifecycle_change(
+        txn,
+        actor,
+        by_vendor,
         context,
-        &Actor::from(principal),
-        current.id,
-        now_state,
-        ctx.now(),
+        &updated,
+        ChangeKind::from_lifecycle(action),
+        source,
+        now,
     )
     .await?;
-    changes::record_lifecycle_change(&txn, ctx, &updated, ChangeKind::from_lifecycle(action))
-        .await?;
-    txn.commit().await?;
     Ok(TransitionOutcome::Started {
         via: plan.via,
         target: plan.target,

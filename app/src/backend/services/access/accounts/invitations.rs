@@ -68,6 +68,10 @@ pub async fn invite(
         )));
     }
 
+    if let Some(id) = tenant_id {
+        crate::backend::services::plans::limits::ensure_room_for_person(db, id, email.as_str())
+            .await?;
+    }
     let token = random_url_safe();
     let now = ctx.now();
     let expires_at = now + settings.invitation_ttl;
@@ -136,6 +140,9 @@ pub async fn invite(
         entry = entry.tenant(id);
     }
     audit::record(&txn, context, entry).await?;
+    if let Some(t) = &tenant {
+        crate::backend::services::plans::usage::check_quotas(&txn, t, now).await?;
+    }
     txn.commit().await?;
     Ok(id)
 }
