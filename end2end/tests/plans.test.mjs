@@ -13,6 +13,20 @@ test('a plan is created, a tenant moved onto it, a quota overridden and usage sh
   try {
     await signIn(page);
 
+    // A licence template, for the assignment below.
+    await page.goto(`${BASE_URL}/plans`);
+    await page.getByTestId('licence-template-form').waitFor();
+    await page.waitForLoadState('networkidle');
+    const templates = page.getByTestId('licence-template-form');
+    await templates.getByLabel('Key').fill('pilot-annual');
+    await templates.getByLabel('Template name').fill('Pilot annual');
+    await templates.getByLabel('Type').selectOption('subscription');
+    await templates.getByLabel('Seats').fill('25');
+    await templates.getByLabel('Term (days)').fill('365');
+    await templates.getByLabel('Licensed features').fill('offline-mode');
+    await templates.getByRole('button', { name: 'Save template' }).click();
+    await page.getByTestId('template-pilot-annual').waitFor();
+
     // The catalogue: the seeded plans, then a new one.
     await page.goto(`${BASE_URL}/plans`);
     await page.getByTestId('plan-starter').waitFor();
@@ -20,16 +34,19 @@ test('a plan is created, a tenant moved onto it, a quota overridden and usage sh
     const form = page.getByTestId('plan-form');
     await form.getByLabel('Code').fill('pilot-plan');
     await form.getByLabel('Name').fill('Pilot');
-    await form.getByLabel('Users').fill('-1');
+    await form.getByLabel('Users', { exact: true }).fill('-1');
     await form.getByRole('button', { name: 'Create plan' }).click();
     await page.locator('.field-error').filter({ hasText: 'is not a limit' }).first().waitFor();
-    await form.getByLabel('Users').fill('3');
-    await form.getByLabel('Endpoints').fill('2');
+    await form.getByLabel('Users', { exact: true }).fill('3');
+    await form.getByLabel('Endpoints', { exact: true }).fill('2');
     await form.getByLabel('Webhook endpoints').fill('1');
+    await form.getByLabel('Storage (GB)').fill('20');
     await form.getByLabel('Audit log export').check();
     await form.getByRole('button', { name: 'Create plan' }).click();
     await page.getByTestId('plan-pilot-plan').waitFor();
     assert.match(await page.getByTestId('plan-pilot-plan').textContent(), /audit_export/);
+    await page.goto(`${BASE_URL}/plans`);
+    await page.getByTestId('plan-pilot-plan').waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}plans.png`, fullPage: true });
 
     // A tenant moves onto it by a plan change the executor runs.
@@ -49,6 +66,21 @@ test('a plan is created, a tenant moved onto it, a quota overridden and usage sh
     }
     assert.match(plan, /pilot-plan/);
 
+    // Storage readings pushed by the installation (the API, as an
+    // orchestrator would): a chart against the 20 GB quota.
+    const pushed = await page.evaluate(async (slug) => {
+      const day = (n) => new Date(Date.now() - n * 86400000).toISOString().slice(0, 19) + 'Z';
+      const records = [12, 15, 18].map((gb, i) => ({ id: `e2e-${i}`, tenant: slug, meter: 'storage_gb', quantity: gb, at: day(2 - i) }));
+      const response = await fetch('/api/v1/usage', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records }) });
+      return [response.status, await response.json()];
+    }, slug);
+    assert.deepEqual(pushed, [200, { accepted: 3, duplicates: 0 }]);
+    await page.goto(`${BASE_URL}/tenants/${slug}/limits`);
+    await page.getByTestId('usage-storage_gb').locator('svg').waitFor();
+    assert.match(await page.getByTestId('usage-storage_gb').textContent(), /latest 18 of 20/);
+    assert.match(await page.getByTestId('quota-storage_gb').textContent(), /18 of 20.*Near quota/s);
+    await page.waitForLoadState('networkidle');
+
     // An override needs a reason; with one it is in force and shown.
     await page.waitForLoadState('networkidle');
     const override = page.getByTestId('override-form');
@@ -63,6 +95,17 @@ test('a plan is created, a tenant moved onto it, a quota overridden and usage sh
     assert.match(users, /5/);
     assert.match(await page.getByTestId('quota-endpoints').textContent(), /0 of 2/);
     assert.match(await page.getByTestId('tenant-features').textContent(), /Included.*Audit log export/s);
+
+    // A licence ending in five days shows as expiring, with its signed document.
+    const soon = new Date(Date.now() + 5 * 86400000).toISOString().slice(0, 10);
+    const assign = page.getByTestId('assign-licence-form');
+    await assign.getByLabel('Template').selectOption('pilot-annual');
+    await assign.getByLabel('Valid to').fill(soon);
+    await assign.getByRole('button', { name: 'Assign licence' }).click();
+    const licence = page.getByTestId('licence-pilot-annual');
+    await licence.waitFor();
+    assert.equal((await licence.getByTestId('licence-status').textContent()).trim(), 'Expiring');
+    assert.match(await licence.textContent(), new RegExp(soon));
     await page.screenshot({ path: `${SCREENSHOTS}tenant-limits.png`, fullPage: true });
   } finally {
     await context.close();

@@ -39,6 +39,7 @@ mod m20261207_000032_slo_targets;
 mod m20261207_000033_plans_and_limits;
 mod m20261207_000034_licences;
 mod m20261207_000035_usage;
+mod m20261207_000036_cloud_resources;
 mod row_security;
 
 pub struct Migrator;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000033_plans_and_limits::Migration),
             Box::new(m20261207_000034_licences::Migration),
             Box::new(m20261207_000035_usage::Migration),
+            Box::new(m20261207_000036_cloud_resources::Migration),
         ]
     }
 }

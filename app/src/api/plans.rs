@@ -19,11 +19,12 @@ pub struct LimitsMay {
     pub manage: bool,
 }
 
-/// A tenant's limits and licences, and the plans and licence templates the
-/// vendor may choose from.
+/// A tenant's limits, licences and cloud resources, and the plans and
+/// licence templates the vendor may choose from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LimitsPage {
     pub limits: TenantLimits,
+    pub cloud_resources: Vec<crate::model::tenants::CloudResourceRow>,
     /// (code, name) of every plan.
     pub plans: Vec<(String, String)>,
     pub licences: Vec<Licence>,
@@ -126,8 +127,11 @@ pub async fn limits_of_tenant(slug: String) -> Result<LimitsPage, AppError> {
     } else {
         vec![]
     };
+    let cloud_resources =
+        respond(crate::backend::services::tenants::cloud_resources::of_tenant(&ctx, &slug).await)?;
     Ok(LimitsPage {
         limits,
+        cloud_resources,
         plans,
         licences,
         templates,
@@ -182,7 +186,7 @@ pub async fn get_licence_templates() -> Result<Vec<LicenceTemplate>, AppError> {
 #[server(prefix = "/api/fn", endpoint = "save_licence_template")]
 pub async fn save_licence_template(
     key: String,
-    name: String,
+    template_name: String,
     licence_type: String,
     #[server(default)] products: String,
     seats: String,
@@ -194,7 +198,7 @@ pub async fn save_licence_template(
     let ctx = respond(crate::api::context::server_ctx().await)?;
     let form = LicenceTemplateForm {
         key,
-        name,
+        name: template_name,
         licence_type,
         products,
         seats,
@@ -272,4 +276,19 @@ pub async fn usage_of_organisation(
     use crate::backend::services::plans::usage;
     let ctx = respond(crate::api::context::server_ctx().await)?;
     respond(usage::organisation(&ctx, &month).await)
+}
+
+/// Imports cloud resources from CSV text (the vendor).
+#[server(prefix = "/api/fn", endpoint = "import_cloud_resources")]
+pub async fn import_cloud_resources(
+    #[server(default)] slug: String,
+    csv: String,
+) -> Result<(), AppError> {
+    use crate::api::context::respond;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    respond(crate::backend::services::tenants::cloud_resources::import_csv(&ctx, &csv).await)?;
+    if !slug.trim().is_empty() {
+        leptos_axum::redirect(&format!("/tenants/{}/limits#cloud-resources", slug.trim()));
+    }
+    Ok(())
 }

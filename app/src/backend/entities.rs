@@ -8,6 +8,8 @@ pub mod blackout;
 pub mod change_decision;
 pub mod change_request;
 pub mod change_step;
+pub mod cloud_resource;
+pub mod cloud_resource_link;
 pub mod compliance_snapshot;
 pub mod compliance_status;
 pub mod compliance_trend;

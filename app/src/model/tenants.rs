@@ -217,3 +217,41 @@ pub const BULK_ACTIONS: [LifecycleAction; 3] = [
     LifecycleAction::Resume,
     LifecycleAction::EnterMaintenance,
 ];
+
+pub use crate::domain::tenants::cloud::CloudResourceInput;
+
+/// Resources reported or imported in one go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CloudResourceBatch {
+    pub resources: Vec<CloudResourceInput>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CloudImportReceipt {
+    pub created: usize,
+    pub updated: usize,
+    /// Tenant links added.
+    pub linked: usize,
+}
+
+/// A cloud resource as a tenant's page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CloudResourceRow {
+    pub id: uuid::Uuid,
+    pub provider: crate::domain::tenants::cloud::Provider,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub region: String,
+    pub cost_tag: String,
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// How many tenants use it (more than one: shared).
+    pub tenant_count: u64,
+    /// The viewer's tenant is not alone on it.
+    pub shared: bool,
+    /// Outside the tenant's allowed regions, and why.
+    pub residency_issue: Option<String>,
+}

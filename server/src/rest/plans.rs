@@ -39,6 +39,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export_tenant_usage))
         .routes(routes!(organisation_usage))
         .routes(routes!(export_usage))
+        .routes(routes!(report_cloud_resources))
+        .routes(routes!(import_cloud_resources))
+        .routes(routes!(tenant_cloud_resources))
 }
 
 /// Every plan with its features, quotas (`null`: unlimited) and number of tenants.
@@ -327,4 +330,49 @@ pub async fn export_usage(
     super::problem::ApiQuery(query): super::problem::ApiQuery<UsageExportQuery>,
 ) -> ApiResult<axum::response::Response> {
     Ok(exported(usage::export(&caller.ctx, None, &query).await?))
+}
+
+/// Cloud resources reported by the orchestrator or an executor (platform
+/// `tenant.manage`): upserted by provider and id, linked to the tenants
+/// named (a resource on several tenants is shared). One bad resource or
+/// unknown tenant refuses the batch, each problem named `resources[i].field`.
+#[utoipa::path(post, path = "/cloud-resources", tag = "plans", request_body = app::model::tenants::CloudResourceBatch,
+    responses((status = 200, body = app::model::tenants::CloudImportReceipt), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn report_cloud_resources(
+    State(_state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<app::model::tenants::CloudResourceBatch>,
+) -> ApiResult<Json<app::model::tenants::CloudImportReceipt>> {
+    Ok(Json(
+        app::backend::services::tenants::cloud_resources::report(&caller.ctx, &body).await?,
+    ))
+}
+
+/// The same as a CSV file: a header `provider,resource_type,resource_id,region,tenants[,cost_tag,tags]`,
+/// tenants separated by `;`, tags as `key=value;key=value`; problems named `rows[n].field`.
+#[utoipa::path(post, path = "/cloud-resources/import", tag = "plans",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = app::model::tenants::CloudImportReceipt), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_cloud_resources(
+    State(_state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> ApiResult<Json<app::model::tenants::CloudImportReceipt>> {
+    Ok(Json(
+        app::backend::services::tenants::cloud_resources::import_csv(&caller.ctx, &body).await?,
+    ))
+}
+
+/// The tenant's cloud resources: shared ones marked, and any outside its allowed regions flagged.
+#[utoipa::path(get, path = "/tenants/{id}/cloud-resources", tag = "plans",
+    params(("id" = String, Path, description = "Tenant id or slug")),
+    responses((status = 200, body = Vec<app::model::tenants::CloudResourceRow>), (status = 404, body = Problem)))]
+pub async fn tenant_cloud_resources(
+    State(_state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Vec<app::model::tenants::CloudResourceRow>>> {
+    Ok(Json(
+        app::backend::services::tenants::cloud_resources::of_tenant(&caller.ctx, &id).await?,
+    ))
 }

@@ -572,6 +572,36 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "post",
+        "/api/v1/cloud-resources",
+        call(
+            "POST",
+            "/api/v1/cloud-resources",
+            Platform(P::TenantManage),
+            Body::Json(r#"{"resources": []}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/cloud-resources/import",
+        call(
+            "POST",
+            "/api/v1/cloud-resources/import",
+            Platform(P::TenantManage),
+            Body::Json(r#"provider,region"#),
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/cloud-resources",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/cloud-resources",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
         "/api/v1/tenants/{id}/plan-change",
         call(
             "POST",
@@ -2174,7 +2204,7 @@ const SERVER_FNS: &[(&str, Call)] = &[
             Platform(P::SettingsManage),
             Body::Form(&[
                 ("key", "iso-fn-licence"),
-                ("name", "Isolation"),
+                ("template_name", "Isolation"),
                 ("licence_type", "trial"),
                 ("seats", "1"),
                 ("term_days", "30"),
@@ -2224,6 +2254,15 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/organisation_usage",
             Platform(P::ReportRead),
             Body::Form(&[("month", "")]),
+        ),
+    ),
+    (
+        "import_cloud_resources",
+        call(
+            "POST",
+            "/api/fn/import_cloud_resources",
+            Platform(P::TenantManage),
+            Body::Form(&[("csv", "provider,region")]),
         ),
     ),
     (

@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 
 use crate::api::plans::{
-    AssignLicence, Licence, LimitsPage, RenewLicence, RequestPlanChange, RevokeLicence,
-    SetQuotaOverride, limits_of_tenant,
+    AssignLicence, ImportCloudResources, Licence, LimitsPage, RenewLicence, RequestPlanChange,
+    RevokeLicence, SetQuotaOverride, limits_of_tenant,
 };
 use crate::domain::plans::licence::LicenceStatus;
 use crate::domain::plans::limits::UsageLevel;
@@ -27,6 +27,7 @@ pub fn LimitsTab(slug: String) -> impl IntoView {
     let assign = ServerAction::<AssignLicence>::new();
     let renew = ServerAction::<RenewLicence>::new();
     let revoke = ServerAction::<RevokeLicence>::new();
+    let import = ServerAction::<ImportCloudResources>::new();
     let tenant = slug.clone();
     let data = Resource::new(
         move || {
@@ -36,6 +37,7 @@ pub fn LimitsTab(slug: String) -> impl IntoView {
                 assign.version().get(),
                 renew.version().get(),
                 revoke.version().get(),
+                import.version().get(),
             )
         },
         move |_| limits_of_tenant(tenant.clone()),
@@ -49,6 +51,7 @@ pub fn LimitsTab(slug: String) -> impl IntoView {
                         <QuotaTable page=page.clone()/>
                         <UsageCard slug=page.limits.slug.clone()/>
                         <LicencesCard page=page.clone() assign renew revoke/>
+                        <CloudResourcesCard page=page.clone() import/>
                         {page.may.manage.then(|| view! {
                             <div class="card-row">
                                 <OverrideForm page=page.clone() set_override/>
@@ -78,7 +81,7 @@ fn PlanCard(page: LimitsPage) -> impl IntoView {
                 </span></Alert>
             })}
             <h3>"Features"</h3>
-            <ul class="plain-list" data-testid="tenant-features">
+            <ul class="feature-list" data-testid="tenant-features">
                 {FeatureFlag::ALL.into_iter().map(|flag| {
                     let on = limits.feature_flags.contains(&flag);
                     view! {
@@ -88,7 +91,7 @@ fn PlanCard(page: LimitsPage) -> impl IntoView {
                             } else {
                                 view! { <span class="badge tone-neutral"><span class="badge-glyph" aria-hidden="true">"–"</span>"Not included"</span> }.into_any()
                             }}
-                            " " {flag.label()} " " <code>{flag.as_str()}</code>
+                            <span>{flag.label()}</span> <code class="muted">{flag.as_str()}</code>
                         </li>
                     }
                 }).collect_view()}
@@ -287,6 +290,7 @@ fn LicencesCard(
                     </table>
                 }.into_any()
             }}
+            <div class="card-section">
             {(manage && has_templates).then(|| view! {
                 <h3>"Assign a licence"</h3>
                 <FormErrors error=assign_error/>
@@ -302,6 +306,7 @@ fn LicencesCard(
             {(manage && !has_templates).then(|| view! {
                 <p class="muted">"Create a licence template on the " <a href="/plans#licence-templates">"Plans"</a> " page to assign one."</p>
             })}
+            </div>
         </section>
     }
 }
@@ -349,4 +354,58 @@ fn UsageCard(slug: String) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+#[component]
+fn CloudResourcesCard(
+    page: LimitsPage,
+    import: ServerAction<ImportCloudResources>,
+) -> impl IntoView {
+    let error = action_error(import);
+    let rows = page.cloud_resources.clone();
+    let flagged = rows.iter().filter(|r| r.residency_issue.is_some()).count();
+    view! {
+        <section class="card table-card" id="cloud-resources" aria-labelledby="cloud-heading">
+            <h2 id="cloud-heading">"Cloud resources"</h2>
+            {(flagged > 0).then(|| view! {
+                <Alert tone="danger"><span data-testid="cloud-residency">{format!("{flagged} resource{} outside the tenant's allowed regions.", if flagged == 1 { " is" } else { "s are" })}</span></Alert>
+            })}
+            {if rows.is_empty() {
+                view! { <p class="muted" data-testid="cloud-empty">"No cloud resources reported for this tenant. The orchestrator reports them with POST /api/v1/cloud-resources; the vendor can import a CSV."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table table-compact" data-testid="cloud-table">
+                        <thead><tr>
+                            <th scope="col">"Resource"</th><th scope="col">"Type"</th><th scope="col">"Region"</th>
+                            <th scope="col">"Cost tag"</th><th scope="col">"Tags"</th><th scope="col">"Tenants"</th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|r| view! {
+                                <tr>
+                                    <td><span class="chip">{r.provider.as_str()}</span>" "<code class="wrap-anywhere">{r.resource_id.clone()}</code></td>
+                                    <td>{r.resource_type.clone()}</td>
+                                    <td>{r.region.clone()}{r.residency_issue.clone().map(|why| view! { <br/><span class="badge tone-danger" title=why.clone()>"Outside allowed regions"</span> })}</td>
+                                    <td>{r.cost_tag.clone()}</td>
+                                    <td><span class="chips">{r.tags.iter().map(|(k, v)| view! { <span class="chip">{format!("{k}={v}")}</span> }).collect_view()}</span></td>
+                                    <td>{if r.shared { view! { <span class="badge tone-attention">{format!("Shared by {}", r.tenant_count)}</span> }.into_any() } else { view! { <span class="muted">"This tenant only"</span> }.into_any() }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            {page.may.manage.then(|| view! {
+                <details class="import-details">
+                    <summary>"Import resources from CSV"</summary>
+                    <FormErrors error/>
+                    <ActionForm action=import attr:class="form" attr:data-testid="cloud-import-form">
+                        <input type="hidden" name="slug" value=page.limits.slug.clone()/>
+                        <label for="cloud-csv">"CSV"</label>
+                        <textarea id="cloud-csv" name="csv" rows="5" placeholder="provider,resource_type,resource_id,region,tenants,cost_tag,tags\naws,s3_bucket,arn:aws:s3:::acme-data,eu-central-1,acme;globex,cc-4711,team=data"></textarea>
+                        <button type="submit" class="btn btn-secondary">"Import"</button>
+                    </ActionForm>
+                </details>
+            })}
+        </section>
+    }
 }

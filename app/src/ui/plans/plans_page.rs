@@ -198,12 +198,13 @@ fn LicenceTemplates() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <div class="card-section">
             <h3>"New or edited template"</h3>
             <p class="muted">"A template with an existing key is edited; licences already assigned keep the terms they were signed with."</p>
             <FormErrors error/>
             <ActionForm action=save attr:class="form form-grid" attr:novalidate=true attr:data-testid="licence-template-form">
                 <TextField name="key" label="Key" placeholder="edge-pro-annual" error=field_error("key")/>
-                <TextField name="name" label="Template name" placeholder="Edge Pro (annual)" error=field_error("name")/>
+                <TextField name="template_name" label="Template name" placeholder="Edge Pro (annual)" error=field_error("name")/>
                 <crate::ui::components::form::SelectField name="licence_type" label="Type" options=types.clone() error=field_error("licence_type")/>
                 <TextField name="products" label="Products" placeholder="edge-gateway, core" help="Product keys, comma-separated." error=field_error("products")/>
                 <TextField name="seats" label="Seats" placeholder="50" error=field_error("seats")/>
@@ -211,6 +212,7 @@ fn LicenceTemplates() -> impl IntoView {
                 <TextField name="features" label="Licensed features" placeholder="offline-mode" help="Comma-separated; the installation reads them." error=field_error("features")/>
                 <div class="form-actions"><button type="submit" class="btn btn-primary">"Save template"</button></div>
             </ActionForm>
+            </div>
         </section>
     }
     .into_any()

@@ -231,7 +231,7 @@ pub async fn of_tenant(ctx: &Ctx, reference: &str) -> ServiceResult<Vec<Licence>
         .await?;
     let templates: std::collections::HashMap<Uuid, licence_template::Model> =
         licence_template::Entity::find()
-            .all(&ctx.reads)
+            .all(&txn)
             .await?
             .into_iter()
             .map(|t| (t.id, t))

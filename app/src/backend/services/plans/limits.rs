@@ -107,8 +107,8 @@ pub async fn limit_of<C: ConnectionTrait>(
     Ok(load(conn, tenant.id, &tenant.plan_code).await?.limit(quota))
 }
 
-/// What the portal counts of a tenant's use now (storage is reported by
-/// the tenant's installation and is not counted here).
+/// What the tenant uses now: counted by the portal, and the storage its
+/// installation reported last (none until it reports).
 pub async fn usage<C: ConnectionTrait>(
     conn: &C,
     tenant_id: Uuid,
@@ -137,6 +137,9 @@ pub async fn usage<C: ConnectionTrait>(
             .count(conn)
             .await?,
     );
+    if let Some(gb) = super::usage::latest_storage_gb(conn, tenant_id).await? {
+        used.insert(Quota::StorageGb, gb);
+    }
     Ok(used)
 }
 

@@ -256,19 +256,7 @@ pub(crate) async fn check_quotas(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let limits = super::limits::load(txn, tenant.id, &tenant.plan_code).await?;
-    let mut used = super::limits::usage(txn, tenant.id).await?;
-    if let Some(latest) = usage_daily::Entity::find()
-        .filter(usage_daily::Column::TenantId.eq(tenant.id))
-        .filter(usage_daily::Column::Meter.eq("storage_gb"))
-        .order_by_desc(usage_daily::Column::Day)
-        .one(txn)
-        .await?
-    {
-        used.insert(
-            crate::domain::plans::plan::Quota::StorageGb,
-            latest.value.ceil() as u64,
-        );
-    }
+    let used = super::limits::usage(txn, tenant.id).await?;
     let before: HashMap<String, String> = quota_level::Entity::find()
         .filter(quota_level::Column::TenantId.eq(tenant.id))
         .all(txn)
@@ -353,6 +341,21 @@ pub(crate) async fn check_quotas(
         .await?;
     }
     Ok(())
+}
+
+/// The storage the tenant's installation reported last (the latest day's
+/// highest reading, whole GB rounded up), if it ever did.
+pub(crate) async fn latest_storage_gb<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> ServiceResult<Option<u64>> {
+    Ok(usage_daily::Entity::find()
+        .filter(usage_daily::Column::TenantId.eq(tenant_id))
+        .filter(usage_daily::Column::Meter.eq("storage_gb"))
+        .order_by_desc(usage_daily::Column::Day)
+        .one(conn)
+        .await?
+        .map(|latest| latest.value.ceil() as u64))
 }
 
 // ---- The portal's own meters ------------------------------------------------
