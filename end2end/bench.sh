@@ -117,6 +117,9 @@ suite() {
   # turns (off, on, off, on) so background work (the periodic health
   # rounds) weighs on both alike; then a scrape's duration over this data.
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+  # Fresh ports: the stopped server's may not be free again yet.
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  base="http://127.0.0.1:$port"
   local metrics_token=bench-metrics-token-0123456789abcdef
   local port_on; port_on=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local base_on="http://127.0.0.1:$port_on"
@@ -143,7 +146,7 @@ suite() {
   done
   echo "  /metrics scrape over $TENANTS tenants:$scrapes s; $(curl -fsS -H "Authorization: Bearer $metrics_token" "$base/metrics" | grep -c '^tenantry_') samples"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
-  limiter_and_usage "$port" "$port_on" "$auth"
+  limiter_and_usage "$auth"
 }
 
 # The API rate limiter's cost (issue 22): two servers on the same data, one
@@ -151,7 +154,9 @@ suite() {
 # above the load, so nothing is refused), measured in turns; then usage
 # ingest throughput: BENCH_USAGE_RECORDS records in batches of 1000.
 limiter_and_usage() {
-  local port_off=$1 port_on=$2 auth=$3
+  local auth=$1 port_off port_on
+  port_off=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port_on=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local base_off="http://127.0.0.1:$port_off" base_on="http://127.0.0.1:$port_on"
   env "${env[@]}" TENANTRY_LISTEN_ADDR="127.0.0.1:$port_off" LEPTOS_SITE_ROOT=target/site \
     TENANTRY_API_RATE_LIMITS=off RUST_LOG=warn "$BIN" serve >"$WORK/server-unlimited.log" 2>&1 &

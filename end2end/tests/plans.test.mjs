@@ -37,6 +37,9 @@ test('a plan is created, a tenant moved onto it, a quota overridden and usage sh
     await form.getByLabel('Users', { exact: true }).fill('-1');
     await form.getByRole('button', { name: 'Create plan' }).click();
     await page.locator('.field-error').filter({ hasText: 'is not a limit' }).first().waitFor();
+    // Filled again: before hydration the form posts natively and comes back empty.
+    await form.getByLabel('Code').fill('pilot-plan');
+    await form.getByLabel('Name').fill('Pilot');
     await form.getByLabel('Users', { exact: true }).fill('3');
     await form.getByLabel('Endpoints', { exact: true }).fill('2');
     await form.getByLabel('Webhook endpoints').fill('1');
@@ -88,6 +91,9 @@ test('a plan is created, a tenant moved onto it, a quota overridden and usage sh
     await override.getByLabel('Limit').fill('5');
     await override.getByRole('button', { name: 'Save override' }).click();
     await page.locator('.field-error').filter({ hasText: 'Say why' }).first().waitFor();
+    // Filled again: before hydration the form posts natively and comes back empty.
+    await override.getByLabel('Quota').selectOption('users');
+    await override.getByLabel('Limit').fill('5');
     await override.getByLabel('Reason').fill('Pilot extension');
     await override.getByRole('button', { name: 'Save override' }).click();
     await page.getByTestId('quota-users').filter({ hasText: 'Override: Pilot extension' }).waitFor();
@@ -107,6 +113,12 @@ test('a plan is created, a tenant moved onto it, a quota overridden and usage sh
     assert.equal((await licence.getByTestId('licence-status').textContent()).trim(), 'Expiring');
     assert.match(await licence.textContent(), new RegExp(soon));
     await page.screenshot({ path: `${SCREENSHOTS}tenant-limits.png`, fullPage: true });
+
+    // The organisation's usage this month: the meter's daily totals and the top tenants.
+    await page.goto(`${BASE_URL}/usage`);
+    await page.getByTestId('org-usage-charts').locator('svg').first().waitFor();
+    assert.match(await page.getByTestId('org-usage-top').textContent(), new RegExp(`storage_gb\\s*${slug}`));
+    await page.screenshot({ path: `${SCREENSHOTS}usage.png`, fullPage: true });
   } finally {
     await context.close();
   }

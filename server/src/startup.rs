@@ -508,7 +508,7 @@ pub fn spawn_usage_meter(state: &AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             if let Err(err) = usage::flush_portal_counts(&db, clock.now()).await {
-                tracing::warn!(error = %err, "writing usage counts failed; they are lost for this minute");
+                tracing::warn!(error = %err, "writing usage counts failed; they are kept for the next minute");
             }
             if round % 60 == 0
                 && let Err(err) = usage::snapshot_endpoints(&db, clock.now()).await

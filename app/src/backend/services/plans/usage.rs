@@ -384,8 +384,25 @@ pub async fn flush_portal_counts(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> ServiceResult<usize> {
-    let Seen { api_calls, active } =
-        std::mem::take(&mut *SEEN.lock().unwrap_or_else(|e| e.into_inner()));
+    let taken = std::mem::take(&mut *SEEN.lock().unwrap_or_else(|e| e.into_inner()));
+    let kept = (taken.api_calls.clone(), taken.active.clone());
+    let written = write_portal_counts(db, taken, now).await;
+    if written.is_err() {
+        // Not lost: merged with what comes next, written next minute.
+        let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, calls) in kept.0 {
+            *seen.api_calls.entry(key).or_default() += calls;
+        }
+        seen.active.extend(kept.1);
+    }
+    written
+}
+
+async fn write_portal_counts(
+    db: &DatabaseConnection,
+    Seen { api_calls, active }: Seen,
+    now: DateTime<Utc>,
+) -> ServiceResult<usize> {
     let mut rows = Vec::new();
     for ((tenant_id, day), calls) in api_calls {
         rows.push((
