@@ -16,7 +16,7 @@ use governor::clock::Clock;
 use governor::middleware::StateInformationMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -211,8 +211,6 @@ pub fn forget_tenant(tenant_id: Uuid) {
         .unwrap_or_else(|e| e.into_inner())
         .remove(&tenant_id);
 }
-
-use sea_orm::EntityTrait;
 
 /// Where the API's request path leaves the verdict for the response headers.
 #[derive(Clone, Debug, Default)]

@@ -4,14 +4,7 @@ pub mod limits_tab;
 pub mod plans_page;
 pub mod usage_page;
 
-use crate::domain::plans::plan::Quota;
-
 /// A limit as shown: a number, or "Unlimited".
 pub fn limit_text(limit: Option<u64>) -> String {
     limit.map_or_else(|| "Unlimited".to_owned(), |n| n.to_string())
-}
-
-/// The form field of a quota's limit.
-pub fn quota_field(quota: Quota) -> &'static str {
-    quota.as_str()
 }

@@ -609,14 +609,13 @@ async fn a_licence_is_signed_and_its_end_suspends_the_tenant_until_renewed(db: T
         "sent once"
     );
     assert_eq!(licences::sweep(db, at(34, 0)).await.unwrap().notices, 1);
-    let round = app::backend::services::notifications::from_events::notify_new_events(
+    app::backend::services::notifications::from_events::notify_new_events(
         db,
         &app.address,
         chrono::Utc::now(),
     )
     .await
     .unwrap();
-    let _ = round;
     let notified: Vec<_> = app::backend::entities::notification::Entity::find()
         .all(db)
         .await

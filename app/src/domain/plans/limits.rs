@@ -121,6 +121,29 @@ impl UsageLevel {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fine => "fine",
+            Self::Near => "near",
+            Self::Full => "full",
+        }
+    }
+
+    /// A stored name; anything else reads as `Fine` (nothing announced yet).
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "near" => Self::Near,
+            "full" => Self::Full,
+            _ => Self::Fine,
+        }
+    }
+
+    /// Whether moving from `before` to this level is announced: only a
+    /// rise (to 80 % or to 100 %); falling back is recorded quietly.
+    pub fn is_rise_from(self, before: UsageLevel) -> bool {
+        self > before && self != Self::Fine
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Fine => "Within quota",
@@ -204,5 +227,15 @@ mod tests {
         assert_eq!(UsageLevel::of(10_000, None), UsageLevel::Fine);
         assert_eq!(percent_used(3, Some(4)), Some(75));
         assert_eq!(percent_used(3, None), None);
+    }
+
+    #[test]
+    fn only_a_rise_to_near_or_full_is_announced() {
+        use UsageLevel::*;
+        assert!(Near.is_rise_from(Fine) && Full.is_rise_from(Fine) && Full.is_rise_from(Near));
+        assert!(!Near.is_rise_from(Full) && !Fine.is_rise_from(Near) && !Near.is_rise_from(Near));
+        for level in [Fine, Near, Full] {
+            assert_eq!(UsageLevel::parse(level.as_str()), level);
+        }
     }
 }

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 
@@ -189,5 +189,3 @@ pub async fn save(ctx: &Ctx, code: Option<&str>, form: &PlanForm) -> ServiceResu
     txn.commit().await?;
     get(ctx, &saved.code).await
 }
-
-use sea_orm::QuerySelect;

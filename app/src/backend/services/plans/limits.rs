@@ -28,7 +28,7 @@ use crate::domain::plans::limits::{
     EffectiveQuota, Overrides, UsageLevel, check_room, effective, percent_used,
 };
 use crate::domain::plans::plan::{FeatureFlag, Quota, Quotas, parse_limit};
-use crate::domain::validation::{FieldError, FieldErrors};
+use crate::domain::validation::FieldErrors;
 use crate::model::plans::{PendingPlanChange, QuotaOverrideForm, QuotaUsage, TenantLimits};
 
 /// A tenant's plan and overrides, read together.
@@ -425,9 +425,4 @@ pub async fn set_override(
     txn.commit().await?;
     crate::backend::rate_limit::forget_tenant(tenant_id);
     view(ctx, reference).await
-}
-
-/// A refusal naming one field, for services that check a quota on a form.
-pub fn field_refusal(field: &str, message: String) -> ServiceError {
-    ServiceError::Validation(FieldErrors(vec![FieldError::new(field, message)]))
 }

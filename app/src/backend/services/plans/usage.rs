@@ -152,17 +152,7 @@ async fn store(
                 received_at: Set(now),
             })
             .collect();
-        inserted += usage_record::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([
-                    usage_record::Column::TenantId,
-                    usage_record::Column::RecordId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
+        inserted += insert_new_records(&txn, rows).await?;
         for (t, r) in chunk {
             touched.insert((t.id, r.day().to_string(), r.meter.as_str().to_owned()));
             by_tenant.entry(t.id).or_insert_with(|| (t.clone(), 0)).1 += 1;
@@ -192,6 +182,24 @@ async fn store(
         accepted,
         duplicates: total - accepted.min(total),
     })
+}
+
+/// Inserts records not stored before (by tenant and sender id); how many.
+async fn insert_new_records<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<usage_record::ActiveModel>,
+) -> ServiceResult<u64> {
+    Ok(usage_record::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                usage_record::Column::TenantId,
+                usage_record::Column::RecordId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?)
 }
 
 /// Recomputes the daily value of each (tenant, day, meter) from its records.
@@ -239,14 +247,6 @@ async fn refresh_days<C: ConnectionTrait>(
     Ok(())
 }
 
-fn level_name(level: UsageLevel) -> &'static str {
-    match level {
-        UsageLevel::Fine => "fine",
-        UsageLevel::Near => "near",
-        UsageLevel::Full => "full",
-    }
-}
-
 /// Announces each quota whose usage rose to 80 % or 100 % since it was last
 /// looked at (once per crossing; falling back is recorded quietly). Usage is
 /// what the portal counts now, and the latest reading of metered quotas.
@@ -257,12 +257,12 @@ pub(crate) async fn check_quotas(
 ) -> ServiceResult<()> {
     let limits = super::limits::load(txn, tenant.id, &tenant.plan_code).await?;
     let used = super::limits::usage(txn, tenant.id).await?;
-    let before: HashMap<String, String> = quota_level::Entity::find()
+    let before: HashMap<String, UsageLevel> = quota_level::Entity::find()
         .filter(quota_level::Column::TenantId.eq(tenant.id))
         .all(txn)
         .await?
         .into_iter()
-        .map(|q| (q.quota, q.level))
+        .map(|q| (q.quota, UsageLevel::parse(&q.level)))
         .collect();
     for q in limits.quotas() {
         if !q.quota.is_amount() {
@@ -272,12 +272,12 @@ pub(crate) async fn check_quotas(
             continue;
         };
         let level = UsageLevel::of(amount, q.limit());
-        let name = level_name(level);
+        let name = level.as_str();
         let was = before
             .get(q.quota.as_str())
-            .map(String::as_str)
-            .unwrap_or("fine");
-        if was == name {
+            .copied()
+            .unwrap_or(UsageLevel::Fine);
+        if was == level {
             continue;
         }
         quota_level::Entity::insert(quota_level::ActiveModel {
@@ -293,11 +293,7 @@ pub(crate) async fn check_quotas(
         )
         .exec_without_returning(txn)
         .await?;
-        let rose = matches!(
-            (was, level),
-            ("fine", UsageLevel::Near | UsageLevel::Full) | ("near", UsageLevel::Full)
-        );
-        if !rose {
+        if !level.is_rise_from(was) {
             continue;
         }
         let limit = q.limit().unwrap_or_default();
@@ -445,17 +441,7 @@ async fn write_portal_counts(
                 }
             })
             .collect();
-        usage_record::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([
-                    usage_record::Column::TenantId,
-                    usage_record::Column::RecordId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
+        insert_new_records(&txn, models).await?;
     }
     refresh_days(&txn, &touched, now).await?;
     txn.commit().await?;

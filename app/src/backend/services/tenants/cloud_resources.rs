@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
 use serde_json::json;
@@ -206,25 +206,35 @@ pub async fn of_tenant(ctx: &Ctx, reference: &str) -> ServiceResult<Vec<CloudRes
         .order_by_asc(cloud_resource::Column::ResourceId)
         .all(&ctx.reads)
         .await?;
-    let mut rows = Vec::with_capacity(resources.len());
-    for r in resources {
-        // Counted outside the tenant's scope: how many use it, not who.
-        let tenant_count = cloud_resource_link::Entity::find()
-            .filter(cloud_resource_link::Column::CloudResourceId.eq(r.id))
-            .count(&ctx.reads)
-            .await?;
-        rows.push(CloudResourceRow {
-            id: r.id,
-            provider: Provider::parse(&r.provider).unwrap_or(Provider::Other),
-            residency_issue: residency_flag(&r.region, &t.allowed_regions.0),
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            region: r.region,
-            cost_tag: r.cost_tag,
-            tags: serde_json::from_str(&r.tags).unwrap_or_default(),
-            shared: tenant_count > 1,
-            tenant_count,
-        });
-    }
+    // How many tenants share each (not who), in one query.
+    let shared_by: HashMap<Uuid, i64> = cloud_resource_link::Entity::find()
+        .select_only()
+        .column(cloud_resource_link::Column::CloudResourceId)
+        .column_as(cloud_resource_link::Column::TenantId.count(), "n")
+        .filter(cloud_resource_link::Column::CloudResourceId.is_in(resources.iter().map(|r| r.id)))
+        .group_by(cloud_resource_link::Column::CloudResourceId)
+        .into_tuple()
+        .all(&ctx.reads)
+        .await?
+        .into_iter()
+        .collect();
+    let rows = resources
+        .into_iter()
+        .map(|r| {
+            let tenant_count = shared_by.get(&r.id).copied().unwrap_or(1).max(1) as u64;
+            CloudResourceRow {
+                id: r.id,
+                provider: Provider::parse(&r.provider).unwrap_or(Provider::Other),
+                residency_issue: residency_flag(&r.region, &t.allowed_regions.0),
+                resource_type: r.resource_type,
+                resource_id: r.resource_id,
+                region: r.region,
+                cost_tag: r.cost_tag,
+                tags: serde_json::from_str(&r.tags).unwrap_or_default(),
+                shared: tenant_count > 1,
+                tenant_count,
+            }
+        })
+        .collect();
     Ok(rows)
 }
