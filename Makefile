@@ -37,6 +37,8 @@ setup-test: setup-build
 	@[ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy; }
 	@# The licence tests verify signed documents with OpenSSL (an independent implementation).
 	@command -v openssl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openssl; }
+	@# The S3 backup-target test runs against moto's S3-compatible server (PyPI).
+	@command -v moto_server >/dev/null || python3 -m pip install --quiet 'moto[server]'
 	@# promtool checks the Prometheus alerting rules in docs/monitoring.
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; }
 
@@ -86,7 +88,7 @@ test-rust:
 	  exit 1; \
 	fi
 	cargo test -p app --features ssr
-	TENANTRY_REQUIRE_POSTGRES=1 TENANTRY_REQUIRE_HAPROXY=1 TENANTRY_TEST_POSTGRES_URL=$(POSTGRES_TEST_URL) cargo test -p server
+	TENANTRY_REQUIRE_POSTGRES=1 TENANTRY_REQUIRE_HAPROXY=1 TENANTRY_REQUIRE_S3=1 TENANTRY_TEST_POSTGRES_URL=$(POSTGRES_TEST_URL) cargo test -p server
 
 test-e2e e2e: setup-test
 	cargo leptos build

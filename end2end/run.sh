@@ -11,7 +11,7 @@ export E2E_ADMIN_EMAIL="e2e-admin@tenantry.test"
 export E2E_ADMIN_PASSWORD="e2e-password-$(date +%s)"
 
 # Simulated change steps take 0.4 s, so rollouts finish within a test.
-DATABASE_URL="sqlite://$WORK/tenantry.db" TENANTRY_OUTBOX_DIR="$WORK/outbox" TENANTRY_LISTEN_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site \
+DATABASE_URL="sqlite://$WORK/tenantry.db" TENANTRY_OUTBOX_DIR="$WORK/outbox" TENANTRY_BACKUP_TARGET="$WORK/backups" TENANTRY_LISTEN_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site \
   TENANTRY_SIMULATOR_STEP_MS=400 TENANTRY_OUTBOUND_ALLOW=127.0.0.0/8 \
   TENANTRY_ADMIN_EMAIL="$E2E_ADMIN_EMAIL" TENANTRY_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" \
   "$BIN" serve >"$WORK/server.log" 2>&1 &

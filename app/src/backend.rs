@@ -2,6 +2,7 @@
 //! storage and password hashing. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod backup_store;
 pub mod columns;
 pub mod context;
 pub mod crypto;

@@ -40,6 +40,7 @@ mod m20261207_000033_plans_and_limits;
 mod m20261207_000034_licences;
 mod m20261207_000035_usage;
 mod m20261207_000036_cloud_resources;
+mod m20261207_000037_backups;
 mod row_security;
 
 pub struct Migrator;
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000034_licences::Migration),
             Box::new(m20261207_000035_usage::Migration),
             Box::new(m20261207_000036_cloud_resources::Migration),
+            Box::new(m20261207_000037_backups::Migration),
         ]
     }
 }

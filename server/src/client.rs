@@ -436,4 +436,87 @@ impl ApiClient {
         };
         self.send(request).await
     }
+
+    pub async fn backups(
+        &self,
+        tenant: &str,
+    ) -> Result<app::model::tenants::backups::TenantBackups, ClientError> {
+        let path = format!("/tenants/{}/backups", segment(tenant));
+        self.send(self.request(Method::GET, &path)).await
+    }
+
+    pub async fn request_backup(
+        &self,
+        tenant: &str,
+    ) -> Result<app::model::tenants::backups::QueuedChange, ClientError> {
+        let path = format!("/tenants/{}/backups", segment(tenant));
+        self.send(
+            self.request(Method::POST, &path)
+                .json(&app::model::tenants::backups::BackupRequestForm::default()),
+        )
+        .await
+    }
+
+    pub async fn verify_backup(
+        &self,
+        tenant: &str,
+        backup: &str,
+    ) -> Result<app::model::tenants::backups::BackupRow, ClientError> {
+        let path = format!(
+            "/tenants/{}/backups/{}/verify",
+            segment(tenant),
+            segment(backup)
+        );
+        self.send(self.request(Method::POST, &path)).await
+    }
+
+    /// Asks for a restore; the tenant named on the command line is the confirmation.
+    pub async fn restore(
+        &self,
+        tenant: &str,
+        backup: &str,
+        note: &str,
+    ) -> Result<app::model::tenants::backups::QueuedChange, ClientError> {
+        let path = format!("/tenants/{}/restore", segment(tenant));
+        let form = app::model::tenants::backups::RestoreForm {
+            backup_id: backup.to_owned(),
+            confirm: tenant.to_owned(),
+            note: note.to_owned(),
+        };
+        self.send(self.request(Method::POST, &path).json(&form))
+            .await
+    }
+}
+
+/// A tenant's backups as a table.
+pub fn render_backups(view: &app::model::tenants::backups::TenantBackups) -> String {
+    let mut out = format!(
+        "Backups of {} (kept: {} daily, {} weekly, {} monthly; target {})\n",
+        view.slug, view.keep_daily, view.keep_weekly, view.keep_monthly, view.target
+    );
+    out.push_str(&format!(
+        "{:<36}  {:<16}  {:<8}  {:<6}  {:>10}  {:<10}  {}\n",
+        "ID", "TAKEN (UTC)", "CLASS", "KIND", "BYTES", "VERIFIED", "SHA-256"
+    ));
+    for b in &view.backups {
+        out.push_str(&format!(
+            "{:<36}  {:<16}  {:<8}  {:<6}  {:>10}  {:<10}  {}{}\n",
+            b.id,
+            b.taken_at.format("%Y-%m-%d %H:%M"),
+            b.retention_class,
+            b.kind,
+            b.size_bytes,
+            b.verify_status,
+            &b.sha256[..b.sha256.len().min(16)],
+            if b.deleted_at.is_some() {
+                "  (deleted)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if view.backups.is_empty() {
+        out.push_str("(none yet)\n");
+    }
+    out
 }

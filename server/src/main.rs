@@ -96,6 +96,37 @@ enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Back up a tenant through the REST API: asks for a backup (a change in
+    /// its next window); `--list` shows its backups, `--verify ID` re-hashes one.
+    Backup {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The tenant's slug or id.
+        tenant: String,
+        #[arg(long, conflicts_with = "verify")]
+        list: bool,
+        #[arg(long)]
+        verify: Option<String>,
+    },
+    /// Restore a tenant from one of its backups through the REST API (the
+    /// checksum is checked first; the tenant must be in maintenance).
+    Restore {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The tenant's slug.
+        tenant: String,
+        /// The backup's id (`tenantry backup TENANT --list`).
+        #[arg(long = "from")]
+        from: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Benchmark backups: one active tenant topped up to 1,000 endpoints and
+    /// 500 config keys is backed up and verified (bytes, seconds, MB/s),
+    /// then every tenant gets a daily schedule and one sweep asks for the
+    /// due backups (time to enqueue). Writes to the database: for `make bench`.
+    #[command(hide = true)]
+    BenchBackups,
     /// Create an API token acting as an existing user (for bootstrapping the CLI and CI).
     ApiToken {
         #[command(subcommand)]
@@ -290,9 +321,22 @@ async fn main() -> ExitCode {
             endpoints_per_tenant,
         } => seed(&config, demo, tenants, endpoints_per_tenant).await,
         Command::Assess => assess(&config).await,
+        Command::BenchBackups => bench_backups(&config).await,
         Command::ValidateHealth { set_address } => validate_health(&config, set_address).await,
         Command::RotateSecretKey => rotate_secret_key(&config).await,
         Command::Tenants { api, command } => tenants_command(&api, command).await,
+        Command::Backup {
+            api,
+            tenant,
+            list,
+            verify,
+        } => backup_command(&api, &tenant, list, verify.as_deref()).await,
+        Command::Restore {
+            api,
+            tenant,
+            from,
+            note,
+        } => restore_command(&api, &tenant, &from, &note).await,
         Command::Rollout { api, command } => rollout_command(&api, command).await,
         Command::Events { api, command } => events_command(&api, command).await,
         Command::Webhooks { api, command } => webhooks_command(&api, command).await,
@@ -422,6 +466,154 @@ async fn assess(config: &Config) -> startup::anyhow_like::Result<()> {
         report.tenants,
         report.endpoint_groups,
         started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+async fn bench_backups(config: &Config) -> startup::anyhow_like::Result<()> {
+    use app::backend::crypto::Purpose;
+    use app::backend::entities::{backup_policy, endpoint, tenant, tenant_setting};
+    use app::backend::services::platform::secrets_at_rest::seal;
+    use app::backend::services::tenants::backups;
+    use app::domain::tenants::lifecycle::LifecycleState;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+    use startup::anyhow_like::Error;
+    const ENDPOINTS: u64 = 1_000;
+    const CONFIG_KEYS: u64 = 500;
+    let fail = |e: app::backend::error::ServiceError| Error(e.to_string());
+    let db = startup::open_database(config).await?;
+    let admin = app::backend::services::platform::seed::platform_admin(&db)
+        .await
+        .map_err(fail)?;
+    let ctx = Ctx::of(&db, &admin, &Default::default());
+    let subject = tenant::Entity::find()
+        .filter(tenant::Column::LifecycleState.eq(LifecycleState::Active.as_str()))
+        .one(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?
+        .ok_or_else(|| Error("no active tenant to back up: seed first".into()))?;
+    // Top the tenant up (direct inserts: this is the bench's set-up, not the product's).
+    let now = chrono::Utc::now();
+    let have = endpoint::Entity::find()
+        .filter(endpoint::Column::TenantId.eq(subject.id))
+        .count(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let missing: Vec<endpoint::ActiveModel> = (have..ENDPOINTS)
+        .map(|i| endpoint::ActiveModel {
+            id: Set(uuid::Uuid::new_v4()),
+            tenant_id: Set(subject.id),
+            hostname: Set(format!("bench-host-{i:04}.{}.example", subject.slug)),
+            platform: Set("linux-x86_64".into()),
+            agent_version: Set("1.0.0".into()),
+            token_hash: Set(format!("{:064x}", i)),
+            registered_at: Set(now),
+            last_seen_at: Set(now),
+        })
+        .collect();
+    for chunk in missing.chunks(200) {
+        endpoint::Entity::insert_many(chunk.to_vec())
+            .exec(&db)
+            .await
+            .map_err(|e| Error(e.to_string()))?;
+    }
+    let keys = tenant_setting::Entity::find()
+        .filter(tenant_setting::Column::TenantId.eq(subject.id))
+        .count(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let settings: Vec<tenant_setting::ActiveModel> = (keys..CONFIG_KEYS)
+        .map(|i| {
+            let secret = i % 10 == 0;
+            let value = format!("value-{i}-{}", "x".repeat(40));
+            tenant_setting::ActiveModel {
+                id: Set(uuid::Uuid::new_v4()),
+                tenant_id: Set(subject.id),
+                key: Set(format!("bench.key{i:03}")),
+                value: Set(if secret {
+                    seal(Purpose::TenantSecret, &value)
+                } else {
+                    value
+                }),
+                is_secret: Set(secret),
+                updated_at: Set(now),
+                updated_by: Set("bench".into()),
+            }
+        })
+        .collect();
+    for chunk in settings.chunks(200) {
+        tenant_setting::Entity::insert_many(chunk.to_vec())
+            .exec(&db)
+            .await
+            .map_err(|e| Error(e.to_string()))?;
+    }
+    // One backup, written and verified.
+    let change = backups::request_backup(&ctx, &subject.slug, &Default::default())
+        .await
+        .map_err(fail)?;
+    let started = std::time::Instant::now();
+    backups::capture(&db, now, &change, &subject, "snapshot: bench://data/1")
+        .await
+        .map_err(fail)?;
+    let written = started.elapsed();
+    let view = backups::view(&ctx, &subject.slug).await.map_err(fail)?;
+    let taken = view
+        .backups
+        .iter()
+        .find(|b| b.change_request_id == change.id)
+        .ok_or_else(|| Error("the backup was not recorded".into()))?;
+    let started = std::time::Instant::now();
+    let verified = backups::verify(&ctx, &subject.slug, &taken.id.to_string())
+        .await
+        .map_err(fail)?;
+    let checked = started.elapsed();
+    let mb = taken.size_bytes as f64 / 1_048_576.0;
+    println!(
+        "backup of {ENDPOINTS} endpoints and {CONFIG_KEYS} config keys: {:.2} MB written in {:.3} s ({:.1} MB/s); verify ({}) in {:.3} s ({:.1} MB/s).",
+        mb,
+        written.as_secs_f64(),
+        mb / written.as_secs_f64(),
+        verified.verify_status,
+        checked.as_secs_f64(),
+        mb / checked.as_secs_f64()
+    );
+    // Every tenant on a daily schedule; one sweep asks for what is due.
+    let tenants: Vec<uuid::Uuid> = tenant::Entity::find()
+        .all(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    backup_policy::Entity::delete_many()
+        .exec(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let policies: Vec<backup_policy::ActiveModel> = tenants
+        .iter()
+        .map(|id| backup_policy::ActiveModel {
+            tenant_id: Set(*id),
+            keep_daily: Set(7),
+            keep_weekly: Set(4),
+            keep_monthly: Set(12),
+            updated_at: Set(now),
+            updated_by: Set("bench".into()),
+        })
+        .collect();
+    for chunk in policies.chunks(500) {
+        backup_policy::Entity::insert_many(chunk.to_vec())
+            .exec(&db)
+            .await
+            .map_err(|e| Error(e.to_string()))?;
+    }
+    let started = std::time::Instant::now();
+    let asked = backups::schedule_due(&db, chrono::Utc::now() + chrono::Duration::days(1))
+        .await
+        .map_err(fail)?;
+    println!(
+        "scheduled-backup sweep over {} tenants: {asked} backup changes asked for in {:.2} s.",
+        tenants.len(),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }
@@ -693,6 +885,76 @@ async fn tenants_command(
     }
     .map_err(|e| Error(e.to_string()))?;
     println!("{output}");
+    Ok(())
+}
+
+async fn backup_command(
+    api: &ApiArgs,
+    tenant: &str,
+    list: bool,
+    verify: Option<&str>,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let client = api.client()?;
+    let output = if let Some(id) = verify {
+        client.verify_backup(tenant, id).await.map(|b| {
+            if api.json {
+                pretty_json(&b)
+            } else {
+                format!("{}: {} — {}", b.id, b.verify_status, b.verify_message)
+            }
+        })
+    } else if list {
+        client.backups(tenant).await.map(|view| {
+            if api.json {
+                pretty_json(&view)
+            } else {
+                server::client::render_backups(&view)
+            }
+        })
+    } else {
+        client.request_backup(tenant).await.map(|queued| {
+            if api.json {
+                pretty_json(&queued)
+            } else {
+                format!(
+                    "{} ({}): {}\n/changes/{}",
+                    queued.title,
+                    queued.status.replace('_', " "),
+                    queued.schedule_reason,
+                    queued.change_id
+                )
+            }
+        })
+    }
+    .map_err(|e| Error(e.to_string()))?;
+    println!("{output}");
+    Ok(())
+}
+
+async fn restore_command(
+    api: &ApiArgs,
+    tenant: &str,
+    from: &str,
+    note: &str,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let client = api.client()?;
+    let queued = client
+        .restore(tenant, from, note)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    if api.json {
+        println!("{}", pretty_json(&queued));
+    } else {
+        println!(
+            "{} ({}): {}\n/changes/{}",
+            queued.title,
+            queued.status.replace('_', " "),
+            queued.schedule_reason,
+            queued.change_id
+        );
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod alerts;
 pub mod audit;
+pub mod backups;
 pub mod changes;
 pub mod deployments;
 pub mod events;
@@ -33,7 +34,7 @@ use problem::ApiError;
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
         (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
-        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events"), (name = "alerts"), (name = "plans")),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events"), (name = "alerts"), (name = "plans"), (name = "backups")),
 )]
 pub struct ApiDoc;
 
@@ -62,6 +63,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(alerts::routes())
         .merge(plans::routes())
+        .merge(backups::routes())
 }
 
 /// The OpenAPI document the API serves, its paths under `/api/v1`.

@@ -41,6 +41,11 @@ pub async fn open_database(config: &Config) -> anyhow_like::Result<DatabaseConne
         .await
         .map_err(|e| anyhow_like::Error(format!("database migration failed: {e}")))?;
     app::backend::crypto::configure(load_keyring(&config.secret_keys)?);
+    // Backups are written to TENANTRY_BACKUP_TARGET (default data/backups):
+    // a misconfigured target stops the start rather than the first backup.
+    let backups = app::backend::backup_store::current()
+        .map_err(|e| anyhow_like::Error(format!("TENANTRY_BACKUP_TARGET: {e}")))?;
+    tracing::info!(target = backups.base(), "backups are written here");
     // Every stored secret must open with the configured keys; plain ones
     // from before encryption are sealed now.
     let report = secrets_at_rest::seal_all(&db).await.map_err(|e| {

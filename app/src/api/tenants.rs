@@ -1,5 +1,6 @@
 //! Tenant registry server functions and the DTOs they exchange with the UI.
 
+pub mod backups;
 pub mod endpoints;
 pub mod health;
 

@@ -157,6 +157,19 @@ pub async fn resource_state<C: ConnectionTrait>(
                 })
             }
         },
+        "backup" => crate::backend::entities::backup::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map_or(Value::Null, |b| {
+                json!({
+                    "id": b.id, "tenant_id": b.tenant_id, "kind": b.kind,
+                    "retention_class": b.retention_class, "location": b.location,
+                    "size_bytes": b.size_bytes, "sha256": b.sha256,
+                    "data_snapshot": b.data_snapshot, "taken_at": b.taken_at,
+                    "verify_status": b.verify_status, "verified_at": b.verified_at,
+                    "expires_at": b.expires_at, "deleted_at": b.deleted_at,
+                })
+            }),
         "alert" => crate::backend::entities::alert::Entity::find_by_id(id)
             .one(conn)
             .await?

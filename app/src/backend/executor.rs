@@ -27,6 +27,9 @@ pub struct StepOrder {
     /// Where the tenant (or the slot being prepared) answers, when known:
     /// what a health suite tests and a deploy step may need.
     pub address: Option<String>,
+    /// A restore's data snapshot reference (from its backup), handed only to
+    /// the step that restores the data.
+    pub data_snapshot: Option<String>,
 }
 
 impl StepOrder {
@@ -55,7 +58,7 @@ impl Executor for Immediate {
     }
 
     async fn run_step(&self, order: &StepOrder) -> Result<String, String> {
-        Ok(format!("{} done", order.step))
+        Ok(format!("{} done{}", order.step, simulated_snapshot(order)))
     }
 }
 
@@ -132,11 +135,32 @@ impl Executor for Simulator {
             ));
         }
         Ok(format!(
-            "simulator: {} on {} done in {} ms",
+            "simulator: {} on {} done in {} ms{}",
             order.step,
             order.tenant_slug,
-            self.step_duration.as_millis()
+            self.step_duration.as_millis(),
+            simulated_snapshot(order)
         ))
+    }
+}
+
+/// What a pretend executor reports of the data snapshot a backup step took
+/// (a reference naming the step, so each backup has its own), or of the one
+/// a restore step was handed.
+fn simulated_snapshot(order: &StepOrder) -> String {
+    match (
+        order.kind.as_str(),
+        order.step.as_str(),
+        &order.data_snapshot,
+    ) {
+        ("backup", "Backup", _) => format!(
+            "\n{} simulated://{}/{}",
+            crate::domain::tenants::backup::SNAPSHOT_LINE,
+            order.tenant_slug,
+            order.key.replace(':', "-")
+        ),
+        ("restore", "Restore", Some(reference)) => format!("\nrestored the data of {reference}"),
+        _ => String::new(),
     }
 }
 
@@ -186,6 +210,7 @@ impl CommandExecutor {
                     .replace("{phase}", order.phase())
                     .replace("{correlation}", &order.correlation_id)
                     .replace("{address}", order.address.as_deref().unwrap_or(""))
+                    .replace("{snapshot}", order.data_snapshot.as_deref().unwrap_or(""))
             })
             .collect()
     }
@@ -206,6 +231,10 @@ impl Executor for CommandExecutor {
             .env("TENANTRY_PHASE", order.phase())
             .env("TENANTRY_CORRELATION_ID", &order.correlation_id)
             .env("TENANTRY_ADDRESS", order.address.as_deref().unwrap_or(""))
+            .env(
+                "TENANTRY_SNAPSHOT",
+                order.data_snapshot.as_deref().unwrap_or(""),
+            )
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
         let run = command.output();
@@ -254,6 +283,7 @@ mod tests {
             rollback: false,
             correlation_id: "req-1".into(),
             address: Some("https://acme.example".into()),
+            data_snapshot: None,
         }
     }
 

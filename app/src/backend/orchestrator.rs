@@ -207,6 +207,7 @@ impl Executor for HttpOrchestrator {
             "key": key, "tenant": order.tenant_slug, "kind": order.kind, "step": order.step,
             "version": order.target_version, "attempt": order.attempt, "phase": order.phase(),
             "correlation_id": order.correlation_id, "address": order.address,
+            "snapshot": order.data_snapshot,
             "callback_url": self.callback_url,
         })
         .to_string();

@@ -250,6 +250,31 @@ pub const CATALOGUE: &[EventType] = &[
         "A tenant's licence was renewed (a new document); a tenant it had suspended is resumed.",
     ),
     event(
+        "backup.completed",
+        "backup",
+        "A backup of a tenant was written (the data carries its kind, class, location, size and SHA-256).",
+    ),
+    event(
+        "backup.verify_failed",
+        "backup",
+        "A verify re-read a backup and found its bundle corrupt or missing.",
+    ),
+    event(
+        "backup.pruned",
+        "backup",
+        "Retention deleted an expired backup's bundle (its record stays).",
+    ),
+    event(
+        "legal_hold.set",
+        "tenant",
+        "A legal hold was set on a tenant: retention deletes nothing of it until it is lifted.",
+    ),
+    event(
+        "legal_hold.lifted",
+        "tenant",
+        "A legal hold on a tenant was lifted (the data carries why).",
+    ),
+    event(
         "usage.recorded",
         "usage",
         "Usage records were stored for a tenant (the data carries how many, the meters and the source).",
@@ -284,7 +309,9 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         | "tenant.config.set"
         | "tenant.config.remove"
         | "tenant.product.set"
-        | "tenant.address_set" => &["tenant.updated"],
+        | "tenant.address_set"
+        | "tenant.config_restored"
+        | "backup.schedule" => &["tenant.updated"],
         "tenant.access_revoked" => &["tenant.access_revoked"],
         "change.create"
             if details.get("reason").and_then(|r| r.as_str())
@@ -340,6 +367,14 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         "licence.revoke" => &["licence.revoked"],
         "licence.renew" => &["licence.renewed"],
         "usage.record" => &["usage.recorded"],
+        "backup.create" => &["backup.completed"],
+        "backup.verify" => match details.get("status").and_then(|l| l.as_str()) {
+            Some("corrupt" | "missing") => &["backup.verify_failed"],
+            _ => &[],
+        },
+        "backup.prune" => &["backup.pruned"],
+        "legal_hold.set" => &["legal_hold.set"],
+        "legal_hold.lift" => &["legal_hold.lifted"],
         "quota.level" => match details.get("level").and_then(|l| l.as_str()) {
             Some("full") => &["quota.exceeded"],
             Some("near") => &["quota.near"],

@@ -1,6 +1,7 @@
 //! Tenant rules: identity and attributes, lifecycle, configuration, endpoints' agents and saved filters, and trouble.
 
 pub mod agent;
+pub mod backup;
 pub mod cloud;
 pub mod config;
 pub mod health;

@@ -1,6 +1,7 @@
 //! What crosses the wire for tenants: the forms, queries and views shared by the
 //! server functions, the REST handlers, the services and the pages.
 
+pub mod backups;
 pub mod endpoints;
 pub mod health;
 pub mod overview;

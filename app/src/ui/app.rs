@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/:slug/endpoints") view=|| view! { <TenantPage tab=TenantTab::Endpoints/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/update-policy") view=|| view! { <TenantPage tab=TenantTab::UpdatePolicy/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/limits") view=|| view! { <TenantPage tab=TenantTab::Limits/> } ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/backups") view=|| view! { <TenantPage tab=TenantTab::Backups/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/history") view=|| view! { <TenantPage tab=TenantTab::History/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/upgrade") view=UpgradeTenantPage ssr=ssr.clone()/>

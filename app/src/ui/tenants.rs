@@ -1,3 +1,4 @@
+pub mod backups_tab;
 pub mod bulk_page;
 pub mod delete_tenant_page;
 pub mod edit_tenant_page;

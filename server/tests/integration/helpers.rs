@@ -409,14 +409,12 @@ pub fn new_rollout(
 pub fn expect_field_error<T: std::fmt::Debug>(
     result: Result<T, app::backend::error::ServiceError>,
     field: &str,
-) {
+) -> String {
     match result {
-        Err(app::backend::error::ServiceError::Validation(errors)) => {
-            assert!(
-                errors.for_field(field).is_some(),
-                "expected an error on {field}, got {errors:?}"
-            )
-        }
+        Err(app::backend::error::ServiceError::Validation(errors)) => errors
+            .for_field(field)
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("expected an error on {field}, got {errors:?}")),
         other => panic!("expected a field error on {field}, got {other:?}"),
     }
 }

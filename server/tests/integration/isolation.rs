@@ -601,6 +601,78 @@ const REST: &[(&str, &str, Call)] = &[
         ),
     ),
     (
+        "get",
+        "/api/v1/tenants/{id}/backups",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/backups",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    // The probe tenants are drafts: allowed callers get the lifecycle refusal.
+    (
+        "post",
+        "/api/v1/tenants/{id}/backups",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/backups",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"note": "isolation probe"}"#),
+        ),
+    ),
+    // No backups yet: allowed callers get 409.
+    (
+        "post",
+        "/api/v1/tenants/{id}/backups/{backup}/verify",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/backups/latest/verify",
+            Tenant(P::TenantLifecycle),
+            Body::Empty,
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/tenants/{id}/backups/schedule",
+        call(
+            "PUT",
+            "/api/v1/tenants/{tenant}/backups/schedule",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"keep_daily": "many"}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants/{id}/restore",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/restore",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"backup_id": "", "confirm": ""}"#),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/tenants/{id}/legal-hold",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/legal-hold",
+            Platform(P::LegalHold),
+            Body::Json(r#"{"reason": ""}"#),
+        ),
+    ),
+    (
+        "delete",
+        "/api/v1/tenants/{id}/legal-hold",
+        call(
+            "DELETE",
+            "/api/v1/tenants/{tenant}/legal-hold",
+            Platform(P::LegalHold),
+            Body::Json(r#"{"reason": ""}"#),
+        ),
+    ),
+    (
         "post",
         "/api/v1/tenants/{id}/plan-change",
         call(
@@ -2263,6 +2335,60 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/import_cloud_resources",
             Platform(P::TenantManage),
             Body::Form(&[("csv", "provider,region")]),
+        ),
+    ),
+    (
+        "backups_of_tenant",
+        call(
+            "POST",
+            "/api/fn/backups_of_tenant",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "request_tenant_backup",
+        call(
+            "POST",
+            "/api/fn/request_tenant_backup",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "verify_tenant_backup",
+        call(
+            "POST",
+            "/api/fn/verify_tenant_backup",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}"), ("backup_id", "latest")]),
+        ),
+    ),
+    (
+        "restore_tenant_backup",
+        call(
+            "POST",
+            "/api/fn/restore_tenant_backup",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}"), ("backup_id", ""), ("confirm", "")]),
+        ),
+    ),
+    (
+        "set_backup_schedule",
+        call(
+            "POST",
+            "/api/fn/set_backup_schedule",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}"), ("keep_daily", "many")]),
+        ),
+    ),
+    (
+        "legal_hold_of_tenant",
+        call(
+            "POST",
+            "/api/fn/legal_hold_of_tenant",
+            Platform(P::LegalHold),
+            Body::Form(&[("slug", "{tenant}"), ("hold_reason", "")]),
         ),
     ),
     (

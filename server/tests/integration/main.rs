@@ -8,6 +8,7 @@ mod access;
 mod accounts;
 mod audit;
 mod auth_http;
+mod backups;
 mod bluegreen;
 mod changes;
 mod compliance;

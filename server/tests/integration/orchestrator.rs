@@ -116,6 +116,7 @@ fn order(step: &str) -> StepOrder {
         rollback: false,
         correlation_id: "req-test".into(),
         address: Some("https://acme.example".into()),
+        data_snapshot: None,
     }
 }
 

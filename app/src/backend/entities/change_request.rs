@@ -41,6 +41,11 @@ pub struct Model {
     pub correlation_id: Option<String>,
     /// The plan a plan change moves the tenant to.
     pub target_plan: Option<String>,
+    /// The backup a restore starts from.
+    pub backup_id: Option<Uuid>,
+    /// The retention class a backup is taken for (`daily`, `weekly`,
+    /// `monthly`; none: a manual backup).
+    pub backup_class: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

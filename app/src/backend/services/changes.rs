@@ -29,6 +29,7 @@ use crate::backend::executor::{Executor, StepOrder};
 use crate::backend::jobs::{self, ClaimedJob, JobSpec};
 use crate::backend::principal::{Actor, Principal};
 use crate::backend::services::tenants;
+use crate::backend::services::tenants::backups;
 use crate::backend::services::tenants::saved_filters;
 use crate::domain::access::authority::acts_for_vendor;
 use crate::domain::access::authority::may_stop_change;
@@ -159,6 +160,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
                 .unwrap_or_else(|| Uuid::new_v4().to_string()),
         )),
         target_plan: Set(change.target_plan),
+        backup_id: Set(None),
+        backup_class: Set(None),
     }
     .insert(conn)
     .await?;

@@ -3,6 +3,7 @@
 //! the vendor's saved filters.
 
 pub mod agents;
+pub mod backups;
 pub mod cloud_resources;
 pub mod health;
 pub mod overview;

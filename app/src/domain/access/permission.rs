@@ -21,10 +21,13 @@ pub enum Permission {
     PolicyManage,
     ReleaseManage,
     AuditRead,
+    /// Set and lift legal holds: while one stands, retention deletes
+    /// nothing of the tenant.
+    LegalHold,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Self::TenantRead,
         Self::TenantLifecycle,
         Self::TenantManage,
@@ -36,6 +39,7 @@ impl Permission {
         Self::PolicyManage,
         Self::ReleaseManage,
         Self::AuditRead,
+        Self::LegalHold,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl Permission {
             Self::PolicyManage => "policy.manage",
             Self::ReleaseManage => "release.manage",
             Self::AuditRead => "audit.read",
+            Self::LegalHold => "legal.hold",
         }
     }
 
@@ -72,6 +77,7 @@ impl Permission {
             Self::PolicyManage => "Manage update and version policies",
             Self::ReleaseManage => "Manage the release catalog",
             Self::AuditRead => "Read the audit log",
+            Self::LegalHold => "Set and lift legal holds on tenants' data",
         }
     }
 }
@@ -560,7 +566,7 @@ mod tests {
     const MATRIX: [(BuiltinRole, &str); 6] = [
         (
             BuiltinRole::PlatformAdmin,
-            "tenant.read tenant.lifecycle tenant.manage update.approve update.execute report.read settings.manage user.manage policy.manage release.manage audit.read",
+            "tenant.read tenant.lifecycle tenant.manage update.approve update.execute report.read settings.manage user.manage policy.manage release.manage audit.read legal.hold",
         ),
         (
             BuiltinRole::PlatformOperator,

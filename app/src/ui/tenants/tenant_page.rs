@@ -30,11 +30,12 @@ pub enum TenantTab {
     Endpoints,
     UpdatePolicy,
     Limits,
+    Backups,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 8] = [
+    const ALL: [TenantTab; 9] = [
         TenantTab::Overview,
         TenantTab::Config,
         TenantTab::Versions,
@@ -42,6 +43,7 @@ impl TenantTab {
         TenantTab::Endpoints,
         TenantTab::UpdatePolicy,
         TenantTab::Limits,
+        TenantTab::Backups,
         TenantTab::History,
     ];
 
@@ -54,6 +56,7 @@ impl TenantTab {
             TenantTab::Endpoints => "Endpoints",
             TenantTab::UpdatePolicy => "Update policy",
             TenantTab::Limits => "Limits",
+            TenantTab::Backups => "Backups",
             TenantTab::History => "History",
         }
     }
@@ -67,6 +70,7 @@ impl TenantTab {
             TenantTab::Endpoints => format!("/tenants/{slug}/endpoints"),
             TenantTab::UpdatePolicy => format!("/tenants/{slug}/update-policy"),
             TenantTab::Limits => format!("/tenants/{slug}/limits"),
+            TenantTab::Backups => format!("/tenants/{slug}/backups"),
             TenantTab::History => format!("/tenants/{slug}/history"),
         }
     }
@@ -160,6 +164,7 @@ fn TenantView(
         {(tab == TenantTab::Endpoints).then(|| view! { <EndpointsTab tenant_id=t.id slug=slug.clone()/> })}
         {(tab == TenantTab::UpdatePolicy).then(|| view! { <UpdatePolicyTab slug=slug.clone()/> })}
         {(tab == TenantTab::Limits).then(|| view! { <crate::ui::plans::limits_tab::LimitsTab slug=slug.clone()/> })}
+        {(tab == TenantTab::Backups).then(|| view! { <crate::ui::tenants::backups_tab::BackupsTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
         <OverviewPanel slug=slug.clone()/>
         <section class="card">
@@ -176,6 +181,10 @@ fn TenantView(
                         // An upgrade names a product and release: its own form.
                         (LifecycleAction::Upgrade, None) => view! {
                             <li><a class="btn btn-secondary" data-testid="upgrade-link" href=format!("/tenants/{slug}/upgrade")>{label}"…"</a></li>
+                        }.into_any(),
+                        // A restore names its backup: chosen on the Backups tab.
+                        (LifecycleAction::Restore, None) => view! {
+                            <li><a class="btn btn-secondary" data-action="restore" href=format!("/tenants/{slug}/backups#restore")>{label}"…"</a></li>
                         }.into_any(),
                         (action, None) => view! {
                             <li>

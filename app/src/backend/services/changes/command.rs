@@ -59,6 +59,12 @@ impl ChangeSpec {
                 "A plan change names its plan: request it from the tenant's Limits tab or POST /api/v1/tenants/{id}/plan-change.",
             );
         }
+        if kind == Some(ChangeKind::Restore) {
+            errors.push(
+                "kind",
+                "A restore names its backup: choose one on the tenant's Backups tab or POST /api/v1/tenants/{id}/restore.",
+            );
+        }
         let kind = kind?;
         if kind.is_update() && update.is_none() {
             return None;

@@ -447,7 +447,7 @@ pub async fn execute(
         }
     }
     txn.commit().await.map_err(|e| e.to_string())?;
-    if still_running && change.target_version.is_some() {
+    if still_running && (change.target_version.is_some() || change.kind == ChangeKind::Restore) {
         // The tenant runs another version now: its compliance changed.
         reassess_tenant(db, change.tenant_id, clock.now()).await;
     }
@@ -563,7 +563,7 @@ async fn run_steps(
             .exec(db)
             .await
             .map_err(|e| e.to_string())?;
-        let order = StepOrder {
+        let mut order = StepOrder {
             key: step.idempotency_key.clone(),
             tenant_slug: target.slug.clone(),
             tenant_labels: target.labels.0.clone(),
@@ -574,8 +574,33 @@ async fn run_steps(
             rollback,
             correlation_id: change.correlation_id.clone().unwrap_or_default(),
             address: target.base_url.clone(),
+            data_snapshot: None,
         };
-        let mut result = executor.run_step(&order).await;
+        let before = portal_part_before(db, clock, change, target, &step.name, rollback)
+            .await
+            .map_err(internal)?;
+        let mut result = match before {
+            Err(refusal) => Err(refusal),
+            Ok((summary, reference)) => {
+                order.data_snapshot = reference;
+                executor
+                    .run_step(&order)
+                    .await
+                    .map(|out| join_output(summary.as_deref(), &out))
+            }
+        };
+        // A backup's bundle is written once the executor took its snapshot.
+        if let Ok(done) = &result
+            && backups::captures_after(change.kind, &step.name, rollback)
+        {
+            result = match backups::capture(db, clock.now(), change, target, done).await {
+                Ok(recorded) => Ok(format!("{}\n{recorded}", done.trim_end())),
+                Err(error) => Err(format!(
+                    "{}\nthe backup bundle could not be written: {error}",
+                    done.trim_end()
+                )),
+            };
+        }
         // A health step also runs the tenant's own baseline at its address.
         if let Ok(done) = &result
             && checks_health(&step.name)
@@ -678,6 +703,53 @@ async fn run_steps(
         }
     }
     Ok(())
+}
+
+/// The portal's own work before a step reaches the executor: a restore
+/// checks its backup and puts the portal's part back (returning what it did
+/// and the data reference for the executor), and a restored tenant is under
+/// test while its baseline runs. `Err` fails the step without the executor.
+async fn portal_part_before(
+    db: &DatabaseConnection,
+    clock: &dyn Clock,
+    change: &change_request::Model,
+    target: &tenant::Model,
+    step: &str,
+    rollback: bool,
+) -> ServiceResult<Result<(Option<String>, Option<String>), String>> {
+    if backups::restores_before(change.kind, step, rollback) {
+        return Ok(
+            backups::restore_portal_part(db, clock.now(), change, target)
+                .await?
+                .map(|(summary, reference)| (Some(summary), reference)),
+        );
+    }
+    if change.kind == ChangeKind::Restore && checks_health(step) && !rollback {
+        let txn = db.begin().await?;
+        if let Some(current) = tenant::Entity::find_by_id(target.id).one(&txn).await?
+            && current.lifecycle_state == LifecycleState::Restoring
+        {
+            set_tenant_state(
+                &txn,
+                &current,
+                LifecycleState::Testing,
+                current.requested_state,
+                None,
+                clock.now(),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+    }
+    Ok(Ok((None, None)))
+}
+
+/// The step log: what the portal did, then what the executor said.
+fn join_output(before: Option<&str>, executor: &str) -> String {
+    match before {
+        Some(before) => format!("{before}\n{executor}"),
+        None => executor.to_owned(),
+    }
 }
 
 /// What a succeeded change leaves behind.

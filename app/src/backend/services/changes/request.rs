@@ -297,14 +297,14 @@ pub(super) async fn create_one(
 
 /// Where a submitted change goes: to its approvers when the tenant's update
 /// policy asks for it, otherwise into the tenant's next allowed start.
-pub(super) struct Route {
-    status: ChangeStatus,
-    next_start: Option<(DateTime<Utc>, String)>,
-    needs_approval: bool,
-    mode: ApprovalMode,
+pub(crate) struct Route {
+    pub(crate) status: ChangeStatus,
+    pub(crate) next_start: Option<(DateTime<Utc>, String)>,
+    pub(crate) needs_approval: bool,
+    pub(crate) mode: ApprovalMode,
 }
 
-pub(super) async fn route(
+pub(crate) async fn route(
     txn: &DatabaseTransaction,
     tenant_id: Uuid,
     kind: ChangeKind,

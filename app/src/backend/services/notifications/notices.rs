@@ -226,6 +226,7 @@ pub async fn run_compliance_job(
         .await?;
     crate::backend::services::changes::schedule_auto_updates(db, public_url, now).await?;
     crate::backend::services::plans::licences::sweep(db, now).await?;
+    crate::backend::services::tenants::backups::sweep(db, now).await?;
     Ok((report, notices))
 }
 

@@ -48,6 +48,13 @@ pub async fn transition(
                 .into(),
         ));
     }
+    if action == LifecycleAction::Restore {
+        // Without a backup there is nothing to restore from.
+        return Err(ServiceError::Policy(format!(
+            "A restore names its backup: choose one on the tenant's Backups tab (/tenants/{}/backups) or POST /api/v1/tenants/{{id}}/restore.",
+            current.slug
+        )));
+    }
     let actor = Actor::from(principal);
     let by_vendor = crate::domain::access::authority::acts_for_vendor(&principal.grants);
     let outcome = move_tenant(

@@ -38,6 +38,7 @@ pub(in crate::backend::services::deployments) async fn prepare(
             Slot::Blue => d.blue_url.clone(),
             Slot::Green => d.green_url.clone(),
         }),
+        data_snapshot: None,
     };
     let outcome = executor.run_step(&order).await;
     let txn = db.begin().await?;
