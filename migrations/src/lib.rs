@@ -41,6 +41,7 @@ mod m20261207_000034_licences;
 mod m20261207_000035_usage;
 mod m20261207_000036_cloud_resources;
 mod m20261207_000037_backups;
+mod m20261207_000038_secret_rotation;
 mod row_security;
 
 pub struct Migrator;
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000035_usage::Migration),
             Box::new(m20261207_000036_cloud_resources::Migration),
             Box::new(m20261207_000037_backups::Migration),
+            Box::new(m20261207_000038_secret_rotation::Migration),
         ]
     }
 }

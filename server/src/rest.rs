@@ -12,6 +12,7 @@ pub mod plans;
 pub mod problem;
 pub mod releases;
 pub mod rollouts;
+pub mod secrets;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -64,6 +65,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(alerts::routes())
         .merge(plans::routes())
         .merge(backups::routes())
+        .merge(secrets::routes())
 }
 
 /// The OpenAPI document the API serves, its paths under `/api/v1`.

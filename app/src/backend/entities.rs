@@ -57,6 +57,8 @@ pub mod role_binding;
 pub mod rollout;
 pub mod rollout_target;
 pub mod saved_filter;
+pub mod secret_rotation;
+pub mod secret_schedule;
 pub mod session;
 pub mod sign_in_address;
 pub mod slo_target;

@@ -30,6 +30,26 @@ pub struct StepOrder {
     /// A restore's data snapshot reference (from its backup), handed only to
     /// the step that restores the data.
     pub data_snapshot: Option<String>,
+    /// A secret rotation's value, handed only to the step that sets it (the
+    /// new value) or puts it back (the previous one).
+    pub secret: Option<StepSecret>,
+}
+
+/// A secret for one step: the configuration key it is stored under and its
+/// value. Never printed: its `Debug` shows the name only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StepSecret {
+    pub name: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for StepSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepSecret")
+            .field("name", &self.name)
+            .field("value", &"••••••")
+            .finish()
+    }
 }
 
 impl StepOrder {
@@ -235,6 +255,16 @@ impl Executor for CommandExecutor {
                 "TENANTRY_SNAPSHOT",
                 order.data_snapshot.as_deref().unwrap_or(""),
             )
+            // A secret goes in the environment, never the arguments (which
+            // any local user can read in the process list).
+            .env(
+                "TENANTRY_SECRET_NAME",
+                order.secret.as_ref().map_or("", |s| s.name.as_str()),
+            )
+            .env(
+                "TENANTRY_SECRET_VALUE",
+                order.secret.as_ref().map_or("", |s| s.value.as_str()),
+            )
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
         let run = command.output();
@@ -284,6 +314,7 @@ mod tests {
             correlation_id: "req-1".into(),
             address: Some("https://acme.example".into()),
             data_snapshot: None,
+            secret: None,
         }
     }
 

@@ -379,6 +379,7 @@ pub async fn run_checks(
                     correlation_id: target.correlation_id.clone(),
                     address: Some(target.address.to_owned()),
                     data_snapshot: None,
+                    secret: None,
                 };
                 let outcome = executor.run_step(&order).await;
                 judge_suite(check, &outcome, began.elapsed().as_millis() as u32)

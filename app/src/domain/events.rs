@@ -250,6 +250,11 @@ pub const CATALOGUE: &[EventType] = &[
         "A tenant's licence was renewed (a new document); a tenant it had suspended is resumed.",
     ),
     event(
+        "secret.rotated",
+        "tenant",
+        "A tenant secret was rotated (the data names the secret and the change, never a value).",
+    ),
+    event(
         "backup.completed",
         "backup",
         "A backup of a tenant was written (the data carries its kind, class, location, size and SHA-256).",
@@ -311,7 +316,8 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         | "tenant.product.set"
         | "tenant.address_set"
         | "tenant.config_restored"
-        | "backup.schedule" => &["tenant.updated"],
+        | "backup.schedule"
+        | "secret.schedule" => &["tenant.updated"],
         "tenant.access_revoked" => &["tenant.access_revoked"],
         "change.create"
             if details.get("reason").and_then(|r| r.as_str())
@@ -373,6 +379,7 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
             _ => &[],
         },
         "backup.prune" => &["backup.pruned"],
+        "tenant.secret_rotated" => &["secret.rotated"],
         "legal_hold.set" => &["legal_hold.set"],
         "legal_hold.lift" => &["legal_hold.lifted"],
         "quota.level" => match details.get("level").and_then(|l| l.as_str()) {

@@ -7,5 +7,6 @@ pub mod config;
 pub mod health;
 pub mod lifecycle;
 pub mod saved_filter;
+pub mod secret_rotation;
 pub mod tenant;
 pub mod trouble;

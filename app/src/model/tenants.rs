@@ -5,6 +5,7 @@ pub mod backups;
 pub mod endpoints;
 pub mod health;
 pub mod overview;
+pub mod secrets;
 pub mod trouble;
 
 use crate::domain::tenants::lifecycle::LifecycleAction;

@@ -6,6 +6,7 @@ pub mod endpoints_tab;
 pub mod health_tab;
 pub mod new_tenant_page;
 pub mod overview_panel;
+pub mod secrets_card;
 pub mod tenant_page;
 pub mod tenants_page;
 pub mod trouble_page;

@@ -782,7 +782,7 @@ async fn a_tenant_runs_at_most_its_limit_of_changes_and_the_rest_wait_saying_why
     let upgrade = changes::create(&ctx, change_request(&request("upgrade")))
         .await
         .unwrap();
-    let rotation = changes::create(&ctx, change_request(&request("rotate_secret")))
+    let rotation = changes::create(&ctx, change_request(&request("backup")))
         .await
         .unwrap();
     // Two replicas each try to start one of them at the same moment.

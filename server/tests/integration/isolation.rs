@@ -653,6 +653,37 @@ const REST: &[(&str, &str, Call)] = &[
         ),
     ),
     (
+        "get",
+        "/api/v1/tenants/{id}/secrets",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/secrets",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    // A value too short: allowed callers get the field refusal.
+    (
+        "post",
+        "/api/v1/tenants/{id}/secrets/{name}/rotate",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/secrets/database/rotate",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"value": "short"}"#),
+        ),
+    ),
+    (
+        "put",
+        "/api/v1/tenants/{id}/secrets/{name}/schedule",
+        call(
+            "PUT",
+            "/api/v1/tenants/{tenant}/secrets/database/schedule",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"interval_days": "0"}"#),
+        ),
+    ),
+    (
         "post",
         "/api/v1/tenants/{id}/legal-hold",
         call(
@@ -2389,6 +2420,41 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/legal_hold_of_tenant",
             Platform(P::LegalHold),
             Body::Form(&[("slug", "{tenant}"), ("hold_reason", "")]),
+        ),
+    ),
+    (
+        "secrets_of_tenant",
+        call(
+            "POST",
+            "/api/fn/secrets_of_tenant",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "rotate_tenant_secret",
+        call(
+            "POST",
+            "/api/fn/rotate_tenant_secret",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[
+                ("slug", "{tenant}"),
+                ("rotate_secret", "database"),
+                ("new_value", "short"),
+            ]),
+        ),
+    ),
+    (
+        "schedule_secret_rotation",
+        call(
+            "POST",
+            "/api/fn/schedule_secret_rotation",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[
+                ("slug", "{tenant}"),
+                ("schedule_secret", "database"),
+                ("interval_days", "0"),
+            ]),
         ),
     ),
     (

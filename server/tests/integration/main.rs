@@ -23,6 +23,7 @@ mod orchestrator;
 mod plans;
 mod rest_api;
 mod row_security;
+mod secrets;
 mod service_levels;
 mod tenant_health;
 mod tenants;

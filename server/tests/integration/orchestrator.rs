@@ -117,6 +117,7 @@ fn order(step: &str) -> StepOrder {
         correlation_id: "req-test".into(),
         address: Some("https://acme.example".into()),
         data_snapshot: None,
+        secret: None,
     }
 }
 

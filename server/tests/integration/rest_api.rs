@@ -674,6 +674,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "GET /api/v1/tenants/{id}/licences",
             "GET /api/v1/tenants/{id}/limits",
             "GET /api/v1/tenants/{id}/overview",
+            "GET /api/v1/tenants/{id}/secrets",
             "GET /api/v1/tenants/{id}/update-policy",
             "GET /api/v1/tenants/{id}/usage",
             "GET /api/v1/tenants/{id}/usage/export",
@@ -719,6 +720,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "POST /api/v1/tenants/{id}/plan-change",
             "POST /api/v1/tenants/{id}/products",
             "POST /api/v1/tenants/{id}/restore",
+            "POST /api/v1/tenants/{id}/secrets/{name}/rotate",
             "POST /api/v1/tenants/{id}/transitions",
             "POST /api/v1/usage",
             "POST /api/v1/webhooks",
@@ -738,6 +740,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "PUT /api/v1/tenants/{id}/config",
             "PUT /api/v1/tenants/{id}/health/address",
             "PUT /api/v1/tenants/{id}/limits/override",
+            "PUT /api/v1/tenants/{id}/secrets/{name}/schedule",
             "PUT /api/v1/tenants/{id}/update-policy",
             "PUT /api/v1/webhooks/{id}/enabled",
         ]

@@ -9,6 +9,7 @@ pub mod health;
 pub mod overview;
 pub mod residency;
 pub mod saved_filters;
+pub mod secret_rotation;
 pub mod tenant_config;
 pub mod trouble;
 

@@ -560,6 +560,37 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
     }
 }
 
+/// The rollback step of a secret rotation: the executor is handed the
+/// previous value again.
+pub const PUT_SECRET_BACK: &str = "Put the previous secret back";
+
+/// The steps that undo a failed secret rotation: the previous value goes
+/// back (the stored one never changed), then the tenant is checked and, in
+/// maintenance, let out again.
+pub fn plan_secret_rollback_steps(model: ChangeModel) -> Vec<String> {
+    let steps: &[&str] = match model {
+        ChangeModel::Live => &[PUT_SECRET_BACK, "Verify health"],
+        ChangeModel::Maintenance => &[
+            PUT_SECRET_BACK,
+            "Validate health baseline",
+            "Exit maintenance mode",
+        ],
+        ChangeModel::Swap => &[
+            PUT_SECRET_BACK,
+            "Switch traffic back to the previous slot",
+            "Verify health",
+        ],
+    };
+    steps.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Whether a failed change of `kind` runs rollback steps at the executor:
+/// updates (the previous version goes back) and secret rotations (the
+/// previous value goes back).
+pub fn rolls_back(kind: ChangeKind) -> bool {
+    kind.is_update() || kind == ChangeKind::RotateSecret
+}
+
 /// The steps that undo a failed update, run by the executor after its last
 /// attempt: put back what ran before (`previous`, when the tenant recorded
 /// one), check it works, and end the lock-down the update began.
@@ -585,6 +616,25 @@ pub fn plan_rollback_steps(model: ChangeModel, previous: Option<&str>) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_rotation_puts_the_previous_secret_back_first() {
+        assert!(rolls_back(ChangeKind::RotateSecret) && rolls_back(ChangeKind::Upgrade));
+        assert!(!rolls_back(ChangeKind::Backup));
+        for model in [
+            ChangeModel::Live,
+            ChangeModel::Maintenance,
+            ChangeModel::Swap,
+        ] {
+            assert_eq!(plan_secret_rollback_steps(model)[0], PUT_SECRET_BACK);
+        }
+        assert_eq!(
+            plan_secret_rollback_steps(ChangeModel::Maintenance)
+                .last()
+                .map(String::as_str),
+            Some("Exit maintenance mode")
+        );
+    }
 
     #[test]
     fn a_switch_s_end_decides_how_its_change_ends() {

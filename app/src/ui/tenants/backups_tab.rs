@@ -90,7 +90,7 @@ fn kind_label(raw: &str) -> &'static str {
 fn contents_text(row: &BackupRow) -> String {
     let count = |key: &str| row.contents.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
     format!(
-        "{} config keys ({} secret, sealed) · {} products · {} endpoints",
+        "{} keys ({} secret) · {} products · {} endpoints",
         count("config_keys"),
         count("secrets"),
         count("products"),
@@ -128,7 +128,7 @@ fn BackupList(
     let in_flight = page.in_flight.clone();
     view! {
         <section class="card table-card" aria-labelledby="backups-heading">
-            <div class="card-header">
+            <div class="table-toolbar">
                 <h2 id="backups-heading">"Backups"</h2>
                 {can_operate.then(|| view! {
                     <ActionForm action=backup_now attr:class="inline-form" attr:data-testid="backup-now-form">
@@ -145,6 +145,7 @@ fn BackupList(
             <FormErrors error=now_error/>
             <FormErrors error=verify_error/>
             {(!in_flight.is_empty()).then(|| view! {
+                <div class="card-section">
                 <ul class="plain-list" data-testid="backups-in-flight">
                     {in_flight.into_iter().map(|c| view! {
                         <li>
@@ -155,12 +156,12 @@ fn BackupList(
                         </li>
                     }).collect_view()}
                 </ul>
+                </div>
             })}
             {if rows.is_empty() {
                 view! { <p class="muted" data-testid="backups-empty">"No backups yet. Back up now, or set a schedule below."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-scroll">
                     <table class="table table-compact" data-testid="backup-table">
                         <thead><tr>
                             <th scope="col">"Taken (UTC)"</th>
@@ -183,10 +184,10 @@ fn BackupList(
                                     <tr data-testid="backup-row" data-backup=b.id.to_string()>
                                         <td class="nowrap">{when(&b.taken_at)}</td>
                                         <td>{class_label(&b.retention_class)}</td>
-                                        <td>
+                                        <td class="excerpt">
                                             <strong>{kind_label(&b.kind)}</strong><br/>
                                             <span class="muted">{contents}</span>
-                                            {b.data_snapshot.clone().map(|s| view! { <br/><span class="muted">"Data: "</span><code class="wrap-anywhere">{s}</code> })}
+                                            {b.data_snapshot.clone().map(|s| view! { <br/><span class="muted">"Data: "</span><code title=s.clone()>{s.clone()}</code> })}
                                         </td>
                                         <td class="num nowrap">{size(b.size_bytes)}</td>
                                         <td><code title=format!("SHA-256 {}\n{}", b.sha256, b.location)>{short}"…"</code></td>
@@ -217,7 +218,6 @@ fn BackupList(
                             }).collect_view()}
                         </tbody>
                     </table>
-                    </div>
                 }.into_any()
             }}
         </section>

@@ -223,6 +223,7 @@ fn TenantView(
         })}
         {(tab == TenantTab::Config).then(|| view! {
             <ConfigCard slug=slug.clone() entries=detail.config.clone() set_config remove_config config_error/>
+            <crate::ui::tenants::secrets_card::SecretsCard slug=slug.clone()/>
         })}
         {(tab == TenantTab::History).then(|| view! {
         <section class="card">

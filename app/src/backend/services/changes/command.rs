@@ -59,6 +59,12 @@ impl ChangeSpec {
                 "A plan change names its plan: request it from the tenant's Limits tab or POST /api/v1/tenants/{id}/plan-change.",
             );
         }
+        if kind == Some(ChangeKind::RotateSecret) {
+            errors.push(
+                "kind",
+                "A rotation names its secret: rotate it on the tenant's Config tab or POST /api/v1/tenants/{id}/secrets/{name}/rotate.",
+            );
+        }
         if kind == Some(ChangeKind::Restore) {
             errors.push(
                 "kind",

@@ -484,11 +484,16 @@ pub async fn roll_back(
                 .map_err(internal)?;
         }
         let why = change.outcome.clone().unwrap_or_default();
+        let undone = if change.kind == ChangeKind::RotateSecret {
+            "the executor put the previous secret back and the stored one never changed"
+        } else {
+            "the rollback steps succeeded and no version changed"
+        };
         finish(
             &txn,
             &change,
             ChangeStatus::RolledBack,
-            &format!("{why} Rolled back: the rollback steps succeeded and no version changed."),
+            &format!("{why} Rolled back: {undone}."),
             now,
         )
         .await
@@ -575,7 +580,11 @@ async fn run_steps(
             correlation_id: change.correlation_id.clone().unwrap_or_default(),
             address: target.base_url.clone(),
             data_snapshot: None,
+            secret: None,
         };
+        order.secret = secret_rotation::secret_for_step(db, change, &step.name, rollback)
+            .await
+            .map_err(internal)?;
         let before = portal_part_before(db, clock, change, target, &step.name, rollback)
             .await
             .map_err(internal)?;
@@ -780,6 +789,9 @@ pub(super) async fn apply_effect(
     if change.kind == ChangeKind::ChangePlan {
         crate::backend::services::plans::plan_change::apply(txn, change, now).await?;
     }
+    if change.kind == ChangeKind::RotateSecret {
+        secret_rotation::apply(txn, change, now).await?;
+    }
     Ok(())
 }
 
@@ -885,6 +897,9 @@ pub(super) async fn finish<C: ConnectionTrait>(
         .col_expr(change_request::Column::UpdatedAt, now.into());
     if status == ChangeStatus::Succeeded {
         update = update.col_expr(change_request::Column::Progress, 100.into());
+    }
+    if secret_rotation::ends_unapplied(status) {
+        secret_rotation::close_unapplied(txn, change, status, now).await?;
     }
     update
         .filter(change_request::Column::Id.eq(change.id))
@@ -1005,7 +1020,7 @@ pub async fn abandon(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let rolling_back = is_rolling_back(txn, id).await?;
-    if change.kind.is_update() && !rolling_back {
+    if rolls_back(change.kind) && !rolling_back {
         return begin_rollback(txn, &change, reason, now).await;
     }
     let outcome = if rolling_back {
@@ -1041,25 +1056,29 @@ async fn begin_rollback(
         .filter(change_step::Column::ChangeRequestId.eq(change.id))
         .count(txn)
         .await? as i32;
-    let steps: Vec<change_step::ActiveModel> =
+    let planned = if change.kind == ChangeKind::RotateSecret {
+        plan_secret_rollback_steps(change.change_model)
+    } else {
         plan_rollback_steps(change.change_model, previous.as_deref())
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| change_step::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                change_request_id: Set(change.id),
-                tenant_id: Set(change.tenant_id),
-                position: Set(last + i as i32 + 1),
-                name: Set(name),
-                status: Set(StepStatus::Pending),
-                idempotency_key: Set(format!("change:{}:rollback:{}", change.id, i + 1)),
-                attempts: Set(0),
-                output: Set(String::new()),
-                started_at: Set(None),
-                finished_at: Set(None),
-                rollback: Set(true),
-            })
-            .collect();
+    };
+    let steps: Vec<change_step::ActiveModel> = planned
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| change_step::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            change_request_id: Set(change.id),
+            tenant_id: Set(change.tenant_id),
+            position: Set(last + i as i32 + 1),
+            name: Set(name),
+            status: Set(StepStatus::Pending),
+            idempotency_key: Set(format!("change:{}:rollback:{}", change.id, i + 1)),
+            attempts: Set(0),
+            output: Set(String::new()),
+            started_at: Set(None),
+            finished_at: Set(None),
+            rollback: Set(true),
+        })
+        .collect();
     change_step::Entity::insert_many(steps).exec(txn).await?;
     change_request::Entity::update_many()
         .col_expr(

@@ -227,6 +227,7 @@ pub async fn run_compliance_job(
     crate::backend::services::changes::schedule_auto_updates(db, public_url, now).await?;
     crate::backend::services::plans::licences::sweep(db, now).await?;
     crate::backend::services::tenants::backups::sweep(db, now).await?;
+    crate::backend::services::tenants::secret_rotation::schedule_due(db, now).await?;
     Ok((report, notices))
 }
 

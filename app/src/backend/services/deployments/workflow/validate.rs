@@ -39,6 +39,7 @@ pub(in crate::backend::services::deployments) async fn prepare(
             Slot::Green => d.green_url.clone(),
         }),
         data_snapshot: None,
+        secret: None,
     };
     let outcome = executor.run_step(&order).await;
     let txn = db.begin().await?;
