@@ -125,3 +125,45 @@ test('a tenant is backed up, verified, held and restored from its Backups tab', 
     await plain.context.close();
   }
 });
+
+test('a secret is rotated from the Config tab: a short value refused, a generated one applied', async () => {
+  const { context, page } = await launch({ javaScriptEnabled: true });
+  const slug = 'secret-co';
+  try {
+    await signIn(page);
+    await onboard(page, { slug, name: 'Secret Co' });
+    assert.match(await activate(page, slug), /Active/);
+    await page.goto(`${BASE_URL}/tenants/${slug}/config`);
+    await page.getByTestId('secret-table').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.match(await page.getByTestId('secret-webapp').textContent(), /Not set/);
+    assert.match(await page.getByTestId('secret-database').textContent(), /maintenance|swap/);
+    assert.match(await page.getByTestId('secret-webapp').textContent(), /live/);
+
+    const form = page.getByTestId('rotate-form');
+    await form.getByLabel('Secret', { exact: true }).selectOption('webapp');
+    await form.getByLabel('New value').fill('short');
+    await form.getByRole('button', { name: 'Rotate' }).click();
+    await page.locator('.field-error').filter({ hasText: 'Use 16 to 256 characters' }).first().waitFor();
+
+    await page.goto(`${BASE_URL}/tenants/${slug}/config`);
+    await page.waitForLoadState('networkidle');
+    await page.getByTestId('rotate-form').getByLabel('Secret', { exact: true }).selectOption('webapp');
+    await page.getByTestId('rotate-form').getByRole('button', { name: 'Rotate' }).click();
+    await page.waitForURL(/\/changes\//);
+    let status = '';
+    for (let i = 0; i < 60 && status !== 'applied'; i++) {
+      await page.waitForTimeout(500);
+      await page.goto(`${BASE_URL}/tenants/${slug}/config`);
+      await page.getByTestId('secret-table').waitFor();
+      const badge = page.getByTestId('rotation-status').first();
+      status = (await badge.count()) ? (await badge.textContent()).trim() : '';
+    }
+    assert.equal(status, 'applied');
+    assert.doesNotMatch(await page.getByTestId('secret-webapp').textContent(), /Not set/);
+    await page.getByTestId('secret-table').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SCREENSHOTS}secrets.png`, fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

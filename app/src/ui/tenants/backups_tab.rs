@@ -167,8 +167,7 @@ fn BackupList(
                             <th scope="col">"Taken (UTC)"</th>
                             <th scope="col">"Class"</th>
                             <th scope="col">"Holds"</th>
-                            <th scope="col" class="num">"Size"</th>
-                            <th scope="col">"Checksum"</th>
+                            <th scope="col">"Size, SHA-256"</th>
                             <th scope="col">"Verified"</th>
                             <th scope="col">"Expires"</th>
                             {can_operate.then(|| view! { <th scope="col">"Actions"</th> })}
@@ -177,7 +176,7 @@ fn BackupList(
                             {rows.into_iter().map(|b| {
                                 let status = VerifyStatus::parse(&b.verify_status).unwrap_or(VerifyStatus::Unverified);
                                 let deleted = b.deleted_at.is_some();
-                                let short = b.sha256.chars().take(12).collect::<String>();
+                                let short = b.sha256.chars().take(10).collect::<String>();
                                 let contents = contents_text(&b);
                                 let row_slug = slug.clone();
                                 view! {
@@ -189,8 +188,7 @@ fn BackupList(
                                             <span class="muted">{contents}</span>
                                             {b.data_snapshot.clone().map(|s| view! { <br/><span class="muted">"Data: "</span><code title=s.clone()>{s.clone()}</code> })}
                                         </td>
-                                        <td class="num nowrap">{size(b.size_bytes)}</td>
-                                        <td><code title=format!("SHA-256 {}\n{}", b.sha256, b.location)>{short}"…"</code></td>
+                                        <td class="nowrap">{size(b.size_bytes)}<br/><code title=format!("SHA-256 {}\n{}", b.sha256, b.location)>{short}"…"</code></td>
                                         <td>
                                             <span class=format!("badge {}", verify_tone(status)) data-testid="verify-status" title=b.verify_message.clone()>{status.label()}</span>
                                             {b.verified_at.map(|at| view! { <br/><span class="muted nowrap">{when(&at)}</span> })}

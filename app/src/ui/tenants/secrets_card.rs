@@ -93,6 +93,7 @@ fn SecretsTable(
                 </tbody>
             </table>
             {(!page.rotations.is_empty()).then(|| view! {
+                <div class="card-section">
                 <h3>"Recent rotations"</h3>
                 <ul class="plain-list" data-testid="rotation-list">
                     {page.rotations.iter().cloned().map(|r| view! {
@@ -103,9 +104,10 @@ fn SecretsTable(
                         </li>
                     }).collect_view()}
                 </ul>
+                </div>
             })}
             {can_rotate.then(|| view! {
-                <div class="card-row">
+                <div class="card-section card-row">
                     <div>
                         <h3>"Rotate a secret"</h3>
                         <FormErrors error=rotate_error/>
