@@ -42,6 +42,7 @@ mod m20261207_000035_usage;
 mod m20261207_000036_cloud_resources;
 mod m20261207_000037_backups;
 mod m20261207_000038_secret_rotation;
+mod m20261207_000039_offboarding;
 mod row_security;
 
 pub struct Migrator;
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000036_cloud_resources::Migration),
             Box::new(m20261207_000037_backups::Migration),
             Box::new(m20261207_000038_secret_rotation::Migration),
+            Box::new(m20261207_000039_offboarding::Migration),
         ]
     }
 }

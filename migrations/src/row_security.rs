@@ -17,3 +17,21 @@ pub(crate) fn tenant_scoped(table: &str) -> String {
              WITH CHECK (current_user <> 'tenantry_app');"
     )
 }
+
+/// Confines each of `tables` on PostgreSQL (SQLite has no row security).
+pub(crate) async fn confine(
+    manager: &sea_orm_migration::SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<(), sea_orm_migration::DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for table in tables {
+        manager
+            .get_connection()
+            .execute_unprepared(&tenant_scoped(table))
+            .await?;
+    }
+    Ok(())
+}

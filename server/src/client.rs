@@ -486,6 +486,48 @@ impl ApiClient {
         self.send(self.request(Method::POST, &path).json(&form))
             .await
     }
+    /// A tenant's data export (a zip): a fresh one, or the one written when
+    /// its offboarding began.
+    pub async fn export(&self, tenant: &str, offboarding: bool) -> Result<Vec<u8>, ClientError> {
+        let path = if offboarding {
+            format!("/tenants/{}/offboarding/export", segment(tenant))
+        } else {
+            format!("/tenants/{}/export", segment(tenant))
+        };
+        let response = self.request(Method::GET, &path).send().await.map_err(|e| {
+            ClientError::Unreachable {
+                url: self.base.clone(),
+                cause: e.to_string(),
+            }
+        })?;
+        if !response.status().is_success() {
+            return decode::<Value>(response)
+                .await
+                .and_then(|_| Err(ClientError::Unexpected("the export was refused".into())));
+        }
+        Ok(response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unexpected(e.to_string()))?
+            .to_vec())
+    }
+
+    /// Offboards a tenant; the tenant named on the command line is the confirmation.
+    pub async fn offboard(
+        &self,
+        tenant: &str,
+        reason: &str,
+        retention_days: Option<u32>,
+    ) -> Result<app::model::tenants::offboarding::OffboardingRow, ClientError> {
+        let path = format!("/tenants/{}/offboarding", segment(tenant));
+        let form = app::model::tenants::offboarding::OffboardingForm {
+            reason: reason.to_owned(),
+            retention_days: retention_days.map(|d| d.to_string()).unwrap_or_default(),
+            confirm: tenant.to_owned(),
+        };
+        self.send(self.request(Method::POST, &path).json(&form))
+            .await
+    }
 }
 
 /// A tenant's backups as a table.

@@ -1,5 +1,6 @@
 //! File downloads that are not pages: the CSV exports of the audit log, the
-//! compliance report, the version distribution and a tenant's endpoints.
+//! compliance report, the version distribution and a tenant's endpoints, and
+//! a tenant's data export (fresh, or the one written when it was offboarded).
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -13,6 +14,7 @@ use app::backend::services::audit::audit_log::export_csv;
 use app::backend::services::releases::compliance;
 use app::backend::services::tenants;
 use app::backend::services::tenants::agents;
+use app::backend::services::tenants::offboarding;
 use app::backend::session::AuthSession;
 use app::backend::state::AppState;
 use app::model::audit::AuditQuery;
@@ -101,6 +103,40 @@ pub async fn endpoints_csv(
         .map(streamed),
         &format!("tenantry-endpoints-{slug}.csv"),
     )
+}
+
+/// A fresh data export of one tenant (a zip with a manifest of checksums).
+pub async fn tenant_export_zip(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+) -> Response {
+    let principal = match signed_in(&state, session, "Sign in to export a tenant.").await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    let ctx = state.ctx(principal, Default::default());
+    match offboarding::export_now(&ctx, &slug).await {
+        Ok(download) => crate::rest::offboarding::zip_download(download),
+        Err(err) => service_error(err),
+    }
+}
+
+/// The export written when the tenant was offboarded.
+pub async fn offboarding_export_zip(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+) -> Response {
+    let principal = match signed_in(&state, session, "Sign in to download the export.").await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    let ctx = state.ctx(principal, Default::default());
+    match offboarding::offboarding_export(&ctx, &slug).await {
+        Ok(download) => crate::rest::offboarding::zip_download(download),
+        Err(err) => service_error(err),
+    }
 }
 
 async fn signed_in(

@@ -121,6 +121,34 @@ enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Export a tenant's data through the REST API: a zip of JSON and CSV
+    /// with `manifest.json` listing every file's SHA-256 (`--offboarding`:
+    /// the export written when its offboarding began).
+    Export {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The tenant's slug or id.
+        tenant: String,
+        /// Where to write the zip (default: <tenant>-export.zip).
+        #[arg(short = 'o', long)]
+        output: Option<std::path::PathBuf>,
+        #[arg(long)]
+        offboarding: bool,
+    },
+    /// Offboard a tenant through the REST API: notice to its contacts, data
+    /// export, access revoked, clean-up by the executor, archived for the
+    /// retention period, then deleted with a certificate unless held.
+    Offboard {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The tenant's slug (it is the confirmation).
+        tenant: String,
+        #[arg(long)]
+        reason: String,
+        /// Days to keep the archived tenant before deletion (default 90).
+        #[arg(long)]
+        retention_days: Option<u32>,
+    },
     /// Benchmark backups: one active tenant topped up to 1,000 endpoints and
     /// 500 config keys is backed up and verified (bytes, seconds, MB/s),
     /// then every tenant gets a daily schedule and one sweep asks for the
@@ -337,6 +365,18 @@ async fn main() -> ExitCode {
             from,
             note,
         } => restore_command(&api, &tenant, &from, &note).await,
+        Command::Export {
+            api,
+            tenant,
+            output,
+            offboarding,
+        } => export_command(&api, &tenant, output, offboarding).await,
+        Command::Offboard {
+            api,
+            tenant,
+            reason,
+            retention_days,
+        } => offboard_command(&api, &tenant, &reason, retention_days).await,
         Command::Rollout { api, command } => rollout_command(&api, command).await,
         Command::Events { api, command } => events_command(&api, command).await,
         Command::Webhooks { api, command } => webhooks_command(&api, command).await,
@@ -885,6 +925,56 @@ async fn tenants_command(
     }
     .map_err(|e| Error(e.to_string()))?;
     println!("{output}");
+    Ok(())
+}
+
+async fn export_command(
+    api: &ApiArgs,
+    tenant: &str,
+    output: Option<std::path::PathBuf>,
+    offboarding: bool,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let bytes = api
+        .client()?
+        .export(tenant, offboarding)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let path = output.unwrap_or_else(|| format!("{tenant}-export.zip").into());
+    std::fs::write(&path, &bytes).map_err(|e| Error(format!("{}: {e}", path.display())))?;
+    println!(
+        "Wrote {} ({} bytes, SHA-256 {}); manifest.json inside lists every file's checksum.",
+        path.display(),
+        bytes.len(),
+        app::domain::tenants::backup::sha256_hex(&bytes)
+    );
+    Ok(())
+}
+
+async fn offboard_command(
+    api: &ApiArgs,
+    tenant: &str,
+    reason: &str,
+    retention_days: Option<u32>,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let started = api
+        .client()?
+        .offboard(tenant, reason, retention_days)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    if api.json {
+        println!("{}", pretty_json(&started));
+    } else {
+        println!(
+            "{}: {}\nExport SHA-256 {}; notice sent to {} contact(s); kept {} days after the clean-up.",
+            started.stage_label,
+            started.note,
+            started.export_sha256.as_deref().unwrap_or("—"),
+            started.notice_recipients.len(),
+            started.retention_days
+        );
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod backups;
 pub mod changes;
 pub mod deployments;
 pub mod events;
+pub mod offboarding;
 pub mod plans;
 pub mod problem;
 pub mod releases;
@@ -65,6 +66,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(alerts::routes())
         .merge(plans::routes())
         .merge(backups::routes())
+        .merge(offboarding::routes())
         .merge(secrets::routes())
 }
 

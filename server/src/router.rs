@@ -99,6 +99,14 @@ pub fn build_router(state: AppState, sessions: HttpSettings) -> Router {
             "/tenants/{slug}/endpoints.csv",
             get(crate::exports::endpoints_csv),
         )
+        .route(
+            "/tenants/{slug}/export.zip",
+            get(crate::exports::tenant_export_zip),
+        )
+        .route(
+            "/tenants/{slug}/offboarding/export.zip",
+            get(crate::exports::offboarding_export_zip),
+        )
         .nest("/api/v1", crate::rest::routes())
         .leptos_routes_with_context(&state, routes, provide_script_nonce, {
             let options = state.leptos_options.clone();

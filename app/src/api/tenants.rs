@@ -3,6 +3,7 @@
 pub mod backups;
 pub mod endpoints;
 pub mod health;
+pub mod offboarding;
 pub mod secrets;
 
 use crate::domain::tenants::lifecycle::LifecycleAction;

@@ -56,6 +56,26 @@ pub const CATALOGUE: &[EventType] = &[
         "An archived or deleted tenant's tokens and agent credentials were revoked.",
     ),
     event(
+        "tenant.offboarding_started",
+        "tenant",
+        "A tenant's offboarding began: its contacts were sent the notice, its data export written, its access revoked and its clean-up asked of the executor.",
+    ),
+    event(
+        "tenant.offboarding_retained",
+        "tenant",
+        "An offboarded tenant was cleaned up and archived: the data carries the date its retention ends.",
+    ),
+    event(
+        "tenant.deletion_held",
+        "tenant",
+        "An offboarded tenant's retention ended but a legal hold stands: nothing is deleted until it is lifted.",
+    ),
+    event(
+        "tenant.destroyed",
+        "tenant",
+        "A deleted tenant's data was destroyed: the data carries the certificate of destruction's id and SHA-256.",
+    ),
+    event(
         "change.requested",
         "change",
         "A change request was created (draft, waiting for approval or scheduled).",
@@ -382,6 +402,10 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         "tenant.secret_rotated" => &["secret.rotated"],
         "legal_hold.set" => &["legal_hold.set"],
         "legal_hold.lift" => &["legal_hold.lifted"],
+        "offboarding.start" => &["tenant.offboarding_started"],
+        "offboarding.retain" => &["tenant.offboarding_retained"],
+        "offboarding.hold" => &["tenant.deletion_held"],
+        "tenant.destroy" => &["tenant.destroyed"],
         "quota.level" => match details.get("level").and_then(|l| l.as_str()) {
             Some("full") => &["quota.exceeded"],
             Some("near") => &["quota.near"],

@@ -5,6 +5,7 @@ pub mod edit_tenant_page;
 pub mod endpoints_tab;
 pub mod health_tab;
 pub mod new_tenant_page;
+pub mod offboarding_tab;
 pub mod overview_panel;
 pub mod secrets_card;
 pub mod tenant_page;

@@ -567,3 +567,40 @@ pub async fn license(db: &DatabaseConnection, tenant: Uuid, product: Uuid, runni
     .await
     .expect("licence row");
 }
+
+/// Checks an Ed25519 signature with OpenSSL (an implementation independent
+/// of the portal's).
+pub fn openssl_verifies(document: &str, signature: &str, public_key_pem: &str) -> bool {
+    use base64::Engine;
+    let dir = std::env::temp_dir().join(format!("tenantry-signed-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("document.json"), document).unwrap();
+    std::fs::write(
+        dir.join("document.sig"),
+        base64::engine::general_purpose::STANDARD
+            .decode(signature)
+            .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("key.pem"), public_key_pem).unwrap();
+    let status = std::process::Command::new("openssl")
+        .args([
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            "key.pem",
+            "-rawin",
+            "-in",
+            "document.json",
+            "-sigfile",
+            "document.sig",
+        ])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl is installed (make setup-test)");
+    std::fs::remove_dir_all(&dir).ok();
+    status.success()
+}

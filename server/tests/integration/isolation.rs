@@ -704,6 +704,48 @@ const REST: &[(&str, &str, Call)] = &[
         ),
     ),
     (
+        "get",
+        "/api/v1/tenants/{id}/offboarding",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/offboarding",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    // An empty form: allowed callers get the field refusals, nothing starts.
+    (
+        "post",
+        "/api/v1/tenants/{id}/offboarding",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/offboarding",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"reason": "", "confirm": ""}"#),
+        ),
+    ),
+    // Never offboarded: allowed callers get the refusal naming the fresh export.
+    (
+        "get",
+        "/api/v1/tenants/{id}/offboarding/export",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/offboarding/export",
+            Tenant(P::AuditRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/tenants/{id}/export",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/export",
+            Tenant(P::AuditRead),
+            Body::Empty,
+        ),
+    ),
+    (
         "post",
         "/api/v1/tenants/{id}/plan-change",
         call(
@@ -1280,6 +1322,19 @@ const EXPORTS: &[Call] = &[
         "GET",
         "/tenants/{tenant}/endpoints.csv",
         Tenant(P::TenantRead),
+        Body::Empty,
+    ),
+    call(
+        "GET",
+        "/tenants/{tenant}/export.zip",
+        Tenant(P::AuditRead),
+        Body::Empty,
+    ),
+    // Never offboarded: allowed callers get the refusal naming the fresh export.
+    call(
+        "GET",
+        "/tenants/{tenant}/offboarding/export.zip",
+        Tenant(P::AuditRead),
         Body::Empty,
     ),
     // The alert rules' runbooks: documentation, no tenant's data.
@@ -2420,6 +2475,24 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/legal_hold_of_tenant",
             Platform(P::LegalHold),
             Body::Form(&[("slug", "{tenant}"), ("hold_reason", "")]),
+        ),
+    ),
+    (
+        "offboarding_of_tenant",
+        call(
+            "POST",
+            "/api/fn/offboarding_of_tenant",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "offboard_tenant",
+        call(
+            "POST",
+            "/api/fn/offboard_tenant",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}"), ("reason", ""), ("confirm", "")]),
         ),
     ),
     (

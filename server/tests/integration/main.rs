@@ -19,6 +19,7 @@ mod health;
 mod isolation;
 mod isolation_objects;
 mod observability;
+mod offboarding;
 mod orchestrator;
 mod plans;
 mod rest_api;

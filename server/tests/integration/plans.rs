@@ -444,41 +444,6 @@ async fn a_burst_over_the_tenant_rate_limit_gets_429_and_other_tenants_are_unaff
 
 /// Verifies `document` against `signature` (base64) and `public_key_pem`
 /// with OpenSSL: an implementation independent of the portal's.
-fn openssl_verifies(document: &str, signature: &str, public_key_pem: &str) -> bool {
-    use base64::Engine;
-    let dir = std::env::temp_dir().join(format!("tenantry-licence-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("licence.json"), document).unwrap();
-    std::fs::write(
-        dir.join("licence.sig"),
-        base64::engine::general_purpose::STANDARD
-            .decode(signature)
-            .unwrap(),
-    )
-    .unwrap();
-    std::fs::write(dir.join("key.pem"), public_key_pem).unwrap();
-    let status = std::process::Command::new("openssl")
-        .args([
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            "key.pem",
-            "-rawin",
-            "-in",
-            "licence.json",
-            "-sigfile",
-            "licence.sig",
-        ])
-        .current_dir(&dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl is installed (make setup-test)");
-    std::fs::remove_dir_all(&dir).ok();
-    status.success()
-}
-
 async fn a_licence_is_signed_and_its_end_suspends_the_tenant_until_renewed(db: TestDb) {
     use app::backend::context::ManualClock;
     use app::backend::services::plans::licences;
@@ -590,8 +555,12 @@ async fn a_licence_is_signed_and_its_end_suspends_the_tenant_until_renewed(db: T
         document.contains(r#""seats":10"#) && document.contains(r#""slug":"acme""#),
         "{document}"
     );
-    assert!(openssl_verifies(document, signature, &public_key));
-    assert!(!openssl_verifies(
+    assert!(crate::helpers::openssl_verifies(
+        document,
+        signature,
+        &public_key
+    ));
+    assert!(!crate::helpers::openssl_verifies(
         &document.replace(r#""seats":10"#, r#""seats":99"#),
         signature,
         &public_key
@@ -692,7 +661,7 @@ async fn a_licence_is_signed_and_its_end_suspends_the_tenant_until_renewed(db: T
             .contains(&"resume|Restore public access|apply".to_owned())
     );
     let again = licences::document_of(&ctx, licence.id).await.unwrap();
-    assert!(openssl_verifies(
+    assert!(crate::helpers::openssl_verifies(
         &again.document,
         &again.signature,
         &again.public_key_pem

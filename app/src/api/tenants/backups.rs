@@ -22,17 +22,7 @@ pub async fn request_tenant_backup(
     use crate::api::context::respond;
     use crate::backend::services::tenants::backups;
     let ctx = respond(crate::api::context::server_ctx().await)?;
-    let change = respond(
-        backups::request_backup(
-            &ctx,
-            &slug,
-            &BackupRequestForm {
-                kind: String::new(),
-                note,
-            },
-        )
-        .await,
-    )?;
+    let change = respond(backups::request_backup(&ctx, &slug, &BackupRequestForm { note }).await)?;
     leptos_axum::redirect(&format!("/changes/{}", change.id));
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::changes::change::ChangeModel;
+use crate::domain::changes::change::{ChangeModel, ChangeStatus};
 use crate::domain::tenants::config::ConfigKey;
 use crate::domain::tenants::tenant::DeploymentKind;
 
@@ -127,6 +127,42 @@ pub fn rotation_due(last: Option<DateTime<Utc>>, interval_days: i32, now: DateTi
     last.is_none_or(|at| now >= at + Duration::days(i64::from(interval_days)))
 }
 
+/// Where a rotation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RotationStatus {
+    /// Its change has not finished; the new value waits, sealed.
+    Pending,
+    /// The executor set the new value and the portal stored it.
+    Applied,
+    /// The change failed and its rollback put the previous value back.
+    RolledBack,
+    Failed,
+    Cancelled,
+}
+
+impl RotationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+            Self::RolledBack => "rolled_back",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// How a rotation ends when its change ends with `status` without the
+    /// value landing; `None` when the change's end leaves it as it is.
+    pub fn unapplied_end(status: ChangeStatus) -> Option<Self> {
+        match status {
+            ChangeStatus::RolledBack => Some(Self::RolledBack),
+            ChangeStatus::Cancelled => Some(Self::Cancelled),
+            ChangeStatus::Failed => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +218,25 @@ mod tests {
         assert_eq!(parse_interval(""), Ok(None));
         assert_eq!(parse_interval("30"), Ok(Some(30)));
         assert!(parse_interval("0").is_err());
+    }
+
+    #[test]
+    fn a_rotation_ends_unapplied_only_when_its_change_fails_rolls_back_or_is_cancelled() {
+        use crate::domain::changes::change::ChangeStatus as C;
+        assert_eq!(
+            RotationStatus::unapplied_end(C::RolledBack),
+            Some(RotationStatus::RolledBack)
+        );
+        assert_eq!(
+            RotationStatus::unapplied_end(C::Cancelled),
+            Some(RotationStatus::Cancelled)
+        );
+        assert_eq!(
+            RotationStatus::unapplied_end(C::Failed),
+            Some(RotationStatus::Failed)
+        );
+        for status in [C::Succeeded, C::Running, C::Scheduled] {
+            assert_eq!(RotationStatus::unapplied_end(status), None, "{status:?}");
+        }
     }
 }

@@ -81,13 +81,12 @@ pub struct InFlightChange {
     pub schedule_reason: String,
 }
 
-/// A request for a backup now.
+/// A request for a backup now. Its kind is not asked: a backup is `full`
+/// when the executor reports a data snapshot, `config` when it reports none.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct BackupRequestForm {
-    /// `full` (default) or `config`.
-    #[serde(default)]
-    pub kind: String,
     #[serde(default)]
     pub note: String,
 }

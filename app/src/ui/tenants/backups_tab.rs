@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 
 use crate::api::tenants::backups::{
-    BackupRow, LegalHoldOfTenant, RequestTenantBackup, RestoreTenantBackup, SetBackupSchedule,
-    TenantBackups, VerifyTenantBackup, backups_of_tenant,
+    BackupRow, LegalHoldOfTenant, LegalHoldRow, RequestTenantBackup, RestoreTenantBackup,
+    SetBackupSchedule, TenantBackups, VerifyTenantBackup, backups_of_tenant,
 };
 use crate::domain::tenants::backup::{BackupKind, RetentionClass, VerifyStatus};
 use crate::ui::components::form::{
@@ -49,7 +49,7 @@ pub fn BackupsTab(slug: String) -> impl IntoView {
                                 <ScheduleForm page=page.clone() schedule/>
                             </div>
                         })}
-                        <LegalHoldCard page=page.clone() hold/>
+                        <LegalHoldCard slug=page.slug.clone() holds=page.legal_holds.clone() can_hold=page.can_hold hold/>
                     }.into_any(),
                     Err(e) => view! { <Alert tone="danger">{e.to_string()}</Alert> }.into_any(),
                 }
@@ -59,11 +59,11 @@ pub fn BackupsTab(slug: String) -> impl IntoView {
     .into_any()
 }
 
-fn when(at: &chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn when(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
 
-fn size(bytes: i64) -> String {
+pub(crate) fn size(bytes: i64) -> String {
     match bytes {
         b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1 << 20) as f64),
         b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / (1 << 10) as f64),
@@ -284,12 +284,19 @@ fn ScheduleForm(page: TenantBackups, schedule: ServerAction<SetBackupSchedule>) 
     }
 }
 
+/// A tenant's legal holds and, for whoever may, the form that sets or lifts
+/// one (on the Backups and Offboarding tabs).
 #[component]
-fn LegalHoldCard(page: TenantBackups, hold: ServerAction<LegalHoldOfTenant>) -> impl IntoView {
+pub(crate) fn LegalHoldCard(
+    slug: String,
+    holds: Vec<LegalHoldRow>,
+    can_hold: bool,
+    hold: ServerAction<LegalHoldOfTenant>,
+) -> impl IntoView {
     let error = action_error(hold);
     let reason_error = field_message(error, "reason");
-    let standing = page.legal_holds.iter().any(|h| h.lifted_at.is_none());
-    let history = page.legal_holds.clone();
+    let standing = holds.iter().any(|h| h.lifted_at.is_none());
+    let history = holds;
     view! {
         <section class="card" id="legal-hold" aria-labelledby="hold-heading">
             <h2 id="hold-heading">"Legal hold"</h2>
@@ -308,10 +315,10 @@ fn LegalHoldCard(page: TenantBackups, hold: ServerAction<LegalHoldOfTenant>) -> 
                     </ul>
                 }.into_any()
             }}
-            {page.can_hold.then(|| view! {
+            {can_hold.then(|| view! {
                 <FormErrors error/>
                 <ActionForm action=hold attr:class="form" attr:novalidate=true attr:data-testid="legal-hold-form">
-                    <input type="hidden" name="slug" value=page.slug.clone()/>
+                    <input type="hidden" name="slug" value=slug.clone()/>
                     {standing.then(|| view! { <input type="hidden" name="lift" value="1"/> })}
                     <TextField name="hold_reason" label=if standing { "Why lift it" } else { "Why hold" } placeholder="e.g. litigation case 2026-114" error=reason_error/>
                     <div class="form-actions">

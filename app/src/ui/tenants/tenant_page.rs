@@ -31,11 +31,12 @@ pub enum TenantTab {
     UpdatePolicy,
     Limits,
     Backups,
+    Offboarding,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 9] = [
+    const ALL: [TenantTab; 10] = [
         TenantTab::Overview,
         TenantTab::Config,
         TenantTab::Versions,
@@ -44,6 +45,7 @@ impl TenantTab {
         TenantTab::UpdatePolicy,
         TenantTab::Limits,
         TenantTab::Backups,
+        TenantTab::Offboarding,
         TenantTab::History,
     ];
 
@@ -57,6 +59,7 @@ impl TenantTab {
             TenantTab::UpdatePolicy => "Update policy",
             TenantTab::Limits => "Limits",
             TenantTab::Backups => "Backups",
+            TenantTab::Offboarding => "Offboarding",
             TenantTab::History => "History",
         }
     }
@@ -71,6 +74,7 @@ impl TenantTab {
             TenantTab::UpdatePolicy => format!("/tenants/{slug}/update-policy"),
             TenantTab::Limits => format!("/tenants/{slug}/limits"),
             TenantTab::Backups => format!("/tenants/{slug}/backups"),
+            TenantTab::Offboarding => format!("/tenants/{slug}/offboarding"),
             TenantTab::History => format!("/tenants/{slug}/history"),
         }
     }
@@ -165,6 +169,7 @@ fn TenantView(
         {(tab == TenantTab::UpdatePolicy).then(|| view! { <UpdatePolicyTab slug=slug.clone()/> })}
         {(tab == TenantTab::Limits).then(|| view! { <crate::ui::plans::limits_tab::LimitsTab slug=slug.clone()/> })}
         {(tab == TenantTab::Backups).then(|| view! { <crate::ui::tenants::backups_tab::BackupsTab slug=slug.clone()/> })}
+        {(tab == TenantTab::Offboarding).then(|| view! { <crate::ui::tenants::offboarding_tab::OffboardingTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
         <OverviewPanel slug=slug.clone()/>
         <section class="card">

@@ -898,9 +898,9 @@ pub(super) async fn finish<C: ConnectionTrait>(
     if status == ChangeStatus::Succeeded {
         update = update.col_expr(change_request::Column::Progress, 100.into());
     }
-    if secret_rotation::ends_unapplied(status) {
-        secret_rotation::close_unapplied(txn, change, status, now).await?;
-    }
+    secret_rotation::close_unapplied(txn, change, status, now).await?;
+    crate::backend::services::tenants::offboarding::change_ended(txn, change, status, outcome, now)
+        .await?;
     update
         .filter(change_request::Column::Id.eq(change.id))
         .exec(txn)

@@ -228,6 +228,7 @@ pub async fn run_compliance_job(
     crate::backend::services::plans::licences::sweep(db, now).await?;
     crate::backend::services::tenants::backups::sweep(db, now).await?;
     crate::backend::services::tenants::secret_rotation::schedule_due(db, now).await?;
+    crate::backend::services::tenants::offboarding::sweep(db, now).await?;
     Ok((report, notices))
 }
 

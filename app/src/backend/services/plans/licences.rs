@@ -283,7 +283,9 @@ fn document(
     }))
 }
 
-async fn sign<C: ConnectionTrait>(conn: &C, document: &str) -> ServiceResult<String> {
+/// Signs `document` with the portal's key (licences, certificates of
+/// destruction): base64 of the Ed25519 signature over its bytes.
+pub(crate) async fn sign<C: ConnectionTrait>(conn: &C, document: &str) -> ServiceResult<String> {
     let (key, _) = signing_key(conn).await?;
     Ok(BASE64.encode(key.sign(document.as_bytes()).to_bytes()))
 }

@@ -76,7 +76,7 @@ fn row(b: backup::Model) -> BackupRow {
     }
 }
 
-fn hold_row(h: legal_hold::Model) -> LegalHoldRow {
+pub(crate) fn hold_row(h: legal_hold::Model) -> LegalHoldRow {
     LegalHoldRow {
         id: h.id,
         reason: h.reason,
@@ -214,7 +214,7 @@ async fn create_backup_change(
     now: DateTime<Utc>,
 ) -> ServiceResult<change_request::Model> {
     if let Err(refusal) = plan_transition(target.lifecycle_state, LifecycleAction::BackUp) {
-        return Err(field_error("kind", refusal.reason));
+        return Err(ServiceError::Policy(refusal.reason));
     }
     refuse_if_busy(txn, target.id).await?;
     let route = changes::route(txn, target.id, ChangeKind::Backup, None, None, None, now).await?;
@@ -448,7 +448,7 @@ pub async fn request_restore(
         .await?
         .ok_or(ServiceError::NotFound)?;
     if let Err(refusal) = plan_transition(target.lifecycle_state, LifecycleAction::Restore) {
-        return Err(field_error("kind", refusal.reason));
+        return Err(ServiceError::Policy(refusal.reason));
     }
     if let Some(refusal) =
         super::residency::activation_refusal(&txn, &target, LifecycleAction::Restore).await?

@@ -130,6 +130,11 @@ pub(crate) async fn move_tenant(
         )));
     }
     if action == LifecycleAction::Delete
+        && let Some(refusal) = super::offboarding::deletion_refusal(txn, current.id, now).await?
+    {
+        return Err(ServiceError::Policy(refusal));
+    }
+    if action == LifecycleAction::Delete
         && confirmation.map(str::trim) != Some(current.slug.as_str())
     {
         let mut errors = FieldErrors::default();

@@ -37,7 +37,7 @@ use crate::domain::changes::change::{
 };
 use crate::domain::tenants::config::MASK;
 use crate::domain::tenants::secret_rotation::{
-    SecretName, check_new_value, parse_interval, rotation_due,
+    RotationStatus, SecretName, check_new_value, parse_interval, rotation_due,
 };
 use crate::domain::validation::{FieldError, FieldErrors};
 use crate::model::tenants::secrets::{
@@ -50,15 +50,6 @@ pub const ROTATE_STEP: &str = "Rotate secret";
 
 fn field_error(field: &str, message: impl Into<String>) -> ServiceError {
     ServiceError::Validation(FieldErrors(vec![FieldError::new(field, message.into())]))
-}
-
-/// Where a rotation stands.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const APPLIED: &str = "applied";
-    pub const ROLLED_BACK: &str = "rolled_back";
-    pub const FAILED: &str = "failed";
-    pub const CANCELLED: &str = "cancelled";
 }
 
 /// A tenant's secrets (the three well-known ones, and every secret
@@ -228,7 +219,7 @@ async fn create_rotation(
     if let Some(open) = secret_rotation::Entity::find()
         .filter(secret_rotation::Column::TenantId.eq(tenant_id))
         .filter(secret_rotation::Column::SecretName.eq(name.as_str()))
-        .filter(secret_rotation::Column::Status.eq(status::PENDING))
+        .filter(secret_rotation::Column::Status.eq(RotationStatus::Pending.as_str()))
         .one(txn)
         .await?
     {
@@ -291,7 +282,7 @@ async fn create_rotation(
         config_key: Set(key),
         new_value: Set(seal(Purpose::TenantSecret, &value)),
         previous_value: Set(current.map(|s| s.value)),
-        status: Set(status::PENDING.to_owned()),
+        status: Set(RotationStatus::Pending.as_str().to_owned()),
         generated: Set(generated),
         requested_by: Set(actor.label()),
         created_at: Set(now),
@@ -446,7 +437,7 @@ pub(crate) async fn apply<C: ConnectionTrait>(
     }
     .insert(txn)
     .await?;
-    finish_rotation(txn, &rotation, status::APPLIED, now).await?;
+    finish_rotation(txn, &rotation, RotationStatus::Applied, now).await?;
     secret_schedule::Entity::update_many()
         .col_expr(secret_schedule::Column::LastRotatedAt, Expr::value(now))
         .filter(secret_schedule::Column::TenantId.eq(rotation.tenant_id))
@@ -479,17 +470,15 @@ pub(crate) async fn close_unapplied<C: ConnectionTrait>(
     if change.kind != ChangeKind::RotateSecret {
         return Ok(());
     }
+    let Some(to) = RotationStatus::unapplied_end(ended) else {
+        return Ok(());
+    };
     if let Some(rotation) = secret_rotation::Entity::find()
         .filter(secret_rotation::Column::ChangeRequestId.eq(change.id))
-        .filter(secret_rotation::Column::Status.eq(status::PENDING))
+        .filter(secret_rotation::Column::Status.eq(RotationStatus::Pending.as_str()))
         .one(txn)
         .await?
     {
-        let to = match ended {
-            ChangeStatus::RolledBack => status::ROLLED_BACK,
-            ChangeStatus::Cancelled => status::CANCELLED,
-            _ => status::FAILED,
-        };
         finish_rotation(txn, &rotation, to, now).await?;
     }
     Ok(())
@@ -498,14 +487,14 @@ pub(crate) async fn close_unapplied<C: ConnectionTrait>(
 async fn finish_rotation<C: ConnectionTrait>(
     txn: &C,
     rotation: &secret_rotation::Model,
-    to: &str,
+    to: RotationStatus,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let mut record = rotation.clone().into_active_model();
-    record.status = Set(to.to_owned());
+    record.status = Set(to.as_str().to_owned());
     record.finished_at = Set(Some(now));
     // The pending value is of no use once the rotation ended unapplied.
-    if to != status::APPLIED {
+    if to != RotationStatus::Applied {
         record.new_value = Set(String::new());
     }
     record.update(txn).await?;
@@ -549,7 +538,7 @@ pub async fn set_schedule(
             let last = secret_rotation::Entity::find()
                 .filter(secret_rotation::Column::TenantId.eq(tenant_id))
                 .filter(secret_rotation::Column::SecretName.eq(name.as_str()))
-                .filter(secret_rotation::Column::Status.eq(status::APPLIED))
+                .filter(secret_rotation::Column::Status.eq(RotationStatus::Applied.as_str()))
                 .order_by_desc(secret_rotation::Column::FinishedAt)
                 .one(&txn)
                 .await?
@@ -617,12 +606,4 @@ pub async fn schedule_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
         }
     }
     Ok(asked)
-}
-
-/// Whether `status` ends a rotation's change without its value landing.
-pub fn ends_unapplied(status: ChangeStatus) -> bool {
-    matches!(
-        status,
-        ChangeStatus::Failed | ChangeStatus::RolledBack | ChangeStatus::Cancelled
-    )
 }
