@@ -6,6 +6,7 @@ pub mod cloud;
 pub mod config;
 pub mod health;
 pub mod lifecycle;
+pub mod migration;
 pub mod offboarding;
 pub mod saved_filter;
 pub mod secret_rotation;

@@ -8,7 +8,6 @@
 //! bundles and never a held tenant's. The S3 driver is exercised against a
 //! real S3-compatible server (moto, from PyPI).
 
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
@@ -19,17 +18,12 @@ use sea_orm::{
 
 use crate::helpers::{TestDb, expect_field_error, license, tenant_form};
 use app::backend::backup_store::{BackupTarget, StoreError};
-use app::backend::context::{Ctx, SystemClock};
+use app::backend::context::Ctx;
 use app::backend::entities::{
     audit_event, backup, change_request, field_change, product, tenant, tenant_product,
     tenant_setting,
 };
 use app::backend::error::ServiceError;
-use app::backend::executor::CommandExecutor;
-use app::backend::jobs::{Backoff, WorkerSettings};
-use app::backend::principal::Principal;
-use app::backend::services::access::auth::principal_by_email;
-use app::backend::services::platform::work;
 use app::backend::services::tenants;
 use app::backend::services::tenants::backups;
 use app::backend::services::tenants::tenant_config;
@@ -42,103 +36,13 @@ use app::model::tenants::backups::{
     BackupRequestForm, BackupScheduleForm, LegalHoldForm, RestoreForm,
 };
 
-/// A shell script standing in for the executor: it keeps a ledger of
-/// `tenant|kind|step|phase|snapshot` and, for a backup step, reports the data
-/// snapshot it "took" as the executor protocol asks (`snapshot: <ref>`).
-pub(crate) struct BackupPlaybook {
-    dir: std::path::PathBuf,
-}
-
-impl BackupPlaybook {
-    pub(crate) fn new() -> Self {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("tenantry-backup-pb-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let script = dir.join("playbook.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho \"$1|$2|$3|$4|$5\" >> {dir}/ledger\necho \"ran $3 on $1\"\n\
-                 if [ \"$2|$3\" = \"backup|Backup\" ]; then echo \"snapshot: file:///snapshots/$1/$(date +%s%N)\"; fi\n",
-                dir = dir.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Self { dir }
-    }
-
-    pub(crate) async fn run(&self, db: &DatabaseConnection) {
-        self.run_with(db, Arc::new(SystemClock)).await;
-    }
-
-    /// Runs the queued work as if it were `now` (work a sweep queued for a
-    /// later day is due then).
-    pub(crate) async fn run_at(&self, db: &DatabaseConnection, now: chrono::DateTime<Utc>) {
-        self.run_with(db, Arc::new(app::backend::context::ManualClock::at(now)))
-            .await;
-    }
-
-    async fn run_with(
-        &self,
-        db: &DatabaseConnection,
-        clock: Arc<dyn app::backend::context::Clock>,
-    ) {
-        let template = format!(
-            "{} {{tenant}} {{kind}} {{step}} {{phase}} {{snapshot}}",
-            self.dir.join("playbook.sh").display()
-        );
-        let runner = work::ChangeRunner {
-            db: db.clone(),
-            executor: Arc::new(
-                CommandExecutor::new(&template, StdDuration::from_secs(30)).unwrap(),
-            ),
-            clock: clock.clone(),
-        };
-        let mut settings = WorkerSettings::new("backup-playbook");
-        settings.backoff = Backoff {
-            base: Duration::milliseconds(1),
-            cap: Duration::milliseconds(5),
-        };
-        settings.clock = clock;
-        work::run_until_idle(db, &runner, &settings).await.unwrap();
-    }
-
-    pub(crate) fn ran_on(&self, tenant: &str) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("ledger"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| line.strip_prefix(&format!("{tenant}|")))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Drop for BackupPlaybook {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-pub(crate) async fn admin(db: &DatabaseConnection) -> Principal {
-    app::backend::services::access::users::ensure_first_admin(
-        db,
-        Some(crate::helpers::ADMIN_EMAIL),
-        Some(crate::helpers::ADMIN_PASSWORD),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    principal_by_email(db, crate::helpers::ADMIN_EMAIL)
-        .await
-        .unwrap()
-        .unwrap()
-}
+pub(crate) use crate::helpers::first_admin as admin;
+pub(crate) use crate::playbook::Playbook;
 
 pub(crate) async fn active_tenant(
     db: &DatabaseConnection,
     ctx: &Ctx,
-    playbook: &BackupPlaybook,
+    playbook: &Playbook,
     slug: &str,
 ) -> tenant::Model {
     let regions = [Region::parse("eu-central-1").unwrap()];
@@ -211,7 +115,7 @@ pub(crate) fn path_of(location: &str) -> std::path::PathBuf {
 pub(crate) async fn back_up(
     db: &DatabaseConnection,
     ctx: &Ctx,
-    playbook: &BackupPlaybook,
+    playbook: &Playbook,
     slug: &str,
 ) -> backup::Model {
     let queued = backups::request_backup(ctx, slug, &BackupRequestForm::default())
@@ -232,7 +136,7 @@ async fn a_backup_is_recorded_verified_and_restored_exactly(db: TestDb) {
     let db = &db.db;
     let admin = admin(db).await;
     let ctx = Ctx::of(db, &admin, &Default::default());
-    let playbook = BackupPlaybook::new();
+    let playbook = Playbook::new(&[]);
     let acme = active_tenant(db, &ctx, &playbook, "acme").await;
     let app_product = product::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
@@ -363,10 +267,10 @@ async fn a_backup_is_recorded_verified_and_restored_exactly(db: TestDb) {
     );
     assert!(
         playbook
-            .ran_on("acme")
+            .snapshots("acme")
             .contains(&format!("restore|Restore|apply|{snapshot}")),
         "{:?}",
-        playbook.ran_on("acme")
+        playbook.snapshots("acme")
     );
     let restored = tenant_named(db, "acme").await;
     assert_eq!(restored.lifecycle_state, LifecycleState::Active);
@@ -487,7 +391,7 @@ async fn the_schedule_asks_once_and_retention_spares_held_tenants(db: TestDb) {
     let db = &db.db;
     let admin = admin(db).await;
     let ctx = Ctx::of(db, &admin, &Default::default());
-    let playbook = BackupPlaybook::new();
+    let playbook = Playbook::new(&[]);
     active_tenant(db, &ctx, &playbook, "acme").await;
     let globex = active_tenant(db, &ctx, &playbook, "globex").await;
 

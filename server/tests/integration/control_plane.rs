@@ -2,120 +2,23 @@
 //! action runs its steps at the executor (a real command script here, which
 //! keeps a ledger), and a failed update runs its rollback steps there too.
 
-use std::sync::Arc;
-use std::time::Duration as StdDuration;
-
-use chrono::Duration;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
+use crate::helpers::first_admin as admin;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestDb, change_request, spawn_app, tenant_form};
-use app::backend::context::{Ctx, SystemClock};
+use crate::playbook::Playbook;
+use app::backend::context::Ctx;
 use app::backend::entities::{change_request, change_step, tenant, tenant_product};
-use app::backend::executor::CommandExecutor;
-use app::backend::jobs::{Backoff, WorkerSettings};
 use app::backend::principal::Principal;
-use app::backend::services::access::auth::principal_by_email;
 use app::backend::services::changes;
-use app::backend::services::platform::{seed, work};
+use app::backend::services::platform::seed;
 use app::backend::services::tenants;
 use app::backend::services::tenants::saved_filters;
 use app::domain::changes::change::{ChangeKind, ChangeStatus, StepStatus};
 use app::domain::tenants::lifecycle::{LifecycleAction, LifecycleState};
 use app::domain::tenants::tenant::Region;
 use app::model::changes::{ChangeForm, SavedFilterForm};
-
-/// A shell script standing in for an Ansible playbook: it appends
-/// `tenant|kind|step|phase` to its ledger and fails the steps named in
-/// `fail_on` (`step|phase` lines).
-pub(crate) struct Playbook {
-    dir: std::path::PathBuf,
-}
-
-impl Playbook {
-    pub(crate) fn new(fail_on: &[&str]) -> Self {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("tenantry-playbook-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("fail-on"), fail_on.join("\n") + "\n").unwrap();
-        let script = dir.join("playbook.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho \"$1|$2|$3|$4\" >> {dir}/ledger\n\
-                 echo \"$1|$TENANTRY_CORRELATION_ID\" >> {dir}/correlations\necho \"ran $3 on $1 ($4)\"\n\
-                 if grep -qxF \"$3|$4\" {dir}/fail-on; then echo \"$3 failed\" >&2; exit 2; fi\n",
-                dir = dir.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Self { dir }
-    }
-
-    fn runner(&self, db: &DatabaseConnection) -> work::ChangeRunner {
-        let template = format!(
-            "{} {{tenant}} {{kind}} {{step}} {{phase}}",
-            self.dir.join("playbook.sh").display()
-        );
-        work::ChangeRunner {
-            db: db.clone(),
-            executor: Arc::new(
-                CommandExecutor::new(&template, StdDuration::from_secs(30)).unwrap(),
-            ),
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// Runs every due job (retries included) through this playbook.
-    pub(crate) async fn run(&self, db: &DatabaseConnection) {
-        let mut settings = WorkerSettings::new("playbook");
-        settings.backoff = Backoff {
-            base: Duration::milliseconds(1),
-            cap: Duration::milliseconds(5),
-        };
-        work::run_until_idle(db, &self.runner(db), &settings)
-            .await
-            .unwrap();
-    }
-
-    /// The ledger's lines for `tenant`, without the tenant.
-    pub(crate) fn ran_on(&self, tenant: &str) -> Vec<String> {
-        self.lines("ledger", tenant)
-    }
-
-    /// The correlation id each step for `tenant` was handed, in order.
-    fn correlations(&self, tenant: &str) -> Vec<String> {
-        self.lines("correlations", tenant)
-    }
-
-    fn lines(&self, file: &str, tenant: &str) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join(file))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| line.strip_prefix(&format!("{tenant}|")))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Drop for Playbook {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-async fn admin(db: &DatabaseConnection) -> Principal {
-    app::backend::services::access::users::ensure_first_admin(
-        db,
-        Some(ADMIN_EMAIL),
-        Some(ADMIN_PASSWORD),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    principal_by_email(db, ADMIN_EMAIL).await.unwrap().unwrap()
-}
 
 /// Onboards and activates `slug` (labelled `labels`), the activation run by `playbook`.
 async fn active_tenant(

@@ -604,3 +604,19 @@ pub fn openssl_verifies(document: &str, signature: &str, public_key_pem: &str) -
     std::fs::remove_dir_all(&dir).ok();
     status.success()
 }
+
+/// The first admin (made if missing) as a principal, for service-level tests.
+pub async fn first_admin(db: &sea_orm::DatabaseConnection) -> app::backend::principal::Principal {
+    app::backend::services::access::users::ensure_first_admin(
+        db,
+        Some(ADMIN_EMAIL),
+        Some(ADMIN_PASSWORD),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    app::backend::services::access::auth::principal_by_email(db, ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+}

@@ -22,6 +22,7 @@ mod observability;
 mod offboarding;
 mod orchestrator;
 mod plans;
+mod playbook;
 mod rest_api;
 mod row_security;
 mod secrets;

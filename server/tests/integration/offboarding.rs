@@ -13,8 +13,9 @@ use sea_orm::{
     Set,
 };
 
-use crate::backups::{BackupPlaybook, active_tenant, admin, back_up, path_of, tenant_named};
+use crate::backups::{active_tenant, admin, back_up, path_of, tenant_named};
 use crate::helpers::{TestDb, expect_field_error};
+use crate::playbook::Playbook;
 use app::backend::context::Ctx;
 use app::backend::entities::{
     api_token, audit_event, backup, destruction_certificate, event, offboarding, outbound_email,
@@ -92,7 +93,7 @@ async fn an_offboarding_runs_through_retention_and_a_legal_hold_to_a_signed_cert
     let db = &db.db;
     let admin = admin(db).await;
     let ctx = Ctx::of(db, &admin, &Default::default());
-    let playbook = BackupPlaybook::new();
+    let playbook = Playbook::new(&[]);
     let acme = active_tenant(db, &ctx, &playbook, "acme").await;
     with_contact_and_webhook(db, &acme).await;
     tenant_config::set(&ctx, "acme", "app.mode", "blue", false)
@@ -393,7 +394,7 @@ async fn restoring_an_offboarded_tenant_cancels_its_offboarding(db: TestDb) {
     let db = &db.db;
     let admin = admin(db).await;
     let ctx = Ctx::of(db, &admin, &Default::default());
-    let playbook = BackupPlaybook::new();
+    let playbook = Playbook::new(&[]);
     let globex = active_tenant(db, &ctx, &playbook, "globex").await;
     let bundle = back_up(db, &ctx, &playbook, "globex").await;
     offboard::start(

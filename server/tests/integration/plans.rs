@@ -10,8 +10,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::changes::admin;
-use crate::control_plane::Playbook;
 use crate::helpers::{TestDb, person, spawn_app, tenant_form};
+use crate::playbook::Playbook;
 use app::backend::context::Ctx;
 use app::backend::entities::{audit_event, change_request, tenant};
 use app::backend::error::ServiceError;

@@ -6,26 +6,20 @@
 //! value appears anywhere in the database in the clear: audit trail,
 //! events, change log, step logs, jobs.
 
-use std::sync::Arc;
-use std::time::Duration as StdDuration;
-
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::helpers::first_admin as admin;
 use crate::helpers::{TestDb, change_request, expect_field_error, tenant_form};
-use app::backend::context::{Ctx, SystemClock};
+use crate::playbook::Playbook;
+use app::backend::context::Ctx;
 use app::backend::crypto::Purpose;
 use app::backend::entities::{
     audit_event, change_step, event, field_change, job, secret_rotation, tenant, tenant_setting,
 };
 use app::backend::error::ServiceError;
-use app::backend::executor::CommandExecutor;
-use app::backend::jobs::{Backoff, WorkerSettings};
-use app::backend::principal::Principal;
-use app::backend::services::access::auth::principal_by_email;
 use app::backend::services::changes;
 use app::backend::services::platform::secrets_at_rest::reveal;
-use app::backend::services::platform::work;
 use app::backend::services::tenants;
 use app::backend::services::tenants::{secret_rotation as rotation, tenant_config};
 use app::domain::access::permission::BuiltinRole;
@@ -34,89 +28,6 @@ use app::domain::tenants::lifecycle::LifecycleAction;
 use app::domain::tenants::tenant::Region;
 use app::model::changes::ChangeForm;
 use app::model::tenants::secrets::{RotationForm, SecretScheduleForm};
-
-/// A script standing in for the executor: it notes, per step, the secret it
-/// was handed in its environment, and fails the `step|phase` lines of `fail-on`.
-struct SecretPlaybook {
-    dir: std::path::PathBuf,
-}
-
-impl SecretPlaybook {
-    fn new() -> Self {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("tenantry-secret-pb-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("fail-on"), "\n").unwrap();
-        let script = dir.join("playbook.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho \"$1|$2|$3|$4|$TENANTRY_SECRET_NAME|$TENANTRY_SECRET_VALUE\" >> {dir}/received\n\
-                 echo \"ran $3 on $1\"\n\
-                 if grep -qxF \"$3|$4\" {dir}/fail-on; then echo \"$3 failed\" >&2; exit 2; fi\n",
-                dir = dir.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Self { dir }
-    }
-
-    fn fail_on(&self, lines: &[&str]) {
-        std::fs::write(self.dir.join("fail-on"), lines.join("\n") + "\n").unwrap();
-    }
-
-    async fn run(&self, db: &DatabaseConnection) {
-        let template = format!(
-            "{} {{tenant}} {{kind}} {{step}} {{phase}}",
-            self.dir.join("playbook.sh").display()
-        );
-        let runner = work::ChangeRunner {
-            db: db.clone(),
-            executor: Arc::new(
-                CommandExecutor::new(&template, StdDuration::from_secs(30)).unwrap(),
-            ),
-            clock: Arc::new(SystemClock),
-        };
-        let mut settings = WorkerSettings::new("secret-playbook");
-        settings.backoff = Backoff {
-            base: Duration::milliseconds(1),
-            cap: Duration::milliseconds(5),
-        };
-        work::run_until_idle(db, &runner, &settings).await.unwrap();
-    }
-
-    /// `kind|step|phase|secret-name|value` of every step run on `tenant`.
-    fn received(&self, tenant: &str) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("received"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| line.strip_prefix(&format!("{tenant}|")))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Drop for SecretPlaybook {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-async fn admin(db: &DatabaseConnection) -> Principal {
-    app::backend::services::access::users::ensure_first_admin(
-        db,
-        Some(crate::helpers::ADMIN_EMAIL),
-        Some(crate::helpers::ADMIN_PASSWORD),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    principal_by_email(db, crate::helpers::ADMIN_EMAIL)
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 async fn stored_secret(db: &DatabaseConnection, tenant_id: uuid::Uuid, key: &str) -> String {
     let stored = tenant_setting::Entity::find()
@@ -158,7 +69,7 @@ async fn a_rotation_lands_sealed_rolls_back_on_failure_and_never_leaks(db: TestD
     let db = &db.db;
     let admin = admin(db).await;
     let ctx = Ctx::of(db, &admin, &Default::default());
-    let playbook = SecretPlaybook::new();
+    let playbook = Playbook::new(&[]);
     let regions = [Region::parse("eu-central-1").unwrap()];
     tenants::create(&ctx, &regions, &tenant_form("acme"))
         .await

@@ -538,10 +538,7 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
     if !outside.is_empty() {
         return outside.iter().map(|step| (*step).to_owned()).collect();
     }
-    let action = match (kind, version) {
-        (ChangeKind::Upgrade | ChangeKind::Patch, Some(v)) => format!("Deploy {v}"),
-        _ => kind.label().to_owned(),
-    };
+    let action = work_step(kind, version);
     match model {
         ChangeModel::Live => vec![action, "Verify health".into()],
         ChangeModel::Maintenance => vec![
@@ -558,6 +555,22 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
             "Keep the previous slot on standby".into(),
         ],
     }
+}
+
+/// The step in which a change does its own work, between the steps its
+/// model frames it with: a backup's `Backup`, a restore's `Restore`, a
+/// rotation's `Rotate secret`, an upgrade's `Deploy 2.0.0`. The portal's own
+/// part of a backup, restore or rotation hangs on this step.
+pub fn work_step(kind: ChangeKind, version: Option<&str>) -> String {
+    match (kind, version) {
+        (ChangeKind::Upgrade | ChangeKind::Patch, Some(v)) => format!("Deploy {v}"),
+        _ => kind.label().to_owned(),
+    }
+}
+
+/// Whether `step`, run forward, is the work step of a change of `kind`.
+pub fn is_work_step(kind: ChangeKind, step: &str, rollback: bool) -> bool {
+    !rollback && step == work_step(kind, None)
 }
 
 /// The rollback step of a secret rotation: the executor is handed the
@@ -1132,6 +1145,38 @@ mod tests {
                 false
             )
             .contains("rollback steps run")
+        );
+    }
+
+    #[test]
+    fn the_portal_hangs_its_part_on_the_work_step_run_forward() {
+        assert!(is_work_step(ChangeKind::Backup, "Backup", false));
+        assert!(!is_work_step(ChangeKind::Backup, "Backup", true));
+        assert!(is_work_step(ChangeKind::Restore, "Restore", false));
+        assert!(is_work_step(
+            ChangeKind::RotateSecret,
+            "Rotate secret",
+            false
+        ));
+        assert!(!is_work_step(
+            ChangeKind::Restore,
+            "Enter maintenance mode",
+            false
+        ));
+        for model in [
+            ChangeModel::Live,
+            ChangeModel::Maintenance,
+            ChangeModel::Swap,
+        ] {
+            assert!(
+                plan_steps(ChangeKind::Backup, model, None)
+                    .contains(&work_step(ChangeKind::Backup, None)),
+                "{model:?}"
+            );
+        }
+        assert_eq!(
+            work_step(ChangeKind::Upgrade, Some("2.0.0")),
+            "Deploy 2.0.0"
         );
     }
 }

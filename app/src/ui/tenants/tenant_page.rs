@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::tenants::{
     RemoveTenantConfig, SetTenantConfig, TenantAction, TenantDetail, get_tenant,
 };
-use crate::domain::tenants::lifecycle::LifecycleAction;
+use crate::domain::tenants::lifecycle::{LifecycleAction, LifecycleState};
 use crate::error::AppError;
 use crate::ui::components::badge::{OutcomeBadge, StateBadge};
 use crate::ui::components::form::{action_error, field_message};
@@ -152,8 +152,13 @@ fn TenantView(
                 <a href=each.href(&slug) aria-current=(each == tab).then_some("page")>{each.label()}</a>
             }).collect_view()}
         </nav>
-        {detail.state_reason.clone().map(|reason| view! {
-            <Alert tone="danger"><span data-testid="state-reason">"Broken — " {reason}</span></Alert>
+        // Why the tenant is in its state (a failure, a licence, an offboarding).
+        {detail.state_reason.clone().map(|reason| {
+            let state = detail.row.state;
+            let tone = if state == LifecycleState::Broken { "danger" } else { "attention" };
+            view! {
+                <Alert tone=tone><span data-testid="state-reason">{format!("{} — {reason}", state.label())}</span></Alert>
+            }
         })}
         {detail.lifecycle_access.clone().map(|effect| view! {
             <Alert tone="attention"><span data-testid="lifecycle-access">{effect}</span></Alert>

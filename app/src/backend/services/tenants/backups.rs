@@ -29,7 +29,7 @@ use crate::backend::principal::Actor;
 use crate::backend::services::changes::{self, NewChange, change_context};
 use crate::domain::access::authority::acts_for_vendor;
 use crate::domain::access::permission::{Permission, Scope};
-use crate::domain::changes::change::{ChangeKind, ChangeStatus};
+use crate::domain::changes::change::{ChangeKind, ChangeStatus, is_work_step};
 use crate::domain::tenants::backup::{
     BUNDLE_FORMAT, BackupKind, BackupSchedule, Bundle, BundleProduct, BundleSetting, ConfigDelta,
     RetentionClass, VerifyStatus, check_hold_reason, config_deltas, expires_at, judge_bundle,
@@ -41,11 +41,6 @@ use crate::model::tenants::backups::{
     BackupRequestForm, BackupRow, BackupScheduleForm, InFlightChange, LegalHoldForm, LegalHoldRow,
     RestoreForm, TenantBackups,
 };
-
-/// The step of a backup change whose executor output names the snapshot.
-const BACKUP_STEP: &str = "Backup";
-/// The step of a restore change that puts the tenant back.
-const RESTORE_STEP: &str = "Restore";
 
 fn field_error(field: &str, message: impl Into<String>) -> ServiceError {
     ServiceError::Validation(FieldErrors(vec![FieldError::new(field, message.into())]))
@@ -637,11 +632,11 @@ pub async fn lift_legal_hold(
 /// executor's): a backup's bundle after the executor's snapshot, a
 /// restore's checks and the portal's part before the executor's.
 pub(crate) fn captures_after(kind: ChangeKind, step: &str, rollback: bool) -> bool {
-    kind == ChangeKind::Backup && step == BACKUP_STEP && !rollback
+    kind == ChangeKind::Backup && is_work_step(kind, step, rollback)
 }
 
 pub(crate) fn restores_before(kind: ChangeKind, step: &str, rollback: bool) -> bool {
-    kind == ChangeKind::Restore && step == RESTORE_STEP && !rollback
+    kind == ChangeKind::Restore && is_work_step(kind, step, rollback)
 }
 
 /// The portal's own part of a tenant as it stands, for a bundle.

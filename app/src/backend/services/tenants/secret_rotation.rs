@@ -31,10 +31,10 @@ use crate::backend::services::changes::{self, NewChange, change_context};
 use crate::backend::services::platform::secrets_at_rest::{reveal, seal};
 use crate::domain::access::authority::acts_for_vendor;
 use crate::domain::access::permission::{Permission, Scope};
-use crate::domain::changes::change::PUT_SECRET_BACK;
 use crate::domain::changes::change::{
     ChangeKind, ChangeModel, ChangeStatus, StepStatus, plan_steps,
 };
+use crate::domain::changes::change::{PUT_SECRET_BACK, is_work_step};
 use crate::domain::tenants::config::MASK;
 use crate::domain::tenants::secret_rotation::{
     RotationStatus, SecretName, check_new_value, parse_interval, rotation_due,
@@ -43,10 +43,6 @@ use crate::domain::validation::{FieldError, FieldErrors};
 use crate::model::tenants::secrets::{
     RotationForm, RotationRow, SecretRow, SecretScheduleForm, TenantSecrets,
 };
-
-/// The executor step that sets the new value, and the rollback step that
-/// puts the previous one back.
-pub const ROTATE_STEP: &str = "Rotate secret";
 
 fn field_error(field: &str, message: impl Into<String>) -> ServiceError {
     ServiceError::Validation(FieldErrors(vec![FieldError::new(field, message.into())]))
@@ -354,10 +350,10 @@ pub(crate) async fn secret_for_step<C: ConnectionTrait>(
     step: &str,
     rollback: bool,
 ) -> ServiceResult<Option<StepSecret>> {
-    let wanted = match (rollback, step) {
-        (false, ROTATE_STEP) | (true, PUT_SECRET_BACK) => true,
-        _ => false,
-    };
+    // The work step sets the new value; the rollback's first step puts the
+    // previous one back.
+    let wanted = is_work_step(ChangeKind::RotateSecret, step, rollback)
+        || (rollback && step == PUT_SECRET_BACK);
     if change.kind != ChangeKind::RotateSecret || !wanted {
         return Ok(None);
     }

@@ -1,0 +1,130 @@
+//! The executor the integration tests run changes through: a real command
+//! script standing in for an Ansible playbook. It keeps ledgers of what it
+//! was asked (`tenant|kind|step|phase`, with the data snapshot and the
+//! secret it was handed, and the correlation id), reports a data snapshot
+//! from a backup's `Backup` step as the executor protocol asks
+//! (`snapshot: <ref>`), and fails the steps listed as `step|phase` lines.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::DatabaseConnection;
+
+use app::backend::context::{Clock, ManualClock, SystemClock};
+use app::backend::executor::CommandExecutor;
+use app::backend::jobs::{Backoff, WorkerSettings};
+use app::backend::services::platform::work;
+
+pub(crate) struct Playbook {
+    dir: std::path::PathBuf,
+}
+
+impl Playbook {
+    pub(crate) fn new(fail_on: &[&str]) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tenantry-playbook-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let playbook = Self { dir };
+        playbook.fail_on(fail_on);
+        let dir = playbook.dir.display();
+        let script = playbook.dir.join("playbook.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n\
+                 echo \"$1|$2|$3|$4\" >> {dir}/ledger\n\
+                 echo \"$1|$2|$3|$4|$TENANTRY_SNAPSHOT\" >> {dir}/snapshots\n\
+                 echo \"$1|$2|$3|$4|$TENANTRY_SECRET_NAME|$TENANTRY_SECRET_VALUE\" >> {dir}/received\n\
+                 echo \"$1|$TENANTRY_CORRELATION_ID\" >> {dir}/correlations\n\
+                 echo \"ran $3 on $1 ($4)\"\n\
+                 if [ \"$2|$3|$4\" = \"backup|Backup|apply\" ]; then echo \"snapshot: file:///snapshots/$1/$(date +%s%N)\"; fi\n\
+                 if grep -qxF \"$3|$4\" {dir}/fail-on; then echo \"$3 failed\" >&2; exit 2; fi\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        playbook
+    }
+
+    /// From now on, fails the steps listed (`step|phase` lines).
+    pub(crate) fn fail_on(&self, lines: &[&str]) {
+        std::fs::write(self.dir.join("fail-on"), lines.join("\n") + "\n").unwrap();
+    }
+
+    pub(crate) fn runner(
+        &self,
+        db: &DatabaseConnection,
+        clock: Arc<dyn Clock>,
+    ) -> work::ChangeRunner {
+        let template = format!(
+            "{} {{tenant}} {{kind}} {{step}} {{phase}}",
+            self.dir.join("playbook.sh").display()
+        );
+        work::ChangeRunner {
+            db: db.clone(),
+            executor: Arc::new(
+                CommandExecutor::new(&template, StdDuration::from_secs(30)).unwrap(),
+            ),
+            clock,
+        }
+    }
+
+    /// Runs every due job (retries included) through this playbook.
+    pub(crate) async fn run(&self, db: &DatabaseConnection) {
+        self.run_with(db, Arc::new(SystemClock)).await;
+    }
+
+    /// Runs the queued work as if it were `now` (work a sweep queued for a
+    /// later day is due then).
+    pub(crate) async fn run_at(&self, db: &DatabaseConnection, now: DateTime<Utc>) {
+        self.run_with(db, Arc::new(ManualClock::at(now))).await;
+    }
+
+    async fn run_with(&self, db: &DatabaseConnection, clock: Arc<dyn Clock>) {
+        let mut settings = WorkerSettings::new("playbook");
+        settings.backoff = Backoff {
+            base: Duration::milliseconds(1),
+            cap: Duration::milliseconds(5),
+        };
+        settings.clock = clock.clone();
+        work::run_until_idle(db, &self.runner(db, clock), &settings)
+            .await
+            .unwrap();
+    }
+
+    /// `kind|step|phase` of every step run on `tenant`, in order.
+    pub(crate) fn ran_on(&self, tenant: &str) -> Vec<String> {
+        self.lines("ledger", tenant)
+    }
+
+    /// `kind|step|phase|snapshot`: the data snapshot each step was handed.
+    pub(crate) fn snapshots(&self, tenant: &str) -> Vec<String> {
+        self.lines("snapshots", tenant)
+    }
+
+    /// `kind|step|phase|secret-name|value`: the secret each step was handed.
+    pub(crate) fn received(&self, tenant: &str) -> Vec<String> {
+        self.lines("received", tenant)
+    }
+
+    /// The correlation id each step for `tenant` was handed, in order.
+    pub(crate) fn correlations(&self, tenant: &str) -> Vec<String> {
+        self.lines("correlations", tenant)
+    }
+
+    fn lines(&self, file: &str, tenant: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join(file))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.strip_prefix(&format!("{tenant}|")))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for Playbook {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
