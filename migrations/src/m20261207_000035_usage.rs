@@ -7,7 +7,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -125,14 +124,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            for table in ["usage_records", "usage_daily", "quota_levels"] {
-                manager
-                    .get_connection()
-                    .execute_unprepared(&crate::row_security::tenant_scoped(table))
-                    .await?;
-            }
-        }
-        Ok(())
+        crate::row_security::confine(manager, &["usage_records", "usage_daily", "quota_levels"])
+            .await
     }
 }

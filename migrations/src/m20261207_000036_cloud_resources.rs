@@ -5,7 +5,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -90,12 +89,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(&crate::row_security::tenant_scoped("cloud_resource_links"))
-                .await?;
-        }
-        Ok(())
+        crate::row_security::confine(manager, &["cloud_resource_links"]).await
     }
 }

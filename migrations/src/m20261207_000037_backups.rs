@@ -7,7 +7,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -164,14 +163,6 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        if manager.get_database_backend() == DbBackend::Postgres {
-            for table in ["backups", "backup_policies", "legal_holds"] {
-                manager
-                    .get_connection()
-                    .execute_unprepared(&crate::row_security::tenant_scoped(table))
-                    .await?;
-            }
-        }
-        Ok(())
+        crate::row_security::confine(manager, &["backups", "backup_policies", "legal_holds"]).await
     }
 }

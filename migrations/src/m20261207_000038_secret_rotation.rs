@@ -4,7 +4,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -101,14 +100,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            for table in ["secret_rotations", "secret_schedules"] {
-                manager
-                    .get_connection()
-                    .execute_unprepared(&crate::row_security::tenant_scoped(table))
-                    .await?;
-            }
-        }
-        Ok(())
+        crate::row_security::confine(manager, &["secret_rotations", "secret_schedules"]).await
     }
 }

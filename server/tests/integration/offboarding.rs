@@ -396,6 +396,34 @@ async fn restoring_an_offboarded_tenant_cancels_its_offboarding(db: TestDb) {
     let ctx = Ctx::of(db, &admin, &Default::default());
     let playbook = Playbook::new(&[]);
     let globex = active_tenant(db, &ctx, &playbook, "globex").await;
+    // A tenant that cannot be archived cannot be offboarded, and the tab says why.
+    tenants::transition(
+        &ctx,
+        "globex",
+        LifecycleAction::EnterMaintenance,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let refusal = offboard::view(&ctx, "globex")
+        .await
+        .unwrap()
+        .start_refusal
+        .unwrap();
+    assert!(
+        refusal.starts_with("Offboarding archives the tenant first. Cannot archive"),
+        "{refusal}"
+    );
+    playbook.run(db).await;
+    tenants::transition(&ctx, "globex", LifecycleAction::ExitMaintenance, None, None)
+        .await
+        .unwrap();
+    playbook.run(db).await;
+    assert_eq!(
+        tenant_named(db, "globex").await.lifecycle_state,
+        LifecycleState::Active
+    );
     let bundle = back_up(db, &ctx, &playbook, "globex").await;
     offboard::start(
         &ctx,

@@ -156,7 +156,10 @@ fn start_refusal(target: &tenant::Model, open: Option<&offboarding::Model>) -> O
             "The tenant is already archived; restore it first, or delete it from the tenant page."
                 .into(),
         ),
-        Err(refusal) => Some(format!("Cannot offboard {}", refusal.reason)),
+        Err(refusal) => Some(format!(
+            "Offboarding archives the tenant first. {}",
+            refusal.reason
+        )),
     }
 }
 
