@@ -43,6 +43,7 @@ mod m20261207_000036_cloud_resources;
 mod m20261207_000037_backups;
 mod m20261207_000038_secret_rotation;
 mod m20261207_000039_offboarding;
+mod m20261207_000040_tenant_migrations;
 mod row_security;
 
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000037_backups::Migration),
             Box::new(m20261207_000038_secret_rotation::Migration),
             Box::new(m20261207_000039_offboarding::Migration),
+            Box::new(m20261207_000040_tenant_migrations::Migration),
         ]
     }
 }

@@ -528,6 +528,60 @@ impl ApiClient {
         self.send(self.request(Method::POST, &path).json(&form))
             .await
     }
+
+    /// Asks for a tenant to move; the tenant named on the command line is
+    /// the confirmation.
+    pub async fn migrate(
+        &self,
+        tenant: &str,
+        form: app::model::tenants::migrations::MigrationForm,
+    ) -> Result<app::model::tenants::migrations::MigrationRow, ClientError> {
+        let path = format!("/tenants/{}/migrations", segment(tenant));
+        self.send(self.request(Method::POST, &path).json(&form))
+            .await
+    }
+
+    /// A tenant's placement and migrations.
+    pub async fn migrations(
+        &self,
+        tenant: &str,
+    ) -> Result<app::model::tenants::migrations::TenantMigrations, ClientError> {
+        let path = format!("/tenants/{}/migrations", segment(tenant));
+        self.send(self.request(Method::GET, &path)).await
+    }
+}
+
+/// A tenant's placement and its migrations as text.
+pub fn render_migrations(view: &app::model::tenants::migrations::TenantMigrations) -> String {
+    let mut out = format!(
+        "{} runs in {} ({}); it may move to: {}\n",
+        view.slug,
+        view.region,
+        view.isolation,
+        if view.regions.is_empty() {
+            "no region (set its allowed regions)".to_owned()
+        } else {
+            view.regions.join(", ")
+        }
+    );
+    for m in &view.migrations {
+        let done = m
+            .steps
+            .iter()
+            .filter(|s| s.step != "rollback" && s.status == "succeeded")
+            .count();
+        out.push_str(&format!(
+            "{}  {} · {} → {} · {}  {:<15}  {done}/6 steps  change {}\n",
+            m.requested_at.format("%Y-%m-%d %H:%M"),
+            m.from_region,
+            m.from_isolation,
+            m.to_region,
+            m.to_isolation,
+            m.status_label,
+            m.change_id
+        ));
+    }
+    out
 }
 
 /// A tenant's backups as a table.

@@ -149,6 +149,26 @@ enum Command {
         #[arg(long)]
         retention_days: Option<u32>,
     },
+    /// Move a tenant to another region (one of its allowed regions) or
+    /// isolation mode through the REST API, or list its migrations
+    /// (`--list`): back up, prepare the target, migrate the data, validate,
+    /// cut over, clean up the source — as a change, resumable step by step.
+    Move {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The tenant's slug (it is the confirmation).
+        tenant: String,
+        #[arg(long, default_value = "")]
+        region: String,
+        /// `shared`, `dedicated` or `isolated`.
+        #[arg(long, default_value = "")]
+        isolation: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Only show the tenant's placement and migrations.
+        #[arg(long)]
+        list: bool,
+    },
     /// Benchmark backups: one active tenant topped up to 1,000 endpoints and
     /// 500 config keys is backed up and verified (bytes, seconds, MB/s),
     /// then every tenant gets a daily schedule and one sweep asks for the
@@ -377,6 +397,14 @@ async fn main() -> ExitCode {
             reason,
             retention_days,
         } => offboard_command(&api, &tenant, &reason, retention_days).await,
+        Command::Move {
+            api,
+            tenant,
+            region,
+            isolation,
+            reason,
+            list,
+        } => migrate_command(&api, &tenant, region, isolation, reason, list).await,
         Command::Rollout { api, command } => rollout_command(&api, command).await,
         Command::Events { api, command } => events_command(&api, command).await,
         Command::Webhooks { api, command } => webhooks_command(&api, command).await,
@@ -974,6 +1002,55 @@ async fn offboard_command(
             started.notice_recipients.len(),
             started.retention_days
         );
+    }
+    Ok(())
+}
+
+async fn migrate_command(
+    api: &ApiArgs,
+    tenant: &str,
+    region: String,
+    isolation: String,
+    reason: String,
+    list: bool,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let client = api.client()?;
+    if !list {
+        let form = app::model::tenants::migrations::MigrationForm {
+            region,
+            isolation,
+            reason,
+            confirm: tenant.to_owned(),
+        };
+        let asked = client
+            .migrate(tenant, form)
+            .await
+            .map_err(|e| Error(e.to_string()))?;
+        if api.json {
+            println!("{}", pretty_json(&asked));
+            return Ok(());
+        }
+        println!(
+            "Migration {} ({}): {} · {} → {} · {}; change {}",
+            asked.id,
+            asked.status_label,
+            asked.from_region,
+            asked.from_isolation,
+            asked.to_region,
+            asked.to_isolation,
+            asked.change_id
+        );
+        return Ok(());
+    }
+    let view = client
+        .migrations(tenant)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    if api.json {
+        println!("{}", pretty_json(&view));
+    } else {
+        print!("{}", server::client::render_migrations(&view));
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod backups;
 pub mod changes;
 pub mod deployments;
 pub mod events;
+pub mod migrations;
 pub mod offboarding;
 pub mod plans;
 pub mod problem;
@@ -67,6 +68,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(plans::routes())
         .merge(backups::routes())
         .merge(offboarding::routes())
+        .merge(migrations::routes())
         .merge(secrets::routes())
 }
 

@@ -68,6 +68,7 @@ pub mod switch_event;
 pub mod tenant;
 pub mod tenant_health_day;
 pub mod tenant_health_run;
+pub mod tenant_migration;
 pub mod tenant_product;
 pub mod tenant_quota_override;
 pub mod tenant_setting;

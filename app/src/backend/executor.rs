@@ -33,6 +33,9 @@ pub struct StepOrder {
     /// A secret rotation's value, handed only to the step that sets it (the
     /// new value) or puts it back (the previous one).
     pub secret: Option<StepSecret>,
+    /// A migration's target region and isolation mode, handed to each of its
+    /// steps (and the steps that tear the target down again).
+    pub placement: Option<crate::domain::tenants::migration::Placement>,
 }
 
 /// A secret for one step: the configuration key it is stored under and its
@@ -53,6 +56,16 @@ impl std::fmt::Debug for StepSecret {
 }
 
 impl StepOrder {
+    /// A migration's target region ("" for other changes).
+    pub fn target_region(&self) -> &str {
+        self.placement.as_ref().map_or("", |p| p.region.as_str())
+    }
+
+    /// A migration's target isolation mode ("" for other changes).
+    pub fn target_isolation(&self) -> &str {
+        self.placement.as_ref().map_or("", |p| p.isolation.as_str())
+    }
+
     /// `apply` or `rollback`, for executors that branch on it.
     pub fn phase(&self) -> &'static str {
         if self.rollback { "rollback" } else { "apply" }
@@ -173,13 +186,18 @@ fn simulated_snapshot(order: &StepOrder) -> String {
         order.step.as_str(),
         &order.data_snapshot,
     ) {
-        ("backup", "Backup", _) => format!(
+        ("backup", "Backup", _) | ("migrate", "Back up the tenant", _) => format!(
             "\n{} simulated://{}/{}",
             crate::domain::tenants::backup::SNAPSHOT_LINE,
             order.tenant_slug,
             order.key.replace(':', "-")
         ),
         ("restore", "Restore", Some(reference)) => format!("\nrestored the data of {reference}"),
+        ("migrate", "Migrate the data", Some(reference)) => format!(
+            "\nmoved the data of {reference} to {} ({})",
+            order.target_region(),
+            order.target_isolation()
+        ),
         _ => String::new(),
     }
 }
@@ -231,6 +249,8 @@ impl CommandExecutor {
                     .replace("{correlation}", &order.correlation_id)
                     .replace("{address}", order.address.as_deref().unwrap_or(""))
                     .replace("{snapshot}", order.data_snapshot.as_deref().unwrap_or(""))
+                    .replace("{region}", order.target_region())
+                    .replace("{isolation}", order.target_isolation())
             })
             .collect()
     }
@@ -255,6 +275,8 @@ impl Executor for CommandExecutor {
                 "TENANTRY_SNAPSHOT",
                 order.data_snapshot.as_deref().unwrap_or(""),
             )
+            .env("TENANTRY_TARGET_REGION", order.target_region())
+            .env("TENANTRY_TARGET_ISOLATION", order.target_isolation())
             // A secret goes in the environment, never the arguments (which
             // any local user can read in the process list).
             .env(
@@ -315,6 +337,7 @@ mod tests {
             address: Some("https://acme.example".into()),
             data_snapshot: None,
             secret: None,
+            placement: None,
         }
     }
 

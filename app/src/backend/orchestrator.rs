@@ -208,6 +208,7 @@ impl Executor for HttpOrchestrator {
             "version": order.target_version, "attempt": order.attempt, "phase": order.phase(),
             "correlation_id": order.correlation_id, "address": order.address,
             "snapshot": order.data_snapshot,
+            "placement": order.placement.as_ref().map(|p| json!({ "region": p.region.as_str(), "isolation": p.isolation.as_str() })),
             "secret": order.secret.as_ref().map(|s| json!({ "name": s.name, "value": s.value })),
             "callback_url": self.callback_url,
         })

@@ -60,6 +60,15 @@ pub trait TrafficRouter: Send + Sync {
     -> Result<(), String>;
     /// Each slot's cumulative requests and errors, and its latency now.
     async fn read(&self, target: &RouterTarget) -> Result<Readings, String>;
+    /// Points `slot`'s server at another address (a migrated tenant's
+    /// target), keeping its weight.
+    async fn repoint(
+        &self,
+        target: &RouterTarget,
+        slot: Slot,
+        ip: std::net::IpAddr,
+        port: u16,
+    ) -> Result<(), String>;
 }
 
 /// The driver for a deployment's `router_kind`.
@@ -155,6 +164,34 @@ impl TrafficRouter for Haproxy {
                 "HAProxy refused the weights: {}",
                 problems.join(" ")
             ))
+        }
+    }
+
+    async fn repoint(
+        &self,
+        target: &RouterTarget,
+        slot: Slot,
+        ip: std::net::IpAddr,
+        port: u16,
+    ) -> Result<(), String> {
+        let names = HaproxyNames::of(target)?;
+        let server = match slot {
+            Slot::Blue => &names.blue,
+            Slot::Green => &names.green,
+        };
+        let line = format!(
+            "set server {}/{} addr {ip} port {port}",
+            names.backend.as_str(),
+            server.as_str()
+        );
+        let answer = Haproxy::command(&names.socket, &line).await?;
+        // HAProxy says what changed ("IP changed from … to …, port changed
+        // from … to …") or that nothing needed to; anything else is an error.
+        let answer = answer.trim();
+        if answer.is_empty() || answer.contains("changed") || answer.contains("no need to change") {
+            Ok(())
+        } else {
+            Err(format!("HAProxy refused the new address: {answer}"))
         }
     }
 
@@ -300,6 +337,17 @@ impl TrafficRouter for SimulatedRouter {
     async fn read(&self, target: &RouterTarget) -> Result<Readings, String> {
         Ok(self.advance(target, None))
     }
+
+    /// Simulated slots have no address to change: their traffic is synthetic.
+    async fn repoint(
+        &self,
+        _target: &RouterTarget,
+        _slot: Slot,
+        _ip: std::net::IpAddr,
+        _port: u16,
+    ) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 // ------------------------------------------------------------------ probes
@@ -380,6 +428,7 @@ pub async fn run_checks(
                     address: Some(target.address.to_owned()),
                     data_snapshot: None,
                     secret: None,
+                    placement: None,
                 };
                 let outcome = executor.run_step(&order).await;
                 judge_suite(check, &outcome, began.elapsed().as_millis() as u32)

@@ -76,6 +76,26 @@ pub const CATALOGUE: &[EventType] = &[
         "A deleted tenant's data was destroyed: the data carries the certificate of destruction's id and SHA-256.",
     ),
     event(
+        "tenant.migration_requested",
+        "tenant",
+        "A tenant's move to another region or isolation mode was asked for: the data carries the placement decision.",
+    ),
+    event(
+        "tenant.migrated",
+        "tenant",
+        "A migrating tenant was cut over: it serves from its new region or isolation mode (the data carries from and to).",
+    ),
+    event(
+        "tenant.migration_completed",
+        "tenant",
+        "A tenant's migration ended: its source was cleaned up.",
+    ),
+    event(
+        "tenant.migration_failed",
+        "tenant",
+        "A tenant's migration failed: rolled back (it stays where it was), failed, or its source was left to clean up (the data carries which).",
+    ),
+    event(
         "change.requested",
         "change",
         "A change request was created (draft, waiting for approval or scheduled).",
@@ -406,6 +426,13 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
         "offboarding.retain" => &["tenant.offboarding_retained"],
         "offboarding.hold" => &["tenant.deletion_held"],
         "tenant.destroy" => &["tenant.destroyed"],
+        "migration.request" => &["tenant.migration_requested"],
+        "migration.cut_over" => &["tenant.migrated"],
+        "migration.end" => match details.get("status").and_then(|s| s.as_str()) {
+            Some("completed") => &["tenant.migration_completed"],
+            Some("cancelled") => &[],
+            _ => &["tenant.migration_failed"],
+        },
         "quota.level" => match details.get("level").and_then(|l| l.as_str()) {
             Some("full") => &["quota.exceeded"],
             Some("near") => &["quota.near"],

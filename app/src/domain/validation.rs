@@ -21,6 +21,23 @@ impl FieldError {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldErrors(pub Vec<FieldError>);
 
+/// A reason written by a person for the record (an audit detail, a notice,
+/// a certificate): 3–500 characters on one line. `ask` says what to write
+/// when it is missing ("Say why the tenant is offboarded").
+pub fn check_reason_line(raw: &str, ask: &str) -> Result<String, String> {
+    let reason = raw.trim();
+    if reason.chars().count() < 3 {
+        return Err(format!("{ask} (at least 3 characters)."));
+    }
+    if reason.chars().count() > 500 {
+        return Err("Keep the reason under 500 characters.".into());
+    }
+    if reason.chars().any(char::is_control) {
+        return Err("Write the reason on one line, without control characters.".into());
+    }
+    Ok(reason.to_owned())
+}
+
 /// A list's page and page size, as every list checks them: pages start at
 /// 1, sizes run from 1 to `max_per_page`.
 pub fn check_paging(

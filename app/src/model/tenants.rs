@@ -4,6 +4,7 @@
 pub mod backups;
 pub mod endpoints;
 pub mod health;
+pub mod migrations;
 pub mod offboarding;
 pub mod overview;
 pub mod secrets;

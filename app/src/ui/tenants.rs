@@ -7,6 +7,7 @@ pub mod health_tab;
 pub mod new_tenant_page;
 pub mod offboarding_tab;
 pub mod overview_panel;
+pub mod placement_tab;
 pub mod secrets_card;
 pub mod tenant_page;
 pub mod tenants_page;

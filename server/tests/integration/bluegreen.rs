@@ -878,6 +878,89 @@ async fn a_switch_killed_at_50_percent_resumes_there_and_never_flaps(db: TestDb)
     );
 }
 
+/// An edge tenant's migration cuts over through HAProxy: the prepare step
+/// reports the target's address, the cut-over points the idle slot at it
+/// and moves all traffic there, under steady load without one failed
+/// request; the deployment then records the target as its live slot.
+async fn an_edge_tenant_s_migration_cuts_over_through_haproxy_without_a_failed_request(db: TestDb) {
+    use app::backend::entities::edge_deployment;
+    use app::backend::services::tenants::migrations;
+    use app::model::tenants::migrations::MigrationForm;
+    if !haproxy_available() {
+        return;
+    }
+    let db = &db.db;
+    // Blue serves at the source; the target answers as green will; green's
+    // configured address has nothing behind it (weight 0, never used).
+    let (source, target) = (backend("v1").await, backend("v2").await);
+    let unused = free_port();
+    let haproxy = start_haproxy(source.port, unused).await;
+    let setup = edge_tenant(db, &haproxy, source.port, unused, "10, 100", 0).await;
+    let playbook = crate::playbook::Playbook::new(&[]);
+    let target_url = format!("http://127.0.0.1:{}", target.port);
+    playbook.report_address(&target_url);
+    let load = start_load(haproxy.port);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = migrations::request(
+        &app::backend::context::Ctx::of(db, &setup.admin, &RequestContext::default()),
+        "edge-one",
+        &MigrationForm {
+            region: String::new(),
+            isolation: "dedicated".into(),
+            reason: "the customer asked for a dedicated gateway".into(),
+            confirm: "edge-one".into(),
+        },
+    )
+    .await
+    .unwrap();
+    playbook.run(db).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = load.finish().await;
+
+    let done = change_request::Entity::find_by_id(asked.change_id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, ChangeStatus::Succeeded, "{:?}", done.outcome);
+    let failed: Vec<_> = log
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+        .collect();
+    assert!(failed.is_empty(), "failed requests: {failed:?}");
+    assert_eq!(log.first().map(|(_, o)| o), Some(&Outcome::Blue));
+    assert_eq!(
+        log.last().map(|(_, o)| o),
+        Some(&Outcome::Green),
+        "the target serves"
+    );
+    assert_eq!(green_weight(&haproxy.socket).await, 100);
+    let moved = edge_deployment::Entity::find_by_id(setup.deployment)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.live_slot, Slot::Green);
+    assert_eq!(moved.green_url, target_url);
+    assert_eq!(moved.green_version.as_deref(), Some("5.1.0"));
+    assert_eq!((moved.blue_weight, moved.green_weight), (0, 100));
+    assert_eq!(moved.green_state, SlotState::Live);
+    let cut_over = change_step::Entity::find()
+        .filter(change_step::Column::ChangeRequestId.eq(asked.change_id))
+        .filter(change_step::Column::Name.eq("Cut over to the target"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        cut_over
+            .output
+            .contains("green slot now points at 127.0.0.1"),
+        "{}",
+        cut_over.output
+    );
+}
+
 mod sqlite {
     // HAProxy, two backends and a load generator per test: these run on
     // SQLite only (the switch's locking is shared with the PostgreSQL-tested
@@ -894,6 +977,14 @@ mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must() {
         super::a_simulated_switch_pauses_resumes_promotes_and_refuses_what_it_must(
+            crate::helpers::TestDb::sqlite().await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_edge_tenant_s_migration_cuts_over_through_haproxy_without_a_failed_request() {
+        super::an_edge_tenant_s_migration_cuts_over_through_haproxy_without_a_failed_request(
             crate::helpers::TestDb::sqlite().await,
         )
         .await;

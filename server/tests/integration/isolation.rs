@@ -705,6 +705,27 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/tenants/{id}/migrations",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/migrations",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    // An empty form: allowed callers get the field refusals, nothing moves.
+    (
+        "post",
+        "/api/v1/tenants/{id}/migrations",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/migrations",
+            Tenant(P::TenantLifecycle),
+            Body::Json(r#"{"reason": "", "confirm": ""}"#),
+        ),
+    ),
+    (
+        "get",
         "/api/v1/tenants/{id}/offboarding",
         call(
             "GET",
@@ -2475,6 +2496,24 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/legal_hold_of_tenant",
             Platform(P::LegalHold),
             Body::Form(&[("slug", "{tenant}"), ("hold_reason", "")]),
+        ),
+    ),
+    (
+        "migrations_of_tenant",
+        call(
+            "POST",
+            "/api/fn/migrations_of_tenant",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "migrate_tenant",
+        call(
+            "POST",
+            "/api/fn/migrate_tenant",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}"), ("reason", ""), ("confirm", "")]),
         ),
     ),
     (

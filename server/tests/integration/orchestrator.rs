@@ -118,6 +118,7 @@ fn order(step: &str) -> StepOrder {
         address: Some("https://acme.example".into()),
         data_snapshot: None,
         secret: None,
+        placement: None,
     }
 }
 

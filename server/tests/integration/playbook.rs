@@ -27,6 +27,7 @@ impl Playbook {
         std::fs::create_dir_all(&dir).unwrap();
         let playbook = Self { dir };
         playbook.fail_on(fail_on);
+        playbook.slow_on(&[]);
         let dir = playbook.dir.display();
         let script = playbook.dir.join("playbook.sh");
         std::fs::write(
@@ -37,8 +38,12 @@ impl Playbook {
                  echo \"$1|$2|$3|$4|$TENANTRY_SNAPSHOT\" >> {dir}/snapshots\n\
                  echo \"$1|$2|$3|$4|$TENANTRY_SECRET_NAME|$TENANTRY_SECRET_VALUE\" >> {dir}/received\n\
                  echo \"$1|$TENANTRY_CORRELATION_ID\" >> {dir}/correlations\n\
+                 echo \"$1|$2|$3|$4|$TENANTRY_TARGET_REGION|$TENANTRY_TARGET_ISOLATION|$TENANTRY_ADDRESS\" >> {dir}/placements\n\
+                 echo \"$1|$3|$4|$TENANTRY_IDEMPOTENCY_KEY\" >> {dir}/keys\n\
                  echo \"ran $3 on $1 ($4)\"\n\
-                 if [ \"$2|$3|$4\" = \"backup|Backup|apply\" ]; then echo \"snapshot: file:///snapshots/$1/$(date +%s%N)\"; fi\n\
+                 case \"$2|$3|$4\" in \"backup|Backup|apply\"|\"migrate|Back up the tenant|apply\") echo \"snapshot: file:///snapshots/$1/$(date +%s%N)\";; esac\n\
+                 if [ \"$3|$4\" = \"Prepare the target placement|apply\" ] && [ -f {dir}/address ]; then echo \"address: $(cat {dir}/address)\"; fi\n\
+                 if grep -qxF \"$3|$4\" {dir}/slow-on; then sleep 60; fi\n\
                  if grep -qxF \"$3|$4\" {dir}/fail-on; then echo \"$3 failed\" >&2; exit 2; fi\n"
             ),
         )
@@ -52,15 +57,33 @@ impl Playbook {
         std::fs::write(self.dir.join("fail-on"), lines.join("\n") + "\n").unwrap();
     }
 
+    /// From now on, the steps listed (`step|phase` lines) hang for a minute
+    /// after they were recorded as asked: a crash can be staged mid-step.
+    pub(crate) fn slow_on(&self, lines: &[&str]) {
+        std::fs::write(self.dir.join("slow-on"), lines.join("\n") + "\n").unwrap();
+    }
+
+    /// From now on, a migration's prepare step reports the target at `url`
+    /// (`address: <url>`, the executor protocol).
+    pub(crate) fn report_address(&self, url: &str) {
+        std::fs::write(self.dir.join("address"), url).unwrap();
+    }
+
+    /// The command template a server runs this playbook with
+    /// (`TENANTRY_EXECUTOR=command`).
+    pub(crate) fn template(&self) -> String {
+        format!(
+            "{} {{tenant}} {{kind}} {{step}} {{phase}}",
+            self.dir.join("playbook.sh").display()
+        )
+    }
+
     pub(crate) fn runner(
         &self,
         db: &DatabaseConnection,
         clock: Arc<dyn Clock>,
     ) -> work::ChangeRunner {
-        let template = format!(
-            "{} {{tenant}} {{kind}} {{step}} {{phase}}",
-            self.dir.join("playbook.sh").display()
-        );
+        let template = self.template();
         work::ChangeRunner {
             db: db.clone(),
             executor: Arc::new(
@@ -106,6 +129,17 @@ impl Playbook {
     /// `kind|step|phase|secret-name|value`: the secret each step was handed.
     pub(crate) fn received(&self, tenant: &str) -> Vec<String> {
         self.lines("received", tenant)
+    }
+
+    /// `kind|step|phase|target-region|target-isolation|address`: what each
+    /// step was told of a migration's target.
+    pub(crate) fn placements(&self, tenant: &str) -> Vec<String> {
+        self.lines("placements", tenant)
+    }
+
+    /// `step|phase|idempotency-key` of every step run on `tenant`, in order.
+    pub(crate) fn keys(&self, tenant: &str) -> Vec<String> {
+        self.lines("keys", tenant)
     }
 
     /// The correlation id each step for `tenant` was handed, in order.

@@ -39,6 +39,7 @@ use crate::domain::access::permission::Scope;
 use crate::domain::access::permission::TenantScope;
 use crate::domain::changes::change::ApprovalMode;
 use crate::domain::changes::change::ChangeKind;
+use crate::domain::changes::change::ChangeModel;
 use crate::domain::changes::change::ChangeStatus;
 use crate::domain::changes::change::StepStatus;
 use crate::domain::changes::change::approval_required;
@@ -106,6 +107,9 @@ pub(crate) struct NewChange {
     /// The creating request's id; `None` for the system's own changes,
     /// which get a fresh one.
     pub correlation_id: Option<String>,
+    /// How it reaches the tenant when not the kind's usual way (a web
+    /// password rotates live); `None`: the kind's model on the tenant.
+    pub model: Option<ChangeModel>,
 }
 
 /// The audit context of the system's work on a change: its correlation id,
@@ -126,7 +130,9 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ServiceResult<change_request::Model> {
     let deployment = change.tenant.deployment_kind;
-    let model = change_model(change.kind, deployment);
+    let model = change
+        .model
+        .unwrap_or_else(|| change_model(change.kind, deployment));
     let id = Uuid::new_v4();
     let (next_start_at, schedule_reason) = match change.next_start {
         Some((at, why)) => (Some(at), why),
@@ -196,6 +202,74 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     Ok(created)
 }
 
+/// A change the portal asks for on a person's behalf outside the change
+/// form (a backup, a restore, a secret rotation, a migration).
+pub(crate) struct RoutedChange<'a> {
+    pub target: &'a tenant::Model,
+    pub kind: ChangeKind,
+    pub title: String,
+    pub by_vendor: bool,
+    pub model: Option<ChangeModel>,
+    /// What the `change.create` audit record says besides the kind, model,
+    /// status and approval mode.
+    pub details: serde_json::Value,
+}
+
+/// Routes a change by the tenant's update policy (approval, then its next
+/// window), inserts it with its steps and writes its `change.create` audit
+/// record, in the caller's transaction.
+pub(crate) async fn insert_routed(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    context: &RequestContext,
+    asked: RoutedChange<'_>,
+    now: DateTime<Utc>,
+) -> ServiceResult<change_request::Model> {
+    let target = asked.target;
+    let route = route(txn, target.id, asked.kind, None, None, None, now).await?;
+    let created = insert(
+        txn,
+        actor,
+        NewChange {
+            tenant: target.clone(),
+            kind: asked.kind,
+            product_id: None,
+            target_version: None,
+            target_plan: None,
+            title: asked.title,
+            status: route.status,
+            requires_approval: route.needs_approval,
+            not_before: None,
+            next_start: route.next_start,
+            rollout_id: None,
+            target_filter: None,
+            by_vendor: asked.by_vendor,
+            correlation_id: context.request_id.clone(),
+            model: asked.model,
+        },
+        now,
+    )
+    .await?;
+    let mut details = json!({
+        "kind": asked.kind.as_str(), "change_model": created.change_model.as_str(),
+        "status": route.status.as_str(), "approval_mode": route.mode.as_str(),
+    });
+    if let (Some(all), serde_json::Value::Object(extra)) = (details.as_object_mut(), asked.details)
+    {
+        all.extend(extra);
+    }
+    audit::record(
+        txn,
+        context,
+        AuditEntry::new(actor.clone(), "change.create", "change_request")
+            .target(created.id)
+            .tenant(target.id)
+            .details(details),
+    )
+    .await?;
+    Ok(created)
+}
+
 async fn enqueue_execution<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -251,6 +325,7 @@ pub(crate) async fn record_lifecycle_change(
             target_filter: None,
             by_vendor,
             correlation_id: context.request_id.clone(),
+            model: None,
         },
         now,
     )

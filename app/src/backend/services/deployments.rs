@@ -110,7 +110,7 @@ async fn find_visible<C: ConnectionTrait>(
     Ok(found)
 }
 
-fn version_of(d: &edge_deployment::Model, slot: Slot) -> Option<String> {
+pub(crate) fn version_of(d: &edge_deployment::Model, slot: Slot) -> Option<String> {
     match slot {
         Slot::Blue => d.blue_version.clone(),
         Slot::Green => d.green_version.clone(),
@@ -121,7 +121,7 @@ fn simulation_of(d: &edge_deployment::Model) -> Simulation {
     d.simulation.0.clone()
 }
 
-fn router_target(d: &edge_deployment::Model) -> RouterTarget {
+pub(crate) fn router_target(d: &edge_deployment::Model) -> RouterTarget {
     RouterTarget {
         deployment_id: d.id,
         address: d.router_address.clone(),

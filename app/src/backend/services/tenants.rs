@@ -6,6 +6,7 @@ pub mod agents;
 pub mod backups;
 pub mod cloud_resources;
 pub mod health;
+pub mod migrations;
 pub mod offboarding;
 pub mod overview;
 pub mod residency;

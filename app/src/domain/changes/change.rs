@@ -35,10 +35,12 @@ pub enum ChangeKind {
     Delete,
     /// Moves the tenant to another plan (its limits and features).
     ChangePlan,
+    /// Moves the tenant to another region or isolation mode.
+    Migrate,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 14] = [
+    pub const ALL: [ChangeKind; 15] = [
         Self::Provision,
         Self::Upgrade,
         Self::Patch,
@@ -53,6 +55,7 @@ impl ChangeKind {
         Self::Decommission,
         Self::Delete,
         Self::ChangePlan,
+        Self::Migrate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl ChangeKind {
             Self::Decommission => "decommission",
             Self::Delete => "delete",
             Self::ChangePlan => "change_plan",
+            Self::Migrate => "migrate",
         }
     }
 
@@ -95,6 +99,7 @@ impl ChangeKind {
             Self::Decommission => "Decommission",
             Self::Delete => "Delete",
             Self::ChangePlan => "Change plan",
+            Self::Migrate => "Migrate",
         }
     }
 
@@ -135,7 +140,7 @@ impl ChangeKind {
             Self::ValidateHealth => A::ValidateHealth,
             Self::Decommission => A::Archive,
             Self::Delete => A::Delete,
-            Self::Patch | Self::RotateSecret | Self::ChangePlan => return None,
+            Self::Patch | Self::RotateSecret | Self::ChangePlan | Self::Migrate => return None,
         })
     }
 
@@ -236,6 +241,9 @@ pub fn change_model(kind: ChangeKind, deployment: DeploymentKind) -> ChangeModel
         | K::ChangePlan => ChangeModel::Live,
         K::ExitMaintenance | K::Backup => ChangeModel::Maintenance,
         K::Upgrade | K::Restore | K::RotateSecret => swap_on_edge,
+        // A migration builds the tenant again at its target beside the
+        // source and moves over: a swap, wherever it runs.
+        K::Migrate => ChangeModel::Swap,
     }
 }
 
@@ -535,6 +543,12 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
         ChangeKind::ChangePlan => &["Apply the plan's limits"],
         _ => &[],
     };
+    if kind == ChangeKind::Migrate {
+        return crate::domain::tenants::migration::MigrationStep::ALL
+            .iter()
+            .map(|step| step.label().to_owned())
+            .collect();
+    }
     if !outside.is_empty() {
         return outside.iter().map(|step| (*step).to_owned()).collect();
     }
@@ -598,10 +612,11 @@ pub fn plan_secret_rollback_steps(model: ChangeModel) -> Vec<String> {
 }
 
 /// Whether a failed change of `kind` runs rollback steps at the executor:
-/// updates (the previous version goes back) and secret rotations (the
-/// previous value goes back).
+/// updates (the previous version goes back), secret rotations (the
+/// previous value goes back) and migrations (the target is torn down —
+/// before their cut-over; see `migration::on_failure`).
 pub fn rolls_back(kind: ChangeKind) -> bool {
-    kind.is_update() || kind == ChangeKind::RotateSecret
+    kind.is_update() || matches!(kind, ChangeKind::RotateSecret | ChangeKind::Migrate)
 }
 
 /// The steps that undo a failed update, run by the executor after its last
@@ -733,7 +748,7 @@ mod tests {
         let mut kinds = ChangeKind::ALL.to_vec();
         kinds.sort();
         kinds.dedup();
-        assert_eq!(kinds.len(), 14);
+        assert_eq!(kinds.len(), ChangeKind::ALL.len());
     }
 
     #[test]
@@ -765,7 +780,8 @@ mod tests {
             [
                 ChangeKind::Patch,
                 ChangeKind::RotateSecret,
-                ChangeKind::ChangePlan
+                ChangeKind::ChangePlan,
+                ChangeKind::Migrate
             ]
         );
         for kind in ChangeKind::ALL {
@@ -791,7 +807,7 @@ mod tests {
         use ChangeKind as K;
         use ChangeModel::{Live as L, Maintenance as M, Swap as S};
         // Columns: edge, standard, endpoints.
-        let table: [(ChangeKind, [ChangeModel; 3]); 14] = [
+        let table: [(ChangeKind, [ChangeModel; 3]); 15] = [
             (K::Provision, [L, L, L]),
             (K::Upgrade, [S, M, M]),
             (K::Patch, [L, L, L]),
@@ -806,6 +822,7 @@ mod tests {
             (K::Decommission, [L, L, L]),
             (K::Delete, [L, L, L]),
             (K::ChangePlan, [L, L, L]),
+            (K::Migrate, [S, S, S]),
         ];
         let kinds: Vec<_> = table.iter().map(|(k, _)| *k).collect();
         assert_eq!(kinds, ChangeKind::ALL, "rows must cover every kind once");

@@ -54,6 +54,11 @@ impl MigrationStep {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
+    /// The step an executor step's name stands for.
+    pub fn of_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.label() == label)
+    }
+
     /// The executor step's name.
     pub fn label(self) -> &'static str {
         match self {
@@ -144,6 +149,157 @@ pub fn plan_placement(
     Ok(target)
 }
 
+/// The steps that undo a migration that failed before its cut-over: the
+/// target is torn down and the source, which never stopped serving, checked.
+pub const TEAR_DOWN_TARGET: &str = "Tear down the target placement";
+
+pub fn plan_rollback_steps() -> Vec<String> {
+    vec![TEAR_DOWN_TARGET.to_owned(), "Verify health".to_owned()]
+}
+
+/// Whether a migration that failed for good is undone (its target torn
+/// down): only while the source still serves, i.e. before the cut-over
+/// succeeded.
+pub fn rolls_back(cut_over_done: bool) -> bool {
+    !cut_over_done
+}
+
+/// The executor's prepare step reports where the target answers on a line
+/// `address: <url>`; the baseline is then validated there and the tenant's
+/// address moves with the cut-over.
+pub const ADDRESS_LINE: &str = "address:";
+
+/// The last `address: <url>` line of an executor's output, if any (unchecked:
+/// the caller parses it as a tenant address).
+pub fn reported_address(output: &str) -> Option<&str> {
+    output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix(ADDRESS_LINE))
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+        .last()
+}
+
+/// Where a migration stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationStatus {
+    /// Its change waits for approval or its window.
+    Requested,
+    Running,
+    /// The target serves; the source is being cleaned up.
+    CutOver,
+    Completed,
+    /// Failed before the cut-over; the target was torn down and the tenant
+    /// stays where it was.
+    RolledBack,
+    /// Failed and could not be undone, or its change was refused.
+    Failed,
+    /// The target serves but cleaning up the source failed: its resources
+    /// are left for a person to remove.
+    CleanupFailed,
+    Cancelled,
+}
+
+impl MigrationStatus {
+    pub const ALL: [MigrationStatus; 8] = [
+        Self::Requested,
+        Self::Running,
+        Self::CutOver,
+        Self::Completed,
+        Self::RolledBack,
+        Self::Failed,
+        Self::CleanupFailed,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Running => "running",
+            Self::CutOver => "cut_over",
+            Self::Completed => "completed",
+            Self::RolledBack => "rolled_back",
+            Self::Failed => "failed",
+            Self::CleanupFailed => "cleanup_failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Requested => "Requested",
+            Self::Running => "Running",
+            Self::CutOver => "Cut over",
+            Self::Completed => "Completed",
+            Self::RolledBack => "Rolled back",
+            Self::Failed => "Failed",
+            Self::CleanupFailed => "Clean-up failed",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Still under way: another migration must wait for it.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Requested | Self::Running | Self::CutOver)
+    }
+}
+
+/// How a migration ends when its change does: a change that succeeded
+/// completed it; one rolled back left the tenant at its source; one that
+/// failed or was cancelled after the cut-over left it at its target with the
+/// source still to clean up.
+pub fn ending(
+    change: crate::domain::changes::change::ChangeStatus,
+    cut_over_done: bool,
+) -> MigrationStatus {
+    use crate::domain::changes::change::ChangeStatus as C;
+    match (change, cut_over_done) {
+        (C::Succeeded, _) => MigrationStatus::Completed,
+        (C::RolledBack, _) => MigrationStatus::RolledBack,
+        (_, true) => MigrationStatus::CleanupFailed,
+        (C::Cancelled, false) => MigrationStatus::Cancelled,
+        (_, false) => MigrationStatus::Failed,
+    }
+}
+
+/// Why a migration is asked for: required, one line (it goes to the
+/// placement decision record and the audit trail).
+pub fn check_reason(raw: &str) -> Result<String, String> {
+    crate::domain::validation::check_reason_line(raw, "Say why the tenant moves")
+}
+
+/// Where a traffic router sends an edge tenant's traffic after its
+/// cut-over: the IP and port of the target's address (a router is pointed
+/// at an address, not a name; the scheme's port when none is given).
+pub fn router_endpoint(address: &str) -> Result<(std::net::IpAddr, u16), String> {
+    let refused = || {
+        format!(
+            "The target address {address} names no IP address and port: a traffic router can only be pointed at one (have the prepare step report e.g. `address: http://10.0.0.5:8080`)."
+        )
+    };
+    let (scheme, rest) = address.split_once("://").ok_or_else(refused)?;
+    let default_port = match scheme {
+        "http" => 80,
+        "https" => 443,
+        _ => return Err(refused()),
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if let Ok(socket) = authority.parse::<std::net::SocketAddr>() {
+        return Ok((socket.ip(), socket.port()));
+    }
+    authority
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map(|ip| (ip, default_port))
+        .map_err(|_| refused())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +373,66 @@ mod tests {
             on_failure(MigrationStep::CleanUpSource),
             OnFailure::RetryForward
         );
+    }
+
+    #[test]
+    fn a_migration_is_undone_only_before_its_cut_over() {
+        use crate::domain::changes::change::ChangeStatus as C;
+        assert!(rolls_back(false) && !rolls_back(true));
+        assert_eq!(ending(C::Succeeded, true), MigrationStatus::Completed);
+        assert_eq!(ending(C::RolledBack, false), MigrationStatus::RolledBack);
+        assert_eq!(ending(C::Failed, true), MigrationStatus::CleanupFailed);
+        assert_eq!(ending(C::Failed, false), MigrationStatus::Failed);
+        assert_eq!(ending(C::Cancelled, false), MigrationStatus::Cancelled);
+        assert_eq!(ending(C::Cancelled, true), MigrationStatus::CleanupFailed);
+        assert!(MigrationStatus::CutOver.is_open() && !MigrationStatus::Completed.is_open());
+        for status in MigrationStatus::ALL {
+            assert_eq!(MigrationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(plan_rollback_steps()[0], TEAR_DOWN_TARGET);
+    }
+
+    #[test]
+    fn the_prepare_step_reports_the_target_address_on_its_own_line() {
+        let output = "ran prepare\naddress: https://acme.eu-west-1.example.net\n";
+        assert_eq!(
+            reported_address(output),
+            Some("https://acme.eu-west-1.example.net")
+        );
+        assert_eq!(reported_address("no address here"), None);
+        assert_eq!(reported_address("address:   "), None);
+        for step in MigrationStep::ALL {
+            assert_eq!(MigrationStep::of_label(step.label()), Some(step));
+        }
+    }
+
+    #[test]
+    fn a_reason_is_required_on_one_line() {
+        assert!(
+            check_reason("  ")
+                .unwrap_err()
+                .contains("Say why the tenant moves")
+        );
+        assert!(check_reason("a\nb").is_err());
+        assert_eq!(
+            check_reason(" customer asked for dedicated ").unwrap(),
+            "customer asked for dedicated"
+        );
+    }
+
+    #[test]
+    fn an_edge_tenant_s_router_is_pointed_at_an_ip_and_port() {
+        let ip = |raw: &str| raw.parse::<std::net::IpAddr>().unwrap();
+        assert_eq!(
+            router_endpoint("http://127.0.0.1:8081"),
+            Ok((ip("127.0.0.1"), 8081))
+        );
+        assert_eq!(
+            router_endpoint("https://10.0.0.5/app"),
+            Ok((ip("10.0.0.5"), 443))
+        );
+        assert_eq!(router_endpoint("http://[::1]:9000"), Ok((ip("::1"), 9000)));
+        assert!(router_endpoint("https://acme.eu-west-1.example.net").is_err());
+        assert!(router_endpoint("ftp://10.0.0.5").is_err());
     }
 }

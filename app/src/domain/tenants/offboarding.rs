@@ -101,17 +101,7 @@ pub fn parse_retention_days(raw: &str) -> Result<i64, String> {
 /// Why the tenant is offboarded: required, one line, at most 500 characters
 /// (it is sent to the customer's contacts and printed on the certificate).
 pub fn check_reason(raw: &str) -> Result<String, String> {
-    let reason = raw.trim();
-    if reason.chars().count() < 3 {
-        return Err("Say why the tenant is offboarded (at least 3 characters).".into());
-    }
-    if reason.chars().count() > 500 {
-        return Err("Keep the reason under 500 characters.".into());
-    }
-    if reason.chars().any(char::is_control) {
-        return Err("Write the reason on one line, without control characters.".into());
-    }
-    Ok(reason.to_owned())
+    crate::domain::validation::check_reason_line(raw, "Say why the tenant is offboarded")
 }
 
 /// When a tenant cleaned up at `cleaned_at` may be deleted.

@@ -179,7 +179,7 @@ fn Workflow(slug: String, row: OffboardingRow, can_export: bool, held: bool) -> 
     let exported = row.export_sha256.is_some() && row.destroyed_at.is_none();
     view! {
         <section class="card" aria-labelledby="offboarding-heading" data-testid="offboarding-workflow" data-stage=row.stage.clone()>
-            <div class="table-toolbar">
+            <div class="card-title-row">
                 <h2 id="offboarding-heading">"Offboarding"</h2>
                 <span class="badge tone-info" data-testid="offboarding-stage">{row.stage_label.clone()}</span>
             </div>
@@ -203,7 +203,7 @@ fn Workflow(slug: String, row: OffboardingRow, can_export: bool, held: bool) -> 
             </ol>
             {(!files.is_empty()).then(|| view! {
                 <div class="card-section">
-                    <div class="table-toolbar">
+                    <div class="card-title-row">
                         <h3>"The customer's export"</h3>
                         {(exported && can_export).then(|| view! {
                             <a class="btn btn-secondary btn-sm" href=download.clone() rel="external" download data-testid="offboarding-export-download">"Download export (zip)"</a>

@@ -31,12 +31,13 @@ pub enum TenantTab {
     UpdatePolicy,
     Limits,
     Backups,
+    Placement,
     Offboarding,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 10] = [
+    const ALL: [TenantTab; 11] = [
         TenantTab::Overview,
         TenantTab::Config,
         TenantTab::Versions,
@@ -45,6 +46,7 @@ impl TenantTab {
         TenantTab::UpdatePolicy,
         TenantTab::Limits,
         TenantTab::Backups,
+        TenantTab::Placement,
         TenantTab::Offboarding,
         TenantTab::History,
     ];
@@ -59,6 +61,7 @@ impl TenantTab {
             TenantTab::UpdatePolicy => "Update policy",
             TenantTab::Limits => "Limits",
             TenantTab::Backups => "Backups",
+            TenantTab::Placement => "Placement",
             TenantTab::Offboarding => "Offboarding",
             TenantTab::History => "History",
         }
@@ -74,11 +77,17 @@ impl TenantTab {
             TenantTab::UpdatePolicy => format!("/tenants/{slug}/update-policy"),
             TenantTab::Limits => format!("/tenants/{slug}/limits"),
             TenantTab::Backups => format!("/tenants/{slug}/backups"),
+            TenantTab::Placement => format!("/tenants/{slug}/placement"),
             TenantTab::Offboarding => format!("/tenants/{slug}/offboarding"),
             TenantTab::History => format!("/tenants/{slug}/history"),
         }
     }
 }
+
+/// Bumped by a tab whose work under way has changed the tenant's own fields
+/// (a migration's region and isolation): the page header refetches.
+#[derive(Clone, Copy)]
+pub struct TenantMoved(pub RwSignal<u32>);
 
 #[component]
 pub fn TenantPage(tab: TenantTab) -> impl IntoView {
@@ -87,7 +96,10 @@ pub fn TenantPage(tab: TenantTab) -> impl IntoView {
     let act = ServerAction::<TenantAction>::new();
     let set_config = ServerAction::<SetTenantConfig>::new();
     let remove_config = ServerAction::<RemoveTenantConfig>::new();
-    // Refetch after every action: their redirects target this same URL.
+    let moved = RwSignal::new(0u32);
+    provide_context(TenantMoved(moved));
+    // Refetch after every action (their redirects target this same URL) and
+    // when a tab saw work under way change the tenant itself.
     let detail = Resource::new(
         move || {
             (
@@ -95,6 +107,7 @@ pub fn TenantPage(tab: TenantTab) -> impl IntoView {
                 act.version().get(),
                 set_config.version().get(),
                 remove_config.version().get(),
+                moved.get(),
             )
         },
         |(slug, ..)| get_tenant(slug),
@@ -174,6 +187,7 @@ fn TenantView(
         {(tab == TenantTab::UpdatePolicy).then(|| view! { <UpdatePolicyTab slug=slug.clone()/> })}
         {(tab == TenantTab::Limits).then(|| view! { <crate::ui::plans::limits_tab::LimitsTab slug=slug.clone()/> })}
         {(tab == TenantTab::Backups).then(|| view! { <crate::ui::tenants::backups_tab::BackupsTab slug=slug.clone()/> })}
+        {(tab == TenantTab::Placement).then(|| view! { <crate::ui::tenants::placement_tab::PlacementTab slug=slug.clone()/> })}
         {(tab == TenantTab::Offboarding).then(|| view! { <crate::ui::tenants::offboarding_tab::OffboardingTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
         <OverviewPanel slug=slug.clone()/>

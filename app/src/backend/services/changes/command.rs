@@ -65,6 +65,12 @@ impl ChangeSpec {
                 "A rotation names its secret: rotate it on the tenant's Config tab or POST /api/v1/tenants/{id}/secrets/{name}/rotate.",
             );
         }
+        if kind == Some(ChangeKind::Migrate) {
+            errors.push(
+                "kind",
+                "A migration names its target placement: request it from the tenant's Placement tab or POST /api/v1/tenants/{id}/migrations.",
+            );
+        }
         if kind == Some(ChangeKind::Restore) {
             errors.push(
                 "kind",

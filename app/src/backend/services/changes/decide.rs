@@ -65,7 +65,11 @@ pub async fn decide(ctx: &Ctx, id: Uuid, decision: &str, comment: &str) -> Servi
         record.finished_at = Set(Some(now));
     }
     record.updated_at = Set(now);
-    record.update(&txn).await?;
+    let decided = record.update(&txn).await?;
+    if !approve {
+        let outcome = decided.outcome.clone().unwrap_or_default();
+        ended_elsewhere(&txn, &decided, ChangeStatus::Cancelled, &outcome, now).await?;
+    }
     audit::record(
         &txn,
         context,
@@ -122,6 +126,13 @@ pub async fn cancel(ctx: &Ctx, id: Uuid) -> ServiceResult<()> {
             "This change is a blue-green switch in progress; abort or roll it back on its deployment page (/deployments/{deployment})."
         )));
     }
+    if status == ChangeStatus::Running && kind == ChangeKind::Migrate {
+        // Stopped between steps, a migration would leave a half-built
+        // target (or, after its cut-over, an uncleaned source) behind.
+        return Err(ServiceError::Conflict(
+            "A migration under way cannot be cancelled between its steps: a failure before its cut-over tears the target down by itself; wait for it to end.".into(),
+        ));
+    }
     let now = ctx.now();
     let tenant_id = found.tenant_id;
     let mut record: change_request::ActiveModel = found.into();
@@ -129,7 +140,9 @@ pub async fn cancel(ctx: &Ctx, id: Uuid) -> ServiceResult<()> {
     record.outcome = Set(Some(format!("Cancelled by {}", principal.email)));
     record.finished_at = Set(Some(now));
     record.updated_at = Set(now);
-    record.update(&txn).await?;
+    let cancelled = record.update(&txn).await?;
+    let outcome = cancelled.outcome.clone().unwrap_or_default();
+    ended_elsewhere(&txn, &cancelled, ChangeStatus::Cancelled, &outcome, now).await?;
     audit::record(
         &txn,
         context,

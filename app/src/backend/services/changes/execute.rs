@@ -484,10 +484,12 @@ pub async fn roll_back(
                 .map_err(internal)?;
         }
         let why = change.outcome.clone().unwrap_or_default();
-        let undone = if change.kind == ChangeKind::RotateSecret {
-            "the executor put the previous secret back and the stored one never changed"
-        } else {
-            "the rollback steps succeeded and no version changed"
+        let undone = match change.kind {
+            ChangeKind::RotateSecret => {
+                "the executor put the previous secret back and the stored one never changed"
+            }
+            ChangeKind::Migrate => "the target was torn down and the tenant stays where it was",
+            _ => "the rollback steps succeeded and no version changed",
         };
         finish(
             &txn,
@@ -581,8 +583,12 @@ async fn run_steps(
             address: target.base_url.clone(),
             data_snapshot: None,
             secret: None,
+            placement: None,
         };
         order.secret = secret_rotation::secret_for_step(db, change, &step.name, rollback)
+            .await
+            .map_err(internal)?;
+        tenants::migrations::prepare_order(db, change, &mut order)
             .await
             .map_err(internal)?;
         let before = portal_part_before(db, clock, change, target, &step.name, rollback)
@@ -591,7 +597,7 @@ async fn run_steps(
         let mut result = match before {
             Err(refusal) => Err(refusal),
             Ok((summary, reference)) => {
-                order.data_snapshot = reference;
+                order.data_snapshot = reference.or(order.data_snapshot.take());
                 executor
                     .run_step(&order)
                     .await
@@ -610,14 +616,37 @@ async fn run_steps(
                 )),
             };
         }
-        // A health step also runs the tenant's own baseline at its address.
         if let Ok(done) = &result
-            && checks_health(&step.name)
+            && let Err(problem) =
+                tenants::migrations::check_output(change, &step.name, rollback, done)
         {
-            match crate::backend::services::tenants::health::run_for_change(
-                db, target, clock, executor,
-            )
-            .await
+            result = Err(format!("{}\n{problem}", done.trim_end()));
+        }
+        // An edge tenant's cut-over: the traffic router moves it.
+        if let Ok(done) = &result {
+            match tenants::migrations::cut_over_traffic(db, change, &step.name, rollback)
+                .await
+                .map_err(internal)?
+            {
+                Ok(None) => {}
+                Ok(Some(moved)) => result = Ok(format!("{}\n{moved}", done.trim_end())),
+                Err(problem) => result = Err(format!("{}\n{problem}", done.trim_end())),
+            }
+        }
+        // A health step also runs the tenant's own baseline at its address
+        // (a migration's validation step: at the target's).
+        let baseline_at = if checks_health(&step.name) {
+            Some(target.clone())
+        } else {
+            tenants::migrations::baseline_target(db, change, target, &step.name, rollback)
+                .await
+                .map_err(internal)?
+        };
+        if let Ok(done) = &result
+            && let Some(at) = &baseline_at
+        {
+            match crate::backend::services::tenants::health::run_for_change(db, at, clock, executor)
+                .await
             {
                 Ok(None) => {}
                 Ok(Some(Ok(summary))) => result = Ok(format!("{}\n{summary}", done.trim_end())),
@@ -651,6 +680,18 @@ async fn run_steps(
             .exec(&txn)
             .await
             .map_err(|e| e.to_string())?;
+        if let Ok(done) = &result {
+            tenants::migrations::step_succeeded(
+                &txn,
+                change,
+                &step.name,
+                rollback,
+                done,
+                clock.now(),
+            )
+            .await
+            .map_err(internal)?;
+        }
         let state =
             crate::backend::events::resource_state(&txn, "change_request", &change.id.to_string())
                 .await
@@ -898,9 +939,7 @@ pub(super) async fn finish<C: ConnectionTrait>(
     if status == ChangeStatus::Succeeded {
         update = update.col_expr(change_request::Column::Progress, 100.into());
     }
-    secret_rotation::close_unapplied(txn, change, status, now).await?;
-    crate::backend::services::tenants::offboarding::change_ended(txn, change, status, outcome, now)
-        .await?;
+    ended_elsewhere(txn, change, status, outcome, now).await?;
     update
         .filter(change_request::Column::Id.eq(change.id))
         .exec(txn)
@@ -952,6 +991,21 @@ pub(super) async fn finish<C: ConnectionTrait>(
     )
     .await?;
     Ok(())
+}
+
+/// What else ends with a change, in its closing transaction (however it
+/// ends: run to its end, rejected or cancelled): a rotation not applied, an
+/// offboarding's clean-up or deletion, a migration.
+pub(super) async fn ended_elsewhere<C: ConnectionTrait>(
+    txn: &C,
+    change: &change_request::Model,
+    status: ChangeStatus,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    secret_rotation::close_unapplied(txn, change, status, now).await?;
+    tenants::offboarding::change_ended(txn, change, status, outcome, now).await?;
+    tenants::migrations::change_ended(txn, change, status, outcome, now).await
 }
 
 pub(super) fn status_audit(status: ChangeStatus) -> &'static str {
@@ -1020,7 +1074,9 @@ pub async fn abandon(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let rolling_back = is_rolling_back(txn, id).await?;
-    if rolls_back(change.kind) && !rolling_back {
+    // A migration past its cut-over serves from its target: not undone.
+    let undoable = !tenants::migrations::cut_over_done(txn, &change).await?;
+    if rolls_back(change.kind) && !rolling_back && undoable {
         return begin_rollback(txn, &change, reason, now).await;
     }
     let outcome = if rolling_back {
@@ -1056,10 +1112,10 @@ async fn begin_rollback(
         .filter(change_step::Column::ChangeRequestId.eq(change.id))
         .count(txn)
         .await? as i32;
-    let planned = if change.kind == ChangeKind::RotateSecret {
-        plan_secret_rollback_steps(change.change_model)
-    } else {
-        plan_rollback_steps(change.change_model, previous.as_deref())
+    let planned = match change.kind {
+        ChangeKind::RotateSecret => plan_secret_rollback_steps(change.change_model),
+        ChangeKind::Migrate => crate::domain::tenants::migration::plan_rollback_steps(),
+        _ => plan_rollback_steps(change.change_model, previous.as_deref()),
     };
     let steps: Vec<change_step::ActiveModel> = planned
         .into_iter()

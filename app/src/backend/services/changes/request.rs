@@ -275,6 +275,7 @@ pub(super) async fn create_one(
             target_filter,
             by_vendor: acts_for_vendor(&principal.grants),
             correlation_id: context.request_id.clone(),
+            model: None,
         },
         ctx.now(),
     )
@@ -406,7 +407,18 @@ pub async fn options(ctx: &Ctx) -> ServiceResult<ChangeFormOptions> {
     principal.require_somewhere(Permission::TenantRead)?;
     let kinds = ChangeKind::ALL
         .into_iter()
-        .filter(|k| !matches!(k, ChangeKind::Delete | ChangeKind::ChangePlan))
+        // Kinds that name more than the form asks (a plan, a backup, a
+        // secret, a placement) are requested where that is chosen.
+        .filter(|k| {
+            !matches!(
+                k,
+                ChangeKind::Delete
+                    | ChangeKind::ChangePlan
+                    | ChangeKind::Restore
+                    | ChangeKind::RotateSecret
+                    | ChangeKind::Migrate
+            )
+        })
         .filter(|k| principal.grants.allows_somewhere(request_permission(*k)))
         .map(|k| (k.as_str().to_owned(), k.label().to_owned()))
         .collect::<Vec<_>>();
@@ -506,6 +518,7 @@ pub async fn schedule_forced_upgrades(
                 target_filter: None,
                 by_vendor: true,
                 correlation_id: None,
+                model: None,
             },
             now,
         )
@@ -648,6 +661,7 @@ pub async fn schedule_auto_updates(
                     target_filter: None,
                     by_vendor: false,
                     correlation_id: None,
+                    model: None,
                 },
                 now,
             )

@@ -106,6 +106,24 @@ pub(crate) async fn switch_in_progress_for<C: ConnectionTrait>(
         .map(|s| s.deployment_id))
 }
 
+/// A blue-green switch under way on any of the tenant's deployments: its
+/// traffic is split, so nothing else may move it meanwhile.
+pub(crate) async fn tenant_switch_in_progress<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> ServiceResult<Option<Uuid>> {
+    for d in edge_deployment::Entity::find()
+        .filter(edge_deployment::Column::TenantId.eq(tenant_id))
+        .all(conn)
+        .await?
+    {
+        if active_switch(conn, d.id).await?.is_some() {
+            return Ok(Some(d.id));
+        }
+    }
+    Ok(None)
+}
+
 async fn active_switch<C: ConnectionTrait>(
     conn: &C,
     deployment_id: Uuid,

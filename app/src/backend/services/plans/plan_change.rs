@@ -128,6 +128,7 @@ pub async fn request(
             target_filter: None,
             by_vendor: acts_for_vendor(&ctx.principal.grants),
             correlation_id: ctx.request.request_id.clone(),
+            model: None,
         },
         now,
     )

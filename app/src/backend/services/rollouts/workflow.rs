@@ -246,6 +246,7 @@ pub(super) async fn start_targets(
                 target_filter: None,
                 by_vendor: true,
                 correlation_id: None,
+                model: None,
             },
             now,
         )

@@ -26,7 +26,7 @@ use crate::backend::entities::{
 };
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::principal::Actor;
-use crate::backend::services::changes::{self, NewChange, change_context};
+use crate::backend::services::changes::{self, change_context};
 use crate::domain::access::authority::acts_for_vendor;
 use crate::domain::access::permission::{Permission, Scope};
 use crate::domain::changes::change::{ChangeKind, ChangeStatus, is_work_step};
@@ -111,8 +111,14 @@ pub async fn standing_hold<C: ConnectionTrait>(
         .await?)
 }
 
-fn in_flight_kinds() -> [&'static str; 2] {
-    [ChangeKind::Backup.as_str(), ChangeKind::Restore.as_str()]
+/// Work that takes or puts back a tenant's data: one at a time (a
+/// migration backs up and moves the data too).
+fn in_flight_kinds() -> [&'static str; 3] {
+    [
+        ChangeKind::Backup.as_str(),
+        ChangeKind::Restore.as_str(),
+        ChangeKind::Migrate.as_str(),
+    ]
 }
 
 fn open_statuses() -> Vec<&'static str> {
@@ -178,7 +184,10 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<TenantBackups> {
 }
 
 /// Refuses a second backup or restore while one is under way.
-async fn refuse_if_busy<C: ConnectionTrait>(conn: &C, tenant_id: Uuid) -> ServiceResult<()> {
+pub(crate) async fn refuse_if_busy<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+) -> ServiceResult<()> {
     if let Some(open) = change_request::Entity::find()
         .filter(change_request::Column::TenantId.eq(tenant_id))
         .filter(change_request::Column::Kind.is_in(in_flight_kinds()))
@@ -212,29 +221,21 @@ async fn create_backup_change(
         return Err(ServiceError::Policy(refusal.reason));
     }
     refuse_if_busy(txn, target.id).await?;
-    let route = changes::route(txn, target.id, ChangeKind::Backup, None, None, None, now).await?;
     let title = match class {
         RetentionClass::Manual => format!("Back up {}", target.slug),
         _ => format!("Back up {} ({})", target.slug, class.label().to_lowercase()),
     };
-    let created = changes::insert(
+    let created = changes::insert_routed(
         txn,
         actor,
-        NewChange {
-            tenant: target.clone(),
+        context,
+        changes::RoutedChange {
+            target,
             kind: ChangeKind::Backup,
-            product_id: None,
-            target_version: None,
-            target_plan: None,
             title,
-            status: route.status,
-            requires_approval: route.needs_approval,
-            not_before: None,
-            next_start: route.next_start,
-            rollout_id: None,
-            target_filter: None,
             by_vendor,
-            correlation_id: context.request_id.clone(),
+            model: None,
+            details: json!({ "retention_class": class.as_str(), "note": note }),
         },
         now,
     )
@@ -247,19 +248,6 @@ async fn create_backup_change(
         .filter(change_request::Column::Id.eq(created.id))
         .exec(txn)
         .await?;
-    audit::record(
-        txn,
-        context,
-        AuditEntry::new(actor.clone(), "change.create", "change_request")
-            .target(created.id)
-            .tenant(target.id)
-            .details(json!({
-                "kind": ChangeKind::Backup.as_str(), "retention_class": class.as_str(),
-                "status": route.status.as_str(), "approval_mode": route.mode.as_str(),
-                "note": note,
-            })),
-    )
-    .await?;
     Ok(created)
 }
 
@@ -451,29 +439,24 @@ pub async fn request_restore(
         return Err(field_error("kind", refusal));
     }
     refuse_if_busy(&txn, tenant_id).await?;
-    let route = changes::route(&txn, tenant_id, ChangeKind::Restore, None, None, None, now).await?;
-    let created = changes::insert(
+    let created = changes::insert_routed(
         &txn,
         &actor,
-        NewChange {
-            tenant: target.clone(),
+        &ctx.request,
+        changes::RoutedChange {
+            target: &target,
             kind: ChangeKind::Restore,
-            product_id: None,
-            target_version: None,
-            target_plan: None,
             title: format!(
                 "Restore {} from the backup of {}",
                 target.slug,
                 chosen.taken_at.format("%Y-%m-%d %H:%M UTC")
             ),
-            status: route.status,
-            requires_approval: route.needs_approval,
-            not_before: None,
-            next_start: route.next_start,
-            rollout_id: None,
-            target_filter: None,
             by_vendor: acts_for_vendor(&ctx.principal.grants),
-            correlation_id: ctx.request.request_id.clone(),
+            model: None,
+            details: json!({
+                "backup_id": chosen.id, "backup_sha256": chosen.sha256,
+                "note": form.note.trim(),
+            }),
         },
         now,
     )
@@ -483,19 +466,6 @@ pub async fn request_restore(
         .filter(change_request::Column::Id.eq(created.id))
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
-        &ctx.request,
-        AuditEntry::new(actor, "change.create", "change_request")
-            .target(created.id)
-            .tenant(tenant_id)
-            .details(json!({
-                "kind": ChangeKind::Restore.as_str(), "backup_id": chosen.id,
-                "backup_sha256": chosen.sha256, "status": route.status.as_str(),
-                "approval_mode": route.mode.as_str(), "note": form.note.trim(),
-            })),
-    )
-    .await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -632,7 +602,10 @@ pub async fn lift_legal_hold(
 /// executor's): a backup's bundle after the executor's snapshot, a
 /// restore's checks and the portal's part before the executor's.
 pub(crate) fn captures_after(kind: ChangeKind, step: &str, rollback: bool) -> bool {
-    kind == ChangeKind::Backup && is_work_step(kind, step, rollback)
+    (kind == ChangeKind::Backup && is_work_step(kind, step, rollback))
+        || (kind == ChangeKind::Migrate
+            && !rollback
+            && step == crate::domain::tenants::migration::MigrationStep::BackUp.label())
 }
 
 pub(crate) fn restores_before(kind: ChangeKind, step: &str, rollback: bool) -> bool {

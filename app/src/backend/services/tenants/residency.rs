@@ -51,6 +51,18 @@ pub(crate) async fn activation_refusal<C: ConnectionTrait>(
         Ok(region) => region,
         Err(problem) => return Ok(Some(format!("{cannot}: {problem}"))),
     };
+    let (allowed, configured) = residency_lists(db, tenant).await?;
+    Ok(check_residency(&region, &allowed, &configured)
+        .err()
+        .map(|problem| format!("{cannot} (data residency): {problem}")))
+}
+
+/// The tenant's allowed regions and the installation's configured ones (the
+/// allowed ones again while no server has recorded a list).
+pub(crate) async fn residency_lists<C: ConnectionTrait>(
+    db: &C,
+    tenant: &tenant::Model,
+) -> ServiceResult<(Vec<Region>, Vec<Region>)> {
     let allowed: Vec<Region> = tenant
         .allowed_regions
         .0
@@ -69,7 +81,5 @@ pub(crate) async fn activation_refusal<C: ConnectionTrait>(
     } else {
         configured
     };
-    Ok(check_residency(&region, &allowed, &configured)
-        .err()
-        .map(|problem| format!("{cannot} (data residency): {problem}")))
+    Ok((allowed, configured))
 }

@@ -21,19 +21,16 @@ use crate::backend::audit::{self, AuditEntry, RequestContext};
 use crate::backend::context::Ctx;
 use crate::backend::crypto::Purpose;
 use crate::backend::entities::{
-    change_request, change_step, field_change, secret_rotation, secret_schedule, tenant,
-    tenant_setting,
+    change_request, field_change, secret_rotation, secret_schedule, tenant, tenant_setting,
 };
 use crate::backend::error::{ServiceError, ServiceResult};
 use crate::backend::executor::StepSecret;
 use crate::backend::principal::Actor;
-use crate::backend::services::changes::{self, NewChange, change_context};
+use crate::backend::services::changes::{self, change_context};
 use crate::backend::services::platform::secrets_at_rest::{reveal, seal};
 use crate::domain::access::authority::acts_for_vendor;
 use crate::domain::access::permission::{Permission, Scope};
-use crate::domain::changes::change::{
-    ChangeKind, ChangeModel, ChangeStatus, StepStatus, plan_steps,
-};
+use crate::domain::changes::change::{ChangeKind, ChangeStatus};
 use crate::domain::changes::change::{PUT_SECRET_BACK, is_work_step};
 use crate::domain::tenants::config::MASK;
 use crate::domain::tenants::secret_rotation::{
@@ -224,49 +221,28 @@ async fn create_rotation(
             open.change_request_id
         )));
     }
-    let route = changes::route(
-        txn,
-        tenant_id,
-        ChangeKind::RotateSecret,
-        None,
-        None,
-        None,
-        now,
-    )
-    .await?;
-    let mut created = changes::insert(
+    let generated = supplied.is_none();
+    // The model is the secret's, not the kind's (a web password changes live).
+    let model = name.rotation_model(target.deployment_kind);
+    let created = changes::insert_routed(
         txn,
         actor,
-        NewChange {
-            tenant: target.clone(),
+        context,
+        changes::RoutedChange {
+            target: &target,
             kind: ChangeKind::RotateSecret,
-            product_id: None,
-            target_version: None,
-            target_plan: None,
             title: format!(
                 "Rotate the {} of {}",
                 name.label().to_lowercase(),
                 target.slug
             ),
-            status: route.status,
-            requires_approval: route.needs_approval,
-            not_before: None,
-            next_start: route.next_start,
-            rollout_id: None,
-            target_filter: None,
             by_vendor,
-            correlation_id: context.request_id.clone(),
+            model: Some(model),
+            details: json!({ "secret": name.as_str(), "generated": generated, "note": note }),
         },
         now,
     )
     .await?;
-    // The model is the secret's, not the kind's (a web password changes live).
-    let model = name.rotation_model(target.deployment_kind);
-    if model != created.change_model {
-        replan(txn, &created, model).await?;
-        created.change_model = model;
-    }
-    let generated = supplied.is_none();
     let value = supplied
         .map(str::to_owned)
         .unwrap_or_else(crate::backend::secret::random_url_safe);
@@ -286,60 +262,7 @@ async fn create_rotation(
     }
     .insert(txn)
     .await?;
-    audit::record(
-        txn,
-        context,
-        AuditEntry::new(actor.clone(), "change.create", "change_request")
-            .target(created.id)
-            .tenant(tenant_id)
-            .details(json!({
-                "kind": ChangeKind::RotateSecret.as_str(), "secret": name.as_str(),
-                "generated": generated, "change_model": model.as_str(),
-                "status": route.status.as_str(), "note": note,
-            })),
-    )
-    .await?;
     Ok(created)
-}
-
-/// Gives a just-created change another model: its column and its steps.
-async fn replan(
-    txn: &DatabaseTransaction,
-    created: &change_request::Model,
-    model: ChangeModel,
-) -> ServiceResult<()> {
-    change_request::Entity::update_many()
-        .col_expr(
-            change_request::Column::ChangeModel,
-            Expr::value(model.as_str()),
-        )
-        .filter(change_request::Column::Id.eq(created.id))
-        .exec(txn)
-        .await?;
-    change_step::Entity::delete_many()
-        .filter(change_step::Column::ChangeRequestId.eq(created.id))
-        .exec(txn)
-        .await?;
-    let steps: Vec<change_step::ActiveModel> = plan_steps(created.kind, model, None)
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| change_step::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            change_request_id: Set(created.id),
-            tenant_id: Set(created.tenant_id),
-            position: Set(i as i32 + 1),
-            name: Set(name),
-            status: Set(StepStatus::Pending),
-            idempotency_key: Set(format!("change:{}:step:{}", created.id, i + 1)),
-            attempts: Set(0),
-            output: Set(String::new()),
-            started_at: Set(None),
-            finished_at: Set(None),
-            rollback: Set(false),
-        })
-        .collect();
-    change_step::Entity::insert_many(steps).exec(txn).await?;
-    Ok(())
 }
 
 /// The value a rotation's step hands the executor: the new one for the

@@ -40,6 +40,7 @@ pub(in crate::backend::services::deployments) async fn prepare(
         }),
         data_snapshot: None,
         secret: None,
+        placement: None,
     };
     let outcome = executor.run_step(&order).await;
     let txn = db.begin().await?;
