@@ -182,6 +182,15 @@ async fn a_migration_moves_the_tenant_step_by_step_and_records_its_decision(db: 
         backups::request_backup(&ctx, "acme", &BackupRequestForm::default()).await,
         Err(ServiceError::Conflict(_))
     ));
+    // Nor is a tenant half-way to another placement suspended or archived.
+    for action in [LifecycleAction::Suspend, LifecycleAction::Archive] {
+        match tenants::transition(&ctx, "acme", action, None, None).await {
+            Err(ServiceError::Policy(why)) => {
+                assert!(why.contains("migration to eu-west-1 is under way"), "{why}")
+            }
+            other => panic!("{action:?} during a migration: {other:?}"),
+        }
+    }
     playbook.run(db).await;
 
     let done = change(db, asked.change_id).await;

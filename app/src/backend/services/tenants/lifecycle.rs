@@ -129,6 +129,9 @@ pub(crate) async fn move_tenant(
             running.title
         )));
     }
+    if let Some(refusal) = super::migrations::lifecycle_refusal(txn, current.id, action).await? {
+        return Err(ServiceError::Policy(refusal));
+    }
     if action == LifecycleAction::Delete
         && let Some(refusal) = super::offboarding::deletion_refusal(txn, current.id, now).await?
     {

@@ -33,7 +33,7 @@ use crate::domain::access::permission::{Permission, Scope};
 use crate::domain::changes::change::{ChangeKind, ChangeStatus};
 use crate::domain::deployments::bluegreen::{Slot, SlotState};
 use crate::domain::tenants::health::TenantAddress;
-use crate::domain::tenants::lifecycle::LifecycleState;
+use crate::domain::tenants::lifecycle::{LifecycleAction, LifecycleState};
 use crate::domain::tenants::migration::{
     MigrationStatus, MigrationStep, Placement, check_reason, ending, plan_placement,
     reported_address, router_endpoint,
@@ -342,6 +342,33 @@ pub async fn request(
         .ok_or(ServiceError::NotFound)?;
     txn.commit().await?;
     Ok(row(saved, steps))
+}
+
+/// Why `action` must wait for the tenant's open migration, if it must: a
+/// tenant half-way to another placement is not suspended, archived,
+/// deleted, backed up, restored or upgraded meanwhile (maintenance and
+/// health checks go on).
+pub(crate) async fn lifecycle_refusal<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    action: LifecycleAction,
+) -> ServiceResult<Option<String>> {
+    if matches!(
+        action,
+        LifecycleAction::EnterMaintenance
+            | LifecycleAction::ExitMaintenance
+            | LifecycleAction::ValidateHealth
+    ) {
+        return Ok(None);
+    }
+    Ok(open_migration(conn, tenant_id).await?.map(|open| {
+        format!(
+            "Cannot {} while the tenant's migration to {} is under way (/changes/{}); wait for it to end, or cancel it before it starts.",
+            action.label().to_lowercase(),
+            open.to_region,
+            open.change_request_id
+        )
+    }))
 }
 
 async fn of_change<C: ConnectionTrait>(
