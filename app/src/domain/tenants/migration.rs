@@ -300,6 +300,34 @@ pub fn router_endpoint(address: &str) -> Result<(std::net::IpAddr, u16), String>
         .map_err(|_| refused())
 }
 
+/// Why a tenant in `state` cannot move now, if it cannot: it must be
+/// running (active, or in maintenance).
+pub fn state_refusal(
+    slug: &str,
+    state: crate::domain::tenants::lifecycle::LifecycleState,
+) -> Option<String> {
+    use crate::domain::tenants::lifecycle::LifecycleState as S;
+    match state {
+        S::Active | S::Maintenance => None,
+        other => Some(format!(
+            "Only an active tenant (or one in maintenance) can move; {slug} is {}.",
+            other.label().to_lowercase()
+        )),
+    }
+}
+
+/// Whether a lifecycle `action` waits while the tenant's migration is open:
+/// a tenant half-way to another placement is not suspended, archived,
+/// deleted, backed up, restored or upgraded meanwhile; maintenance and
+/// health checks go on.
+pub fn waits_for_migration(action: crate::domain::tenants::lifecycle::LifecycleAction) -> bool {
+    use crate::domain::tenants::lifecycle::LifecycleAction as A;
+    !matches!(
+        action,
+        A::EnterMaintenance | A::ExitMaintenance | A::ValidateHealth
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,5 +462,29 @@ mod tests {
         assert_eq!(router_endpoint("http://[::1]:9000"), Ok((ip("::1"), 9000)));
         assert!(router_endpoint("https://acme.eu-west-1.example.net").is_err());
         assert!(router_endpoint("ftp://10.0.0.5").is_err());
+    }
+
+    #[test]
+    fn only_a_running_tenant_moves_and_moving_holds_back_what_would_change_it() {
+        use crate::domain::tenants::lifecycle::{LifecycleAction as A, LifecycleState as S};
+        assert_eq!(state_refusal("acme", S::Active), None);
+        assert_eq!(state_refusal("acme", S::Maintenance), None);
+        assert_eq!(
+            state_refusal("acme", S::Suspended).as_deref(),
+            Some("Only an active tenant (or one in maintenance) can move; acme is suspended.")
+        );
+        for action in [
+            A::Suspend,
+            A::Archive,
+            A::Delete,
+            A::BackUp,
+            A::Restore,
+            A::Upgrade,
+        ] {
+            assert!(waits_for_migration(action), "{action:?}");
+        }
+        for action in [A::EnterMaintenance, A::ExitMaintenance, A::ValidateHealth] {
+            assert!(!waits_for_migration(action), "{action:?}");
+        }
     }
 }

@@ -588,7 +588,7 @@ async fn run_steps(
         order.secret = secret_rotation::secret_for_step(db, change, &step.name, rollback)
             .await
             .map_err(internal)?;
-        tenants::migrations::prepare_order(db, change, &mut order)
+        tenants::migrations::prepare_order(db, change, &mut order, clock.now())
             .await
             .map_err(internal)?;
         let before = portal_part_before(db, clock, change, target, &step.name, rollback)

@@ -33,10 +33,10 @@ use crate::domain::access::permission::{Permission, Scope};
 use crate::domain::changes::change::{ChangeKind, ChangeStatus};
 use crate::domain::deployments::bluegreen::{Slot, SlotState};
 use crate::domain::tenants::health::TenantAddress;
-use crate::domain::tenants::lifecycle::{LifecycleAction, LifecycleState};
+use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::domain::tenants::migration::{
     MigrationStatus, MigrationStep, Placement, check_reason, ending, plan_placement,
-    reported_address, router_endpoint,
+    reported_address, router_endpoint, state_refusal, waits_for_migration,
 };
 use crate::domain::tenants::tenant::{IsolationMode, Region};
 use crate::domain::validation::FieldErrors;
@@ -97,19 +97,6 @@ fn placement_of(t: &tenant::Model) -> Result<Placement, String> {
     })
 }
 
-/// Why the tenant cannot move now, if it cannot: it must be running
-/// (active or in maintenance) and nothing else may move it meanwhile.
-fn state_refusal(t: &tenant::Model) -> Option<String> {
-    match t.lifecycle_state {
-        LifecycleState::Active | LifecycleState::Maintenance => None,
-        other => Some(format!(
-            "Only an active tenant (or one in maintenance) can move; {} is {}.",
-            t.slug,
-            other.label().to_lowercase()
-        )),
-    }
-}
-
 async fn open_migration<C: ConnectionTrait>(
     conn: &C,
     tenant_id: Uuid,
@@ -161,7 +148,7 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<TenantMigrations>
             open.to_region, open.change_request_id
         ))
     } else {
-        state_refusal(&target)
+        state_refusal(&target.slug, target.lifecycle_state)
     };
     Ok(TenantMigrations {
         slug,
@@ -234,7 +221,7 @@ pub async fn request(
     let Some(to) = to.filter(|_| errors.is_empty()) else {
         return Err(errors.into());
     };
-    if let Some(refusal) = state_refusal(&current) {
+    if let Some(refusal) = state_refusal(&current.slug, current.lifecycle_state) {
         return Err(ServiceError::Policy(refusal));
     }
     if let Some(open) = open_migration(&txn, tenant_id).await? {
@@ -353,12 +340,7 @@ pub(crate) async fn lifecycle_refusal<C: ConnectionTrait>(
     tenant_id: Uuid,
     action: LifecycleAction,
 ) -> ServiceResult<Option<String>> {
-    if matches!(
-        action,
-        LifecycleAction::EnterMaintenance
-            | LifecycleAction::ExitMaintenance
-            | LifecycleAction::ValidateHealth
-    ) {
+    if !waits_for_migration(action) {
         return Ok(None);
     }
     Ok(open_migration(conn, tenant_id).await?.map(|open| {
@@ -403,6 +385,7 @@ pub(crate) async fn prepare_order(
     db: &DatabaseConnection,
     change: &change_request::Model,
     order: &mut StepOrder,
+    now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     if change.kind != ChangeKind::Migrate {
         return Ok(());
@@ -441,7 +424,7 @@ pub(crate) async fn prepare_order(
                 Expr::value(MigrationStatus::Running.as_str()),
             )
             .col_expr(tenant_migration::Column::Note, Expr::value(""))
-            .col_expr(tenant_migration::Column::UpdatedAt, Expr::value(Utc::now()))
+            .col_expr(tenant_migration::Column::UpdatedAt, Expr::value(now))
             .filter(tenant_migration::Column::Id.eq(found.id))
             .filter(tenant_migration::Column::Status.eq(MigrationStatus::Requested.as_str()))
             .exec(db)
