@@ -1,6 +1,7 @@
 // Backups in the browser: the vendor backs a tenant up from its Backups tab
 // (a change the executor runs; the bundle is recorded with its checksum),
-// verifies it, sets a schedule, sets a legal hold (a reason is required),
+// verifies it, tests a restore of it (into a scratch target; the tenant
+// stays active), sets a schedule, sets a legal hold (a reason is required),
 // and restores the tenant from the backup in maintenance (the slug typed
 // to confirm). The tab renders on the server: checked with JavaScript off.
 import { test } from 'node:test';
@@ -51,6 +52,19 @@ test('a tenant is backed up, verified, held and restored from its Backups tab', 
     await waitOnTab(page, slug, async () =>
       /^Verified/.test((await page.getByTestId('verify-status').first().textContent()).trim()));
 
+    // A restore test: restored into a scratch target and checked there; the
+    // verdict lands on the backup's row.
+    await page.waitForLoadState('networkidle');
+    await page.getByTestId('backup-row').first().getByRole('button', { name: 'Test restore' }).click();
+    await page.waitForURL(/\/changes\//);
+    await waitOnTab(page, slug, async () => {
+      const badge = page.getByTestId('restore-test-status').first();
+      return (await badge.count()) > 0 && /Passed/.test(await badge.textContent());
+    });
+    assert.equal(await tenantState(page, slug).then((s) => /Active/.test(s)), true, 'the tenant was not touched');
+    await page.goto(`${BASE_URL}/tenants/${slug}/backups`);
+    await page.getByTestId('backup-row').first().waitFor();
+
     // A schedule: a bad number is refused at its field.
     await page.waitForLoadState('networkidle');
     const schedule = page.getByTestId('schedule-form');
@@ -61,6 +75,7 @@ test('a tenant is backed up, verified, held and restored from its Backups tab', 
     await page.waitForLoadState('networkidle');
     await page.getByTestId('schedule-form').getByLabel('Daily backups kept').fill('7');
     await page.getByTestId('schedule-form').getByLabel('Weekly backups kept').fill('4');
+    await page.getByTestId('schedule-form').getByLabel('Test a restore every (days)').fill('30');
     await page.getByTestId('schedule-form').getByRole('button', { name: 'Save schedule' }).click();
     await waitOnTab(page, slug, async () =>
       (await page.getByTestId('schedule-form').getByLabel('Daily backups kept').inputValue()) === '7');
@@ -121,6 +136,7 @@ test('a tenant is backed up, verified, held and restored from its Backups tab', 
     await plain.page.goto(`${BASE_URL}/tenants/${slug}/backups`);
     assert.equal(await plain.page.getByTestId('backup-row').count(), 1);
     assert.match(await plain.page.getByTestId('legal-hold-standing').textContent(), /Litigation/);
+    assert.match(await plain.page.getByTestId('restore-test-status').first().textContent(), /Passed/);
   } finally {
     await plain.context.close();
   }

@@ -44,6 +44,7 @@ mod m20261207_000037_backups;
 mod m20261207_000038_secret_rotation;
 mod m20261207_000039_offboarding;
 mod m20261207_000040_tenant_migrations;
+mod m20261207_000041_restore_tests;
 mod row_security;
 
 pub struct Migrator;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000038_secret_rotation::Migration),
             Box::new(m20261207_000039_offboarding::Migration),
             Box::new(m20261207_000040_tenant_migrations::Migration),
+            Box::new(m20261207_000041_restore_tests::Migration),
         ]
     }
 }

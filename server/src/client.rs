@@ -470,6 +470,20 @@ impl ApiClient {
         self.send(self.request(Method::POST, &path)).await
     }
 
+    /// Asks for a restore test of a backup (`latest`: the newest).
+    pub async fn restore_test(
+        &self,
+        tenant: &str,
+        backup: &str,
+    ) -> Result<app::model::tenants::backups::QueuedChange, ClientError> {
+        let path = format!(
+            "/tenants/{}/backups/{}/restore-test",
+            segment(tenant),
+            segment(backup)
+        );
+        self.send(self.request(Method::POST, &path)).await
+    }
+
     /// Asks for a restore; the tenant named on the command line is the confirmation.
     pub async fn restore(
         &self,
@@ -587,22 +601,30 @@ pub fn render_migrations(view: &app::model::tenants::migrations::TenantMigration
 /// A tenant's backups as a table.
 pub fn render_backups(view: &app::model::tenants::backups::TenantBackups) -> String {
     let mut out = format!(
-        "Backups of {} (kept: {} daily, {} weekly, {} monthly; target {})\n",
-        view.slug, view.keep_daily, view.keep_weekly, view.keep_monthly, view.target
+        "Backups of {} (kept: {} daily, {} weekly, {} monthly; restore test every {} days; target {})\n",
+        view.slug,
+        view.keep_daily,
+        view.keep_weekly,
+        view.keep_monthly,
+        view.restore_test_days,
+        view.target
     );
     out.push_str(&format!(
-        "{:<36}  {:<16}  {:<8}  {:<6}  {:>10}  {:<10}  {}\n",
-        "ID", "TAKEN (UTC)", "CLASS", "KIND", "BYTES", "VERIFIED", "SHA-256"
+        "{:<36}  {:<16}  {:<8}  {:<6}  {:>10}  {:<10}  {:<12}  {}\n",
+        "ID", "TAKEN (UTC)", "CLASS", "KIND", "BYTES", "VERIFIED", "RESTORE TEST", "SHA-256"
     ));
     for b in &view.backups {
         out.push_str(&format!(
-            "{:<36}  {:<16}  {:<8}  {:<6}  {:>10}  {:<10}  {}{}\n",
+            "{:<36}  {:<16}  {:<8}  {:<6}  {:>10}  {:<10}  {:<12}  {}{}\n",
             b.id,
             b.taken_at.format("%Y-%m-%d %H:%M"),
             b.retention_class,
             b.kind,
             b.size_bytes,
             b.verify_status,
+            b.restore_test
+                .as_ref()
+                .map_or("never", |t| t.status.as_str()),
             &b.sha256[..b.sha256.len().min(16)],
             if b.deleted_at.is_some() {
                 "  (deleted)"

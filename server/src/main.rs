@@ -97,16 +97,20 @@ enum Command {
         command: WebhookCommand,
     },
     /// Back up a tenant through the REST API: asks for a backup (a change in
-    /// its next window); `--list` shows its backups, `--verify ID` re-hashes one.
+    /// its next window); `--list` shows its backups, `--verify ID` re-hashes
+    /// one, `--restore-test ID` (or `latest`) restores one into a scratch
+    /// target and checks it there.
     Backup {
         #[command(flatten)]
         api: ApiArgs,
         /// The tenant's slug or id.
         tenant: String,
-        #[arg(long, conflicts_with = "verify")]
+        #[arg(long, conflicts_with_all = ["verify", "restore_test"])]
         list: bool,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "restore_test")]
         verify: Option<String>,
+        #[arg(long, value_name = "BACKUP")]
+        restore_test: Option<String>,
     },
     /// Restore a tenant from one of its backups through the REST API (the
     /// checksum is checked first; the tenant must be in maintenance).
@@ -378,7 +382,17 @@ async fn main() -> ExitCode {
             tenant,
             list,
             verify,
-        } => backup_command(&api, &tenant, list, verify.as_deref()).await,
+            restore_test,
+        } => {
+            backup_command(
+                &api,
+                &tenant,
+                list,
+                verify.as_deref(),
+                restore_test.as_deref(),
+            )
+            .await
+        }
         Command::Restore {
             api,
             tenant,
@@ -664,6 +678,7 @@ async fn bench_backups(config: &Config) -> startup::anyhow_like::Result<()> {
             keep_daily: Set(7),
             keep_weekly: Set(4),
             keep_monthly: Set(12),
+            restore_test_days: Set(30),
             updated_at: Set(now),
             updated_by: Set("bench".into()),
         })
@@ -1060,10 +1075,26 @@ async fn backup_command(
     tenant: &str,
     list: bool,
     verify: Option<&str>,
+    restore_test: Option<&str>,
 ) -> startup::anyhow_like::Result<()> {
     use startup::anyhow_like::Error;
     let client = api.client()?;
-    let output = if let Some(id) = verify {
+    let queued_text = |queued: app::model::tenants::backups::QueuedChange| {
+        if api.json {
+            pretty_json(&queued)
+        } else {
+            format!(
+                "{} ({}): {}\n/changes/{}",
+                queued.title,
+                queued.status.replace('_', " "),
+                queued.schedule_reason,
+                queued.change_id
+            )
+        }
+    };
+    let output = if let Some(id) = restore_test {
+        client.restore_test(tenant, id).await.map(queued_text)
+    } else if let Some(id) = verify {
         client.verify_backup(tenant, id).await.map(|b| {
             if api.json {
                 pretty_json(&b)
@@ -1080,19 +1111,7 @@ async fn backup_command(
             }
         })
     } else {
-        client.request_backup(tenant).await.map(|queued| {
-            if api.json {
-                pretty_json(&queued)
-            } else {
-                format!(
-                    "{} ({}): {}\n/changes/{}",
-                    queued.title,
-                    queued.status.replace('_', " "),
-                    queued.schedule_reason,
-                    queued.change_id
-                )
-            }
-        })
+        client.request_backup(tenant).await.map(queued_text)
     }
     .map_err(|e| Error(e.to_string()))?;
     println!("{output}");

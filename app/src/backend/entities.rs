@@ -54,6 +54,7 @@ pub mod product;
 pub mod quota_level;
 pub mod recovery_code;
 pub mod release;
+pub mod restore_test;
 pub mod role;
 pub mod role_binding;
 pub mod rollout;

@@ -56,7 +56,8 @@ impl std::fmt::Debug for StepSecret {
 }
 
 impl StepOrder {
-    /// A migration's target region ("" for other changes).
+    /// A migration's target region, or where a restore test's scratch
+    /// target goes ("" for other changes).
     pub fn target_region(&self) -> &str {
         self.placement.as_ref().map_or("", |p| p.region.as_str())
     }
@@ -193,6 +194,12 @@ fn simulated_snapshot(order: &StepOrder) -> String {
             order.key.replace(':', "-")
         ),
         ("restore", "Restore", Some(reference)) => format!("\nrestored the data of {reference}"),
+        ("restore_test", "Restore the backup into the scratch target", Some(reference)) => {
+            format!(
+                "\nrestored the data of {reference} into a scratch target in {}",
+                order.target_region()
+            )
+        }
         ("migrate", "Migrate the data", Some(reference)) => format!(
             "\nmoved the data of {reference} to {} ({})",
             order.target_region(),

@@ -310,6 +310,16 @@ pub const CATALOGUE: &[EventType] = &[
         "Retention deleted an expired backup's bundle (its record stays).",
     ),
     event(
+        "backup.restore_test_passed",
+        "backup",
+        "A restore test restored a backup into a scratch target, its health baseline passed there and the scratch target was torn down.",
+    ),
+    event(
+        "backup.restore_test_failed",
+        "backup",
+        "A restore test of a backup failed (the data carries the step and why); its scratch target was torn down.",
+    ),
+    event(
         "legal_hold.set",
         "tenant",
         "A legal hold was set on a tenant: retention deletes nothing of it until it is lifted.",
@@ -419,6 +429,11 @@ pub fn announced_by(action: &str, details: &serde_json::Value) -> Vec<&'static E
             _ => &[],
         },
         "backup.prune" => &["backup.pruned"],
+        "restore_test.end" => match details.get("status").and_then(|s| s.as_str()) {
+            Some("passed") => &["backup.restore_test_passed"],
+            Some("failed") => &["backup.restore_test_failed"],
+            _ => &[],
+        },
         "tenant.secret_rotated" => &["secret.rotated"],
         "legal_hold.set" => &["legal_hold.set"],
         "legal_hold.lift" => &["legal_hold.lifted"],

@@ -8,6 +8,7 @@ pub mod health;
 pub mod lifecycle;
 pub mod migration;
 pub mod offboarding;
+pub mod restore_test;
 pub mod saved_filter;
 pub mod secret_rotation;
 pub mod tenant;

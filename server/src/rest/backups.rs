@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use app::backend::entities::change_request;
-use app::backend::services::tenants::backups;
+use app::backend::services::tenants::{backups, restore_tests};
 use app::backend::state::AppState;
 use app::domain::tenants::backup::BackupSchedule;
 use app::model::tenants::backups::{
@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(tenant_backups, request_backup))
         .routes(routes!(verify_backup))
+        .routes(routes!(request_restore_test))
         .routes(routes!(request_restore))
         .routes(routes!(set_backup_schedule))
         .routes(routes!(set_legal_hold, lift_legal_hold))
@@ -81,6 +82,26 @@ pub async fn verify_backup(
     Ok(Json(backups::verify(&caller.ctx, &id, &backup).await?))
 }
 
+/// Asks for a restore test of one of the tenant's backups (`latest` names
+/// the newest; `tenant.lifecycle`): a change that restores it into a
+/// scratch target, runs the tenant's health baseline there and tears the
+/// scratch target down. It starts at once — the running tenant is not
+/// touched. Its verdict lands on the backup (`restore_test`). A deleted
+/// bundle, or one a verify found corrupt, is refused (409), as is a second
+/// drill while one is under way.
+#[utoipa::path(post, path = "/tenants/{id}/backups/{backup}/restore-test", tag = "backups",
+    params(("id" = String, Path, description = "Tenant id or slug"), ("backup" = String, Path, description = "Backup id, or `latest`")),
+    responses((status = 202, body = QueuedChange), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_restore_test(
+    State(_state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, backup)): ApiPath<(String, String)>,
+) -> ApiResult<(StatusCode, Json<QueuedChange>)> {
+    let change = restore_tests::request(&caller.ctx, &id, &backup).await?;
+    Ok((StatusCode::ACCEPTED, Json(queued(change))))
+}
+
 /// Asks for a restore from one of the tenant's backups (`tenant.lifecycle`;
 /// `confirm` is the tenant's slug). The bundle's checksum is checked first:
 /// a corrupt or missing bundle is refused (422) and nothing changes.
@@ -99,7 +120,8 @@ pub async fn request_restore(
 }
 
 /// Sets how many daily, weekly and monthly backups the tenant keeps (0: that
-/// class is not taken). Audited.
+/// class is not taken) and every how many days the latest verified backup
+/// gets a restore test (0: only when asked). Audited.
 #[utoipa::path(put, path = "/tenants/{id}/backups/schedule", tag = "backups", request_body = BackupScheduleForm,
     params(("id" = String, Path, description = "Tenant id or slug")),
     responses((status = 200, body = Object), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]

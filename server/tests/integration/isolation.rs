@@ -632,6 +632,17 @@ const REST: &[(&str, &str, Call)] = &[
             Body::Empty,
         ),
     ),
+    // No backups yet: allowed callers get 409.
+    (
+        "post",
+        "/api/v1/tenants/{id}/backups/{backup}/restore-test",
+        call(
+            "POST",
+            "/api/v1/tenants/{tenant}/backups/latest/restore-test",
+            Tenant(P::TenantLifecycle),
+            Body::Empty,
+        ),
+    ),
     (
         "put",
         "/api/v1/tenants/{id}/backups/schedule",
@@ -2467,6 +2478,15 @@ const SERVER_FNS: &[(&str, Call)] = &[
         call(
             "POST",
             "/api/fn/verify_tenant_backup",
+            Tenant(P::TenantLifecycle),
+            Body::Form(&[("slug", "{tenant}"), ("backup_id", "latest")]),
+        ),
+    ),
+    (
+        "test_tenant_restore",
+        call(
+            "POST",
+            "/api/fn/test_tenant_restore",
             Tenant(P::TenantLifecycle),
             Body::Form(&[("slug", "{tenant}"), ("backup_id", "latest")]),
         ),

@@ -25,6 +25,7 @@ mod orchestrator;
 mod plans;
 mod playbook;
 mod rest_api;
+mod restore_tests;
 mod row_security;
 mod secrets;
 mod service_levels;

@@ -42,7 +42,7 @@ impl Playbook {
                  echo \"$1|$3|$4|$TENANTRY_IDEMPOTENCY_KEY\" >> {dir}/keys\n\
                  echo \"ran $3 on $1 ($4)\"\n\
                  case \"$2|$3|$4\" in \"backup|Backup|apply\"|\"migrate|Back up the tenant|apply\") echo \"snapshot: file:///snapshots/$1/$(date +%s%N)\";; esac\n\
-                 if [ \"$3|$4\" = \"Prepare the target placement|apply\" ] && [ -f {dir}/address ]; then echo \"address: $(cat {dir}/address)\"; fi\n\
+                 if {{ [ \"$3|$4\" = \"Prepare the target placement|apply\" ] || [ \"$3|$4\" = \"Prepare a scratch target|apply\" ]; }} && [ -f {dir}/address ]; then echo \"address: $(cat {dir}/address)\"; fi\n\
                  if grep -qxF \"$3|$4\" {dir}/slow-on; then sleep 60; fi\n\
                  if grep -qxF \"$3|$4\" {dir}/fail-on; then echo \"$3 failed\" >&2; exit 2; fi\n"
             ),
@@ -63,8 +63,8 @@ impl Playbook {
         std::fs::write(self.dir.join("slow-on"), lines.join("\n") + "\n").unwrap();
     }
 
-    /// From now on, a migration's prepare step reports the target at `url`
-    /// (`address: <url>`, the executor protocol).
+    /// From now on, a migration's (or restore test's) prepare step reports
+    /// its target at `url` (`address: <url>`, the executor protocol).
     pub(crate) fn report_address(&self, url: &str) {
         std::fs::write(self.dir.join("address"), url).unwrap();
     }

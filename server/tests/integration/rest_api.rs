@@ -716,6 +716,7 @@ async fn the_openapi_document_describes_every_route(db: TestDb) {
             "POST /api/v1/saved-filters/{id}/change-requests",
             "POST /api/v1/tenants",
             "POST /api/v1/tenants/{id}/backups",
+            "POST /api/v1/tenants/{id}/backups/{backup}/restore-test",
             "POST /api/v1/tenants/{id}/backups/{backup}/verify",
             "POST /api/v1/tenants/{id}/extension-requests",
             "POST /api/v1/tenants/{id}/health/runs",

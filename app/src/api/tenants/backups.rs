@@ -35,6 +35,18 @@ pub async fn verify_tenant_backup(slug: String, backup_id: String) -> Result<Bac
     respond(backups::verify(&ctx, &slug, &backup_id).await)
 }
 
+/// Asks for a restore test of a backup (into a scratch target; the tenant
+/// is not touched); the page goes to the change it queued.
+#[server(prefix = "/api/fn", endpoint = "test_tenant_restore")]
+pub async fn test_tenant_restore(slug: String, backup_id: String) -> Result<(), AppError> {
+    use crate::api::context::respond;
+    use crate::backend::services::tenants::restore_tests;
+    let ctx = respond(crate::api::context::server_ctx().await)?;
+    let change = respond(restore_tests::request(&ctx, &slug, &backup_id).await)?;
+    leptos_axum::redirect(&format!("/changes/{}", change.id));
+    Ok(())
+}
+
 /// Asks for a restore from a backup (the slug typed to confirm); the page
 /// goes to the change it queued.
 #[server(prefix = "/api/fn", endpoint = "restore_tenant_backup")]
@@ -69,6 +81,7 @@ pub async fn set_backup_schedule(
     #[server(default)] keep_daily: String,
     #[server(default)] keep_weekly: String,
     #[server(default)] keep_monthly: String,
+    #[server(default)] restore_test_days: String,
 ) -> Result<(), AppError> {
     use crate::api::context::respond;
     use crate::backend::services::tenants::backups;
@@ -81,6 +94,7 @@ pub async fn set_backup_schedule(
                 keep_daily,
                 keep_weekly,
                 keep_monthly,
+                restore_test_days,
             },
         )
         .await,

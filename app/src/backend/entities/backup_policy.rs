@@ -10,6 +10,9 @@ pub struct Model {
     pub keep_daily: i32,
     pub keep_weekly: i32,
     pub keep_monthly: i32,
+    /// Days between restore tests of the latest verified backup (0: only
+    /// on request).
+    pub restore_test_days: i32,
     pub updated_at: DateTimeUtc,
     pub updated_by: String,
 }

@@ -213,6 +213,9 @@ pub(crate) struct RoutedChange<'a> {
     /// What the `change.create` audit record says besides the kind, model,
     /// status and approval mode.
     pub details: serde_json::Value,
+    /// Starts at once, without approval or a window: for work that does
+    /// not touch the running tenant (a restore test's scratch target).
+    pub starts_now: bool,
 }
 
 /// Routes a change by the tenant's update policy (approval, then its next
@@ -226,7 +229,15 @@ pub(crate) async fn insert_routed(
     now: DateTime<Utc>,
 ) -> ServiceResult<change_request::Model> {
     let target = asked.target;
-    let route = route(txn, target.id, asked.kind, None, None, None, now).await?;
+    let mut route = route(txn, target.id, asked.kind, None, None, None, now).await?;
+    if asked.starts_now {
+        route.status = ChangeStatus::Scheduled;
+        route.needs_approval = false;
+        route.next_start = Some((
+            now,
+            "It works beside the tenant, not on it: it starts at once.".to_owned(),
+        ));
+    }
     let created = insert(
         txn,
         actor,

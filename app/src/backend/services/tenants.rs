@@ -10,6 +10,7 @@ pub mod migrations;
 pub mod offboarding;
 pub mod overview;
 pub mod residency;
+pub mod restore_tests;
 pub mod saved_filters;
 pub mod secret_rotation;
 pub mod tenant_config;

@@ -37,10 +37,13 @@ pub enum ChangeKind {
     ChangePlan,
     /// Moves the tenant to another region or isolation mode.
     Migrate,
+    /// Restores one of the tenant's backups into a scratch target and
+    /// checks it there; the running tenant is not touched.
+    RestoreTest,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 15] = [
+    pub const ALL: [ChangeKind; 16] = [
         Self::Provision,
         Self::Upgrade,
         Self::Patch,
@@ -56,6 +59,7 @@ impl ChangeKind {
         Self::Delete,
         Self::ChangePlan,
         Self::Migrate,
+        Self::RestoreTest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl ChangeKind {
             Self::Delete => "delete",
             Self::ChangePlan => "change_plan",
             Self::Migrate => "migrate",
+            Self::RestoreTest => "restore_test",
         }
     }
 
@@ -100,6 +105,7 @@ impl ChangeKind {
             Self::Delete => "Delete",
             Self::ChangePlan => "Change plan",
             Self::Migrate => "Migrate",
+            Self::RestoreTest => "Restore test",
         }
     }
 
@@ -140,7 +146,11 @@ impl ChangeKind {
             Self::ValidateHealth => A::ValidateHealth,
             Self::Decommission => A::Archive,
             Self::Delete => A::Delete,
-            Self::Patch | Self::RotateSecret | Self::ChangePlan | Self::Migrate => return None,
+            Self::Patch
+            | Self::RotateSecret
+            | Self::ChangePlan
+            | Self::Migrate
+            | Self::RestoreTest => return None,
         })
     }
 
@@ -238,7 +248,9 @@ pub fn change_model(kind: ChangeKind, deployment: DeploymentKind) -> ChangeModel
         | K::EnterMaintenance
         | K::Patch
         | K::ValidateHealth
-        | K::ChangePlan => ChangeModel::Live,
+        | K::ChangePlan
+        // A restore test works on a scratch target beside the tenant.
+        | K::RestoreTest => ChangeModel::Live,
         K::ExitMaintenance | K::Backup => ChangeModel::Maintenance,
         K::Upgrade | K::Restore | K::RotateSecret => swap_on_edge,
         // A migration builds the tenant again at its target beside the
@@ -543,6 +555,9 @@ pub fn plan_steps(kind: ChangeKind, model: ChangeModel, version: Option<&str>) -
         ChangeKind::ChangePlan => &["Apply the plan's limits"],
         _ => &[],
     };
+    if kind == ChangeKind::RestoreTest {
+        return crate::domain::tenants::restore_test::plan_steps();
+    }
     if kind == ChangeKind::Migrate {
         return crate::domain::tenants::migration::MigrationStep::ALL
             .iter()
@@ -613,10 +628,15 @@ pub fn plan_secret_rollback_steps(model: ChangeModel) -> Vec<String> {
 
 /// Whether a failed change of `kind` runs rollback steps at the executor:
 /// updates (the previous version goes back), secret rotations (the
-/// previous value goes back) and migrations (the target is torn down —
-/// before their cut-over; see `migration::on_failure`).
+/// previous value goes back), migrations (the target is torn down —
+/// before their cut-over; see `migration::on_failure`) and restore tests
+/// (the scratch target is torn down).
 pub fn rolls_back(kind: ChangeKind) -> bool {
-    kind.is_update() || matches!(kind, ChangeKind::RotateSecret | ChangeKind::Migrate)
+    kind.is_update()
+        || matches!(
+            kind,
+            ChangeKind::RotateSecret | ChangeKind::Migrate | ChangeKind::RestoreTest
+        )
 }
 
 /// The steps that undo a failed update, run by the executor after its last
@@ -781,7 +801,8 @@ mod tests {
                 ChangeKind::Patch,
                 ChangeKind::RotateSecret,
                 ChangeKind::ChangePlan,
-                ChangeKind::Migrate
+                ChangeKind::Migrate,
+                ChangeKind::RestoreTest
             ]
         );
         for kind in ChangeKind::ALL {
@@ -807,7 +828,7 @@ mod tests {
         use ChangeKind as K;
         use ChangeModel::{Live as L, Maintenance as M, Swap as S};
         // Columns: edge, standard, endpoints.
-        let table: [(ChangeKind, [ChangeModel; 3]); 15] = [
+        let table: [(ChangeKind, [ChangeModel; 3]); 16] = [
             (K::Provision, [L, L, L]),
             (K::Upgrade, [S, M, M]),
             (K::Patch, [L, L, L]),
@@ -823,6 +844,7 @@ mod tests {
             (K::Delete, [L, L, L]),
             (K::ChangePlan, [L, L, L]),
             (K::Migrate, [S, S, S]),
+            (K::RestoreTest, [L, L, L]),
         ];
         let kinds: Vec<_> = table.iter().map(|(k, _)| *k).collect();
         assert_eq!(kinds, ChangeKind::ALL, "rows must cover every kind once");

@@ -99,13 +99,16 @@ impl RetentionClass {
     }
 }
 
-/// A tenant's backup schedule: how many of each class to keep; 0 means that
-/// class is not taken.
+/// A tenant's backup schedule: how many of each class to keep (0 means that
+/// class is not taken), and every how many days a restore test of the
+/// latest verified backup runs (0: only when asked).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupSchedule {
     pub keep_daily: i32,
     pub keep_weekly: i32,
     pub keep_monthly: i32,
+    #[serde(default)]
+    pub restore_test_days: i32,
 }
 
 impl BackupSchedule {
@@ -115,7 +118,12 @@ impl BackupSchedule {
     pub const MAX_MONTHLY: i32 = 120;
 
     /// A schedule from its form fields, every problem named by its field.
-    pub fn parse(daily: &str, weekly: &str, monthly: &str) -> Result<Self, FieldErrors> {
+    pub fn parse(
+        daily: &str,
+        weekly: &str,
+        monthly: &str,
+        restore_test_days: &str,
+    ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mut read = |field: &str, raw: &str, max: i32, what: &str| -> i32 {
             let raw = raw.trim();
@@ -133,11 +141,16 @@ impl BackupSchedule {
                 }
             }
         };
-        let schedule = Self {
+        let mut schedule = Self {
             keep_daily: read("keep_daily", daily, Self::MAX_DAILY, "daily"),
             keep_weekly: read("keep_weekly", weekly, Self::MAX_WEEKLY, "weekly"),
             keep_monthly: read("keep_monthly", monthly, Self::MAX_MONTHLY, "monthly"),
+            restore_test_days: 0,
         };
+        match crate::domain::tenants::restore_test::parse_interval(restore_test_days) {
+            Ok(days) => schedule.restore_test_days = days,
+            Err(message) => errors.push("restore_test_days", message),
+        }
         if errors.is_empty() {
             Ok(schedule)
         } else {
@@ -441,16 +454,25 @@ mod tests {
     #[test]
     fn a_schedule_is_read_from_its_form_with_every_problem_named() {
         assert_eq!(
-            BackupSchedule::parse("7", "4", "").unwrap(),
+            BackupSchedule::parse("7", "4", "", "30").unwrap(),
             BackupSchedule {
                 keep_daily: 7,
                 keep_weekly: 4,
-                keep_monthly: 0
+                keep_monthly: 0,
+                restore_test_days: 30,
             }
         );
-        let errors = BackupSchedule::parse("-1", "x", "121").unwrap_err();
+        let errors = BackupSchedule::parse("-1", "x", "121", "400").unwrap_err();
         let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["keep_daily", "keep_weekly", "keep_monthly"]);
+        assert_eq!(
+            fields,
+            [
+                "keep_daily",
+                "keep_weekly",
+                "keep_monthly",
+                "restore_test_days"
+            ]
+        );
     }
 
     #[test]
@@ -459,6 +481,7 @@ mod tests {
             keep_daily: 7,
             keep_weekly: 4,
             keep_monthly: 12,
+            restore_test_days: 0,
         };
         let mut latest = BTreeMap::new();
         let now = at(2026, 12, 7);
@@ -481,6 +504,7 @@ mod tests {
             keep_daily: 7,
             keep_weekly: 4,
             keep_monthly: 12,
+            restore_test_days: 0,
         };
         let taken = at(2026, 12, 7);
         assert_eq!(

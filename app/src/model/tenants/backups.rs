@@ -33,6 +33,30 @@ pub struct BackupRow {
     /// Set when the bundle was deleted (by retention); the record stays.
     pub deleted_at: Option<DateTime<Utc>>,
     pub delete_reason: Option<String>,
+    /// The latest restore test of this backup, if one was asked for.
+    pub restore_test: Option<RestoreTestRow>,
+}
+
+/// A restore test of a backup: restored into a scratch target, its health
+/// baseline run there, torn down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RestoreTestRow {
+    pub id: Uuid,
+    pub backup_id: Uuid,
+    /// The restore test change that carries it out.
+    pub change_request_id: Uuid,
+    /// `requested`, `running`, `passed`, `failed` or `cancelled`.
+    pub status: String,
+    /// Where the scratch target answered, as the executor reported it.
+    pub scratch_address: Option<String>,
+    /// Why it failed, or what it found.
+    pub note: String,
+    /// Asked for by the tenant's schedule rather than a person.
+    pub scheduled: bool,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// A legal hold on a tenant's data.
@@ -59,11 +83,15 @@ pub struct TenantBackups {
     pub keep_daily: i32,
     pub keep_weekly: i32,
     pub keep_monthly: i32,
+    /// Days between scheduled restore tests of the latest verified backup
+    /// (0: only when asked).
+    pub restore_test_days: i32,
     /// The standing hold, if any, then the lifted ones, newest first.
     pub legal_holds: Vec<LegalHoldRow>,
     /// Where this installation writes bundles.
     pub target: String,
-    /// Backup and restore changes of this tenant not finished yet.
+    /// Backup, restore and restore test changes of this tenant not
+    /// finished yet.
     pub in_flight: Vec<InFlightChange>,
     /// What the viewer may do here.
     pub can_operate: bool,
@@ -112,6 +140,10 @@ pub struct BackupScheduleForm {
     pub keep_weekly: String,
     #[serde(default)]
     pub keep_monthly: String,
+    /// Days between restore tests of the latest verified backup (empty or
+    /// 0: only when asked).
+    #[serde(default)]
+    pub restore_test_days: String,
 }
 
 /// Setting or lifting a legal hold: why.

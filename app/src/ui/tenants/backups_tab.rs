@@ -1,15 +1,18 @@
 //! The tenant's Backups tab: every backup with where it lies, its size,
-//! checksum and last verify; backup and restore work under way; asking for a
-//! backup, a verify or a restore (typed slug to confirm); the schedule (how
-//! many daily, weekly and monthly backups to keep); and legal holds.
+//! checksum, last verify and last restore test; backup, restore and restore
+//! test work under way; asking for a backup, a verify, a restore test or a
+//! restore (typed slug to confirm); the schedule (how many daily, weekly and
+//! monthly backups to keep, how often a restore is tested); and legal holds.
 
 use leptos::prelude::*;
 
 use crate::api::tenants::backups::{
     BackupRow, LegalHoldOfTenant, LegalHoldRow, RequestTenantBackup, RestoreTenantBackup,
-    SetBackupSchedule, TenantBackups, VerifyTenantBackup, backups_of_tenant,
+    RestoreTestRow, SetBackupSchedule, TenantBackups, TestTenantRestore, VerifyTenantBackup,
+    backups_of_tenant,
 };
 use crate::domain::tenants::backup::{BackupKind, RetentionClass, VerifyStatus};
+use crate::domain::tenants::restore_test::{RestoreTestStatus, refusal as drill_refusal};
 use crate::ui::components::form::{
     FormErrors, SelectField, TextField, action_error, field_message,
 };
@@ -20,6 +23,7 @@ use crate::ui::components::progress::ProgressBar;
 pub fn BackupsTab(slug: String) -> impl IntoView {
     let backup_now = ServerAction::<RequestTenantBackup>::new();
     let verify = ServerAction::<VerifyTenantBackup>::new();
+    let drill = ServerAction::<TestTenantRestore>::new();
     let restore = ServerAction::<RestoreTenantBackup>::new();
     let schedule = ServerAction::<SetBackupSchedule>::new();
     let hold = ServerAction::<LegalHoldOfTenant>::new();
@@ -29,6 +33,7 @@ pub fn BackupsTab(slug: String) -> impl IntoView {
             (
                 backup_now.version().get(),
                 verify.version().get(),
+                drill.version().get(),
                 restore.version().get(),
                 schedule.version().get(),
                 hold.version().get(),
@@ -42,7 +47,7 @@ pub fn BackupsTab(slug: String) -> impl IntoView {
                 match data.await {
                     Ok(page) => view! {
                         <HoldBanner page=page.clone()/>
-                        <BackupList page=page.clone() backup_now verify/>
+                        <BackupList page=page.clone() backup_now verify drill/>
                         {page.can_operate.then(|| view! {
                             <div class="card-row">
                                 <RestoreForm page=page.clone() restore/>
@@ -76,6 +81,34 @@ fn verify_tone(status: VerifyStatus) -> &'static str {
         VerifyStatus::Verified => "tone-success",
         VerifyStatus::Unverified => "tone-neutral",
         VerifyStatus::Corrupt | VerifyStatus::Missing => "tone-danger",
+    }
+}
+
+fn drill_tone(status: RestoreTestStatus) -> &'static str {
+    match status {
+        RestoreTestStatus::Passed => "tone-success",
+        RestoreTestStatus::Failed => "tone-danger",
+        RestoreTestStatus::Requested | RestoreTestStatus::Running => "tone-info",
+        RestoreTestStatus::Cancelled => "tone-neutral",
+    }
+}
+
+/// A backup's latest restore test: its verdict (the note on hover), when,
+/// and a link to the change that ran it.
+#[component]
+fn RestoreTestCell(test: Option<RestoreTestRow>) -> impl IntoView {
+    match test {
+        None => view! { <span class="muted">"Never"</span> }.into_any(),
+        Some(t) => {
+            let status = RestoreTestStatus::parse(&t.status).unwrap_or(RestoreTestStatus::Failed);
+            let at = t.finished_at.unwrap_or(t.requested_at);
+            view! {
+                <a href=format!("/changes/{}", t.change_request_id) class=format!("badge {}", drill_tone(status))
+                    data-testid="restore-test-status" title=t.note.clone()>{status.label()}</a>
+                <br/><span class="muted nowrap">{when(&at)}{t.scheduled.then_some(" · scheduled")}</span>
+            }
+            .into_any()
+        }
     }
 }
 
@@ -118,9 +151,11 @@ fn BackupList(
     page: TenantBackups,
     backup_now: ServerAction<RequestTenantBackup>,
     verify: ServerAction<VerifyTenantBackup>,
+    drill: ServerAction<TestTenantRestore>,
 ) -> impl IntoView {
     let now_error = action_error(backup_now);
     let verify_error = action_error(verify);
+    let drill_error = action_error(drill);
     let can_operate = page.can_operate;
     let slug = page.slug.clone();
     let form_slug = page.slug.clone();
@@ -144,6 +179,7 @@ fn BackupList(
             </p>
             <FormErrors error=now_error/>
             <FormErrors error=verify_error/>
+            <FormErrors error=drill_error/>
             {(!in_flight.is_empty()).then(|| view! {
                 <div class="card-section">
                 <ul class="plain-list" data-testid="backups-in-flight">
@@ -169,6 +205,7 @@ fn BackupList(
                             <th scope="col">"Holds"</th>
                             <th scope="col">"Size, SHA-256"</th>
                             <th scope="col">"Verified"</th>
+                            <th scope="col" title="Restored into a scratch target and checked there; the tenant is not touched">"Restore test"</th>
                             <th scope="col">"Expires"</th>
                             {can_operate.then(|| view! { <th scope="col">"Actions"</th> })}
                         </tr></thead>
@@ -176,9 +213,11 @@ fn BackupList(
                             {rows.into_iter().map(|b| {
                                 let status = VerifyStatus::parse(&b.verify_status).unwrap_or(VerifyStatus::Unverified);
                                 let deleted = b.deleted_at.is_some();
+                                let drillable = drill_refusal(&b.verify_status, deleted).is_none();
                                 let short = b.sha256.chars().take(10).collect::<String>();
                                 let contents = contents_text(&b);
                                 let row_slug = slug.clone();
+                                let drill_slug = slug.clone();
                                 view! {
                                     <tr data-testid="backup-row" data-backup=b.id.to_string()>
                                         <td class="nowrap">{when(&b.taken_at)}</td>
@@ -193,6 +232,7 @@ fn BackupList(
                                             <span class=format!("badge {}", verify_tone(status)) data-testid="verify-status" title=b.verify_message.clone()>{status.label()}</span>
                                             {b.verified_at.map(|at| view! { <br/><span class="muted nowrap">{when(&at)}</span> })}
                                         </td>
+                                        <td><RestoreTestCell test=b.restore_test.clone()/></td>
                                         <td class="nowrap">
                                             {if deleted {
                                                 view! { <span class="badge tone-neutral" title=b.delete_reason.clone().unwrap_or_default()>"Deleted"</span> }.into_any()
@@ -207,6 +247,13 @@ fn BackupList(
                                                         <input type="hidden" name="slug" value=row_slug.clone()/>
                                                         <input type="hidden" name="backup_id" value=b.id.to_string()/>
                                                         <button type="submit" class="btn btn-secondary btn-small">"Verify"</button>
+                                                    </ActionForm>
+                                                })}
+                                                {drillable.then(|| view! {
+                                                    <ActionForm action=drill attr:class="inline-form" attr:data-testid="restore-test-form">
+                                                        <input type="hidden" name="slug" value=drill_slug.clone()/>
+                                                        <input type="hidden" name="backup_id" value=b.id.to_string()/>
+                                                        <button type="submit" class="btn btn-secondary btn-small" title="Restore this backup into a scratch target, run the health baseline there, tear it down">"Test restore"</button>
                                                     </ActionForm>
                                                 })}
                                             </td>
@@ -270,7 +317,7 @@ fn ScheduleForm(page: TenantBackups, schedule: ServerAction<SetBackupSchedule>) 
     view! {
         <section class="card" id="schedule" aria-labelledby="schedule-heading">
             <h2 id="schedule-heading">"Schedule and retention"</h2>
-            <p class="muted">"One scheduled backup a day at most, in the tenant's maintenance window: a monthly archive once a month, a weekly full once a week, a daily otherwise. Each is kept for its count of periods (7 dailies: 7 days); 0 takes none of that class. Manual backups are kept 90 days."</p>
+            <p class="muted">"One scheduled backup a day at most, in the tenant's maintenance window: a monthly archive once a month, a weekly full once a week, a daily otherwise. Each is kept for its count of periods (7 dailies: 7 days); 0 takes none of that class. Manual backups are kept 90 days. A restore test restores the latest verified backup into a scratch target beside the tenant (in its region), runs its health baseline there and tears it down; 0 tests only when asked."</p>
             <FormErrors error/>
             {move || saved().then(|| view! { <Alert tone="success">"Schedule saved."</Alert> })}
             <ActionForm action=schedule attr:class="form form-grid" attr:novalidate=true attr:data-testid="schedule-form">
@@ -278,6 +325,7 @@ fn ScheduleForm(page: TenantBackups, schedule: ServerAction<SetBackupSchedule>) 
                 <TextField name="keep_daily" label="Daily backups kept" input_type="number" value=page.keep_daily.to_string() error=field_error("keep_daily")/>
                 <TextField name="keep_weekly" label="Weekly backups kept" input_type="number" value=page.keep_weekly.to_string() error=field_error("keep_weekly")/>
                 <TextField name="keep_monthly" label="Monthly archives kept" input_type="number" value=page.keep_monthly.to_string() error=field_error("keep_monthly")/>
+                <TextField name="restore_test_days" label="Test a restore every (days)" input_type="number" value=page.restore_test_days.to_string() error=field_error("restore_test_days")/>
                 <div class="form-actions"><button type="submit" class="btn btn-secondary">"Save schedule"</button></div>
             </ActionForm>
         </section>

@@ -71,6 +71,12 @@ impl ChangeSpec {
                 "A migration names its target placement: request it from the tenant's Placement tab or POST /api/v1/tenants/{id}/migrations.",
             );
         }
+        if kind == Some(ChangeKind::RestoreTest) {
+            errors.push(
+                "kind",
+                "A restore test names its backup: start it from the tenant's Backups tab or POST /api/v1/tenants/{id}/backups/{backup}/restore-test.",
+            );
+        }
         if kind == Some(ChangeKind::Restore) {
             errors.push(
                 "kind",

@@ -133,6 +133,13 @@ pub async fn cancel(ctx: &Ctx, id: Uuid) -> ServiceResult<()> {
             "A migration under way cannot be cancelled between its steps: a failure before its cut-over tears the target down by itself; wait for it to end.".into(),
         ));
     }
+    if status == ChangeStatus::Running && kind == ChangeKind::RestoreTest {
+        // Stopped between steps, a drill would leave its scratch target
+        // (a copy of the tenant's data) standing.
+        return Err(ServiceError::Conflict(
+            "A restore test under way cannot be cancelled between its steps: it tears its scratch target down when it ends, passed or failed; wait for it.".into(),
+        ));
+    }
     let now = ctx.now();
     let tenant_id = found.tenant_id;
     let mut record: change_request::ActiveModel = found.into();

@@ -489,6 +489,9 @@ pub async fn roll_back(
                 "the executor put the previous secret back and the stored one never changed"
             }
             ChangeKind::Migrate => "the target was torn down and the tenant stays where it was",
+            ChangeKind::RestoreTest => {
+                "the scratch target was torn down; the running tenant was never touched"
+            }
             _ => "the rollback steps succeeded and no version changed",
         };
         finish(
@@ -591,6 +594,9 @@ async fn run_steps(
         tenants::migrations::prepare_order(db, change, &mut order, clock.now())
             .await
             .map_err(internal)?;
+        tenants::restore_tests::prepare_order(db, change, target, &mut order)
+            .await
+            .map_err(internal)?;
         let before = portal_part_before(db, clock, change, target, &step.name, rollback)
             .await
             .map_err(internal)?;
@@ -617,8 +623,10 @@ async fn run_steps(
             };
         }
         if let Ok(done) = &result
-            && let Err(problem) =
-                tenants::migrations::check_output(change, &step.name, rollback, done)
+            && let Err(problem) = tenants::migrations::check_output(
+                change, &step.name, rollback, done,
+            )
+            .and_then(|()| tenants::restore_tests::check_output(change, &step.name, rollback, done))
         {
             result = Err(format!("{}\n{problem}", done.trim_end()));
         }
@@ -633,21 +641,29 @@ async fn run_steps(
                 Err(problem) => result = Err(format!("{}\n{problem}", done.trim_end())),
             }
         }
-        // A health step also runs the tenant's own baseline at its address
-        // (a migration's validation step: at the target's).
-        let baseline_at = if checks_health(&step.name) {
-            Some(target.clone())
-        } else {
-            tenants::migrations::baseline_target(db, change, target, &step.name, rollback)
+        // A health step also runs the tenant's own baseline at its address;
+        // a migration's or restore test's validation step runs it where the
+        // tenant would answer from its target or scratch copy.
+        if let Ok(done) = &result {
+            let verdict = if checks_health(&step.name) {
+                crate::backend::services::tenants::health::run_for_change(
+                    db, target, clock, executor,
+                )
                 .await
-                .map_err(internal)?
-        };
-        if let Ok(done) = &result
-            && let Some(at) = &baseline_at
-        {
-            match crate::backend::services::tenants::health::run_for_change(db, at, clock, executor)
-                .await
-            {
+            } else {
+                match elsewhere_address(db, change, &step.name, rollback)
+                    .await
+                    .map_err(internal)?
+                {
+                    Some(address) => crate::backend::services::tenants::health::run_elsewhere(
+                        db, target, &address, executor,
+                    )
+                    .await
+                    .map(Some),
+                    None => Ok(None),
+                }
+            };
+            match verdict {
                 Ok(None) => {}
                 Ok(Some(Ok(summary))) => result = Ok(format!("{}\n{summary}", done.trim_end())),
                 Ok(Some(Err(failure))) => result = Err(format!("{}\n{failure}", done.trim_end())),
@@ -691,6 +707,9 @@ async fn run_steps(
             )
             .await
             .map_err(internal)?;
+            tenants::restore_tests::step_succeeded(&txn, change, &step.name, rollback, done)
+                .await
+                .map_err(internal)?;
         }
         let state =
             crate::backend::events::resource_state(&txn, "change_request", &change.id.to_string())
@@ -767,6 +786,12 @@ async fn portal_part_before(
     step: &str,
     rollback: bool,
 ) -> ServiceResult<Result<(Option<String>, Option<String>), String>> {
+    if let Some(checked) =
+        tenants::restore_tests::check_before_restore(db, change, step, rollback, clock.now())
+            .await?
+    {
+        return Ok(checked.map(|summary| (Some(summary), None)));
+    }
     if backups::restores_before(change.kind, step, rollback) {
         return Ok(
             backups::restore_portal_part(db, clock.now(), change, target)
@@ -792,6 +817,21 @@ async fn portal_part_before(
         txn.commit().await?;
     }
     Ok(Ok((None, None)))
+}
+
+/// Where a step validates a copy of the tenant that does not serve yet: a
+/// migration's target, a restore test's scratch target.
+async fn elsewhere_address(
+    db: &DatabaseConnection,
+    change: &change_request::Model,
+    step: &str,
+    rollback: bool,
+) -> ServiceResult<Option<String>> {
+    if let Some(address) = tenants::migrations::baseline_address(db, change, step, rollback).await?
+    {
+        return Ok(Some(address));
+    }
+    tenants::restore_tests::baseline_address(db, change, step, rollback).await
 }
 
 /// The step log: what the portal did, then what the executor said.
@@ -995,7 +1035,7 @@ pub(super) async fn finish<C: ConnectionTrait>(
 
 /// What else ends with a change, in its closing transaction (however it
 /// ends: run to its end, rejected or cancelled): a rotation not applied, an
-/// offboarding's clean-up or deletion, a migration.
+/// offboarding's clean-up or deletion, a migration, a restore test.
 pub(super) async fn ended_elsewhere<C: ConnectionTrait>(
     txn: &C,
     change: &change_request::Model,
@@ -1005,7 +1045,8 @@ pub(super) async fn ended_elsewhere<C: ConnectionTrait>(
 ) -> ServiceResult<()> {
     secret_rotation::close_unapplied(txn, change, status, now).await?;
     tenants::offboarding::change_ended(txn, change, status, outcome, now).await?;
-    tenants::migrations::change_ended(txn, change, status, outcome, now).await
+    tenants::migrations::change_ended(txn, change, status, outcome, now).await?;
+    tenants::restore_tests::change_ended(txn, change, status, outcome, now).await
 }
 
 pub(super) fn status_audit(status: ChangeStatus) -> &'static str {
@@ -1115,6 +1156,7 @@ async fn begin_rollback(
     let planned = match change.kind {
         ChangeKind::RotateSecret => plan_secret_rollback_steps(change.change_model),
         ChangeKind::Migrate => crate::domain::tenants::migration::plan_rollback_steps(),
+        ChangeKind::RestoreTest => crate::domain::tenants::restore_test::plan_rollback_steps(),
         _ => plan_rollback_steps(change.change_model, previous.as_deref()),
     };
     let steps: Vec<change_step::ActiveModel> = planned

@@ -417,6 +417,7 @@ pub async fn options(ctx: &Ctx) -> ServiceResult<ChangeFormOptions> {
                     | ChangeKind::Restore
                     | ChangeKind::RotateSecret
                     | ChangeKind::Migrate
+                    | ChangeKind::RestoreTest
             )
         })
         .filter(|k| principal.grants.allows_somewhere(request_permission(*k)))

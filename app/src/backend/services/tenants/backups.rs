@@ -39,7 +39,7 @@ use crate::domain::tenants::lifecycle::{LifecycleAction, plan_transition};
 use crate::domain::validation::{FieldError, FieldErrors};
 use crate::model::tenants::backups::{
     BackupRequestForm, BackupRow, BackupScheduleForm, InFlightChange, LegalHoldForm, LegalHoldRow,
-    RestoreForm, TenantBackups,
+    RestoreForm, RestoreTestRow, TenantBackups,
 };
 
 fn field_error(field: &str, message: impl Into<String>) -> ServiceError {
@@ -50,7 +50,7 @@ fn store_failure(error: StoreError) -> ServiceError {
     ServiceError::internal_in("backup target", error.to_string())
 }
 
-fn row(b: backup::Model) -> BackupRow {
+fn row(b: backup::Model, restore_test: Option<RestoreTestRow>) -> BackupRow {
     BackupRow {
         id: b.id,
         change_request_id: b.change_request_id,
@@ -68,6 +68,7 @@ fn row(b: backup::Model) -> BackupRow {
         expires_at: b.expires_at,
         deleted_at: b.deleted_at,
         delete_reason: b.delete_reason,
+        restore_test,
     }
 }
 
@@ -95,6 +96,7 @@ pub async fn schedule_of<C: ConnectionTrait>(
             keep_daily: p.keep_daily,
             keep_weekly: p.keep_weekly,
             keep_monthly: p.keep_monthly,
+            restore_test_days: p.restore_test_days,
         })
         .unwrap_or_default())
 }
@@ -121,7 +123,7 @@ fn in_flight_kinds() -> [&'static str; 3] {
     ]
 }
 
-fn open_statuses() -> Vec<&'static str> {
+pub(crate) fn open_statuses() -> Vec<&'static str> {
     ChangeStatus::ALL
         .iter()
         .filter(|s| !s.is_terminal())
@@ -141,6 +143,7 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<TenantBackups> {
         .limit(500)
         .all(db)
         .await?;
+    let mut drills = super::restore_tests::latest_of(db, tenant_id).await?;
     let schedule = schedule_of(db, tenant_id).await?;
     let mut holds = legal_hold::Entity::find()
         .filter(legal_hold::Column::TenantId.eq(tenant_id))
@@ -150,7 +153,13 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<TenantBackups> {
     holds.sort_by_key(|h| h.lifted_at.is_some());
     let in_flight = change_request::Entity::find()
         .filter(change_request::Column::TenantId.eq(tenant_id))
-        .filter(change_request::Column::Kind.is_in(in_flight_kinds()))
+        .filter(
+            change_request::Column::Kind.is_in(
+                in_flight_kinds()
+                    .into_iter()
+                    .chain([ChangeKind::RestoreTest.as_str()]),
+            ),
+        )
         .filter(change_request::Column::Status.is_in(open_statuses()))
         .order_by_asc(change_request::Column::CreatedAt)
         .all(db)
@@ -167,10 +176,17 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<TenantBackups> {
     Ok(TenantBackups {
         tenant_id,
         slug,
-        backups: backups.into_iter().map(row).collect(),
+        backups: backups
+            .into_iter()
+            .map(|b| {
+                let drill = drills.remove(&b.id);
+                row(b, drill)
+            })
+            .collect(),
         keep_daily: schedule.keep_daily,
         keep_weekly: schedule.keep_weekly,
         keep_monthly: schedule.keep_monthly,
+        restore_test_days: schedule.restore_test_days,
         legal_holds: holds.into_iter().map(hold_row).collect(),
         target: backup_store::current()
             .map(|t| t.base().to_owned())
@@ -230,6 +246,7 @@ async fn create_backup_change(
         actor,
         context,
         changes::RoutedChange {
+            starts_now: false,
             target,
             kind: ChangeKind::Backup,
             title,
@@ -287,7 +304,7 @@ pub async fn request_backup(
 
 /// The backup `id` of `tenant_id` (another tenant's is not found), or its
 /// newest one still held for `latest`.
-async fn backup_of<C: ConnectionTrait>(
+pub(crate) async fn backup_of<C: ConnectionTrait>(
     conn: &C,
     tenant_id: Uuid,
     id: &str,
@@ -311,7 +328,7 @@ async fn backup_of<C: ConnectionTrait>(
 
 /// Re-reads a backup's bundle and re-hashes it, recording what it found
 /// (and its event when the bundle is corrupt or missing).
-async fn verify_one(
+pub(crate) async fn verify_one(
     db: &DatabaseConnection,
     found: &backup::Model,
     actor: &Actor,
@@ -363,7 +380,10 @@ pub async fn verify(ctx: &Ctx, reference: &str, backup_id: &str) -> ServiceResul
         ctx.now(),
     )
     .await?;
-    Ok(row(updated))
+    let drill = super::restore_tests::latest_of(&ctx.reads, tenant_id)
+        .await?
+        .remove(&updated.id);
+    Ok(row(updated, drill))
 }
 
 /// Asks for a restore of a tenant from one of its backups: the bundle is
@@ -444,6 +464,7 @@ pub async fn request_restore(
         &actor,
         &ctx.request,
         changes::RoutedChange {
+            starts_now: false,
             target: &target,
             kind: ChangeKind::Restore,
             title: format!(
@@ -479,7 +500,12 @@ pub async fn set_schedule(
     let (tenant_id, _) = super::resolve_tenant_id(ctx, reference).await?;
     ctx.principal
         .require_on_tenant(Permission::TenantLifecycle, tenant_id)?;
-    let schedule = BackupSchedule::parse(&form.keep_daily, &form.keep_weekly, &form.keep_monthly)?;
+    let schedule = BackupSchedule::parse(
+        &form.keep_daily,
+        &form.keep_weekly,
+        &form.keep_monthly,
+        &form.restore_test_days,
+    )?;
     let actor = Actor::from(&ctx.principal);
     let now = ctx.now();
     let txn = ctx.db.begin().await?;
@@ -489,6 +515,7 @@ pub async fn set_schedule(
         keep_daily: Set(schedule.keep_daily),
         keep_weekly: Set(schedule.keep_weekly),
         keep_monthly: Set(schedule.keep_monthly),
+        restore_test_days: Set(schedule.restore_test_days),
         updated_at: Set(now),
         updated_by: Set(actor.label()),
     };
@@ -978,11 +1005,13 @@ pub struct SweepReport {
     pub kept_on_hold: usize,
     pub verified: usize,
     pub failed_verify: usize,
+    /// Restore tests the tenants' schedules asked for.
+    pub restore_tests: usize,
 }
 
 /// The hourly backup sweep: asks for each tenant's due scheduled backup,
-/// deletes expired bundles (never a held tenant's) and verifies backups not
-/// verified yet.
+/// deletes expired bundles (never a held tenant's), verifies backups not
+/// verified yet and asks for the restore tests schedules want.
 pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResult<SweepReport> {
     let mut report = SweepReport {
         scheduled: schedule_due(db, now).await?,
@@ -1011,6 +1040,7 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResult
             report.failed_verify += 1;
         }
     }
+    report.restore_tests = super::restore_tests::schedule_due(db, now).await?;
     Ok(report)
 }
 
@@ -1074,6 +1104,7 @@ pub async fn schedule_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Servic
             keep_daily: policy.keep_daily,
             keep_weekly: policy.keep_weekly,
             keep_monthly: policy.keep_monthly,
+            restore_test_days: policy.restore_test_days,
         };
         if busy.contains(&policy.tenant_id) {
             continue;

@@ -390,31 +390,23 @@ async fn tenant_checks<C: ConnectionTrait>(
     Ok(all)
 }
 
-/// Probes the tenant's checks at `address`, then records the run and what
-/// it does to the tenant's state in one transaction (with the audit record
-/// of the person who asked for it, when someone did).
-async fn probe_and_record(
+/// Probes the tenant's checks at `address`: each check's outcome and how
+/// long the whole run took.
+async fn probe(
     db: &DatabaseConnection,
     executor: &dyn Executor,
     subject: &tenant::Model,
     address: &str,
-    trigger: RunTrigger,
-    policy: &ValidationPolicy,
-    clock: &dyn Clock,
-    asked_by: Option<(&RequestContext, Actor)>,
-) -> ServiceResult<HealthRunRow> {
-    let tenant_id = subject.id;
-    let checks = tenant_checks(db, tenant_id).await?;
-    let run_id = Uuid::new_v4();
+    run_key: String,
+    correlation_id: String,
+) -> ServiceResult<(Vec<CheckOutcome>, i64)> {
+    let checks = tenant_checks(db, subject.id).await?;
     let target = traffic::BaselineTarget {
         address,
         tenant_slug: &subject.slug,
         tenant_labels: &subject.labels.0,
-        run_key: format!("health:{tenant_id}:{run_id}"),
-        correlation_id: asked_by
-            .as_ref()
-            .and_then(|(context, _)| context.request_id.clone())
-            .unwrap_or_else(|| format!("health:{run_id}")),
+        run_key,
+        correlation_id,
         simulated: None,
     };
     let started = Instant::now();
@@ -431,7 +423,71 @@ async fn probe_and_record(
             duration_ms,
         })
         .collect();
-    let duration_ms = started.elapsed().as_millis() as i64;
+    Ok((outcomes, started.elapsed().as_millis() as i64))
+}
+
+/// Runs the tenant's health baseline at an address that is not where the
+/// tenant serves (a migration's target, a restore test's scratch target):
+/// the verdict goes to the step log only — the tenant's own health history
+/// and failure streak describe the running tenant, which this did not probe.
+pub(crate) async fn run_elsewhere(
+    db: &DatabaseConnection,
+    subject: &tenant::Model,
+    address: &str,
+    executor: &dyn Executor,
+) -> ServiceResult<Result<String, String>> {
+    let run_id = Uuid::new_v4();
+    let (outcomes, duration_ms) = probe(
+        db,
+        executor,
+        subject,
+        address,
+        format!("health:{}:{run_id}", subject.id),
+        format!("health:{run_id}"),
+    )
+    .await?;
+    Ok(if outcomes.iter().all(|o| o.passed) {
+        Ok(format!(
+            "Health baseline at {address}: all {} checks passed in {duration_ms} ms.",
+            outcomes.len()
+        ))
+    } else {
+        Err(format!(
+            "Health baseline at {address} failed: {}",
+            failing_text(&outcomes)
+        ))
+    })
+}
+
+/// Probes the tenant's checks at `address`, then records the run and what
+/// it does to the tenant's state in one transaction (with the audit record
+/// of the person who asked for it, when someone did).
+#[allow(clippy::too_many_arguments)]
+async fn probe_and_record(
+    db: &DatabaseConnection,
+    executor: &dyn Executor,
+    subject: &tenant::Model,
+    address: &str,
+    trigger: RunTrigger,
+    policy: &ValidationPolicy,
+    clock: &dyn Clock,
+    asked_by: Option<(&RequestContext, Actor)>,
+) -> ServiceResult<HealthRunRow> {
+    let tenant_id = subject.id;
+    let run_id = Uuid::new_v4();
+    let correlation_id = asked_by
+        .as_ref()
+        .and_then(|(context, _)| context.request_id.clone())
+        .unwrap_or_else(|| format!("health:{run_id}"));
+    let (outcomes, duration_ms) = probe(
+        db,
+        executor,
+        subject,
+        address,
+        format!("health:{tenant_id}:{run_id}"),
+        correlation_id,
+    )
+    .await?;
     let now = clock.now();
     let txn = db.begin().await?;
     let current = tenant::Entity::find_by_id(tenant_id)

@@ -244,6 +244,7 @@ pub async fn request(
         &actor,
         &ctx.request,
         changes::RoutedChange {
+            starts_now: false,
             target: &current,
             kind: ChangeKind::Migrate,
             title: format!(
@@ -457,15 +458,14 @@ pub(crate) fn check_output(
 }
 
 /// Where the health baseline of a migration's validation step runs: the
-/// tenant as it would answer at its target (its address as the prepare step
-/// reported). `None` for other steps, or with no address reported.
-pub(crate) async fn baseline_target(
+/// target's address as the prepare step reported it. `None` for other
+/// steps, or with no address reported.
+pub(crate) async fn baseline_address(
     db: &DatabaseConnection,
     change: &change_request::Model,
-    target: &tenant::Model,
     step: &str,
     rollback: bool,
-) -> ServiceResult<Option<tenant::Model>> {
+) -> ServiceResult<Option<String>> {
     if change.kind != ChangeKind::Migrate
         || rollback
         || MigrationStep::of_label(step) != Some(MigrationStep::ValidateTarget)
@@ -474,11 +474,7 @@ pub(crate) async fn baseline_target(
     }
     Ok(of_change(db, change.id)
         .await?
-        .and_then(|m| m.target_address)
-        .map(|address| tenant::Model {
-            base_url: Some(address),
-            ..target.clone()
-        }))
+        .and_then(|m| m.target_address))
 }
 
 /// At an edge tenant's cut-over the traffic router moves it: the idle slot

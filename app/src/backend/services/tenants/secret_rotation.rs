@@ -229,6 +229,7 @@ async fn create_rotation(
         actor,
         context,
         changes::RoutedChange {
+            starts_now: false,
             target: &target,
             kind: ChangeKind::RotateSecret,
             title: format!(
