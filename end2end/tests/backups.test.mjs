@@ -59,7 +59,7 @@ test('a tenant is backed up, verified, held and restored from its Backups tab', 
     await page.waitForURL(/\/changes\//);
     await waitOnTab(page, slug, async () => {
       const badge = page.getByTestId('restore-test-status').first();
-      return (await badge.count()) > 0 && /Passed/.test(await badge.textContent());
+      return (await badge.count()) > 0 && /Restore passed/.test(await badge.textContent());
     });
     assert.equal(await tenantState(page, slug).then((s) => /Active/.test(s)), true, 'the tenant was not touched');
     await page.goto(`${BASE_URL}/tenants/${slug}/backups`);
@@ -136,7 +136,7 @@ test('a tenant is backed up, verified, held and restored from its Backups tab', 
     await plain.page.goto(`${BASE_URL}/tenants/${slug}/backups`);
     assert.equal(await plain.page.getByTestId('backup-row').count(), 1);
     assert.match(await plain.page.getByTestId('legal-hold-standing').textContent(), /Litigation/);
-    assert.match(await plain.page.getByTestId('restore-test-status').first().textContent(), /Passed/);
+    assert.match(await plain.page.getByTestId('restore-test-status').first().textContent(), /Restore passed/);
   } finally {
     await plain.context.close();
   }

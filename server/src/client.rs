@@ -636,5 +636,11 @@ pub fn render_backups(view: &app::model::tenants::backups::TenantBackups) -> Str
     if view.backups.is_empty() {
         out.push_str("(none yet)\n");
     }
+    if view.older_deleted > 0 {
+        out.push_str(&format!(
+            "({} older records of deleted backups not listed; see the audit trail, action backup.prune)\n",
+            view.older_deleted
+        ));
+    }
     out
 }

@@ -496,7 +496,71 @@ async fn the_schedule_asks_once_and_retention_spares_held_tenants(db: TestDb) {
     assert!(!path_of(&manual.location).exists());
 }
 
+async fn every_held_backup_is_listed_however_many_deleted_records_pile_up(db: TestDb) {
+    let db = &db.db;
+    let admin = admin(db).await;
+    let ctx = Ctx::of(db, &admin, &Default::default());
+    let playbook = Playbook::new(&[]);
+    let acme = active_tenant(db, &ctx, &playbook, "acme").await;
+    let taken = back_up(db, &ctx, &playbook, "acme").await;
+    // Years of a schedule (direct inserts: set-up): a monthly archive from
+    // five years ago still held, and 600 daily records retention deleted
+    // since — newer than the archive.
+    let now = Utc::now();
+    let record = |taken_at: chrono::DateTime<Utc>, deleted: bool| backup::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        tenant_id: Set(acme.id),
+        change_request_id: Set(uuid::Uuid::new_v4()),
+        kind: Set("full".into()),
+        retention_class: Set(if deleted { "daily" } else { "monthly" }.into()),
+        location: Set(taken.location.clone()),
+        size_bytes: Set(taken.size_bytes),
+        sha256: Set(taken.sha256.clone()),
+        data_snapshot: Set(None),
+        contents: Set("{}".into()),
+        taken_at: Set(taken_at),
+        verify_status: Set("verified".into()),
+        verified_at: Set(None),
+        verify_message: Set(String::new()),
+        expires_at: Set(Some(taken_at + Duration::days(3650))),
+        deleted_at: Set(deleted.then_some(taken_at + Duration::days(2))),
+        delete_reason: Set(deleted.then(|| "Retention: the daily backup expired.".to_owned())),
+    };
+    let archive = record(now - Duration::days(5 * 365), false)
+        .insert(db)
+        .await
+        .unwrap();
+    for day in 1..=600 {
+        record(now - Duration::days(day), true)
+            .insert(db)
+            .await
+            .unwrap();
+    }
+    let seen = backups::view(&ctx, "acme").await.unwrap();
+    assert!(
+        seen.backups.iter().any(|b| b.id == archive.id),
+        "the old archive is listed"
+    );
+    assert!(seen.backups.iter().any(|b| b.id == taken.id));
+    let deleted = seen
+        .backups
+        .iter()
+        .filter(|b| b.deleted_at.is_some())
+        .count();
+    assert_eq!(deleted, 100, "the newest deleted records");
+    assert_eq!(seen.older_deleted, 500);
+    assert_eq!(seen.backups.len(), 102);
+    assert!(
+        seen.backups
+            .windows(2)
+            .all(|w| w[0].taken_at >= w[1].taken_at),
+        "newest first"
+    );
+    std::fs::remove_file(path_of(&taken.location)).ok();
+}
+
 crate::on_both_databases!(
+    every_held_backup_is_listed_however_many_deleted_records_pile_up,
     a_backup_is_recorded_verified_and_restored_exactly,
     the_schedule_asks_once_and_retention_spares_held_tenants,
 );

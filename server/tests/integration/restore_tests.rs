@@ -21,6 +21,7 @@ use crate::tenant_health::TenantService;
 use app::backend::context::Ctx;
 use app::backend::entities::{audit_event, event, restore_test, tenant, tenant_health_run};
 use app::backend::error::ServiceError;
+use app::backend::services::changes::{self, update_policy};
 use app::backend::services::tenants::{backups, restore_tests};
 use app::domain::access::permission::BuiltinRole;
 use app::domain::changes::change::{ChangeKind, ChangeStatus};
@@ -101,16 +102,23 @@ async fn a_restore_test_restores_into_a_scratch_target_and_leaves_the_tenant_alo
         Err(ServiceError::Forbidden)
     ));
 
+    // A release freeze covers today: ordinary changes wait, a drill (beside
+    // the tenant, not on it) does not.
+    let today = Utc::now().date_naive().to_string();
+    update_policy::add_blackout(&ctx, 30, "", &today, &today, "Release freeze")
+        .await
+        .unwrap();
     let asked = restore_tests::request(&ctx, "acme", &taken.id.to_string())
         .await
         .unwrap();
     assert_eq!(asked.kind, ChangeKind::RestoreTest);
-    assert_eq!(
-        asked.status,
-        ChangeStatus::Scheduled,
-        "no approval, no window"
-    );
-    assert!(asked.next_start_at.unwrap() <= Utc::now());
+    assert_eq!(asked.status, ChangeStatus::Scheduled, "no approval");
+    assert!(asked.next_start_at.unwrap() <= Utc::now(), "no window");
+    let frozen = backups::request_backup(&ctx, "acme", &Default::default())
+        .await
+        .unwrap();
+    assert!(frozen.next_start_at.unwrap() > Utc::now(), "a backup waits");
+    changes::cancel(&ctx, frozen.id).await.unwrap();
     // One drill at a time.
     assert!(matches!(
         restore_tests::request(&ctx, "acme", "latest").await,

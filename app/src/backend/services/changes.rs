@@ -213,9 +213,6 @@ pub(crate) struct RoutedChange<'a> {
     /// What the `change.create` audit record says besides the kind, model,
     /// status and approval mode.
     pub details: serde_json::Value,
-    /// Starts at once, without approval or a window: for work that does
-    /// not touch the running tenant (a restore test's scratch target).
-    pub starts_now: bool,
 }
 
 /// Routes a change by the tenant's update policy (approval, then its next
@@ -230,7 +227,7 @@ pub(crate) async fn insert_routed(
 ) -> ServiceResult<change_request::Model> {
     let target = asked.target;
     let mut route = route(txn, target.id, asked.kind, None, None, None, now).await?;
-    if asked.starts_now {
+    if crate::domain::changes::change::works_beside_the_tenant(asked.kind) {
         route.status = ChangeStatus::Scheduled;
         route.needs_approval = false;
         route.next_start = Some((

@@ -626,6 +626,14 @@ pub fn plan_secret_rollback_steps(model: ChangeModel) -> Vec<String> {
     steps.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// Whether a change of `kind` works beside the tenant rather than on it (a
+/// restore test's scratch target): it needs no approval and no window — it
+/// starts as soon as it is asked for (the tenant's limit of changes at once
+/// still holds).
+pub fn works_beside_the_tenant(kind: ChangeKind) -> bool {
+    kind == ChangeKind::RestoreTest
+}
+
 /// Whether a failed change of `kind` runs rollback steps at the executor:
 /// updates (the previous version goes back), secret rotations (the
 /// previous value goes back), migrations (the target is torn down —
@@ -810,6 +818,15 @@ mod tests {
                 assert_eq!(ChangeKind::from_lifecycle(action), kind);
             }
         }
+    }
+
+    #[test]
+    fn only_a_restore_test_skips_approval_and_windows() {
+        let beside: Vec<_> = ChangeKind::ALL
+            .into_iter()
+            .filter(|k| works_beside_the_tenant(*k))
+            .collect();
+        assert_eq!(beside, [ChangeKind::RestoreTest]);
     }
 
     #[test]

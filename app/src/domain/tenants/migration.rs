@@ -180,6 +180,17 @@ pub fn reported_address(output: &str) -> Option<&str> {
         .last()
 }
 
+/// The address a step reported (`address: <url>`), checked as one the
+/// server may call; `Ok(None)` when it reported none. A migration's target
+/// and a restore test's scratch target are reported this way.
+pub fn checked_reported_address(
+    output: &str,
+) -> Result<Option<crate::domain::tenants::health::TenantAddress>, String> {
+    reported_address(output)
+        .map(crate::domain::tenants::health::TenantAddress::parse)
+        .transpose()
+}
+
 /// Where a migration stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -429,6 +440,14 @@ mod tests {
         );
         assert_eq!(reported_address("no address here"), None);
         assert_eq!(reported_address("address:   "), None);
+        assert_eq!(
+            checked_reported_address(output)
+                .unwrap()
+                .map(|a| a.as_str().to_owned()),
+            Some("https://acme.eu-west-1.example.net".to_owned())
+        );
+        assert_eq!(checked_reported_address("no address here"), Ok(None));
+        assert!(checked_reported_address("address: ftp://files.example.net").is_err());
         for step in MigrationStep::ALL {
             assert_eq!(MigrationStep::of_label(step.label()), Some(step));
         }

@@ -78,8 +78,12 @@ pub struct LegalHoldRow {
 pub struct TenantBackups {
     pub tenant_id: Uuid,
     pub slug: String,
-    /// Newest first; deleted ones included (their records stay).
+    /// Newest first: every backup whose bundle is held, and the newest
+    /// 100 records of deleted ones.
     pub backups: Vec<BackupRow>,
+    /// Records of deleted backups older than those listed (their deletions
+    /// are in the audit trail).
+    pub older_deleted: u64,
     pub keep_daily: i32,
     pub keep_weekly: i32,
     pub keep_monthly: i32,

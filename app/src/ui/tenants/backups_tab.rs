@@ -16,8 +16,10 @@ use crate::domain::tenants::restore_test::{RestoreTestStatus, refusal as drill_r
 use crate::ui::components::form::{
     FormErrors, SelectField, TextField, action_error, field_message,
 };
+use crate::ui::components::live::LiveEvent;
 use crate::ui::components::page::Alert;
 use crate::ui::components::progress::ProgressBar;
+use crate::ui::components::refresh::refresh_while;
 
 #[component]
 pub fn BackupsTab(slug: String) -> impl IntoView {
@@ -40,6 +42,14 @@ pub fn BackupsTab(slug: String) -> impl IntoView {
             )
         },
         move |_| backups_of_tenant(tenant.clone()),
+    );
+    // Backups, restores and restore tests under way: followed live.
+    refresh_while(
+        data,
+        |page: &TenantBackups| !page.in_flight.is_empty(),
+        |event: &LiveEvent| {
+            event.event_type.starts_with("change.") || event.event_type.starts_with("backup.")
+        },
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading the tenant's backups…"</p> }>
@@ -98,13 +108,13 @@ fn drill_tone(status: RestoreTestStatus) -> &'static str {
 #[component]
 fn RestoreTestCell(test: Option<RestoreTestRow>) -> impl IntoView {
     match test {
-        None => view! { <span class="muted">"Never"</span> }.into_any(),
+        None => view! { <span class="muted">"Restore never tested"</span> }.into_any(),
         Some(t) => {
             let status = RestoreTestStatus::parse(&t.status).unwrap_or(RestoreTestStatus::Failed);
             let at = t.finished_at.unwrap_or(t.requested_at);
             view! {
                 <a href=format!("/changes/{}", t.change_request_id) class=format!("badge {}", drill_tone(status))
-                    data-testid="restore-test-status" title=t.note.clone()>{status.label()}</a>
+                    data-testid="restore-test-status" title=t.note.clone()>"Restore "{status.label().to_lowercase()}</a>
                 <br/><span class="muted nowrap">{when(&at)}{t.scheduled.then_some(" · scheduled")}</span>
             }
             .into_any()
@@ -161,6 +171,7 @@ fn BackupList(
     let form_slug = page.slug.clone();
     let rows = page.backups.clone();
     let in_flight = page.in_flight.clone();
+    let older_deleted = page.older_deleted;
     view! {
         <section class="card table-card" aria-labelledby="backups-heading">
             <div class="table-toolbar">
@@ -204,8 +215,7 @@ fn BackupList(
                             <th scope="col">"Class"</th>
                             <th scope="col">"Holds"</th>
                             <th scope="col">"Size, SHA-256"</th>
-                            <th scope="col">"Verified"</th>
-                            <th scope="col" title="Restored into a scratch target and checked there; the tenant is not touched">"Restore test"</th>
+                            <th scope="col" title="Verify re-hashes the bundle; a restore test restores it into a scratch target and checks it there (the tenant is not touched)">"Verified · restore test"</th>
                             <th scope="col">"Expires"</th>
                             {can_operate.then(|| view! { <th scope="col">"Actions"</th> })}
                         </tr></thead>
@@ -231,13 +241,13 @@ fn BackupList(
                                         <td>
                                             <span class=format!("badge {}", verify_tone(status)) data-testid="verify-status" title=b.verify_message.clone()>{status.label()}</span>
                                             {b.verified_at.map(|at| view! { <br/><span class="muted nowrap">{when(&at)}</span> })}
+                                            <br/><RestoreTestCell test=b.restore_test.clone()/>
                                         </td>
-                                        <td><RestoreTestCell test=b.restore_test.clone()/></td>
                                         <td class="nowrap">
                                             {if deleted {
                                                 view! { <span class="badge tone-neutral" title=b.delete_reason.clone().unwrap_or_default()>"Deleted"</span> }.into_any()
                                             } else {
-                                                view! { <span>{b.expires_at.map(|at| when(&at)).unwrap_or_else(|| "Kept".into())}</span> }.into_any()
+                                                view! { <span title=b.expires_at.map(|at| format!("{} UTC", when(&at)))>{b.expires_at.map(|at| at.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "Kept".into())}</span> }.into_any()
                                             }}
                                         </td>
                                         {can_operate.then(|| view! {
@@ -263,6 +273,11 @@ fn BackupList(
                             }).collect_view()}
                         </tbody>
                     </table>
+                    {(older_deleted > 0).then(|| view! {
+                        <p class="muted" data-testid="older-deleted">{format!(
+                            "{older_deleted} older records of backups retention deleted are not listed; each deletion is in the audit trail (action backup.prune)."
+                        )}</p>
+                    })}
                 }.into_any()
             }}
         </section>

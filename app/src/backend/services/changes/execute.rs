@@ -85,7 +85,7 @@ async fn dispatch_one(
     {
         let schedule = update_policy::schedule_for(&txn, change.tenant_id, now).await?;
         let (at, why) = update_policy::next_start(&schedule, now);
-        if at > now {
+        if at > now && !crate::domain::changes::change::works_beside_the_tenant(change.kind) {
             change_request::Entity::update_many()
                 .col_expr(change_request::Column::NextStartAt, at.into())
                 .col_expr(change_request::Column::ScheduleReason, why.into())

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -131,18 +131,40 @@ pub(crate) fn open_statuses() -> Vec<&'static str> {
         .collect()
 }
 
+/// The most held backups a tenant's view lists (more than any schedule
+/// keeps: 366 daily + 260 weekly + 120 monthly, and manual ones).
+const MAX_LISTED_HELD: u64 = 2_000;
+/// The most deleted backup records a tenant's view lists.
+const MAX_LISTED_DELETED: u64 = 100;
+
 /// A tenant's backups, schedule, holds and backup work under way.
 pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<TenantBackups> {
     let (tenant_id, slug) = super::resolve_tenant_id(ctx, reference).await?;
     ctx.principal
         .require_on_tenant(Permission::TenantRead, tenant_id)?;
     let db = &ctx.reads;
-    let backups = backup::Entity::find()
+    // Every backup whose bundle is still held is listed (a schedule keeps
+    // at most a few hundred); of the records retention left behind, the
+    // newest — the older ones' deletions are in the audit trail.
+    let mut backups = backup::Entity::find()
         .filter(backup::Column::TenantId.eq(tenant_id))
+        .filter(backup::Column::DeletedAt.is_null())
         .order_by_desc(backup::Column::TakenAt)
-        .limit(500)
+        .limit(MAX_LISTED_HELD)
         .all(db)
         .await?;
+    let deleted = backup::Entity::find()
+        .filter(backup::Column::TenantId.eq(tenant_id))
+        .filter(backup::Column::DeletedAt.is_not_null());
+    let deleted_total = deleted.clone().count(db).await?;
+    backups.extend(
+        deleted
+            .order_by_desc(backup::Column::TakenAt)
+            .limit(MAX_LISTED_DELETED)
+            .all(db)
+            .await?,
+    );
+    backups.sort_by(|a, b| b.taken_at.cmp(&a.taken_at));
     let mut drills = super::restore_tests::latest_of(db, tenant_id).await?;
     let schedule = schedule_of(db, tenant_id).await?;
     let mut holds = legal_hold::Entity::find()
@@ -183,6 +205,7 @@ pub async fn view(ctx: &Ctx, reference: &str) -> ServiceResult<TenantBackups> {
                 row(b, drill)
             })
             .collect(),
+        older_deleted: deleted_total.saturating_sub(MAX_LISTED_DELETED),
         keep_daily: schedule.keep_daily,
         keep_weekly: schedule.keep_weekly,
         keep_monthly: schedule.keep_monthly,
@@ -246,7 +269,6 @@ async fn create_backup_change(
         actor,
         context,
         changes::RoutedChange {
-            starts_now: false,
             target,
             kind: ChangeKind::Backup,
             title,
@@ -464,7 +486,6 @@ pub async fn request_restore(
         &actor,
         &ctx.request,
         changes::RoutedChange {
-            starts_now: false,
             target: &target,
             kind: ChangeKind::Restore,
             title: format!(

@@ -32,11 +32,10 @@ use crate::domain::access::authority::acts_for_vendor;
 use crate::domain::access::permission::{Permission, Scope};
 use crate::domain::changes::change::{ChangeKind, ChangeStatus};
 use crate::domain::deployments::bluegreen::{Slot, SlotState};
-use crate::domain::tenants::health::TenantAddress;
 use crate::domain::tenants::lifecycle::LifecycleAction;
 use crate::domain::tenants::migration::{
-    MigrationStatus, MigrationStep, Placement, check_reason, ending, plan_placement,
-    reported_address, router_endpoint, state_refusal, waits_for_migration,
+    MigrationStatus, MigrationStep, Placement, check_reason, checked_reported_address, ending,
+    plan_placement, router_endpoint, state_refusal, waits_for_migration,
 };
 use crate::domain::tenants::tenant::{IsolationMode, Region};
 use crate::domain::validation::FieldErrors;
@@ -244,7 +243,6 @@ pub async fn request(
         &actor,
         &ctx.request,
         changes::RoutedChange {
-            starts_now: false,
             target: &current,
             kind: ChangeKind::Migrate,
             title: format!(
@@ -449,12 +447,9 @@ pub(crate) fn check_output(
     {
         return Ok(());
     }
-    match reported_address(output) {
-        None => Ok(()),
-        Some(raw) => TenantAddress::parse(raw).map(|_| ()).map_err(|problem| {
-            format!("the executor reported an unusable target address: {problem}")
-        }),
-    }
+    checked_reported_address(output)
+        .map(|_| ())
+        .map_err(|problem| format!("the executor reported an unusable target address: {problem}"))
 }
 
 /// Where the health baseline of a migration's validation step runs: the
@@ -620,8 +615,9 @@ pub(crate) async fn step_succeeded<C: ConnectionTrait>(
             update = update.col_expr(tenant_migration::Column::BackupId, Expr::value(taken));
         }
         Some(MigrationStep::PrepareTarget) => {
-            let address = reported_address(output)
-                .and_then(|raw| TenantAddress::parse(raw).ok())
+            let address = checked_reported_address(output)
+                .ok()
+                .flatten()
                 .map(|a| a.as_str().to_owned());
             update = update.col_expr(
                 tenant_migration::Column::TargetAddress,

@@ -29,8 +29,7 @@ use crate::domain::access::authority::acts_for_vendor;
 use crate::domain::access::permission::Permission;
 use crate::domain::changes::change::{ChangeKind, ChangeStatus};
 use crate::domain::tenants::backup::VerifyStatus;
-use crate::domain::tenants::health::TenantAddress;
-use crate::domain::tenants::migration::{Placement, reported_address};
+use crate::domain::tenants::migration::{Placement, checked_reported_address};
 use crate::domain::tenants::restore_test::{
     RestoreTestStatus, RestoreTestStep, due, ending, refusal, tenant_refusal,
 };
@@ -162,7 +161,6 @@ async fn create(
             details: json!({
                 "backup_id": chosen.id, "backup_sha256": chosen.sha256, "scheduled": scheduled,
             }),
-            starts_now: true,
         },
         now,
     )
@@ -399,12 +397,9 @@ pub(crate) fn check_output(
     {
         return Ok(());
     }
-    match reported_address(output) {
-        None => Ok(()),
-        Some(raw) => TenantAddress::parse(raw).map(|_| ()).map_err(|problem| {
-            format!("the executor reported an unusable scratch address: {problem}")
-        }),
-    }
+    checked_reported_address(output)
+        .map(|_| ())
+        .map_err(|problem| format!("the executor reported an unusable scratch address: {problem}"))
 }
 
 /// Where a drill's validation step runs the tenant's baseline: the scratch
@@ -442,8 +437,9 @@ pub(crate) async fn step_succeeded<C: ConnectionTrait>(
     {
         return Ok(());
     }
-    let address = reported_address(output)
-        .and_then(|raw| TenantAddress::parse(raw).ok())
+    let address = checked_reported_address(output)
+        .ok()
+        .flatten()
         .map(|a| a.as_str().to_owned());
     restore_test::Entity::update_many()
         .col_expr(restore_test::Column::ScratchAddress, Expr::value(address))

@@ -229,7 +229,6 @@ async fn create_rotation(
         actor,
         context,
         changes::RoutedChange {
-            starts_now: false,
             target: &target,
             kind: ChangeKind::RotateSecret,
             title: format!(
