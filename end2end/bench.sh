@@ -147,6 +147,8 @@ suite() {
   echo "  /metrics scrape over $TENANTS tenants:$scrapes s; $(curl -fsS -H "Authorization: Bearer $metrics_token" "$base/metrics" | grep -c '^tenantry_') samples"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
   limiter_and_usage "$auth"
+  # Manifests (issue 24): export every tenant, plan them back (reads only).
+  env "${env[@]}" "$BIN" bench-manifests | sed 's/^/  /'
   # Last: the sweep leaves a backup change per tenant behind.
   env "${env[@]}" TENANTRY_BACKUP_TARGET="$WORK/backups-$label" "$BIN" bench-backups | sed 's/^/  /'
 }

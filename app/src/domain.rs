@@ -4,6 +4,9 @@ pub mod access;
 pub mod changes;
 pub mod deployments;
 pub mod events;
+// Needs the IANA zone database and a YAML reader: server only.
+#[cfg(feature = "ssr")]
+pub mod manifests;
 pub mod network;
 pub mod notifications;
 pub mod plans;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod changes;
 pub mod deployments;
 pub mod events;
+pub mod manifests;
 pub mod notifications;
 pub mod plans;
 pub mod platform;

@@ -471,6 +471,38 @@ impl ApiClient {
     }
 
     /// Asks for a restore test of a backup (`latest`: the newest).
+    /// A tenant's manifest as the API serves it (YAML or JSON text).
+    pub async fn manifest(&self, tenant: &str, format: &str) -> Result<String, ClientError> {
+        let path = format!(
+            "/tenants/{}/manifest?format={}",
+            segment(tenant),
+            segment(format)
+        );
+        let response = self.request(Method::GET, &path).send().await.map_err(|e| {
+            ClientError::Unreachable {
+                url: self.base.clone(),
+                cause: e.to_string(),
+            }
+        })?;
+        if response.status().is_success() {
+            return response
+                .text()
+                .await
+                .map_err(|e| ClientError::Unexpected(e.to_string()));
+        }
+        decode::<Value>(response).await.map(|_| String::new())
+    }
+
+    /// What applying the documents would do (nothing is written).
+    pub async fn plan_manifests(
+        &self,
+        documents: Vec<app::model::manifests::ManifestDocument>,
+    ) -> Result<app::model::manifests::ManifestPlan, ClientError> {
+        let body = app::model::manifests::ManifestDocuments { documents };
+        self.send(self.request(Method::POST, "/manifests/plan").json(&body))
+            .await
+    }
+
     pub async fn restore_test(
         &self,
         tenant: &str,
@@ -640,6 +672,112 @@ pub fn render_backups(view: &app::model::tenants::backups::TenantBackups) -> Str
         out.push_str(&format!(
             "({} older records of deleted backups not listed; see the audit trail, action backup.prune)\n",
             view.older_deleted
+        ));
+    }
+    out
+}
+
+/// Every manifest file under the paths: a file as is, a folder's `.yaml`,
+/// `.yml` and `.json` files (recursively, in name order), each named by its
+/// path for the plan's problems.
+pub fn manifest_documents(
+    paths: &[std::path::PathBuf],
+) -> std::io::Result<Vec<app::model::manifests::ManifestDocument>> {
+    fn walk(path: &std::path::Path, found: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        if path.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(path)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()?;
+            entries.sort();
+            for entry in entries {
+                if entry.is_dir() {
+                    walk(&entry, found)?;
+                } else if entry
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+                {
+                    found.push(entry);
+                }
+            }
+        } else {
+            found.push(path.to_owned());
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        walk(path, &mut files)?;
+    }
+    files
+        .into_iter()
+        .map(|file| {
+            Ok(app::model::manifests::ManifestDocument {
+                content: std::fs::read_to_string(&file).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("{}: {e}", file.display()))
+                })?,
+                source: file.display().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// A plan as text: per tenant with something to do, its diff and its
+/// actions in order with their verdicts; then the totals.
+pub fn render_plan(plan: &app::model::manifests::ManifestPlan) -> String {
+    let mut out = String::new();
+    for tenant in plan.tenants.iter().filter(|t| t.outcome != "unchanged") {
+        let from = if tenant.source.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", tenant.source)
+        };
+        let verb = if tenant.outcome == "create" {
+            "to create"
+        } else {
+            "to change"
+        };
+        out.push_str(&format!("{}{from}: {verb}\n", tenant.slug));
+        for diff in &tenant.diffs {
+            let line = match (&diff.current, &diff.desired) {
+                (None, Some(new)) => format!("  + {}: {new}", diff.path),
+                (Some(old), None) => format!("  - {}: {old}", diff.path),
+                (Some(old), Some(new)) => format!("  ~ {}: {old} → {new}", diff.path),
+                (None, None) => format!("  ~ {}", diff.path),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        for (index, action) in tenant.actions.iter().enumerate() {
+            let verdict = match (&action.refusal, action.needs_approval, &action.window) {
+                (Some(why), _, _) => format!("REFUSED: {why}"),
+                (None, true, _) => "needs approval".to_owned(),
+                (None, false, Some(window)) if action.change_request => window.clone(),
+                _ => "written at once".to_owned(),
+            };
+            out.push_str(&format!("  {}. {} — {verdict}\n", index + 1, action.title));
+        }
+    }
+    let created = plan
+        .tenants
+        .iter()
+        .filter(|t| t.outcome == "create")
+        .count();
+    if plan.changed == 0 {
+        out.push_str(&format!(
+            "No changes. {} tenant{} match{} {} manifest{}.",
+            plan.unchanged,
+            if plan.unchanged == 1 { "" } else { "s" },
+            if plan.unchanged == 1 { "es" } else { "" },
+            if plan.unchanged == 1 { "its" } else { "their" },
+            if plan.unchanged == 1 { "" } else { "s" },
+        ));
+    } else {
+        out.push_str(&format!(
+            "Plan: {} to change, {created} to create, {} unchanged, {} refused.",
+            plan.changed - created,
+            plan.unchanged,
+            plan.refused
         ));
     }
     out

@@ -173,12 +173,44 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Print a tenant's manifest through the REST API:
+    /// `tenantry get tenant acme-prod -o yaml` (or `-o json`).
+    Get {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// What to get (`tenant`).
+        #[arg(value_parser = ["tenant"])]
+        what: String,
+        /// The tenant's slug or id.
+        tenant: String,
+        #[arg(short = 'o', long = "output", default_value = "yaml", value_parser = ["yaml", "json"])]
+        output: String,
+    },
+    /// Plan manifests (files or folders of .yaml/.yml/.json) through the REST
+    /// API: per tenant the field-level diff and the ordered actions with the
+    /// policy's verdict on each. Nothing is written. Exits 0 when nothing
+    /// would change, 2 when something would, 1 on an error.
+    Diff {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// A manifest file or a folder of them; repeat for more.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Print the JSON Schema of a tenant manifest (the repository keeps it
+    /// in docs/schemas/tenant-manifest.json).
+    ManifestSchema,
     /// Benchmark backups: one active tenant topped up to 1,000 endpoints and
     /// 500 config keys is backed up and verified (bytes, seconds, MB/s),
     /// then every tenant gets a daily schedule and one sweep asks for the
     /// due backups (time to enqueue). Writes to the database: for `make bench`.
     #[command(hide = true)]
     BenchBackups,
+    /// Benchmark manifests: every tenant exported, then planned back as YAML
+    /// (nothing to do) and with a changed label each (an action per tenant);
+    /// seconds and peak RSS. Reads only: for `make bench`.
+    #[command(hide = true)]
+    BenchManifests,
     /// Create an API token acting as an existing user (for bootstrapping the CLI and CI).
     ApiToken {
         #[command(subcommand)]
@@ -360,6 +392,8 @@ async fn main() -> ExitCode {
         }
     };
     let telemetry = server::telemetry::init(config.log_json);
+    // `diff` says "something would change" with exit code 2.
+    let mut changes_planned = false;
     let result = match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => startup::serve(config).await,
         Command::DemoBluegreen => server::demo::demo_bluegreen(config).await,
@@ -374,6 +408,7 @@ async fn main() -> ExitCode {
         } => seed(&config, demo, tenants, endpoints_per_tenant).await,
         Command::Assess => assess(&config).await,
         Command::BenchBackups => bench_backups(&config).await,
+        Command::BenchManifests => bench_manifests(&config).await,
         Command::ValidateHealth { set_address } => validate_health(&config, set_address).await,
         Command::RotateSecretKey => rotate_secret_key(&config).await,
         Command::Tenants { api, command } => tenants_command(&api, command).await,
@@ -419,6 +454,22 @@ async fn main() -> ExitCode {
             reason,
             list,
         } => migrate_command(&api, &tenant, region, isolation, reason, list).await,
+        Command::Get {
+            api,
+            what: _,
+            tenant,
+            output,
+        } => get_tenant_command(&api, &tenant, &output).await,
+        Command::Diff { api, files } => diff_command(&api, &files)
+            .await
+            .map(|changed| changes_planned = changed),
+        Command::ManifestSchema => {
+            println!(
+                "{}",
+                pretty_json(&app::domain::manifests::manifest::schema())
+            );
+            Ok(())
+        }
         Command::Rollout { api, command } => rollout_command(&api, command).await,
         Command::Events { api, command } => events_command(&api, command).await,
         Command::Webhooks { api, command } => webhooks_command(&api, command).await,
@@ -433,6 +484,7 @@ async fn main() -> ExitCode {
     };
     telemetry.shutdown().await;
     match result {
+        Ok(()) if changes_planned => ExitCode::from(2),
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("tenantry: {err}");
@@ -549,6 +601,79 @@ async fn assess(config: &Config) -> startup::anyhow_like::Result<()> {
         report.endpoint_groups,
         started.elapsed().as_millis()
     );
+    Ok(())
+}
+
+fn peak_rss_mib() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or_else(|| "?".to_owned(), |kb| (kb / 1024).to_string())
+}
+
+async fn bench_manifests(config: &Config) -> startup::anyhow_like::Result<()> {
+    use app::backend::entities::tenant;
+    use app::backend::services::manifests;
+    use app::domain::manifests::manifest::to_yaml;
+    use app::model::manifests::ManifestDocument;
+    use sea_orm::EntityTrait;
+    use startup::anyhow_like::Error;
+    let fail = |e: app::backend::error::ServiceError| Error(e.to_string());
+    let db = startup::open_database(config).await?;
+    let admin = app::backend::services::platform::seed::platform_admin(&db)
+        .await
+        .map_err(fail)?;
+    let ctx = Ctx::of(&db, &admin, &Default::default());
+    let tenants = tenant::Entity::find()
+        .all(&db)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    let started = std::time::Instant::now();
+    let exported = manifests::export_many(&db, &tenants, chrono::Utc::now())
+        .await
+        .map_err(fail)?;
+    let export_took = started.elapsed();
+    let as_documents = |edit: bool| -> Vec<ManifestDocument> {
+        exported
+            .iter()
+            .map(|m| {
+                let mut m = m.clone();
+                if edit {
+                    m.metadata.labels.push("bench-planned".into());
+                }
+                ManifestDocument {
+                    source: format!("{}.yaml", m.metadata.slug),
+                    content: to_yaml(&m),
+                }
+            })
+            .collect()
+    };
+    let mut lines = vec![format!(
+        "manifest export of {} tenants: {:.2} s",
+        exported.len(),
+        export_took.as_secs_f64()
+    )];
+    for (edit, what) in [(false, "unchanged"), (true, "a label changed on each")] {
+        let documents = as_documents(edit);
+        let started = std::time::Instant::now();
+        let plan = manifests::plan(&ctx, &documents).await.map_err(fail)?;
+        lines.push(format!(
+            "plan of {} manifests ({what}): {:.2} s — {} to change, {} unchanged",
+            documents.len(),
+            started.elapsed().as_secs_f64(),
+            plan.changed,
+            plan.unchanged
+        ));
+    }
+    for line in lines {
+        println!("{line}");
+    }
+    println!("peak RSS {} MiB", peak_rss_mib());
     Ok(())
 }
 
@@ -1198,6 +1323,41 @@ fn render_health(
         ));
     }
     out
+}
+
+async fn get_tenant_command(
+    api: &ApiArgs,
+    tenant: &str,
+    output: &str,
+) -> startup::anyhow_like::Result<()> {
+    use startup::anyhow_like::Error;
+    let text = api
+        .client()?
+        .manifest(tenant, output)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    println!("{}", text.trim_end());
+    Ok(())
+}
+
+/// Plans the manifests; `Ok(true)` when applying them would change something.
+async fn diff_command(
+    api: &ApiArgs,
+    files: &[std::path::PathBuf],
+) -> startup::anyhow_like::Result<bool> {
+    use startup::anyhow_like::Error;
+    let documents = server::client::manifest_documents(files).map_err(|e| Error(e.to_string()))?;
+    let plan = api
+        .client()?
+        .plan_manifests(documents)
+        .await
+        .map_err(|e| Error(e.to_string()))?;
+    if api.json {
+        println!("{}", pretty_json(&plan));
+    } else {
+        println!("{}", server::client::render_plan(&plan));
+    }
+    Ok(plan.changed > 0)
 }
 
 fn pretty_json<T: serde::Serialize>(value: &T) -> String {

@@ -8,6 +8,7 @@ pub mod backups;
 pub mod changes;
 pub mod deployments;
 pub mod events;
+pub mod manifests;
 pub mod migrations;
 pub mod offboarding;
 pub mod plans;
@@ -37,7 +38,7 @@ use problem::ApiError;
     security(("bearer" = [])),
     tags((name = "tenants"), (name = "config"), (name = "audit"), (name = "releases"),
         (name = "compliance"), (name = "policies"), (name = "endpoints"), (name = "agents"),
-        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events"), (name = "alerts"), (name = "plans"), (name = "backups")),
+        (name = "changes"), (name = "approvals"), (name = "rollouts"), (name = "jobs"), (name = "deployments"), (name = "health"), (name = "events"), (name = "alerts"), (name = "plans"), (name = "backups"), (name = "manifests")),
 )]
 pub struct ApiDoc;
 
@@ -70,6 +71,7 @@ fn contexts() -> OpenApiRouter<AppState> {
         .merge(offboarding::routes())
         .merge(migrations::routes())
         .merge(secrets::routes())
+        .merge(manifests::routes())
 }
 
 /// The OpenAPI document the API serves, its paths under `/api/v1`.

@@ -3,6 +3,7 @@
 pub mod backups;
 pub mod endpoints;
 pub mod health;
+pub mod manifests;
 pub mod migrations;
 pub mod offboarding;
 pub mod secrets;

@@ -58,7 +58,7 @@ pub fn check_paging(
 }
 
 impl FieldErrors {
-    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 

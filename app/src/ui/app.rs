@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tenants/:slug/limits") view=|| view! { <TenantPage tab=TenantTab::Limits/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/backups") view=|| view! { <TenantPage tab=TenantTab::Backups/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/placement") view=|| view! { <TenantPage tab=TenantTab::Placement/> } ssr=ssr.clone()/>
+                    <Route path=path!("tenants/:slug/manifest") view=|| view! { <TenantPage tab=TenantTab::Manifest/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/offboarding") view=|| view! { <TenantPage tab=TenantTab::Offboarding/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/history") view=|| view! { <TenantPage tab=TenantTab::History/> } ssr=ssr.clone()/>
                     <Route path=path!("tenants/:slug/delete") view=DeleteTenantPage ssr=ssr.clone()/>

@@ -4,6 +4,7 @@ pub mod delete_tenant_page;
 pub mod edit_tenant_page;
 pub mod endpoints_tab;
 pub mod health_tab;
+pub mod manifest_tab;
 pub mod new_tenant_page;
 pub mod offboarding_tab;
 pub mod overview_panel;

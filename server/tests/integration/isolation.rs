@@ -512,6 +512,36 @@ const REST: &[(&str, &str, Call)] = &[
     ),
     (
         "get",
+        "/api/v1/tenants/{id}/manifest",
+        call(
+            "GET",
+            "/api/v1/tenants/{tenant}/manifest",
+            Tenant(P::TenantRead),
+            Body::Empty,
+        ),
+    ),
+    (
+        "get",
+        "/api/v1/schemas/tenant-manifest.json",
+        call(
+            "GET",
+            "/api/v1/schemas/tenant-manifest.json",
+            Public,
+            Body::Empty,
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/manifests/plan",
+        call(
+            "POST",
+            "/api/v1/manifests/plan",
+            Somewhere(P::TenantRead),
+            Body::Json(r#"{"documents": []}"#),
+        ),
+    ),
+    (
+        "get",
         "/api/v1/licences/public-key",
         call("GET", "/api/v1/licences/public-key", Public, Body::Empty),
     ),
@@ -2534,6 +2564,24 @@ const SERVER_FNS: &[(&str, Call)] = &[
             "/api/fn/migrate_tenant",
             Tenant(P::TenantLifecycle),
             Body::Form(&[("slug", "{tenant}"), ("reason", ""), ("confirm", "")]),
+        ),
+    ),
+    (
+        "manifest_of_tenant",
+        call(
+            "POST",
+            "/api/fn/manifest_of_tenant",
+            Tenant(P::TenantRead),
+            Body::Form(&[("slug", "{tenant}")]),
+        ),
+    ),
+    (
+        "plan_tenant_manifest",
+        call(
+            "POST",
+            "/api/fn/plan_tenant_manifest",
+            Somewhere(P::TenantRead),
+            Body::Form(&[("content", "")]),
         ),
     ),
     (

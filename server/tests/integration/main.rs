@@ -18,6 +18,7 @@ mod hardening;
 mod health;
 mod isolation;
 mod isolation_objects;
+mod manifests;
 mod migrations;
 mod observability;
 mod offboarding;

@@ -220,7 +220,7 @@ async fn a_failed_restore_test_still_tears_down_and_says_why(db: TestDb) {
     let playbook = Playbook::new(&[]);
     let acme = active_tenant(db, &ctx, &playbook, "acme").await;
     let live = TenantService::start().await;
-    let acme = serving(db, acme, &live).await;
+    serving(db, acme, &live).await;
     let taken = back_up(db, &ctx, &playbook, "acme").await;
     let acme = tenant_named(db, "acme").await;
     let scratch = TenantService::start().await;

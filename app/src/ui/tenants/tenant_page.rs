@@ -32,12 +32,13 @@ pub enum TenantTab {
     Limits,
     Backups,
     Placement,
+    Manifest,
     Offboarding,
     History,
 }
 
 impl TenantTab {
-    const ALL: [TenantTab; 11] = [
+    const ALL: [TenantTab; 12] = [
         TenantTab::Overview,
         TenantTab::Config,
         TenantTab::Versions,
@@ -47,6 +48,7 @@ impl TenantTab {
         TenantTab::Limits,
         TenantTab::Backups,
         TenantTab::Placement,
+        TenantTab::Manifest,
         TenantTab::Offboarding,
         TenantTab::History,
     ];
@@ -62,6 +64,7 @@ impl TenantTab {
             TenantTab::Limits => "Limits",
             TenantTab::Backups => "Backups",
             TenantTab::Placement => "Placement",
+            TenantTab::Manifest => "Manifest",
             TenantTab::Offboarding => "Offboarding",
             TenantTab::History => "History",
         }
@@ -78,6 +81,7 @@ impl TenantTab {
             TenantTab::Limits => format!("/tenants/{slug}/limits"),
             TenantTab::Backups => format!("/tenants/{slug}/backups"),
             TenantTab::Placement => format!("/tenants/{slug}/placement"),
+            TenantTab::Manifest => format!("/tenants/{slug}/manifest"),
             TenantTab::Offboarding => format!("/tenants/{slug}/offboarding"),
             TenantTab::History => format!("/tenants/{slug}/history"),
         }
@@ -188,6 +192,7 @@ fn TenantView(
         {(tab == TenantTab::Limits).then(|| view! { <crate::ui::plans::limits_tab::LimitsTab slug=slug.clone()/> })}
         {(tab == TenantTab::Backups).then(|| view! { <crate::ui::tenants::backups_tab::BackupsTab slug=slug.clone()/> })}
         {(tab == TenantTab::Placement).then(|| view! { <crate::ui::tenants::placement_tab::PlacementTab slug=slug.clone()/> })}
+        {(tab == TenantTab::Manifest).then(|| view! { <crate::ui::tenants::manifest_tab::ManifestTab slug=slug.clone()/> })}
         {(tab == TenantTab::Offboarding).then(|| view! { <crate::ui::tenants::offboarding_tab::OffboardingTab slug=slug.clone()/> })}
         {(tab == TenantTab::Overview).then(|| view! {
         <OverviewPanel slug=slug.clone()/>

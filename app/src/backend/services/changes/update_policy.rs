@@ -42,16 +42,21 @@ pub async fn load<C: ConnectionTrait>(
     Ok(update_policy::Entity::find_by_id(tenant_id)
         .one(conn)
         .await?
-        .unwrap_or(update_policy::Model {
-            tenant_id,
-            approval_mode: ApprovalMode::MajorsOnly,
-            timezone: PolicyZone(chrono_tz::UTC),
-            max_delay_days: DEFAULT_MAX_DELAY_DAYS,
-            auto_update: false,
-            max_running_changes: None,
-            // Never saved: the default has no time of its own.
-            updated_at: DateTime::<Utc>::UNIX_EPOCH,
-        }))
+        .unwrap_or_else(|| default_policy(tenant_id)))
+}
+
+/// The policy of a tenant that never saved one.
+pub(crate) fn default_policy(tenant_id: Uuid) -> update_policy::Model {
+    update_policy::Model {
+        tenant_id,
+        approval_mode: ApprovalMode::MajorsOnly,
+        timezone: PolicyZone(chrono_tz::UTC),
+        max_delay_days: DEFAULT_MAX_DELAY_DAYS,
+        auto_update: false,
+        max_running_changes: None,
+        // Never saved: the default has no time of its own.
+        updated_at: DateTime::<Utc>::UNIX_EPOCH,
+    }
 }
 
 /// How many of the tenant's changes may run at once: the vendor's override,
@@ -133,7 +138,7 @@ pub async fn access_refusal<C: ConnectionTrait>(
     Ok(state.access_refusal(slug, expected_end.as_deref()))
 }
 
-fn to_window(w: &maintenance_window::Model) -> MaintenanceWindow {
+pub(crate) fn to_window(w: &maintenance_window::Model) -> MaintenanceWindow {
     MaintenanceWindow {
         weekday: Weekday::try_from(w.weekday.clamp(0, 6) as u8).unwrap_or(Weekday::Mon),
         start: NaiveTime::from_num_seconds_from_midnight_opt(

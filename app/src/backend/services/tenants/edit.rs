@@ -156,7 +156,7 @@ pub async fn update(
         let mut refused = FieldErrors::default();
         for (field, _, _) in &changes {
             if let Some(reason) = vendor_field_refusal(field) {
-                refused.push(field, reason);
+                refused.push(*field, reason);
             }
         }
         if !refused.is_empty() {

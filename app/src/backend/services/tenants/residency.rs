@@ -57,6 +57,17 @@ pub(crate) async fn activation_refusal<C: ConnectionTrait>(
         .map(|problem| format!("{cannot} (data residency): {problem}")))
 }
 
+/// The regions this portal runs tenants in (empty: none recorded).
+pub(crate) async fn configured<C: ConnectionTrait>(db: &C) -> ServiceResult<Vec<Region>> {
+    Ok(configured_region::Entity::find()
+        .order_by_asc(configured_region::Column::Region)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| Region::parse(&row.region).ok())
+        .collect())
+}
+
 /// The tenant's allowed regions and the installation's configured ones (the
 /// allowed ones again while no server has recorded a list).
 pub(crate) async fn residency_lists<C: ConnectionTrait>(
@@ -69,13 +80,7 @@ pub(crate) async fn residency_lists<C: ConnectionTrait>(
         .iter()
         .filter_map(|raw| Region::parse(raw).ok())
         .collect();
-    let configured: Vec<Region> = configured_region::Entity::find()
-        .order_by_asc(configured_region::Column::Region)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|row| Region::parse(&row.region).ok())
-        .collect();
+    let configured = configured(db).await?;
     let configured = if configured.is_empty() {
         allowed.clone()
     } else {
