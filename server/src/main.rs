@@ -616,6 +616,19 @@ fn peak_rss_mib() -> String {
         .map_or_else(|| "?".to_owned(), |kb| (kb / 1024).to_string())
 }
 
+/// The database and a context acting as the first platform admin (the
+/// benchmarks' set-up).
+async fn as_platform_admin(
+    config: &Config,
+) -> startup::anyhow_like::Result<(sea_orm::DatabaseConnection, Ctx)> {
+    let db = startup::open_database(config).await?;
+    let admin = app::backend::services::platform::seed::platform_admin(&db)
+        .await
+        .map_err(|e| startup::anyhow_like::Error(e.to_string()))?;
+    let ctx = Ctx::of(&db, &admin, &Default::default());
+    Ok((db, ctx))
+}
+
 async fn bench_manifests(config: &Config) -> startup::anyhow_like::Result<()> {
     use app::backend::entities::tenant;
     use app::backend::services::manifests;
@@ -624,11 +637,7 @@ async fn bench_manifests(config: &Config) -> startup::anyhow_like::Result<()> {
     use sea_orm::EntityTrait;
     use startup::anyhow_like::Error;
     let fail = |e: app::backend::error::ServiceError| Error(e.to_string());
-    let db = startup::open_database(config).await?;
-    let admin = app::backend::services::platform::seed::platform_admin(&db)
-        .await
-        .map_err(fail)?;
-    let ctx = Ctx::of(&db, &admin, &Default::default());
+    let (db, ctx) = as_platform_admin(config).await?;
     let tenants = tenant::Entity::find()
         .all(&db)
         .await
@@ -688,11 +697,7 @@ async fn bench_backups(config: &Config) -> startup::anyhow_like::Result<()> {
     const ENDPOINTS: u64 = 1_000;
     const CONFIG_KEYS: u64 = 500;
     let fail = |e: app::backend::error::ServiceError| Error(e.to_string());
-    let db = startup::open_database(config).await?;
-    let admin = app::backend::services::platform::seed::platform_admin(&db)
-        .await
-        .map_err(fail)?;
-    let ctx = Ctx::of(&db, &admin, &Default::default());
+    let (db, ctx) = as_platform_admin(config).await?;
     let subject = tenant::Entity::find()
         .filter(tenant::Column::LifecycleState.eq(LifecycleState::Active.as_str()))
         .one(&db)
@@ -885,15 +890,7 @@ async fn validate_health(
     .await
     .map_err(|e| Error(e.to_string()))?;
     let took = started.elapsed();
-    let peak_rss_mib = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or_else(|| "?".to_owned(), |kb| (kb / 1024).to_string());
+    let peak_rss_mib = peak_rss_mib();
     println!(
         "Validated {} tenants ({} failed, {} claimed by another replica) in {} ms = {:.0} runs/s at {} at once; peak RSS {peak_rss_mib} MiB.",
         report.probed,

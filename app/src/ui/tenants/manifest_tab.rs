@@ -66,9 +66,9 @@ fn PlanForm(yaml: String, plan: ServerAction<PlanTenantManifest>) -> impl IntoVi
             <h2 id="plan-heading">"Plan an edited manifest"</h2>
             <p class="muted">"Shows what applying it would do — the fields that would change and the change requests it would create, in order, with each one's verdict (permission, residency, end of life, quotas, approvals, the window it would start in). Nothing is written."</p>
             <FormErrors error/>
-            <ActionForm action=plan attr:class="form-grid" attr:novalidate=true attr:data-testid="plan-form">
+            <ActionForm action=plan attr:class="manifest-plan-form" attr:novalidate=true attr:data-testid="plan-form">
                 <TextAreaField name="content" label="Manifest (YAML or JSON)" rows=18 value=yaml error=field_message(error, "content")/>
-                <div class="form-actions">
+                <div>
                     <button type="submit" class="btn btn-primary" disabled=pending>
                         {move || if pending.get() { "Planning…" } else { "Plan" }}
                     </button>
